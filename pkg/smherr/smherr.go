@@ -1,0 +1,198 @@
+// Package smherr carries SMH error codes (smh-api.md section 12.6) through gRPC.
+//
+// A use case returns its own sentinel errors; each service's transport maps them to an *Error with
+// one table. The *Error becomes a gRPC status whose ErrorInfo reason is the SMH code, and the
+// gateway turns that status back into the SMH body {"code","message","requestId"} with the SMH
+// HTTP status. The gRPC code is chosen so that runtime.HTTPStatusFromCode gives the right status
+// for most codes; Status (the HTTP status) travels in ErrorInfo metadata for the ones it cannot.
+package smherr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Domain is the ErrorInfo domain of every OpenSMH error.
+const Domain = "opensmh.dev"
+
+// Error is an SMH error: a code clients switch on, the HTTP status it travels with, and a message
+// fit for the caller (never internal detail, secrets or tokens).
+type Error struct {
+	Code    string
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// New makes an SMH error.
+func New(status int, code, message string) *Error {
+	return &Error{Code: code, Status: status, Message: message}
+}
+
+// Newf makes an SMH error with a formatted message.
+func Newf(status int, code, format string, args ...any) *Error {
+	return New(status, code, fmt.Sprintf(format, args...))
+}
+
+// Common errors shared by every service.
+var (
+	ErrInternal      = New(http.StatusInternalServerError, "InternalError", "internal error")
+	ErrRouteNotFound = New(http.StatusNotFound, "RouteNotFound", "no such route")
+)
+
+// grpcCode picks the gRPC code whose conventional HTTP mapping equals status.
+func grpcCode(status int) codes.Code {
+	switch status {
+	case http.StatusBadRequest:
+		return codes.InvalidArgument
+	case http.StatusUnauthorized:
+		return codes.Unauthenticated
+	case http.StatusForbidden:
+		return codes.PermissionDenied
+	case http.StatusNotFound:
+		return codes.NotFound
+	case http.StatusConflict:
+		return codes.AlreadyExists
+	case http.StatusTooManyRequests:
+		return codes.ResourceExhausted
+	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
+		return codes.DeadlineExceeded
+	case http.StatusServiceUnavailable:
+		return codes.Unavailable
+	case http.StatusNotImplemented:
+		return codes.Unimplemented
+	}
+	if status >= 400 && status < 500 {
+		return codes.FailedPrecondition
+	}
+	return codes.Internal
+}
+
+// GRPCStatus lets status.FromError and grpc-go turn an *Error into a status with ErrorInfo.
+func (e *Error) GRPCStatus() *status.Status {
+	st := status.New(grpcCode(e.Status), e.Message)
+	withInfo, err := st.WithDetails(&errdetails.ErrorInfo{
+		Reason:   e.Code,
+		Domain:   Domain,
+		Metadata: map[string]string{"httpStatus": strconv.Itoa(e.Status)},
+	})
+	if err != nil {
+		return st
+	}
+	return withInfo
+}
+
+// FromStatus reads an SMH error back from a gRPC status. A status without our ErrorInfo is
+// mapped from its gRPC code, so errors raised by grpc-go itself still get an SMH body.
+func FromStatus(st *status.Status) *Error {
+	for _, d := range st.Details() {
+		info, ok := d.(*errdetails.ErrorInfo)
+		if !ok || info.GetDomain() != Domain {
+			continue
+		}
+		code, _ := strconv.Atoi(info.GetMetadata()["httpStatus"])
+		if code == 0 {
+			code = httpStatusFromCode(st.Code())
+		}
+		return New(code, info.GetReason(), st.Message())
+	}
+	switch st.Code() {
+	case codes.OK:
+		return nil
+	case codes.InvalidArgument:
+		return New(http.StatusBadRequest, "ParamInvalid", st.Message())
+	case codes.Unauthenticated:
+		return New(http.StatusUnauthorized, "Unauthenticated", st.Message())
+	case codes.PermissionDenied:
+		return New(http.StatusForbidden, "NoPermission", st.Message())
+	case codes.NotFound:
+		return New(http.StatusNotFound, "RouteNotFound", st.Message())
+	case codes.Unimplemented:
+		return New(http.StatusNotImplemented, "NotImplemented", st.Message())
+	case codes.Canceled:
+		return New(499, "ClientDisconnected", "client disconnected")
+	case codes.DeadlineExceeded:
+		return New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")
+	case codes.Unavailable:
+		return New(http.StatusServiceUnavailable, "ServiceUnavailable", "service unavailable")
+	case codes.ResourceExhausted:
+		return New(http.StatusTooManyRequests, "RateLimitExceeded", st.Message())
+	}
+	return ErrInternal
+}
+
+func httpStatusFromCode(c codes.Code) int {
+	switch c {
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange:
+		return http.StatusBadRequest
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.AlreadyExists, codes.Aborted:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// As extracts an SMH error from any error: an *Error in the chain, or a gRPC status.
+// Anything else is internal.
+func As(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, context.Canceled) {
+		return FromStatus(status.New(codes.Canceled, ""))
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return FromStatus(status.New(codes.DeadlineExceeded, ""))
+	}
+	if st, ok := status.FromError(err); ok {
+		return FromStatus(st)
+	}
+	return ErrInternal
+}
+
+// Mapping is one row of a service's error map: a domain sentinel and the SMH error it becomes.
+type Mapping struct {
+	Err error
+	SMH *Error
+}
+
+// Map is a service's one error table. Convert walks it with errors.Is; the first match wins.
+type Map []Mapping
+
+// Convert turns a use-case error into a gRPC error. SMH errors pass through; unmapped errors become
+// InternalError, so internal text never reaches a caller.
+func (m Map) Convert(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	for _, row := range m {
+		if errors.Is(err, row.Err) {
+			return row.SMH
+		}
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return ErrInternal
+}
