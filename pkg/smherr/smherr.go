@@ -176,8 +176,17 @@ type Mapping struct {
 // Map is a service's one error table. Convert walks it with errors.Is; the first match wins.
 type Map []Mapping
 
-// Convert turns a use-case error into a gRPC error. SMH errors pass through; unmapped errors become
-// InternalError, so internal text never reaches a caller.
+// Detailed is implemented by use-case errors that know what exactly was wrong with the input
+// ("isMultiSpace is fixed at creation"). Convert uses the detail as the message of the mapped SMH
+// error, for 4xx errors only; a detail must never hold internal text or secrets.
+type Detailed interface {
+	Detail() string
+}
+
+// Convert turns a use-case error into a gRPC error: an *Error anywhere in the chain passes
+// through; a sentinel of the table becomes its SMH error; anything else, including a gRPC status
+// from a store or another service, becomes InternalError (see Internal), so internal text never
+// reaches a caller. A service that means to forward a peer's SMH error converts it with As first.
 func (m Map) Convert(err error) error {
 	if err == nil {
 		return nil
@@ -188,11 +197,31 @@ func (m Map) Convert(err error) error {
 	}
 	for _, row := range m {
 		if errors.Is(err, row.Err) {
+			var d Detailed
+			if row.SMH.Status < http.StatusInternalServerError && errors.As(err, &d) && d.Detail() != "" {
+				return New(row.SMH.Status, row.SMH.Code, d.Detail())
+			}
 			return row.SMH
 		}
 	}
-	if _, ok := status.FromError(err); ok {
-		return err
+	return Internal(err)
+}
+
+// internalError hides its cause from callers (they see InternalError) but keeps it for the
+// server's log, so the failure is logged once, where the request ends.
+type internalError struct{ cause error }
+
+func (e *internalError) Error() string              { return ErrInternal.Error() }
+func (e *internalError) GRPCStatus() *status.Status { return ErrInternal.GRPCStatus() }
+
+// Internal wraps an unexpected failure: callers see InternalError, logs see the cause.
+func Internal(cause error) error { return &internalError{cause: cause} }
+
+// InternalCause answers the hidden cause of an error made by Internal.
+func InternalCause(err error) (error, bool) {
+	var ie *internalError
+	if errors.As(err, &ie) {
+		return ie.cause, true
 	}
-	return ErrInternal
+	return nil, false
 }

@@ -1,0 +1,89 @@
+// Package cmdutil holds what every service binary does the same way: flags from SMH_* env,
+// the logger, tracing, signals and the etcd connection.
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/pkg/etcdx"
+	"github.com/opensmh/opensmh/pkg/telemetry"
+)
+
+// Common are the flags shared by the service binaries.
+type Common struct {
+	Etcd     string
+	LogLevel string
+}
+
+// Add declares the common flags on fs.
+func (c *Common) Add(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Etcd, "etcd-endpoints", "http://127.0.0.1:2379", "comma-separated etcd endpoints")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+// Env is what a service binary runs with.
+type Env struct {
+	Ctx    context.Context
+	Logger *slog.Logger
+	Etcd   *clientv3.Client
+}
+
+// Main parses flags (SMH_* env fills the ones not given), sets up logging, tracing and etcd, and
+// runs run until SIGINT/SIGTERM. It answers the process exit code: 0 ok, 1 failure, 2 usage.
+func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run func(Env) error) int {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+		return 2
+	}
+	if err := config.BindEnv(fs); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(common.LogLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: --log-level: %v\n", service, err)
+		return 2
+	}
+	logger := telemetry.NewLogger(os.Stderr, level).With("service", service)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	shutdown, err := telemetry.SetupTracing(ctx, "opensmh-"+service)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+		return 2
+	}
+	defer shutdown(context.Background())
+	cli, err := etcdx.Connect(ctx, config.SplitList(common.Etcd))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+		return 1
+	}
+	defer cli.Close()
+	if err := run(Env{Ctx: ctx, Logger: logger, Etcd: cli}); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+		return 1
+	}
+	return 0
+}
+
+// RequireEnv answers the value of an environment variable that must be set.
+func RequireEnv(name string) (string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("%s must be set", name)
+	}
+	return v, nil
+}
