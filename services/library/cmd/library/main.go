@@ -1,0 +1,61 @@
+// Command library runs the library service as its own process (split deployment): it registers
+// in etcd and reaches authtoken through the etcd naming resolver.
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/pkg/discovery"
+	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/servicehost"
+	"github.com/opensmh/opensmh/services/library"
+)
+
+func main() {
+	var common cmdutil.Common
+	var listen, advertise, publicURL string
+	fs := pflag.NewFlagSet("library", pflag.ContinueOnError)
+	common.Add(fs)
+	fs.StringVar(&listen, "listen", "127.0.0.1:9101", "gRPC address")
+	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
+	fs.StringVar(&publicURL, "public-url", "https://127.0.0.1:8443", "public URL of the gateway (libraries' accessDomain)")
+	os.Exit(cmdutil.Main("library", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
+		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
+		if err != nil {
+			return err
+		}
+		rawKEK, err := cmdutil.RequireEnv("SMH_SECRET_KEK")
+		if err != nil {
+			return err
+		}
+		kek, err := config.DecodeKEK(rawKEK)
+		if err != nil {
+			return err
+		}
+		tokens, err := discovery.Dial(env.Etcd, "authtoken", append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		if err != nil {
+			return err
+		}
+		defer tokens.Close()
+		svc, err := library.New(library.Config{
+			Etcd:      env.Etcd,
+			AdminKey:  adminKey,
+			SecretKEK: kek,
+			PublicURL: publicURL,
+			Tokens:    library.TokenPurgerFromClient(tokenv1.NewTokenServiceClient(tokens), adminKey),
+		})
+		if err != nil {
+			return err
+		}
+		return servicehost.Run(env.Ctx, servicehost.Options{
+			Name: "library", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+		})
+	}))
+}

@@ -1,0 +1,110 @@
+// Package app holds the library service's use cases: plain Go over a Store, with no gRPC or etcd
+// in sight. One file per use case; rules of admin-api.md section 2 and smh-api.md section S live in
+// settings.go.
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/opensmh/opensmh/pkg/clock"
+)
+
+// Library is a library as the service keeps it.
+type Library struct {
+	ID        string
+	Name      string
+	Remark    string
+	CreatedAt time.Time
+	Settings  Settings
+}
+
+// Access is what other services need to know about a library to authorise requests and apply its
+// rules (the gateway's CORS, authtoken's tenancy checks).
+type Access struct {
+	LibraryID          string
+	IsFileLibrary      bool
+	IsMultiSpace       bool
+	IsMultiAlbum       bool
+	IsPublicRead       bool
+	CORSAllowedOrigins []string
+}
+
+// AccessOf answers the access facts of lib.
+func AccessOf(lib Library) Access {
+	s := lib.Settings
+	return Access{
+		LibraryID:          lib.ID,
+		IsFileLibrary:      s.IsFileLibrary,
+		IsMultiSpace:       s.IsMultiSpace,
+		IsMultiAlbum:       s.IsMultiAlbum,
+		IsPublicRead:       s.IsPublicRead,
+		CORSAllowedOrigins: append([]string{}, s.CORSAllowedOrigins...),
+	}
+}
+
+// Store keeps libraries and their sealed secrets. Implementations must make every method atomic.
+type Store interface {
+	// Create stores a new library with its sealed secret; ErrLibraryExists when the id is taken.
+	Create(ctx context.Context, lib Library, sealedSecret []byte) error
+	// Get answers a library; ErrLibraryNotFound when absent.
+	Get(ctx context.Context, id string) (Library, error)
+	// List answers page (1-based) of size libraries, newest first, and how many exist.
+	List(ctx context.Context, page, size int) (libs []Library, total int, err error)
+	// Update reads the library, passes it to change and stores the result only if the library was
+	// not modified in between (retrying otherwise), so concurrent updates never lose a write.
+	// An error from change aborts the update and is returned as is.
+	Update(ctx context.Context, id string, change func(Library) (Library, error)) (Library, error)
+	// WithSecret answers a library and its sealed secret, read at one revision.
+	WithSecret(ctx context.Context, id string) (Library, []byte, error)
+	// ReplaceSecret swaps the sealed secret in one write; ErrLibraryNotFound when absent.
+	ReplaceSecret(ctx context.Context, id string, sealedSecret []byte) error
+	// Remove deletes the library and its secret and, in the same transaction, records that its
+	// tokens still have to be purged. It succeeds for a library already removed whose purge is
+	// still pending, and answers ErrLibraryNotFound when there is neither.
+	Remove(ctx context.Context, id string) error
+	// PurgeDone forgets the pending purge of a removed library.
+	PurgeDone(ctx context.Context, id string) error
+}
+
+// TokenPurger revokes every access token of a library (authtoken's PurgeLibraryTokens).
+// It must be idempotent: a resumed delete calls it again.
+type TokenPurger interface {
+	PurgeLibraryTokens(ctx context.Context, libraryID string) error
+}
+
+// Deps are what the use cases run on.
+type Deps struct {
+	Store Store
+	// Tokens may be nil (unit tests); then deletes purge no tokens.
+	Tokens TokenPurger
+	// SecretKEK is the 32-byte AES-256 key-encryption key for library secrets.
+	SecretKEK []byte
+	// Clock is nil for the wall clock.
+	Clock clock.Clock
+}
+
+// Libraries runs the library use cases.
+type Libraries struct {
+	store  Store
+	tokens TokenPurger
+	box    *secretBox
+	clock  clock.Clock
+}
+
+// New checks deps and answers the use cases.
+func New(deps Deps) (*Libraries, error) {
+	if deps.Store == nil {
+		return nil, errors.New("library: no store")
+	}
+	box, err := newSecretBox(deps.SecretKEK)
+	if err != nil {
+		return nil, err
+	}
+	clk := deps.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	return &Libraries{store: deps.Store, tokens: deps.Tokens, box: box, clock: clk}, nil
+}

@@ -1,0 +1,38 @@
+package app
+
+import (
+	"context"
+	"fmt"
+)
+
+// Delete removes a library and purges its tokens (admin-api.md section 2).
+//
+// Order, chosen so that no crash leaves a usable token of a deleted library behind unnoticed:
+//
+//  1. One store transaction removes the library and its secret and records a pending purge.
+//     From then on VerifyLibrarySecret and GetLibraryAccess answer not-found, so no new token can
+//     be minted for the library, and the admin API no longer shows it.
+//  2. authtoken purges the library's tokens (idempotent).
+//  3. The pending-purge record is removed.
+//
+// If step 2 or 3 fails (or the process dies), the caller gets an error and the pending purge stays
+// recorded; deleting again resumes at step 2 and answers success. Only when neither the library
+// nor a pending purge exists is the answer LibraryNotFound. Purging first instead would leave a
+// window in which a token minted with the still-valid secret survives the delete.
+func (l *Libraries) Delete(ctx context.Context, id string) error {
+	if !ValidLibraryID(id) {
+		return ErrLibraryNotFound
+	}
+	if err := l.store.Remove(ctx, id); err != nil {
+		return fmt.Errorf("delete library %s: %w", id, err)
+	}
+	if l.tokens != nil {
+		if err := l.tokens.PurgeLibraryTokens(ctx, id); err != nil {
+			return fmt.Errorf("delete library %s: %w: %w", id, ErrTokensNotPurged, err)
+		}
+	}
+	if err := l.store.PurgeDone(ctx, id); err != nil {
+		return fmt.Errorf("delete library %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Domain errors. The transport maps each to one SMH code (admin-api.md section 2, smh-api.md 12.6);
+// anything else a use case returns (etcd failures, broken records) becomes InternalError.
+var (
+	// ErrLibraryNotFound: no library with this id, or the id is not of the library-id form.
+	ErrLibraryNotFound = errors.New("library not found")
+	// ErrLibraryExists: the store already holds this id (a random id collided).
+	ErrLibraryExists = errors.New("library already exists")
+	// ErrWrongSecret: the library id and secret do not match. Unknown ids answer the same error,
+	// so a caller cannot learn which ids exist (smh-api.md 12.6: WrongLibraryIdOrSecret).
+	ErrWrongSecret = errors.New("wrong library id or secret")
+	// ErrImmutableField: a patch tried to change a field fixed at creation (smh-api.md section S).
+	ErrImmutableField = errors.New("library field is fixed at creation")
+	// ErrInvalidParam: a value breaks a rule of admin-api.md section 2 or smh-api.md section S.
+	ErrInvalidParam = errors.New("invalid parameter")
+	// ErrEmptyLibraryID, ErrEmptyLibrarySecret and ErrEmptyLibraryIDOrSecret name what a
+	// secret check is missing (smh-api.md 12.6).
+	ErrEmptyLibraryID         = errors.New("empty library id")
+	ErrEmptyLibrarySecret     = errors.New("empty library secret")
+	ErrEmptyLibraryIDOrSecret = errors.New("empty library id and secret")
+	// ErrTokensNotPurged: the library is gone but its tokens could not be purged yet; deleting
+	// again resumes the purge (see delete.go).
+	ErrTokensNotPurged = errors.New("library tokens not purged")
+	// ErrSecretUnreadable: the stored secret does not open under the key-encryption key (wrong
+	// key configured, or the record was altered).
+	ErrSecretUnreadable = errors.New("library secret unreadable")
+)
+
+// InputError is rejected input: Err classifies it (one of the sentinels above) and Reason says
+// what was wrong in words fit for the caller. It never carries secrets.
+type InputError struct {
+	Err    error
+	Reason string
+}
+
+func (e *InputError) Error() string { return e.Err.Error() + ": " + e.Reason }
+
+// Detail gives the transport's error map the caller-facing message (smherr.Detailed).
+func (e *InputError) Detail() string { return e.Reason }
+
+// Unwrap lets errors.Is find the classifying sentinel.
+func (e *InputError) Unwrap() error { return e.Err }
+
+func invalidParam(format string, args ...any) error {
+	return &InputError{Err: ErrInvalidParam, Reason: fmt.Sprintf(format, args...)}
+}
+
+func immutableField(field string) error {
+	return &InputError{Err: ErrImmutableField, Reason: field + " is fixed at creation"}
+}

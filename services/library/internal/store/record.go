@@ -1,0 +1,126 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/opensmh/opensmh/services/library/internal/app"
+)
+
+// record is the stored form of a library. It is separate from app.Library so that the domain type
+// can change without silently changing what is in etcd; fields are only ever added.
+type record struct {
+	ID           string         `json:"id"`
+	Name         string         `json:"name"`
+	Remark       string         `json:"remark"`
+	CreationTime time.Time      `json:"creationTime"`
+	Settings     settingsRecord `json:"settings"`
+}
+
+type settingsRecord struct {
+	IsFileLibrary             bool     `json:"isFileLibrary"`
+	IsMultiSpace              bool     `json:"isMultiSpace"`
+	IsMultiAlbum              bool     `json:"isMultiAlbum"`
+	IsPublicRead              bool     `json:"isPublicRead"`
+	AllowPhoto                bool     `json:"allowPhoto"`
+	AllowVideo                bool     `json:"allowVideo"`
+	AllowPhotoExtname         []string `json:"allowPhotoExtname"`
+	AllowVideoExtname         []string `json:"allowVideoExtname"`
+	AllowFileExtname          []string `json:"allowFileExtname"`
+	UseRecycleBin             bool     `json:"useRecycleBin"`
+	AutoRemoveRecycledDays    uint32   `json:"autoRemoveRecycledDays"`
+	EnableSearch              bool     `json:"enableSearch"`
+	EnableFileHistory         bool     `json:"enableFileHistory"`
+	FileHistoryCount          uint32   `json:"fileHistoryCount"`
+	FileHistoryExpireDay      uint32   `json:"fileHistoryExpireDay"`
+	MaxDirFileNameLength      uint32   `json:"maxDirFileNameLength"`
+	EnableQuota               bool     `json:"enableQuota"`
+	LibraryQuota              uint64   `json:"libraryQuota"`
+	DenyOnQuotaLessThanUsage  bool     `json:"denyOnQuotaLessThanUsage"`
+	RecognizeSensitiveContent bool     `json:"recognizeSensitiveContent"`
+	CORSAllowedOrigins        []string `json:"corsAllowedOrigins"`
+}
+
+func encodeLibrary(lib app.Library) ([]byte, error) {
+	s := lib.Settings
+	rec := record{
+		ID:           lib.ID,
+		Name:         lib.Name,
+		Remark:       lib.Remark,
+		CreationTime: lib.CreatedAt.UTC(),
+		Settings: settingsRecord{
+			IsFileLibrary:             s.IsFileLibrary,
+			IsMultiSpace:              s.IsMultiSpace,
+			IsMultiAlbum:              s.IsMultiAlbum,
+			IsPublicRead:              s.IsPublicRead,
+			AllowPhoto:                s.AllowPhoto,
+			AllowVideo:                s.AllowVideo,
+			AllowPhotoExtname:         orEmpty(s.AllowPhotoExtname),
+			AllowVideoExtname:         orEmpty(s.AllowVideoExtname),
+			AllowFileExtname:          orEmpty(s.AllowFileExtname),
+			UseRecycleBin:             s.UseRecycleBin,
+			AutoRemoveRecycledDays:    s.AutoRemoveRecycledDays,
+			EnableSearch:              s.EnableSearch,
+			EnableFileHistory:         s.EnableFileHistory,
+			FileHistoryCount:          s.FileHistoryCount,
+			FileHistoryExpireDay:      s.FileHistoryExpireDay,
+			MaxDirFileNameLength:      s.MaxDirFileNameLength,
+			EnableQuota:               s.EnableQuota,
+			LibraryQuota:              s.LibraryQuota,
+			DenyOnQuotaLessThanUsage:  s.DenyOnQuotaLessThanUsage,
+			RecognizeSensitiveContent: s.RecognizeSensitiveContent,
+			CORSAllowedOrigins:        orEmpty(s.CORSAllowedOrigins),
+		},
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode library %s: %w", lib.ID, err)
+	}
+	return b, nil
+}
+
+func decodeLibrary(b []byte) (app.Library, error) {
+	var rec record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return app.Library{}, fmt.Errorf("decode library record: %w", err)
+	}
+	s := rec.Settings
+	return app.Library{
+		ID:        rec.ID,
+		Name:      rec.Name,
+		Remark:    rec.Remark,
+		CreatedAt: rec.CreationTime.UTC(),
+		Settings: app.Settings{
+			IsFileLibrary:             s.IsFileLibrary,
+			IsMultiSpace:              s.IsMultiSpace,
+			IsMultiAlbum:              s.IsMultiAlbum,
+			IsPublicRead:              s.IsPublicRead,
+			AllowPhoto:                s.AllowPhoto,
+			AllowVideo:                s.AllowVideo,
+			AllowPhotoExtname:         orEmpty(s.AllowPhotoExtname),
+			AllowVideoExtname:         orEmpty(s.AllowVideoExtname),
+			AllowFileExtname:          orEmpty(s.AllowFileExtname),
+			UseRecycleBin:             s.UseRecycleBin,
+			AutoRemoveRecycledDays:    s.AutoRemoveRecycledDays,
+			EnableSearch:              s.EnableSearch,
+			EnableFileHistory:         s.EnableFileHistory,
+			FileHistoryCount:          s.FileHistoryCount,
+			FileHistoryExpireDay:      s.FileHistoryExpireDay,
+			MaxDirFileNameLength:      s.MaxDirFileNameLength,
+			EnableQuota:               s.EnableQuota,
+			LibraryQuota:              s.LibraryQuota,
+			DenyOnQuotaLessThanUsage:  s.DenyOnQuotaLessThanUsage,
+			RecognizeSensitiveContent: s.RecognizeSensitiveContent,
+			CORSAllowedOrigins:        orEmpty(s.CORSAllowedOrigins),
+		},
+	}, nil
+}
+
+// orEmpty makes absent lists empty: answers show [] rather than null (admin-api.md section 2).
+func orEmpty(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}

@@ -1,0 +1,105 @@
+// Package library wires the library service (architecture.md, "Services"): libraries, their
+// settings and secrets, and the admin API of admin-api.md section 2. The all-in-one binary and the
+// standalone one both build it with New and register it on their gRPC server.
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/services/library/internal/app"
+	"github.com/opensmh/opensmh/services/library/internal/store"
+	"github.com/opensmh/opensmh/services/library/internal/transport"
+)
+
+// TokenPurger revokes every token of a library; DeleteLibrary calls it after removing the
+// library. It must be idempotent, because a delete interrupted after removal calls it again.
+type TokenPurger = app.TokenPurger
+
+// Config is what the library service needs.
+type Config struct {
+	Etcd *clientv3.Client
+	// AdminKey is the operator key that admin and internal RPCs must present.
+	AdminKey string
+	// SecretKEK is the 32-byte AES-256 key-encryption key for library secrets.
+	SecretKEK []byte
+	// PublicURL is the base of the public API, e.g. "https://127.0.0.1:8443"; its host[:port]
+	// is every library's accessDomain.
+	PublicURL string
+	// Tokens purges tokens on delete. nil (unit tests only) purges nothing.
+	Tokens TokenPurger
+	// Clock is nil for the wall clock.
+	Clock clock.Clock
+}
+
+// Service is the wired library service.
+type Service struct {
+	server *transport.Server
+}
+
+// New checks cfg and wires store, use cases and gRPC handlers.
+func New(cfg Config) (*Service, error) {
+	if cfg.Etcd == nil {
+		return nil, errors.New("library: no etcd client")
+	}
+	if cfg.AdminKey == "" {
+		return nil, errors.New("library: no admin key")
+	}
+	accessDomain, err := accessDomainOf(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	libs, err := app.New(app.Deps{
+		Store:     store.New(cfg.Etcd),
+		Tokens:    cfg.Tokens,
+		SecretKEK: cfg.SecretKEK,
+		Clock:     cfg.Clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Service{server: transport.New(libs, adminauth.NewChecker(cfg.AdminKey), accessDomain)}, nil
+}
+
+// Register registers LibraryService on r.
+func (s *Service) Register(r grpc.ServiceRegistrar) {
+	libraryv1.RegisterLibraryServiceServer(r, s.server)
+}
+
+// accessDomainOf answers the host[:port] of the public URL (admin-api.md section 2).
+func accessDomainOf(publicURL string) (string, error) {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("library: public URL %q has no host", publicURL)
+	}
+	return u.Host, nil
+}
+
+// TokenPurgerFromClient answers a TokenPurger that calls authtoken's PurgeLibraryTokens with the
+// operator key, as internal calls between services do.
+func TokenPurgerFromClient(c tokenv1.TokenServiceClient, adminKey string) TokenPurger {
+	return tokenClientPurger{client: c, adminKey: adminKey}
+}
+
+type tokenClientPurger struct {
+	client   tokenv1.TokenServiceClient
+	adminKey string
+}
+
+func (p tokenClientPurger) PurgeLibraryTokens(ctx context.Context, libraryID string) error {
+	_, err := p.client.PurgeLibraryTokens(adminauth.Outgoing(ctx, p.adminKey),
+		&tokenv1.PurgeLibraryTokensRequest{LibraryId: libraryID})
+	if err != nil {
+		return fmt.Errorf("purge tokens of library %s: %w", libraryID, err)
+	}
+	return nil
+}
