@@ -1,0 +1,93 @@
+// Command gateway runs the public HTTPS edge as its own process (split deployment): REST and
+// gRPC on one port, forwarding to the service instances it finds through etcd.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/discovery"
+	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/services/gateway"
+)
+
+func main() {
+	var common cmdutil.Common
+	var listen, publicURL, certFile, keyFile, dataDir string
+	fs := pflag.NewFlagSet("gateway", pflag.ContinueOnError)
+	common.Add(fs)
+	fs.StringVar(&listen, "listen", "127.0.0.1:8443", "HTTPS address (REST and gRPC)")
+	fs.StringVar(&publicURL, "public-url", "", "base URL clients reach (default https://<listen>)")
+	fs.StringVar(&certFile, "tls-cert", "", "server certificate (PEM); default: local CA in --data-dir")
+	fs.StringVar(&keyFile, "tls-key", "", "server key (PEM)")
+	fs.StringVar(&dataDir, "data-dir", "./data", "where the local CA and certificate are kept")
+	os.Exit(cmdutil.Main("gateway", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
+		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
+		if err != nil {
+			return err
+		}
+		lis, err := net.Listen("tcp", listen)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", listen, err)
+		}
+		if publicURL == "" {
+			publicURL = "https://" + lis.Addr().String()
+		}
+		pub, err := url.Parse(publicURL)
+		if err != nil || pub.Scheme != "https" {
+			return fmt.Errorf("--public-url %q must be an https:// URL", publicURL)
+		}
+		cert, err := tlsx.LoadOrCreate(filepath.Join(dataDir, "tls"), certFile, keyFile, []string{pub.Hostname()})
+		if err != nil {
+			return err
+		}
+		dial := append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		libs, err := discovery.Dial(env.Etcd, "library", dial...)
+		if err != nil {
+			return err
+		}
+		defer libs.Close()
+		tokens, err := discovery.Dial(env.Etcd, "authtoken", dial...)
+		if err != nil {
+			return err
+		}
+		defer tokens.Close()
+		gw, err := gateway.New(env.Ctx, gateway.Config{Library: libs, Token: tokens, AdminKey: adminKey, Logger: env.Logger})
+		if err != nil {
+			return err
+		}
+		defer gw.Stop()
+		tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+		srv := &http.Server{Handler: gw, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(tls.NewListener(lis, tlsCfg)) }()
+		env.Logger.Info("gateway serving", "url", publicURL)
+		select {
+		case err := <-served:
+			return err
+		case <-env.Ctx.Done():
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}))
+}

@@ -1,0 +1,224 @@
+// Package gateway is the public HTTPS edge: the SMH business API through the dispatcher table,
+// the admin API, gRPC for internal callers, CORS, request ids, SMH error bodies and /healthz, all
+// on one port (architecture.md, "The public edge"). It holds no business logic.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/smherr"
+	"github.com/opensmh/opensmh/services/gateway/internal/dispatch"
+	"github.com/opensmh/opensmh/services/gateway/internal/edge"
+	"github.com/opensmh/opensmh/services/gateway/internal/grpcproxy"
+)
+
+// Config wires the gateway to the services.
+type Config struct {
+	// Connections to the services; in the all-in-one they are in-memory, in a split deployment
+	// they resolve instances through etcd.
+	Library *grpc.ClientConn
+	Token   *grpc.ClientConn
+	// AdminKey lets the gateway make internal calls (library CORS settings).
+	AdminKey string
+	Logger   *slog.Logger
+	// GRPC, when set, is the server that answers gRPC callers on the public port with the services
+	// registered in process (all-in-one). When nil, the gateway builds one that forwards each
+	// service to its connection (split deployment).
+	GRPC *grpc.Server
+	// OriginsTTL bounds how long a library's CORS origins are cached; default 5 s.
+	OriginsTTL time.Duration
+}
+
+// Gateway is an http.Handler for the public port.
+type Gateway struct {
+	rest     http.Handler
+	grpc     *grpc.Server
+	health   *health.Server
+	ownsGRPC bool
+}
+
+// ServiceNames are the gRPC services the gateway fronts.
+var ServiceNames = []string{libraryv1.LibraryService_ServiceDesc.ServiceName, tokenv1.TokenService_ServiceDesc.ServiceName}
+
+// New builds the gateway.
+func New(ctx context.Context, cfg Config) (*Gateway, error) {
+	if cfg.Library == nil || cfg.Token == nil {
+		return nil, errors.New("gateway: library and token connections are required")
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			// SMH clients expect every field, false and 0 included; fields with presence
+			// (optional, messages) stay absent when unset.
+			MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{},
+		}),
+		runtime.WithErrorHandler(edge.ErrorHandler),
+		runtime.WithRoutingErrorHandler(edge.RoutingErrorHandler),
+		runtime.WithForwardResponseOption(edge.ForwardStatus),
+		runtime.WithOutgoingHeaderMatcher(edge.OutgoingHeader),
+		runtime.WithIncomingHeaderMatcher(edge.IncomingHeader),
+	)
+	if err := libraryv1.RegisterLibraryServiceHandler(ctx, mux, cfg.Library); err != nil {
+		return nil, err
+	}
+	if err := tokenv1.RegisterTokenServiceHandler(ctx, mux, cfg.Token); err != nil {
+		return nil, err
+	}
+
+	libraries := libraryv1.NewLibraryServiceClient(cfg.Library)
+	ttl := cfg.OriginsTTL
+	if ttl == 0 {
+		ttl = 5 * time.Second
+	}
+	origins := &edge.CachedOrigins{TTL: ttl, Now: time.Now, Lookup: func(ctx context.Context, id string) ([]string, error) {
+		resp, err := libraries.GetLibraryAccess(adminauth.Outgoing(ctx, cfg.AdminKey), &libraryv1.GetLibraryAccessRequest{LibraryId: id})
+		if err != nil {
+			if smherr.As(err).Code == "LibraryNotFound" {
+				return nil, nil
+			}
+			return nil, err
+		}
+		return resp.GetAccess().GetCorsAllowedOrigins(), nil
+	}}
+
+	table := dispatch.Compile(dispatch.Routes)
+	g := &Gateway{grpc: cfg.GRPC}
+	checks := map[string]*grpc.ClientConn{"library": cfg.Library, "authtoken": cfg.Token}
+	api := edge.CORS(origins, libraryOf, smhAPI(table, mux))
+	root := http.NewServeMux()
+	root.Handle("/api/", api)
+	root.Handle("/admin/", mux)
+	root.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, checks) })
+	// Liveness: the process serves HTTP. Unlike /healthz it asks no service, so an orchestrator
+	// does not restart a gateway because a backend is down.
+	root.HandleFunc("/livez", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteError(w, r, smherr.ErrRouteNotFound) })
+	g.rest = edge.Observe(logger, routeNamer(table), root)
+
+	if g.grpc == nil {
+		backends := map[string]*grpc.ClientConn{
+			libraryv1.LibraryService_ServiceDesc.ServiceName: cfg.Library,
+			tokenv1.TokenService_ServiceDesc.ServiceName:     cfg.Token,
+		}
+		opts := append(grpcx.ServerOptions(logger),
+			grpc.ForceServerCodec(grpcproxy.Codec{}),
+			grpc.UnknownServiceHandler(grpcproxy.Handler(backends)))
+		g.grpc = grpc.NewServer(opts...)
+		g.health = health.NewServer()
+		healthpb.RegisterHealthServer(g.grpc, g.health)
+		reflection.Register(g.grpc)
+		g.ownsGRPC = true
+	}
+	return g, nil
+}
+
+// ServeHTTP sends gRPC (HTTP/2, application/grpc) to the gRPC server and everything else to REST.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+		g.grpc.ServeHTTP(w, r)
+		return
+	}
+	g.rest.ServeHTTP(w, r)
+}
+
+// Stop stops the gRPC server the gateway built (split deployment).
+func (g *Gateway) Stop() {
+	if g.ownsGRPC {
+		g.health.Shutdown()
+		g.grpc.Stop()
+	}
+}
+
+// smhAPI dispatches a business-API request through the table to its internal route.
+func smhAPI(table *dispatch.Table, mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, ok := table.Match(r)
+		if !ok {
+			edge.WriteError(w, r, smherr.ErrRouteNotFound)
+			return
+		}
+		mux.ServeHTTP(w, dispatch.Rewrite(r, m))
+	})
+}
+
+// routeNamer names a request by its table row (or its top-level area) for spans and logs.
+func routeNamer(table *dispatch.Table) edge.RouteNamer {
+	return func(r *http.Request) string {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/"):
+			if m, ok := table.Match(r); ok {
+				return m.Route.Pattern
+			}
+			return "/api/*"
+		case strings.HasPrefix(r.URL.Path, "/admin/"):
+			return "/admin/*"
+		case r.URL.Path == "/healthz", r.URL.Path == "/livez":
+			return r.URL.Path
+		}
+		return "other"
+	}
+}
+
+var libraryIDPattern = regexp.MustCompile(`^smh[0-9a-z]{13}$`)
+
+// libraryOf names the library a business-API request addresses: the segment after the resource
+// group (/api/v1/<group>/<LibraryId>/...), or library_id in the query (token minting).
+func libraryOf(r *http.Request) string {
+	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if len(segs) >= 4 && libraryIDPattern.MatchString(segs[3]) {
+		return segs[3]
+	}
+	if id := r.URL.Query().Get("library_id"); libraryIDPattern.MatchString(id) {
+		return id
+	}
+	return ""
+}
+
+// healthz answers 200 once every service reports SERVING over grpc.health.v1.
+func healthz(w http.ResponseWriter, r *http.Request, checks map[string]*grpc.ClientConn) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	report := map[string]string{}
+	ok := true
+	for name, conn := range checks {
+		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		switch {
+		case err != nil:
+			report[name], ok = "unreachable", false
+		case resp.GetStatus() != healthpb.HealthCheckResponse_SERVING:
+			report[name], ok = strings.ToLower(resp.GetStatus().String()), false
+		default:
+			report[name] = "serving"
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[ok], "services": report})
+}

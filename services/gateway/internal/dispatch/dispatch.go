@@ -1,0 +1,224 @@
+// Package dispatch maps public SMH requests onto the internal grpc-gateway routes of single RPCs.
+package dispatch
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Route is one row of the dispatcher table.
+type Route struct {
+	// Method is the HTTP method.
+	Method string
+	// Pattern is the public path: literal segments and {Param} segments. A final {Param...}
+	// takes the rest of the path (a file or directory path, section 12.3).
+	Pattern string
+	// Flags are query keys that must be present, with or without a value (smh-api.md pitfall 2).
+	Flags []string
+	// BodyKey, when set, must be a top-level key of the JSON body (PUT on a file: copyFrom, from,
+	// linkTo). BodyKeyAbsent lists keys whose presence rules the row out (plain upload).
+	BodyKey       string
+	BodyKeyAbsent []string
+	// Target is the internal route with the same {Param} names.
+	Target string
+	// RPC names the method the row reaches, for spans and logs.
+	RPC string
+}
+
+// Match is the outcome of dispatching one request.
+type Match struct {
+	Route  *Route
+	Params map[string]string
+	// Path is the internal path with parameters escaped.
+	Path string
+}
+
+// Table is a compiled dispatcher table.
+type Table struct {
+	routes []compiled
+}
+
+type compiled struct {
+	route    *Route
+	segments []string
+	rest     bool // last segment takes the rest of the path
+}
+
+// Compile prepares routes for matching.
+func Compile(routes []Route) *Table {
+	t := &Table{}
+	for i := range routes {
+		r := &routes[i]
+		segs := strings.Split(strings.TrimPrefix(r.Pattern, "/"), "/")
+		c := compiled{route: r, segments: segs}
+		if last := segs[len(segs)-1]; strings.HasSuffix(last, "...}") {
+			c.rest = true
+			segs[len(segs)-1] = strings.TrimSuffix(last, "...}") + "}"
+		}
+		t.routes = append(t.routes, c)
+	}
+	return t
+}
+
+// bodyPeekLimit bounds how much of a body is read to look at its keys; bodies that select an
+// operation by key are small JSON objects.
+const bodyPeekLimit = 64 << 10
+
+// Match finds the row for r. It may read (and then restore) a small JSON body. ok is false when
+// no row matches.
+func (t *Table) Match(r *http.Request) (m Match, ok bool) {
+	segs := rawSegments(r.URL)
+	q := r.URL.Query()
+	var bodyKeys map[string]bool
+	for _, c := range t.routes {
+		if c.route.Method != r.Method {
+			continue
+		}
+		params, ok := c.match(segs)
+		if !ok || !hasFlags(q, c.route.Flags) {
+			continue
+		}
+		if c.route.BodyKey != "" || len(c.route.BodyKeyAbsent) > 0 {
+			if bodyKeys == nil {
+				bodyKeys = peekBodyKeys(r)
+			}
+			if c.route.BodyKey != "" && !bodyKeys[c.route.BodyKey] {
+				continue
+			}
+			if anyKey(bodyKeys, c.route.BodyKeyAbsent) {
+				continue
+			}
+		}
+		return Match{Route: c.route, Params: params, Path: c.target(params)}, true
+	}
+	return Match{}, false
+}
+
+func (c compiled) match(segs []string) (map[string]string, bool) {
+	if c.rest {
+		if len(segs) < len(c.segments)-1 {
+			return nil, false
+		}
+	} else if len(segs) != len(c.segments) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, p := range c.segments {
+		if c.rest && i == len(c.segments)-1 {
+			// The rest of the path: percent-decoded once, so "%2F" and "/" are the same (12.3).
+			rest, err := url.PathUnescape(strings.Join(segs[i:], "/"))
+			if err != nil {
+				return nil, false
+			}
+			params[p[1:len(p)-1]] = rest
+			return params, true
+		}
+		if strings.HasPrefix(p, "{") {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return nil, false
+			}
+			params[p[1:len(p)-1]] = v
+			continue
+		}
+		if segs[i] != p {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+func (c compiled) target(params map[string]string) string {
+	out := c.route.Target
+	for k, v := range params {
+		out = strings.Replace(out, "{"+k+"}", url.PathEscape(v), 1)
+	}
+	return out
+}
+
+// rawSegments splits the escaped path, so that an encoded "/" inside a segment stays in it.
+func rawSegments(u *url.URL) []string {
+	p := strings.TrimSuffix(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
+	return strings.Split(p, "/")
+}
+
+func hasFlags(q url.Values, flags []string) bool {
+	for _, f := range flags {
+		if _, ok := q[f]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func anyKey(keys map[string]bool, names []string) bool {
+	for _, n := range names {
+		if keys[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// peekBodyKeys reads the top-level keys of a JSON object body and puts the body back.
+func peekBodyKeys(r *http.Request) map[string]bool {
+	keys := map[string]bool{}
+	if r.Body == nil || r.Body == http.NoBody {
+		return keys
+	}
+	head, err := io.ReadAll(io.LimitReader(r.Body, bodyPeekLimit))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	if err != nil {
+		return keys
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(head, &obj) == nil {
+		for k := range obj {
+			keys[k] = true
+		}
+	}
+	return keys
+}
+
+// Credential query parameters. access_token and library_secret move into request metadata and
+// leave the URL, so no later layer can log or trace them; user_id is copied, because it is also a
+// field of the token RPCs.
+var movedToMetadata = map[string]string{"access_token": "X-Smh-Access-Token", "library_secret": "X-Smh-Library-Secret"}
+
+const actingUserHeader = "X-Smh-User-Id"
+
+// Rewrite answers the request for the internal route of m. Credential headers a client sent
+// itself are dropped: SMH takes credentials from the query only (12.2).
+func Rewrite(r *http.Request, m Match) *http.Request {
+	out := r.Clone(r.Context())
+	for _, h := range movedToMetadata {
+		out.Header.Del(h)
+	}
+	out.Header.Del(actingUserHeader)
+	q := r.URL.Query()
+	for param, h := range movedToMetadata {
+		if v, ok := q[param]; ok {
+			out.Header.Set(h, v[0])
+			q.Del(param)
+		}
+	}
+	if v, ok := q["user_id"]; ok {
+		out.Header.Set(actingUserHeader, v[0])
+	}
+	u := *r.URL
+	u.Path, u.RawPath = "", ""
+	if p, err := url.PathUnescape(m.Path); err == nil {
+		u.Path, u.RawPath = p, m.Path
+	}
+	u.RawQuery = q.Encode()
+	out.URL = &u
+	out.RequestURI = u.RequestURI()
+	return out
+}

@@ -1,0 +1,136 @@
+package dispatch
+
+import (
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestMatchTokenRoutes(t *testing.T) {
+	table := Compile(Routes)
+	tests := []struct {
+		name     string
+		method   string
+		target   string
+		wantRPC  string
+		wantPath string
+	}{
+		{"mint with GET", "GET", "/api/v1/token?library_id=smh0000000000001&library_secret=s", "smh.token.v1.TokenService/CreateToken", "/_smh/token/create"},
+		{"mint with POST", "POST", "/api/v1/token?library_id=x", "smh.token.v1.TokenService/CreateToken", "/_smh/token/create"},
+		{"renew", "POST", "/api/v1/token/smhabc/tok-123", "smh.token.v1.TokenService/RenewToken", "/_smh/token/renew/smhabc/tok-123"},
+		{"delete one", "DELETE", "/api/v1/token/smhabc/tok-123", "smh.token.v1.TokenService/DeleteToken", "/_smh/token/delete/smhabc/tok-123"},
+		{"delete a user's", "DELETE", "/api/v1/token/smhabc?user_id=u", "smh.token.v1.TokenService/DeleteUserTokens", "/_smh/token/delete-user/smhabc"},
+		{"trailing slash", "DELETE", "/api/v1/token/smhabc/", "smh.token.v1.TokenService/DeleteUserTokens", "/_smh/token/delete-user/smhabc"},
+		{"encoded segment stays one segment", "POST", "/api/v1/token/smhabc/a%2Fb", "smh.token.v1.TokenService/RenewToken", "/_smh/token/renew/smhabc/a%2Fb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := table.Match(httptest.NewRequest(tt.method, tt.target, nil))
+			if !ok {
+				t.Fatalf("no route for %s %s", tt.method, tt.target)
+			}
+			if m.Route.RPC != tt.wantRPC || m.Path != tt.wantPath {
+				t.Fatalf("got %s %s, want %s %s", m.Route.RPC, m.Path, tt.wantRPC, tt.wantPath)
+			}
+		})
+	}
+}
+
+func TestMatchRefusesUnknown(t *testing.T) {
+	table := Compile(Routes)
+	for _, tt := range []struct{ method, target string }{
+		{"PUT", "/api/v1/token"},
+		{"GET", "/api/v1/token/smhabc/tok"},
+		{"POST", "/api/v1/token/smhabc/tok/extra"},
+		{"GET", "/api/v1/nothing"},
+	} {
+		if m, ok := table.Match(httptest.NewRequest(tt.method, tt.target, nil)); ok {
+			t.Errorf("%s %s matched %s", tt.method, tt.target, m.Route.RPC)
+		}
+	}
+}
+
+// The SMH file routes choose by flags and body keys; this table exercises that machinery
+// before those routes exist.
+func TestFlagsBodyKeysAndRestParams(t *testing.T) {
+	table := Compile([]Route{
+		{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"info"}, Target: "/info/{LibraryId}/{SpaceId}/{FilePath}", RPC: "info"},
+		{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Target: "/download/{LibraryId}/{SpaceId}/{FilePath}", RPC: "download"},
+		{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "copyFrom", Target: "/copy", RPC: "copy"},
+		{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "from", Target: "/move", RPC: "move"},
+		{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKeyAbsent: []string{"copyFrom", "from"}, Target: "/upload", RPC: "upload"},
+	})
+	tests := []struct {
+		name, method, target, body, wantRPC, wantFilePath string
+	}{
+		{"bare flag", "GET", "/api/v1/file/L/-/a/b.jpg?info", "", "info", "a/b.jpg"},
+		{"flag with value", "GET", "/api/v1/file/L/-/a/b.jpg?info=1", "", "info", "a/b.jpg"},
+		{"no flag", "GET", "/api/v1/file/L/-/a/b.jpg", "", "download", "a/b.jpg"},
+		{"encoded slashes equal literal ones", "GET", "/api/v1/file/L/-/a%2Fb.jpg", "", "download", "a/b.jpg"},
+		{"utf-8 and space", "GET", "/api/v1/file/L/-/%E7%9B%B8%E5%86%8C/x%20y.jpg", "", "download", "相册/x y.jpg"},
+		{"copy by body key", "PUT", "/api/v1/file/L/-/d.jpg", `{"copyFrom":"s.jpg"}`, "copy", "d.jpg"},
+		{"move by body key", "PUT", "/api/v1/file/L/-/d.jpg", `{"from":"s.jpg"}`, "move", "d.jpg"},
+		{"upload otherwise", "PUT", "/api/v1/file/L/-/d.jpg", `{"size":"3"}`, "upload", "d.jpg"},
+		{"upload without body", "PUT", "/api/v1/file/L/-/d.jpg", "", "upload", "d.jpg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			r := httptest.NewRequest(tt.method, tt.target, body)
+			m, ok := table.Match(r)
+			if !ok {
+				t.Fatalf("no route")
+			}
+			if m.Route.RPC != tt.wantRPC || m.Params["FilePath"] != tt.wantFilePath {
+				t.Fatalf("got %s %q, want %s %q", m.Route.RPC, m.Params["FilePath"], tt.wantRPC, tt.wantFilePath)
+			}
+			if tt.body != "" {
+				rest, _ := io.ReadAll(r.Body)
+				if string(rest) != tt.body {
+					t.Fatalf("body not restored: %q", rest)
+				}
+			}
+		})
+	}
+}
+
+func TestRewriteMovesCredentialsOutOfTheURL(t *testing.T) {
+	table := Compile(Routes)
+	r := httptest.NewRequest("GET", "/api/v1/token?library_id=smhabc&library_secret=SEKRET&access_token=TOK&user_id=u1&grant=admin", nil)
+	r.Header.Set("X-Smh-Library-Secret", "spoofed")
+	m, ok := table.Match(r)
+	if !ok {
+		t.Fatal("no route")
+	}
+	out := Rewrite(r, m)
+	if strings.Contains(out.URL.String(), "SEKRET") || strings.Contains(out.URL.String(), "TOK") {
+		t.Fatalf("credential left in URL %s", out.URL)
+	}
+	if got := out.Header.Get("X-Smh-Library-Secret"); got != "SEKRET" {
+		t.Fatalf("secret header = %q", got)
+	}
+	if got := out.Header.Get("X-Smh-Access-Token"); got != "TOK" {
+		t.Fatalf("token header = %q", got)
+	}
+	if got := out.Header.Get("X-Smh-User-Id"); got != "u1" {
+		t.Fatalf("user header = %q", got)
+	}
+	q := out.URL.Query()
+	if q.Get("user_id") != "u1" || q.Get("grant") != "admin" || q.Get("library_id") != "smhabc" {
+		t.Fatalf("fields lost from query: %v", q)
+	}
+	if out.URL.Path != "/_smh/token/create" {
+		t.Fatalf("path = %s", out.URL.Path)
+	}
+
+	plain := httptest.NewRequest("GET", "/api/v1/token?library_id=smhabc", nil)
+	plain.Header.Set("X-Smh-Library-Secret", "spoofed")
+	m, _ = table.Match(plain)
+	if got := Rewrite(plain, m).Header.Get("X-Smh-Library-Secret"); got != "" {
+		t.Fatalf("client-sent credential header kept: %q", got)
+	}
+}

@@ -1,0 +1,111 @@
+package edge
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OriginPolicy answers the origins a library allows; empty allows any (admin-api.md section 2,
+// corsAllowedOrigins). An unknown library answers nil, nil: the request will fail on its own with
+// an SMH error, which the browser must be able to read.
+type OriginPolicy interface {
+	AllowedOrigins(ctx context.Context, libraryID string) ([]string, error)
+}
+
+// ExposedHeaders are the response headers browsers may read (architecture.md, "CORS").
+var ExposedHeaders = []string{"X-SMH-Request-Id", "ETag", "Location", "Content-Range", "Content-Length",
+	"x-smh-type", "x-smh-creation-time", "x-smh-modification-time", "x-smh-content-type", "x-smh-size",
+	"x-smh-crc64", "x-smh-etag", "x-smh-file-id", "x-smh-inode"}
+
+var (
+	allowMethods  = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+	exposeHeaders = strings.Join(ExposedHeaders, ", ")
+)
+
+// CORS answers preflights and decorates responses for browsers calling the business API
+// directly. libraryOf names the library a request addresses ("" when none).
+func CORS(policy OriginPolicy, libraryOf func(*http.Request) string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Add("Vary", "Origin")
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if allowed(r.Context(), policy, libraryOf(r), origin) {
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Expose-Headers", exposeHeaders)
+			if preflight {
+				h.Set("Access-Control-Allow-Methods", allowMethods)
+				if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+					h.Set("Access-Control-Allow-Headers", req)
+				}
+				h.Set("Access-Control-Max-Age", "600")
+			}
+		}
+		if preflight {
+			// A refused origin gets no Allow-Origin header, which is how browsers are told no.
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func allowed(ctx context.Context, policy OriginPolicy, libraryID, origin string) bool {
+	if libraryID == "" || policy == nil {
+		return true
+	}
+	origins, err := policy.AllowedOrigins(ctx, libraryID)
+	if err != nil {
+		return false
+	}
+	return len(origins) == 0 || slices.Contains(origins, "*") || slices.Contains(origins, origin)
+}
+
+// CachedOrigins keeps each library's origins for TTL, so a browser's burst of calls costs one
+// lookup; a changed list takes effect within TTL.
+type CachedOrigins struct {
+	Lookup func(ctx context.Context, libraryID string) ([]string, error)
+	TTL    time.Duration
+	Now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]originsEntry
+}
+
+type originsEntry struct {
+	origins []string
+	until   time.Time
+}
+
+// maxCachedLibraries bounds the cache; past it the cache starts over.
+const maxCachedLibraries = 10000
+
+// AllowedOrigins answers from the cache or the lookup.
+func (c *CachedOrigins) AllowedOrigins(ctx context.Context, libraryID string) ([]string, error) {
+	now := c.Now()
+	c.mu.Lock()
+	e, ok := c.entries[libraryID]
+	c.mu.Unlock()
+	if ok && now.Before(e.until) {
+		return e.origins, nil
+	}
+	origins, err := c.Lookup(ctx, libraryID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= maxCachedLibraries {
+		c.entries = map[string]originsEntry{}
+	}
+	c.entries[libraryID] = originsEntry{origins: origins, until: now.Add(c.TTL)}
+	c.mu.Unlock()
+	return origins, nil
+}

@@ -1,0 +1,83 @@
+package edge
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/reqmeta"
+	"github.com/opensmh/opensmh/pkg/telemetry"
+)
+
+// RequestIDHeader is the response header carrying the request id (decision 5).
+const RequestIDHeader = "X-SMH-Request-Id"
+
+// RouteNamer names the route of a request for spans and logs without its parameters: paths
+// carry tokens (1.2, 1.3) and user file names, which must stay out of traces.
+type RouteNamer func(*http.Request) string
+
+// Observe gives every request an id (X-SMH-Request-Id on the response, in the context for the
+// error body, as metadata for the services), a server span named by route, and an access log
+// line. It records neither the path nor the query.
+func Observe(logger *slog.Logger, routeOf RouteNamer, next http.Handler) http.Handler {
+	tracer := otel.Tracer("github.com/opensmh/opensmh/services/gateway")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := grpcx.NewRequestID()
+		w.Header().Set(RequestIDHeader, id)
+		r.Header.Set(reqmeta.RequestID, id)
+
+		route := routeOf(r)
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route),
+				attribute.String("smh.request_id", id)))
+		defer span.End()
+		ctx = telemetry.WithRequestID(ctx, id)
+
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+
+		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		}
+		logger.InfoContext(ctx, "request", "method", r.Method, "route", route, "status", sw.status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming responses through.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

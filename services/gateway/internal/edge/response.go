@@ -1,0 +1,60 @@
+package edge
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/opensmh/opensmh/pkg/reqmeta"
+)
+
+// ForwardStatus applies the success status a service asked for (201, 204, ...) through
+// reqmeta.SetHTTPStatus; grpc-gateway calls it after copying headers and before the body.
+func ForwardStatus(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
+	md, ok := runtime.ServerMetadataFromContext(ctx)
+	if !ok {
+		return nil
+	}
+	v := md.HeaderMD.Get(reqmeta.HTTPStatus)
+	if len(v) == 0 {
+		return nil
+	}
+	code, err := strconv.Atoi(v[0])
+	if err != nil || code < 200 || code > 399 {
+		return nil
+	}
+	if code == http.StatusNoContent {
+		w.Header().Del("Content-Type")
+	}
+	w.WriteHeader(code)
+	return nil
+}
+
+// OutgoingHeader decides which response metadata becomes an HTTP header: x-smh-* (except the
+// status instruction), Location and ETag, under their own names. Everything else stays inside.
+func OutgoingHeader(key string) (string, bool) {
+	k := strings.ToLower(key)
+	switch {
+	case k == reqmeta.HTTPStatus:
+		return "", false
+	case strings.HasPrefix(k, "x-smh-"), k == "location", k == "etag":
+		return k, true
+	}
+	return "", false
+}
+
+// IncomingHeader forwards the gateway's own request metadata (credentials moved out of the query
+// by the dispatcher, the request id) and the operator key to the services.
+func IncomingHeader(key string) (string, bool) {
+	switch k := strings.ToLower(key); k {
+	case reqmeta.AccessToken, reqmeta.LibrarySecret, reqmeta.ActingUser, reqmeta.RequestID, reqmeta.Authorization:
+		return k, true
+	case "traceparent", "tracestate", "baggage":
+		return "", false // the client stats handler injects the current span's context itself
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
