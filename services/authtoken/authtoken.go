@@ -1,0 +1,97 @@
+// Package authtoken is the token service (architecture.md, "Services"): it mints, renews, revokes
+// and validates SMH access tokens (smh-api.md section 1), keeps them in etcd as hashes, and serves
+// validation from memory for in-process callers (Validator) and over gRPC (ValidateToken).
+package authtoken
+
+import (
+	"context"
+	"errors"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/smherr"
+	"github.com/opensmh/opensmh/services/authtoken/internal/app"
+	"github.com/opensmh/opensmh/services/authtoken/internal/store"
+	"github.com/opensmh/opensmh/services/authtoken/internal/transport"
+)
+
+// Config wires the service.
+type Config struct {
+	Etcd      *clientv3.Client
+	Libraries libraryv1.LibraryServiceClient // to verify library secrets
+	AdminKey  string
+	Clock     clock.Clock // nil = real
+}
+
+// Service is a running token service. Its goroutines (etcd watch, renewal flusher) are owned by
+// it and stopped by Close.
+type Service struct {
+	tokens  *app.Tokens
+	handler *transport.Handler
+}
+
+// New starts the service: it follows token changes in etcd from now on (so deletions made by any
+// instance reach this one's cache) and flushes throttled renewals in the background.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Etcd == nil {
+		return nil, errors.New("authtoken: no etcd client")
+	}
+	if cfg.Libraries == nil {
+		return nil, errors.New("authtoken: no library service client")
+	}
+	if cfg.AdminKey == "" {
+		return nil, errors.New("authtoken: no operator key")
+	}
+	tokens := app.New(app.Config{
+		Store:     store.NewEtcd(cfg.Etcd),
+		Libraries: LibraryVerifierFromClient(cfg.Libraries),
+		Clock:     cfg.Clock,
+	})
+	if err := tokens.Start(ctx); err != nil {
+		return nil, err
+	}
+	return &Service{tokens: tokens, handler: transport.NewHandler(tokens, adminauth.NewChecker(cfg.AdminKey))}, nil
+}
+
+// Register adds smh.token.v1.TokenService to r.
+func (s *Service) Register(r grpc.ServiceRegistrar) { s.handler.Register(r) }
+
+// Validator validates tokens in process, from memory: the path services in the same process
+// (the all-in-one) use with authz.New. Errors are SMH errors.
+func (s *Service) Validator() authz.TokenValidator { return validator{s.tokens} }
+
+// Close stops the goroutines and writes pending renewals.
+func (s *Service) Close() error { return s.tokens.Close() }
+
+type validator struct{ tokens *app.Tokens }
+
+func (v validator) ValidateToken(ctx context.Context, libraryID, token string) (*authz.Principal, error) {
+	p, err := v.tokens.Validate(ctx, libraryID, token)
+	if err != nil {
+		return nil, transport.ToSMH(err)
+	}
+	return p, nil
+}
+
+// LibraryVerifierFromClient adapts the library service's VerifyLibrarySecret RPC to the use
+// cases. Its SMH errors (404 WrongLibraryIdOrSecret, ...) pass through unchanged.
+func LibraryVerifierFromClient(c libraryv1.LibraryServiceClient) app.LibraryVerifier {
+	return libraryVerifier{c}
+}
+
+type libraryVerifier struct {
+	c libraryv1.LibraryServiceClient
+}
+
+func (l libraryVerifier) VerifySecret(ctx context.Context, libraryID, secret string) (app.LibraryFacts, error) {
+	resp, err := l.c.VerifyLibrarySecret(ctx, &libraryv1.VerifyLibrarySecretRequest{LibraryId: libraryID, LibrarySecret: secret})
+	if err != nil {
+		return app.LibraryFacts{}, smherr.As(err)
+	}
+	return app.LibraryFacts{IsMultiSpace: resp.GetAccess().GetIsMultiSpace()}, nil
+}

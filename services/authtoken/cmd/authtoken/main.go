@@ -1,0 +1,51 @@
+// Command authtoken runs the token service as its own process (split deployment): it registers in
+// etcd, reaches the library service through the etcd naming resolver, and follows revocations
+// made by other instances through an etcd watch.
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/discovery"
+	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/servicehost"
+	"github.com/opensmh/opensmh/services/authtoken"
+)
+
+func main() {
+	var common cmdutil.Common
+	var listen, advertise string
+	fs := pflag.NewFlagSet("authtoken", pflag.ContinueOnError)
+	common.Add(fs)
+	fs.StringVar(&listen, "listen", "127.0.0.1:9102", "gRPC address")
+	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
+	os.Exit(cmdutil.Main("authtoken", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
+		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
+		if err != nil {
+			return err
+		}
+		libs, err := discovery.Dial(env.Etcd, "library", append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		if err != nil {
+			return err
+		}
+		defer libs.Close()
+		svc, err := authtoken.New(env.Ctx, authtoken.Config{
+			Etcd:      env.Etcd,
+			Libraries: libraryv1.NewLibraryServiceClient(libs),
+			AdminKey:  adminKey,
+		})
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		return servicehost.Run(env.Ctx, servicehost.Options{
+			Name: "authtoken", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+		})
+	}))
+}

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Renew resets a token's expiry to now + its period and writes that through to etcd at once
+// (section 1.2, decision 9: the same token value; no secret needed).
+func (t *Tokens) Renew(ctx context.Context, libraryID, token string) (Minted, error) {
+	if libraryID == "" {
+		return Minted{}, ErrEmptyLibraryID
+	}
+	e, err := t.use(ctx, libraryID, token)
+	if err != nil {
+		return Minted{}, err
+	}
+	if err := t.writeRenewal(ctx, e, t.clock.Now().UnixNano()); err != nil {
+		return Minted{}, err
+	}
+	return Minted{Token: token, ExpiresIn: time.Duration(e.period)}, nil
+}
+
+// writeRenewal records a renewal at time at with compare-and-swap on the record's mod revision, so
+// a renewal can never resurrect a token deleted meanwhile. A conflict with another instance's
+// renewal is merged: the later time wins and is never moved back.
+func (t *Tokens) writeRenewal(ctx context.Context, e *entry, at int64) error {
+	for range 3 {
+		if e.recorded.Load() >= at {
+			return nil
+		}
+		rec := e.rec
+		rec.LastRenewedAt = time.Unix(0, at).UTC()
+		newRev, err := t.store.SaveRenewal(ctx, e.hashHex, rec, e.modRev.Load())
+		if err == nil {
+			e.observe(newRev, at)
+			return nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+		st, err := t.store.Get(ctx, e.hashHex)
+		if errors.Is(err, ErrNotFound) {
+			return ErrInvalidAccessToken
+		}
+		if err != nil {
+			return err
+		}
+		e.observe(st.ModRevision, st.Record.LastRenewedAt.UnixNano())
+	}
+	return ErrConflict
+}

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// Record is what etcd keeps of a token, under the SHA-256 of its value (never the value itself).
+type Record struct {
+	LibraryID string   `json:"libraryId"`
+	UserID    string   `json:"userId,omitempty"`
+	ClientID  string   `json:"clientId,omitempty"`
+	SessionID string   `json:"sessionId,omitempty"`
+	SpaceIDs  []string `json:"spaceIds,omitempty"`
+	AllSpaces bool     `json:"allSpaces,omitempty"`
+	Grants    []string `json:"grants,omitempty"`
+	// PeriodSeconds is the lifetime and sliding window (section 1.1).
+	PeriodSeconds int64     `json:"period"`
+	CreatedAt     time.Time `json:"createdAt"`
+	// LastRenewedAt is the recorded renewal: the last use written to etcd (at most once a minute
+	// per token) or the last explicit renewal. Expiry = LastRenewedAt + period, unless an instance
+	// saw a later use it has not written yet.
+	LastRenewedAt time.Time `json:"lastRenewedAt"`
+}
+
+// StoredToken is a record with the etcd mod revision it was read at, for compare-and-swap.
+type StoredToken struct {
+	Record      Record
+	ModRevision int64
+}
+
+// IndexEntry is one token in the (library, user) index: enough to filter DeleteUserTokens by
+// client and session without reading the records.
+type IndexEntry struct {
+	LibraryID string
+	UserID    string
+	Hash      string
+	ClientID  string
+	SessionID string
+}
+
+// TokenEvent is a change of a token record seen by the watch.
+type TokenEvent struct {
+	Hash    string
+	Deleted bool
+	// ModRevision is the revision of the change (of the deletion, for a delete).
+	ModRevision int64
+	// Record of a put; zero for a delete.
+	Record Record
+}
+
+// Store keeps token records and the (library, user) index. Hashes are hex SHA-256.
+type Store interface {
+	// Create stores a new token and its index entry; answers the record's mod revision.
+	Create(ctx context.Context, hash string, rec Record) (int64, error)
+	// Get answers ErrNotFound for an unknown hash.
+	Get(ctx context.Context, hash string) (StoredToken, error)
+	// SaveRenewal rewrites the record if it is still at modRevision, else ErrConflict (which also
+	// covers a deleted token: a renewal never resurrects one). Answers the new mod revision.
+	SaveRenewal(ctx context.Context, hash string, rec Record, modRevision int64) (int64, error)
+	// Delete removes the record and its index entry if the record is still at modRevision, else
+	// ErrConflict. Answers the revision of the deletion.
+	Delete(ctx context.Context, hash string, rec Record, modRevision int64) (int64, error)
+	// ListUserTokens reads the index of one (library, user).
+	ListUserTokens(ctx context.Context, libraryID, userID string) ([]IndexEntry, error)
+	// ListLibraryTokens reads the index of a whole library.
+	ListLibraryTokens(ctx context.Context, libraryID string) ([]IndexEntry, error)
+	// DeleteTokens removes records and index entries unconditionally; answers the revision of the
+	// last deletion (0 when nothing was deleted).
+	DeleteTokens(ctx context.Context, entries []IndexEntry) (int64, error)
+	// Revision answers the store's current revision.
+	Revision(ctx context.Context) (int64, error)
+	// Watch delivers the changes of token records from revision from on, in order, until ctx ends
+	// or the watch fails. It answers the last revision delivered and why it stopped (ErrCompacted
+	// when from is no longer available).
+	Watch(ctx context.Context, from int64, apply func([]TokenEvent)) (int64, error)
+}
+
+// LibraryFacts are what minting needs to know about a library.
+type LibraryFacts struct {
+	IsMultiSpace bool
+}
+
+// LibraryVerifier checks a library secret (the library service owns secrets). A wrong pair or an
+// unknown library answers the library service's SMH error (404 WrongLibraryIdOrSecret), which the
+// use cases pass through unchanged.
+type LibraryVerifier interface {
+	VerifySecret(ctx context.Context, libraryID, secret string) (LibraryFacts, error)
+}
