@@ -1,12 +1,49 @@
 SHELL := /bin/bash
-MODULES := gen pkg services/library services/authtoken services/gateway services/smh tests bench
+# Every module of the workspace, as package patterns (the workspace root is not a module).
+PKGS = $(shell go list -m -f '{{.Dir}}/...')
+BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken gateway=services/gateway/cmd/gateway
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: generate check-generated build run test test-unit lint bench tidy
+.PHONY: all build run test vet lint generate check-generated check-tidy bench clean
 
+all: build
+
+## build: every binary into bin/
+build:
+	@mkdir -p bin
+	@for b in $(BINARIES); do \
+	  name=$${b%%=*}; dir=$${b#*=}; \
+	  (cd $$dir && go build -ldflags "-X github.com/opensmh/opensmh/services/smh/internal/cli.Version=$(VERSION)" -o $(CURDIR)/bin/$$name .) || exit 1; \
+	done
+
+## run: the all-in-one on embedded defaults (data in ./data, https://127.0.0.1:8443)
+run: build
+	bin/smh serve
+
+## test: generated code is current, modules are tidy, vet, then every test with the race detector
+test: check-generated check-tidy vet build
+	go test -race -count=1 $(PKGS)
+
+vet:
+	go vet $(PKGS)
+
+## generate: lint the protos and regenerate gen/ with the pinned tools
 generate:
 	scripts/generate.sh
 
-# CI: fails when gen/ differs from what make generate produces.
+# Fails when gen/ differs from what make generate produces.
 check-generated: generate
-	@git diff --exit-code -- gen/ || { echo "gen/ is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has untracked or missing files: run make generate and commit"; exit 1; }
+	@git diff --exit-code --stat -- gen/ || { echo "gen/ is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has files make generate does not produce"; exit 1; }
+
+# Every module pins the same shared versions: go work sync must change nothing.
+check-tidy:
+	@go work sync
+	@git diff --exit-code --stat -- go.work '*/go.mod' '*/go.sum' || { echo "go work sync changed module files: commit them"; exit 1; }
+
+## bench: throughput and latency against baselines measured in the same run
+bench:
+	cd bench && go run . $(BENCHFLAGS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,198 @@
+// Command bench measures OpenSMH against baselines taken in the same run on the same machine
+// (make bench). It prints ratios, not absolute verdicts: the machine is shared and noisy.
+//
+//	(a) token mints per second through REST      vs raw etcd puts per second (same etcd, same concurrency)
+//	(b) renewals per second through REST         vs a trivial REST route (/livez) on the same gateway
+//	(c) in-process token validations per second  (served from memory), with p50/p99
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/opensmh/opensmh/pkg/etcdx"
+	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/services/smh/server"
+)
+
+func main() {
+	duration := flag.Duration("duration", 5*time.Second, "length of each measurement")
+	concurrency := flag.Int("c", 64, "concurrent clients for the HTTP and etcd measurements")
+	flag.Parse()
+	if err := run(*duration, *concurrency); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one measurement.
+type result struct {
+	ops      int64
+	errors   int64
+	elapsed  time.Duration
+	p50, p99 time.Duration
+}
+
+func (r result) rate() float64 { return float64(r.ops) / r.elapsed.Seconds() }
+
+func (r result) String() string {
+	return fmt.Sprintf("%10.0f ops/s  p50 %8s  p99 %8s  (%d ops, %d errors)", r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.ops, r.errors)
+}
+
+// measure runs op from c workers for d, recording each call's latency.
+func measure(c int, d time.Duration, op func(worker int, i int) error) result {
+	var ops, errs atomic.Int64
+	lat := make([][]time.Duration, c)
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; time.Now().Before(stop); i++ {
+				t0 := time.Now()
+				if err := op(w, i); err != nil {
+					errs.Add(1)
+					continue
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+				ops.Add(1)
+			}
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	r := result{ops: ops.Load(), errors: errs.Load(), elapsed: elapsed}
+	if len(all) > 0 {
+		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
+	}
+	return r
+}
+
+func run(d time.Duration, c int) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "smh-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	// Honest settings: fsync on, logging at warn (an access log line per request would measure
+	// the terminal).
+	srv, err := server.Start(ctx, server.Options{
+		DataDir: dir, Listen: "127.0.0.1:0", AdminKey: "bench-operator-key",
+		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Out: io.Discard,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	pool, err := tlsx.CertPool(srv.CACert)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: c,
+	}}
+	do := func(method, u string, header http.Header, want int) error {
+		req, _ := http.NewRequest(method, u, nil)
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+
+	// A library and a token to work with.
+	req, _ := http.NewRequest("POST", srv.URL+"/admin/v1/libraries", strings.NewReader(`{"name":"bench"}`))
+	req.Header.Set("Authorization", "Bearer bench-operator-key")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	var lib struct{ LibraryID, LibrarySecret string }
+	err = json.NewDecoder(resp.Body).Decode(&lib)
+	resp.Body.Close()
+	if err != nil || lib.LibraryID == "" {
+		return fmt.Errorf("create library: %v (status %d)", err, resp.StatusCode)
+	}
+	mintURL := srv.URL + "/api/v1/token?" + url.Values{"library_id": {lib.LibraryID}, "library_secret": {lib.LibrarySecret}, "user_id": {"bench"}, "grant": {"admin"}}.Encode()
+	resp, err = client.Get(mintURL)
+	if err != nil {
+		return err
+	}
+	var tok struct{ AccessToken string }
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		return fmt.Errorf("mint: %v", err)
+	}
+
+	etcd, err := etcdx.Connect(ctx, []string{srv.EtcdEndpoint()})
+	if err != nil {
+		return err
+	}
+	defer etcd.Close()
+
+	fmt.Printf("OpenSMH benchmark: %d cores, GOMAXPROCS %d, %s per measurement, %d concurrent clients, etcd fsync on\n\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), d, c)
+
+	// (a)
+	value := strings.Repeat("v", 200) // about the size of a token record
+	rawPut := measure(c, d, func(w, i int) error {
+		_, err := etcd.Put(ctx, fmt.Sprintf("/bench/raw/%d/%d", w, i), value)
+		return err
+	})
+	_, _ = etcd.Delete(ctx, "/bench/", clientv3.WithPrefix())
+	mints := measure(c, d, func(int, int) error { return do("GET", mintURL, nil, http.StatusOK) })
+	fmt.Println("(a) token mints through REST vs raw etcd puts")
+	fmt.Printf("    raw etcd put     %s\n", rawPut)
+	fmt.Printf("    mint (REST)      %s\n", mints)
+	fmt.Printf("    ratio            %.2f\n\n", mints.rate()/rawPut.rate())
+
+	// (b)
+	renewURL := srv.URL + "/api/v1/token/" + lib.LibraryID + "/" + tok.AccessToken
+	trivial := measure(c, d, func(int, int) error { return do("GET", srv.URL+"/livez", nil, http.StatusOK) })
+	renews := measure(c, d, func(int, int) error { return do("POST", renewURL, nil, http.StatusOK) })
+	fmt.Println("(b) authenticated requests (renew through REST) vs a trivial REST route on the same gateway")
+	fmt.Printf("    trivial (/livez) %s\n", trivial)
+	fmt.Printf("    renew (REST)     %s\n", renews)
+	fmt.Printf("    ratio            %.2f   (target >= 0.5)\n\n", renews.rate()/trivial.rate())
+
+	// (c) one worker per core: validation is CPU-bound.
+	validator := srv.Tokens().Validator()
+	workers := runtime.GOMAXPROCS(0)
+	validations := measure(workers, d, func(int, int) error {
+		_, err := validator.ValidateToken(ctx, lib.LibraryID, tok.AccessToken)
+		return err
+	})
+	fmt.Println("(c) in-process token validations (from memory)")
+	fmt.Printf("    validate         %s   (%d workers; target >= 200000/s)\n", validations, workers)
+	return nil
+}

@@ -1,0 +1,12 @@
+// Command smh runs OpenSMH (smh serve) and operates a running server (admin-api.md section 3).
+package main
+
+import (
+	"os"
+
+	"github.com/opensmh/opensmh/services/smh/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,340 @@
+// Package server runs every OpenSMH service in one process on embedded defaults (admin-api.md
+// section 1): embedded etcd in the data dir, the services wired through the same gRPC interfaces
+// as in a split deployment (over an in-memory connection), and the gateway on one HTTPS port.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/pkg/etcdx"
+	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/services/authtoken"
+	"github.com/opensmh/opensmh/services/gateway"
+	"github.com/opensmh/opensmh/services/library"
+)
+
+// Options configure the all-in-one. Zero values take the defaults of admin-api.md section 1.
+type Options struct {
+	DataDir   string // default ./data
+	Listen    string // default 127.0.0.1:8443
+	PublicURL string // default https://<listen>
+	TLSCert   string
+	TLSKey    string
+	// AdminKey is the operator key; empty = read from (or create in) the data dir.
+	AdminKey string
+	// EtcdEndpoints, when set, use an external etcd instead of the embedded member.
+	EtcdEndpoints []string
+	// SecretKEK (32 bytes) encrypts library secrets; empty = read from (or create in) the data dir.
+	SecretKEK []byte
+	Logger    *slog.Logger
+	// Out receives the one-time notice of a generated operator key.
+	Out io.Writer
+	// Clock is injectable so that tests can expire tokens without sleeping.
+	Clock clock.Clock
+	// EtcdNoFsync is for tests only.
+	EtcdNoFsync bool
+	// DrainTimeout bounds how long a stop waits for in-flight requests; default 10 s.
+	DrainTimeout time.Duration
+}
+
+// Server is a running all-in-one.
+type Server struct {
+	URL       string // the public URL
+	Addr      string // the address actually listened on
+	AdminKey  string
+	CACert    string // path of the local CA certificate ("" with an operator certificate)
+	TLSConfig *tls.Config
+
+	opts     Options
+	logger   *slog.Logger
+	etcd     *etcdx.Embedded
+	cli      *clientv3.Client
+	internal *grpc.Server
+	public   *grpc.Server
+	conn     *grpc.ClientConn
+	tokens   *authtoken.Service
+	http     *http.Server
+	served   chan error
+	health   []*health.Server
+	closed   sync.Once
+}
+
+// Start brings everything up and answers once the port serves. On error everything started so far
+// is stopped again.
+func Start(ctx context.Context, o Options) (s *Server, err error) {
+	if o.DataDir == "" {
+		o.DataDir = "./data"
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:8443"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = 10 * time.Second
+	}
+	s = &Server{opts: o, logger: o.Logger, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s is not writable: %w", o.DataDir, err)
+	}
+	if f, err := os.CreateTemp(o.DataDir, ".probe-*"); err != nil {
+		return nil, fmt.Errorf("data dir %s is not writable: %w", o.DataDir, err)
+	} else {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	// Listen before the slow parts, so a taken port fails fast and clearly.
+	lis, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w", o.Listen, err)
+	}
+	s.Addr = lis.Addr().String()
+	s.URL = o.PublicURL
+	if s.URL == "" {
+		s.URL = "https://" + s.Addr
+	}
+	pub, err := url.Parse(s.URL)
+	if err != nil || pub.Scheme != "https" || pub.Host == "" {
+		lis.Close()
+		return nil, fmt.Errorf("--public-url %q must be an https:// URL", o.PublicURL)
+	}
+
+	cert, err := tlsx.LoadOrCreate(filepath.Join(o.DataDir, "tls"), o.TLSCert, o.TLSKey, []string{pub.Hostname()})
+	if err != nil {
+		lis.Close()
+		return nil, err
+	}
+	if o.TLSCert == "" {
+		s.CACert = filepath.Join(o.DataDir, "tls", tlsx.CACertFile)
+	}
+	s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+
+	if err := s.loadKeys(); err != nil {
+		lis.Close()
+		return nil, err
+	}
+	if err := s.startEtcd(ctx); err != nil {
+		lis.Close()
+		return nil, err
+	}
+	if err := s.startServices(ctx); err != nil {
+		lis.Close()
+		return nil, err
+	}
+	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public})
+	if err != nil {
+		lis.Close()
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           gw,
+		TLSConfig:         s.TLSConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
+	}
+	go func() { s.served <- s.http.Serve(tls.NewListener(lis, s.TLSConfig)) }()
+	s.logger.Info("opensmh serving", "url", s.URL, "listen", s.Addr, "data_dir", o.DataDir)
+	return s, nil
+}
+
+func (s *Server) loadKeys() error {
+	s.AdminKey = s.opts.AdminKey
+	if s.AdminKey == "" {
+		key, created, err := loadOrCreateSecret(s.opts.DataDir, "admin.key", 32)
+		if err != nil {
+			return fmt.Errorf("operator key: %w", err)
+		}
+		s.AdminKey = key
+		if created {
+			// Shown once, on the terminal of the operator who started the server; never logged.
+			fmt.Fprintf(s.opts.Out, "Generated operator key (stored in %s):\n%s\n",
+				filepath.Join(s.opts.DataDir, "admin.key"), key)
+		}
+	}
+	if len(s.opts.SecretKEK) == 0 {
+		v, _, err := loadOrCreateSecret(s.opts.DataDir, "secret.kek", 32)
+		if err != nil {
+			return fmt.Errorf("secret key: %w", err)
+		}
+		kek, err := config.DecodeKEK(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(s.opts.DataDir, "secret.kek"), err)
+		}
+		s.opts.SecretKEK = kek
+	}
+	return nil
+}
+
+func (s *Server) startEtcd(ctx context.Context) error {
+	endpoints := s.opts.EtcdEndpoints
+	if len(endpoints) == 0 {
+		e, err := etcdx.StartEmbedded(ctx, etcdx.EmbeddedOptions{Dir: filepath.Join(s.opts.DataDir, "etcd"), NoFsync: s.opts.EtcdNoFsync})
+		if err != nil {
+			return err
+		}
+		s.etcd = e
+		endpoints = []string{e.Endpoint}
+	}
+	cli, err := etcdx.Connect(ctx, endpoints)
+	if err != nil {
+		return err
+	}
+	s.cli = cli
+	return nil
+}
+
+// startServices hosts library and authtoken on an in-memory gRPC server (what the gateway
+// calls) and on the public gRPC server (what gRPC callers on the HTTPS port reach).
+func (s *Server) startServices(ctx context.Context) error {
+	lis := bufconn.Listen(1 << 20)
+	conn, err := grpc.NewClient("passthrough:///in-process",
+		append(grpcx.ClientOptions(),
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	if err != nil {
+		return err
+	}
+	s.conn = conn
+
+	libs, err := library.New(library.Config{
+		Etcd:      s.cli,
+		AdminKey:  s.AdminKey,
+		SecretKEK: s.opts.SecretKEK,
+		PublicURL: s.URL,
+		Tokens:    library.TokenPurgerFromClient(tokenv1.NewTokenServiceClient(conn), s.AdminKey),
+		Clock:     s.opts.Clock,
+	})
+	if err != nil {
+		return err
+	}
+	tokens, err := authtoken.New(ctx, authtoken.Config{
+		Etcd:      s.cli,
+		Libraries: libraryv1.NewLibraryServiceClient(conn),
+		AdminKey:  s.AdminKey,
+		Clock:     s.opts.Clock,
+	})
+	if err != nil {
+		return err
+	}
+	s.tokens = tokens
+
+	s.internal = grpc.NewServer(grpcx.ServerOptions(s.logger)...)
+	s.public = grpc.NewServer(grpcx.ServerOptions(s.logger)...)
+	for _, srv := range []*grpc.Server{s.internal, s.public} {
+		libs.Register(srv)
+		tokens.Register(srv)
+		hs := health.NewServer()
+		healthpb.RegisterHealthServer(srv, hs)
+		s.health = append(s.health, hs)
+	}
+	reflection.Register(s.public)
+	go func() { _ = s.internal.Serve(lis) }()
+	return nil
+}
+
+// EtcdEndpoint answers the embedded member's client URL ("" with an external etcd), so that the
+// benchmark can measure raw etcd on the same member.
+func (s *Server) EtcdEndpoint() string {
+	if s.etcd == nil {
+		return ""
+	}
+	return s.etcd.Endpoint
+}
+
+// Tokens exposes the token service for in-process measurements (the benchmark's validations).
+func (s *Server) Tokens() *authtoken.Service { return s.tokens }
+
+// Wait blocks until the HTTPS server fails or ctx ends; then it stops everything.
+func (s *Server) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return s.Stop()
+	case err := <-s.served:
+		s.close()
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+// Stop stops accepting, finishes in-flight requests within the drain timeout, and shuts down
+// the services and etcd.
+func (s *Server) Stop() error {
+	for _, hs := range s.health {
+		hs.Shutdown()
+	}
+	var err error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainTimeout)
+		defer cancel()
+		if e := s.http.Shutdown(ctx); e != nil {
+			err = fmt.Errorf("drain: %w", e)
+			s.http.Close()
+		}
+	}
+	s.close()
+	return err
+}
+
+func (s *Server) close() { s.closed.Do(s.closeOnce) }
+
+func (s *Server) closeOnce() {
+	if s.public != nil {
+		s.public.Stop()
+	}
+	if s.internal != nil {
+		s.internal.GracefulStop()
+	}
+	if s.tokens != nil {
+		_ = s.tokens.Close()
+	}
+	if s.conn != nil {
+		s.conn.Close()
+	}
+	if s.cli != nil {
+		s.cli.Close()
+	}
+	if s.etcd != nil {
+		s.etcd.Close()
+	}
+}
