@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -34,8 +35,23 @@ import (
 func main() {
 	duration := flag.Duration("duration", 5*time.Second, "length of each measurement")
 	concurrency := flag.Int("c", 64, "concurrent clients for the HTTP and etcd measurements")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*duration, *concurrency); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -52,7 +68,18 @@ type result struct {
 func (r result) rate() float64 { return float64(r.ops) / r.elapsed.Seconds() }
 
 func (r result) String() string {
-	return fmt.Sprintf("%10.0f ops/s  p50 %8s  p99 %8s  (%d ops, %d errors)", r.rate(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.ops, r.errors)
+	return fmt.Sprintf("%10.0f ops/s  p50 %9s  p99 %9s  (%d ops, %d errors)", r.rate(), short(r.p50), short(r.p99), r.ops, r.errors)
+}
+
+// short rounds a latency to three significant digits or so.
+func short(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	case d >= time.Microsecond:
+		return d.Round(10 * time.Nanosecond)
+	}
+	return d
 }
 
 // measure runs op from c workers for d, recording each call's latency.

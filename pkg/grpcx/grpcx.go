@@ -32,9 +32,15 @@ func NewRequestID() string {
 func ServerOptions(logger *slog.Logger) []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
-		grpc.ChainUnaryInterceptor(unaryRequestID, unaryRecover(logger), unaryLog(logger)),
+		grpc.ChainUnaryInterceptor(UnaryInterceptors(logger)...),
 		grpc.ChainStreamInterceptor(streamRequestID, streamRecover(logger)),
 	}
+}
+
+// UnaryInterceptors are the unary server interceptors in their order, for servers that are not a
+// grpc.Server (the in-process connection of the all-in-one).
+func UnaryInterceptors(logger *slog.Logger) []grpc.UnaryServerInterceptor {
+	return []grpc.UnaryServerInterceptor{unaryRequestID, unaryRecover(logger), unaryLog(logger)}
 }
 
 // ClientOptions answers the options every client of an OpenSMH service uses: tracing and the

@@ -34,8 +34,8 @@ import (
 type Config struct {
 	// Connections to the services; in the all-in-one they are in-memory, in a split deployment
 	// they resolve instances through etcd.
-	Library *grpc.ClientConn
-	Token   *grpc.ClientConn
+	Library grpc.ClientConnInterface
+	Token   grpc.ClientConnInterface
 	// AdminKey lets the gateway make internal calls (library CORS settings).
 	AdminKey string
 	Logger   *slog.Logger
@@ -80,14 +80,14 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		runtime.WithOutgoingHeaderMatcher(edge.OutgoingHeader),
 		runtime.WithIncomingHeaderMatcher(edge.IncomingHeader),
 	)
-	if err := libraryv1.RegisterLibraryServiceHandler(ctx, mux, cfg.Library); err != nil {
+	libraries := libraryv1.NewLibraryServiceClient(cfg.Library)
+	if err := libraryv1.RegisterLibraryServiceHandlerClient(ctx, mux, libraries); err != nil {
 		return nil, err
 	}
-	if err := tokenv1.RegisterTokenServiceHandler(ctx, mux, cfg.Token); err != nil {
+	if err := tokenv1.RegisterTokenServiceHandlerClient(ctx, mux, tokenv1.NewTokenServiceClient(cfg.Token)); err != nil {
 		return nil, err
 	}
 
-	libraries := libraryv1.NewLibraryServiceClient(cfg.Library)
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
 		ttl = 5 * time.Second
@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 
 	table := dispatch.Compile(dispatch.Routes)
 	g := &Gateway{grpc: cfg.GRPC}
-	checks := map[string]*grpc.ClientConn{"library": cfg.Library, "authtoken": cfg.Token}
+	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token}
 	api := edge.CORS(origins, libraryOf, smhAPI(table, mux))
 	root := http.NewServeMux()
 	root.Handle("/api/", api)
@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	g.rest = edge.Observe(logger, routeNamer(table), root)
 
 	if g.grpc == nil {
-		backends := map[string]*grpc.ClientConn{
+		backends := map[string]grpc.ClientConnInterface{
 			libraryv1.LibraryService_ServiceDesc.ServiceName: cfg.Library,
 			tokenv1.TokenService_ServiceDesc.ServiceName:     cfg.Token,
 		}
@@ -200,7 +200,7 @@ func libraryOf(r *http.Request) string {
 }
 
 // healthz answers 200 once every service reports SERVING over grpc.health.v1.
-func healthz(w http.ResponseWriter, r *http.Request, checks map[string]*grpc.ClientConn) {
+func healthz(w http.ResponseWriter, r *http.Request, checks map[string]grpc.ClientConnInterface) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	report := map[string]string{}

@@ -1,6 +1,7 @@
 // Package server runs every OpenSMH service in one process on embedded defaults (admin-api.md
 // section 1): embedded etcd in the data dir, the services wired through the same gRPC interfaces
-// as in a split deployment (over an in-memory connection), and the gateway on one HTTPS port.
+// as in a split deployment (over an in-process connection, pkg/inproc), and the gateway on one
+// HTTPS port.
 package server
 
 import (
@@ -20,11 +21,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/test/bufconn"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
@@ -32,6 +31,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/inproc"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/gateway"
@@ -70,18 +70,17 @@ type Server struct {
 	CACert    string // path of the local CA certificate ("" with an operator certificate)
 	TLSConfig *tls.Config
 
-	opts     Options
-	logger   *slog.Logger
-	etcd     *etcdx.Embedded
-	cli      *clientv3.Client
-	internal *grpc.Server
-	public   *grpc.Server
-	conn     *grpc.ClientConn
-	tokens   *authtoken.Service
-	http     *http.Server
-	served   chan error
-	health   []*health.Server
-	closed   sync.Once
+	opts   Options
+	logger *slog.Logger
+	etcd   *etcdx.Embedded
+	cli    *clientv3.Client
+	public *grpc.Server
+	conn   *inproc.Conn
+	tokens *authtoken.Service
+	http   *http.Server
+	served chan error
+	health []*health.Server
+	closed sync.Once
 }
 
 // Start brings everything up and answers once the port serves. On error everything started so far
@@ -222,17 +221,11 @@ func (s *Server) startEtcd(ctx context.Context) error {
 	return nil
 }
 
-// startServices hosts library and authtoken on an in-memory gRPC server (what the gateway
-// calls) and on the public gRPC server (what gRPC callers on the HTTPS port reach).
+// startServices hosts library and authtoken on an in-process connection (what the gateway and
+// the services call each other through) and on the public gRPC server (what gRPC callers on the
+// HTTPS port reach). Both run the same interceptors in front of the same handlers.
 func (s *Server) startServices(ctx context.Context) error {
-	lis := bufconn.Listen(1 << 20)
-	conn, err := grpc.NewClient("passthrough:///in-process",
-		append(grpcx.ClientOptions(),
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-			grpc.WithTransportCredentials(insecure.NewCredentials()))...)
-	if err != nil {
-		return err
-	}
+	conn := inproc.New(grpcx.UnaryInterceptors(s.logger)...)
 	s.conn = conn
 
 	libs, err := library.New(library.Config{
@@ -257,17 +250,15 @@ func (s *Server) startServices(ctx context.Context) error {
 	}
 	s.tokens = tokens
 
-	s.internal = grpc.NewServer(grpcx.ServerOptions(s.logger)...)
 	s.public = grpc.NewServer(grpcx.ServerOptions(s.logger)...)
-	for _, srv := range []*grpc.Server{s.internal, s.public} {
-		libs.Register(srv)
-		tokens.Register(srv)
+	for _, r := range []grpc.ServiceRegistrar{conn, s.public} {
+		libs.Register(r)
+		tokens.Register(r)
 		hs := health.NewServer()
-		healthpb.RegisterHealthServer(srv, hs)
+		healthpb.RegisterHealthServer(r, hs)
 		s.health = append(s.health, hs)
 	}
 	reflection.Register(s.public)
-	go func() { _ = s.internal.Serve(lis) }()
 	return nil
 }
 
@@ -322,14 +313,8 @@ func (s *Server) closeOnce() {
 	if s.public != nil {
 		s.public.Stop()
 	}
-	if s.internal != nil {
-		s.internal.GracefulStop()
-	}
 	if s.tokens != nil {
 		_ = s.tokens.Close()
-	}
-	if s.conn != nil {
-		s.conn.Close()
 	}
 	if s.cli != nil {
 		s.cli.Close()

@@ -248,7 +248,7 @@ func TestSlidingExpiry(t *testing.T) {
 	}
 }
 
-func TestRenewWritesThrough(t *testing.T) {
+func TestRenewIsRecordedByTheFlusher(t *testing.T) {
 	ctx := context.Background()
 	cli := etcdtest.New(t)
 	clk := clock.NewFake(t0)
@@ -262,6 +262,10 @@ func TestRenewWritesThrough(t *testing.T) {
 	}
 	if m.Token != token || m.ExpiresIn != 1200*time.Second {
 		t.Errorf("renew = %+v", m)
+	}
+	// A renewal is a use: the flusher records it (the minute since the mint has passed).
+	if err := a.FlushRenewals(ctx); err != nil {
+		t.Fatal(err)
 	}
 	// A fresh instance knows nothing but etcd: the renewal must be recorded there.
 	clk.Advance(1100 * time.Second)
@@ -667,5 +671,34 @@ func TestConcurrentValidateAndRevoke(t *testing.T) {
 				t.Errorf("token %d: %v", i, err)
 			}
 		}
+	}
+}
+
+// Many clients renewing one token at once all succeed: renewals never contend in etcd.
+func TestConcurrentRenewalsOfOneToken(t *testing.T) {
+	ctx := context.Background()
+	cli := etcdtest.New(t)
+	clk := clock.NewFake(t0)
+	a := newTokens(t, cli, clk)
+	token := mint(t, a, app.MintInput{Period: "1200"})
+	clk.Advance(2 * time.Minute)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if _, err := a.Renew(ctx, "single", token); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent renew: %v", err)
 	}
 }

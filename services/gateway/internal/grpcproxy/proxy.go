@@ -57,7 +57,7 @@ func (Codec) Name() string { return "proto" }
 
 // Handler answers calls to services the server does not host itself by forwarding them to
 // backends[fully qualified service name].
-func Handler(backends map[string]*grpc.ClientConn) grpc.StreamHandler {
+func Handler(backends map[string]grpc.ClientConnInterface) grpc.StreamHandler {
 	return func(_ any, in grpc.ServerStream) error {
 		method, ok := grpc.MethodFromServerStream(in)
 		if !ok {
