@@ -149,4 +149,3 @@ func chain(interceptors []grpc.UnaryServerInterceptor) grpc.UnaryServerIntercept
 		return next(ctx, req)
 	}
 }
-
