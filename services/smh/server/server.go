@@ -85,7 +85,7 @@ type Server struct {
 
 // Start brings everything up and answers once the port serves. On error everything started so far
 // is stopped again.
-func Start(ctx context.Context, o Options) (s *Server, err error) {
+func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if o.DataDir == "" {
 		o.DataDir = "./data"
 	}
@@ -104,7 +104,7 @@ func Start(ctx context.Context, o Options) (s *Server, err error) {
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 10 * time.Second
 	}
-	s = &Server{opts: o, logger: o.Logger, served: make(chan error, 1)}
+	s := &Server{opts: o, logger: o.Logger, served: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			s.close()
