@@ -3,14 +3,11 @@
 package serve
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,117 +15,52 @@ import (
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
 var smhBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "smh-serve-bin-")
+	dir, err := proc.Build("github.com/opensmh/opensmh/services/smh/cmd/smh")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	smhBin = filepath.Join(dir, "smh")
-	cmd := exec.Command("go", "build", "-o", smhBin, "github.com/opensmh/opensmh/services/smh/cmd/smh")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build smh:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-func freeAddr(t *testing.T) string {
+func serve(t *testing.T, env []string, args ...string) *proc.Proc {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return proc.Start(t, "smh serve", env, smhBin, append([]string{"serve"}, args...)...)
 }
 
-// serve starts bin/smh serve with args and env; it answers the command and its combined output.
-func serve(t *testing.T, env []string, args ...string) (*exec.Cmd, *strings.Builder, chan error) {
+func waitHealthy(t *testing.T, addr, caFile string) {
 	t.Helper()
-	cmd := exec.Command(smhBin, append([]string{"serve"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	out := &strings.Builder{}
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	lines := make(chan struct{})
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			out.WriteString(sc.Text() + "\n")
+	proc.WaitFor(t, "https://"+addr+"/healthz", 60*time.Second, func() bool {
+		pool, err := tlsx.CertPool(caFile)
+		if err != nil {
+			return false
 		}
-	}()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		err := cmd.Wait()
-		pw.Close()
-		<-lines
-		done <- err
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		select {
-		case err := <-done:
-			done <- err
-		case <-time.After(10 * time.Second):
+		c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		resp, err := c.Get("https://" + addr + "/healthz")
+		if err != nil {
+			return false
 		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
 	})
-	return cmd, out, done
-}
-
-func waitHealthy(t *testing.T, url, caFile string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if pool, err := tlsx.CertPool(caFile); err == nil {
-			c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-			if resp, err := c.Get(url + "/healthz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return
-				}
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s never became healthy", url)
-}
-
-func exitCode(t *testing.T, done chan error) int {
-	t.Helper()
-	select {
-	case err := <-done:
-		done <- err
-		if err == nil {
-			return 0
-		}
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
-		}
-		t.Fatalf("wait: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("smh did not exit within 30s")
-	}
-	return -1
 }
 
 func TestFirstStartKeyOnceAndCleanStop(t *testing.T) {
 	data := t.TempDir()
-	addr := freeAddr(t)
+	addr := proc.FreeAddr(t)
+	ca := filepath.Join(data, "tls", tlsx.CACertFile)
 	// Flags and SMH_* env: the data dir comes from the environment, the address from a flag.
-	cmd, out, done := serve(t, []string{"SMH_DATA_DIR=" + data, "SMH_ADMIN_KEY="}, "--listen", addr)
-	waitHealthy(t, "https://"+addr, filepath.Join(data, "tls", tlsx.CACertFile))
+	first := serve(t, []string{"SMH_DATA_DIR=" + data, "SMH_ADMIN_KEY="}, "--listen", addr)
+	waitHealthy(t, addr, ca)
 
 	keyFile := filepath.Join(data, "admin.key")
 	st, err := os.Stat(keyFile)
@@ -138,25 +70,23 @@ func TestFirstStartKeyOnceAndCleanStop(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("admin.key mode %v, want 0600", st.Mode().Perm())
 	}
-	key, _ := os.ReadFile(keyFile)
-	if !strings.Contains(out.String(), strings.TrimSpace(string(key))) {
-		t.Fatalf("first start did not print the generated key:\n%s", out.String())
+	raw, _ := os.ReadFile(keyFile)
+	key := strings.TrimSpace(string(raw))
+	if !strings.Contains(first.Output(), key) {
+		t.Fatalf("first start did not print the generated key:\n%s", first.Output())
+	}
+	if code := first.Stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("SIGTERM exit code %d\n%s", code, first.Output())
 	}
 
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	if code := exitCode(t, done); code != 0 {
-		t.Fatalf("SIGTERM exit code %d\n%s", code, out.String())
-	}
-
-	// A second start reuses the key and does not print it again.
-	cmd2, out2, done2 := serve(t, []string{"SMH_ADMIN_KEY="}, "--data-dir", data, "--listen", addr)
-	waitHealthy(t, "https://"+addr, filepath.Join(data, "tls", tlsx.CACertFile))
-	if strings.Contains(out2.String(), strings.TrimSpace(string(key))) {
+	// A second start reuses the key and the CA, and does not print the key again.
+	second := serve(t, []string{"SMH_ADMIN_KEY="}, "--data-dir", data, "--listen", addr)
+	waitHealthy(t, addr, ca)
+	if strings.Contains(second.Output(), key) {
 		t.Fatal("the operator key was printed again on the second start")
 	}
-	_ = cmd2.Process.Signal(syscall.SIGINT)
-	if code := exitCode(t, done2); code != 0 {
-		t.Fatalf("SIGINT exit code %d\n%s", code, out2.String())
+	if code := second.Stop(t, syscall.SIGINT); code != 0 {
+		t.Fatalf("SIGINT exit code %d\n%s", code, second.Output())
 	}
 }
 
@@ -180,22 +110,22 @@ func TestStartupErrorsAreOneClearLine(t *testing.T) {
 		want string
 	}{
 		{"port taken", []string{"--data-dir", t.TempDir(), "--listen", busy.Addr().String()}, "cannot listen on " + busy.Addr().String()},
-		{"data dir unwritable", []string{"--data-dir", filepath.Join(notADir, "data"), "--listen", freeAddr(t)}, "is not writable"},
-		{"bad certificate", []string{"--data-dir", t.TempDir(), "--listen", freeAddr(t), "--tls-cert", badCert, "--tls-key", badCert}, "bad certificate"},
-		{"half a certificate", []string{"--data-dir", t.TempDir(), "--listen", freeAddr(t), "--tls-cert", badCert}, "--tls-cert and --tls-key must be given together"},
-		{"plain http public url", []string{"--data-dir", t.TempDir(), "--listen", freeAddr(t), "--public-url", "http://example.com"}, "must be an https:// URL"},
+		{"data dir unwritable", []string{"--data-dir", filepath.Join(notADir, "data"), "--listen", proc.FreeAddr(t)}, "is not writable"},
+		{"bad certificate", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--tls-cert", badCert, "--tls-key", badCert}, "bad certificate"},
+		{"half a certificate", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--tls-cert", badCert}, "--tls-cert and --tls-key must be given together"},
+		{"plain http public url", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--public-url", "http://example.com"}, "must be an https:// URL"},
 		{"unknown flag", []string{"--no-such-flag"}, "unknown flag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, out, done := serve(t, []string{"SMH_ADMIN_KEY=k"}, tt.args...)
-			if code := exitCode(t, done); code == 0 {
+			p := serve(t, []string{"SMH_ADMIN_KEY=k"}, tt.args...)
+			if code := p.ExitCode(t); code == 0 {
 				t.Fatalf("exit 0 for %s", tt.name)
 			}
-			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			lines := strings.Split(strings.TrimSpace(p.Output()), "\n")
 			last := lines[len(lines)-1]
 			if !strings.HasPrefix(last, "smh: ") || !strings.Contains(last, tt.want) {
-				t.Fatalf("last line %q does not name the cause %q\n%s", last, tt.want, out.String())
+				t.Fatalf("last line %q does not name the cause %q\n%s", last, tt.want, p.Output())
 			}
 		})
 	}

@@ -1,0 +1,147 @@
+// Package proc runs the binaries and the etcd server that the process-level suites start, and
+// keeps their output for assertions and failure reports.
+package proc
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Build compiles Go packages (import paths) into a new temporary directory and answers it.
+func Build(pkgs ...string) (string, error) {
+	dir, err := os.MkdirTemp("", "smh-test-bin-")
+	if err != nil {
+		return "", err
+	}
+	for _, pkg := range pkgs {
+		cmd := exec.Command("go", "build", "-o", dir, pkg)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("build %s: %w", pkg, err)
+		}
+	}
+	return dir, nil
+}
+
+// Proc is a running child process.
+type Proc struct {
+	Name string
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Start runs path with args and extra environment; the process is killed when the test ends,
+// and its output is logged if the test failed.
+func Start(t testing.TB, name string, env []string, path string, args ...string) *Proc {
+	t.Helper()
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &Proc{Name: name, cmd: cmd, out: out, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		p.wait(10 * time.Second)
+		if t.Failed() {
+			t.Logf("--- %s output ---\n%s", name, out.String())
+		}
+	})
+	return p
+}
+
+// Output answers everything the process wrote so far.
+func (p *Proc) Output() string { return p.out.String() }
+
+// wait answers the exit error, or false when the process is still running after d.
+func (p *Proc) wait(d time.Duration) (error, bool) {
+	select {
+	case err := <-p.done:
+		p.done <- err // later waits see it too
+		return err, true
+	case <-time.After(d):
+		return nil, false
+	}
+}
+
+// ExitCode waits up to 30 s for the process to end and answers its exit code.
+func (p *Proc) ExitCode(t testing.TB) int {
+	t.Helper()
+	err, ended := p.wait(30 * time.Second)
+	if !ended {
+		t.Fatalf("%s did not exit within 30s", p.Name)
+	}
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	t.Fatalf("%s: %v", p.Name, err)
+	return -1
+}
+
+// Stop sends sig and answers the exit code.
+func (p *Proc) Stop(t testing.TB, sig syscall.Signal) int {
+	t.Helper()
+	_ = p.cmd.Process.Signal(sig)
+	return p.ExitCode(t)
+}
+
+// Kill ends the process at once, as a crash would.
+func (p *Proc) Kill(t testing.TB) {
+	t.Helper()
+	_ = p.cmd.Process.Kill()
+	p.wait(30 * time.Second)
+}
+
+// FreeAddr answers a loopback address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// WaitFor polls ok every 100 ms until it holds, failing the test after timeout.
+func WaitFor(t testing.TB, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
