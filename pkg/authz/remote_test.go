@@ -3,7 +3,6 @@ package authz
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,12 +10,12 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/grpcx/grpctest"
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
@@ -87,23 +86,7 @@ func startFake(t *testing.T, clk clock.Clock) (*fakeTokenService, tokenv1.TokenS
 		live:   map[string]bool{"tok-a": true, "tok-b": true},
 		revoke: make(chan []string), dropAll: make(chan struct{}),
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	tokenv1.RegisterTokenServiceServer(srv, f)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
-		<-done
-	})
+	conn := grpctest.Serve(t, func(r grpc.ServiceRegistrar) { tokenv1.RegisterTokenServiceServer(r, f) })
 	return f, tokenv1.NewTokenServiceClient(conn)
 }
 

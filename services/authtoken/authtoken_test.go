@@ -3,13 +3,11 @@ package authtoken_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
@@ -17,6 +15,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/etcdx/etcdtest"
+	"github.com/opensmh/opensmh/pkg/grpcx/grpctest"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/authtoken"
@@ -47,26 +46,12 @@ func start(t testing.TB) (*authtoken.Service, tokenv1.TokenServiceClient) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	svc.Register(srv)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
-		<-done
 		if err := svc.Close(); err != nil {
 			t.Error(err)
 		}
 	})
+	conn := grpctest.Serve(t, svc.Register)
 	return svc, tokenv1.NewTokenServiceClient(conn)
 }
 

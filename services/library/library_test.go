@@ -3,15 +3,12 @@ package library_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"testing"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/etcdx/etcdtest"
+	"github.com/opensmh/opensmh/pkg/grpcx/grpctest"
 	"github.com/opensmh/opensmh/services/library"
 )
 
@@ -50,23 +47,7 @@ func TestRegister(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
-	svc.Register(srv)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	t.Cleanup(func() {
-		srv.Stop()
-		<-served
-	})
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := grpctest.Serve(t, svc.Register)
 	resp, err := libraryv1.NewLibraryServiceClient(conn).CreateLibrary(adminauth.Outgoing(context.Background(), "k"),
 		&libraryv1.CreateLibraryRequest{Name: "photos"})
 	if err != nil {

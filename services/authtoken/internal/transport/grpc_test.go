@@ -3,14 +3,12 @@ package transport_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/etcdx/etcdtest"
+	"github.com/opensmh/opensmh/pkg/grpcx/grpctest"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/authtoken/internal/app"
@@ -47,24 +46,8 @@ func serve(t *testing.T) (tokenv1.TokenServiceClient, *clock.Fake) {
 	if err := tokens.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	transport.NewHandler(tokens, adminauth.NewChecker(adminKey)).Register(srv)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
-		<-done
-		tokens.Close()
-	})
+	t.Cleanup(func() { tokens.Close() })
+	conn := grpctest.Serve(t, transport.NewHandler(tokens, adminauth.NewChecker(adminKey)).Register)
 	return tokenv1.NewTokenServiceClient(conn), clk
 }
 

@@ -18,6 +18,8 @@ type record struct {
 	Settings     settingsRecord `json:"settings"`
 }
 
+// settingsRecord has exactly the fields of app.Settings, so the two convert into each other and
+// a field added to one without the other stops the build.
 type settingsRecord struct {
 	IsFileLibrary             bool     `json:"isFileLibrary"`
 	IsMultiSpace              bool     `json:"isMultiSpace"`
@@ -43,35 +45,12 @@ type settingsRecord struct {
 }
 
 func encodeLibrary(lib app.Library) ([]byte, error) {
-	s := lib.Settings
 	rec := record{
 		ID:           lib.ID,
 		Name:         lib.Name,
 		Remark:       lib.Remark,
 		CreationTime: lib.CreatedAt.UTC(),
-		Settings: settingsRecord{
-			IsFileLibrary:             s.IsFileLibrary,
-			IsMultiSpace:              s.IsMultiSpace,
-			IsMultiAlbum:              s.IsMultiAlbum,
-			IsPublicRead:              s.IsPublicRead,
-			AllowPhoto:                s.AllowPhoto,
-			AllowVideo:                s.AllowVideo,
-			AllowPhotoExtname:         orEmpty(s.AllowPhotoExtname),
-			AllowVideoExtname:         orEmpty(s.AllowVideoExtname),
-			AllowFileExtname:          orEmpty(s.AllowFileExtname),
-			UseRecycleBin:             s.UseRecycleBin,
-			AutoRemoveRecycledDays:    s.AutoRemoveRecycledDays,
-			EnableSearch:              s.EnableSearch,
-			EnableFileHistory:         s.EnableFileHistory,
-			FileHistoryCount:          s.FileHistoryCount,
-			FileHistoryExpireDay:      s.FileHistoryExpireDay,
-			MaxDirFileNameLength:      s.MaxDirFileNameLength,
-			EnableQuota:               s.EnableQuota,
-			LibraryQuota:              s.LibraryQuota,
-			DenyOnQuotaLessThanUsage:  s.DenyOnQuotaLessThanUsage,
-			RecognizeSensitiveContent: s.RecognizeSensitiveContent,
-			CORSAllowedOrigins:        orEmpty(s.CORSAllowedOrigins),
-		},
+		Settings:     listsNotNull(settingsRecord(lib.Settings)),
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -85,39 +64,25 @@ func decodeLibrary(b []byte) (app.Library, error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return app.Library{}, fmt.Errorf("decode library record: %w", err)
 	}
-	s := rec.Settings
 	return app.Library{
 		ID:        rec.ID,
 		Name:      rec.Name,
 		Remark:    rec.Remark,
 		CreatedAt: rec.CreationTime.UTC(),
-		Settings: app.Settings{
-			IsFileLibrary:             s.IsFileLibrary,
-			IsMultiSpace:              s.IsMultiSpace,
-			IsMultiAlbum:              s.IsMultiAlbum,
-			IsPublicRead:              s.IsPublicRead,
-			AllowPhoto:                s.AllowPhoto,
-			AllowVideo:                s.AllowVideo,
-			AllowPhotoExtname:         orEmpty(s.AllowPhotoExtname),
-			AllowVideoExtname:         orEmpty(s.AllowVideoExtname),
-			AllowFileExtname:          orEmpty(s.AllowFileExtname),
-			UseRecycleBin:             s.UseRecycleBin,
-			AutoRemoveRecycledDays:    s.AutoRemoveRecycledDays,
-			EnableSearch:              s.EnableSearch,
-			EnableFileHistory:         s.EnableFileHistory,
-			FileHistoryCount:          s.FileHistoryCount,
-			FileHistoryExpireDay:      s.FileHistoryExpireDay,
-			MaxDirFileNameLength:      s.MaxDirFileNameLength,
-			EnableQuota:               s.EnableQuota,
-			LibraryQuota:              s.LibraryQuota,
-			DenyOnQuotaLessThanUsage:  s.DenyOnQuotaLessThanUsage,
-			RecognizeSensitiveContent: s.RecognizeSensitiveContent,
-			CORSAllowedOrigins:        orEmpty(s.CORSAllowedOrigins),
-		},
+		Settings:  app.Settings(listsNotNull(rec.Settings)),
 	}, nil
 }
 
-// orEmpty makes absent lists empty: answers show [] rather than null (admin-api.md section 2).
+// listsNotNull makes absent lists empty, so that answers show [] rather than null.
+func listsNotNull(s settingsRecord) settingsRecord {
+	s.AllowPhotoExtname = orEmpty(s.AllowPhotoExtname)
+	s.AllowVideoExtname = orEmpty(s.AllowVideoExtname)
+	s.AllowFileExtname = orEmpty(s.AllowFileExtname)
+	s.CORSAllowedOrigins = orEmpty(s.CORSAllowedOrigins)
+	return s
+}
+
+// orEmpty makes an absent list empty: answers show [] rather than null (admin-api.md section 2).
 func orEmpty(l []string) []string {
 	if l == nil {
 		return []string{}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -25,6 +23,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/etcdx/etcdtest"
+	"github.com/opensmh/opensmh/pkg/grpcx/grpctest"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/library/internal/app"
@@ -83,25 +82,9 @@ func start(t *testing.T) harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
-	libraryv1.RegisterLibraryServiceServer(srv, transport.New(libs, adminauth.NewChecker(adminKey), accessDomain))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	t.Cleanup(func() {
-		srv.Stop()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
+	conn := grpctest.Serve(t, func(r grpc.ServiceRegistrar) {
+		libraryv1.RegisterLibraryServiceServer(r, transport.New(libs, adminauth.NewChecker(adminKey), accessDomain))
 	})
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
 	return harness{client: libraryv1.NewLibraryServiceClient(conn), purger: purger, etcd: cli}
 }
 
