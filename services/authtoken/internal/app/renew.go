@@ -40,14 +40,9 @@ func (t *Tokens) writeRenewal(ctx context.Context, e *entry, at int64) error {
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}
-		st, err := t.store.Get(ctx, e.hashHex)
-		if errors.Is(err, ErrNotFound) {
-			return ErrInvalidAccessToken
-		}
-		if err != nil {
+		if err := t.refresh(ctx, e); err != nil {
 			return err
 		}
-		e.observe(st.ModRevision, st.Record.LastRenewedAt.UnixNano())
 	}
 	return ErrConflict
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -76,6 +77,19 @@ func (t *Tokens) confirmExpiry(ctx context.Context, e *entry, now int64) error {
 	if e.confirmedExpired.Load() == e.recorded.Load() {
 		return ErrInvalidAccessToken
 	}
+	if err := t.refresh(ctx, e); err != nil {
+		return err
+	}
+	if e.expired(now) {
+		e.confirmedExpired.Store(e.recorded.Load())
+		return ErrInvalidAccessToken
+	}
+	return nil
+}
+
+// refresh merges what the store now says about a cached token into its entry; a deleted token
+// answers ErrInvalidAccessToken.
+func (t *Tokens) refresh(ctx context.Context, e *entry) error {
 	st, err := t.store.Get(ctx, e.hashHex)
 	if errors.Is(err, ErrNotFound) {
 		return ErrInvalidAccessToken
@@ -84,10 +98,6 @@ func (t *Tokens) confirmExpiry(ctx context.Context, e *entry, now int64) error {
 		return err
 	}
 	e.observe(st.ModRevision, st.Record.LastRenewedAt.UnixNano())
-	if e.expired(now) {
-		e.confirmedExpired.Store(e.recorded.Load())
-		return ErrInvalidAccessToken
-	}
 	return nil
 }
 
@@ -116,12 +126,4 @@ func (t *Tokens) load(ctx context.Context, h [32]byte) (*entry, error) {
 	return nil, errors.New("token cache kept re-syncing")
 }
 
-func hexHash(h [32]byte) string {
-	const digits = "0123456789abcdef"
-	var b [64]byte
-	for i, c := range h {
-		b[2*i] = digits[c>>4]
-		b[2*i+1] = digits[c&0xf]
-	}
-	return string(b[:])
-}
+func hexHash(h [32]byte) string { return hex.EncodeToString(h[:]) }
