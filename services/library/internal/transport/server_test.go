@@ -3,6 +3,8 @@ package transport_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -565,6 +567,18 @@ func TestSecrets(t *testing.T) {
 		IsMultiAlbum: proto.Bool(true), IsPublicRead: proto.Bool(true), CorsAllowedOrigins: strList("https://app.example.com"),
 	}})
 	id, first := lib.GetLibraryId(), lib.GetLibrarySecret()
+	// Encrypted at rest: no key or value in etcd holds the secret, in any common encoding.
+	all, err := h.etcd.Get(context.Background(), "", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range all.Kvs {
+		for _, form := range []string{first, base64.StdEncoding.EncodeToString([]byte(first)), hex.EncodeToString([]byte(first))} {
+			if bytes.Contains(kv.Key, []byte(form)) || bytes.Contains(kv.Value, []byte(form)) {
+				t.Fatalf("etcd key %s holds the secret in the clear", kv.Key)
+			}
+		}
+	}
 	verify := func(id, secret string) (*libraryv1.LibraryAccess, error) {
 		// No operator key: the secret is the credential.
 		resp, err := h.client.VerifyLibrarySecret(context.Background(), &libraryv1.VerifyLibrarySecretRequest{LibraryId: id, LibrarySecret: secret})
