@@ -4,7 +4,7 @@ PKGS = $(shell go list -m -f '{{.Dir}}/...')
 BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken gateway=services/gateway/cmd/gateway
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test vet lint generate check-generated check-tidy bench clean
+.PHONY: all build run test vet generate check-generated check-tidy check-deploy bench clean
 
 all: build
 
@@ -20,9 +20,13 @@ build:
 run: build
 	bin/smh serve
 
-## test: generated code is current, modules are tidy, vet, then every test with the race detector
-test: check-generated check-tidy vet build
+## test: generated code is current, modules are tidy, vet, deployment files check, then every test with the race detector
+test: check-generated check-tidy vet check-deploy build
 	go test -race -count=1 $(PKGS)
+
+# docker-compose.yaml and k8s/ checked statically (no Docker engine or cluster here).
+check-deploy:
+	scripts/check-deploy.sh
 
 vet:
 	go vet $(PKGS)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -12,9 +11,14 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// tokenBytes of randomness per token: 256 bits, 43 characters of base64url without padding, so a
-// token never needs escaping in a URL path (/api/v1/token/{LibraryId}/{AccessToken}).
+// tokenBytes of randomness per token: 256 bits.
 const tokenBytes = 32
+
+// tokenPrefix starts every token, as SMH's own tokens start with "acctk". With the hex that
+// follows, a token never needs escaping in a URL path (/api/v1/token/{LibraryId}/{AccessToken}),
+// never starts with "-" (which command lines would read as a flag), and secret scanners can
+// recognise one in a leaked log or repository.
+const tokenPrefix = "acctk"
 
 // MintInput is a CreateToken request (section 1.1). Secret comes from request metadata.
 type MintInput struct {
@@ -64,7 +68,7 @@ func (t *Tokens) Mint(ctx context.Context, in MintInput) (Minted, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return Minted{}, fmt.Errorf("token randomness: %w", err)
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
+	token := tokenPrefix + hex.EncodeToString(raw)
 	hash := sha256.Sum256([]byte(token))
 	hashHex := hex.EncodeToString(hash[:])
 

@@ -51,7 +51,7 @@ func (s *Server) CreateLibrary(ctx context.Context, req *libraryv1.CreateLibrary
 		return nil, toStatus(err)
 	}
 	lib := libraryProto(created.Library, s.accessDomain)
-	lib.LibrarySecret = created.Secret
+	lib.LibrarySecret = &created.Secret
 	setStatus(ctx, http.StatusCreated)
 	return &libraryv1.CreateLibraryResponse{Library: lib}, nil
 }

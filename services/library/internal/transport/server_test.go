@@ -239,10 +239,10 @@ func TestCreateLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.GetLibrary().GetLibrarySecret() != "" {
-		t.Fatal("GetLibrary shows the secret")
+	if got.GetLibrary().LibrarySecret != nil {
+		t.Fatal("GetLibrary carries a secret field")
 	}
-	lib.LibrarySecret = ""
+	lib.LibrarySecret = nil
 	if !proto.Equal(got.GetLibrary(), lib) {
 		t.Fatalf("GetLibrary\n%v\nwant\n%v", got.GetLibrary(), lib)
 	}

@@ -72,10 +72,29 @@ func newRoot(stdout io.Writer) *cobra.Command {
 		newLibrary(),
 		newToken(),
 	)
-	for _, c := range root.Commands() {
-		wrapArgs(c)
+	for _, c := range append(root.Commands(), root) {
+		requireSubcommand(c)
 	}
+	wrapArgs(root)
 	return root
+}
+
+// requireSubcommand makes a command that only groups others refuse a missing or unknown
+// subcommand as a usage error (exit 2), where cobra would print help and succeed.
+func requireSubcommand(c *cobra.Command) {
+	if c.Runnable() || !c.HasSubCommands() {
+		return
+	}
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+		}
+		return nil
+	}
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		_ = cmd.Usage()
+		return usagef("%s needs a subcommand", cmd.CommandPath())
+	}
 }
 
 // wrapArgs makes cobra's argument-count errors usage errors (exit 2).

@@ -40,8 +40,8 @@ type Library struct {
 	Size             int64             `protobuf:"varint,7,opt,name=size,proto3" json:"size,omitempty"`
 	DirNum           int64             `protobuf:"varint,8,opt,name=dir_num,json=dirNum,proto3" json:"dir_num,omitempty"`
 	FileNum          int64             `protobuf:"varint,9,opt,name=file_num,json=fileNum,proto3" json:"file_num,omitempty"`
-	// Present only in the answer to CreateLibrary.
-	LibrarySecret string `protobuf:"bytes,10,opt,name=library_secret,json=librarySecret,proto3" json:"library_secret,omitempty"`
+	// Present only in the answer to CreateLibrary (optional, so that other answers omit it).
+	LibrarySecret *string `protobuf:"bytes,10,opt,name=library_secret,json=librarySecret,proto3,oneof" json:"library_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -140,8 +140,8 @@ func (x *Library) GetFileNum() int64 {
 }
 
 func (x *Library) GetLibrarySecret() string {
-	if x != nil {
-		return x.LibrarySecret
+	if x != nil && x.LibrarySecret != nil {
+		return *x.LibrarySecret
 	}
 	return ""
 }
@@ -568,7 +568,7 @@ var File_smh_library_v1_library_proto protoreflect.FileDescriptor
 
 const file_smh_library_v1_library_proto_rawDesc = "" +
 	"\n" +
-	"\x1csmh/library/v1/library.proto\x12\x0esmh.library.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xdc\x02\n" +
+	"\x1csmh/library/v1/library.proto\x12\x0esmh.library.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xf4\x02\n" +
 	"\aLibrary\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x12\n" +
@@ -579,9 +579,10 @@ const file_smh_library_v1_library_proto_rawDesc = "" +
 	"\x11library_extension\x18\x06 \x01(\v2 .smh.library.v1.LibraryExtensionR\x10libraryExtension\x12\x12\n" +
 	"\x04size\x18\a \x01(\x03R\x04size\x12\x17\n" +
 	"\adir_num\x18\b \x01(\x03R\x06dirNum\x12\x19\n" +
-	"\bfile_num\x18\t \x01(\x03R\afileNum\x12%\n" +
+	"\bfile_num\x18\t \x01(\x03R\afileNum\x12*\n" +
 	"\x0elibrary_secret\x18\n" +
-	" \x01(\tR\rlibrarySecret\"\x8f\f\n" +
+	" \x01(\tH\x00R\rlibrarySecret\x88\x01\x01B\x11\n" +
+	"\x0f_library_secret\"\x8f\f\n" +
 	"\x10LibraryExtension\x12+\n" +
 	"\x0fis_file_library\x18\x01 \x01(\bH\x00R\risFileLibrary\x88\x01\x01\x12)\n" +
 	"\x0eis_multi_space\x18\x02 \x01(\bH\x01R\fisMultiSpace\x88\x01\x01\x12)\n" +
@@ -685,6 +686,7 @@ func file_smh_library_v1_library_proto_init() {
 	if File_smh_library_v1_library_proto != nil {
 		return
 	}
+	file_smh_library_v1_library_proto_msgTypes[0].OneofWrappers = []any{}
 	file_smh_library_v1_library_proto_msgTypes[1].OneofWrappers = []any{}
 	file_smh_library_v1_library_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}

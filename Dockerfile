@@ -1,0 +1,59 @@
+# syntax=docker/dockerfile:1
+# OpenSMH: one image holding every binary; the command picks which one runs.
+#
+#   docker build -t opensmh --build-arg VERSION=$(git describe --always --dirty) .
+#   docker run opensmh                      # smh serve (all-in-one, the default CMD)
+#   docker run opensmh library --help       # or library | authtoken | gateway | smh
+#
+# There is no .dockerignore: only the sources the Go workspace needs are copied below, so bin/,
+# data/ (keys, local CA) and .git never reach the build context's layers.
+
+# ---- build ------------------------------------------------------------------------------
+FROM golang:1.26 AS build
+WORKDIR /src
+# Module files first, so the dependency download is cached until a go.mod/go.sum changes.
+# Every module named in go.work must be present for workspace mode to load.
+COPY go.work go.work.sum ./
+COPY gen/go.mod gen/go.sum gen/
+COPY pkg/go.mod pkg/go.sum pkg/
+COPY services/library/go.mod services/library/go.sum services/library/
+COPY services/authtoken/go.mod services/authtoken/go.sum services/authtoken/
+COPY services/gateway/go.mod services/gateway/go.sum services/gateway/
+COPY services/smh/go.mod services/smh/go.sum services/smh/
+COPY bench/go.mod bench/go.sum bench/
+COPY tests/go.mod tests/go.sum tests/
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY gen gen
+COPY pkg pkg
+COPY services services
+COPY bench bench
+COPY tests tests
+# Same binaries and version stamp as `make build` (the golang image has no make; without .git
+# the Makefile's `git describe` cannot work anyway, hence the build argument).
+ARG VERSION=dev
+ENV CGO_ENABLED=0
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    go build -trimpath \
+      -ldflags "-s -w -X github.com/opensmh/opensmh/services/smh/internal/cli.Version=${VERSION}" \
+      -o /out/bin/ \
+      ./services/smh/cmd/smh \
+      ./services/library/cmd/library \
+      ./services/authtoken/cmd/authtoken \
+      ./services/gateway/cmd/gateway \
+ && mkdir -p /out/data
+
+# ---- run --------------------------------------------------------------------------------
+# distroless static: no shell, no package manager; CA certificates and /etc/passwd with the
+# nonroot user (65532) are included.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/bin/ /usr/local/bin/
+# /data belongs to the nonroot user so a fresh named volume mounted there (docker copies the
+# image's ownership into it) is writable: the all-in-one keeps etcd, keys and TLS there, the
+# gateway its local CA.
+COPY --from=build --chown=65532:65532 /out/data /data
+USER 65532:65532
+WORKDIR /data
+# 8443: HTTPS (smh, gateway); 9101 library and 9102 authtoken gRPC (internal, plaintext).
+EXPOSE 8443 9101 9102
+# No ENTRYPOINT, so `docker run opensmh gateway ...` runs that binary.
+CMD ["smh", "serve", "--listen", "0.0.0.0:8443", "--data-dir", "/data"]

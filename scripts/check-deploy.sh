@@ -1,0 +1,452 @@
+#!/usr/bin/env bash
+# Static check of the deployment files: k8s/*.yaml, docker-compose.yaml and the Dockerfile.
+# Needs no Docker engine and no cluster: bash and python3, plus PyYAML when present.
+#
+# YAML is read with PyYAML if it is installed, else with ruby's bundled YAML (converted to JSON,
+# read with python's stdlib). With neither, python's stdlib has no YAML parser, so the check
+# falls back to line-based regex checks (kustomization list, binaries named by commands, env
+# variable names); it says so in its output. CHECK_DEPLOY_NO_YAML=1 forces that fallback.
+#
+# Verified (full mode):
+#   - every file parses; kustomization.yaml lists exactly the manifests in k8s/ (every file but
+#     itself and *.example.yaml templates) and each listed file exists;
+#   - every Deployment container runs the OpenSMH image with a command naming one of the four
+#     binaries (smh, library, authtoken, gateway), and so does every compose service built from
+#     the Dockerfile;
+#   - every env variable given to those containers starts with SMH_ or OTEL_, and each SMH_ one
+#     is a flag of that binary (SMH_<FLAG>, flags grepped from the Go sources) or a variable the
+#     binary reads directly (RequireEnv / os.Getenv); the only exception is a downward-API helper
+#     (fieldRef) that another value expands as $(NAME); --flags on command lines exist too;
+#   - probes name a port the container declares; SMH_LISTEN's port is a declared port and
+#     SMH_ADVERTISE uses the same port; the gateway is probed over HTTPS on /healthz and /livez,
+#     library/authtoken with grpc probes;
+#   - Services, PodDisruptionBudgets and HPAs point at existing workloads and ports;
+#     configMapKeyRef / secretKeyRef / secret volumes name keys that the ConfigMap or the
+#     secret.example.yaml template define;
+#   - compose: etcd has a healthcheck, split services wait for it (service_healthy), the admin
+#     key and KEK are required (${VAR:?...}), smh sits in the all-in-one profile;
+#   - Dockerfile: builds the four cmd packages with CGO_ENABLED=0 and runs as a non-root user.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+command -v python3 >/dev/null || { echo "deploy check: python3 is required" >&2; exit 1; }
+
+mode=pyyaml
+if [[ "${CHECK_DEPLOY_NO_YAML:-}" == 1 ]]; then
+  mode=lines
+elif ! python3 -c 'import yaml' 2>/dev/null; then
+  if command -v ruby >/dev/null && ruby -ryaml -rjson -e '' 2>/dev/null; then mode=ruby; else mode=lines; fi
+fi
+
+exec python3 - "$root" "$mode" <<'PY'
+import glob, json, os, re, subprocess, sys
+
+root, mode = sys.argv[1], sys.argv[2]
+errors = []
+
+def err(where, msg):
+    errors.append(f"{where}: {msg}")
+
+def rel(p):
+    return os.path.relpath(p, root)
+
+def read(p):
+    with open(p, encoding="utf-8") as f:
+        return f.read()
+
+# ---- what the binaries accept, from the Go sources ------------------------------------------
+BINARIES = {
+    "library": "services/library/cmd/library/main.go",
+    "authtoken": "services/authtoken/cmd/authtoken/main.go",
+    "gateway": "services/gateway/cmd/gateway/main.go",
+    "smh": "services/smh/internal/cli/serve.go",  # flags of `smh serve`
+}
+COMMON = "pkg/cmdutil/cmdutil.go"
+FLAG_RE = re.compile(r'\b(?:fs|cmd\.Flags\(\)|f)\.\w+?\(\s*(?:&[\w.]+\s*,\s*)?"([a-z][a-z0-9-]*)"')
+ENV_RE = re.compile(r'(?:RequireEnv|os\.Getenv|os\.LookupEnv)\("((?:SMH|OTEL)_[A-Z0-9_]+)"\)')
+
+def env_name(flag):
+    return "SMH_" + flag.upper().replace("-", "_")
+
+flags, direct_env = {}, {}
+for b, path in BINARIES.items():
+    p = os.path.join(root, path)
+    if not os.path.exists(p):
+        err(path, f"source of binary {b} not found")
+        flags[b], direct_env[b] = set(), set()
+        continue
+    src = read(p)
+    fl = set(FLAG_RE.findall(src))
+    if "common.Add(fs)" in src:
+        fl |= set(FLAG_RE.findall(read(os.path.join(root, COMMON))))
+    if not fl:
+        err(path, f"no flags found for {b}: has the flag declaration style changed?")
+    flags[b] = fl
+    direct_env[b] = set(ENV_RE.findall(src))
+
+def allowed_env(b):
+    return {env_name(f) for f in flags[b]} | direct_env[b]
+
+ALL_ENV = set().union(*(allowed_env(b) for b in BINARIES))
+IMAGE_RE = re.compile(r'^(?:.*/)?opensmh(?::[\w.-]+)?(?:@sha256:[0-9a-f]+)?$')
+
+def is_opensmh_image(img):
+    return isinstance(img, str) and bool(IMAGE_RE.match(img.strip()))
+
+def binary_of(cmd):
+    if not cmd:
+        return None
+    b = os.path.basename(str(cmd[0]))
+    return b if b in BINARIES else None
+
+def check_cmdline(where, b, argv):
+    """--flags on a command line must be flags of binary b (smh: only `smh serve` is deployable)."""
+    args = [str(a) for a in argv[1:]]
+    if b == "smh":
+        if not args or args[0] != "serve":
+            err(where, "the smh command must be `smh serve`")
+            return
+        args = args[1:]
+    for a in args:
+        if a.startswith("--"):
+            name = a[2:].split("=", 1)[0]
+            if name not in flags[b]:
+                err(where, f"--{name} is not a flag of {b} (flags: {', '.join(sorted(flags[b]))})")
+
+def check_env_name(where, b, name):
+    if name.startswith("OTEL_"):
+        return
+    if not name.startswith("SMH_"):
+        err(where, f"env {name}: only SMH_* and OTEL_* variables are allowed")
+    elif name not in allowed_env(b):
+        err(where, f"env {name} is not read by {b} (it reads {', '.join(sorted(allowed_env(b)))})")
+
+def port_of(addr):
+    m = re.search(r':(\d+)$', str(addr))
+    return int(m.group(1)) if m else None
+
+# ---- files ----------------------------------------------------------------------------------
+k8s_dir = os.path.join(root, "k8s")
+k8s_files = sorted(glob.glob(os.path.join(k8s_dir, "*.yaml")) + glob.glob(os.path.join(k8s_dir, "*.yml")))
+compose = os.path.join(root, "docker-compose.yaml")
+dockerfile = os.path.join(root, "Dockerfile")
+for p in (compose, dockerfile):
+    if not os.path.exists(p):
+        err(rel(p), "missing")
+if not k8s_files:
+    err("k8s/", "no manifests")
+kust = os.path.join(k8s_dir, "kustomization.yaml")
+manifests = [p for p in k8s_files if p != kust and not re.search(r'\.example\.ya?ml$', p)]
+checked = len(k8s_files) + sum(os.path.exists(p) for p in (compose, dockerfile))
+
+# ---- Dockerfile (text) ----------------------------------------------------------------------
+if os.path.exists(dockerfile):
+    d = read(dockerfile)
+    for b, path in BINARIES.items():
+        pkg = f"./services/{b}/cmd/{b}"
+        if pkg not in d and "make build" not in d:
+            err("Dockerfile", f"does not build {pkg}")
+        if not os.path.isdir(os.path.join(root, pkg)):
+            err("Dockerfile", f"{pkg} does not exist")
+    if "CGO_ENABLED=0" not in d:
+        err("Dockerfile", "CGO_ENABLED=0 is not set")
+    users = re.findall(r'^\s*USER\s+(\S+)', d, re.M)
+    if not users or users[-1].split(":")[0] in ("root", "0"):
+        err("Dockerfile", "the final stage must set a non-root USER")
+
+# ---- line-based fallback --------------------------------------------------------------------
+if mode == "lines":
+    if os.path.exists(kust):
+        listed = re.findall(r'^\s*-\s*([\w./-]+\.ya?ml)\s*$', read(kust), re.M)
+        for p in manifests:
+            if os.path.basename(p) not in listed:
+                err("k8s/kustomization.yaml", f"does not list {os.path.basename(p)}")
+        for name in listed:
+            if not os.path.exists(os.path.join(k8s_dir, name)):
+                err("k8s/kustomization.yaml", f"lists {name}, which does not exist")
+    else:
+        err("k8s/", "kustomization.yaml missing")
+    helpers = set()
+    for p in manifests + [compose]:
+        if not os.path.exists(p):
+            continue
+        t = read(p)
+        helpers |= set(re.findall(r'\$\(([A-Z][A-Z0-9_]*)\)', t))
+        for m in re.finditer(r'command:\s*\[\s*"?([\w/.-]+)"?', t):
+            b = os.path.basename(m.group(1))
+            if b not in BINARIES and b not in ("etcd",):
+                err(rel(p), f"command {m.group(1)} is not one of {', '.join(BINARIES)}")
+        names = re.findall(r'^\s*-\s*name:\s*([A-Z][A-Z0-9_]*)\s*$', t, re.M)
+        if p == compose:
+            names += re.findall(r'^\s+((?:SMH|OTEL)_[A-Z0-9_]+):', t, re.M)
+        for n in names:
+            if n in helpers and "fieldRef" in t:
+                continue
+            if not (n.startswith("SMH_") or n.startswith("OTEL_")):
+                err(rel(p), f"env {n}: only SMH_* and OTEL_* variables are allowed")
+            elif n.startswith("SMH_") and n not in ALL_ENV:
+                err(rel(p), f"env {n} is not read by any binary")
+    if errors:
+        print("deploy check FAILED:", *errors, sep="\n  ", file=sys.stderr)
+        sys.exit(1)
+    print("deploy check: no YAML parser (PyYAML or ruby) found: ran the reduced line-based checks only")
+    print(f"deploy check: {checked} files ok")
+    sys.exit(0)
+
+# ---- YAML loading ---------------------------------------------------------------------------
+def load_all(p):
+    if mode == "pyyaml":
+        import yaml
+        with open(p, encoding="utf-8") as f:
+            return [d for d in yaml.safe_load_all(f) if d is not None]
+    out = subprocess.run(["ruby", "-ryaml", "-rjson", "-e",
+                          "puts JSON.generate(YAML.load_stream(File.read(ARGV[0])).compact)", p],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise ValueError(out.stderr.strip())
+    return json.loads(out.stdout)
+
+docs = {}
+for p in k8s_files + [compose]:
+    if not os.path.exists(p):
+        continue
+    try:
+        docs[p] = load_all(p)
+    except Exception as e:  # noqa: BLE001 - any parse error is a failure to report
+        err(rel(p), f"does not parse: {e}")
+
+def objects(kind=None):
+    for p in manifests:
+        for d in docs.get(p, []):
+            if isinstance(d, dict) and (kind is None or d.get("kind") == kind):
+                yield p, d
+
+def where(p, d, extra=""):
+    return f"{rel(p)} {d.get('kind')}/{(d.get('metadata') or {}).get('name')}{extra}"
+
+# ---- kustomization --------------------------------------------------------------------------
+kimages = None  # image names kustomization.yaml rewrites
+if kust in docs:
+    k = docs[kust][0] if docs[kust] else {}
+    listed = k.get("resources") or []
+    for p in manifests:
+        if os.path.basename(p) not in listed:
+            err("k8s/kustomization.yaml", f"does not list {os.path.basename(p)}")
+    for name in listed:
+        if not os.path.exists(os.path.join(k8s_dir, name)):
+            err("k8s/kustomization.yaml", f"lists {name}, which does not exist")
+        elif re.search(r'\.example\.ya?ml$', name):
+            err("k8s/kustomization.yaml", f"lists the template {name}: it must not be applied")
+    kimages = [i.get("name") for i in (k.get("images") or [])]
+elif os.path.isdir(k8s_dir):
+    err("k8s/", "kustomization.yaml missing")
+
+for p in manifests:
+    for d in docs.get(p, []):
+        if not isinstance(d, dict) or not d.get("apiVersion") or not d.get("kind"):
+            err(rel(p), "a document without apiVersion/kind")
+        elif not (d.get("metadata") or {}).get("name"):
+            err(rel(p), f"a {d.get('kind')} without metadata.name")
+
+# ---- what ConfigMaps and (template) Secrets define -----------------------------------------
+cm_keys = {}
+for p, d in objects("ConfigMap"):
+    cm_keys[d["metadata"]["name"]] = set((d.get("data") or {}).keys())
+secret_keys = {}
+for p in k8s_files:
+    for d in docs.get(p, []):
+        if isinstance(d, dict) and d.get("kind") == "Secret":
+            secret_keys[d["metadata"]["name"]] = set((d.get("stringData") or {}).keys()) | set((d.get("data") or {}).keys())
+
+# ---- workloads ------------------------------------------------------------------------------
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+workloads = {}  # (kind, name) -> (labels, {port name: number}, {numbers})
+
+def port_ref_ok(ref, names, numbers):
+    return ref in names if isinstance(ref, str) and not ref.isdigit() else int(ref) in numbers
+
+for p, d in objects():
+    if d.get("kind") not in WORKLOADS:
+        continue
+    spec = d.get("spec") or {}
+    tpl = spec.get("template") or {}
+    labels = (tpl.get("metadata") or {}).get("labels") or {}
+    sel = (spec.get("selector") or {}).get("matchLabels") or {}
+    if any(labels.get(k) != v for k, v in sel.items()):
+        err(where(p, d), "selector.matchLabels does not match the pod template labels")
+    pspec = tpl.get("spec") or {}
+    psc = pspec.get("securityContext") or {}
+    all_names, all_numbers = {}, set()
+    for c in pspec.get("containers") or []:
+        w = where(p, d, f" container {c.get('name')}")
+        ports = c.get("ports") or []
+        names = {pt.get("name"): pt.get("containerPort") for pt in ports if pt.get("name")}
+        numbers = {pt.get("containerPort") for pt in ports}
+        all_names.update(names); all_numbers |= numbers
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            pr = c.get(probe)
+            if not pr:
+                continue
+            for h in ("httpGet", "grpc", "tcpSocket"):
+                if h in pr:
+                    ref = pr[h].get("port")
+                    if ref is None or not port_ref_ok(ref, names, numbers):
+                        err(w, f"{probe}.{h}.port {ref!r} is not a port of the container")
+                    elif h == "grpc" and not isinstance(ref, int):
+                        err(w, f"{probe}.grpc.port must be a number (named ports are not allowed there)")
+        csc = c.get("securityContext") or {}
+        if not (csc.get("runAsNonRoot") or psc.get("runAsNonRoot")):
+            err(w, "runAsNonRoot is not set")
+        if not csc.get("readOnlyRootFilesystem"):
+            err(w, "readOnlyRootFilesystem is not set")
+        if "ALL" not in ((csc.get("capabilities") or {}).get("drop") or []):
+            err(w, "capabilities do not drop ALL")
+        res = c.get("resources") or {}
+        if not (res.get("requests") or {}).get("cpu") or not (res.get("limits") or {}).get("memory"):
+            err(w, "resources need a cpu request and a memory limit")
+
+        image = c.get("image")
+        if not is_opensmh_image(image):
+            if d["kind"] == "Deployment":
+                err(w, f"image {image!r} is not the OpenSMH image")
+            continue  # e.g. etcd: its own flags and env
+        if kimages is not None and image.split(":")[0] not in kimages and "/" not in image:
+            err(w, f"image {image!r} is not rewritten by kustomization images:")
+        argv = list(c.get("command") or []) + list(c.get("args") or [])
+        b = binary_of(argv)
+        if not b:
+            err(w, f"command {c.get('command')!r} does not name one of {', '.join(BINARIES)}")
+            continue
+        check_cmdline(w, b, argv)
+        env = c.get("env") or []
+        if c.get("envFrom"):
+            err(w, "envFrom hides which variables a binary gets: list env entries instead")
+        values = " ".join(str(e.get("value", "")) for e in env) + " " + " ".join(map(str, argv))
+        expanded = set(re.findall(r'\$\(([A-Za-z_][A-Za-z0-9_]*)\)', values))
+        envmap = {}
+        for e in env:
+            n = e.get("name", "")
+            envmap[n] = e
+            vf = e.get("valueFrom") or {}
+            if "fieldRef" in vf and n in expanded and not (n.startswith("SMH_") or n.startswith("OTEL_")):
+                pass  # downward-API helper, only expanded into another value
+            else:
+                check_env_name(w, b, n)
+            if "configMapKeyRef" in vf:
+                r = vf["configMapKeyRef"]
+                if r.get("key") not in cm_keys.get(r.get("name"), set()):
+                    err(w, f"env {n}: ConfigMap {r.get('name')} has no key {r.get('key')}")
+            if "secretKeyRef" in vf:
+                r = vf["secretKeyRef"]
+                if r.get("key") not in secret_keys.get(r.get("name"), set()):
+                    err(w, f"env {n}: Secret {r.get('name')} (secret.example.yaml) has no key {r.get('key')}")
+        for n in expanded:
+            if n not in envmap:
+                err(w, f"$({n}) is expanded but not defined before use")
+        if b in ("library", "authtoken"):
+            for name in ("SMH_ADMIN_KEY",) + (("SMH_SECRET_KEK",) if b == "library" else ()):
+                if name not in envmap:
+                    err(w, f"{b} needs {name}")
+            lis = envmap.get("SMH_LISTEN", {}).get("value")
+            adv = envmap.get("SMH_ADVERTISE", {}).get("value")
+            if not lis or port_of(lis) not in numbers:
+                err(w, f"SMH_LISTEN {lis!r} must be set to a declared container port")
+            if not adv or "$(POD_IP)" not in adv or port_of(adv) != port_of(lis):
+                err(w, f"SMH_ADVERTISE {adv!r} must be $(POD_IP):<listen port>")
+            elif ((envmap.get("POD_IP", {}).get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath") != "status.podIP":
+                err(w, "POD_IP must come from the downward API status.podIP")
+            for probe in ("readinessProbe", "livenessProbe"):
+                if "grpc" not in (c.get(probe) or {}):
+                    err(w, f"{probe} must be a grpc probe (grpc.health.v1)")
+        if b == "gateway":
+            lis = envmap.get("SMH_LISTEN", {}).get("value")
+            if not lis or port_of(lis) not in numbers:
+                err(w, f"SMH_LISTEN {lis!r} must be set to a declared container port")
+            for probe, path in (("readinessProbe", "/healthz"), ("livenessProbe", "/livez")):
+                h = (c.get(probe) or {}).get("httpGet") or {}
+                if h.get("path") != path or h.get("scheme") != "HTTPS":
+                    err(w, f"{probe} must be httpGet {path} with scheme HTTPS")
+            if "SMH_ADMIN_KEY" not in envmap:
+                err(w, "gateway needs SMH_ADMIN_KEY")
+    for v in pspec.get("volumes") or []:
+        s = v.get("secret")
+        if s and s.get("secretName") not in secret_keys:
+            err(where(p, d), f"volume {v.get('name')}: Secret {s.get('secretName')} is not described in secret.example.yaml")
+    workloads[(d["kind"], d["metadata"]["name"])] = (labels, all_names, all_numbers)
+
+def selects(selector):
+    return [key for key, (labels, _, _) in workloads.items()
+            if selector and all(labels.get(k) == v for k, v in selector.items())]
+
+for p, d in objects("Service"):
+    spec = d.get("spec") or {}
+    hit = selects(spec.get("selector") or {})
+    if not hit:
+        err(where(p, d), "selector matches no workload")
+    for pt in spec.get("ports") or []:
+        ref = pt.get("targetPort", pt.get("port"))
+        if hit and not any(port_ref_ok(ref, workloads[h][1], workloads[h][2]) for h in hit):
+            err(where(p, d), f"targetPort {ref!r} is not a port of the selected pods")
+for p, d in objects("PodDisruptionBudget"):
+    if not selects(((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}):
+        err(where(p, d), "selector matches no workload")
+for p, d in objects("HorizontalPodAutoscaler"):
+    t = (d.get("spec") or {}).get("scaleTargetRef") or {}
+    if (t.get("kind"), t.get("name")) not in workloads:
+        err(where(p, d), f"scaleTargetRef {t.get('kind')}/{t.get('name')} does not exist")
+for b in ("library", "authtoken", "gateway"):
+    if ("Deployment", b) not in workloads:
+        err("k8s/", f"no Deployment {b}")
+    for kind in ("PodDisruptionBudget", "HorizontalPodAutoscaler"):
+        if not any(d["metadata"]["name"] == b for _, d in objects(kind)):
+            err("k8s/", f"no {kind} for {b}")
+
+# ---- docker-compose.yaml --------------------------------------------------------------------
+if compose in docs and docs[compose]:
+    c = docs[compose][0]
+    raw = read(compose)
+    svcs = c.get("services") or {}
+    for var in ("SMH_ADMIN_KEY", "SMH_SECRET_KEK"):
+        if not re.search(r'\$\{' + var + r':\?[^}]+\}', raw):
+            err("docker-compose.yaml", f"{var} must be required with ${{{var}:?message}}")
+    etcd = svcs.get("etcd")
+    if not etcd or not etcd.get("healthcheck"):
+        err("docker-compose.yaml", "an etcd service with a healthcheck is required")
+    for name, s in svcs.items():
+        w = f"docker-compose.yaml service {name}"
+        if not ("build" in s or is_opensmh_image(s.get("image"))):
+            continue
+        cmd = s.get("command")
+        cmd = cmd.split() if isinstance(cmd, str) else list(cmd or [])
+        b = binary_of(cmd)
+        if not b:
+            err(w, f"command {cmd!r} does not name one of {', '.join(BINARIES)}")
+            continue
+        check_cmdline(w, b, cmd)
+        env = s.get("environment") or {}
+        if isinstance(env, list):
+            env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+        for n in env:
+            check_env_name(w, b, n)
+        if b != "smh":
+            dep = (s.get("depends_on") or {})
+            if not isinstance(dep, dict) or (dep.get("etcd") or {}).get("condition") != "service_healthy":
+                err(w, "must depend on etcd with condition: service_healthy")
+            lis = env.get("SMH_LISTEN")
+            if not lis or not str(lis).startswith("0.0.0.0:"):
+                err(w, f"SMH_LISTEN {lis!r} must listen on 0.0.0.0 to be reachable from other containers")
+        else:
+            if "all-in-one" not in (s.get("profiles") or []):
+                err(w, "the all-in-one service must be in profiles: [all-in-one]")
+        if b in ("gateway", "smh"):
+            published = [str(pt).rsplit(":", 1)[-1] for pt in s.get("ports") or []]
+            if "8443" not in published:
+                err(w, "must publish 8443")
+            if not any(str(v).endswith(":/data") for v in s.get("volumes") or []):
+                err(w, "needs a volume on /data")
+
+if errors:
+    print("deploy check FAILED:", *errors, sep="\n  ", file=sys.stderr)
+    sys.exit(1)
+print(f"deploy check: {checked} files ok")
+PY
