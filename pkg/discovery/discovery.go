@@ -6,6 +6,7 @@ package discovery
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -20,51 +21,98 @@ const Prefix = "/smh/services/"
 // LeaseTTL bounds how long a crashed instance stays listed.
 const LeaseTTL = 10 * time.Second
 
-// Registration keeps one instance listed while its lease is kept alive.
+// Registration keeps one instance listed while its lease is kept alive, and lists it again under
+// a new lease when the old one is lost (etcd unreachable for longer than the TTL, or the lease
+// revoked): an instance that serves must never stay invisible until someone restarts it.
 type Registration struct {
 	cli     *clientv3.Client
-	lease   clientv3.LeaseID
+	em      endpoints.Manager
+	key     string
+	addr    string
+	ctx     context.Context
 	cancel  context.CancelFunc
-	drained chan struct{}
+	stopped chan struct{}
+
+	mu    sync.Mutex
+	lease clientv3.LeaseID
 }
 
 // Register lists addr as an instance of service until Close or until the process dies.
 func Register(ctx context.Context, cli *clientv3.Client, service, addr string) (*Registration, error) {
-	grant, err := cli.Grant(ctx, int64(LeaseTTL/time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("lease for %s: %w", service, err)
-	}
 	em, err := endpoints.NewManager(cli, Prefix+service)
 	if err != nil {
 		return nil, err
 	}
-	key := Prefix + service + "/" + addr
-	if err := em.AddEndpoint(ctx, key, endpoints.Endpoint{Addr: addr}, clientv3.WithLease(grant.ID)); err != nil {
-		return nil, fmt.Errorf("register %s: %w", service, err)
-	}
 	kaCtx, cancel := context.WithCancel(context.Background())
-	ka, err := cli.KeepAlive(kaCtx, grant.ID)
+	r := &Registration{cli: cli, em: em, key: Prefix + service + "/" + addr, addr: addr,
+		ctx: kaCtx, cancel: cancel, stopped: make(chan struct{})}
+	ka, err := r.attach(ctx)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("keep lease of %s alive: %w", service, err)
+		return nil, fmt.Errorf("register %s: %w", service, err)
 	}
-	r := &Registration{cli: cli, lease: grant.ID, cancel: cancel, drained: make(chan struct{})}
-	// The keep-alive channel must be drained or the client logs and drops responses.
-	go func() {
-		defer close(r.drained)
+	go r.keep(ka)
+	return r, nil
+}
+
+// attach grants a lease, lists the instance under it and starts keeping it alive.
+func (r *Registration) attach(ctx context.Context) (<-chan *clientv3.LeaseKeepAliveResponse, error) {
+	grant, err := r.cli.Grant(ctx, int64(LeaseTTL/time.Second))
+	if err != nil {
+		return nil, err
+	}
+	if err := r.em.AddEndpoint(ctx, r.key, endpoints.Endpoint{Addr: r.addr}, clientv3.WithLease(grant.ID)); err != nil {
+		return nil, err
+	}
+	ka, err := r.cli.KeepAlive(r.ctx, grant.ID)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.lease = grant.ID
+	r.mu.Unlock()
+	return ka, nil
+}
+
+// keep drains keep-alive answers (the client drops them otherwise) and, when the keep-alive ends
+// before Close, attaches again with backoff.
+func (r *Registration) keep(ka <-chan *clientv3.LeaseKeepAliveResponse) {
+	defer close(r.stopped)
+	for {
 		for range ka {
 		}
-	}()
-	return r, nil
+		backoff := 200 * time.Millisecond
+		for {
+			if r.ctx.Err() != nil {
+				return
+			}
+			attemptCtx, cancel := context.WithTimeout(r.ctx, LeaseTTL)
+			next, err := r.attach(attemptCtx)
+			cancel()
+			if err == nil {
+				ka = next
+				break
+			}
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}
 }
 
 // Close removes the instance at once (revoking its lease) instead of waiting for the TTL.
 func (r *Registration) Close() {
 	r.cancel()
-	<-r.drained
+	<-r.stopped
+	r.mu.Lock()
+	lease := r.lease
+	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	_, _ = r.cli.Revoke(ctx, r.lease)
+	_, _ = r.cli.Revoke(ctx, lease)
 }
 
 // Dial answers a connection that balances round-robin over the live instances of service.

@@ -62,6 +62,9 @@ func LoadOrCreate(dir, certFile, keyFile string, hosts []string) (tls.Certificat
 
 func covers(leaf *x509.Certificate, names []string) bool {
 	for _, n := range names {
+		if n == "" {
+			continue // never put in a certificate (issueServer)
+		}
 		if ip := net.ParseIP(n); ip != nil {
 			if !slices.ContainsFunc(leaf.IPAddresses, ip.Equal) {
 				return false

@@ -131,7 +131,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		s.URL = "https://" + s.Addr
 	}
 	pub, err := url.Parse(s.URL)
-	if err != nil || pub.Scheme != "https" || pub.Host == "" {
+	if err != nil || pub.Scheme != "https" || pub.Hostname() == "" {
 		lis.Close()
 		return nil, fmt.Errorf("--public-url %q must be an https:// URL", o.PublicURL)
 	}

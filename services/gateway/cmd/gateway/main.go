@@ -49,7 +49,7 @@ func main() {
 			publicURL = "https://" + lis.Addr().String()
 		}
 		pub, err := url.Parse(publicURL)
-		if err != nil || pub.Scheme != "https" {
+		if err != nil || pub.Scheme != "https" || pub.Hostname() == "" {
 			return fmt.Errorf("--public-url %q must be an https:// URL", publicURL)
 		}
 		cert, err := tlsx.LoadOrCreate(filepath.Join(dataDir, "tls"), certFile, keyFile, []string{pub.Hostname()})
