@@ -55,6 +55,10 @@ type Gateway struct {
 	ownsGRPC bool
 }
 
+// maxJSONBody bounds the JSON bodies of the REST API. File bytes never travel through it (they go
+// to the object service's data endpoint), so a larger body is a mistake or an attack.
+const maxJSONBody = 4 << 20
+
 // ServiceNames are the gRPC services the gateway fronts.
 var ServiceNames = []string{libraryv1.LibraryService_ServiceDesc.ServiceName, tokenv1.TokenService_ServiceDesc.ServiceName}
 
@@ -108,8 +112,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token}
 	api := edge.CORS(origins, libraryOf, smhAPI(table, mux))
 	root := http.NewServeMux()
-	root.Handle("/api/", api)
-	root.Handle("/admin/", mux)
+	root.Handle("/api/", edge.LimitBody(maxJSONBody, api))
+	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
 	root.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, checks) })
 	// Liveness: the process serves HTTP. Unlike /healthz it asks no service, so an orchestrator
 	// does not restart a gateway because a backend is down.

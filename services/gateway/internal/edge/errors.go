@@ -3,8 +3,10 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -54,4 +56,33 @@ func RoutingErrorHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marsh
 		return
 	}
 	WriteError(w, r, smherr.ErrRouteNotFound)
+}
+
+// errTooLarge answers a body over the limit (smh-api.md 12.6, 413).
+var errTooLarge = smherr.New(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "request body too large")
+
+// LimitBody refuses bodies longer than limit with 413: at once when Content-Length says so, and
+// after reading at most limit+1 bytes when the length is not announced (chunked). The JSON
+// decoders read whole bodies anyway, so holding one in memory costs nothing extra.
+func LimitBody(limit int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			WriteError(w, r, errTooLarge)
+			return
+		}
+		if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			if err != nil {
+				WriteError(w, r, smherr.New(http.StatusBadRequest, "IncompleteBody", "request body could not be read"))
+				return
+			}
+			if int64(len(body)) > limit {
+				WriteError(w, r, errTooLarge)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -3,6 +3,7 @@ package edge
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -90,6 +91,46 @@ func TestRoutingErrorHandler(t *testing.T) {
 			}
 			if w.Code != tt.wantStatus || body.Code != tt.wantCode {
 				t.Fatalf("got %d %s, want %d %s", w.Code, body.Code, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestLimitBody(t *testing.T) {
+	var got []byte
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusOK)
+	})
+	h := LimitBody(10, next)
+	tests := []struct {
+		name     string
+		body     string
+		chunked  bool
+		wantCode int
+	}{
+		{"small announced", "0123456789", false, http.StatusOK},
+		{"large announced", "0123456789x", false, http.StatusRequestEntityTooLarge},
+		{"small chunked", "0123456789", true, http.StatusOK},
+		{"large chunked", "0123456789x", true, http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got = nil
+			r := httptest.NewRequest("POST", "/admin/v1/libraries", strings.NewReader(tt.body))
+			if tt.chunked {
+				r.ContentLength = -1
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.wantCode {
+				t.Fatalf("status %d, want %d", w.Code, tt.wantCode)
+			}
+			if tt.wantCode == http.StatusOK && string(got) != tt.body {
+				t.Fatalf("next read %q", got)
+			}
+			if tt.wantCode != http.StatusOK && (got != nil || !strings.Contains(w.Body.String(), "RequestEntityTooLarge")) {
+				t.Fatalf("refused body reached next or wrong answer: %s", w.Body.String())
 			}
 		})
 	}
