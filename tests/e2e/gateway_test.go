@@ -52,6 +52,16 @@ func TestGatewayEdge(t *testing.T) {
 		expectError(t, s.call("GET", "/_smh/token/create", url.Values{"library_id": {"x"}}, nil, nil), http.StatusNotFound, "RouteNotFound")
 	})
 
+	t.Run("oversized bodies are refused before any service sees them", func(t *testing.T) {
+		before := s.admin("GET", "/admin/v1/libraries", nil).JSON(t)["totalCount"]
+		huge := `{"name":"big","remark":"` + strings.Repeat("x", 5<<20) + `"}`
+		expectError(t, s.admin("POST", "/admin/v1/libraries", huge), http.StatusRequestEntityTooLarge, "RequestEntityTooLarge")
+		expectError(t, s.call("POST", "/api/v1/token", url.Values{"library_id": {"smh0000000000000"}}, huge, nil), http.StatusRequestEntityTooLarge, "RequestEntityTooLarge")
+		if after := s.admin("GET", "/admin/v1/libraries", nil).JSON(t)["totalCount"]; after != before {
+			t.Fatalf("totalCount %v -> %v", before, after)
+		}
+	})
+
 	t.Run("HEAD errors carry no body", func(t *testing.T) {
 		r := s.call("HEAD", "/api/v1/nothing", nil, nil, nil)
 		if r.Status != http.StatusNotFound || len(r.Body) != 0 {
