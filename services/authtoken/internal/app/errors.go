@@ -30,5 +30,24 @@ type GrantError struct{ Grant string }
 
 func (e *GrantError) Error() string { return fmt.Sprintf("unknown grant %q", e.Grant) }
 
+// Detail is the caller-facing message (smherr.Detailed); it quotes only the grant.
+func (e *GrantError) Detail() string { return e.Error() }
+
 // Is makes errors.Is(err, ErrUnknownGrant) hold.
 func (e *GrantError) Is(target error) bool { return target == ErrUnknownGrant }
+
+// ParamError says which parameter broke which limit; it never quotes the value, which may be a
+// token or a secret.
+type ParamError struct{ Reason string }
+
+func paramInvalid(format string, args ...any) error {
+	return &ParamError{Reason: fmt.Sprintf(format, args...)}
+}
+
+func (e *ParamError) Error() string { return "parameter invalid: " + e.Reason }
+
+// Detail is the caller-facing message (smherr.Detailed).
+func (e *ParamError) Detail() string { return e.Reason }
+
+// Is makes errors.Is(err, ErrParamInvalid) hold.
+func (e *ParamError) Is(target error) bool { return target == ErrParamInvalid }

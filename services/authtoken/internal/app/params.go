@@ -101,7 +101,7 @@ func ParseSpaces(s string, multiSpace, admin bool) (spaces []string, all bool, e
 		}
 	}
 	if len(spaces) > maxSpaces {
-		return nil, false, fmt.Errorf("%w: more than %d space ids", ErrParamInvalid, maxSpaces)
+		return nil, false, paramInvalid("more than %d space ids", maxSpaces)
 	}
 	return spaces, false, nil
 }
@@ -127,7 +127,7 @@ func ParseIDList(s, name string) ([]string, error) {
 	seen := make(map[string]bool)
 	for item := range strings.SplitSeq(s, ",") {
 		if len(item) > maxOpaqueIDLength {
-			return nil, fmt.Errorf("%w: an item of %s is longer than %d bytes", ErrParamInvalid, name, maxOpaqueIDLength)
+			return nil, paramInvalid("an item of %s is longer than %d bytes", name, maxOpaqueIDLength)
 		}
 		if !seen[item] {
 			seen[item] = true
@@ -135,14 +135,14 @@ func ParseIDList(s, name string) ([]string, error) {
 		}
 	}
 	if len(out) > maxListItems {
-		return nil, fmt.Errorf("%w: %s lists more than %d items", ErrParamInvalid, name, maxListItems)
+		return nil, paramInvalid("%s lists more than %d items", name, maxListItems)
 	}
 	return out, nil
 }
 
 func checkOpaqueID(v, name string) error {
 	if len(v) > maxOpaqueIDLength {
-		return fmt.Errorf("%w: %s is longer than %d bytes", ErrParamInvalid, name, maxOpaqueIDLength)
+		return paramInvalid("%s is longer than %d bytes", name, maxOpaqueIDLength)
 	}
 	return nil
 }

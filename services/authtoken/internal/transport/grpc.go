@@ -4,7 +4,6 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -38,23 +37,10 @@ func errorMap() smherr.Map {
 	}
 }
 
-// ToSMH converts a use-case error for callers: through the error map, with the two messages
-// that must name what was wrong (the unknown grant; the invalid parameter). Neither can carry a
-// token or a secret: they quote only the grant and the parameter's name and limit.
-func ToSMH(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ge *app.GrantError
-	if errors.As(err, &ge) {
-		return smherr.Newf(http.StatusBadRequest, "ParamInvalid", "unknown grant %q", ge.Grant)
-	}
-	var se *smherr.Error
-	if errors.Is(err, app.ErrParamInvalid) && !errors.As(err, &se) {
-		return smherr.New(http.StatusBadRequest, "ParamInvalid", err.Error())
-	}
-	return errorMap().Convert(err)
-}
+// ToSMH converts a use-case error for callers through the error map. Rejected parameters keep
+// their own message (app.GrantError and app.ParamError implement smherr.Detailed), which names
+// the parameter and its limit but never quotes a token or a secret.
+func ToSMH(err error) error { return errorMap().Convert(err) }
 
 // Handler implements tokenv1.TokenServiceServer.
 type Handler struct {
