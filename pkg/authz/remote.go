@@ -15,7 +15,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
-// MaxTokenLength bounds the tokens worth hashing: OpenSMH tokens are 43 characters; anything much
+// MaxTokenLength bounds the tokens worth hashing: OpenSMH tokens are 69 characters; anything much
 // longer is refused before any work.
 const MaxTokenLength = 256
 
