@@ -6,6 +6,9 @@ package authtoken
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
@@ -26,17 +29,26 @@ type Config struct {
 	Libraries libraryv1.LibraryServiceClient // to verify library secrets
 	AdminKey  string
 	Clock     clock.Clock // nil = real
+	// SweepEvery is how often expired tokens are swept out of etcd by the one replica elected to
+	// do it: 0 = DefaultSweepEvery, negative = never (another deployment sweeps).
+	SweepEvery time.Duration
+	// Logger receives background-job logs (sweep counts, never tokens); nil = slog.Default().
+	Logger *slog.Logger
 }
 
-// Service is a running token service. Its goroutines (etcd watch, renewal flusher) are owned by
-// it and stopped by Close.
+// Service is a running token service. Its goroutines (etcd watch, renewal flusher, expiry sweep)
+// are owned by it and stopped by Close.
 type Service struct {
 	tokens  *app.Tokens
 	handler *transport.Handler
+
+	stopSweep context.CancelFunc
+	sweepDone sync.WaitGroup
 }
 
 // New starts the service: it follows token changes in etcd from now on (so deletions made by any
-// instance reach this one's cache) and flushes throttled renewals in the background.
+// instance reach this one's cache), flushes throttled renewals in the background, and campaigns
+// to sweep expired tokens out of etcd.
 func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Etcd == nil {
 		return nil, errors.New("authtoken: no etcd client")
@@ -55,7 +67,22 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := tokens.Start(ctx); err != nil {
 		return nil, err
 	}
-	return &Service{tokens: tokens, handler: transport.NewHandler(tokens, adminauth.NewChecker(cfg.AdminKey))}, nil
+	s := &Service{tokens: tokens, handler: transport.NewHandler(tokens, adminauth.NewChecker(cfg.AdminKey)), stopSweep: func() {}}
+	if cfg.SweepEvery >= 0 {
+		every := cfg.SweepEvery
+		if every == 0 {
+			every = DefaultSweepEvery
+		}
+		log := cfg.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		sw := newSweeper(cfg.Etcd, tokens, every, log)
+		bg, cancel := context.WithCancel(ctx)
+		s.stopSweep = cancel
+		s.sweepDone.Go(func() { sw.run(bg) })
+	}
+	return s, nil
 }
 
 // Register adds smh.token.v1.TokenService to r.
@@ -65,8 +92,13 @@ func (s *Service) Register(r grpc.ServiceRegistrar) { s.handler.Register(r) }
 // (the all-in-one) use with authz.New. Errors are SMH errors.
 func (s *Service) Validator() authz.TokenValidator { return validator{s.tokens} }
 
-// Close stops the goroutines and writes pending renewals.
-func (s *Service) Close() error { return s.tokens.Close() }
+// Close stops the goroutines (resigning the sweep election, so another replica takes over at
+// once) and writes pending renewals. Safe to call more than once.
+func (s *Service) Close() error {
+	s.stopSweep()
+	s.sweepDone.Wait()
+	return s.tokens.Close()
+}
 
 type validator struct{ tokens *app.Tokens }
 

@@ -244,6 +244,7 @@ func (s *Server) startServices(ctx context.Context) error {
 		Libraries: libraryv1.NewLibraryServiceClient(conn),
 		AdminKey:  s.AdminKey,
 		Clock:     s.opts.Clock,
+		Logger:    s.logger,
 	})
 	if err != nil {
 		return err

@@ -39,6 +39,7 @@ func main() {
 			Etcd:      env.Etcd,
 			Libraries: libraryv1.NewLibraryServiceClient(libs),
 			AdminKey:  adminKey,
+			Logger:    env.Logger,
 		})
 		if err != nil {
 			return err

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// expiredGrace is how long past its expiry a cached token is kept before the flusher deletes it
-// from etcd: longer than any renewal another instance may hold unwritten (RenewalWriteInterval),
-// so a token still in use elsewhere is never collected.
+// expiredGrace is how long past its expiry a token is kept before the flusher (collect) or the
+// sweep (SweepExpired) deletes it from etcd: longer than any renewal another instance may hold
+// unwritten (RenewalWriteInterval plus one FlushEvery, about 70 s by default), so a token still
+// in use elsewhere is never deleted. The margin also absorbs clock skew between instances.
 const expiredGrace = 5 * time.Minute
 
 func (t *Tokens) flushLoop(ctx context.Context) {

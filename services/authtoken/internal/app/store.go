@@ -25,6 +25,7 @@ type Record struct {
 
 // StoredToken is a record with the etcd mod revision it was read at, for compare-and-swap.
 type StoredToken struct {
+	Hash        string
 	Record      Record
 	ModRevision int64
 }
@@ -68,6 +69,11 @@ type Store interface {
 	// DeleteTokens removes records and index entries unconditionally; answers the revision of the
 	// last deletion (0 when nothing was deleted).
 	DeleteTokens(ctx context.Context, entries []IndexEntry) (int64, error)
+	// Scan reads up to limit (> 0) token records in hash order, starting after the hash after (""
+	// = from the first). next is the hash to continue after, "" once the records are exhausted.
+	// Records that do not decode are skipped but still move next, so one damaged record cannot
+	// stall a sweep.
+	Scan(ctx context.Context, after string, limit int) (page []StoredToken, next string, err error)
 	// Revision answers the store's current revision.
 	Revision(ctx context.Context) (int64, error)
 	// Watch delivers the changes of token records from revision from on, in order, until ctx ends

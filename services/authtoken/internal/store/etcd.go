@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strings"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -96,11 +97,43 @@ func (s *Etcd) Get(ctx context.Context, hash string) (app.StoredToken, error) {
 	if len(resp.Kvs) == 0 {
 		return app.StoredToken{}, app.ErrNotFound
 	}
+	return decodeToken(resp.Kvs[0])
+}
+
+func decodeToken(kv *mvccpb.KeyValue) (app.StoredToken, error) {
 	var rec app.Record
-	if err := json.Unmarshal(resp.Kvs[0].Value, &rec); err != nil {
+	if err := json.Unmarshal(kv.Value, &rec); err != nil {
 		return app.StoredToken{}, fmt.Errorf("decode token record: %w", err)
 	}
-	return app.StoredToken{Record: rec, ModRevision: resp.Kvs[0].ModRevision}, nil
+	return app.StoredToken{
+		Hash:        strings.TrimPrefix(string(kv.Key), tokensPrefix),
+		Record:      rec,
+		ModRevision: kv.ModRevision,
+	}, nil
+}
+
+// Scan implements app.Store. Each page is its own read at the current revision: a sweep over
+// millions of records outlives any revision etcd keeps uncompacted, and the caller's
+// compare-and-swap on each record makes a snapshot unnecessary.
+func (s *Etcd) Scan(ctx context.Context, after string, limit int) ([]app.StoredToken, string, error) {
+	from := tokensPrefix
+	if after != "" {
+		from = tokenKey(after) + "\x00"
+	}
+	resp, err := s.cli.Get(ctx, from, clientv3.WithRange(clientv3.GetPrefixRangeEnd(tokensPrefix)), clientv3.WithLimit(int64(limit)))
+	if err != nil {
+		return nil, "", fmt.Errorf("scan tokens: %w", err)
+	}
+	page := make([]app.StoredToken, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		if st, err := decodeToken(kv); err == nil {
+			page = append(page, st)
+		}
+	}
+	if !resp.More || len(resp.Kvs) == 0 {
+		return page, "", nil
+	}
+	return page, strings.TrimPrefix(string(resp.Kvs[len(resp.Kvs)-1].Key), tokensPrefix), nil
 }
 
 // SaveRenewal implements app.Store.
