@@ -9,11 +9,11 @@ require (
 	go.opentelemetry.io/otel v1.47.0 // indirect
 	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
-	google.golang.org/grpc v1.85.0 // indirect
+	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-require github.com/opensmh/opensmh/gen v0.0.0 // indirect
+require github.com/opensmh/opensmh/gen v0.0.0
 
 replace github.com/opensmh/opensmh/gen => ../gen
 
@@ -21,7 +21,10 @@ require github.com/opensmh/opensmh/pkg v0.0.0
 
 replace github.com/opensmh/opensmh/pkg => ../pkg
 
-require github.com/opensmh/opensmh/services/smh v0.0.0
+require (
+	github.com/opensmh/opensmh/services/authtoken v0.0.0
+	github.com/opensmh/opensmh/services/smh v0.0.0
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -41,7 +44,6 @@ require (
 	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.3 // indirect
 	github.com/jonboulle/clockwork v0.5.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
-	github.com/opensmh/opensmh/services/authtoken v0.0.0 // indirect
 	github.com/opensmh/opensmh/services/gateway v0.0.0 // indirect
 	github.com/opensmh/opensmh/services/library v0.0.0 // indirect
 	github.com/prometheus/client_golang v1.23.2 // indirect

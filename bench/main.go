@@ -4,12 +4,14 @@
 //	(a) token mints per second through REST      vs raw etcd puts per second (same etcd, same concurrency)
 //	(b) renewals per second through REST         vs a trivial REST route (/livez) on the same gateway
 //	(c) in-process token validations per second  (served from memory), with p50/p99
+//	(d) how long a revocation on one authtoken instance takes to be refused by another (etcd watch)
 package main
 
 import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,9 +28,13 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
 
@@ -220,6 +226,75 @@ func run(d time.Duration, c int) error {
 		return err
 	})
 	fmt.Println("(c) in-process token validations (from memory)")
-	fmt.Printf("    validate         %s   (%d workers; target >= 200000/s)\n", validations, workers)
+	fmt.Printf("    validate         %s   (%d workers; target >= 200000/s)\n\n", validations, workers)
+
+	lat, err := revocationLatency(ctx, srv, client, mintURL, lib.LibraryID, 50)
+	if err != nil {
+		return err
+	}
+	fmt.Println("(d) revocation on one authtoken instance until a second instance refuses the token")
+	fmt.Printf("    propagation      p50 %9s  p99 %9s  max %9s  (%d revocations; target < 1s)\n",
+		short(lat[len(lat)/2]), short(lat[len(lat)*99/100]), short(lat[len(lat)-1]), len(lat))
 	return nil
+}
+
+// revocationLatency mints n tokens through REST, has a second authtoken instance (on the same
+// etcd, with its own cache) accept each one, revokes it through REST, and measures how long the
+// second instance keeps accepting it.
+func revocationLatency(ctx context.Context, srv *server.Server, client *http.Client, mintURL, libraryID string, n int) ([]time.Duration, error) {
+	cli, err := etcdx.Connect(ctx, []string{srv.EtcdEndpoint()})
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	// The second instance only validates; it never mints, so it needs no library service.
+	unused, err := grpc.NewClient("passthrough:///unused", grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	defer unused.Close()
+	other, err := authtoken.New(ctx, authtoken.Config{
+		Etcd: cli, Libraries: libraryv1.NewLibraryServiceClient(unused), AdminKey: "bench-operator-key",
+		SweepEvery: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer other.Close()
+	validator := other.Validator()
+	var out []time.Duration
+	for range n {
+		resp, err := client.Get(mintURL)
+		if err != nil {
+			return nil, err
+		}
+		var tok struct{ AccessToken string }
+		err = json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := validator.ValidateToken(ctx, libraryID, tok.AccessToken); err != nil {
+			return nil, fmt.Errorf("second instance refused a fresh token: %w", err)
+		}
+		req, _ := http.NewRequest("DELETE", srv.URL+"/api/v1/token/"+libraryID+"/"+tok.AccessToken, nil)
+		resp, err = client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		revoked := time.Now()
+		for {
+			if _, err := validator.ValidateToken(ctx, libraryID, tok.AccessToken); err != nil {
+				break
+			}
+			if time.Since(revoked) > 10*time.Second {
+				return nil, errors.New("the second instance still accepts a token revoked 10 s ago")
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		out = append(out, time.Since(revoked))
+	}
+	slices.Sort(out)
+	return out, nil
 }
