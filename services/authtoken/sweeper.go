@@ -12,6 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
+	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/services/authtoken/internal/app"
 )
 
@@ -61,7 +62,7 @@ func (s *sweeper) run(ctx context.Context) {
 			return
 		}
 		s.log.Warn("token sweep: election interrupted, campaigning again", "err", err)
-		sleep(ctx, sweepRetry)
+		clock.Sleep(ctx, sweepRetry)
 	}
 }
 
@@ -104,7 +105,7 @@ func (s *sweeper) lead(ctx context.Context) error {
 	// than the interval is not followed at once by another.
 	for {
 		s.sweep(lctx)
-		sleep(lctx, s.every)
+		clock.Sleep(lctx, s.every)
 		if lctx.Err() != nil {
 			if ctx.Err() == nil {
 				return errors.New("election session lost")
@@ -127,13 +128,4 @@ func (s *sweeper) sweep(ctx context.Context) {
 		return
 	}
 	s.log.Info("token sweep", "deleted", n, "took", took)
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-	case <-tm.C:
-	}
 }

@@ -116,7 +116,7 @@ func (t *Tokens) follow(ctx context.Context, rev int64) {
 		if needResync {
 			r, err := t.store.Revision(ctx)
 			if err != nil {
-				sleep(ctx, backoff)
+				clock.Sleep(ctx, backoff)
 				backoff = min(2*backoff, maxBackoff)
 				continue
 			}
@@ -136,17 +136,8 @@ func (t *Tokens) follow(ctx context.Context, rev int64) {
 		if errors.Is(err, ErrCompacted) {
 			needResync = true
 		}
-		sleep(ctx, backoff)
+		clock.Sleep(ctx, backoff)
 		backoff = min(2*backoff, maxBackoff)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-	case <-tm.C:
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/opensmh/opensmh/pkg/tlsx"
 )
 
@@ -116,4 +118,16 @@ func (c *client) do(method, path string, query url.Values, body any, admin bool,
 		return json.Unmarshal(data, out)
 	}
 	return nil
+}
+
+// show calls the API and prints the JSON answer, if any, indented on the command's output.
+func (c *client) show(cmd *cobra.Command, method, path string, query url.Values, body any, admin bool) error {
+	var out map[string]any
+	if err := c.do(method, path, query, body, admin, &out); err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	return printJSON(cmd.OutOrStdout(), out)
 }

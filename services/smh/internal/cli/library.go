@@ -36,11 +36,7 @@ func newLibrary() *cobra.Command {
 			setFlag("multi-album", "isMultiAlbum", multiAlbum)
 			setFlag("public-read", "isPublicRead", publicRead)
 			body := map[string]any{"name": name, "remark": remark, "libraryExtension": ext}
-			var out map[string]any
-			if err := c.do("POST", "/admin/v1/libraries", nil, body, true, &out); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return c.show(cmd, "POST", "/admin/v1/libraries", nil, body, true)
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "name, 1-50 characters")
@@ -60,11 +56,7 @@ func newLibrary() *cobra.Command {
 				return err
 			}
 			q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(pageSize)}}
-			var out map[string]any
-			if err := c.do("GET", "/admin/v1/libraries", q, nil, true, &out); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return c.show(cmd, "GET", "/admin/v1/libraries", q, nil, true)
 		},
 	}
 	list.Flags().IntVar(&page, "page", 1, "page number")
@@ -134,14 +126,7 @@ func adminCall(cmd *cobra.Command, f *apiFlags, method, path string, body any) e
 	if err != nil {
 		return err
 	}
-	var out map[string]any
-	if err := c.do(method, path, nil, body, true, &out); err != nil {
-		return err
-	}
-	if out == nil {
-		return nil
-	}
-	return printJSON(cmd.OutOrStdout(), out)
+	return c.show(cmd, method, path, nil, body, true)
 }
 
 func parseExtension(s string) (map[string]any, error) {

@@ -13,17 +13,28 @@ func newToken() *cobra.Command {
 	f.add(cmd)
 	cmd.PersistentFlags().StringVar(&libraryID, "library", "", "library id (env SMH_LIBRARY)")
 	cmd.PersistentFlags().StringVar(&secret, "library-secret", "", "library secret (env SMH_LIBRARY_SECRET)")
+	// libraryClient answers a client once the flags (or env) name a library.
+	libraryClient := func(cmd *cobra.Command) (*client, error) {
+		c, err := f.client(cmd)
+		if err != nil {
+			return nil, err
+		}
+		if libraryID == "" {
+			return nil, usagef("--library is required")
+		}
+		return c, nil
+	}
 
 	var spaces, user, clientID, session, grant, period string
 	create := &cobra.Command{
 		Use: "create --library ID --library-secret S", Short: "mint an access token", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client(cmd)
+			c, err := libraryClient(cmd)
 			if err != nil {
 				return err
 			}
-			if libraryID == "" || secret == "" {
-				return usagef("--library and --library-secret are required")
+			if secret == "" {
+				return usagef("--library-secret is required")
 			}
 			q := url.Values{"library_id": {libraryID}, "library_secret": {secret}}
 			for k, v := range map[string]string{"space_id": spaces, "user_id": user, "client_id": clientID, "session_id": session, "grant": grant, "period": period} {
@@ -31,11 +42,7 @@ func newToken() *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			var out map[string]any
-			if err := c.do("POST", "/api/v1/token", q, nil, false, &out); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return c.show(cmd, "POST", "/api/v1/token", q, nil, false)
 		},
 	}
 	create.Flags().StringVar(&spaces, "space", "", "space id(s), comma-separated")
@@ -48,18 +55,11 @@ func newToken() *cobra.Command {
 	renew := &cobra.Command{
 		Use: "renew --library ID TOKEN", Short: "renew a token for its period", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client(cmd)
+			c, err := libraryClient(cmd)
 			if err != nil {
 				return err
 			}
-			if libraryID == "" {
-				return usagef("--library is required")
-			}
-			var out map[string]any
-			if err := c.do("POST", "/api/v1/token/"+url.PathEscape(libraryID)+"/"+url.PathEscape(args[0]), nil, nil, false, &out); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return c.show(cmd, "POST", "/api/v1/token/"+url.PathEscape(libraryID)+"/"+url.PathEscape(args[0]), nil, nil, false)
 		},
 	}
 
@@ -69,12 +69,9 @@ func newToken() *cobra.Command {
 		Short: "revoke one token, or a user's tokens",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client(cmd)
+			c, err := libraryClient(cmd)
 			if err != nil {
 				return err
-			}
-			if libraryID == "" {
-				return usagef("--library is required")
 			}
 			base := "/api/v1/token/" + url.PathEscape(libraryID)
 			if len(args) == 1 {
