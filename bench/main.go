@@ -42,6 +42,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "length of each measurement")
 	concurrency := flag.Int("c", 64, "concurrent clients for the HTTP and etcd measurements")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
+	only := flag.String("only", "abcd", "which measurements to run, e.g. -only a")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -56,7 +57,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*duration, *concurrency); err != nil {
+	if err := run(*duration, *concurrency, *only); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -121,7 +122,7 @@ func measure(c int, d time.Duration, op func(worker int, i int) error) result {
 	return r
 }
 
-func run(d time.Duration, c int) error {
+func run(d time.Duration, c int, only string) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "smh-bench-")
 	if err != nil {
@@ -196,45 +197,51 @@ func run(d time.Duration, c int) error {
 	fmt.Printf("OpenSMH benchmark: %d cores, GOMAXPROCS %d, %s per measurement, %d concurrent clients, etcd fsync on\n\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), d, c)
 
-	// (a)
-	value := strings.Repeat("v", 200) // about the size of a token record
-	rawPut := measure(c, d, func(w, i int) error {
-		_, err := etcd.Put(ctx, fmt.Sprintf("/bench/raw/%d/%d", w, i), value)
-		return err
-	})
-	_, _ = etcd.Delete(ctx, "/bench/", clientv3.WithPrefix())
-	mints := measure(c, d, func(int, int) error { return do("GET", mintURL, nil, http.StatusOK) })
-	fmt.Println("(a) token mints through REST vs raw etcd puts")
-	fmt.Printf("    raw etcd put     %s\n", rawPut)
-	fmt.Printf("    mint (REST)      %s\n", mints)
-	fmt.Printf("    ratio            %.2f\n\n", mints.rate()/rawPut.rate())
-
-	// (b)
-	renewURL := srv.URL + "/api/v1/token/" + lib.LibraryID + "/" + tok.AccessToken
-	trivial := measure(c, d, func(int, int) error { return do("GET", srv.URL+"/livez", nil, http.StatusOK) })
-	renews := measure(c, d, func(int, int) error { return do("POST", renewURL, nil, http.StatusOK) })
-	fmt.Println("(b) authenticated requests (renew through REST) vs a trivial REST route on the same gateway")
-	fmt.Printf("    trivial (/livez) %s\n", trivial)
-	fmt.Printf("    renew (REST)     %s\n", renews)
-	fmt.Printf("    ratio            %.2f   (target >= 0.5)\n\n", renews.rate()/trivial.rate())
-
-	// (c) one worker per core: validation is CPU-bound.
-	validator := srv.Tokens().Validator()
-	workers := runtime.GOMAXPROCS(0)
-	validations := measure(workers, d, func(int, int) error {
-		_, err := validator.ValidateToken(ctx, lib.LibraryID, tok.AccessToken)
-		return err
-	})
-	fmt.Println("(c) in-process token validations (from memory)")
-	fmt.Printf("    validate         %s   (%d workers; target >= 200000/s)\n\n", validations, workers)
-
-	lat, err := revocationLatency(ctx, srv, client, mintURL, lib.LibraryID, 50)
-	if err != nil {
-		return err
+	if strings.Contains(only, "a") {
+		value := strings.Repeat("v", 200) // about the size of a token record
+		rawPut := measure(c, d, func(w, i int) error {
+			_, err := etcd.Put(ctx, fmt.Sprintf("/bench/raw/%d/%d", w, i), value)
+			return err
+		})
+		_, _ = etcd.Delete(ctx, "/bench/", clientv3.WithPrefix())
+		mints := measure(c, d, func(int, int) error { return do("GET", mintURL, nil, http.StatusOK) })
+		fmt.Println("(a) token mints through REST vs raw etcd puts")
+		fmt.Printf("    raw etcd put     %s\n", rawPut)
+		fmt.Printf("    mint (REST)      %s\n", mints)
+		fmt.Printf("    ratio            %.2f\n\n", mints.rate()/rawPut.rate())
 	}
-	fmt.Println("(d) revocation on one authtoken instance until a second instance refuses the token")
-	fmt.Printf("    propagation      p50 %9s  p99 %9s  max %9s  (%d revocations; target < 1s)\n",
-		short(lat[len(lat)/2]), short(lat[len(lat)*99/100]), short(lat[len(lat)-1]), len(lat))
+
+	if strings.Contains(only, "b") {
+		renewURL := srv.URL + "/api/v1/token/" + lib.LibraryID + "/" + tok.AccessToken
+		trivial := measure(c, d, func(int, int) error { return do("GET", srv.URL+"/livez", nil, http.StatusOK) })
+		renews := measure(c, d, func(int, int) error { return do("POST", renewURL, nil, http.StatusOK) })
+		fmt.Println("(b) authenticated requests (renew through REST) vs a trivial REST route on the same gateway")
+		fmt.Printf("    trivial (/livez) %s\n", trivial)
+		fmt.Printf("    renew (REST)     %s\n", renews)
+		fmt.Printf("    ratio            %.2f   (target >= 0.5)\n\n", renews.rate()/trivial.rate())
+	}
+
+	if strings.Contains(only, "c") {
+		// One worker per core: validation is CPU-bound.
+		validator := srv.Tokens().Validator()
+		workers := runtime.GOMAXPROCS(0)
+		validations := measure(workers, d, func(int, int) error {
+			_, err := validator.ValidateToken(ctx, lib.LibraryID, tok.AccessToken)
+			return err
+		})
+		fmt.Println("(c) in-process token validations (from memory)")
+		fmt.Printf("    validate         %s   (%d workers; target >= 200000/s)\n\n", validations, workers)
+	}
+
+	if strings.Contains(only, "d") {
+		lat, err := revocationLatency(ctx, srv, client, mintURL, lib.LibraryID, 50)
+		if err != nil {
+			return err
+		}
+		fmt.Println("(d) revocation on one authtoken instance until a second instance refuses the token")
+		fmt.Printf("    propagation      p50 %9s  p99 %9s  max %9s  (%d revocations; target < 1s)\n",
+			short(lat[len(lat)/2]), short(lat[len(lat)*99/100]), short(lat[len(lat)-1]), len(lat))
+	}
 	return nil
 }
 
