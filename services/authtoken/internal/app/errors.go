@@ -19,6 +19,9 @@ var (
 	ErrSpaceIDInvalid     = errors.New("space id invalid")
 	ErrParamInvalid       = errors.New("parameter invalid")
 
+	// ErrLibraryClosed: the library was deleted while a mint was under way.
+	ErrLibraryClosed = errors.New("library deleted")
+
 	// Store outcomes.
 	ErrNotFound  = errors.New("token not found")
 	ErrConflict  = errors.New("token changed concurrently")

@@ -111,10 +111,15 @@ func (t *Tokens) RevokeUserTokens(ctx context.Context, f UserTokensFilter) error
 	return t.deleteAll(ctx, victims)
 }
 
-// PurgeLibraryTokens deletes every token of a library (the library was deleted).
+// PurgeLibraryTokens deletes every token of a library (the library was deleted). It closes the
+// library first, so a mint racing the deletion (its secret checked just before) cannot leave a
+// token behind the purge. Safe to repeat.
 func (t *Tokens) PurgeLibraryTokens(ctx context.Context, libraryID string) error {
 	if libraryID == "" {
 		return ErrEmptyLibraryID
+	}
+	if err := t.store.CloseLibrary(ctx, libraryID); err != nil {
+		return err
 	}
 	entries, err := t.store.ListLibraryTokens(ctx, libraryID)
 	if err != nil {

@@ -52,8 +52,12 @@ type TokenEvent struct {
 
 // Store keeps token records and the (library, user) index. Hashes are hex SHA-256.
 type Store interface {
-	// Create stores a new token and its index entry; answers the record's mod revision.
+	// Create stores a new token and its index entry; answers the record's mod revision, or
+	// ErrLibraryClosed when the token's library was closed first (in the same transaction).
 	Create(ctx context.Context, hash string, rec Record) (int64, error)
+	// CloseLibrary marks a deleted library so that no token of it can be created any more, even
+	// by a mint whose secret check passed just before the library was deleted.
+	CloseLibrary(ctx context.Context, libraryID string) error
 	// Get answers ErrNotFound for an unknown hash.
 	Get(ctx context.Context, hash string) (StoredToken, error)
 	// SaveRenewal rewrites the record if it is still at modRevision, else ErrConflict (which also

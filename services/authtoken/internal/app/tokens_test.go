@@ -415,8 +415,20 @@ func TestPurgeLibraryTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, _ := cli.Get(ctx, "/smh/authtoken/", clientv3.WithPrefix(), clientv3.WithCountOnly())
-	if resp.Count != 2 {
-		t.Errorf("keys left = %d, want 2", resp.Count)
+	if resp.Count != 3 { // the surviving token, its index entry, and the closed-library marker
+		t.Errorf("keys left = %d, want 3", resp.Count)
+	}
+
+	// A mint whose secret check passed just before the library was deleted (the fake verifier
+	// still says yes) cannot leave a token behind the purge.
+	if _, err := tok.Mint(ctx, app.MintInput{LibraryID: "multi", Secret: "s3cret-multi"}); !errors.Is(err, app.ErrLibraryClosed) {
+		t.Fatalf("mint after purge: %v", err)
+	}
+	if err := tok.PurgeLibraryTokens(ctx, "multi"); err != nil {
+		t.Fatalf("purge again: %v", err)
+	}
+	if _, err := tok.Mint(ctx, app.MintInput{LibraryID: "single", Secret: "s3cret-single"}); err != nil {
+		t.Fatalf("other libraries are not closed: %v", err)
 	}
 }
 

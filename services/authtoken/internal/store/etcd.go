@@ -4,6 +4,7 @@
 //
 //	/smh/authtoken/tokens/<sha256 hex>                     → JSON app.Record
 //	/smh/authtoken/users/<lib b64>/u<user b64>/<sha256 hex> → JSON {clientId, sessionId}
+//	/smh/authtoken/closed/<lib b64>                        → "" (a deleted library: no new tokens)
 //
 // The users index makes DeleteUserTokens read one (library, user) range rather than the whole
 // library, and PurgeLibraryTokens one library range. Segments are base64url (no "/"), so opaque
@@ -29,6 +30,7 @@ const (
 	root         = "/smh/authtoken/"
 	tokensPrefix = root + "tokens/"
 	usersPrefix  = root + "users/"
+	closedPrefix = root + "closed/"
 	// maxTxnOps stays under etcd's default --max-txn-ops (128).
 	maxTxnOps = 128
 	pageSize  = 1000
@@ -53,6 +55,8 @@ func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s
 
 func tokenKey(hash string) string { return tokensPrefix + hash }
 
+func closedKey(libraryID string) string { return closedPrefix + seg(libraryID) }
+
 func libraryPrefix(libraryID string) string { return usersPrefix + seg(libraryID) + "/" }
 
 func userPrefix(libraryID, userID string) string {
@@ -73,19 +77,32 @@ func (s *Etcd) Create(ctx context.Context, hash string, rec app.Record) (int64, 
 	if err != nil {
 		return 0, err
 	}
-	k := tokenKey(hash)
+	k, closed := tokenKey(hash), closedKey(rec.LibraryID)
 	resp, err := s.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).
+		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0), clientv3.Compare(clientv3.CreateRevision(closed), "=", 0)).
 		Then(clientv3.OpPut(k, string(val)), clientv3.OpPut(indexKey(rec.LibraryID, rec.UserID, hash), string(idx))).
+		Else(clientv3.OpGet(closed, clientv3.WithCountOnly())).
 		Commit()
 	if err != nil {
 		return 0, fmt.Errorf("create token: %w", err)
 	}
 	if !resp.Succeeded {
+		if resp.Responses[0].GetResponseRange().GetCount() > 0 {
+			return 0, app.ErrLibraryClosed
+		}
 		// 256 random bits collided: practically impossible, and never worth overwriting.
 		return 0, fmt.Errorf("create token: %w", app.ErrConflict)
 	}
 	return resp.Header.Revision, nil
+}
+
+// CloseLibrary implements app.Store. Library ids are random and never reused, so the marker
+// stays; it costs one small key per deleted library.
+func (s *Etcd) CloseLibrary(ctx context.Context, libraryID string) error {
+	if _, err := s.cli.Put(ctx, closedKey(libraryID), ""); err != nil {
+		return fmt.Errorf("close library: %w", err)
+	}
+	return nil
 }
 
 // Get implements app.Store.

@@ -29,6 +29,8 @@ func errorMap() smherr.Map {
 		{Err: app.ErrEmptyAccessToken, SMH: authz.ErrEmptyAccessToken},
 		{Err: app.ErrInvalidAccessToken, SMH: authz.ErrInvalidAccessToken},
 		{Err: app.ErrNotFound, SMH: authz.ErrInvalidAccessToken},
+		// A library deleted while its token was being minted: to the caller it no longer exists.
+		{Err: app.ErrLibraryClosed, SMH: smherr.New(http.StatusNotFound, "WrongLibraryIdOrSecret", "wrong library id or secret")},
 		{Err: app.ErrSpaceIDInvalid, SMH: smherr.New(http.StatusBadRequest, "SpaceIdInvalid", "space_id is invalid for this library")},
 		{Err: app.ErrUnknownGrant, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "unknown grant")},
 		{Err: app.ErrParamInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "parameter invalid")},

@@ -12,7 +12,9 @@ import (
 //  1. One store transaction removes the library and its secret and records a pending purge.
 //     From then on VerifyLibrarySecret and GetLibraryAccess answer not-found, so no new token can
 //     be minted for the library, and the admin API no longer shows it.
-//  2. authtoken purges the library's tokens (idempotent).
+//  2. authtoken purges the library's tokens (idempotent). It first closes the library in its own
+//     store, so a mint whose secret check passed just before step 1 cannot create a token after
+//     the purge.
 //  3. The pending-purge record is removed.
 //
 // If step 2 or 3 fails (or the process dies), the caller gets an error and the pending purge stays
