@@ -106,6 +106,10 @@ type tombstone struct {
 	at  time.Time // wall time: it bounds in-flight network loads, not token lifetimes
 }
 
+// maxMissingPerShard bounds the tombstones of tokens looked up and not found, so that a flood
+// of made-up tokens cannot grow memory without limit; deletion tombstones are never refused.
+const maxMissingPerShard = 4096
+
 type shard struct {
 	mu      sync.RWMutex
 	entries map[[32]byte]*entry
@@ -135,6 +139,29 @@ func (c *cache) get(h *[32]byte) *entry {
 	e := s.entries[*h]
 	s.mu.RUnlock()
 	return e
+}
+
+// gone reports a token known to be dead: deleted (seen here or through the watch) or looked up
+// and not found within the tombstone TTL. Clients that retry a revoked or made-up token in a
+// loop are then refused from memory instead of costing an etcd read each time.
+func (c *cache) gone(h *[32]byte) bool {
+	s := c.shard(h)
+	s.mu.RLock()
+	_, ok := s.tombs[*h]
+	s.mu.RUnlock()
+	return ok
+}
+
+// rememberMissing records a token the store does not hold. Revision 0 never blocks an insert:
+// a token can only be presented after it was created, so a later record is a different story
+// (and impossible with 256 random bits).
+func (c *cache) rememberMissing(h [32]byte) {
+	s := c.shard(&h)
+	s.mu.Lock()
+	if _, ok := s.tombs[h]; !ok && len(s.tombs) < maxMissingPerShard {
+		s.tombs[h] = tombstone{at: time.Now()}
+	}
+	s.mu.Unlock()
 }
 
 type insertResult int

@@ -52,6 +52,9 @@ func (t *Tokens) use(ctx context.Context, libraryID, token string) (*entry, erro
 	now := t.clock.Now().UnixNano()
 	e := t.cache.get(&h)
 	if e == nil {
+		if t.cache.gone(&h) {
+			return nil, ErrInvalidAccessToken
+		}
 		var err error
 		if e, err = t.load(ctx, h); err != nil {
 			return nil, err
@@ -109,6 +112,7 @@ func (t *Tokens) load(ctx context.Context, h [32]byte) (*entry, error) {
 		epoch := t.cache.epoch.Load()
 		st, err := t.store.Get(ctx, hashHex)
 		if errors.Is(err, ErrNotFound) {
+			t.cache.rememberMissing(h)
 			return nil, ErrInvalidAccessToken
 		}
 		if err != nil {
