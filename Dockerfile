@@ -3,7 +3,7 @@
 #
 #   docker build -t opensmh --build-arg VERSION=$(git describe --always --dirty) .
 #   docker run opensmh                      # smh serve (all-in-one, the default CMD)
-#   docker run opensmh library --help       # or library | authtoken | gateway | smh
+#   docker run opensmh library --help       # or library | authtoken | namespace | gateway | smh
 #
 # There is no .dockerignore: only the sources the Go workspace needs are copied below, so bin/,
 # data/ (keys, local CA) and .git never reach the build context's layers.
@@ -18,6 +18,7 @@ COPY gen/go.mod gen/go.sum gen/
 COPY pkg/go.mod pkg/go.sum pkg/
 COPY services/library/go.mod services/library/go.sum services/library/
 COPY services/authtoken/go.mod services/authtoken/go.sum services/authtoken/
+COPY services/namespace/go.mod services/namespace/go.sum services/namespace/
 COPY services/gateway/go.mod services/gateway/go.sum services/gateway/
 COPY services/smh/go.mod services/smh/go.sum services/smh/
 COPY bench/go.mod bench/go.sum bench/
@@ -39,6 +40,7 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
       ./services/smh/cmd/smh \
       ./services/library/cmd/library \
       ./services/authtoken/cmd/authtoken \
+      ./services/namespace/cmd/namespace \
       ./services/gateway/cmd/gateway \
  && mkdir -p /out/data
 
@@ -48,12 +50,13 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/bin/ /usr/local/bin/
 # /data belongs to the nonroot user so a fresh named volume mounted there (docker copies the
-# image's ownership into it) is writable: the all-in-one keeps etcd, keys and TLS there, the
-# gateway its local CA.
+# image's ownership into it) is writable: the all-in-one keeps etcd, keys, TLS and (default
+# --sql-dsn) its SQLite namespace store there, the gateway its local CA.
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
 WORKDIR /data
-# 8443: HTTPS (smh, gateway); 9101 library and 9102 authtoken gRPC (internal, plaintext).
-EXPOSE 8443 9101 9102
+# 8443: HTTPS (smh, gateway); 9101 library, 9102 authtoken and 9103 namespace gRPC (internal,
+# plaintext).
+EXPOSE 8443 9101 9102 9103
 # No ENTRYPOINT, so `docker run opensmh gateway ...` runs that binary.
 CMD ["smh", "serve", "--listen", "0.0.0.0:8443", "--data-dir", "/data"]

@@ -1,7 +1,7 @@
 SHELL := /bin/bash
 # Every module of the workspace, as package patterns (the workspace root is not a module).
 PKGS = $(shell go list -m -f '{{.Dir}}/...')
-BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken gateway=services/gateway/cmd/gateway
+BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken namespace=services/namespace/cmd/namespace gateway=services/gateway/cmd/gateway
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: all build run test vet generate check-generated check-tidy check-deploy bench clean
@@ -23,6 +23,7 @@ run: build
 ## test: generated code is current, modules are tidy, vet, deployment files check, then every test with the race detector
 test: check-generated check-tidy vet check-deploy build
 	go test -race -count=1 $(PKGS)
+	@test -n "$$SMH_TEST_POSTGRES_DSN" || echo "NOTE: PostgreSQL store tests NOT RUN (set SMH_TEST_POSTGRES_DSN to run them)"
 
 # docker-compose.yaml and k8s/ checked statically (no Docker engine or cluster here).
 check-deploy:

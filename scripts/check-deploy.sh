@@ -10,22 +10,30 @@
 # Verified (full mode):
 #   - every file parses; kustomization.yaml lists exactly the manifests in k8s/ (every file but
 #     itself and *.example.yaml templates) and each listed file exists;
-#   - every Deployment container runs the OpenSMH image with a command naming one of the four
-#     binaries (smh, library, authtoken, gateway), and so does every compose service built from
-#     the Dockerfile;
+#   - every Deployment container runs the OpenSMH image with a command naming one of the five
+#     binaries (smh, library, authtoken, namespace, gateway), and so does every compose service
+#     built from the Dockerfile;
 #   - every env variable given to those containers starts with SMH_ or OTEL_, and each SMH_ one
 #     is a flag of that binary (SMH_<FLAG>, flags grepped from the Go sources) or a variable the
 #     binary reads directly (RequireEnv / os.Getenv); the only exception is a downward-API helper
-#     (fieldRef) that another value expands as $(NAME); --flags on command lines exist too;
+#     (fieldRef) that another value expands as $(NAME); --flags on command lines exist too; the
+#     flags the manifests rely on (e.g. namespace and `smh serve` --sql-dsn) must be found, so a
+#     change in the flag declaration style cannot silently empty the lists;
 #   - probes name a port the container declares; SMH_LISTEN's port is a declared port and
 #     SMH_ADVERTISE uses the same port; the gateway is probed over HTTPS on /healthz and /livez,
-#     library/authtoken with grpc probes;
+#     library/authtoken/namespace with grpc probes; namespace gets SMH_SQL_DSN from a Secret and
+#     that DSN (in the template) is PostgreSQL, since a SQLite file cannot be shared by replicas;
 #   - Services, PodDisruptionBudgets and HPAs point at existing workloads and ports;
-#     configMapKeyRef / secretKeyRef / secret volumes name keys that the ConfigMap or the
-#     secret.example.yaml template define;
+#     configMapKeyRef / secretKeyRef (in any container) / secret volumes name keys that the
+#     ConfigMap or the secret.example.yaml template define; every internal gRPC port of
+#     library/authtoken/namespace is admitted by some NetworkPolicy selecting those pods;
 #   - compose: etcd has a healthcheck, split services wait for it (service_healthy), the admin
-#     key and KEK are required (${VAR:?...}), smh sits in the all-in-one profile;
-#   - Dockerfile: builds the four cmd packages with CGO_ENABLED=0 and runs as a non-root user.
+#     key and KEK are required (${VAR:?...}), smh sits in the all-in-one profile, every service
+#     built from the Dockerfile is read_only with cap_drop ALL and no-new-privileges; namespace
+#     has SMH_SQL_DSN, and a postgres:// DSN names a compose service with a healthcheck that
+#     namespace waits for (service_healthy), its password required with ${VAR:?...};
+#   - Dockerfile: copies the go.mod of every go.work module, builds the five cmd packages with
+#     CGO_ENABLED=0 and runs as a non-root user.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,6 +66,7 @@ def read(p):
 BINARIES = {
     "library": "services/library/cmd/library/main.go",
     "authtoken": "services/authtoken/cmd/authtoken/main.go",
+    "namespace": "services/namespace/cmd/namespace/main.go",
     "gateway": "services/gateway/cmd/gateway/main.go",
     "smh": "services/smh/internal/cli/serve.go",  # flags of `smh serve`
 }
@@ -83,6 +92,23 @@ for b, path in BINARIES.items():
         err(path, f"no flags found for {b}: has the flag declaration style changed?")
     flags[b] = fl
     direct_env[b] = set(ENV_RE.findall(src))
+
+# Flags the deployment files rely on: if the regex stops finding them, fail loudly rather than
+# accept or reject env names on a half-empty list.
+EXPECTED_FLAGS = {
+    "library": {"listen", "advertise", "etcd-endpoints", "log-level"},
+    "authtoken": {"listen", "advertise", "etcd-endpoints", "log-level"},
+    "namespace": {"listen", "advertise", "etcd-endpoints", "log-level", "sql-dsn"},
+    "gateway": {"listen", "etcd-endpoints", "log-level"},
+    "smh": {"listen", "data-dir", "sql-dsn"},
+}
+EXPECTED_ENV = {b: {"SMH_ADMIN_KEY"} for b in ("library", "authtoken", "namespace", "gateway")}
+for b, want in EXPECTED_FLAGS.items():
+    if flags.get(b) and not want <= flags[b]:
+        err(BINARIES[b], f"flags {', '.join(sorted(want - flags[b]))} of {b} not found: has the flag declaration style changed?")
+for b, want in EXPECTED_ENV.items():
+    if b in direct_env and not want <= direct_env[b]:
+        err(BINARIES[b], f"{b} no longer seems to read {', '.join(sorted(want - direct_env[b]))}: update this check")
 
 def allowed_env(b):
     return {env_name(f) for f in flags[b]} | direct_env[b]
@@ -121,6 +147,8 @@ def check_env_name(where, b, name):
     elif name not in allowed_env(b):
         err(where, f"env {name} is not read by {b} (it reads {', '.join(sorted(allowed_env(b)))})")
 
+GRPC_SERVICES = ("library", "authtoken", "namespace")  # internal gRPC, registered in etcd
+
 def port_of(addr):
     m = re.search(r':(\d+)$', str(addr))
     return int(m.group(1)) if m else None
@@ -141,13 +169,20 @@ checked = len(k8s_files) + sum(os.path.exists(p) for p in (compose, dockerfile))
 
 # ---- Dockerfile (text) ----------------------------------------------------------------------
 if os.path.exists(dockerfile):
-    d = read(dockerfile)
+    # Instructions only: comments mention `make build` and binaries without building them.
+    d = "\n".join(l for l in read(dockerfile).splitlines() if not l.lstrip().startswith("#"))
     for b, path in BINARIES.items():
         pkg = f"./services/{b}/cmd/{b}"
         if pkg not in d and "make build" not in d:
             err("Dockerfile", f"does not build {pkg}")
         if not os.path.isdir(os.path.join(root, pkg)):
             err("Dockerfile", f"{pkg} does not exist")
+    gowork = os.path.join(root, "go.work")
+    if os.path.exists(gowork) and re.search(r'^\s*COPY\s+go\.work\b', d, re.M):
+        # Workspace mode fails to load unless every module named in go.work has its go.mod.
+        for m in re.findall(r'^\s*(?:use\s+)?\./([\w./-]+)\s*$', read(gowork), re.M):
+            if not re.search(r'^\s*COPY\s+(?:\S+\s+)*' + re.escape(m) + r'/go\.mod\s', d, re.M):
+                err("Dockerfile", f"does not copy {m}/go.mod (go.work uses ./{m})")
     if "CGO_ENABLED=0" not in d:
         err("Dockerfile", "CGO_ENABLED=0 is not set")
     users = re.findall(r'^\s*USER\s+(\S+)', d, re.M)
@@ -167,10 +202,20 @@ if mode == "lines":
     else:
         err("k8s/", "kustomization.yaml missing")
     helpers = set()
+    texts = []
     for p in manifests + [compose]:
         if not os.path.exists(p):
             continue
-        t = read(p)
+        if p == compose:
+            texts.append((p, read(p)))
+            continue
+        # Per document, and only those running the OpenSMH image: others (etcd, postgres) have
+        # their own commands and env variables.
+        for t in re.split(r'^---\s*$', read(p), flags=re.M):
+            imgs = re.findall(r'^\s*(?:-\s*)?image:\s*"?([^"\s]+)"?\s*$', t, re.M)
+            if any(is_opensmh_image(i) for i in imgs):
+                texts.append((p, t))
+    for p, t in texts:
         helpers |= set(re.findall(r'\$\(([A-Z][A-Z0-9_]*)\)', t))
         for m in re.finditer(r'command:\s*\[\s*"?([\w/.-]+)"?', t):
             b = os.path.basename(m.group(1))
@@ -252,15 +297,30 @@ for p in manifests:
 cm_keys = {}
 for p, d in objects("ConfigMap"):
     cm_keys[d["metadata"]["name"]] = set((d.get("data") or {}).keys())
-secret_keys = {}
+secret_keys, secret_values = {}, {}
 for p in k8s_files:
     for d in docs.get(p, []):
         if isinstance(d, dict) and d.get("kind") == "Secret":
             secret_keys[d["metadata"]["name"]] = set((d.get("stringData") or {}).keys()) | set((d.get("data") or {}).keys())
+            secret_values[d["metadata"]["name"]] = dict(d.get("stringData") or {})
+
+def check_refs(w, env):
+    """configMapKeyRef / secretKeyRef of any container must name defined keys."""
+    for e in env or []:
+        n, vf = e.get("name", ""), e.get("valueFrom") or {}
+        if "configMapKeyRef" in vf:
+            r = vf["configMapKeyRef"]
+            if r.get("key") not in cm_keys.get(r.get("name"), set()):
+                err(w, f"env {n}: ConfigMap {r.get('name')} has no key {r.get('key')}")
+        if "secretKeyRef" in vf:
+            r = vf["secretKeyRef"]
+            if r.get("key") not in secret_keys.get(r.get("name"), set()):
+                err(w, f"env {n}: Secret {r.get('name')} (secret.example.yaml) has no key {r.get('key')}")
 
 # ---- workloads ------------------------------------------------------------------------------
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 workloads = {}  # (kind, name) -> (labels, {port name: number}, {numbers})
+grpc_pods = []  # (where, labels, {numbers}) of the internal gRPC Deployments
 
 def port_ref_ok(ref, names, numbers):
     return ref in names if isinstance(ref, str) and not ref.isdigit() else int(ref) in numbers
@@ -304,6 +364,7 @@ for p, d in objects():
         res = c.get("resources") or {}
         if not (res.get("requests") or {}).get("cpu") or not (res.get("limits") or {}).get("memory"):
             err(w, "resources need a cpu request and a memory limit")
+        check_refs(w, c.get("env"))
 
         image = c.get("image")
         if not is_opensmh_image(image):
@@ -332,19 +393,11 @@ for p, d in objects():
                 pass  # downward-API helper, only expanded into another value
             else:
                 check_env_name(w, b, n)
-            if "configMapKeyRef" in vf:
-                r = vf["configMapKeyRef"]
-                if r.get("key") not in cm_keys.get(r.get("name"), set()):
-                    err(w, f"env {n}: ConfigMap {r.get('name')} has no key {r.get('key')}")
-            if "secretKeyRef" in vf:
-                r = vf["secretKeyRef"]
-                if r.get("key") not in secret_keys.get(r.get("name"), set()):
-                    err(w, f"env {n}: Secret {r.get('name')} (secret.example.yaml) has no key {r.get('key')}")
         for n in expanded:
             if n not in envmap:
                 err(w, f"$({n}) is expanded but not defined before use")
-        if b in ("library", "authtoken"):
-            for name in ("SMH_ADMIN_KEY",) + (("SMH_SECRET_KEK",) if b == "library" else ()):
+        if b in GRPC_SERVICES:
+            for name in ("SMH_ADMIN_KEY",) + {"library": ("SMH_SECRET_KEK",), "namespace": ("SMH_SQL_DSN",)}.get(b, ()):
                 if name not in envmap:
                     err(w, f"{b} needs {name}")
             lis = envmap.get("SMH_LISTEN", {}).get("value")
@@ -358,6 +411,16 @@ for p, d in objects():
             for probe in ("readinessProbe", "livenessProbe"):
                 if "grpc" not in (c.get(probe) or {}):
                     err(w, f"{probe} must be a grpc probe (grpc.health.v1)")
+        if b == "namespace" and "SMH_SQL_DSN" in envmap:
+            # The DSN holds the database password, and the Deployment runs several replicas,
+            # which only a shared PostgreSQL allows (a SQLite file is single-instance).
+            r = (envmap["SMH_SQL_DSN"].get("valueFrom") or {}).get("secretKeyRef")
+            if not r:
+                err(w, "SMH_SQL_DSN must come from a Secret (secretKeyRef): it holds the database password")
+            else:
+                v = str(secret_values.get(r.get("name"), {}).get(r.get("key"), ""))
+                if v and not re.match(r'postgres(?:ql)?://', v):
+                    err(w, f"SMH_SQL_DSN: Secret {r.get('name')} key {r.get('key')} must be a postgres:// DSN in the template (SQLite cannot be shared by replicas)")
         if b == "gateway":
             lis = envmap.get("SMH_LISTEN", {}).get("value")
             if not lis or port_of(lis) not in numbers:
@@ -373,6 +436,8 @@ for p, d in objects():
         if s and s.get("secretName") not in secret_keys:
             err(where(p, d), f"volume {v.get('name')}: Secret {s.get('secretName')} is not described in secret.example.yaml")
     workloads[(d["kind"], d["metadata"]["name"])] = (labels, all_names, all_numbers)
+    if d["kind"] == "Deployment" and d["metadata"]["name"] in GRPC_SERVICES:
+        grpc_pods.append((where(p, d), labels, all_numbers))
 
 def selects(selector):
     return [key for key, (labels, _, _) in workloads.items()
@@ -394,7 +459,30 @@ for p, d in objects("HorizontalPodAutoscaler"):
     t = (d.get("spec") or {}).get("scaleTargetRef") or {}
     if (t.get("kind"), t.get("name")) not in workloads:
         err(where(p, d), f"scaleTargetRef {t.get('kind')}/{t.get('name')} does not exist")
-for b in ("library", "authtoken", "gateway"):
+def label_selector_matches(sel, labels):
+    if not isinstance(sel, dict):
+        return False
+    if any(labels.get(k) != v for k, v in (sel.get("matchLabels") or {}).items()):
+        return False
+    for e in sel.get("matchExpressions") or []:
+        k, op, vals = e.get("key"), e.get("operator"), e.get("values") or []
+        if (op == "In" and labels.get(k) not in vals) or (op == "NotIn" and labels.get(k) in vals) \
+                or (op == "Exists" and k not in labels) or (op == "DoesNotExist" and k in labels):
+            return False
+    return True
+
+# Internal gRPC is plaintext: each such port must be admitted by a policy that selects its pods
+# (otherwise the pods are either unprotected or unreachable, depending on the other policies).
+policies = [d for _, d in objects("NetworkPolicy")]
+for w, labels, numbers in grpc_pods:
+    for port in numbers:
+        if not any(label_selector_matches((pol.get("spec") or {}).get("podSelector"), labels)
+                   and any(port in {pt.get("port") for pt in (rule.get("ports") or [])}
+                           for rule in (pol.get("spec") or {}).get("ingress") or [])
+                   for pol in policies):
+            err(w, f"no NetworkPolicy selects these pods and admits port {port}")
+
+for b in ("library", "authtoken", "namespace", "gateway"):
     if ("Deployment", b) not in workloads:
         err("k8s/", f"no Deployment {b}")
     for kind in ("PodDisruptionBudget", "HorizontalPodAutoscaler"):
@@ -412,6 +500,11 @@ if compose in docs and docs[compose]:
     etcd = svcs.get("etcd")
     if not etcd or not etcd.get("healthcheck"):
         err("docker-compose.yaml", "an etcd service with a healthcheck is required")
+
+    def required_var(value, var):
+        # The variable must be required (${VAR:?message}) somewhere in the file.
+        if not re.search(r'\$\{' + var + r':\?[^}]+\}', raw):
+            err("docker-compose.yaml", f"{var} (used in {value!r}) must be required somewhere with ${{{var}:?message}}")
     for name, s in svcs.items():
         w = f"docker-compose.yaml service {name}"
         if not ("build" in s or is_opensmh_image(s.get("image"))):
@@ -428,6 +521,26 @@ if compose in docs and docs[compose]:
             env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
         for n in env:
             check_env_name(w, b, n)
+        if s.get("read_only") is not True or "ALL" not in (s.get("cap_drop") or []) \
+                or not any(str(o).startswith("no-new-privileges") for o in s.get("security_opt") or []):
+            err(w, "needs read_only: true, cap_drop: [ALL] and security_opt no-new-privileges")
+        if b == "namespace":
+            dsn = str(env.get("SMH_SQL_DSN") or "")
+            m = re.match(r'postgres(?:ql)?://[^@/]*@([\w.-]+)(?::\d+)?/', dsn)
+            if not dsn:
+                err(w, "needs SMH_SQL_DSN")
+            elif m:
+                host, dep = m.group(1), s.get("depends_on") or {}
+                if host in svcs:
+                    if not svcs[host].get("healthcheck"):
+                        err(f"docker-compose.yaml service {host}", "needs a healthcheck (namespace waits for it)")
+                    if not isinstance(dep, dict) or (dep.get(host) or {}).get("condition") != "service_healthy":
+                        err(w, f"must depend on {host} with condition: service_healthy")
+                for var in re.findall(r'\$\{(\w+)', dsn):
+                    required_var(dsn, var)
+            elif not any(str(v).split(":")[1:2] and dsn.startswith(str(v).split(":")[1].rstrip("/") + "/")
+                         for v in s.get("volumes") or []):
+                err(w, f"SMH_SQL_DSN {dsn!r}: a SQLite file must be on a volume (the root is read-only)")
         if b != "smh":
             dep = (s.get("depends_on") or {})
             if not isinstance(dep, dict) or (dep.get("etcd") or {}).get("condition") != "service_healthy":

@@ -14,7 +14,9 @@ func LibrarySecrets(client libraryv1.LibraryServiceClient) SecretVerifier {
 	return librarySecrets{client}
 }
 
-type librarySecrets struct{ client libraryv1.LibraryServiceClient }
+type librarySecrets struct {
+	client libraryv1.LibraryServiceClient
+}
 
 func (l librarySecrets) VerifyLibrarySecret(ctx context.Context, libraryID, secret string) error {
 	_, err := l.client.VerifyLibrarySecret(ctx, &libraryv1.VerifyLibrarySecretRequest{LibraryId: libraryID, LibrarySecret: secret})

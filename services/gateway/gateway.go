@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/grpcx"
@@ -34,8 +35,9 @@ import (
 type Config struct {
 	// Connections to the services; in the all-in-one they are in-memory, in a split deployment
 	// they resolve instances through etcd.
-	Library grpc.ClientConnInterface
-	Token   grpc.ClientConnInterface
+	Library   grpc.ClientConnInterface
+	Token     grpc.ClientConnInterface
+	Namespace grpc.ClientConnInterface
 	// AdminKey lets the gateway make internal calls (library CORS settings).
 	AdminKey string
 	Logger   *slog.Logger
@@ -59,13 +61,10 @@ type Gateway struct {
 // to the object service's data endpoint), so a larger body is a mistake or an attack.
 const maxJSONBody = 4 << 20
 
-// ServiceNames are the gRPC services the gateway fronts.
-var ServiceNames = []string{libraryv1.LibraryService_ServiceDesc.ServiceName, tokenv1.TokenService_ServiceDesc.ServiceName}
-
 // New builds the gateway.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
-	if cfg.Library == nil || cfg.Token == nil {
-		return nil, errors.New("gateway: library and token connections are required")
+	if cfg.Library == nil || cfg.Token == nil || cfg.Namespace == nil {
+		return nil, errors.New("gateway: library, token and namespace connections are required")
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -91,6 +90,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := tokenv1.RegisterTokenServiceHandlerClient(ctx, mux, tokenv1.NewTokenServiceClient(cfg.Token)); err != nil {
 		return nil, err
 	}
+	if err := namespacev1.RegisterNamespaceServiceHandlerClient(ctx, mux, namespacev1.NewNamespaceServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -109,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 
 	table := dispatch.Compile(dispatch.Routes)
 	g := &Gateway{grpc: cfg.GRPC}
-	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token}
+	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace}
 	api := edge.CORS(origins, libraryOf, smhAPI(table, mux))
 	root := http.NewServeMux()
 	root.Handle("/api/", edge.LimitBody(maxJSONBody, api))
@@ -126,8 +128,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{
-			libraryv1.LibraryService_ServiceDesc.ServiceName: cfg.Library,
-			tokenv1.TokenService_ServiceDesc.ServiceName:     cfg.Token,
+			libraryv1.LibraryService_ServiceDesc.ServiceName:     cfg.Library,
+			tokenv1.TokenService_ServiceDesc.ServiceName:         cfg.Token,
+			namespacev1.NamespaceService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(grpcx.ServerOptions(logger),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

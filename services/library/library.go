@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/clock"
@@ -21,9 +22,10 @@ import (
 	"github.com/opensmh/opensmh/services/library/internal/transport"
 )
 
-// TokenPurger revokes every token of a library; DeleteLibrary calls it after removing the
-// library. It must be idempotent, because a delete interrupted after removal calls it again.
-type TokenPurger = app.TokenPurger
+// Purger removes what another service keeps of a deleted library; DeleteLibrary calls every
+// purger after removing the library. It must be idempotent, because a delete interrupted after
+// removal calls it again.
+type Purger = app.Purger
 
 // Config is what the library service needs.
 type Config struct {
@@ -35,8 +37,8 @@ type Config struct {
 	// PublicURL is the base of the public API, e.g. "https://127.0.0.1:8443"; its host[:port]
 	// is every library's accessDomain.
 	PublicURL string
-	// Tokens purges tokens on delete. nil (unit tests only) purges nothing.
-	Tokens TokenPurger
+	// Purgers run on delete (authtoken's tokens, the namespace's tree); none in unit tests.
+	Purgers []Purger
 	// Clock is nil for the wall clock.
 	Clock clock.Clock
 }
@@ -60,7 +62,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	libs, err := app.New(app.Deps{
 		Store:     store.New(cfg.Etcd),
-		Tokens:    cfg.Tokens,
+		Purgers:   cfg.Purgers,
 		SecretKEK: cfg.SecretKEK,
 		Clock:     cfg.Clock,
 	})
@@ -84,10 +86,28 @@ func accessDomainOf(publicURL string) (string, error) {
 	return u.Host, nil
 }
 
-// TokenPurgerFromClient answers a TokenPurger that calls authtoken's PurgeLibraryTokens with the
-// operator key, as internal calls between services do.
-func TokenPurgerFromClient(c tokenv1.TokenServiceClient, adminKey string) TokenPurger {
+// TokenPurger answers a Purger that calls authtoken's PurgeLibraryTokens with the operator key,
+// as internal calls between services do.
+func TokenPurger(c tokenv1.TokenServiceClient, adminKey string) Purger {
 	return tokenClientPurger{client: c, adminKey: adminKey}
+}
+
+// NamespacePurger answers a Purger that calls the namespace service's PurgeLibrary.
+func NamespacePurger(c namespacev1.NamespaceServiceClient, adminKey string) Purger {
+	return namespaceClientPurger{client: c, adminKey: adminKey}
+}
+
+type namespaceClientPurger struct {
+	client   namespacev1.NamespaceServiceClient
+	adminKey string
+}
+
+func (p namespaceClientPurger) PurgeLibrary(ctx context.Context, libraryID string) error {
+	_, err := p.client.PurgeLibrary(adminauth.Outgoing(ctx, p.adminKey), &namespacev1.PurgeLibraryRequest{LibraryId: libraryID})
+	if err != nil {
+		return fmt.Errorf("purge spaces of library %s: %w", libraryID, err)
+	}
+	return nil
 }
 
 type tokenClientPurger struct {
@@ -95,7 +115,7 @@ type tokenClientPurger struct {
 	adminKey string
 }
 
-func (p tokenClientPurger) PurgeLibraryTokens(ctx context.Context, libraryID string) error {
+func (p tokenClientPurger) PurgeLibrary(ctx context.Context, libraryID string) error {
 	_, err := p.client.PurgeLibraryTokens(adminauth.Outgoing(ctx, p.adminKey),
 		&tokenv1.PurgeLibraryTokensRequest{LibraryId: libraryID})
 	if err != nil {

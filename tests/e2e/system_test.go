@@ -226,3 +226,12 @@ func TestMain(m *testing.M) {
 	_ = tp.Shutdown(context.Background())
 	os.Exit(code)
 }
+
+// jsonInto decodes body into v (a slice) and answers its length.
+func jsonInto(t testing.TB, body []byte, v *[]map[string]any) int {
+	t.Helper()
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("body is not a JSON array: %q", body)
+	}
+	return len(*v)
+}

@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 	dir, err := proc.Build(
 		"github.com/opensmh/opensmh/services/library/cmd/library",
 		"github.com/opensmh/opensmh/services/authtoken/cmd/authtoken",
+		"github.com/opensmh/opensmh/services/namespace/cmd/namespace",
 		"github.com/opensmh/opensmh/services/gateway/cmd/gateway")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -71,7 +72,7 @@ func TestSplitDeployment(t *testing.T) {
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
 	adminKey := "split-operator-key-0123456789"
-	gwAddr, libAddr, tokAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
+	gwAddr, libAddr, tokAddr, nsAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
 	publicURL := "https://" + gwAddr
 	env := []string{
 		"SMH_ADMIN_KEY=" + adminKey,
@@ -83,6 +84,7 @@ func TestSplitDeployment(t *testing.T) {
 	library := proc.Start(t, "library", env, bin("library"), "--listen", libAddr, "--public-url", publicURL)
 	tokenArgs := []string{"--listen", tokAddr}
 	authtoken := proc.Start(t, "authtoken", env, bin("authtoken"), tokenArgs...)
+	namespace := proc.Start(t, "namespace", env, bin("namespace"), "--listen", nsAddr, "--sql-dsn", filepath.Join(tmp, "namespace.db"))
 	gateway := proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"))
 
 	caFile := filepath.Join(tmp, "gw", "tls", tlsx.CACertFile)
@@ -162,6 +164,29 @@ func TestSplitDeployment(t *testing.T) {
 		t.Fatalf("gRPC renew through the gateway: %v %v", renewed, err)
 	}
 
+	// The namespace process serves spaces through the gateway, validating tokens from its own
+	// cache that authtoken's revocation stream keeps honest.
+	code, multi := call("POST", "/admin/v1/libraries", nil, `{"name":"tenants","libraryExtension":{"isMultiSpace":true}}`, true)
+	if code != http.StatusCreated {
+		t.Fatalf("create multi-tenant library: %d %v", code, multi)
+	}
+	multiID, multiSecret := multi["libraryId"].(string), multi["librarySecret"].(string)
+	code, m := call("GET", "/api/v1/token", url.Values{"library_id": {multiID}, "library_secret": {multiSecret}, "grant": {"admin"}}, "", false)
+	if code != http.StatusOK {
+		t.Fatalf("mint admin token: %d %v", code, m)
+	}
+	spaceAdmin := m["accessToken"].(string)
+	if code, m := call("POST", "/api/v1/space/"+multiID, url.Values{"access_token": {spaceAdmin}, "space_id": {"team"}}, "", false); code != http.StatusCreated || m["spaceId"] != "team" {
+		t.Fatalf("create space through the split deployment: %d %v", code, m)
+	}
+	if code, _ := call("DELETE", "/api/v1/token/"+multiID+"/"+spaceAdmin, nil, "", false); code != http.StatusNoContent {
+		t.Fatalf("revoke: %d", code)
+	}
+	proc.WaitFor(t, "the namespace process to refuse a revoked token", 10*time.Second, func() bool {
+		code, _ := call("GET", "/api/v1/space/"+multiID+"/count", url.Values{"access_token": {spaceAdmin}}, "", false)
+		return code == http.StatusForbidden
+	})
+
 	// A crash of authtoken loses nothing: a new process serves the same tokens.
 	authtoken.Kill(t)
 	authtoken = proc.Start(t, "authtoken (restarted)", env, bin("authtoken"), tokenArgs...)
@@ -171,12 +196,12 @@ func TestSplitDeployment(t *testing.T) {
 	}
 
 	// Clean shutdown: each process exits 0 on SIGTERM.
-	for _, p := range []*proc.Proc{gateway, authtoken, library} {
+	for _, p := range []*proc.Proc{gateway, namespace, authtoken, library} {
 		if code := p.Stop(t, syscall.SIGTERM); code != 0 {
 			t.Errorf("%s exit code %d", p.Name, code)
 		}
 	}
-	for _, p := range []*proc.Proc{gateway, authtoken, library} {
+	for _, p := range []*proc.Proc{gateway, namespace, authtoken, library} {
 		scanner := bufio.NewScanner(strings.NewReader(p.Output()))
 		for scanner.Scan() {
 			line := scanner.Text()

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/config"
@@ -36,6 +37,7 @@ import (
 	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/gateway"
 	"github.com/opensmh/opensmh/services/library"
+	"github.com/opensmh/opensmh/services/namespace"
 )
 
 // Options configure the all-in-one. Zero values take the defaults of admin-api.md section 1.
@@ -49,6 +51,9 @@ type Options struct {
 	AdminKey string
 	// EtcdEndpoints, when set, use an external etcd instead of the embedded member.
 	EtcdEndpoints []string
+	// SQLDSN selects the namespace store: postgres://... for PostgreSQL; default a SQLite file
+	// in the data dir.
+	SQLDSN string
 	// SecretKEK (32 bytes) encrypts library secrets; empty = read from (or create in) the data dir.
 	SecretKEK []byte
 	Logger    *slog.Logger
@@ -77,6 +82,7 @@ type Server struct {
 	public *grpc.Server
 	conn   *inproc.Conn
 	tokens *authtoken.Service
+	ns     *namespace.Service
 	http   *http.Server
 	served chan error
 	health []*health.Server
@@ -158,7 +164,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		lis.Close()
 		return nil, err
 	}
-	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public})
+	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, Namespace: s.conn, AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public})
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -233,8 +239,11 @@ func (s *Server) startServices(ctx context.Context) error {
 		AdminKey:  s.AdminKey,
 		SecretKEK: s.opts.SecretKEK,
 		PublicURL: s.URL,
-		Tokens:    library.TokenPurgerFromClient(tokenv1.NewTokenServiceClient(conn), s.AdminKey),
-		Clock:     s.opts.Clock,
+		Purgers: []library.Purger{
+			library.TokenPurger(tokenv1.NewTokenServiceClient(conn), s.AdminKey),
+			library.NamespacePurger(namespacev1.NewNamespaceServiceClient(conn), s.AdminKey),
+		},
+		Clock: s.opts.Clock,
 	})
 	if err != nil {
 		return err
@@ -250,11 +259,28 @@ func (s *Server) startServices(ctx context.Context) error {
 		return err
 	}
 	s.tokens = tokens
+	dsn := s.opts.SQLDSN
+	if dsn == "" {
+		dsn = filepath.Join(s.opts.DataDir, "namespace.db")
+	}
+	ns, err := namespace.New(ctx, namespace.Config{
+		DSN:       dsn,
+		Libraries: libraryv1.NewLibraryServiceClient(conn),
+		Tokens:    tokens.Validator(),
+		AdminKey:  s.AdminKey,
+		Clock:     s.opts.Clock,
+		Etcd:      s.cli,
+	})
+	if err != nil {
+		return err
+	}
+	s.ns = ns
 
 	s.public = grpc.NewServer(grpcx.ServerOptions(s.logger)...)
 	for _, r := range []grpc.ServiceRegistrar{conn, s.public} {
 		libs.Register(r)
 		tokens.Register(r)
+		ns.Register(r)
 		hs := health.NewServer()
 		healthpb.RegisterHealthServer(r, hs)
 		s.health = append(s.health, hs)
@@ -316,6 +342,9 @@ func (s *Server) closeOnce() {
 	}
 	if s.tokens != nil {
 		_ = s.tokens.Close()
+	}
+	if s.ns != nil {
+		_ = s.ns.Close()
 	}
 	if s.cli != nil {
 		s.cli.Close()

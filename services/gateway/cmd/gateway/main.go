@@ -67,7 +67,12 @@ func main() {
 			return err
 		}
 		defer tokens.Close()
-		gw, err := gateway.New(env.Ctx, gateway.Config{Library: libs, Token: tokens, AdminKey: adminKey, Logger: env.Logger})
+		namespaces, err := discovery.Dial(env.Etcd, "namespace", dial...)
+		if err != nil {
+			return err
+		}
+		defer namespaces.Close()
+		gw, err := gateway.New(env.Ctx, gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, AdminKey: adminKey, Logger: env.Logger})
 		if err != nil {
 			return err
 		}

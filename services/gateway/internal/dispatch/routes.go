@@ -16,4 +16,19 @@ var Routes = []Route{
 	{Method: "DELETE", Pattern: "/api/v1/token/{LibraryId}/{AccessToken}", Target: "/_smh/token/delete/{LibraryId}/{AccessToken}", RPC: "smh.token.v1.TokenService/DeleteToken"},
 	// 1.4: delete a user's tokens.
 	{Method: "DELETE", Pattern: "/api/v1/token/{LibraryId}", Target: "/_smh/token/delete-user/{LibraryId}", RPC: "smh.token.v1.TokenService/DeleteUserTokens"},
+
+	// smh-api.md section 2: tenant spaces. Literal segments ("list", "count") come before the
+	// rows whose segment is a parameter.
+	{Method: "POST", Pattern: "/api/v1/space/{LibraryId}", Target: "/_smh/space/create/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/CreateSpace"},
+	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}", Target: "/_smh/space/list-legacy/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/ListSpacesLegacy"},
+	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}/list", Target: "/_smh/space/list/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/ListSpaces"},
+	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}/count", Target: "/_smh/space/count/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/CountSpaces"},
+	{Method: "DELETE", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}", Target: "/_smh/space/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/DeleteSpace"},
+	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/extension", Target: "/_smh/space/extension/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceExtension"},
+	{Method: "POST", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/extension", Target: "/_smh/space/extension/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/UpdateSpaceExtension"},
+	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/size", Target: "/_smh/space/size/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceSize"},
+	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/file-count", Target: "/_smh/space/file-count/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceFileCount"},
+	// 2.8, 2.9: usage.
+	{Method: "GET", Pattern: "/api/v1/usage/{LibraryId}", Target: "/_smh/usage/library/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryUsage"},
+	{Method: "GET", Pattern: "/api/v1/usage/{LibraryId}/{SpaceIds}", Target: "/_smh/usage/spaces/{LibraryId}/{SpaceIds}", RPC: "smh.namespace.v1.NamespaceService/GetSpacesUsage"},
 }

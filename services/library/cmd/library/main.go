@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/config"
@@ -44,12 +45,20 @@ func main() {
 			return err
 		}
 		defer tokens.Close()
+		namespaces, err := discovery.Dial(env.Etcd, "namespace", append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		if err != nil {
+			return err
+		}
+		defer namespaces.Close()
 		svc, err := library.New(library.Config{
 			Etcd:      env.Etcd,
 			AdminKey:  adminKey,
 			SecretKEK: kek,
 			PublicURL: publicURL,
-			Tokens:    library.TokenPurgerFromClient(tokenv1.NewTokenServiceClient(tokens), adminKey),
+			Purgers: []library.Purger{
+				library.TokenPurger(tokenv1.NewTokenServiceClient(tokens), adminKey),
+				library.NamespacePurger(namespacev1.NewNamespaceServiceClient(namespaces), adminKey),
+			},
 		})
 		if err != nil {
 			return err

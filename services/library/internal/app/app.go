@@ -68,17 +68,17 @@ type Store interface {
 	PurgeDone(ctx context.Context, id string) error
 }
 
-// TokenPurger revokes every access token of a library (authtoken's PurgeLibraryTokens).
-// It must be idempotent: a resumed delete calls it again.
-type TokenPurger interface {
-	PurgeLibraryTokens(ctx context.Context, libraryID string) error
+// Purger removes what another service keeps of a deleted library: authtoken its tokens, the
+// namespace its spaces and tree. It must be idempotent: a resumed delete calls it again.
+type Purger interface {
+	PurgeLibrary(ctx context.Context, libraryID string) error
 }
 
 // Deps are what the use cases run on.
 type Deps struct {
 	Store Store
-	// Tokens may be nil (unit tests); then deletes purge no tokens.
-	Tokens TokenPurger
+	// Purgers run, in order, when a library is deleted; none in unit tests.
+	Purgers []Purger
 	// SecretKEK is the 32-byte AES-256 key-encryption key for library secrets.
 	SecretKEK []byte
 	// Clock is nil for the wall clock.
@@ -87,10 +87,10 @@ type Deps struct {
 
 // Libraries runs the library use cases.
 type Libraries struct {
-	store  Store
-	tokens TokenPurger
-	box    *secretBox
-	clock  clock.Clock
+	store   Store
+	purgers []Purger
+	box     *secretBox
+	clock   clock.Clock
 }
 
 // New checks deps and answers the use cases.
@@ -106,5 +106,5 @@ func New(deps Deps) (*Libraries, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Libraries{store: deps.Store, tokens: deps.Tokens, box: box, clock: clk}, nil
+	return &Libraries{store: deps.Store, purgers: deps.Purgers, box: box, clock: clk}, nil
 }

@@ -5,16 +5,17 @@ import (
 	"fmt"
 )
 
-// Delete removes a library and purges its tokens (admin-api.md section 2).
+// Delete removes a library and purges what other services keep of it (admin-api.md section 2:
+// "its spaces, files, tokens and bytes").
 //
 // Order, chosen so that no crash leaves a usable token of a deleted library behind unnoticed:
 //
 //  1. One store transaction removes the library and its secret and records a pending purge.
 //     From then on VerifyLibrarySecret and GetLibraryAccess answer not-found, so no new token can
 //     be minted for the library, and the admin API no longer shows it.
-//  2. authtoken purges the library's tokens (idempotent). It first closes the library in its own
-//     store, so a mint whose secret check passed just before step 1 cannot create a token after
-//     the purge.
+//  2. Each purger removes its part (idempotent): authtoken the tokens (it first closes the
+//     library in its own store, so a mint whose secret check passed just before step 1 cannot
+//     create a token after the purge), the namespace the spaces and tree.
 //  3. The pending-purge record is removed.
 //
 // If step 2 or 3 fails (or the process dies), the caller gets an error and the pending purge stays
@@ -28,9 +29,9 @@ func (l *Libraries) Delete(ctx context.Context, id string) error {
 	if err := l.store.Remove(ctx, id); err != nil {
 		return fmt.Errorf("delete library %s: %w", id, err)
 	}
-	if l.tokens != nil {
-		if err := l.tokens.PurgeLibraryTokens(ctx, id); err != nil {
-			return fmt.Errorf("delete library %s: %w: %w", id, ErrTokensNotPurged, err)
+	for _, p := range l.purgers {
+		if err := p.PurgeLibrary(ctx, id); err != nil {
+			return fmt.Errorf("delete library %s: %w: %w", id, ErrNotPurged, err)
 		}
 	}
 	if err := l.store.PurgeDone(ctx, id); err != nil {

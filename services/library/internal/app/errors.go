@@ -24,9 +24,9 @@ var (
 	ErrEmptyLibraryID         = errors.New("empty library id")
 	ErrEmptyLibrarySecret     = errors.New("empty library secret")
 	ErrEmptyLibraryIDOrSecret = errors.New("empty library id and secret")
-	// ErrTokensNotPurged: the library is gone but its tokens could not be purged yet; deleting
+	// ErrNotPurged: the library is gone but another service's part of it could not be purged yet; deleting
 	// again resumes the purge (see delete.go).
-	ErrTokensNotPurged = errors.New("library tokens not purged")
+	ErrNotPurged = errors.New("library not purged everywhere")
 	// ErrSecretUnreadable: the stored secret does not open under the key-encryption key (wrong
 	// key configured, or the record was altered).
 	ErrSecretUnreadable = errors.New("library secret unreadable")

@@ -38,14 +38,14 @@ const (
 	accessDomain = "127.0.0.1:8443"
 )
 
-// recordingPurger stands in for authtoken at the TokenPurger boundary and records its calls.
+// recordingPurger stands in for authtoken at the Purger boundary and records its calls.
 type recordingPurger struct {
 	mu    sync.Mutex
 	calls []string
 	fail  error
 }
 
-func (p *recordingPurger) PurgeLibraryTokens(_ context.Context, id string) error {
+func (p *recordingPurger) PurgeLibrary(_ context.Context, id string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, id)
@@ -77,7 +77,7 @@ func start(t *testing.T) harness {
 	cli := etcdtest.New(t)
 	libs, err := app.New(app.Deps{
 		Store:     store.New(cli),
-		Tokens:    purger,
+		Purgers:   []app.Purger{purger},
 		SecretKEK: bytes.Repeat([]byte{1}, 32),
 		Clock:     clock.NewFake(time.Date(2020, 10, 14, 10, 17, 57, 953_123_456, time.UTC)),
 	})

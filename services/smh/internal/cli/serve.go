@@ -64,6 +64,7 @@ func newServe() *cobra.Command {
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "server certificate (PEM); default: local CA in the data dir")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&etcd, "etcd-endpoints", "", "comma-separated external etcd endpoints (default: embedded)")
+	fs.StringVar(&o.SQLDSN, "sql-dsn", "", "namespace store: postgres://... for PostgreSQL (default: SQLite in the data dir)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&kek, "secret-kek", "", "base64 32-byte key encrypting library secrets (env SMH_SECRET_KEK; default: generated in the data dir)")
 	return cmd

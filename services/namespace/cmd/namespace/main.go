@@ -1,0 +1,64 @@
+// Command namespace runs the namespace service as its own process (split deployment): it
+// registers in etcd, reaches library and authtoken through the etcd naming resolver, validates
+// tokens from a local cache that authtoken's revocation stream keeps honest, and keeps its tree in
+// PostgreSQL (or a SQLite file).
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/discovery"
+	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/servicehost"
+	"github.com/opensmh/opensmh/services/namespace"
+)
+
+func main() {
+	var common cmdutil.Common
+	var listen, advertise, dsn string
+	fs := pflag.NewFlagSet("namespace", pflag.ContinueOnError)
+	common.Add(fs)
+	fs.StringVar(&listen, "listen", "127.0.0.1:9103", "gRPC address")
+	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
+	fs.StringVar(&dsn, "sql-dsn", "./data/namespace.db", "postgres://... for PostgreSQL, otherwise a SQLite file")
+	os.Exit(cmdutil.Main("namespace", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
+		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
+		if err != nil {
+			return err
+		}
+		dial := append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		libs, err := discovery.Dial(env.Etcd, "library", dial...)
+		if err != nil {
+			return err
+		}
+		defer libs.Close()
+		tokens, err := discovery.Dial(env.Etcd, "authtoken", dial...)
+		if err != nil {
+			return err
+		}
+		defer tokens.Close()
+		validator, err := authz.NewRemoteValidator(env.Ctx, tokenv1.NewTokenServiceClient(tokens), adminKey)
+		if err != nil {
+			return err
+		}
+		defer validator.Close()
+		svc, err := namespace.New(env.Ctx, namespace.Config{
+			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
+		})
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		return servicehost.Run(env.Ctx, servicehost.Options{
+			Name: "namespace", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+		})
+	}))
+}

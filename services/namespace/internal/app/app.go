@@ -1,0 +1,166 @@
+// Package app holds the namespace service's use cases: tenant spaces now, the tree of
+// directories and albums next (smh-api.md sections 2 and 4). Each use case authenticates its
+// request through the shared authz package and applies the SMH rules; the store does the SQL.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/clock"
+)
+
+// Use-case errors; the transport maps each to one SMH code.
+var (
+	ErrLibraryNotFound = errors.New("library not found")
+	ErrNotMultiSpace   = errors.New("the library is not multi-tenant")
+	ErrSpaceIDInvalid  = errors.New("space id invalid")
+	ErrParamInvalid    = errors.New("parameter invalid")
+)
+
+// InputError says what was wrong with the input, in words fit for the caller
+// (smherr.Detailed); Err classifies it.
+type InputError struct {
+	Err    error
+	Reason string
+}
+
+func (e *InputError) Error() string  { return e.Err.Error() + ": " + e.Reason }
+func (e *InputError) Detail() string { return e.Reason }
+func (e *InputError) Unwrap() error  { return e.Err }
+
+func invalid(format string, args ...any) error {
+	return &InputError{Err: ErrParamInvalid, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Library is what the namespace needs to know about a library (from the library service).
+type Library struct {
+	ID            string
+	IsFileLibrary bool
+	IsMultiSpace  bool
+	IsMultiAlbum  bool
+	IsPublicRead  bool
+}
+
+// Libraries answers library facts; ErrLibraryNotFound for an unknown id.
+type Libraries interface {
+	Library(ctx context.Context, libraryID string) (Library, error)
+}
+
+// Config wires the use cases.
+type Config struct {
+	Store     Store
+	Libraries Libraries
+	Auth      *authz.Authorizer
+	Clock     clock.Clock
+	// LibraryTTL bounds how long library facts are cached; default 2 s. Only mutable facts
+	// (public read) can change, and a change is seen within this time.
+	LibraryTTL time.Duration
+}
+
+// Namespace is the namespace service's use cases.
+type Namespace struct {
+	store     Store
+	libraries *cachedLibraries
+	auth      *authz.Authorizer
+	clock     clock.Clock
+}
+
+// New builds the use cases.
+func New(cfg Config) *Namespace {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.LibraryTTL == 0 {
+		cfg.LibraryTTL = 2 * time.Second
+	}
+	return &Namespace{
+		store:     cfg.Store,
+		libraries: &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
+		auth:      cfg.Auth,
+		clock:     cfg.Clock,
+	}
+}
+
+// request is an authenticated (or, for public reads, anonymous) request on a library.
+type request struct {
+	lib Library
+	// p is nil for an anonymous request (no credentials), allowed only for public reads.
+	p *authz.Principal
+}
+
+// begin loads the library and authenticates the caller. A request without credentials is kept
+// as anonymous: the use case decides whether public read lets it through (12.7).
+func (n *Namespace) begin(ctx context.Context, libraryID string) (request, error) {
+	lib, err := n.libraries.Library(ctx, libraryID)
+	if err != nil {
+		return request{}, err
+	}
+	p, err := n.auth.Authenticate(ctx, libraryID)
+	if errors.Is(err, authz.ErrEmptyAccessToken) {
+		return request{lib: lib}, nil
+	}
+	if err != nil {
+		return request{}, err
+	}
+	return request{lib: lib, p: p}, nil
+}
+
+// needPrincipal refuses anonymous requests for anything but public reads.
+func (r request) needPrincipal() (*authz.Principal, error) {
+	if r.p == nil {
+		return nil, authz.ErrEmptyAccessToken
+	}
+	return r.p, nil
+}
+
+// require asks for a principal holding one of grants.
+func (r request) require(grants ...string) (*authz.Principal, error) {
+	p, err := r.needPrincipal()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.RequireAny(grants...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+type cachedLibrary struct {
+	lib   Library
+	until time.Time
+}
+
+// cachedLibraries keeps library facts for a short time: every business request needs them.
+type cachedLibraries struct {
+	src Libraries
+	ttl time.Duration
+
+	mu      sync.Mutex
+	entries map[string]cachedLibrary
+}
+
+func (c *cachedLibraries) Library(ctx context.Context, id string) (Library, error) {
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.entries[id]
+	c.mu.Unlock()
+	if ok && now.Before(e.until) {
+		return e.lib, nil
+	}
+	lib, err := c.src.Library(ctx, id)
+	if err != nil {
+		return Library{}, err
+	}
+	c.mu.Lock()
+	if len(c.entries) > 10000 {
+		clear(c.entries)
+	}
+	c.entries[id] = cachedLibrary{lib: lib, until: now.Add(c.ttl)}
+	c.mu.Unlock()
+	return lib, nil
+}

@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store errors. The SQL engines answer these; the use cases map them to SMH codes.
+var (
+	ErrSpaceExists       = errors.New("space exists")
+	ErrSpaceNotFound     = errors.New("space not found")
+	ErrSpaceNotEmpty     = errors.New("space not empty")
+	ErrNodeNotFound      = errors.New("no such file or directory")
+	ErrNotDirectory      = errors.New("a path component is a file")
+	ErrNameTaken         = errors.New("name taken")
+	ErrMarkerNotFound    = errors.New("marker not found")
+	ErrDestinationInside = errors.New("destination inside the source")
+)
+
+// Space is a tenant space (smh-api.md section 2). A single-tenant library has exactly one, "-",
+// created with the library's first use.
+type Space struct {
+	LibraryID string
+	ID        string
+	// UserID created the space (the token's user id); list-spaces filters on it for non-admins.
+	UserID    string
+	CreatedAt time.Time
+	Ext       SpaceExtension
+}
+
+// SpaceExtension is the space's settings (2.1, 2.5, 2.6). IsMultiAlbum is fixed at creation.
+type SpaceExtension struct {
+	IsPublicRead              bool
+	IsMultiAlbum              bool
+	AllowPhoto                bool
+	AllowVideo                bool
+	AllowPhotoExtname         []string
+	AllowVideoExtname         []string
+	AllowFileExtname          []string
+	RecognizeSensitiveContent bool
+	SpaceTag                  string
+}
+
+// SpaceCounts are a space's per-space counters, kept in the same transactions as the tree
+// changes that move them (so they are exact, not recomputed).
+type SpaceCounts struct {
+	Size            int64 // bytes of live files
+	FileNum         int64
+	DirNum          int64
+	RecycledFileNum int64
+	RecycledDirNum  int64
+	HistoryFileNum  int64
+}
+
+// SpaceListOptions selects a page of spaces (2.3, 2.4). Ordered listing is by space id.
+type SpaceListOptions struct {
+	// UserID, when set, keeps only the spaces that user created.
+	UserID string
+	// After is the exclusive lower bound (a marker or start_name); Prefix filters ids.
+	After  string
+	Prefix string
+	Limit  int
+}
+
+// NodeType is what a tree entry is.
+type NodeType string
+
+// Node types as SMH names them (4.2 "type").
+const (
+	TypeDir     NodeType = "dir"
+	TypeFile    NodeType = "file"
+	TypeImage   NodeType = "image"
+	TypeVideo   NodeType = "video"
+	TypeSymlink NodeType = "symlink"
+)
+
+// Node is one entry of a space's tree. Inode is a stable id: it survives renames and moves, so
+// favorites, history and recycle-bin records can point at it (issue 3: "stable inode ids").
+type Node struct {
+	Inode       int64
+	LibraryID   string
+	SpaceID     string
+	ParentInode int64 // 0 for entries of the root
+	Name        string
+	Type        NodeType
+	UserID      string
+	CreatedAt   time.Time
+	ModifiedAt  time.Time
+	// LocalCreationTime and LocalModificationTime are the client's own times, stored as sent.
+	LocalCreationTime     string
+	LocalModificationTime string
+	Size                  int64
+	ContentType           string
+	ETag                  string
+	CRC64                 string
+	MetaData              map[string]string
+	Labels                []string
+}
+
+// IsDir reports whether the node holds children.
+func (n Node) IsDir() bool { return n.Type == TypeDir }
+
+// OrderBy is a listing order (4.2 order_by).
+type OrderBy string
+
+// Listing orders.
+const (
+	OrderDefault               OrderBy = ""
+	OrderName                  OrderBy = "name"
+	OrderModificationTime      OrderBy = "modificationTime"
+	OrderSize                  OrderBy = "size"
+	OrderCreationTime          OrderBy = "creationTime"
+	OrderLocalCreationTime     OrderBy = "localCreationTime"
+	OrderLocalModificationTime OrderBy = "localModificationTime"
+)
+
+// ListOptions select a page of a directory's children (4.2).
+type ListOptions struct {
+	OrderBy OrderBy
+	Desc    bool
+	// Union mixes directories and files in one order; otherwise directories come first.
+	Union bool
+	// OnlyDirs / OnlyFiles filter (filter=onlyDir / onlyFile).
+	OnlyDirs, OnlyFiles bool
+	// Prefix and StartName (exclusive) apply with name order only.
+	Prefix, StartName string
+	// Marker continues a marker-mode listing (opaque, made by the store); Offset is page mode.
+	Marker string
+	Offset int
+	Limit  int
+}
+
+// Page is one page of children with the directory's direct-child counts.
+type Page struct {
+	Entries     []Node
+	NextMarker  string // "" on the last page
+	FileCount   int64
+	SubDirCount int64
+}
+
+// Conflict is the conflict resolution strategy for a name that is taken.
+type Conflict string
+
+// Strategies (smh-api.md pitfall 4).
+const (
+	ConflictAsk       Conflict = "ask"
+	ConflictRename    Conflict = "rename"
+	ConflictOverwrite Conflict = "overwrite"
+)
+
+// DirAttrs are the optional attributes of a created directory (4.1 body).
+type DirAttrs struct {
+	UserID                string
+	MetaData              map[string]string
+	Labels                []string
+	LocalCreationTime     string
+	LocalModificationTime string
+}
+
+// Store is the namespace service's SQL store: spaces, the tree and its counters. Every method is
+// one transaction. Paths are slices of names relative to the space root; nil is the root.
+type Store interface {
+	CreateSpace(ctx context.Context, s Space) error
+	GetSpace(ctx context.Context, libraryID, spaceID string) (Space, error)
+	ListSpaces(ctx context.Context, libraryID string, opts SpaceListOptions) (spaces []Space, more bool, err error)
+	CountSpaces(ctx context.Context, libraryID string) (int64, error)
+	// UpdateSpaceExtension applies change to the stored extension in one transaction.
+	UpdateSpaceExtension(ctx context.Context, libraryID, spaceID string, change func(SpaceExtension) (SpaceExtension, error)) error
+	// DeleteSpace removes a space and its tree; without force a space with entries answers
+	// ErrSpaceNotEmpty.
+	DeleteSpace(ctx context.Context, libraryID, spaceID string, force bool) error
+	SpaceCounts(ctx context.Context, libraryID, spaceID string) (SpaceCounts, error)
+	// LibraryCounts sums the counters of every space of a library.
+	LibraryCounts(ctx context.Context, libraryID string) (SpaceCounts, error)
+	// DeleteLibrary removes every space and entry of a library.
+	DeleteLibrary(ctx context.Context, libraryID string) error
+
+	// Lookup resolves a path: ErrNodeNotFound when a component is missing, ErrNotDirectory when a
+	// component before the last is a file. The root (empty path) is a directory node with Inode 0.
+	Lookup(ctx context.Context, libraryID, spaceID string, path []string) (Node, error)
+	// MakeDirectories creates path and its missing parents. The strategy applies to the last
+	// component only: ask → ErrNameTaken when it exists; rename → "name (1)", "name (2)" ...
+	// Answers the created directory (with its final name) and its path.
+	MakeDirectories(ctx context.Context, libraryID, spaceID string, path []string, strategy Conflict, attrs DirAttrs, now time.Time) (Node, []string, error)
+	// List answers a page of a directory's children.
+	List(ctx context.Context, libraryID, spaceID string, dir int64, opts ListOptions) (Page, error)
+	// Move renames or moves the entry at from to to (creating to's missing parents), in O(1)
+	// whatever the size of the subtree. ErrDestinationInside when to lies under from.
+	Move(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) ([]string, error)
+	// CopyTree copies the subtree at from to to (creating missing parents). It answers the final path.
+	CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) ([]string, error)
+	// DeleteTree removes the entry at path and everything under it, adjusting the counters.
+	DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error
+	// CountTree counts the entries under path (for the async threshold of decision 7).
+	CountTree(ctx context.Context, libraryID, spaceID string, path []string, atMost int64) (int64, error)
+	// UpdateAttrs replaces a node's labels and/or metadata (nil = keep).
+	UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string, meta map[string]string, now time.Time) error
+	// PathOf answers the path of an inode ("" components never occur); ErrNodeNotFound if gone.
+	PathOf(ctx context.Context, libraryID, spaceID string, inode int64) ([]string, error)
+}

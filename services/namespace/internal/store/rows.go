@@ -1,0 +1,120 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+)
+
+// nodeColumns is the column list every node query selects, in scanNode's order.
+const nodeColumns = `inode, library_id, space_id, parent_inode, name, type, user_id, created_at, modified_at,
+	local_created, local_modified, size, content_type, etag, crc64, metadata, labels, child_dirs, child_files`
+
+// nodeRow is a node with the store-only columns a use case never sees.
+type nodeRow struct {
+	app.Node
+	childDirs, childFiles int64
+}
+
+func (r nodeRow) isDir() bool { return r.Type == app.TypeDir }
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanNode(sc scanner) (nodeRow, error) {
+	var (
+		r                   nodeRow
+		typ, meta, labels   string
+		created, modified   int64
+		localCtime, localMt string
+	)
+	err := sc.Scan(&r.Inode, &r.LibraryID, &r.SpaceID, &r.ParentInode, &r.Name, &typ, &r.UserID,
+		&created, &modified, &localCtime, &localMt, &r.Size, &r.ContentType, &r.ETag, &r.CRC64,
+		&meta, &labels, &r.childDirs, &r.childFiles)
+	if err != nil {
+		return nodeRow{}, err
+	}
+	r.Type = app.NodeType(typ)
+	r.CreatedAt = fromMillis(created)
+	r.ModifiedAt = fromMillis(modified)
+	r.LocalCreationTime = localCtime
+	r.LocalModificationTime = localMt
+	if r.MetaData, err = decodeMeta(meta); err != nil {
+		return nodeRow{}, fmt.Errorf("inode %d: %w", r.Inode, err)
+	}
+	if r.Labels, err = decodeLabels(labels); err != nil {
+		return nodeRow{}, fmt.Errorf("inode %d: %w", r.Inode, err)
+	}
+	return r, nil
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// encodeMeta stores nil and empty maps alike as {} so the column stays NOT NULL and uniform.
+func encodeMeta(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // a map of strings always marshals
+	return string(b)
+}
+
+func decodeMeta(s string) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
+}
+
+func encodeLabels(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l) // a slice of strings always marshals
+	return string(b)
+}
+
+func decodeLabels(s string) ([]string, error) {
+	var l []string
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, fmt.Errorf("labels: %w", err)
+	}
+	if len(l) == 0 {
+		return nil, nil
+	}
+	return l, nil
+}
+
+// storedExtension is the JSON form of app.SpaceExtension. Its own field names keep stored rows
+// readable when the Go struct changes.
+type storedExtension struct {
+	IsPublicRead              bool     `json:"isPublicRead"`
+	IsMultiAlbum              bool     `json:"isMultiAlbum"`
+	AllowPhoto                bool     `json:"allowPhoto"`
+	AllowVideo                bool     `json:"allowVideo"`
+	AllowPhotoExtname         []string `json:"allowPhotoExtname,omitempty"`
+	AllowVideoExtname         []string `json:"allowVideoExtname,omitempty"`
+	AllowFileExtname          []string `json:"allowFileExtname,omitempty"`
+	RecognizeSensitiveContent bool     `json:"recognizeSensitiveContent"`
+	SpaceTag                  string   `json:"spaceTag,omitempty"`
+}
+
+func encodeExtension(e app.SpaceExtension) string {
+	b, _ := json.Marshal(storedExtension(e)) // plain fields always marshal
+	return string(b)
+}
+
+func decodeExtension(s string) (app.SpaceExtension, error) {
+	var e storedExtension
+	if err := json.Unmarshal([]byte(s), &e); err != nil {
+		return app.SpaceExtension{}, fmt.Errorf("space extension: %w", err)
+	}
+	return app.SpaceExtension(e), nil
+}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+)
+
+// maxPage caps every listing; the use cases validate limits (2.4, 4.2) before they get here.
+const maxPage = 1000
+
+func clampLimit(n int) int {
+	if n <= 0 || n > maxPage {
+		return maxPage
+	}
+	return n
+}
+
+// CreateSpace records a new space; ErrSpaceExists when its id is taken in the library.
+func (s *SQL) CreateSpace(ctx context.Context, sp app.Space) error {
+	return s.inWrite(ctx, sp.LibraryID, sp.ID, func(t *tx) error {
+		at := millis(sp.CreatedAt)
+		_, err := t.exec(ctx, `INSERT INTO spaces (library_id, space_id, user_id, created_at, extension, root_modified_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, sp.LibraryID, sp.ID, sp.UserID, at, encodeExtension(sp.Ext), at)
+		if isUniqueViolation(err) {
+			return app.ErrSpaceExists
+		}
+		return wrap("create space", err)
+	})
+}
+
+const spaceColumns = `library_id, space_id, user_id, created_at, extension`
+
+func scanSpace(sc scanner) (app.Space, error) {
+	var (
+		sp      app.Space
+		created int64
+		ext     string
+	)
+	if err := sc.Scan(&sp.LibraryID, &sp.ID, &sp.UserID, &created, &ext); err != nil {
+		return app.Space{}, err
+	}
+	sp.CreatedAt = fromMillis(created)
+	var err error
+	sp.Ext, err = decodeExtension(ext)
+	return sp, err
+}
+
+// GetSpace answers a space; ErrSpaceNotFound when there is none.
+func (s *SQL) GetSpace(ctx context.Context, libraryID, spaceID string) (app.Space, error) {
+	var sp app.Space
+	err := s.inRead(ctx, func(t *tx) error {
+		var err error
+		sp, err = getSpace(ctx, t, libraryID, spaceID, false)
+		return err
+	})
+	return sp, err
+}
+
+func getSpace(ctx context.Context, t *tx, libraryID, spaceID string, forUpdate bool) (app.Space, error) {
+	q := "SELECT " + spaceColumns + " FROM spaces WHERE library_id = ? AND space_id = ?"
+	if forUpdate && t.postgres {
+		q += " FOR UPDATE"
+	}
+	sp, err := scanSpace(t.queryRow(ctx, q, libraryID, spaceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Space{}, app.ErrSpaceNotFound
+	}
+	return sp, wrap("get space", err)
+}
+
+// ListSpaces answers a library's spaces in space-id order after opts.After, with ids starting
+// with opts.Prefix and, when set, created by opts.UserID. more tells whether a further page exists.
+func (s *SQL) ListSpaces(ctx context.Context, libraryID string, opts app.SpaceListOptions) ([]app.Space, bool, error) {
+	limit := clampLimit(opts.Limit)
+	q := "SELECT " + spaceColumns + " FROM spaces WHERE library_id = ? AND space_id > ?"
+	args := []any{libraryID, opts.After}
+	if opts.Prefix != "" {
+		cond, cargs := prefixCondition("space_id", opts.Prefix)
+		q += " AND " + cond
+		args = append(args, cargs...)
+	}
+	if opts.UserID != "" {
+		q += " AND user_id = ?"
+		args = append(args, opts.UserID)
+	}
+	q += " ORDER BY space_id LIMIT ?"
+	args = append(args, limit+1)
+
+	var out []app.Space
+	err := s.inRead(ctx, func(t *tx) error {
+		rows, err := t.query(ctx, q, args...)
+		if err != nil {
+			return wrap("list spaces", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			sp, err := scanSpace(rows)
+			if err != nil {
+				return wrap("list spaces", err)
+			}
+			out = append(out, sp)
+		}
+		return wrap("list spaces", rows.Err())
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+// CountSpaces answers how many spaces a library has (2.10 count).
+func (s *SQL) CountSpaces(ctx context.Context, libraryID string) (int64, error) {
+	var n int64
+	err := s.inRead(ctx, func(t *tx) error {
+		return wrap("count spaces", t.queryRow(ctx, "SELECT COUNT(*) FROM spaces WHERE library_id = ?", libraryID).Scan(&n))
+	})
+	return n, err
+}
+
+// UpdateSpaceExtension applies change to the stored extension under a row lock. IsMultiAlbum is
+// fixed at creation (2.1), so the stored value wins over whatever change answers.
+func (s *SQL) UpdateSpaceExtension(ctx context.Context, libraryID, spaceID string,
+	change func(app.SpaceExtension) (app.SpaceExtension, error),
+) error {
+	return s.inWrite(ctx, "", "", func(t *tx) error {
+		sp, err := getSpace(ctx, t, libraryID, spaceID, true)
+		if err != nil {
+			return err
+		}
+		ext, err := change(sp.Ext)
+		if err != nil {
+			return err
+		}
+		ext.IsMultiAlbum = sp.Ext.IsMultiAlbum
+		_, err = t.exec(ctx, "UPDATE spaces SET extension = ? WHERE library_id = ? AND space_id = ?",
+			encodeExtension(ext), libraryID, spaceID)
+		return wrap("update space extension", err)
+	})
+}
+
+// DeleteSpace removes a space with all its rows, live or deleted. Without force a live entry
+// answers ErrSpaceNotEmpty (2.2).
+func (s *SQL) DeleteSpace(ctx context.Context, libraryID, spaceID string, force bool) error {
+	return s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+		if _, err := getSpace(ctx, t, libraryID, spaceID, true); err != nil {
+			return err
+		}
+		if !force {
+			var live int
+			err := t.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM nodes
+				WHERE library_id = ? AND space_id = ? AND deleted_at IS NULL LIMIT 1) AS one`,
+				libraryID, spaceID).Scan(&live)
+			if err != nil {
+				return wrap("delete space", err)
+			}
+			if live > 0 {
+				return app.ErrSpaceNotEmpty
+			}
+		}
+		if _, err := t.exec(ctx, "DELETE FROM nodes WHERE library_id = ? AND space_id = ?", libraryID, spaceID); err != nil {
+			return wrap("delete space", err)
+		}
+		_, err := t.exec(ctx, "DELETE FROM spaces WHERE library_id = ? AND space_id = ?", libraryID, spaceID)
+		return wrap("delete space", err)
+	})
+}
+
+const countColumns = `size, file_num, dir_num, recycled_file_num, recycled_dir_num, history_file_num`
+
+// SpaceCounts answers a space's counters; ErrSpaceNotFound when there is no such space.
+func (s *SQL) SpaceCounts(ctx context.Context, libraryID, spaceID string) (app.SpaceCounts, error) {
+	var c app.SpaceCounts
+	err := s.inRead(ctx, func(t *tx) error {
+		err := t.queryRow(ctx, "SELECT "+countColumns+" FROM spaces WHERE library_id = ? AND space_id = ?",
+			libraryID, spaceID).Scan(&c.Size, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum)
+		if errors.Is(err, sql.ErrNoRows) {
+			return app.ErrSpaceNotFound
+		}
+		return wrap("space counts", err)
+	})
+	return c, err
+}
+
+// LibraryCounts sums the counters of a library's spaces (zero for a library without spaces).
+func (s *SQL) LibraryCounts(ctx context.Context, libraryID string) (app.SpaceCounts, error) {
+	var c app.SpaceCounts
+	err := s.inRead(ctx, func(t *tx) error {
+		return wrap("library counts", t.queryRow(ctx, `SELECT `+sumBigint("size")+`, `+sumBigint("file_num")+`,
+			`+sumBigint("dir_num")+`, `+sumBigint("recycled_file_num")+`, `+sumBigint("recycled_dir_num")+`,
+			`+sumBigint("history_file_num")+` FROM spaces WHERE library_id = ?`, libraryID).
+			Scan(&c.Size, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum))
+	})
+	return c, err
+}
+
+// DeleteLibrary removes every space and row of a library.
+func (s *SQL) DeleteLibrary(ctx context.Context, libraryID string) error {
+	return s.inWrite(ctx, "", "", func(t *tx) error {
+		if _, err := t.exec(ctx, "DELETE FROM nodes WHERE library_id = ?", libraryID); err != nil {
+			return wrap("delete library", err)
+		}
+		_, err := t.exec(ctx, "DELETE FROM spaces WHERE library_id = ?", libraryID)
+		return wrap("delete library", err)
+	})
+}
+
+// sumBigint sums a column as a BIGINT on both engines (PostgreSQL's SUM of bigint is numeric).
+func sumBigint(col string) string {
+	return "CAST(COALESCE(SUM(" + col + "), 0) AS BIGINT)"
+}

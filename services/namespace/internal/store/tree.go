@@ -1,0 +1,703 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+)
+
+// maxDepth bounds parent walks, so a corrupt parent chain fails instead of looping.
+const maxDepth = 10000
+
+// maxRename bounds the search for a free "name (n)".
+const maxRename = 100000
+
+var (
+	errRootNotEntry = errors.New("store: the root is not an entry")
+	errTooDeep      = errors.New("store: parent chain too deep")
+)
+
+// Lookup resolves path to its node; the root is a directory with inode 0.
+func (s *SQL) Lookup(ctx context.Context, libraryID, spaceID string, path []string) (app.Node, error) {
+	var n nodeRow
+	err := s.inRead(ctx, func(t *tx) error {
+		var err error
+		n, err = lookupPath(ctx, t, libraryID, spaceID, path)
+		return err
+	})
+	return n.Node, err
+}
+
+// rootNode answers the synthetic root of a space: ErrSpaceNotFound when there is no space.
+func rootNode(ctx context.Context, t *tx, libraryID, spaceID string) (nodeRow, error) {
+	var (
+		created, modified int64
+		r                 nodeRow
+	)
+	err := t.queryRow(ctx, `SELECT user_id, created_at, root_modified_at, root_child_dirs, root_child_files
+		FROM spaces WHERE library_id = ? AND space_id = ?`, libraryID, spaceID).
+		Scan(&r.UserID, &created, &modified, &r.childDirs, &r.childFiles)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nodeRow{}, app.ErrSpaceNotFound
+	}
+	if err != nil {
+		return nodeRow{}, wrap("root", err)
+	}
+	r.LibraryID, r.SpaceID, r.Type = libraryID, spaceID, app.TypeDir
+	r.CreatedAt, r.ModifiedAt = fromMillis(created), fromMillis(modified)
+	return r, nil
+}
+
+func lookupPath(ctx context.Context, t *tx, libraryID, spaceID string, path []string) (nodeRow, error) {
+	cur, err := rootNode(ctx, t, libraryID, spaceID)
+	if err != nil {
+		return nodeRow{}, err
+	}
+	for _, name := range path {
+		if !cur.isDir() {
+			return nodeRow{}, app.ErrNotDirectory
+		}
+		if cur, err = childByName(ctx, t, libraryID, spaceID, cur.Inode, name); err != nil {
+			return nodeRow{}, err
+		}
+	}
+	return cur, nil
+}
+
+func childByName(ctx context.Context, t *tx, libraryID, spaceID string, parent int64, name string) (nodeRow, error) {
+	n, err := scanNode(t.queryRow(ctx, "SELECT "+nodeColumns+` FROM nodes
+		WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND name = ? AND deleted_at IS NULL`,
+		libraryID, spaceID, parent, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nodeRow{}, app.ErrNodeNotFound
+	}
+	return n, wrap("lookup", err)
+}
+
+// nodeByInode answers a live node of the space; inode 0 is the root.
+func nodeByInode(ctx context.Context, t *tx, libraryID, spaceID string, inode int64) (nodeRow, error) {
+	if inode == 0 {
+		return rootNode(ctx, t, libraryID, spaceID)
+	}
+	n, err := scanNode(t.queryRow(ctx, "SELECT "+nodeColumns+` FROM nodes
+		WHERE inode = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL`, inode, libraryID, spaceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nodeRow{}, app.ErrNodeNotFound
+	}
+	return n, wrap("lookup", err)
+}
+
+// touchDir records a change of a directory's children: its modification time (4.2: a
+// directory's modificationTime is its last child add or remove) and its child counts.
+func touchDir(ctx context.Context, t *tx, libraryID, spaceID string, dir int64, dDirs, dFiles int64, now time.Time) error {
+	var err error
+	if dir == 0 {
+		_, err = t.exec(ctx, `UPDATE spaces SET root_modified_at = ?, root_child_dirs = root_child_dirs + ?,
+			root_child_files = root_child_files + ? WHERE library_id = ? AND space_id = ?`,
+			millis(now), dDirs, dFiles, libraryID, spaceID)
+	} else {
+		_, err = t.exec(ctx, `UPDATE nodes SET modified_at = ?, child_dirs = child_dirs + ?, child_files = child_files + ?
+			WHERE inode = ?`, millis(now), dDirs, dFiles, dir)
+	}
+	return wrap("touch directory", err)
+}
+
+// addCounts moves a space's live counters.
+func addCounts(ctx context.Context, t *tx, libraryID, spaceID string, dSize, dFiles, dDirs int64) error {
+	if dSize == 0 && dFiles == 0 && dDirs == 0 {
+		return nil
+	}
+	_, err := t.exec(ctx, `UPDATE spaces SET size = size + ?, file_num = file_num + ?, dir_num = dir_num + ?
+		WHERE library_id = ? AND space_id = ?`, dSize, dFiles, dDirs, libraryID, spaceID)
+	return wrap("counters", err)
+}
+
+// insertNode inserts n under parent as a new live row and answers it with its inode. It adjusts
+// neither counters nor the parent; the callers do, once per operation.
+func insertNode(ctx context.Context, t *tx, n app.Node, childDirs, childFiles int64) (nodeRow, error) {
+	isDir := 0
+	if n.Type == app.TypeDir {
+		isDir = 1
+	}
+	row, err := scanNode(t.queryRow(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
+		user_id, created_at, modified_at, local_created, local_modified, size, content_type, etag, crc64,
+		metadata, labels, child_dirs, child_files)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+nodeColumns,
+		n.LibraryID, n.SpaceID, n.ParentInode, n.Name, string(n.Type), isDir, n.UserID, millis(n.CreatedAt),
+		millis(n.ModifiedAt), n.LocalCreationTime, n.LocalModificationTime, n.Size, n.ContentType, n.ETag,
+		n.CRC64, encodeMeta(n.MetaData), encodeLabels(n.Labels), childDirs, childFiles))
+	if isUniqueViolation(err) {
+		return nodeRow{}, app.ErrNameTaken
+	}
+	return row, wrap("insert", err)
+}
+
+// makeDir creates one directory under parent and counts it.
+func makeDir(ctx context.Context, t *tx, libraryID, spaceID string, parent int64, name string, attrs app.DirAttrs, now time.Time) (nodeRow, error) {
+	d, err := insertNode(ctx, t, app.Node{
+		LibraryID: libraryID, SpaceID: spaceID, ParentInode: parent, Name: name, Type: app.TypeDir,
+		UserID: attrs.UserID, CreatedAt: now, ModifiedAt: now,
+		LocalCreationTime: attrs.LocalCreationTime, LocalModificationTime: attrs.LocalModificationTime,
+		MetaData: attrs.MetaData, Labels: attrs.Labels,
+	}, 0, 0)
+	if err != nil {
+		return nodeRow{}, err
+	}
+	if err := touchDir(ctx, t, libraryID, spaceID, parent, 1, 0, now); err != nil {
+		return nodeRow{}, err
+	}
+	return d, addCounts(ctx, t, libraryID, spaceID, 0, 0, 1)
+}
+
+// ensureDirs resolves path as directories, creating the missing ones (4.1, 4.6, 4.7 create
+// intermediate parents). A file on the way answers ErrNotDirectory.
+func ensureDirs(ctx context.Context, t *tx, libraryID, spaceID string, path []string, userID string, now time.Time) (nodeRow, error) {
+	cur, err := rootNode(ctx, t, libraryID, spaceID)
+	if err != nil {
+		return nodeRow{}, err
+	}
+	for _, name := range path {
+		next, err := childByName(ctx, t, libraryID, spaceID, cur.Inode, name)
+		switch {
+		case errors.Is(err, app.ErrNodeNotFound):
+			next, err = makeDir(ctx, t, libraryID, spaceID, cur.Inode, name, app.DirAttrs{UserID: userID}, now)
+			if err != nil {
+				return nodeRow{}, err
+			}
+		case err != nil:
+			return nodeRow{}, err
+		case !next.isDir():
+			return nodeRow{}, app.ErrNotDirectory
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// placement is where a created, moved or copied entry lands.
+type placement struct {
+	name string
+	// replace is the live file that strategy overwrite replaces; nil otherwise.
+	replace *nodeRow
+	// existing is the entry that already holds the name (overwrite of a directory by a
+	// directory reuses it in MakeDirectories).
+	existing *nodeRow
+}
+
+// place chooses the final name of an entry called name under parent (pitfall 4): ask refuses a
+// taken name, rename looks for the first free "name (n)", overwrite replaces a file by a file.
+// Any other strategy value is ask.
+func place(ctx context.Context, t *tx, libraryID, spaceID string, parent int64, name string, isDir bool, strategy app.Conflict) (placement, error) {
+	existing, err := childByName(ctx, t, libraryID, spaceID, parent, name)
+	if errors.Is(err, app.ErrNodeNotFound) {
+		return placement{name: name}, nil
+	}
+	if err != nil {
+		return placement{}, err
+	}
+	switch strategy {
+	case app.ConflictRename:
+		for i := 1; i <= maxRename; i++ {
+			candidate := renamed(name, isDir, i)
+			_, err := childByName(ctx, t, libraryID, spaceID, parent, candidate)
+			if errors.Is(err, app.ErrNodeNotFound) {
+				return placement{name: candidate}, nil
+			}
+			if err != nil {
+				return placement{}, err
+			}
+		}
+		return placement{}, app.ErrNameTaken
+	case app.ConflictOverwrite:
+		if !isDir && !existing.isDir() {
+			return placement{name: name, replace: &existing, existing: &existing}, nil
+		}
+		return placement{name: name, existing: &existing}, app.ErrNameTaken
+	default:
+		return placement{}, app.ErrNameTaken
+	}
+}
+
+// MakeDirectories creates path and its missing parents (4.1). The strategy applies to the last
+// component: ask answers ErrNameTaken when the name exists as anything, rename picks "name (n)",
+// overwrite answers an existing directory as it is (mkdir -p) and ErrNameTaken for a file.
+func (s *SQL) MakeDirectories(ctx context.Context, libraryID, spaceID string, path []string,
+	strategy app.Conflict, attrs app.DirAttrs, now time.Time,
+) (app.Node, []string, error) {
+	if len(path) == 0 {
+		return app.Node{}, nil, app.ErrNameTaken // the root always exists
+	}
+	var (
+		dir   nodeRow
+		final []string
+	)
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+		last := len(path) - 1
+		parent, err := ensureDirs(ctx, t, libraryID, spaceID, path[:last], attrs.UserID, now)
+		if err != nil {
+			return err
+		}
+		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, path[last], true, strategy)
+		if err != nil {
+			if strategy == app.ConflictOverwrite && p.existing != nil && p.existing.isDir() {
+				dir, final = *p.existing, slices.Clone(path)
+				return nil
+			}
+			return err
+		}
+		if dir, err = makeDir(ctx, t, libraryID, spaceID, parent.Inode, p.name, attrs, now); err != nil {
+			return err
+		}
+		final = append(slices.Clone(path[:last]), p.name)
+		return nil
+	})
+	if err != nil {
+		return app.Node{}, nil, err
+	}
+	return dir.Node, final, nil
+}
+
+// CreateFile makes a file entry at path; its parent must exist (files never create parents,
+// pitfall 4). f supplies the type (a non-directory type; empty means file), size, content and
+// client attributes. Strategy ask refuses a taken name, rename picks "name (n).ext", overwrite
+// replaces a file in place: same inode (favorites and history follow it), new content, new
+// modification time. It answers the entry and its final path.
+//
+// It is not part of app.Store yet; upload confirm will need it (or its equivalent).
+func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
+	strategy app.Conflict, now time.Time,
+) (app.Node, []string, error) {
+	if len(path) == 0 {
+		return app.Node{}, nil, app.ErrNameTaken
+	}
+	if f.Type == "" {
+		f.Type = app.TypeFile
+	}
+	if f.Type == app.TypeDir {
+		return app.Node{}, nil, errors.New("store: CreateFile needs a file type")
+	}
+	var (
+		out   nodeRow
+		final []string
+	)
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+		last := len(path) - 1
+		parent, err := lookupPath(ctx, t, libraryID, spaceID, path[:last])
+		if err != nil {
+			return err
+		}
+		if !parent.isDir() {
+			return app.ErrNotDirectory
+		}
+		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, path[last], false, strategy)
+		if err != nil {
+			return err
+		}
+		final = append(slices.Clone(path[:last]), p.name)
+		if old := p.replace; old != nil {
+			out, err = scanNode(t.queryRow(ctx, `UPDATE nodes SET type = ?, user_id = ?, modified_at = ?,
+				local_created = ?, local_modified = ?, size = ?, content_type = ?, etag = ?, crc64 = ?,
+				metadata = ?, labels = ? WHERE inode = ? RETURNING `+nodeColumns,
+				string(f.Type), f.UserID, millis(now), f.LocalCreationTime, f.LocalModificationTime, f.Size,
+				f.ContentType, f.ETag, f.CRC64, encodeMeta(f.MetaData), encodeLabels(f.Labels), old.Inode))
+			if err != nil {
+				return wrap("overwrite file", err)
+			}
+			if err := touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 0, now); err != nil {
+				return err
+			}
+			return addCounts(ctx, t, libraryID, spaceID, f.Size-old.Size, 0, 0)
+		}
+		f.LibraryID, f.SpaceID, f.ParentInode, f.Name = libraryID, spaceID, parent.Inode, p.name
+		f.CreatedAt, f.ModifiedAt = now, now
+		if out, err = insertNode(ctx, t, f, 0, 0); err != nil {
+			return err
+		}
+		if err := touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 1, now); err != nil {
+			return err
+		}
+		return addCounts(ctx, t, libraryID, spaceID, f.Size, 1, 0)
+	})
+	if err != nil {
+		return app.Node{}, nil, err
+	}
+	return out.Node, final, nil
+}
+
+// isUnder reports whether path lies strictly under dir.
+func isUnder(path, dir []string) bool {
+	return len(path) > len(dir) && slices.Equal(path[:len(dir)], dir)
+}
+
+// Move renames or moves the entry at from to to (4.7, 3.14). Only the entry's own row changes,
+// so the cost does not depend on the subtree's size, and inodes stay. Missing parents of to are
+// created; to under from answers ErrDestinationInside; moving an entry onto itself answers its
+// path and changes nothing. Files keep their extension on rename ("a (1).jpg").
+func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []string,
+	strategy app.Conflict, now time.Time,
+) ([]string, error) {
+	// Under the space lock paths are stable, so "to lies under from" is exactly "from is a
+	// prefix of to": the destination parent's ancestor chain contains from's inode iff its path
+	// starts with from's path. The root (empty from) contains everything.
+	if len(from) == 0 || isUnder(to, from) {
+		return nil, app.ErrDestinationInside
+	}
+	if len(to) == 0 {
+		return nil, app.ErrNameTaken
+	}
+	var final []string
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+		src, err := lookupPath(ctx, t, libraryID, spaceID, from)
+		if err != nil {
+			return err
+		}
+		if slices.Equal(from, to) {
+			final = slices.Clone(from)
+			return nil
+		}
+		last := len(to) - 1
+		parent, err := ensureDirs(ctx, t, libraryID, spaceID, to[:last], src.UserID, now)
+		if err != nil {
+			return err
+		}
+		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, to[last], src.isDir(), strategy)
+		if err != nil {
+			return err
+		}
+		if p.replace != nil {
+			if err := deleteEntry(ctx, t, *p.replace, now); err != nil {
+				return err
+			}
+		}
+		if _, err := t.exec(ctx, "UPDATE nodes SET parent_inode = ?, name = ? WHERE inode = ?",
+			parent.Inode, p.name, src.Inode); err != nil {
+			if isUniqueViolation(err) {
+				return app.ErrNameTaken
+			}
+			return wrap("move", err)
+		}
+		dDirs, dFiles := kindDelta(src)
+		if src.ParentInode == parent.Inode {
+			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 0, now)
+		} else if err = touchDir(ctx, t, libraryID, spaceID, src.ParentInode, -dDirs, -dFiles, now); err == nil {
+			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, dDirs, dFiles, now)
+		}
+		final = append(slices.Clone(to[:last]), p.name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return final, nil
+}
+
+// kindDelta answers (1, 0) for a directory and (0, 1) for anything else: its weight in a
+// parent's child counts.
+func kindDelta(n nodeRow) (dirs, files int64) {
+	if n.isDir() {
+		return 1, 0
+	}
+	return 0, 1
+}
+
+// subtreeCTE selects the live descendants of the inode bound to its third placeholder (after
+// library and space), as sub(inode, is_dir, size). It needs the library and space again for the
+// recursive step: the root's inode 0 is shared by every space.
+const subtreeCTE = `WITH RECURSIVE sub(inode, is_dir, size) AS (
+		SELECT inode, is_dir, size FROM nodes
+		WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND deleted_at IS NULL
+	UNION ALL
+		SELECT n.inode, n.is_dir, n.size FROM nodes n JOIN sub ON n.parent_inode = sub.inode
+		WHERE sub.is_dir = 1 AND n.library_id = ? AND n.space_id = ? AND n.deleted_at IS NULL
+	) `
+
+// deleteEntry soft-deletes n and its subtree: every row gets deleted_at and deleted_root = n's
+// inode (the recycle bin will restore or purge the group as one item), the counters drop by
+// what was live, and the parent records the removal.
+func deleteEntry(ctx context.Context, t *tx, n nodeRow, now time.Time) error {
+	lib, space := n.LibraryID, n.SpaceID
+	var descendants, dirs, size int64
+	if n.isDir() {
+		err := t.queryRow(ctx, subtreeCTE+`SELECT COUNT(*), `+sumBigint("is_dir")+`, `+sumBigint("size")+` FROM sub`,
+			lib, space, n.Inode, lib, space).Scan(&descendants, &dirs, &size)
+		if err != nil {
+			return wrap("delete", err)
+		}
+		if descendants > 0 {
+			if _, err := t.exec(ctx, subtreeCTE+`UPDATE nodes SET deleted_at = ?, deleted_root = ?
+				WHERE inode IN (SELECT inode FROM sub)`,
+				lib, space, n.Inode, lib, space, millis(now), n.Inode); err != nil {
+				return wrap("delete", err)
+			}
+		}
+	}
+	if _, err := t.exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
+		millis(now), n.Inode, n.Inode); err != nil {
+		return wrap("delete", err)
+	}
+	files := descendants - dirs
+	selfDirs, selfFiles := kindDelta(n)
+	if err := touchDir(ctx, t, lib, space, n.ParentInode, -selfDirs, -selfFiles, now); err != nil {
+		return err
+	}
+	return addCounts(ctx, t, lib, space, -(size + n.Size), -(files + selfFiles), -(dirs + selfDirs))
+}
+
+// DeleteTree deletes the entry at path and its subtree (4.5, 3.12). The rows are soft-deleted
+// (see deleteEntry); the empty path (the root) is refused.
+func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error {
+	if len(path) == 0 {
+		return errRootNotEntry
+	}
+	// The interface passes no time; deletion and the parent's modification time use the clock.
+	now := time.Now()
+	return s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
+		if err != nil {
+			return err
+		}
+		return deleteEntry(ctx, t, n, now)
+	})
+}
+
+// CopyTree copies the entry at from, with its subtree, to to (4.6, 3.13): new inodes, the same
+// shape and attributes, creation and modification times of now. Missing parents of to are
+// created; to under from answers ErrDestinationInside. Counters grow by what was copied.
+func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string,
+	strategy app.Conflict, now time.Time,
+) ([]string, error) {
+	if len(from) == 0 || isUnder(to, from) {
+		return nil, app.ErrDestinationInside
+	}
+	if len(to) == 0 {
+		return nil, app.ErrNameTaken
+	}
+	var final []string
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+		src, err := lookupPath(ctx, t, libraryID, spaceID, from)
+		if err != nil {
+			return err
+		}
+		last := len(to) - 1
+		parent, err := ensureDirs(ctx, t, libraryID, spaceID, to[:last], src.UserID, now)
+		if err != nil {
+			return err
+		}
+		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, to[last], src.isDir(), strategy)
+		if err != nil {
+			return err
+		}
+		final = append(slices.Clone(to[:last]), p.name)
+		if p.replace != nil {
+			if p.replace.Inode == src.Inode {
+				return nil // overwriting a file with itself
+			}
+			if err := deleteEntry(ctx, t, *p.replace, now); err != nil {
+				return err
+			}
+		}
+		return copyEntry(ctx, t, src, parent.Inode, p.name, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return final, nil
+}
+
+// copyEntry inserts a copy of src named name under parent and copies src's subtree breadth
+// first: one INSERT ... SELECT per directory for its files, one INSERT per subdirectory (whose
+// new inode its children need). Child counts are copied, since the copy has the same children.
+func copyEntry(ctx context.Context, t *tx, src nodeRow, parent int64, name string, now time.Time) error {
+	lib, space := src.LibraryID, src.SpaceID
+	top := src.Node
+	top.ParentInode, top.Name, top.CreatedAt, top.ModifiedAt = parent, name, now, now
+	copied, err := insertNode(ctx, t, top, src.childDirs, src.childFiles)
+	if err != nil {
+		return err
+	}
+	dDirs, dFiles := kindDelta(src)
+	size := src.Size
+	type pair struct{ from, to int64 }
+	queue := []pair{}
+	if src.isDir() {
+		queue = append(queue, pair{src.Inode, copied.Inode})
+	}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+
+		var nFiles, nSize int64
+		if err := t.queryRow(ctx, `SELECT COUNT(*), `+sumBigint("size")+` FROM nodes
+			WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 0 AND deleted_at IS NULL`,
+			lib, space, p.from).Scan(&nFiles, &nSize); err != nil {
+			return wrap("copy", err)
+		}
+		if nFiles > 0 {
+			if _, err := t.exec(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
+				user_id, created_at, modified_at, local_created, local_modified, size, content_type, etag, crc64,
+				metadata, labels, child_dirs, child_files)
+				SELECT library_id, space_id, ?, name, type, is_dir, user_id, ?, ?, local_created, local_modified,
+					size, content_type, etag, crc64, metadata, labels, 0, 0
+				FROM nodes WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 0 AND deleted_at IS NULL`,
+				p.to, millis(now), millis(now), lib, space, p.from); err != nil {
+				return wrap("copy", err)
+			}
+			dFiles += nFiles
+			size += nSize
+		}
+
+		subdirs, err := childDirs(ctx, t, lib, space, p.from)
+		if err != nil {
+			return err
+		}
+		for _, d := range subdirs {
+			c := d.Node
+			c.ParentInode, c.CreatedAt, c.ModifiedAt = p.to, now, now
+			nd, err := insertNode(ctx, t, c, d.childDirs, d.childFiles)
+			if err != nil {
+				return err
+			}
+			dDirs++
+			queue = append(queue, pair{d.Inode, nd.Inode})
+		}
+	}
+	selfDirs, selfFiles := kindDelta(src)
+	if err := touchDir(ctx, t, lib, space, parent, selfDirs, selfFiles, now); err != nil {
+		return err
+	}
+	return addCounts(ctx, t, lib, space, size, dFiles, dDirs)
+}
+
+// childDirs answers the live subdirectories of dir, read completely before the caller writes
+// (SQLite's single connection cannot interleave an open cursor with writes safely).
+func childDirs(ctx context.Context, t *tx, libraryID, spaceID string, dir int64) ([]nodeRow, error) {
+	rows, err := t.query(ctx, "SELECT "+nodeColumns+` FROM nodes
+		WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 1 AND deleted_at IS NULL`,
+		libraryID, spaceID, dir)
+	if err != nil {
+		return nil, wrap("copy", err)
+	}
+	defer rows.Close()
+	var out []nodeRow
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return nil, wrap("copy", err)
+		}
+		out = append(out, n)
+	}
+	return out, wrap("copy", rows.Err())
+}
+
+// CountTree counts the live entries below path (its descendants, not the entry itself), stopping
+// at atMost when atMost > 0: the use cases only ask whether an operation crosses the async
+// threshold (decision 7).
+func (s *SQL) CountTree(ctx context.Context, libraryID, spaceID string, path []string, atMost int64) (int64, error) {
+	var n int64
+	err := s.inRead(ctx, func(t *tx) error {
+		top, err := lookupPath(ctx, t, libraryID, spaceID, path)
+		if err != nil || !top.isDir() {
+			return err
+		}
+		q := subtreeCTE + "SELECT COUNT(*) FROM sub"
+		args := []any{libraryID, spaceID, top.Inode, libraryID, spaceID}
+		if atMost > 0 {
+			q = subtreeCTE + "SELECT COUNT(*) FROM (SELECT 1 FROM sub LIMIT ?) AS bounded"
+			args = append(args, atMost)
+		}
+		return wrap("count tree", t.queryRow(ctx, q, args...).Scan(&n))
+	})
+	return n, err
+}
+
+// UpdateAttrs replaces the labels and/or metadata of the entry at path (nil keeps) and sets its
+// modification time (4.9 ?update).
+func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
+	meta map[string]string, now time.Time,
+) error {
+	if len(path) == 0 {
+		return errRootNotEntry
+	}
+	return s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
+		if err != nil {
+			return err
+		}
+		q, args := "UPDATE nodes SET modified_at = ?", []any{millis(now)}
+		if labels != nil {
+			q += ", labels = ?"
+			args = append(args, encodeLabels(labels))
+		}
+		if meta != nil {
+			q += ", metadata = ?"
+			args = append(args, encodeMeta(meta))
+		}
+		_, err = t.exec(ctx, q+" WHERE inode = ?", append(args, n.Inode)...)
+		return wrap("update attributes", err)
+	})
+}
+
+// PathOf answers the path of a live inode by walking its parents; the root (0) is the empty
+// path. ErrNodeNotFound when the inode, or any ancestor, is gone.
+func (s *SQL) PathOf(ctx context.Context, libraryID, spaceID string, inode int64) ([]string, error) {
+	var path []string
+	err := s.inRead(ctx, func(t *tx) error {
+		if _, err := rootNode(ctx, t, libraryID, spaceID); err != nil {
+			return err
+		}
+		for cur, depth := inode, 0; cur != 0; depth++ {
+			if depth > maxDepth {
+				return errTooDeep
+			}
+			var (
+				parent int64
+				name   string
+			)
+			err := t.queryRow(ctx, `SELECT parent_inode, name FROM nodes
+				WHERE inode = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL`,
+				cur, libraryID, spaceID).Scan(&parent, &name)
+			if errors.Is(err, sql.ErrNoRows) {
+				return app.ErrNodeNotFound
+			}
+			if err != nil {
+				return wrap("path", err)
+			}
+			path = append(path, name)
+			cur = parent
+		}
+		slices.Reverse(path)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return path, nil
+}
+
+// PurgeDeleted hard-deletes up to limit soft-deleted rows deleted before before, and answers
+// how many went. Counters are unaffected: deleted rows left them when they were deleted. (The
+// recycle bin will keep its items out of reach of this purge.)
+func (s *SQL) PurgeDeleted(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.inWrite(ctx, "", "", func(t *tx) error {
+		res, err := t.exec(ctx, `DELETE FROM nodes WHERE inode IN (SELECT inode FROM nodes
+			WHERE deleted_at IS NOT NULL AND deleted_at < ? LIMIT ?)`, millis(before), clampPurge(limit))
+		if err != nil {
+			return wrap("purge", err)
+		}
+		n, err = res.RowsAffected()
+		return wrap("purge", err)
+	})
+	return n, err
+}
+
+func clampPurge(limit int) int {
+	if limit <= 0 {
+		return 10000
+	}
+	return limit
+}

@@ -1,0 +1,205 @@
+// Package transport serves smh.namespace.v1 over gRPC: each handler converts its request, calls
+// one use case and converts the error through the service's one error map.
+package transport
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/reqmeta"
+	"github.com/opensmh/opensmh/pkg/smherr"
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+)
+
+// errorMap is the namespace service's one error table (smh-api.md 12.6). Authorization errors
+// are SMH errors already and pass through.
+func errorMap() smherr.Map {
+	return smherr.Map{
+		{Err: app.ErrLibraryNotFound, SMH: smherr.New(http.StatusNotFound, "LibraryNotFound", "library not found")},
+		{Err: app.ErrNotMultiSpace, SMH: smherr.New(http.StatusBadRequest, "NotMultiSpaceLibrary", "the library is not multi-tenant")},
+		{Err: app.ErrSpaceNotFound, SMH: smherr.New(http.StatusNotFound, "SpaceNotFound", "space not found")},
+		{Err: app.ErrSpaceExists, SMH: smherr.New(http.StatusConflict, "SpaceAlreadyExists", "a space with this id exists")},
+		{Err: app.ErrSpaceNotEmpty, SMH: smherr.New(http.StatusConflict, "SpaceNotEmpty", "the space is not empty; delete with force=1")},
+		{Err: app.ErrSpaceIDInvalid, SMH: smherr.New(http.StatusBadRequest, "SpaceIdInvalid", "space id invalid")},
+		{Err: app.ErrParamInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "parameter invalid")},
+		{Err: app.ErrMarkerNotFound, SMH: smherr.New(http.StatusNotFound, "MarkerNotFound", "marker not found")},
+		{Err: app.ErrNodeNotFound, SMH: smherr.New(http.StatusNotFound, "DirectoryNotFound", "directory not found")},
+		{Err: app.ErrNotDirectory, SMH: smherr.New(http.StatusConflict, "SameNameDirectoryOrFileExists", "a path component is a file")},
+		{Err: app.ErrNameTaken, SMH: smherr.New(http.StatusConflict, "SameNameDirectoryOrFileExists", "a directory or file with this name exists")},
+		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
+		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
+	}
+}
+
+func toStatus(err error) error { return errorMap().Convert(err) }
+
+// Server implements namespacev1.NamespaceServiceServer.
+type Server struct {
+	namespacev1.UnsafeNamespaceServiceServer
+	ns    *app.Namespace
+	admin *adminauth.Checker
+}
+
+var _ namespacev1.NamespaceServiceServer = (*Server)(nil)
+
+// New serves ns; admin guards the internal RPCs.
+func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{ns: ns, admin: admin} }
+
+// Register adds the service to r.
+func (s *Server) Register(r grpc.ServiceRegistrar) { namespacev1.RegisterNamespaceServiceServer(r, s) }
+
+// iso formats times as SMH does (12.4).
+func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func (s *Server) CreateSpace(ctx context.Context, req *namespacev1.CreateSpaceRequest) (*namespacev1.CreateSpaceResponse, error) {
+	patch, err := extensionPatch(req.GetExtension())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	id, err := s.ns.CreateSpace(ctx, req.GetLibraryId(), req.GetSpaceId(), patch)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	_ = reqmeta.SetHTTPStatus(ctx, http.StatusCreated)
+	return &namespacev1.CreateSpaceResponse{SpaceId: id}, nil
+}
+
+func (s *Server) DeleteSpace(ctx context.Context, req *namespacev1.DeleteSpaceRequest) (*namespacev1.DeleteSpaceResponse, error) {
+	if err := s.ns.DeleteSpace(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetForce()); err != nil {
+		return nil, toStatus(err)
+	}
+	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
+	return &namespacev1.DeleteSpaceResponse{}, nil
+}
+
+func summaries(spaces []app.Space) []*namespacev1.SpaceSummary {
+	out := make([]*namespacev1.SpaceSummary, 0, len(spaces))
+	for _, sp := range spaces {
+		out = append(out, &namespacev1.SpaceSummary{SpaceId: sp.ID, UserId: sp.UserID, CreationTime: iso(sp.CreatedAt)})
+	}
+	return out
+}
+
+// ListSpacesLegacy answers every space in one array (2.3), walking the pages.
+func (s *Server) ListSpacesLegacy(ctx context.Context, req *namespacev1.ListSpacesLegacyRequest) (*namespacev1.ListSpacesLegacyResponse, error) {
+	var all []app.Space
+	marker := ""
+	for {
+		page, err := s.ns.ListSpaces(ctx, req.GetLibraryId(), marker, "", "", 1000)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		all = append(all, page.Spaces...)
+		if page.Marker == "" {
+			return &namespacev1.ListSpacesLegacyResponse{Spaces: summaries(all)}, nil
+		}
+		marker = page.Marker
+	}
+}
+
+func (s *Server) ListSpaces(ctx context.Context, req *namespacev1.ListSpacesRequest) (*namespacev1.ListSpacesResponse, error) {
+	page, err := s.ns.ListSpaces(ctx, req.GetLibraryId(), req.GetMarker(), req.GetPrefix(), req.GetStartName(), int(req.GetLimit()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &namespacev1.ListSpacesResponse{List: summaries(page.Spaces)}
+	if page.Marker != "" {
+		resp.Marker = proto.String(page.Marker)
+	}
+	return resp, nil
+}
+
+func (s *Server) CountSpaces(ctx context.Context, req *namespacev1.CountSpacesRequest) (*namespacev1.CountSpacesResponse, error) {
+	n, err := s.ns.CountSpaces(ctx, req.GetLibraryId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.CountSpacesResponse{Total: int32(n)}, nil
+}
+
+func (s *Server) GetSpaceExtension(ctx context.Context, req *namespacev1.GetSpaceExtensionRequest) (*namespacev1.GetSpaceExtensionResponse, error) {
+	ext, err := s.ns.SpaceExtension(ctx, req.GetLibraryId(), req.GetSpaceId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.GetSpaceExtensionResponse{Extension: extensionProto(ext)}, nil
+}
+
+func (s *Server) UpdateSpaceExtension(ctx context.Context, req *namespacev1.UpdateSpaceExtensionRequest) (*namespacev1.UpdateSpaceExtensionResponse, error) {
+	patch, err := extensionPatch(req.GetExtension())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if err := s.ns.UpdateSpaceExtension(ctx, req.GetLibraryId(), req.GetSpaceId(), patch); err != nil {
+		return nil, toStatus(err)
+	}
+	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
+	return &namespacev1.UpdateSpaceExtensionResponse{}, nil
+}
+
+func (s *Server) GetSpaceSize(ctx context.Context, req *namespacev1.GetSpaceSizeRequest) (*namespacev1.GetSpaceSizeResponse, error) {
+	c, err := s.ns.SpaceCounts(ctx, req.GetLibraryId(), req.GetSpaceId(), false)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.GetSpaceSizeResponse{Size: c.Size}, nil
+}
+
+func (s *Server) GetSpaceFileCount(ctx context.Context, req *namespacev1.GetSpaceFileCountRequest) (*namespacev1.GetSpaceFileCountResponse, error) {
+	c, err := s.ns.SpaceCounts(ctx, req.GetLibraryId(), req.GetSpaceId(), true)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.GetSpaceFileCountResponse{
+		FileNum: c.FileNum, DirNum: c.DirNum, RecycledFileNum: c.RecycledFileNum,
+		RecycledDirNum: c.RecycledDirNum, HistoryFileNum: c.HistoryFileNum,
+	}, nil
+}
+
+func (s *Server) GetLibraryUsage(ctx context.Context, req *namespacev1.GetLibraryUsageRequest) (*namespacev1.GetLibraryUsageResponse, error) {
+	c, err := s.ns.LibraryUsage(ctx, req.GetLibraryId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.GetLibraryUsageResponse{
+		Capacity: structpb.NewNullValue(), AvailableSpace: structpb.NewNullValue(), TotalFileSize: c.Size,
+	}, nil
+}
+
+func (s *Server) GetSpacesUsage(ctx context.Context, req *namespacev1.GetSpacesUsageRequest) (*namespacev1.GetSpacesUsageResponse, error) {
+	var ids []string
+	for _, id := range strings.Split(req.GetSpaceIds(), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	usage, err := s.ns.SpacesUsage(ctx, req.GetLibraryId(), ids)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &namespacev1.GetSpacesUsageResponse{}
+	for _, u := range usage {
+		resp.Usage = append(resp.Usage, &namespacev1.SpaceUsage{
+			SpaceId: u.SpaceID, Capacity: structpb.NewNullValue(), AvailableSpace: structpb.NewNullValue(), Size: u.Size, FileSize: u.Size,
+		})
+	}
+	return resp, nil
+}
+
+func (s *Server) PurgeLibrary(ctx context.Context, req *namespacev1.PurgeLibraryRequest) (*namespacev1.PurgeLibraryResponse, error) {
+	if err := s.admin.Check(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.ns.PurgeLibrary(ctx, req.GetLibraryId()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.PurgeLibraryResponse{}, nil
+}
