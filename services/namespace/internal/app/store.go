@@ -183,7 +183,11 @@ type Store interface {
 	// component only: ask → ErrNameTaken when it exists; rename → "name (1)", "name (2)" ...
 	// Answers the created directory (with its final name) and its path.
 	MakeDirectories(ctx context.Context, libraryID, spaceID string, path []string, strategy Conflict, attrs DirAttrs, now time.Time) (Node, []string, error)
-	// List answers a page of a directory's children.
+	// CreateFile creates (or, with ConflictOverwrite, replaces in place, keeping the inode) the file
+	// at path; parents must exist. rename gives "name (1).ext". Answers the node and its path.
+	CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, now time.Time) (Node, []string, error)
+	// List answers a page of a directory's children. OrderDefault lists directories first, each
+	// group by name; media libraries ask for OrderCreationTime for their files themselves.
 	List(ctx context.Context, libraryID, spaceID string, dir int64, opts ListOptions) (Page, error)
 	// Move renames or moves the entry at from to to (creating to's missing parents), in O(1)
 	// whatever the size of the subtree. ErrDestinationInside when to lies under from.
@@ -192,7 +196,8 @@ type Store interface {
 	CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) ([]string, error)
 	// DeleteTree removes the entry at path and everything under it, adjusting the counters.
 	DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error
-	// CountTree counts the entries under path (for the async threshold of decision 7).
+	// CountTree counts the entries under path, not the entry itself, stopping at atMost (for the
+	// async threshold of decision 7).
 	CountTree(ctx context.Context, libraryID, spaceID string, path []string, atMost int64) (int64, error)
 	// UpdateAttrs replaces a node's labels and/or metadata (nil = keep).
 	UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string, meta map[string]string, now time.Time) error

@@ -266,8 +266,6 @@ func (s *SQL) MakeDirectories(ctx context.Context, libraryID, spaceID string, pa
 // client attributes. Strategy ask refuses a taken name, rename picks "name (n).ext", overwrite
 // replaces a file in place: same inode (favorites and history follow it), new content, new
 // modification time. It answers the entry and its final path.
-//
-// It is not part of app.Store yet; upload confirm will need it (or its equivalent).
 func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
 	strategy app.Conflict, now time.Time,
 ) (app.Node, []string, error) {
