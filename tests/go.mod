@@ -21,7 +21,10 @@ require github.com/opensmh/opensmh/pkg v0.0.0
 
 replace github.com/opensmh/opensmh/pkg => ../pkg
 
-require github.com/opensmh/opensmh/services/smh v0.0.0
+require (
+	github.com/opensmh/opensmh/services/namespace v0.0.0
+	github.com/opensmh/opensmh/services/smh v0.0.0
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -50,7 +53,6 @@ require (
 	github.com/opensmh/opensmh/services/authtoken v0.0.0 // indirect
 	github.com/opensmh/opensmh/services/gateway v0.0.0 // indirect
 	github.com/opensmh/opensmh/services/library v0.0.0 // indirect
-	github.com/opensmh/opensmh/services/namespace v0.0.0 // indirect
 	github.com/prometheus/client_golang v1.23.2 // indirect
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.67.5 // indirect

@@ -31,11 +31,15 @@ type Config struct {
 	Clock    clock.Clock
 	// Etcd is unused for now; background jobs (recycle-bin expiry) will elect their runner there.
 	Etcd *clientv3.Client
+	// AsyncCopyThreshold is decision 7's entry count above which a directory copy answers 202 with a
+	// task; 0 = 1,000. Tests lower it.
+	AsyncCopyThreshold int
 }
 
 // Service is a running namespace service.
 type Service struct {
 	store  *store.SQL
+	ns     *app.Namespace
 	server *transport.Server
 }
 
@@ -54,15 +58,20 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Libraries: libs,
 		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries)),
 		Clock:     cfg.Clock,
+
+		AsyncCopyThreshold: int64(cfg.AsyncCopyThreshold),
 	})
-	return &Service{store: db, server: transport.New(ns, adminauth.NewChecker(cfg.AdminKey))}, nil
+	return &Service{store: db, ns: ns, server: transport.New(ns, adminauth.NewChecker(cfg.AdminKey))}, nil
 }
 
 // Register adds smh.namespace.v1.NamespaceService to r.
 func (s *Service) Register(r grpc.ServiceRegistrar) { s.server.Register(r) }
 
-// Close closes the store.
-func (s *Service) Close() error { return s.store.Close() }
+// Close stops the background tasks (waiting for them) and closes the store.
+func (s *Service) Close() error {
+	s.ns.Close()
+	return s.store.Close()
+}
 
 // libraryFacts asks the library service (with the operator key) what a library is.
 type libraryFacts struct {

@@ -9,9 +9,10 @@ import (
 
 var generatedSpaceID = regexp.MustCompile(`^space[0-9a-z]{13}$`)
 
-// Tenant spaces (smh-api.md section 2) over HTTPS.
-func TestSpaces(t *testing.T) {
-	s := startSystem(t)
+// Tenant spaces (smh-api.md section 2) over HTTPS, on every store engine.
+func TestSpaces(t *testing.T) { onEveryEngine(t, testSpaces) }
+
+func testSpaces(t *testing.T, s *system) {
 	single := s.createLibrary("single", map[string]any{"isFileLibrary": true})
 	multi := s.createLibrary("multi", map[string]any{"isMultiSpace": true})
 	media := s.createLibrary("media", map[string]any{"isMultiSpace": true})

@@ -22,6 +22,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/services/namespace/storetest"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
 
@@ -54,13 +55,21 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// startSystem boots an all-in-one on a free port in a temporary data dir.
+// startSystem boots an all-in-one on a free port in a temporary data dir, with the namespace
+// store on SQLite there.
 func startSystem(t testing.TB) *system {
+	t.Helper()
+	return startSystemOn(t, "")
+}
+
+// startSystemOn boots an all-in-one whose namespace store is sqlDSN ("" = SQLite in the data dir).
+func startSystemOn(t testing.TB, sqlDSN string) *system {
 	t.Helper()
 	fake := clock.NewFake(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	logs := &syncBuffer{}
 	srv, err := server.Start(context.Background(), server.Options{
 		DataDir:     t.TempDir(),
+		SQLDSN:      sqlDSN,
 		Listen:      "127.0.0.1:0",
 		AdminKey:    "test-operator-key-0123456789",
 		Clock:       fake,
@@ -221,6 +230,7 @@ func expectError(t testing.TB, r response, status int, code string) {
 var spans = tracetest.NewInMemoryExporter()
 
 func TestMain(m *testing.M) {
+	storetest.Report(os.Stderr, "e2e namespace tests")
 	tp := telemetry.SetupTracingWith(spans)
 	code := m.Run()
 	_ = tp.Shutdown(context.Background())
@@ -234,4 +244,11 @@ func jsonInto(t testing.TB, body []byte, v *[]map[string]any) int {
 		t.Fatalf("body is not a JSON array: %q", body)
 	}
 	return len(*v)
+}
+
+// onEveryEngine runs fn against an all-in-one per namespace store engine (issue 3: both engines).
+func onEveryEngine(t *testing.T, fn func(t *testing.T, s *system)) {
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) { fn(t, startSystemOn(t, e.DSN(t))) })
+	}
 }

@@ -31,4 +31,22 @@ var Routes = []Route{
 	// 2.8, 2.9: usage.
 	{Method: "GET", Pattern: "/api/v1/usage/{LibraryId}", Target: "/_smh/usage/library/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryUsage"},
 	{Method: "GET", Pattern: "/api/v1/usage/{LibraryId}/{SpaceIds}", Target: "/_smh/usage/spaces/{LibraryId}/{SpaceIds}", RPC: "smh.namespace.v1.NamespaceService/GetSpacesUsage"},
+
+	// smh-api.md section 4: directories and albums. {DirPath...} is the rest of the path, decoded
+	// once (12.3); it may be empty (the root). GET picks info, stats, then the listing, whose
+	// hyphenated pagination flags become a path segment of the internal route (decision 1).
+	{Method: "PUT", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", BodyKey: "copyFrom", Target: "/_smh/directory/copy/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/CopyDirectory"},
+	{Method: "PUT", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", BodyKey: "from", Target: "/_smh/directory/move/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/MoveDirectory"},
+	{Method: "PUT", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/create/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/CreateDirectory"},
+	{Method: "GET", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"by-marker", "by-page"}, Target: "/_smh/directory/list/both/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/ListDirectory"},
+	{Method: "GET", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"info"}, Target: "/_smh/directory/info/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/GetDirectoryInfo"},
+	{Method: "GET", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"stats"}, Target: "/_smh/directory/stats/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/GetDirectoryStats"},
+	{Method: "GET", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"by-page"}, Target: "/_smh/directory/list/page/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/ListDirectory"},
+	{Method: "GET", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"by-marker"}, Target: "/_smh/directory/list/marker/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/ListDirectory"},
+	{Method: "GET", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/list/auto/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/ListDirectory"},
+	{Method: "HEAD", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/head/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/HeadDirectory"},
+	{Method: "DELETE", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/delete/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/DeleteDirectory"},
+	{Method: "POST", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"update"}, Target: "/_smh/directory/update/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/UpdateDirectory"},
+	// 7.1: task query ("10" or "10,12,13").
+	{Method: "GET", Pattern: "/api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}", Target: "/_smh/task/{LibraryId}/{SpaceId}/{TaskIdList}", RPC: "smh.namespace.v1.NamespaceService/GetTasks"},
 }

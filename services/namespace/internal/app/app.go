@@ -44,6 +44,8 @@ type Library struct {
 	IsMultiSpace  bool
 	IsMultiAlbum  bool
 	IsPublicRead  bool
+	// MaxNameLength is the library's maxDirFileNameLength (12.3, decision 6); 0 means 255.
+	MaxNameLength int
 }
 
 // Libraries answers library facts; ErrLibraryNotFound for an unknown id.
@@ -60,6 +62,9 @@ type Config struct {
 	// LibraryTTL bounds how long library facts are cached; default 2 s. Only mutable facts
 	// (public read) can change, and a change is seen within this time.
 	LibraryTTL time.Duration
+	// AsyncCopyThreshold is decision 7's bound: a directory copy touching more entries than this
+	// runs as a task (202). Default 1,000; tests lower it.
+	AsyncCopyThreshold int64
 }
 
 // Namespace is the namespace service's use cases.
@@ -68,6 +73,9 @@ type Namespace struct {
 	libraries *cachedLibraries
 	auth      *authz.Authorizer
 	clock     clock.Clock
+	// asyncCopyThreshold: see Config.AsyncCopyThreshold.
+	asyncCopyThreshold int64
+	tasks              *taskBoard
 }
 
 // New builds the use cases.
@@ -78,13 +86,22 @@ func New(cfg Config) *Namespace {
 	if cfg.LibraryTTL == 0 {
 		cfg.LibraryTTL = 2 * time.Second
 	}
+	if cfg.AsyncCopyThreshold <= 0 {
+		cfg.AsyncCopyThreshold = 1000
+	}
 	return &Namespace{
-		store:     cfg.Store,
-		libraries: &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
-		auth:      cfg.Auth,
-		clock:     cfg.Clock,
+		store:              cfg.Store,
+		libraries:          &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
+		auth:               cfg.Auth,
+		clock:              cfg.Clock,
+		asyncCopyThreshold: cfg.AsyncCopyThreshold,
+		tasks:              newTaskBoard(cfg.Clock),
 	}
 }
+
+// Close stops the background tasks (async directory copies) and waits for them; call it before
+// closing the store.
+func (n *Namespace) Close() { n.tasks.close() }
 
 // request is an authenticated (or, for public reads, anonymous) request on a library.
 type request struct {

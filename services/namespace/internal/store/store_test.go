@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
+	"github.com/opensmh/opensmh/services/namespace/storetest"
 )
 
 // The contract suite: every test is written against app.Store (plus CreateFile, which the
@@ -386,9 +387,9 @@ func TestCreateFile(t *testing.T) {
 }
 
 func TestMigrationsIdempotent(t *testing.T) {
-	for _, e := range engines() {
-		t.Run(e.name, func(t *testing.T) {
-			dsn := e.dsn(t)
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			dsn := e.DSN(t)
 			s := openStore(t, dsn)
 			f := newFixture(t, s)
 			f.mkdir("kept")
@@ -422,9 +423,9 @@ func TestMigrationsIdempotent(t *testing.T) {
 
 func TestConcurrentFirstOpen(t *testing.T) {
 	// Replicas starting together on an empty database: exactly one applies each migration.
-	for _, e := range engines() {
-		t.Run(e.name, func(t *testing.T) {
-			dsn := e.dsn(t)
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			dsn := e.DSN(t)
 			const n = 4
 			errs := make(chan error, n)
 			for range n {

@@ -34,6 +34,18 @@ func errorMap() smherr.Map {
 		{Err: app.ErrNodeNotFound, SMH: smherr.New(http.StatusNotFound, "DirectoryNotFound", "directory not found")},
 		{Err: app.ErrNotDirectory, SMH: smherr.New(http.StatusConflict, "SameNameDirectoryOrFileExists", "a path component is a file")},
 		{Err: app.ErrNameTaken, SMH: smherr.New(http.StatusConflict, "SameNameDirectoryOrFileExists", "a directory or file with this name exists")},
+		// Section 4: directories and albums, 7.1 tasks.
+		{Err: app.ErrEmptyPath, SMH: smherr.New(http.StatusBadRequest, "EmptyPath", "a path other than the root is required")},
+		{Err: app.ErrIllegalName, SMH: smherr.New(http.StatusBadRequest, "IllegalFileName", "illegal file or directory name")},
+		{Err: app.ErrNameTooLong, SMH: smherr.New(http.StatusBadRequest, "DirectoryNameLengthExceed", "a directory name is longer than the library allows")},
+		{Err: app.ErrDirectoryNotAllowed, SMH: smherr.New(http.StatusBadRequest, "DirectoryNotAllowed", "directories need a file library or multi-album mode")},
+		{Err: app.ErrDirectoryLevelExceed, SMH: smherr.New(http.StatusBadRequest, "DirectoryLevelExceed", "a media library has one level of albums")},
+		{Err: app.ErrInvalidStrategy, SMH: smherr.New(http.StatusBadRequest, "InvalidConflictResolutionStrategy", "invalid conflict resolution strategy")},
+		{Err: app.ErrSourceNotFound, SMH: smherr.New(http.StatusNotFound, "SourceDirectoryNotFound", "source directory not found")},
+		{Err: app.ErrInvalidSource, SMH: smherr.New(http.StatusBadRequest, "InvalidSourceDirectory", "invalid source directory")},
+		{Err: app.ErrDestinationInside, SMH: smherr.New(http.StatusBadRequest, "SourceDirectoryIsParentOfDestination", "the destination lies inside the source")},
+		{Err: app.ErrInvalidStatsType, SMH: smherr.New(http.StatusBadRequest, "InvalidDirectoryStatsType", "invalid stats type")},
+		{Err: app.ErrTaskNotFound, SMH: smherr.New(http.StatusNotFound, "TaskNotFound", "task not found")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}

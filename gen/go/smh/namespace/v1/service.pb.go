@@ -1245,11 +1245,1490 @@ func (*PurgeLibraryResponse) Descriptor() ([]byte, []int) {
 	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
+type CreateDirectoryRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath   string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	// ask (default for directories, pitfall 4) or rename; applies to the last segment only.
+	ConflictResolutionStrategy string `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	WithInode                  bool   `protobuf:"varint,5,opt,name=with_inode,json=withInode,proto3" json:"with_inode,omitempty"`
+	// The optional JSON body.
+	Attributes    *DirectoryAttributes `protobuf:"bytes,6,opt,name=attributes,proto3" json:"attributes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateDirectoryRequest) Reset() {
+	*x = CreateDirectoryRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateDirectoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateDirectoryRequest) ProtoMessage() {}
+
+func (x *CreateDirectoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateDirectoryRequest.ProtoReflect.Descriptor instead.
+func (*CreateDirectoryRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CreateDirectoryRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *CreateDirectoryRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *CreateDirectoryRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *CreateDirectoryRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *CreateDirectoryRequest) GetWithInode() bool {
+	if x != nil {
+		return x.WithInode
+	}
+	return false
+}
+
+func (x *CreateDirectoryRequest) GetAttributes() *DirectoryAttributes {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type CreateDirectoryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The final path (with "name (n)" after rename).
+	Path                  []string          `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
+	CreationTime          string            `protobuf:"bytes,2,opt,name=creation_time,json=creationTime,proto3" json:"creation_time,omitempty"`
+	Inode                 *string           `protobuf:"bytes,3,opt,name=inode,proto3,oneof" json:"inode,omitempty"`
+	MetaData              map[string]string `protobuf:"bytes,4,rep,name=meta_data,json=metaData,proto3" json:"meta_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Labels                []string          `protobuf:"bytes,5,rep,name=labels,proto3" json:"labels,omitempty"`
+	LocalCreationTime     *string           `protobuf:"bytes,6,opt,name=local_creation_time,json=localCreationTime,proto3,oneof" json:"local_creation_time,omitempty"`
+	LocalModificationTime *string           `protobuf:"bytes,7,opt,name=local_modification_time,json=localModificationTime,proto3,oneof" json:"local_modification_time,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *CreateDirectoryResponse) Reset() {
+	*x = CreateDirectoryResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateDirectoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateDirectoryResponse) ProtoMessage() {}
+
+func (x *CreateDirectoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateDirectoryResponse.ProtoReflect.Descriptor instead.
+func (*CreateDirectoryResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CreateDirectoryResponse) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+func (x *CreateDirectoryResponse) GetCreationTime() string {
+	if x != nil {
+		return x.CreationTime
+	}
+	return ""
+}
+
+func (x *CreateDirectoryResponse) GetInode() string {
+	if x != nil && x.Inode != nil {
+		return *x.Inode
+	}
+	return ""
+}
+
+func (x *CreateDirectoryResponse) GetMetaData() map[string]string {
+	if x != nil {
+		return x.MetaData
+	}
+	return nil
+}
+
+func (x *CreateDirectoryResponse) GetLabels() []string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *CreateDirectoryResponse) GetLocalCreationTime() string {
+	if x != nil && x.LocalCreationTime != nil {
+		return *x.LocalCreationTime
+	}
+	return ""
+}
+
+func (x *CreateDirectoryResponse) GetLocalModificationTime() string {
+	if x != nil && x.LocalModificationTime != nil {
+		return *x.LocalModificationTime
+	}
+	return ""
+}
+
+type ListDirectoryRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath   string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	// Which pagination flags the dispatcher saw: "auto" (none), "marker" (by-marker), "page"
+	// (by-page) or "both" (an error, decision 1). Hyphenated flags cannot be query fields.
+	Mode string `protobuf:"bytes,4,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Marker mode: absent = first page. Present (even empty) selects marker mode.
+	Marker *string `protobuf:"bytes,5,opt,name=marker,proto3,oneof" json:"marker,omitempty"`
+	// 1-1000, default 20.
+	Limit *int32 `protobuf:"varint,6,opt,name=limit,proto3,oneof" json:"limit,omitempty"`
+	// Page mode: page from 1, page_size 1-1000, default 20; page x page_size <= 10000.
+	Page     *int32 `protobuf:"varint,7,opt,name=page,proto3,oneof" json:"page,omitempty"`
+	PageSize *int32 `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3,oneof" json:"page_size,omitempty"`
+	// Android's offset + limit: page mode at an offset.
+	Offset *int32 `protobuf:"varint,9,opt,name=offset,proto3,oneof" json:"offset,omitempty"`
+	// name (default), modificationTime, size, creationTime, localCreationTime,
+	// localModificationTime. The query also accepts orderBy.
+	OrderBy string `protobuf:"bytes,10,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// asc (default) or desc. The query also accepts orderByType.
+	OrderByType string `protobuf:"bytes,11,opt,name=order_by_type,json=orderByType,proto3" json:"order_by_type,omitempty"`
+	// onlyDir or onlyFile.
+	Filter    string `protobuf:"bytes,12,opt,name=filter,proto3" json:"filter,omitempty"`
+	Prefix    string `protobuf:"bytes,13,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	StartName string `protobuf:"bytes,14,opt,name=start_name,json=startName,proto3" json:"start_name,omitempty"`
+	// union mixes directories and files in one order.
+	SortType  string `protobuf:"bytes,15,opt,name=sort_type,json=sortType,proto3" json:"sort_type,omitempty"`
+	WithInode bool   `protobuf:"varint,16,opt,name=with_inode,json=withInode,proto3" json:"with_inode,omitempty"`
+	// Accepted; favorites and content CAS come later.
+	WithFavoriteStatus bool `protobuf:"varint,17,opt,name=with_favorite_status,json=withFavoriteStatus,proto3" json:"with_favorite_status,omitempty"`
+	WithContentCas     bool `protobuf:"varint,18,opt,name=with_content_cas,json=withContentCas,proto3" json:"with_content_cas,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ListDirectoryRequest) Reset() {
+	*x = ListDirectoryRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDirectoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDirectoryRequest) ProtoMessage() {}
+
+func (x *ListDirectoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDirectoryRequest.ProtoReflect.Descriptor instead.
+func (*ListDirectoryRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListDirectoryRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetMarker() string {
+	if x != nil && x.Marker != nil {
+		return *x.Marker
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetLimit() int32 {
+	if x != nil && x.Limit != nil {
+		return *x.Limit
+	}
+	return 0
+}
+
+func (x *ListDirectoryRequest) GetPage() int32 {
+	if x != nil && x.Page != nil {
+		return *x.Page
+	}
+	return 0
+}
+
+func (x *ListDirectoryRequest) GetPageSize() int32 {
+	if x != nil && x.PageSize != nil {
+		return *x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDirectoryRequest) GetOffset() int32 {
+	if x != nil && x.Offset != nil {
+		return *x.Offset
+	}
+	return 0
+}
+
+func (x *ListDirectoryRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetOrderByType() string {
+	if x != nil {
+		return x.OrderByType
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetStartName() string {
+	if x != nil {
+		return x.StartName
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetSortType() string {
+	if x != nil {
+		return x.SortType
+	}
+	return ""
+}
+
+func (x *ListDirectoryRequest) GetWithInode() bool {
+	if x != nil {
+		return x.WithInode
+	}
+	return false
+}
+
+func (x *ListDirectoryRequest) GetWithFavoriteStatus() bool {
+	if x != nil {
+		return x.WithFavoriteStatus
+	}
+	return false
+}
+
+func (x *ListDirectoryRequest) GetWithContentCas() bool {
+	if x != nil {
+		return x.WithContentCas
+	}
+	return false
+}
+
+// The listing (4.2). next_marker is absent on the last page and in page mode; the counts are
+// of direct children and always present (decision 1).
+type ListDirectoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          []string               `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
+	NextMarker    *string                `protobuf:"bytes,2,opt,name=next_marker,json=nextMarker,proto3,oneof" json:"next_marker,omitempty"`
+	FileCount     int32                  `protobuf:"varint,3,opt,name=file_count,json=fileCount,proto3" json:"file_count,omitempty"`
+	SubDirCount   int32                  `protobuf:"varint,4,opt,name=sub_dir_count,json=subDirCount,proto3" json:"sub_dir_count,omitempty"`
+	TotalNum      int32                  `protobuf:"varint,5,opt,name=total_num,json=totalNum,proto3" json:"total_num,omitempty"`
+	Contents      []*DirectoryEntry      `protobuf:"bytes,6,rep,name=contents,proto3" json:"contents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDirectoryResponse) Reset() {
+	*x = ListDirectoryResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDirectoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDirectoryResponse) ProtoMessage() {}
+
+func (x *ListDirectoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDirectoryResponse.ProtoReflect.Descriptor instead.
+func (*ListDirectoryResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListDirectoryResponse) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+func (x *ListDirectoryResponse) GetNextMarker() string {
+	if x != nil && x.NextMarker != nil {
+		return *x.NextMarker
+	}
+	return ""
+}
+
+func (x *ListDirectoryResponse) GetFileCount() int32 {
+	if x != nil {
+		return x.FileCount
+	}
+	return 0
+}
+
+func (x *ListDirectoryResponse) GetSubDirCount() int32 {
+	if x != nil {
+		return x.SubDirCount
+	}
+	return 0
+}
+
+func (x *ListDirectoryResponse) GetTotalNum() int32 {
+	if x != nil {
+		return x.TotalNum
+	}
+	return 0
+}
+
+func (x *ListDirectoryResponse) GetContents() []*DirectoryEntry {
+	if x != nil {
+		return x.Contents
+	}
+	return nil
+}
+
+type GetDirectoryInfoRequest struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId          string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId            string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath            string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	WithInode          bool                   `protobuf:"varint,4,opt,name=with_inode,json=withInode,proto3" json:"with_inode,omitempty"`
+	WithFavoriteStatus bool                   `protobuf:"varint,5,opt,name=with_favorite_status,json=withFavoriteStatus,proto3" json:"with_favorite_status,omitempty"`
+	WithContentCas     bool                   `protobuf:"varint,6,opt,name=with_content_cas,json=withContentCas,proto3" json:"with_content_cas,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *GetDirectoryInfoRequest) Reset() {
+	*x = GetDirectoryInfoRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDirectoryInfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDirectoryInfoRequest) ProtoMessage() {}
+
+func (x *GetDirectoryInfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDirectoryInfoRequest.ProtoReflect.Descriptor instead.
+func (*GetDirectoryInfoRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetDirectoryInfoRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *GetDirectoryInfoRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *GetDirectoryInfoRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *GetDirectoryInfoRequest) GetWithInode() bool {
+	if x != nil {
+		return x.WithInode
+	}
+	return false
+}
+
+func (x *GetDirectoryInfoRequest) GetWithFavoriteStatus() bool {
+	if x != nil {
+		return x.WithFavoriteStatus
+	}
+	return false
+}
+
+func (x *GetDirectoryInfoRequest) GetWithContentCas() bool {
+	if x != nil {
+		return x.WithContentCas
+	}
+	return false
+}
+
+type GetDirectoryInfoResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entry         *DirectoryEntry        `protobuf:"bytes,1,opt,name=entry,proto3" json:"entry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDirectoryInfoResponse) Reset() {
+	*x = GetDirectoryInfoResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDirectoryInfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDirectoryInfoResponse) ProtoMessage() {}
+
+func (x *GetDirectoryInfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDirectoryInfoResponse.ProtoReflect.Descriptor instead.
+func (*GetDirectoryInfoResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetDirectoryInfoResponse) GetEntry() *DirectoryEntry {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
+type HeadDirectoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId       string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath       string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeadDirectoryRequest) Reset() {
+	*x = HeadDirectoryRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeadDirectoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeadDirectoryRequest) ProtoMessage() {}
+
+func (x *HeadDirectoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeadDirectoryRequest.ProtoReflect.Descriptor instead.
+func (*HeadDirectoryRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *HeadDirectoryRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *HeadDirectoryRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *HeadDirectoryRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+type HeadDirectoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeadDirectoryResponse) Reset() {
+	*x = HeadDirectoryResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeadDirectoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeadDirectoryResponse) ProtoMessage() {}
+
+func (x *HeadDirectoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeadDirectoryResponse.ProtoReflect.Descriptor instead.
+func (*HeadDirectoryResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{31}
+}
+
+type DeleteDirectoryRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath   string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	Permanent bool                   `protobuf:"varint,4,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	// Accepted only for an empty directory: children are never left without a parent.
+	DirectoryOnly bool `protobuf:"varint,5,opt,name=directory_only,json=directoryOnly,proto3" json:"directory_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteDirectoryRequest) Reset() {
+	*x = DeleteDirectoryRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteDirectoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteDirectoryRequest) ProtoMessage() {}
+
+func (x *DeleteDirectoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteDirectoryRequest.ProtoReflect.Descriptor instead.
+func (*DeleteDirectoryRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *DeleteDirectoryRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *DeleteDirectoryRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *DeleteDirectoryRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *DeleteDirectoryRequest) GetPermanent() bool {
+	if x != nil {
+		return x.Permanent
+	}
+	return false
+}
+
+func (x *DeleteDirectoryRequest) GetDirectoryOnly() bool {
+	if x != nil {
+		return x.DirectoryOnly
+	}
+	return false
+}
+
+type DeleteDirectoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteDirectoryResponse) Reset() {
+	*x = DeleteDirectoryResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteDirectoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteDirectoryResponse) ProtoMessage() {}
+
+func (x *DeleteDirectoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteDirectoryResponse.ProtoReflect.Descriptor instead.
+func (*DeleteDirectoryResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{33}
+}
+
+type CopyDirectoryRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	// The destination.
+	DirPath                    string             `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	ConflictResolutionStrategy string             `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	Transfer                   *DirectoryTransfer `protobuf:"bytes,5,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *CopyDirectoryRequest) Reset() {
+	*x = CopyDirectoryRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CopyDirectoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CopyDirectoryRequest) ProtoMessage() {}
+
+func (x *CopyDirectoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CopyDirectoryRequest.ProtoReflect.Descriptor instead.
+func (*CopyDirectoryRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *CopyDirectoryRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *CopyDirectoryRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *CopyDirectoryRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *CopyDirectoryRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *CopyDirectoryRequest) GetTransfer() *DirectoryTransfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// 200 carries path; 202 carries task_id; 204 has no body. path is a list value so that it is
+// absent (not []) in the 202 answer.
+type CopyDirectoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          *structpb.ListValue    `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	TaskId        *int32                 `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3,oneof" json:"task_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CopyDirectoryResponse) Reset() {
+	*x = CopyDirectoryResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CopyDirectoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CopyDirectoryResponse) ProtoMessage() {}
+
+func (x *CopyDirectoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CopyDirectoryResponse.ProtoReflect.Descriptor instead.
+func (*CopyDirectoryResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *CopyDirectoryResponse) GetPath() *structpb.ListValue {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+func (x *CopyDirectoryResponse) GetTaskId() int32 {
+	if x != nil && x.TaskId != nil {
+		return *x.TaskId
+	}
+	return 0
+}
+
+type MoveDirectoryRequest struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId                  string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId                    string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath                    string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	ConflictResolutionStrategy string                 `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	MoveAuthority              *bool                  `protobuf:"varint,5,opt,name=move_authority,json=moveAuthority,proto3,oneof" json:"move_authority,omitempty"`
+	Transfer                   *DirectoryTransfer     `protobuf:"bytes,6,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *MoveDirectoryRequest) Reset() {
+	*x = MoveDirectoryRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveDirectoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveDirectoryRequest) ProtoMessage() {}
+
+func (x *MoveDirectoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveDirectoryRequest.ProtoReflect.Descriptor instead.
+func (*MoveDirectoryRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *MoveDirectoryRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *MoveDirectoryRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *MoveDirectoryRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *MoveDirectoryRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *MoveDirectoryRequest) GetMoveAuthority() bool {
+	if x != nil && x.MoveAuthority != nil {
+		return *x.MoveAuthority
+	}
+	return false
+}
+
+func (x *MoveDirectoryRequest) GetTransfer() *DirectoryTransfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+type MoveDirectoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          *structpb.ListValue    `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveDirectoryResponse) Reset() {
+	*x = MoveDirectoryResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveDirectoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveDirectoryResponse) ProtoMessage() {}
+
+func (x *MoveDirectoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveDirectoryResponse.ProtoReflect.Descriptor instead.
+func (*MoveDirectoryResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *MoveDirectoryResponse) GetPath() *structpb.ListValue {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+type UpdateDirectoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId       string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath       string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	Update        *DirectoryUpdate       `protobuf:"bytes,4,opt,name=update,proto3" json:"update,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateDirectoryRequest) Reset() {
+	*x = UpdateDirectoryRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateDirectoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateDirectoryRequest) ProtoMessage() {}
+
+func (x *UpdateDirectoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateDirectoryRequest.ProtoReflect.Descriptor instead.
+func (*UpdateDirectoryRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *UpdateDirectoryRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *UpdateDirectoryRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *UpdateDirectoryRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *UpdateDirectoryRequest) GetUpdate() *DirectoryUpdate {
+	if x != nil {
+		return x.Update
+	}
+	return nil
+}
+
+// DirectoryUpdate is the ?update body: an absent field keeps the stored value, null or an
+// empty value clears it. labels is a list of strings, meta_data an object of strings.
+type DirectoryUpdate struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Labels   *structpb.Value        `protobuf:"bytes,1,opt,name=labels,proto3" json:"labels,omitempty"`
+	MetaData *structpb.Value        `protobuf:"bytes,2,opt,name=meta_data,json=metaData,proto3" json:"meta_data,omitempty"`
+	// Accepted for compatibility: only Replace is implemented.
+	MetaDataDirective string `protobuf:"bytes,3,opt,name=meta_data_directive,json=metaDataDirective,proto3" json:"meta_data_directive,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *DirectoryUpdate) Reset() {
+	*x = DirectoryUpdate{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DirectoryUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DirectoryUpdate) ProtoMessage() {}
+
+func (x *DirectoryUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DirectoryUpdate.ProtoReflect.Descriptor instead.
+func (*DirectoryUpdate) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *DirectoryUpdate) GetLabels() *structpb.Value {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *DirectoryUpdate) GetMetaData() *structpb.Value {
+	if x != nil {
+		return x.MetaData
+	}
+	return nil
+}
+
+func (x *DirectoryUpdate) GetMetaDataDirective() string {
+	if x != nil {
+		return x.MetaDataDirective
+	}
+	return ""
+}
+
+type UpdateDirectoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateDirectoryResponse) Reset() {
+	*x = UpdateDirectoryResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateDirectoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateDirectoryResponse) ProtoMessage() {}
+
+func (x *UpdateDirectoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateDirectoryResponse.ProtoReflect.Descriptor instead.
+func (*UpdateDirectoryResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{40}
+}
+
+type GetDirectoryStatsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath   string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	// normal (default), recycle or history.
+	StatsType     string `protobuf:"bytes,4,opt,name=stats_type,json=statsType,proto3" json:"stats_type,omitempty"`
+	RecycledId    string `protobuf:"bytes,5,opt,name=recycled_id,json=recycledId,proto3" json:"recycled_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDirectoryStatsRequest) Reset() {
+	*x = GetDirectoryStatsRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDirectoryStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDirectoryStatsRequest) ProtoMessage() {}
+
+func (x *GetDirectoryStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDirectoryStatsRequest.ProtoReflect.Descriptor instead.
+func (*GetDirectoryStatsRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetDirectoryStatsRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *GetDirectoryStatsRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *GetDirectoryStatsRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *GetDirectoryStatsRequest) GetStatsType() string {
+	if x != nil {
+		return x.StatsType
+	}
+	return ""
+}
+
+func (x *GetDirectoryStatsRequest) GetRecycledId() string {
+	if x != nil {
+		return x.RecycledId
+	}
+	return ""
+}
+
+// storage is a JSON number (12.4 exception).
+type GetDirectoryStatsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	StatsType     string                 `protobuf:"bytes,2,opt,name=stats_type,json=statsType,proto3" json:"stats_type,omitempty"`
+	Storage       float64                `protobuf:"fixed64,3,opt,name=storage,proto3" json:"storage,omitempty"`
+	FileCount     int32                  `protobuf:"varint,4,opt,name=file_count,json=fileCount,proto3" json:"file_count,omitempty"`
+	DirCount      int32                  `protobuf:"varint,5,opt,name=dir_count,json=dirCount,proto3" json:"dir_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDirectoryStatsResponse) Reset() {
+	*x = GetDirectoryStatsResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDirectoryStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDirectoryStatsResponse) ProtoMessage() {}
+
+func (x *GetDirectoryStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDirectoryStatsResponse.ProtoReflect.Descriptor instead.
+func (*GetDirectoryStatsResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *GetDirectoryStatsResponse) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *GetDirectoryStatsResponse) GetStatsType() string {
+	if x != nil {
+		return x.StatsType
+	}
+	return ""
+}
+
+func (x *GetDirectoryStatsResponse) GetStorage() float64 {
+	if x != nil {
+		return x.Storage
+	}
+	return 0
+}
+
+func (x *GetDirectoryStatsResponse) GetFileCount() int32 {
+	if x != nil {
+		return x.FileCount
+	}
+	return 0
+}
+
+func (x *GetDirectoryStatsResponse) GetDirCount() int32 {
+	if x != nil {
+		return x.DirCount
+	}
+	return 0
+}
+
+type GetTasksRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	// "10" or "10,12,13".
+	TaskIdList    string `protobuf:"bytes,3,opt,name=task_id_list,json=taskIdList,proto3" json:"task_id_list,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTasksRequest) Reset() {
+	*x = GetTasksRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTasksRequest) ProtoMessage() {}
+
+func (x *GetTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTasksRequest.ProtoReflect.Descriptor instead.
+func (*GetTasksRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *GetTasksRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *GetTasksRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *GetTasksRequest) GetTaskIdList() string {
+	if x != nil {
+		return x.TaskIdList
+	}
+	return ""
+}
+
+type GetTasksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tasks         []*Task                `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTasksResponse) Reset() {
+	*x = GetTasksResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTasksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTasksResponse) ProtoMessage() {}
+
+func (x *GetTasksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTasksResponse.ProtoReflect.Descriptor instead.
+func (*GetTasksResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetTasksResponse) GetTasks() []*Task {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
 var File_smh_namespace_v1_service_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
+	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
 	"\x12CreateSpaceRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -1331,7 +2810,155 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x13PurgeLibraryRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\"\x16\n" +
-	"\x14PurgeLibraryResponse2\xc8\t\n" +
+	"\x14PurgeLibraryResponse\"\x95\x02\n" +
+	"\x16CreateDirectoryRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12\x1d\n" +
+	"\n" +
+	"with_inode\x18\x05 \x01(\bR\twithInode\x12E\n" +
+	"\n" +
+	"attributes\x18\x06 \x01(\v2%.smh.namespace.v1.DirectoryAttributesR\n" +
+	"attributes\"\xc8\x03\n" +
+	"\x17CreateDirectoryResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\x12#\n" +
+	"\rcreation_time\x18\x02 \x01(\tR\fcreationTime\x12\x19\n" +
+	"\x05inode\x18\x03 \x01(\tH\x00R\x05inode\x88\x01\x01\x12T\n" +
+	"\tmeta_data\x18\x04 \x03(\v27.smh.namespace.v1.CreateDirectoryResponse.MetaDataEntryR\bmetaData\x12\x16\n" +
+	"\x06labels\x18\x05 \x03(\tR\x06labels\x123\n" +
+	"\x13local_creation_time\x18\x06 \x01(\tH\x01R\x11localCreationTime\x88\x01\x01\x12;\n" +
+	"\x17local_modification_time\x18\a \x01(\tH\x02R\x15localModificationTime\x88\x01\x01\x1a;\n" +
+	"\rMetaDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\b\n" +
+	"\x06_inodeB\x16\n" +
+	"\x14_local_creation_timeB\x1a\n" +
+	"\x18_local_modification_time\"\xec\x04\n" +
+	"\x14ListDirectoryRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12\x12\n" +
+	"\x04mode\x18\x04 \x01(\tR\x04mode\x12\x1b\n" +
+	"\x06marker\x18\x05 \x01(\tH\x00R\x06marker\x88\x01\x01\x12\x19\n" +
+	"\x05limit\x18\x06 \x01(\x05H\x01R\x05limit\x88\x01\x01\x12\x17\n" +
+	"\x04page\x18\a \x01(\x05H\x02R\x04page\x88\x01\x01\x12 \n" +
+	"\tpage_size\x18\b \x01(\x05H\x03R\bpageSize\x88\x01\x01\x12\x1b\n" +
+	"\x06offset\x18\t \x01(\x05H\x04R\x06offset\x88\x01\x01\x12\x19\n" +
+	"\border_by\x18\n" +
+	" \x01(\tR\aorderBy\x12\"\n" +
+	"\rorder_by_type\x18\v \x01(\tR\vorderByType\x12\x16\n" +
+	"\x06filter\x18\f \x01(\tR\x06filter\x12\x16\n" +
+	"\x06prefix\x18\r \x01(\tR\x06prefix\x12\x1d\n" +
+	"\n" +
+	"start_name\x18\x0e \x01(\tR\tstartName\x12\x1b\n" +
+	"\tsort_type\x18\x0f \x01(\tR\bsortType\x12\x1d\n" +
+	"\n" +
+	"with_inode\x18\x10 \x01(\bR\twithInode\x120\n" +
+	"\x14with_favorite_status\x18\x11 \x01(\bR\x12withFavoriteStatus\x12(\n" +
+	"\x10with_content_cas\x18\x12 \x01(\bR\x0ewithContentCasB\t\n" +
+	"\a_markerB\b\n" +
+	"\x06_limitB\a\n" +
+	"\x05_pageB\f\n" +
+	"\n" +
+	"_page_sizeB\t\n" +
+	"\a_offset\"\xff\x01\n" +
+	"\x15ListDirectoryResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\x12$\n" +
+	"\vnext_marker\x18\x02 \x01(\tH\x00R\n" +
+	"nextMarker\x88\x01\x01\x12\x1d\n" +
+	"\n" +
+	"file_count\x18\x03 \x01(\x05R\tfileCount\x12\"\n" +
+	"\rsub_dir_count\x18\x04 \x01(\x05R\vsubDirCount\x12\x1b\n" +
+	"\ttotal_num\x18\x05 \x01(\x05R\btotalNum\x12<\n" +
+	"\bcontents\x18\x06 \x03(\v2 .smh.namespace.v1.DirectoryEntryR\bcontentsB\x0e\n" +
+	"\f_next_marker\"\xe9\x01\n" +
+	"\x17GetDirectoryInfoRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12\x1d\n" +
+	"\n" +
+	"with_inode\x18\x04 \x01(\bR\twithInode\x120\n" +
+	"\x14with_favorite_status\x18\x05 \x01(\bR\x12withFavoriteStatus\x12(\n" +
+	"\x10with_content_cas\x18\x06 \x01(\bR\x0ewithContentCas\"R\n" +
+	"\x18GetDirectoryInfoResponse\x126\n" +
+	"\x05entry\x18\x01 \x01(\v2 .smh.namespace.v1.DirectoryEntryR\x05entry\"k\n" +
+	"\x14HeadDirectoryRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\"\x17\n" +
+	"\x15HeadDirectoryResponse\"\xb2\x01\n" +
+	"\x16DeleteDirectoryRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12\x1c\n" +
+	"\tpermanent\x18\x04 \x01(\bR\tpermanent\x12%\n" +
+	"\x0edirectory_only\x18\x05 \x01(\bR\rdirectoryOnly\"\x19\n" +
+	"\x17DeleteDirectoryResponse\"\xee\x01\n" +
+	"\x14CopyDirectoryRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12?\n" +
+	"\btransfer\x18\x05 \x01(\v2#.smh.namespace.v1.DirectoryTransferR\btransfer\"q\n" +
+	"\x15CopyDirectoryResponse\x12.\n" +
+	"\x04path\x18\x01 \x01(\v2\x1a.google.protobuf.ListValueR\x04path\x12\x1c\n" +
+	"\atask_id\x18\x02 \x01(\x05H\x00R\x06taskId\x88\x01\x01B\n" +
+	"\n" +
+	"\b_task_id\"\xad\x02\n" +
+	"\x14MoveDirectoryRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12*\n" +
+	"\x0emove_authority\x18\x05 \x01(\bH\x00R\rmoveAuthority\x88\x01\x01\x12?\n" +
+	"\btransfer\x18\x06 \x01(\v2#.smh.namespace.v1.DirectoryTransferR\btransferB\x11\n" +
+	"\x0f_move_authority\"G\n" +
+	"\x15MoveDirectoryResponse\x12.\n" +
+	"\x04path\x18\x01 \x01(\v2\x1a.google.protobuf.ListValueR\x04path\"\xa8\x01\n" +
+	"\x16UpdateDirectoryRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x129\n" +
+	"\x06update\x18\x04 \x01(\v2!.smh.namespace.v1.DirectoryUpdateR\x06update\"\xa6\x01\n" +
+	"\x0fDirectoryUpdate\x12.\n" +
+	"\x06labels\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06labels\x123\n" +
+	"\tmeta_data\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\bmetaData\x12.\n" +
+	"\x13meta_data_directive\x18\x03 \x01(\tR\x11metaDataDirective\"\x19\n" +
+	"\x17UpdateDirectoryResponse\"\xaf\x01\n" +
+	"\x18GetDirectoryStatsRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12\x1d\n" +
+	"\n" +
+	"stats_type\x18\x04 \x01(\tR\tstatsType\x12\x1f\n" +
+	"\vrecycled_id\x18\x05 \x01(\tR\n" +
+	"recycledId\"\xa9\x01\n" +
+	"\x19GetDirectoryStatsResponse\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1d\n" +
+	"\n" +
+	"stats_type\x18\x02 \x01(\tR\tstatsType\x12\x18\n" +
+	"\astorage\x18\x03 \x01(\x01R\astorage\x12\x1d\n" +
+	"\n" +
+	"file_count\x18\x04 \x01(\x05R\tfileCount\x12\x1b\n" +
+	"\tdir_count\x18\x05 \x01(\x05R\bdirCount\"m\n" +
+	"\x0fGetTasksRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12 \n" +
+	"\ftask_id_list\x18\x03 \x01(\tR\n" +
+	"taskIdList\"@\n" +
+	"\x10GetTasksResponse\x12,\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x16.smh.namespace.v1.TaskR\x05tasks2\xb4\x11\n" +
 	"\x10NamespaceService\x12Z\n" +
 	"\vCreateSpace\x12$.smh.namespace.v1.CreateSpaceRequest\x1a%.smh.namespace.v1.CreateSpaceResponse\x12Z\n" +
 	"\vDeleteSpace\x12$.smh.namespace.v1.DeleteSpaceRequest\x1a%.smh.namespace.v1.DeleteSpaceResponse\x12i\n" +
@@ -1345,7 +2972,17 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x11GetSpaceFileCount\x12*.smh.namespace.v1.GetSpaceFileCountRequest\x1a+.smh.namespace.v1.GetSpaceFileCountResponse\x12f\n" +
 	"\x0fGetLibraryUsage\x12(.smh.namespace.v1.GetLibraryUsageRequest\x1a).smh.namespace.v1.GetLibraryUsageResponse\x12c\n" +
 	"\x0eGetSpacesUsage\x12'.smh.namespace.v1.GetSpacesUsageRequest\x1a(.smh.namespace.v1.GetSpacesUsageResponse\x12]\n" +
-	"\fPurgeLibrary\x12%.smh.namespace.v1.PurgeLibraryRequest\x1a&.smh.namespace.v1.PurgeLibraryResponseB\xc8\x01\n" +
+	"\fPurgeLibrary\x12%.smh.namespace.v1.PurgeLibraryRequest\x1a&.smh.namespace.v1.PurgeLibraryResponse\x12f\n" +
+	"\x0fCreateDirectory\x12(.smh.namespace.v1.CreateDirectoryRequest\x1a).smh.namespace.v1.CreateDirectoryResponse\x12`\n" +
+	"\rListDirectory\x12&.smh.namespace.v1.ListDirectoryRequest\x1a'.smh.namespace.v1.ListDirectoryResponse\x12i\n" +
+	"\x10GetDirectoryInfo\x12).smh.namespace.v1.GetDirectoryInfoRequest\x1a*.smh.namespace.v1.GetDirectoryInfoResponse\x12`\n" +
+	"\rHeadDirectory\x12&.smh.namespace.v1.HeadDirectoryRequest\x1a'.smh.namespace.v1.HeadDirectoryResponse\x12f\n" +
+	"\x0fDeleteDirectory\x12(.smh.namespace.v1.DeleteDirectoryRequest\x1a).smh.namespace.v1.DeleteDirectoryResponse\x12`\n" +
+	"\rCopyDirectory\x12&.smh.namespace.v1.CopyDirectoryRequest\x1a'.smh.namespace.v1.CopyDirectoryResponse\x12`\n" +
+	"\rMoveDirectory\x12&.smh.namespace.v1.MoveDirectoryRequest\x1a'.smh.namespace.v1.MoveDirectoryResponse\x12f\n" +
+	"\x0fUpdateDirectory\x12(.smh.namespace.v1.UpdateDirectoryRequest\x1a).smh.namespace.v1.UpdateDirectoryResponse\x12l\n" +
+	"\x11GetDirectoryStats\x12*.smh.namespace.v1.GetDirectoryStatsRequest\x1a+.smh.namespace.v1.GetDirectoryStatsResponse\x12Q\n" +
+	"\bGetTasks\x12!.smh.namespace.v1.GetTasksRequest\x1a\".smh.namespace.v1.GetTasksResponseB\xc8\x01\n" +
 	"\x14com.smh.namespace.v1B\fServiceProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
 var (
@@ -1360,7 +2997,7 @@ func file_smh_namespace_v1_service_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_service_proto_rawDescData
 }
 
-var file_smh_namespace_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_smh_namespace_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*CreateSpaceRequest)(nil),           // 0: smh.namespace.v1.CreateSpaceRequest
 	(*CreateSpaceResponse)(nil),          // 1: smh.namespace.v1.CreateSpaceResponse
@@ -1386,49 +3023,108 @@ var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*GetSpacesUsageResponse)(nil),       // 21: smh.namespace.v1.GetSpacesUsageResponse
 	(*PurgeLibraryRequest)(nil),          // 22: smh.namespace.v1.PurgeLibraryRequest
 	(*PurgeLibraryResponse)(nil),         // 23: smh.namespace.v1.PurgeLibraryResponse
-	(*SpaceExtension)(nil),               // 24: smh.namespace.v1.SpaceExtension
-	(*SpaceSummary)(nil),                 // 25: smh.namespace.v1.SpaceSummary
-	(*structpb.Value)(nil),               // 26: google.protobuf.Value
-	(*SpaceUsage)(nil),                   // 27: smh.namespace.v1.SpaceUsage
+	(*CreateDirectoryRequest)(nil),       // 24: smh.namespace.v1.CreateDirectoryRequest
+	(*CreateDirectoryResponse)(nil),      // 25: smh.namespace.v1.CreateDirectoryResponse
+	(*ListDirectoryRequest)(nil),         // 26: smh.namespace.v1.ListDirectoryRequest
+	(*ListDirectoryResponse)(nil),        // 27: smh.namespace.v1.ListDirectoryResponse
+	(*GetDirectoryInfoRequest)(nil),      // 28: smh.namespace.v1.GetDirectoryInfoRequest
+	(*GetDirectoryInfoResponse)(nil),     // 29: smh.namespace.v1.GetDirectoryInfoResponse
+	(*HeadDirectoryRequest)(nil),         // 30: smh.namespace.v1.HeadDirectoryRequest
+	(*HeadDirectoryResponse)(nil),        // 31: smh.namespace.v1.HeadDirectoryResponse
+	(*DeleteDirectoryRequest)(nil),       // 32: smh.namespace.v1.DeleteDirectoryRequest
+	(*DeleteDirectoryResponse)(nil),      // 33: smh.namespace.v1.DeleteDirectoryResponse
+	(*CopyDirectoryRequest)(nil),         // 34: smh.namespace.v1.CopyDirectoryRequest
+	(*CopyDirectoryResponse)(nil),        // 35: smh.namespace.v1.CopyDirectoryResponse
+	(*MoveDirectoryRequest)(nil),         // 36: smh.namespace.v1.MoveDirectoryRequest
+	(*MoveDirectoryResponse)(nil),        // 37: smh.namespace.v1.MoveDirectoryResponse
+	(*UpdateDirectoryRequest)(nil),       // 38: smh.namespace.v1.UpdateDirectoryRequest
+	(*DirectoryUpdate)(nil),              // 39: smh.namespace.v1.DirectoryUpdate
+	(*UpdateDirectoryResponse)(nil),      // 40: smh.namespace.v1.UpdateDirectoryResponse
+	(*GetDirectoryStatsRequest)(nil),     // 41: smh.namespace.v1.GetDirectoryStatsRequest
+	(*GetDirectoryStatsResponse)(nil),    // 42: smh.namespace.v1.GetDirectoryStatsResponse
+	(*GetTasksRequest)(nil),              // 43: smh.namespace.v1.GetTasksRequest
+	(*GetTasksResponse)(nil),             // 44: smh.namespace.v1.GetTasksResponse
+	nil,                                  // 45: smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
+	(*SpaceExtension)(nil),               // 46: smh.namespace.v1.SpaceExtension
+	(*SpaceSummary)(nil),                 // 47: smh.namespace.v1.SpaceSummary
+	(*structpb.Value)(nil),               // 48: google.protobuf.Value
+	(*SpaceUsage)(nil),                   // 49: smh.namespace.v1.SpaceUsage
+	(*DirectoryAttributes)(nil),          // 50: smh.namespace.v1.DirectoryAttributes
+	(*DirectoryEntry)(nil),               // 51: smh.namespace.v1.DirectoryEntry
+	(*DirectoryTransfer)(nil),            // 52: smh.namespace.v1.DirectoryTransfer
+	(*structpb.ListValue)(nil),           // 53: google.protobuf.ListValue
+	(*Task)(nil),                         // 54: smh.namespace.v1.Task
 }
 var file_smh_namespace_v1_service_proto_depIdxs = []int32{
-	24, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
-	25, // 1: smh.namespace.v1.ListSpacesLegacyResponse.spaces:type_name -> smh.namespace.v1.SpaceSummary
-	25, // 2: smh.namespace.v1.ListSpacesResponse.list:type_name -> smh.namespace.v1.SpaceSummary
-	24, // 3: smh.namespace.v1.GetSpaceExtensionResponse.extension:type_name -> smh.namespace.v1.SpaceExtension
-	24, // 4: smh.namespace.v1.UpdateSpaceExtensionRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
-	26, // 5: smh.namespace.v1.GetLibraryUsageResponse.capacity:type_name -> google.protobuf.Value
-	26, // 6: smh.namespace.v1.GetLibraryUsageResponse.available_space:type_name -> google.protobuf.Value
-	27, // 7: smh.namespace.v1.GetSpacesUsageResponse.usage:type_name -> smh.namespace.v1.SpaceUsage
-	0,  // 8: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
-	2,  // 9: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
-	4,  // 10: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
-	6,  // 11: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
-	8,  // 12: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
-	10, // 13: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
-	12, // 14: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
-	14, // 15: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
-	16, // 16: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
-	18, // 17: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
-	20, // 18: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
-	22, // 19: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
-	1,  // 20: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
-	3,  // 21: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
-	5,  // 22: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
-	7,  // 23: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
-	9,  // 24: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
-	11, // 25: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
-	13, // 26: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
-	15, // 27: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
-	17, // 28: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
-	19, // 29: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
-	21, // 30: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
-	23, // 31: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
-	20, // [20:32] is the sub-list for method output_type
-	8,  // [8:20] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	46, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
+	47, // 1: smh.namespace.v1.ListSpacesLegacyResponse.spaces:type_name -> smh.namespace.v1.SpaceSummary
+	47, // 2: smh.namespace.v1.ListSpacesResponse.list:type_name -> smh.namespace.v1.SpaceSummary
+	46, // 3: smh.namespace.v1.GetSpaceExtensionResponse.extension:type_name -> smh.namespace.v1.SpaceExtension
+	46, // 4: smh.namespace.v1.UpdateSpaceExtensionRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
+	48, // 5: smh.namespace.v1.GetLibraryUsageResponse.capacity:type_name -> google.protobuf.Value
+	48, // 6: smh.namespace.v1.GetLibraryUsageResponse.available_space:type_name -> google.protobuf.Value
+	49, // 7: smh.namespace.v1.GetSpacesUsageResponse.usage:type_name -> smh.namespace.v1.SpaceUsage
+	50, // 8: smh.namespace.v1.CreateDirectoryRequest.attributes:type_name -> smh.namespace.v1.DirectoryAttributes
+	45, // 9: smh.namespace.v1.CreateDirectoryResponse.meta_data:type_name -> smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
+	51, // 10: smh.namespace.v1.ListDirectoryResponse.contents:type_name -> smh.namespace.v1.DirectoryEntry
+	51, // 11: smh.namespace.v1.GetDirectoryInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
+	52, // 12: smh.namespace.v1.CopyDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
+	53, // 13: smh.namespace.v1.CopyDirectoryResponse.path:type_name -> google.protobuf.ListValue
+	52, // 14: smh.namespace.v1.MoveDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
+	53, // 15: smh.namespace.v1.MoveDirectoryResponse.path:type_name -> google.protobuf.ListValue
+	39, // 16: smh.namespace.v1.UpdateDirectoryRequest.update:type_name -> smh.namespace.v1.DirectoryUpdate
+	48, // 17: smh.namespace.v1.DirectoryUpdate.labels:type_name -> google.protobuf.Value
+	48, // 18: smh.namespace.v1.DirectoryUpdate.meta_data:type_name -> google.protobuf.Value
+	54, // 19: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
+	0,  // 20: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
+	2,  // 21: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
+	4,  // 22: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
+	6,  // 23: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
+	8,  // 24: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
+	10, // 25: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
+	12, // 26: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
+	14, // 27: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
+	16, // 28: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
+	18, // 29: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
+	20, // 30: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
+	22, // 31: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
+	24, // 32: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
+	26, // 33: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
+	28, // 34: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
+	30, // 35: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
+	32, // 36: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
+	34, // 37: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
+	36, // 38: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
+	38, // 39: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
+	41, // 40: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
+	43, // 41: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
+	1,  // 42: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
+	3,  // 43: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
+	5,  // 44: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
+	7,  // 45: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
+	9,  // 46: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
+	11, // 47: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
+	13, // 48: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
+	15, // 49: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
+	17, // 50: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
+	19, // 51: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
+	21, // 52: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
+	23, // 53: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
+	25, // 54: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
+	27, // 55: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
+	29, // 56: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
+	31, // 57: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
+	33, // 58: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
+	35, // 59: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
+	37, // 60: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
+	40, // 61: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
+	42, // 62: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
+	44, // 63: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
+	42, // [42:64] is the sub-list for method output_type
+	20, // [20:42] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_service_proto_init() }
@@ -1436,15 +3132,21 @@ func file_smh_namespace_v1_service_proto_init() {
 	if File_smh_namespace_v1_service_proto != nil {
 		return
 	}
+	file_smh_namespace_v1_directory_proto_init()
 	file_smh_namespace_v1_space_proto_init()
 	file_smh_namespace_v1_service_proto_msgTypes[7].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[25].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[26].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[27].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[35].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[36].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_service_proto_rawDesc), len(file_smh_namespace_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,16 @@ const (
 	NamespaceService_GetLibraryUsage_FullMethodName      = "/smh.namespace.v1.NamespaceService/GetLibraryUsage"
 	NamespaceService_GetSpacesUsage_FullMethodName       = "/smh.namespace.v1.NamespaceService/GetSpacesUsage"
 	NamespaceService_PurgeLibrary_FullMethodName         = "/smh.namespace.v1.NamespaceService/PurgeLibrary"
+	NamespaceService_CreateDirectory_FullMethodName      = "/smh.namespace.v1.NamespaceService/CreateDirectory"
+	NamespaceService_ListDirectory_FullMethodName        = "/smh.namespace.v1.NamespaceService/ListDirectory"
+	NamespaceService_GetDirectoryInfo_FullMethodName     = "/smh.namespace.v1.NamespaceService/GetDirectoryInfo"
+	NamespaceService_HeadDirectory_FullMethodName        = "/smh.namespace.v1.NamespaceService/HeadDirectory"
+	NamespaceService_DeleteDirectory_FullMethodName      = "/smh.namespace.v1.NamespaceService/DeleteDirectory"
+	NamespaceService_CopyDirectory_FullMethodName        = "/smh.namespace.v1.NamespaceService/CopyDirectory"
+	NamespaceService_MoveDirectory_FullMethodName        = "/smh.namespace.v1.NamespaceService/MoveDirectory"
+	NamespaceService_UpdateDirectory_FullMethodName      = "/smh.namespace.v1.NamespaceService/UpdateDirectory"
+	NamespaceService_GetDirectoryStats_FullMethodName    = "/smh.namespace.v1.NamespaceService/GetDirectoryStats"
+	NamespaceService_GetTasks_FullMethodName             = "/smh.namespace.v1.NamespaceService/GetTasks"
 )
 
 // NamespaceServiceClient is the client API for NamespaceService service.
@@ -65,6 +75,26 @@ type NamespaceServiceClient interface {
 	GetSpacesUsage(ctx context.Context, in *GetSpacesUsageRequest, opts ...grpc.CallOption) (*GetSpacesUsageResponse, error)
 	// Internal: removes every space and entry of a deleted library. Needs the operator key.
 	PurgeLibrary(ctx context.Context, in *PurgeLibraryRequest, opts ...grpc.CallOption) (*PurgeLibraryResponse, error)
+	// PUT /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: 201 {"path", "creationTime", ...}.
+	CreateDirectory(ctx context.Context, in *CreateDirectoryRequest, opts ...grpc.CallOption) (*CreateDirectoryResponse, error)
+	// GET /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: a page of children (4.2, decision 1).
+	ListDirectory(ctx context.Context, in *ListDirectoryRequest, opts ...grpc.CallOption) (*ListDirectoryResponse, error)
+	// GET ...?info: the entry itself, file or directory (4.3).
+	GetDirectoryInfo(ctx context.Context, in *GetDirectoryInfoRequest, opts ...grpc.CallOption) (*GetDirectoryInfoResponse, error)
+	// HEAD ...: 200 or 404, no body (4.4).
+	HeadDirectory(ctx context.Context, in *HeadDirectoryRequest, opts ...grpc.CallOption) (*HeadDirectoryResponse, error)
+	// DELETE ...[?permanent=1]: 204 (4.5; no recycle bin yet).
+	DeleteDirectory(ctx context.Context, in *DeleteDirectoryRequest, opts ...grpc.CallOption) (*DeleteDirectoryResponse, error)
+	// PUT ... body {"copyFrom"}: 204 / 200 {"path"} / 202 {"taskId"} (4.6).
+	CopyDirectory(ctx context.Context, in *CopyDirectoryRequest, opts ...grpc.CallOption) (*CopyDirectoryResponse, error)
+	// PUT ... body {"from"}: 204 / 200 {"path"} (4.7).
+	MoveDirectory(ctx context.Context, in *MoveDirectoryRequest, opts ...grpc.CallOption) (*MoveDirectoryResponse, error)
+	// POST ...?update body {labels?, metaData?}: 204 (4.9).
+	UpdateDirectory(ctx context.Context, in *UpdateDirectoryRequest, opts ...grpc.CallOption) (*UpdateDirectoryResponse, error)
+	// GET ...?stats=1: recursive counts (4.9).
+	GetDirectoryStats(ctx context.Context, in *GetDirectoryStatsRequest, opts ...grpc.CallOption) (*GetDirectoryStatsResponse, error)
+	// GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}: a bare JSON array (7.1).
+	GetTasks(ctx context.Context, in *GetTasksRequest, opts ...grpc.CallOption) (*GetTasksResponse, error)
 }
 
 type namespaceServiceClient struct {
@@ -195,6 +225,106 @@ func (c *namespaceServiceClient) PurgeLibrary(ctx context.Context, in *PurgeLibr
 	return out, nil
 }
 
+func (c *namespaceServiceClient) CreateDirectory(ctx context.Context, in *CreateDirectoryRequest, opts ...grpc.CallOption) (*CreateDirectoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateDirectoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_CreateDirectory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) ListDirectory(ctx context.Context, in *ListDirectoryRequest, opts ...grpc.CallOption) (*ListDirectoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDirectoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_ListDirectory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetDirectoryInfo(ctx context.Context, in *GetDirectoryInfoRequest, opts ...grpc.CallOption) (*GetDirectoryInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDirectoryInfoResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetDirectoryInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) HeadDirectory(ctx context.Context, in *HeadDirectoryRequest, opts ...grpc.CallOption) (*HeadDirectoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HeadDirectoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_HeadDirectory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) DeleteDirectory(ctx context.Context, in *DeleteDirectoryRequest, opts ...grpc.CallOption) (*DeleteDirectoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteDirectoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_DeleteDirectory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) CopyDirectory(ctx context.Context, in *CopyDirectoryRequest, opts ...grpc.CallOption) (*CopyDirectoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CopyDirectoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_CopyDirectory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) MoveDirectory(ctx context.Context, in *MoveDirectoryRequest, opts ...grpc.CallOption) (*MoveDirectoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MoveDirectoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_MoveDirectory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) UpdateDirectory(ctx context.Context, in *UpdateDirectoryRequest, opts ...grpc.CallOption) (*UpdateDirectoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateDirectoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_UpdateDirectory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetDirectoryStats(ctx context.Context, in *GetDirectoryStatsRequest, opts ...grpc.CallOption) (*GetDirectoryStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDirectoryStatsResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetDirectoryStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetTasks(ctx context.Context, in *GetTasksRequest, opts ...grpc.CallOption) (*GetTasksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTasksResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetTasks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NamespaceServiceServer is the server API for NamespaceService service.
 // All implementations must embed UnimplementedNamespaceServiceServer
 // for forward compatibility.
@@ -227,6 +357,26 @@ type NamespaceServiceServer interface {
 	GetSpacesUsage(context.Context, *GetSpacesUsageRequest) (*GetSpacesUsageResponse, error)
 	// Internal: removes every space and entry of a deleted library. Needs the operator key.
 	PurgeLibrary(context.Context, *PurgeLibraryRequest) (*PurgeLibraryResponse, error)
+	// PUT /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: 201 {"path", "creationTime", ...}.
+	CreateDirectory(context.Context, *CreateDirectoryRequest) (*CreateDirectoryResponse, error)
+	// GET /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: a page of children (4.2, decision 1).
+	ListDirectory(context.Context, *ListDirectoryRequest) (*ListDirectoryResponse, error)
+	// GET ...?info: the entry itself, file or directory (4.3).
+	GetDirectoryInfo(context.Context, *GetDirectoryInfoRequest) (*GetDirectoryInfoResponse, error)
+	// HEAD ...: 200 or 404, no body (4.4).
+	HeadDirectory(context.Context, *HeadDirectoryRequest) (*HeadDirectoryResponse, error)
+	// DELETE ...[?permanent=1]: 204 (4.5; no recycle bin yet).
+	DeleteDirectory(context.Context, *DeleteDirectoryRequest) (*DeleteDirectoryResponse, error)
+	// PUT ... body {"copyFrom"}: 204 / 200 {"path"} / 202 {"taskId"} (4.6).
+	CopyDirectory(context.Context, *CopyDirectoryRequest) (*CopyDirectoryResponse, error)
+	// PUT ... body {"from"}: 204 / 200 {"path"} (4.7).
+	MoveDirectory(context.Context, *MoveDirectoryRequest) (*MoveDirectoryResponse, error)
+	// POST ...?update body {labels?, metaData?}: 204 (4.9).
+	UpdateDirectory(context.Context, *UpdateDirectoryRequest) (*UpdateDirectoryResponse, error)
+	// GET ...?stats=1: recursive counts (4.9).
+	GetDirectoryStats(context.Context, *GetDirectoryStatsRequest) (*GetDirectoryStatsResponse, error)
+	// GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}: a bare JSON array (7.1).
+	GetTasks(context.Context, *GetTasksRequest) (*GetTasksResponse, error)
 	mustEmbedUnimplementedNamespaceServiceServer()
 }
 
@@ -272,6 +422,36 @@ func (UnimplementedNamespaceServiceServer) GetSpacesUsage(context.Context, *GetS
 }
 func (UnimplementedNamespaceServiceServer) PurgeLibrary(context.Context, *PurgeLibraryRequest) (*PurgeLibraryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PurgeLibrary not implemented")
+}
+func (UnimplementedNamespaceServiceServer) CreateDirectory(context.Context, *CreateDirectoryRequest) (*CreateDirectoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateDirectory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) ListDirectory(context.Context, *ListDirectoryRequest) (*ListDirectoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDirectory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetDirectoryInfo(context.Context, *GetDirectoryInfoRequest) (*GetDirectoryInfoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDirectoryInfo not implemented")
+}
+func (UnimplementedNamespaceServiceServer) HeadDirectory(context.Context, *HeadDirectoryRequest) (*HeadDirectoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HeadDirectory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) DeleteDirectory(context.Context, *DeleteDirectoryRequest) (*DeleteDirectoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteDirectory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) CopyDirectory(context.Context, *CopyDirectoryRequest) (*CopyDirectoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CopyDirectory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) MoveDirectory(context.Context, *MoveDirectoryRequest) (*MoveDirectoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MoveDirectory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) UpdateDirectory(context.Context, *UpdateDirectoryRequest) (*UpdateDirectoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateDirectory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetDirectoryStats(context.Context, *GetDirectoryStatsRequest) (*GetDirectoryStatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDirectoryStats not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetTasks(context.Context, *GetTasksRequest) (*GetTasksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTasks not implemented")
 }
 func (UnimplementedNamespaceServiceServer) mustEmbedUnimplementedNamespaceServiceServer() {}
 func (UnimplementedNamespaceServiceServer) testEmbeddedByValue()                          {}
@@ -510,6 +690,186 @@ func _NamespaceService_PurgeLibrary_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NamespaceService_CreateDirectory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateDirectoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).CreateDirectory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_CreateDirectory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).CreateDirectory(ctx, req.(*CreateDirectoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_ListDirectory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDirectoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).ListDirectory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_ListDirectory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).ListDirectory(ctx, req.(*ListDirectoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetDirectoryInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDirectoryInfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetDirectoryInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetDirectoryInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetDirectoryInfo(ctx, req.(*GetDirectoryInfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_HeadDirectory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HeadDirectoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).HeadDirectory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_HeadDirectory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).HeadDirectory(ctx, req.(*HeadDirectoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_DeleteDirectory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteDirectoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).DeleteDirectory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_DeleteDirectory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).DeleteDirectory(ctx, req.(*DeleteDirectoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_CopyDirectory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CopyDirectoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).CopyDirectory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_CopyDirectory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).CopyDirectory(ctx, req.(*CopyDirectoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_MoveDirectory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MoveDirectoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).MoveDirectory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_MoveDirectory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).MoveDirectory(ctx, req.(*MoveDirectoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_UpdateDirectory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateDirectoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).UpdateDirectory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_UpdateDirectory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).UpdateDirectory(ctx, req.(*UpdateDirectoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetDirectoryStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDirectoryStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetDirectoryStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetDirectoryStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetDirectoryStats(ctx, req.(*GetDirectoryStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetTasks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTasksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetTasks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetTasks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetTasks(ctx, req.(*GetTasksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NamespaceService_ServiceDesc is the grpc.ServiceDesc for NamespaceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -564,6 +924,46 @@ var NamespaceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PurgeLibrary",
 			Handler:    _NamespaceService_PurgeLibrary_Handler,
+		},
+		{
+			MethodName: "CreateDirectory",
+			Handler:    _NamespaceService_CreateDirectory_Handler,
+		},
+		{
+			MethodName: "ListDirectory",
+			Handler:    _NamespaceService_ListDirectory_Handler,
+		},
+		{
+			MethodName: "GetDirectoryInfo",
+			Handler:    _NamespaceService_GetDirectoryInfo_Handler,
+		},
+		{
+			MethodName: "HeadDirectory",
+			Handler:    _NamespaceService_HeadDirectory_Handler,
+		},
+		{
+			MethodName: "DeleteDirectory",
+			Handler:    _NamespaceService_DeleteDirectory_Handler,
+		},
+		{
+			MethodName: "CopyDirectory",
+			Handler:    _NamespaceService_CopyDirectory_Handler,
+		},
+		{
+			MethodName: "MoveDirectory",
+			Handler:    _NamespaceService_MoveDirectory_Handler,
+		},
+		{
+			MethodName: "UpdateDirectory",
+			Handler:    _NamespaceService_UpdateDirectory_Handler,
+		},
+		{
+			MethodName: "GetDirectoryStats",
+			Handler:    _NamespaceService_GetDirectoryStats_Handler,
+		},
+		{
+			MethodName: "GetTasks",
+			Handler:    _NamespaceService_GetTasks_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

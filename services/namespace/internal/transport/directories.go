@@ -1,0 +1,269 @@
+package transport
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/reqmeta"
+	"github.com/opensmh/opensmh/pkg/smherr"
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+)
+
+// Directory handlers (smh-api.md section 4) and the task query (7.1).
+
+// nonEmpty answers s as an optional field: absent when empty.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func inodeOf(n app.Node) *string {
+	s := strconv.FormatInt(n.Inode, 10)
+	return &s
+}
+
+// entryProto converts a tree entry (4.2 item, 4.3 info). Size, crc64, eTag and content type
+// are file fields; directories leave them out.
+func entryProto(n app.Node, withInode bool) *namespacev1.DirectoryEntry {
+	e := &namespacev1.DirectoryEntry{
+		Name: n.Name, Type: string(n.Type),
+		CreationTime: iso(n.CreatedAt), ModificationTime: iso(n.ModifiedAt),
+		MetaData: n.MetaData, Labels: n.Labels,
+		LocalCreationTime: nonEmpty(n.LocalCreationTime), LocalModificationTime: nonEmpty(n.LocalModificationTime),
+	}
+	if e.MetaData == nil {
+		e.MetaData = map[string]string{}
+	}
+	if e.Labels == nil {
+		e.Labels = []string{}
+	}
+	if !n.IsDir() {
+		size := n.Size
+		e.Size, e.ContentType, e.ETag, e.Crc64 = &size, &n.ContentType, &n.ETag, &n.CRC64
+	}
+	if withInode {
+		e.Inode = inodeOf(n)
+	}
+	return e
+}
+
+func pathValue(path []string) *structpb.Value {
+	return listValue(path)
+}
+
+func intPtr(v *int32) *int {
+	if v == nil {
+		return nil
+	}
+	i := int(*v)
+	return &i
+}
+
+func (s *Server) CreateDirectory(ctx context.Context, req *namespacev1.CreateDirectoryRequest) (*namespacev1.CreateDirectoryResponse, error) {
+	a := req.GetAttributes()
+	attrs := app.DirAttrs{
+		MetaData: a.GetMetaData(), Labels: a.GetLabels(),
+		LocalCreationTime: a.GetLocalCreationTime(), LocalModificationTime: a.GetLocalModificationTime(),
+	}
+	node, path, err := s.ns.CreateDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetConflictResolutionStrategy(), attrs)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &namespacev1.CreateDirectoryResponse{
+		Path: path, CreationTime: iso(node.CreatedAt), MetaData: node.MetaData, Labels: node.Labels,
+		LocalCreationTime: nonEmpty(node.LocalCreationTime), LocalModificationTime: nonEmpty(node.LocalModificationTime),
+	}
+	if resp.Labels == nil {
+		resp.Labels = []string{}
+	}
+	if req.GetWithInode() {
+		resp.Inode = inodeOf(node)
+	}
+	_ = reqmeta.SetHTTPStatus(ctx, http.StatusCreated)
+	return resp, nil
+}
+
+func (s *Server) ListDirectory(ctx context.Context, req *namespacev1.ListDirectoryRequest) (*namespacev1.ListDirectoryResponse, error) {
+	l, err := s.ns.ListDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), app.ListQuery{
+		Mode: req.GetMode(), Marker: req.Marker,
+		Limit: intPtr(req.Limit), Page: intPtr(req.Page), PageSize: intPtr(req.PageSize), Offset: intPtr(req.Offset),
+		OrderBy: req.GetOrderBy(), OrderByType: req.GetOrderByType(), Filter: req.GetFilter(),
+		Prefix: req.GetPrefix(), StartName: req.GetStartName(), SortType: req.GetSortType(),
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &namespacev1.ListDirectoryResponse{
+		Path: l.Path, NextMarker: nonEmpty(l.Page.NextMarker),
+		FileCount: int32(l.Page.FileCount), SubDirCount: int32(l.Page.SubDirCount),
+		TotalNum: int32(l.Page.FileCount + l.Page.SubDirCount),
+		Contents: make([]*namespacev1.DirectoryEntry, 0, len(l.Page.Entries)),
+	}
+	if resp.Path == nil {
+		resp.Path = []string{}
+	}
+	for _, e := range l.Page.Entries {
+		resp.Contents = append(resp.Contents, entryProto(e, req.GetWithInode()))
+	}
+	return resp, nil
+}
+
+func (s *Server) GetDirectoryInfo(ctx context.Context, req *namespacev1.GetDirectoryInfoRequest) (*namespacev1.GetDirectoryInfoResponse, error) {
+	node, path, err := s.ns.EntryInfo(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	e := entryProto(node, req.GetWithInode())
+	e.Path, e.UserId = path, &node.UserID
+	if e.Path == nil {
+		e.Path = []string{}
+	}
+	return &namespacev1.GetDirectoryInfoResponse{Entry: e}, nil
+}
+
+func (s *Server) HeadDirectory(ctx context.Context, req *namespacev1.HeadDirectoryRequest) (*namespacev1.HeadDirectoryResponse, error) {
+	if _, _, err := s.ns.EntryInfo(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.HeadDirectoryResponse{}, nil
+}
+
+func (s *Server) DeleteDirectory(ctx context.Context, req *namespacev1.DeleteDirectoryRequest) (*namespacev1.DeleteDirectoryResponse, error) {
+	if err := s.ns.DeleteDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetPermanent(), req.GetDirectoryOnly()); err != nil {
+		return nil, toStatus(err)
+	}
+	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
+	return &namespacev1.DeleteDirectoryResponse{}, nil
+}
+
+// strategy picks the conflict strategy: the body's key wins over the query parameter.
+func strategy(body *namespacev1.DirectoryTransfer, query string) string {
+	if s := body.GetConflictResolutionStrategy(); s != "" {
+		return s
+	}
+	return query
+}
+
+// transferStatus answers 4.6/4.7's status: 202 for a task, 200 with the path after rename, 204
+// (no body) for ask.
+func transferStatus(ctx context.Context, t app.Transfer) *structpb.ListValue {
+	switch {
+	case t.TaskID != 0:
+		_ = reqmeta.SetHTTPStatus(ctx, http.StatusAccepted)
+		return nil
+	case t.Renamed:
+		return pathValue(t.Path).GetListValue()
+	default:
+		_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
+		return nil
+	}
+}
+
+func (s *Server) CopyDirectory(ctx context.Context, req *namespacev1.CopyDirectoryRequest) (*namespacev1.CopyDirectoryResponse, error) {
+	t, err := s.ns.CopyDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(),
+		req.GetTransfer().GetCopyFrom(), strategy(req.GetTransfer(), req.GetConflictResolutionStrategy()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &namespacev1.CopyDirectoryResponse{Path: transferStatus(ctx, t)}
+	if t.TaskID != 0 {
+		resp.TaskId = &t.TaskID
+	}
+	return resp, nil
+}
+
+func (s *Server) MoveDirectory(ctx context.Context, req *namespacev1.MoveDirectoryRequest) (*namespacev1.MoveDirectoryResponse, error) {
+	t, err := s.ns.MoveDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(),
+		req.GetTransfer().GetFrom(), strategy(req.GetTransfer(), req.GetConflictResolutionStrategy()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.MoveDirectoryResponse{Path: transferStatus(ctx, t)}, nil
+}
+
+// stringMap reads metaData of ?update: an object of strings; null clears.
+func stringMap(v *structpb.Value) (map[string]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_NullValue:
+		return map[string]string{}, nil
+	case *structpb.Value_StructValue:
+		out := make(map[string]string, len(k.StructValue.GetFields()))
+		for key, f := range k.StructValue.GetFields() {
+			s, ok := f.GetKind().(*structpb.Value_StringValue)
+			if !ok {
+				return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData values must be strings"}
+			}
+			out[key] = s.StringValue
+		}
+		return out, nil
+	}
+	return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData must be an object of strings or null"}
+}
+
+func (s *Server) UpdateDirectory(ctx context.Context, req *namespacev1.UpdateDirectoryRequest) (*namespacev1.UpdateDirectoryResponse, error) {
+	u := req.GetUpdate()
+	labels, err := stringList("labels", u.GetLabels())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	meta, err := stringMap(u.GetMetaData())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	var l []string
+	if labels != nil {
+		l = *labels
+	}
+	if err := s.ns.UpdateDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), l, meta); err != nil {
+		return nil, toStatus(err)
+	}
+	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
+	return &namespacev1.UpdateDirectoryResponse{}, nil
+}
+
+func (s *Server) GetDirectoryStats(ctx context.Context, req *namespacev1.GetDirectoryStatsRequest) (*namespacev1.GetDirectoryStatsResponse, error) {
+	st, err := s.ns.DirectoryStats(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetStatsType())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.GetDirectoryStatsResponse{
+		UserId: st.UserID, StatsType: st.StatsType, Storage: float64(st.Storage),
+		FileCount: int32(st.FileCount), DirCount: int32(st.DirCount),
+	}, nil
+}
+
+func (s *Server) GetTasks(ctx context.Context, req *namespacev1.GetTasksRequest) (*namespacev1.GetTasksResponse, error) {
+	tasks, err := s.ns.Tasks(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetTaskIdList())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &namespacev1.GetTasksResponse{Tasks: make([]*namespacev1.Task, 0, len(tasks))}
+	for _, ts := range tasks {
+		out := &namespacev1.Task{Id: ts.ID, TaskId: ts.ID, Status: int32(ts.Task.Status)}
+		fail := ts.Err
+		switch ts.Task.Status {
+		case app.TaskDone:
+			out.Result = &namespacev1.TaskResult{Path: ts.Task.Path}
+		case app.TaskFailed:
+			fail = ts.Task.Err
+		}
+		if fail != nil {
+			e := smherr.As(toStatus(fail))
+			if ts.Err != nil {
+				out.Status = int32(e.Status)
+			}
+			out.Code, out.Message = &e.Code, &e.Message
+		}
+		resp.Tasks = append(resp.Tasks, out)
+	}
+	return resp, nil
+}
