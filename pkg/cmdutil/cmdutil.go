@@ -13,9 +13,13 @@ import (
 
 	"github.com/spf13/pflag"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/etcdx"
+	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 )
 
@@ -77,6 +81,12 @@ func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run 
 		return 1
 	}
 	return 0
+}
+
+// Dial connects to the live instances of another service through etcd (round robin). Calls
+// between services are plain gRPC on the internal network for now.
+func (e Env) Dial(service string) (*grpc.ClientConn, error) {
+	return discovery.Dial(e.Etcd, service, append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 }
 
 // RequireEnv answers the value of an environment variable that must be set.

@@ -225,3 +225,24 @@ func InternalCause(err error) (error, bool) {
 	}
 	return nil, false
 }
+
+// Invalid is rejected input, as a use case reports it: Err is the use case's sentinel (which the
+// service's error map turns into an SMH code) and Reason says what was wrong in words fit for
+// the caller (smherr.Detailed). A reason never quotes a secret or a token.
+type Invalid struct {
+	Err    error
+	Reason string
+}
+
+func (e *Invalid) Error() string { return e.Err.Error() + ": " + e.Reason }
+
+// Detail is the caller-facing message.
+func (e *Invalid) Detail() string { return e.Reason }
+
+// Unwrap lets errors.Is find the classifying sentinel.
+func (e *Invalid) Unwrap() error { return e.Err }
+
+// Invalidf makes an *Invalid classified by sentinel.
+func Invalidf(sentinel error, format string, args ...any) error {
+	return &Invalid{Err: sentinel, Reason: fmt.Sprintf(format, args...)}
+}

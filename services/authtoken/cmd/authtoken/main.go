@@ -7,13 +7,9 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
-	"github.com/opensmh/opensmh/pkg/discovery"
-	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/authtoken"
 )
@@ -30,7 +26,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		libs, err := discovery.Dial(env.Etcd, "library", append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		libs, err := env.Dial("library")
 		if err != nil {
 			return err
 		}

@@ -16,12 +16,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/opensmh/opensmh/pkg/cmdutil"
-	"github.com/opensmh/opensmh/pkg/discovery"
-	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/gateway"
 )
@@ -56,18 +52,17 @@ func main() {
 		if err != nil {
 			return err
 		}
-		dial := append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-		libs, err := discovery.Dial(env.Etcd, "library", dial...)
+		libs, err := env.Dial("library")
 		if err != nil {
 			return err
 		}
 		defer libs.Close()
-		tokens, err := discovery.Dial(env.Etcd, "authtoken", dial...)
+		tokens, err := env.Dial("authtoken")
 		if err != nil {
 			return err
 		}
 		defer tokens.Close()
-		namespaces, err := discovery.Dial(env.Etcd, "namespace", dial...)
+		namespaces, err := env.Dial("namespace")
 		if err != nil {
 			return err
 		}

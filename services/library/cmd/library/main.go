@@ -6,15 +6,11 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/config"
-	"github.com/opensmh/opensmh/pkg/discovery"
-	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/library"
 )
@@ -40,12 +36,12 @@ func main() {
 		if err != nil {
 			return err
 		}
-		tokens, err := discovery.Dial(env.Etcd, "authtoken", append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		tokens, err := env.Dial("authtoken")
 		if err != nil {
 			return err
 		}
 		defer tokens.Close()
-		namespaces, err := discovery.Dial(env.Etcd, "namespace", append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		namespaces, err := env.Dial("namespace")
 		if err != nil {
 			return err
 		}

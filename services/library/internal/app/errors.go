@@ -2,7 +2,8 @@ package app
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
 // Domain errors. The transport maps each to one SMH code (admin-api.md section 2, smh-api.md 12.6);
@@ -32,23 +33,11 @@ var (
 	ErrSecretUnreadable = errors.New("library secret unreadable")
 )
 
-// InputError is rejected input: Err classifies it (one of the sentinels above) and Reason says
-// what was wrong in words fit for the caller. It never carries secrets.
-type InputError struct {
-	Err    error
-	Reason string
-}
-
-func (e *InputError) Error() string { return e.Err.Error() + ": " + e.Reason }
-
-// Detail gives the transport's error map the caller-facing message (smherr.Detailed).
-func (e *InputError) Detail() string { return e.Reason }
-
-// Unwrap lets errors.Is find the classifying sentinel.
-func (e *InputError) Unwrap() error { return e.Err }
+// InputError is rejected input with a caller-facing reason (shared with the other services).
+type InputError = smherr.Invalid
 
 func invalidParam(format string, args ...any) error {
-	return &InputError{Err: ErrInvalidParam, Reason: fmt.Sprintf(format, args...)}
+	return smherr.Invalidf(ErrInvalidParam, format, args...)
 }
 
 func immutableField(field string) error {

@@ -8,15 +8,11 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
-	"github.com/opensmh/opensmh/pkg/discovery"
-	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/namespace"
 )
@@ -34,13 +30,12 @@ func main() {
 		if err != nil {
 			return err
 		}
-		dial := append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-		libs, err := discovery.Dial(env.Etcd, "library", dial...)
+		libs, err := env.Dial("library")
 		if err != nil {
 			return err
 		}
 		defer libs.Close()
-		tokens, err := discovery.Dial(env.Etcd, "authtoken", dial...)
+		tokens, err := env.Dial("authtoken")
 		if err != nil {
 			return err
 		}

@@ -6,12 +6,12 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
 // Use-case errors; the transport maps each to one SMH code.
@@ -22,19 +22,11 @@ var (
 	ErrParamInvalid    = errors.New("parameter invalid")
 )
 
-// InputError says what was wrong with the input, in words fit for the caller
-// (smherr.Detailed); Err classifies it.
-type InputError struct {
-	Err    error
-	Reason string
-}
-
-func (e *InputError) Error() string  { return e.Err.Error() + ": " + e.Reason }
-func (e *InputError) Detail() string { return e.Reason }
-func (e *InputError) Unwrap() error  { return e.Err }
+// InputError is rejected input with a caller-facing reason (shared with the other services).
+type InputError = smherr.Invalid
 
 func invalid(format string, args ...any) error {
-	return &InputError{Err: ErrParamInvalid, Reason: fmt.Sprintf(format, args...)}
+	return smherr.Invalidf(ErrParamInvalid, format, args...)
 }
 
 // Library is what the namespace needs to know about a library (from the library service).
