@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -83,8 +84,16 @@ func openPostgres(dsn string) (*SQL, error) {
 		return nil, errors.New("store: invalid PostgreSQL DSN")
 	}
 	db := stdlib.OpenDB(*cfg)
+	// Bound each replica's connections: PostgreSQL's max_connections is shared by every replica,
+	// and an unbounded pool turns a burst into "too many clients" for all of them.
+	db.SetMaxOpenConns(postgresMaxConns)
+	db.SetMaxIdleConns(postgresMaxConns / 2)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &SQL{postgres: true, write: db, read: db}, nil
 }
+
+// postgresMaxConns is each replica's connection budget.
+const postgresMaxConns = 20
 
 func openSQLite(dsn string) (*SQL, error) {
 	name := strings.TrimPrefix(dsn, "sqlite://")
