@@ -22,8 +22,11 @@ require github.com/opensmh/opensmh/pkg v0.0.0
 replace github.com/opensmh/opensmh/pkg => ../pkg
 
 require (
+	github.com/jackc/pgx/v5 v5.12.0
 	github.com/opensmh/opensmh/services/authtoken v0.0.0
+	github.com/opensmh/opensmh/services/namespace v0.0.0
 	github.com/opensmh/opensmh/services/smh v0.0.0
+	modernc.org/sqlite v1.62.0
 )
 
 require (
@@ -44,7 +47,6 @@ require (
 	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.3 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/pgx/v5 v5.12.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/jonboulle/clockwork v0.5.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
@@ -52,7 +54,6 @@ require (
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/opensmh/opensmh/services/gateway v0.0.0 // indirect
 	github.com/opensmh/opensmh/services/library v0.0.0 // indirect
-	github.com/opensmh/opensmh/services/namespace v0.0.0 // indirect
 	github.com/prometheus/client_golang v1.23.2 // indirect
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.67.5 // indirect
@@ -93,7 +94,6 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.62.0 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 

@@ -5,9 +5,17 @@
 //	(b) renewals per second through REST         vs a trivial REST route (/livez) on the same gateway
 //	(c) in-process token validations per second  (served from memory), with p50/p99
 //	(d) how long a revocation on one authtoken instance takes to be refused by another (etcd watch)
+//
+// and, once per namespace store engine (SQLite; PostgreSQL when SMH_TEST_POSTGRES_DSN is set), on
+// an all-in-one of its own:
+//
+//	(e) listing pages of a 100k-entry directory near its start vs near its end (marker mode)
+//	(f) directory creates per second through REST vs raw SQL INSERTs into the same database
+//	(g) moving a directory with 100k descendants vs moving an empty one
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -41,8 +49,11 @@ import (
 func main() {
 	duration := flag.Duration("duration", 5*time.Second, "length of each measurement")
 	concurrency := flag.Int("c", 64, "concurrent clients for the HTTP and etcd measurements")
+	// Structural writes of a space are serialised (one SQLite writer, a per-space advisory lock
+	// on PostgreSQL), so more namespace clients only lengthen the queue.
+	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcd", "which measurements to run, e.g. -only a")
+	only := flag.String("only", "abcdefg", "which measurements to run, e.g. -only a or -only efg")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -57,7 +68,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*duration, *concurrency, *only); err != nil {
+	if err := run(*duration, *concurrency, *nsConcurrency, *only); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -122,51 +133,59 @@ func measure(c int, d time.Duration, op func(worker int, i int) error) result {
 	return r
 }
 
-func run(d time.Duration, c int, only string) error {
-	ctx := context.Background()
+// instance is one all-in-one started for the benchmark, with a library and an admin token.
+type instance struct {
+	srv       *server.Server
+	client    *http.Client
+	libraryID string
+	token     string
+	mintURL   string
+	dir       string // the data dir
+}
+
+// startInstance starts an all-in-one on a fresh data dir with the namespace store named by dsn
+// ("" = SQLite in the data dir), creates a library and mints an admin token for it.
+func startInstance(ctx context.Context, dsn string, c int) (*instance, error) {
 	dir, err := os.MkdirTemp("", "smh-bench-")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
 	// Honest settings: fsync on, logging at warn (an access log line per request would measure
 	// the terminal).
 	srv, err := server.Start(ctx, server.Options{
-		DataDir: dir, Listen: "127.0.0.1:0", AdminKey: "bench-operator-key",
+		DataDir: dir, Listen: "127.0.0.1:0", AdminKey: "bench-operator-key", SQLDSN: dsn,
 		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Out: io.Discard,
 	})
 	if err != nil {
-		return err
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	defer srv.Stop()
-	pool, err := tlsx.CertPool(srv.CACert)
+	in := &instance{srv: srv, dir: dir}
+	if err := in.setUp(c); err != nil {
+		in.stop()
+		return nil, err
+	}
+	return in, nil
+}
+
+func (in *instance) stop() {
+	in.srv.Stop()
+	os.RemoveAll(in.dir)
+}
+
+// setUp makes the client, a library and a token to work with.
+func (in *instance) setUp(c int) error {
+	pool, err := tlsx.CertPool(in.srv.CACert)
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+	in.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: c,
 	}}
-	do := func(method, u string, header http.Header, want int) error {
-		req, _ := http.NewRequest(method, u, nil)
-		for k, v := range header {
-			req.Header[k] = v
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
-	}
-
-	// A library and a token to work with.
-	req, _ := http.NewRequest("POST", srv.URL+"/admin/v1/libraries", strings.NewReader(`{"name":"bench"}`))
+	// A file library: directories need one (token work does not care).
+	req, _ := http.NewRequest("POST", in.srv.URL+"/admin/v1/libraries", strings.NewReader(`{"name":"bench","libraryExtension":{"isFileLibrary":true}}`))
 	req.Header.Set("Authorization", "Bearer bench-operator-key")
-	resp, err := client.Do(req)
+	resp, err := in.client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -176,8 +195,9 @@ func run(d time.Duration, c int, only string) error {
 	if err != nil || lib.LibraryID == "" {
 		return fmt.Errorf("create library: %v (status %d)", err, resp.StatusCode)
 	}
-	mintURL := srv.URL + "/api/v1/token?" + url.Values{"library_id": {lib.LibraryID}, "library_secret": {lib.LibrarySecret}, "user_id": {"bench"}, "grant": {"admin"}}.Encode()
-	resp, err = client.Get(mintURL)
+	in.libraryID = lib.LibraryID
+	in.mintURL = in.srv.URL + "/api/v1/token?" + url.Values{"library_id": {lib.LibraryID}, "library_secret": {lib.LibrarySecret}, "user_id": {"bench"}, "grant": {"admin"}}.Encode()
+	resp, err = in.client.Get(in.mintURL)
 	if err != nil {
 		return err
 	}
@@ -187,15 +207,75 @@ func run(d time.Duration, c int, only string) error {
 	if err != nil || tok.AccessToken == "" {
 		return fmt.Errorf("mint: %v", err)
 	}
+	in.token = tok.AccessToken
+	return nil
+}
 
+// do sends one request (body: nil, or a value sent as JSON) and answers the response body, or an
+// error unless the status is want.
+func (in *instance) do(method, u string, body any, want int) ([]byte, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, u, r)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := in.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		return nil, fmt.Errorf("%s %s: status %d: %.200s", method, strings.Split(u, "?")[0], resp.StatusCode, out)
+	}
+	return out, nil
+}
+
+func run(d time.Duration, c, nc int, only string) error {
+	ctx := context.Background()
+	fmt.Printf("OpenSMH benchmark: %d cores, GOMAXPROCS %d, %s per measurement, %d concurrent clients, etcd fsync on\n\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), d, c)
+	if strings.ContainsAny(only, "abcd") {
+		if err := runTokens(ctx, d, c, only); err != nil {
+			return err
+		}
+	}
+	if strings.ContainsAny(only, "efg") {
+		return runNamespace(ctx, d, nc, only)
+	}
+	return nil
+}
+
+// runTokens runs (a)-(d) on one all-in-one with the default store.
+func runTokens(ctx context.Context, d time.Duration, c int, only string) error {
+	in, err := startInstance(ctx, "", c)
+	if err != nil {
+		return err
+	}
+	defer in.stop()
+	srv, client, mintURL := in.srv, in.client, in.mintURL
+	do := func(method, u string, want int) error {
+		_, err := in.do(method, u, nil, want)
+		return err
+	}
 	etcd, err := etcdx.Connect(ctx, []string{srv.EtcdEndpoint()})
 	if err != nil {
 		return err
 	}
 	defer etcd.Close()
-
-	fmt.Printf("OpenSMH benchmark: %d cores, GOMAXPROCS %d, %s per measurement, %d concurrent clients, etcd fsync on\n\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), d, c)
 
 	if strings.Contains(only, "a") {
 		value := strings.Repeat("v", 200) // about the size of a token record
@@ -204,7 +284,7 @@ func run(d time.Duration, c int, only string) error {
 			return err
 		})
 		_, _ = etcd.Delete(ctx, "/bench/", clientv3.WithPrefix())
-		mints := measure(c, d, func(int, int) error { return do("GET", mintURL, nil, http.StatusOK) })
+		mints := measure(c, d, func(int, int) error { return do("GET", mintURL, http.StatusOK) })
 		fmt.Println("(a) token mints through REST vs raw etcd puts")
 		fmt.Printf("    raw etcd put     %s\n", rawPut)
 		fmt.Printf("    mint (REST)      %s\n", mints)
@@ -212,9 +292,9 @@ func run(d time.Duration, c int, only string) error {
 	}
 
 	if strings.Contains(only, "b") {
-		renewURL := srv.URL + "/api/v1/token/" + lib.LibraryID + "/" + tok.AccessToken
-		trivial := measure(c, d, func(int, int) error { return do("GET", srv.URL+"/livez", nil, http.StatusOK) })
-		renews := measure(c, d, func(int, int) error { return do("POST", renewURL, nil, http.StatusOK) })
+		renewURL := srv.URL + "/api/v1/token/" + in.libraryID + "/" + in.token
+		trivial := measure(c, d, func(int, int) error { return do("GET", srv.URL+"/livez", http.StatusOK) })
+		renews := measure(c, d, func(int, int) error { return do("POST", renewURL, http.StatusOK) })
 		fmt.Println("(b) authenticated requests (renew through REST) vs a trivial REST route on the same gateway")
 		fmt.Printf("    trivial (/livez) %s\n", trivial)
 		fmt.Printf("    renew (REST)     %s\n", renews)
@@ -226,7 +306,7 @@ func run(d time.Duration, c int, only string) error {
 		validator := srv.Tokens().Validator()
 		workers := runtime.GOMAXPROCS(0)
 		validations := measure(workers, d, func(int, int) error {
-			_, err := validator.ValidateToken(ctx, lib.LibraryID, tok.AccessToken)
+			_, err := validator.ValidateToken(ctx, in.libraryID, in.token)
 			return err
 		})
 		fmt.Println("(c) in-process token validations (from memory)")
@@ -234,12 +314,12 @@ func run(d time.Duration, c int, only string) error {
 	}
 
 	if strings.Contains(only, "d") {
-		lat, err := revocationLatency(ctx, srv, client, mintURL, lib.LibraryID, 50)
+		lat, err := revocationLatency(ctx, srv, client, mintURL, in.libraryID, 50)
 		if err != nil {
 			return err
 		}
 		fmt.Println("(d) revocation on one authtoken instance until a second instance refuses the token")
-		fmt.Printf("    propagation      p50 %9s  p99 %9s  max %9s  (%d revocations; target < 1s)\n",
+		fmt.Printf("    propagation      p50 %9s  p99 %9s  max %9s  (%d revocations; target < 1s)\n\n",
 			short(lat[len(lat)/2]), short(lat[len(lat)*99/100]), short(lat[len(lat)-1]), len(lat))
 	}
 	return nil
