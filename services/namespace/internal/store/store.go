@@ -25,6 +25,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +48,12 @@ type SQL struct {
 	// read runs read-only transactions; on SQLite its connections read WAL snapshots while the
 	// writer works.
 	read *sql.DB
+
+	// Planner statistics on PostgreSQL (see analyzeAsTablesGrow).
+	writes      atomic.Int64
+	nextAnalyze atomic.Int64
+	analyzing   atomic.Bool
+	background  sync.WaitGroup
 }
 
 var _ app.Store = (*SQL)(nil)
@@ -139,8 +147,9 @@ func openSQLite(dsn string) (*SQL, error) {
 	return &SQL{write: write, read: read}, nil
 }
 
-// Close releases the engine's connections.
+// Close waits for a running ANALYZE and releases the engine's connections.
 func (s *SQL) Close() error {
+	s.background.Wait()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -221,7 +230,42 @@ func (s *SQL) inWrite(ctx context.Context, libraryID, spaceID string, fn func(*t
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	s.analyzeAsTablesGrow()
 	return nil
+}
+
+// firstAnalyze is the number of writes after which PostgreSQL first gets fresh statistics.
+const firstAnalyze = 256
+
+// analyzeAsTablesGrow refreshes PostgreSQL's statistics after 256, 1k, 4k, 16k ... writes of
+// this process. Without statistics (a server with autovacuum off, or before its first run) the
+// planner cannot tell the (parent, name) index from the (library, space) one and looks names up
+// by scanning the whole space, so creates slow down as a directory grows (measured: 240/s →
+// 21/s at 60k entries). Once analysed with data in it, the right index stays chosen. The
+// schedule is geometric, so a long-running process analyses only a handful of times; the
+// ANALYZE runs in the background, one at a time, and Close waits for it.
+func (s *SQL) analyzeAsTablesGrow() {
+	if !s.postgres {
+		return
+	}
+	n := s.writes.Add(1)
+	next := s.nextAnalyze.Load()
+	if next == 0 {
+		next = firstAnalyze
+	}
+	if n < next || !s.analyzing.CompareAndSwap(false, true) {
+		return
+	}
+	s.nextAnalyze.Store(n * 4)
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		defer s.analyzing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		// Failure only leaves the statistics as they were; the next threshold tries again.
+		_, _ = s.write.ExecContext(ctx, "ANALYZE nodes, spaces")
+	}()
 }
 
 // inRead runs fn in a read-only transaction: one consistent snapshot on both engines (a WAL

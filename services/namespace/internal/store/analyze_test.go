@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+	"github.com/opensmh/opensmh/services/namespace/storetest"
+)
+
+// PostgreSQL gets statistics as the tables grow, even on a server that never analyses by itself,
+// so that name lookups keep using the (parent, name) index (see analyzeAsTablesGrow).
+// SQLite's planner needs no statistics for these lookups, so this runs on PostgreSQL only.
+func TestPostgresTablesGetAnalysed(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		if e.Name != "postgres" {
+			continue
+		}
+		t.Run(e.Name, func(t *testing.T) { testAnalysed(t, openStore(t, e.DSN(t))) })
+	}
+}
+
+func testAnalysed(t *testing.T, s *SQL) {
+	ctx := context.Background()
+	if err := s.CreateSpace(ctx, app.Space{LibraryID: "smhlib0000000001", ID: "-", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range firstAnalyze + 10 {
+		if _, _, err := s.MakeDirectories(ctx, "smhlib0000000001", "-", []string{fmt.Sprintf("d%04d", i)}, app.ConflictAsk, app.DirAttrs{}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for rawQueryInt(t, s, "SELECT reltuples::bigint FROM pg_class WHERE relname = 'nodes'") < int64(firstAnalyze) {
+		if time.Now().After(deadline) {
+			t.Fatal("nodes was never analysed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The lookup every create makes now uses the (parent, name) index.
+	var plan strings.Builder
+	err := s.inRead(ctx, func(tx *tx) error {
+		rows, err := tx.tx.QueryContext(ctx, `EXPLAIN SELECT inode FROM nodes WHERE library_id = 'smhlib0000000001'
+				AND space_id = '-' AND parent_inode = 0 AND name = 'd0100' AND deleted_at IS NULL`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return err
+			}
+			plan.WriteString(line + "\n")
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan.String(), "nodes_live_name") {
+		t.Fatalf("lookup plan does not use nodes_live_name:\n%s", plan.String())
+	}
+}
