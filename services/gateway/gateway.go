@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	table := dispatch.Compile(dispatch.Routes)
 	g := &Gateway{grpc: cfg.GRPC}
 	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace}
-	api := edge.CORS(origins, libraryOf, smhAPI(table, mux))
+	api := edge.CORS(origins, libraryOf, smhAPI(mux))
 	root := http.NewServeMux()
 	root.Handle("/api/", edge.LimitBody(maxJSONBody, api))
 	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteError(w, r, smherr.ErrRouteNotFound) })
-	g.rest = edge.Observe(logger, routeNamer(table), root)
+	g.rest = matchOnce(table, edge.Observe(logger, routeName, root))
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{
@@ -161,10 +161,22 @@ func (g *Gateway) Stop() {
 	}
 }
 
-// smhAPI dispatches a business-API request through the table to its internal route.
-func smhAPI(table *dispatch.Table, mux http.Handler) http.Handler {
+// matchOnce looks a business-API request up in the dispatcher table once, before the span that
+// is named after its row, and hands the match on to the dispatch.
+func matchOnce(table *dispatch.Table, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, ok := table.Match(r)
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			m, ok := table.Match(r)
+			r = dispatch.WithMatch(r, m, ok)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// smhAPI dispatches a business-API request to the internal route of its table row.
+func smhAPI(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, ok := dispatch.MatchOf(r)
 		if !ok {
 			edge.WriteError(w, r, smherr.ErrRouteNotFound)
 			return
@@ -173,22 +185,20 @@ func smhAPI(table *dispatch.Table, mux http.Handler) http.Handler {
 	})
 }
 
-// routeNamer names a request by its table row (or its top-level area) for spans and logs.
-func routeNamer(table *dispatch.Table) edge.RouteNamer {
-	return func(r *http.Request) string {
-		switch {
-		case strings.HasPrefix(r.URL.Path, "/api/"):
-			if m, ok := table.Match(r); ok {
-				return m.Route.Pattern
-			}
-			return "/api/*"
-		case strings.HasPrefix(r.URL.Path, "/admin/"):
-			return "/admin/*"
-		case r.URL.Path == "/healthz", r.URL.Path == "/livez":
-			return r.URL.Path
+// routeName names a request by its table row (or its top-level area) for spans and logs.
+func routeName(r *http.Request) string {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		if m, ok := dispatch.MatchOf(r); ok {
+			return m.Route.Pattern
 		}
-		return "other"
+		return "/api/*"
+	case strings.HasPrefix(r.URL.Path, "/admin/"):
+		return "/admin/*"
+	case r.URL.Path == "/healthz", r.URL.Path == "/livez":
+		return r.URL.Path
 	}
+	return "other"
 }
 
 var libraryIDPattern = regexp.MustCompile(`^smh[0-9a-z]{13}$`)

@@ -3,6 +3,7 @@ package dispatch
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -221,4 +222,21 @@ func Rewrite(r *http.Request, m Match) *http.Request {
 	out.URL = &u
 	out.RequestURI = u.RequestURI()
 	return out
+}
+
+type matchKey struct{}
+
+// WithMatch remembers a request's match, so that the layers after the one that matched (span
+// naming, the dispatch itself) do not match again.
+func WithMatch(r *http.Request, m Match, ok bool) *http.Request {
+	if !ok {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), matchKey{}, m))
+}
+
+// MatchOf answers the match WithMatch remembered.
+func MatchOf(r *http.Request) (Match, bool) {
+	m, ok := r.Context().Value(matchKey{}).(Match)
+	return m, ok
 }
