@@ -331,6 +331,20 @@ func isUnder(path, dir []string) bool {
 	return len(path) > len(dir) && slices.Equal(path[:len(dir)], dir)
 }
 
+// checkTransfer refuses a move or copy into the source itself or onto the root. Under the space
+// lock paths are stable, so "to lies under from" is exactly "from is a prefix of to": the
+// destination parent's ancestor chain contains from's inode iff its path starts with from's
+// path. The root (empty from) contains everything.
+func checkTransfer(from, to []string) error {
+	if len(from) == 0 || isUnder(to, from) {
+		return app.ErrDestinationInside
+	}
+	if len(to) == 0 {
+		return app.ErrNameTaken
+	}
+	return nil
+}
+
 // Move renames or moves the entry at from to to (4.7, 3.14). Only the entry's own row changes,
 // so the cost does not depend on the subtree's size, and inodes stay. Missing parents of to are
 // created; to under from answers ErrDestinationInside; moving an entry onto itself answers its
@@ -338,14 +352,8 @@ func isUnder(path, dir []string) bool {
 func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []string,
 	strategy app.Conflict, now time.Time,
 ) ([]string, error) {
-	// Under the space lock paths are stable, so "to lies under from" is exactly "from is a
-	// prefix of to": the destination parent's ancestor chain contains from's inode iff its path
-	// starts with from's path. The root (empty from) contains everything.
-	if len(from) == 0 || isUnder(to, from) {
-		return nil, app.ErrDestinationInside
-	}
-	if len(to) == 0 {
-		return nil, app.ErrNameTaken
+	if err := checkTransfer(from, to); err != nil {
+		return nil, err
 	}
 	var final []string
 	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
@@ -468,11 +476,8 @@ func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []
 func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string,
 	strategy app.Conflict, now time.Time,
 ) ([]string, error) {
-	if len(from) == 0 || isUnder(to, from) {
-		return nil, app.ErrDestinationInside
-	}
-	if len(to) == 0 {
-		return nil, app.ErrNameTaken
+	if err := checkTransfer(from, to); err != nil {
+		return nil, err
 	}
 	var final []string
 	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
