@@ -2,21 +2,17 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/pkg/smherr"
-	"github.com/opensmh/opensmh/pkg/tlsx"
 )
 
 // The shared authorization package, as the services that come next will use it: principals from
@@ -27,15 +23,7 @@ func TestAuthorizationPackage(t *testing.T) {
 	lib := s.createLibrary("authz", map[string]any{"isMultiSpace": true})
 	other := s.createLibrary("other", nil)
 
-	pool, err := tlsx.CertPool(s.srv.CACert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(s.srv.Addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := s.grpcConn(t)
 	a := authz.New(s.srv.Tokens().Validator(), authz.LibrarySecrets(libraryv1.NewLibraryServiceClient(conn)))
 
 	admin := s.mustMint(lib, url.Values{"grant": {"admin"}})

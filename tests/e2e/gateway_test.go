@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,15 +11,12 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/smherr"
-	"github.com/opensmh/opensmh/pkg/tlsx"
 )
 
 func TestGatewayEdge(t *testing.T) {
@@ -179,15 +175,7 @@ func TestCORS(t *testing.T) {
 // gRPC callers reach the same services on the HTTPS port, with health and reflection.
 func TestGRPCOnTheSamePort(t *testing.T) {
 	s := startSystem(t)
-	pool, err := tlsx.CertPool(s.srv.CACert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(s.srv.Addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := s.grpcConn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/telemetry"
@@ -96,6 +98,21 @@ func startSystemOn(t testing.TB, sqlDSN string) *system {
 		}},
 	}
 	return s
+}
+
+// grpcConn dials the public port with gRPC over TLS, trusting the local CA; closed when the test ends.
+func (s *system) grpcConn(t testing.TB) *grpc.ClientConn {
+	t.Helper()
+	pool, err := tlsx.CertPool(s.srv.CACert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(s.srv.Addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 // response is what a call answered.
