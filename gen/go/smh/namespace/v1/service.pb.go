@@ -2724,11 +2724,1263 @@ func (x *GetTasksResponse) GetTasks() []*Task {
 	return nil
 }
 
+type DeleteFileRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId       string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	FilePath      string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
+	Permanent     bool                   `protobuf:"varint,4,opt,name=permanent,proto3" json:"permanent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteFileRequest) Reset() {
+	*x = DeleteFileRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteFileRequest) ProtoMessage() {}
+
+func (x *DeleteFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteFileRequest.ProtoReflect.Descriptor instead.
+func (*DeleteFileRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DeleteFileRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *DeleteFileRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *DeleteFileRequest) GetFilePath() string {
+	if x != nil {
+		return x.FilePath
+	}
+	return ""
+}
+
+func (x *DeleteFileRequest) GetPermanent() bool {
+	if x != nil {
+		return x.Permanent
+	}
+	return false
+}
+
+type DeleteFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteFileResponse) Reset() {
+	*x = DeleteFileResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteFileResponse) ProtoMessage() {}
+
+func (x *DeleteFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteFileResponse.ProtoReflect.Descriptor instead.
+func (*DeleteFileResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{46}
+}
+
+type CopyFileRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	// The destination.
+	FilePath string `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
+	// ask, rename (default for files) or overwrite (needs copy_file_force).
+	ConflictResolutionStrategy string        `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	Transfer                   *FileTransfer `protobuf:"bytes,5,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *CopyFileRequest) Reset() {
+	*x = CopyFileRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CopyFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CopyFileRequest) ProtoMessage() {}
+
+func (x *CopyFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CopyFileRequest.ProtoReflect.Descriptor instead.
+func (*CopyFileRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *CopyFileRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *CopyFileRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *CopyFileRequest) GetFilePath() string {
+	if x != nil {
+		return x.FilePath
+	}
+	return ""
+}
+
+func (x *CopyFileRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *CopyFileRequest) GetTransfer() *FileTransfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+type CopyFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          []string               `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CopyFileResponse) Reset() {
+	*x = CopyFileResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CopyFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CopyFileResponse) ProtoMessage() {}
+
+func (x *CopyFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CopyFileResponse.ProtoReflect.Descriptor instead.
+func (*CopyFileResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *CopyFileResponse) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+type MoveFileRequest struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId                  string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId                    string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	FilePath                   string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
+	ConflictResolutionStrategy string                 `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	Transfer                   *FileTransfer          `protobuf:"bytes,5,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *MoveFileRequest) Reset() {
+	*x = MoveFileRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveFileRequest) ProtoMessage() {}
+
+func (x *MoveFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveFileRequest.ProtoReflect.Descriptor instead.
+func (*MoveFileRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *MoveFileRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *MoveFileRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *MoveFileRequest) GetFilePath() string {
+	if x != nil {
+		return x.FilePath
+	}
+	return ""
+}
+
+func (x *MoveFileRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *MoveFileRequest) GetTransfer() *FileTransfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+type MoveFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          []string               `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveFileResponse) Reset() {
+	*x = MoveFileResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveFileResponse) ProtoMessage() {}
+
+func (x *MoveFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveFileResponse.ProtoReflect.Descriptor instead.
+func (*MoveFileResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *MoveFileResponse) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+type CreateSymlinkRequest struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId                  string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId                    string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	FilePath                   string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
+	ConflictResolutionStrategy string                 `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	Transfer                   *FileTransfer          `protobuf:"bytes,5,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *CreateSymlinkRequest) Reset() {
+	*x = CreateSymlinkRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSymlinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSymlinkRequest) ProtoMessage() {}
+
+func (x *CreateSymlinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSymlinkRequest.ProtoReflect.Descriptor instead.
+func (*CreateSymlinkRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *CreateSymlinkRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *CreateSymlinkRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *CreateSymlinkRequest) GetFilePath() string {
+	if x != nil {
+		return x.FilePath
+	}
+	return ""
+}
+
+func (x *CreateSymlinkRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *CreateSymlinkRequest) GetTransfer() *FileTransfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+type CreateSymlinkResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          []string               `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSymlinkResponse) Reset() {
+	*x = CreateSymlinkResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSymlinkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSymlinkResponse) ProtoMessage() {}
+
+func (x *CreateSymlinkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSymlinkResponse.ProtoReflect.Descriptor instead.
+func (*CreateSymlinkResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *CreateSymlinkResponse) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+type GetInodeInfoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId       string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	Inode         string                 `protobuf:"bytes,3,opt,name=inode,proto3" json:"inode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInodeInfoRequest) Reset() {
+	*x = GetInodeInfoRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInodeInfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInodeInfoRequest) ProtoMessage() {}
+
+func (x *GetInodeInfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInodeInfoRequest.ProtoReflect.Descriptor instead.
+func (*GetInodeInfoRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *GetInodeInfoRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *GetInodeInfoRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *GetInodeInfoRequest) GetInode() string {
+	if x != nil {
+		return x.Inode
+	}
+	return ""
+}
+
+type GetInodeInfoResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entry         *DirectoryEntry        `protobuf:"bytes,1,opt,name=entry,proto3" json:"entry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInodeInfoResponse) Reset() {
+	*x = GetInodeInfoResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInodeInfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInodeInfoResponse) ProtoMessage() {}
+
+func (x *GetInodeInfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInodeInfoResponse.ProtoReflect.Descriptor instead.
+func (*GetInodeInfoResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *GetInodeInfoResponse) GetEntry() *DirectoryEntry {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
+type CheckUploadRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	FilePath  string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
+	// As the client sent it; "" = rename, the default for files.
+	ConflictResolutionStrategy string `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	// The declared size (filesize), for the quota check once quotas exist.
+	FileSize      *int64 `protobuf:"varint,5,opt,name=file_size,json=fileSize,proto3,oneof" json:"file_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckUploadRequest) Reset() {
+	*x = CheckUploadRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckUploadRequest) ProtoMessage() {}
+
+func (x *CheckUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckUploadRequest.ProtoReflect.Descriptor instead.
+func (*CheckUploadRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *CheckUploadRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *CheckUploadRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *CheckUploadRequest) GetFilePath() string {
+	if x != nil {
+		return x.FilePath
+	}
+	return ""
+}
+
+func (x *CheckUploadRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *CheckUploadRequest) GetFileSize() int64 {
+	if x != nil && x.FileSize != nil {
+		return *x.FileSize
+	}
+	return 0
+}
+
+type CheckUploadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The path as checked segments.
+	Path []string `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
+	// The acting user (the token's, or the impersonated one of decision 4).
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The strategy resolved to its default.
+	ConflictResolutionStrategy string `protobuf:"bytes,3,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	// The caller holds an upload *_force grant (or admin): overwrite is allowed.
+	Force         bool         `protobuf:"varint,4,opt,name=force,proto3" json:"force,omitempty"`
+	Rules         *UploadRules `protobuf:"bytes,5,opt,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckUploadResponse) Reset() {
+	*x = CheckUploadResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckUploadResponse) ProtoMessage() {}
+
+func (x *CheckUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckUploadResponse.ProtoReflect.Descriptor instead.
+func (*CheckUploadResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *CheckUploadResponse) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+func (x *CheckUploadResponse) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *CheckUploadResponse) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *CheckUploadResponse) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+func (x *CheckUploadResponse) GetRules() *UploadRules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+type CommitFileRequest struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId                  string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId                    string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	Path                       []string               `protobuf:"bytes,3,rep,name=path,proto3" json:"path,omitempty"`
+	ConflictResolutionStrategy string                 `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	// Overwrite was allowed when the upload began (decision 3).
+	Force       bool   `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
+	UserId      string `protobuf:"bytes,6,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	BlobId      string `protobuf:"bytes,7,opt,name=blob_id,json=blobId,proto3" json:"blob_id,omitempty"`
+	Size        int64  `protobuf:"varint,8,opt,name=size,proto3" json:"size,omitempty"`
+	ContentType string `protobuf:"bytes,9,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	ETag        string `protobuf:"bytes,10,opt,name=e_tag,json=eTag,proto3" json:"e_tag,omitempty"`
+	Crc64       string `protobuf:"bytes,11,opt,name=crc64,proto3" json:"crc64,omitempty"`
+	// file, image or video.
+	Type                  string            `protobuf:"bytes,12,opt,name=type,proto3" json:"type,omitempty"`
+	MetaData              map[string]string `protobuf:"bytes,13,rep,name=meta_data,json=metaData,proto3" json:"meta_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Labels                []string          `protobuf:"bytes,14,rep,name=labels,proto3" json:"labels,omitempty"`
+	Category              *string           `protobuf:"bytes,15,opt,name=category,proto3,oneof" json:"category,omitempty"`
+	LocalCreationTime     string            `protobuf:"bytes,16,opt,name=local_creation_time,json=localCreationTime,proto3" json:"local_creation_time,omitempty"`
+	LocalModificationTime string            `protobuf:"bytes,17,opt,name=local_modification_time,json=localModificationTime,proto3" json:"local_modification_time,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *CommitFileRequest) Reset() {
+	*x = CommitFileRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitFileRequest) ProtoMessage() {}
+
+func (x *CommitFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitFileRequest.ProtoReflect.Descriptor instead.
+func (*CommitFileRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *CommitFileRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+func (x *CommitFileRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+func (x *CommitFileRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetBlobId() string {
+	if x != nil {
+		return x.BlobId
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *CommitFileRequest) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetETag() string {
+	if x != nil {
+		return x.ETag
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetCrc64() string {
+	if x != nil {
+		return x.Crc64
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetMetaData() map[string]string {
+	if x != nil {
+		return x.MetaData
+	}
+	return nil
+}
+
+func (x *CommitFileRequest) GetLabels() []string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *CommitFileRequest) GetCategory() string {
+	if x != nil && x.Category != nil {
+		return *x.Category
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetLocalCreationTime() string {
+	if x != nil {
+		return x.LocalCreationTime
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetLocalModificationTime() string {
+	if x != nil {
+		return x.LocalModificationTime
+	}
+	return ""
+}
+
+type CommitFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	File          *StoredFile            `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitFileResponse) Reset() {
+	*x = CommitFileResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitFileResponse) ProtoMessage() {}
+
+func (x *CommitFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitFileResponse.ProtoReflect.Descriptor instead.
+func (*CommitFileResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *CommitFileResponse) GetFile() *StoredFile {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+type ResolveFileRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	FilePath  string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
+	// A history version; accepted, and only the latest version exists until history lands.
+	HistoryId     string `protobuf:"bytes,4,opt,name=history_id,json=historyId,proto3" json:"history_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveFileRequest) Reset() {
+	*x = ResolveFileRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveFileRequest) ProtoMessage() {}
+
+func (x *ResolveFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveFileRequest.ProtoReflect.Descriptor instead.
+func (*ResolveFileRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ResolveFileRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *ResolveFileRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *ResolveFileRequest) GetFilePath() string {
+	if x != nil {
+		return x.FilePath
+	}
+	return ""
+}
+
+func (x *ResolveFileRequest) GetHistoryId() string {
+	if x != nil {
+		return x.HistoryId
+	}
+	return ""
+}
+
+type ResolveFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	File          *StoredFile            `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveFileResponse) Reset() {
+	*x = ResolveFileResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveFileResponse) ProtoMessage() {}
+
+func (x *ResolveFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveFileResponse.ProtoReflect.Descriptor instead.
+func (*ResolveFileResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ResolveFileResponse) GetFile() *StoredFile {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+type ResolveAlbumCoverRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	// Required in multi-album mode, refused otherwise (4.8).
+	AlbumName     string `protobuf:"bytes,3,opt,name=album_name,json=albumName,proto3" json:"album_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveAlbumCoverRequest) Reset() {
+	*x = ResolveAlbumCoverRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveAlbumCoverRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveAlbumCoverRequest) ProtoMessage() {}
+
+func (x *ResolveAlbumCoverRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveAlbumCoverRequest.ProtoReflect.Descriptor instead.
+func (*ResolveAlbumCoverRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ResolveAlbumCoverRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *ResolveAlbumCoverRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *ResolveAlbumCoverRequest) GetAlbumName() string {
+	if x != nil {
+		return x.AlbumName
+	}
+	return ""
+}
+
+type ResolveAlbumCoverResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	File          *StoredFile            `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveAlbumCoverResponse) Reset() {
+	*x = ResolveAlbumCoverResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveAlbumCoverResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveAlbumCoverResponse) ProtoMessage() {}
+
+func (x *ResolveAlbumCoverResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveAlbumCoverResponse.ProtoReflect.Descriptor instead.
+func (*ResolveAlbumCoverResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ResolveAlbumCoverResponse) GetFile() *StoredFile {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+type ReferencedBlobsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BlobIds       []string               `protobuf:"bytes,1,rep,name=blob_ids,json=blobIds,proto3" json:"blob_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReferencedBlobsRequest) Reset() {
+	*x = ReferencedBlobsRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReferencedBlobsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReferencedBlobsRequest) ProtoMessage() {}
+
+func (x *ReferencedBlobsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReferencedBlobsRequest.ProtoReflect.Descriptor instead.
+func (*ReferencedBlobsRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ReferencedBlobsRequest) GetBlobIds() []string {
+	if x != nil {
+		return x.BlobIds
+	}
+	return nil
+}
+
+type ReferencedBlobsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Referenced    []string               `protobuf:"bytes,1,rep,name=referenced,proto3" json:"referenced,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReferencedBlobsResponse) Reset() {
+	*x = ReferencedBlobsResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReferencedBlobsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReferencedBlobsResponse) ProtoMessage() {}
+
+func (x *ReferencedBlobsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReferencedBlobsResponse.ProtoReflect.Descriptor instead.
+func (*ReferencedBlobsResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ReferencedBlobsResponse) GetReferenced() []string {
+	if x != nil {
+		return x.Referenced
+	}
+	return nil
+}
+
 var File_smh_namespace_v1_service_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
+	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1bsmh/namespace/v1/file.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
 	"\x12CreateSpaceRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -2958,7 +4210,112 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\ftask_id_list\x18\x03 \x01(\tR\n" +
 	"taskIdList\"@\n" +
 	"\x10GetTasksResponse\x12,\n" +
-	"\x05tasks\x18\x01 \x03(\v2\x16.smh.namespace.v1.TaskR\x05tasks2\xb4\x11\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x16.smh.namespace.v1.TaskR\x05tasks\"\x88\x01\n" +
+	"\x11DeleteFileRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
+	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12\x1c\n" +
+	"\tpermanent\x18\x04 \x01(\bR\tpermanent\"\x14\n" +
+	"\x12DeleteFileResponse\"\xe6\x01\n" +
+	"\x0fCopyFileRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
+	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12:\n" +
+	"\btransfer\x18\x05 \x01(\v2\x1e.smh.namespace.v1.FileTransferR\btransfer\"&\n" +
+	"\x10CopyFileResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\"\xe6\x01\n" +
+	"\x0fMoveFileRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
+	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12:\n" +
+	"\btransfer\x18\x05 \x01(\v2\x1e.smh.namespace.v1.FileTransferR\btransfer\"&\n" +
+	"\x10MoveFileResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\"\xeb\x01\n" +
+	"\x14CreateSymlinkRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
+	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12:\n" +
+	"\btransfer\x18\x05 \x01(\v2\x1e.smh.namespace.v1.FileTransferR\btransfer\"+\n" +
+	"\x15CreateSymlinkResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\"e\n" +
+	"\x13GetInodeInfoRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x14\n" +
+	"\x05inode\x18\x03 \x01(\tR\x05inode\"N\n" +
+	"\x14GetInodeInfoResponse\x126\n" +
+	"\x05entry\x18\x01 \x01(\v2 .smh.namespace.v1.DirectoryEntryR\x05entry\"\xdd\x01\n" +
+	"\x12CheckUploadRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
+	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12 \n" +
+	"\tfile_size\x18\x05 \x01(\x03H\x00R\bfileSize\x88\x01\x01B\f\n" +
+	"\n" +
+	"_file_size\"\xcf\x01\n" +
+	"\x13CheckUploadResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x03 \x01(\tR\x1aconflictResolutionStrategy\x12\x14\n" +
+	"\x05force\x18\x04 \x01(\bR\x05force\x123\n" +
+	"\x05rules\x18\x05 \x01(\v2\x1d.smh.namespace.v1.UploadRulesR\x05rules\"\x9c\x05\n" +
+	"\x11CommitFileRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x12\n" +
+	"\x04path\x18\x03 \x03(\tR\x04path\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12\x14\n" +
+	"\x05force\x18\x05 \x01(\bR\x05force\x12\x17\n" +
+	"\auser_id\x18\x06 \x01(\tR\x06userId\x12\x17\n" +
+	"\ablob_id\x18\a \x01(\tR\x06blobId\x12\x12\n" +
+	"\x04size\x18\b \x01(\x03R\x04size\x12!\n" +
+	"\fcontent_type\x18\t \x01(\tR\vcontentType\x12\x13\n" +
+	"\x05e_tag\x18\n" +
+	" \x01(\tR\x04eTag\x12\x14\n" +
+	"\x05crc64\x18\v \x01(\tR\x05crc64\x12\x12\n" +
+	"\x04type\x18\f \x01(\tR\x04type\x12N\n" +
+	"\tmeta_data\x18\r \x03(\v21.smh.namespace.v1.CommitFileRequest.MetaDataEntryR\bmetaData\x12\x16\n" +
+	"\x06labels\x18\x0e \x03(\tR\x06labels\x12\x1f\n" +
+	"\bcategory\x18\x0f \x01(\tH\x00R\bcategory\x88\x01\x01\x12.\n" +
+	"\x13local_creation_time\x18\x10 \x01(\tR\x11localCreationTime\x126\n" +
+	"\x17local_modification_time\x18\x11 \x01(\tR\x15localModificationTime\x1a;\n" +
+	"\rMetaDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
+	"\t_category\"F\n" +
+	"\x12CommitFileResponse\x120\n" +
+	"\x04file\x18\x01 \x01(\v2\x1c.smh.namespace.v1.StoredFileR\x04file\"\x8a\x01\n" +
+	"\x12ResolveFileRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
+	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12\x1d\n" +
+	"\n" +
+	"history_id\x18\x04 \x01(\tR\thistoryId\"G\n" +
+	"\x13ResolveFileResponse\x120\n" +
+	"\x04file\x18\x01 \x01(\v2\x1c.smh.namespace.v1.StoredFileR\x04file\"s\n" +
+	"\x18ResolveAlbumCoverRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1d\n" +
+	"\n" +
+	"album_name\x18\x03 \x01(\tR\talbumName\"M\n" +
+	"\x19ResolveAlbumCoverResponse\x120\n" +
+	"\x04file\x18\x01 \x01(\v2\x1c.smh.namespace.v1.StoredFileR\x04file\"3\n" +
+	"\x16ReferencedBlobsRequest\x12\x19\n" +
+	"\bblob_ids\x18\x01 \x03(\tR\ablobIds\"9\n" +
+	"\x17ReferencedBlobsResponse\x12\x1e\n" +
+	"\n" +
+	"referenced\x18\x01 \x03(\tR\n" +
+	"referenced2\xdb\x18\n" +
 	"\x10NamespaceService\x12Z\n" +
 	"\vCreateSpace\x12$.smh.namespace.v1.CreateSpaceRequest\x1a%.smh.namespace.v1.CreateSpaceResponse\x12Z\n" +
 	"\vDeleteSpace\x12$.smh.namespace.v1.DeleteSpaceRequest\x1a%.smh.namespace.v1.DeleteSpaceResponse\x12i\n" +
@@ -2982,7 +4339,19 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\rMoveDirectory\x12&.smh.namespace.v1.MoveDirectoryRequest\x1a'.smh.namespace.v1.MoveDirectoryResponse\x12f\n" +
 	"\x0fUpdateDirectory\x12(.smh.namespace.v1.UpdateDirectoryRequest\x1a).smh.namespace.v1.UpdateDirectoryResponse\x12l\n" +
 	"\x11GetDirectoryStats\x12*.smh.namespace.v1.GetDirectoryStatsRequest\x1a+.smh.namespace.v1.GetDirectoryStatsResponse\x12Q\n" +
-	"\bGetTasks\x12!.smh.namespace.v1.GetTasksRequest\x1a\".smh.namespace.v1.GetTasksResponseB\xc8\x01\n" +
+	"\bGetTasks\x12!.smh.namespace.v1.GetTasksRequest\x1a\".smh.namespace.v1.GetTasksResponse\x12W\n" +
+	"\n" +
+	"DeleteFile\x12#.smh.namespace.v1.DeleteFileRequest\x1a$.smh.namespace.v1.DeleteFileResponse\x12Q\n" +
+	"\bCopyFile\x12!.smh.namespace.v1.CopyFileRequest\x1a\".smh.namespace.v1.CopyFileResponse\x12Q\n" +
+	"\bMoveFile\x12!.smh.namespace.v1.MoveFileRequest\x1a\".smh.namespace.v1.MoveFileResponse\x12`\n" +
+	"\rCreateSymlink\x12&.smh.namespace.v1.CreateSymlinkRequest\x1a'.smh.namespace.v1.CreateSymlinkResponse\x12]\n" +
+	"\fGetInodeInfo\x12%.smh.namespace.v1.GetInodeInfoRequest\x1a&.smh.namespace.v1.GetInodeInfoResponse\x12Z\n" +
+	"\vCheckUpload\x12$.smh.namespace.v1.CheckUploadRequest\x1a%.smh.namespace.v1.CheckUploadResponse\x12W\n" +
+	"\n" +
+	"CommitFile\x12#.smh.namespace.v1.CommitFileRequest\x1a$.smh.namespace.v1.CommitFileResponse\x12Z\n" +
+	"\vResolveFile\x12$.smh.namespace.v1.ResolveFileRequest\x1a%.smh.namespace.v1.ResolveFileResponse\x12l\n" +
+	"\x11ResolveAlbumCover\x12*.smh.namespace.v1.ResolveAlbumCoverRequest\x1a+.smh.namespace.v1.ResolveAlbumCoverResponse\x12f\n" +
+	"\x0fReferencedBlobs\x12(.smh.namespace.v1.ReferencedBlobsRequest\x1a).smh.namespace.v1.ReferencedBlobsResponseB\xc8\x01\n" +
 	"\x14com.smh.namespace.v1B\fServiceProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
 var (
@@ -2997,7 +4366,7 @@ func file_smh_namespace_v1_service_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_service_proto_rawDescData
 }
 
-var file_smh_namespace_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_smh_namespace_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*CreateSpaceRequest)(nil),           // 0: smh.namespace.v1.CreateSpaceRequest
 	(*CreateSpaceResponse)(nil),          // 1: smh.namespace.v1.CreateSpaceResponse
@@ -3044,87 +4413,140 @@ var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*GetDirectoryStatsResponse)(nil),    // 42: smh.namespace.v1.GetDirectoryStatsResponse
 	(*GetTasksRequest)(nil),              // 43: smh.namespace.v1.GetTasksRequest
 	(*GetTasksResponse)(nil),             // 44: smh.namespace.v1.GetTasksResponse
-	nil,                                  // 45: smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
-	(*SpaceExtension)(nil),               // 46: smh.namespace.v1.SpaceExtension
-	(*SpaceSummary)(nil),                 // 47: smh.namespace.v1.SpaceSummary
-	(*structpb.Value)(nil),               // 48: google.protobuf.Value
-	(*SpaceUsage)(nil),                   // 49: smh.namespace.v1.SpaceUsage
-	(*DirectoryAttributes)(nil),          // 50: smh.namespace.v1.DirectoryAttributes
-	(*DirectoryEntry)(nil),               // 51: smh.namespace.v1.DirectoryEntry
-	(*DirectoryTransfer)(nil),            // 52: smh.namespace.v1.DirectoryTransfer
-	(*structpb.ListValue)(nil),           // 53: google.protobuf.ListValue
-	(*Task)(nil),                         // 54: smh.namespace.v1.Task
+	(*DeleteFileRequest)(nil),            // 45: smh.namespace.v1.DeleteFileRequest
+	(*DeleteFileResponse)(nil),           // 46: smh.namespace.v1.DeleteFileResponse
+	(*CopyFileRequest)(nil),              // 47: smh.namespace.v1.CopyFileRequest
+	(*CopyFileResponse)(nil),             // 48: smh.namespace.v1.CopyFileResponse
+	(*MoveFileRequest)(nil),              // 49: smh.namespace.v1.MoveFileRequest
+	(*MoveFileResponse)(nil),             // 50: smh.namespace.v1.MoveFileResponse
+	(*CreateSymlinkRequest)(nil),         // 51: smh.namespace.v1.CreateSymlinkRequest
+	(*CreateSymlinkResponse)(nil),        // 52: smh.namespace.v1.CreateSymlinkResponse
+	(*GetInodeInfoRequest)(nil),          // 53: smh.namespace.v1.GetInodeInfoRequest
+	(*GetInodeInfoResponse)(nil),         // 54: smh.namespace.v1.GetInodeInfoResponse
+	(*CheckUploadRequest)(nil),           // 55: smh.namespace.v1.CheckUploadRequest
+	(*CheckUploadResponse)(nil),          // 56: smh.namespace.v1.CheckUploadResponse
+	(*CommitFileRequest)(nil),            // 57: smh.namespace.v1.CommitFileRequest
+	(*CommitFileResponse)(nil),           // 58: smh.namespace.v1.CommitFileResponse
+	(*ResolveFileRequest)(nil),           // 59: smh.namespace.v1.ResolveFileRequest
+	(*ResolveFileResponse)(nil),          // 60: smh.namespace.v1.ResolveFileResponse
+	(*ResolveAlbumCoverRequest)(nil),     // 61: smh.namespace.v1.ResolveAlbumCoverRequest
+	(*ResolveAlbumCoverResponse)(nil),    // 62: smh.namespace.v1.ResolveAlbumCoverResponse
+	(*ReferencedBlobsRequest)(nil),       // 63: smh.namespace.v1.ReferencedBlobsRequest
+	(*ReferencedBlobsResponse)(nil),      // 64: smh.namespace.v1.ReferencedBlobsResponse
+	nil,                                  // 65: smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
+	nil,                                  // 66: smh.namespace.v1.CommitFileRequest.MetaDataEntry
+	(*SpaceExtension)(nil),               // 67: smh.namespace.v1.SpaceExtension
+	(*SpaceSummary)(nil),                 // 68: smh.namespace.v1.SpaceSummary
+	(*structpb.Value)(nil),               // 69: google.protobuf.Value
+	(*SpaceUsage)(nil),                   // 70: smh.namespace.v1.SpaceUsage
+	(*DirectoryAttributes)(nil),          // 71: smh.namespace.v1.DirectoryAttributes
+	(*DirectoryEntry)(nil),               // 72: smh.namespace.v1.DirectoryEntry
+	(*DirectoryTransfer)(nil),            // 73: smh.namespace.v1.DirectoryTransfer
+	(*structpb.ListValue)(nil),           // 74: google.protobuf.ListValue
+	(*Task)(nil),                         // 75: smh.namespace.v1.Task
+	(*FileTransfer)(nil),                 // 76: smh.namespace.v1.FileTransfer
+	(*UploadRules)(nil),                  // 77: smh.namespace.v1.UploadRules
+	(*StoredFile)(nil),                   // 78: smh.namespace.v1.StoredFile
 }
 var file_smh_namespace_v1_service_proto_depIdxs = []int32{
-	46, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
-	47, // 1: smh.namespace.v1.ListSpacesLegacyResponse.spaces:type_name -> smh.namespace.v1.SpaceSummary
-	47, // 2: smh.namespace.v1.ListSpacesResponse.list:type_name -> smh.namespace.v1.SpaceSummary
-	46, // 3: smh.namespace.v1.GetSpaceExtensionResponse.extension:type_name -> smh.namespace.v1.SpaceExtension
-	46, // 4: smh.namespace.v1.UpdateSpaceExtensionRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
-	48, // 5: smh.namespace.v1.GetLibraryUsageResponse.capacity:type_name -> google.protobuf.Value
-	48, // 6: smh.namespace.v1.GetLibraryUsageResponse.available_space:type_name -> google.protobuf.Value
-	49, // 7: smh.namespace.v1.GetSpacesUsageResponse.usage:type_name -> smh.namespace.v1.SpaceUsage
-	50, // 8: smh.namespace.v1.CreateDirectoryRequest.attributes:type_name -> smh.namespace.v1.DirectoryAttributes
-	45, // 9: smh.namespace.v1.CreateDirectoryResponse.meta_data:type_name -> smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
-	51, // 10: smh.namespace.v1.ListDirectoryResponse.contents:type_name -> smh.namespace.v1.DirectoryEntry
-	51, // 11: smh.namespace.v1.GetDirectoryInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
-	52, // 12: smh.namespace.v1.CopyDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
-	53, // 13: smh.namespace.v1.CopyDirectoryResponse.path:type_name -> google.protobuf.ListValue
-	52, // 14: smh.namespace.v1.MoveDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
-	53, // 15: smh.namespace.v1.MoveDirectoryResponse.path:type_name -> google.protobuf.ListValue
+	67, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
+	68, // 1: smh.namespace.v1.ListSpacesLegacyResponse.spaces:type_name -> smh.namespace.v1.SpaceSummary
+	68, // 2: smh.namespace.v1.ListSpacesResponse.list:type_name -> smh.namespace.v1.SpaceSummary
+	67, // 3: smh.namespace.v1.GetSpaceExtensionResponse.extension:type_name -> smh.namespace.v1.SpaceExtension
+	67, // 4: smh.namespace.v1.UpdateSpaceExtensionRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
+	69, // 5: smh.namespace.v1.GetLibraryUsageResponse.capacity:type_name -> google.protobuf.Value
+	69, // 6: smh.namespace.v1.GetLibraryUsageResponse.available_space:type_name -> google.protobuf.Value
+	70, // 7: smh.namespace.v1.GetSpacesUsageResponse.usage:type_name -> smh.namespace.v1.SpaceUsage
+	71, // 8: smh.namespace.v1.CreateDirectoryRequest.attributes:type_name -> smh.namespace.v1.DirectoryAttributes
+	65, // 9: smh.namespace.v1.CreateDirectoryResponse.meta_data:type_name -> smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
+	72, // 10: smh.namespace.v1.ListDirectoryResponse.contents:type_name -> smh.namespace.v1.DirectoryEntry
+	72, // 11: smh.namespace.v1.GetDirectoryInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
+	73, // 12: smh.namespace.v1.CopyDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
+	74, // 13: smh.namespace.v1.CopyDirectoryResponse.path:type_name -> google.protobuf.ListValue
+	73, // 14: smh.namespace.v1.MoveDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
+	74, // 15: smh.namespace.v1.MoveDirectoryResponse.path:type_name -> google.protobuf.ListValue
 	39, // 16: smh.namespace.v1.UpdateDirectoryRequest.update:type_name -> smh.namespace.v1.DirectoryUpdate
-	48, // 17: smh.namespace.v1.DirectoryUpdate.labels:type_name -> google.protobuf.Value
-	48, // 18: smh.namespace.v1.DirectoryUpdate.meta_data:type_name -> google.protobuf.Value
-	54, // 19: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
-	0,  // 20: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
-	2,  // 21: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
-	4,  // 22: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
-	6,  // 23: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
-	8,  // 24: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
-	10, // 25: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
-	12, // 26: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
-	14, // 27: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
-	16, // 28: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
-	18, // 29: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
-	20, // 30: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
-	22, // 31: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
-	24, // 32: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
-	26, // 33: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
-	28, // 34: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
-	30, // 35: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
-	32, // 36: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
-	34, // 37: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
-	36, // 38: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
-	38, // 39: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
-	41, // 40: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
-	43, // 41: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
-	1,  // 42: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
-	3,  // 43: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
-	5,  // 44: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
-	7,  // 45: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
-	9,  // 46: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
-	11, // 47: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
-	13, // 48: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
-	15, // 49: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
-	17, // 50: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
-	19, // 51: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
-	21, // 52: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
-	23, // 53: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
-	25, // 54: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
-	27, // 55: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
-	29, // 56: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
-	31, // 57: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
-	33, // 58: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
-	35, // 59: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
-	37, // 60: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
-	40, // 61: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
-	42, // 62: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
-	44, // 63: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
-	42, // [42:64] is the sub-list for method output_type
-	20, // [20:42] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	69, // 17: smh.namespace.v1.DirectoryUpdate.labels:type_name -> google.protobuf.Value
+	69, // 18: smh.namespace.v1.DirectoryUpdate.meta_data:type_name -> google.protobuf.Value
+	75, // 19: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
+	76, // 20: smh.namespace.v1.CopyFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	76, // 21: smh.namespace.v1.MoveFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	76, // 22: smh.namespace.v1.CreateSymlinkRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	72, // 23: smh.namespace.v1.GetInodeInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
+	77, // 24: smh.namespace.v1.CheckUploadResponse.rules:type_name -> smh.namespace.v1.UploadRules
+	66, // 25: smh.namespace.v1.CommitFileRequest.meta_data:type_name -> smh.namespace.v1.CommitFileRequest.MetaDataEntry
+	78, // 26: smh.namespace.v1.CommitFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	78, // 27: smh.namespace.v1.ResolveFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	78, // 28: smh.namespace.v1.ResolveAlbumCoverResponse.file:type_name -> smh.namespace.v1.StoredFile
+	0,  // 29: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
+	2,  // 30: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
+	4,  // 31: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
+	6,  // 32: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
+	8,  // 33: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
+	10, // 34: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
+	12, // 35: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
+	14, // 36: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
+	16, // 37: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
+	18, // 38: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
+	20, // 39: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
+	22, // 40: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
+	24, // 41: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
+	26, // 42: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
+	28, // 43: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
+	30, // 44: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
+	32, // 45: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
+	34, // 46: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
+	36, // 47: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
+	38, // 48: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
+	41, // 49: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
+	43, // 50: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
+	45, // 51: smh.namespace.v1.NamespaceService.DeleteFile:input_type -> smh.namespace.v1.DeleteFileRequest
+	47, // 52: smh.namespace.v1.NamespaceService.CopyFile:input_type -> smh.namespace.v1.CopyFileRequest
+	49, // 53: smh.namespace.v1.NamespaceService.MoveFile:input_type -> smh.namespace.v1.MoveFileRequest
+	51, // 54: smh.namespace.v1.NamespaceService.CreateSymlink:input_type -> smh.namespace.v1.CreateSymlinkRequest
+	53, // 55: smh.namespace.v1.NamespaceService.GetInodeInfo:input_type -> smh.namespace.v1.GetInodeInfoRequest
+	55, // 56: smh.namespace.v1.NamespaceService.CheckUpload:input_type -> smh.namespace.v1.CheckUploadRequest
+	57, // 57: smh.namespace.v1.NamespaceService.CommitFile:input_type -> smh.namespace.v1.CommitFileRequest
+	59, // 58: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
+	61, // 59: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
+	63, // 60: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
+	1,  // 61: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
+	3,  // 62: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
+	5,  // 63: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
+	7,  // 64: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
+	9,  // 65: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
+	11, // 66: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
+	13, // 67: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
+	15, // 68: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
+	17, // 69: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
+	19, // 70: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
+	21, // 71: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
+	23, // 72: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
+	25, // 73: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
+	27, // 74: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
+	29, // 75: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
+	31, // 76: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
+	33, // 77: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
+	35, // 78: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
+	37, // 79: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
+	40, // 80: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
+	42, // 81: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
+	44, // 82: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
+	46, // 83: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
+	48, // 84: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
+	50, // 85: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
+	52, // 86: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
+	54, // 87: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
+	56, // 88: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
+	58, // 89: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
+	60, // 90: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
+	62, // 91: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
+	64, // 92: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
+	61, // [61:93] is the sub-list for method output_type
+	29, // [29:61] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_service_proto_init() }
@@ -3133,6 +4555,7 @@ func file_smh_namespace_v1_service_proto_init() {
 		return
 	}
 	file_smh_namespace_v1_directory_proto_init()
+	file_smh_namespace_v1_file_proto_init()
 	file_smh_namespace_v1_space_proto_init()
 	file_smh_namespace_v1_service_proto_msgTypes[7].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[25].OneofWrappers = []any{}
@@ -3140,13 +4563,15 @@ func file_smh_namespace_v1_service_proto_init() {
 	file_smh_namespace_v1_service_proto_msgTypes[27].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[35].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[36].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[55].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[57].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_service_proto_rawDesc), len(file_smh_namespace_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   46,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -41,6 +41,16 @@ const (
 	NamespaceService_UpdateDirectory_FullMethodName      = "/smh.namespace.v1.NamespaceService/UpdateDirectory"
 	NamespaceService_GetDirectoryStats_FullMethodName    = "/smh.namespace.v1.NamespaceService/GetDirectoryStats"
 	NamespaceService_GetTasks_FullMethodName             = "/smh.namespace.v1.NamespaceService/GetTasks"
+	NamespaceService_DeleteFile_FullMethodName           = "/smh.namespace.v1.NamespaceService/DeleteFile"
+	NamespaceService_CopyFile_FullMethodName             = "/smh.namespace.v1.NamespaceService/CopyFile"
+	NamespaceService_MoveFile_FullMethodName             = "/smh.namespace.v1.NamespaceService/MoveFile"
+	NamespaceService_CreateSymlink_FullMethodName        = "/smh.namespace.v1.NamespaceService/CreateSymlink"
+	NamespaceService_GetInodeInfo_FullMethodName         = "/smh.namespace.v1.NamespaceService/GetInodeInfo"
+	NamespaceService_CheckUpload_FullMethodName          = "/smh.namespace.v1.NamespaceService/CheckUpload"
+	NamespaceService_CommitFile_FullMethodName           = "/smh.namespace.v1.NamespaceService/CommitFile"
+	NamespaceService_ResolveFile_FullMethodName          = "/smh.namespace.v1.NamespaceService/ResolveFile"
+	NamespaceService_ResolveAlbumCover_FullMethodName    = "/smh.namespace.v1.NamespaceService/ResolveAlbumCover"
+	NamespaceService_ReferencedBlobs_FullMethodName      = "/smh.namespace.v1.NamespaceService/ReferencedBlobs"
 )
 
 // NamespaceServiceClient is the client API for NamespaceService service.
@@ -95,6 +105,32 @@ type NamespaceServiceClient interface {
 	GetDirectoryStats(ctx context.Context, in *GetDirectoryStatsRequest, opts ...grpc.CallOption) (*GetDirectoryStatsResponse, error)
 	// GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}: a bare JSON array (7.1).
 	GetTasks(ctx context.Context, in *GetTasksRequest, opts ...grpc.CallOption) (*GetTasksResponse, error)
+	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 204 (3.12). Symlinks to
+	// the file go with it.
+	DeleteFile(ctx context.Context, in *DeleteFileRequest, opts ...grpc.CallOption) (*DeleteFileResponse, error)
+	// PUT ... body {"copyFrom"}: 200 {"path"} (3.13). The copy shares the blob.
+	CopyFile(ctx context.Context, in *CopyFileRequest, opts ...grpc.CallOption) (*CopyFileResponse, error)
+	// PUT ... body {"from"}: 200 {"path"} (3.14).
+	MoveFile(ctx context.Context, in *MoveFileRequest, opts ...grpc.CallOption) (*MoveFileResponse, error)
+	// PUT ... body {"linkTo"}: 200 {"path"} (3.15).
+	CreateSymlink(ctx context.Context, in *CreateSymlinkRequest, opts ...grpc.CallOption) (*CreateSymlinkResponse, error)
+	// GET /api/v1/inode/{LibraryId}/{SpaceId}/{Inode}: the entry and its path (3.16).
+	GetInodeInfo(ctx context.Context, in *GetInodeInfoRequest, opts ...grpc.CallOption) (*GetInodeInfoResponse, error)
+	// Checks that the caller may upload to file_path now (grants, space, name, parents, media
+	// rules, the ask conflict, the force grant for overwrite) and answers the rules the bytes
+	// must meet.
+	CheckUpload(ctx context.Context, in *CheckUploadRequest, opts ...grpc.CallOption) (*CheckUploadResponse, error)
+	// Makes a confirmed upload visible: the entry, its blob reference and the space counters in
+	// one transaction (architecture.md, failure rules).
+	CommitFile(ctx context.Context, in *CommitFileRequest, opts ...grpc.CallOption) (*CommitFileResponse, error)
+	// A file for reading (download, info, HEAD, preview), symlinks followed; public read applies.
+	ResolveFile(ctx context.Context, in *ResolveFileRequest, opts ...grpc.CallOption) (*ResolveFileResponse, error)
+	// The cover of an album or of a single-album space (4.8): its first image or video by upload
+	// time.
+	ResolveAlbumCover(ctx context.Context, in *ResolveAlbumCoverRequest, opts ...grpc.CallOption) (*ResolveAlbumCoverResponse, error)
+	// Which of the given blobs an entry (live, recycled or a history version) still references,
+	// for the object service's garbage collection.
+	ReferencedBlobs(ctx context.Context, in *ReferencedBlobsRequest, opts ...grpc.CallOption) (*ReferencedBlobsResponse, error)
 }
 
 type namespaceServiceClient struct {
@@ -325,6 +361,106 @@ func (c *namespaceServiceClient) GetTasks(ctx context.Context, in *GetTasksReque
 	return out, nil
 }
 
+func (c *namespaceServiceClient) DeleteFile(ctx context.Context, in *DeleteFileRequest, opts ...grpc.CallOption) (*DeleteFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteFileResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_DeleteFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) CopyFile(ctx context.Context, in *CopyFileRequest, opts ...grpc.CallOption) (*CopyFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CopyFileResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_CopyFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) MoveFile(ctx context.Context, in *MoveFileRequest, opts ...grpc.CallOption) (*MoveFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MoveFileResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_MoveFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) CreateSymlink(ctx context.Context, in *CreateSymlinkRequest, opts ...grpc.CallOption) (*CreateSymlinkResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateSymlinkResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_CreateSymlink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetInodeInfo(ctx context.Context, in *GetInodeInfoRequest, opts ...grpc.CallOption) (*GetInodeInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetInodeInfoResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetInodeInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) CheckUpload(ctx context.Context, in *CheckUploadRequest, opts ...grpc.CallOption) (*CheckUploadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckUploadResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_CheckUpload_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) CommitFile(ctx context.Context, in *CommitFileRequest, opts ...grpc.CallOption) (*CommitFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommitFileResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_CommitFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) ResolveFile(ctx context.Context, in *ResolveFileRequest, opts ...grpc.CallOption) (*ResolveFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveFileResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_ResolveFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) ResolveAlbumCover(ctx context.Context, in *ResolveAlbumCoverRequest, opts ...grpc.CallOption) (*ResolveAlbumCoverResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveAlbumCoverResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_ResolveAlbumCover_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) ReferencedBlobs(ctx context.Context, in *ReferencedBlobsRequest, opts ...grpc.CallOption) (*ReferencedBlobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReferencedBlobsResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_ReferencedBlobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NamespaceServiceServer is the server API for NamespaceService service.
 // All implementations must embed UnimplementedNamespaceServiceServer
 // for forward compatibility.
@@ -377,6 +513,32 @@ type NamespaceServiceServer interface {
 	GetDirectoryStats(context.Context, *GetDirectoryStatsRequest) (*GetDirectoryStatsResponse, error)
 	// GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}: a bare JSON array (7.1).
 	GetTasks(context.Context, *GetTasksRequest) (*GetTasksResponse, error)
+	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 204 (3.12). Symlinks to
+	// the file go with it.
+	DeleteFile(context.Context, *DeleteFileRequest) (*DeleteFileResponse, error)
+	// PUT ... body {"copyFrom"}: 200 {"path"} (3.13). The copy shares the blob.
+	CopyFile(context.Context, *CopyFileRequest) (*CopyFileResponse, error)
+	// PUT ... body {"from"}: 200 {"path"} (3.14).
+	MoveFile(context.Context, *MoveFileRequest) (*MoveFileResponse, error)
+	// PUT ... body {"linkTo"}: 200 {"path"} (3.15).
+	CreateSymlink(context.Context, *CreateSymlinkRequest) (*CreateSymlinkResponse, error)
+	// GET /api/v1/inode/{LibraryId}/{SpaceId}/{Inode}: the entry and its path (3.16).
+	GetInodeInfo(context.Context, *GetInodeInfoRequest) (*GetInodeInfoResponse, error)
+	// Checks that the caller may upload to file_path now (grants, space, name, parents, media
+	// rules, the ask conflict, the force grant for overwrite) and answers the rules the bytes
+	// must meet.
+	CheckUpload(context.Context, *CheckUploadRequest) (*CheckUploadResponse, error)
+	// Makes a confirmed upload visible: the entry, its blob reference and the space counters in
+	// one transaction (architecture.md, failure rules).
+	CommitFile(context.Context, *CommitFileRequest) (*CommitFileResponse, error)
+	// A file for reading (download, info, HEAD, preview), symlinks followed; public read applies.
+	ResolveFile(context.Context, *ResolveFileRequest) (*ResolveFileResponse, error)
+	// The cover of an album or of a single-album space (4.8): its first image or video by upload
+	// time.
+	ResolveAlbumCover(context.Context, *ResolveAlbumCoverRequest) (*ResolveAlbumCoverResponse, error)
+	// Which of the given blobs an entry (live, recycled or a history version) still references,
+	// for the object service's garbage collection.
+	ReferencedBlobs(context.Context, *ReferencedBlobsRequest) (*ReferencedBlobsResponse, error)
 	mustEmbedUnimplementedNamespaceServiceServer()
 }
 
@@ -452,6 +614,36 @@ func (UnimplementedNamespaceServiceServer) GetDirectoryStats(context.Context, *G
 }
 func (UnimplementedNamespaceServiceServer) GetTasks(context.Context, *GetTasksRequest) (*GetTasksResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTasks not implemented")
+}
+func (UnimplementedNamespaceServiceServer) DeleteFile(context.Context, *DeleteFileRequest) (*DeleteFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteFile not implemented")
+}
+func (UnimplementedNamespaceServiceServer) CopyFile(context.Context, *CopyFileRequest) (*CopyFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CopyFile not implemented")
+}
+func (UnimplementedNamespaceServiceServer) MoveFile(context.Context, *MoveFileRequest) (*MoveFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MoveFile not implemented")
+}
+func (UnimplementedNamespaceServiceServer) CreateSymlink(context.Context, *CreateSymlinkRequest) (*CreateSymlinkResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSymlink not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetInodeInfo(context.Context, *GetInodeInfoRequest) (*GetInodeInfoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetInodeInfo not implemented")
+}
+func (UnimplementedNamespaceServiceServer) CheckUpload(context.Context, *CheckUploadRequest) (*CheckUploadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckUpload not implemented")
+}
+func (UnimplementedNamespaceServiceServer) CommitFile(context.Context, *CommitFileRequest) (*CommitFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CommitFile not implemented")
+}
+func (UnimplementedNamespaceServiceServer) ResolveFile(context.Context, *ResolveFileRequest) (*ResolveFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveFile not implemented")
+}
+func (UnimplementedNamespaceServiceServer) ResolveAlbumCover(context.Context, *ResolveAlbumCoverRequest) (*ResolveAlbumCoverResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveAlbumCover not implemented")
+}
+func (UnimplementedNamespaceServiceServer) ReferencedBlobs(context.Context, *ReferencedBlobsRequest) (*ReferencedBlobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReferencedBlobs not implemented")
 }
 func (UnimplementedNamespaceServiceServer) mustEmbedUnimplementedNamespaceServiceServer() {}
 func (UnimplementedNamespaceServiceServer) testEmbeddedByValue()                          {}
@@ -870,6 +1062,186 @@ func _NamespaceService_GetTasks_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NamespaceService_DeleteFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).DeleteFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_DeleteFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).DeleteFile(ctx, req.(*DeleteFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_CopyFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CopyFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).CopyFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_CopyFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).CopyFile(ctx, req.(*CopyFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_MoveFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MoveFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).MoveFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_MoveFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).MoveFile(ctx, req.(*MoveFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_CreateSymlink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSymlinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).CreateSymlink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_CreateSymlink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).CreateSymlink(ctx, req.(*CreateSymlinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetInodeInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetInodeInfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetInodeInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetInodeInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetInodeInfo(ctx, req.(*GetInodeInfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_CheckUpload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckUploadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).CheckUpload(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_CheckUpload_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).CheckUpload(ctx, req.(*CheckUploadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_CommitFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommitFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).CommitFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_CommitFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).CommitFile(ctx, req.(*CommitFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_ResolveFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).ResolveFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_ResolveFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).ResolveFile(ctx, req.(*ResolveFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_ResolveAlbumCover_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveAlbumCoverRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).ResolveAlbumCover(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_ResolveAlbumCover_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).ResolveAlbumCover(ctx, req.(*ResolveAlbumCoverRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_ReferencedBlobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReferencedBlobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).ReferencedBlobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_ReferencedBlobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).ReferencedBlobs(ctx, req.(*ReferencedBlobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NamespaceService_ServiceDesc is the grpc.ServiceDesc for NamespaceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -964,6 +1336,46 @@ var NamespaceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTasks",
 			Handler:    _NamespaceService_GetTasks_Handler,
+		},
+		{
+			MethodName: "DeleteFile",
+			Handler:    _NamespaceService_DeleteFile_Handler,
+		},
+		{
+			MethodName: "CopyFile",
+			Handler:    _NamespaceService_CopyFile_Handler,
+		},
+		{
+			MethodName: "MoveFile",
+			Handler:    _NamespaceService_MoveFile_Handler,
+		},
+		{
+			MethodName: "CreateSymlink",
+			Handler:    _NamespaceService_CreateSymlink_Handler,
+		},
+		{
+			MethodName: "GetInodeInfo",
+			Handler:    _NamespaceService_GetInodeInfo_Handler,
+		},
+		{
+			MethodName: "CheckUpload",
+			Handler:    _NamespaceService_CheckUpload_Handler,
+		},
+		{
+			MethodName: "CommitFile",
+			Handler:    _NamespaceService_CommitFile_Handler,
+		},
+		{
+			MethodName: "ResolveFile",
+			Handler:    _NamespaceService_ResolveFile_Handler,
+		},
+		{
+			MethodName: "ResolveAlbumCover",
+			Handler:    _NamespaceService_ResolveAlbumCover_Handler,
+		},
+		{
+			MethodName: "ReferencedBlobs",
+			Handler:    _NamespaceService_ReferencedBlobs_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
