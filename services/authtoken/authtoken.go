@@ -77,10 +77,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		if log == nil {
 			log = slog.Default()
 		}
-		sw := newSweeper(cfg.Etcd, tokens, every, log)
+		job := sweepJob(tokens, every, log)
 		bg, cancel := context.WithCancel(ctx)
 		s.stopSweep = cancel
-		s.sweepDone.Go(func() { sw.run(bg) })
+		s.sweepDone.Go(func() { job.Run(bg, cfg.Etcd) })
 	}
 	return s, nil
 }
