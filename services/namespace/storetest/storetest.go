@@ -1,86 +1,32 @@
 // Package storetest gives tests fresh, isolated namespace stores on every engine this machine
-// offers: SQLite always, PostgreSQL when SMH_TEST_POSTGRES_DSN names a server.
+// offers: SQLite always, PostgreSQL when SMH_TEST_POSTGRES_DSN names a server. It is
+// pkg/sqldb/sqldbtest with the namespace store's file name.
 package storetest
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"io"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
 )
 
 // PostgresDSNEnv names the maintenance DSN of a PostgreSQL server tests may use; each test
 // creates (and drops) its own database there.
-const PostgresDSNEnv = "SMH_TEST_POSTGRES_DSN"
+const PostgresDSNEnv = sqldbtest.PostgresDSNEnv
 
 // Engine makes DSNs of new empty stores of one kind.
-type Engine struct {
-	Name string
-	// DSN answers the DSN of a new empty store, removed when the test ends.
-	DSN func(t testing.TB) string
-}
+type Engine = sqldbtest.Engine
 
 // Engines lists SQLite, and PostgreSQL when its DSN is set.
-func Engines() []Engine {
-	out := []Engine{{Name: "sqlite", DSN: func(t testing.TB) string {
-		return filepath.Join(t.TempDir(), "namespace.db")
-	}}}
-	if admin := os.Getenv(PostgresDSNEnv); admin != "" {
-		out = append(out, Engine{Name: "postgres", DSN: func(t testing.TB) string { return NewPostgresDatabase(t, admin) }})
-	}
-	return out
-}
+func Engines() []Engine { return sqldbtest.Engines("namespace.db") }
 
 // Report says plainly, once per test binary, whether PostgreSQL runs: a missing engine must not
 // look like a pass (its subtests are then not registered at all).
-func Report(w io.Writer, suite string) {
-	if os.Getenv(PostgresDSNEnv) == "" {
-		fmt.Fprintf(w, "%s: PostgreSQL NOT RUN (set %s)\n", suite, PostgresDSNEnv)
-		return
-	}
-	fmt.Fprintf(w, "%s: PostgreSQL enabled (%s is set)\n", suite, PostgresDSNEnv)
-}
+func Report(w io.Writer, suite string) { sqldbtest.Report(w, suite) }
 
 // NewPostgresDatabase creates a database named smh_test_<random> next to the maintenance DSN's
 // and answers its DSN; the database is dropped (with any leftover connection) at cleanup.
 func NewPostgresDatabase(t testing.TB, adminDSN string) string {
 	t.Helper()
-	cfg, err := pgx.ParseConfig(adminDSN)
-	if err != nil {
-		t.Fatalf("%s: %v", PostgresDSNEnv, err)
-	}
-	admin := stdlib.OpenDB(*cfg)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "smh_test_" + hex.EncodeToString(b[:])
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(adminDSN)
-	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
-		t.Fatalf("%s must be a postgres:// URL", PostgresDSNEnv)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return sqldbtest.NewPostgresDatabase(t, adminDSN)
 }

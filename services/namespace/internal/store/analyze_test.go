@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
 )
@@ -44,8 +45,8 @@ func testAnalysed(t *testing.T, s *SQL) {
 	}
 	// The lookup every create makes now uses the (parent, name) index.
 	var plan strings.Builder
-	err := s.inRead(ctx, func(tx *tx) error {
-		rows, err := tx.tx.QueryContext(ctx, `EXPLAIN SELECT inode FROM nodes WHERE library_id = 'smhlib0000000001'
+	err := s.inRead(ctx, func(tx *sqldb.Tx) error {
+		rows, err := tx.Query(ctx, `EXPLAIN SELECT inode FROM nodes WHERE library_id = 'smhlib0000000001'
 				AND space_id = '-' AND parent_inode = 0 AND name = 'd0100' AND deleted_at IS NULL`)
 		if err != nil {
 			return err

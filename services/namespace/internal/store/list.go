@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
@@ -159,7 +160,7 @@ func (s *SQL) List(ctx context.Context, libraryID, spaceID string, dir int64, op
 	limit := clampLimit(opts.Limit)
 
 	var page app.Page
-	err = s.inRead(ctx, func(t *tx) error {
+	err = s.inRead(ctx, func(t *sqldb.Tx) error {
 		d, err := nodeByInode(ctx, t, libraryID, spaceID, dir)
 		if err != nil {
 			return err
@@ -200,7 +201,7 @@ func (s *SQL) List(ctx context.Context, libraryID, spaceID string, dir int64, op
 
 // lister builds the queries of one listing.
 type lister struct {
-	t          *tx
+	t          *sqldb.Tx
 	lib, space string
 	dir        int64
 	key        sortKey
@@ -353,7 +354,7 @@ func (l lister) offsetPage(ctx context.Context, n int) ([]nodeRow, error) {
 }
 
 func (l lister) rows(ctx context.Context, q string, args ...any) ([]nodeRow, error) {
-	rows, err := l.t.query(ctx, q, args...)
+	rows, err := l.t.Query(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("list", err)
 	}

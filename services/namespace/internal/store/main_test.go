@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
 )
 
@@ -43,8 +44,8 @@ func openStore(t *testing.T, dsn string) *SQL {
 func rawQueryInt(t *testing.T, s *SQL, q string, args ...any) int64 {
 	t.Helper()
 	var n sql.NullInt64
-	err := s.inRead(context.Background(), func(tx *tx) error {
-		return tx.queryRow(context.Background(), q, args...).Scan(&n)
+	err := s.inRead(context.Background(), func(tx *sqldb.Tx) error {
+		return tx.QueryRow(context.Background(), q, args...).Scan(&n)
 	})
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 
+	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
@@ -20,11 +21,11 @@ func clampLimit(n int) int {
 
 // CreateSpace records a new space; ErrSpaceExists when its id is taken in the library.
 func (s *SQL) CreateSpace(ctx context.Context, sp app.Space) error {
-	return s.inWrite(ctx, sp.LibraryID, sp.ID, func(t *tx) error {
+	return s.inWrite(ctx, sp.LibraryID, sp.ID, func(t *sqldb.Tx) error {
 		at := millis(sp.CreatedAt)
-		_, err := t.exec(ctx, `INSERT INTO spaces (library_id, space_id, user_id, created_at, extension, root_modified_at)
+		_, err := t.Exec(ctx, `INSERT INTO spaces (library_id, space_id, user_id, created_at, extension, root_modified_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, sp.LibraryID, sp.ID, sp.UserID, at, encodeExtension(sp.Ext), at)
-		if isUniqueViolation(err) {
+		if sqldb.IsUniqueViolation(err) {
 			return app.ErrSpaceExists
 		}
 		return wrap("create space", err)
@@ -51,7 +52,7 @@ func scanSpace(sc scanner) (app.Space, error) {
 // GetSpace answers a space; ErrSpaceNotFound when there is none.
 func (s *SQL) GetSpace(ctx context.Context, libraryID, spaceID string) (app.Space, error) {
 	var sp app.Space
-	err := s.inRead(ctx, func(t *tx) error {
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
 		var err error
 		sp, err = getSpace(ctx, t, libraryID, spaceID, false)
 		return err
@@ -59,12 +60,12 @@ func (s *SQL) GetSpace(ctx context.Context, libraryID, spaceID string) (app.Spac
 	return sp, err
 }
 
-func getSpace(ctx context.Context, t *tx, libraryID, spaceID string, forUpdate bool) (app.Space, error) {
+func getSpace(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, forUpdate bool) (app.Space, error) {
 	q := "SELECT " + spaceColumns + " FROM spaces WHERE library_id = ? AND space_id = ?"
-	if forUpdate && t.postgres {
+	if forUpdate && t.Postgres() {
 		q += " FOR UPDATE"
 	}
-	sp, err := scanSpace(t.queryRow(ctx, q, libraryID, spaceID))
+	sp, err := scanSpace(t.QueryRow(ctx, q, libraryID, spaceID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.Space{}, app.ErrSpaceNotFound
 	}
@@ -90,8 +91,8 @@ func (s *SQL) ListSpaces(ctx context.Context, libraryID string, opts app.SpaceLi
 	args = append(args, limit+1)
 
 	var out []app.Space
-	err := s.inRead(ctx, func(t *tx) error {
-		rows, err := t.query(ctx, q, args...)
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		rows, err := t.Query(ctx, q, args...)
 		if err != nil {
 			return wrap("list spaces", err)
 		}
@@ -118,8 +119,8 @@ func (s *SQL) ListSpaces(ctx context.Context, libraryID string, opts app.SpaceLi
 // CountSpaces answers how many spaces a library has (2.10 count).
 func (s *SQL) CountSpaces(ctx context.Context, libraryID string) (int64, error) {
 	var n int64
-	err := s.inRead(ctx, func(t *tx) error {
-		return wrap("count spaces", t.queryRow(ctx, "SELECT COUNT(*) FROM spaces WHERE library_id = ?", libraryID).Scan(&n))
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		return wrap("count spaces", t.QueryRow(ctx, "SELECT COUNT(*) FROM spaces WHERE library_id = ?", libraryID).Scan(&n))
 	})
 	return n, err
 }
@@ -129,7 +130,7 @@ func (s *SQL) CountSpaces(ctx context.Context, libraryID string) (int64, error) 
 func (s *SQL) UpdateSpaceExtension(ctx context.Context, libraryID, spaceID string,
 	change func(app.SpaceExtension) (app.SpaceExtension, error),
 ) error {
-	return s.inWrite(ctx, "", "", func(t *tx) error {
+	return s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
 		sp, err := getSpace(ctx, t, libraryID, spaceID, true)
 		if err != nil {
 			return err
@@ -139,7 +140,7 @@ func (s *SQL) UpdateSpaceExtension(ctx context.Context, libraryID, spaceID strin
 			return err
 		}
 		ext.IsMultiAlbum = sp.Ext.IsMultiAlbum
-		_, err = t.exec(ctx, "UPDATE spaces SET extension = ? WHERE library_id = ? AND space_id = ?",
+		_, err = t.Exec(ctx, "UPDATE spaces SET extension = ? WHERE library_id = ? AND space_id = ?",
 			encodeExtension(ext), libraryID, spaceID)
 		return wrap("update space extension", err)
 	})
@@ -148,13 +149,13 @@ func (s *SQL) UpdateSpaceExtension(ctx context.Context, libraryID, spaceID strin
 // DeleteSpace removes a space with all its rows, live or deleted. Without force a live entry
 // answers ErrSpaceNotEmpty (2.2).
 func (s *SQL) DeleteSpace(ctx context.Context, libraryID, spaceID string, force bool) error {
-	return s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+	return s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		if _, err := getSpace(ctx, t, libraryID, spaceID, true); err != nil {
 			return err
 		}
 		if !force {
 			var live int
-			err := t.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM nodes
+			err := t.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM nodes
 				WHERE library_id = ? AND space_id = ? AND deleted_at IS NULL LIMIT 1) AS one`,
 				libraryID, spaceID).Scan(&live)
 			if err != nil {
@@ -164,10 +165,10 @@ func (s *SQL) DeleteSpace(ctx context.Context, libraryID, spaceID string, force 
 				return app.ErrSpaceNotEmpty
 			}
 		}
-		if _, err := t.exec(ctx, "DELETE FROM nodes WHERE library_id = ? AND space_id = ?", libraryID, spaceID); err != nil {
+		if _, err := t.Exec(ctx, "DELETE FROM nodes WHERE library_id = ? AND space_id = ?", libraryID, spaceID); err != nil {
 			return wrap("delete space", err)
 		}
-		_, err := t.exec(ctx, "DELETE FROM spaces WHERE library_id = ? AND space_id = ?", libraryID, spaceID)
+		_, err := t.Exec(ctx, "DELETE FROM spaces WHERE library_id = ? AND space_id = ?", libraryID, spaceID)
 		return wrap("delete space", err)
 	})
 }
@@ -177,8 +178,8 @@ const countColumns = `size, file_num, dir_num, recycled_file_num, recycled_dir_n
 // SpaceCounts answers a space's counters; ErrSpaceNotFound when there is no such space.
 func (s *SQL) SpaceCounts(ctx context.Context, libraryID, spaceID string) (app.SpaceCounts, error) {
 	var c app.SpaceCounts
-	err := s.inRead(ctx, func(t *tx) error {
-		err := t.queryRow(ctx, "SELECT "+countColumns+" FROM spaces WHERE library_id = ? AND space_id = ?",
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		err := t.QueryRow(ctx, "SELECT "+countColumns+" FROM spaces WHERE library_id = ? AND space_id = ?",
 			libraryID, spaceID).Scan(&c.Size, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.ErrSpaceNotFound
@@ -191,8 +192,8 @@ func (s *SQL) SpaceCounts(ctx context.Context, libraryID, spaceID string) (app.S
 // LibraryCounts sums the counters of a library's spaces (zero for a library without spaces).
 func (s *SQL) LibraryCounts(ctx context.Context, libraryID string) (app.SpaceCounts, error) {
 	var c app.SpaceCounts
-	err := s.inRead(ctx, func(t *tx) error {
-		return wrap("library counts", t.queryRow(ctx, `SELECT `+sumBigint("size")+`, `+sumBigint("file_num")+`,
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		return wrap("library counts", t.QueryRow(ctx, `SELECT `+sumBigint("size")+`, `+sumBigint("file_num")+`,
 			`+sumBigint("dir_num")+`, `+sumBigint("recycled_file_num")+`, `+sumBigint("recycled_dir_num")+`,
 			`+sumBigint("history_file_num")+` FROM spaces WHERE library_id = ?`, libraryID).
 			Scan(&c.Size, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum))
@@ -202,11 +203,11 @@ func (s *SQL) LibraryCounts(ctx context.Context, libraryID string) (app.SpaceCou
 
 // DeleteLibrary removes every space and row of a library.
 func (s *SQL) DeleteLibrary(ctx context.Context, libraryID string) error {
-	return s.inWrite(ctx, "", "", func(t *tx) error {
-		if _, err := t.exec(ctx, "DELETE FROM nodes WHERE library_id = ?", libraryID); err != nil {
+	return s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
+		if _, err := t.Exec(ctx, "DELETE FROM nodes WHERE library_id = ?", libraryID); err != nil {
 			return wrap("delete library", err)
 		}
-		_, err := t.exec(ctx, "DELETE FROM spaces WHERE library_id = ?", libraryID)
+		_, err := t.Exec(ctx, "DELETE FROM spaces WHERE library_id = ?", libraryID)
 		return wrap("delete library", err)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
 )
@@ -443,7 +444,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 				}
 			}
 			s := openStore(t, dsn)
-			steps, err := s.migrations()
+			steps, err := sqldb.Migrations(migrations, s.Engine())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -465,12 +466,14 @@ func TestOpenDSNForms(t *testing.T) {
 			t.Fatalf("Open(%q) chose %s", dsn, s.Engine())
 		}
 		var mode string
-		if err := s.write.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		err = s.inWrite(context.Background(), "", "", func(tx *sqldb.Tx) error {
+			return tx.QueryRow(context.Background(), "PRAGMA journal_mode").Scan(&mode)
+		})
+		if err != nil || mode != "wal" {
 			t.Fatalf("journal_mode = %q, %v", mode, err)
 		}
-		var fk int
-		if err := s.read.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
-			t.Fatalf("foreign_keys = %d, %v", fk, err)
+		if fk := rawQueryInt(t, s, "PRAGMA foreign_keys"); fk != 1 {
+			t.Fatalf("foreign_keys = %d", fk)
 		}
 		_ = s.Close()
 	}

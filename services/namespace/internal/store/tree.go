@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
@@ -24,7 +25,7 @@ var (
 // Lookup resolves path to its node; the root is a directory with inode 0.
 func (s *SQL) Lookup(ctx context.Context, libraryID, spaceID string, path []string) (app.Node, error) {
 	var n nodeRow
-	err := s.inRead(ctx, func(t *tx) error {
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
 		var err error
 		n, err = lookupPath(ctx, t, libraryID, spaceID, path)
 		return err
@@ -33,12 +34,12 @@ func (s *SQL) Lookup(ctx context.Context, libraryID, spaceID string, path []stri
 }
 
 // rootNode answers the synthetic root of a space: ErrSpaceNotFound when there is no space.
-func rootNode(ctx context.Context, t *tx, libraryID, spaceID string) (nodeRow, error) {
+func rootNode(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string) (nodeRow, error) {
 	var (
 		created, modified int64
 		r                 nodeRow
 	)
-	err := t.queryRow(ctx, `SELECT user_id, created_at, root_modified_at, root_child_dirs, root_child_files
+	err := t.QueryRow(ctx, `SELECT user_id, created_at, root_modified_at, root_child_dirs, root_child_files
 		FROM spaces WHERE library_id = ? AND space_id = ?`, libraryID, spaceID).
 		Scan(&r.UserID, &created, &modified, &r.childDirs, &r.childFiles)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -52,7 +53,7 @@ func rootNode(ctx context.Context, t *tx, libraryID, spaceID string) (nodeRow, e
 	return r, nil
 }
 
-func lookupPath(ctx context.Context, t *tx, libraryID, spaceID string, path []string) (nodeRow, error) {
+func lookupPath(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string) (nodeRow, error) {
 	cur, err := rootNode(ctx, t, libraryID, spaceID)
 	if err != nil {
 		return nodeRow{}, err
@@ -68,8 +69,8 @@ func lookupPath(ctx context.Context, t *tx, libraryID, spaceID string, path []st
 	return cur, nil
 }
 
-func childByName(ctx context.Context, t *tx, libraryID, spaceID string, parent int64, name string) (nodeRow, error) {
-	n, err := scanNode(t.queryRow(ctx, "SELECT "+nodeColumns+` FROM nodes
+func childByName(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, name string) (nodeRow, error) {
+	n, err := scanNode(t.QueryRow(ctx, "SELECT "+nodeColumns+` FROM nodes
 		WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND name = ? AND deleted_at IS NULL`,
 		libraryID, spaceID, parent, name))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -79,11 +80,11 @@ func childByName(ctx context.Context, t *tx, libraryID, spaceID string, parent i
 }
 
 // nodeByInode answers a live node of the space; inode 0 is the root.
-func nodeByInode(ctx context.Context, t *tx, libraryID, spaceID string, inode int64) (nodeRow, error) {
+func nodeByInode(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, inode int64) (nodeRow, error) {
 	if inode == 0 {
 		return rootNode(ctx, t, libraryID, spaceID)
 	}
-	n, err := scanNode(t.queryRow(ctx, "SELECT "+nodeColumns+` FROM nodes
+	n, err := scanNode(t.QueryRow(ctx, "SELECT "+nodeColumns+` FROM nodes
 		WHERE inode = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL`, inode, libraryID, spaceID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nodeRow{}, app.ErrNodeNotFound
@@ -93,51 +94,51 @@ func nodeByInode(ctx context.Context, t *tx, libraryID, spaceID string, inode in
 
 // touchDir records a change of a directory's children: its modification time (4.2: a
 // directory's modificationTime is its last child add or remove) and its child counts.
-func touchDir(ctx context.Context, t *tx, libraryID, spaceID string, dir int64, dDirs, dFiles int64, now time.Time) error {
+func touchDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dir int64, dDirs, dFiles int64, now time.Time) error {
 	var err error
 	if dir == 0 {
-		_, err = t.exec(ctx, `UPDATE spaces SET root_modified_at = ?, root_child_dirs = root_child_dirs + ?,
+		_, err = t.Exec(ctx, `UPDATE spaces SET root_modified_at = ?, root_child_dirs = root_child_dirs + ?,
 			root_child_files = root_child_files + ? WHERE library_id = ? AND space_id = ?`,
 			millis(now), dDirs, dFiles, libraryID, spaceID)
 	} else {
-		_, err = t.exec(ctx, `UPDATE nodes SET modified_at = ?, child_dirs = child_dirs + ?, child_files = child_files + ?
+		_, err = t.Exec(ctx, `UPDATE nodes SET modified_at = ?, child_dirs = child_dirs + ?, child_files = child_files + ?
 			WHERE inode = ?`, millis(now), dDirs, dFiles, dir)
 	}
 	return wrap("touch directory", err)
 }
 
 // addCounts moves a space's live counters.
-func addCounts(ctx context.Context, t *tx, libraryID, spaceID string, dSize, dFiles, dDirs int64) error {
+func addCounts(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dSize, dFiles, dDirs int64) error {
 	if dSize == 0 && dFiles == 0 && dDirs == 0 {
 		return nil
 	}
-	_, err := t.exec(ctx, `UPDATE spaces SET size = size + ?, file_num = file_num + ?, dir_num = dir_num + ?
+	_, err := t.Exec(ctx, `UPDATE spaces SET size = size + ?, file_num = file_num + ?, dir_num = dir_num + ?
 		WHERE library_id = ? AND space_id = ?`, dSize, dFiles, dDirs, libraryID, spaceID)
 	return wrap("counters", err)
 }
 
 // insertNode inserts n under parent as a new live row and answers it with its inode. It adjusts
 // neither counters nor the parent; the callers do, once per operation.
-func insertNode(ctx context.Context, t *tx, n app.Node, childDirs, childFiles int64) (nodeRow, error) {
+func insertNode(ctx context.Context, t *sqldb.Tx, n app.Node, childDirs, childFiles int64) (nodeRow, error) {
 	isDir := 0
 	if n.Type == app.TypeDir {
 		isDir = 1
 	}
-	row, err := scanNode(t.queryRow(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
+	row, err := scanNode(t.QueryRow(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
 		user_id, created_at, modified_at, local_created, local_modified, size, content_type, etag, crc64,
 		metadata, labels, child_dirs, child_files)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+nodeColumns,
 		n.LibraryID, n.SpaceID, n.ParentInode, n.Name, string(n.Type), isDir, n.UserID, millis(n.CreatedAt),
 		millis(n.ModifiedAt), n.LocalCreationTime, n.LocalModificationTime, n.Size, n.ContentType, n.ETag,
 		n.CRC64, encodeMeta(n.MetaData), encodeLabels(n.Labels), childDirs, childFiles))
-	if isUniqueViolation(err) {
+	if sqldb.IsUniqueViolation(err) {
 		return nodeRow{}, app.ErrNameTaken
 	}
 	return row, wrap("insert", err)
 }
 
 // makeDir creates one directory under parent and counts it.
-func makeDir(ctx context.Context, t *tx, libraryID, spaceID string, parent int64, name string, attrs app.DirAttrs, now time.Time) (nodeRow, error) {
+func makeDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, name string, attrs app.DirAttrs, now time.Time) (nodeRow, error) {
 	d, err := insertNode(ctx, t, app.Node{
 		LibraryID: libraryID, SpaceID: spaceID, ParentInode: parent, Name: name, Type: app.TypeDir,
 		UserID: attrs.UserID, CreatedAt: now, ModifiedAt: now,
@@ -155,7 +156,7 @@ func makeDir(ctx context.Context, t *tx, libraryID, spaceID string, parent int64
 
 // ensureDirs resolves path as directories, creating the missing ones (4.1, 4.6, 4.7 create
 // intermediate parents). A file on the way answers ErrNotDirectory.
-func ensureDirs(ctx context.Context, t *tx, libraryID, spaceID string, path []string, userID string, now time.Time) (nodeRow, error) {
+func ensureDirs(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string, userID string, now time.Time) (nodeRow, error) {
 	cur, err := rootNode(ctx, t, libraryID, spaceID)
 	if err != nil {
 		return nodeRow{}, err
@@ -191,7 +192,7 @@ type placement struct {
 // place chooses the final name of an entry called name under parent (pitfall 4): ask refuses a
 // taken name, rename looks for the first free "name (n)", overwrite replaces a file by a file.
 // Any other strategy value is ask.
-func place(ctx context.Context, t *tx, libraryID, spaceID string, parent int64, name string, isDir bool, strategy app.Conflict) (placement, error) {
+func place(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, name string, isDir bool, strategy app.Conflict) (placement, error) {
 	existing, err := childByName(ctx, t, libraryID, spaceID, parent, name)
 	if errors.Is(err, app.ErrNodeNotFound) {
 		return placement{name: name}, nil
@@ -235,7 +236,7 @@ func (s *SQL) MakeDirectories(ctx context.Context, libraryID, spaceID string, pa
 		dir   nodeRow
 		final []string
 	)
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		last := len(path) - 1
 		parent, err := ensureDirs(ctx, t, libraryID, spaceID, path[:last], attrs.UserID, now)
 		if err != nil {
@@ -282,7 +283,7 @@ func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []
 		out   nodeRow
 		final []string
 	)
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		last := len(path) - 1
 		parent, err := lookupPath(ctx, t, libraryID, spaceID, path[:last])
 		if err != nil {
@@ -297,7 +298,7 @@ func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []
 		}
 		final = append(slices.Clone(path[:last]), p.name)
 		if old := p.replace; old != nil {
-			out, err = scanNode(t.queryRow(ctx, `UPDATE nodes SET type = ?, user_id = ?, modified_at = ?,
+			out, err = scanNode(t.QueryRow(ctx, `UPDATE nodes SET type = ?, user_id = ?, modified_at = ?,
 				local_created = ?, local_modified = ?, size = ?, content_type = ?, etag = ?, crc64 = ?,
 				metadata = ?, labels = ? WHERE inode = ? RETURNING `+nodeColumns,
 				string(f.Type), f.UserID, millis(now), f.LocalCreationTime, f.LocalModificationTime, f.Size,
@@ -356,7 +357,7 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 		return nil, err
 	}
 	var final []string
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		src, err := lookupPath(ctx, t, libraryID, spaceID, from)
 		if err != nil {
 			return err
@@ -379,9 +380,9 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 				return err
 			}
 		}
-		if _, err := t.exec(ctx, "UPDATE nodes SET parent_inode = ?, name = ? WHERE inode = ?",
+		if _, err := t.Exec(ctx, "UPDATE nodes SET parent_inode = ?, name = ? WHERE inode = ?",
 			parent.Inode, p.name, src.Inode); err != nil {
-			if isUniqueViolation(err) {
+			if sqldb.IsUniqueViolation(err) {
 				return app.ErrNameTaken
 			}
 			return wrap("move", err)
@@ -424,24 +425,24 @@ const subtreeCTE = `WITH RECURSIVE sub(inode, is_dir, size) AS (
 // deleteEntry soft-deletes n and its subtree: every row gets deleted_at and deleted_root = n's
 // inode (the recycle bin will restore or purge the group as one item), the counters drop by
 // what was live, and the parent records the removal.
-func deleteEntry(ctx context.Context, t *tx, n nodeRow, now time.Time) error {
+func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) error {
 	lib, space := n.LibraryID, n.SpaceID
 	var descendants, dirs, size int64
 	if n.isDir() {
-		err := t.queryRow(ctx, subtreeCTE+`SELECT COUNT(*), `+sumBigint("is_dir")+`, `+sumBigint("size")+` FROM sub`,
+		err := t.QueryRow(ctx, subtreeCTE+`SELECT COUNT(*), `+sumBigint("is_dir")+`, `+sumBigint("size")+` FROM sub`,
 			lib, space, n.Inode, lib, space).Scan(&descendants, &dirs, &size)
 		if err != nil {
 			return wrap("delete", err)
 		}
 		if descendants > 0 {
-			if _, err := t.exec(ctx, subtreeCTE+`UPDATE nodes SET deleted_at = ?, deleted_root = ?
+			if _, err := t.Exec(ctx, subtreeCTE+`UPDATE nodes SET deleted_at = ?, deleted_root = ?
 				WHERE inode IN (SELECT inode FROM sub)`,
 				lib, space, n.Inode, lib, space, millis(now), n.Inode); err != nil {
 				return wrap("delete", err)
 			}
 		}
 	}
-	if _, err := t.exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
+	if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
 		millis(now), n.Inode, n.Inode); err != nil {
 		return wrap("delete", err)
 	}
@@ -461,7 +462,7 @@ func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []
 	}
 	// The interface passes no time; deletion and the parent's modification time use the clock.
 	now := time.Now()
-	return s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+	return s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
 		if err != nil {
 			return err
@@ -480,7 +481,7 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 		return nil, err
 	}
 	var final []string
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		src, err := lookupPath(ctx, t, libraryID, spaceID, from)
 		if err != nil {
 			return err
@@ -514,7 +515,7 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 // copyEntry inserts a copy of src named name under parent and copies src's subtree breadth
 // first: one INSERT ... SELECT per directory for its files, one INSERT per subdirectory (whose
 // new inode its children need). Child counts are copied, since the copy has the same children.
-func copyEntry(ctx context.Context, t *tx, src nodeRow, parent int64, name string, now time.Time) error {
+func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name string, now time.Time) error {
 	lib, space := src.LibraryID, src.SpaceID
 	top := src.Node
 	top.ParentInode, top.Name, top.CreatedAt, top.ModifiedAt = parent, name, now, now
@@ -534,13 +535,13 @@ func copyEntry(ctx context.Context, t *tx, src nodeRow, parent int64, name strin
 		queue = queue[1:]
 
 		var nFiles, nSize int64
-		if err := t.queryRow(ctx, `SELECT COUNT(*), `+sumBigint("size")+` FROM nodes
+		if err := t.QueryRow(ctx, `SELECT COUNT(*), `+sumBigint("size")+` FROM nodes
 			WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 0 AND deleted_at IS NULL`,
 			lib, space, p.from).Scan(&nFiles, &nSize); err != nil {
 			return wrap("copy", err)
 		}
 		if nFiles > 0 {
-			if _, err := t.exec(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
+			if _, err := t.Exec(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
 				user_id, created_at, modified_at, local_created, local_modified, size, content_type, etag, crc64,
 				metadata, labels, child_dirs, child_files)
 				SELECT library_id, space_id, ?, name, type, is_dir, user_id, ?, ?, local_created, local_modified,
@@ -577,8 +578,8 @@ func copyEntry(ctx context.Context, t *tx, src nodeRow, parent int64, name strin
 
 // childDirs answers the live subdirectories of dir, read completely before the caller writes
 // (SQLite's single connection cannot interleave an open cursor with writes safely).
-func childDirs(ctx context.Context, t *tx, libraryID, spaceID string, dir int64) ([]nodeRow, error) {
-	rows, err := t.query(ctx, "SELECT "+nodeColumns+` FROM nodes
+func childDirs(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dir int64) ([]nodeRow, error) {
+	rows, err := t.Query(ctx, "SELECT "+nodeColumns+` FROM nodes
 		WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 1 AND deleted_at IS NULL`,
 		libraryID, spaceID, dir)
 	if err != nil {
@@ -601,7 +602,7 @@ func childDirs(ctx context.Context, t *tx, libraryID, spaceID string, dir int64)
 // threshold (decision 7).
 func (s *SQL) CountTree(ctx context.Context, libraryID, spaceID string, path []string, atMost int64) (int64, error) {
 	var n int64
-	err := s.inRead(ctx, func(t *tx) error {
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
 		top, err := lookupPath(ctx, t, libraryID, spaceID, path)
 		if err != nil || !top.isDir() {
 			return err
@@ -612,7 +613,7 @@ func (s *SQL) CountTree(ctx context.Context, libraryID, spaceID string, path []s
 			q = subtreeCTE + "SELECT COUNT(*) FROM (SELECT 1 FROM sub LIMIT ?) AS bounded"
 			args = append(args, atMost)
 		}
-		return wrap("count tree", t.queryRow(ctx, q, args...).Scan(&n))
+		return wrap("count tree", t.QueryRow(ctx, q, args...).Scan(&n))
 	})
 	return n, err
 }
@@ -625,7 +626,7 @@ func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path [
 	if len(path) == 0 {
 		return errRootNotEntry
 	}
-	return s.inWrite(ctx, libraryID, spaceID, func(t *tx) error {
+	return s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
 		if err != nil {
 			return err
@@ -639,7 +640,7 @@ func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path [
 			q += ", metadata = ?"
 			args = append(args, encodeMeta(meta))
 		}
-		_, err = t.exec(ctx, q+" WHERE inode = ?", append(args, n.Inode)...)
+		_, err = t.Exec(ctx, q+" WHERE inode = ?", append(args, n.Inode)...)
 		return wrap("update attributes", err)
 	})
 }
@@ -648,7 +649,7 @@ func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path [
 // path. ErrNodeNotFound when the inode, or any ancestor, is gone.
 func (s *SQL) PathOf(ctx context.Context, libraryID, spaceID string, inode int64) ([]string, error) {
 	var path []string
-	err := s.inRead(ctx, func(t *tx) error {
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
 		if _, err := rootNode(ctx, t, libraryID, spaceID); err != nil {
 			return err
 		}
@@ -660,7 +661,7 @@ func (s *SQL) PathOf(ctx context.Context, libraryID, spaceID string, inode int64
 				parent int64
 				name   string
 			)
-			err := t.queryRow(ctx, `SELECT parent_inode, name FROM nodes
+			err := t.QueryRow(ctx, `SELECT parent_inode, name FROM nodes
 				WHERE inode = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL`,
 				cur, libraryID, spaceID).Scan(&parent, &name)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -686,8 +687,8 @@ func (s *SQL) PathOf(ctx context.Context, libraryID, spaceID string, inode int64
 // recycle bin will keep its items out of reach of this purge.)
 func (s *SQL) PurgeDeleted(ctx context.Context, before time.Time, limit int) (int64, error) {
 	var n int64
-	err := s.inWrite(ctx, "", "", func(t *tx) error {
-		res, err := t.exec(ctx, `DELETE FROM nodes WHERE inode IN (SELECT inode FROM nodes
+	err := s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
+		res, err := t.Exec(ctx, `DELETE FROM nodes WHERE inode IN (SELECT inode FROM nodes
 			WHERE deleted_at IS NOT NULL AND deleted_at < ? LIMIT ?)`, millis(before), clampPurge(limit))
 		if err != nil {
 			return wrap("purge", err)

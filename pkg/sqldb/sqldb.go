@@ -1,0 +1,283 @@
+// Package sqldb is the SQL engine plumbing the stores of several services share: one DSN opens
+// either SQLite (modernc.org/sqlite, the embedded default) or PostgreSQL (pgx), the service's
+// embedded migrations are applied on Open, and transactions run queries written with "?"
+// placeholders on both engines (rebound to $1, $2... for PostgreSQL).
+//
+// On SQLite a DB holds one writer connection (BEGIN IMMEDIATE, WAL), so writers queue in the
+// pool instead of failing with SQLITE_BUSY, and a read-only pool that reads WAL snapshots beside
+// the writer. On PostgreSQL both are one capped pool. What a store serialises beyond that (its
+// own advisory locks, statistics upkeep) stays in the store.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Options configures Open.
+type Options struct {
+	// Migrations holds the schema steps: a sqlite/ and a postgres/ directory of files named
+	// NNNN_what.sql (a positive version, '_', anything). Nil applies none.
+	Migrations fs.FS
+	// MigrationLockKey is the PostgreSQL advisory lock (single-bigint key space) that serialises
+	// the migrations of replicas opening together; required with Migrations, and distinct per
+	// service when services share a database.
+	MigrationLockKey int64
+	// VersionTable records the applied migrations (version, name, applied_at); required with
+	// Migrations. Each service has its own, so services can share a database.
+	VersionTable string
+	// PostgresMaxConns caps each process's PostgreSQL connections (0 = 20): max_connections is
+	// shared by every replica, and an unbounded pool turns a burst into "too many clients" for
+	// all of them.
+	PostgresMaxConns int
+}
+
+// DB is an open database on one engine.
+type DB struct {
+	postgres bool
+	// write runs every write transaction. On SQLite it holds exactly one connection; on
+	// PostgreSQL write and read are the same pool.
+	write *sql.DB
+	// read runs read-only transactions; on SQLite its connections read WAL snapshots while the
+	// writer works.
+	read *sql.DB
+}
+
+// defaultPostgresMaxConns is each process's connection budget when Options leaves it unset.
+const defaultPostgresMaxConns = 20
+
+// sqliteBusyTimeoutMS bounds how long a connection waits for another process's lock on the file
+// (a process never contends with itself: it has one writer).
+const sqliteBusyTimeoutMS = 10000
+
+// Open opens the database named by dsn and applies opts.Migrations. A DSN starting with
+// postgres:// or postgresql:// selects PostgreSQL; anything else is SQLite: a file path, the
+// same prefixed with sqlite://, or a file: URI. Errors never quote the DSN (it may hold a
+// password).
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if opts.Migrations != nil {
+		if !identifier.MatchString(opts.VersionTable) {
+			return nil, fmt.Errorf("sqldb: version table %q is not a plain lower-case identifier", opts.VersionTable)
+		}
+		if opts.MigrationLockKey == 0 {
+			return nil, errors.New("sqldb: a migration lock key is required with migrations")
+		}
+	}
+	var (
+		db  *DB
+		err error
+	)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db, err = openPostgres(dsn, opts.PostgresMaxConns)
+	} else {
+		db, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opts.Migrations != nil {
+		if err := db.migrate(ctx, opts); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// identifier is what VersionTable may be: it is spliced into SQL.
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+func openPostgres(dsn string, maxConns int) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// The parse error may quote the DSN, password included: keep it out of the message.
+		return nil, errors.New("sqldb: invalid PostgreSQL DSN")
+	}
+	if maxConns <= 0 {
+		maxConns = defaultPostgresMaxConns
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(max(1, maxConns/2))
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{postgres: true, write: db, read: db}, nil
+}
+
+func openSQLite(dsn string) (*DB, error) {
+	name := strings.TrimPrefix(dsn, "sqlite://")
+	if name == "" {
+		return nil, errors.New("sqldb: empty SQLite path")
+	}
+	sep := "?"
+	if strings.Contains(name, "?") {
+		sep = "&"
+	}
+	common := url.Values{}
+	common.Add("_pragma", "busy_timeout("+strconv.Itoa(sqliteBusyTimeoutMS)+")")
+	common.Add("_pragma", "foreign_keys(1)")
+
+	wv := url.Values{}
+	for k, v := range common {
+		wv[k] = append([]string(nil), v...)
+	}
+	// WAL lets readers work beside the writer; BEGIN IMMEDIATE takes the write lock at the start
+	// of a transaction, so a transaction never fails half-way on a lock upgrade when another
+	// process writes to the same file.
+	wv.Add("_pragma", "journal_mode(WAL)")
+	wv.Set("_txlock", "immediate")
+	write, err := sql.Open("sqlite", name+sep+wv.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	// Keep the writer's connection: reopening costs the schema parse every time.
+	write.SetConnMaxIdleTime(0)
+	write.SetMaxIdleConns(1)
+
+	rv := common
+	rv.Add("_pragma", "query_only(1)")
+	read, err := sql.Open("sqlite", name+sep+rv.Encode())
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("sqldb: open sqlite: %w", err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	return &DB{write: write, read: read}, nil
+}
+
+// Close releases the engine's connections.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Postgres reports whether the engine is PostgreSQL.
+func (db *DB) Postgres() bool { return db.postgres }
+
+// Engine names the engine: "sqlite" or "postgres".
+func (db *DB) Engine() string {
+	if db.postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// InWrite runs fn in a write transaction and commits it when fn returns nil; otherwise (or when
+// fn panics) the transaction rolls back and fn's error is returned as it is. On SQLite write
+// transactions run one at a time; on PostgreSQL at the default isolation (READ COMMITTED), so a
+// store that must serialise more takes its own lock first thing in fn.
+func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqldb: begin: %w", err)
+	}
+	// After a successful Commit this does nothing.
+	defer func() { _ = sqlTx.Rollback() }()
+	if err := fn(&Tx{tx: sqlTx, postgres: db.postgres}); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqldb: commit: %w", err)
+	}
+	return nil
+}
+
+// InRead runs fn in a read-only transaction: one consistent snapshot on both engines (a WAL
+// read transaction on SQLite, REPEATABLE READ on PostgreSQL). fn's error is returned as it is.
+func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	sqlTx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("sqldb: begin: %w", err)
+	}
+	defer func() { _ = sqlTx.Rollback() }()
+	return fn(&Tx{tx: sqlTx, postgres: db.postgres})
+}
+
+// Tx is one transaction with the engine's placeholder style: queries are written with "?" and
+// hold no "?" inside literals or identifiers.
+type Tx struct {
+	tx       *sql.Tx
+	postgres bool
+}
+
+// Postgres reports whether the transaction runs on PostgreSQL (for the few clauses that differ,
+// such as FOR UPDATE).
+func (t *Tx) Postgres() bool { return t.postgres }
+
+// Exec runs a statement.
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.rebind(query), args...)
+}
+
+// Query runs a query answering rows.
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.rebind(query), args...)
+}
+
+// QueryRow runs a query answering at most one row.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.rebind(query), args...)
+}
+
+func (t *Tx) rebind(query string) string {
+	if !t.postgres {
+		return query
+	}
+	return rebind(query)
+}
+
+// rebind turns "?" placeholders into PostgreSQL's "$1", "$2"...
+func rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// IsUniqueViolation reports whether err is a unique or primary-key constraint failure on
+// either engine.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		code := liteErr.Code()
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}

@@ -1,0 +1,6 @@
+-- A tiny schema for pkg/sqldb's own tests.
+CREATE TABLE items (
+    id   INTEGER NOT NULL PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE,
+    note TEXT    NOT NULL DEFAULT ''
+);
