@@ -55,7 +55,9 @@ type Store interface {
 	// Open reads length bytes from offset; length -1 reads to the end. A range reaching past the end
 	// answers the bytes that exist; offset == size answers no bytes. A negative offset, a length
 	// below -1 or an offset past the end fails with ErrInvalidRange, an absent key with ErrNotFound.
-	// Open streams: it never loads a whole blob into memory. The caller closes the reader.
+	// Open streams: it never loads a whole blob into memory. The caller closes the reader. A store
+	// that reads over the network may fail reads with ctx's error once ctx is done, so ctx must
+	// outlive the reading.
 	Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// Stat describes the blob under key, or fails with ErrNotFound.
 	Stat(ctx context.Context, key string) (Info, error)

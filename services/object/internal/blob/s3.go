@@ -131,9 +131,11 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) (int6
 	}
 	var sized *sizedReader
 	if size >= 0 {
-		// minio-go reads exactly size bytes of a single PUT and would store a prefix of a longer
-		// reader; sizedReader turns both a short and a long reader into an error before the request
-		// body is complete, so the server never sees a whole object.
+		// minio-go v7.4.1 relies on net/http to notice a wrong length, which it does only after the
+		// declared bytes went out: over https a longer reader left an object of its first size
+		// bytes stored while PutObject failed, and with size 0 r is never read, so extra bytes were
+		// dropped silently. sizedReader fails before the last declared byte is sent, so the server
+		// never receives a complete body.
 		sized = newSizedReader(r, size)
 		r = sized
 	}
