@@ -3,7 +3,7 @@
 #
 #   docker build -t opensmh --build-arg VERSION=$(git describe --always --dirty) .
 #   docker run opensmh                      # smh serve (all-in-one, the default CMD)
-#   docker run opensmh library --help       # or library | authtoken | namespace | gateway | smh
+#   docker run opensmh library --help       # or authtoken | namespace | object | gateway | smh
 #
 # There is no .dockerignore: only the sources the Go workspace needs are copied below, so bin/,
 # data/ (keys, local CA) and .git never reach the build context's layers.
@@ -19,6 +19,7 @@ COPY pkg/go.mod pkg/go.sum pkg/
 COPY services/library/go.mod services/library/go.sum services/library/
 COPY services/authtoken/go.mod services/authtoken/go.sum services/authtoken/
 COPY services/namespace/go.mod services/namespace/go.sum services/namespace/
+COPY services/object/go.mod services/object/go.sum services/object/
 COPY services/gateway/go.mod services/gateway/go.sum services/gateway/
 COPY services/smh/go.mod services/smh/go.sum services/smh/
 COPY bench/go.mod bench/go.sum bench/
@@ -41,6 +42,7 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
       ./services/library/cmd/library \
       ./services/authtoken/cmd/authtoken \
       ./services/namespace/cmd/namespace \
+      ./services/object/cmd/object \
       ./services/gateway/cmd/gateway \
  && mkdir -p /out/data
 
@@ -50,13 +52,15 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/bin/ /usr/local/bin/
 # /data belongs to the nonroot user so a fresh named volume mounted there (docker copies the
-# image's ownership into it) is writable: the all-in-one keeps etcd, keys, TLS and (default
-# --sql-dsn) its SQLite namespace store there, the gateway its local CA.
+# image's ownership into it) is writable: the all-in-one keeps etcd, keys, TLS, blobs and (default
+# --sql-dsn) its SQLite stores there, the gateway its local CA, the object service its blobs.
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
 WORKDIR /data
-# 8443: HTTPS (smh, gateway); 9101 library, 9102 authtoken and 9103 namespace gRPC (internal,
-# plaintext).
-EXPOSE 8443 9101 9102 9103
+# 8443: HTTPS (smh, gateway); 9101 library, 9102 authtoken, 9103 namespace and 9104 object gRPC,
+# 9105 the object service's data endpoint (HTTP, proxied by the gateway) (internal, plaintext).
+# No ffmpeg in this image: the object service then makes no video covers (a cover request answers
+# the video itself).
+EXPOSE 8443 9101 9102 9103 9104 9105
 # No ENTRYPOINT, so `docker run opensmh gateway ...` runs that binary.
 CMD ["smh", "serve", "--listen", "0.0.0.0:8443", "--data-dir", "/data"]

@@ -1,7 +1,7 @@
 SHELL := /bin/bash
 # Every module of the workspace, as package patterns (the workspace root is not a module).
 PKGS = $(shell go list -m -f '{{.Dir}}/...')
-BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken namespace=services/namespace/cmd/namespace gateway=services/gateway/cmd/gateway
+BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken namespace=services/namespace/cmd/namespace object=services/object/cmd/object gateway=services/gateway/cmd/gateway
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: all build run test vet generate check-generated check-tidy check-deploy bench clean

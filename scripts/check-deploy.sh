@@ -10,9 +10,9 @@
 # Verified (full mode):
 #   - every file parses; kustomization.yaml lists exactly the manifests in k8s/ (every file but
 #     itself and *.example.yaml templates) and each listed file exists;
-#   - every Deployment container runs the OpenSMH image with a command naming one of the five
-#     binaries (smh, library, authtoken, namespace, gateway), and so does every compose service
-#     built from the Dockerfile;
+#   - every Deployment container runs the OpenSMH image with a command naming one of the six
+#     binaries (smh, library, authtoken, namespace, object, gateway), and so does every compose
+#     service built from the Dockerfile;
 #   - every env variable given to those containers starts with SMH_ or OTEL_, and each SMH_ one
 #     is a flag of that binary (SMH_<FLAG>, flags grepped from the Go sources) or a variable the
 #     binary reads directly (RequireEnv / os.Getenv); the only exception is a downward-API helper
@@ -21,18 +21,29 @@
 #     change in the flag declaration style cannot silently empty the lists;
 #   - probes name a port the container declares; SMH_LISTEN's port is a declared port and
 #     SMH_ADVERTISE uses the same port; the gateway is probed over HTTPS on /healthz and /livez,
-#     library/authtoken/namespace with grpc probes; namespace gets SMH_SQL_DSN from a Secret and
-#     that DSN (in the template) is PostgreSQL, since a SQLite file cannot be shared by replicas;
+#     library/authtoken/namespace/object with grpc probes; namespace and object get SMH_SQL_DSN
+#     from a Secret and that DSN (in the template) is PostgreSQL, since a SQLite file cannot be
+#     shared by replicas;
+#   - object: SMH_DOMAIN is set (it is required) to a host[:port] without scheme, the one of
+#     SMH_PUBLIC_URL; SMH_DATA_LISTEN's port is declared; unless SMH_S3_ENDPOINT is set,
+#     SMH_BLOB_DIR lies on a persistent volume, /tmp is writable; the gateway's
+#     SMH_OBJECT_DATA_URL names the object data port (through a Service on Kubernetes); a
+#     Deployment mounting a ReadWriteOnce claim runs one replica with the Recreate strategy and no
+#     HPA, and a pod mounting a claim as non-root sets fsGroup;
 #   - Services, PodDisruptionBudgets and HPAs point at existing workloads and ports;
 #     configMapKeyRef / secretKeyRef (in any container) / secret volumes name keys that the
-#     ConfigMap or the secret.example.yaml template define; every internal gRPC port of
-#     library/authtoken/namespace is admitted by some NetworkPolicy selecting those pods;
+#     ConfigMap or the secret.example.yaml template define; every internal port of
+#     library/authtoken/namespace/object is admitted by some NetworkPolicy selecting those pods;
+#     the NetworkPolicies admit each binary to what it dials (env.Dial in its main.go: the
+#     target's gRPC port), the gateway to the object data port, every OpenSMH pod to etcd, and a
+#     pod whose SQL DSN names an in-cluster Service to that Service's pods;
 #   - compose: etcd has a healthcheck, split services wait for it (service_healthy), the admin
 #     key and KEK are required (${VAR:?...}), smh sits in the all-in-one profile, every service
 #     built from the Dockerfile is read_only with cap_drop ALL and no-new-privileges; namespace
-#     has SMH_SQL_DSN, and a postgres:// DSN names a compose service with a healthcheck that
-#     namespace waits for (service_healthy), its password required with ${VAR:?...};
-#   - Dockerfile: copies the go.mod of every go.work module, builds the five cmd packages with
+#     and object have SMH_SQL_DSN, and a postgres:// DSN names a compose service with a
+#     healthcheck that they wait for (service_healthy), its password required with ${VAR:?...};
+#     object's SMH_DOMAIN / blob volume / /tmp and the gateway's SMH_OBJECT_DATA_URL as above;
+#   - Dockerfile: copies the go.mod of every go.work module, builds the six cmd packages with
 #     CGO_ENABLED=0 and runs as a non-root user.
 set -euo pipefail
 
@@ -48,6 +59,7 @@ fi
 
 exec python3 - "$root" "$mode" <<'PY'
 import glob, json, os, re, subprocess, sys
+from urllib.parse import urlsplit
 
 root, mode = sys.argv[1], sys.argv[2]
 errors = []
@@ -67,22 +79,24 @@ BINARIES = {
     "library": "services/library/cmd/library/main.go",
     "authtoken": "services/authtoken/cmd/authtoken/main.go",
     "namespace": "services/namespace/cmd/namespace/main.go",
+    "object": "services/object/cmd/object/main.go",
     "gateway": "services/gateway/cmd/gateway/main.go",
     "smh": "services/smh/internal/cli/serve.go",  # flags of `smh serve`
 }
 COMMON = "pkg/cmdutil/cmdutil.go"
 FLAG_RE = re.compile(r'\b(?:fs|cmd\.Flags\(\)|f)\.\w+?\(\s*(?:&[\w.]+\s*,\s*)?"([a-z][a-z0-9-]*)"')
 ENV_RE = re.compile(r'(?:RequireEnv|os\.Getenv|os\.LookupEnv)\("((?:SMH|OTEL)_[A-Z0-9_]+)"\)')
+DIAL_RE = re.compile(r'\.Dial\("(\w+)"\)')  # the services a binary reaches through etcd
 
 def env_name(flag):
     return "SMH_" + flag.upper().replace("-", "_")
 
-flags, direct_env = {}, {}
+flags, direct_env, dials = {}, {}, {}
 for b, path in BINARIES.items():
     p = os.path.join(root, path)
     if not os.path.exists(p):
         err(path, f"source of binary {b} not found")
-        flags[b], direct_env[b] = set(), set()
+        flags[b], direct_env[b], dials[b] = set(), set(), set()
         continue
     src = read(p)
     fl = set(FLAG_RE.findall(src))
@@ -92,6 +106,7 @@ for b, path in BINARIES.items():
         err(path, f"no flags found for {b}: has the flag declaration style changed?")
     flags[b] = fl
     direct_env[b] = set(ENV_RE.findall(src))
+    dials[b] = set(DIAL_RE.findall(src))
 
 # Flags the deployment files rely on: if the regex stops finding them, fail loudly rather than
 # accept or reject env names on a half-empty list.
@@ -99,16 +114,25 @@ EXPECTED_FLAGS = {
     "library": {"listen", "advertise", "etcd-endpoints", "log-level"},
     "authtoken": {"listen", "advertise", "etcd-endpoints", "log-level"},
     "namespace": {"listen", "advertise", "etcd-endpoints", "log-level", "sql-dsn"},
-    "gateway": {"listen", "etcd-endpoints", "log-level"},
+    "object": {"listen", "advertise", "etcd-endpoints", "log-level", "data-listen", "domain", "sql-dsn",
+               "blob-dir", "s3-endpoint", "s3-bucket"},
+    "gateway": {"listen", "etcd-endpoints", "log-level", "object-data-url"},
     "smh": {"listen", "data-dir", "sql-dsn"},
 }
-EXPECTED_ENV = {b: {"SMH_ADMIN_KEY"} for b in ("library", "authtoken", "namespace", "gateway")}
+EXPECTED_ENV = {b: {"SMH_ADMIN_KEY"} for b in ("library", "authtoken", "namespace", "object", "gateway")}
+EXPECTED_ENV["object"] |= {"SMH_S3_ACCESS_KEY", "SMH_S3_SECRET_KEY"}
+# What each binary dials through etcd: the NetworkPolicies below must admit it. Checked against the
+# sources, so a new dependency shows up here (and in the policies) rather than as a timeout.
+EXPECTED_DIALS = {"object": {"library", "authtoken", "namespace"}, "gateway": {"library", "authtoken", "namespace", "object"}}
 for b, want in EXPECTED_FLAGS.items():
     if flags.get(b) and not want <= flags[b]:
         err(BINARIES[b], f"flags {', '.join(sorted(want - flags[b]))} of {b} not found: has the flag declaration style changed?")
 for b, want in EXPECTED_ENV.items():
     if b in direct_env and not want <= direct_env[b]:
         err(BINARIES[b], f"{b} no longer seems to read {', '.join(sorted(want - direct_env[b]))}: update this check")
+for b, want in EXPECTED_DIALS.items():
+    if flags.get(b) and not want <= dials[b]:
+        err(BINARIES[b], f"{b} no longer seems to dial {', '.join(sorted(want - dials[b]))}: update this check")
 
 def allowed_env(b):
     return {env_name(f) for f in flags[b]} | direct_env[b]
@@ -147,7 +171,33 @@ def check_env_name(where, b, name):
     elif name not in allowed_env(b):
         err(where, f"env {name} is not read by {b} (it reads {', '.join(sorted(allowed_env(b)))})")
 
-GRPC_SERVICES = ("library", "authtoken", "namespace")  # internal gRPC, registered in etcd
+GRPC_SERVICES = ("library", "authtoken", "namespace", "object")  # internal gRPC, registered in etcd
+# Env each internal service must get besides SMH_ADMIN_KEY: a required setting the binary refuses
+# to start without (SMH_SECRET_KEK, object's --domain) or one whose default does not fit a
+# container (a SQLite file on the read-only root, a data endpoint on 127.0.0.1).
+REQUIRED_ENV = {
+    "library": ("SMH_SECRET_KEK",),
+    "namespace": ("SMH_SQL_DSN",),
+    "object": ("SMH_SQL_DSN", "SMH_DOMAIN", "SMH_DATA_LISTEN"),
+}
+SQL_SERVICES = ("namespace", "object")  # several replicas share one PostgreSQL
+# Each Deployment with its own PodDisruptionBudget and HorizontalPodAutoscaler. object is not
+# here: with its default local blob volume (ReadWriteOnce) it runs one replica.
+REPLICATED = ("library", "authtoken", "namespace", "gateway")
+DOMAIN_RE = re.compile(r'^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9A-Fa-f:]+\](?::\d+)?$')
+
+def check_domain(where, value, public_url):
+    """object's SMH_DOMAIN: host[:port] without scheme or path, the host[:port] of the public URL."""
+    if not value:
+        err(where, "object needs SMH_DOMAIN (--domain is required): the gateway's public host[:port]")
+        return
+    if not DOMAIN_RE.match(value):
+        err(where, f"SMH_DOMAIN {value!r} must be host[:port] (no scheme, no path)")
+    elif public_url:
+        u = urlsplit(public_url)
+        netloc = u.hostname + (f":{u.port}" if u.port and u.port != 443 else "") if u.hostname else ""
+        if netloc and value.lower() not in (netloc.lower(), f"{netloc.lower()}:443"):
+            err(where, f"SMH_DOMAIN {value!r} is not the host[:port] of SMH_PUBLIC_URL {public_url!r} ({netloc})")
 
 def port_of(addr):
     m = re.search(r':(\d+)$', str(addr))
@@ -294,9 +344,10 @@ for p in manifests:
             err(rel(p), f"a {d.get('kind')} without metadata.name")
 
 # ---- what ConfigMaps and (template) Secrets define -----------------------------------------
-cm_keys = {}
+cm_keys, cm_values = {}, {}
 for p, d in objects("ConfigMap"):
     cm_keys[d["metadata"]["name"]] = set((d.get("data") or {}).keys())
+    cm_values[d["metadata"]["name"]] = dict(d.get("data") or {})
 secret_keys, secret_values = {}, {}
 for p in k8s_files:
     for d in docs.get(p, []):
@@ -321,6 +372,25 @@ def check_refs(w, env):
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 workloads = {}  # (kind, name) -> (labels, {port name: number}, {numbers})
 grpc_pods = []  # (where, labels, {numbers}) of the internal gRPC Deployments
+deployed = {}   # binary -> [(where, labels, envmap, grpc port)] of the OpenSMH Deployments
+rwo_claims = set()  # PersistentVolumeClaims that one node at a time can mount
+for p, d in objects("PersistentVolumeClaim"):
+    if "ReadWriteMany" not in ((d.get("spec") or {}).get("accessModes") or []):
+        rwo_claims.add(d["metadata"]["name"])
+
+def env_value(e):
+    """The literal value of an env entry, or the ConfigMap value it refers to (None if unknown)."""
+    if "value" in e:
+        return str(e["value"])
+    r = (e.get("valueFrom") or {}).get("configMapKeyRef")
+    if r:
+        v = cm_values.get(r.get("name"), {}).get(r.get("key"))
+        return None if v is None else str(v)
+    return None
+
+def under(path, mounts):
+    path = os.path.normpath(str(path))
+    return any(path == m or path.startswith(m.rstrip("/") + "/") for m in map(os.path.normpath, mounts))
 
 def port_ref_ok(ref, names, numbers):
     return ref in names if isinstance(ref, str) and not ref.isdigit() else int(ref) in numbers
@@ -397,7 +467,7 @@ for p, d in objects():
             if n not in envmap:
                 err(w, f"$({n}) is expanded but not defined before use")
         if b in GRPC_SERVICES:
-            for name in ("SMH_ADMIN_KEY",) + {"library": ("SMH_SECRET_KEK",), "namespace": ("SMH_SQL_DSN",)}.get(b, ()):
+            for name in ("SMH_ADMIN_KEY",) + REQUIRED_ENV.get(b, ()):
                 if name not in envmap:
                     err(w, f"{b} needs {name}")
             lis = envmap.get("SMH_LISTEN", {}).get("value")
@@ -411,7 +481,7 @@ for p, d in objects():
             for probe in ("readinessProbe", "livenessProbe"):
                 if "grpc" not in (c.get(probe) or {}):
                     err(w, f"{probe} must be a grpc probe (grpc.health.v1)")
-        if b == "namespace" and "SMH_SQL_DSN" in envmap:
+        if b in SQL_SERVICES and "SMH_SQL_DSN" in envmap:
             # The DSN holds the database password, and the Deployment runs several replicas,
             # which only a shared PostgreSQL allows (a SQLite file is single-instance).
             r = (envmap["SMH_SQL_DSN"].get("valueFrom") or {}).get("secretKeyRef")
@@ -421,7 +491,31 @@ for p, d in objects():
                 v = str(secret_values.get(r.get("name"), {}).get(r.get("key"), ""))
                 if v and not re.match(r'postgres(?:ql)?://', v):
                     err(w, f"SMH_SQL_DSN: Secret {r.get('name')} key {r.get('key')} must be a postgres:// DSN in the template (SQLite cannot be shared by replicas)")
+        if b == "object":
+            mounts = {m.get("mountPath"): m.get("name") for m in c.get("volumeMounts") or []}
+            vols = {v.get("name"): v for v in pspec.get("volumes") or []}
+            if "SMH_DOMAIN" in envmap:
+                pub = None
+                r = (envmap["SMH_DOMAIN"].get("valueFrom") or {}).get("configMapKeyRef")
+                if r:  # the public URL next to it in the same ConfigMap
+                    pub = cm_values.get(r.get("name"), {}).get("SMH_PUBLIC_URL")
+                check_domain(w, env_value(envmap["SMH_DOMAIN"]), pub)
+            data = envmap.get("SMH_DATA_LISTEN", {}).get("value")
+            if data and (port_of(data) not in numbers or port_of(data) == port_of(envmap.get("SMH_LISTEN", {}).get("value"))):
+                err(w, f"SMH_DATA_LISTEN {data!r} must be a declared container port other than SMH_LISTEN's")
+            if "SMH_S3_ENDPOINT" not in envmap:
+                bd = envmap.get("SMH_BLOB_DIR", {}).get("value")
+                claims = [m for m, v in mounts.items() if (vols.get(v) or {}).get("persistentVolumeClaim")]
+                if not bd or not os.path.isabs(bd):
+                    err(w, f"SMH_BLOB_DIR {bd!r} must be an absolute path on a persistent volume (or set SMH_S3_ENDPOINT)")
+                elif not under(bd, claims):
+                    err(w, f"SMH_BLOB_DIR {bd!r} is not on a persistentVolumeClaim mount (mounts: {', '.join(claims) or 'none'})")
+            if not under("/tmp", mounts):
+                err(w, "needs a writable /tmp (an emptyDir): the root filesystem is read-only")
         if b == "gateway":
+            url = env_value(envmap.get("SMH_OBJECT_DATA_URL", {}))
+            if not url:
+                err(w, "SMH_OBJECT_DATA_URL must be set: its default (127.0.0.1) is not the object service in a pod")
             lis = envmap.get("SMH_LISTEN", {}).get("value")
             if not lis or port_of(lis) not in numbers:
                 err(w, f"SMH_LISTEN {lis!r} must be set to a declared container port")
@@ -431,10 +525,25 @@ for p, d in objects():
                     err(w, f"{probe} must be httpGet {path} with scheme HTTPS")
             if "SMH_ADMIN_KEY" not in envmap:
                 err(w, "gateway needs SMH_ADMIN_KEY")
+        if d["kind"] == "Deployment":
+            deployed.setdefault(b, []).append((w, labels, envmap, port_of(envmap.get("SMH_LISTEN", {}).get("value"))))
     for v in pspec.get("volumes") or []:
         s = v.get("secret")
         if s and s.get("secretName") not in secret_keys:
             err(where(p, d), f"volume {v.get('name')}: Secret {s.get('secretName')} is not described in secret.example.yaml")
+    claims = {v["persistentVolumeClaim"].get("claimName") for v in pspec.get("volumes") or [] if v.get("persistentVolumeClaim")}
+    if (claims or spec.get("volumeClaimTemplates")) and psc.get("runAsUser") not in (None, 0) and psc.get("fsGroup") is None:
+        err(where(p, d), "mounts a PersistentVolumeClaim as a non-root user without securityContext.fsGroup: the volume may not be writable")
+    if d["kind"] == "Deployment" and claims & rwo_claims:
+        # A ReadWriteOnce volume follows one pod: a second replica or a surge pod on another
+        # node waits for it forever.
+        if spec.get("replicas", 1) != 1:
+            err(where(p, d), f"mounts the ReadWriteOnce claim(s) {', '.join(sorted(claims & rwo_claims))}: replicas must be 1")
+        if (spec.get("strategy") or {}).get("type") != "Recreate":
+            err(where(p, d), "mounts a ReadWriteOnce claim: the strategy must be Recreate")
+    for cl in claims:
+        if cl not in {d2["metadata"]["name"] for _, d2 in objects("PersistentVolumeClaim")}:
+            err(where(p, d), f"PersistentVolumeClaim {cl} is not defined")
     workloads[(d["kind"], d["metadata"]["name"])] = (labels, all_names, all_numbers)
     if d["kind"] == "Deployment" and d["metadata"]["name"] in GRPC_SERVICES:
         grpc_pods.append((where(p, d), labels, all_numbers))
@@ -459,6 +568,10 @@ for p, d in objects("HorizontalPodAutoscaler"):
     t = (d.get("spec") or {}).get("scaleTargetRef") or {}
     if (t.get("kind"), t.get("name")) not in workloads:
         err(where(p, d), f"scaleTargetRef {t.get('kind')}/{t.get('name')} does not exist")
+    for p2, d2 in objects(t.get("kind")):
+        vols = (((d2.get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
+        if d2["metadata"]["name"] == t.get("name") and any((v.get("persistentVolumeClaim") or {}).get("claimName") in rwo_claims for v in vols):
+            err(where(p, d), f"scales {t.get('name')}, which mounts a ReadWriteOnce claim (one replica only)")
 def label_selector_matches(sel, labels):
     if not isinstance(sel, dict):
         return False
@@ -482,9 +595,91 @@ for w, labels, numbers in grpc_pods:
                    for pol in policies):
             err(w, f"no NetworkPolicy selects these pods and admits port {port}")
 
-for b in ("library", "authtoken", "namespace", "gateway"):
+def admits(target, source, port):
+    """Whether the NetworkPolicies let pods labelled source reach pods labelled target on port
+    (same namespace; no policy selecting target means no restriction)."""
+    selecting = [pol.get("spec") or {} for pol in policies
+                 if label_selector_matches((pol.get("spec") or {}).get("podSelector"), target)
+                 and "Ingress" in ((pol.get("spec") or {}).get("policyTypes") or ["Ingress"])]
+    if not selecting:
+        return True
+    for spec in selecting:
+        for rule in spec.get("ingress") or []:
+            ports = {pt.get("port") for pt in rule.get("ports") or []}
+            if ports and port not in ports:
+                continue
+            peers = rule.get("from")
+            if not peers or any("podSelector" in pr and "namespaceSelector" not in pr
+                                and label_selector_matches(pr["podSelector"], source) for pr in peers):
+                return True
+    return False
+
+# Each binary reaches what it dials on that service's gRPC port (SMH_LISTEN).
+for b, insts in deployed.items():
+    for w, labels, envmap, _ in insts:
+        for target in sorted(dials.get(b, ())):
+            if target not in deployed:
+                err(w, f"{b} dials {target}, which has no Deployment")
+            for _w, tlabels, _env, tport in deployed.get(target, []):
+                if tport and not admits(tlabels, labels, tport):
+                    err(w, f"no NetworkPolicy admits {b} to {target} on port {tport}")
+        etcd = workloads.get(("StatefulSet", "etcd"))
+        if etcd and not admits(etcd[0], labels, 2379):
+            err(w, "no NetworkPolicy admits it to etcd on port 2379")
+        # A SQL DSN naming an in-cluster Service: the policies must admit this pod to its pods.
+        r = (envmap.get("SMH_SQL_DSN", {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+        dsn = str(secret_values.get(r.get("name"), {}).get(r.get("key"), ""))
+        m = re.match(r'postgres(?:ql)?://[^@/]*@([\w-]+)[\w.-]*(?::(\d+))?/', dsn)  # Service[.ns...]
+        if m:
+            for _p, sd in objects("Service"):
+                if sd["metadata"]["name"] != m.group(1):
+                    continue
+                sspec = sd.get("spec") or {}
+                for pt in sspec.get("ports") or []:
+                    if pt.get("port") != int(m.group(2) or 5432):
+                        continue
+                    for key in selects(sspec.get("selector") or {}):
+                        tl, names = workloads[key][0], workloads[key][1]
+                        tp = pt.get("targetPort", pt.get("port"))
+                        tp = names.get(tp, tp) if isinstance(tp, str) else tp
+                        if not admits(tl, labels, tp):
+                            err(w, f"no NetworkPolicy admits it to {key[1]} on port {tp} (its SMH_SQL_DSN)")
+
+# The gateway's SMH_OBJECT_DATA_URL: a Service selecting the object pods, on their data port.
+for w, labels, envmap, _ in deployed.get("gateway", []):
+    url = env_value(envmap.get("SMH_OBJECT_DATA_URL", {}))
+    if not url:
+        continue
+    u = urlsplit(url)
+    if u.scheme != "http" or not u.hostname:
+        err(w, f"SMH_OBJECT_DATA_URL {url!r} must be http://<object Service>:<data port>")
+        continue
+    svc = [sd for _, sd in objects("Service") if sd["metadata"]["name"] == u.hostname.split(".")[0]]
+    if not svc:
+        err(w, f"SMH_OBJECT_DATA_URL {url!r}: no Service {u.hostname.split('.')[0]}")
+        continue
+    sspec = svc[0].get("spec") or {}
+    pt = [x for x in sspec.get("ports") or [] if x.get("port") == (u.port or 80)]
+    ok = False
+    for _w, olabels, oenv, _port in deployed.get("object", []):
+        dport = port_of(oenv.get("SMH_DATA_LISTEN", {}).get("value"))
+        if not label_selector_matches({"matchLabels": sspec.get("selector") or {}}, olabels):
+            continue
+        names = workloads[("Deployment", "object")][1] if ("Deployment", "object") in workloads else {}
+        for x in pt:
+            tp = x.get("targetPort", x.get("port"))
+            if (names.get(tp) if isinstance(tp, str) else tp) == dport:
+                ok = True
+        if dport and not admits(olabels, labels, dport):
+            err(w, f"no NetworkPolicy admits the gateway to the object data port {dport}")
+    if not ok:
+        err(w, f"SMH_OBJECT_DATA_URL {url!r}: Service {u.hostname} has no port {u.port or 80} reaching the object pods' SMH_DATA_LISTEN port")
+
+for b in REPLICATED + ("object",):
     if ("Deployment", b) not in workloads:
         err("k8s/", f"no Deployment {b}")
+    if b not in REPLICATED:
+        continue
     for kind in ("PodDisruptionBudget", "HorizontalPodAutoscaler"):
         if not any(d["metadata"]["name"] == b for _, d in objects(kind)):
             err("k8s/", f"no {kind} for {b}")
@@ -505,6 +700,42 @@ if compose in docs and docs[compose]:
         # The variable must be required (${VAR:?message}) somewhere in the file.
         if not re.search(r'\$\{' + var + r':\?[^}]+\}', raw):
             err("docker-compose.yaml", f"{var} (used in {value!r}) must be required somewhere with ${{{var}:?message}}")
+
+    def default_of(value):
+        """value with ${VAR:-default} replaced by its default; None if another ${...} is left."""
+        v = re.sub(r'\$\{\w+:?-([^}]*)\}', r'\1', str(value or ""))
+        return None if "${" in v else v
+
+    def compose_env(svc):
+        env = svc.get("environment") or {}
+        if isinstance(env, list):
+            env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+        return env
+
+    def mounts_of(svc):
+        """{container path: kind} of a service's mounts: volume (named), bind or tmpfs."""
+        named = set((c.get("volumes") or {}).keys())
+        out = {}
+        for v in svc.get("volumes") or []:
+            if isinstance(v, dict):
+                out[str(v.get("target"))] = v.get("type", "volume")
+            else:
+                parts = str(v).split(":")
+                if len(parts) >= 2:
+                    out[parts[1]] = "volume" if parts[0] in named else ("bind" if parts[0][:1] in "./~$" else "unknown")
+                else:
+                    out[parts[0]] = "anonymous"
+        t = svc.get("tmpfs") or []
+        for x in [t] if isinstance(t, str) else t:
+            out[str(x).split(":")[0]] = "tmpfs"
+        return out
+
+    def binary_of_service(svc):
+        cmd = svc.get("command")
+        return binary_of(cmd.split() if isinstance(cmd, str) else list(cmd or []))
+
+    public_urls = [default_of(compose_env(x).get("SMH_PUBLIC_URL")) for x in svcs.values()
+                   if binary_of_service(x) == "gateway" and compose_env(x).get("SMH_PUBLIC_URL")]
     for name, s in svcs.items():
         w = f"docker-compose.yaml service {name}"
         if not ("build" in s or is_opensmh_image(s.get("image"))):
@@ -516,15 +747,13 @@ if compose in docs and docs[compose]:
             err(w, f"command {cmd!r} does not name one of {', '.join(BINARIES)}")
             continue
         check_cmdline(w, b, cmd)
-        env = s.get("environment") or {}
-        if isinstance(env, list):
-            env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+        env = compose_env(s)
         for n in env:
             check_env_name(w, b, n)
         if s.get("read_only") is not True or "ALL" not in (s.get("cap_drop") or []) \
                 or not any(str(o).startswith("no-new-privileges") for o in s.get("security_opt") or []):
             err(w, "needs read_only: true, cap_drop: [ALL] and security_opt no-new-privileges")
-        if b == "namespace":
+        if b in SQL_SERVICES:
             dsn = str(env.get("SMH_SQL_DSN") or "")
             m = re.match(r'postgres(?:ql)?://[^@/]*@([\w.-]+)(?::\d+)?/', dsn)
             if not dsn:
@@ -533,7 +762,7 @@ if compose in docs and docs[compose]:
                 host, dep = m.group(1), s.get("depends_on") or {}
                 if host in svcs:
                     if not svcs[host].get("healthcheck"):
-                        err(f"docker-compose.yaml service {host}", "needs a healthcheck (namespace waits for it)")
+                        err(f"docker-compose.yaml service {host}", f"needs a healthcheck ({b} waits for it)")
                     if not isinstance(dep, dict) or (dep.get(host) or {}).get("condition") != "service_healthy":
                         err(w, f"must depend on {host} with condition: service_healthy")
                 for var in re.findall(r'\$\{(\w+)', dsn):
@@ -541,6 +770,36 @@ if compose in docs and docs[compose]:
             elif not any(str(v).split(":")[1:2] and dsn.startswith(str(v).split(":")[1].rstrip("/") + "/")
                          for v in s.get("volumes") or []):
                 err(w, f"SMH_SQL_DSN {dsn!r}: a SQLite file must be on a volume (the root is read-only)")
+        if b == "object":
+            if not env.get("SMH_DOMAIN"):
+                err(w, "object needs SMH_DOMAIN (--domain is required): the gateway's public host[:port]")
+            else:
+                dom = default_of(env["SMH_DOMAIN"])
+                if dom is not None:
+                    check_domain(w, dom, public_urls[0] if public_urls else None)
+            data = env.get("SMH_DATA_LISTEN")
+            if not data or not str(data).startswith("0.0.0.0:") or port_of(data) == port_of(env.get("SMH_LISTEN")):
+                err(w, f"SMH_DATA_LISTEN {data!r} must listen on 0.0.0.0, on a port other than SMH_LISTEN's")
+            mounts = mounts_of(s)
+            if not env.get("SMH_S3_ENDPOINT"):
+                bd = env.get("SMH_BLOB_DIR")
+                kept = [m for m, kind in mounts.items() if kind in ("volume", "bind")]
+                if not bd or not os.path.isabs(str(bd)):
+                    err(w, f"SMH_BLOB_DIR {bd!r} must be an absolute path on a volume (or set SMH_S3_ENDPOINT)")
+                elif not under(bd, kept):
+                    err(w, f"SMH_BLOB_DIR {bd!r} is not on a named volume or bind mount (the root is read-only)")
+            if not under("/tmp", list(mounts)):
+                err(w, "needs a writable /tmp (tmpfs): the root filesystem is read-only")
+        if b == "gateway":
+            url = str(env.get("SMH_OBJECT_DATA_URL") or "")
+            u = urlsplit(url)
+            target = svcs.get(u.hostname or "") if u.scheme == "http" else None
+            if not url:
+                err(w, "SMH_OBJECT_DATA_URL must be set: its default (127.0.0.1) is not the object container")
+            elif not target or binary_of_service(target) != "object":
+                err(w, f"SMH_OBJECT_DATA_URL {url!r} must be http://<the object service>:<its data port>")
+            elif u.port != port_of(compose_env(target).get("SMH_DATA_LISTEN")):
+                err(w, f"SMH_OBJECT_DATA_URL {url!r}: port is not {u.hostname}'s SMH_DATA_LISTEN port")
         if b != "smh":
             dep = (s.get("depends_on") or {})
             if not isinstance(dep, dict) or (dep.get("etcd") or {}).get("condition") != "service_healthy":
