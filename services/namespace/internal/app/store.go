@@ -16,6 +16,16 @@ var (
 	ErrNameTaken         = errors.New("name taken")
 	ErrMarkerNotFound    = errors.New("marker not found")
 	ErrDestinationInside = errors.New("destination inside the source")
+	// ErrIsDirectory: a file operation named a directory (the file deleted, copied, moved,
+	// linked to or resolved).
+	ErrIsDirectory = errors.New("the entry is a directory")
+	// ErrSourceMissing: the entry a copy, move or symlink reads from does not exist (or a
+	// component of its path is a file), as opposed to a missing destination parent
+	// (ErrNodeNotFound).
+	ErrSourceMissing = errors.New("source not found")
+	// ErrSymlinkOverwrite: an overwrite would replace a symlink's own target with the symlink
+	// (or a copy of it), leaving a link to itself.
+	ErrSymlinkOverwrite = errors.New("a symlink cannot overwrite its own target")
 )
 
 // Space is a tenant space (smh-api.md section 2). A single-tenant library has exactly one, "-",
@@ -96,10 +106,39 @@ type Node struct {
 	CRC64                 string
 	MetaData              map[string]string
 	Labels                []string
+	// BlobID names the object service's blob holding a file's bytes; "" for directories and
+	// symlinks. Copies share it.
+	BlobID string
+	// LinkTarget is a symlink's target inode: always a live file, never another symlink.
+	LinkTarget int64
+	// Category is the client's category of a file (3.1 body).
+	Category string
 }
 
 // IsDir reports whether the node holds children.
 func (n Node) IsDir() bool { return n.Type == TypeDir }
+
+// IsSymlink reports whether the node is a symbolic link (3.15).
+func (n Node) IsSymlink() bool { return n.Type == TypeSymlink }
+
+// Placed is where a file operation put an entry: the entry, its final path (after a rename
+// strategy picked "name (1).ext") and whether it replaced an existing file in place.
+type Placed struct {
+	Node Node
+	Path []string
+	// Overwritten: strategy overwrite replaced a file that held the name (3.4 isOverwritten).
+	Overwritten bool
+}
+
+// Resolved is a file found for reading: a symlink is followed to its target.
+type Resolved struct {
+	// Node is the file (a symlink's target when the path named a symlink).
+	Node Node
+	// Path is Node's own path.
+	Path []string
+	// LinkPath is the symlink's path when the path named one; nil otherwise.
+	LinkPath []string
+}
 
 // OrderBy is a listing order (4.2 order_by).
 type OrderBy string
@@ -183,9 +222,13 @@ type Store interface {
 	// component only: ask → ErrNameTaken when it exists; rename → "name (1)", "name (2)" ...
 	// Answers the created directory (with its final name) and its path.
 	MakeDirectories(ctx context.Context, libraryID, spaceID string, path []string, strategy Conflict, attrs DirAttrs, now time.Time) (Node, []string, error)
-	// CreateFile creates (or, with ConflictOverwrite, replaces in place, keeping the inode) the file
-	// at path; parents must exist. rename gives "name (1).ext". Answers the node and its path.
-	CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, now time.Time) (Node, []string, error)
+	// CreateFile creates the file at path; its parent must exist (ErrNodeNotFound; a file on the
+	// way is ErrNotDirectory). f supplies type (file, image or video; "" = file), size, content,
+	// blob, category and client attributes. ask refuses a taken name (ErrNameTaken), rename
+	// gives "name (1).ext", overwrite replaces a file or symlink in place: same inode (so
+	// symlinks, favorites and history follow it), new content, the size counter moved by the
+	// difference, Placed.Overwritten set. Overwriting a directory is ErrNameTaken.
+	CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, now time.Time) (Placed, error)
 	// List answers a page of a directory's children. OrderDefault lists directories first, each
 	// group by name; media libraries ask for OrderCreationTime for their files themselves.
 	List(ctx context.Context, libraryID, spaceID string, dir int64, opts ListOptions) (Page, error)
@@ -203,4 +246,37 @@ type Store interface {
 	UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string, meta map[string]string, now time.Time) error
 	// PathOf answers the path of an inode ("" components never occur); ErrNodeNotFound if gone.
 	PathOf(ctx context.Context, libraryID, spaceID string, inode int64) ([]string, error)
+
+	// File entries (section 3). Files never get missing parents created: a missing destination
+	// parent is ErrNodeNotFound, a file on the way ErrNotDirectory. A symlink counts as a file
+	// of size 0 and references no blob of its own.
+
+	// DeleteFile soft-deletes the file or symlink at path together with every symlink pointing
+	// at it (3.12), adjusting the counters; the rows keep their blob ids until purged.
+	// ErrIsDirectory for a directory. Answers the deleted entry.
+	DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, now time.Time) (Node, error)
+	// CopyFile copies the file or symlink at from to to (3.13): a new entry sharing the blob (a
+	// copied symlink points at the same target). Overwrite replaces the destination file in
+	// place. ErrSourceMissing / ErrIsDirectory for the source.
+	CopyFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) (Placed, error)
+	// MoveFile renames or moves the file or symlink at from to to (3.14), keeping its inode, so
+	// symlinks to it follow. Overwrite removes the replaced file and points its symlinks at the
+	// moved file. Moving onto its own path changes nothing.
+	MoveFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) (Placed, error)
+	// CreateSymlink makes a symlink at path to the file at target (3.15); a symlink target is
+	// followed to its final file. ErrSourceMissing when target is missing, ErrIsDirectory when it
+	// is a directory. Overwrite turns the existing file into the symlink in place.
+	CreateSymlink(ctx context.Context, libraryID, spaceID string, path, target []string, strategy Conflict, userID string, now time.Time) (Placed, error)
+	// ResolveFile answers the file at path for reading, a symlink followed to its target.
+	// ErrIsDirectory for a directory.
+	ResolveFile(ctx context.Context, libraryID, spaceID string, path []string) (Resolved, error)
+	// NodeByInode answers a live entry by inode and its path; ErrNodeNotFound when there is
+	// none (or it is deleted).
+	NodeByInode(ctx context.Context, libraryID, spaceID string, inode int64) (Node, []string, error)
+	// FirstMedia answers dir's first live image or video by creation time, then inode (the
+	// album cover of 4.8); ErrNodeNotFound when it holds none.
+	FirstMedia(ctx context.Context, libraryID, spaceID string, dir int64) (Node, error)
+	// ReferencedBlobs answers the subset of blobIDs that some row, live or soft-deleted, still
+	// names (the object service's garbage collection).
+	ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, error)
 }

@@ -37,13 +37,13 @@ func listingFixture(t *testing.T, s *SQL) (*fixture, app.Node, []app.Node) {
 		if i%2 == 0 {
 			now = f.tick() // every other file shares the previous entry's time
 		}
-		n, _, err := s.CreateFile(f.ctx, f.lib, f.space, []string{"d", name}, app.Node{
+		placed, err := s.CreateFile(f.ctx, f.lib, f.space, []string{"d", name}, app.Node{
 			Size: int64(i % 4), LocalCreationTime: fmt.Sprintf("2020-%02d", i%5), LocalModificationTime: fmt.Sprintf("2022-%02d", i),
 		}, app.ConflictAsk, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		entries = append(entries, n)
+		entries = append(entries, placed.Node)
 	}
 	// A file in the root and a deleted file: neither belongs to d's listing.
 	f.file("outside", 1)
@@ -254,7 +254,7 @@ func TestListMarkerConcurrent(t *testing.T) {
 					case 0:
 						_, _, err = s.MakeDirectories(ctx, f.lib, f.space, path, app.ConflictAsk, app.DirAttrs{}, now)
 					case 1:
-						_, _, err = s.CreateFile(ctx, f.lib, f.space, path, app.Node{Size: int64(rng.IntN(7))}, app.ConflictAsk, now)
+						_, err = s.CreateFile(ctx, f.lib, f.space, path, app.Node{Size: int64(rng.IntN(7))}, app.ConflictAsk, now)
 					default:
 						err = s.DeleteTree(ctx, f.lib, f.space, path)
 					}

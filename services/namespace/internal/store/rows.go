@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -10,7 +11,8 @@ import (
 
 // nodeColumns is the column list every node query selects, in scanNode's order.
 const nodeColumns = `inode, library_id, space_id, parent_inode, name, type, user_id, created_at, modified_at,
-	local_created, local_modified, size, content_type, etag, crc64, metadata, labels, child_dirs, child_files`
+	local_created, local_modified, size, content_type, etag, crc64, metadata, labels, child_dirs, child_files,
+	blob_id, link_target, category`
 
 // nodeRow is a node with the store-only columns a use case never sees.
 type nodeRow struct {
@@ -28,13 +30,15 @@ func scanNode(sc scanner) (nodeRow, error) {
 		typ, meta, labels   string
 		created, modified   int64
 		localCtime, localMt string
+		linkTarget          sql.NullInt64
 	)
 	err := sc.Scan(&r.Inode, &r.LibraryID, &r.SpaceID, &r.ParentInode, &r.Name, &typ, &r.UserID,
 		&created, &modified, &localCtime, &localMt, &r.Size, &r.ContentType, &r.ETag, &r.CRC64,
-		&meta, &labels, &r.childDirs, &r.childFiles)
+		&meta, &labels, &r.childDirs, &r.childFiles, &r.BlobID, &linkTarget, &r.Category)
 	if err != nil {
 		return nodeRow{}, err
 	}
+	r.LinkTarget = linkTarget.Int64
 	r.Type = app.NodeType(typ)
 	r.CreatedAt = fromMillis(created)
 	r.ModifiedAt = fromMillis(modified)

@@ -14,8 +14,8 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/storetest"
 )
 
-// The contract suite: every test is written against app.Store (plus CreateFile, which the
-// interface lacks so far) and runs once per engine through eachEngine.
+// The contract suite: every test is written against app.Store and runs once per engine through
+// eachEngine.
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
 
@@ -62,11 +62,11 @@ func (f *fixture) mkdir(path string) app.Node {
 
 func (f *fixture) file(path string, size int64) app.Node {
 	f.t.Helper()
-	n, _, err := f.raw.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, UserID: "u1"}, app.ConflictAsk, f.tick())
+	placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, UserID: "u1"}, app.ConflictAsk, f.tick())
 	if err != nil {
 		f.t.Fatalf("CreateFile(%q): %v", path, err)
 	}
-	return n
+	return placed.Node
 }
 
 func (f *fixture) lookup(path string) app.Node {
@@ -217,7 +217,7 @@ func TestSpaces(t *testing.T) {
 		if _, _, err := st.MakeDirectories(ctx, "L", "b", p("d/e"), app.ConflictAsk, app.DirAttrs{}, t0); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := s.CreateFile(ctx, "L", "b", p("d/f"), app.Node{Size: 7}, app.ConflictAsk, t0); err != nil {
+		if _, err := st.CreateFile(ctx, "L", "b", p("d/f"), app.Node{Size: 7}, app.ConflictAsk, t0); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := st.MakeDirectories(ctx, "L", "c", p("x"), app.ConflictAsk, app.DirAttrs{}, t0); err != nil {
@@ -365,24 +365,39 @@ func TestCreateFile(t *testing.T) {
 		f.mkdir("d")
 		a := f.file("d/a.jpg", 10)
 		for _, want := range []string{"a (1).jpg", "a (2).jpg"} {
-			n, path, err := s.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{Size: 1}, app.ConflictRename, f.tick())
-			if err != nil || n.Name != want || path[1] != want {
-				t.Fatalf("rename = %q %v %v, want %q", n.Name, path, err, want)
+			placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{Size: 1}, app.ConflictRename, f.tick())
+			if err != nil || placed.Node.Name != want || placed.Path[1] != want || placed.Overwritten {
+				t.Fatalf("rename = %+v %v, want %q", placed, err, want)
 			}
 		}
-		_, _, err := s.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{}, app.ConflictAsk, f.tick())
+		_, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{}, app.ConflictAsk, f.tick())
 		wantErr(t, "ask", err, app.ErrNameTaken)
-		_, _, err = s.CreateFile(f.ctx, f.lib, f.space, p("x/a.jpg"), app.Node{}, app.ConflictAsk, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("x/a.jpg"), app.Node{}, app.ConflictAsk, f.tick())
 		wantErr(t, "no parent", err, app.ErrNodeNotFound)
-		_, _, err = s.CreateFile(f.ctx, f.lib, f.space, p("d"), app.Node{}, app.ConflictOverwrite, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d"), app.Node{}, app.ConflictOverwrite, f.tick())
 		wantErr(t, "overwrite a directory", err, app.ErrNameTaken)
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/b.jpg"), app.Node{}, app.ConflictRename, f.tick())
+		wantErr(t, "file in the middle", err, app.ErrNotDirectory)
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/x/b.jpg"), app.Node{}, app.ConflictRename, f.tick())
+		wantErr(t, "file deeper in the middle", err, app.ErrNotDirectory)
 		wantCounts(t, "files", f.counts(), 12, 3, 1)
-		n, _, err := s.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"),
-			app.Node{Type: app.TypeImage, Size: 100, ETag: "e", CRC64: "42", ContentType: "image/jpeg"}, app.ConflictOverwrite, f.tick())
-		if err != nil || n.Inode != a.Inode || n.Size != 100 || n.Type != app.TypeImage || n.CRC64 != "42" {
-			t.Fatalf("overwrite = %+v, %v", n, err)
+		created := f.lookup("d/a.jpg").CreatedAt
+		placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"),
+			app.Node{Type: app.TypeImage, Size: 100, ETag: "e", CRC64: "42", ContentType: "image/jpeg", BlobID: "blob2", Category: "cat"},
+			app.ConflictOverwrite, f.tick())
+		n := placed.Node
+		if err != nil || !placed.Overwritten || n.Inode != a.Inode || n.Size != 100 || n.Type != app.TypeImage || n.CRC64 != "42" ||
+			n.BlobID != "blob2" || n.Category != "cat" || !n.CreatedAt.Equal(created) || !n.ModifiedAt.Equal(f.now) {
+			t.Fatalf("overwrite = %+v, %v", placed, err)
+		}
+		if got := f.lookup("d/a.jpg"); got.BlobID != "blob2" || got.Category != "cat" || got.LinkTarget != 0 {
+			t.Fatalf("stored = %+v", got)
 		}
 		wantCounts(t, "overwrite", f.counts(), 102, 3, 1)
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/l"), app.Node{Type: app.TypeSymlink}, app.ConflictAsk, f.tick())
+		if err == nil {
+			t.Fatal("CreateFile made a symlink")
+		}
 		checkInvariants(t, s, f.lib, f.space)
 	})
 }
@@ -521,6 +536,17 @@ func checkInvariants(t *testing.T, s *SQL, lib, space string) {
 		AND (d.child_dirs <> (SELECT COUNT(*) FROM nodes c WHERE c.parent_inode = d.inode AND c.deleted_at IS NULL AND c.is_dir = 1)
 		  OR d.child_files <> (SELECT COUNT(*) FROM nodes c WHERE c.parent_inode = d.inode AND c.deleted_at IS NULL AND c.is_dir = 0))`); n != 0 {
 		t.Fatalf("%d directories with wrong child counts", n)
+	}
+	// Symlinks (3.15): a live link points at a live file of its space, never at a directory or
+	// another link; nothing else has a target; links and directories reference no blob.
+	if n := q(`SELECT COUNT(*) FROM nodes l WHERE l.library_id = $LIB AND l.space_id = $SPACE AND l.deleted_at IS NULL
+		AND l.type = 'symlink' AND NOT EXISTS (SELECT 1 FROM nodes t WHERE t.inode = l.link_target
+		AND t.deleted_at IS NULL AND t.is_dir = 0 AND t.type <> 'symlink' AND t.library_id = l.library_id AND t.space_id = l.space_id)`); n != 0 {
+		t.Fatalf("%d symlinks without a live file as target", n)
+	}
+	if n := q(`SELECT COUNT(*) FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND deleted_at IS NULL
+		AND ((type = 'symlink') <> (link_target IS NOT NULL) OR (type IN ('symlink', 'dir') AND blob_id <> ''))`); n != 0 {
+		t.Fatalf("%d entries with a target or blob that their type does not allow", n)
 	}
 	if n := q(`SELECT COUNT(*) FROM spaces s WHERE s.library_id = $LIB AND s.space_id = $SPACE
 		AND (s.root_child_dirs <> (SELECT COUNT(*) FROM nodes c WHERE c.library_id = s.library_id AND c.space_id = s.space_id

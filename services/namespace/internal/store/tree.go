@@ -126,11 +126,12 @@ func insertNode(ctx context.Context, t *sqldb.Tx, n app.Node, childDirs, childFi
 	}
 	row, err := scanNode(t.QueryRow(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
 		user_id, created_at, modified_at, local_created, local_modified, size, content_type, etag, crc64,
-		metadata, labels, child_dirs, child_files)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+nodeColumns,
+		metadata, labels, child_dirs, child_files, blob_id, link_target, category)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+nodeColumns,
 		n.LibraryID, n.SpaceID, n.ParentInode, n.Name, string(n.Type), isDir, n.UserID, millis(n.CreatedAt),
 		millis(n.ModifiedAt), n.LocalCreationTime, n.LocalModificationTime, n.Size, n.ContentType, n.ETag,
-		n.CRC64, encodeMeta(n.MetaData), encodeLabels(n.Labels), childDirs, childFiles))
+		n.CRC64, encodeMeta(n.MetaData), encodeLabels(n.Labels), childDirs, childFiles,
+		n.BlobID, linkArg(n.LinkTarget), n.Category))
 	if sqldb.IsUniqueViolation(err) {
 		return nodeRow{}, app.ErrNameTaken
 	}
@@ -262,71 +263,6 @@ func (s *SQL) MakeDirectories(ctx context.Context, libraryID, spaceID string, pa
 	return dir.Node, final, nil
 }
 
-// CreateFile makes a file entry at path; its parent must exist (files never create parents,
-// pitfall 4). f supplies the type (a non-directory type; empty means file), size, content and
-// client attributes. Strategy ask refuses a taken name, rename picks "name (n).ext", overwrite
-// replaces a file in place: same inode (favorites and history follow it), new content, new
-// modification time. It answers the entry and its final path.
-func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
-	strategy app.Conflict, now time.Time,
-) (app.Node, []string, error) {
-	if len(path) == 0 {
-		return app.Node{}, nil, app.ErrNameTaken
-	}
-	if f.Type == "" {
-		f.Type = app.TypeFile
-	}
-	if f.Type == app.TypeDir {
-		return app.Node{}, nil, errors.New("store: CreateFile needs a file type")
-	}
-	var (
-		out   nodeRow
-		final []string
-	)
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
-		last := len(path) - 1
-		parent, err := lookupPath(ctx, t, libraryID, spaceID, path[:last])
-		if err != nil {
-			return err
-		}
-		if !parent.isDir() {
-			return app.ErrNotDirectory
-		}
-		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, path[last], false, strategy)
-		if err != nil {
-			return err
-		}
-		final = append(slices.Clone(path[:last]), p.name)
-		if old := p.replace; old != nil {
-			out, err = scanNode(t.QueryRow(ctx, `UPDATE nodes SET type = ?, user_id = ?, modified_at = ?,
-				local_created = ?, local_modified = ?, size = ?, content_type = ?, etag = ?, crc64 = ?,
-				metadata = ?, labels = ? WHERE inode = ? RETURNING `+nodeColumns,
-				string(f.Type), f.UserID, millis(now), f.LocalCreationTime, f.LocalModificationTime, f.Size,
-				f.ContentType, f.ETag, f.CRC64, encodeMeta(f.MetaData), encodeLabels(f.Labels), old.Inode))
-			if err != nil {
-				return wrap("overwrite file", err)
-			}
-			if err := touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 0, now); err != nil {
-				return err
-			}
-			return addCounts(ctx, t, libraryID, spaceID, f.Size-old.Size, 0, 0)
-		}
-		f.LibraryID, f.SpaceID, f.ParentInode, f.Name = libraryID, spaceID, parent.Inode, p.name
-		f.CreatedAt, f.ModifiedAt = now, now
-		if out, err = insertNode(ctx, t, f, 0, 0); err != nil {
-			return err
-		}
-		if err := touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 1, now); err != nil {
-			return err
-		}
-		return addCounts(ctx, t, libraryID, spaceID, f.Size, 1, 0)
-	})
-	if err != nil {
-		return app.Node{}, nil, err
-	}
-	return out.Node, final, nil
-}
-
 // isUnder reports whether path lies strictly under dir.
 func isUnder(path, dir []string) bool {
 	return len(path) > len(dir) && slices.Equal(path[:len(dir)], dir)
@@ -376,7 +312,8 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 			return err
 		}
 		if p.replace != nil {
-			if err := deleteEntry(ctx, t, *p.replace, now); err != nil {
+			// Only a file replaces a file: its links follow to the moved one.
+			if err := replaceByMove(ctx, t, *p.replace, src, now); err != nil {
 				return err
 			}
 		}
@@ -424,7 +361,8 @@ const subtreeCTE = `WITH RECURSIVE sub(inode, is_dir, size) AS (
 
 // deleteEntry soft-deletes n and its subtree: every row gets deleted_at and deleted_root = n's
 // inode (the recycle bin will restore or purge the group as one item), the counters drop by
-// what was live, and the parent records the removal.
+// what was live, and the parent records the removal. The live symlinks elsewhere that point at n
+// or into its subtree go with it, in the same group (deleteLinksTo). Rows keep their blob ids.
 func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) error {
 	lib, space := n.LibraryID, n.SpaceID
 	var descendants, dirs, size int64
@@ -451,11 +389,15 @@ func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) err
 	if err := touchDir(ctx, t, lib, space, n.ParentInode, -selfDirs, -selfFiles, now); err != nil {
 		return err
 	}
-	return addCounts(ctx, t, lib, space, -(size + n.Size), -(files + selfFiles), -(dirs + selfDirs))
+	if err := addCounts(ctx, t, lib, space, -(size + n.Size), -(files + selfFiles), -(dirs + selfDirs)); err != nil {
+		return err
+	}
+	return deleteLinksTo(ctx, t, n, now)
 }
 
-// DeleteTree deletes the entry at path and its subtree (4.5, 3.12). The rows are soft-deleted
-// (see deleteEntry); the empty path (the root) is refused.
+// DeleteTree deletes the entry at path and its subtree (4.5, 3.12), with the symlinks elsewhere
+// that point into it. The rows are soft-deleted (see deleteEntry); the empty path (the root) is
+// refused.
 func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error {
 	if len(path) == 0 {
 		return errRootNotEntry
@@ -496,13 +438,10 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 			return err
 		}
 		final = append(slices.Clone(to[:last]), p.name)
-		if p.replace != nil {
-			if p.replace.Inode == src.Inode {
-				return nil // overwriting a file with itself
-			}
-			if err := deleteEntry(ctx, t, *p.replace, now); err != nil {
-				return err
-			}
+		if !src.isDir() {
+			// A file (only a file can replace a file) is copied as CopyFile copies it.
+			_, err := copyFileTo(ctx, t, src, parent.Inode, p, now)
+			return err
 		}
 		return copyEntry(ctx, t, src, parent.Inode, p.name, now)
 	})
@@ -515,6 +454,8 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 // copyEntry inserts a copy of src named name under parent and copies src's subtree breadth
 // first: one INSERT ... SELECT per directory for its files, one INSERT per subdirectory (whose
 // new inode its children need). Child counts are copied, since the copy has the same children.
+// Copied files share their originals' blobs; copied symlinks point at the same targets as the
+// originals, inside the copied tree or not (see files.go).
 func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name string, now time.Time) error {
 	lib, space := src.LibraryID, src.SpaceID
 	top := src.Node
@@ -543,9 +484,9 @@ func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name
 		if nFiles > 0 {
 			if _, err := t.Exec(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
 				user_id, created_at, modified_at, local_created, local_modified, size, content_type, etag, crc64,
-				metadata, labels, child_dirs, child_files)
+				metadata, labels, child_dirs, child_files, blob_id, link_target, category)
 				SELECT library_id, space_id, ?, name, type, is_dir, user_id, ?, ?, local_created, local_modified,
-					size, content_type, etag, crc64, metadata, labels, 0, 0
+					size, content_type, etag, crc64, metadata, labels, 0, 0, blob_id, link_target, category
 				FROM nodes WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 0 AND deleted_at IS NULL`,
 				p.to, millis(now), millis(now), lib, space, p.from); err != nil {
 				return wrap("copy", err)
@@ -653,28 +594,9 @@ func (s *SQL) PathOf(ctx context.Context, libraryID, spaceID string, inode int64
 		if _, err := rootNode(ctx, t, libraryID, spaceID); err != nil {
 			return err
 		}
-		for cur, depth := inode, 0; cur != 0; depth++ {
-			if depth > maxDepth {
-				return errTooDeep
-			}
-			var (
-				parent int64
-				name   string
-			)
-			err := t.QueryRow(ctx, `SELECT parent_inode, name FROM nodes
-				WHERE inode = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL`,
-				cur, libraryID, spaceID).Scan(&parent, &name)
-			if errors.Is(err, sql.ErrNoRows) {
-				return app.ErrNodeNotFound
-			}
-			if err != nil {
-				return wrap("path", err)
-			}
-			path = append(path, name)
-			cur = parent
-		}
-		slices.Reverse(path)
-		return nil
+		var err error
+		path, err = pathOf(ctx, t, libraryID, spaceID, inode)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,548 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opensmh/opensmh/pkg/sqldb"
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+)
+
+// File entries (smh-api.md section 3).
+//
+// A file row carries its blob id (the object service's bytes; copies share it). A symlink is a
+// row of type symlink with link_target set to its target's inode, size 0 and no blob of its own;
+// it counts as a file in the counters. The invariant every write keeps: a live symlink points at
+// a live file, never at a directory or another symlink. So
+//   - a link to a link points at the final target (CreateSymlink follows);
+//   - deleting a file (or a directory holding it) deletes the live links pointing at it, in the
+//     same deletion (deleted_root), so the recycle bin will restore them together;
+//   - overwriting a file in place keeps its inode, so its links follow the new content; when a
+//     move replaces a file, the replaced file's links are pointed at the moved file;
+//   - turning a file into a symlink in place (an overwrite by CreateSymlink or by a copied link)
+//     points the file's own links at the new target; a symlink overwriting its own target is
+//     refused (ErrSymlinkOverwrite);
+//   - a copied directory's symlinks keep pointing at their original targets, inside the copied
+//     tree or not: a copy never changes what an existing link means, and a link's target is
+//     always a live file (the original is, the copy of a link target is just another file).
+
+// linkArg binds a link target: NULL for "no target".
+func linkArg(inode int64) any {
+	if inode == 0 {
+		return nil
+	}
+	return inode
+}
+
+// fileContent answers the part of n that a copy or an overwrite carries over: everything but
+// identity (inode, space, parent, name) and times.
+func fileContent(n app.Node) app.Node {
+	return app.Node{
+		Type: n.Type, UserID: n.UserID, Size: n.Size, ContentType: n.ContentType, ETag: n.ETag, CRC64: n.CRC64,
+		MetaData: n.MetaData, Labels: n.Labels, BlobID: n.BlobID, LinkTarget: n.LinkTarget, Category: n.Category,
+		LocalCreationTime: n.LocalCreationTime, LocalModificationTime: n.LocalModificationTime,
+	}
+}
+
+// finalTarget answers the file a link to n points at: n itself, or n's target when n is a link.
+func finalTarget(n nodeRow) int64 {
+	if n.IsSymlink() {
+		return n.LinkTarget
+	}
+	return n.Inode
+}
+
+// fileParent resolves the parent of a file path: it must exist (files never create parents,
+// pitfall 4) and be a directory (ErrNotDirectory: "a file in the middle", 409).
+func fileParent(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string) (nodeRow, error) {
+	parent, err := lookupPath(ctx, t, libraryID, spaceID, path[:len(path)-1])
+	if err != nil {
+		return nodeRow{}, err
+	}
+	if !parent.isDir() {
+		return nodeRow{}, app.ErrNotDirectory
+	}
+	return parent, nil
+}
+
+// sourceFile resolves the file or symlink a copy, move or link reads from: ErrSourceMissing
+// when there is none, ErrIsDirectory for a directory.
+func sourceFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string) (nodeRow, error) {
+	if len(path) == 0 {
+		return nodeRow{}, app.ErrIsDirectory
+	}
+	n, err := lookupPath(ctx, t, libraryID, spaceID, path)
+	if errors.Is(err, app.ErrNodeNotFound) || errors.Is(err, app.ErrNotDirectory) {
+		return nodeRow{}, app.ErrSourceMissing
+	}
+	if err != nil {
+		return nodeRow{}, err
+	}
+	if n.isDir() {
+		return nodeRow{}, app.ErrIsDirectory
+	}
+	return n, nil
+}
+
+// insertFile adds the file or symlink f named name under parent and counts it.
+func insertFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, name string, f app.Node, now time.Time) (nodeRow, error) {
+	f.LibraryID, f.SpaceID, f.ParentInode, f.Name = libraryID, spaceID, parent, name
+	f.CreatedAt, f.ModifiedAt = now, now
+	row, err := insertNode(ctx, t, f, 0, 0)
+	if err != nil {
+		return nodeRow{}, err
+	}
+	if err := touchDir(ctx, t, libraryID, spaceID, parent, 0, 1, now); err != nil {
+		return nodeRow{}, err
+	}
+	return row, addCounts(ctx, t, libraryID, spaceID, f.Size, 1, 0)
+}
+
+// replaceInPlace gives the live file or symlink old the content of f (an overwrite, pitfall 4):
+// the inode, name and creation time stay, so favorites, history and the symlinks pointing at
+// old follow it; the modification time is now; the size counter moves by the difference. When f
+// is a symlink, old's own links are pointed at f's target (links never point at links).
+func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, now time.Time) (nodeRow, error) {
+	if f.Type == app.TypeSymlink && f.LinkTarget == old.Inode {
+		return nodeRow{}, app.ErrSymlinkOverwrite
+	}
+	out, err := scanNode(t.QueryRow(ctx, `UPDATE nodes SET type = ?, user_id = ?, modified_at = ?,
+		local_created = ?, local_modified = ?, size = ?, content_type = ?, etag = ?, crc64 = ?,
+		metadata = ?, labels = ?, blob_id = ?, link_target = ?, category = ? WHERE inode = ? RETURNING `+nodeColumns,
+		string(f.Type), f.UserID, millis(now), f.LocalCreationTime, f.LocalModificationTime, f.Size,
+		f.ContentType, f.ETag, f.CRC64, encodeMeta(f.MetaData), encodeLabels(f.Labels), f.BlobID,
+		linkArg(f.LinkTarget), f.Category, old.Inode))
+	if err != nil {
+		return nodeRow{}, wrap("overwrite file", err)
+	}
+	if f.Type == app.TypeSymlink {
+		if err := repointLinks(ctx, t, old.LibraryID, old.SpaceID, old.Inode, f.LinkTarget); err != nil {
+			return nodeRow{}, err
+		}
+	}
+	if err := touchDir(ctx, t, old.LibraryID, old.SpaceID, old.ParentInode, 0, 0, now); err != nil {
+		return nodeRow{}, err
+	}
+	return out, addCounts(ctx, t, old.LibraryID, old.SpaceID, f.Size-old.Size, 0, 0)
+}
+
+// repointLinks points the live symlinks at from to to.
+func repointLinks(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, from, to int64) error {
+	_, err := t.Exec(ctx, `UPDATE nodes SET link_target = ?
+		WHERE link_target = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL`, to, from, libraryID, spaceID)
+	return wrap("repoint symlinks", err)
+}
+
+// deleteLinksTo soft-deletes the live symlinks pointing at n or, when n is a directory, into
+// its subtree, which deleteEntry has just marked deleted (3.12, 3.15: deleting a target deletes
+// its links). They join n's deletion (deleted_root = n), so the recycle bin will restore them
+// with it; the counters and their directories record the removal.
+func deleteLinksTo(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) error {
+	lib, space := n.LibraryID, n.SpaceID
+	cond, args := "link_target = ?", []any{n.Inode}
+	if n.isDir() {
+		// The subtree's rows carry deleted_root = n and this deletion's time.
+		cond = `link_target IN (SELECT inode FROM nodes WHERE deleted_root = ? AND deleted_at = ?
+			AND library_id = ? AND space_id = ?)`
+		args = []any{n.Inode, millis(now), lib, space}
+	}
+	// "link_target IS NOT NULL" repeats nodes_by_link_target's condition so both planners use it.
+	where := " WHERE " + cond + " AND link_target IS NOT NULL AND library_id = ? AND space_id = ? AND deleted_at IS NULL"
+	args = append(args, lib, space)
+	rows, err := t.Query(ctx, "SELECT parent_inode, COUNT(*) FROM nodes"+where+" GROUP BY parent_inode", args...)
+	if err != nil {
+		return wrap("delete symlinks", err)
+	}
+	type group struct{ parent, links int64 }
+	var groups []group
+	for rows.Next() {
+		var g group
+		if err := rows.Scan(&g.parent, &g.links); err != nil {
+			rows.Close()
+			return wrap("delete symlinks", err)
+		}
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("delete symlinks", err)
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ?"+where,
+		append([]any{millis(now), n.Inode}, args...)...); err != nil {
+		return wrap("delete symlinks", err)
+	}
+	var total int64
+	for _, g := range groups {
+		if err := touchDir(ctx, t, lib, space, g.parent, 0, -g.links, now); err != nil {
+			return err
+		}
+		total += g.links
+	}
+	return addCounts(ctx, t, lib, space, 0, -total, 0)
+}
+
+// CreateFile makes a file entry at path (3.4 confirm, through the use case CommitFile); see
+// app.Store. f supplies type (file, image or video; "" = file), size, content, blob, category and
+// client attributes.
+func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
+	strategy app.Conflict, now time.Time,
+) (app.Placed, error) {
+	if len(path) == 0 {
+		return app.Placed{}, app.ErrNameTaken
+	}
+	switch f.Type {
+	case "":
+		f.Type = app.TypeFile
+	case app.TypeDir, app.TypeSymlink:
+		return app.Placed{}, errors.New("store: CreateFile makes files, not directories or symlinks")
+	}
+	f.LinkTarget = 0
+	var out app.Placed
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+		parent, err := fileParent(ctx, t, libraryID, spaceID, path)
+		if err != nil {
+			return err
+		}
+		last := len(path) - 1
+		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, path[last], false, strategy)
+		if err != nil {
+			return err
+		}
+		var row nodeRow
+		if p.replace != nil {
+			row, err = replaceInPlace(ctx, t, *p.replace, f, now)
+		} else {
+			row, err = insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, f, now)
+		}
+		out = app.Placed{Node: row.Node, Path: append(slices.Clone(path[:last]), p.name), Overwritten: p.replace != nil}
+		return err
+	})
+	if err != nil {
+		return app.Placed{}, err
+	}
+	return out, nil
+}
+
+// DeleteFile soft-deletes the file or symlink at path and the symlinks pointing at it (3.12).
+func (s *SQL) DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, now time.Time) (app.Node, error) {
+	var n nodeRow
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+		var err error
+		if n, err = lookupPath(ctx, t, libraryID, spaceID, path); err != nil {
+			return err
+		}
+		if n.isDir() {
+			return app.ErrIsDirectory
+		}
+		return deleteEntry(ctx, t, n, now)
+	})
+	if err != nil {
+		return app.Node{}, err
+	}
+	return n.Node, nil
+}
+
+// copyFileTo places a copy of the file or symlink src under parent as p says: a new row
+// sharing src's blob (or, for a link, its target), or src's content over the file p replaces.
+// Copying a file onto itself changes nothing.
+func copyFileTo(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, p placement, now time.Time) (nodeRow, error) {
+	content := fileContent(src.Node)
+	if p.replace == nil {
+		return insertFile(ctx, t, src.LibraryID, src.SpaceID, parent, p.name, content, now)
+	}
+	if p.replace.Inode == src.Inode {
+		return src, nil
+	}
+	return replaceInPlace(ctx, t, *p.replace, content, now)
+}
+
+// CopyFile copies a file or symlink (3.13); see app.Store.
+func (s *SQL) CopyFile(ctx context.Context, libraryID, spaceID string, from, to []string,
+	strategy app.Conflict, now time.Time,
+) (app.Placed, error) {
+	if len(to) == 0 {
+		return app.Placed{}, app.ErrNameTaken
+	}
+	var out app.Placed
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+		src, err := sourceFile(ctx, t, libraryID, spaceID, from)
+		if err != nil {
+			return err
+		}
+		parent, err := fileParent(ctx, t, libraryID, spaceID, to)
+		if err != nil {
+			return err
+		}
+		last := len(to) - 1
+		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, to[last], false, strategy)
+		if err != nil {
+			return err
+		}
+		row, err := copyFileTo(ctx, t, src, parent.Inode, p, now)
+		out = app.Placed{Node: row.Node, Path: append(slices.Clone(to[:last]), p.name),
+			Overwritten: p.replace != nil && p.replace.Inode != src.Inode}
+		return err
+	})
+	if err != nil {
+		return app.Placed{}, err
+	}
+	return out, nil
+}
+
+// replaceByMove removes the file old that a moved entry src replaces (overwrite): old's links
+// follow to src's final target first, so they survive old's deletion.
+func replaceByMove(ctx context.Context, t *sqldb.Tx, old, src nodeRow, now time.Time) error {
+	if src.IsSymlink() && src.LinkTarget == old.Inode {
+		return app.ErrSymlinkOverwrite
+	}
+	if err := repointLinks(ctx, t, old.LibraryID, old.SpaceID, old.Inode, finalTarget(src)); err != nil {
+		return err
+	}
+	return deleteEntry(ctx, t, old, now)
+}
+
+// MoveFile renames or moves a file or symlink (3.14); see app.Store.
+func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to []string,
+	strategy app.Conflict, now time.Time,
+) (app.Placed, error) {
+	if len(to) == 0 {
+		return app.Placed{}, app.ErrNameTaken
+	}
+	var out app.Placed
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+		src, err := sourceFile(ctx, t, libraryID, spaceID, from)
+		if err != nil {
+			return err
+		}
+		if slices.Equal(from, to) {
+			out = app.Placed{Node: src.Node, Path: slices.Clone(from)}
+			return nil
+		}
+		parent, err := fileParent(ctx, t, libraryID, spaceID, to)
+		if err != nil {
+			return err
+		}
+		last := len(to) - 1
+		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, to[last], false, strategy)
+		if err != nil {
+			return err
+		}
+		if p.replace != nil {
+			if err := replaceByMove(ctx, t, *p.replace, src, now); err != nil {
+				return err
+			}
+		}
+		row, err := scanNode(t.QueryRow(ctx, "UPDATE nodes SET parent_inode = ?, name = ? WHERE inode = ? RETURNING "+nodeColumns,
+			parent.Inode, p.name, src.Inode))
+		if sqldb.IsUniqueViolation(err) {
+			return app.ErrNameTaken
+		}
+		if err != nil {
+			return wrap("move file", err)
+		}
+		if src.ParentInode == parent.Inode {
+			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 0, now)
+		} else if err = touchDir(ctx, t, libraryID, spaceID, src.ParentInode, 0, -1, now); err == nil {
+			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 1, now)
+		}
+		out = app.Placed{Node: row.Node, Path: append(slices.Clone(to[:last]), p.name), Overwritten: p.replace != nil}
+		return err
+	})
+	if err != nil {
+		return app.Placed{}, err
+	}
+	return out, nil
+}
+
+// CreateSymlink makes a symlink (3.15); see app.Store.
+func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path, target []string,
+	strategy app.Conflict, userID string, now time.Time,
+) (app.Placed, error) {
+	if len(path) == 0 {
+		return app.Placed{}, app.ErrNameTaken
+	}
+	var out app.Placed
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+		tgt, err := sourceFile(ctx, t, libraryID, spaceID, target)
+		if err != nil {
+			return err
+		}
+		if tgt.IsSymlink() {
+			if tgt, err = nodeByInode(ctx, t, libraryID, spaceID, tgt.LinkTarget); err != nil {
+				return app.ErrSourceMissing // a dangling link; the invariant says there is none
+			}
+		}
+		parent, err := fileParent(ctx, t, libraryID, spaceID, path)
+		if err != nil {
+			return err
+		}
+		last := len(path) - 1
+		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, path[last], false, strategy)
+		if err != nil {
+			return err
+		}
+		link := app.Node{Type: app.TypeSymlink, UserID: userID, LinkTarget: tgt.Inode}
+		var row nodeRow
+		if p.replace != nil {
+			row, err = replaceInPlace(ctx, t, *p.replace, link, now)
+		} else {
+			row, err = insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, link, now)
+		}
+		out = app.Placed{Node: row.Node, Path: append(slices.Clone(path[:last]), p.name), Overwritten: p.replace != nil}
+		return err
+	})
+	if err != nil {
+		return app.Placed{}, err
+	}
+	return out, nil
+}
+
+// ResolveFile answers the file at path, a symlink followed to its target (3.8-3.11).
+func (s *SQL) ResolveFile(ctx context.Context, libraryID, spaceID string, path []string) (app.Resolved, error) {
+	var out app.Resolved
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
+		if err != nil {
+			return err
+		}
+		if n.isDir() {
+			return app.ErrIsDirectory
+		}
+		if !n.IsSymlink() {
+			out = app.Resolved{Node: n.Node, Path: slices.Clone(path)}
+			return nil
+		}
+		tgt, err := nodeByInode(ctx, t, libraryID, spaceID, n.LinkTarget)
+		if err != nil {
+			return err
+		}
+		tp, err := pathOf(ctx, t, libraryID, spaceID, tgt.Inode)
+		out = app.Resolved{Node: tgt.Node, Path: tp, LinkPath: slices.Clone(path)}
+		return err
+	})
+	if err != nil {
+		return app.Resolved{}, err
+	}
+	return out, nil
+}
+
+// NodeByInode answers a live entry by inode and its path (3.16 inode info).
+func (s *SQL) NodeByInode(ctx context.Context, libraryID, spaceID string, inode int64) (app.Node, []string, error) {
+	if inode <= 0 {
+		return app.Node{}, nil, app.ErrNodeNotFound // the root is not an entry
+	}
+	var (
+		n    nodeRow
+		path []string
+	)
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		var err error
+		if n, err = nodeByInode(ctx, t, libraryID, spaceID, inode); err != nil {
+			return err
+		}
+		path, err = pathOf(ctx, t, libraryID, spaceID, inode)
+		return err
+	})
+	if err != nil {
+		return app.Node{}, nil, err
+	}
+	return n.Node, path, nil
+}
+
+// FirstMedia answers dir's first image or video by creation time, then inode (4.8): an index
+// range scan of nodes_list_ctime.
+func (s *SQL) FirstMedia(ctx context.Context, libraryID, spaceID string, dir int64) (app.Node, error) {
+	var n nodeRow
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		var err error
+		n, err = scanNode(t.QueryRow(ctx, "SELECT "+nodeColumns+` FROM nodes
+			WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 0 AND deleted_at IS NULL
+			AND type IN ('image', 'video') ORDER BY created_at, inode LIMIT 1`, libraryID, spaceID, dir))
+		if errors.Is(err, sql.ErrNoRows) {
+			return app.ErrNodeNotFound
+		}
+		return wrap("first media", err)
+	})
+	if err != nil {
+		return app.Node{}, err
+	}
+	return n.Node, nil
+}
+
+// referencedBatch bounds the placeholders of one ReferencedBlobs query.
+const referencedBatch = 500
+
+// ReferencedBlobs answers which of blobIDs any row, live or soft-deleted, names (nodes_by_blob).
+// Rows leave only when purged, so a blob stays referenced while a deleted entry could still be
+// restored.
+func (s *SQL) ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, error) {
+	var out []string
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		for start := 0; start < len(blobIDs); start += referencedBatch {
+			batch := blobIDs[start:min(start+referencedBatch, len(blobIDs))]
+			args := make([]any, len(batch))
+			for i, id := range batch {
+				args[i] = id
+			}
+			// "blob_id <> ''" repeats the partial index's condition so both planners use it.
+			rows, err := t.Query(ctx, `SELECT DISTINCT blob_id FROM nodes WHERE blob_id <> '' AND blob_id IN (?`+
+				strings.Repeat(", ?", len(batch)-1)+`)`, args...)
+			if err != nil {
+				return wrap("referenced blobs", err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return wrap("referenced blobs", err)
+				}
+				out = append(out, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return wrap("referenced blobs", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// pathOf answers the path of a live inode by walking its parents; the root (0) is the empty
+// path. ErrNodeNotFound when the inode, or any ancestor, is gone.
+func pathOf(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, inode int64) ([]string, error) {
+	var path []string
+	for cur, depth := inode, 0; cur != 0; depth++ {
+		if depth > maxDepth {
+			return nil, errTooDeep
+		}
+		var (
+			parent int64
+			name   string
+		)
+		err := t.QueryRow(ctx, `SELECT parent_inode, name FROM nodes
+			WHERE inode = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL`,
+			cur, libraryID, spaceID).Scan(&parent, &name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, app.ErrNodeNotFound
+		}
+		if err != nil {
+			return nil, wrap("path", err)
+		}
+		path = append(path, name)
+		cur = parent
+	}
+	slices.Reverse(path)
+	return path, nil
+}

@@ -1,0 +1,447 @@
+package store
+
+import (
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+)
+
+// putFile commits a file with a blob.
+func (f *fixture) putFile(path string, size int64, blob string, typ app.NodeType) app.Node {
+	f.t.Helper()
+	placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, BlobID: blob, Type: typ}, app.ConflictAsk, f.tick())
+	if err != nil {
+		f.t.Fatalf("CreateFile(%q): %v", path, err)
+	}
+	return placed.Node
+}
+
+func (f *fixture) link(path, target string) app.Node {
+	f.t.Helper()
+	placed, err := f.st.CreateSymlink(f.ctx, f.lib, f.space, p(path), p(target), app.ConflictAsk, "u1", f.tick())
+	if err != nil {
+		f.t.Fatalf("CreateSymlink(%q → %q): %v", path, target, err)
+	}
+	return placed.Node
+}
+
+// resolve answers the path a symlink (or file) resolves to, "" when it resolves to nothing.
+func (f *fixture) resolve(path string) string {
+	f.t.Helper()
+	r, err := f.st.ResolveFile(f.ctx, f.lib, f.space, p(path))
+	if err != nil {
+		return ""
+	}
+	return join(r.Path)
+}
+
+func (f *fixture) referenced(ids ...string) []string {
+	f.t.Helper()
+	got, err := f.st.ReferencedBlobs(f.ctx, ids)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return got
+}
+
+func TestCopyFileSharesBlob(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("d")
+		f.mkdir("e")
+		orig := f.putFile("d/a.jpg", 10, "blob-a", app.TypeImage)
+		placed, err := f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("e/b.jpg"), app.ConflictRename, f.tick())
+		if err != nil || !reflect.DeepEqual(placed.Path, p("e/b.jpg")) || placed.Overwritten {
+			t.Fatalf("CopyFile = %+v, %v", placed, err)
+		}
+		c := placed.Node
+		if c.Inode == orig.Inode || c.BlobID != "blob-a" || c.Size != 10 || c.Type != app.TypeImage || !c.CreatedAt.Equal(f.now) {
+			t.Fatalf("copy = %+v", c)
+		}
+		wantCounts(t, "after copy", f.counts(), 20, 2, 2)
+		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("d/a.jpg"), app.ConflictRename, f.tick())
+		if err != nil || !reflect.DeepEqual(placed.Path, p("d/a (1).jpg")) {
+			t.Fatalf("copy beside itself = %+v, %v", placed, err)
+		}
+		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("d/a.jpg"), app.ConflictOverwrite, f.tick())
+		if err != nil || placed.Overwritten || placed.Node.Inode != orig.Inode {
+			t.Fatalf("copy onto itself = %+v, %v", placed, err)
+		}
+		if err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("d/a (1).jpg")); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.referenced("blob-a", "other"); !reflect.DeepEqual(got, []string{"blob-a"}) {
+			t.Fatalf("ReferencedBlobs = %v", got)
+		}
+
+		// Both entries deleted: the soft-deleted rows still reference the blob until purged.
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("d/a.jpg"), f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.referenced("blob-a"); len(got) != 1 {
+			t.Fatal("the copy's blob lost its reference while the copy lives")
+		}
+		if err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("e")); err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, "all deleted", f.counts(), 0, 0, 1)
+		if got := f.referenced("blob-a"); len(got) != 1 {
+			t.Fatal("deleted rows awaiting the recycle bin no longer reference the blob")
+		}
+		if _, err := s.PurgeDeleted(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.referenced("blob-a"); len(got) != 0 {
+			t.Fatalf("after the purge: %v", got)
+		}
+
+		// Source errors.
+		f.putFile("d/x.jpg", 1, "blob-x", "")
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/none"), p("d/y"), app.ConflictRename, f.tick())
+		wantErr(t, "missing source", err, app.ErrSourceMissing)
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg/z"), p("d/y"), app.ConflictRename, f.tick())
+		wantErr(t, "source through a file", err, app.ErrSourceMissing)
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d"), p("d/y"), app.ConflictRename, f.tick())
+		wantErr(t, "directory source", err, app.ErrIsDirectory)
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("nope/y"), app.ConflictRename, f.tick())
+		wantErr(t, "missing parent", err, app.ErrNodeNotFound)
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("d/x.jpg/y"), app.ConflictRename, f.tick())
+		wantErr(t, "file in the middle", err, app.ErrNotDirectory)
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("d"), app.ConflictOverwrite, f.tick())
+		wantErr(t, "overwrite a directory", err, app.ErrNameTaken)
+		checkInvariants(t, s, f.lib, f.space)
+	})
+}
+
+func TestCopyFileOverwriteInPlace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		src := f.putFile("src.txt", 7, "blob-src", "")
+		dst := f.putFile("dst.txt", 3, "blob-dst", "")
+		f.link("l", "dst.txt")
+		placed, err := f.st.CopyFile(f.ctx, f.lib, f.space, p("src.txt"), p("dst.txt"), app.ConflictOverwrite, f.tick())
+		if err != nil || !placed.Overwritten || placed.Node.Inode != dst.Inode || placed.Node.BlobID != "blob-src" || placed.Node.Size != 7 {
+			t.Fatalf("overwrite copy = %+v, %v", placed, err)
+		}
+		wantCounts(t, "after", f.counts(), 14, 3, 0)
+		if r, _ := f.st.ResolveFile(f.ctx, f.lib, f.space, p("l")); r.Node.BlobID != "blob-src" {
+			t.Fatalf("the link does not follow the new content: %+v", r)
+		}
+		if got := f.referenced("blob-dst"); len(got) != 0 {
+			t.Fatal("the overwritten content is still referenced")
+		}
+		// A copied link over a file: the file becomes a link in place, its own links follow.
+		f.link("l2", "src.txt")
+		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("l2"), p("dst.txt"), app.ConflictOverwrite, f.tick())
+		if err != nil || placed.Node.Type != app.TypeSymlink || placed.Node.LinkTarget != src.Inode {
+			t.Fatalf("link copied over a file = %+v, %v", placed, err)
+		}
+		if f.resolve("l") != "src.txt" || f.resolve("dst.txt") != "src.txt" {
+			t.Fatalf("links after the overwrite: l → %q, dst.txt → %q", f.resolve("l"), f.resolve("dst.txt"))
+		}
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("l2"), p("src.txt"), app.ConflictOverwrite, f.tick())
+		wantErr(t, "a link copied over its own target", err, app.ErrSymlinkOverwrite)
+		wantCounts(t, "end", f.counts(), 7, 4, 0)
+		checkInvariants(t, s, f.lib, f.space)
+	})
+}
+
+func TestSymlinks(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("d")
+		f.mkdir("e")
+		target := f.putFile("d/t.txt", 5, "blob-t", "")
+		l := f.link("e/l", "d/t.txt")
+		if l.Type != app.TypeSymlink || l.LinkTarget != target.Inode || l.Size != 0 || l.BlobID != "" || l.UserID != "u1" {
+			t.Fatalf("link = %+v", l)
+		}
+		wantCounts(t, "a link counts as a file of size 0", f.counts(), 5, 2, 2)
+		r, err := f.st.ResolveFile(f.ctx, f.lib, f.space, p("e/l"))
+		if err != nil || r.Node.Inode != target.Inode || !reflect.DeepEqual(r.Path, p("d/t.txt")) || !reflect.DeepEqual(r.LinkPath, p("e/l")) {
+			t.Fatalf("ResolveFile(link) = %+v, %v", r, err)
+		}
+		r, err = f.st.ResolveFile(f.ctx, f.lib, f.space, p("d/t.txt"))
+		if err != nil || r.LinkPath != nil || r.Node.BlobID != "blob-t" {
+			t.Fatalf("ResolveFile(file) = %+v, %v", r, err)
+		}
+		_, err = f.st.ResolveFile(f.ctx, f.lib, f.space, p("d"))
+		wantErr(t, "resolve a directory", err, app.ErrIsDirectory)
+		_, err = f.st.ResolveFile(f.ctx, f.lib, f.space, p("d/none"))
+		wantErr(t, "resolve nothing", err, app.ErrNodeNotFound)
+
+		// A link to a link points at the final target.
+		ll := f.link("ll", "e/l")
+		if ll.LinkTarget != target.Inode {
+			t.Fatalf("link to a link = %+v", ll)
+		}
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x"), p("d"), app.ConflictAsk, "", f.tick())
+		wantErr(t, "link to a directory", err, app.ErrIsDirectory)
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x"), p("d/none"), app.ConflictAsk, "", f.tick())
+		wantErr(t, "link to nothing", err, app.ErrSourceMissing)
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x/y"), p("d/t.txt"), app.ConflictAsk, "", f.tick())
+		wantErr(t, "link without a parent", err, app.ErrNodeNotFound)
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("e/l"), p("d/t.txt"), app.ConflictAsk, "", f.tick())
+		wantErr(t, "link ask", err, app.ErrNameTaken)
+		placed, err := f.st.CreateSymlink(f.ctx, f.lib, f.space, p("e/l"), p("d/t.txt"), app.ConflictRename, "", f.tick())
+		if err != nil || !reflect.DeepEqual(placed.Path, p("e/l (1)")) {
+			t.Fatalf("link rename = %+v, %v", placed, err)
+		}
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("d/t.txt"), p("ll"), app.ConflictOverwrite, "", f.tick())
+		wantErr(t, "a link over its own target", err, app.ErrSymlinkOverwrite)
+
+		// The link follows its target's move (same inode) and overwrite (in place).
+		if _, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/t.txt"), p("e/moved.txt"), app.ConflictAsk, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.resolve("e/l"); got != "e/moved.txt" {
+			t.Fatalf("after the move the link resolves to %q", got)
+		}
+		if _, err := f.st.Move(f.ctx, f.lib, f.space, p("e"), p("f/g"), app.ConflictAsk, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.resolve("ll"); got != "f/g/moved.txt" {
+			t.Fatalf("after the directory move the link resolves to %q", got)
+		}
+		placed, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("f/g/moved.txt"), app.Node{Size: 9, BlobID: "blob-new"}, app.ConflictOverwrite, f.tick())
+		if err != nil || !placed.Overwritten {
+			t.Fatal(err)
+		}
+		if r, _ := f.st.ResolveFile(f.ctx, f.lib, f.space, p("ll")); r.Node.BlobID != "blob-new" || r.Node.Size != 9 {
+			t.Fatalf("after the overwrite the link resolves to %+v", r)
+		}
+
+		// Moving a file over the target: the target's links follow to the moved file.
+		other := f.putFile("other.txt", 2, "blob-o", "")
+		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("other.txt"), p("f/g/moved.txt"), app.ConflictOverwrite, f.tick())
+		if err != nil || !placed.Overwritten || placed.Node.Inode != other.Inode {
+			t.Fatalf("move over the target = %+v, %v", placed, err)
+		}
+		if r, _ := f.st.ResolveFile(f.ctx, f.lib, f.space, p("ll")); r.Node.Inode != other.Inode {
+			t.Fatalf("the link did not follow to the moved file: %+v", r)
+		}
+		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("ll"), p("f/g/moved.txt"), app.ConflictOverwrite, f.tick())
+		wantErr(t, "a link moved over its own target", err, app.ErrSymlinkOverwrite)
+		checkInvariants(t, s, f.lib, f.space)
+
+		// A symlink turned into a file by an upload stops being a link.
+		placed, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("ll"), app.Node{Size: 1, BlobID: "blob-ll"}, app.ConflictOverwrite, f.tick())
+		if err != nil || placed.Node.Type != app.TypeFile || placed.Node.LinkTarget != 0 {
+			t.Fatalf("upload over a link = %+v, %v", placed, err)
+		}
+		checkInvariants(t, s, f.lib, f.space)
+	})
+}
+
+func TestDeletingTargetsDeletesLinks(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("src/sub")
+		f.mkdir("links")
+		f.putFile("src/a.txt", 3, "blob-a", "")
+		f.putFile("src/sub/b.txt", 4, "blob-b", "")
+		f.putFile("keep.txt", 5, "blob-k", "")
+		f.link("links/to-a", "src/a.txt")
+		f.link("links/to-b", "src/sub/b.txt")
+		f.link("links/to-keep", "keep.txt")
+		f.link("src/inside", "keep.txt") // inside the deleted tree, pointing out
+		f.link("root-to-a", "src/a.txt")
+		before := f.counts()
+		wantCounts(t, "before", before, 12, 8, 3)
+
+		// Deleting a file deletes its links, wherever they are.
+		deleted, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("src/a.txt"), f.tick())
+		if err != nil || deleted.Name != "a.txt" {
+			t.Fatalf("DeleteFile = %+v, %v", deleted, err)
+		}
+		for _, l := range []string{"links/to-a", "root-to-a"} {
+			if _, err := f.st.Lookup(f.ctx, f.lib, f.space, p(l)); err == nil {
+				t.Fatalf("%s survived its target", l)
+			}
+		}
+		wantCounts(t, "after the file", f.counts(), 9, 5, 3)
+		checkInvariants(t, s, f.lib, f.space)
+
+		// Deleting a directory deletes the links into its subtree.
+		if err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("src")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Lookup(f.ctx, f.lib, f.space, p("links/to-b")); err == nil {
+			t.Fatal("a link into a deleted directory survived")
+		}
+		if f.resolve("links/to-keep") != "keep.txt" {
+			t.Fatal("an unrelated link went")
+		}
+		wantCounts(t, "after the tree", f.counts(), 5, 2, 1)
+		// The links joined their target's deletion (one recycle-bin item).
+		if n := rawQueryInt(t, s, "SELECT COUNT(*) FROM nodes WHERE type = 'symlink' AND deleted_at IS NOT NULL AND deleted_root = ?",
+			f.lookupDeleted("src")); n != 2 {
+			t.Fatalf("%d links deleted with src, want 2 (to-b and src/inside)", n)
+		}
+
+		// Deleting a link leaves its target; a directory is not a file.
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("links/to-keep"), f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		if f.resolve("keep.txt") != "keep.txt" {
+			t.Fatal("deleting a link deleted its target")
+		}
+		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("links"), f.tick())
+		wantErr(t, "delete a directory as a file", err, app.ErrIsDirectory)
+		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("links/none"), f.tick())
+		wantErr(t, "delete nothing", err, app.ErrNodeNotFound)
+		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("keep.txt/x"), f.tick())
+		wantErr(t, "delete through a file", err, app.ErrNotDirectory)
+		checkInvariants(t, s, f.lib, f.space)
+	})
+}
+
+// lookupDeleted answers the inode of the deleted entry named name at the root.
+func (f *fixture) lookupDeleted(name string) int64 {
+	f.t.Helper()
+	return rawQueryInt(f.t, f.raw, "SELECT MAX(inode) FROM nodes WHERE parent_inode = 0 AND name = ? AND deleted_at IS NOT NULL", name)
+}
+
+func TestCopyTreeKeepsLinkTargets(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("d")
+		f.putFile("d/a.txt", 3, "blob-a", "")
+		f.putFile("out.txt", 1, "blob-o", "")
+		f.link("d/in", "d/a.txt")
+		f.link("d/out", "out.txt")
+		if _, err := f.st.CopyTree(f.ctx, f.lib, f.space, p("d"), p("c"), app.ConflictAsk, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		// Links in the copy point at the original targets.
+		if got := f.resolve("c/in"); got != "d/a.txt" {
+			t.Fatalf("c/in → %q", got)
+		}
+		if got := f.resolve("c/out"); got != "out.txt" {
+			t.Fatalf("c/out → %q", got)
+		}
+		if r, _ := f.st.ResolveFile(f.ctx, f.lib, f.space, p("c/a.txt")); r.Node.BlobID != "blob-a" {
+			t.Fatalf("the copied file does not share the blob: %+v", r)
+		}
+		wantCounts(t, "copy", f.counts(), 7, 7, 2)
+		checkInvariants(t, s, f.lib, f.space)
+		// Deleting the original tree takes the copy's links to it as well.
+		if err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("d")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Lookup(f.ctx, f.lib, f.space, p("c/in")); err == nil {
+			t.Fatal("c/in outlived its target")
+		}
+		wantCounts(t, "after", f.counts(), 4, 3, 1)
+		checkInvariants(t, s, f.lib, f.space)
+	})
+}
+
+func TestMoveFile(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("d")
+		a := f.putFile("d/a.txt", 3, "blob-a", "")
+		f.putFile("d/b.txt", 4, "blob-b", "")
+		placed, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a.txt"), p("d/a.txt"), app.ConflictAsk, f.tick())
+		if err != nil || placed.Node.Inode != a.Inode || !reflect.DeepEqual(placed.Path, p("d/a.txt")) {
+			t.Fatalf("onto itself = %+v, %v", placed, err)
+		}
+		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a.txt"), p("d/b.txt"), app.ConflictRename, f.tick())
+		if err != nil || !reflect.DeepEqual(placed.Path, p("d/b (1).txt")) || placed.Node.Inode != a.Inode {
+			t.Fatalf("rename = %+v, %v", placed, err)
+		}
+		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/b (1).txt"), p("x/a.txt"), app.ConflictAsk, f.tick())
+		wantErr(t, "parents are not created", err, app.ErrNodeNotFound)
+		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/b (1).txt"), p("a.txt"), app.ConflictAsk, f.tick())
+		if err != nil || !reflect.DeepEqual(placed.Path, p("a.txt")) {
+			t.Fatalf("move to the root = %+v, %v", placed, err)
+		}
+		wantCounts(t, "moves change no counter", f.counts(), 7, 2, 1)
+		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("a.txt"), p("d/b.txt"), app.ConflictOverwrite, f.tick())
+		if err != nil || !placed.Overwritten {
+			t.Fatalf("overwrite = %+v, %v", placed, err)
+		}
+		wantCounts(t, "overwrite", f.counts(), 3, 1, 1)
+		if got := f.referenced("blob-a", "blob-b"); !slices.Equal(got, []string{"blob-a", "blob-b"}) {
+			t.Fatalf("the replaced file is a deleted row that still references its blob: %v", got)
+		}
+		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d"), p("e"), app.ConflictAsk, f.tick())
+		wantErr(t, "a directory", err, app.ErrIsDirectory)
+		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("zz"), p("e"), app.ConflictAsk, f.tick())
+		wantErr(t, "nothing", err, app.ErrSourceMissing)
+		checkInvariants(t, s, f.lib, f.space)
+	})
+}
+
+func TestNodeByInodeAndFirstMedia(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("album")
+		txt := f.putFile("album/notes.txt", 1, "b0", app.TypeFile)
+		now := f.tick()
+		// Two media with the same creation time: the lower inode wins; a later one never.
+		first, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("album/z.jpg"), app.Node{Type: app.TypeImage, BlobID: "b1"}, app.ConflictAsk, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("album/a.mp4"), app.Node{Type: app.TypeVideo, BlobID: "b2"}, app.ConflictAsk, now); err != nil {
+			t.Fatal(err)
+		}
+		f.putFile("album/later.jpg", 1, "b3", app.TypeImage)
+		album := f.lookup("album")
+		got, err := f.st.FirstMedia(f.ctx, f.lib, f.space, album.Inode)
+		if err != nil || got.Inode != first.Node.Inode {
+			t.Fatalf("FirstMedia = %+v, %v; want z.jpg", got, err)
+		}
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("album/z.jpg"), f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = f.st.FirstMedia(f.ctx, f.lib, f.space, album.Inode); err != nil || got.Name != "a.mp4" {
+			t.Fatalf("FirstMedia after a delete = %+v, %v", got, err)
+		}
+		f.mkdir("empty")
+		_, err = f.st.FirstMedia(f.ctx, f.lib, f.space, f.lookup("empty").Inode)
+		wantErr(t, "no media", err, app.ErrNodeNotFound)
+
+		n, path, err := f.st.NodeByInode(f.ctx, f.lib, f.space, txt.Inode)
+		if err != nil || n.Name != "notes.txt" || !reflect.DeepEqual(path, p("album/notes.txt")) {
+			t.Fatalf("NodeByInode = %+v %v, %v", n, path, err)
+		}
+		if n, path, err = f.st.NodeByInode(f.ctx, f.lib, f.space, album.Inode); err != nil || !n.IsDir() || !reflect.DeepEqual(path, p("album")) {
+			t.Fatalf("NodeByInode(dir) = %+v %v, %v", n, path, err)
+		}
+		_, _, err = f.st.NodeByInode(f.ctx, f.lib, f.space, first.Node.Inode)
+		wantErr(t, "deleted", err, app.ErrNodeNotFound)
+		_, _, err = f.st.NodeByInode(f.ctx, f.lib, f.space, 0)
+		wantErr(t, "root", err, app.ErrNodeNotFound)
+		_, _, err = f.st.NodeByInode(f.ctx, f.lib, "other-space", txt.Inode)
+		wantErr(t, "another space", err, app.ErrNodeNotFound)
+	})
+}
+
+func TestReferencedBlobsBatches(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		var ids []string
+		for i := range 1200 {
+			ids = append(ids, "blob-"+string(rune('a'+i%26))+strconv.Itoa(i))
+		}
+		f.putFile("x", 1, ids[0], "")
+		f.putFile("y", 1, ids[777], "")
+		f.putFile("z", 1, ids[1199], "")
+		got := f.referenced(ids...)
+		want := []string{ids[0], ids[777], ids[1199]}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("ReferencedBlobs over 3 batches = %v, want %v", got, want)
+		}
+		if got := f.referenced(""); len(got) != 0 {
+			t.Fatal("the empty blob id of directories is referenced")
+		}
+	})
+}
