@@ -8,6 +8,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
@@ -73,21 +74,39 @@ func (s *Service) Close() error {
 	return s.store.Close()
 }
 
-// libraryFacts asks the library service (with the operator key) what a library is.
+// libraryFacts asks the library service (with the operator key) what a library is: its kind and
+// tenancy, public read, the name length limit and the upload rules of section S.
 type libraryFacts struct {
 	client   libraryv1.LibraryServiceClient
 	adminKey string
 }
 
 func (l libraryFacts) Library(ctx context.Context, id string) (app.Library, error) {
-	resp, err := l.client.GetLibraryAccess(adminauth.Outgoing(ctx, l.adminKey), &libraryv1.GetLibraryAccessRequest{LibraryId: id})
+	resp, err := l.client.GetLibrary(adminauth.Outgoing(ctx, l.adminKey), &libraryv1.GetLibraryRequest{LibraryId: id})
 	if err != nil {
 		if e := smherr.As(err); e != nil && e.Code == "LibraryNotFound" {
 			return app.Library{}, app.ErrLibraryNotFound
 		}
 		return app.Library{}, err
 	}
-	a := resp.GetAccess()
-	return app.Library{ID: id, IsFileLibrary: a.GetIsFileLibrary(), IsMultiSpace: a.GetIsMultiSpace(),
-		IsMultiAlbum: a.GetIsMultiAlbum(), IsPublicRead: a.GetIsPublicRead()}, nil
+	x := resp.GetLibrary().GetLibraryExtension()
+	return app.Library{
+		ID: id, IsFileLibrary: x.GetIsFileLibrary(), IsMultiSpace: x.GetIsMultiSpace(),
+		IsMultiAlbum: x.GetIsMultiAlbum(), IsPublicRead: x.GetIsPublicRead(),
+		MaxNameLength: int(x.GetMaxDirFileNameLength()),
+		AllowPhoto:    x.GetAllowPhoto(), AllowVideo: x.GetAllowVideo(),
+		AllowPhotoExtname: stringValues(x.GetAllowPhotoExtname()), AllowVideoExtname: stringValues(x.GetAllowVideoExtname()),
+		AllowFileExtname: stringValues(x.GetAllowFileExtname()),
+	}, nil
+}
+
+// stringValues reads a list of strings (non-strings are skipped; the library service stores strings).
+func stringValues(l *structpb.ListValue) []string {
+	var out []string
+	for _, v := range l.GetValues() {
+		if s, ok := v.GetKind().(*structpb.Value_StringValue); ok {
+			out = append(out, s.StringValue)
+		}
+	}
+	return out
 }

@@ -38,6 +38,14 @@ type Library struct {
 	IsPublicRead  bool
 	// MaxNameLength is the library's maxDirFileNameLength (12.3, decision 6); 0 means 255.
 	MaxNameLength int
+	// Upload rules of a single-tenant library (section S: AllowPhoto, AllowVideo and their
+	// extension whitelists for media libraries, AllowFileExtName for file libraries). A
+	// multi-tenant library's spaces carry their own (2.1).
+	AllowPhoto        bool
+	AllowVideo        bool
+	AllowPhotoExtname []string
+	AllowVideoExtname []string
+	AllowFileExtname  []string
 }
 
 // Libraries answers library facts; ErrLibraryNotFound for an unknown id.
