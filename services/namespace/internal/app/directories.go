@@ -89,11 +89,7 @@ func albumRule(lib Library, sp Space, path []string) error {
 	if lib.IsFileLibrary {
 		return nil
 	}
-	multiAlbum := lib.IsMultiAlbum
-	if lib.IsMultiSpace {
-		multiAlbum = sp.Ext.IsMultiAlbum
-	}
-	if !multiAlbum {
+	if !isMultiAlbum(lib, sp) {
 		return ErrDirectoryNotAllowed
 	}
 	if len(path) > 1 {
@@ -120,8 +116,15 @@ type target struct {
 }
 
 // open authenticates, checks grants (none = any principal, or anonymous public read when
-// publicRead), loads the space and parses the path.
+// publicRead), loads the space and parses the path as a directory path.
 func (n *Namespace) open(ctx context.Context, libraryID, spaceID, rawPath string, publicRead bool, grants ...string) (target, error) {
+	return n.openWith(ctx, libraryID, spaceID, rawPath, SplitPath, publicRead, grants...)
+}
+
+// openWith is open with the path parser of the operation (SplitPath, SplitFilePath).
+func (n *Namespace) openWith(ctx context.Context, libraryID, spaceID, rawPath string,
+	parse func(raw string, maxLen int) ([]string, error), publicRead bool, grants ...string,
+) (target, error) {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
 		return target{}, err
@@ -136,7 +139,7 @@ func (n *Namespace) open(ctx context.Context, libraryID, spaceID, rawPath string
 	if err != nil {
 		return target{}, err
 	}
-	path, err := SplitPath(rawPath, r.lib.MaxNameLength)
+	path, err := parse(rawPath, r.lib.MaxNameLength)
 	if err != nil {
 		return target{}, err
 	}
