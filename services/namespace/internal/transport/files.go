@@ -1,55 +1,157 @@
 package transport
 
-// TEMPORARY (issue 4 in progress): the file-entry RPCs of smh.namespace.v1 are being written;
-// until then they answer Unimplemented so the module builds. This file is replaced, not kept.
-
 import (
 	"context"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"net/http"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/reqmeta"
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-func notYet() error { return status.Error(codes.Unimplemented, "file entries are not implemented yet") }
+// File handlers (smh-api.md section 3) and the object service's internal calls.
 
-func (s *Server) DeleteFile(context.Context, *namespacev1.DeleteFileRequest) (*namespacev1.DeleteFileResponse, error) {
-	return nil, notYet()
+// fileObject converts a file entry to SMH's file object (3.4, 3.9). The inode is always filled:
+// CommitFile has no with_inode, and the object service decides what its callers see.
+// file_type and preview_* are the object service's to fill.
+func fileObject(n app.Node, path []string, overwritten bool) *namespacev1.FileObject {
+	f := &namespacev1.FileObject{
+		Path: path, Name: n.Name, Type: string(n.Type), Inode: inodeOf(n),
+		CreationTime: iso(n.CreatedAt), ModificationTime: iso(n.ModifiedAt),
+		ContentType: n.ContentType, Size: n.Size, ETag: n.ETag, Crc64: n.CRC64,
+		MetaData: n.MetaData, IsOverwritten: overwritten, Labels: n.Labels,
+		Category:          nonEmpty(n.Category),
+		LocalCreationTime: nonEmpty(n.LocalCreationTime), LocalModificationTime: nonEmpty(n.LocalModificationTime),
+	}
+	if f.Path == nil {
+		f.Path = []string{}
+	}
+	if f.MetaData == nil {
+		f.MetaData = map[string]string{}
+	}
+	if f.Labels == nil {
+		f.Labels = []string{}
+	}
+	return f
 }
 
-func (s *Server) CopyFile(context.Context, *namespacev1.CopyFileRequest) (*namespacev1.CopyFileResponse, error) {
-	return nil, notYet()
+// storedFile adds what only services see: inode, blob and creator, and for a resolved symlink
+// the link's own path.
+func storedFile(n app.Node, path, linkPath []string, overwritten bool) *namespacev1.StoredFile {
+	return &namespacev1.StoredFile{
+		File: fileObject(n, path, overwritten), Inode: n.Inode, BlobId: n.BlobID, UserId: n.UserID, LinkPath: linkPath,
+	}
 }
 
-func (s *Server) MoveFile(context.Context, *namespacev1.MoveFileRequest) (*namespacev1.MoveFileResponse, error) {
-	return nil, notYet()
+// fileStrategy picks the conflict strategy of a copy, move or symlink: the body's key wins over
+// the query parameter.
+func fileStrategy(body *namespacev1.FileTransfer, query string) string {
+	if s := body.GetConflictResolutionStrategy(); s != "" {
+		return s
+	}
+	return query
 }
 
-func (s *Server) CreateSymlink(context.Context, *namespacev1.CreateSymlinkRequest) (*namespacev1.CreateSymlinkResponse, error) {
-	return nil, notYet()
+func (s *Server) DeleteFile(ctx context.Context, req *namespacev1.DeleteFileRequest) (*namespacev1.DeleteFileResponse, error) {
+	if err := s.ns.DeleteFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetPermanent()); err != nil {
+		return nil, toStatus(err)
+	}
+	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
+	return &namespacev1.DeleteFileResponse{}, nil
 }
 
-func (s *Server) GetInodeInfo(context.Context, *namespacev1.GetInodeInfoRequest) (*namespacev1.GetInodeInfoResponse, error) {
-	return nil, notYet()
+func (s *Server) CopyFile(ctx context.Context, req *namespacev1.CopyFileRequest) (*namespacev1.CopyFileResponse, error) {
+	path, err := s.ns.CopyFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(),
+		req.GetTransfer().GetCopyFrom(), fileStrategy(req.GetTransfer(), req.GetConflictResolutionStrategy()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.CopyFileResponse{Path: path}, nil
 }
 
-func (s *Server) CheckUpload(context.Context, *namespacev1.CheckUploadRequest) (*namespacev1.CheckUploadResponse, error) {
-	return nil, notYet()
+func (s *Server) MoveFile(ctx context.Context, req *namespacev1.MoveFileRequest) (*namespacev1.MoveFileResponse, error) {
+	path, err := s.ns.MoveFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(),
+		req.GetTransfer().GetFrom(), fileStrategy(req.GetTransfer(), req.GetConflictResolutionStrategy()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.MoveFileResponse{Path: path}, nil
 }
 
-func (s *Server) CommitFile(context.Context, *namespacev1.CommitFileRequest) (*namespacev1.CommitFileResponse, error) {
-	return nil, notYet()
+func (s *Server) CreateSymlink(ctx context.Context, req *namespacev1.CreateSymlinkRequest) (*namespacev1.CreateSymlinkResponse, error) {
+	path, err := s.ns.CreateSymlink(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(),
+		req.GetTransfer().GetLinkTo(), fileStrategy(req.GetTransfer(), req.GetConflictResolutionStrategy()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.CreateSymlinkResponse{Path: path}, nil
 }
 
-func (s *Server) ResolveFile(context.Context, *namespacev1.ResolveFileRequest) (*namespacev1.ResolveFileResponse, error) {
-	return nil, notYet()
+func (s *Server) GetInodeInfo(ctx context.Context, req *namespacev1.GetInodeInfoRequest) (*namespacev1.GetInodeInfoResponse, error) {
+	node, path, err := s.ns.GetInodeInfo(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetInode())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	e := entryProto(node, true)
+	e.Path, e.UserId = path, &node.UserID
+	return &namespacev1.GetInodeInfoResponse{Entry: e}, nil
 }
 
-func (s *Server) ResolveAlbumCover(context.Context, *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.ResolveAlbumCoverResponse, error) {
-	return nil, notYet()
+func (s *Server) CheckUpload(ctx context.Context, req *namespacev1.CheckUploadRequest) (*namespacev1.CheckUploadResponse, error) {
+	c, err := s.ns.CheckUpload(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetConflictResolutionStrategy(), req.FileSize)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.CheckUploadResponse{
+		Path: c.Path, UserId: c.UserID, ConflictResolutionStrategy: string(c.Strategy), Force: c.Force,
+		Rules: &namespacev1.UploadRules{
+			MediaLibrary: c.Rules.MediaLibrary, AllowPhoto: c.Rules.AllowPhoto, AllowVideo: c.Rules.AllowVideo,
+			AllowPhotoExtname: c.Rules.AllowPhotoExtname, AllowVideoExtname: c.Rules.AllowVideoExtname,
+			AllowFileExtname: c.Rules.AllowFileExtname,
+		},
+	}, nil
 }
 
-func (s *Server) ReferencedBlobs(context.Context, *namespacev1.ReferencedBlobsRequest) (*namespacev1.ReferencedBlobsResponse, error) {
-	return nil, notYet()
+func (s *Server) CommitFile(ctx context.Context, req *namespacev1.CommitFileRequest) (*namespacev1.CommitFileResponse, error) {
+	if err := s.admin.Check(ctx); err != nil {
+		return nil, err
+	}
+	placed, err := s.ns.CommitFile(ctx, app.Commit{
+		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), Path: req.GetPath(),
+		Strategy: req.GetConflictResolutionStrategy(), Force: req.GetForce(), UserID: req.GetUserId(),
+		BlobID: req.GetBlobId(), Size: req.GetSize(), ContentType: req.GetContentType(), ETag: req.GetETag(),
+		CRC64: req.GetCrc64(), Type: app.NodeType(req.GetType()), MetaData: req.GetMetaData(), Labels: req.GetLabels(),
+		Category: req.GetCategory(), LocalCreationTime: req.GetLocalCreationTime(), LocalModificationTime: req.GetLocalModificationTime(),
+	})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.CommitFileResponse{File: storedFile(placed.Node, placed.Path, nil, placed.Overwritten)}, nil
+}
+
+func (s *Server) ResolveFile(ctx context.Context, req *namespacev1.ResolveFileRequest) (*namespacev1.ResolveFileResponse, error) {
+	r, err := s.ns.ResolveFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetHistoryId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.ResolveFileResponse{File: storedFile(r.Node, r.Path, r.LinkPath, false)}, nil
+}
+
+func (s *Server) ResolveAlbumCover(ctx context.Context, req *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.ResolveAlbumCoverResponse, error) {
+	r, err := s.ns.ResolveAlbumCover(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetAlbumName())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.ResolveAlbumCoverResponse{File: storedFile(r.Node, r.Path, nil, false)}, nil
+}
+
+func (s *Server) ReferencedBlobs(ctx context.Context, req *namespacev1.ReferencedBlobsRequest) (*namespacev1.ReferencedBlobsResponse, error) {
+	if err := s.admin.Check(ctx); err != nil {
+		return nil, err
+	}
+	ids, err := s.ns.ReferencedBlobs(ctx, req.GetBlobIds())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &namespacev1.ReferencedBlobsResponse{Referenced: ids}, nil
 }

@@ -46,6 +46,22 @@ func errorMap() smherr.Map {
 		{Err: app.ErrDestinationInside, SMH: smherr.New(http.StatusBadRequest, "SourceDirectoryIsParentOfDestination", "the destination lies inside the source")},
 		{Err: app.ErrInvalidStatsType, SMH: smherr.New(http.StatusBadRequest, "InvalidDirectoryStatsType", "invalid stats type")},
 		{Err: app.ErrTaskNotFound, SMH: smherr.New(http.StatusNotFound, "TaskNotFound", "task not found")},
+		// Section 3: file entries and album covers (4.8).
+		{Err: app.ErrFileNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},
+		{Err: app.ErrSourceFileNotFound, SMH: smherr.New(http.StatusNotFound, "SourceFileNotFound", "source file not found")},
+		{Err: app.ErrInvalidSourceFile, SMH: smherr.New(http.StatusBadRequest, "InvalidSourceFile", "invalid source file")},
+		{Err: app.ErrEmptyFileName, SMH: smherr.New(http.StatusBadRequest, "EmptyFileName", "the file name is empty")},
+		{Err: app.ErrFileNameTooLong, SMH: smherr.New(http.StatusBadRequest, "FileNameLengthExceed", "the file name is longer than the library allows")},
+		{Err: app.ErrExtnameNotAllowed, SMH: smherr.New(http.StatusBadRequest, "ExtnameNotAllowed", "the extension is not allowed in this library or space")},
+		{Err: app.ErrUploadToRoot, SMH: smherr.New(http.StatusBadRequest, "UploadToRootDirectoryNotAllowed", "files of a multi-album library belong in an album")},
+		{Err: app.ErrFileTypeNotMatched, SMH: smherr.New(http.StatusBadRequest, "FileTypeNotMatched", "the new name changes the media type")},
+		{Err: app.ErrSymlinkToDirectory, SMH: smherr.New(http.StatusBadRequest, "SymlinkToDirectoryNotAllowed", "a symlink must point at a file")},
+		{Err: app.ErrCoverInFileLibrary, SMH: smherr.New(http.StatusBadRequest, "CoverNotSupportedInFileLibrary", "album covers are for media libraries")},
+		{Err: app.ErrCoverInRoot, SMH: smherr.New(http.StatusBadRequest, "CoverNotSupportedInRootDirectory", "name an album: a multi-album library has no root cover")},
+		{Err: app.ErrSymlinkOverwrite, SMH: smherr.New(http.StatusBadRequest, "SymlinkOverwriteConflict", "a symlink cannot overwrite its own target")},
+		// Store answers the file use cases translate; rows for safety should one pass through.
+		{Err: app.ErrSourceMissing, SMH: smherr.New(http.StatusNotFound, "SourceFileNotFound", "source file not found")},
+		{Err: app.ErrIsDirectory, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
