@@ -38,7 +38,7 @@ type Job struct {
 	Every time.Duration
 	// Round does one round of the job; it logs its own outcome. It must stop promptly when ctx ends.
 	Round func(ctx context.Context)
-	Log *slog.Logger
+	Log   *slog.Logger
 }
 
 // candidate is this replica's value in the election, so an operator reading the election prefix

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -22,8 +24,10 @@ import (
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/gateway/internal/dispatch"
@@ -38,6 +42,11 @@ type Config struct {
 	Library   grpc.ClientConnInterface
 	Token     grpc.ClientConnInterface
 	Namespace grpc.ClientConnInterface
+	Object    grpc.ClientConnInterface
+	// Data serves the object service's data endpoint (decision 11) on this port: the object
+	// service's handler in the all-in-one, a reverse proxy to it in a split deployment. nil
+	// leaves the endpoint to an ingress.
+	Data http.Handler
 	// AdminKey lets the gateway make internal calls (library CORS settings).
 	AdminKey string
 	Logger   *slog.Logger
@@ -63,8 +72,8 @@ const maxJSONBody = 4 << 20
 
 // New builds the gateway.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
-	if cfg.Library == nil || cfg.Token == nil || cfg.Namespace == nil {
-		return nil, errors.New("gateway: library, token and namespace connections are required")
+	if cfg.Library == nil || cfg.Token == nil || cfg.Namespace == nil || cfg.Object == nil {
+		return nil, errors.New("gateway: library, token, namespace and object connections are required")
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -80,6 +89,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		runtime.WithErrorHandler(edge.ErrorHandler),
 		runtime.WithRoutingErrorHandler(edge.RoutingErrorHandler),
 		runtime.WithForwardResponseOption(edge.ForwardStatus),
+		runtime.WithForwardResponseRewriter(edge.ChosenAnswer),
 		runtime.WithOutgoingHeaderMatcher(edge.OutgoingHeader),
 		runtime.WithIncomingHeaderMatcher(edge.IncomingHeader),
 	)
@@ -91,6 +101,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	if err := namespacev1.RegisterNamespaceServiceHandlerClient(ctx, mux, namespacev1.NewNamespaceServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
 
@@ -111,7 +124,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 
 	table := dispatch.Compile(dispatch.Routes)
 	g := &Gateway{grpc: cfg.GRPC}
-	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace}
+	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace, "object": cfg.Object}
 	api := edge.CORS(origins, libraryOf, smhAPI(mux))
 	root := http.NewServeMux()
 	root.Handle("/api/", edge.LimitBody(maxJSONBody, api))
@@ -123,7 +136,15 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
-	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { edge.WriteError(w, r, smherr.ErrRouteNotFound) })
+	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The data endpoint streams file bytes: no JSON body limit, and its own CORS and XML
+		// errors (decision 11). Form uploads post to "/" (3.3).
+		if cfg.Data != nil && dataroute.Is(r) {
+			cfg.Data.ServeHTTP(w, r)
+			return
+		}
+		edge.WriteError(w, r, smherr.ErrRouteNotFound)
+	})
 	g.rest = matchOnce(table, edge.Observe(logger, routeName, root))
 
 	if g.grpc == nil {
@@ -131,6 +152,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			libraryv1.LibraryService_ServiceDesc.ServiceName:     cfg.Library,
 			tokenv1.TokenService_ServiceDesc.ServiceName:         cfg.Token,
 			namespacev1.NamespaceService_ServiceDesc.ServiceName: cfg.Namespace,
+			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
 		}
 		opts := append(grpcx.ServerOptions(logger),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),
@@ -197,6 +219,8 @@ func routeName(r *http.Request) string {
 		return "/admin/*"
 	case r.URL.Path == "/healthz", r.URL.Path == "/livez":
 		return r.URL.Path
+	case dataroute.Is(r):
+		return "/data/*"
 	}
 	return "other"
 }
@@ -238,4 +262,17 @@ func healthz(w http.ResponseWriter, r *http.Request, checks map[string]grpc.Clie
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[ok], "services": report})
+}
+
+// DataProxy forwards data-endpoint requests to the object service at target (split deployment).
+// Bodies stream both ways: nothing is buffered, and responses are flushed as they come.
+func DataProxy(target *url.URL) http.Handler {
+	return &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host
+			r.SetXForwarded()
+		},
+		FlushInterval: -1,
+	}
 }

@@ -76,8 +76,10 @@ func startSystemOn(t testing.TB, sqlDSN string) *system {
 		AdminKey:    "test-operator-key-0123456789",
 		Clock:       fake,
 		EtcdNoFsync: true,
-		Logger:      slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Out:         io.Discard,
+		// Tests run the object service's cleanup themselves (Objects().CollectGarbage).
+		GCEvery: -1,
+		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Out:     io.Discard,
 	})
 	if err != nil {
 		t.Fatalf("start: %v", err)
@@ -93,7 +95,10 @@ func startSystemOn(t testing.TB, sqlDSN string) *system {
 	}
 	s := &system{
 		t: t, srv: srv, clock: fake, adminKey: srv.AdminKey, logs: logs,
-		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		// Redirects are answers to check (downloads are 302s, 3.8), never followed.
+		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64,
 		}},
 	}

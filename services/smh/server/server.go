@@ -38,6 +38,7 @@ import (
 	"github.com/opensmh/opensmh/services/gateway"
 	"github.com/opensmh/opensmh/services/library"
 	"github.com/opensmh/opensmh/services/namespace"
+	"github.com/opensmh/opensmh/services/object"
 )
 
 // Options configure the all-in-one. Zero values take the defaults of admin-api.md section 1.
@@ -61,6 +62,13 @@ type Options struct {
 	Out io.Writer
 	// Clock is injectable so that tests can expire tokens without sleeping.
 	Clock clock.Clock
+	// S3 stores file bytes in an S3-compatible store instead of the data dir.
+	S3 *object.S3Config
+	// GCEvery is the pause between the object service's cleanup runs (0 = 1 min; negative
+	// disables it, for tests that run Objects().CollectGarbage themselves). GCGrace is how long
+	// unreferenced bytes are kept (0 = 1 h).
+	GCEvery time.Duration
+	GCGrace time.Duration
 	// EtcdNoFsync is for tests only.
 	EtcdNoFsync bool
 	// DrainTimeout bounds how long a stop waits for in-flight requests; default 10 s.
@@ -83,6 +91,7 @@ type Server struct {
 	conn   *inproc.Conn
 	tokens *authtoken.Service
 	ns     *namespace.Service
+	obj    *object.Service
 	http   *http.Server
 	served chan error
 	health []*health.Server
@@ -160,11 +169,12 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		lis.Close()
 		return nil, err
 	}
-	if err := s.startServices(ctx); err != nil {
+	if err := s.startServices(ctx, pub.Host); err != nil {
 		lis.Close()
 		return nil, err
 	}
-	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, Namespace: s.conn, AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public})
+	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, Namespace: s.conn, Object: s.conn,
+		Data: s.obj.DataHandler(), AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public})
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -230,7 +240,7 @@ func (s *Server) startEtcd(ctx context.Context) error {
 // startServices hosts library and authtoken on an in-process connection (what the gateway and
 // the services call each other through) and on the public gRPC server (what gRPC callers on the
 // HTTPS port reach). Both run the same interceptors in front of the same handlers.
-func (s *Server) startServices(ctx context.Context) error {
+func (s *Server) startServices(ctx context.Context, domain string) error {
 	conn := inproc.New(grpcx.UnaryInterceptors(s.logger)...)
 	s.conn = conn
 
@@ -275,12 +285,40 @@ func (s *Server) startServices(ctx context.Context) error {
 		return err
 	}
 	s.ns = ns
+	objectDSN := s.opts.SQLDSN
+	if objectDSN == "" {
+		objectDSN = filepath.Join(s.opts.DataDir, "object.db")
+	}
+	blobDir := ""
+	if s.opts.S3 == nil {
+		blobDir = filepath.Join(s.opts.DataDir, "blobs")
+	}
+	obj, err := object.New(ctx, object.Config{
+		DSN:       objectDSN,
+		BlobDir:   blobDir,
+		S3:        s.opts.S3,
+		Domain:    domain,
+		Libraries: libraryv1.NewLibraryServiceClient(conn),
+		Tokens:    tokens.Validator(),
+		Namespace: conn,
+		AdminKey:  s.AdminKey,
+		Clock:     s.opts.Clock,
+		Logger:    s.logger,
+		Etcd:      s.cli,
+		GCEvery:   s.opts.GCEvery,
+		GCGrace:   s.opts.GCGrace,
+	})
+	if err != nil {
+		return err
+	}
+	s.obj = obj
 
 	s.public = grpc.NewServer(grpcx.ServerOptions(s.logger)...)
 	for _, r := range []grpc.ServiceRegistrar{conn, s.public} {
 		libs.Register(r)
 		tokens.Register(r)
 		ns.Register(r)
+		obj.Register(r)
 		hs := health.NewServer()
 		healthpb.RegisterHealthServer(r, hs)
 		s.health = append(s.health, hs)
@@ -297,6 +335,9 @@ func (s *Server) EtcdEndpoint() string {
 	}
 	return s.etcd.Endpoint
 }
+
+// Objects exposes the object service (its cleanup job, for tests).
+func (s *Server) Objects() *object.Service { return s.obj }
 
 // Tokens exposes the token service for in-process measurements (the benchmark's validations).
 func (s *Server) Tokens() *authtoken.Service { return s.tokens }
@@ -342,6 +383,9 @@ func (s *Server) closeOnce() {
 	}
 	if s.tokens != nil {
 		_ = s.tokens.Close()
+	}
+	if s.obj != nil {
+		_ = s.obj.Close()
 	}
 	if s.ns != nil {
 		_ = s.ns.Close()

@@ -24,7 +24,7 @@ import (
 
 func main() {
 	var common cmdutil.Common
-	var listen, publicURL, certFile, keyFile, dataDir string
+	var listen, publicURL, certFile, keyFile, dataDir, objectData string
 	fs := pflag.NewFlagSet("gateway", pflag.ContinueOnError)
 	common.Add(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:8443", "HTTPS address (REST and gRPC)")
@@ -32,6 +32,7 @@ func main() {
 	fs.StringVar(&certFile, "tls-cert", "", "server certificate (PEM); default: local CA in --data-dir")
 	fs.StringVar(&keyFile, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&dataDir, "data-dir", "./data", "where the local CA and certificate are kept")
+	fs.StringVar(&objectData, "object-data-url", "http://127.0.0.1:9105", "the object service's data endpoint, proxied under /data/ (empty: an ingress routes it)")
 	os.Exit(cmdutil.Main("gateway", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -67,7 +68,20 @@ func main() {
 			return err
 		}
 		defer namespaces.Close()
-		gw, err := gateway.New(env.Ctx, gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, AdminKey: adminKey, Logger: env.Logger})
+		objects, err := env.Dial("object")
+		if err != nil {
+			return err
+		}
+		defer objects.Close()
+		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger}
+		if objectData != "" {
+			target, err := url.Parse(objectData)
+			if err != nil || target.Host == "" {
+				return fmt.Errorf("--object-data-url %q is not a URL", objectData)
+			}
+			cfg.Data = gateway.DataProxy(target)
+		}
+		gw, err := gateway.New(env.Ctx, cfg)
 		if err != nil {
 			return err
 		}

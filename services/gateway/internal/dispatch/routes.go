@@ -47,6 +47,28 @@ var Routes = []Route{
 	{Method: "HEAD", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/head/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/HeadDirectory"},
 	{Method: "DELETE", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/delete/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/DeleteDirectory"},
 	{Method: "POST", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"update"}, Target: "/_smh/directory/update/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/UpdateDirectory"},
+	// smh-api.md section 3: files. PUT picks copy, move or symlink by a key of the JSON body and
+	// otherwise begins a simple upload (object service); the confirm-key calls name one segment.
+	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "copyFrom", Target: "/_smh/file/copy/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/CopyFile"},
+	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "from", Target: "/_smh/file/move/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/MoveFile"},
+	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "linkTo", Target: "/_smh/file/link/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/CreateSymlink"},
+	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Target: "/_smh/file/begin-simple/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ObjectService/BeginSimpleUpload"},
+	{Method: "POST", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{ConfirmKey}", Flags: []string{"confirm"}, Target: "/_smh/file/confirm/{LibraryId}/{SpaceId}/{ConfirmKey}", RPC: "smh.object.v1.ObjectService/ConfirmUpload"},
+	{Method: "POST", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{ConfirmKey}", Flags: []string{"renew"}, Target: "/_smh/file/renew/{LibraryId}/{SpaceId}/{ConfirmKey}", RPC: "smh.object.v1.ObjectService/RenewUpload"},
+	{Method: "POST", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"multipart"}, Target: "/_smh/file/begin-multipart/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ObjectService/BeginMultipartUpload"},
+	{Method: "POST", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Target: "/_smh/file/begin-form/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ObjectService/BeginFormUpload"},
+	{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{ConfirmKey}", Flags: []string{"upload"}, Target: "/_smh/file/upload/{LibraryId}/{SpaceId}/{ConfirmKey}", RPC: "smh.object.v1.ObjectService/GetUploadStatus"},
+	{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"info"}, Target: "/_smh/file/info/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ObjectService/GetFileInfo"},
+	{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"preview"}, Target: "/_smh/file/preview/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ObjectService/PreviewFile"},
+	{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Target: "/_smh/file/download/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ObjectService/DownloadFile"},
+	{Method: "HEAD", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Target: "/_smh/file/head/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ObjectService/HeadFile"},
+	{Method: "DELETE", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{ConfirmKey}", Flags: []string{"upload"}, Target: "/_smh/file/upload/{LibraryId}/{SpaceId}/{ConfirmKey}", RPC: "smh.object.v1.ObjectService/AbortUpload"},
+	{Method: "DELETE", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Target: "/_smh/file/delete/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/DeleteFile"},
+	// 3.16: file info by inode.
+	{Method: "GET", Pattern: "/api/v1/inode/{LibraryId}/{SpaceId}/{Inode}", Target: "/_smh/inode/{LibraryId}/{SpaceId}/{Inode}", RPC: "smh.namespace.v1.NamespaceService/GetInodeInfo"},
+	// 4.8: album cover; the album name is absent in a single-album library.
+	{Method: "GET", Pattern: "/api/v1/album/{LibraryId}/{SpaceId}/cover", Target: "/_smh/album/cover/{LibraryId}/{SpaceId}/", RPC: "smh.object.v1.ObjectService/GetAlbumCover"},
+	{Method: "GET", Pattern: "/api/v1/album/{LibraryId}/{SpaceId}/cover/{AlbumName...}", Target: "/_smh/album/cover/{LibraryId}/{SpaceId}/{AlbumName}", RPC: "smh.object.v1.ObjectService/GetAlbumCover"},
 	// 7.1: task query ("10" or "10,12,13").
 	{Method: "GET", Pattern: "/api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}", Target: "/_smh/task/{LibraryId}/{SpaceId}/{TaskIdList}", RPC: "smh.namespace.v1.NamespaceService/GetTasks"},
 }

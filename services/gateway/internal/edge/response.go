@@ -9,6 +9,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
 
+	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 )
 
@@ -48,7 +49,7 @@ func OutgoingHeader(key string) (string, bool) {
 }
 
 // IncomingHeader forwards the gateway's own request metadata (credentials moved out of the query
-// by the dispatcher, the request id) and the operator key to the services.
+// by the dispatcher, the request id), the operator key and custom file metadata to the services.
 func IncomingHeader(key string) (string, bool) {
 	switch k := strings.ToLower(key); k {
 	case reqmeta.AccessToken, reqmeta.LibrarySecret, reqmeta.ActingUser, reqmeta.RequestID, reqmeta.Authorization:
@@ -56,5 +57,27 @@ func IncomingHeader(key string) (string, bool) {
 	case "traceparent", "tracestate", "baggage":
 		return "", false // the client stats handler injects the current span's context itself
 	}
+	// Custom metadata of a begin-upload call travels as x-smh-meta-* headers (section 3).
+	if k := strings.ToLower(key); strings.HasPrefix(k, "x-smh-meta-") {
+		return k, true
+	}
 	return runtime.DefaultHeaderMatcher(key)
+}
+
+// ChosenAnswer writes the chosen member of a begin-upload answer as the body. SMH answers a begin
+// call with a ticket (201), an empty probe (202) or the file object (200) (3.1): three shapes
+// that one RPC response can only carry as a oneof.
+func ChosenAnswer(_ context.Context, resp proto.Message) (any, error) {
+	a, ok := resp.(interface {
+		GetAnswer() *objectv1.BeginUploadAnswer
+	})
+	if !ok || a.GetAnswer() == nil {
+		return resp, nil
+	}
+	m := a.GetAnswer().ProtoReflect()
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("body"))
+	if fd == nil {
+		return resp, nil
+	}
+	return m.Get(fd).Message().Interface(), nil
 }

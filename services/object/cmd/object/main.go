@@ -1,0 +1,114 @@
+// Command object runs the object service as its own process (split deployment): gRPC for the
+// gateway and the other services (registered in etcd), and the data endpoint over HTTP, which the
+// gateway proxies (or an ingress routes) from the public HTTPS port. Blobs go to a local directory
+// or an S3-compatible store; upload and blob records to PostgreSQL (or a SQLite file).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/servicehost"
+	"github.com/opensmh/opensmh/services/object"
+)
+
+func main() {
+	var common cmdutil.Common
+	var listen, advertise, dataListen, domain, dsn, blobDir string
+	var s3 object.S3Config
+	fs := pflag.NewFlagSet("object", pflag.ContinueOnError)
+	common.Add(fs)
+	fs.StringVar(&listen, "listen", "127.0.0.1:9104", "gRPC address")
+	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
+	fs.StringVar(&dataListen, "data-listen", "127.0.0.1:9105", "HTTP address of the data endpoint, proxied by the gateway")
+	fs.StringVar(&domain, "domain", "", "host[:port] that tickets and download URLs name: the public HTTPS address (required)")
+	fs.StringVar(&dsn, "sql-dsn", "./data/object.db", "postgres://... for PostgreSQL, otherwise a SQLite file")
+	fs.StringVar(&blobDir, "blob-dir", "./data/blobs", "local directory of blobs (unless --s3-endpoint is set)")
+	fs.StringVar(&s3.Endpoint, "s3-endpoint", "", "host:port of an S3-compatible store")
+	fs.StringVar(&s3.Bucket, "s3-bucket", "opensmh", "bucket")
+	fs.StringVar(&s3.Region, "s3-region", "", "region")
+	fs.StringVar(&s3.Prefix, "s3-prefix", "", "key prefix inside the bucket")
+	fs.BoolVar(&s3.Secure, "s3-secure", true, "reach the store over HTTPS")
+	fs.BoolVar(&s3.CreateBucket, "s3-create-bucket", false, "create the bucket if it does not exist")
+	os.Exit(cmdutil.Main("object", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
+		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
+		if err != nil {
+			return err
+		}
+		if domain == "" {
+			return errors.New("--domain (SMH_DOMAIN) is required: the host[:port] clients send bytes to")
+		}
+		cfg := object.Config{DSN: dsn, Domain: domain, AdminKey: adminKey, Logger: env.Logger, Etcd: env.Etcd}
+		if s3.Endpoint != "" {
+			// Credentials come from the environment only, never from flags a process list shows.
+			s3.AccessKey, s3.SecretKey = os.Getenv("SMH_S3_ACCESS_KEY"), os.Getenv("SMH_S3_SECRET_KEY")
+			cfg.S3 = &s3
+		} else {
+			cfg.BlobDir = blobDir
+		}
+		libs, err := env.Dial("library")
+		if err != nil {
+			return err
+		}
+		defer libs.Close()
+		tokens, err := env.Dial("authtoken")
+		if err != nil {
+			return err
+		}
+		defer tokens.Close()
+		namespaces, err := env.Dial("namespace")
+		if err != nil {
+			return err
+		}
+		defer namespaces.Close()
+		validator, err := authz.NewRemoteValidator(env.Ctx, tokenv1.NewTokenServiceClient(tokens), adminKey)
+		if err != nil {
+			return err
+		}
+		defer validator.Close()
+		cfg.Libraries, cfg.Tokens, cfg.Namespace = libraryv1.NewLibraryServiceClient(libs), validator, namespaces
+		svc, err := object.New(env.Ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+
+		lis, err := net.Listen("tcp", dataListen)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", dataListen, err)
+		}
+		data := &http.Server{Handler: svc.DataHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
+		served := make(chan error, 1)
+		go func() { served <- data.Serve(lis) }()
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = data.Shutdown(ctx)
+		}()
+		hosted := make(chan error, 1)
+		go func() {
+			hosted <- servicehost.Run(env.Ctx, servicehost.Options{
+				Name: "object", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			})
+		}()
+		select {
+		case err := <-served:
+			return fmt.Errorf("data endpoint: %w", err)
+		case err := <-hosted:
+			return err
+		}
+	}))
+}

@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store errors; the use cases map them to SMH codes.
+var (
+	ErrUploadNotFound = errors.New("upload not found")
+	// ErrUploadNotOpen: the upload no longer takes bytes (confirmed, aborted or expired).
+	ErrUploadNotOpen = errors.New("upload not open")
+	ErrBlobNotFound  = errors.New("blob not found")
+)
+
+// UploadKind is how the client sends the bytes (3.1-3.3).
+type UploadKind string
+
+// Upload kinds.
+const (
+	KindSimple    UploadKind = "simple"
+	KindMultipart UploadKind = "multipart"
+	KindForm      UploadKind = "form"
+)
+
+// UploadState is where an upload session stands.
+type UploadState string
+
+// Upload states. A session is open until its bytes arrive (simple, form) or until confirm
+// (multipart); received means the blob is stored and only confirm is missing.
+const (
+	StateOpen      UploadState = "open"
+	StateReceived  UploadState = "received"
+	StateConfirmed UploadState = "confirmed"
+	StateAborted   UploadState = "aborted"
+)
+
+// Rules is what the namespace requires of the bytes (2.11), recorded at begin.
+type Rules struct {
+	MediaLibrary      bool     `json:"media,omitempty"`
+	AllowPhoto        bool     `json:"photo,omitempty"`
+	AllowVideo        bool     `json:"video,omitempty"`
+	AllowPhotoExtname []string `json:"photoExt,omitempty"`
+	AllowVideoExtname []string `json:"videoExt,omitempty"`
+}
+
+// FileAttrs are the attributes a file gets at confirm, given at begin and overridable there.
+type FileAttrs struct {
+	Labels                []string          `json:"labels,omitempty"`
+	Category              *string           `json:"category,omitempty"`
+	LocalCreationTime     string            `json:"localCtime,omitempty"`
+	LocalModificationTime string            `json:"localMtime,omitempty"`
+	MetaData              map[string]string `json:"meta,omitempty"`
+}
+
+// Upload is one upload session (a confirm key).
+type Upload struct {
+	ID        string
+	LibraryID string
+	SpaceID   string
+	Path      []string
+	UserID    string
+	Kind      UploadKind
+	// Strategy is the conflict strategy given at begin; confirm may override it (3.4).
+	Strategy  string
+	Force     bool
+	Rules     Rules
+	Attrs     FileAttrs
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	State     UploadState
+	BlobID    string
+	// Answer is the JSON file object of a confirmed upload.
+	Answer []byte
+}
+
+// Part is one received part of a multipart upload.
+type Part struct {
+	UploadID   string
+	Number     int
+	Size       int64
+	ETag       string // with quotes
+	ReceivedAt time.Time
+}
+
+// BlobKind is what the bytes are, judged by content.
+type BlobKind string
+
+// Blob kinds.
+const (
+	BlobImage BlobKind = "image"
+	BlobVideo BlobKind = "video"
+	BlobOther BlobKind = "other"
+)
+
+// Blob is the record of stored, immutable bytes. Files of the namespace reference blobs by id;
+// copies share one.
+type Blob struct {
+	ID            string
+	LibraryID     string
+	Size          int64
+	CRC64         string
+	MD5           string // hex
+	BeginningHash string
+	FullHash      string
+	ContentType   string
+	Kind          BlobKind
+	CreatedAt     time.Time
+	UsedAt        time.Time
+}
+
+// Store is the object service's SQL store. Every method is one transaction.
+type Store interface {
+	CreateUpload(ctx context.Context, u Upload) error
+	// GetUpload answers ErrUploadNotFound for an unknown id.
+	GetUpload(ctx context.Context, id string) (Upload, error)
+	// AttachBlob records b and makes it the bytes of an open simple or form upload, which becomes
+	// received. A blob attached before (the client sent the bytes twice) is released to garbage
+	// collection. ErrUploadNotOpen when the upload no longer takes bytes.
+	AttachBlob(ctx context.Context, uploadID string, b Blob) error
+	// PutPart records a part of an open multipart upload, replacing one with the same number.
+	PutPart(ctx context.Context, p Part) error
+	// Parts lists an upload's parts by number.
+	Parts(ctx context.Context, uploadID string) ([]Part, error)
+	// RenewUpload moves an open upload's expiry.
+	RenewUpload(ctx context.Context, id string, expires time.Time) error
+	// Confirm records the confirm answer (and, for multipart, the composed blob b; nil for the
+	// other kinds) and makes the upload confirmed. ErrUploadNotOpen if it is aborted.
+	Confirm(ctx context.Context, id string, b *Blob, answer []byte) error
+	// AbortUpload makes an unconfirmed upload aborted and answers its part numbers (whose bytes
+	// the caller removes). ErrUploadNotOpen when it is confirmed.
+	AbortUpload(ctx context.Context, id string) ([]int, error)
+	// TakeBlobByHash finds a live blob of the library with this content and marks it used now,
+	// so garbage collection leaves it alone while an instant upload commits it. ErrBlobNotFound
+	// when none matches. fullHash "" matches on the beginning hash and size only (the 202 probe)
+	// and marks nothing.
+	TakeBlobByHash(ctx context.Context, libraryID, beginningHash, fullHash string, size int64, now time.Time) (Blob, error)
+	GetBlob(ctx context.Context, id string) (Blob, error)
+
+	// ExpiredUploads lists unconfirmed uploads that expired before t.
+	ExpiredUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
+	// DeleteUpload removes an upload and its part records (not their bytes).
+	DeleteUpload(ctx context.Context, id string) error
+	// IdleBlobs lists live blobs used before t that no unconfirmed upload holds: the candidates
+	// of garbage collection, which asks the namespace whether files reference them.
+	IdleBlobs(ctx context.Context, usedBefore time.Time, limit int) ([]Blob, error)
+	// DoomBlob marks a blob for removal if it is still idle (used before t). false when an
+	// upload took it meanwhile.
+	DoomBlob(ctx context.Context, id string, usedBefore time.Time) (bool, error)
+	// DeleteBlob removes a doomed blob's record (after its bytes).
+	DeleteBlob(ctx context.Context, id string) error
+	// DoomedBlobs lists blobs doomed but not yet deleted (a collection cut short by a crash).
+	DoomedBlobs(ctx context.Context, limit int) ([]Blob, error)
+	// KnownBlobs answers which of ids have a record (for orphaned bytes in the blob store).
+	KnownBlobs(ctx context.Context, ids []string) (map[string]bool, error)
+	// KnownUploads answers which of ids have a session (for orphaned parts).
+	KnownUploads(ctx context.Context, ids []string) (map[string]bool, error)
+}

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
+	"github.com/opensmh/opensmh/services/object/internal/app"
+)
+
+func TestMain(m *testing.M) {
+	sqldbtest.Report(os.Stderr, "object store tests")
+	os.Exit(m.Run())
+}
+
+// onEveryEngine runs fn on a fresh store per engine (SQLite always, PostgreSQL when configured).
+func onEveryEngine(t *testing.T, fn func(t *testing.T, s *SQL)) {
+	for _, e := range sqldbtest.Engines("object.db") {
+		t.Run(e.Name, func(t *testing.T) {
+			s, err := Open(context.Background(), e.DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			fn(t, s)
+		})
+	}
+}
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func upload(id string, kind app.UploadKind) app.Upload {
+	cat := "c"
+	return app.Upload{
+		ID: id, LibraryID: "smhlib", SpaceID: "-", Path: []string{"dir", "名字.jpg"}, UserID: "alice", Kind: kind,
+		Strategy: "rename", Force: true, Rules: app.Rules{MediaLibrary: true, AllowPhoto: true, AllowPhotoExtname: []string{"jpg"}},
+		Attrs:     app.FileAttrs{Labels: []string{"x"}, Category: &cat, MetaData: map[string]string{"x-smh-meta-a": "b"}},
+		CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), State: app.StateOpen,
+	}
+}
+
+func blobRec(id string, used time.Time) app.Blob {
+	return app.Blob{ID: id, LibraryID: "smhlib", Size: 10, CRC64: "1", MD5: "m", BeginningHash: "bh", FullHash: "fh",
+		ContentType: "image/jpeg", Kind: app.BlobImage, CreatedAt: used, UsedAt: used}
+}
+
+func TestUploadLifecycle(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		u := upload("u1", app.KindSimple)
+		if err := s.CreateUpload(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetUpload(ctx, "u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Path, u.Path) || got.Rules.AllowPhotoExtname[0] != "jpg" || *got.Attrs.Category != "c" ||
+			got.Attrs.MetaData["x-smh-meta-a"] != "b" || !got.ExpiresAt.Equal(u.ExpiresAt) || got.State != app.StateOpen || !got.Force {
+			t.Fatalf("round trip: %+v", got)
+		}
+		if _, err := s.GetUpload(ctx, "nope"); !errors.Is(err, app.ErrUploadNotFound) {
+			t.Fatalf("unknown upload: %v", err)
+		}
+		// Bytes sent twice: the second blob replaces the first, which becomes idle.
+		if err := s.AttachBlob(ctx, "u1", blobRec("b1", t0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AttachBlob(ctx, "u1", blobRec("b2", t0)); err != nil {
+			t.Fatal(err)
+		}
+		idle, err := s.IdleBlobs(ctx, t0.Add(time.Minute), 10)
+		if err != nil || len(idle) != 1 || idle[0].ID != "b1" {
+			t.Fatalf("idle after re-send: %v %v", idle, err)
+		}
+		if err := s.Confirm(ctx, "u1", nil, []byte(`{"name":"x"}`)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.GetUpload(ctx, "u1")
+		if got.State != app.StateConfirmed || got.BlobID != "b2" || string(got.Answer) != `{"name":"x"}` {
+			t.Fatalf("confirmed: %+v", got)
+		}
+		if err := s.AttachBlob(ctx, "u1", blobRec("b3", t0)); !errors.Is(err, app.ErrUploadNotOpen) {
+			t.Fatalf("bytes after confirm: %v", err)
+		}
+		if _, err := s.AbortUpload(ctx, "u1"); !errors.Is(err, app.ErrUploadNotOpen) {
+			t.Fatalf("abort after confirm: %v", err)
+		}
+	})
+}
+
+func TestPartsAndAbort(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		if err := s.CreateUpload(ctx, upload("m1", app.KindMultipart)); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{3, 1, 3} {
+			if err := s.PutPart(ctx, app.Part{UploadID: "m1", Number: n, Size: int64(n * 10), ETag: `"e"`, ReceivedAt: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		parts, err := s.Parts(ctx, "m1")
+		if err != nil || len(parts) != 2 || parts[0].Number != 1 || parts[1].Number != 3 || parts[1].Size != 30 {
+			t.Fatalf("parts %v %v", parts, err)
+		}
+		if err := s.RenewUpload(ctx, "m1", t0.Add(5*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		numbers, err := s.AbortUpload(ctx, "m1")
+		if err != nil || !slices.Equal(numbers, []int{1, 3}) {
+			t.Fatalf("abort: %v %v", numbers, err)
+		}
+		if err := s.PutPart(ctx, app.Part{UploadID: "m1", Number: 2, ReceivedAt: t0}); !errors.Is(err, app.ErrUploadNotOpen) {
+			t.Fatalf("part after abort: %v", err)
+		}
+		if parts, _ := s.Parts(ctx, "m1"); len(parts) != 0 {
+			t.Fatalf("parts survived the abort: %v", parts)
+		}
+	})
+}
+
+func TestInstantMatchAndCollection(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		if err := s.CreateUpload(ctx, upload("u1", app.KindSimple)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AttachBlob(ctx, "u1", blobRec("b1", t0)); err != nil {
+			t.Fatal(err)
+		}
+		// Held by a received upload: not idle.
+		if idle, _ := s.IdleBlobs(ctx, t0.Add(time.Hour), 10); len(idle) != 0 {
+			t.Fatalf("held blob listed idle: %v", idle)
+		}
+		if err := s.Confirm(ctx, "u1", nil, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		// The probe matches without marking; the full match marks the blob used.
+		if b, err := s.TakeBlobByHash(ctx, "smhlib", "bh", "", 10, t0.Add(time.Hour)); err != nil || b.ID != "b1" || !b.UsedAt.Equal(t0) {
+			t.Fatalf("probe: %+v %v", b, err)
+		}
+		if _, err := s.TakeBlobByHash(ctx, "other", "bh", "fh", 10, t0); !errors.Is(err, app.ErrBlobNotFound) {
+			t.Fatalf("another library matched: %v", err)
+		}
+		if _, err := s.TakeBlobByHash(ctx, "smhlib", "bh", "fh", 11, t0); !errors.Is(err, app.ErrBlobNotFound) {
+			t.Fatalf("another size matched: %v", err)
+		}
+		later := t0.Add(2 * time.Hour)
+		if b, err := s.TakeBlobByHash(ctx, "smhlib", "bh", "fh", 10, later); err != nil || !b.UsedAt.Equal(later) {
+			t.Fatalf("take: %+v %v", b, err)
+		}
+		// Used at t0+2h: not idle before that, and dooming with an older cutoff fails.
+		if ok, err := s.DoomBlob(ctx, "b1", t0.Add(time.Hour)); err != nil || ok {
+			t.Fatalf("doomed a recently used blob: %v %v", ok, err)
+		}
+		if ok, err := s.DoomBlob(ctx, "b1", later.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("doom: %v %v", ok, err)
+		}
+		// A doomed blob is never taken, and is listed for a resumed collection.
+		if _, err := s.TakeBlobByHash(ctx, "smhlib", "bh", "fh", 10, later); !errors.Is(err, app.ErrBlobNotFound) {
+			t.Fatalf("took a doomed blob: %v", err)
+		}
+		if d, _ := s.DoomedBlobs(ctx, 10); len(d) != 1 {
+			t.Fatalf("doomed list %v", d)
+		}
+		known, err := s.KnownBlobs(ctx, []string{"b1", "zz"})
+		if err != nil || !known["b1"] || known["zz"] {
+			t.Fatalf("known %v %v", known, err)
+		}
+		if err := s.DeleteBlob(ctx, "b1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetBlob(ctx, "b1"); !errors.Is(err, app.ErrBlobNotFound) {
+			t.Fatalf("deleted blob: %v", err)
+		}
+	})
+}
+
+func TestExpiredUploads(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		for i, id := range []string{"a", "b", "c"} {
+			u := upload(id, app.KindSimple)
+			u.ExpiresAt = t0.Add(time.Duration(i) * time.Hour)
+			if err := s.CreateUpload(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.AttachBlob(ctx, "a", blobRec("ba", t0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Confirm(ctx, "a", nil, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		exp, err := s.ExpiredUploads(ctx, t0.Add(90*time.Minute), 10)
+		if err != nil || len(exp) != 1 || exp[0].ID != "b" {
+			t.Fatalf("expired %v %v (a is confirmed, c is live)", exp, err)
+		}
+		if err := s.DeleteUpload(ctx, "b"); err != nil {
+			t.Fatal(err)
+		}
+		known, _ := s.KnownUploads(ctx, []string{"a", "b", "c"})
+		if !known["a"] || known["b"] || !known["c"] {
+			t.Fatalf("known uploads %v", known)
+		}
+	})
+}
+
+// TestConcurrentParts records parts of one upload from many goroutines: every part is kept.
+func TestConcurrentParts(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		if err := s.CreateUpload(ctx, upload("m", app.KindMultipart)); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 40)
+		for n := 1; n <= 20; n++ {
+			for range 2 {
+				wg.Go(func() {
+					errs <- s.PutPart(ctx, app.Part{UploadID: "m", Number: n, Size: 1, ETag: `"e"`, ReceivedAt: t0})
+				})
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if parts, _ := s.Parts(ctx, "m"); len(parts) != 20 {
+			t.Fatalf("%d parts", len(parts))
+		}
+	})
+}

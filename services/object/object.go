@@ -1,0 +1,237 @@
+package object
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/dataroute"
+	"github.com/opensmh/opensmh/pkg/jobs"
+	"github.com/opensmh/opensmh/pkg/reqmeta"
+	"github.com/opensmh/opensmh/services/object/internal/app"
+	"github.com/opensmh/opensmh/services/object/internal/blob"
+	"github.com/opensmh/opensmh/services/object/internal/dataplane"
+	"github.com/opensmh/opensmh/services/object/internal/media"
+	"github.com/opensmh/opensmh/services/object/internal/store"
+	"github.com/opensmh/opensmh/services/object/internal/transport"
+)
+
+// S3Config names an S3-compatible store (endpoint, bucket, credentials).
+type S3Config = blob.S3Config
+
+// GCReport counts what one cleanup run removed.
+type GCReport = app.GCReport
+
+// Config wires the service.
+type Config struct {
+	// DSN selects the SQL engine of the upload and blob records: postgres://... or a SQLite file.
+	DSN string
+	// BlobDir stores blobs in a local directory (the embedded default) unless S3 is set.
+	BlobDir string
+	S3      *S3Config
+	// Domain is the host[:port] that upload tickets and download URLs name: the public HTTPS
+	// address where the data endpoint is reachable (decision 11).
+	Domain string
+	// Libraries answers library facts; Tokens validates access tokens.
+	Libraries libraryv1.LibraryServiceClient
+	Tokens    authz.TokenValidator
+	// Namespace is the connection to the namespace service.
+	Namespace grpc.ClientConnInterface
+	// AdminKey authenticates internal calls and seeds the signing key of tickets and URLs, which
+	// every replica must share.
+	AdminKey string
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	// Etcd, when set, elects the one replica that runs garbage collection; without it this
+	// process runs it (a single all-in-one).
+	Etcd *clientv3.Client
+	// GCEvery is the pause between cleanup runs (default 1 min); negative disables the job
+	// (tests run CollectGarbage themselves).
+	GCEvery time.Duration
+	// GCGrace is how long unreferenced bytes are kept after their last use (default 1 h).
+	GCGrace time.Duration
+	// TicketTTL is how long upload tickets hold (default 1 h).
+	TicketTTL time.Duration
+}
+
+// Service is a running object service.
+type Service struct {
+	store  *store.SQL
+	obj    *app.Object
+	server *transport.Server
+	data   *dataplane.Handler
+
+	stopGC func()
+	gcDone sync.WaitGroup
+}
+
+// New opens the stores (applying migrations) and builds the service; the cleanup job starts
+// unless disabled.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Libraries == nil || cfg.Tokens == nil || cfg.Namespace == nil || cfg.AdminKey == "" || cfg.Domain == "" {
+		return nil, errors.New("object: library client, token validator, namespace connection, operator key and domain are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	var blobs blob.Store
+	switch {
+	case cfg.S3 != nil:
+		s3, err := blob.NewS3(ctx, *cfg.S3)
+		if err != nil {
+			return nil, err
+		}
+		blobs = s3
+	case cfg.BlobDir != "":
+		local, err := blob.NewLocal(cfg.BlobDir)
+		if err != nil {
+			return nil, err
+		}
+		blobs = local
+	default:
+		return nil, errors.New("object: a blob directory or an S3 store is required")
+	}
+	db, err := store.Open(ctx, cfg.DSN)
+	if err != nil {
+		return nil, err
+	}
+	obj := app.New(app.Config{
+		Store:     db,
+		Blobs:     blobs,
+		Namespace: namespaceClient{client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
+		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries)),
+		Signer:    app.NewSigner(cfg.AdminKey),
+		Clock:     cfg.Clock,
+		Domain:    cfg.Domain,
+		TicketTTL: cfg.TicketTTL,
+		GCGrace:   cfg.GCGrace,
+		FFmpeg:    media.FindFFmpeg(),
+	})
+	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger), stopGC: func() {}}
+	if cfg.GCEvery >= 0 {
+		every := cfg.GCEvery
+		if every == 0 {
+			every = time.Minute
+		}
+		job := jobs.Job{Election: gcElection, Every: every, Log: cfg.Logger, Round: func(ctx context.Context) {
+			collect(ctx, obj, cfg.Logger)
+		}}
+		bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.stopGC = cancel
+		s.gcDone.Go(func() {
+			if cfg.Etcd != nil {
+				job.Run(bg, cfg.Etcd)
+				return
+			}
+			for bg.Err() == nil {
+				job.Round(bg)
+				clock.Sleep(bg, every)
+			}
+		})
+	}
+	return s, nil
+}
+
+// gcElection is the etcd election of the cleanup job (one runner across replicas).
+const gcElection = "/smh/object/jobs/collect-garbage"
+
+func collect(ctx context.Context, obj *app.Object, log *slog.Logger) {
+	start := time.Now()
+	r, err := obj.CollectGarbage(ctx)
+	took := time.Since(start).Round(time.Millisecond)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("object cleanup failed", "report", r, "took", took, "err", err)
+		return
+	}
+	if r != (app.GCReport{}) {
+		log.Info("object cleanup", "expired_uploads", r.ExpiredUploads, "blobs", r.Blobs,
+			"orphan_blobs", r.OrphanBlobs, "orphan_parts", r.OrphanParts, "temp_files", r.TempFiles, "took", took)
+	}
+}
+
+// Register adds smh.object.v1.ObjectService to r.
+func (s *Service) Register(r grpc.ServiceRegistrar) { s.server.Register(r) }
+
+// DataHandler serves the data endpoint (decision 11): mount it where IsDataRequest says.
+func (s *Service) DataHandler() http.Handler { return s.data }
+
+// IsDataRequest reports whether r belongs to the data endpoint.
+func IsDataRequest(r *http.Request) bool { return dataroute.Is(r) }
+
+// CollectGarbage runs the cleanup job once (tests and operators).
+func (s *Service) CollectGarbage(ctx context.Context) (GCReport, error) {
+	return s.obj.CollectGarbage(ctx)
+}
+
+// Close stops the cleanup job and closes the store.
+func (s *Service) Close() error {
+	s.stopGC()
+	s.gcDone.Wait()
+	return s.store.Close()
+}
+
+// namespaceClient calls the namespace: the end user's credentials travel along on the calls
+// the namespace authorizes as its own, the operator key on the internal ones.
+type namespaceClient struct {
+	client   namespacev1.NamespaceServiceClient
+	adminKey string
+}
+
+var _ app.Namespace = namespaceClient{}
+
+// forwarded are the request metadata keys that carry the caller's identity.
+var forwarded = []string{reqmeta.AccessToken, reqmeta.LibrarySecret, reqmeta.ActingUser, reqmeta.RequestID}
+
+func forward(ctx context.Context) context.Context {
+	in, _ := metadata.FromIncomingContext(ctx)
+	var pairs []string
+	for _, k := range forwarded {
+		for _, v := range in.Get(k) {
+			pairs = append(pairs, k, v)
+		}
+	}
+	return metadata.AppendToOutgoingContext(ctx, pairs...)
+}
+
+func (n namespaceClient) CheckUpload(ctx context.Context, in *namespacev1.CheckUploadRequest) (*namespacev1.CheckUploadResponse, error) {
+	return n.client.CheckUpload(forward(ctx), in)
+}
+
+func (n namespaceClient) CommitFile(ctx context.Context, in *namespacev1.CommitFileRequest) (*namespacev1.StoredFile, error) {
+	resp, err := n.client.CommitFile(adminauth.Outgoing(ctx, n.adminKey), in)
+	return resp.GetFile(), err
+}
+
+func (n namespaceClient) ResolveFile(ctx context.Context, in *namespacev1.ResolveFileRequest) (*namespacev1.StoredFile, error) {
+	resp, err := n.client.ResolveFile(forward(ctx), in)
+	return resp.GetFile(), err
+}
+
+func (n namespaceClient) ResolveAlbumCover(ctx context.Context, in *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.StoredFile, error) {
+	resp, err := n.client.ResolveAlbumCover(forward(ctx), in)
+	return resp.GetFile(), err
+}
+
+func (n namespaceClient) ReferencedBlobs(ctx context.Context, ids []string) (map[string]bool, error) {
+	resp, err := n.client.ReferencedBlobs(adminauth.Outgoing(ctx, n.adminKey), &namespacev1.ReferencedBlobsRequest{BlobIds: ids})
+	if err != nil {
+		return nil, err
+	}
+	refs := make(map[string]bool, len(resp.GetReferenced()))
+	for _, id := range resp.GetReferenced() {
+		refs[id] = true
+	}
+	return refs, nil
+}
