@@ -5,6 +5,9 @@ package namespace
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
@@ -14,6 +17,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/jobs"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 	"github.com/opensmh/opensmh/services/namespace/internal/store"
@@ -30,8 +34,16 @@ type Config struct {
 	Tokens   authz.TokenValidator
 	AdminKey string
 	Clock    clock.Clock
-	// Etcd is unused for now; background jobs (recycle-bin expiry) will elect their runner there.
+	// Etcd elects the one replica that purges deleted entries; without it this process purges
+	// (a single all-in-one).
 	Etcd *clientv3.Client
+	// Logger receives the purge job's outcome.
+	Logger *slog.Logger
+	// PurgeEvery is the pause between purges of deleted entries (0 = 1 min; negative disables the
+	// job: tests call PurgeDeleted). PurgeAfter is how long deleted entries are kept (0 = 10 min):
+	// until then their blobs stay referenced. The recycle bin will keep its items out of the purge.
+	PurgeEvery time.Duration
+	PurgeAfter time.Duration
 	// AsyncCopyThreshold is decision 7's entry count above which a directory copy answers 202 with a
 	// task; 0 = 1,000. Tests lower it.
 	AsyncCopyThreshold int
@@ -39,9 +51,14 @@ type Config struct {
 
 // Service is a running namespace service.
 type Service struct {
-	store  *store.SQL
-	ns     *app.Namespace
-	server *transport.Server
+	store      *store.SQL
+	ns         *app.Namespace
+	server     *transport.Server
+	clock      clock.Clock
+	purgeAfter time.Duration
+
+	stopPurge func()
+	purgeDone sync.WaitGroup
 }
 
 // New opens the store (applying migrations) and builds the service.
@@ -62,14 +79,72 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 
 		AsyncCopyThreshold: int64(cfg.AsyncCopyThreshold),
 	})
-	return &Service{store: db, ns: ns, server: transport.New(ns, adminauth.NewChecker(cfg.AdminKey))}, nil
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PurgeAfter <= 0 {
+		cfg.PurgeAfter = 10 * time.Minute
+	}
+	s := &Service{store: db, ns: ns, server: transport.New(ns, adminauth.NewChecker(cfg.AdminKey)),
+		clock: cfg.Clock, purgeAfter: cfg.PurgeAfter, stopPurge: func() {}}
+	if cfg.PurgeEvery >= 0 {
+		every := cfg.PurgeEvery
+		if every == 0 {
+			every = time.Minute
+		}
+		job := jobs.Job{Election: purgeElection, Every: every, Log: cfg.Logger, Round: func(ctx context.Context) {
+			if n, err := s.PurgeDeleted(ctx); err != nil && ctx.Err() == nil {
+				cfg.Logger.Warn("namespace purge failed", "purged", n, "err", err)
+			} else if n > 0 {
+				cfg.Logger.Info("namespace purge", "purged", n)
+			}
+		}}
+		bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.stopPurge = cancel
+		s.purgeDone.Go(func() {
+			if cfg.Etcd != nil {
+				job.Run(bg, cfg.Etcd)
+				return
+			}
+			for bg.Err() == nil {
+				job.Round(bg)
+				clock.Sleep(bg, every)
+			}
+		})
+	}
+	return s, nil
 }
+
+// purgeElection is the etcd election of the purge job (one runner across replicas).
+const purgeElection = "/smh/namespace/jobs/purge-deleted"
+
+// PurgeDeleted hard-deletes entries deleted longer than PurgeAfter ago, so the blobs only they
+// referenced become garbage for the object service. It answers how many rows went.
+func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
+	var total int64
+	before := s.clock.Now().Add(-s.purgeAfter)
+	for {
+		n, err := s.store.PurgeDeleted(ctx, before, purgeBatch)
+		total += n
+		if err != nil || n < purgeBatch {
+			return total, err
+		}
+	}
+}
+
+// purgeBatch bounds one purge transaction.
+const purgeBatch = 5000
 
 // Register adds smh.namespace.v1.NamespaceService to r.
 func (s *Service) Register(r grpc.ServiceRegistrar) { s.server.Register(r) }
 
 // Close stops the background tasks (waiting for them) and closes the store.
 func (s *Service) Close() error {
+	s.stopPurge()
+	s.purgeDone.Wait()
 	s.ns.Close()
 	return s.store.Close()
 }

@@ -64,9 +64,10 @@ type Options struct {
 	Clock clock.Clock
 	// S3 stores file bytes in an S3-compatible store instead of the data dir.
 	S3 *object.S3Config
-	// GCEvery is the pause between the object service's cleanup runs (0 = 1 min; negative
-	// disables it, for tests that run Objects().CollectGarbage themselves). GCGrace is how long
-	// unreferenced bytes are kept (0 = 1 h).
+	// GCEvery is the pause between the background cleanup runs: the object service's garbage
+	// collection and the namespace's purge of deleted entries (0 = 1 min; negative disables
+	// both, for tests that run Objects().CollectGarbage and Namespace().PurgeDeleted
+	// themselves). GCGrace is how long unreferenced bytes are kept (0 = 1 h).
 	GCEvery time.Duration
 	GCGrace time.Duration
 	// EtcdNoFsync is for tests only.
@@ -280,6 +281,9 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		AdminKey:  s.AdminKey,
 		Clock:     s.opts.Clock,
 		Etcd:      s.cli,
+		Logger:    s.logger,
+		// The background jobs of tests are run by the tests themselves.
+		PurgeEvery: s.opts.GCEvery,
 	})
 	if err != nil {
 		return err
@@ -335,6 +339,9 @@ func (s *Server) EtcdEndpoint() string {
 	}
 	return s.etcd.Endpoint
 }
+
+// Namespace exposes the namespace service (its purge job, for tests).
+func (s *Server) Namespace() *namespace.Service { return s.ns }
 
 // Objects exposes the object service (its cleanup job, for tests).
 func (s *Server) Objects() *object.Service { return s.obj }

@@ -285,6 +285,8 @@ type Commit struct {
 	Category                 string
 	LocalCreationTime        string
 	LocalModificationTime    string
+	// UploadID makes the commit idempotent: a repeat answers the entry the first one made.
+	UploadID string
 }
 
 // CommitFile makes a confirmed upload visible (3.4): the entry, its blob reference and the space
@@ -341,7 +343,7 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 		MetaData: c.MetaData, Labels: c.Labels, BlobID: c.BlobID, Category: c.Category,
 		LocalCreationTime: c.LocalCreationTime, LocalModificationTime: c.LocalModificationTime,
 	}
-	placed, err := n.store.CreateFile(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), n.clock.Now())
+	placed, err := n.store.CommitUpload(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), c.UploadID, n.clock.Now())
 	if errors.Is(err, ErrNameTaken) && strategy == ConflictOverwrite && !c.Force {
 		return Placed{}, n.overwriteRefused(ctx, c.LibraryID, c.SpaceID, path)
 	}

@@ -229,6 +229,9 @@ type Store interface {
 	// symlinks, favorites and history follow it), new content, the size counter moved by the
 	// difference, Placed.Overwritten set. Overwriting a directory is ErrNameTaken.
 	CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, now time.Time) (Placed, error)
+	// CommitUpload is CreateFile keyed by the upload it commits: with a non-empty uploadID, a
+	// repeat answers the entry the first commit made instead of placing another.
+	CommitUpload(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, uploadID string, now time.Time) (Placed, error)
 	// List answers a page of a directory's children. OrderDefault lists directories first, each
 	// group by name; media libraries ask for OrderCreationTime for their files themselves.
 	List(ctx context.Context, libraryID, spaceID string, dir int64, opts ListOptions) (Page, error)

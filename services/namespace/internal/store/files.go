@@ -194,6 +194,14 @@ func deleteLinksTo(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) e
 func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
 	strategy app.Conflict, now time.Time,
 ) (app.Placed, error) {
+	return s.CommitUpload(ctx, libraryID, spaceID, path, f, strategy, "", now)
+}
+
+// CommitUpload is CreateFile keyed by the upload it commits: with a non-empty uploadID, a repeat
+// answers the entry the first commit made (at its path now) instead of placing another.
+func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
+	strategy app.Conflict, uploadID string, now time.Time,
+) (app.Placed, error) {
 	if len(path) == 0 {
 		return app.Placed{}, app.ErrNameTaken
 	}
@@ -206,6 +214,26 @@ func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []
 	f.LinkTarget = 0
 	var out app.Placed
 	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+		if uploadID != "" {
+			var (
+				inode       int64
+				overwritten int
+			)
+			err := t.QueryRow(ctx, `SELECT inode, overwritten FROM committed_uploads
+				WHERE upload_id = ? AND library_id = ? AND space_id = ?`, uploadID, libraryID, spaceID).Scan(&inode, &overwritten)
+			switch {
+			case err == nil:
+				n, err := nodeByInode(ctx, t, libraryID, spaceID, inode)
+				if err != nil {
+					return err
+				}
+				p, err := pathOf(ctx, t, libraryID, spaceID, inode)
+				out = app.Placed{Node: n.Node, Path: p, Overwritten: overwritten != 0}
+				return err
+			case !errors.Is(err, sql.ErrNoRows):
+				return wrap("commit lookup", err)
+			}
+		}
 		parent, err := fileParent(ctx, t, libraryID, spaceID, path)
 		if err != nil {
 			return err
@@ -221,8 +249,16 @@ func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []
 		} else {
 			row, err = insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, f, now)
 		}
+		if err != nil {
+			return err
+		}
 		out = app.Placed{Node: row.Node, Path: append(slices.Clone(path[:last]), p.name), Overwritten: p.replace != nil}
-		return err
+		if uploadID == "" {
+			return nil
+		}
+		_, err = t.Exec(ctx, `INSERT INTO committed_uploads (upload_id, library_id, space_id, inode, overwritten, committed_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, uploadID, libraryID, spaceID, row.Inode, overwrittenFlag(out.Overwritten), millis(now))
+		return wrap("record commit", err)
 	})
 	if err != nil {
 		return app.Placed{}, err
@@ -545,4 +581,12 @@ func pathOf(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, inode i
 	}
 	slices.Reverse(path)
 	return path, nil
+}
+
+// overwrittenFlag stores a commit's overwrite as 0/1, the same on both engines.
+func overwrittenFlag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -445,3 +445,41 @@ func TestReferencedBlobsBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestCommitUploadIsIdempotent: a commit repeated with its upload id (a confirm retried after a
+// lost answer) answers the first entry, even after a move, and places nothing new.
+func TestCommitUploadIsIdempotent(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("d")
+		f.putFile("d/a.bin", 1, "blob-0", app.TypeFile)
+		commit := func(id string) app.Placed {
+			t.Helper()
+			placed, err := f.st.CommitUpload(f.ctx, f.lib, f.space, p("d/a.bin"), app.Node{Size: 5, BlobID: "blob-1"}, app.ConflictRename, id, f.tick())
+			if err != nil {
+				t.Fatalf("CommitUpload(%q): %v", id, err)
+			}
+			return placed
+		}
+		first := commit("upload-1")
+		if join(first.Path) != "d/a (1).bin" {
+			t.Fatalf("first commit placed at %v", first.Path)
+		}
+		if again := commit("upload-1"); again.Node.Inode != first.Node.Inode || join(again.Path) != "d/a (1).bin" {
+			t.Fatalf("repeat placed %+v, want the first entry", again)
+		}
+		if _, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a (1).bin"), p("moved.bin"), app.ConflictAsk, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		if again := commit("upload-1"); again.Node.Inode != first.Node.Inode || join(again.Path) != "moved.bin" {
+			t.Fatalf("repeat after move placed %+v", again)
+		}
+		if other := commit("upload-2"); join(other.Path) != "d/a (1).bin" || other.Node.Inode == first.Node.Inode {
+			t.Fatalf("another upload placed %+v", other)
+		}
+		c, err := f.st.SpaceCounts(f.ctx, f.lib, f.space)
+		if err != nil || c.FileNum != 3 {
+			t.Fatalf("file count %d (%v), want 3", c.FileNum, err)
+		}
+	})
+}

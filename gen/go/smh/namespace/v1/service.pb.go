@@ -3473,8 +3473,12 @@ type CommitFileRequest struct {
 	Category              *string           `protobuf:"bytes,15,opt,name=category,proto3,oneof" json:"category,omitempty"`
 	LocalCreationTime     string            `protobuf:"bytes,16,opt,name=local_creation_time,json=localCreationTime,proto3" json:"local_creation_time,omitempty"`
 	LocalModificationTime string            `protobuf:"bytes,17,opt,name=local_modification_time,json=localModificationTime,proto3" json:"local_modification_time,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The object service's upload (confirm key). A commit repeated with the same id answers the
+	// entry the first one made instead of making another, so a confirm retried after a lost
+	// answer is safe (architecture.md, "every write RPC is safe to retry").
+	UploadId      string `protobuf:"bytes,18,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommitFileRequest) Reset() {
@@ -3622,6 +3626,13 @@ func (x *CommitFileRequest) GetLocalCreationTime() string {
 func (x *CommitFileRequest) GetLocalModificationTime() string {
 	if x != nil {
 		return x.LocalModificationTime
+	}
+	return ""
+}
+
+func (x *CommitFileRequest) GetUploadId() string {
+	if x != nil {
+		return x.UploadId
 	}
 	return ""
 }
@@ -4266,7 +4277,7 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12@\n" +
 	"\x1cconflict_resolution_strategy\x18\x03 \x01(\tR\x1aconflictResolutionStrategy\x12\x14\n" +
 	"\x05force\x18\x04 \x01(\bR\x05force\x123\n" +
-	"\x05rules\x18\x05 \x01(\v2\x1d.smh.namespace.v1.UploadRulesR\x05rules\"\x9c\x05\n" +
+	"\x05rules\x18\x05 \x01(\v2\x1d.smh.namespace.v1.UploadRulesR\x05rules\"\xb9\x05\n" +
 	"\x11CommitFileRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4286,7 +4297,8 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x06labels\x18\x0e \x03(\tR\x06labels\x12\x1f\n" +
 	"\bcategory\x18\x0f \x01(\tH\x00R\bcategory\x88\x01\x01\x12.\n" +
 	"\x13local_creation_time\x18\x10 \x01(\tR\x11localCreationTime\x126\n" +
-	"\x17local_modification_time\x18\x11 \x01(\tR\x15localModificationTime\x1a;\n" +
+	"\x17local_modification_time\x18\x11 \x01(\tR\x15localModificationTime\x12\x1b\n" +
+	"\tupload_id\x18\x12 \x01(\tR\buploadId\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
