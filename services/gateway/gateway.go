@@ -127,7 +127,6 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace, "object": cfg.Object}
 	api := edge.CORS(origins, libraryOf, smhAPI(mux))
 	root := http.NewServeMux()
-	root.Handle("/api/", edge.LimitBody(maxJSONBody, api))
 	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
 	root.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, checks) })
 	// Liveness: the process serves HTTP. Unlike /healthz it asks no service, so an orchestrator
@@ -145,7 +144,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		edge.WriteError(w, r, smherr.ErrRouteNotFound)
 	})
-	g.rest = matchOnce(table, edge.Observe(logger, routeName, root))
+	g.rest = matchOnce(table, edge.Observe(logger, routeName, businessFirst(edge.LimitBody(maxJSONBody, api), root)))
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{
@@ -192,6 +191,19 @@ func matchOnce(table *dispatch.Table, next http.Handler) http.Handler {
 			r = dispatch.WithMatch(r, m, ok)
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// businessFirst sends /api/ requests to api directly. http.ServeMux would answer a path with
+// "." or ".." segments with a redirect to the cleaned path, so such a name would reach a
+// different entry instead of being refused with 400 IllegalFileName (decision 6).
+func businessFirst(api, rest http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
 	})
 }
 

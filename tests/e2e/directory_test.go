@@ -137,6 +137,10 @@ func testDirectories(t *testing.T, s *system) {
 			expectError(t, s.call("PUT", "/api/v1/directory/"+lib.ID+"/-/"+url.PathEscape(bad), q(admin), nil, nil), http.StatusBadRequest, "IllegalFileName")
 		}
 		expectError(t, s.call("PUT", "/api/v1/directory/"+lib.ID+"/-/%FF", q(admin), nil, nil), http.StatusBadRequest, "IllegalFileName")
+		// "." and ".." segments, literal or encoded, are refused, not resolved (decision 6).
+		for _, bad := range []string{"a/../b", "a/./b", "..", "a/%2E%2E/b", "%2E"} {
+			expectError(t, s.call("PUT", "/api/v1/directory/"+lib.ID+"/-/"+bad, q(admin), nil, nil), http.StatusBadRequest, "IllegalFileName")
+		}
 		expectError(t, d.do("PUT", strings.Repeat("n", 256), q(admin), nil), http.StatusBadRequest, "DirectoryNameLengthExceed")
 		if r := d.do("PUT", strings.Repeat("相", 255), q(admin), nil); r.Status != http.StatusCreated {
 			t.Fatalf("255 characters: %d %s", r.Status, r.Body)
