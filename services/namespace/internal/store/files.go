@@ -213,7 +213,7 @@ func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path 
 	}
 	f.LinkTarget = 0
 	var out app.Placed
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+	err := s.writeFor(strategy)(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		if uploadID != "" {
 			var (
 				inode       int64
@@ -405,7 +405,7 @@ func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path
 		return app.Placed{}, app.ErrNameTaken
 	}
 	var out app.Placed
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+	err := s.writeFor(strategy)(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		tgt, err := sourceFile(ctx, t, libraryID, spaceID, target)
 		if err != nil {
 			return err
@@ -589,4 +589,14 @@ func overwrittenFlag(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// writeFor picks the transaction of an entry-adding call: a create runs beside other creates
+// (inCreate); an overwrite replaces an entry, whose old size moves the counters, and so holds
+// the space exclusively (inWrite).
+func (s *SQL) writeFor(strategy app.Conflict) func(context.Context, string, string, func(*sqldb.Tx) error) error {
+	if strategy == app.ConflictOverwrite {
+		return s.inWrite
+	}
+	return s.inCreate
 }

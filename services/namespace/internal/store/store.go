@@ -12,17 +12,23 @@
 //     them) and leave the live indexes; the recycle bin will restore or purge them later.
 //     PurgeDeleted hard-deletes them meanwhile.
 //   - Structural changes of a space are serialised: SQLite has one writer connection, and
-//     PostgreSQL takes a transaction-scoped advisory lock per space, so concurrent moves can
-//     never create a cycle and name checks cannot race.
+//     PostgreSQL takes a transaction-scoped advisory lock per space, exclusively for moves,
+//     copies, deletes and overwrites (so concurrent moves can never create a cycle) and shared
+//     for creates, which run side by side and meet at the unique name index (see inCreate).
 package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
@@ -77,9 +83,45 @@ const spaceLockClass = 0x534d48
 // inWrite runs fn in a write transaction. When space is non-empty the transaction first takes
 // that space's structural lock on PostgreSQL (SQLite already has a single writer).
 func (s *SQL) inWrite(ctx context.Context, libraryID, spaceID string, fn func(*sqldb.Tx) error) error {
+	return s.inWriteLocked(ctx, libraryID, spaceID, "pg_advisory_xact_lock", fn)
+}
+
+// inCreate runs fn, which only adds entries (or changes attributes) and never moves, deletes or
+// replaces one, in a write transaction holding the space's structural lock in shared mode on
+// PostgreSQL: creates run side by side, and wait only for moves, copies and deletes, which take
+// it exclusively, so a create can never land under a directory being deleted or moved.
+// Concurrent creates of one name meet at the unique (parent, name) index; the loser runs fn
+// again from the start, and then sees the winner's entry (ask: a conflict; rename: the next
+// free name). Counters are row updates (x = x + 1), safe side by side.
+func (s *SQL) inCreate(ctx context.Context, libraryID, spaceID string, fn func(*sqldb.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.inWriteLocked(ctx, libraryID, spaceID, "pg_advisory_xact_lock_shared", fn)
+		if err == nil || attempt == maxCreateAttempts || !retryable(err) {
+			return err
+		}
+		// Every lost race follows a create that won, so all make progress; a short random pause
+		// after a few losses spreads a crowd of same-name creates out.
+		if attempt >= 4 {
+			clock.Sleep(ctx, time.Duration(rand.Int64N(int64(attempt)*int64(time.Millisecond))))
+		}
+	}
+}
+
+// maxCreateAttempts bounds inCreate's retries: a create loses at most once to each concurrent
+// create of the same name, so this is the crowd it rides out.
+const maxCreateAttempts = 64
+
+// retryable reports a failure that running a create again resolves: the unique name index hit
+// by a concurrent create, or a deadlock PostgreSQL broke by aborting this transaction.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return sqldb.IsUniqueViolation(err) || (errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001"))
+}
+
+func (s *SQL) inWriteLocked(ctx context.Context, libraryID, spaceID, lockFunc string, fn func(*sqldb.Tx) error) error {
 	err := s.db.InWrite(ctx, func(t *sqldb.Tx) error {
 		if t.Postgres() && spaceID != "" {
-			if _, err := t.Exec(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(?))",
+			if _, err := t.Exec(ctx, "SELECT "+lockFunc+"(?, hashtext(?))",
 				spaceLockClass, libraryID+"/"+spaceID); err != nil {
 				return fmt.Errorf("store: lock space: %w", err)
 			}

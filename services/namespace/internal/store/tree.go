@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -133,7 +134,10 @@ func insertNode(ctx context.Context, t *sqldb.Tx, n app.Node, childDirs, childFi
 		n.CRC64, encodeMeta(n.MetaData), encodeLabels(n.Labels), childDirs, childFiles,
 		n.BlobID, linkArg(n.LinkTarget), n.Category))
 	if sqldb.IsUniqueViolation(err) {
-		return nodeRow{}, app.ErrNameTaken
+		// A concurrent create took the name after this transaction looked (creates share the
+		// space, see inCreate). Both stay in the chain: callers see ErrNameTaken, and inCreate
+		// runs the create again, which then sees the other entry.
+		return nodeRow{}, fmt.Errorf("%w: %w", app.ErrNameTaken, err)
 	}
 	return row, wrap("insert", err)
 }
@@ -237,7 +241,7 @@ func (s *SQL) MakeDirectories(ctx context.Context, libraryID, spaceID string, pa
 		dir   nodeRow
 		final []string
 	)
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+	err := s.inCreate(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		last := len(path) - 1
 		parent, err := ensureDirs(ctx, t, libraryID, spaceID, path[:last], attrs.UserID, now)
 		if err != nil {
