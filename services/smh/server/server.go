@@ -97,6 +97,9 @@ type Server struct {
 	served chan error
 	health []*health.Server
 	closed sync.Once
+
+	// blobDir is the local blob store's directory, "" with S3.
+	blobDir string
 }
 
 // Start brings everything up and answers once the port serves. On error everything started so far
@@ -297,6 +300,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	if s.opts.S3 == nil {
 		blobDir = filepath.Join(s.opts.DataDir, "blobs")
 	}
+	s.blobDir = blobDir
 	obj, err := object.New(ctx, object.Config{
 		DSN:       objectDSN,
 		BlobDir:   blobDir,
@@ -345,6 +349,10 @@ func (s *Server) Namespace() *namespace.Service { return s.ns }
 
 // Objects exposes the object service (its cleanup job, for tests).
 func (s *Server) Objects() *object.Service { return s.obj }
+
+// BlobDir answers the directory of the local blob store, "" when file bytes are kept in S3
+// (tests look there for what garbage collection left).
+func (s *Server) BlobDir() string { return s.blobDir }
 
 // Tokens exposes the token service for in-process measurements (the benchmark's validations).
 func (s *Server) Tokens() *authtoken.Service { return s.tokens }
