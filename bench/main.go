@@ -12,6 +12,14 @@
 //	(e) listing pages of a 100k-entry directory near its start vs near its end (marker mode)
 //	(f) directory creates per second through REST vs raw SQL INSERTs into the same database
 //	(g) moving a directory with 100k descendants vs moving an empty one
+//
+// and, once per blob store (the data dir; S3, served by gofakes3 in this process), on an
+// all-in-one of its own:
+//
+//	(h) a single-stream 1 GiB upload and download through the HTTPS data endpoint vs a plain Go
+//	    HTTPS server that only writes the body to a file (fsync at the end) or streams it back
+//	(i) 4 KiB begin+PUT+confirm cycles per second vs 3 round trips to /livez per cycle
+//	(j) the growth of the process's RSS during (h)'s upload (data dir only)
 package main
 
 import (
@@ -27,12 +35,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -53,8 +63,15 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcdefg", "which measurements to run, e.g. -only a or -only efg")
+	only := flag.String("only", "abcdefghij", "which measurements to run, e.g. -only a, -only efg or -only hij")
+	// (i): many small uploads at once, as a sync client or a busy page sends them.
+	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i)")
+	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
+	bigMiB := flag.Int64("hmib", 1024, "size in MiB of the single-stream transfers of (h) and (j) on the data dir")
+	s3MiB := flag.Int64("s3mib", 256, "size in MiB of (h) on S3 (gofakes3 holds multipart parts in memory)")
+	rounds := flag.Int("hrounds", 2, "alternating rounds of (h); the fastest run of each contender counts")
 	flag.Parse()
+	removeTempOnSignal()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -68,7 +85,8 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*duration, *concurrency, *nsConcurrency, *only); err != nil {
+	obj := objectOptions{d: *duration, c: *objConcurrency, only: *only, stores: *blobs, size: *bigMiB * mib, s3Size: *s3MiB * mib, rounds: max(1, *rounds)}
+	if err := run(*duration, *concurrency, *nsConcurrency, *only, obj); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -146,18 +164,26 @@ type instance struct {
 // startInstance starts an all-in-one on a fresh data dir with the namespace store named by dsn
 // ("" = SQLite in the data dir), creates a library and mints an admin token for it.
 func startInstance(ctx context.Context, dsn string, c int) (*instance, error) {
+	return startInstanceWith(ctx, c, func(o *server.Options) { o.SQLDSN = dsn })
+}
+
+// startInstanceWith is startInstance with options edited by edit (the blob store of (h)-(j)).
+func startInstanceWith(ctx context.Context, c int, edit func(*server.Options)) (*instance, error) {
 	dir, err := os.MkdirTemp("", "smh-bench-")
 	if err != nil {
 		return nil, err
 	}
+	trackTemp(dir)
 	// Honest settings: fsync on, logging at warn (an access log line per request would measure
 	// the terminal).
-	srv, err := server.Start(ctx, server.Options{
-		DataDir: dir, Listen: "127.0.0.1:0", AdminKey: "bench-operator-key", SQLDSN: dsn,
+	opts := server.Options{
+		DataDir: dir, Listen: "127.0.0.1:0", AdminKey: "bench-operator-key",
 		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Out: io.Discard,
-	})
+	}
+	edit(&opts)
+	srv, err := server.Start(ctx, opts)
 	if err != nil {
-		os.RemoveAll(dir)
+		removeTemp(dir)
 		return nil, err
 	}
 	in := &instance{srv: srv, dir: dir}
@@ -170,7 +196,44 @@ func startInstance(ctx context.Context, dsn string, c int) (*instance, error) {
 
 func (in *instance) stop() {
 	in.srv.Stop()
-	os.RemoveAll(in.dir)
+	removeTemp(in.dir)
+}
+
+// temps are the temp dirs in use (data dirs, the fake S3's files), removed on SIGINT or SIGTERM
+// too: (h) leaves gigabytes in them.
+var temps struct {
+	sync.Mutex
+	dirs map[string]bool
+}
+
+func trackTemp(dir string) {
+	temps.Lock()
+	defer temps.Unlock()
+	if temps.dirs == nil {
+		temps.dirs = map[string]bool{}
+	}
+	temps.dirs[dir] = true
+}
+
+func removeTemp(dir string) {
+	temps.Lock()
+	defer temps.Unlock()
+	delete(temps.dirs, dir)
+	os.RemoveAll(dir)
+}
+
+func removeTempOnSignal() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ch
+		temps.Lock()
+		for dir := range temps.dirs {
+			os.RemoveAll(dir)
+		}
+		fmt.Fprintln(os.Stderr, "bench: interrupted; temp dirs removed")
+		os.Exit(130)
+	}()
 }
 
 // setUp makes the client, a library and a token to work with.
@@ -244,7 +307,7 @@ func (in *instance) do(method, u string, body any, want int) ([]byte, error) {
 	return out, nil
 }
 
-func run(d time.Duration, c, nc int, only string) error {
+func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 	ctx := context.Background()
 	fmt.Printf("OpenSMH benchmark: %d cores, GOMAXPROCS %d, %s per measurement, %d concurrent clients, etcd fsync on\n\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), d, c)
@@ -254,7 +317,12 @@ func run(d time.Duration, c, nc int, only string) error {
 		}
 	}
 	if strings.ContainsAny(only, "efg") {
-		return runNamespace(ctx, d, nc, only)
+		if err := runNamespace(ctx, d, nc, only); err != nil {
+			return err
+		}
+	}
+	if strings.ContainsAny(only, "hij") {
+		return runObject(ctx, obj)
 	}
 	return nil
 }
