@@ -38,35 +38,35 @@ func (f fileAPI) url(path string) string {
 
 func (f fileAPI) do(method, path string, q url.Values, body any) response {
 	f.s.t.Helper()
-	if q == nil {
-		q = url.Values{}
+	return f.doWith(method, path, q, body, nil)
+}
+
+// doWith is do with request headers (x-smh-meta-* at begin).
+func (f fileAPI) doWith(method, path string, q url.Values, body any, h http.Header) response {
+	f.s.t.Helper()
+	return f.s.call(method, f.url(path), f.query(q), body, h)
+}
+
+// query adds the token to q (a copy) unless q names one.
+func (f fileAPI) query(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = v
 	}
-	if f.token != "" && q.Get("access_token") == "" {
-		q.Set("access_token", f.token)
+	if f.token != "" && out.Get("access_token") == "" {
+		out.Set("access_token", f.token)
 	}
-	return f.s.call(method, f.url(path), q, body, nil)
+	return out
 }
 
 // raw sends a request to an absolute URL (the data endpoint a ticket or cosUrl names).
 func (s *system) raw(method, rawURL string, body io.Reader, header http.Header) response {
 	s.t.Helper()
-	req, err := http.NewRequest(method, rawURL, body)
+	r, err := s.tryRaw(method, rawURL, body, header)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := s.http.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, rawURL, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return r
 }
 
 // ticket is a begin-upload answer (3.1, 3.2).
@@ -140,6 +140,69 @@ func (f fileAPI) download(path string) []byte {
 	return got.Body
 }
 
+// as answers the same library and space with another token ("" = anonymous).
+func (f fileAPI) as(token string) fileAPI {
+	f.token = token
+	return f
+}
+
+// dir answers the directory endpoints of the same library and space.
+func (f fileAPI) dir() dirAPI { return dirAPI{s: f.s, lib: f.lib, space: f.space} }
+
+// list answers the names in dir ("" = the root), with the listing's types in types.
+func (f fileAPI) list(dir string) (names []string, types map[string]string) {
+	f.s.t.Helper()
+	r := f.dir().do("GET", dir, f.query(url.Values{"limit": {"1000"}}), nil)
+	if r.Status != http.StatusOK {
+		f.s.t.Fatalf("list %q: %d %s", dir, r.Status, r.Body)
+	}
+	items, _ := r.JSON(f.s.t)["contents"].([]any)
+	names, types = []string{}, map[string]string{}
+	for _, it := range items {
+		m := it.(map[string]any)
+		name, _ := m["name"].(string)
+		names = append(names, name)
+		types[name], _ = m["type"].(string)
+	}
+	return names, types
+}
+
+// status answers only the status of a call (HEAD and the like).
+func (f fileAPI) status(method, path string) int {
+	f.s.t.Helper()
+	return f.do(method, path, nil, nil).Status
+}
+
+// redirect asks for path with q (a download, ?preview) and answers the 302's Location.
+func (f fileAPI) redirect(path string, q url.Values) string {
+	f.s.t.Helper()
+	r := f.do("GET", path, q, nil)
+	if r.Status != http.StatusFound || r.Header.Get("Location") == "" {
+		f.s.t.Fatalf("GET %s %v: %d %s, want a 302", path, q, r.Status, r.Body)
+	}
+	return r.Header.Get("Location")
+}
+
+// fetch GETs a URL of the data endpoint and answers its bytes.
+func (s *system) fetch(u string) []byte {
+	s.t.Helper()
+	r := s.raw("GET", u, nil, nil)
+	if r.Status != http.StatusOK {
+		s.t.Fatalf("GET %s: %d %s", u, r.Status, r.Body)
+	}
+	return r.Body
+}
+
+// urlPath answers the path of a URL without its (signed) query.
+func urlPath(t testing.TB, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Path
+}
+
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
 func crcOf(data []byte) string { return strconv.FormatUint(crc64.Checksum(data, crcTable), 10) }
@@ -163,85 +226,87 @@ func fileLibrary(t *testing.T, s *system, ext map[string]any) fileAPI {
 	return fileAPI{s: s, lib: lib.ID, space: "-", token: token, library: lib}
 }
 
-func TestSimpleUploadRoundTrip(t *testing.T) {
-	onEveryEngine(t, func(t *testing.T, s *system) {
-		f := fileLibrary(t, s, nil)
-		data := randomBytes(t, 300_000)
-		name := "docs/年报 2026 #1.bin"
-		dirAPI{s: s, lib: f.lib, space: f.space}.mkdirs(t, f.token, []string{"docs"})
+func TestSimpleUploadRoundTrip(t *testing.T) { onEveryEngine(t, testSimpleUploadRoundTrip) }
 
-		tk := f.begin(name, nil, map[string]any{"labels": []string{"a"}})
-		if tk.ConfirmKey == "" || tk.Domain == "" || !strings.HasPrefix(tk.Path, "/") || strings.Contains(tk.Path, "?") {
-			t.Fatalf("bad ticket %+v", tk)
-		}
-		if _, err := time.Parse(time.RFC3339, tk.Expiration); err != nil {
-			t.Fatalf("expiration %q: %v", tk.Expiration, err)
-		}
-		put := f.send(tk, "", data)
-		if put.Status != http.StatusOK || put.Header.Get("ETag") == "" {
-			t.Fatalf("PUT: %d %v %s", put.Status, put.Header, put.Body)
-		}
-		// Invisible until confirm (pitfall 3).
-		if r := f.do("HEAD", name, nil, nil); r.Status != http.StatusNotFound {
-			t.Fatalf("HEAD before confirm: %d", r.Status)
-		}
-		r := f.confirm(tk.ConfirmKey, url.Values{"with_inode": {"1"}}, map[string]any{"crc64": crcOf(data)})
-		if r.Status != http.StatusOK {
-			t.Fatalf("confirm: %d %s", r.Status, r.Body)
-		}
-		file := r.JSON(t)
-		if file["name"] != "年报 2026 #1.bin" || file["size"] != "300000" || file["crc64"] != crcOf(data) ||
-			file["type"] != "file" || file["inode"] == nil || fmt.Sprint(file["path"]) != "[docs 年报 2026 #1.bin]" {
-			t.Fatalf("file object %v", file)
-		}
-		// Confirm is idempotent on its key.
-		if again := f.confirm(tk.ConfirmKey, url.Values{"with_inode": {"1"}}, nil); again.Status != http.StatusOK || again.JSON(t)["inode"] != file["inode"] {
-			t.Fatalf("second confirm: %d %s", again.Status, again.Body)
-		}
+// testSimpleUploadRoundTrip: a simple upload, invisible until confirm, then HEAD, download,
+// %2F paths, ?info and ranged reads of the cosUrl.
+func testSimpleUploadRoundTrip(t *testing.T, s *system) {
+	f := fileLibrary(t, s, nil)
+	data := randomBytes(t, 300_000)
+	name := "docs/年报 2026 #1.bin"
+	dirAPI{s: s, lib: f.lib, space: f.space}.mkdirs(t, f.token, []string{"docs"})
 
-		head := f.do("HEAD", name, nil, nil)
-		if head.Status != http.StatusOK || head.Header.Get("x-smh-size") != "300000" || head.Header.Get("x-smh-crc64") != crcOf(data) ||
-			head.Header.Get("x-smh-type") != "file" {
-			t.Fatalf("HEAD: %d %v", head.Status, head.Header)
-		}
-		if got := f.download(name); !bytes.Equal(got, data) {
-			t.Fatalf("downloaded %d bytes differ from the %d uploaded", len(got), len(data))
-		}
-		// %2F in place of "/" names the same file (12.3).
-		enc := s.call("GET", "/api/v1/file/"+f.lib+"/-/"+url.PathEscape(name), q(f.token), nil, nil)
-		if enc.Status != http.StatusFound {
-			t.Fatalf("download with %%2F: %d %s", enc.Status, enc.Body)
-		}
+	tk := f.begin(name, nil, map[string]any{"labels": []string{"a"}})
+	if tk.ConfirmKey == "" || tk.Domain == "" || !strings.HasPrefix(tk.Path, "/") || strings.Contains(tk.Path, "?") {
+		t.Fatalf("bad ticket %+v", tk)
+	}
+	if _, err := time.Parse(time.RFC3339, tk.Expiration); err != nil {
+		t.Fatalf("expiration %q: %v", tk.Expiration, err)
+	}
+	put := f.send(tk, "", data)
+	if put.Status != http.StatusOK || put.Header.Get("ETag") == "" {
+		t.Fatalf("PUT: %d %v %s", put.Status, put.Header, put.Body)
+	}
+	// Invisible until confirm (pitfall 3).
+	if r := f.do("HEAD", name, nil, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("HEAD before confirm: %d", r.Status)
+	}
+	r := f.confirm(tk.ConfirmKey, url.Values{"with_inode": {"1"}}, map[string]any{"crc64": crcOf(data)})
+	if r.Status != http.StatusOK {
+		t.Fatalf("confirm: %d %s", r.Status, r.Body)
+	}
+	file := r.JSON(t)
+	if file["name"] != "年报 2026 #1.bin" || file["size"] != "300000" || file["crc64"] != crcOf(data) ||
+		file["type"] != "file" || file["inode"] == nil || fmt.Sprint(file["path"]) != "[docs 年报 2026 #1.bin]" {
+		t.Fatalf("file object %v", file)
+	}
+	// Confirm is idempotent on its key.
+	if again := f.confirm(tk.ConfirmKey, url.Values{"with_inode": {"1"}}, nil); again.Status != http.StatusOK || again.JSON(t)["inode"] != file["inode"] {
+		t.Fatalf("second confirm: %d %s", again.Status, again.Body)
+	}
 
-		info := f.do("GET", name, url.Values{"info": {""}, "period": {"120"}}, nil)
-		if info.Status != http.StatusOK {
-			t.Fatalf("info: %d %s", info.Status, info.Body)
+	head := f.do("HEAD", name, nil, nil)
+	if head.Status != http.StatusOK || head.Header.Get("x-smh-size") != "300000" || head.Header.Get("x-smh-crc64") != crcOf(data) ||
+		head.Header.Get("x-smh-type") != "file" {
+		t.Fatalf("HEAD: %d %v", head.Status, head.Header)
+	}
+	if got := f.download(name); !bytes.Equal(got, data) {
+		t.Fatalf("downloaded %d bytes differ from the %d uploaded", len(got), len(data))
+	}
+	// %2F in place of "/" names the same file (12.3).
+	enc := s.call("GET", "/api/v1/file/"+f.lib+"/-/"+url.PathEscape(name), q(f.token), nil, nil)
+	if enc.Status != http.StatusFound {
+		t.Fatalf("download with %%2F: %d %s", enc.Status, enc.Body)
+	}
+
+	info := f.do("GET", name, url.Values{"info": {""}, "period": {"120"}}, nil)
+	if info.Status != http.StatusOK {
+		t.Fatalf("info: %d %s", info.Status, info.Body)
+	}
+	im := info.JSON(t)
+	cos, _ := im["cosUrl"].(string)
+	if cos == "" || im["size"] != "300000" || im["labels"] == nil {
+		t.Fatalf("info %v", im)
+	}
+	// Ranges at the edges (206), as the JS SDK downloads.
+	for _, tc := range []struct {
+		rng        string
+		start, end int
+	}{{"bytes=0-0", 0, 1}, {"bytes=299999-", 299999, 300000}, {"bytes=-10", 299990, 300000}, {"bytes=1000-2000", 1000, 2001}} {
+		got := s.raw("GET", cos, nil, http.Header{"Range": {tc.rng}})
+		if got.Status != http.StatusPartialContent || !bytes.Equal(got.Body, data[tc.start:tc.end]) {
+			t.Fatalf("range %s: %d, %d bytes", tc.rng, got.Status, len(got.Body))
 		}
-		im := info.JSON(t)
-		cos, _ := im["cosUrl"].(string)
-		if cos == "" || im["size"] != "300000" || im["labels"] == nil {
-			t.Fatalf("info %v", im)
-		}
-		// Ranges at the edges (206), as the JS SDK downloads.
-		for _, tc := range []struct {
-			rng        string
-			start, end int
-		}{{"bytes=0-0", 0, 1}, {"bytes=299999-", 299999, 300000}, {"bytes=-10", 299990, 300000}, {"bytes=1000-2000", 1000, 2001}} {
-			got := s.raw("GET", cos, nil, http.Header{"Range": {tc.rng}})
-			if got.Status != http.StatusPartialContent || !bytes.Equal(got.Body, data[tc.start:tc.end]) {
-				t.Fatalf("range %s: %d, %d bytes", tc.rng, got.Status, len(got.Body))
-			}
-		}
-		if got := s.raw("GET", cos, nil, http.Header{"Range": {"bytes=400000-"}}); got.Status != http.StatusRequestedRangeNotSatisfiable {
-			t.Fatalf("range past the end: %d", got.Status)
-		}
-		if got := s.raw("HEAD", cos, nil, nil); got.Status != http.StatusOK || got.Header.Get("Content-Length") != "300000" {
-			t.Fatalf("HEAD on cosUrl: %d %v", got.Status, got.Header)
-		}
-		if cd := s.raw("GET", cos, nil, nil).Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "inline") || !strings.Contains(cd, "filename") {
-			t.Fatalf("Content-Disposition %q", cd)
-		}
-	})
+	}
+	if got := s.raw("GET", cos, nil, http.Header{"Range": {"bytes=400000-"}}); got.Status != http.StatusRequestedRangeNotSatisfiable {
+		t.Fatalf("range past the end: %d", got.Status)
+	}
+	if got := s.raw("HEAD", cos, nil, nil); got.Status != http.StatusOK || got.Header.Get("Content-Length") != "300000" {
+		t.Fatalf("HEAD on cosUrl: %d %v", got.Status, got.Header)
+	}
+	if cd := s.raw("GET", cos, nil, nil).Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "inline") || !strings.Contains(cd, "filename") {
+		t.Fatalf("Content-Disposition %q", cd)
+	}
 }
 
 func TestSignaturesAreChecked(t *testing.T) {
@@ -286,63 +351,66 @@ func expectXML(t *testing.T, r response, status int, code string) {
 	}
 }
 
-func TestMultipartUpload(t *testing.T) {
-	onEveryEngine(t, func(t *testing.T, s *system) {
-		f := fileLibrary(t, s, nil)
-		data := randomBytes(t, 2<<20+12345)
-		r := f.do("POST", "big.bin", url.Values{"multipart": {""}}, nil)
-		if r.Status != http.StatusCreated {
-			t.Fatalf("begin multipart: %d %s", r.Status, r.Body)
+func TestMultipartUpload(t *testing.T) { onEveryEngine(t, testMultipartUpload) }
+
+// testMultipartUpload: parts out of order, a gap refused, status, renew, confirm, download.
+func testMultipartUpload(t *testing.T, s *system) {
+	f := fileLibrary(t, s, nil)
+	data := randomBytes(t, 2<<20+12345)
+	r := f.do("POST", "big.bin", url.Values{"multipart": {""}}, nil)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("begin multipart: %d %s", r.Status, r.Body)
+	}
+	var tk ticket
+	if err := json.Unmarshal(r.Body, &tk); err != nil || tk.UploadID == "" {
+		t.Fatalf("ticket %s", r.Body)
+	}
+	parts := [][]byte{data[:1<<20], data[1<<20 : 2<<20], data[2<<20:]}
+	// Out of order, as concurrent clients send them.
+	for _, n := range []int{3, 1} {
+		put := f.send(tk, fmt.Sprintf("?partNumber=%d&uploadId=%s", n, tk.UploadID), parts[n-1])
+		if put.Status != http.StatusOK || put.Header.Get("ETag") == "" {
+			t.Fatalf("part %d: %d %s", n, put.Status, put.Body)
 		}
-		var tk ticket
-		if err := json.Unmarshal(r.Body, &tk); err != nil || tk.UploadID == "" {
-			t.Fatalf("ticket %s", r.Body)
-		}
-		parts := [][]byte{data[:1<<20], data[1<<20 : 2<<20], data[2<<20:]}
-		// Out of order, as concurrent clients send them.
-		for _, n := range []int{3, 1} {
-			put := f.send(tk, fmt.Sprintf("?partNumber=%d&uploadId=%s", n, tk.UploadID), parts[n-1])
-			if put.Status != http.StatusOK || put.Header.Get("ETag") == "" {
-				t.Fatalf("part %d: %d %s", n, put.Status, put.Body)
-			}
-		}
-		// A gap: confirm refuses.
-		expectError(t, f.confirm(tk.ConfirmKey, nil, nil), http.StatusBadRequest, "MultipartUploadIncomplete")
-		status := f.do("GET", tk.ConfirmKey, url.Values{"upload": {""}}, nil)
-		if status.Status != http.StatusOK {
-			t.Fatalf("status: %d %s", status.Status, status.Body)
-		}
-		st := status.JSON(t)
-		ps, _ := st["parts"].([]any)
-		if st["confirmed"] != false || len(ps) != 2 || ps[0].(map[string]any)["PartNumber"] != 1.0 ||
-			ps[0].(map[string]any)["Size"] != float64(1<<20) || !strings.HasPrefix(ps[0].(map[string]any)["ETag"].(string), `"`) {
-			t.Fatalf("status %s", status.Body)
-		}
-		// Renew: a fresh ticket for the same upload.
-		renewed := f.do("POST", tk.ConfirmKey, url.Values{"renew": {""}}, nil)
-		if renewed.Status != http.StatusOK {
-			t.Fatalf("renew: %d %s", renewed.Status, renewed.Body)
-		}
-		var tk2 ticket
-		_ = json.Unmarshal(renewed.Body, &tk2)
-		if put := f.send(tk2, "?partNumber=2&uploadId="+tk.UploadID, parts[1]); put.Status != http.StatusOK {
-			t.Fatalf("part 2: %d %s", put.Status, put.Body)
-		}
-		c := f.confirm(tk.ConfirmKey, nil, map[string]any{"crc64": crcOf(data)})
-		if c.Status != http.StatusOK || c.JSON(t)["size"] != strconv.Itoa(len(data)) {
-			t.Fatalf("confirm: %d %s", c.Status, c.Body)
-		}
-		if got := f.download("big.bin"); !bytes.Equal(got, data) {
-			t.Fatal("multipart file differs from the parts")
-		}
-		if st := f.do("GET", tk.ConfirmKey, url.Values{"upload": {""}}, nil).JSON(t); st["confirmed"] != true {
-			t.Fatalf("status after confirm: %v", st)
-		}
-	})
+	}
+	// A gap: confirm refuses.
+	expectError(t, f.confirm(tk.ConfirmKey, nil, nil), http.StatusBadRequest, "MultipartUploadIncomplete")
+	status := f.do("GET", tk.ConfirmKey, url.Values{"upload": {""}}, nil)
+	if status.Status != http.StatusOK {
+		t.Fatalf("status: %d %s", status.Status, status.Body)
+	}
+	st := status.JSON(t)
+	ps, _ := st["parts"].([]any)
+	if st["confirmed"] != false || len(ps) != 2 || ps[0].(map[string]any)["PartNumber"] != 1.0 ||
+		ps[0].(map[string]any)["Size"] != float64(1<<20) || !strings.HasPrefix(ps[0].(map[string]any)["ETag"].(string), `"`) {
+		t.Fatalf("status %s", status.Body)
+	}
+	// Renew: a fresh ticket for the same upload.
+	renewed := f.do("POST", tk.ConfirmKey, url.Values{"renew": {""}}, nil)
+	if renewed.Status != http.StatusOK {
+		t.Fatalf("renew: %d %s", renewed.Status, renewed.Body)
+	}
+	var tk2 ticket
+	_ = json.Unmarshal(renewed.Body, &tk2)
+	if put := f.send(tk2, "?partNumber=2&uploadId="+tk.UploadID, parts[1]); put.Status != http.StatusOK {
+		t.Fatalf("part 2: %d %s", put.Status, put.Body)
+	}
+	c := f.confirm(tk.ConfirmKey, nil, map[string]any{"crc64": crcOf(data)})
+	if c.Status != http.StatusOK || c.JSON(t)["size"] != strconv.Itoa(len(data)) {
+		t.Fatalf("confirm: %d %s", c.Status, c.Body)
+	}
+	if got := f.download("big.bin"); !bytes.Equal(got, data) {
+		t.Fatal("multipart file differs from the parts")
+	}
+	if st := f.do("GET", tk.ConfirmKey, url.Values{"upload": {""}}, nil).JSON(t); st["confirmed"] != true {
+		t.Fatalf("status after confirm: %v", st)
+	}
 }
 
-func TestFormUpload(t *testing.T) {
-	s := startSystem(t)
+func TestFormUpload(t *testing.T) { testFormUpload(t, startSystem(t)) }
+
+// testFormUpload: a browser form POST to the data endpoint, then confirm and download.
+func testFormUpload(t *testing.T, s *system) {
 	f := fileLibrary(t, s, nil)
 	data := randomBytes(t, 5000)
 	r := f.do("POST", "form.bin", nil, nil)
@@ -374,8 +442,10 @@ func TestFormUpload(t *testing.T) {
 	}
 }
 
-func TestInstantUpload(t *testing.T) {
-	s := startSystem(t)
+func TestInstantUpload(t *testing.T) { testInstantUpload(t, startSystem(t)) }
+
+// testInstantUpload: the 202 probe and the 200 instant upload by hash (decision 2).
+func testInstantUpload(t *testing.T, s *system) {
 	f := fileLibrary(t, s, nil)
 	data := randomBytes(t, 3<<20+7)
 	f.upload("one.bin", data, nil)

@@ -8,14 +8,24 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
+	"io/fs"
+	"log"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
@@ -25,6 +35,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/telemetry"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
+	"github.com/opensmh/opensmh/services/object"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
 
@@ -37,6 +48,8 @@ type system struct {
 	adminKey string
 	// logs holds everything the server logged, to check that no secret reaches a log.
 	logs *syncBuffer
+	// s3 is the S3 server holding the file bytes (nil: the data dir does).
+	s3 *fakeS3
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
@@ -67,11 +80,25 @@ func startSystem(t testing.TB) *system {
 // startSystemOn boots an all-in-one whose namespace store is sqlDSN ("" = SQLite in the data dir).
 func startSystemOn(t testing.TB, sqlDSN string) *system {
 	t.Helper()
+	return startSystemWith(t, systemOptions{DSN: sqlDSN})
+}
+
+// systemOptions choose the stores of a test system.
+type systemOptions struct {
+	// DSN is the namespace (and object) SQL store: "" = SQLite in the data dir.
+	DSN string
+	// S3, when set, keeps file bytes in this S3 server instead of the data dir.
+	S3 *fakeS3
+}
+
+// startSystemWith boots an all-in-one on a free port in a temporary data dir.
+func startSystemWith(t testing.TB, o systemOptions) *system {
+	t.Helper()
 	fake := clock.NewFake(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	logs := &syncBuffer{}
-	srv, err := server.Start(context.Background(), server.Options{
+	opts := server.Options{
 		DataDir:     t.TempDir(),
-		SQLDSN:      sqlDSN,
+		SQLDSN:      o.DSN,
 		Listen:      "127.0.0.1:0",
 		AdminKey:    "test-operator-key-0123456789",
 		Clock:       fake,
@@ -80,7 +107,11 @@ func startSystemOn(t testing.TB, sqlDSN string) *system {
 		GCEvery: -1,
 		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Out:     io.Discard,
-	})
+	}
+	if o.S3 != nil {
+		opts.S3 = o.S3.config()
+	}
+	srv, err := server.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -94,7 +125,7 @@ func startSystemOn(t testing.TB, sqlDSN string) *system {
 		t.Fatal(err)
 	}
 	s := &system{
-		t: t, srv: srv, clock: fake, adminKey: srv.AdminKey, logs: logs,
+		t: t, srv: srv, clock: fake, adminKey: srv.AdminKey, logs: logs, s3: o.S3,
 		// Redirects are answers to check (downloads are 302s, 3.8), never followed.
 		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
@@ -103,6 +134,111 @@ func startSystemOn(t testing.TB, sqlDSN string) *system {
 		}},
 	}
 	return s
+}
+
+// on answers the same system reporting to t, for subtests that share one system.
+func (s *system) on(t testing.TB) *system {
+	c := *s
+	c.t = t
+	return &c
+}
+
+// fakeS3 is an in-memory S3 server (gofakes3) on loopback, over TLS: there minio-go sends plain
+// (unsigned-payload) bodies, which gofakes3 stores as they come for objects and parts alike.
+// Over plain http minio-go streams multipart parts aws-chunked, and gofakes3 v1.2.0 would keep
+// the chunk framing in the part (see services/object/internal/blob/s3_test.go).
+type fakeS3 struct {
+	srv     *httptest.Server
+	backend *s3mem.Backend
+	bucket  string
+	// prefix is the store's key prefix inside the bucket, so that prefixing is covered too.
+	prefix string
+}
+
+func startFakeS3(t testing.TB) *fakeS3 {
+	t.Helper()
+	backend := s3mem.New()
+	faker := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
+	srv := httptest.NewUnstartedServer(faker.Server())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return &fakeS3{srv: srv, backend: backend, bucket: "opensmh-e2e", prefix: "under/test"}
+}
+
+func (f *fakeS3) config() *object.S3Config {
+	return &object.S3Config{
+		Endpoint:     strings.TrimPrefix(f.srv.URL, "https://"),
+		Bucket:       f.bucket,
+		AccessKey:    "e2e-access",
+		SecretKey:    "e2e-secret",
+		Secure:       true,
+		Transport:    f.srv.Client().Transport,
+		Prefix:       f.prefix,
+		CreateBucket: true,
+	}
+}
+
+// storedObjects answers the blob store's objects whose keys begin with prefix ("blobs/",
+// "parts/", "thumbs/"), key → bytes, read behind the server's back: in the data dir, or in S3.
+func (s *system) storedObjects(prefix string) map[string][]byte {
+	s.t.Helper()
+	out := map[string][]byte{}
+	if s.s3 != nil {
+		full := s.s3.prefix + "/" + prefix
+		list, err := s.s3.backend.ListBucket(s.s3.bucket, &gofakes3.Prefix{HasPrefix: true, Prefix: full}, gofakes3.ListBucketPage{})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, c := range list.Contents {
+			obj, err := s.s3.backend.GetObject(s.s3.bucket, c.Key, nil)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			data, err := io.ReadAll(obj.Contents)
+			obj.Contents.Close()
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			out[strings.TrimPrefix(c.Key, s.s3.prefix+"/")] = data
+		}
+		return out
+	}
+	root := s.srv.BlobDir()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		if rel = filepath.ToSlash(rel); strings.HasPrefix(rel, prefix) {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = data
+		}
+		return nil
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return out
+}
+
+// keysHolding answers the keys of the stored objects under prefix whose bytes are data.
+func (s *system) keysHolding(prefix string, data []byte) []string {
+	s.t.Helper()
+	var keys []string
+	for k, v := range s.storedObjects(prefix) {
+		if bytes.Equal(v, data) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // grpcConn dials the public port with gRPC over TLS, trusting the local CA; closed when the test ends.
@@ -137,9 +273,35 @@ func (r response) JSON(t testing.TB) map[string]any {
 	return m
 }
 
+// collect runs the namespace purge and the object cleanup once each, as their jobs would.
+func (s *system) collect() (purged int64, gc gcReport) {
+	s.t.Helper()
+	purged, err := s.srv.Namespace().PurgeDeleted(s.t.Context())
+	if err != nil {
+		s.t.Fatalf("purge: %v", err)
+	}
+	r, err := s.srv.Objects().CollectGarbage(s.t.Context())
+	if err != nil {
+		s.t.Fatalf("collect garbage: %v", err)
+	}
+	return purged, r
+}
+
+// gcReport is what one run of the object service's cleanup removed.
+type gcReport = object.GCReport
+
 // call sends one request. body may be nil, a string (sent as is) or any value (sent as JSON).
 func (s *system) call(method, path string, query url.Values, body any, header http.Header) response {
 	s.t.Helper()
+	r, err := s.tryCall(method, path, query, body, header)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return r
+}
+
+// tryCall is call answering the errors instead of failing the test, for other goroutines.
+func (s *system) tryCall(method, path string, query url.Values, body any, header http.Header) (response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -148,7 +310,7 @@ func (s *system) call(method, path string, query url.Values, body any, header ht
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
-			s.t.Fatal(err)
+			return response{}, err
 		}
 		rd = bytes.NewReader(data)
 	}
@@ -156,23 +318,28 @@ func (s *system) call(method, path string, query url.Values, body any, header ht
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequest(method, u, rd)
+	return s.tryRaw(method, u, rd, header)
+}
+
+// tryRaw sends a request to an absolute URL and answers what came back, or why nothing did.
+func (s *system) tryRaw(method, rawURL string, body io.Reader, header http.Header) (response, error) {
+	req, err := http.NewRequest(method, rawURL, body)
 	if err != nil {
-		s.t.Fatal(err)
+		return response{}, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		return response{}, fmt.Errorf("%s %s: %w", method, rawURL, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		s.t.Fatal(err)
+		return response{}, fmt.Errorf("%s %s: reading the body: %w", method, rawURL, err)
 	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
 
 // admin calls the admin API with the operator key.
