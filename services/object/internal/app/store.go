@@ -123,11 +123,15 @@ type Store interface {
 	PutPart(ctx context.Context, p Part) error
 	// Parts lists an upload's parts by number.
 	Parts(ctx context.Context, uploadID string) ([]Part, error)
+	// HoldBlob records b, the blob a confirm composed from an open multipart upload's parts, and
+	// makes the upload hold it (a blob held before is released), so garbage collection keeps it
+	// while the namespace commits it. ErrUploadNotOpen when the upload is no longer open.
+	HoldBlob(ctx context.Context, uploadID string, b Blob) error
 	// RenewUpload moves an open upload's expiry.
 	RenewUpload(ctx context.Context, id string, expires time.Time) error
-	// Confirm records the confirm answer (and, for multipart, the composed blob b; nil for the
-	// other kinds) and makes the upload confirmed. ErrUploadNotOpen if it is aborted.
-	Confirm(ctx context.Context, id string, b *Blob, answer []byte) error
+	// Confirm records the confirm answer and makes the upload confirmed. ErrUploadNotOpen if it
+	// is aborted.
+	Confirm(ctx context.Context, id string, answer []byte) error
 	// AbortUpload makes an unconfirmed upload aborted and answers its part numbers (whose bytes
 	// the caller removes). ErrUploadNotOpen when it is confirmed.
 	AbortUpload(ctx context.Context, id string) ([]int, error)

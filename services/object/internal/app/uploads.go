@@ -314,7 +314,7 @@ func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.
 	if err != nil {
 		return nil, err
 	}
-	// discard drops a composed multipart blob that did not become a file; its parts stay for a
+	// discard drops a composed multipart blob that the namespace never saw; its parts stay for a
 	// retry. A simple upload's blob stays attached to the session until it expires.
 	discard := func() {
 		if composed != nil {
@@ -333,16 +333,33 @@ func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.
 		o.dropParts(context.WithoutCancel(ctx), u.ID)
 		return nil, err
 	}
+	if composed != nil {
+		// The composed blob is recorded, held by the upload, before the namespace can reference
+		// it. Recorded only at the end, a crash (or a failed write) between the commit and the
+		// end would leave a file whose bytes no record names: the orphan sweep would delete them,
+		// and a retried confirm answers the file of the first commit, not its own blob.
+		if err := o.store.HoldBlob(ctx, u.ID, *composed); err != nil {
+			discard()
+			if errors.Is(err, ErrUploadNotOpen) {
+				// A concurrent confirm of the same key finished first.
+				if done, gerr := o.store.GetUpload(ctx, u.ID); gerr == nil && done.State == StateConfirmed {
+					return answerOf(done)
+				}
+			}
+			return nil, err
+		}
+	}
 	stored, err := o.commit(ctx, u, b, strategy, attrs)
 	if err != nil {
-		discard()
+		// The namespace may have committed the file although the call failed, so a held blob is
+		// left to garbage collection, which asks the namespace before removing it.
 		return nil, err
 	}
 	answer, err := protojson.Marshal(stored.GetFile())
 	if err != nil {
 		return nil, err
 	}
-	if err := o.store.Confirm(ctx, u.ID, composed, answer); err != nil {
+	if err := o.store.Confirm(ctx, u.ID, answer); err != nil {
 		return nil, err
 	}
 	if composed != nil {

@@ -224,6 +224,24 @@ func (s *SQL) Parts(ctx context.Context, uploadID string) ([]app.Part, error) {
 	return parts, err
 }
 
+// HoldBlob implements app.Store.
+func (s *SQL) HoldBlob(ctx context.Context, uploadID string, b app.Blob) error {
+	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
+		u, err := lockUpload(ctx, t, uploadID)
+		if err != nil {
+			return err
+		}
+		if u.State != app.StateOpen {
+			return app.ErrUploadNotOpen
+		}
+		if err := insertBlob(ctx, t, b); err != nil {
+			return err
+		}
+		_, err = t.Exec(ctx, `UPDATE uploads SET blob_id = ? WHERE id = ?`, b.ID, uploadID)
+		return wrap("hold blob", err)
+	})
+}
+
 // RenewUpload implements app.Store.
 func (s *SQL) RenewUpload(ctx context.Context, id string, expires time.Time) error {
 	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
@@ -240,7 +258,7 @@ func (s *SQL) RenewUpload(ctx context.Context, id string, expires time.Time) err
 }
 
 // Confirm implements app.Store.
-func (s *SQL) Confirm(ctx context.Context, id string, b *app.Blob, answer []byte) error {
+func (s *SQL) Confirm(ctx context.Context, id string, answer []byte) error {
 	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
 		u, err := lockUpload(ctx, t, id)
 		if err != nil {
@@ -249,15 +267,8 @@ func (s *SQL) Confirm(ctx context.Context, id string, b *app.Blob, answer []byte
 		if u.State == app.StateAborted {
 			return app.ErrUploadNotOpen
 		}
-		blobID := u.BlobID
-		if b != nil {
-			if err := insertBlob(ctx, t, *b); err != nil {
-				return err
-			}
-			blobID = b.ID
-		}
-		_, err = t.Exec(ctx, `UPDATE uploads SET state = ?, blob_id = ?, answer = ? WHERE id = ?`,
-			string(app.StateConfirmed), blobID, string(answer), id)
+		_, err = t.Exec(ctx, `UPDATE uploads SET state = ?, answer = ? WHERE id = ?`,
+			string(app.StateConfirmed), string(answer), id)
 		return wrap("confirm", err)
 	})
 }

@@ -78,7 +78,7 @@ func TestUploadLifecycle(t *testing.T) {
 		if err != nil || len(idle) != 1 || idle[0].ID != "b1" {
 			t.Fatalf("idle after re-send: %v %v", idle, err)
 		}
-		if err := s.Confirm(ctx, "u1", nil, []byte(`{"name":"x"}`)); err != nil {
+		if err := s.Confirm(ctx, "u1", []byte(`{"name":"x"}`)); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = s.GetUpload(ctx, "u1")
@@ -138,7 +138,7 @@ func TestInstantMatchAndCollection(t *testing.T) {
 		if idle, _ := s.IdleBlobs(ctx, t0.Add(time.Hour), 10); len(idle) != 0 {
 			t.Fatalf("held blob listed idle: %v", idle)
 		}
-		if err := s.Confirm(ctx, "u1", nil, []byte(`{}`)); err != nil {
+		if err := s.Confirm(ctx, "u1", []byte(`{}`)); err != nil {
 			t.Fatal(err)
 		}
 		// The probe matches without marking; the full match marks the blob used.
@@ -182,6 +182,45 @@ func TestInstantMatchAndCollection(t *testing.T) {
 	})
 }
 
+// A confirm records the blob it composed from a multipart upload's parts before the namespace
+// sees it: held by the open upload, it is not idle; a second composition releases the first.
+func TestHoldComposedBlob(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		if err := s.CreateUpload(ctx, upload("m", app.KindMultipart)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.HoldBlob(ctx, "m", blobRec("c1", t0)); err != nil {
+			t.Fatal(err)
+		}
+		if idle, err := s.IdleBlobs(ctx, t0.Add(time.Hour), 10); err != nil || len(idle) != 0 {
+			t.Fatalf("held blob listed idle: %v %v", idle, err)
+		}
+		if u, err := s.GetUpload(ctx, "m"); err != nil || u.State != app.StateOpen || u.BlobID != "c1" {
+			t.Fatalf("after hold: %+v %v", u, err)
+		}
+		// Parts still arrive (the upload stays open) and a retried confirm composes again.
+		if err := s.PutPart(ctx, app.Part{UploadID: "m", Number: 1, Size: 1, ETag: `"e"`, ReceivedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.HoldBlob(ctx, "m", blobRec("c2", t0)); err != nil {
+			t.Fatal(err)
+		}
+		if idle, err := s.IdleBlobs(ctx, t0.Add(time.Hour), 10); err != nil || len(idle) != 1 || idle[0].ID != "c1" {
+			t.Fatalf("idle after the second hold: %v %v", idle, err)
+		}
+		if err := s.Confirm(ctx, "m", []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.HoldBlob(ctx, "m", blobRec("c3", t0)); !errors.Is(err, app.ErrUploadNotOpen) {
+			t.Fatalf("hold on a confirmed upload: %v", err)
+		}
+		if _, err := s.GetBlob(ctx, "c3"); !errors.Is(err, app.ErrBlobNotFound) {
+			t.Fatalf("a refused hold recorded its blob: %v", err)
+		}
+	})
+}
+
 func TestExpiredUploads(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
@@ -195,7 +234,7 @@ func TestExpiredUploads(t *testing.T) {
 		if err := s.AttachBlob(ctx, "a", blobRec("ba", t0)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Confirm(ctx, "a", nil, []byte(`{}`)); err != nil {
+		if err := s.Confirm(ctx, "a", []byte(`{}`)); err != nil {
 			t.Fatal(err)
 		}
 		exp, err := s.ExpiredUploads(ctx, t0.Add(90*time.Minute), 10)
