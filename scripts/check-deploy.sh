@@ -117,7 +117,7 @@ EXPECTED_FLAGS = {
     "object": {"listen", "advertise", "etcd-endpoints", "log-level", "data-listen", "domain", "sql-dsn",
                "blob-dir", "s3-endpoint", "s3-bucket"},
     "gateway": {"listen", "etcd-endpoints", "log-level", "object-data-url"},
-    "smh": {"listen", "data-dir", "sql-dsn"},
+    "smh": {"listen", "data-dir", "sql-dsn", "s3-endpoint", "s3-bucket"},
 }
 EXPECTED_ENV = {b: {"SMH_ADMIN_KEY"} for b in ("library", "authtoken", "namespace", "object", "gateway")}
 EXPECTED_ENV["object"] |= {"SMH_S3_ACCESS_KEY", "SMH_S3_SECRET_KEY"}

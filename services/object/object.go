@@ -62,8 +62,10 @@ type Config struct {
 	GCEvery time.Duration
 	// GCGrace is how long unreferenced bytes are kept after their last use (default 1 h).
 	GCGrace time.Duration
-	// TicketTTL is how long upload tickets hold (default 1 h).
-	TicketTTL time.Duration
+	// TicketTTL is how long upload tickets hold (default 1 h); an unconfirmed upload may still be
+	// confirmed for SessionTTL after its last ticket (default 24 h), then cleanup removes it.
+	TicketTTL  time.Duration
+	SessionTTL time.Duration
 }
 
 // Service is a running object service.
@@ -108,16 +110,17 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	obj := app.New(app.Config{
-		Store:     db,
-		Blobs:     blobs,
-		Namespace: namespaceClient{client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
-		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries)),
-		Signer:    app.NewSigner(cfg.AdminKey),
-		Clock:     cfg.Clock,
-		Domain:    cfg.Domain,
-		TicketTTL: cfg.TicketTTL,
-		GCGrace:   cfg.GCGrace,
-		FFmpeg:    media.FindFFmpeg(),
+		Store:      db,
+		Blobs:      blobs,
+		Namespace:  namespaceClient{client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
+		Auth:       authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries)),
+		Signer:     app.NewSigner(cfg.AdminKey),
+		Clock:      cfg.Clock,
+		Domain:     cfg.Domain,
+		TicketTTL:  cfg.TicketTTL,
+		SessionTTL: cfg.SessionTTL,
+		GCGrace:    cfg.GCGrace,
+		FFmpeg:     media.FindFFmpeg(),
 	})
 	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger), stopGC: func() {}}
 	if cfg.GCEvery >= 0 {

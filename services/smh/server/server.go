@@ -70,6 +70,11 @@ type Options struct {
 	// themselves). GCGrace is how long unreferenced bytes are kept (0 = 1 h).
 	GCEvery time.Duration
 	GCGrace time.Duration
+	// UploadTicketTTL is how long an upload ticket's signature holds (0 = 1 h); an unconfirmed
+	// upload may be confirmed for UploadSessionTTL after its last ticket (0 = 24 h), then the
+	// cleanup job removes it and its bytes.
+	UploadTicketTTL  time.Duration
+	UploadSessionTTL time.Duration
 	// EtcdNoFsync is for tests only.
 	EtcdNoFsync bool
 	// DrainTimeout bounds how long a stop waits for in-flight requests; default 10 s.
@@ -302,19 +307,21 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	}
 	s.blobDir = blobDir
 	obj, err := object.New(ctx, object.Config{
-		DSN:       objectDSN,
-		BlobDir:   blobDir,
-		S3:        s.opts.S3,
-		Domain:    domain,
-		Libraries: libraryv1.NewLibraryServiceClient(conn),
-		Tokens:    tokens.Validator(),
-		Namespace: conn,
-		AdminKey:  s.AdminKey,
-		Clock:     s.opts.Clock,
-		Logger:    s.logger,
-		Etcd:      s.cli,
-		GCEvery:   s.opts.GCEvery,
-		GCGrace:   s.opts.GCGrace,
+		DSN:        objectDSN,
+		BlobDir:    blobDir,
+		S3:         s.opts.S3,
+		Domain:     domain,
+		Libraries:  libraryv1.NewLibraryServiceClient(conn),
+		Tokens:     tokens.Validator(),
+		Namespace:  conn,
+		AdminKey:   s.AdminKey,
+		Clock:      s.opts.Clock,
+		Logger:     s.logger,
+		Etcd:       s.cli,
+		GCEvery:    s.opts.GCEvery,
+		GCGrace:    s.opts.GCGrace,
+		TicketTTL:  s.opts.UploadTicketTTL,
+		SessionTTL: s.opts.UploadSessionTTL,
 	})
 	if err != nil {
 		return err

@@ -249,6 +249,9 @@ func TestCLI(t *testing.T) {
 			{"bad integer flag", with("library", "list", "--page", "one")},
 			{"unknown command", []string{"no-such-command"}},
 			{"unknown library subcommand", with("library", "no-such-command")},
+			{"serve with no grace period", []string{"serve", "--gc-grace", "0"}},
+			{"serve with cleanup every 0", []string{"serve", "--gc-every", "0"}},
+			{"serve with a bad duration", []string{"serve", "--upload-ticket-ttl", "soon"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

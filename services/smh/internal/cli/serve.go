@@ -4,17 +4,20 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/telemetry"
+	"github.com/opensmh/opensmh/services/object"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
 
 func newServe() *cobra.Command {
 	var o server.Options
 	var etcd, logLevel, kek string
+	var s3 object.S3Config
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "run every service in one process on embedded defaults",
@@ -27,12 +30,28 @@ func newServe() *cobra.Command {
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return usagef("--log-level: %v", err)
 			}
+			if o.GCEvery == 0 {
+				return usagef("--gc-every must not be 0 (a negative value disables the cleanup jobs)")
+			}
+			for _, d := range []struct {
+				flag string
+				v    time.Duration
+			}{{"--gc-grace", o.GCGrace}, {"--upload-ticket-ttl", o.UploadTicketTTL}, {"--upload-session-ttl", o.UploadSessionTTL}} {
+				if d.v <= 0 {
+					return usagef("%s must be positive", d.flag)
+				}
+			}
 			o.Logger = telemetry.NewLogger(os.Stderr, level)
 			o.Out = cmd.OutOrStdout()
 			o.EtcdEndpoints = config.SplitList(etcd)
 			// The operator key comes from SMH_ADMIN_KEY only (admin-api.md section 1), never a flag,
 			// so it does not show in the process list.
 			o.AdminKey = os.Getenv("SMH_ADMIN_KEY")
+			if s3.Endpoint != "" {
+				// S3 credentials too come from the environment only, as for the object binary.
+				s3.AccessKey, s3.SecretKey = os.Getenv("SMH_S3_ACCESS_KEY"), os.Getenv("SMH_S3_SECRET_KEY")
+				o.S3 = &s3
+			}
 			if kek != "" {
 				b, err := config.DecodeKEK(kek)
 				if err != nil {
@@ -64,8 +83,22 @@ func newServe() *cobra.Command {
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "server certificate (PEM); default: local CA in the data dir")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&etcd, "etcd-endpoints", "", "comma-separated external etcd endpoints (default: embedded)")
-	fs.StringVar(&o.SQLDSN, "sql-dsn", "", "namespace store: postgres://... for PostgreSQL (default: SQLite in the data dir)")
+	fs.StringVar(&o.SQLDSN, "sql-dsn", "", "namespace and object stores: postgres://... for PostgreSQL (default: SQLite files in the data dir)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&kek, "secret-kek", "", "base64 32-byte key encrypting library secrets (env SMH_SECRET_KEK; default: generated in the data dir)")
+	// File bytes: the data dir's blobs/ unless an S3-compatible store is named (same flags as
+	// the object binary; credentials from SMH_S3_ACCESS_KEY and SMH_S3_SECRET_KEY only).
+	fs.StringVar(&s3.Endpoint, "s3-endpoint", "", "host:port of an S3-compatible store for file bytes (default: blobs/ in the data dir)")
+	fs.StringVar(&s3.Bucket, "s3-bucket", "opensmh", "S3 bucket")
+	fs.StringVar(&s3.Region, "s3-region", "", "S3 region")
+	fs.StringVar(&s3.Prefix, "s3-prefix", "", "key prefix inside the S3 bucket")
+	fs.BoolVar(&s3.Secure, "s3-secure", true, "reach the S3 store over HTTPS")
+	fs.BoolVar(&s3.CreateBucket, "s3-create-bucket", false, "create the S3 bucket if it does not exist")
+	// Cleanup and upload lifetimes: operators rarely change them; tests shorten them to watch
+	// the cleanup jobs work in real time.
+	fs.DurationVar(&o.GCEvery, "gc-every", time.Minute, "pause between cleanup runs (object garbage collection, purge of deleted entries); negative disables them")
+	fs.DurationVar(&o.GCGrace, "gc-grace", time.Hour, "how long unreferenced bytes and stray temporary files are kept; must exceed the longest stall of an upload")
+	fs.DurationVar(&o.UploadTicketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")
+	fs.DurationVar(&o.UploadSessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired; then cleanup removes it and its bytes")
 	return cmd
 }
