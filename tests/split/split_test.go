@@ -1,21 +1,25 @@
 // Package split runs OpenSMH as a split deployment: a real etcd process and the library,
-// authtoken and gateway binaries as separate processes that find each other through etcd.
+// authtoken, namespace, object and gateway binaries as separate processes that find each other
+// through etcd.
 package split
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/crc64"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,7 +27,9 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 
+	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/tests/internal/proc"
@@ -37,6 +43,7 @@ func TestMain(m *testing.M) {
 		"github.com/opensmh/opensmh/services/library/cmd/library",
 		"github.com/opensmh/opensmh/services/authtoken/cmd/authtoken",
 		"github.com/opensmh/opensmh/services/namespace/cmd/namespace",
+		"github.com/opensmh/opensmh/services/object/cmd/object",
 		"github.com/opensmh/opensmh/services/gateway/cmd/gateway")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -73,6 +80,7 @@ func TestSplitDeployment(t *testing.T) {
 	_, _ = rand.Read(kek)
 	adminKey := "split-operator-key-0123456789"
 	gwAddr, libAddr, tokAddr, nsAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
+	objAddr, dataAddr := proc.FreeAddr(t), proc.FreeAddr(t)
 	publicURL := "https://" + gwAddr
 	env := []string{
 		"SMH_ADMIN_KEY=" + adminKey,
@@ -85,7 +93,12 @@ func TestSplitDeployment(t *testing.T) {
 	tokenArgs := []string{"--listen", tokAddr}
 	authtoken := proc.Start(t, "authtoken", env, bin("authtoken"), tokenArgs...)
 	namespace := proc.Start(t, "namespace", env, bin("namespace"), "--listen", nsAddr, "--sql-dsn", filepath.Join(tmp, "namespace.db"))
-	gateway := proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"))
+	// Tickets and download URLs name the gateway's public host:port; the gateway proxies the data
+	// endpoint to the object process.
+	object := proc.Start(t, "object", env, bin("object"), "--listen", objAddr, "--data-listen", dataAddr, "--domain", gwAddr,
+		"--sql-dsn", filepath.Join(tmp, "object.db"), "--blob-dir", filepath.Join(tmp, "blobs"))
+	gateway := proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"),
+		"--object-data-url", "http://"+dataAddr)
 
 	caFile := filepath.Join(tmp, "gw", "tls", tlsx.CACertFile)
 	proc.WaitFor(t, "the gateway's CA certificate", 30*time.Second, func() bool { _, err := os.Stat(caFile); return err == nil })
@@ -119,6 +132,9 @@ func TestSplitDeployment(t *testing.T) {
 	}
 	healthy := func() bool { code, _ := call("GET", "/healthz", nil, "", false); return code == http.StatusOK }
 	proc.WaitFor(t, "the gateway to report every service healthy", 60*time.Second, healthy)
+	if _, h := call("GET", "/healthz", nil, "", false); fmt.Sprint(h["services"]) != "map[authtoken:serving library:serving namespace:serving object:serving]" {
+		t.Fatalf("/healthz: %v", h)
+	}
 
 	code, lib := call("POST", "/admin/v1/libraries", nil, `{"name":"split"}`, true)
 	if code != http.StatusCreated {
@@ -187,6 +203,42 @@ func TestSplitDeployment(t *testing.T) {
 		return code == http.StatusForbidden
 	})
 
+	// Files: the object process takes the bytes through the gateway's port and serves them back.
+	fileToken := ""
+	t.Run("file round trip through the gateway", func(t *testing.T) {
+		code, lib := call("POST", "/admin/v1/libraries", nil, `{"name":"files","libraryExtension":{"isFileLibrary":true}}`, true)
+		if code != http.StatusCreated {
+			t.Fatalf("create file library: %d %v", code, lib)
+		}
+		fileLib := lib["libraryId"].(string)
+		code, m := call("GET", "/api/v1/token", url.Values{"library_id": {fileLib}, "library_secret": {lib["librarySecret"].(string)},
+			"grant": {"admin"}, "user_id": {"carol"}}, "", false)
+		if code != http.StatusOK {
+			t.Fatalf("mint: %d %v", code, m)
+		}
+		fileToken = m["accessToken"].(string)
+		f := &files{t: t, base: publicURL, lib: fileLib, token: fileToken,
+			http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		simple := randomBytes(t, 1<<20+4321)
+		f.upload("simple.bin", simple, false)
+		f.expectDownload("simple.bin", simple)
+		multi := randomBytes(t, 2<<20+777)
+		f.upload("multi.bin", multi, true)
+		f.expectDownload("multi.bin", multi)
+
+		// gRPC on the gateway's port reaches the object process too.
+		ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "x-smh-access-token", fileToken), 20*time.Second)
+		defer cancel()
+		info, err := objectv1.NewObjectServiceClient(conn).GetFileInfo(ctx, &objectv1.GetFileInfoRequest{LibraryId: fileLib, SpaceId: "-", FilePath: "multi.bin"})
+		if err != nil {
+			t.Fatalf("gRPC GetFileInfo through the gateway: %v", err)
+		}
+		if got := info.GetInfo().GetSize(); got != int64(len(multi)) || !strings.Contains(info.GetInfo().GetCosUrl(), gwAddr+"/data/") {
+			t.Fatalf("gRPC GetFileInfo through the gateway: %v", info)
+		}
+	})
+
 	// A crash of authtoken loses nothing: a new process serves the same tokens.
 	authtoken.Kill(t)
 	authtoken = proc.Start(t, "authtoken (restarted)", env, bin("authtoken"), tokenArgs...)
@@ -196,18 +248,133 @@ func TestSplitDeployment(t *testing.T) {
 	}
 
 	// Clean shutdown: each process exits 0 on SIGTERM.
-	for _, p := range []*proc.Proc{gateway, namespace, authtoken, library} {
+	for _, p := range []*proc.Proc{gateway, object, namespace, authtoken, library} {
 		if code := p.Stop(t, syscall.SIGTERM); code != 0 {
 			t.Errorf("%s exit code %d", p.Name, code)
 		}
 	}
-	for _, p := range []*proc.Proc{gateway, namespace, authtoken, library} {
+	for _, p := range []*proc.Proc{gateway, object, namespace, authtoken, library} {
 		scanner := bufio.NewScanner(strings.NewReader(p.Output()))
 		for scanner.Scan() {
 			line := scanner.Text()
-			if strings.Contains(line, secret) || strings.Contains(line, survivor) || strings.Contains(line, tok) || strings.Contains(line, adminKey) {
+			if strings.Contains(line, secret) || strings.Contains(line, survivor) || strings.Contains(line, tok) || strings.Contains(line, adminKey) ||
+				(fileToken != "" && strings.Contains(line, fileToken)) {
 				t.Errorf("%s logged a secret or token: %s", p.Name, line)
 			}
 		}
 	}
+}
+
+// files drives the file endpoints of one single-tenant library (smh-api.md section 3) through the
+// gateway: begin, the bytes to the ticket's target, confirm, and downloads by 302.
+type files struct {
+	t          *testing.T
+	base       string
+	lib, token string
+	http       *http.Client
+}
+
+func (f *files) do(method, rawURL string, body []byte, header http.Header) (*http.Response, []byte) {
+	f.t.Helper()
+	req, err := http.NewRequest(method, rawURL, bytes.NewReader(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := f.http.Do(req)
+	if err != nil {
+		f.t.Fatalf("%s %s: %v", method, rawURL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return resp, data
+}
+
+// api calls /api/v1/file/{lib}/-/{pathOrKey} with the access token.
+func (f *files) api(method, pathOrKey string, q url.Values, body []byte) (*http.Response, []byte) {
+	f.t.Helper()
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("access_token", f.token)
+	return f.do(method, f.base+"/api/v1/file/"+f.lib+"/-/"+url.PathEscape(pathOrKey)+"?"+q.Encode(), body, nil)
+}
+
+// upload begins a simple (3.1) or multipart (3.2, 1 MiB parts) upload, sends the bytes to the
+// ticket's domain with exactly its headers, and confirms with the crc64 (3.4).
+func (f *files) upload(name string, data []byte, multipart bool) {
+	f.t.Helper()
+	method, q := "PUT", url.Values{}
+	if multipart {
+		method, q = "POST", url.Values{"multipart": {""}}
+	}
+	resp, body := f.api(method, name, q, nil)
+	if resp.StatusCode != http.StatusCreated {
+		f.t.Fatalf("begin %s: %d %s", name, resp.StatusCode, body)
+	}
+	var tk struct {
+		Domain, Path, UploadID, ConfirmKey string
+		Headers                            map[string]string
+	}
+	if err := json.Unmarshal(body, &tk); err != nil {
+		f.t.Fatal(err)
+	}
+	if "https://"+tk.Domain != f.base {
+		f.t.Fatalf("ticket domain %q is not the gateway's %s", tk.Domain, f.base)
+	}
+	h := http.Header{}
+	for k, v := range tk.Headers {
+		h.Set(k, v)
+	}
+	target := "https://" + tk.Domain + tk.Path
+	if !multipart {
+		if resp, body := f.do("PUT", target, data, h); resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == "" {
+			f.t.Fatalf("PUT %s: %d %s", name, resp.StatusCode, body)
+		}
+	}
+	for n, off := 1, 0; multipart && off < len(data); n, off = n+1, off+1<<20 {
+		part := data[off:min(off+1<<20, len(data))]
+		if resp, body := f.do("PUT", fmt.Sprintf("%s?partNumber=%d&uploadId=%s", target, n, tk.UploadID), part, h); resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == "" {
+			f.t.Fatalf("part %d of %s: %d %s", n, name, resp.StatusCode, body)
+		}
+	}
+	crc := strconv.FormatUint(crc64.Checksum(data, crc64.MakeTable(crc64.ECMA)), 10)
+	resp, body = f.api("POST", tk.ConfirmKey, url.Values{"confirm": {""}}, []byte(`{"crc64":"`+crc+`"}`))
+	if resp.StatusCode != http.StatusOK {
+		f.t.Fatalf("confirm %s: %d %s", name, resp.StatusCode, body)
+	}
+	var file map[string]any
+	if err := json.Unmarshal(body, &file); err != nil || file["size"] != strconv.Itoa(len(data)) || file["crc64"] != crc {
+		f.t.Fatalf("confirm %s answered %s", name, body)
+	}
+}
+
+// expectDownload follows GET's 302 (3.8) and compares the bytes.
+func (f *files) expectDownload(name string, want []byte) {
+	f.t.Helper()
+	resp, body := f.api("GET", name, nil, nil)
+	if resp.StatusCode != http.StatusFound {
+		f.t.Fatalf("download %s: %d %s", name, resp.StatusCode, body)
+	}
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, f.base+"/data/") {
+		f.t.Fatalf("download %s: Location %q is not the gateway's data endpoint", name, loc)
+	}
+	resp, got := f.do("GET", loc, nil, nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+		f.t.Fatalf("GET %s: %d, %d bytes (want %d, identical)", loc, resp.StatusCode, len(got), len(want))
+	}
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
