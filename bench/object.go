@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/json"
@@ -328,9 +327,9 @@ type sink interface {
 }
 
 // fileSink writes each body to a file in dir and fsyncs it at the end, as the blob store does.
-// With hash set it also runs the digests the object service computes while receiving (MD5,
-// CRC-64/ECMA, SHA-256) on the bytes, in the request's goroutine as the service does, and keeps
-// its file apart.
+// With hash set it also runs the digests the object service computes while receiving (CRC-64/ECMA
+// and SHA-256) on the bytes, in the request's goroutine (the service hashes beside the writing
+// instead), and keeps its file apart.
 type fileSink struct {
 	dir  string
 	hash bool
@@ -343,15 +342,14 @@ func (f fileSink) path(name string) string {
 	return filepath.Join(f.dir, name)
 }
 
-// digests is MD5, CRC-64/ECMA and SHA-256 over what is written to it.
+// digests is CRC-64/ECMA and SHA-256 over what is written to it.
 type digests struct {
-	md5, sha256 hash.Hash
-	table       *crc64.Table
-	crc         uint64
+	sha256 hash.Hash
+	table  *crc64.Table
+	crc    uint64
 }
 
 func (d *digests) Write(p []byte) (int, error) {
-	d.md5.Write(p)
 	d.sha256.Write(p)
 	d.crc = crc64.Update(d.crc, d.table, p)
 	return len(p), nil
@@ -363,7 +361,7 @@ func (f fileSink) put(_ context.Context, name string, r io.Reader, _ int64) erro
 		return err
 	}
 	if f.hash {
-		r = io.TeeReader(r, &digests{md5: md5.New(), sha256: sha256.New(), table: crc64.MakeTable(crc64.ECMA)})
+		r = io.TeeReader(r, &digests{sha256: sha256.New(), table: crc64.MakeTable(crc64.ECMA)})
 	}
 	if _, err := io.Copy(out, r); err != nil {
 		out.Close()
@@ -539,7 +537,7 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 	if reportH {
 		sinks = append(sinks, plainSink{"plain -> file", "fsync at the end", fileSink{dir: baseDir}, false})
 		if s3 == nil {
-			sinks = append(sinks, plainSink{"plain+hashes -> file", "diagnostic: also MD5, CRC64, SHA-256 as OpenSMH",
+			sinks = append(sinks, plainSink{"plain+hashes -> file", "diagnostic: also CRC64 and SHA-256, as OpenSMH, on the receiving goroutine",
 				fileSink{dir: baseDir, hash: true}, true})
 		} else {
 			sinks = append(sinks, plainSink{"plain -> S3", "minio-go as the S3 blob store uses it", s3, false})

@@ -16,7 +16,7 @@ import (
 )
 
 // The data endpoint's side of uploads (decision 11): bytes stream from the request body through
-// the digest (size, crc64, MD5, instant-upload hashes) into the blob store, never held whole in
+// the digest (size, crc64, the instant-upload hashes that also make the ETag) into the blob store, never held whole in
 // memory.
 
 // maxPartNumber is COS's part number bound.
@@ -85,13 +85,16 @@ func (o *Object) receiveWhole(ctx context.Context, u Upload, contentType string,
 		// The bytes are an orphan now; the orphan sweep removes them.
 		return "", err
 	}
-	return `"` + b.MD5 + `"`, nil
+	return `"` + b.ETag + `"`, nil
 }
 
 // putBlob streams r into a new blob and answers its record (not yet saved).
 func (o *Object) putBlob(ctx context.Context, u Upload, contentType string, r io.Reader, size, limit int64) (Blob, error) {
 	id := newID()
-	d := hashing.New()
+	// The digest hashes beside the store's writing (measured: hashing on the receiving goroutine
+	// held a 1 GiB upload to under half the speed of a plain HTTPS server).
+	d := hashing.NewAsync()
+	defer d.Stop()
 	head := &headBuffer{}
 	n, err := o.blobs.Put(ctx, blobKey(id), io.TeeReader(r, io.MultiWriter(d, head)), size)
 	if err != nil {
@@ -109,7 +112,7 @@ func (o *Object) putBlob(ctx context.Context, u Upload, contentType string, r io
 	now := o.clock.Now()
 	return Blob{
 		ID: id, LibraryID: u.LibraryID, Size: sums.Size, CRC64: sums.CRC64String(),
-		MD5: strings.Trim(sums.ETag(), `"`), BeginningHash: sums.BeginningHash, FullHash: sums.FullHash,
+		ETag: sums.ETagValue(), BeginningHash: sums.BeginningHash, FullHash: sums.FullHash,
 		ContentType: contentTypeOf(u.Path[len(u.Path)-1], contentType, sniffed), Kind: kindOf(sniffed),
 		CreatedAt: now, UsedAt: now,
 	}, nil
@@ -168,7 +171,8 @@ func (o *Object) ReceivePart(ctx context.Context, uploadID, queryUploadID string
 	if size > o.maxPart {
 		return "", ErrPartTooLarge
 	}
-	d := hashing.New()
+	d := hashing.NewAsync()
+	defer d.Stop()
 	n, err := o.blobs.Put(ctx, partKey(u.ID, partNumber), io.TeeReader(io.LimitReader(body, o.maxPart+1), d), size)
 	if err != nil {
 		if errors.Is(err, blob.ErrSizeMismatch) {
@@ -245,7 +249,7 @@ func (o *Object) OpenDownload(ctx context.Context, key string, q url.Values) (Se
 	s := Served{Download: d, Size: info.Size, ModTime: info.ModTime}
 	if d.BlobID != "" && key == blobKey(d.BlobID) {
 		if b, err := o.store.GetBlob(ctx, d.BlobID); err == nil {
-			s.ETag = `"` + b.MD5 + `"`
+			s.ETag = `"` + b.ETag + `"`
 			s.ModTime = b.CreatedAt
 		}
 	}

@@ -101,7 +101,7 @@ type Blob struct {
 	LibraryID     string
 	Size          int64
 	CRC64         string
-	MD5           string // hex
+	ETag          string // hashing.Sums.ETagValue: 32 hex digits, without quotes
 	BeginningHash string
 	FullHash      string
 	ContentType   string

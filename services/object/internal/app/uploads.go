@@ -213,7 +213,7 @@ func (o *Object) commit(ctx context.Context, u Upload, b Blob, strategy string, 
 	stored, err := o.ns.CommitFile(ctx, &namespacev1.CommitFileRequest{
 		LibraryId: u.LibraryID, SpaceId: u.SpaceID, Path: u.Path, ConflictResolutionStrategy: strategy,
 		Force: u.Force, UserId: u.UserID, BlobId: b.ID, Size: b.Size, ContentType: b.ContentType,
-		ETag: `"` + b.MD5 + `"`, Crc64: b.CRC64, Type: typ, MetaData: attrs.MetaData, Labels: attrs.Labels,
+		ETag: `"` + b.ETag + `"`, Crc64: b.CRC64, Type: typ, MetaData: attrs.MetaData, Labels: attrs.Labels,
 		Category: attrs.Category, LocalCreationTime: attrs.LocalCreationTime, LocalModificationTime: attrs.LocalModificationTime,
 		UploadId: u.ID,
 	})

@@ -154,9 +154,9 @@ func getUpload(ctx context.Context, t *sqldb.Tx, id string) (app.Upload, error) 
 }
 
 func insertBlob(ctx context.Context, t *sqldb.Tx, b app.Blob) error {
-	_, err := t.Exec(ctx, `INSERT INTO blobs (id, library_id, size, crc64, md5, beginning_hash, full_hash,
+	_, err := t.Exec(ctx, `INSERT INTO blobs (id, library_id, size, crc64, etag, beginning_hash, full_hash,
 		content_type, kind, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		b.ID, b.LibraryID, b.Size, b.CRC64, b.MD5, b.BeginningHash, b.FullHash, b.ContentType, string(b.Kind),
+		b.ID, b.LibraryID, b.Size, b.CRC64, b.ETag, b.BeginningHash, b.FullHash, b.ContentType, string(b.Kind),
 		ms(b.CreatedAt), ms(b.UsedAt))
 	return wrap("insert blob", err)
 }
@@ -306,7 +306,7 @@ func (s *SQL) AbortUpload(ctx context.Context, id string) ([]int, error) {
 	return numbers, err
 }
 
-const blobColumns = `id, library_id, size, crc64, md5, beginning_hash, full_hash, content_type, kind, created_at, used_at`
+const blobColumns = `id, library_id, size, crc64, etag, beginning_hash, full_hash, content_type, kind, created_at, used_at`
 
 func scanBlob(row interface{ Scan(...any) error }) (app.Blob, error) {
 	var (
@@ -314,7 +314,7 @@ func scanBlob(row interface{ Scan(...any) error }) (app.Blob, error) {
 		kind          string
 		created, used int64
 	)
-	if err := row.Scan(&b.ID, &b.LibraryID, &b.Size, &b.CRC64, &b.MD5, &b.BeginningHash, &b.FullHash,
+	if err := row.Scan(&b.ID, &b.LibraryID, &b.Size, &b.CRC64, &b.ETag, &b.BeginningHash, &b.FullHash,
 		&b.ContentType, &kind, &created, &used); err != nil {
 		return app.Blob{}, err
 	}

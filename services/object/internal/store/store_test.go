@@ -45,7 +45,7 @@ func upload(id string, kind app.UploadKind) app.Upload {
 }
 
 func blobRec(id string, used time.Time) app.Blob {
-	return app.Blob{ID: id, LibraryID: "smhlib", Size: 10, CRC64: "1", MD5: "m", BeginningHash: "bh", FullHash: "fh",
+	return app.Blob{ID: id, LibraryID: "smhlib", Size: 10, CRC64: "1", ETag: "m", BeginningHash: "bh", FullHash: "fh",
 		ContentType: "image/jpeg", Kind: app.BlobImage, CreatedAt: used, UsedAt: used}
 }
 

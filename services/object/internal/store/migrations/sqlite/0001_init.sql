@@ -9,7 +9,7 @@ CREATE TABLE blobs (
     library_id     TEXT    NOT NULL,
     size           INTEGER NOT NULL,
     crc64          TEXT    NOT NULL,
-    md5            TEXT    NOT NULL,
+    etag           TEXT    NOT NULL,
     beginning_hash TEXT    NOT NULL,
     full_hash      TEXT    NOT NULL,
     content_type   TEXT    NOT NULL,
