@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -9,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Migration is one schema step, read from a file named NNNN_what.sql.
@@ -61,7 +65,7 @@ func (db *DB) migrate(ctx context.Context, opts Options) error {
 	}
 	table := opts.VersionTable
 	for _, m := range steps {
-		err := db.InWrite(ctx, func(t *Tx) error {
+		err := db.retryBusy(ctx, func(t *Tx) error {
 			if t.Postgres() {
 				if _, err := t.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", opts.MigrationLockKey); err != nil {
 					return err
@@ -92,4 +96,28 @@ func (db *DB) migrate(ctx context.Context, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// retryBusy runs fn in a write transaction, again while SQLite answers SQLITE_BUSY without
+// waiting: processes opening a new database together race to set up its WAL, and SQLite does
+// not call the busy handler for that (seen: "database is locked" at BEGIN within milliseconds,
+// despite busy_timeout). Bounded by the busy timeout; PostgreSQL never answers it.
+func (db *DB) retryBusy(ctx context.Context, fn func(*Tx) error) error {
+	deadline := time.Now().Add(sqliteBusyTimeoutMS * time.Millisecond)
+	for {
+		err := db.InWrite(ctx, fn)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var liteErr *sqlite.Error
+	return errors.As(err, &liteErr) && liteErr.Code()&0xff == sqlite3.SQLITE_BUSY
 }
