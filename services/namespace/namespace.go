@@ -122,18 +122,32 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 const purgeElection = "/smh/namespace/jobs/purge-deleted"
 
 // PurgeDeleted hard-deletes entries deleted longer than PurgeAfter ago, so the blobs only they
-// referenced become garbage for the object service. It answers how many rows went.
+// referenced become garbage for the object service, and forgets upload commits older than
+// commitMemory. It answers how many entries went.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	var total int64
-	before := s.clock.Now().Add(-s.purgeAfter)
+	now := s.clock.Now()
 	for {
-		n, err := s.store.PurgeDeleted(ctx, before, purgeBatch)
+		n, err := s.store.PurgeDeleted(ctx, now.Add(-s.purgeAfter), purgeBatch)
 		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < purgeBatch {
+			break
+		}
+	}
+	for {
+		n, err := s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch)
 		if err != nil || n < purgeBatch {
 			return total, err
 		}
 	}
 }
+
+// commitMemory is how long a commit's upload id is remembered, far beyond any upload session's
+// life (a confirm can only be repeated while its session lives).
+const commitMemory = 30 * 24 * time.Hour
 
 // purgeBatch bounds one purge transaction.
 const purgeBatch = 5000

@@ -483,3 +483,26 @@ func TestCommitUploadIsIdempotent(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneCommits(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		if _, err := s.CommitUpload(f.ctx, f.lib, f.space, p("a.bin"), app.Node{Size: 1}, app.ConflictRename, "old", t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CommitUpload(f.ctx, f.lib, f.space, p("b.bin"), app.Node{Size: 1}, app.ConflictRename, "new", t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.PruneCommits(f.ctx, t0.Add(time.Minute), 0)
+		if err != nil || n != 1 {
+			t.Fatalf("pruned %d (%v), want 1", n, err)
+		}
+		// The forgotten upload would now place a new entry; the remembered one answers its own.
+		if pl, err := s.CommitUpload(f.ctx, f.lib, f.space, p("b.bin"), app.Node{Size: 1}, app.ConflictRename, "new", t0.Add(2*time.Hour)); err != nil || join(pl.Path) != "b.bin" {
+			t.Fatalf("remembered commit: %v %v", pl.Path, err)
+		}
+		if pl, err := s.CommitUpload(f.ctx, f.lib, f.space, p("a.bin"), app.Node{Size: 1}, app.ConflictRename, "old", t0.Add(2*time.Hour)); err != nil || join(pl.Path) != "a (1).bin" {
+			t.Fatalf("forgotten commit: %v %v", pl.Path, err)
+		}
+	})
+}

@@ -630,6 +630,23 @@ func (s *SQL) PurgeDeleted(ctx context.Context, before time.Time, limit int) (in
 	return n, err
 }
 
+// PruneCommits forgets upload commits recorded before before (see CommitUpload): the object
+// service answers a repeated confirm from its own session until the session expires, long
+// before this.
+func (s *SQL) PruneCommits(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
+		res, err := t.Exec(ctx, `DELETE FROM committed_uploads WHERE upload_id IN (SELECT upload_id FROM committed_uploads
+			WHERE committed_at < ? LIMIT ?)`, millis(before), clampPurge(limit))
+		if err != nil {
+			return wrap("prune commits", err)
+		}
+		n, err = res.RowsAffected()
+		return wrap("prune commits", err)
+	})
+	return n, err
+}
+
 func clampPurge(limit int) int {
 	if limit <= 0 {
 		return 10000

@@ -59,7 +59,8 @@ func (o *Object) CollectGarbage(ctx context.Context) (GCReport, error) {
 }
 
 // expireUploads removes sessions past their expiry with their parts; a received blob they held
-// becomes idle and is collected once unreferenced.
+// becomes idle and is collected once unreferenced. Confirmed sessions go too (their blob
+// belongs to the file now): after that, a repeated confirm answers 404 UploadNotFound.
 func (o *Object) expireUploads(ctx context.Context, now time.Time) (int, error) {
 	ups, err := o.store.ExpiredUploads(ctx, now, gcBatch)
 	if err != nil {

@@ -142,7 +142,8 @@ type Store interface {
 	TakeBlobByHash(ctx context.Context, libraryID, beginningHash, fullHash string, size int64, now time.Time) (Blob, error)
 	GetBlob(ctx context.Context, id string) (Blob, error)
 
-	// ExpiredUploads lists unconfirmed uploads that expired before t.
+	// ExpiredUploads lists uploads that expired before t: unconfirmed ones, whose bytes are
+	// garbage, and confirmed ones, which have answered repeated confirms long enough.
 	ExpiredUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
 	// DeleteUpload removes an upload and its part records (not their bytes).
 	DeleteUpload(ctx context.Context, id string) error

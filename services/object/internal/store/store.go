@@ -378,8 +378,8 @@ func (s *SQL) ExpiredUploads(ctx context.Context, before time.Time, limit int) (
 	var out []app.Upload
 	err := s.db.InRead(ctx, func(t *sqldb.Tx) error {
 		rows, err := t.Query(ctx, `SELECT `+uploadColumns+` FROM uploads
-			WHERE expires_at < ? AND state <> ? ORDER BY expires_at LIMIT ?`,
-			ms(before), string(app.StateConfirmed), limit)
+			WHERE expires_at < ? ORDER BY expires_at LIMIT ?`,
+			ms(before), limit)
 		if err != nil {
 			return wrap("expired uploads", err)
 		}

@@ -237,9 +237,10 @@ func TestExpiredUploads(t *testing.T) {
 		if err := s.Confirm(ctx, "a", []byte(`{}`)); err != nil {
 			t.Fatal(err)
 		}
+		// a (confirmed) and b expired; c is live.
 		exp, err := s.ExpiredUploads(ctx, t0.Add(90*time.Minute), 10)
-		if err != nil || len(exp) != 1 || exp[0].ID != "b" {
-			t.Fatalf("expired %v %v (a is confirmed, c is live)", exp, err)
+		if err != nil || len(exp) != 2 || exp[0].ID != "a" || exp[1].ID != "b" {
+			t.Fatalf("expired %v %v", exp, err)
 		}
 		if err := s.DeleteUpload(ctx, "b"); err != nil {
 			t.Fatal(err)
