@@ -489,13 +489,10 @@ type DirectoryStats struct {
 	DirCount  int64
 }
 
-// statsWalkPage is the page size of the subtree walk of DirectoryStats.
-const statsWalkPage = 1000
-
 // DirectoryStats counts a directory's subtree (4.9 ?stats=1): any principal of the space (stats
 // are not among 12.7's public reads). The root answers the space's exact counters; another
-// directory is walked, a page of children at a time, which costs one query per thousand
-// entries. There is no recycle bin or history yet, so those types answer zeros.
+// directory sums its subtree in one query. There is no recycle bin or history yet, so those
+// types answer zeros.
 func (n *Namespace) DirectoryStats(ctx context.Context, libraryID, spaceID, rawPath, statsType string) (DirectoryStats, error) {
 	t, err := n.open(ctx, libraryID, spaceID, rawPath, false)
 	if err != nil {
@@ -526,30 +523,10 @@ func (n *Namespace) DirectoryStats(ctx context.Context, libraryID, spaceID, rawP
 		out.Storage, out.FileCount, out.DirCount = c.Size, c.FileNum, c.DirNum
 		return out, nil
 	}
-	queue := []int64{node.Inode}
-	for len(queue) > 0 {
-		dir := queue[0]
-		queue = queue[1:]
-		marker := ""
-		for {
-			page, err := n.store.List(ctx, libraryID, spaceID, dir, ListOptions{Marker: marker, Limit: statsWalkPage})
-			if err != nil && !errors.Is(err, ErrNodeNotFound) {
-				return DirectoryStats{}, err
-			}
-			for _, e := range page.Entries {
-				if e.IsDir() {
-					out.DirCount++
-					queue = append(queue, e.Inode)
-				} else {
-					out.FileCount++
-					out.Storage += e.Size
-				}
-			}
-			if page.NextMarker == "" {
-				break
-			}
-			marker = page.NextMarker
-		}
+	c, err := n.store.TreeStats(ctx, libraryID, spaceID, t.path)
+	if err != nil {
+		return DirectoryStats{}, readable(err)
 	}
+	out.Storage, out.FileCount, out.DirCount = c.Size, c.FileNum, c.DirNum
 	return out, nil
 }

@@ -242,6 +242,9 @@ type Store interface {
 	CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) ([]string, error)
 	// DeleteTree removes the entry at path and everything under it, adjusting the counters.
 	DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error
+	// TreeStats sums the live entries below path (not the entry itself): Size, FileNum and
+	// DirNum of the result. ErrNotDirectory when path is a file.
+	TreeStats(ctx context.Context, libraryID, spaceID string, path []string) (SpaceCounts, error)
 	// CountTree counts the entries under path, not the entry itself, stopping at atMost (for the
 	// async threshold of decision 7).
 	CountTree(ctx context.Context, libraryID, spaceID string, path []string, atMost int64) (int64, error)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"strconv"
@@ -503,6 +504,31 @@ func TestPruneCommits(t *testing.T) {
 		}
 		if pl, err := s.CommitUpload(f.ctx, f.lib, f.space, p("a.bin"), app.Node{Size: 1}, app.ConflictRename, "old", t0.Add(2*time.Hour)); err != nil || join(pl.Path) != "a (1).bin" {
 			t.Fatalf("forgotten commit: %v %v", pl.Path, err)
+		}
+	})
+}
+
+func TestTreeStats(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("a/b/c")
+		f.mkdir("a/d")
+		f.putFile("a/x.bin", 10, "b1", app.TypeFile)
+		f.putFile("a/b/c/y.bin", 32, "b2", app.TypeFile)
+		f.link("a/d/l", "a/x.bin")
+		f.putFile("z.bin", 100, "b3", app.TypeFile) // outside a
+		c, err := s.TreeStats(f.ctx, f.lib, f.space, p("a"))
+		if err != nil || c.Size != 42 || c.FileNum != 3 || c.DirNum != 3 {
+			t.Fatalf("stats of a: %+v (%v), want 42 bytes, 3 files (a link counts), 3 dirs", c, err)
+		}
+		if err := s.DeleteTree(f.ctx, f.lib, f.space, p("a/b")); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.TreeStats(f.ctx, f.lib, f.space, p("a")); err != nil || c.Size != 10 || c.FileNum != 2 || c.DirNum != 1 {
+			t.Fatalf("after deleting a/b: %+v (%v)", c, err)
+		}
+		if _, err := s.TreeStats(f.ctx, f.lib, f.space, p("z.bin")); !errors.Is(err, app.ErrNotDirectory) {
+			t.Fatalf("stats of a file: %v", err)
 		}
 	})
 }

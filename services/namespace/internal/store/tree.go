@@ -568,6 +568,26 @@ func (s *SQL) CountTree(ctx context.Context, libraryID, spaceID string, path []s
 	return n, err
 }
 
+// TreeStats sums the live entries below path in one query: bytes of files, files (symlinks
+// included, as the counters count them) and directories.
+func (s *SQL) TreeStats(ctx context.Context, libraryID, spaceID string, path []string) (app.SpaceCounts, error) {
+	var c app.SpaceCounts
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		top, err := lookupPath(ctx, t, libraryID, spaceID, path)
+		if err != nil {
+			return err
+		}
+		if !top.isDir() {
+			return app.ErrNotDirectory
+		}
+		return wrap("tree stats", t.QueryRow(ctx, subtreeCTE+`SELECT
+			COALESCE(SUM(CASE WHEN is_dir = 1 THEN 0 ELSE size END), 0),
+			COALESCE(SUM(1 - is_dir), 0), COALESCE(SUM(is_dir), 0) FROM sub`,
+			libraryID, spaceID, top.Inode, libraryID, spaceID).Scan(&c.Size, &c.FileNum, &c.DirNum))
+	})
+	return c, err
+}
+
 // UpdateAttrs replaces the labels and/or metadata of the entry at path (nil keeps) and sets its
 // modification time (4.9 ?update).
 func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
