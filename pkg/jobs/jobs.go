@@ -106,3 +106,24 @@ func (j Job) lead(ctx context.Context, cli *clientv3.Client) error {
 		}
 	}
 }
+
+// Start runs the job in the background until the returned stop is called, which waits for it:
+// elected through cli, or, without etcd (a single all-in-one), in this process alone.
+func (j Job) Start(cli *clientv3.Client) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if cli != nil {
+			j.Run(ctx, cli)
+			return
+		}
+		for ctx.Err() == nil {
+			j.Round(ctx)
+			clock.Sleep(ctx, j.Every)
+		}
+	})
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}

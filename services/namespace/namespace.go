@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -58,7 +57,6 @@ type Service struct {
 	purgeAfter time.Duration
 
 	stopPurge func()
-	purgeDone sync.WaitGroup
 }
 
 // New opens the store (applying migrations) and builds the service.
@@ -102,18 +100,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 				cfg.Logger.Info("namespace purge", "purged", n)
 			}
 		}}
-		bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		s.stopPurge = cancel
-		s.purgeDone.Go(func() {
-			if cfg.Etcd != nil {
-				job.Run(bg, cfg.Etcd)
-				return
-			}
-			for bg.Err() == nil {
-				job.Round(bg)
-				clock.Sleep(bg, every)
-			}
-		})
+		s.stopPurge = job.Start(cfg.Etcd)
 	}
 	return s, nil
 }
@@ -158,7 +145,6 @@ func (s *Service) Register(r grpc.ServiceRegistrar) { s.server.Register(r) }
 // Close stops the background tasks (waiting for them) and closes the store.
 func (s *Service) Close() error {
 	s.stopPurge()
-	s.purgeDone.Wait()
 	s.ns.Close()
 	return s.store.Close()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -76,7 +75,6 @@ type Service struct {
 	data   *dataplane.Handler
 
 	stopGC func()
-	gcDone sync.WaitGroup
 }
 
 // New opens the stores (applying migrations) and builds the service; the cleanup job starts
@@ -131,18 +129,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		job := jobs.Job{Election: gcElection, Every: every, Log: cfg.Logger, Round: func(ctx context.Context) {
 			collect(ctx, obj, cfg.Logger)
 		}}
-		bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		s.stopGC = cancel
-		s.gcDone.Go(func() {
-			if cfg.Etcd != nil {
-				job.Run(bg, cfg.Etcd)
-				return
-			}
-			for bg.Err() == nil {
-				job.Round(bg)
-				clock.Sleep(bg, every)
-			}
-		})
+		s.stopGC = job.Start(cfg.Etcd)
 	}
 	return s, nil
 }
@@ -181,7 +168,6 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCReport, error) {
 // Close stops the cleanup job and closes the store.
 func (s *Service) Close() error {
 	s.stopGC()
-	s.gcDone.Wait()
 	return s.store.Close()
 }
 
