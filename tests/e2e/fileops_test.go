@@ -629,11 +629,11 @@ func testUploadLeftovers(t *testing.T, s *system) {
 	if _, r := s.collect(); r.ExpiredUploads != 0 || r.Blobs != 1 || len(s.keysHolding("blobs/", data)) != 1 || len(s.keysHolding("blobs/", whole)) != 0 {
 		t.Fatalf("2 h after the upload: %+v", r)
 	}
-	// Past ticket and session, the cleanup ends the sessions (the unconfirmed and the aborted
-	// one) and removes the bytes.
+	// Past ticket and session, the cleanup ends the sessions (the unconfirmed, the aborted and
+	// the confirmed one, which has answered repeated confirms long enough) and removes the bytes.
 	s.clock.Advance(23*time.Hour + time.Minute)
 	_, gc := s.collect()
-	if gc.ExpiredUploads != 2 || gc.Blobs != 1 {
+	if gc.ExpiredUploads != 3 || gc.Blobs != 1 {
 		t.Fatalf("25 h after the upload: %+v", gc)
 	}
 	if left := s.keysHolding("blobs/", data); len(left) != 0 {
