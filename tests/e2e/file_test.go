@@ -538,3 +538,43 @@ func chainedHashes(data []byte) (beginning, full string) {
 	}
 	return hex.EncodeToString(b[:]), hex.EncodeToString(prev)
 }
+
+// TestDataEndpointCORS: browsers upload to and download from the data endpoint cross-origin
+// (decision 11): preflights answer, and the part ETag, ranges and x-smh-* facts are readable.
+func TestDataEndpointCORS(t *testing.T) {
+	s := startSystem(t)
+	f := fileLibrary(t, s, nil)
+	tk := f.begin("cors.bin", nil, nil)
+	origin := "https://app.example.com"
+	pre := s.raw("OPTIONS", "https://"+tk.Domain+tk.Path, nil, http.Header{
+		"Origin": {origin}, "Access-Control-Request-Method": {"PUT"}, "Access-Control-Request-Headers": {"authorization,content-type"},
+	})
+	if pre.Status != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != origin ||
+		!strings.Contains(pre.Header.Get("Access-Control-Allow-Methods"), "PUT") ||
+		!strings.Contains(strings.ToLower(pre.Header.Get("Access-Control-Allow-Headers")), "authorization") {
+		t.Fatalf("preflight: %d %v", pre.Status, pre.Header)
+	}
+	h := http.Header{"Origin": {origin}}
+	for k, v := range tk.Headers {
+		h.Set(k, v)
+	}
+	put := s.raw("PUT", "https://"+tk.Domain+tk.Path, strings.NewReader("cross-origin bytes"), h)
+	if put.Status != http.StatusOK || put.Header.Get("Access-Control-Allow-Origin") != origin ||
+		!strings.Contains(put.Header.Get("Access-Control-Expose-Headers"), "ETag") {
+		t.Fatalf("PUT: %d %v", put.Status, put.Header)
+	}
+	if c := f.confirm(tk.ConfirmKey, nil, nil); c.Status != http.StatusOK {
+		t.Fatalf("confirm: %d %s", c.Status, c.Body)
+	}
+	cos := f.do("GET", "cors.bin", url.Values{"info": {""}}, nil).JSON(t)["cosUrl"].(string)
+	got := s.raw("GET", cos, nil, http.Header{"Origin": {origin}, "Range": {"bytes=0-4"}})
+	expose := got.Header.Get("Access-Control-Expose-Headers")
+	if got.Status != http.StatusPartialContent || string(got.Body) != "cross" || got.Header.Get("Access-Control-Allow-Origin") != origin ||
+		!strings.Contains(expose, "Content-Range") || !strings.Contains(expose, "x-smh-crc64") {
+		t.Fatalf("ranged GET: %d %q %v", got.Status, got.Body, got.Header)
+	}
+	// A form upload's preflight goes to the root of the domain.
+	if pre := s.raw("OPTIONS", "https://"+tk.Domain+"/", nil, http.Header{"Origin": {origin}, "Access-Control-Request-Method": {"POST"}}); pre.Status != http.StatusNoContent {
+		t.Fatalf("form preflight: %d", pre.Status)
+	}
+}
