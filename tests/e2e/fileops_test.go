@@ -339,6 +339,22 @@ func testFileUpdateAndInode(t *testing.T, s *system) {
 	if m := s.call("GET", inodeURL, q(f.token), nil, nil).JSON(t); fmt.Sprint(m["labels"]) != "[x y]" || fmt.Sprint(m["metaData"]) != "map[x-smh-meta-k:v]" {
 		t.Fatalf("inode info after update: %v", m)
 	}
+	// merge (3.16): a JSON merge patch over the metadata; null deletes a key.
+	r = upd(f, "u/a.txt", map[string]any{"metaData": map[string]any{"x-smh-meta-new": "n", "x-smh-meta-k": nil}, "metaDataDirective": "merge"})
+	if r.Status != http.StatusNoContent {
+		t.Fatalf("merge update: %d %s", r.Status, r.Body)
+	}
+	if info := f.do("GET", "u/a.txt", q("", "info", ""), nil).JSON(t); fmt.Sprint(info["metaData"]) != "map[x-smh-meta-new:n]" {
+		t.Fatalf("info after merge: %v", info)
+	}
+	r = upd(f, "u/a.txt", map[string]any{"metaData": map[string]any{"x-smh-meta-k": "v"}, "metaDataDirective": "merge"})
+	if info := f.do("GET", "u/a.txt", q("", "info", ""), nil).JSON(t); r.Status != http.StatusNoContent || fmt.Sprint(info["metaData"]) != "map[x-smh-meta-k:v x-smh-meta-new:n]" {
+		t.Fatalf("info after second merge: %d %v", r.Status, info)
+	}
+	expectError(t, upd(f, "u/a.txt", map[string]any{"metaData": map[string]any{}, "metaDataDirective": "append"}), http.StatusBadRequest, "ParamInvalid")
+	if r := upd(f, "u/a.txt", map[string]any{"metaData": map[string]any{"x-smh-meta-k": "v"}, "metaDataDirective": "replace"}); r.Status != http.StatusNoContent {
+		t.Fatalf("replace back: %d %s", r.Status, r.Body)
+	}
 	// labels only: metadata stays.
 	if r := upd(f, "u/a.txt", map[string]any{"labels": []string{}}); r.Status != http.StatusNoContent {
 		t.Fatalf("update labels: %d %s", r.Status, r.Body)

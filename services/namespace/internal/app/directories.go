@@ -469,7 +469,7 @@ func (n *Namespace) MoveDirectory(ctx context.Context, libraryID, spaceID, rawDe
 
 // UpdateDirectory replaces a directory's labels and/or metadata (4.9 ?update): admin or
 // space_admin. nil keeps the stored value.
-func (n *Namespace) UpdateDirectory(ctx context.Context, libraryID, spaceID, rawPath string, labels []string, meta map[string]string) error {
+func (n *Namespace) UpdateDirectory(ctx context.Context, libraryID, spaceID, rawPath string, labels []string, meta MetaUpdate) error {
 	t, err := n.open(ctx, libraryID, spaceID, rawPath, false, authz.Admin, authz.SpaceAdmin)
 	if err != nil {
 		return err
@@ -477,7 +477,18 @@ func (n *Namespace) UpdateDirectory(ctx context.Context, libraryID, spaceID, raw
 	if len(t.path) == 0 {
 		return ErrEmptyPath
 	}
-	return readable(n.store.UpdateAttrs(ctx, libraryID, spaceID, t.path, labels, meta, n.clock.Now()))
+	if meta.Merge {
+		return readable(n.store.MergeMeta(ctx, libraryID, spaceID, t.path, labels, meta.Set, meta.Delete, n.clock.Now()))
+	}
+	return readable(n.store.UpdateAttrs(ctx, libraryID, spaceID, t.path, labels, meta.Set, n.clock.Now()))
+}
+
+// MetaUpdate is the metadata part of an ?update (3.16, 4.9): Set replaces the whole metadata
+// (nil keeps it), or, with Merge, Set's pairs are added and Delete's keys removed.
+type MetaUpdate struct {
+	Set    map[string]string
+	Delete []string
+	Merge  bool
 }
 
 // DirectoryStats is the answer of ?stats (4.9).

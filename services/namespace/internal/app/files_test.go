@@ -325,12 +325,21 @@ func TestCopyMoveDelete(t *testing.T) {
 	want(t, "resolve deleted", err, app.ErrFileNotFound)
 
 	// ?update (3.16) works on files through the directory use case.
-	if err := h.ns.UpdateDirectory(ctx, "flib", "-", "d/a.txt", []string{"l1"}, map[string]string{"k": "v"}); err != nil {
+	if err := h.ns.UpdateDirectory(ctx, "flib", "-", "d/a.txt", []string{"l1"}, app.MetaUpdate{Set: map[string]string{"k": "v", "gone": "x"}}); err != nil {
 		t.Fatalf("update a file: %v", err)
 	}
 	n, _, err := h.ns.EntryInfo(ctx, "flib", "-", "d/a.txt")
 	if err != nil || !reflect.DeepEqual(n.Labels, []string{"l1"}) || n.MetaData["k"] != "v" || n.BlobID != "b1" {
 		t.Fatalf("updated file = %+v, %v", n, err)
+	}
+	// metaDataDirective merge: new keys join, null deletes, the rest stays; labels kept (nil).
+	merge := app.MetaUpdate{Merge: true, Set: map[string]string{"k2": "v2"}, Delete: []string{"gone"}}
+	if err := h.ns.UpdateDirectory(ctx, "flib", "-", "d/a.txt", nil, merge); err != nil {
+		t.Fatalf("merge: %v", err)
+	}
+	n, _, err = h.ns.EntryInfo(ctx, "flib", "-", "d/a.txt")
+	if err != nil || !reflect.DeepEqual(n.MetaData, map[string]string{"k": "v", "k2": "v2"}) || !reflect.DeepEqual(n.Labels, []string{"l1"}) {
+		t.Fatalf("merged file = %+v, %v", n, err)
 	}
 }
 

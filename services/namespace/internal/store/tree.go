@@ -593,6 +593,39 @@ func (s *SQL) TreeStats(ctx context.Context, libraryID, spaceID string, path []s
 func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
 	meta map[string]string, now time.Time,
 ) error {
+	var change func(map[string]string) map[string]string
+	if meta != nil {
+		change = func(map[string]string) map[string]string { return meta }
+	}
+	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, change, now)
+}
+
+// MergeMeta sets the pairs of set and removes the keys of del in the entry's metadata, keeping
+// the others (3.16 metaDataDirective merge: a JSON merge patch, null deletes), and replaces its
+// labels unless nil.
+func (s *SQL) MergeMeta(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
+	set map[string]string, del []string, now time.Time,
+) error {
+	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, func(old map[string]string) map[string]string {
+		merged := make(map[string]string, len(old)+len(set))
+		for k, v := range old {
+			merged[k] = v
+		}
+		for k, v := range set {
+			merged[k] = v
+		}
+		for _, k := range del {
+			delete(merged, k)
+		}
+		return merged
+	}, now)
+}
+
+// updateAttrs sets labels (unless nil) and the metadata change makes of the stored one (unless
+// change is nil) in one transaction, so concurrent merges never lose each other's keys.
+func (s *SQL) updateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
+	change func(map[string]string) map[string]string, now time.Time,
+) error {
 	if len(path) == 0 {
 		return errRootNotEntry
 	}
@@ -606,9 +639,9 @@ func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path [
 			q += ", labels = ?"
 			args = append(args, encodeLabels(labels))
 		}
-		if meta != nil {
+		if change != nil {
 			q += ", metadata = ?"
-			args = append(args, encodeMeta(meta))
+			args = append(args, encodeMeta(change(n.MetaData)))
 		}
 		_, err = t.Exec(ctx, q+" WHERE inode = ?", append(args, n.Inode)...)
 		return wrap("update attributes", err)

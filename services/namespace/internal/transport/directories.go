@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -209,13 +210,46 @@ func stringMap(v *structpb.Value) (map[string]string, error) {
 	return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData must be an object of strings or null"}
 }
 
+// metaUpdate reads the metaData of an ?update under its directive (3.16): replace (the default)
+// takes an object of strings or null (clear); merge takes a JSON merge patch, whose null values
+// delete their keys.
+func metaUpdate(v *structpb.Value, directive string) (app.MetaUpdate, error) {
+	switch strings.ToLower(directive) {
+	case "", "replace":
+		set, err := stringMap(v)
+		return app.MetaUpdate{Set: set}, err
+	case "merge":
+	default:
+		return app.MetaUpdate{}, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaDataDirective must be merge or replace"}
+	}
+	u := app.MetaUpdate{Merge: true, Set: map[string]string{}}
+	if v == nil {
+		return u, nil
+	}
+	obj, ok := v.GetKind().(*structpb.Value_StructValue)
+	if !ok {
+		return app.MetaUpdate{}, &app.InputError{Err: app.ErrParamInvalid, Reason: "a merge needs metaData as an object"}
+	}
+	for key, f := range obj.StructValue.GetFields() {
+		switch k := f.GetKind().(type) {
+		case *structpb.Value_StringValue:
+			u.Set[key] = k.StringValue
+		case *structpb.Value_NullValue:
+			u.Delete = append(u.Delete, key)
+		default:
+			return app.MetaUpdate{}, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData values must be strings, or null to delete"}
+		}
+	}
+	return u, nil
+}
+
 func (s *Server) UpdateDirectory(ctx context.Context, req *namespacev1.UpdateDirectoryRequest) (*namespacev1.UpdateDirectoryResponse, error) {
 	u := req.GetUpdate()
 	labels, err := stringList("labels", u.GetLabels())
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	meta, err := stringMap(u.GetMetaData())
+	meta, err := metaUpdate(u.GetMetaData(), u.GetMetaDataDirective())
 	if err != nil {
 		return nil, toStatus(err)
 	}

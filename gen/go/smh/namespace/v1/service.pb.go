@@ -2372,7 +2372,8 @@ type DirectoryUpdate struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Labels   *structpb.Value        `protobuf:"bytes,1,opt,name=labels,proto3" json:"labels,omitempty"`
 	MetaData *structpb.Value        `protobuf:"bytes,2,opt,name=meta_data,json=metaData,proto3" json:"meta_data,omitempty"`
-	// Accepted for compatibility: only Replace is implemented.
+	// replace (default): meta_data is the whole new metadata; merge: a JSON merge patch over the
+	// stored metadata, whose null values delete their keys (3.16).
 	MetaDataDirective string `protobuf:"bytes,3,opt,name=meta_data_directive,json=metaDataDirective,proto3" json:"meta_data_directive,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
