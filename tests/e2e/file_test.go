@@ -478,7 +478,12 @@ func testInstantUpload(t *testing.T, s *system) {
 }
 
 func TestUploadConflictsAndPaths(t *testing.T) {
-	s := startSystem(t)
+	onEveryEngine(t, func(t *testing.T, s *system) { uploadConflictsAndPaths(t, s) })
+}
+
+// uploadConflictsAndPaths checks the conflict strategies, the force rule, parents and the file
+// in the middle of a path (issue 3 item 4: 409) over HTTPS.
+func uploadConflictsAndPaths(t *testing.T, s *system) {
 	f := fileLibrary(t, s, nil)
 	data := []byte("hello")
 	f.upload("a.txt", data, nil)
