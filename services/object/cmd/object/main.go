@@ -28,6 +28,7 @@ func main() {
 	var common cmdutil.Common
 	var listen, advertise, dataListen, domain, dsn, blobDir string
 	var s3 object.S3Config
+	var gcEvery, gcGrace, ticketTTL, sessionTTL time.Duration
 	fs := pflag.NewFlagSet("object", pflag.ContinueOnError)
 	common.Add(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:9104", "gRPC address")
@@ -42,6 +43,11 @@ func main() {
 	fs.StringVar(&s3.Prefix, "s3-prefix", "", "key prefix inside the bucket")
 	fs.BoolVar(&s3.Secure, "s3-secure", true, "reach the store over HTTPS")
 	fs.BoolVar(&s3.CreateBucket, "s3-create-bucket", false, "create the bucket if it does not exist")
+	// The same cleanup and lifetime knobs as smh serve (admin-api.md), for a split deployment.
+	fs.DurationVar(&gcEvery, "gc-every", time.Minute, "pause between cleanup runs (elected across replicas); negative disables them")
+	fs.DurationVar(&gcGrace, "gc-grace", time.Hour, "how long unreferenced bytes and stray temporary files are kept; must exceed the longest stall of an upload")
+	fs.DurationVar(&ticketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")
+	fs.DurationVar(&sessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired")
 	os.Exit(cmdutil.Main("object", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -50,7 +56,11 @@ func main() {
 		if domain == "" {
 			return errors.New("--domain (SMH_DOMAIN) is required: the host[:port] clients send bytes to")
 		}
-		cfg := object.Config{DSN: dsn, Domain: domain, AdminKey: adminKey, Logger: env.Logger, Etcd: env.Etcd}
+		if gcEvery == 0 || gcGrace <= 0 || ticketTTL <= 0 || sessionTTL <= 0 {
+			return errors.New("--gc-every must not be 0, and --gc-grace, --upload-ticket-ttl and --upload-session-ttl must be positive")
+		}
+		cfg := object.Config{DSN: dsn, Domain: domain, AdminKey: adminKey, Logger: env.Logger, Etcd: env.Etcd,
+			GCEvery: gcEvery, GCGrace: gcGrace, TicketTTL: ticketTTL, SessionTTL: sessionTTL}
 		if s3.Endpoint != "" {
 			// Credentials come from the environment only, never from flags a process list shows.
 			s3.AccessKey, s3.SecretKey = os.Getenv("SMH_S3_ACCESS_KEY"), os.Getenv("SMH_S3_SECRET_KEY")
