@@ -285,6 +285,12 @@ func DataProxy(target *url.URL) http.Handler {
 			r.Out.Host = r.In.Host
 			r.SetXForwarded()
 		},
+		// The object service answers with the request id the gateway gave it; the gateway has
+		// set the header already, so the copy would only repeat it.
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Del(edge.RequestIDHeader)
+			return nil
+		},
 		FlushInterval: -1,
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -57,7 +58,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Access-Control-Expose-Headers", exposed)
 	}
 	if hdr.Get("X-SMH-Request-Id") == "" {
-		hdr.Set("X-SMH-Request-Id", newRequestID())
+		// Behind the gateway's proxy the request carries the gateway's id: keep one id per request.
+		id := r.Header.Get("X-SMH-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			id = newRequestID()
+		}
+		hdr.Set("X-SMH-Request-Id", id)
 	}
 	switch {
 	case r.Method == http.MethodOptions:
@@ -286,6 +292,9 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg st
 	body, _ := xml.Marshal(cosError{Code: code, Message: msg, Resource: (&url.URL{Path: r.URL.Path}).String(), RequestID: w.Header().Get("X-SMH-Request-Id")})
 	_, _ = w.Write(append([]byte(xml.Header), body...))
 }
+
+// requestIDPattern bounds a request id taken from a request, so a log line never carries more.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
 func newRequestID() string {
 	var b [12]byte
