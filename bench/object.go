@@ -326,7 +326,8 @@ type sink interface {
 	remove(name string)
 }
 
-// fileSink writes each body to a file in dir and fsyncs it at the end, as the blob store does.
+// fileSink writes each body to a new file in dir, fsyncs it at the end and renames it into place,
+// as the blob store does.
 // With hash set it also runs the digests the object service computes while receiving (CRC-64/ECMA
 // and SHA-256) on the bytes, in the request's goroutine (the service hashes beside the writing
 // instead), and keeps its file apart.
@@ -356,10 +357,13 @@ func (d *digests) Write(p []byte) (int, error) {
 }
 
 func (f fileSink) put(_ context.Context, name string, r io.Reader, _ int64) error {
-	out, err := os.Create(f.path(name))
+	// A new file each time, renamed into place, as the blob store writes every blob: rewriting
+	// one file in place would reuse its blocks, which a store of immutable blobs never does.
+	out, err := os.CreateTemp(f.dir, ".put-*")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(out.Name()) // nothing left after the rename
 	if f.hash {
 		r = io.TeeReader(r, &digests{sha256: sha256.New(), table: crc64.MakeTable(crc64.ECMA)})
 	}
@@ -371,7 +375,10 @@ func (f fileSink) put(_ context.Context, name string, r io.Reader, _ int64) erro
 		out.Close()
 		return err
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(out.Name(), f.path(name))
 }
 
 func (f fileSink) serve(w http.ResponseWriter, r *http.Request, name string) {
