@@ -236,7 +236,7 @@ func testSimpleUploadRoundTrip(t *testing.T, s *system) {
 	name := "docs/年报 2026 #1.bin"
 	dirAPI{s: s, lib: f.lib, space: f.space}.mkdirs(t, f.token, []string{"docs"})
 
-	tk := f.begin(name, nil, map[string]any{"labels": []string{"a"}})
+	tk := f.begin(name, nil, map[string]any{"labels": []string{"a"}, "category": "reports"})
 	if tk.ConfirmKey == "" || tk.Domain == "" || !strings.HasPrefix(tk.Path, "/") || strings.Contains(tk.Path, "?") {
 		t.Fatalf("bad ticket %+v", tk)
 	}
@@ -285,7 +285,10 @@ func testSimpleUploadRoundTrip(t *testing.T, s *system) {
 	}
 	im := info.JSON(t)
 	cos, _ := im["cosUrl"].(string)
-	if cos == "" || im["size"] != "300000" || im["labels"] == nil {
+	if entry := f.dir().do("GET", name, f.query(q("", "info", "")), nil).JSON(t); entry["category"] != "reports" {
+		t.Fatalf("directory ?info of the file: %v", entry)
+	}
+	if cos == "" || im["size"] != "300000" || im["labels"] == nil || im["category"] != "reports" {
 		t.Fatalf("info %v", im)
 	}
 	// Ranges at the edges (206), as the JS SDK downloads.

@@ -233,6 +233,12 @@ func testSymlinks(t *testing.T, s *system) {
 	if _, types := f.list("t"); types["link.txt"] != "symlink" || types["target.txt"] != "file" {
 		t.Fatalf("listing types %v", types)
 	}
+	// 4.3: the link's ?info names its target by inode (linkTo).
+	target := f.dir().do("GET", "t/target.txt", f.query(q("", "info", "", "with_inode", "1")), nil).JSON(t)
+	link := f.dir().do("GET", "t/link.txt", f.query(q("", "info", "", "with_inode", "1")), nil).JSON(t)
+	if target["inode"] == nil || link["linkTo"] != target["inode"] || target["linkTo"] != nil {
+		t.Fatalf("linkTo: link %v, target %v", link, target)
+	}
 	if got := f.download("t/link.txt"); !bytes.Equal(got, first) {
 		t.Fatal("the link does not serve its target's bytes")
 	}

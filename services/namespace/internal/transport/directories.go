@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
@@ -47,6 +48,10 @@ func entryProto(n app.Node, withInode bool) *namespacev1.DirectoryEntry {
 	if !n.IsDir() {
 		size := n.Size
 		e.Size, e.ContentType, e.ETag, e.Crc64 = &size, &n.ContentType, &n.ETag, &n.CRC64
+		e.Category = nonEmpty(n.Category)
+	}
+	if n.LinkTarget != 0 {
+		e.LinkTo = proto.String(strconv.FormatInt(n.LinkTarget, 10))
 	}
 	if withInode {
 		e.Inode = inodeOf(n)

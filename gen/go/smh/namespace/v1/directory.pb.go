@@ -114,8 +114,12 @@ type DirectoryEntry struct {
 	// The stable id (with_inode=1), a decimal string.
 	Inode *string `protobuf:"bytes,13,opt,name=inode,proto3,oneof" json:"inode,omitempty"`
 	// ?info only: the entry's path as segments and its creator.
-	Path          []string `protobuf:"bytes,14,rep,name=path,proto3" json:"path,omitempty"`
-	UserId        *string  `protobuf:"bytes,15,opt,name=user_id,json=userId,proto3,oneof" json:"user_id,omitempty"`
+	Path   []string `protobuf:"bytes,14,rep,name=path,proto3" json:"path,omitempty"`
+	UserId *string  `protobuf:"bytes,15,opt,name=user_id,json=userId,proto3,oneof" json:"user_id,omitempty"`
+	// Files: the category given at upload (3.1), when set.
+	Category *string `protobuf:"bytes,16,opt,name=category,proto3,oneof" json:"category,omitempty"`
+	// Symlinks: the target's inode, a decimal string (4.3 linkTo).
+	LinkTo        *string `protobuf:"bytes,17,opt,name=link_to,json=linkTo,proto3,oneof" json:"link_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -251,6 +255,20 @@ func (x *DirectoryEntry) GetPath() []string {
 func (x *DirectoryEntry) GetUserId() string {
 	if x != nil && x.UserId != nil {
 		return *x.UserId
+	}
+	return ""
+}
+
+func (x *DirectoryEntry) GetCategory() string {
+	if x != nil && x.Category != nil {
+		return *x.Category
+	}
+	return ""
+}
+
+func (x *DirectoryEntry) GetLinkTo() string {
+	if x != nil && x.LinkTo != nil {
+		return *x.LinkTo
 	}
 	return ""
 }
@@ -474,7 +492,7 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x17local_modification_time\x18\x04 \x01(\tR\x15localModificationTime\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd9\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x06\n" +
 	"\x0eDirectoryEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12#\n" +
@@ -491,7 +509,9 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x17local_modification_time\x18\f \x01(\tH\x05R\x15localModificationTime\x88\x01\x01\x12\x19\n" +
 	"\x05inode\x18\r \x01(\tH\x06R\x05inode\x88\x01\x01\x12\x12\n" +
 	"\x04path\x18\x0e \x03(\tR\x04path\x12\x1c\n" +
-	"\auser_id\x18\x0f \x01(\tH\aR\x06userId\x88\x01\x01\x1a;\n" +
+	"\auser_id\x18\x0f \x01(\tH\aR\x06userId\x88\x01\x01\x12\x1f\n" +
+	"\bcategory\x18\x10 \x01(\tH\bR\bcategory\x88\x01\x01\x12\x1c\n" +
+	"\alink_to\x18\x11 \x01(\tH\tR\x06linkTo\x88\x01\x01\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0f\n" +
@@ -503,7 +523,10 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x18_local_modification_timeB\b\n" +
 	"\x06_inodeB\n" +
 	"\n" +
-	"\b_user_id\"\xc5\x01\n" +
+	"\b_user_idB\v\n" +
+	"\t_categoryB\n" +
+	"\n" +
+	"\b_link_to\"\xc5\x01\n" +
 	"\x11DirectoryTransfer\x12\x1b\n" +
 	"\tcopy_from\x18\x01 \x01(\tR\bcopyFrom\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12@\n" +
