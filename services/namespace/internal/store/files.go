@@ -69,6 +69,26 @@ func fileParent(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pat
 	return parent, nil
 }
 
+// placeFile finds where a file entry at path lands: its parent (see fileParent) and the
+// placement of its name under strategy.
+func placeFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string, strategy app.Conflict) (nodeRow, placement, error) {
+	parent, err := fileParent(ctx, t, libraryID, spaceID, path)
+	if err != nil {
+		return nodeRow{}, placement{}, err
+	}
+	p, err := place(ctx, t, libraryID, spaceID, parent.Inode, path[len(path)-1], false, strategy)
+	return parent, p, err
+}
+
+// writeFile puts f where p says under parent: over the file p replaces, keeping its inode, or
+// as a new entry.
+func writeFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent nodeRow, p placement, f app.Node, now time.Time) (nodeRow, error) {
+	if p.replace != nil {
+		return replaceInPlace(ctx, t, *p.replace, f, now)
+	}
+	return insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, f, now)
+}
+
 // sourceFile resolves the file or symlink a copy, move or link reads from: ErrSourceMissing
 // when there is none, ErrIsDirectory for a directory.
 func sourceFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string) (nodeRow, error) {
@@ -234,25 +254,15 @@ func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path 
 				return wrap("commit lookup", err)
 			}
 		}
-		parent, err := fileParent(ctx, t, libraryID, spaceID, path)
+		parent, p, err := placeFile(ctx, t, libraryID, spaceID, path, strategy)
 		if err != nil {
 			return err
 		}
-		last := len(path) - 1
-		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, path[last], false, strategy)
+		row, err := writeFile(ctx, t, libraryID, spaceID, parent, p, f, now)
 		if err != nil {
 			return err
 		}
-		var row nodeRow
-		if p.replace != nil {
-			row, err = replaceInPlace(ctx, t, *p.replace, f, now)
-		} else {
-			row, err = insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, f, now)
-		}
-		if err != nil {
-			return err
-		}
-		out = app.Placed{Node: row.Node, Path: append(slices.Clone(path[:last]), p.name), Overwritten: p.replace != nil}
+		out = app.Placed{Node: row.Node, Path: p.pathIn(path), Overwritten: p.replace != nil}
 		if uploadID == "" {
 			return nil
 		}
@@ -312,18 +322,12 @@ func (s *SQL) CopyFile(ctx context.Context, libraryID, spaceID string, from, to 
 		if err != nil {
 			return err
 		}
-		parent, err := fileParent(ctx, t, libraryID, spaceID, to)
-		if err != nil {
-			return err
-		}
-		last := len(to) - 1
-		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, to[last], false, strategy)
+		parent, p, err := placeFile(ctx, t, libraryID, spaceID, to, strategy)
 		if err != nil {
 			return err
 		}
 		row, err := copyFileTo(ctx, t, src, parent.Inode, p, now)
-		out = app.Placed{Node: row.Node, Path: append(slices.Clone(to[:last]), p.name),
-			Overwritten: p.replace != nil && p.replace.Inode != src.Inode}
+		out = app.Placed{Node: row.Node, Path: p.pathIn(to), Overwritten: p.replace != nil && p.replace.Inode != src.Inode}
 		return err
 	})
 	if err != nil {
@@ -361,12 +365,7 @@ func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to 
 			out = app.Placed{Node: src.Node, Path: slices.Clone(from)}
 			return nil
 		}
-		parent, err := fileParent(ctx, t, libraryID, spaceID, to)
-		if err != nil {
-			return err
-		}
-		last := len(to) - 1
-		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, to[last], false, strategy)
+		parent, p, err := placeFile(ctx, t, libraryID, spaceID, to, strategy)
 		if err != nil {
 			return err
 		}
@@ -388,7 +387,7 @@ func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to 
 		} else if err = touchDir(ctx, t, libraryID, spaceID, src.ParentInode, 0, -1, now); err == nil {
 			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 1, now)
 		}
-		out = app.Placed{Node: row.Node, Path: append(slices.Clone(to[:last]), p.name), Overwritten: p.replace != nil}
+		out = app.Placed{Node: row.Node, Path: p.pathIn(to), Overwritten: p.replace != nil}
 		return err
 	})
 	if err != nil {
@@ -415,23 +414,13 @@ func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path
 				return app.ErrSourceMissing // a dangling link; the invariant says there is none
 			}
 		}
-		parent, err := fileParent(ctx, t, libraryID, spaceID, path)
-		if err != nil {
-			return err
-		}
-		last := len(path) - 1
-		p, err := place(ctx, t, libraryID, spaceID, parent.Inode, path[last], false, strategy)
+		parent, p, err := placeFile(ctx, t, libraryID, spaceID, path, strategy)
 		if err != nil {
 			return err
 		}
 		link := app.Node{Type: app.TypeSymlink, UserID: userID, LinkTarget: tgt.Inode}
-		var row nodeRow
-		if p.replace != nil {
-			row, err = replaceInPlace(ctx, t, *p.replace, link, now)
-		} else {
-			row, err = insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, link, now)
-		}
-		out = app.Placed{Node: row.Node, Path: append(slices.Clone(path[:last]), p.name), Overwritten: p.replace != nil}
+		row, err := writeFile(ctx, t, libraryID, spaceID, parent, p, link, now)
+		out = app.Placed{Node: row.Node, Path: p.pathIn(path), Overwritten: p.replace != nil}
 		return err
 	})
 	if err != nil {

@@ -194,6 +194,11 @@ type placement struct {
 	existing *nodeRow
 }
 
+// pathIn is path with its last name replaced by the one the placement chose.
+func (p placement) pathIn(path []string) []string {
+	return append(slices.Clone(path[:len(path)-1]), p.name)
+}
+
 // place chooses the final name of an entry called name under parent (pitfall 4): ask refuses a
 // taken name, rename looks for the first free "name (n)", overwrite replaces a file by a file.
 // Any other strategy value is ask.
@@ -258,7 +263,7 @@ func (s *SQL) MakeDirectories(ctx context.Context, libraryID, spaceID string, pa
 		if dir, err = makeDir(ctx, t, libraryID, spaceID, parent.Inode, p.name, attrs, now); err != nil {
 			return err
 		}
-		final = append(slices.Clone(path[:last]), p.name)
+		final = p.pathIn(path)
 		return nil
 	})
 	if err != nil {
@@ -334,7 +339,7 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 		} else if err = touchDir(ctx, t, libraryID, spaceID, src.ParentInode, -dDirs, -dFiles, now); err == nil {
 			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, dDirs, dFiles, now)
 		}
-		final = append(slices.Clone(to[:last]), p.name)
+		final = p.pathIn(to)
 		return err
 	})
 	if err != nil {
@@ -446,7 +451,7 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 		if err != nil {
 			return err
 		}
-		final = append(slices.Clone(to[:last]), p.name)
+		final = p.pathIn(to)
 		if !src.isDir() {
 			// A file (only a file can replace a file) is copied as CopyFile copies it.
 			_, err := copyFileTo(ctx, t, src, parent.Inode, p, now)
