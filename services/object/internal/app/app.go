@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"time"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
@@ -27,12 +28,10 @@ var (
 	ErrUploadIncomplete    = errors.New("upload incomplete")
 	ErrMultipartIncomplete = errors.New("multipart upload incomplete")
 	ErrBadCRC64            = errors.New("crc64 mismatch")
-	ErrNotMedia            = errors.New("media libraries take only images and videos")
 	ErrExtnameNotAllowed   = errors.New("extension not allowed")
 	ErrWrongUploadKind     = errors.New("operation does not apply to this kind of upload")
 	ErrBadPartNumber       = errors.New("bad part number")
 	ErrPartTooLarge        = errors.New("part too large")
-	ErrBadRange            = errors.New("bad range")
 	ErrSizeMismatch        = errors.New("body size differs from Content-Length")
 )
 
@@ -131,7 +130,7 @@ func newID() string {
 
 // Blob-store keys. Ids are hex, so keys are always valid blob keys.
 func blobKey(id string) string            { return "blobs/" + id[:2] + "/" + id }
-func partKey(upload string, n int) string { return "parts/" + upload + "/" + itoa(n) }
+func partKey(upload string, n int) string { return "parts/" + upload + "/" + strconv.Itoa(n) }
 func thumbKey(blobID, variant string) string {
 	return "thumbs/" + blobID[:2] + "/" + blobID + "/" + variant
 }

@@ -85,7 +85,7 @@ func (o *Object) receiveWhole(ctx context.Context, u Upload, contentType string,
 		// The bytes are an orphan now; the orphan sweep removes them.
 		return "", err
 	}
-	return `"` + b.ETag + `"`, nil
+	return b.QuotedETag(), nil
 }
 
 // putBlob streams r into a new blob and answers its record (not yet saved).
@@ -200,7 +200,9 @@ func (o *Object) compose(ctx context.Context, u Upload, parts []Part) (Blob, err
 		total += p.Size
 	}
 	pr, pw := io.Pipe()
+	fed := make(chan struct{})
 	go func() {
+		defer close(fed)
 		for _, p := range parts {
 			rc, err := o.blobs.Open(ctx, partKey(u.ID, p.Number), 0, -1)
 			if err != nil {
@@ -217,8 +219,10 @@ func (o *Object) compose(ctx context.Context, u Upload, parts []Part) (Blob, err
 		pw.Close()
 	}()
 	b, err := o.putBlob(ctx, u, "", pr, total, total)
-	// Unblock the writer if the put stopped early; it owns no other resource.
+	// Unblock the feeding goroutine if the put stopped early, and wait until it has closed its
+	// part reader.
 	pr.CloseWithError(io.ErrClosedPipe)
+	<-fed
 	return b, err
 }
 
@@ -249,7 +253,7 @@ func (o *Object) OpenDownload(ctx context.Context, key string, q url.Values) (Se
 	s := Served{Download: d, Size: info.Size, ModTime: info.ModTime}
 	if d.BlobID != "" && key == blobKey(d.BlobID) {
 		if b, err := o.store.GetBlob(ctx, d.BlobID); err == nil {
-			s.ETag = `"` + b.ETag + `"`
+			s.ETag = b.QuotedETag()
 			s.ModTime = b.CreatedAt
 		}
 	}

@@ -110,6 +110,9 @@ type Blob struct {
 	UsedAt        time.Time
 }
 
+// QuotedETag is the ETag as HTTP and SMH write it, between double quotes.
+func (b Blob) QuotedETag() string { return `"` + b.ETag + `"` }
+
 // Store is the object service's SQL store. Every method is one transaction.
 type Store interface {
 	CreateUpload(ctx context.Context, u Upload) error

@@ -30,9 +30,8 @@ func checkStrategy(s string) error {
 	return &InputError{Err: ErrInvalidStrategy, Reason: "conflict_resolution_strategy must be ask, rename or overwrite"}
 }
 
-// Grants of the upload calls (3.1-3.7).
+// Grants of the upload calls (3.1-3.7); the namespace checks those of begin (CheckUpload).
 var (
-	beginGrants   = []string{"admin", "space_admin", "upload_file", "upload_file_force", "begin_upload", "begin_upload_force"}
 	confirmGrants = []string{"admin", "space_admin", "upload_file", "upload_file_force", "confirm_upload"}
 	sessionGrants = []string{"admin", "space_admin", "upload_file", "upload_file_force", "begin_upload", "begin_upload_force", "confirm_upload"}
 )
@@ -213,7 +212,7 @@ func (o *Object) commit(ctx context.Context, u Upload, b Blob, strategy string, 
 	stored, err := o.ns.CommitFile(ctx, &namespacev1.CommitFileRequest{
 		LibraryId: u.LibraryID, SpaceId: u.SpaceID, Path: u.Path, ConflictResolutionStrategy: strategy,
 		Force: u.Force, UserId: u.UserID, BlobId: b.ID, Size: b.Size, ContentType: b.ContentType,
-		ETag: `"` + b.ETag + `"`, Crc64: b.CRC64, Type: typ, MetaData: attrs.MetaData, Labels: attrs.Labels,
+		ETag: b.QuotedETag(), Crc64: b.CRC64, Type: typ, MetaData: attrs.MetaData, Labels: attrs.Labels,
 		Category: attrs.Category, LocalCreationTime: attrs.LocalCreationTime, LocalModificationTime: attrs.LocalModificationTime,
 		UploadId: u.ID,
 	})
@@ -481,8 +480,6 @@ func (o *Object) dropParts(ctx context.Context, uploadID string) {
 		return o.blobs.Delete(ctx, i.Key)
 	})
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // metaPrefix starts the headers of custom metadata (3, "Custom metadata").
 const metaPrefix = "x-smh-meta-"

@@ -36,7 +36,6 @@ func ErrorMap() smherr.Map {
 		{Err: app.ErrMultipartIncomplete, SMH: smherr.New(http.StatusBadRequest, "MultipartUploadIncomplete", "parts are missing")},
 		{Err: app.ErrBadCRC64, SMH: smherr.New(http.StatusBadRequest, "BadCrc64", "crc64 does not match the uploaded bytes")},
 		{Err: app.ErrExtnameNotAllowed, SMH: smherr.New(http.StatusBadRequest, "ExtnameNotAllowed", "this file type is not allowed here")},
-		{Err: app.ErrNotMedia, SMH: smherr.New(http.StatusBadRequest, "ExtnameNotAllowed", "media libraries take only images and videos")},
 		{Err: app.ErrWrongUploadKind, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "the operation does not apply to this upload")},
 		{Err: app.ErrBadPartNumber, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "bad part number")},
 		{Err: app.ErrPartTooLarge, SMH: smherr.New(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "too large")},
