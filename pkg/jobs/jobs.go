@@ -107,10 +107,11 @@ func (j Job) lead(ctx context.Context, cli *clientv3.Client) error {
 	}
 }
 
-// Start runs the job in the background until the returned stop is called, which waits for it:
-// elected through cli, or, without etcd (a single all-in-one), in this process alone.
-func (j Job) Start(cli *clientv3.Client) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+// Start runs the job in the background until ctx ends or the returned stop is called, which
+// waits for it: elected through cli, or, without etcd (a single all-in-one), in this process
+// alone.
+func (j Job) Start(ctx context.Context, cli *clientv3.Client) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if cli != nil {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -42,8 +41,7 @@ type Service struct {
 	tokens  *app.Tokens
 	handler *transport.Handler
 
-	stopSweep context.CancelFunc
-	sweepDone sync.WaitGroup
+	stopSweep func()
 }
 
 // New starts the service: it follows token changes in etcd from now on (so deletions made by any
@@ -77,10 +75,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		if log == nil {
 			log = slog.Default()
 		}
-		job := sweepJob(tokens, every, log)
-		bg, cancel := context.WithCancel(ctx)
-		s.stopSweep = cancel
-		s.sweepDone.Go(func() { job.Run(bg, cfg.Etcd) })
+		s.stopSweep = sweepJob(tokens, every, log).Start(ctx, cfg.Etcd)
 	}
 	return s, nil
 }
@@ -96,7 +91,6 @@ func (s *Service) Validator() authz.TokenValidator { return validator{s.tokens} 
 // once) and writes pending renewals. Safe to call more than once.
 func (s *Service) Close() error {
 	s.stopSweep()
-	s.sweepDone.Wait()
 	return s.tokens.Close()
 }
 

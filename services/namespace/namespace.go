@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 				cfg.Logger.Info("namespace purge", "purged", n)
 			}
 		}}
-		s.stopPurge = job.Start(cfg.Etcd)
+		s.stopPurge = job.Start(context.WithoutCancel(ctx), cfg.Etcd)
 	}
 	return s, nil
 }

@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		job := jobs.Job{Election: gcElection, Every: every, Log: cfg.Logger, Round: func(ctx context.Context) {
 			collect(ctx, obj, cfg.Logger)
 		}}
-		s.stopGC = job.Start(cfg.Etcd)
+		s.stopGC = job.Start(context.WithoutCancel(ctx), cfg.Etcd)
 	}
 	return s, nil
 }
