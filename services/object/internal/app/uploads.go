@@ -32,8 +32,9 @@ func checkStrategy(s string) error {
 
 // Grants of the upload calls (3.1-3.7); the namespace checks those of begin (CheckUpload).
 var (
-	confirmGrants = []string{"admin", "space_admin", "upload_file", "upload_file_force", "confirm_upload"}
-	sessionGrants = []string{"admin", "space_admin", "upload_file", "upload_file_force", "begin_upload", "begin_upload_force", "confirm_upload"}
+	confirmGrants = []string{authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce, authz.ConfirmUpload}
+	sessionGrants = []string{authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce,
+		authz.BeginUpload, authz.BeginUploadForce, authz.ConfirmUpload}
 )
 
 // BeginRequest is a begin-upload call (3.1-3.3).
