@@ -69,7 +69,7 @@ func main() {
 	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
 	bigMiB := flag.Int64("hmib", 1024, "size in MiB of the single-stream transfers of (h) and (j) on the data dir")
 	s3MiB := flag.Int64("s3mib", 256, "size in MiB of (h) on S3 (gofakes3 holds multipart parts in memory)")
-	rounds := flag.Int("hrounds", 2, "alternating rounds of (h); the fastest run of each contender counts")
+	rounds := flag.Int("hrounds", 5, "rounds of (h) after its warm-up round; the median of the per-round ratios counts")
 	flag.Parse()
 	removeTempOnSignal()
 	if *cpuProfile != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -21,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -492,6 +494,7 @@ func mbps(size int64, d time.Duration) float64 { return float64(size) / 1e6 / d.
 // contender is one way of moving the bytes of (h): a plain server, or OpenSMH.
 type contender struct {
 	label, note string
+	targeted    bool // the ratio to it is held against the target
 	upload      func(ctx context.Context, body *stream) (transfer, error)
 	download    func(ctx context.Context, check *checker) (transfer, error) // nil: upload only
 	ups, downs  []transfer
@@ -519,9 +522,8 @@ func worstRSS(ts []transfer) *rssGrowth {
 	return w
 }
 
-// bigTransfers prints (h) and, on the data dir, (j): rounds of one upload per contender (plain
-// servers first, then OpenSMH), then one download per contender, alternating so that each
-// contender sees the same machine; the fastest run of each counts.
+// bigTransfers prints (h) and, on the data dir, (j): rounds of one upload per contender, then one
+// download per contender, so that the contenders of a round see the same machine.
 func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s3 *s3Sink) error {
 	block := newBlock()
 	crc := crcOf(block, size) // untimed
@@ -535,19 +537,22 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 
 	// The plain servers: the baseline, on the same disk; with the data dir a diagnostic one that
 	// also runs OpenSMH's three hashes on the bytes; with S3 one that passes them to the same S3.
+	// The target holds against the server writing where OpenSMH writes: the file on the data dir,
+	// S3 on S3 (where plain -> file shows what the fake S3 itself costs).
 	type plainSink struct {
 		label, note string
 		sink        sink
 		uploadOnly  bool
+		targeted    bool
 	}
 	var sinks []plainSink
 	if reportH {
-		sinks = append(sinks, plainSink{"plain -> file", "fsync at the end", fileSink{dir: baseDir}, false})
+		sinks = append(sinks, plainSink{"plain -> file", "fsync at the end", fileSink{dir: baseDir}, false, s3 == nil})
 		if s3 == nil {
 			sinks = append(sinks, plainSink{"plain+hashes -> file", "diagnostic: also CRC64 and SHA-256, as OpenSMH, on the receiving goroutine",
-				fileSink{dir: baseDir, hash: true}, true})
+				fileSink{dir: baseDir, hash: true}, true, false})
 		} else {
-			sinks = append(sinks, plainSink{"plain -> S3", "minio-go as the S3 blob store uses it", s3, false})
+			sinks = append(sinks, plainSink{"plain -> S3", "minio-go as the S3 blob store uses it", s3, false, true})
 		}
 	}
 	var contenders []*contender
@@ -561,7 +566,7 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 		if _, _, err := get(context.Background(), a.big, srv.url+"/b/absent", http.StatusNotFound, io.Discard); err != nil {
 			return err // (and warms the connection: the first request pays a TLS handshake)
 		}
-		c := &contender{label: s.label, note: s.note}
+		c := &contender{label: s.label, note: s.note, targeted: s.targeted}
 		c.upload = func(ctx context.Context, body *stream) (transfer, error) {
 			req, err := http.NewRequestWithContext(ctx, "PUT", srv.url+"/b/"+name, body)
 			if err != nil {
@@ -635,20 +640,29 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 
 	ctx, cancel := context.WithTimeout(context.Background(), bigTimeout)
 	defer cancel()
-	for round = 1; round <= rounds; round++ {
-		for _, c := range contenders {
+	// Round 0 warms up and does not count: the first upload of a run was consistently the slowest
+	// for whoever made it (heap and page-cache growth, flow-control windows). The order of the
+	// contenders turns each round, so none always follows the others' writeback.
+	var warmUp []string
+	for round = 0; round <= rounds; round++ {
+		order := rotate(contenders, round)
+		for _, c := range order {
 			// RSS: OpenSMH's upload, and the plain server's for reference.
-			sample := measureRSS && (c == smh || c == contenders[0])
+			sample := measureRSS && round > 0 && (c == smh || c == contenders[0])
 			t, err := timed(sample, func() (transfer, error) { return c.upload(ctx, &stream{block: block, n: size}) })
 			if err != nil {
 				return fmt.Errorf("upload (%s): %w", c.label, err)
 			}
+			if round == 0 {
+				warmUp = append(warmUp, fmt.Sprintf("%s %.0f MB/s", c.label, mbps(size, t.took)))
+				continue
+			}
 			c.ups = append(c.ups, t)
 		}
-		if !reportH {
+		if !reportH || round == 0 {
 			continue
 		}
-		for _, c := range contenders {
+		for _, c := range order {
 			if c.download == nil {
 				continue
 			}
@@ -661,7 +675,7 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 	}
 
 	if reportH {
-		printBig(store, size, rounds, contenders, smh)
+		printBig(store, size, rounds, contenders, smh, warmUp)
 	}
 	if measureRSS {
 		var plain *rssGrowth
@@ -673,54 +687,74 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 	return nil
 }
 
-// printBig prints (h).
-func printBig(store string, size int64, rounds int, contenders []*contender, smh *contender) {
+// printBig prints (h). The figure held against the target is the median of the per-round ratios:
+// each round's contenders ran back to back on the same machine state, so a round's ratio is less
+// noisy than either of its times, and the median ignores one disturbed round either way.
+func printBig(store string, size int64, rounds int, contenders []*contender, smh *contender, warmUp []string) {
 	fmt.Printf("(h) single-stream %d MiB upload and download through the HTTPS data endpoint on %s vs a plain Go\n", size/mib, store)
 	fmt.Printf("    HTTPS server (net/http + crypto/tls, the all-in-one's TLS config) that only moves the bytes;\n")
-	fmt.Printf("    fastest of %d alternating rounds; MB = 10^6 bytes\n", rounds)
+	fmt.Printf("    %d rounds after a warm-up round, contenders in turning order; times are medians; MB = 10^6 bytes\n", rounds)
+	fmt.Printf("    warm-up (not counted): %s\n", strings.Join(warmUp, ", "))
 	if store == "S3" {
 		fmt.Printf("    NOTE: %d MiB, not the data dir's size: gofakes3's multipart uploader holds every part in memory\n", size/mib)
 	}
 	others := contenders[:len(contenders)-1]
-	up := best(smh.ups)
+	up := medianTransfer(smh.ups)
 	fmt.Printf("    upload   %-25s %8.1f MB/s  %9s  (%s; answer %s after the last byte)\n", "OpenSMH", mbps(size, up.took), short(up.took), up.proto, short(up.tail))
 	fmt.Printf("             begin %s + PUT %s + confirm %s\n", short(up.begin), short(up.took-up.begin-up.confirm), short(up.confirm))
 	for _, c := range others {
-		b := best(c.ups)
-		fmt.Printf("             %-25s %8.1f MB/s  %9s  (%s; answer %s after the last byte; %s)\n", c.label, mbps(size, b.took), short(b.took), b.proto, short(b.tail), c.note)
+		m := medianTransfer(c.ups)
+		fmt.Printf("             %-25s %8.1f MB/s  %9s  (%s; answer %s after the last byte; %s)\n", c.label, mbps(size, m.took), short(m.took), m.proto, short(m.tail), c.note)
 	}
 	for _, c := range others {
-		fmt.Printf("    ratio    vs %-22s %8.2f   %s\n", c.label, best(c.ups).took.Seconds()/up.took.Seconds(), targetOrRounds(c, smh.ups, c.ups))
+		fmt.Printf("    ratio    vs %-22s %s\n", c.label, ratioLine(c, smh.ups, c.ups))
 	}
 	fmt.Printf("    confirm  %s   (a simple upload's confirm reads no bytes again: records only)\n", short(up.confirm))
-	down := best(smh.downs)
+	down := medianTransfer(smh.downs)
 	fmt.Printf("    download %-25s %8.1f MB/s  %9s  (%s; GET -> 302 %s, then GET Location)\n", "OpenSMH", mbps(size, down.took), short(down.took), down.proto, short(down.redirect))
 	for _, c := range others {
 		if c.download != nil {
-			b := best(c.downs)
-			fmt.Printf("             %-25s %8.1f MB/s  %9s  (%s)\n", c.label, mbps(size, b.took), short(b.took), b.proto)
+			m := medianTransfer(c.downs)
+			fmt.Printf("             %-25s %8.1f MB/s  %9s  (%s)\n", c.label, mbps(size, m.took), short(m.took), m.proto)
 		}
 	}
 	for _, c := range others {
 		if c.download != nil {
-			fmt.Printf("    ratio    vs %-22s %8.2f   %s\n", c.label, best(c.downs).took.Seconds()/down.took.Seconds(), targetOrRounds(c, smh.downs, c.downs))
+			fmt.Printf("    ratio    vs %-22s %s\n", c.label, ratioLine(c, smh.downs, c.downs))
 		}
 	}
 	fmt.Println()
 }
 
-// targetOrRounds answers the note after a ratio: the target for the baselines, nothing for the
-// diagnostic server, and the ratio of each round so the noise shows.
-func targetOrRounds(c *contender, smh, base []transfer) string {
-	var per []string
+// medianTransfer answers the transfer of median time among ts.
+func medianTransfer(ts []transfer) transfer {
+	s := slices.SortedFunc(slices.Values(ts), func(a, b transfer) int { return cmp.Compare(a.took, b.took) })
+	return s[len(s)/2]
+}
+
+// ratioLine answers the median of the per-round ratios (baseline time over OpenSMH's), the ratio
+// of the fastest runs, and each round's, so the noise shows; with the target for the baselines.
+func ratioLine(c *contender, smh, base []transfer) string {
+	var per []float64
+	var each []string
 	for i := range min(len(smh), len(base)) {
-		per = append(per, fmt.Sprintf("%.2f", base[i].took.Seconds()/smh[i].took.Seconds()))
+		r := base[i].took.Seconds() / smh[i].took.Seconds()
+		per = append(per, r)
+		each = append(each, fmt.Sprintf("%.2f", r))
 	}
-	note := "(target >= 0.7; rounds " + strings.Join(per, " ") + ")"
-	if strings.HasPrefix(c.note, "diagnostic") {
-		note = "(diagnostic, no target; rounds " + strings.Join(per, " ") + ")"
+	slices.Sort(per)
+	target := "target >= 0.7"
+	if !c.targeted {
+		target = "for reference, no target"
 	}
-	return note
+	return fmt.Sprintf("%5.2f median  (%s; fastest vs fastest %.2f; rounds %s)", per[len(per)/2], target,
+		best(base).took.Seconds()/best(smh).took.Seconds(), strings.Join(each, " "))
+}
+
+// rotate answers cs turned left by n places.
+func rotate[T any](cs []T, n int) []T {
+	k := n % len(cs)
+	return append(slices.Clone(cs[k:]), cs[:k]...)
 }
 
 // printRSS prints (j): OpenSMH's largest growth, and the plain server's when measured.
