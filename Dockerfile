@@ -15,6 +15,7 @@ WORKDIR /src
 # Every module named in go.work must be present for workspace mode to load.
 COPY go.work go.work.sum ./
 COPY gen/go.mod gen/go.sum gen/
+COPY console/go.mod console/
 COPY pkg/go.mod pkg/go.sum pkg/
 COPY services/library/go.mod services/library/go.sum services/library/
 COPY services/authtoken/go.mod services/authtoken/go.sum services/authtoken/
@@ -26,6 +27,7 @@ COPY bench/go.mod bench/go.sum bench/
 COPY tests/go.mod tests/go.sum tests/
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY gen gen
+COPY console console
 COPY pkg pkg
 COPY services services
 COPY bench bench

@@ -125,3 +125,7 @@ replace (
 	github.com/opensmh/opensmh/services/namespace => ../services/namespace
 	github.com/opensmh/opensmh/services/object => ../services/object
 )
+
+require github.com/opensmh/opensmh/console v0.0.0 // indirect
+
+replace github.com/opensmh/opensmh/console => ../console

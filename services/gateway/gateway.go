@@ -26,6 +26,7 @@ import (
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/console"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/grpcx"
@@ -56,6 +57,9 @@ type Config struct {
 	GRPC *grpc.Server
 	// OriginsTTL bounds how long a library's CORS origins are cached; default 5 s.
 	OriginsTTL time.Duration
+	// PublicURL is the base clients reach (tickets and redirects name it). The console may send
+	// requests there when it is opened under another name.
+	PublicURL string
 }
 
 // Gateway is an http.Handler for the public port.
@@ -128,6 +132,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	api := edge.CORS(origins, libraryOf, smhAPI(mux))
 	root := http.NewServeMux()
 	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
+	root.Handle(console.Prefix, console.Handler(originOf(cfg.PublicURL)))
 	root.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, checks) })
 	// Liveness: the process serves HTTP. Unlike /healthz it asks no service, so an orchestrator
 	// does not restart a gateway because a backend is down.
@@ -140,6 +145,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		// errors (decision 11). Form uploads post to "/" (3.3).
 		if cfg.Data != nil && dataroute.Is(r) {
 			cfg.Data.ServeHTTP(w, r)
+			return
+		}
+		// A browser opening the bare address is an operator looking for the console.
+		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			http.Redirect(w, r, console.Prefix, http.StatusFound)
 			return
 		}
 		edge.WriteError(w, r, smherr.ErrRouteNotFound)
@@ -293,4 +303,13 @@ func DataProxy(target *url.URL) http.Handler {
 		},
 		FlushInterval: -1,
 	}
+}
+
+// originOf answers the scheme://host[:port] of a URL ("" when there is none).
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

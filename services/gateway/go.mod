@@ -79,3 +79,7 @@ require (
 )
 
 replace github.com/opensmh/opensmh/pkg => ../../pkg
+
+require github.com/opensmh/opensmh/console v0.0.0
+
+replace github.com/opensmh/opensmh/console => ../../console

@@ -119,3 +119,7 @@ replace (
 	github.com/opensmh/opensmh/services/namespace => ../namespace
 	github.com/opensmh/opensmh/services/object => ../object
 )
+
+require github.com/opensmh/opensmh/console v0.0.0 // indirect
+
+replace github.com/opensmh/opensmh/console => ../../console

@@ -40,6 +40,25 @@ func TestGatewayEdge(t *testing.T) {
 		}
 	})
 
+	t.Run("the console is served under /console/ and the bare address leads there", func(t *testing.T) {
+		r := s.call("GET", "/", nil, nil, nil)
+		if r.Status != http.StatusFound || r.Header.Get("Location") != "/console/" {
+			t.Fatalf("GET /: %d Location %q", r.Status, r.Header.Get("Location"))
+		}
+		page := s.call("GET", "/console/", nil, nil, nil)
+		if page.Status != http.StatusOK || !strings.Contains(string(page.Body), `id="signin"`) {
+			t.Fatalf("GET /console/: %d %.200s", page.Status, page.Body)
+		}
+		if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self' "+s.srv.URL) {
+			t.Fatalf("CSP %q", csp)
+		}
+		if r := s.call("GET", "/console/js/main.js", nil, nil, nil); r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") {
+			t.Fatalf("main.js: %d %s", r.Status, r.Header.Get("Content-Type"))
+		}
+		// The business API's 404 stays the SMH one; only the console's own paths are files.
+		expectError(t, s.call("POST", "/", nil, nil, nil), http.StatusNotFound, "RouteNotFound")
+	})
+
 	t.Run("unknown routes are RouteNotFound with the SMH body", func(t *testing.T) {
 		for _, p := range []string{"/api/v1/nothing", "/api/v2/token", "/elsewhere", "/_smh/token/create"} {
 			expectError(t, s.call("GET", p, nil, nil, nil), http.StatusNotFound, "RouteNotFound")

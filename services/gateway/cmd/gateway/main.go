@@ -73,7 +73,7 @@ func main() {
 			return err
 		}
 		defer objects.Close()
-		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger}
+		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL}
 		if objectData != "" {
 			target, err := url.Parse(objectData)
 			if err != nil || target.Host == "" {

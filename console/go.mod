@@ -1,0 +1,3 @@
+module github.com/opensmh/opensmh/console
+
+go 1.26.0

@@ -1,0 +1,290 @@
+// The library detail page: usage, the spaces of a multi-tenant library, and a file browser for a
+// space, all through the business API with a token minted for the operator.
+
+import { admin, apiURL, business, encodePath, putBytes } from "./api.js";
+import { t } from "./i18n.js";
+import { $, askName, clearError, confirmAction, el, formatBytes, formatCount, formatTime, guarded, showError } from "./ui.js";
+
+// The page's state: which library, space and directory it shows.
+const view = { lib: null, space: null, dir: "", marker: "" };
+
+const listLimit = 100;
+
+function libPath(lib) {
+  return `#/library/${encodeURIComponent(lib.libraryId)}`;
+}
+
+// spaceHash answers the route of a directory of a space.
+function spaceHash(libraryId, space, dir) {
+  const rest = dir ? `/${encodePath(dir)}` : "";
+  return `#/library/${encodeURIComponent(libraryId)}/space/${encodeURIComponent(space)}${rest}`;
+}
+
+function join(dir, name) {
+  return dir ? `${dir}/${name}` : name;
+}
+
+export function wireBrowser() {
+  $("mkdir").addEventListener("click", makeDirectory);
+  $("upload-input").addEventListener("change", uploadChosen);
+  $("upload-label").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      $("upload-input").click();
+    }
+  });
+  $("browser-more").addEventListener("click", () => guarded(() => listDirectory(true)));
+  $("new-space").addEventListener("click", createSpace);
+}
+
+// showDetail renders the detail page of a library at a space and directory (space null: the
+// single-tenant space, or the space list of a multi-tenant library).
+export async function showDetail(libraryId, space, dir) {
+  const lib = await guarded(() => admin("GET", `/admin/v1/libraries/${encodeURIComponent(libraryId)}`));
+  if (!lib) {
+    $("detail-page").dataset.state = "error";
+    return;
+  }
+  const ext = lib.libraryExtension || {};
+  view.lib = lib;
+  view.space = space ?? (ext.isMultiSpace ? null : "-");
+  view.dir = dir || "";
+  $("detail-title").textContent = lib.name;
+  $("detail-settings").href = `${libPath(lib)}/settings`;
+  setUsage("usage-size", lib.size, formatBytes(lib.size));
+  setUsage("usage-dirs", lib.dirNum, formatCount(lib.dirNum));
+  setUsage("usage-files", lib.fileNum, formatCount(lib.fileNum));
+  $("spaces").hidden = !ext.isMultiSpace;
+  if (ext.isMultiSpace) {
+    await guarded(listSpaces);
+  }
+  $("browser").hidden = view.space === null;
+  if (view.space !== null) {
+    // Directories exist in file libraries; a multi-album library has albums at its root only.
+    $("mkdir").hidden = !(ext.isFileLibrary || albumLevel());
+    $("mkdir").textContent = albumLevel() ? t("newAlbum") : t("newDirectory");
+    renderCrumbs();
+    await guarded(() => listDirectory(false));
+  }
+  $("detail-page").dataset.state = "ready";
+}
+
+function setUsage(id, raw, text) {
+  $(id).dataset.value = String(raw ?? 0);
+  $(id).textContent = text;
+}
+
+// albumLevel: the root of a multi-album library holds albums.
+function albumLevel() {
+  return Boolean(view.lib.libraryExtension?.isMultiAlbum) && view.dir === "";
+}
+
+async function listSpaces() {
+  const id = view.lib.libraryId;
+  const data = await business(id, "GET", `/api/v1/space/${encodeURIComponent(id)}/list`, { query: { limit: "1000" } });
+  const spaces = data?.list || [];
+  $("spaces-empty").hidden = spaces.length > 0;
+  $("space-list").replaceChildren(...spaces.map((s) =>
+    el("button", { type: "button", class: "ghost", dataset: { spaceId: s.spaceId }, "aria-pressed": String(s.spaceId === view.space),
+      onclick: () => { location.hash = spaceHash(id, s.spaceId, ""); } }, s.spaceId)));
+}
+
+async function createSpace() {
+  const id = view.lib.libraryId;
+  const data = await guarded(() => business(id, "POST", `/api/v1/space/${encodeURIComponent(id)}`));
+  if (data?.spaceId) {
+    location.hash = spaceHash(id, data.spaceId, "");
+  }
+}
+
+function renderCrumbs() {
+  const id = view.lib.libraryId;
+  const parts = view.dir ? view.dir.split("/") : [];
+  const crumbs = [el("a", { href: spaceHash(id, view.space, ""), dataset: { path: "" } },
+    view.lib.libraryExtension?.isMultiAlbum ? t("rootAlbums") : t("root"))];
+  parts.forEach((p, i) => {
+    const path = parts.slice(0, i + 1).join("/");
+    crumbs.push(el("span", { class: "sep", "aria-hidden": "true" }, "/"),
+      el("a", { href: spaceHash(id, view.space, path), dataset: { path }, "aria-current": i === parts.length - 1 ? "page" : null }, p));
+  });
+  $("crumbs").replaceChildren(...crumbs);
+}
+
+function dirURL(path) {
+  const lib = encodeURIComponent(view.lib.libraryId);
+  const space = encodeURIComponent(view.space);
+  return `/api/v1/directory/${lib}/${space}/${encodePath(path)}`;
+}
+
+function fileURL(path) {
+  const lib = encodeURIComponent(view.lib.libraryId);
+  const space = encodeURIComponent(view.space);
+  return `/api/v1/file/${lib}/${space}/${encodePath(path)}`;
+}
+
+// listDirectory shows the current directory, or its next page when more is set.
+async function listDirectory(more) {
+  const query = { "by-marker": "1", limit: String(listLimit) };
+  if (more && view.marker) {
+    query.marker = view.marker;
+  }
+  const data = await business(view.lib.libraryId, "GET", dirURL(view.dir), { query });
+  const rows = [];
+  for (const item of data?.contents || []) {
+    rows.push(await entryRow(item));
+  }
+  const body = $("file-table").tBodies[0];
+  if (more) {
+    body.append(...rows);
+  } else {
+    body.replaceChildren(...rows);
+  }
+  view.marker = data?.nextMarker || "";
+  $("browser-more").hidden = !view.marker;
+  $("browser-empty").hidden = body.rows.length > 0;
+}
+
+async function entryRow(item) {
+  const path = join(view.dir, item.name);
+  const isDir = item.type === "dir";
+  const id = view.lib.libraryId;
+  let visual;
+  if (isDir) {
+    visual = el("span", { class: "icon", "aria-hidden": "true" }, "DIR");
+  } else if (item.type === "image" || item.type === "video" || /^(image|video)\//.test(item.contentType || "")) {
+    // The preview answers a 302 to a signed thumbnail (a video's cover needs ffmpeg on the
+    // server; without it the original comes back and the icon stands in).
+    const src = `${fileURL(path)}?preview&size=80&access_token=${encodeURIComponent(await tokenOfView())}`;
+    visual = el("img", { class: "thumb", src, alt: "", loading: "lazy", width: "40", height: "40",
+      onerror: (e) => e.target.replaceWith(el("span", { class: "icon", "aria-hidden": "true" }, item.contentType?.startsWith("video/") || item.type === "video" ? "VID" : "IMG")) });
+  } else {
+    const ext = item.name.includes(".") ? item.name.split(".").pop().slice(0, 4).toUpperCase() : "FILE";
+    visual = el("span", { class: "icon", "aria-hidden": "true" }, ext);
+  }
+  const name = isDir
+    ? el("button", { type: "button", class: "entry-open", onclick: () => { location.hash = spaceHash(id, view.space, path); } }, item.name)
+    : el("span", { class: "name" }, item.name);
+  const actions = [];
+  if (!isDir) {
+    const href = await apiURL(id, fileURL(path), { content_disposition: "attachment" });
+    actions.push(el("a", { class: "button ghost", href, download: item.name, dataset: { action: "download" },
+      "aria-label": `${t("download")}: ${item.name}` }, t("download")));
+  }
+  actions.push(
+    el("button", { type: "button", class: "ghost", dataset: { action: "rename" }, "aria-label": `${t("rename")}: ${item.name}`,
+      onclick: () => renameEntry(item, path, isDir) }, t("rename")),
+    el("button", { type: "button", class: "danger", dataset: { action: "delete" }, "aria-label": `${t("delete")}: ${item.name}`,
+      onclick: () => deleteEntry(item, path, isDir) }, t("delete")));
+  const kindText = isDir ? (albumLevel() ? t("kindAlbum") : t("kindDir")) : formatBytes(item.size);
+  return el("tr", { dataset: { name: item.name, kind: isDir ? "dir" : "file", type: item.type } },
+    el("td", { "data-label": t("colName") }, el("div", { class: "entry" }, visual, name)),
+    el("td", { "data-label": t("colSize") }, kindText),
+    el("td", { "data-label": t("colModified") }, el("time", { datetime: item.modificationTime }, formatTime(item.modificationTime))),
+    el("td", { "data-label": t("colActions") }, el("div", { class: "actions" }, ...actions)));
+}
+
+async function tokenOfView() {
+  const url = await apiURL(view.lib.libraryId, "");
+  return new URLSearchParams(url.slice(url.indexOf("?") + 1)).get("access_token");
+}
+
+async function refresh() {
+  clearError();
+  await guarded(() => listDirectory(false));
+  // Usage changed too.
+  const lib = await guarded(() => admin("GET", `/admin/v1/libraries/${encodeURIComponent(view.lib.libraryId)}`));
+  if (lib) {
+    setUsage("usage-size", lib.size, formatBytes(lib.size));
+    setUsage("usage-dirs", lib.dirNum, formatCount(lib.dirNum));
+    setUsage("usage-files", lib.fileNum, formatCount(lib.fileNum));
+  }
+}
+
+async function makeDirectory() {
+  const album = albumLevel();
+  const created = await askName(album ? t("newAlbum") : t("newDirectory"), album ? t("albumName") : t("dirName"), "",
+    (name) => business(view.lib.libraryId, "PUT", dirURL(join(view.dir, name))));
+  if (created !== null) {
+    await refresh();
+  }
+}
+
+async function renameEntry(item, path, isDir) {
+  const renamed = await askName(t("renameTitle", { name: item.name }), t("newName"), item.name, async (name) => {
+    if (name === item.name) {
+      return;
+    }
+    const target = join(view.dir, name);
+    await business(view.lib.libraryId, "PUT", isDir ? dirURL(target) : fileURL(target), { body: { from: path } });
+  });
+  if (renamed !== null) {
+    await refresh();
+  }
+}
+
+async function deleteEntry(item, path, isDir) {
+  const ok = await confirmAction(t("deleteEntryTitle", { name: item.name }),
+    isDir ? t("deleteDirText", { name: item.name }) : t("deleteFileText", { name: item.name }));
+  if (!ok) {
+    return;
+  }
+  const done = await guarded(() => business(view.lib.libraryId, "DELETE", isDir ? dirURL(path) : fileURL(path)));
+  if (done !== undefined) {
+    await refresh();
+  }
+}
+
+// uploadChosen uploads the chosen files one after another into the current directory: begin
+// (a ticket), the bytes to the data endpoint with progress, confirm. A name taken already gets
+// a new one (conflict strategy rename), as a drop into a folder would.
+async function uploadChosen(e) {
+  const files = [...e.target.files];
+  e.target.value = "";
+  if (files.length === 0) {
+    return;
+  }
+  const bar = $("upload-progress");
+  const status = $("upload-status");
+  const total = files.reduce((n, f) => n + f.size, 0) || 1;
+  let before = 0;
+  bar.hidden = false;
+  bar.value = 0;
+  bar.dataset.state = "running";
+  clearError();
+  for (const [i, file] of files.entries()) {
+    status.textContent = t("uploading", { name: file.name, done: i + 1, total: files.length });
+    try {
+      await uploadOne(file, (sent) => { bar.value = Math.floor(((before + sent) / total) * 100); });
+    } catch (err) {
+      bar.dataset.state = "error";
+      status.textContent = t("uploadFailed", { name: file.name });
+      showError(err);
+      await guarded(() => listDirectory(false));
+      return;
+    }
+    before += file.size;
+  }
+  bar.value = 100;
+  bar.dataset.state = "done";
+  status.textContent = t("uploaded", { n: files.length });
+  await refresh();
+}
+
+async function uploadOne(file, onProgress) {
+  const id = view.lib.libraryId;
+  const path = join(view.dir, file.name);
+  const ticket = await business(id, "PUT", fileURL(path), {
+    query: { conflict_resolution_strategy: "rename", filesize: String(file.size) },
+  });
+  await putBytes(ticket, file, onProgress);
+  await business(id, "POST", fileURL(ticket.confirmKey), { query: { confirm: "" } });
+}
+
+export function clearBrowser() {
+  $("file-table").tBodies[0].replaceChildren();
+  $("space-list").replaceChildren();
+  $("upload-progress").hidden = true;
+  $("upload-progress").dataset.state = "";
+  $("upload-status").textContent = "";
+  delete $("detail-page").dataset.state;
+}

@@ -1,0 +1,165 @@
+// Small DOM helpers shared by the pages: element building, the error notice, the confirm and
+// name dialogs, and formatting.
+
+import { ApiError } from "./api.js";
+import { language, t } from "./i18n.js";
+
+export const $ = (id) => document.getElementById(id);
+
+// el builds an element: el("button", {type: "button", class: "ghost", dataset: {action: "x"}}, "text", child...).
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) {
+      continue;
+    }
+    if (k === "dataset") {
+      Object.assign(node.dataset, v);
+    } else if (k === "class") {
+      node.className = v;
+    } else if (k.startsWith("on")) {
+      node.addEventListener(k.slice(2), v);
+    } else {
+      node.setAttribute(k, v === true ? "" : v);
+    }
+  }
+  node.append(...children.filter((c) => c !== undefined && c !== null));
+  return node;
+}
+
+// showError puts an API error (its SMH code and request id) or any other error in the notice.
+export function showError(err) {
+  const notice = $("notice");
+  notice.replaceChildren();
+  const text = el("div", { class: "err-text" });
+  if (err instanceof ApiError) {
+    const message = err.code === "NetworkError" ? t("networkError") : err.message;
+    text.append(el("span", { class: "err-code" }, err.code), " ", el("span", { class: "err-message" }, message));
+    if (err.requestId) {
+      text.append(" (", t("requestId"), ": ", el("span", { class: "err-request-id" }, err.requestId), ")");
+    }
+  } else {
+    text.append(el("span", { class: "err-message" }, String(err?.message || err)));
+  }
+  notice.append(text, el("button", { type: "button", class: "ghost", onclick: clearError }, t("dismiss")));
+  notice.hidden = false;
+}
+
+export function clearError() {
+  $("notice").hidden = true;
+  $("notice").replaceChildren();
+}
+
+// guarded runs fn and shows its error instead of letting it escape; it answers fn's result or
+// undefined after an error.
+export async function guarded(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    showError(err);
+    return undefined;
+  }
+}
+
+// confirmAction opens the confirm dialog and answers whether OK was chosen.
+export function confirmAction(title, text) {
+  const dialog = $("confirm-dialog");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    const done = (ok) => {
+      $("confirm-ok").onclick = null;
+      $("confirm-cancel").onclick = null;
+      dialog.onclose = null;
+      if (dialog.open) {
+        dialog.close();
+      }
+      resolve(ok);
+    };
+    $("confirm-ok").onclick = () => done(true);
+    $("confirm-cancel").onclick = () => done(false);
+    dialog.onclose = () => done(false);
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  });
+}
+
+// askName opens the name dialog; submit(name) runs on OK and may throw to keep it open with
+// the error shown beside the field. It answers the accepted name, or null on cancel.
+export function askName(title, label, initial, submit) {
+  const dialog = $("name-dialog");
+  const input = $("name-input");
+  const error = $("name-error");
+  $("name-title").textContent = title;
+  $("name-label").textContent = label;
+  input.value = initial;
+  error.textContent = "";
+  input.removeAttribute("aria-invalid");
+  return new Promise((resolve) => {
+    const finish = (value) => {
+      $("name-form").onsubmit = null;
+      $("name-cancel").onclick = null;
+      dialog.onclose = null;
+      if (dialog.open) {
+        dialog.close();
+      }
+      resolve(value);
+    };
+    $("name-form").onsubmit = async (e) => {
+      e.preventDefault();
+      const name = input.value.trim();
+      if (!validName(name)) {
+        error.textContent = t("badName");
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+        return;
+      }
+      try {
+        await submit(name);
+        finish(name);
+      } catch (err) {
+        error.textContent = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
+        if (err instanceof ApiError && err.requestId) {
+          error.textContent += ` (${t("requestId")}: ${err.requestId})`;
+        }
+        input.setAttribute("aria-invalid", "true");
+      }
+    };
+    $("name-cancel").onclick = () => finish(null);
+    dialog.onclose = () => finish(null);
+    dialog.showModal();
+    input.focus();
+    input.select();
+  });
+}
+
+// validName is the client-side check of a directory or file name; the server has the last word.
+export function validName(name) {
+  return name !== "" && name !== "." && name !== ".." && !name.includes("/");
+}
+
+export function formatBytes(n) {
+  n = Number(n) || 0;
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(n < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+export function formatTime(iso) {
+  if (!iso) {
+    return "";
+  }
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) {
+    return iso;
+  }
+  return d.toLocaleString(language(), { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function formatCount(n) {
+  return (Number(n) || 0).toLocaleString(language());
+}
