@@ -22,11 +22,11 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/opensmh/opensmh/console"
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
-	"github.com/opensmh/opensmh/console"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/grpcx"
