@@ -3,7 +3,7 @@
 
 import { admin, apiURL, business, encodePath, putBytes } from "./api.js";
 import { t } from "./i18n.js";
-import { $, askName, clearError, confirmAction, el, formatBytes, formatCount, formatTime, guarded, showError } from "./ui.js";
+import { $, askName, clearError, confirmAction, currentEpoch, el, formatBytes, formatCount, formatTime, guarded, showError } from "./ui.js";
 
 // The page's state: which library, space and directory it shows.
 const view = { lib: null, space: null, dir: "", marker: "" };
@@ -40,7 +40,11 @@ export function wireBrowser() {
 // showDetail renders the detail page of a library at a space and directory (space null: the
 // single-tenant space, or the space list of a multi-tenant library).
 export async function showDetail(libraryId, space, dir) {
+  const epoch = currentEpoch();
   const lib = await guarded(() => admin("GET", `/admin/v1/libraries/${encodeURIComponent(libraryId)}`));
+  if (epoch !== currentEpoch()) {
+    return;
+  }
   if (!lib) {
     $("detail-page").dataset.state = "error";
     return;
@@ -128,10 +132,14 @@ async function listDirectory(more) {
   if (more && view.marker) {
     query.marker = view.marker;
   }
+  const epoch = currentEpoch();
   const data = await business(view.lib.libraryId, "GET", dirURL(view.dir), { query });
   const rows = [];
   for (const item of data?.contents || []) {
     rows.push(await entryRow(item));
+  }
+  if (epoch !== currentEpoch()) {
+    return;
   }
   const body = $("file-table").tBodies[0];
   if (more) {

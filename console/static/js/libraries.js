@@ -3,7 +3,7 @@
 
 import { admin, forgetToken } from "./api.js";
 import { t } from "./i18n.js";
-import { $, clearError, confirmAction, el, formatTime, guarded, showError } from "./ui.js";
+import { $, clearError, confirmAction, currentEpoch, el, formatTime, guarded, showError } from "./ui.js";
 
 export const pageSize = 10;
 // The limits of admin-api.md section 2.
@@ -15,8 +15,9 @@ let currentPage = 1;
 // showLibraries renders page n of the table (newest first).
 export async function showLibraries(page) {
   currentPage = Math.max(1, page || 1);
+  const epoch = currentEpoch();
   const data = await guarded(() => admin("GET", `/admin/v1/libraries?page=${currentPage}&page_size=${pageSize}`));
-  if (!data) {
+  if (!data || epoch !== currentEpoch()) {
     return;
   }
   const total = data.totalCount || 0;

@@ -6,7 +6,7 @@ import { clearBrowser, showDetail, wireBrowser } from "./browser.js";
 import { preferredLanguage, setLanguage, t } from "./i18n.js";
 import { showLibraries, wireLibraries } from "./libraries.js";
 import { showSettings, wireSettings } from "./settings.js";
-import { $, clearError, showError } from "./ui.js";
+import { $, clearError, newEpoch, showError } from "./ui.js";
 
 // The language choice is not a secret: it is kept in localStorage (the operator key is not).
 const languageSlot = "opensmh.language";
@@ -34,7 +34,7 @@ async function route() {
     return;
   }
   signedIn(true);
-  clearError();
+  newEpoch();
   const hash = location.hash.replace(/^#\/?/, "");
   const [pathPart, queryPart = ""] = hash.split("?");
   const parts = pathPart.split("/").filter(Boolean).map(decodeURIComponent);

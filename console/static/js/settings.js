@@ -3,7 +3,7 @@
 
 import { admin } from "./api.js";
 import { t } from "./i18n.js";
-import { $, el, guarded } from "./ui.js";
+import { $, currentEpoch, el, guarded, showError } from "./ui.js";
 
 let loaded = null; // the library as the page was filled from it
 
@@ -26,7 +26,11 @@ export function wireSettings() {
 export async function showSettings(libraryId) {
   setResult("", "");
   clearErrors();
+  const epoch = currentEpoch();
   const lib = await guarded(() => admin("GET", `/admin/v1/libraries/${encodeURIComponent(libraryId)}`));
+  if (epoch !== currentEpoch()) {
+    return;
+  }
   if (!lib) {
     $("settings-form").hidden = true;
     return;
@@ -196,6 +200,7 @@ async function save(e) {
   } catch (err) {
     const reason = `${err.code || ""} ${err.message || ""}`.trim() + (err.requestId ? ` (${t("requestId")}: ${err.requestId})` : "");
     setResult("error", t("saveFailed", { reason }));
+    showError(err);
   } finally {
     $("settings-save").disabled = false;
   }

@@ -50,13 +50,31 @@ export function clearError() {
   $("notice").replaceChildren();
 }
 
-// guarded runs fn and shows its error instead of letting it escape; it answers fn's result or
-// undefined after an error.
+// The router starts a new epoch for every page it shows. Work started for an earlier page may
+// finish after the next one is shown: its results and errors are dropped instead of landing on
+// the wrong page.
+let epoch = 0;
+
+export function newEpoch() {
+  epoch++;
+  clearError();
+  return epoch;
+}
+
+export function currentEpoch() {
+  return epoch;
+}
+
+// guarded runs fn and shows its error instead of letting it escape (unless the page changed
+// meanwhile); it answers fn's result, or undefined after an error.
 export async function guarded(fn) {
+  const started = epoch;
   try {
     return await fn();
   } catch (err) {
-    showError(err);
+    if (started === epoch) {
+      showError(err);
+    }
     return undefined;
   }
 }
