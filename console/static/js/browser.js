@@ -278,14 +278,59 @@ async function uploadChosen(e) {
   await refresh();
 }
 
+// Files from multipartFrom bytes on go in parts of partSize (3.2): a failed part is sent again
+// instead of the whole file, and sizes beyond a simple upload's 5 GiB work.
+const multipartFrom = 64 << 20;
+const partSize = 16 << 20;
+const partAttempts = 3;
+
 async function uploadOne(file, onProgress) {
   const id = view.lib.libraryId;
   const path = join(view.dir, file.name);
-  const ticket = await business(id, "PUT", fileURL(path), {
-    query: { conflict_resolution_strategy: "rename", filesize: String(file.size) },
-  });
-  await putBytes(ticket, file, onProgress);
-  await business(id, "POST", fileURL(ticket.confirmKey), { query: { confirm: "" } });
+  const query = { conflict_resolution_strategy: "rename", filesize: String(file.size) };
+  if (file.size < multipartFrom) {
+    const ticket = await business(id, "PUT", fileURL(path), { query });
+    await putBytes(ticket, file, onProgress);
+    await confirm(id, ticket.confirmKey);
+  } else {
+    await uploadParts(id, path, file, query, onProgress);
+  }
+}
+
+async function uploadParts(id, path, file, query, onProgress) {
+  let ticket = await business(id, "POST", fileURL(path), { query: { ...query, multipart: "" } });
+  const confirmKey = ticket.confirmKey;
+  try {
+    const parts = Math.ceil(file.size / partSize);
+    for (let n = 1; n <= parts; n++) {
+      const start = (n - 1) * partSize;
+      const blob = file.slice(start, Math.min(file.size, start + partSize));
+      for (let attempt = 1; ; attempt++) {
+        // The ticket's signature expires; renew it a while before (3.5).
+        if (ticket.expiration && Date.parse(ticket.expiration) - Date.now() < 5 * 60 * 1000) {
+          ticket = { ...(await business(id, "POST", fileURL(confirmKey), { query: { renew: "" } })), confirmKey };
+        }
+        const target = { ...ticket, path: `${ticket.path}?partNumber=${n}&uploadId=${encodeURIComponent(ticket.uploadId)}` };
+        try {
+          await putBytes(target, blob, (sent) => onProgress(start + sent));
+          break;
+        } catch (err) {
+          if (attempt >= partAttempts || (err.status >= 400 && err.status < 500)) {
+            throw err;
+          }
+        }
+      }
+    }
+    await confirm(id, confirmKey);
+  } catch (err) {
+    // Leave nothing half-uploaded behind (3.7); the error that stopped it is what the operator sees.
+    await business(id, "DELETE", fileURL(confirmKey), { query: { upload: "" } }).catch(() => {});
+    throw err;
+  }
+}
+
+function confirm(id, confirmKey) {
+  return business(id, "POST", fileURL(confirmKey), { query: { confirm: "" } });
 }
 
 export function clearBrowser() {
