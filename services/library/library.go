@@ -11,6 +11,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
@@ -27,6 +29,13 @@ import (
 // removal calls it again.
 type Purger = app.Purger
 
+// UsageSource answers the usage figures (size, dirNum, fileNum) of the admin API's library
+// object for a batch of libraries.
+type UsageSource = app.UsageSource
+
+// Usage is one library's usage figures.
+type Usage = app.Usage
+
 // Config is what the library service needs.
 type Config struct {
 	Etcd *clientv3.Client
@@ -39,6 +48,8 @@ type Config struct {
 	PublicURL string
 	// Purgers run on delete (authtoken's tokens, the namespace's tree); none in unit tests.
 	Purgers []Purger
+	// Usage answers the libraries' usage figures: NamespaceUsage in the binaries.
+	Usage UsageSource
 	// Clock is nil for the wall clock.
 	Clock clock.Clock
 }
@@ -63,6 +74,7 @@ func New(cfg Config) (*Service, error) {
 	libs, err := app.New(app.Deps{
 		Store:     store.New(cfg.Etcd),
 		Purgers:   cfg.Purgers,
+		Usage:     cfg.Usage,
 		SecretKEK: cfg.SecretKEK,
 		Clock:     cfg.Clock,
 	})
@@ -122,4 +134,35 @@ func (p tokenClientPurger) PurgeLibrary(ctx context.Context, libraryID string) e
 		return fmt.Errorf("purge tokens of library %s: %w", libraryID, err)
 	}
 	return nil
+}
+
+// NamespaceUsage answers a UsageSource that asks the namespace service's GetLibrariesUsage, with
+// the operator key, once per call (an admin list page holds at most 100 libraries, the RPC's
+// bound).
+func NamespaceUsage(c namespacev1.NamespaceServiceClient, adminKey string) UsageSource {
+	return namespaceUsage{client: c, adminKey: adminKey}
+}
+
+type namespaceUsage struct {
+	client   namespacev1.NamespaceServiceClient
+	adminKey string
+}
+
+// Usage classifies the namespace's failures: down or too slow (Unavailable, DeadlineExceeded) is
+// ErrUsageUnavailable, which the admin API answers 503 ServiceUnavailable; anything else (a
+// refused operator key, a namespace store error) is a fault of this deployment and stays an
+// InternalError, with the cause in the log.
+func (u namespaceUsage) Usage(ctx context.Context, ids []string) (map[string]Usage, error) {
+	resp, err := u.client.GetLibrariesUsage(adminauth.Outgoing(ctx, u.adminKey), &namespacev1.GetLibrariesUsageRequest{LibraryIds: ids})
+	if err != nil {
+		if c := status.Code(err); c == codes.Unavailable || c == codes.DeadlineExceeded {
+			return nil, fmt.Errorf("namespace usage: %w: %w", app.ErrUsageUnavailable, err)
+		}
+		return nil, fmt.Errorf("namespace usage: %w", err)
+	}
+	out := make(map[string]Usage, len(resp.GetUsages()))
+	for _, lu := range resp.GetUsages() {
+		out[lu.GetLibraryId()] = Usage{Size: lu.GetSize(), DirNum: lu.GetDirNum(), FileNum: lu.GetFileNum()}
+	}
+	return out, nil
 }

@@ -7,10 +7,16 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
 var libraryIDPattern = regexp.MustCompile(`^smh[0-9a-z]{13}$`)
@@ -559,6 +565,133 @@ func TestAdminConcurrentCreate(t *testing.T) {
 	for id := range seen {
 		s.getLibrary(t, id)
 	}
+}
+
+// usageFigures are a library object's size, dirNum and fileNum as JSON strings.
+type usageFigures struct{ Size, DirNum, FileNum any }
+
+func figuresOf(m map[string]any) usageFigures {
+	return usageFigures{m["size"], m["dirNum"], m["fileNum"]}
+}
+
+// wantUsage checks the usage figures of library id in each admin answer that shows a library:
+// get, the list and patch (admin-api.md section 2: strings in JSON).
+func (s *system) wantUsage(t *testing.T, id string, size int64, dirs, files int) {
+	t.Helper()
+	want := usageFigures{strconv.FormatInt(size, 10), strconv.Itoa(dirs), strconv.Itoa(files)}
+	answers := map[string]usageFigures{"get": figuresOf(s.getLibrary(t, id))}
+	r := s.admin("GET", "/admin/v1/libraries?page_size=100", nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("list: %d %s", r.Status, r.Body)
+	}
+	items, _ := r.JSON(t)["list"].([]any)
+	for _, it := range items {
+		if m := it.(map[string]any); m["libraryId"] == id {
+			answers["list"] = figuresOf(m)
+		}
+	}
+	r = s.admin("PATCH", "/admin/v1/libraries/"+id, map[string]any{"remark": "usage checked"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("patch: %d %s", r.Status, r.Body)
+	}
+	answers["patch"] = figuresOf(r.JSON(t))
+	for _, name := range []string{"get", "list", "patch"} {
+		if got, ok := answers[name]; !ok || got != want {
+			t.Errorf("%s: size, dirNum, fileNum = %#v, want %#v", name, got, want)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// TestAdminLibraryUsage: the usage figures of the library object are the namespace's live
+// counters summed over the library's spaces. A deleted file or directory leaves them at once (the
+// counters move in the delete's own transaction; the purge that follows later only removes rows
+// that no longer count).
+func TestAdminLibraryUsage(t *testing.T) { onEveryEngine(t, testAdminLibraryUsage) }
+
+func testAdminLibraryUsage(t *testing.T, s *system) {
+	f := fileLibrary(t, s, nil)
+	t.Run("a new library has none", func(t *testing.T) {
+		s.wantUsage(t, f.lib, 0, 0, 0)
+	})
+
+	t.Run("directories and uploads", func(t *testing.T) {
+		for _, d := range []string{"docs", "pics"} {
+			if r := f.dir().do("PUT", d, q(f.token), nil); r.Status != http.StatusCreated {
+				t.Fatalf("mkdir %s: %d %s", d, r.Status, r.Body)
+			}
+		}
+		f.upload("docs/a.txt", randomBytes(t, 1000), nil)
+		f.upload("docs/b.bin", randomBytes(t, 2345), nil)
+		f.upload("pics/c.dat", randomBytes(t, 17), nil)
+		s.wantUsage(t, f.lib, 1000+2345+17, 2, 3)
+	})
+
+	t.Run("deletes drop the figures at once", func(t *testing.T) {
+		if r := f.do("DELETE", "docs/b.bin", nil, nil); r.Status != http.StatusNoContent {
+			t.Fatalf("delete file: %d %s", r.Status, r.Body)
+		}
+		s.wantUsage(t, f.lib, 1000+17, 2, 2)
+		if r := f.dir().do("DELETE", "pics", q(f.token), nil); r.Status != http.StatusNoContent {
+			t.Fatalf("delete directory: %d %s", r.Status, r.Body)
+		}
+		s.wantUsage(t, f.lib, 1000, 1, 1)
+		// The purge removes the deleted rows for good; the figures already left them out.
+		s.clock.Advance(11 * time.Minute)
+		if purged, _ := s.collect(); purged == 0 {
+			t.Fatal("the purge removed nothing")
+		}
+		s.wantUsage(t, f.lib, 1000, 1, 1)
+	})
+
+	tenants := s.createLibrary("tenants", map[string]any{"isFileLibrary": true, "isMultiSpace": true})
+	t.Run("a multi-tenant library sums its spaces", func(t *testing.T) {
+		tok := s.mustMint(tenants, url.Values{"grant": {"admin"}})
+		for _, id := range []string{"s1", "s2"} {
+			if r := s.call("POST", "/api/v1/space/"+tenants.ID, q(tok, "space_id", id), nil, nil); r.Status != http.StatusCreated {
+				t.Fatalf("space %s: %d %s", id, r.Status, r.Body)
+			}
+		}
+		s.wantUsage(t, tenants.ID, 0, 0, 0)
+		s1 := fileAPI{s: s, lib: tenants.ID, space: "s1", token: tok, library: tenants}
+		s2 := fileAPI{s: s, lib: tenants.ID, space: "s2", token: tok, library: tenants}
+		if r := s1.dir().do("PUT", "shared", q(tok), nil); r.Status != http.StatusCreated {
+			t.Fatalf("mkdir: %d %s", r.Status, r.Body)
+		}
+		s1.upload("shared/one.txt", randomBytes(t, 300), nil)
+		s2.upload("two.txt", randomBytes(t, 45), nil)
+		s2.upload("three.txt", randomBytes(t, 6), nil)
+		s.wantUsage(t, tenants.ID, 300+45+6, 1, 3)
+		// Each library keeps its own figures.
+		s.wantUsage(t, f.lib, 1000, 1, 1)
+	})
+
+	t.Run("the namespace's usage RPC needs the operator key", func(t *testing.T) {
+		ns := namespacev1.NewNamespaceServiceClient(s.grpcConn(t))
+		req := &namespacev1.GetLibrariesUsageRequest{LibraryIds: []string{tenants.ID, f.lib}}
+		_, err := ns.GetLibrariesUsage(t.Context(), req)
+		if e := smherr.As(err); e == nil || e.Code != "InvalidAdminKey" {
+			t.Fatalf("without key: %v", err)
+		}
+		_, err = ns.GetLibrariesUsage(metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+f.token), req)
+		if e := smherr.As(err); e == nil || e.Code != "InvalidAdminKey" {
+			t.Fatalf("with an access token: %v", err)
+		}
+		resp, err := ns.GetLibrariesUsage(metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+s.adminKey), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][3]int64{}
+		for _, u := range resp.GetUsages() {
+			got[u.GetLibraryId()] = [3]int64{u.GetSize(), u.GetDirNum(), u.GetFileNum()}
+		}
+		want := map[string][3]int64{f.lib: {1000, 1, 1}, tenants.ID: {351, 1, 3}}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("usage %v, want %v", got, want)
+		}
+	})
 }
 
 func decodeJSON(resp *http.Response, v any) error {

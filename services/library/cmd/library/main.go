@@ -55,6 +55,7 @@ func main() {
 				library.TokenPurger(tokenv1.NewTokenServiceClient(tokens), adminKey),
 				library.NamespacePurger(namespacev1.NewNamespaceServiceClient(namespaces), adminKey),
 			},
+			Usage: library.NamespaceUsage(namespacev1.NewNamespaceServiceClient(namespaces), adminKey),
 		})
 		if err != nil {
 			return err

@@ -18,6 +18,9 @@ type Library struct {
 	Remark    string
 	CreatedAt time.Time
 	Settings  Settings
+	// Usage is never stored: the admin answers (Get, List, Update) fill it from the UsageSource;
+	// a library just created has none.
+	Usage Usage
 }
 
 // Access is what other services need to know about a library to authorise requests and apply its
@@ -79,6 +82,8 @@ type Deps struct {
 	Store Store
 	// Purgers run, in order, when a library is deleted; none in unit tests.
 	Purgers []Purger
+	// Usage answers the usage figures of the admin answers (the namespace's counters).
+	Usage UsageSource
 	// SecretKEK is the 32-byte AES-256 key-encryption key for library secrets.
 	SecretKEK []byte
 	// Clock is nil for the wall clock.
@@ -89,6 +94,7 @@ type Deps struct {
 type Libraries struct {
 	store   Store
 	purgers []Purger
+	usage   UsageSource
 	box     *secretBox
 	clock   clock.Clock
 }
@@ -98,6 +104,9 @@ func New(deps Deps) (*Libraries, error) {
 	if deps.Store == nil {
 		return nil, errors.New("library: no store")
 	}
+	if deps.Usage == nil {
+		return nil, errors.New("library: no usage source")
+	}
 	box, err := newSecretBox(deps.SecretKEK)
 	if err != nil {
 		return nil, err
@@ -106,5 +115,5 @@ func New(deps Deps) (*Libraries, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Libraries{store: deps.Store, purgers: deps.Purgers, box: box, clock: clk}, nil
+	return &Libraries{store: deps.Store, purgers: deps.Purgers, usage: deps.Usage, box: box, clock: clk}, nil
 }

@@ -28,6 +28,10 @@ var (
 	// ErrNotPurged: the library is gone but another service's part of it could not be purged yet; deleting
 	// again resumes the purge (see delete.go).
 	ErrNotPurged = errors.New("library not purged everywhere")
+	// ErrUsageUnavailable: the usage figures of an admin answer cannot be had for now (the
+	// namespace service is down or too slow); see withUsage for why the call fails instead of
+	// answering zeros.
+	ErrUsageUnavailable = errors.New("library usage figures unavailable")
 	// ErrSecretUnreadable: the stored secret does not open under the key-encryption key (wrong
 	// key configured, or the record was altered).
 	ErrSecretUnreadable = errors.New("library secret unreadable")

@@ -18,8 +18,8 @@ type Page struct {
 	TotalCount int
 }
 
-// List answers a page of libraries. A page or size of 0 means the default; negative values and
-// sizes above 100 are refused.
+// List answers a page of libraries with their usage figures, asked for the whole page in one
+// call. A page or size of 0 means the default; negative values and sizes above 100 are refused.
 func (l *Libraries) List(ctx context.Context, page, size int) (Page, error) {
 	switch {
 	case page < 0:
@@ -35,6 +35,9 @@ func (l *Libraries) List(ctx context.Context, page, size int) (Page, error) {
 	}
 	libs, total, err := l.store.List(ctx, page, size)
 	if err != nil {
+		return Page{}, fmt.Errorf("list libraries: %w", err)
+	}
+	if err := l.withUsage(ctx, libs); err != nil {
 		return Page{}, fmt.Errorf("list libraries: %w", err)
 	}
 	return Page{Libraries: libs, TotalCount: total}, nil

@@ -15,7 +15,9 @@ type Patch struct {
 // Update applies a patch. Fields fixed at creation may be sent with their current value only.
 // The merged library is validated with the same rules as a new one, and the store writes it only
 // if nobody changed the library meanwhile (it retries on a fresh read otherwise), so concurrent
-// patches of different fields all survive. Bad input changes nothing.
+// patches of different fields all survive. Bad input changes nothing. The answer carries the
+// usage figures like Get's; they are read before the write, so that a usage source that cannot
+// answer fails the call with nothing changed rather than after the change.
 func (l *Libraries) Update(ctx context.Context, id string, p Patch) (Library, error) {
 	if !ValidLibraryID(id) {
 		return Library{}, ErrLibraryNotFound
@@ -30,12 +32,17 @@ func (l *Libraries) Update(ctx context.Context, id string, p Patch) (Library, er
 			return Library{}, err
 		}
 	}
+	usage, err := l.usage.Usage(ctx, []string{id})
+	if err != nil {
+		return Library{}, fmt.Errorf("update library %s: usage: %w", id, err)
+	}
 	lib, err := l.store.Update(ctx, id, func(cur Library) (Library, error) {
 		return applyPatch(cur, p)
 	})
 	if err != nil {
 		return Library{}, fmt.Errorf("update library %s: %w", id, err)
 	}
+	lib.Usage = usage[id]
 	return lib, nil
 }
 

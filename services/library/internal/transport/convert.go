@@ -12,8 +12,7 @@ import (
 // (admin-api.md section 2, e.g. 2020-10-14T10:17:57.953Z).
 const creationTimeLayout = "2006-01-02T15:04:05.000Z"
 
-// libraryProto answers a library with every extension field filled in. Usage figures are 0 until
-// the namespace service reports them.
+// libraryProto answers a library with every extension field and its usage figures filled in.
 func libraryProto(lib app.Library, accessDomain string) *libraryv1.Library {
 	return &libraryv1.Library{
 		LibraryId:        lib.ID,
@@ -22,6 +21,9 @@ func libraryProto(lib app.Library, accessDomain string) *libraryv1.Library {
 		CreationTime:     lib.CreatedAt.UTC().Format(creationTimeLayout),
 		AccessDomain:     accessDomain,
 		LibraryExtension: extensionProto(lib.Settings),
+		Size:             lib.Usage.Size,
+		DirNum:           lib.Usage.DirNum,
+		FileNum:          lib.Usage.FileNum,
 	}
 }
 

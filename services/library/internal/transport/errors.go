@@ -18,6 +18,7 @@ var errorMap = smherr.Map{
 	{Err: app.ErrEmptyLibraryIDOrSecret, SMH: smherr.New(http.StatusBadRequest, "EmptyLibraryIdOrSecret", "library id and secret are missing")},
 	{Err: app.ErrEmptyLibraryID, SMH: smherr.New(http.StatusBadRequest, "EmptyLibraryId", "library id is missing")},
 	{Err: app.ErrEmptyLibrarySecret, SMH: smherr.New(http.StatusBadRequest, "EmptyLibrarySecret", "library secret is missing")},
+	{Err: app.ErrUsageUnavailable, SMH: smherr.New(http.StatusServiceUnavailable, "ServiceUnavailable", "the usage figures are unavailable; try again")},
 }
 
 // toStatus converts a use-case error through errorMap. Rejected input keeps its own message

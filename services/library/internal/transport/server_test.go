@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -64,9 +65,56 @@ func (p *recordingPurger) Calls() []string {
 	return append([]string{}, p.calls...)
 }
 
+// fakeUsage stands in for the namespace at the UsageSource boundary: it answers the figures set
+// for each id (zeros otherwise) or fail, and records the batches it was asked for.
+type fakeUsage struct {
+	mu      sync.Mutex
+	figures map[string]app.Usage
+	fail    error
+	calls   [][]string
+}
+
+func (u *fakeUsage) Usage(_ context.Context, ids []string) (map[string]app.Usage, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.calls = append(u.calls, append([]string{}, ids...))
+	if u.fail != nil {
+		return nil, u.fail
+	}
+	out := map[string]app.Usage{}
+	for _, id := range ids {
+		if f, ok := u.figures[id]; ok {
+			out[id] = f
+		}
+	}
+	return out, nil
+}
+
+func (u *fakeUsage) set(id string, f app.Usage) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.figures[id] = f
+}
+
+func (u *fakeUsage) setFail(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.fail = err
+}
+
+// Calls answers the batches asked since the last call, and forgets them.
+func (u *fakeUsage) Calls() [][]string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	calls := u.calls
+	u.calls = nil
+	return calls
+}
+
 type harness struct {
 	client libraryv1.LibraryServiceClient
 	purger *recordingPurger
+	usage  *fakeUsage
 	etcd   *clientv3.Client
 }
 
@@ -74,10 +122,12 @@ type harness struct {
 func start(t *testing.T) harness {
 	t.Helper()
 	purger := &recordingPurger{}
+	usage := &fakeUsage{figures: map[string]app.Usage{}}
 	cli := etcdtest.New(t)
 	libs, err := app.New(app.Deps{
 		Store:     store.New(cli),
 		Purgers:   []app.Purger{purger},
+		Usage:     usage,
 		SecretKEK: bytes.Repeat([]byte{1}, 32),
 		Clock:     clock.NewFake(time.Date(2020, 10, 14, 10, 17, 57, 953_123_456, time.UTC)),
 	})
@@ -87,7 +137,7 @@ func start(t *testing.T) harness {
 	conn := grpctest.Serve(t, func(r grpc.ServiceRegistrar) {
 		libraryv1.RegisterLibraryServiceServer(r, transport.New(libs, adminauth.NewChecker(adminKey), accessDomain))
 	})
-	return harness{client: libraryv1.NewLibraryServiceClient(conn), purger: purger, etcd: cli}
+	return harness{client: libraryv1.NewLibraryServiceClient(conn), purger: purger, usage: usage, etcd: cli}
 }
 
 func admin() context.Context {
@@ -343,6 +393,127 @@ func TestListLibraries(t *testing.T) {
 			wantSMH(t, err, codes.InvalidArgument, "ParamInvalid", "page")
 		})
 	}
+}
+
+// TestUsageFigures: the admin answers carry the usage source's figures, asked once per answer
+// (a whole list page in one batch); creating a library and the internal access lookup ask
+// nothing; a source that cannot answer fails the call instead of answering zeros.
+func TestUsageFigures(t *testing.T) {
+	h := start(t)
+	var ids []string // newest first
+	for i := range 3 {
+		lib := create(t, h.client, &libraryv1.CreateLibraryRequest{Name: fmt.Sprintf("lib %d", i)})
+		if lib.GetSize() != 0 || lib.GetDirNum() != 0 || lib.GetFileNum() != 0 {
+			t.Fatalf("a new library has figures: %v", lib)
+		}
+		ids = append([]string{lib.GetLibraryId()}, ids...)
+	}
+	if calls := h.usage.Calls(); len(calls) != 0 {
+		t.Fatalf("create asked for usage: %v", calls)
+	}
+	figures := map[string]app.Usage{
+		ids[0]: {Size: 1 << 40, DirNum: 2, FileNum: 3},
+		ids[2]: {Size: 5, FileNum: 1},
+	}
+	for id, f := range figures {
+		h.usage.set(id, f)
+	}
+	wantFigures := func(t *testing.T, l *libraryv1.Library) {
+		t.Helper()
+		f := figures[l.GetLibraryId()]
+		if l.GetSize() != f.Size || l.GetDirNum() != f.DirNum || l.GetFileNum() != f.FileNum {
+			t.Fatalf("%s: size %d dirNum %d fileNum %d, want %+v", l.GetLibraryId(), l.GetSize(), l.GetDirNum(), l.GetFileNum(), f)
+		}
+	}
+
+	t.Run("get", func(t *testing.T) {
+		for _, id := range ids {
+			got, err := h.client.GetLibrary(admin(), &libraryv1.GetLibraryRequest{LibraryId: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantFigures(t, got.GetLibrary())
+			if calls := h.usage.Calls(); fmt.Sprint(calls) != fmt.Sprint([][]string{{id}}) {
+				t.Fatalf("usage asked %v, want [[%s]]", calls, id)
+			}
+		}
+	})
+	t.Run("list asks once per page", func(t *testing.T) {
+		resp, err := h.client.ListLibraries(admin(), &libraryv1.ListLibrariesRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range resp.GetList() {
+			wantFigures(t, l)
+		}
+		if calls := h.usage.Calls(); fmt.Sprint(calls) != fmt.Sprint([][]string{ids}) {
+			t.Fatalf("usage asked %v, want one batch %v", calls, ids)
+		}
+		resp, err = h.client.ListLibraries(admin(), &libraryv1.ListLibrariesRequest{Page: 2, PageSize: 2})
+		if err != nil || len(resp.GetList()) != 1 {
+			t.Fatalf("page 2: %v, %v", resp, err)
+		}
+		wantFigures(t, resp.GetList()[0])
+		if calls := h.usage.Calls(); fmt.Sprint(calls) != fmt.Sprint([][]string{{ids[2]}}) {
+			t.Fatalf("usage asked %v for page 2", calls)
+		}
+		if _, err := h.client.ListLibraries(admin(), &libraryv1.ListLibrariesRequest{Page: 9}); err != nil {
+			t.Fatal(err)
+		}
+		if calls := h.usage.Calls(); len(calls) != 0 {
+			t.Fatalf("an empty page asked for usage: %v", calls)
+		}
+	})
+	t.Run("update", func(t *testing.T) {
+		got, err := h.client.UpdateLibrary(admin(), &libraryv1.UpdateLibraryRequest{LibraryId: ids[0], Library: &libraryv1.LibraryPatch{Remark: proto.String("r")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFigures(t, got.GetLibrary())
+	})
+	t.Run("access asks nothing", func(t *testing.T) {
+		h.usage.Calls()
+		if _, err := h.client.GetLibraryAccess(admin(), &libraryv1.GetLibraryAccessRequest{LibraryId: ids[0]}); err != nil {
+			t.Fatal(err)
+		}
+		if calls := h.usage.Calls(); len(calls) != 0 {
+			t.Fatalf("GetLibraryAccess asked for usage: %v", calls)
+		}
+	})
+
+	t.Run("source unavailable", func(t *testing.T) {
+		h.usage.setFail(fmt.Errorf("namespace: %w", app.ErrUsageUnavailable))
+		defer h.usage.setFail(nil)
+		_, err := h.client.GetLibrary(admin(), &libraryv1.GetLibraryRequest{LibraryId: ids[0]})
+		wantSMH(t, err, codes.Unavailable, "ServiceUnavailable", "usage")
+		if e := smherr.As(err); e.Status != http.StatusServiceUnavailable {
+			t.Fatalf("status %d, want 503", e.Status)
+		}
+		_, err = h.client.ListLibraries(admin(), &libraryv1.ListLibrariesRequest{})
+		wantSMH(t, err, codes.Unavailable, "ServiceUnavailable", "usage")
+		_, err = h.client.UpdateLibrary(admin(), &libraryv1.UpdateLibraryRequest{LibraryId: ids[0], Library: &libraryv1.LibraryPatch{Name: proto.String("not written")}})
+		wantSMH(t, err, codes.Unavailable, "ServiceUnavailable", "usage")
+		// What does not show figures goes on working.
+		if _, err := h.client.GetLibraryAccess(admin(), &libraryv1.GetLibraryAccessRequest{LibraryId: ids[0]}); err != nil {
+			t.Fatalf("access while usage is down: %v", err)
+		}
+		if _, err := h.client.GetLibrarySecret(admin(), &libraryv1.GetLibrarySecretRequest{LibraryId: ids[0]}); err != nil {
+			t.Fatalf("secret while usage is down: %v", err)
+		}
+		create(t, h.client, &libraryv1.CreateLibraryRequest{Name: "while down"})
+
+		h.usage.setFail(nil)
+		got, err := h.client.GetLibrary(admin(), &libraryv1.GetLibraryRequest{LibraryId: ids[0]})
+		if err != nil || got.GetLibrary().GetName() == "not written" {
+			t.Fatalf("the refused update was written: %v, %v", got, err)
+		}
+	})
+	t.Run("source broken", func(t *testing.T) {
+		h.usage.setFail(errors.New("namespace refused the operator key"))
+		defer h.usage.setFail(nil)
+		_, err := h.client.GetLibrary(admin(), &libraryv1.GetLibraryRequest{LibraryId: ids[0]})
+		wantSMH(t, err, codes.Internal, "InternalError", "")
+	})
 }
 
 func TestGetLibraryNotFound(t *testing.T) {

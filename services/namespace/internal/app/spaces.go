@@ -366,3 +366,29 @@ func (n *Namespace) SpacesUsage(ctx context.Context, libraryID string, spaceIDs 
 func (n *Namespace) PurgeLibrary(ctx context.Context, libraryID string) error {
 	return n.store.DeleteLibrary(ctx, libraryID)
 }
+
+// maxUsageLibraries bounds LibrariesUsage: the largest page of the admin list (admin-api.md
+// section 2), whose figures the library service asks for in one call.
+const maxUsageLibraries = 100
+
+// LibrariesUsage answers the live usage counters of libraries for the admin API's library object
+// (the library service calls it with the operator key, checked by the transport). Ids are
+// answered once each, in id order. A library the namespace holds nothing of answers zeros: the
+// namespace does not know which libraries exist, and an unused library has no spaces yet.
+func (n *Namespace) LibrariesUsage(ctx context.Context, libraryIDs []string) ([]LibraryUsage, error) {
+	if len(libraryIDs) > maxUsageLibraries {
+		return nil, invalid("at most %d library ids per call", maxUsageLibraries)
+	}
+	ids := make([]string, 0, len(libraryIDs))
+	for _, id := range libraryIDs {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return n.store.LibrariesUsage(ctx, ids)
+}

@@ -63,6 +63,15 @@ type SpaceCounts struct {
 	HistoryFileNum  int64
 }
 
+// LibraryUsage is a library's live counters summed over its spaces: the usage figures of the
+// admin API's library object (admin-api.md section 2).
+type LibraryUsage struct {
+	LibraryID string
+	Size      int64 // bytes of live files
+	DirNum    int64
+	FileNum   int64
+}
+
 // SpaceListOptions selects a page of spaces (2.3, 2.4). Ordered listing is by space id.
 type SpaceListOptions struct {
 	// UserID, when set, keeps only the spaces that user created.
@@ -212,6 +221,9 @@ type Store interface {
 	SpaceCounts(ctx context.Context, libraryID, spaceID string) (SpaceCounts, error)
 	// LibraryCounts sums the counters of every space of a library.
 	LibraryCounts(ctx context.Context, libraryID string) (SpaceCounts, error)
+	// LibrariesUsage sums the live counters of each library's spaces in one query. It answers one
+	// entry per id, in the order given, zeros for a library without spaces.
+	LibrariesUsage(ctx context.Context, libraryIDs []string) ([]LibraryUsage, error)
 	// DeleteLibrary removes every space and entry of a library.
 	DeleteLibrary(ctx context.Context, libraryID string) error
 

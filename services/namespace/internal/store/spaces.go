@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
@@ -199,6 +200,44 @@ func (s *SQL) LibraryCounts(ctx context.Context, libraryID string) (app.SpaceCou
 			Scan(&c.Size, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum))
 	})
 	return c, err
+}
+
+// LibrariesUsage sums the live counters of several libraries' spaces in one grouped query; a
+// library without spaces has no group and answers zeros.
+func (s *SQL) LibrariesUsage(ctx context.Context, libraryIDs []string) ([]app.LibraryUsage, error) {
+	if len(libraryIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(libraryIDs))
+	for i, id := range libraryIDs {
+		args[i] = id
+	}
+	sums := make(map[string]app.LibraryUsage, len(libraryIDs))
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		rows, err := t.Query(ctx, `SELECT library_id, `+sumBigint("size")+`, `+sumBigint("dir_num")+`, `+sumBigint("file_num")+`
+			FROM spaces WHERE library_id IN (?`+strings.Repeat(", ?", len(libraryIDs)-1)+`) GROUP BY library_id`, args...)
+		if err != nil {
+			return wrap("libraries usage", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u app.LibraryUsage
+			if err := rows.Scan(&u.LibraryID, &u.Size, &u.DirNum, &u.FileNum); err != nil {
+				return wrap("libraries usage", err)
+			}
+			sums[u.LibraryID] = u
+		}
+		return wrap("libraries usage", rows.Err())
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]app.LibraryUsage, len(libraryIDs))
+	for i, id := range libraryIDs {
+		out[i] = sums[id]
+		out[i].LibraryID = id
+	}
+	return out, nil
 }
 
 // DeleteLibrary removes every space and row of a library.

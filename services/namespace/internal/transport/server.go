@@ -231,3 +231,19 @@ func (s *Server) PurgeLibrary(ctx context.Context, req *namespacev1.PurgeLibrary
 	}
 	return &namespacev1.PurgeLibraryResponse{}, nil
 }
+
+// GetLibrariesUsage answers the usage figures of the admin API's library object (operator key).
+func (s *Server) GetLibrariesUsage(ctx context.Context, req *namespacev1.GetLibrariesUsageRequest) (*namespacev1.GetLibrariesUsageResponse, error) {
+	if err := s.admin.Check(ctx); err != nil {
+		return nil, err
+	}
+	usage, err := s.ns.LibrariesUsage(ctx, req.GetLibraryIds())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &namespacev1.GetLibrariesUsageResponse{Usages: make([]*namespacev1.LibraryUsage, len(usage))}
+	for i, u := range usage {
+		resp.Usages[i] = &namespacev1.LibraryUsage{LibraryId: u.LibraryID, Size: u.Size, DirNum: u.DirNum, FileNum: u.FileNum}
+	}
+	return resp, nil
+}

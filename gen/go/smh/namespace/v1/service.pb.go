@@ -1245,6 +1245,167 @@ func (*PurgeLibraryResponse) Descriptor() ([]byte, []int) {
 	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
+type GetLibrariesUsageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 100 ids (the largest page of the admin list); repeated and empty ids are ignored.
+	LibraryIds    []string `protobuf:"bytes,1,rep,name=library_ids,json=libraryIds,proto3" json:"library_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLibrariesUsageRequest) Reset() {
+	*x = GetLibrariesUsageRequest{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLibrariesUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLibrariesUsageRequest) ProtoMessage() {}
+
+func (x *GetLibrariesUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLibrariesUsageRequest.ProtoReflect.Descriptor instead.
+func (*GetLibrariesUsageRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetLibrariesUsageRequest) GetLibraryIds() []string {
+	if x != nil {
+		return x.LibraryIds
+	}
+	return nil
+}
+
+type GetLibrariesUsageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per distinct requested id, in id order; a library without spaces (or unknown to the
+	// namespace) answers zeros.
+	Usages        []*LibraryUsage `protobuf:"bytes,1,rep,name=usages,proto3" json:"usages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLibrariesUsageResponse) Reset() {
+	*x = GetLibrariesUsageResponse{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLibrariesUsageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLibrariesUsageResponse) ProtoMessage() {}
+
+func (x *GetLibrariesUsageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLibrariesUsageResponse.ProtoReflect.Descriptor instead.
+func (*GetLibrariesUsageResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetLibrariesUsageResponse) GetUsages() []*LibraryUsage {
+	if x != nil {
+		return x.Usages
+	}
+	return nil
+}
+
+// LibraryUsage is a library's live counters: deleted entries no longer count.
+type LibraryUsage struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	// Bytes of live files.
+	Size          int64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	DirNum        int64 `protobuf:"varint,3,opt,name=dir_num,json=dirNum,proto3" json:"dir_num,omitempty"`
+	FileNum       int64 `protobuf:"varint,4,opt,name=file_num,json=fileNum,proto3" json:"file_num,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LibraryUsage) Reset() {
+	*x = LibraryUsage{}
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LibraryUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LibraryUsage) ProtoMessage() {}
+
+func (x *LibraryUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LibraryUsage.ProtoReflect.Descriptor instead.
+func (*LibraryUsage) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *LibraryUsage) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *LibraryUsage) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *LibraryUsage) GetDirNum() int64 {
+	if x != nil {
+		return x.DirNum
+	}
+	return 0
+}
+
+func (x *LibraryUsage) GetFileNum() int64 {
+	if x != nil {
+		return x.FileNum
+	}
+	return 0
+}
+
 type CreateDirectoryRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
@@ -1261,7 +1422,7 @@ type CreateDirectoryRequest struct {
 
 func (x *CreateDirectoryRequest) Reset() {
 	*x = CreateDirectoryRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[24]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1434,7 @@ func (x *CreateDirectoryRequest) String() string {
 func (*CreateDirectoryRequest) ProtoMessage() {}
 
 func (x *CreateDirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[24]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1447,7 @@ func (x *CreateDirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDirectoryRequest.ProtoReflect.Descriptor instead.
 func (*CreateDirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreateDirectoryRequest) GetLibraryId() string {
@@ -1347,7 +1508,7 @@ type CreateDirectoryResponse struct {
 
 func (x *CreateDirectoryResponse) Reset() {
 	*x = CreateDirectoryResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[25]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1359,7 +1520,7 @@ func (x *CreateDirectoryResponse) String() string {
 func (*CreateDirectoryResponse) ProtoMessage() {}
 
 func (x *CreateDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[25]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1533,7 @@ func (x *CreateDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*CreateDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CreateDirectoryResponse) GetPath() []string {
@@ -1462,7 +1623,7 @@ type ListDirectoryRequest struct {
 
 func (x *ListDirectoryRequest) Reset() {
 	*x = ListDirectoryRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[26]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1635,7 @@ func (x *ListDirectoryRequest) String() string {
 func (*ListDirectoryRequest) ProtoMessage() {}
 
 func (x *ListDirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[26]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1648,7 @@ func (x *ListDirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDirectoryRequest.ProtoReflect.Descriptor instead.
 func (*ListDirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListDirectoryRequest) GetLibraryId() string {
@@ -1632,7 +1793,7 @@ type ListDirectoryResponse struct {
 
 func (x *ListDirectoryResponse) Reset() {
 	*x = ListDirectoryResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[27]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1644,7 +1805,7 @@ func (x *ListDirectoryResponse) String() string {
 func (*ListDirectoryResponse) ProtoMessage() {}
 
 func (x *ListDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[27]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1657,7 +1818,7 @@ func (x *ListDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*ListDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListDirectoryResponse) GetPath() []string {
@@ -1716,7 +1877,7 @@ type GetDirectoryInfoRequest struct {
 
 func (x *GetDirectoryInfoRequest) Reset() {
 	*x = GetDirectoryInfoRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[28]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1728,7 +1889,7 @@ func (x *GetDirectoryInfoRequest) String() string {
 func (*GetDirectoryInfoRequest) ProtoMessage() {}
 
 func (x *GetDirectoryInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[28]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1741,7 +1902,7 @@ func (x *GetDirectoryInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDirectoryInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetDirectoryInfoRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetDirectoryInfoRequest) GetLibraryId() string {
@@ -1795,7 +1956,7 @@ type GetDirectoryInfoResponse struct {
 
 func (x *GetDirectoryInfoResponse) Reset() {
 	*x = GetDirectoryInfoResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[29]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1807,7 +1968,7 @@ func (x *GetDirectoryInfoResponse) String() string {
 func (*GetDirectoryInfoResponse) ProtoMessage() {}
 
 func (x *GetDirectoryInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[29]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1820,7 +1981,7 @@ func (x *GetDirectoryInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDirectoryInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetDirectoryInfoResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetDirectoryInfoResponse) GetEntry() *DirectoryEntry {
@@ -1841,7 +2002,7 @@ type HeadDirectoryRequest struct {
 
 func (x *HeadDirectoryRequest) Reset() {
 	*x = HeadDirectoryRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[30]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +2014,7 @@ func (x *HeadDirectoryRequest) String() string {
 func (*HeadDirectoryRequest) ProtoMessage() {}
 
 func (x *HeadDirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[30]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +2027,7 @@ func (x *HeadDirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadDirectoryRequest.ProtoReflect.Descriptor instead.
 func (*HeadDirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *HeadDirectoryRequest) GetLibraryId() string {
@@ -1898,7 +2059,7 @@ type HeadDirectoryResponse struct {
 
 func (x *HeadDirectoryResponse) Reset() {
 	*x = HeadDirectoryResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[31]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +2071,7 @@ func (x *HeadDirectoryResponse) String() string {
 func (*HeadDirectoryResponse) ProtoMessage() {}
 
 func (x *HeadDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[31]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +2084,7 @@ func (x *HeadDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*HeadDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 type DeleteDirectoryRequest struct {
@@ -1940,7 +2101,7 @@ type DeleteDirectoryRequest struct {
 
 func (x *DeleteDirectoryRequest) Reset() {
 	*x = DeleteDirectoryRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[32]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1952,7 +2113,7 @@ func (x *DeleteDirectoryRequest) String() string {
 func (*DeleteDirectoryRequest) ProtoMessage() {}
 
 func (x *DeleteDirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[32]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1965,7 +2126,7 @@ func (x *DeleteDirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteDirectoryRequest.ProtoReflect.Descriptor instead.
 func (*DeleteDirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *DeleteDirectoryRequest) GetLibraryId() string {
@@ -2011,7 +2172,7 @@ type DeleteDirectoryResponse struct {
 
 func (x *DeleteDirectoryResponse) Reset() {
 	*x = DeleteDirectoryResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[33]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2023,7 +2184,7 @@ func (x *DeleteDirectoryResponse) String() string {
 func (*DeleteDirectoryResponse) ProtoMessage() {}
 
 func (x *DeleteDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[33]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2036,7 +2197,7 @@ func (x *DeleteDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*DeleteDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{33}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 type CopyDirectoryRequest struct {
@@ -2053,7 +2214,7 @@ type CopyDirectoryRequest struct {
 
 func (x *CopyDirectoryRequest) Reset() {
 	*x = CopyDirectoryRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[34]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2226,7 @@ func (x *CopyDirectoryRequest) String() string {
 func (*CopyDirectoryRequest) ProtoMessage() {}
 
 func (x *CopyDirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[34]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2239,7 @@ func (x *CopyDirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyDirectoryRequest.ProtoReflect.Descriptor instead.
 func (*CopyDirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{34}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CopyDirectoryRequest) GetLibraryId() string {
@@ -2128,7 +2289,7 @@ type CopyDirectoryResponse struct {
 
 func (x *CopyDirectoryResponse) Reset() {
 	*x = CopyDirectoryResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[35]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2140,7 +2301,7 @@ func (x *CopyDirectoryResponse) String() string {
 func (*CopyDirectoryResponse) ProtoMessage() {}
 
 func (x *CopyDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[35]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2153,7 +2314,7 @@ func (x *CopyDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*CopyDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{35}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CopyDirectoryResponse) GetPath() *structpb.ListValue {
@@ -2184,7 +2345,7 @@ type MoveDirectoryRequest struct {
 
 func (x *MoveDirectoryRequest) Reset() {
 	*x = MoveDirectoryRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[36]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2196,7 +2357,7 @@ func (x *MoveDirectoryRequest) String() string {
 func (*MoveDirectoryRequest) ProtoMessage() {}
 
 func (x *MoveDirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[36]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2209,7 +2370,7 @@ func (x *MoveDirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MoveDirectoryRequest.ProtoReflect.Descriptor instead.
 func (*MoveDirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{36}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *MoveDirectoryRequest) GetLibraryId() string {
@@ -2263,7 +2424,7 @@ type MoveDirectoryResponse struct {
 
 func (x *MoveDirectoryResponse) Reset() {
 	*x = MoveDirectoryResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[37]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2436,7 @@ func (x *MoveDirectoryResponse) String() string {
 func (*MoveDirectoryResponse) ProtoMessage() {}
 
 func (x *MoveDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[37]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2449,7 @@ func (x *MoveDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MoveDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*MoveDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{37}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *MoveDirectoryResponse) GetPath() *structpb.ListValue {
@@ -2310,7 +2471,7 @@ type UpdateDirectoryRequest struct {
 
 func (x *UpdateDirectoryRequest) Reset() {
 	*x = UpdateDirectoryRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[38]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2322,7 +2483,7 @@ func (x *UpdateDirectoryRequest) String() string {
 func (*UpdateDirectoryRequest) ProtoMessage() {}
 
 func (x *UpdateDirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[38]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2335,7 +2496,7 @@ func (x *UpdateDirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDirectoryRequest.ProtoReflect.Descriptor instead.
 func (*UpdateDirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{38}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *UpdateDirectoryRequest) GetLibraryId() string {
@@ -2381,7 +2542,7 @@ type DirectoryUpdate struct {
 
 func (x *DirectoryUpdate) Reset() {
 	*x = DirectoryUpdate{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[39]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2393,7 +2554,7 @@ func (x *DirectoryUpdate) String() string {
 func (*DirectoryUpdate) ProtoMessage() {}
 
 func (x *DirectoryUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[39]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2406,7 +2567,7 @@ func (x *DirectoryUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryUpdate.ProtoReflect.Descriptor instead.
 func (*DirectoryUpdate) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{39}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DirectoryUpdate) GetLabels() *structpb.Value {
@@ -2438,7 +2599,7 @@ type UpdateDirectoryResponse struct {
 
 func (x *UpdateDirectoryResponse) Reset() {
 	*x = UpdateDirectoryResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[40]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2450,7 +2611,7 @@ func (x *UpdateDirectoryResponse) String() string {
 func (*UpdateDirectoryResponse) ProtoMessage() {}
 
 func (x *UpdateDirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[40]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2463,7 +2624,7 @@ func (x *UpdateDirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*UpdateDirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{40}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{43}
 }
 
 type GetDirectoryStatsRequest struct {
@@ -2480,7 +2641,7 @@ type GetDirectoryStatsRequest struct {
 
 func (x *GetDirectoryStatsRequest) Reset() {
 	*x = GetDirectoryStatsRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[41]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2492,7 +2653,7 @@ func (x *GetDirectoryStatsRequest) String() string {
 func (*GetDirectoryStatsRequest) ProtoMessage() {}
 
 func (x *GetDirectoryStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[41]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2505,7 +2666,7 @@ func (x *GetDirectoryStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDirectoryStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetDirectoryStatsRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{41}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetDirectoryStatsRequest) GetLibraryId() string {
@@ -2557,7 +2718,7 @@ type GetDirectoryStatsResponse struct {
 
 func (x *GetDirectoryStatsResponse) Reset() {
 	*x = GetDirectoryStatsResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[42]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2569,7 +2730,7 @@ func (x *GetDirectoryStatsResponse) String() string {
 func (*GetDirectoryStatsResponse) ProtoMessage() {}
 
 func (x *GetDirectoryStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[42]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2582,7 +2743,7 @@ func (x *GetDirectoryStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDirectoryStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetDirectoryStatsResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{42}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetDirectoryStatsResponse) GetUserId() string {
@@ -2632,7 +2793,7 @@ type GetTasksRequest struct {
 
 func (x *GetTasksRequest) Reset() {
 	*x = GetTasksRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[43]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2644,7 +2805,7 @@ func (x *GetTasksRequest) String() string {
 func (*GetTasksRequest) ProtoMessage() {}
 
 func (x *GetTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[43]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2657,7 +2818,7 @@ func (x *GetTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTasksRequest.ProtoReflect.Descriptor instead.
 func (*GetTasksRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{43}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetTasksRequest) GetLibraryId() string {
@@ -2690,7 +2851,7 @@ type GetTasksResponse struct {
 
 func (x *GetTasksResponse) Reset() {
 	*x = GetTasksResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[44]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2702,7 +2863,7 @@ func (x *GetTasksResponse) String() string {
 func (*GetTasksResponse) ProtoMessage() {}
 
 func (x *GetTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[44]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2715,7 +2876,7 @@ func (x *GetTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTasksResponse.ProtoReflect.Descriptor instead.
 func (*GetTasksResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{44}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetTasksResponse) GetTasks() []*Task {
@@ -2737,7 +2898,7 @@ type DeleteFileRequest struct {
 
 func (x *DeleteFileRequest) Reset() {
 	*x = DeleteFileRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[45]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2749,7 +2910,7 @@ func (x *DeleteFileRequest) String() string {
 func (*DeleteFileRequest) ProtoMessage() {}
 
 func (x *DeleteFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[45]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2762,7 +2923,7 @@ func (x *DeleteFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteFileRequest.ProtoReflect.Descriptor instead.
 func (*DeleteFileRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{45}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DeleteFileRequest) GetLibraryId() string {
@@ -2801,7 +2962,7 @@ type DeleteFileResponse struct {
 
 func (x *DeleteFileResponse) Reset() {
 	*x = DeleteFileResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[46]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2813,7 +2974,7 @@ func (x *DeleteFileResponse) String() string {
 func (*DeleteFileResponse) ProtoMessage() {}
 
 func (x *DeleteFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[46]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2826,7 +2987,7 @@ func (x *DeleteFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteFileResponse.ProtoReflect.Descriptor instead.
 func (*DeleteFileResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{46}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{49}
 }
 
 type CopyFileRequest struct {
@@ -2844,7 +3005,7 @@ type CopyFileRequest struct {
 
 func (x *CopyFileRequest) Reset() {
 	*x = CopyFileRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[47]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2856,7 +3017,7 @@ func (x *CopyFileRequest) String() string {
 func (*CopyFileRequest) ProtoMessage() {}
 
 func (x *CopyFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[47]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2869,7 +3030,7 @@ func (x *CopyFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyFileRequest.ProtoReflect.Descriptor instead.
 func (*CopyFileRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{47}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *CopyFileRequest) GetLibraryId() string {
@@ -2916,7 +3077,7 @@ type CopyFileResponse struct {
 
 func (x *CopyFileResponse) Reset() {
 	*x = CopyFileResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[48]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2928,7 +3089,7 @@ func (x *CopyFileResponse) String() string {
 func (*CopyFileResponse) ProtoMessage() {}
 
 func (x *CopyFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[48]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2941,7 +3102,7 @@ func (x *CopyFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CopyFileResponse.ProtoReflect.Descriptor instead.
 func (*CopyFileResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{48}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CopyFileResponse) GetPath() []string {
@@ -2964,7 +3125,7 @@ type MoveFileRequest struct {
 
 func (x *MoveFileRequest) Reset() {
 	*x = MoveFileRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[49]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2976,7 +3137,7 @@ func (x *MoveFileRequest) String() string {
 func (*MoveFileRequest) ProtoMessage() {}
 
 func (x *MoveFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[49]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2989,7 +3150,7 @@ func (x *MoveFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MoveFileRequest.ProtoReflect.Descriptor instead.
 func (*MoveFileRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{49}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *MoveFileRequest) GetLibraryId() string {
@@ -3036,7 +3197,7 @@ type MoveFileResponse struct {
 
 func (x *MoveFileResponse) Reset() {
 	*x = MoveFileResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[50]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3048,7 +3209,7 @@ func (x *MoveFileResponse) String() string {
 func (*MoveFileResponse) ProtoMessage() {}
 
 func (x *MoveFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[50]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3061,7 +3222,7 @@ func (x *MoveFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MoveFileResponse.ProtoReflect.Descriptor instead.
 func (*MoveFileResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{50}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *MoveFileResponse) GetPath() []string {
@@ -3084,7 +3245,7 @@ type CreateSymlinkRequest struct {
 
 func (x *CreateSymlinkRequest) Reset() {
 	*x = CreateSymlinkRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[51]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3096,7 +3257,7 @@ func (x *CreateSymlinkRequest) String() string {
 func (*CreateSymlinkRequest) ProtoMessage() {}
 
 func (x *CreateSymlinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[51]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3109,7 +3270,7 @@ func (x *CreateSymlinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSymlinkRequest.ProtoReflect.Descriptor instead.
 func (*CreateSymlinkRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{51}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CreateSymlinkRequest) GetLibraryId() string {
@@ -3156,7 +3317,7 @@ type CreateSymlinkResponse struct {
 
 func (x *CreateSymlinkResponse) Reset() {
 	*x = CreateSymlinkResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[52]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3168,7 +3329,7 @@ func (x *CreateSymlinkResponse) String() string {
 func (*CreateSymlinkResponse) ProtoMessage() {}
 
 func (x *CreateSymlinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[52]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3181,7 +3342,7 @@ func (x *CreateSymlinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSymlinkResponse.ProtoReflect.Descriptor instead.
 func (*CreateSymlinkResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{52}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CreateSymlinkResponse) GetPath() []string {
@@ -3202,7 +3363,7 @@ type GetInodeInfoRequest struct {
 
 func (x *GetInodeInfoRequest) Reset() {
 	*x = GetInodeInfoRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[53]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3214,7 +3375,7 @@ func (x *GetInodeInfoRequest) String() string {
 func (*GetInodeInfoRequest) ProtoMessage() {}
 
 func (x *GetInodeInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[53]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3227,7 +3388,7 @@ func (x *GetInodeInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInodeInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetInodeInfoRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{53}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *GetInodeInfoRequest) GetLibraryId() string {
@@ -3260,7 +3421,7 @@ type GetInodeInfoResponse struct {
 
 func (x *GetInodeInfoResponse) Reset() {
 	*x = GetInodeInfoResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[54]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3272,7 +3433,7 @@ func (x *GetInodeInfoResponse) String() string {
 func (*GetInodeInfoResponse) ProtoMessage() {}
 
 func (x *GetInodeInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[54]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3285,7 +3446,7 @@ func (x *GetInodeInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInodeInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetInodeInfoResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{54}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GetInodeInfoResponse) GetEntry() *DirectoryEntry {
@@ -3310,7 +3471,7 @@ type CheckUploadRequest struct {
 
 func (x *CheckUploadRequest) Reset() {
 	*x = CheckUploadRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[55]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3322,7 +3483,7 @@ func (x *CheckUploadRequest) String() string {
 func (*CheckUploadRequest) ProtoMessage() {}
 
 func (x *CheckUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[55]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3335,7 +3496,7 @@ func (x *CheckUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckUploadRequest.ProtoReflect.Descriptor instead.
 func (*CheckUploadRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{55}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *CheckUploadRequest) GetLibraryId() string {
@@ -3390,7 +3551,7 @@ type CheckUploadResponse struct {
 
 func (x *CheckUploadResponse) Reset() {
 	*x = CheckUploadResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[56]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3402,7 +3563,7 @@ func (x *CheckUploadResponse) String() string {
 func (*CheckUploadResponse) ProtoMessage() {}
 
 func (x *CheckUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[56]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3415,7 +3576,7 @@ func (x *CheckUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckUploadResponse.ProtoReflect.Descriptor instead.
 func (*CheckUploadResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{56}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *CheckUploadResponse) GetPath() []string {
@@ -3484,7 +3645,7 @@ type CommitFileRequest struct {
 
 func (x *CommitFileRequest) Reset() {
 	*x = CommitFileRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[57]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3496,7 +3657,7 @@ func (x *CommitFileRequest) String() string {
 func (*CommitFileRequest) ProtoMessage() {}
 
 func (x *CommitFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[57]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3509,7 +3670,7 @@ func (x *CommitFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitFileRequest.ProtoReflect.Descriptor instead.
 func (*CommitFileRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{57}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CommitFileRequest) GetLibraryId() string {
@@ -3647,7 +3808,7 @@ type CommitFileResponse struct {
 
 func (x *CommitFileResponse) Reset() {
 	*x = CommitFileResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[58]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3659,7 +3820,7 @@ func (x *CommitFileResponse) String() string {
 func (*CommitFileResponse) ProtoMessage() {}
 
 func (x *CommitFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[58]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3672,7 +3833,7 @@ func (x *CommitFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitFileResponse.ProtoReflect.Descriptor instead.
 func (*CommitFileResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{58}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CommitFileResponse) GetFile() *StoredFile {
@@ -3695,7 +3856,7 @@ type ResolveFileRequest struct {
 
 func (x *ResolveFileRequest) Reset() {
 	*x = ResolveFileRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[59]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3707,7 +3868,7 @@ func (x *ResolveFileRequest) String() string {
 func (*ResolveFileRequest) ProtoMessage() {}
 
 func (x *ResolveFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[59]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3720,7 +3881,7 @@ func (x *ResolveFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveFileRequest.ProtoReflect.Descriptor instead.
 func (*ResolveFileRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{59}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ResolveFileRequest) GetLibraryId() string {
@@ -3760,7 +3921,7 @@ type ResolveFileResponse struct {
 
 func (x *ResolveFileResponse) Reset() {
 	*x = ResolveFileResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[60]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3772,7 +3933,7 @@ func (x *ResolveFileResponse) String() string {
 func (*ResolveFileResponse) ProtoMessage() {}
 
 func (x *ResolveFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[60]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3785,7 +3946,7 @@ func (x *ResolveFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveFileResponse.ProtoReflect.Descriptor instead.
 func (*ResolveFileResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{60}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ResolveFileResponse) GetFile() *StoredFile {
@@ -3807,7 +3968,7 @@ type ResolveAlbumCoverRequest struct {
 
 func (x *ResolveAlbumCoverRequest) Reset() {
 	*x = ResolveAlbumCoverRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[61]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3819,7 +3980,7 @@ func (x *ResolveAlbumCoverRequest) String() string {
 func (*ResolveAlbumCoverRequest) ProtoMessage() {}
 
 func (x *ResolveAlbumCoverRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[61]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3832,7 +3993,7 @@ func (x *ResolveAlbumCoverRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveAlbumCoverRequest.ProtoReflect.Descriptor instead.
 func (*ResolveAlbumCoverRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{61}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ResolveAlbumCoverRequest) GetLibraryId() string {
@@ -3865,7 +4026,7 @@ type ResolveAlbumCoverResponse struct {
 
 func (x *ResolveAlbumCoverResponse) Reset() {
 	*x = ResolveAlbumCoverResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[62]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3877,7 +4038,7 @@ func (x *ResolveAlbumCoverResponse) String() string {
 func (*ResolveAlbumCoverResponse) ProtoMessage() {}
 
 func (x *ResolveAlbumCoverResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[62]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3890,7 +4051,7 @@ func (x *ResolveAlbumCoverResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveAlbumCoverResponse.ProtoReflect.Descriptor instead.
 func (*ResolveAlbumCoverResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{62}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ResolveAlbumCoverResponse) GetFile() *StoredFile {
@@ -3909,7 +4070,7 @@ type ReferencedBlobsRequest struct {
 
 func (x *ReferencedBlobsRequest) Reset() {
 	*x = ReferencedBlobsRequest{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[63]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3921,7 +4082,7 @@ func (x *ReferencedBlobsRequest) String() string {
 func (*ReferencedBlobsRequest) ProtoMessage() {}
 
 func (x *ReferencedBlobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[63]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3934,7 +4095,7 @@ func (x *ReferencedBlobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReferencedBlobsRequest.ProtoReflect.Descriptor instead.
 func (*ReferencedBlobsRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{63}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ReferencedBlobsRequest) GetBlobIds() []string {
@@ -3953,7 +4114,7 @@ type ReferencedBlobsResponse struct {
 
 func (x *ReferencedBlobsResponse) Reset() {
 	*x = ReferencedBlobsResponse{}
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[64]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3965,7 +4126,7 @@ func (x *ReferencedBlobsResponse) String() string {
 func (*ReferencedBlobsResponse) ProtoMessage() {}
 
 func (x *ReferencedBlobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_service_proto_msgTypes[64]
+	mi := &file_smh_namespace_v1_service_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3978,7 +4139,7 @@ func (x *ReferencedBlobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReferencedBlobsResponse.ProtoReflect.Descriptor instead.
 func (*ReferencedBlobsResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{64}
+	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ReferencedBlobsResponse) GetReferenced() []string {
@@ -4074,7 +4235,18 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x13PurgeLibraryRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\"\x16\n" +
-	"\x14PurgeLibraryResponse\"\x95\x02\n" +
+	"\x14PurgeLibraryResponse\";\n" +
+	"\x18GetLibrariesUsageRequest\x12\x1f\n" +
+	"\vlibrary_ids\x18\x01 \x03(\tR\n" +
+	"libraryIds\"S\n" +
+	"\x19GetLibrariesUsageResponse\x126\n" +
+	"\x06usages\x18\x01 \x03(\v2\x1e.smh.namespace.v1.LibraryUsageR\x06usages\"u\n" +
+	"\fLibraryUsage\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x17\n" +
+	"\adir_num\x18\x03 \x01(\x03R\x06dirNum\x12\x19\n" +
+	"\bfile_num\x18\x04 \x01(\x03R\afileNum\"\x95\x02\n" +
 	"\x16CreateDirectoryRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4328,7 +4500,7 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x17ReferencedBlobsResponse\x12\x1e\n" +
 	"\n" +
 	"referenced\x18\x01 \x03(\tR\n" +
-	"referenced2\xdb\x18\n" +
+	"referenced2\xc9\x19\n" +
 	"\x10NamespaceService\x12Z\n" +
 	"\vCreateSpace\x12$.smh.namespace.v1.CreateSpaceRequest\x1a%.smh.namespace.v1.CreateSpaceResponse\x12Z\n" +
 	"\vDeleteSpace\x12$.smh.namespace.v1.DeleteSpaceRequest\x1a%.smh.namespace.v1.DeleteSpaceResponse\x12i\n" +
@@ -4342,7 +4514,8 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x11GetSpaceFileCount\x12*.smh.namespace.v1.GetSpaceFileCountRequest\x1a+.smh.namespace.v1.GetSpaceFileCountResponse\x12f\n" +
 	"\x0fGetLibraryUsage\x12(.smh.namespace.v1.GetLibraryUsageRequest\x1a).smh.namespace.v1.GetLibraryUsageResponse\x12c\n" +
 	"\x0eGetSpacesUsage\x12'.smh.namespace.v1.GetSpacesUsageRequest\x1a(.smh.namespace.v1.GetSpacesUsageResponse\x12]\n" +
-	"\fPurgeLibrary\x12%.smh.namespace.v1.PurgeLibraryRequest\x1a&.smh.namespace.v1.PurgeLibraryResponse\x12f\n" +
+	"\fPurgeLibrary\x12%.smh.namespace.v1.PurgeLibraryRequest\x1a&.smh.namespace.v1.PurgeLibraryResponse\x12l\n" +
+	"\x11GetLibrariesUsage\x12*.smh.namespace.v1.GetLibrariesUsageRequest\x1a+.smh.namespace.v1.GetLibrariesUsageResponse\x12f\n" +
 	"\x0fCreateDirectory\x12(.smh.namespace.v1.CreateDirectoryRequest\x1a).smh.namespace.v1.CreateDirectoryResponse\x12`\n" +
 	"\rListDirectory\x12&.smh.namespace.v1.ListDirectoryRequest\x1a'.smh.namespace.v1.ListDirectoryResponse\x12i\n" +
 	"\x10GetDirectoryInfo\x12).smh.namespace.v1.GetDirectoryInfoRequest\x1a*.smh.namespace.v1.GetDirectoryInfoResponse\x12`\n" +
@@ -4379,7 +4552,7 @@ func file_smh_namespace_v1_service_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_service_proto_rawDescData
 }
 
-var file_smh_namespace_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_smh_namespace_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*CreateSpaceRequest)(nil),           // 0: smh.namespace.v1.CreateSpaceRequest
 	(*CreateSpaceResponse)(nil),          // 1: smh.namespace.v1.CreateSpaceResponse
@@ -4405,161 +4578,167 @@ var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*GetSpacesUsageResponse)(nil),       // 21: smh.namespace.v1.GetSpacesUsageResponse
 	(*PurgeLibraryRequest)(nil),          // 22: smh.namespace.v1.PurgeLibraryRequest
 	(*PurgeLibraryResponse)(nil),         // 23: smh.namespace.v1.PurgeLibraryResponse
-	(*CreateDirectoryRequest)(nil),       // 24: smh.namespace.v1.CreateDirectoryRequest
-	(*CreateDirectoryResponse)(nil),      // 25: smh.namespace.v1.CreateDirectoryResponse
-	(*ListDirectoryRequest)(nil),         // 26: smh.namespace.v1.ListDirectoryRequest
-	(*ListDirectoryResponse)(nil),        // 27: smh.namespace.v1.ListDirectoryResponse
-	(*GetDirectoryInfoRequest)(nil),      // 28: smh.namespace.v1.GetDirectoryInfoRequest
-	(*GetDirectoryInfoResponse)(nil),     // 29: smh.namespace.v1.GetDirectoryInfoResponse
-	(*HeadDirectoryRequest)(nil),         // 30: smh.namespace.v1.HeadDirectoryRequest
-	(*HeadDirectoryResponse)(nil),        // 31: smh.namespace.v1.HeadDirectoryResponse
-	(*DeleteDirectoryRequest)(nil),       // 32: smh.namespace.v1.DeleteDirectoryRequest
-	(*DeleteDirectoryResponse)(nil),      // 33: smh.namespace.v1.DeleteDirectoryResponse
-	(*CopyDirectoryRequest)(nil),         // 34: smh.namespace.v1.CopyDirectoryRequest
-	(*CopyDirectoryResponse)(nil),        // 35: smh.namespace.v1.CopyDirectoryResponse
-	(*MoveDirectoryRequest)(nil),         // 36: smh.namespace.v1.MoveDirectoryRequest
-	(*MoveDirectoryResponse)(nil),        // 37: smh.namespace.v1.MoveDirectoryResponse
-	(*UpdateDirectoryRequest)(nil),       // 38: smh.namespace.v1.UpdateDirectoryRequest
-	(*DirectoryUpdate)(nil),              // 39: smh.namespace.v1.DirectoryUpdate
-	(*UpdateDirectoryResponse)(nil),      // 40: smh.namespace.v1.UpdateDirectoryResponse
-	(*GetDirectoryStatsRequest)(nil),     // 41: smh.namespace.v1.GetDirectoryStatsRequest
-	(*GetDirectoryStatsResponse)(nil),    // 42: smh.namespace.v1.GetDirectoryStatsResponse
-	(*GetTasksRequest)(nil),              // 43: smh.namespace.v1.GetTasksRequest
-	(*GetTasksResponse)(nil),             // 44: smh.namespace.v1.GetTasksResponse
-	(*DeleteFileRequest)(nil),            // 45: smh.namespace.v1.DeleteFileRequest
-	(*DeleteFileResponse)(nil),           // 46: smh.namespace.v1.DeleteFileResponse
-	(*CopyFileRequest)(nil),              // 47: smh.namespace.v1.CopyFileRequest
-	(*CopyFileResponse)(nil),             // 48: smh.namespace.v1.CopyFileResponse
-	(*MoveFileRequest)(nil),              // 49: smh.namespace.v1.MoveFileRequest
-	(*MoveFileResponse)(nil),             // 50: smh.namespace.v1.MoveFileResponse
-	(*CreateSymlinkRequest)(nil),         // 51: smh.namespace.v1.CreateSymlinkRequest
-	(*CreateSymlinkResponse)(nil),        // 52: smh.namespace.v1.CreateSymlinkResponse
-	(*GetInodeInfoRequest)(nil),          // 53: smh.namespace.v1.GetInodeInfoRequest
-	(*GetInodeInfoResponse)(nil),         // 54: smh.namespace.v1.GetInodeInfoResponse
-	(*CheckUploadRequest)(nil),           // 55: smh.namespace.v1.CheckUploadRequest
-	(*CheckUploadResponse)(nil),          // 56: smh.namespace.v1.CheckUploadResponse
-	(*CommitFileRequest)(nil),            // 57: smh.namespace.v1.CommitFileRequest
-	(*CommitFileResponse)(nil),           // 58: smh.namespace.v1.CommitFileResponse
-	(*ResolveFileRequest)(nil),           // 59: smh.namespace.v1.ResolveFileRequest
-	(*ResolveFileResponse)(nil),          // 60: smh.namespace.v1.ResolveFileResponse
-	(*ResolveAlbumCoverRequest)(nil),     // 61: smh.namespace.v1.ResolveAlbumCoverRequest
-	(*ResolveAlbumCoverResponse)(nil),    // 62: smh.namespace.v1.ResolveAlbumCoverResponse
-	(*ReferencedBlobsRequest)(nil),       // 63: smh.namespace.v1.ReferencedBlobsRequest
-	(*ReferencedBlobsResponse)(nil),      // 64: smh.namespace.v1.ReferencedBlobsResponse
-	nil,                                  // 65: smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
-	nil,                                  // 66: smh.namespace.v1.CommitFileRequest.MetaDataEntry
-	(*SpaceExtension)(nil),               // 67: smh.namespace.v1.SpaceExtension
-	(*SpaceSummary)(nil),                 // 68: smh.namespace.v1.SpaceSummary
-	(*structpb.Value)(nil),               // 69: google.protobuf.Value
-	(*SpaceUsage)(nil),                   // 70: smh.namespace.v1.SpaceUsage
-	(*DirectoryAttributes)(nil),          // 71: smh.namespace.v1.DirectoryAttributes
-	(*DirectoryEntry)(nil),               // 72: smh.namespace.v1.DirectoryEntry
-	(*DirectoryTransfer)(nil),            // 73: smh.namespace.v1.DirectoryTransfer
-	(*structpb.ListValue)(nil),           // 74: google.protobuf.ListValue
-	(*Task)(nil),                         // 75: smh.namespace.v1.Task
-	(*FileTransfer)(nil),                 // 76: smh.namespace.v1.FileTransfer
-	(*UploadRules)(nil),                  // 77: smh.namespace.v1.UploadRules
-	(*StoredFile)(nil),                   // 78: smh.namespace.v1.StoredFile
+	(*GetLibrariesUsageRequest)(nil),     // 24: smh.namespace.v1.GetLibrariesUsageRequest
+	(*GetLibrariesUsageResponse)(nil),    // 25: smh.namespace.v1.GetLibrariesUsageResponse
+	(*LibraryUsage)(nil),                 // 26: smh.namespace.v1.LibraryUsage
+	(*CreateDirectoryRequest)(nil),       // 27: smh.namespace.v1.CreateDirectoryRequest
+	(*CreateDirectoryResponse)(nil),      // 28: smh.namespace.v1.CreateDirectoryResponse
+	(*ListDirectoryRequest)(nil),         // 29: smh.namespace.v1.ListDirectoryRequest
+	(*ListDirectoryResponse)(nil),        // 30: smh.namespace.v1.ListDirectoryResponse
+	(*GetDirectoryInfoRequest)(nil),      // 31: smh.namespace.v1.GetDirectoryInfoRequest
+	(*GetDirectoryInfoResponse)(nil),     // 32: smh.namespace.v1.GetDirectoryInfoResponse
+	(*HeadDirectoryRequest)(nil),         // 33: smh.namespace.v1.HeadDirectoryRequest
+	(*HeadDirectoryResponse)(nil),        // 34: smh.namespace.v1.HeadDirectoryResponse
+	(*DeleteDirectoryRequest)(nil),       // 35: smh.namespace.v1.DeleteDirectoryRequest
+	(*DeleteDirectoryResponse)(nil),      // 36: smh.namespace.v1.DeleteDirectoryResponse
+	(*CopyDirectoryRequest)(nil),         // 37: smh.namespace.v1.CopyDirectoryRequest
+	(*CopyDirectoryResponse)(nil),        // 38: smh.namespace.v1.CopyDirectoryResponse
+	(*MoveDirectoryRequest)(nil),         // 39: smh.namespace.v1.MoveDirectoryRequest
+	(*MoveDirectoryResponse)(nil),        // 40: smh.namespace.v1.MoveDirectoryResponse
+	(*UpdateDirectoryRequest)(nil),       // 41: smh.namespace.v1.UpdateDirectoryRequest
+	(*DirectoryUpdate)(nil),              // 42: smh.namespace.v1.DirectoryUpdate
+	(*UpdateDirectoryResponse)(nil),      // 43: smh.namespace.v1.UpdateDirectoryResponse
+	(*GetDirectoryStatsRequest)(nil),     // 44: smh.namespace.v1.GetDirectoryStatsRequest
+	(*GetDirectoryStatsResponse)(nil),    // 45: smh.namespace.v1.GetDirectoryStatsResponse
+	(*GetTasksRequest)(nil),              // 46: smh.namespace.v1.GetTasksRequest
+	(*GetTasksResponse)(nil),             // 47: smh.namespace.v1.GetTasksResponse
+	(*DeleteFileRequest)(nil),            // 48: smh.namespace.v1.DeleteFileRequest
+	(*DeleteFileResponse)(nil),           // 49: smh.namespace.v1.DeleteFileResponse
+	(*CopyFileRequest)(nil),              // 50: smh.namespace.v1.CopyFileRequest
+	(*CopyFileResponse)(nil),             // 51: smh.namespace.v1.CopyFileResponse
+	(*MoveFileRequest)(nil),              // 52: smh.namespace.v1.MoveFileRequest
+	(*MoveFileResponse)(nil),             // 53: smh.namespace.v1.MoveFileResponse
+	(*CreateSymlinkRequest)(nil),         // 54: smh.namespace.v1.CreateSymlinkRequest
+	(*CreateSymlinkResponse)(nil),        // 55: smh.namespace.v1.CreateSymlinkResponse
+	(*GetInodeInfoRequest)(nil),          // 56: smh.namespace.v1.GetInodeInfoRequest
+	(*GetInodeInfoResponse)(nil),         // 57: smh.namespace.v1.GetInodeInfoResponse
+	(*CheckUploadRequest)(nil),           // 58: smh.namespace.v1.CheckUploadRequest
+	(*CheckUploadResponse)(nil),          // 59: smh.namespace.v1.CheckUploadResponse
+	(*CommitFileRequest)(nil),            // 60: smh.namespace.v1.CommitFileRequest
+	(*CommitFileResponse)(nil),           // 61: smh.namespace.v1.CommitFileResponse
+	(*ResolveFileRequest)(nil),           // 62: smh.namespace.v1.ResolveFileRequest
+	(*ResolveFileResponse)(nil),          // 63: smh.namespace.v1.ResolveFileResponse
+	(*ResolveAlbumCoverRequest)(nil),     // 64: smh.namespace.v1.ResolveAlbumCoverRequest
+	(*ResolveAlbumCoverResponse)(nil),    // 65: smh.namespace.v1.ResolveAlbumCoverResponse
+	(*ReferencedBlobsRequest)(nil),       // 66: smh.namespace.v1.ReferencedBlobsRequest
+	(*ReferencedBlobsResponse)(nil),      // 67: smh.namespace.v1.ReferencedBlobsResponse
+	nil,                                  // 68: smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
+	nil,                                  // 69: smh.namespace.v1.CommitFileRequest.MetaDataEntry
+	(*SpaceExtension)(nil),               // 70: smh.namespace.v1.SpaceExtension
+	(*SpaceSummary)(nil),                 // 71: smh.namespace.v1.SpaceSummary
+	(*structpb.Value)(nil),               // 72: google.protobuf.Value
+	(*SpaceUsage)(nil),                   // 73: smh.namespace.v1.SpaceUsage
+	(*DirectoryAttributes)(nil),          // 74: smh.namespace.v1.DirectoryAttributes
+	(*DirectoryEntry)(nil),               // 75: smh.namespace.v1.DirectoryEntry
+	(*DirectoryTransfer)(nil),            // 76: smh.namespace.v1.DirectoryTransfer
+	(*structpb.ListValue)(nil),           // 77: google.protobuf.ListValue
+	(*Task)(nil),                         // 78: smh.namespace.v1.Task
+	(*FileTransfer)(nil),                 // 79: smh.namespace.v1.FileTransfer
+	(*UploadRules)(nil),                  // 80: smh.namespace.v1.UploadRules
+	(*StoredFile)(nil),                   // 81: smh.namespace.v1.StoredFile
 }
 var file_smh_namespace_v1_service_proto_depIdxs = []int32{
-	67, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
-	68, // 1: smh.namespace.v1.ListSpacesLegacyResponse.spaces:type_name -> smh.namespace.v1.SpaceSummary
-	68, // 2: smh.namespace.v1.ListSpacesResponse.list:type_name -> smh.namespace.v1.SpaceSummary
-	67, // 3: smh.namespace.v1.GetSpaceExtensionResponse.extension:type_name -> smh.namespace.v1.SpaceExtension
-	67, // 4: smh.namespace.v1.UpdateSpaceExtensionRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
-	69, // 5: smh.namespace.v1.GetLibraryUsageResponse.capacity:type_name -> google.protobuf.Value
-	69, // 6: smh.namespace.v1.GetLibraryUsageResponse.available_space:type_name -> google.protobuf.Value
-	70, // 7: smh.namespace.v1.GetSpacesUsageResponse.usage:type_name -> smh.namespace.v1.SpaceUsage
-	71, // 8: smh.namespace.v1.CreateDirectoryRequest.attributes:type_name -> smh.namespace.v1.DirectoryAttributes
-	65, // 9: smh.namespace.v1.CreateDirectoryResponse.meta_data:type_name -> smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
-	72, // 10: smh.namespace.v1.ListDirectoryResponse.contents:type_name -> smh.namespace.v1.DirectoryEntry
-	72, // 11: smh.namespace.v1.GetDirectoryInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
-	73, // 12: smh.namespace.v1.CopyDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
-	74, // 13: smh.namespace.v1.CopyDirectoryResponse.path:type_name -> google.protobuf.ListValue
-	73, // 14: smh.namespace.v1.MoveDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
-	74, // 15: smh.namespace.v1.MoveDirectoryResponse.path:type_name -> google.protobuf.ListValue
-	39, // 16: smh.namespace.v1.UpdateDirectoryRequest.update:type_name -> smh.namespace.v1.DirectoryUpdate
-	69, // 17: smh.namespace.v1.DirectoryUpdate.labels:type_name -> google.protobuf.Value
-	69, // 18: smh.namespace.v1.DirectoryUpdate.meta_data:type_name -> google.protobuf.Value
-	75, // 19: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
-	76, // 20: smh.namespace.v1.CopyFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	76, // 21: smh.namespace.v1.MoveFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	76, // 22: smh.namespace.v1.CreateSymlinkRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	72, // 23: smh.namespace.v1.GetInodeInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
-	77, // 24: smh.namespace.v1.CheckUploadResponse.rules:type_name -> smh.namespace.v1.UploadRules
-	66, // 25: smh.namespace.v1.CommitFileRequest.meta_data:type_name -> smh.namespace.v1.CommitFileRequest.MetaDataEntry
-	78, // 26: smh.namespace.v1.CommitFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	78, // 27: smh.namespace.v1.ResolveFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	78, // 28: smh.namespace.v1.ResolveAlbumCoverResponse.file:type_name -> smh.namespace.v1.StoredFile
-	0,  // 29: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
-	2,  // 30: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
-	4,  // 31: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
-	6,  // 32: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
-	8,  // 33: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
-	10, // 34: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
-	12, // 35: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
-	14, // 36: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
-	16, // 37: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
-	18, // 38: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
-	20, // 39: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
-	22, // 40: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
-	24, // 41: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
-	26, // 42: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
-	28, // 43: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
-	30, // 44: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
-	32, // 45: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
-	34, // 46: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
-	36, // 47: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
-	38, // 48: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
-	41, // 49: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
-	43, // 50: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
-	45, // 51: smh.namespace.v1.NamespaceService.DeleteFile:input_type -> smh.namespace.v1.DeleteFileRequest
-	47, // 52: smh.namespace.v1.NamespaceService.CopyFile:input_type -> smh.namespace.v1.CopyFileRequest
-	49, // 53: smh.namespace.v1.NamespaceService.MoveFile:input_type -> smh.namespace.v1.MoveFileRequest
-	51, // 54: smh.namespace.v1.NamespaceService.CreateSymlink:input_type -> smh.namespace.v1.CreateSymlinkRequest
-	53, // 55: smh.namespace.v1.NamespaceService.GetInodeInfo:input_type -> smh.namespace.v1.GetInodeInfoRequest
-	55, // 56: smh.namespace.v1.NamespaceService.CheckUpload:input_type -> smh.namespace.v1.CheckUploadRequest
-	57, // 57: smh.namespace.v1.NamespaceService.CommitFile:input_type -> smh.namespace.v1.CommitFileRequest
-	59, // 58: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
-	61, // 59: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
-	63, // 60: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
-	1,  // 61: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
-	3,  // 62: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
-	5,  // 63: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
-	7,  // 64: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
-	9,  // 65: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
-	11, // 66: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
-	13, // 67: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
-	15, // 68: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
-	17, // 69: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
-	19, // 70: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
-	21, // 71: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
-	23, // 72: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
-	25, // 73: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
-	27, // 74: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
-	29, // 75: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
-	31, // 76: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
-	33, // 77: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
-	35, // 78: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
-	37, // 79: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
-	40, // 80: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
-	42, // 81: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
-	44, // 82: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
-	46, // 83: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
-	48, // 84: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
-	50, // 85: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
-	52, // 86: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
-	54, // 87: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
-	56, // 88: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
-	58, // 89: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
-	60, // 90: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
-	62, // 91: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
-	64, // 92: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
-	61, // [61:93] is the sub-list for method output_type
-	29, // [29:61] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	70, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
+	71, // 1: smh.namespace.v1.ListSpacesLegacyResponse.spaces:type_name -> smh.namespace.v1.SpaceSummary
+	71, // 2: smh.namespace.v1.ListSpacesResponse.list:type_name -> smh.namespace.v1.SpaceSummary
+	70, // 3: smh.namespace.v1.GetSpaceExtensionResponse.extension:type_name -> smh.namespace.v1.SpaceExtension
+	70, // 4: smh.namespace.v1.UpdateSpaceExtensionRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
+	72, // 5: smh.namespace.v1.GetLibraryUsageResponse.capacity:type_name -> google.protobuf.Value
+	72, // 6: smh.namespace.v1.GetLibraryUsageResponse.available_space:type_name -> google.protobuf.Value
+	73, // 7: smh.namespace.v1.GetSpacesUsageResponse.usage:type_name -> smh.namespace.v1.SpaceUsage
+	26, // 8: smh.namespace.v1.GetLibrariesUsageResponse.usages:type_name -> smh.namespace.v1.LibraryUsage
+	74, // 9: smh.namespace.v1.CreateDirectoryRequest.attributes:type_name -> smh.namespace.v1.DirectoryAttributes
+	68, // 10: smh.namespace.v1.CreateDirectoryResponse.meta_data:type_name -> smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
+	75, // 11: smh.namespace.v1.ListDirectoryResponse.contents:type_name -> smh.namespace.v1.DirectoryEntry
+	75, // 12: smh.namespace.v1.GetDirectoryInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
+	76, // 13: smh.namespace.v1.CopyDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
+	77, // 14: smh.namespace.v1.CopyDirectoryResponse.path:type_name -> google.protobuf.ListValue
+	76, // 15: smh.namespace.v1.MoveDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
+	77, // 16: smh.namespace.v1.MoveDirectoryResponse.path:type_name -> google.protobuf.ListValue
+	42, // 17: smh.namespace.v1.UpdateDirectoryRequest.update:type_name -> smh.namespace.v1.DirectoryUpdate
+	72, // 18: smh.namespace.v1.DirectoryUpdate.labels:type_name -> google.protobuf.Value
+	72, // 19: smh.namespace.v1.DirectoryUpdate.meta_data:type_name -> google.protobuf.Value
+	78, // 20: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
+	79, // 21: smh.namespace.v1.CopyFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	79, // 22: smh.namespace.v1.MoveFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	79, // 23: smh.namespace.v1.CreateSymlinkRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	75, // 24: smh.namespace.v1.GetInodeInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
+	80, // 25: smh.namespace.v1.CheckUploadResponse.rules:type_name -> smh.namespace.v1.UploadRules
+	69, // 26: smh.namespace.v1.CommitFileRequest.meta_data:type_name -> smh.namespace.v1.CommitFileRequest.MetaDataEntry
+	81, // 27: smh.namespace.v1.CommitFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	81, // 28: smh.namespace.v1.ResolveFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	81, // 29: smh.namespace.v1.ResolveAlbumCoverResponse.file:type_name -> smh.namespace.v1.StoredFile
+	0,  // 30: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
+	2,  // 31: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
+	4,  // 32: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
+	6,  // 33: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
+	8,  // 34: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
+	10, // 35: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
+	12, // 36: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
+	14, // 37: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
+	16, // 38: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
+	18, // 39: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
+	20, // 40: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
+	22, // 41: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
+	24, // 42: smh.namespace.v1.NamespaceService.GetLibrariesUsage:input_type -> smh.namespace.v1.GetLibrariesUsageRequest
+	27, // 43: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
+	29, // 44: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
+	31, // 45: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
+	33, // 46: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
+	35, // 47: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
+	37, // 48: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
+	39, // 49: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
+	41, // 50: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
+	44, // 51: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
+	46, // 52: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
+	48, // 53: smh.namespace.v1.NamespaceService.DeleteFile:input_type -> smh.namespace.v1.DeleteFileRequest
+	50, // 54: smh.namespace.v1.NamespaceService.CopyFile:input_type -> smh.namespace.v1.CopyFileRequest
+	52, // 55: smh.namespace.v1.NamespaceService.MoveFile:input_type -> smh.namespace.v1.MoveFileRequest
+	54, // 56: smh.namespace.v1.NamespaceService.CreateSymlink:input_type -> smh.namespace.v1.CreateSymlinkRequest
+	56, // 57: smh.namespace.v1.NamespaceService.GetInodeInfo:input_type -> smh.namespace.v1.GetInodeInfoRequest
+	58, // 58: smh.namespace.v1.NamespaceService.CheckUpload:input_type -> smh.namespace.v1.CheckUploadRequest
+	60, // 59: smh.namespace.v1.NamespaceService.CommitFile:input_type -> smh.namespace.v1.CommitFileRequest
+	62, // 60: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
+	64, // 61: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
+	66, // 62: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
+	1,  // 63: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
+	3,  // 64: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
+	5,  // 65: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
+	7,  // 66: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
+	9,  // 67: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
+	11, // 68: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
+	13, // 69: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
+	15, // 70: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
+	17, // 71: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
+	19, // 72: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
+	21, // 73: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
+	23, // 74: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
+	25, // 75: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
+	28, // 76: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
+	30, // 77: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
+	32, // 78: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
+	34, // 79: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
+	36, // 80: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
+	38, // 81: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
+	40, // 82: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
+	43, // 83: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
+	45, // 84: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
+	47, // 85: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
+	49, // 86: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
+	51, // 87: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
+	53, // 88: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
+	55, // 89: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
+	57, // 90: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
+	59, // 91: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
+	61, // 92: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
+	63, // 93: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
+	65, // 94: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
+	67, // 95: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
+	63, // [63:96] is the sub-list for method output_type
+	30, // [30:63] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_service_proto_init() }
@@ -4571,20 +4750,20 @@ func file_smh_namespace_v1_service_proto_init() {
 	file_smh_namespace_v1_file_proto_init()
 	file_smh_namespace_v1_space_proto_init()
 	file_smh_namespace_v1_service_proto_msgTypes[7].OneofWrappers = []any{}
-	file_smh_namespace_v1_service_proto_msgTypes[25].OneofWrappers = []any{}
-	file_smh_namespace_v1_service_proto_msgTypes[26].OneofWrappers = []any{}
-	file_smh_namespace_v1_service_proto_msgTypes[27].OneofWrappers = []any{}
-	file_smh_namespace_v1_service_proto_msgTypes[35].OneofWrappers = []any{}
-	file_smh_namespace_v1_service_proto_msgTypes[36].OneofWrappers = []any{}
-	file_smh_namespace_v1_service_proto_msgTypes[55].OneofWrappers = []any{}
-	file_smh_namespace_v1_service_proto_msgTypes[57].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[28].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[29].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[30].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[38].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[39].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[58].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[60].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_service_proto_rawDesc), len(file_smh_namespace_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   67,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

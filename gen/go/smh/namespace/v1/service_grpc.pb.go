@@ -31,6 +31,7 @@ const (
 	NamespaceService_GetLibraryUsage_FullMethodName      = "/smh.namespace.v1.NamespaceService/GetLibraryUsage"
 	NamespaceService_GetSpacesUsage_FullMethodName       = "/smh.namespace.v1.NamespaceService/GetSpacesUsage"
 	NamespaceService_PurgeLibrary_FullMethodName         = "/smh.namespace.v1.NamespaceService/PurgeLibrary"
+	NamespaceService_GetLibrariesUsage_FullMethodName    = "/smh.namespace.v1.NamespaceService/GetLibrariesUsage"
 	NamespaceService_CreateDirectory_FullMethodName      = "/smh.namespace.v1.NamespaceService/CreateDirectory"
 	NamespaceService_ListDirectory_FullMethodName        = "/smh.namespace.v1.NamespaceService/ListDirectory"
 	NamespaceService_GetDirectoryInfo_FullMethodName     = "/smh.namespace.v1.NamespaceService/GetDirectoryInfo"
@@ -85,6 +86,10 @@ type NamespaceServiceClient interface {
 	GetSpacesUsage(ctx context.Context, in *GetSpacesUsageRequest, opts ...grpc.CallOption) (*GetSpacesUsageResponse, error)
 	// Internal: removes every space and entry of a deleted library. Needs the operator key.
 	PurgeLibrary(ctx context.Context, in *PurgeLibraryRequest, opts ...grpc.CallOption) (*PurgeLibraryResponse, error)
+	// Internal: the live usage counters of libraries, summed over their spaces, for the usage
+	// figures of the admin API's library object (admin-api.md section 2). The library service calls
+	// it once per admin answer, with every library of the answer. Needs the operator key.
+	GetLibrariesUsage(ctx context.Context, in *GetLibrariesUsageRequest, opts ...grpc.CallOption) (*GetLibrariesUsageResponse, error)
 	// PUT /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: 201 {"path", "creationTime", ...}.
 	CreateDirectory(ctx context.Context, in *CreateDirectoryRequest, opts ...grpc.CallOption) (*CreateDirectoryResponse, error)
 	// GET /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: a page of children (4.2, decision 1).
@@ -255,6 +260,16 @@ func (c *namespaceServiceClient) PurgeLibrary(ctx context.Context, in *PurgeLibr
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PurgeLibraryResponse)
 	err := c.cc.Invoke(ctx, NamespaceService_PurgeLibrary_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetLibrariesUsage(ctx context.Context, in *GetLibrariesUsageRequest, opts ...grpc.CallOption) (*GetLibrariesUsageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLibrariesUsageResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetLibrariesUsage_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -493,6 +508,10 @@ type NamespaceServiceServer interface {
 	GetSpacesUsage(context.Context, *GetSpacesUsageRequest) (*GetSpacesUsageResponse, error)
 	// Internal: removes every space and entry of a deleted library. Needs the operator key.
 	PurgeLibrary(context.Context, *PurgeLibraryRequest) (*PurgeLibraryResponse, error)
+	// Internal: the live usage counters of libraries, summed over their spaces, for the usage
+	// figures of the admin API's library object (admin-api.md section 2). The library service calls
+	// it once per admin answer, with every library of the answer. Needs the operator key.
+	GetLibrariesUsage(context.Context, *GetLibrariesUsageRequest) (*GetLibrariesUsageResponse, error)
 	// PUT /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: 201 {"path", "creationTime", ...}.
 	CreateDirectory(context.Context, *CreateDirectoryRequest) (*CreateDirectoryResponse, error)
 	// GET /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: a page of children (4.2, decision 1).
@@ -584,6 +603,9 @@ func (UnimplementedNamespaceServiceServer) GetSpacesUsage(context.Context, *GetS
 }
 func (UnimplementedNamespaceServiceServer) PurgeLibrary(context.Context, *PurgeLibraryRequest) (*PurgeLibraryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PurgeLibrary not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetLibrariesUsage(context.Context, *GetLibrariesUsageRequest) (*GetLibrariesUsageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLibrariesUsage not implemented")
 }
 func (UnimplementedNamespaceServiceServer) CreateDirectory(context.Context, *CreateDirectoryRequest) (*CreateDirectoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateDirectory not implemented")
@@ -878,6 +900,24 @@ func _NamespaceService_PurgeLibrary_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(NamespaceServiceServer).PurgeLibrary(ctx, req.(*PurgeLibraryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetLibrariesUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLibrariesUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetLibrariesUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetLibrariesUsage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetLibrariesUsage(ctx, req.(*GetLibrariesUsageRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1296,6 +1336,10 @@ var NamespaceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PurgeLibrary",
 			Handler:    _NamespaceService_PurgeLibrary_Handler,
+		},
+		{
+			MethodName: "GetLibrariesUsage",
+			Handler:    _NamespaceService_GetLibrariesUsage_Handler,
 		},
 		{
 			MethodName: "CreateDirectory",
