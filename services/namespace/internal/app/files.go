@@ -562,19 +562,9 @@ func (n *Namespace) CreateSymlink(ctx context.Context, libraryID, spaceID, rawLi
 // references, for the object service's garbage collection; the transport checks the operator
 // key. Empty ids are ignored.
 func (n *Namespace) ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, error) {
-	if len(blobIDs) > maxReferencedBlobs {
-		return nil, invalid("at most %d blob ids per call", maxReferencedBlobs)
-	}
-	ids := make([]string, 0, len(blobIDs))
-	for _, id := range blobIDs {
-		if id != "" {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	if len(ids) == 0 {
-		return nil, nil
+	ids, err := distinctIDs(blobIDs, maxReferencedBlobs, "blob")
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
 	return n.store.ReferencedBlobs(ctx, ids)
 }

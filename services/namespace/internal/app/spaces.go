@@ -376,19 +376,25 @@ const maxUsageLibraries = 100
 // answered once each, in id order. A library the namespace holds nothing of answers zeros: the
 // namespace does not know which libraries exist, and an unused library has no spaces yet.
 func (n *Namespace) LibrariesUsage(ctx context.Context, libraryIDs []string) ([]LibraryUsage, error) {
-	if len(libraryIDs) > maxUsageLibraries {
-		return nil, invalid("at most %d library ids per call", maxUsageLibraries)
+	ids, err := distinctIDs(libraryIDs, maxUsageLibraries, "library")
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
-	ids := make([]string, 0, len(libraryIDs))
-	for _, id := range libraryIDs {
+	return n.store.LibrariesUsage(ctx, ids)
+}
+
+// distinctIDs answers the non-empty ids of an internal batch call sorted and once each, or
+// ParamInvalid when the call names more than max.
+func distinctIDs(in []string, max int, what string) ([]string, error) {
+	if len(in) > max {
+		return nil, invalid("at most %d %s ids per call", max, what)
+	}
+	ids := make([]string, 0, len(in))
+	for _, id := range in {
 		if id != "" {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	return n.store.LibrariesUsage(ctx, ids)
+	return slices.Compact(ids), nil
 }
