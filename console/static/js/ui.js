@@ -96,7 +96,14 @@ export function confirmAction(title, text) {
     };
     $("confirm-ok").onclick = () => done(true);
     $("confirm-cancel").onclick = () => done(false);
-    dialog.onclose = () => done(false);
+    // Esc closes the dialog: that is a cancel. The close event of an earlier close() can arrive
+    // after the dialog was opened again (a frame later): then the dialog is open and it is not
+    // this one's cancel.
+    dialog.onclose = () => {
+      if (!dialog.open) {
+        done(false);
+      }
+    };
     dialog.showModal();
     $("confirm-cancel").focus();
   });
@@ -144,7 +151,12 @@ export function askName(title, label, initial, submit) {
       }
     };
     $("name-cancel").onclick = () => finish(null);
-    dialog.onclose = () => finish(null);
+    // As in confirmAction: a late close event of an earlier close() must not cancel this one.
+    dialog.onclose = () => {
+      if (!dialog.open) {
+        finish(null);
+      }
+    };
     dialog.showModal();
     input.focus();
     input.select();
