@@ -41,6 +41,7 @@ func TestConsole(t *testing.T) {
 		{"Settings", testSettings},
 		{"FileBrowser", testFileBrowser},
 		{"MediaThumbnail", testMediaThumbnail},
+		{"Spaces", testSpaces},
 		{"Language", testLanguage},
 		{"APIErrorNotice", testAPIErrorNotice},
 		{"DeleteLibrary", testDeleteLibrary},
@@ -530,6 +531,10 @@ func testFileBrowser(t *testing.T, p *page, s *system) {
 	}
 	p.click(`#crumbs a[data-path=""]`)
 	p.waitVisible(fileRow("data.bin"))
+	// The usage figures are the library's live counters: one directory, two files.
+	wantSize := fmt.Sprint(len(data) + len("inside the directory\n"))
+	p.wait("the usage figures to count the uploads", `$("#usage-dirs").dataset.value === "1" && $("#usage-files").dataset.value === "2" && `+
+		`$("#usage-size").dataset.value === `+js(wantSize))
 	p.shot("files")
 
 	// Download in the browser: the saved file holds the uploaded bytes.
@@ -558,6 +563,46 @@ func testFileBrowser(t *testing.T, p *page, s *system) {
 	p.wait("the deleted file's row to go", `!$(`+js(fileRow("renamed.bin"))+`)`)
 	if r := s.fileBytes(t, lib, "renamed.bin"); r.Status != http.StatusNotFound {
 		t.Errorf("public API answers %d for renamed.bin after the delete, want 404", r.Status)
+	}
+}
+
+// testSpaces: a multi-tenant library lists its spaces, makes a new one, and browses it.
+func testSpaces(t *testing.T, p *page, s *system) {
+	p.load("/libraries?page=1")
+	lib := p.createLibrary(s, newLibrary{name: "Tenant spaces", multiSpace: true}, "")
+	p.click(rowSel(lib.LibraryID) + ` [data-action="open"]`)
+	p.waitVisible("#spaces")
+	p.waitVisible("#spaces-empty")
+	if p.visible("#browser") {
+		t.Error("#browser shows before a space is chosen")
+	}
+	p.click("#new-space")
+	p.waitVisible("#space-list button[data-space-id]")
+	p.waitVisible("#browser")
+	space := p.attr("#space-list button[data-space-id]", "data-space-id")
+	if p.attr(`#space-list button[data-space-id="`+space+`"]`, "aria-pressed") != "true" {
+		t.Error("the new space is not marked as the one shown")
+	}
+	p.click("#mkdir")
+	p.waitVisible("#name-dialog")
+	p.fill("#name-input", "shared")
+	p.click("#name-ok")
+	p.waitHidden("#name-dialog")
+	p.waitVisible(fileRow("shared") + `[data-kind="dir"]`)
+	p.shot("spaces")
+
+	// The public API sees the space and the directory in it.
+	st, token := s.mint(t, lib.LibraryID, s.secret(t, lib.LibraryID))
+	if st != http.StatusOK {
+		t.Fatalf("mint: %d", st)
+	}
+	r := s.call(t, "GET", "/api/v1/space/"+lib.LibraryID+"/list?access_token="+token, nil, nil)
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"`+space+`"`) {
+		t.Fatalf("space list: %d %s; want %s in it", r.Status, r.Body, space)
+	}
+	r = s.call(t, "GET", "/api/v1/directory/"+lib.LibraryID+"/"+space+"/shared?info&access_token="+token, nil, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("directory info of shared in %s: %d %s", space, r.Status, r.Body)
 	}
 }
 
