@@ -98,14 +98,15 @@ func (db *DB) migrate(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// retryBusy runs fn in a write transaction, again while SQLite answers SQLITE_BUSY without
-// waiting: processes opening a new database together race to set up its WAL, and SQLite does
-// not call the busy handler for that (seen: "database is locked" at BEGIN within milliseconds,
-// despite busy_timeout). Bounded by the busy timeout; PostgreSQL never answers it.
+// retryBusy runs fn in a write transaction of its own (never a batch: a migration's SQL may be
+// anything), again while SQLite answers SQLITE_BUSY without waiting: processes opening a new
+// database together race to set up its WAL, and SQLite does not call the busy handler for that
+// (seen: "database is locked" at BEGIN within milliseconds, despite busy_timeout). Bounded by
+// the busy timeout; PostgreSQL never answers it.
 func (db *DB) retryBusy(ctx context.Context, fn func(*Tx) error) error {
 	deadline := time.Now().Add(sqliteBusyTimeoutMS * time.Millisecond)
 	for {
-		err := db.InWrite(ctx, fn)
+		err := db.inOwnTransaction(ctx, fn)
 		if err == nil || !isBusy(err) || time.Now().After(deadline) {
 			return err
 		}

@@ -3,10 +3,19 @@
 // embedded migrations are applied on Open, and transactions run queries written with "?"
 // placeholders on both engines (rebound to $1, $2... for PostgreSQL).
 //
-// On SQLite a DB holds one writer connection (BEGIN IMMEDIATE, WAL), so writers queue in the
-// pool instead of failing with SQLITE_BUSY, and a read-only pool that reads WAL snapshots beside
-// the writer. On PostgreSQL both are one capped pool. What a store serialises beyond that (its
-// own advisory locks, statistics upkeep) stays in the store.
+// On SQLite a DB holds one writer connection (BEGIN IMMEDIATE, WAL), so writers never fail with
+// SQLITE_BUSY against each other, and a read-only pool that reads WAL snapshots beside the
+// writer. On PostgreSQL both are one capped pool. What a store serialises beyond that (its own
+// advisory locks, statistics upkeep) stays in the store.
+//
+// SQLite writes are group-committed. Every COMMIT fsyncs the WAL (synchronous=FULL), and with a
+// single writer concurrent transactions would each wait for their own fsync in turn. Instead the
+// InWrite calls waiting at the same time share one transaction: each function runs, one after
+// another, inside its own SAVEPOINT (a failing one rolls back to it, so only its own changes
+// go), and one COMMIT, one fsync, ends the batch. A caller still hears nil only after the COMMIT
+// holding its work returned, and every caller of the batch hears only after it ended (what a
+// function saw of its batch-mates' work is true only then). PostgreSQL keeps one transaction per
+// call: the server group-commits concurrent transactions itself.
 package sqldb
 
 import (
@@ -20,6 +29,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,6 +66,8 @@ type DB struct {
 	// read runs read-only transactions; on SQLite its connections read WAL snapshots while the
 	// writer works.
 	read *sql.DB
+	// group batches InWrite's transactions on SQLite; nil on PostgreSQL.
+	group *groupCommit
 }
 
 // defaultPostgresMaxConns is each process's connection budget when Options leaves it unset.
@@ -159,11 +171,15 @@ func openSQLite(dsn string) (*DB, error) {
 	readers := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	return &DB{write: write, read: read}, nil
+	return &DB{write: write, read: read, group: newGroupCommit(write)}, nil
 }
 
-// Close releases the engine's connections.
+// Close releases the engine's connections. On SQLite it lets a running batch of writes commit,
+// answers the InWrite calls still waiting with ErrClosed, and stops the batch goroutine first.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -182,18 +198,42 @@ func (db *DB) Engine() string {
 	return "sqlite"
 }
 
-// InWrite runs fn in a write transaction and commits it when fn returns nil; otherwise (or when
-// fn panics) the transaction rolls back and fn's error is returned as it is. On SQLite write
-// transactions run one at a time; on PostgreSQL at the default isolation (READ COMMITTED), so a
-// store that must serialise more takes its own lock first thing in fn.
+// InWrite runs fn in a write transaction and commits its work when fn returns nil; otherwise
+// (or when fn panics) fn's work rolls back and fn's error is returned as it is (a panic goes on
+// up the caller's goroutine). InWrite answers once the transaction has ended: nil means the
+// COMMIT holding fn's work has returned. A ctx done before fn starts answers ctx.Err() and fn
+// never runs.
+//
+// On SQLite write functions run one at a time, and those waiting together share a transaction
+// (see the package comment): fn sees the work of the functions before it in the batch, as it
+// would have seen it committed, so its error too is answered only when the batch has committed
+// (a row fn found taken is then there for everyone); if the batch fails, its error replaces
+// fn's. fn must leave transaction control alone (no BEGIN, COMMIT, ROLLBACK, RELEASE or
+// PRAGMA), must not call InWrite, and must not wait for a lock or a signal that another caller
+// holds across its own InWrite: that call may be in fn's batch, waiting for fn to end so that
+// the batch commits, for ever. A cancellation of ctx does not interrupt a statement already
+// running (see Tx); fn's next statement fails with ctx.Err(). On PostgreSQL each call is a
+// transaction at the default isolation (READ COMMITTED), so a store that must serialise more
+// takes its own lock first thing in fn.
 func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) error {
+	if db.group != nil {
+		return db.group.inWrite(ctx, fn)
+	}
+	return db.inOwnTransaction(ctx, fn)
+}
+
+// inOwnTransaction runs fn in a write transaction of its own: InWrite on PostgreSQL, and the
+// migrations on both engines (they run before any traffic, and their SQL may be anything).
+func (db *DB) inOwnTransaction(ctx context.Context, fn func(*Tx) error) error {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
 	// After a successful Commit this does nothing.
 	defer func() { _ = sqlTx.Rollback() }()
-	if err := fn(&Tx{tx: sqlTx, postgres: db.postgres}); err != nil {
+	tx := &Tx{tx: sqlTx, postgres: db.postgres}
+	defer tx.done.Store(true)
+	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -214,14 +254,22 @@ func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
 	defer func() { _ = sqlTx.Rollback() }()
-	return fn(&Tx{tx: sqlTx, postgres: db.postgres})
+	tx := &Tx{tx: sqlTx, postgres: db.postgres}
+	defer tx.done.Store(true)
+	return fn(tx)
 }
 
 // Tx is one transaction with the engine's placeholder style: queries are written with "?" and
-// hold no "?" inside literals or identifiers.
+// hold no "?" inside literals or identifiers. A Tx is valid only while the function it was
+// given to runs; a statement through it afterwards panics (on SQLite the transaction belongs to
+// other callers by then).
 type Tx struct {
 	tx       *sql.Tx
 	postgres bool
+	// shared marks a transaction that other callers' functions share (an SQLite batch).
+	shared bool
+	// done is set when the function the Tx was given to returns.
+	done atomic.Bool
 }
 
 // Postgres reports whether the transaction runs on PostgreSQL (for the few clauses that differ,
@@ -230,17 +278,33 @@ func (t *Tx) Postgres() bool { return t.postgres }
 
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.rebind(query), args...)
+	return t.tx.ExecContext(t.statementContext(ctx), t.rebind(query), args...)
 }
 
 // Query runs a query answering rows.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.rebind(query), args...)
+	return t.tx.QueryContext(t.statementContext(ctx), t.rebind(query), args...)
 }
 
 // QueryRow runs a query answering at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.rebind(query), args...)
+	return t.tx.QueryRowContext(t.statementContext(ctx), t.rebind(query), args...)
+}
+
+// statementContext answers the context a statement of t runs with. In a shared transaction it
+// keeps ctx's values but not its cancellation: the SQLite driver interrupts a running statement
+// when its context is cancelled, and an interrupted INSERT, UPDATE or DELETE rolls back the
+// whole transaction, the batch-mates' work included. A ctx already done still fails the
+// statement (database/sql checks it before reaching the driver), so a caller that gives up fails
+// at its next statement and only its savepoint rolls back; a statement already running finishes.
+func (t *Tx) statementContext(ctx context.Context) context.Context {
+	if t.done.Load() {
+		panic("sqldb: Tx used after the function it was given to returned")
+	}
+	if !t.shared || ctx.Err() != nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 func (t *Tx) rebind(query string) string {
