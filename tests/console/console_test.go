@@ -47,7 +47,12 @@ func TestConsole(t *testing.T) {
 		{"DeleteLibrary", testDeleteLibrary},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.run(t, b.on(t), s) })
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.on(t)
+			tt.run(t, p, s)
+			p.checkOwnOriginOnly(s)
+			p.checkControlsNamed()
+		})
 	}
 	if _, exceptions := b.messages.snapshot(); len(exceptions) > 0 {
 		t.Errorf("the console threw %d uncaught exception(s):\n  %s", len(exceptions), strings.Join(exceptions, "\n  "))
@@ -757,4 +762,37 @@ func testDeleteLibrary(t *testing.T, p *page, s *system) {
 	}
 	total := s.libraries(t).TotalCount
 	p.wait(fmt.Sprintf("#total-count data-total=%d", total), `$("#total-count").dataset.total === "`+fmt.Sprint(total)+`"`)
+}
+
+// checkOwnOriginOnly fails when the page loaded anything (scripts, styles, fonts, images, API
+// calls) from elsewhere than the system under test: the console makes no external requests.
+func (p *page) checkOwnOriginOnly(s *system) {
+	p.t.Helper()
+	urls := query[[]string](p, `[location.href, ...performance.getEntriesByType("resource").map((e) => e.name)]`)
+	if len(urls) < 2 {
+		p.t.Errorf("the page lists no resources it loaded (%q): the check would see nothing", urls)
+	}
+	for _, u := range urls {
+		if !strings.HasPrefix(u, s.srv.URL+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+			p.t.Errorf("the page requested %s, which is not the system's origin %s", u, s.srv.URL)
+		}
+	}
+}
+
+// checkControlsNamed fails when a visible control has no accessible name (a label, aria-label
+// or aria-labelledby for fields; text or aria-label for buttons and links) or is kept out of the
+// keyboard's reach (a negative tabindex).
+func (p *page) checkControlsNamed() {
+	p.t.Helper()
+	unnamed := query[[]string](p, `$$("input:not([type=hidden]), select, textarea, button, a[href], [tabindex]")
+		.filter((e) => e.checkVisibility() || (e.labels && [...e.labels].some((l) => l.checkVisibility())))
+		.filter((e) => {
+			const named = (e.labels && e.labels.length > 0) || e.getAttribute("aria-label") || e.getAttribute("aria-labelledby") ||
+				(["BUTTON", "A", "LABEL"].includes(e.tagName) && e.textContent.trim() !== "");
+			return !named || e.tabIndex < 0;
+		})
+		.map((e) => e.outerHTML.slice(0, 120))`)
+	for _, u := range unnamed {
+		p.t.Errorf("a control without an accessible name or out of keyboard reach: %s", u)
+	}
 }
