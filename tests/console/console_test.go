@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opensmh/opensmh/tests/internal/testmedia"
+
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
@@ -676,7 +678,32 @@ func testMediaThumbnail(t *testing.T, p *page, s *system) {
 	row := fileRow("sunset.png")
 	p.waitVisible(row)
 	p.wait("the row's img.thumb to load", `(() => { const i = $(`+js(row+" img.thumb")+`); return !!i && i.complete && i.naturalWidth > 0; })()`)
+
+	// A video's thumbnail is its cover frame, which the server draws with ffmpeg (an optional
+	// dependency that CI installs; without it the icon stands in and there is nothing to see).
+	clip := videoClip(t)
+	if clip == "" {
+		return
+	}
+	p.upload(clip)
+	video := fileRow("clip.mp4")
+	p.waitVisible(video)
+	p.wait("the video row's img.thumb to load", `(() => { const i = $(`+js(video+" img.thumb")+`); return !!i && i.complete && i.naturalWidth > 0; })()`)
 	p.shot("media")
+}
+
+// videoClip makes a one-second MP4 and answers its path; without ffmpeg it answers "" (and fails
+// under CI, which installs it, so the case cannot pass unseen there).
+func videoClip(t *testing.T) string {
+	t.Helper()
+	clip := testmedia.MP4(t)
+	if clip == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ffmpeg is not installed: .ci/run installs it for the video cover")
+		}
+		t.Log("ffmpeg not installed: the video thumbnail is not checked")
+	}
+	return clip
 }
 
 // testPNG answers a small PNG: a colour gradient the thumbnailer can scale.

@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/opensmh/opensmh/tests/internal/testmedia"
 )
 
 // pngBytes encodes a w×h opaque PNG with a gradient (so that no encoder shortcut applies).
@@ -67,17 +67,11 @@ func fakeMP4() []byte {
 // realMP4 makes a one-second 64×48 video with ffmpeg, or answers nil when ffmpeg is not on PATH.
 func realMP4(t testing.TB) []byte {
 	t.Helper()
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	if err != nil {
+	path := testmedia.MP4(t)
+	if path == "" {
 		return nil
 	}
-	out := filepath.Join(t.TempDir(), "clip.mp4")
-	cmd := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5",
-		"-t", "1", "-pix_fmt", "yuv420p", "-y", out)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, msg)
-	}
-	data, err := os.ReadFile(out)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
