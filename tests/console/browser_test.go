@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opensmh/opensmh/tests/internal/syncbuf"
+
 	"github.com/chromedp/chromedp"
 )
 
@@ -37,7 +39,7 @@ type chromium struct {
 	// shots is the folder screenshots go to.
 	shots string
 	// output is what Chromium printed; messages is what the page logged (errors and exceptions).
-	output   *syncBuffer
+	output   *syncbuf.Buffer
 	messages *pageMessages
 }
 
@@ -103,7 +105,7 @@ func startBrowser(t *testing.T, s *system, exe string) *chromium {
 	// The profile folder is made before the browser's cleanup is registered, so that the browser
 	// has exited when the folder is removed.
 	profile := t.TempDir()
-	output := &syncBuffer{}
+	output := &syncbuf.Buffer{}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.UserDataDir(profile),
@@ -145,7 +147,7 @@ func startBrowser(t *testing.T, s *system, exe string) *chromium {
 	if err := chromedp.Do(tab); err != nil {
 		cancelTab()
 		cancelAlloc()
-		t.Fatalf("start %s: %v\n%s", exe, err, output.tail(4<<10))
+		t.Fatalf("start %s: %v\n%s", exe, err, output.Tail(4<<10))
 	}
 	messages := chromedp.Console(tab)
 	var wg sync.WaitGroup
@@ -161,7 +163,7 @@ func startBrowser(t *testing.T, s *system, exe string) *chromium {
 	})
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("chromium output (tail):\n%s", output.tail(4<<10))
+			t.Logf("chromium output (tail):\n%s", output.Tail(4<<10))
 		}
 		cancelTab()
 		cancelAlloc()

@@ -17,9 +17,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/opensmh/opensmh/tests/internal/syncbuf"
 
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/smh/server"
@@ -32,37 +33,14 @@ const adminKey = "console-test-operator-key-0123456789"
 type system struct {
 	srv  *server.Server
 	http *http.Client
-	logs *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes (the server's log, the browser's output).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// tail answers the last n bytes written.
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
+	logs *syncbuf.Buffer
 }
 
 // startSystem boots an all-in-one on a free loopback port in a temporary data dir. The server's
 // log is shown when the test fails.
 func startSystem(t *testing.T) *system {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv, err := server.Start(t.Context(), server.Options{
 		DataDir:     t.TempDir(),
 		Listen:      "127.0.0.1:0",
@@ -77,7 +55,7 @@ func startSystem(t *testing.T) *system {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("server log (tail):\n%s", logs.tail(8<<10))
+			t.Logf("server log (tail):\n%s", logs.Tail(8<<10))
 		}
 		if err := srv.Stop(); err != nil {
 			t.Errorf("stop: %v", err)

@@ -20,9 +20,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/opensmh/opensmh/tests/internal/syncbuf"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -47,27 +48,9 @@ type system struct {
 	http     *http.Client
 	adminKey string
 	// logs holds everything the server logged, to check that no secret reaches a log.
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	// s3 is the S3 server holding the file bytes (nil: the data dir does).
 	s3 *fakeS3
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startSystem boots an all-in-one on a free port in a temporary data dir, with the namespace
@@ -95,7 +78,7 @@ type systemOptions struct {
 func startSystemWith(t testing.TB, o systemOptions) *system {
 	t.Helper()
 	fake := clock.NewFake(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	opts := server.Options{
 		DataDir:     t.TempDir(),
 		SQLDSN:      o.DSN,
