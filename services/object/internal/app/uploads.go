@@ -12,6 +12,7 @@ import (
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/dataroute"
+	"github.com/opensmh/opensmh/pkg/filetype"
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
 
@@ -87,7 +88,7 @@ func (o *Object) Begin(ctx context.Context, req BeginRequest) (BeginAnswer, erro
 	name := check.GetPath()[len(check.GetPath())-1]
 	if rules.MediaLibrary {
 		// The name must promise a media type the space takes; the bytes are judged at confirm.
-		if err := media.Allowed(media.KindByExt(media.ExtOf(name)), name, rules.AllowPhoto, rules.AllowVideo,
+		if err := media.Allowed(filetype.KindOf(name), name, rules.AllowPhoto, rules.AllowVideo,
 			rules.AllowPhotoExtname, rules.AllowVideoExtname); err != nil {
 			return BeginAnswer{}, &InputError{Err: ErrExtnameNotAllowed, Reason: "the file name's extension is not an allowed image or video type"}
 		}

@@ -123,7 +123,7 @@ var (
 // Thumbnail works on the bytes: a text file named .jpg gets fileType "image" but no preview.
 // contentType may carry parameters ("text/plain; charset=utf-8") and may be empty.
 func Describe(name, contentType string) Description {
-	ext := ExtOf(name)
+	ext := filetype.ExtOf(name)
 	ct := normalizeContentType(contentType)
 	fileType := fileTypeOf(ext, ct)
 

@@ -1,5 +1,5 @@
 // Package media holds what the object service needs to know about the bytes of a file: what they
-// are (Sniff), whether a media library may keep them (Allowed, SameMediaType), how SMH labels them
+// are (Sniff), whether a media library may keep them (Allowed; the rules by name are pkg/filetype), how SMH labels them
 // in listings (Describe), and how to draw a thumbnail or a video cover from them (Thumbnail,
 // FFmpeg). It does no I/O of its own beyond the readers and writers it is handed and, for video
 // covers, an optional ffmpeg process.

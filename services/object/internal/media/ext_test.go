@@ -5,75 +5,6 @@ import (
 	"testing"
 )
 
-func TestExtOf(t *testing.T) {
-	tests := []struct {
-		name string
-		want string
-	}{
-		{"photo.jpg", "jpg"},
-		{"Photo.JPG", "jpg"},
-		{"a/b/clip.Mp4", "mp4"},
-		{"archive.tar.gz", "gz"},
-		{"照片.JPEG", "jpeg"},
-		{"README", ""},
-		{"trailing.", ""},
-		{".bashrc", ""},
-		{".jpg", ""},
-		{"dir/.hidden.png", "png"},
-		{"..jpg", "jpg"},
-		{"dir.d/file", ""},
-		{"", ""},
-		{"a/", ""},
-	}
-	for _, tt := range tests {
-		if got := ExtOf(tt.name); got != tt.want {
-			t.Errorf("ExtOf(%q) = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
-func TestKindByExt(t *testing.T) {
-	tests := []struct {
-		ext  string
-		want Kind
-	}{
-		{"jpg", KindImage},
-		{".JPG", KindImage},
-		{"heic", KindImage},
-		{"mp4", KindVideo},
-		{".MOV", KindVideo},
-		{"ts", KindVideo},
-		{"txt", KindOther},
-		{"", KindOther},
-	}
-	for _, tt := range tests {
-		if got := KindByExt(tt.ext); got != tt.want {
-			t.Errorf("KindByExt(%q) = %v, want %v", tt.ext, got, tt.want)
-		}
-	}
-}
-
-// TestDefaultExts checks that the exported lists agree with the package's decisions and that
-// changing them cannot change those decisions.
-func TestDefaultExts(t *testing.T) {
-	for _, e := range DefaultPhotoExts {
-		if KindByExt(e) != KindImage {
-			t.Errorf("default photo extension %q is not an image by KindByExt", e)
-		}
-	}
-	for _, e := range DefaultVideoExts {
-		if KindByExt(e) != KindVideo {
-			t.Errorf("default video extension %q is not a video by KindByExt", e)
-		}
-	}
-	saved := DefaultPhotoExts[0]
-	DefaultPhotoExts[0] = "exe"
-	defer func() { DefaultPhotoExts[0] = saved }()
-	if KindByExt("exe") != KindOther || KindByExt(saved) != KindImage {
-		t.Error("mutating DefaultPhotoExts changed KindByExt")
-	}
-}
-
 func TestAllowed(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -115,29 +46,5 @@ func TestAllowed(t *testing.T) {
 				t.Errorf("Allowed = %v, want %v", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestSameMediaType(t *testing.T) {
-	tests := []struct {
-		oldName, newName string
-		want             bool
-	}{
-		{"a.jpg", "b.jpg", true},
-		{"a.jpg", "a.PNG", true},
-		{"a.jpg", "a.heic", true},
-		{"v.mp4", "v.mov", true},
-		{"v.mp4", "v.MP4", true},
-		{"a.jpg", "a.mp4", false},
-		{"v.mp4", "v.jpg", false},
-		{"a.jpg", "a.txt", false},
-		{"a.jpg", "a", false},
-		{"a.jfif", "b.jfif", true}, // custom whitelisted extension kept
-		{"a.jfif", "b.jpg", false}, // unknown kind on the old side
-	}
-	for _, tt := range tests {
-		if got := SameMediaType(tt.oldName, tt.newName); got != tt.want {
-			t.Errorf("SameMediaType(%q, %q) = %v, want %v", tt.oldName, tt.newName, got, tt.want)
-		}
 	}
 }
