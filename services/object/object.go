@@ -93,13 +93,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		blobs = s3
+		blobs = blob.Observed("s3", s3)
 	case cfg.BlobDir != "":
 		local, err := blob.NewLocal(cfg.BlobDir)
 		if err != nil {
 			return nil, err
 		}
-		blobs = local
+		blobs = blob.Observed("local", local)
 	default:
 		return nil, errors.New("object: a blob directory or an S3 store is required")
 	}

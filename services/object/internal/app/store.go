@@ -135,9 +135,9 @@ type Store interface {
 	// Confirm records the confirm answer and makes the upload confirmed. ErrUploadNotOpen if it
 	// is aborted.
 	Confirm(ctx context.Context, id string, answer []byte) error
-	// AbortUpload makes an unconfirmed upload aborted and answers its part numbers (whose bytes
-	// the caller removes). ErrUploadNotOpen when it is confirmed.
-	AbortUpload(ctx context.Context, id string) ([]int, error)
+	// AbortUpload makes an unconfirmed upload aborted and forgets its parts (the caller removes
+	// their bytes). ErrUploadNotOpen when it is confirmed.
+	AbortUpload(ctx context.Context, id string) error
 	// TakeBlobByHash finds a live blob of the library with this content and marks it used now,
 	// so garbage collection leaves it alone while an instant upload commits it. ErrBlobNotFound
 	// when none matches. fullHash "" matches on the beginning hash and size only (the 202 probe)

@@ -330,7 +330,7 @@ func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.
 		discard()
 		// The content can never become a file here: the session ends and its bytes go to
 		// garbage collection, so a refused upload leaves nothing behind.
-		_, _ = o.store.AbortUpload(context.WithoutCancel(ctx), u.ID)
+		_ = o.store.AbortUpload(context.WithoutCancel(ctx), u.ID)
 		o.dropParts(context.WithoutCancel(ctx), u.ID)
 		return nil, err
 	}
@@ -464,21 +464,19 @@ func (o *Object) Abort(ctx context.Context, libraryID, spaceID, key string) erro
 	if err != nil {
 		return err
 	}
-	numbers, err := o.store.AbortUpload(ctx, u.ID)
-	if err != nil {
+	if err := o.store.AbortUpload(ctx, u.ID); err != nil {
 		return err
 	}
-	for _, n := range numbers {
-		// A part left behind by a failed delete is found by the orphan sweep.
-		_ = o.blobs.Delete(ctx, partKey(u.ID, n))
-	}
+	// As expiry and confirm do: every part stored under the upload, recorded or not (a part
+	// whose record was never written still left bytes).
+	o.dropParts(context.WithoutCancel(ctx), u.ID)
 	return nil
 }
 
 // dropParts removes the bytes of an upload's parts; the sweep of orphaned parts catches any a
 // failure leaves.
 func (o *Object) dropParts(ctx context.Context, uploadID string) {
-	_ = o.blobs.List(ctx, "parts/"+uploadID+"/", func(i blobInfo) error {
+	_ = o.blobs.List(ctx, partsPrefix(uploadID), func(i blobInfo) error {
 		return o.blobs.Delete(ctx, i.Key)
 	})
 }

@@ -274,9 +274,8 @@ func (s *SQL) Confirm(ctx context.Context, id string, answer []byte) error {
 }
 
 // AbortUpload implements app.Store.
-func (s *SQL) AbortUpload(ctx context.Context, id string) ([]int, error) {
-	var numbers []int
-	err := s.db.InWrite(ctx, func(t *sqldb.Tx) error {
+func (s *SQL) AbortUpload(ctx context.Context, id string) error {
+	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
 		u, err := lockUpload(ctx, t, id)
 		if err != nil {
 			return err
@@ -284,26 +283,12 @@ func (s *SQL) AbortUpload(ctx context.Context, id string) ([]int, error) {
 		if u.State == app.StateConfirmed {
 			return app.ErrUploadNotOpen
 		}
-		rows, err := t.Query(ctx, `SELECT part_number FROM parts WHERE upload_id = ? ORDER BY part_number`, id)
-		if err != nil {
-			return wrap("abort", err)
-		}
-		for rows.Next() {
-			var n int
-			if err := rows.Scan(&n); err != nil {
-				rows.Close()
-				return wrap("abort", err)
-			}
-			numbers = append(numbers, n)
-		}
-		rows.Close()
 		if _, err := t.Exec(ctx, `DELETE FROM parts WHERE upload_id = ?`, id); err != nil {
 			return wrap("abort", err)
 		}
 		_, err = t.Exec(ctx, `UPDATE uploads SET state = ?, blob_id = '' WHERE id = ?`, string(app.StateAborted), id)
 		return wrap("abort", err)
 	})
-	return numbers, err
 }
 
 const blobColumns = `id, library_id, size, crc64, etag, beginning_hash, full_hash, content_type, kind, created_at, used_at`

@@ -88,7 +88,7 @@ func TestUploadLifecycle(t *testing.T) {
 		if err := s.AttachBlob(ctx, "u1", blobRec("b3", t0)); !errors.Is(err, app.ErrUploadNotOpen) {
 			t.Fatalf("bytes after confirm: %v", err)
 		}
-		if _, err := s.AbortUpload(ctx, "u1"); !errors.Is(err, app.ErrUploadNotOpen) {
+		if err := s.AbortUpload(ctx, "u1"); !errors.Is(err, app.ErrUploadNotOpen) {
 			t.Fatalf("abort after confirm: %v", err)
 		}
 	})
@@ -112,9 +112,8 @@ func TestPartsAndAbort(t *testing.T) {
 		if err := s.RenewUpload(ctx, "m1", t0.Add(5*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		numbers, err := s.AbortUpload(ctx, "m1")
-		if err != nil || !slices.Equal(numbers, []int{1, 3}) {
-			t.Fatalf("abort: %v %v", numbers, err)
+		if err := s.AbortUpload(ctx, "m1"); err != nil {
+			t.Fatalf("abort: %v", err)
 		}
 		if err := s.PutPart(ctx, app.Part{UploadID: "m1", Number: 2, ReceivedAt: t0}); !errors.Is(err, app.ErrUploadNotOpen) {
 			t.Fatalf("part after abort: %v", err)
