@@ -131,8 +131,7 @@ func newID() string {
 // Blob-store keys. Ids are hex, so keys are always valid blob keys.
 func blobKey(id string) string            { return "blobs/" + id[:2] + "/" + id }
 func partKey(upload string, n int) string { return partsPrefix(upload) + strconv.Itoa(n) }
-
-func partsPrefix(upload string) string { return "parts/" + upload + "/" } // every part of an upload
+func partsPrefix(upload string) string    { return "parts/" + upload + "/" } // every part of an upload
 func thumbKey(blobID, variant string) string {
 	return "thumbs/" + blobID[:2] + "/" + blobID + "/" + variant
 }
