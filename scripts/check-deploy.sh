@@ -20,7 +20,9 @@
 #     flags the manifests rely on (e.g. namespace and `smh serve` --sql-dsn) must be found, so a
 #     change in the flag declaration style cannot silently empty the lists;
 #   - probes name a port the container declares; SMH_LISTEN's port is a declared port and
-#     SMH_ADVERTISE uses the same port; the gateway is probed over HTTPS on /healthz and /livez,
+#     SMH_ADVERTISE uses the same port; SMH_METRICS_LISTEN, where set, is 0.0.0.0 on a declared
+#     port of its own, the pod template carries prometheus.io/scrape "true" and prometheus.io/port
+#     naming it, and a NetworkPolicy selecting the pods admits it; the gateway is probed over HTTPS on /healthz and /livez,
 #     library/authtoken/namespace/object with grpc probes; namespace and object get SMH_SQL_DSN
 #     from a Secret and that DSN (in the template) is PostgreSQL, since a SQLite file cannot be
 #     shared by replicas;
@@ -372,6 +374,19 @@ def check_refs(w, env):
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 workloads = {}  # (kind, name) -> (labels, {port name: number}, {numbers})
 grpc_pods = []  # (where, labels, {numbers}) of the internal gRPC Deployments
+metrics_pods = []  # (where, labels, port) of the containers serving Prometheus metrics
+
+def check_metrics_listen(w, metrics, numbers, envmap):
+    """SMH_METRICS_LISTEN: plain HTTP on its own declared port, reachable by the scraper (0.0.0.0),
+    never the service's HTTPS/gRPC port or the object data port."""
+    mp = port_of(metrics)
+    others = {port_of(envmap.get(n, {}).get("value")) for n in ("SMH_LISTEN", "SMH_DATA_LISTEN")} - {None}
+    if not str(metrics).startswith("0.0.0.0:") or mp is None:
+        err(w, f"SMH_METRICS_LISTEN {metrics!r} must listen on 0.0.0.0:<port> to be scraped")
+    elif numbers is not None and mp not in numbers:
+        err(w, f"SMH_METRICS_LISTEN {metrics!r} must be a declared container port")
+    if mp in others:
+        err(w, f"SMH_METRICS_LISTEN {metrics!r} must not share a port with SMH_LISTEN or SMH_DATA_LISTEN")
 deployed = {}   # binary -> [(where, labels, envmap, grpc port)] of the OpenSMH Deployments
 rwo_claims = set()  # PersistentVolumeClaims that one node at a time can mount
 for p, d in objects("PersistentVolumeClaim"):
@@ -525,6 +540,13 @@ for p, d in objects():
                     err(w, f"{probe} must be httpGet {path} with scheme HTTPS")
             if "SMH_ADMIN_KEY" not in envmap:
                 err(w, "gateway needs SMH_ADMIN_KEY")
+        metrics = envmap.get("SMH_METRICS_LISTEN", {}).get("value")
+        if metrics:
+            check_metrics_listen(w, metrics, numbers, envmap)
+            ann = (tpl.get("metadata") or {}).get("annotations") or {}
+            if str(ann.get("prometheus.io/scrape")) != "true" or str(ann.get("prometheus.io/port")) != str(port_of(metrics)):
+                err(w, f"SMH_METRICS_LISTEN {metrics!r}: the pod template needs the annotations prometheus.io/scrape: \"true\" and prometheus.io/port: \"{port_of(metrics)}\"")
+            metrics_pods.append((w, labels, port_of(metrics)))
         if d["kind"] == "Deployment":
             deployed.setdefault(b, []).append((w, labels, envmap, port_of(envmap.get("SMH_LISTEN", {}).get("value"))))
     for v in pspec.get("volumes") or []:
@@ -594,6 +616,15 @@ for w, labels, numbers in grpc_pods:
                            for rule in (pol.get("spec") or {}).get("ingress") or [])
                    for pol in policies):
             err(w, f"no NetworkPolicy selects these pods and admits port {port}")
+
+# The metrics port too: the scraper must be let in wherever policies restrict the pods.
+for w, labels, port in metrics_pods:
+    if any(label_selector_matches((pol.get("spec") or {}).get("podSelector"), labels) for pol in policies) \
+            and not any(label_selector_matches((pol.get("spec") or {}).get("podSelector"), labels)
+                        and any(port in {pt.get("port") for pt in (rule.get("ports") or [])}
+                                for rule in (pol.get("spec") or {}).get("ingress") or [])
+                        for pol in policies):
+        err(w, f"no NetworkPolicy selecting these pods admits the metrics port {port}")
 
 def admits(target, source, port):
     """Whether the NetworkPolicies let pods labelled source reach pods labelled target on port

@@ -1,5 +1,5 @@
 // Package cmdutil holds what every service binary does the same way: flags from SMH_* env,
-// the logger, tracing, signals and the etcd connection.
+// the logger, tracing, metrics, signals and the etcd connection.
 package cmdutil
 
 import (
@@ -27,12 +27,15 @@ import (
 type Common struct {
 	Etcd     string
 	LogLevel string
+	// MetricsListen is the plain-HTTP address serving /metrics; empty turns metrics off.
+	MetricsListen string
 }
 
 // Add declares the common flags on fs.
 func (c *Common) Add(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Etcd, "etcd-endpoints", "http://127.0.0.1:2379", "comma-separated etcd endpoints")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "plain-HTTP address serving Prometheus /metrics, internal only (default: off)")
 }
 
 // Env is what a service binary runs with.
@@ -42,8 +45,9 @@ type Env struct {
 	Etcd   *clientv3.Client
 }
 
-// Main parses flags (SMH_* env fills the ones not given), sets up logging, tracing and etcd, and
-// runs run until SIGINT/SIGTERM. It answers the process exit code: 0 ok, 1 failure, 2 usage.
+// Main parses flags (SMH_* env fills the ones not given), sets up logging, tracing, metrics
+// (--metrics-listen) and etcd, and runs run until SIGINT/SIGTERM. It answers the process exit
+// code: 0 ok, 1 failure, 2 usage.
 func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run func(Env) error) int {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -70,6 +74,12 @@ func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run 
 		return 2
 	}
 	defer shutdown(context.Background())
+	stopMetrics, err := telemetry.ServeMetrics(common.MetricsListen, "opensmh-"+service, logger)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+		return 1
+	}
+	defer stopMetrics(context.Background())
 	cli, err := etcdx.Connect(ctx, config.SplitList(common.Etcd))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)

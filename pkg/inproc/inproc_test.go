@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -110,5 +111,21 @@ func TestInvoke(t *testing.T) {
 	}
 	if _, err := conn.NewStream(ctx, &grpc.StreamDesc{}, "/test.Echo/Echo"); err == nil {
 		t.Fatal("streams are not served in process")
+	}
+}
+
+func TestCanonicalCode(t *testing.T) {
+	tests := []struct {
+		code codes.Code
+		want string
+	}{
+		{codes.OK, "OK"}, {codes.Canceled, "CANCELLED"}, {codes.NotFound, "NOT_FOUND"},
+		{codes.InvalidArgument, "INVALID_ARGUMENT"}, {codes.DeadlineExceeded, "DEADLINE_EXCEEDED"},
+		{codes.Unauthenticated, "UNAUTHENTICATED"}, {codes.DataLoss, "DATA_LOSS"}, {codes.Code(99), "UNKNOWN"},
+	}
+	for _, tt := range tests {
+		if got := canonicalCode(tt.code); got != tt.want {
+			t.Errorf("canonicalCode(%v) = %q, want %q", tt.code, got, tt.want)
+		}
 	}
 }

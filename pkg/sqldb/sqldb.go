@@ -68,6 +68,8 @@ type DB struct {
 	read *sql.DB
 	// group batches InWrite's transactions on SQLite; nil on PostgreSQL.
 	group *groupCommit
+	// metrics times InWrite and InRead.
+	metrics txMetrics
 }
 
 // defaultPostgresMaxConns is each process's connection budget when Options leaves it unset.
@@ -102,6 +104,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.metrics = newTxMetrics(db.Engine())
 	if opts.Migrations != nil {
 		if err := db.migrate(ctx, opts); err != nil {
 			_ = db.Close()
@@ -215,7 +218,8 @@ func (db *DB) Engine() string {
 // running (see Tx); fn's next statement fails with ctx.Err(). On PostgreSQL each call is a
 // transaction at the default isolation (READ COMMITTED), so a store that must serialise more
 // takes its own lock first thing in fn.
-func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) error {
+func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
+	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
 	if db.group != nil {
 		return db.group.inWrite(ctx, fn)
 	}
@@ -244,7 +248,8 @@ func (db *DB) inOwnTransaction(ctx context.Context, fn func(*Tx) error) error {
 
 // InRead runs fn in a read-only transaction: one consistent snapshot on both engines (a WAL
 // read transaction on SQLite, REPEATABLE READ on PostgreSQL). fn's error is returned as it is.
-func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) error {
+func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) (err error) {
+	defer db.metrics.observe(ctx, kindRead, time.Now(), &err)
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.postgres {
 		opts.Isolation = sql.LevelRepeatableRead

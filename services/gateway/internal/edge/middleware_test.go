@@ -107,3 +107,20 @@ func TestObserveLetsFlushThrough(t *testing.T) {
 		t.Fatal("the flush did not reach the underlying writer")
 	}
 }
+
+func TestMetricLabelsAreBounded(t *testing.T) {
+	tests := []struct {
+		status int
+		want   string
+	}{{200, "2xx"}, {204, "2xx"}, {302, "3xx"}, {404, "4xx"}, {503, "5xx"}, {0, "other"}, {999, "other"}}
+	for _, tt := range tests {
+		if got := statusClass(tt.status); got != tt.want {
+			t.Errorf("statusClass(%d) = %q, want %q", tt.status, got, tt.want)
+		}
+	}
+	for m, want := range map[string]string{"GET": "GET", "DELETE": "DELETE", "BREW": "_OTHER", "get": "_OTHER"} {
+		if got := knownMethod(m); got != want {
+			t.Errorf("knownMethod(%q) = %q, want %q", m, got, want)
+		}
+	}
+}

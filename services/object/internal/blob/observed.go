@@ -17,7 +17,8 @@ import (
 // read; List for the whole listing. A store's CleanTemp, when it has one, stays reachable.
 func Observed(kind string, s Store) Store {
 	h, err := otel.Meter("github.com/opensmh/opensmh/services/object/blob").Float64Histogram("blob.operation.duration",
-		metric.WithUnit("s"), metric.WithDescription("Duration of blob store operations."))
+		metric.WithUnit("s"), metric.WithDescription("Duration of blob store operations."),
+		metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 	if err != nil {
 		otel.Handle(err)
 	}

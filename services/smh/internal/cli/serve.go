@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,7 +17,7 @@ import (
 
 func newServe() *cobra.Command {
 	var o server.Options
-	var etcd, logLevel, kek string
+	var etcd, logLevel, kek, metricsListen string
 	var s3 object.S3Config
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -64,6 +65,11 @@ func newServe() *cobra.Command {
 				return err
 			}
 			defer shutdown(cmd.Context())
+			stopMetrics, err := telemetry.ServeMetrics(metricsListen, "opensmh", o.Logger)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics(context.Background())
 			srv, err := server.Start(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -85,6 +91,8 @@ func newServe() *cobra.Command {
 	fs.StringVar(&etcd, "etcd-endpoints", "", "comma-separated external etcd endpoints (default: embedded)")
 	fs.StringVar(&o.SQLDSN, "sql-dsn", "", "namespace and object stores: postgres://... for PostgreSQL (default: SQLite files in the data dir)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	// Metrics go on a plain-HTTP listener of their own, never on the public HTTPS port.
+	fs.StringVar(&metricsListen, "metrics-listen", "", "plain-HTTP address serving Prometheus /metrics, internal only (default: off)")
 	fs.StringVar(&kek, "secret-kek", "", "base64 32-byte key encrypting library secrets (env SMH_SECRET_KEK; default: generated in the data dir)")
 	// File bytes: the data dir's blobs/ unless an S3-compatible store is named (same flags as
 	// the object binary; credentials from SMH_S3_ACCESS_KEY and SMH_S3_SECRET_KEY only).

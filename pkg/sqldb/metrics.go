@@ -1,0 +1,56 @@
+package sqldb
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// txMetrics times InWrite and InRead calls (architecture.md, "Observability": store latencies).
+// The attributes are only engine, kind (read, write) and outcome (ok, error): no per-query labels,
+// so the series stay few and recording costs one histogram update. A write's time includes its
+// wait for the group commit on SQLite, which is what its caller waits.
+type txMetrics struct {
+	duration metric.Float64Histogram
+	// sets holds the attribute sets, made once: [kind][outcome].
+	sets [2][2]metric.MeasurementOption
+}
+
+const (
+	kindRead = iota
+	kindWrite
+)
+
+func newTxMetrics(engine string) txMetrics {
+	// The global meter provider is the no-op one unless metrics are on; instruments made before it
+	// is set follow it once it is.
+	h, err := otel.Meter("github.com/opensmh/opensmh/pkg/sqldb").Float64Histogram("sqldb.transaction.duration",
+		metric.WithUnit("s"), metric.WithDescription("Duration of InRead and InWrite calls, waiting included."),
+		metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+	if err != nil {
+		otel.Handle(err)
+	}
+	m := txMetrics{duration: h}
+	for k, kind := range []string{"read", "write"} {
+		for o, outcome := range []string{"ok", "error"} {
+			m.sets[k][o] = metric.WithAttributeSet(attribute.NewSet(
+				attribute.String("engine", engine), attribute.String("kind", kind), attribute.String("outcome", outcome)))
+		}
+	}
+	return m
+}
+
+// observe records one call of kind begun at start that answered *err.
+func (m txMetrics) observe(ctx context.Context, kind int, start time.Time, err *error) {
+	if m.duration == nil {
+		return
+	}
+	outcome := 0
+	if *err != nil {
+		outcome = 1
+	}
+	m.duration.Record(context.WithoutCancel(ctx), time.Since(start).Seconds(), m.sets[kind][outcome])
+}

@@ -1,0 +1,88 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/otlptranslator"
+	"go.opentelemetry.io/otel"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+)
+
+// Metrics is the process's meter provider, exported to a Prometheus registry of its own (not
+// the client library's global default, which anything linked in may write to).
+type Metrics struct {
+	provider *sdkmetric.MeterProvider
+	handler  http.Handler
+}
+
+// SetupMetrics installs the global meter provider, so that otelgrpc's RPC metrics and every
+// instrument made through otel.Meter are recorded, and answers it with the handler serving them
+// in the Prometheus text format. The Go runtime and process collectors join the registry.
+func SetupMetrics(serviceName string) (*Metrics, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg),
+		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)
+	}
+	// Schemaless: resource.Default's schema URL follows the SDK's semconv version, and a merge
+	// with another one fails.
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(serviceName)))
+	if err != nil {
+		res = resource.Default()
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(res))
+	otel.SetMeterProvider(mp)
+	return &Metrics{provider: mp, handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}, nil
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler { return m.handler }
+
+// Shutdown stops the meter provider.
+func (m *Metrics) Shutdown(ctx context.Context) error { return m.provider.Shutdown(ctx) }
+
+// ServeMetrics sets up the metrics and serves them at /metrics on addr in plain HTTP until the
+// returned Shutdown is called. addr must be an internal address: the metrics never go on the
+// public HTTPS port. An empty addr turns metrics off (the global meter provider stays the no-op
+// one) and answers a Shutdown that does nothing.
+func ServeMetrics(addr, serviceName string, logger *slog.Logger) (Shutdown, error) {
+	if addr == "" {
+		return func(context.Context) error { return nil }, nil
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
+	}
+	m, err := SetupMetrics(serviceName)
+	if err != nil {
+		_ = lis.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	logger.Info("metrics serving", "address", "http://"+lis.Addr().String()+"/metrics")
+	return func(ctx context.Context) error {
+		err := srv.Shutdown(ctx)
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		return errors.Join(err, m.Shutdown(ctx))
+	}, nil
+}
