@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -42,6 +43,11 @@ func newTxMetrics(engine string) txMetrics {
 	}
 	return m
 }
+
+// errUnfinished stands for the answer of a call whose function panicked (or ended its goroutine):
+// InWrite and InRead set it first, and only a return replaces it, so such a call counts as an
+// error.
+var errUnfinished = errors.New("sqldb: the call did not return")
 
 // observe records one call of kind begun at start that answered *err.
 func (m txMetrics) observe(ctx context.Context, kind int, start time.Time, err *error) {

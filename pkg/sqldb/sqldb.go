@@ -220,6 +220,7 @@ func (db *DB) Engine() string {
 // takes its own lock first thing in fn.
 func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
+	err = errUnfinished // what the metrics see if fn panics: a return replaces it
 	if db.group != nil {
 		return db.group.inWrite(ctx, fn)
 	}
@@ -250,6 +251,7 @@ func (db *DB) inOwnTransaction(ctx context.Context, fn func(*Tx) error) error {
 // read transaction on SQLite, REPEATABLE READ on PostgreSQL). fn's error is returned as it is.
 func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.metrics.observe(ctx, kindRead, time.Now(), &err)
+	err = errUnfinished
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.postgres {
 		opts.Isolation = sql.LevelRepeatableRead
