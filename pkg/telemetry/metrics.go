@@ -16,8 +16,6 @@ import (
 	"go.opentelemetry.io/otel"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/resource"
-	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 )
 
 // Metrics is the process's meter provider, exported to a Prometheus registry of its own (not
@@ -38,13 +36,7 @@ func SetupMetrics(serviceName string) (*Metrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)
 	}
-	// Schemaless: resource.Default's schema URL follows the SDK's semconv version, and a merge
-	// with another one fails.
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(serviceName)))
-	if err != nil {
-		res = resource.Default()
-	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(res))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(serviceResource(serviceName)))
 	otel.SetMeterProvider(mp)
 	return &Metrics{provider: mp, handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}, nil
 }

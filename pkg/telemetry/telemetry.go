@@ -35,11 +35,7 @@ func SetupTracing(ctx context.Context, serviceName string) (Shutdown, error) {
 	if err != nil || exp == nil {
 		return func(context.Context) error { return nil }, err
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(serviceName)))
-	if err != nil {
-		res = resource.Default()
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(serviceResource(serviceName)))
 	otel.SetTracerProvider(tp)
 	return tp.Shutdown, nil
 }
@@ -120,4 +116,15 @@ func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
 	return contextHandler{h.Handler.WithGroup(name)}
+}
+
+// serviceResource describes this process to traces and metrics: the SDK's defaults and the
+// service name. Schemaless: resource.Default's schema URL follows the SDK's semconv version, and
+// merging a resource of another schema fails (the service name was then lost).
+func serviceResource(serviceName string) *resource.Resource {
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(serviceName)))
+	if err != nil {
+		return resource.Default()
+	}
+	return res
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"testing"
 
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -69,5 +71,13 @@ func TestLoggerCarriesRequestAndTraceIDs(t *testing.T) {
 		if line[k] != v {
 			t.Fatalf("%s = %v, want %v (line %v)", k, line[k], v, line)
 		}
+	}
+}
+
+func TestServiceResourceNamesTheService(t *testing.T) {
+	res := serviceResource("opensmh-test")
+	got, ok := res.Set().Value(semconv.ServiceNameKey)
+	if !ok || got.AsString() != "opensmh-test" {
+		t.Fatalf("service.name = %v (%v); resource %v", got.AsString(), ok, res)
 	}
 }
