@@ -46,6 +46,9 @@ type Config struct {
 	// AsyncCopyThreshold is decision 7's entry count above which a directory copy answers 202 with a
 	// task; 0 = 1,000. Tests lower it.
 	AsyncCopyThreshold int
+	// TaskHeartbeat is how often a replica refreshes the heartbeat of the async tasks it runs (0 =
+	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.
+	TaskHeartbeat time.Duration
 }
 
 // Service is a running namespace service.
@@ -76,6 +79,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Clock:     cfg.Clock,
 
 		AsyncCopyThreshold: int64(cfg.AsyncCopyThreshold),
+		TaskHeartbeat:      cfg.TaskHeartbeat,
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -109,8 +113,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 const purgeElection = "/smh/namespace/jobs/purge-deleted"
 
 // PurgeDeleted hard-deletes entries deleted longer than PurgeAfter ago, so the blobs only they
-// referenced become garbage for the object service, and forgets upload commits older than
-// commitMemory. It answers how many entries went.
+// referenced become garbage for the object service, forgets upload commits older than
+// commitMemory and async tasks that ended more than taskMemory ago. It answers how many entries
+// went.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	var total int64
 	now := s.clock.Now()
@@ -126,11 +131,24 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	}
 	for {
 		n, err := s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch)
+		if err != nil {
+			return total, err
+		}
+		if n < purgeBatch {
+			break
+		}
+	}
+	for {
+		n, err := s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch)
 		if err != nil || n < purgeBatch {
 			return total, err
 		}
 	}
 }
+
+// taskMemory is how long a finished task stays queryable (7.1: 30 days). A task whose process
+// died counts as ended at its last heartbeat.
+const taskMemory = 30 * 24 * time.Hour
 
 // commitMemory is how long a commit's upload id is remembered, far beyond any upload session's
 // life (a confirm can only be repeated while its session lives).

@@ -65,6 +65,10 @@ type Config struct {
 	// AsyncCopyThreshold is decision 7's bound: a directory copy touching more entries than this
 	// runs as a task (202). Default 1,000; tests lower it.
 	AsyncCopyThreshold int64
+	// TaskHeartbeat is how often this instance refreshes the heartbeat of the tasks it runs;
+	// a running task without a beat for a few of these reads as interrupted. Default 5 s; every
+	// replica sharing a store needs the same value.
+	TaskHeartbeat time.Duration
 }
 
 // Namespace is the namespace service's use cases.
@@ -89,18 +93,21 @@ func New(cfg Config) *Namespace {
 	if cfg.AsyncCopyThreshold <= 0 {
 		cfg.AsyncCopyThreshold = 1000
 	}
+	if cfg.TaskHeartbeat <= 0 {
+		cfg.TaskHeartbeat = 5 * time.Second
+	}
 	return &Namespace{
 		store:              cfg.Store,
 		libraries:          &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
 		auth:               cfg.Auth,
 		clock:              cfg.Clock,
 		asyncCopyThreshold: cfg.AsyncCopyThreshold,
-		tasks:              newTaskBoard(cfg.Clock),
+		tasks:              newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat),
 	}
 }
 
-// Close stops the background tasks (async directory copies) and waits for them; call it before
-// closing the store.
+// Close stops the background tasks (async directory copies), records them as interrupted and
+// waits for them; call it before closing the store.
 func (n *Namespace) Close() { n.tasks.close() }
 
 // request is an authenticated (or, for public reads, anonymous) request on a library.

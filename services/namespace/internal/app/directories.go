@@ -436,10 +436,13 @@ func (n *Namespace) CopyDirectory(ctx context.Context, libraryID, spaceID, rawDe
 		return Transfer{}, sourceGone(err)
 	}
 	if count+1 > n.asyncCopyThreshold {
-		id := n.tasks.start(libraryID, spaceID, func(ctx context.Context) ([]string, error) {
+		id, err := n.tasks.start(ctx, libraryID, spaceID, func(ctx context.Context) ([]string, error) {
 			path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())
 			return path, sourceGone(err)
 		})
+		if err != nil {
+			return Transfer{}, err
+		}
 		return Transfer{TaskID: id, Renamed: renamed}, nil
 	}
 	path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())

@@ -206,6 +206,26 @@ type DirAttrs struct {
 	LocalModificationTime string
 }
 
+// TaskRecord is a stored asynchronous task (decision 7, 7.1; see tasks.go).
+type TaskRecord struct {
+	ID        int32
+	LibraryID string
+	SpaceID   string
+	// Status is TaskRunning, TaskDone or TaskFailed as recorded; a running task whose owner
+	// stopped beating is still TaskRunning here (the use case reads it as interrupted).
+	Status int
+	// Path is a finished copy's final path.
+	Path []string
+	// Failure names why a failed task failed: a key of taskFailures, "" for an unexpected error.
+	Failure string
+	// Owner is the instance running the task; HeartbeatAt its last sign of life.
+	Owner       string
+	CreatedAt   time.Time
+	HeartbeatAt time.Time
+	// FinishedAt is zero while the task runs.
+	FinishedAt time.Time
+}
+
 // Store is the namespace service's SQL store: spaces, the tree and its counters. Every method is
 // one transaction. Paths are slices of names relative to the space root; nil is the root.
 type Store interface {
@@ -300,4 +320,20 @@ type Store interface {
 	// ReferencedBlobs answers the subset of blobIDs that some row, live or soft-deleted, still
 	// names (the object service's garbage collection).
 	ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, error)
+
+	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
+
+	// CreateTask records a running task of owner (heartbeat now) and answers its id: a positive
+	// int32, unique across replicas and restarts. ErrSpaceNotFound when the space is gone.
+	CreateTask(ctx context.Context, libraryID, spaceID, owner string, now time.Time) (int32, error)
+	// FinishTask records a running task's outcome: TaskDone with path, or TaskFailed with failure.
+	// A task no longer running (or gone with its space) is left as it is.
+	FinishTask(ctx context.Context, id int32, status int, path []string, failure string, now time.Time) error
+	// HeartbeatTasks sets the heartbeat of owner's running tasks to now.
+	HeartbeatTasks(ctx context.Context, owner string, now time.Time) error
+	// GetTasks answers the space's tasks among ids, by id; ids it does not hold are left out.
+	GetTasks(ctx context.Context, libraryID, spaceID string, ids []int32) ([]TaskRecord, error)
+	// PurgeTasks deletes up to limit tasks that finished before before, or that still read as
+	// running with a last heartbeat before before (their process died), and answers how many.
+	PurgeTasks(ctx context.Context, before time.Time, limit int) (int64, error)
 }

@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/clock"
@@ -18,11 +21,57 @@ const (
 	TaskFailed  = 500
 )
 
-// taskRetention is how long a finished task stays queryable (7.1: 30 days).
-const taskRetention = 30 * 24 * time.Hour
+var (
+	// ErrTaskNotFound: no task with this id in this space (unknown, or purged 30 days after it
+	// finished).
+	ErrTaskNotFound = errors.New("task not found")
+	// ErrTaskInterrupted: the process running the task stopped (a restart, a crash, a lost
+	// replica) before the task finished.
+	ErrTaskInterrupted = errors.New("task interrupted")
+	// errTaskFailed stands for a failure the task table does not name: the transport answers
+	// InternalError, as it did for the original error.
+	errTaskFailed = errors.New("task failed")
+)
 
-// ErrTaskNotFound: no task with this id in this space (unknown, expired, or lost with a restart).
-var ErrTaskNotFound = errors.New("task not found")
+// taskFailures are the failures a task records by name, so that every replica answers a failed
+// task as the one that ran it would have: the errors a directory copy answers (CopyTree through
+// sourceGone). The names are stored; never rename one. Any other error is stored as "" and read
+// as errTaskFailed, so no internal detail reaches the table or the caller.
+var taskFailures = []struct {
+	name string
+	err  error
+}{
+	{"interrupted", ErrTaskInterrupted},
+	{"source_not_found", ErrSourceNotFound},
+	{"node_not_found", ErrNodeNotFound},
+	{"not_directory", ErrNotDirectory},
+	{"name_taken", ErrNameTaken},
+	{"destination_inside", ErrDestinationInside},
+	{"symlink_overwrite", ErrSymlinkOverwrite},
+	{"space_not_found", ErrSpaceNotFound},
+	{"source_missing", ErrSourceMissing},
+	{"is_directory", ErrIsDirectory},
+}
+
+// failureName answers err's name in taskFailures, "" when it has none.
+func failureName(err error) string {
+	for _, f := range taskFailures {
+		if errors.Is(err, f.err) {
+			return f.name
+		}
+	}
+	return ""
+}
+
+// failureError answers the error a stored failure name stands for.
+func failureError(name string) error {
+	for _, f := range taskFailures {
+		if name != "" && f.name == name {
+			return f.err
+		}
+	}
+	return errTaskFailed
+}
 
 // Task is the state of an asynchronous operation (decision 7).
 type Task struct {
@@ -34,77 +83,107 @@ type Task struct {
 	Err error
 }
 
-type taskEntry struct {
-	Task
-	libraryID, spaceID string
-	finished           time.Time
-}
+// taskStaleBeats is how many heartbeat intervals a running task may go without a beat before it
+// reads as interrupted: a few, so a slow write or some clock skew between replicas is no death.
+const taskStaleBeats = 4
 
-// taskBoard runs and remembers the tasks of this process. Tasks live in memory: a restart loses
-// the running ones (their work stops half done, like an interrupted request) and the finished
-// ones' results. Every task goroutine belongs to the board, and close stops and waits for them.
+// taskBoard runs this process's tasks and keeps their state in the store, so that every replica
+// answers the task query and finished tasks outlive restarts. The work itself runs here, in a
+// goroutine the board owns; close cancels and waits for them. While tasks run, the board
+// refreshes their heartbeat every interval; a running task whose heartbeat is older than
+// taskStaleBeats intervals belongs to a process that is gone and reads as failed (interrupted).
+// Such a task is not run again: its copy stopped part way, like an interrupted request, and
+// the caller decides whether to repeat it.
 type taskBoard struct {
-	clock  clock.Clock
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	store     Store
+	clock     clock.Clock
+	owner     string
+	heartbeat time.Duration
 
-	mu    sync.Mutex
-	next  int32
-	tasks map[int32]*taskEntry
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	running atomic.Int64
 }
 
-func newTaskBoard(c clock.Clock) *taskBoard {
+func newTaskBoard(s Store, c clock.Clock, heartbeat time.Duration) *taskBoard {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &taskBoard{clock: c, ctx: ctx, cancel: cancel, tasks: map[int32]*taskEntry{}}
-}
-
-// start runs work in the background and answers its task id.
-func (b *taskBoard) start(libraryID, spaceID string, work func(ctx context.Context) ([]string, error)) int32 {
-	b.mu.Lock()
-	b.prune()
-	b.next++
-	e := &taskEntry{Task: Task{ID: b.next, Status: TaskRunning}, libraryID: libraryID, spaceID: spaceID}
-	b.tasks[e.ID] = e
-	b.mu.Unlock()
-
+	b := &taskBoard{store: s, clock: c, owner: newInstanceID(), heartbeat: heartbeat, ctx: ctx, cancel: cancel}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		path, err := work(b.ctx)
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		e.finished = b.clock.Now()
-		if err != nil {
-			e.Status, e.Err = TaskFailed, err
+		b.beat()
+	}()
+	return b
+}
+
+// newInstanceID names this process's board among the replicas sharing the store.
+func newInstanceID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24)
+	return hex.EncodeToString(b[:])
+}
+
+// beat refreshes the heartbeat of the board's running tasks every interval until close. A
+// failed beat is not fatal: only taskStaleBeats failures in a row make the tasks read as
+// interrupted, and then the store is unreachable for the work too.
+func (b *taskBoard) beat() {
+	for {
+		clock.Sleep(b.ctx, b.heartbeat)
+		if b.ctx.Err() != nil {
 			return
 		}
-		e.Status, e.Path = TaskDone, path
-	}()
-	return e.ID
-}
-
-// prune drops finished tasks past their retention; b.mu is held.
-func (b *taskBoard) prune() {
-	now := b.clock.Now()
-	for id, e := range b.tasks {
-		if e.Status != TaskRunning && now.Sub(e.finished) > taskRetention {
-			delete(b.tasks, id)
+		if b.running.Load() > 0 {
+			_ = b.store.HeartbeatTasks(b.ctx, b.owner, b.clock.Now())
 		}
 	}
 }
 
-// get answers a copy of a task of the space.
-func (b *taskBoard) get(libraryID, spaceID string, id int32) (Task, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	e, ok := b.tasks[id]
-	if !ok || e.libraryID != libraryID || e.spaceID != spaceID {
-		return Task{}, ErrTaskNotFound
+// start records a task, runs work in the background and answers the task's id.
+func (b *taskBoard) start(ctx context.Context, libraryID, spaceID string, work func(ctx context.Context) ([]string, error)) (int32, error) {
+	b.running.Add(1)
+	id, err := b.store.CreateTask(ctx, libraryID, spaceID, b.owner, b.clock.Now())
+	if err != nil {
+		b.running.Add(-1)
+		return 0, err
 	}
-	t := e.Task
-	t.Path = append([]string(nil), e.Path...)
-	return t, nil
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer b.running.Add(-1)
+		path, err := work(b.ctx)
+		status, failure := TaskDone, ""
+		if err != nil {
+			if b.ctx.Err() != nil {
+				err = ErrTaskInterrupted // close stopped the work
+			}
+			status, failure, path = TaskFailed, failureName(err), nil
+		}
+		// The outcome is written even while closing (close waits for it). Should the write fail,
+		// the row stays running without heartbeats and reads as interrupted.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 30*time.Second)
+		defer cancel()
+		_ = b.store.FinishTask(wctx, id, status, path, failure, b.clock.Now())
+	}()
+	return id, nil
+}
+
+// read answers what a stored task means now: a running task whose heartbeat is stale lost its
+// process, and reads as failed (interrupted). Should that process only have stalled and finish
+// after all, its recorded outcome replaces the reading: the copy did happen.
+func (b *taskBoard) read(r TaskRecord) Task {
+	t := Task{ID: r.ID, Status: r.Status}
+	switch r.Status {
+	case TaskDone:
+		t.Path = r.Path
+	case TaskFailed:
+		t.Err = failureError(r.Failure)
+	default:
+		if b.clock.Now().Sub(r.HeartbeatAt) > taskStaleBeats*b.heartbeat {
+			t.Status, t.Err = TaskFailed, ErrTaskInterrupted
+		}
+	}
+	return t
 }
 
 func (b *taskBoard) close() {
@@ -120,7 +199,8 @@ type TaskStatus struct {
 }
 
 // Tasks answers the state of tasks of a space (7.1): "10" or "10,12,13", at most 100 ids. Any
-// principal that reaches the space may ask; public read does not apply (12.7).
+// principal that reaches the space may ask; public read does not apply (12.7). The tasks may
+// have been started by any replica, before or after a restart.
 func (n *Namespace) Tasks(ctx context.Context, libraryID, spaceID, idList string) ([]TaskStatus, error) {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
@@ -136,14 +216,30 @@ func (n *Namespace) Tasks(ctx context.Context, libraryID, spaceID, idList string
 	if len(parts) > 100 {
 		return nil, invalid("name at most 100 task ids")
 	}
-	out := make([]TaskStatus, 0, len(parts))
+	ids := make([]int32, 0, len(parts))
 	for _, p := range parts {
 		id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
 		if err != nil || id <= 0 {
 			return nil, invalid("task ids are positive integers separated by commas")
 		}
-		t, err := n.tasks.get(libraryID, spaceID, int32(id))
-		out = append(out, TaskStatus{ID: int32(id), Task: t, Err: err})
+		ids = append(ids, int32(id))
+	}
+	records, err := n.store.GetTasks(ctx, libraryID, spaceID, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int32]TaskRecord, len(records))
+	for _, rec := range records {
+		byID[rec.ID] = rec
+	}
+	out := make([]TaskStatus, 0, len(ids))
+	for _, id := range ids {
+		rec, ok := byID[id]
+		if !ok {
+			out = append(out, TaskStatus{ID: id, Err: ErrTaskNotFound})
+			continue
+		}
+		out = append(out, TaskStatus{ID: id, Task: n.tasks.read(rec)})
 	}
 	return out, nil
 }
