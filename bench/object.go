@@ -555,6 +555,11 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 			sinks = append(sinks, plainSink{"plain -> S3", "minio-go as the S3 blob store uses it", s3, false, true})
 		}
 	}
+	// Every contender stores each round's upload under a name of its own and keeps it until the
+	// end, as the blob store keeps each blob: writing over the last round's file would add its
+	// deletion to the timed work of the plain servers only.
+	round := 0
+	roundName := func() string { return fmt.Sprintf("%s-%d", name, round) }
 	var contenders []*contender
 	for _, s := range sinks {
 		srv, err := startBaseline(a.srv.TLSConfig, s.sink)
@@ -562,13 +567,17 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 			return err
 		}
 		defer srv.stop()
-		defer s.sink.remove(name)
+		defer func() {
+			for r := 0; r <= rounds; r++ {
+				s.sink.remove(fmt.Sprintf("%s-%d", name, r))
+			}
+		}()
 		if _, _, err := get(context.Background(), a.big, srv.url+"/b/absent", http.StatusNotFound, io.Discard); err != nil {
 			return err // (and warms the connection: the first request pays a TLS handshake)
 		}
 		c := &contender{label: s.label, note: s.note, targeted: s.targeted}
 		c.upload = func(ctx context.Context, body *stream) (transfer, error) {
-			req, err := http.NewRequestWithContext(ctx, "PUT", srv.url+"/b/"+name, body)
+			req, err := http.NewRequestWithContext(ctx, "PUT", srv.url+"/b/"+roundName(), body)
 			if err != nil {
 				return transfer{}, err
 			}
@@ -578,7 +587,7 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 		}
 		if !s.uploadOnly {
 			c.download = func(ctx context.Context, check *checker) (transfer, error) {
-				resp, n, err := get(ctx, a.big, srv.url+"/b/"+name, http.StatusOK, check)
+				resp, n, err := get(ctx, a.big, srv.url+"/b/"+roundName(), http.StatusOK, check)
 				if err == nil && n != size {
 					err = fmt.Errorf("downloaded %d bytes, want %d", n, size)
 				}
@@ -593,11 +602,10 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 	if _, err := a.do("GET", a.srv.URL+"/livez", nil, http.StatusOK); err != nil {
 		return err
 	}
-	round := 0
 	smh := &contender{label: "OpenSMH"}
 	smh.upload = func(ctx context.Context, body *stream) (transfer, error) {
 		t0 := time.Now()
-		t, err := a.begin(fmt.Sprintf("%s-%d", name, round))
+		t, err := a.begin(roundName())
 		if err != nil {
 			return transfer{}, err
 		}
@@ -618,7 +626,7 @@ func bigTransfers(a objAPI, store string, size int64, rounds int, only string, s
 	}
 	smh.download = func(ctx context.Context, check *checker) (transfer, error) {
 		t0 := time.Now()
-		resp, _, err := get(ctx, a.big, a.fileURL(fmt.Sprintf("%s-%d", name, round)), http.StatusFound, io.Discard)
+		resp, _, err := get(ctx, a.big, a.fileURL(roundName()), http.StatusFound, io.Discard)
 		if err != nil {
 			return transfer{}, err
 		}
