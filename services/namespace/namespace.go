@@ -43,9 +43,9 @@ type Config struct {
 	// until then their blobs stay referenced. The recycle bin will keep its items out of the purge.
 	PurgeEvery time.Duration
 	PurgeAfter time.Duration
-	// AsyncCopyThreshold is decision 7's entry count above which a directory copy answers 202 with a
-	// task; 0 = 1,000. Tests lower it.
-	AsyncCopyThreshold int
+	// AsyncTreeThreshold is decision 7's entry count above which a directory copy or delete
+	// answers 202 with a task; 0 = 1,000. Tests lower it.
+	AsyncTreeThreshold int
 	// TaskHeartbeat is how often a replica refreshes the heartbeat of the async tasks it runs (0 =
 	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.
 	TaskHeartbeat time.Duration
@@ -78,7 +78,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries)),
 		Clock:     cfg.Clock,
 
-		AsyncCopyThreshold: int64(cfg.AsyncCopyThreshold),
+		AsyncTreeThreshold: int64(cfg.AsyncTreeThreshold),
 		TaskHeartbeat:      cfg.TaskHeartbeat,
 	})
 	if cfg.Clock == nil {

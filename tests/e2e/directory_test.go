@@ -471,6 +471,39 @@ func testDirectories(t *testing.T, s *system) {
 		if st["dirCount"] != float64(21*50) {
 			t.Fatalf("copied stats %v", st)
 		}
+
+		// Deleting the copy touches as many entries: a task again, done without a result (204).
+		r = d.do("DELETE", "big copy", q(admin), nil)
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("async delete: %d %s", r.Status, r.Body)
+		}
+		delID, _ := r.JSON(t)["taskId"].(float64)
+		if delID <= id {
+			t.Fatalf("delete task id in %s", r.Body)
+		}
+		delURL := fmt.Sprintf("/api/v1/task/%s/-/%d", lib.ID, int(delID))
+		deadline = time.Now().Add(20 * time.Second)
+		for {
+			var tasks []map[string]any
+			r := s.call("GET", delURL, q(admin), nil, nil)
+			if r.Status != http.StatusOK || jsonInto(t, r.Body, &tasks) != 1 {
+				t.Fatalf("tasks: %d %s", r.Status, r.Body)
+			}
+			if tasks[0]["status"] == float64(204) {
+				if _, has := tasks[0]["result"]; has {
+					t.Fatalf("a delete task with a result: %v", tasks[0])
+				}
+				break
+			}
+			if tasks[0]["status"] != float64(202) || time.Now().After(deadline) {
+				t.Fatalf("delete task %v", tasks[0])
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		expectError(t, d.do("GET", "big copy", q(admin, "info", ""), nil), http.StatusNotFound, "DirectoryNotFound")
+		if st := d.do("GET", "big", q(admin, "stats", "1"), nil).JSON(t); st["dirCount"] != float64(21*50) {
+			t.Fatalf("the source after deleting the copy: %v", st)
+		}
 		expectError(t, s.call("GET", "/api/v1/task/"+lib.ID+"/-/x", q(admin), nil, nil), http.StatusBadRequest, "ParamInvalid")
 		expectError(t, s.call("GET", taskURL, nil, nil, nil), http.StatusBadRequest, "EmptyAccessToken")
 	})

@@ -62,9 +62,9 @@ type Config struct {
 	// LibraryTTL bounds how long library facts are cached; default 2 s. Only mutable facts
 	// (public read) can change, and a change is seen within this time.
 	LibraryTTL time.Duration
-	// AsyncCopyThreshold is decision 7's bound: a directory copy touching more entries than this
-	// runs as a task (202). Default 1,000; tests lower it.
-	AsyncCopyThreshold int64
+	// AsyncTreeThreshold is decision 7's bound: a directory copy or delete touching more entries
+	// than this runs as a task (202). Default 1,000; tests lower it.
+	AsyncTreeThreshold int64
 	// TaskHeartbeat is how often this instance refreshes the heartbeat of the tasks it runs;
 	// a running task without a beat for a few of these reads as interrupted. Default 5 s; every
 	// replica sharing a store needs the same value.
@@ -77,8 +77,8 @@ type Namespace struct {
 	libraries *cachedLibraries
 	auth      *authz.Authorizer
 	clock     clock.Clock
-	// asyncCopyThreshold: see Config.AsyncCopyThreshold.
-	asyncCopyThreshold int64
+	// asyncTreeThreshold: see Config.AsyncTreeThreshold.
+	asyncTreeThreshold int64
 	tasks              *taskBoard
 }
 
@@ -90,8 +90,8 @@ func New(cfg Config) *Namespace {
 	if cfg.LibraryTTL == 0 {
 		cfg.LibraryTTL = 2 * time.Second
 	}
-	if cfg.AsyncCopyThreshold <= 0 {
-		cfg.AsyncCopyThreshold = 1000
+	if cfg.AsyncTreeThreshold <= 0 {
+		cfg.AsyncTreeThreshold = 1000
 	}
 	if cfg.TaskHeartbeat <= 0 {
 		cfg.TaskHeartbeat = 5 * time.Second
@@ -101,7 +101,7 @@ func New(cfg Config) *Namespace {
 		libraries:          &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
 		auth:               cfg.Auth,
 		clock:              cfg.Clock,
-		asyncCopyThreshold: cfg.AsyncCopyThreshold,
+		asyncTreeThreshold: cfg.AsyncTreeThreshold,
 		tasks:              newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat),
 	}
 }

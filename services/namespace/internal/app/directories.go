@@ -322,37 +322,43 @@ func (n *Namespace) EntryInfo(ctx context.Context, libraryID, spaceID, rawPath s
 
 // DeleteDirectory deletes a directory and its subtree (4.5): admin, space_admin or
 // delete_directory; permanent=1 needs delete_directory_permanent. There is no recycle bin yet,
-// so every delete is permanent and answers 204. directoryOnly (2026) is accepted for an empty
-// directory only: children are never left without a parent.
-func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, rawPath string, permanent, directoryOnly bool) error {
+// so every delete is permanent. A subtree larger than the async threshold is deleted by a
+// background task whose id it answers (decision 7: 202, and the task is done without a result,
+// 204); a smaller one is gone when it returns 0 (204). directoryOnly (2026) is accepted for an
+// empty directory only: children are never left without a parent.
+func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, rawPath string, permanent, directoryOnly bool) (taskID int32, err error) {
 	grants := []string{authz.Admin, authz.SpaceAdmin, authz.DeleteDirectory, authz.DeleteDirectoryPermanent}
 	if permanent {
 		grants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteDirectoryPermanent}
 	}
 	t, err := n.open(ctx, libraryID, spaceID, rawPath, false, grants...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if len(t.path) == 0 {
-		return ErrEmptyPath
+		return 0, ErrEmptyPath
 	}
 	node, err := n.store.Lookup(ctx, libraryID, spaceID, t.path)
 	if err != nil {
-		return readable(err)
+		return 0, readable(err)
 	}
 	if !node.IsDir() {
-		return ErrNodeNotFound
+		return 0, ErrNodeNotFound
 	}
-	if directoryOnly {
-		count, err := n.store.CountTree(ctx, libraryID, spaceID, t.path, 1)
-		if err != nil {
-			return readable(err)
-		}
-		if count > 0 {
-			return invalid("directory_only=1 deletes an empty directory only")
-		}
+	// The delete touches the directory and its descendants.
+	count, err := n.store.CountTree(ctx, libraryID, spaceID, t.path, n.asyncTreeThreshold)
+	if err != nil {
+		return 0, readable(err)
 	}
-	return readable(n.store.DeleteTree(ctx, libraryID, spaceID, t.path))
+	if directoryOnly && count > 0 {
+		return 0, invalid("directory_only=1 deletes an empty directory only")
+	}
+	if count+1 > n.asyncTreeThreshold {
+		return n.tasks.start(ctx, libraryID, spaceID, func(ctx context.Context) ([]string, error) {
+			return nil, readable(n.store.DeleteTree(ctx, libraryID, spaceID, t.path))
+		})
+	}
+	return 0, readable(n.store.DeleteTree(ctx, libraryID, spaceID, t.path))
 }
 
 // Transfer is the outcome of a directory copy or move: the final path, or the task that will
@@ -431,11 +437,11 @@ func (n *Namespace) CopyDirectory(ctx context.Context, libraryID, spaceID, rawDe
 	}
 	renamed := c == ConflictRename
 	// The copy touches the source and its descendants.
-	count, err := n.store.CountTree(ctx, libraryID, spaceID, from, n.asyncCopyThreshold)
+	count, err := n.store.CountTree(ctx, libraryID, spaceID, from, n.asyncTreeThreshold)
 	if err != nil {
 		return Transfer{}, sourceGone(err)
 	}
-	if count+1 > n.asyncCopyThreshold {
+	if count+1 > n.asyncTreeThreshold {
 		id, err := n.tasks.start(ctx, libraryID, spaceID, func(ctx context.Context) ([]string, error) {
 			path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())
 			return path, sourceGone(err)

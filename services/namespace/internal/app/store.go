@@ -211,7 +211,7 @@ type TaskRecord struct {
 	ID        int32
 	LibraryID string
 	SpaceID   string
-	// Status is TaskRunning, TaskDone or TaskFailed as recorded; a running task whose owner
+	// Status is TaskRunning, TaskDone, TaskEmpty or TaskFailed as recorded; a running task whose owner
 	// stopped beating is still TaskRunning here (the use case reads it as interrupted).
 	Status int
 	// Path is a finished copy's final path.
@@ -326,7 +326,8 @@ type Store interface {
 	// CreateTask records a running task of owner (heartbeat now) and answers its id: a positive
 	// int32, unique across replicas and restarts. ErrSpaceNotFound when the space is gone.
 	CreateTask(ctx context.Context, libraryID, spaceID, owner string, now time.Time) (int32, error)
-	// FinishTask records a running task's outcome: TaskDone with path, or TaskFailed with failure.
+	// FinishTask records a running task's outcome: TaskDone with path, TaskEmpty, or TaskFailed
+	// with failure.
 	// A task no longer running (or gone with its space) is left as it is.
 	FinishTask(ctx context.Context, id int32, status int, path []string, failure string, now time.Time) error
 	// HeartbeatTasks sets the heartbeat of owner's running tasks to now.

@@ -17,7 +17,8 @@ import (
 // Task states as the task query reports them (7.1).
 const (
 	TaskRunning = 202
-	TaskDone    = 200
+	TaskDone    = 200 // with a result: a copy's final path
+	TaskEmpty   = 204 // done without a result: a delete
 	TaskFailed  = 500
 )
 
@@ -139,7 +140,8 @@ func (b *taskBoard) beat() {
 	}
 }
 
-// start records a task, runs work in the background and answers the task's id.
+// start records a task, runs work in the background and answers the task's id. work answers
+// the task's result (a path), or nil when the task has none (done: 204).
 func (b *taskBoard) start(ctx context.Context, libraryID, spaceID string, work func(ctx context.Context) ([]string, error)) (int32, error) {
 	b.running.Add(1)
 	id, err := b.store.CreateTask(ctx, libraryID, spaceID, b.owner, b.clock.Now())
@@ -153,6 +155,9 @@ func (b *taskBoard) start(ctx context.Context, libraryID, spaceID string, work f
 		defer b.running.Add(-1)
 		path, err := work(b.ctx)
 		status, failure := TaskDone, ""
+		if path == nil {
+			status = TaskEmpty // the work answers no result (a delete)
+		}
 		if err != nil {
 			if b.ctx.Err() != nil {
 				err = ErrTaskInterrupted // close stopped the work
@@ -176,6 +181,7 @@ func (b *taskBoard) read(r TaskRecord) Task {
 	switch r.Status {
 	case TaskDone:
 		t.Path = r.Path
+	case TaskEmpty:
 	case TaskFailed:
 		t.Err = failureError(r.Failure)
 	default:

@@ -71,7 +71,7 @@ var taskLibs = fakeLibraries{"flib": {IsFileLibrary: true}}
 func replica(t *testing.T, st app.Store, c clock.Clock) *app.Namespace {
 	t.Helper()
 	ns := app.New(app.Config{Store: st, Libraries: taskLibs, Auth: authz.New(fakeTokens{}, nil), Clock: c,
-		LibraryTTL: time.Nanosecond, AsyncCopyThreshold: 1, TaskHeartbeat: time.Millisecond})
+		LibraryTTL: time.Nanosecond, AsyncTreeThreshold: 1, TaskHeartbeat: time.Millisecond})
 	t.Cleanup(ns.Close)
 	return ns
 }
@@ -179,7 +179,7 @@ func TestTaskOfAStoppedOwnerFails(t *testing.T) {
 			// An owner that closes records its running task as interrupted itself.
 			gated := newGatedStore(st)
 			a := app.New(app.Config{Store: gated, Libraries: taskLibs, Auth: authz.New(fakeTokens{}, nil), Clock: clk,
-				LibraryTTL: time.Nanosecond, AsyncCopyThreshold: 1, TaskHeartbeat: time.Hour})
+				LibraryTTL: time.Nanosecond, AsyncTreeThreshold: 1, TaskHeartbeat: time.Hour})
 			id = startCopy(t, a)
 			a.Close()
 			if got := task(t, b, id); got.Status != app.TaskFailed || !errors.Is(got.Err, app.ErrTaskInterrupted) {
@@ -212,6 +212,43 @@ func TestFinishedTaskSurvivesRestart(t *testing.T) {
 			want := app.Task{ID: id, Status: app.TaskDone, Path: []string{"dst"}}
 			if got := task(t, b, id); !reflect.DeepEqual(got, want) {
 				t.Fatalf("finished task after a restart: %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// A directory delete over the threshold runs as a task that ends done without a result (204),
+// as any replica reports it; one under it answers no task.
+func TestAsyncDirectoryDelete(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			st := openTaskStore(t, e.DSN(t))
+			t.Cleanup(func() { _ = st.Close() })
+			clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			gated := newGatedStore(st)
+			a, b := replica(t, gated, clk), replica(t, st, clk)
+			ctx := admin("flib")
+			for _, p := range []string{"old/a/b", "lone"} {
+				if _, _, err := a.CreateDirectory(ctx, "flib", "-", p, "", app.DirAttrs{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// "lone" is the directory alone: one entry, not over the threshold of one.
+			if id, err := a.DeleteDirectory(ctx, "flib", "-", "lone", false, false); err != nil || id != 0 {
+				t.Fatalf("small delete: task %d, %v", id, err)
+			}
+			id, err := a.DeleteDirectory(ctx, "flib", "-", "old", false, false)
+			if err != nil || id <= 0 {
+				t.Fatalf("large delete: task %d, %v", id, err)
+			}
+			<-gated.finished
+			if got := task(t, b, id); got.Status != app.TaskEmpty || got.Path != nil || got.Err != nil {
+				t.Fatalf("finished delete task: %+v, want status 204 without a result", got)
+			}
+			for _, p := range []string{"old", "old/a/b", "lone"} {
+				if _, _, err := b.EntryInfo(ctx, "flib", "-", p); !errors.Is(err, app.ErrNodeNotFound) {
+					t.Fatalf("%s after the delete: %v", p, err)
+				}
 			}
 		})
 	}

@@ -141,8 +141,13 @@ func (s *Server) HeadDirectory(ctx context.Context, req *namespacev1.HeadDirecto
 }
 
 func (s *Server) DeleteDirectory(ctx context.Context, req *namespacev1.DeleteDirectoryRequest) (*namespacev1.DeleteDirectoryResponse, error) {
-	if err := s.ns.DeleteDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetPermanent(), req.GetDirectoryOnly()); err != nil {
+	id, err := s.ns.DeleteDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetPermanent(), req.GetDirectoryOnly())
+	if err != nil {
 		return nil, toStatus(err)
+	}
+	if id != 0 {
+		_ = reqmeta.SetHTTPStatus(ctx, http.StatusAccepted)
+		return &namespacev1.DeleteDirectoryResponse{TaskId: &id}, nil
 	}
 	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
 	return &namespacev1.DeleteDirectoryResponse{}, nil

@@ -2165,7 +2165,9 @@ func (x *DeleteDirectoryRequest) GetDirectoryOnly() bool {
 }
 
 type DeleteDirectoryResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set when the subtree is over decision 7's threshold: the delete runs as a task (202).
+	TaskId        *int32 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3,oneof" json:"task_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2198,6 +2200,13 @@ func (x *DeleteDirectoryResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use DeleteDirectoryResponse.ProtoReflect.Descriptor instead.
 func (*DeleteDirectoryResponse) Descriptor() ([]byte, []int) {
 	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *DeleteDirectoryResponse) GetTaskId() int32 {
+	if x != nil && x.TaskId != nil {
+		return *x.TaskId
+	}
+	return 0
 }
 
 type CopyDirectoryRequest struct {
@@ -4334,8 +4343,11 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
 	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12\x1c\n" +
 	"\tpermanent\x18\x04 \x01(\bR\tpermanent\x12%\n" +
-	"\x0edirectory_only\x18\x05 \x01(\bR\rdirectoryOnly\"\x19\n" +
-	"\x17DeleteDirectoryResponse\"\xee\x01\n" +
+	"\x0edirectory_only\x18\x05 \x01(\bR\rdirectoryOnly\"C\n" +
+	"\x17DeleteDirectoryResponse\x12\x1c\n" +
+	"\atask_id\x18\x01 \x01(\x05H\x00R\x06taskId\x88\x01\x01B\n" +
+	"\n" +
+	"\b_task_id\"\xee\x01\n" +
 	"\x14CopyDirectoryRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4753,6 +4765,7 @@ func file_smh_namespace_v1_service_proto_init() {
 	file_smh_namespace_v1_service_proto_msgTypes[28].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[29].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[30].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[36].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[38].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[39].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[58].OneofWrappers = []any{}

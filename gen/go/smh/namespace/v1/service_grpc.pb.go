@@ -98,7 +98,8 @@ type NamespaceServiceClient interface {
 	GetDirectoryInfo(ctx context.Context, in *GetDirectoryInfoRequest, opts ...grpc.CallOption) (*GetDirectoryInfoResponse, error)
 	// HEAD ...: 200 or 404, no body (4.4).
 	HeadDirectory(ctx context.Context, in *HeadDirectoryRequest, opts ...grpc.CallOption) (*HeadDirectoryResponse, error)
-	// DELETE ...[?permanent=1]: 204 (4.5; no recycle bin yet).
+	// DELETE ...[?permanent=1]: 204, or 202 {"taskId"} above the async threshold (4.5, decision 7;
+	// no recycle bin yet).
 	DeleteDirectory(ctx context.Context, in *DeleteDirectoryRequest, opts ...grpc.CallOption) (*DeleteDirectoryResponse, error)
 	// PUT ... body {"copyFrom"}: 204 / 200 {"path"} / 202 {"taskId"} (4.6).
 	CopyDirectory(ctx context.Context, in *CopyDirectoryRequest, opts ...grpc.CallOption) (*CopyDirectoryResponse, error)
@@ -520,7 +521,8 @@ type NamespaceServiceServer interface {
 	GetDirectoryInfo(context.Context, *GetDirectoryInfoRequest) (*GetDirectoryInfoResponse, error)
 	// HEAD ...: 200 or 404, no body (4.4).
 	HeadDirectory(context.Context, *HeadDirectoryRequest) (*HeadDirectoryResponse, error)
-	// DELETE ...[?permanent=1]: 204 (4.5; no recycle bin yet).
+	// DELETE ...[?permanent=1]: 204, or 202 {"taskId"} above the async threshold (4.5, decision 7;
+	// no recycle bin yet).
 	DeleteDirectory(context.Context, *DeleteDirectoryRequest) (*DeleteDirectoryResponse, error)
 	// PUT ... body {"copyFrom"}: 204 / 200 {"path"} / 202 {"taskId"} (4.6).
 	CopyDirectory(context.Context, *CopyDirectoryRequest) (*CopyDirectoryResponse, error)
