@@ -1,7 +1,7 @@
 // The library detail page: usage, the spaces of a multi-tenant library, and a file browser for a
 // space, all through the business API with a token minted for the operator.
 
-import { admin, apiURL, business, encodePath, putBytes } from "./api.js";
+import { admin, ApiError, apiURL, business, encodePath, putBytes } from "./api.js";
 import { t } from "./i18n.js";
 import { $, askName, clearError, confirmAction, currentEpoch, el, formatBytes, formatCount, formatTime, guarded, showError } from "./ui.js";
 
@@ -236,9 +236,32 @@ async function deleteEntry(item, path, isDir) {
   if (!ok) {
     return;
   }
-  const done = await guarded(() => business(view.lib.libraryId, "DELETE", isDir ? dirURL(path) : fileURL(path)));
+  const done = await guarded(async () => {
+    const answer = await business(view.lib.libraryId, "DELETE", isDir ? dirURL(path) : fileURL(path));
+    // A directory over the async threshold is deleted by a task (202 {"taskId"}, decision 7).
+    if (answer?.taskId) {
+      await waitForTask(answer.taskId);
+    }
+    return answer;
+  });
   if (done !== undefined) {
     await refresh();
+  }
+}
+
+// waitForTask polls the task query (7.1) until the task ends; a failed task throws its error.
+async function waitForTask(taskId) {
+  const lib = encodeURIComponent(view.lib.libraryId);
+  const space = encodeURIComponent(view.space);
+  for (;;) {
+    const [task] = await business(view.lib.libraryId, "GET", `/api/v1/task/${lib}/${space}/${taskId}`);
+    if (task.status !== 202) {
+      if (task.status >= 400) {
+        throw new ApiError(task.status, task.code || `HTTP${task.status}`, task.message || "", "");
+      }
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
