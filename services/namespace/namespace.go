@@ -117,29 +117,25 @@ const purgeElection = "/smh/namespace/jobs/purge-deleted"
 // commitMemory and async tasks that ended more than taskMemory ago. It answers how many entries
 // went.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
-	var total int64
 	now := s.clock.Now()
+	total, err := drainBatches(func() (int64, error) { return s.store.PurgeDeleted(ctx, now.Add(-s.purgeAfter), purgeBatch) })
+	if err != nil {
+		return total, err
+	}
+	if _, err := drainBatches(func() (int64, error) { return s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch) }); err != nil {
+		return total, err
+	}
+	_, err = drainBatches(func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) })
+	return total, err
+}
+
+// drainBatches repeats one batch of a purge until a batch comes back short of purgeBatch (the
+// rest is done) or fails, and answers how many rows went in all.
+func drainBatches(batch func() (int64, error)) (int64, error) {
+	var total int64
 	for {
-		n, err := s.store.PurgeDeleted(ctx, now.Add(-s.purgeAfter), purgeBatch)
+		n, err := batch()
 		total += n
-		if err != nil {
-			return total, err
-		}
-		if n < purgeBatch {
-			break
-		}
-	}
-	for {
-		n, err := s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch)
-		if err != nil {
-			return total, err
-		}
-		if n < purgeBatch {
-			break
-		}
-	}
-	for {
-		n, err := s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch)
 		if err != nil || n < purgeBatch {
 			return total, err
 		}
