@@ -76,6 +76,17 @@ func replica(t *testing.T, st app.Store, c clock.Clock) *app.Namespace {
 	return ns
 }
 
+// twoReplicas opens a store and two replicas over it at a fake clock: a, whose copies the gated
+// store holds, and b, which reads the same rows.
+func twoReplicas(t *testing.T, dsn string) (gated *gatedStore, a, b *app.Namespace, clk *clock.Fake) {
+	t.Helper()
+	st := openTaskStore(t, dsn)
+	t.Cleanup(func() { _ = st.Close() })
+	clk = clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	gated = newGatedStore(st)
+	return gated, replica(t, gated, clk), replica(t, st, clk), clk
+}
+
 func openTaskStore(t *testing.T, dsn string) *store.SQL {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn)
@@ -113,11 +124,7 @@ func taskID(id int32) string { return strconv.Itoa(int(id)) }
 func TestTaskAnsweredByAnotherReplica(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
-			st := openTaskStore(t, e.DSN(t))
-			t.Cleanup(func() { _ = st.Close() })
-			clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-			gated := newGatedStore(st)
-			a, b := replica(t, gated, clk), replica(t, st, clk)
+			gated, a, b, clk := twoReplicas(t, e.DSN(t))
 
 			id := startCopy(t, a)
 			if got := task(t, b, id); got.Status != app.TaskRunning {
@@ -222,11 +229,7 @@ func TestFinishedTaskSurvivesRestart(t *testing.T) {
 func TestAsyncDirectoryDelete(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
-			st := openTaskStore(t, e.DSN(t))
-			t.Cleanup(func() { _ = st.Close() })
-			clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-			gated := newGatedStore(st)
-			a, b := replica(t, gated, clk), replica(t, st, clk)
+			gated, a, b, _ := twoReplicas(t, e.DSN(t))
 			ctx := admin("flib")
 			for _, p := range []string{"old/a/b", "lone"} {
 				if _, _, err := a.CreateDirectory(ctx, "flib", "-", p, "", app.DirAttrs{}); err != nil {
