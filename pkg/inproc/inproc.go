@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/opensmh/opensmh/pkg/telemetry"
+
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -49,8 +51,7 @@ var (
 // New answers a connection whose calls pass through interceptors, in order.
 func New(interceptors ...grpc.UnaryServerInterceptor) *Conn {
 	// The instrument and buckets are otelgrpc's server ones; the scope tells the two apart.
-	d, err := rpcconv.NewServerCallDuration(otel.Meter("github.com/opensmh/opensmh/pkg/inproc"),
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
+	d, err := rpcconv.NewServerCallDuration(otel.Meter("github.com/opensmh/opensmh/pkg/inproc"), telemetry.RequestBuckets)
 	if err != nil {
 		otel.Handle(err)
 	}

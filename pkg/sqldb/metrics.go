@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/telemetry"
+
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -30,7 +32,7 @@ func newTxMetrics(engine string) txMetrics {
 	// is set follow it once it is.
 	h, err := otel.Meter("github.com/opensmh/opensmh/pkg/sqldb").Float64Histogram("sqldb.transaction.duration",
 		metric.WithUnit("s"), metric.WithDescription("Duration of InRead and InWrite calls, waiting included."),
-		metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+		telemetry.StoreBuckets)
 	if err != nil {
 		otel.Handle(err)
 	}

@@ -15,7 +15,19 @@ import (
 	"github.com/prometheus/otlptranslator"
 	"go.opentelemetry.io/otel"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+)
+
+// The histogram bounds, in seconds, of the project's latency instruments, so that timings of the
+// same kind compare across instruments:
+var (
+	// RequestBuckets are otelgrpc's bounds for rpc.server.call.duration, which the in-process
+	// connection and the gateway's requests use too.
+	RequestBuckets = metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+	// StoreBuckets reach below a millisecond, where most transactions and local blob operations
+	// end.
+	StoreBuckets = metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 )
 
 // Metrics is the process's meter provider, exported to a Prometheus registry of its own (not

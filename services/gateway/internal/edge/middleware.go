@@ -35,7 +35,7 @@ func Observe(logger *slog.Logger, routeOf RouteNamer, next http.Handler) http.Ha
 	tracer := otel.Tracer("github.com/opensmh/opensmh/services/gateway")
 	duration, err := otel.Meter("github.com/opensmh/opensmh/services/gateway").Float64Histogram("gateway.http.request.duration",
 		metric.WithUnit("s"), metric.WithDescription("Duration of HTTP requests at the edge, by route name and status class."),
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
+		telemetry.RequestBuckets)
 	if err != nil {
 		otel.Handle(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/telemetry"
+
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -18,7 +20,7 @@ import (
 func Observed(kind string, s Store) Store {
 	h, err := otel.Meter("github.com/opensmh/opensmh/services/object/blob").Float64Histogram("blob.operation.duration",
 		metric.WithUnit("s"), metric.WithDescription("Duration of blob store operations."),
-		metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+		telemetry.StoreBuckets)
 	if err != nil {
 		otel.Handle(err)
 	}
