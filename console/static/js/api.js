@@ -70,6 +70,11 @@ async function request(method, url, { body, headers = {} } = {}) {
   }
 }
 
+// libraryPath answers the admin API path of a library, with rest ("/secret", ...) after it.
+export function libraryPath(libraryId, rest = "") {
+  return `/admin/v1/libraries/${encodeURIComponent(libraryId)}${rest}`;
+}
+
 // admin calls the admin API with the operator key.
 export function admin(method, path, body) {
   return request(method, path, { body, headers: { Authorization: `Bearer ${operatorKey()}` } });
@@ -85,7 +90,7 @@ export async function tokenFor(libraryId) {
   if (cached && cached.until > Date.now()) {
     return cached.token;
   }
-  const { librarySecret } = await admin("GET", `/admin/v1/libraries/${encodeURIComponent(libraryId)}/secret`);
+  const { librarySecret } = await admin("GET", libraryPath(libraryId, "/secret"));
   const q = new URLSearchParams({
     library_id: libraryId,
     library_secret: librarySecret,

@@ -1,7 +1,7 @@
 // The library detail page: usage, the spaces of a multi-tenant library, and a file browser for a
 // space, all through the business API with a token minted for the operator.
 
-import { admin, ApiError, apiURL, business, encodePath, putBytes } from "./api.js";
+import { admin, ApiError, apiURL, business, encodePath, libraryPath, putBytes } from "./api.js";
 import { t } from "./i18n.js";
 import { $, askName, clearError, confirmAction, currentEpoch, el, formatBytes, formatCount, formatTime, guarded, showError } from "./ui.js";
 
@@ -41,7 +41,7 @@ export function wireBrowser() {
 // single-tenant space, or the space list of a multi-tenant library).
 export async function showDetail(libraryId, space, dir) {
   const epoch = currentEpoch();
-  const lib = await guarded(() => admin("GET", `/admin/v1/libraries/${encodeURIComponent(libraryId)}`));
+  const lib = await guarded(() => admin("GET", libraryPath(libraryId)));
   if (epoch !== currentEpoch()) {
     return;
   }
@@ -55,9 +55,7 @@ export async function showDetail(libraryId, space, dir) {
   view.dir = dir || "";
   $("detail-title").textContent = lib.name;
   $("detail-settings").href = `${libPath(lib)}/settings`;
-  setUsage("usage-size", lib.size, formatBytes(lib.size));
-  setUsage("usage-dirs", lib.dirNum, formatCount(lib.dirNum));
-  setUsage("usage-files", lib.fileNum, formatCount(lib.fileNum));
+  showUsage(lib);
   $("spaces").hidden = !ext.isMultiSpace;
   if (ext.isMultiSpace) {
     await guarded(listSpaces);
@@ -71,6 +69,13 @@ export async function showDetail(libraryId, space, dir) {
     await guarded(() => listDirectory(false));
   }
   $("detail-page").dataset.state = "ready";
+}
+
+// showUsage shows a library's usage figures (raw numbers in data-value).
+function showUsage(lib) {
+  setUsage("usage-size", lib.size, formatBytes(lib.size));
+  setUsage("usage-dirs", lib.dirNum, formatCount(lib.dirNum));
+  setUsage("usage-files", lib.fileNum, formatCount(lib.fileNum));
 }
 
 function setUsage(id, raw, text) {
@@ -162,7 +167,7 @@ async function entryRow(item) {
   } else if (item.type === "image" || item.type === "video" || /^(image|video)\//.test(item.contentType || "")) {
     // The preview answers a 302 to a signed thumbnail (a video's cover needs ffmpeg on the
     // server; without it the original comes back and the icon stands in).
-    const src = `${fileURL(path)}?preview&size=80&access_token=${encodeURIComponent(await tokenOfView())}`;
+    const src = await apiURL(id, fileURL(path), { preview: "", size: "80" });
     visual = el("img", { class: "thumb", src, alt: "", loading: "lazy", width: "40", height: "40",
       onerror: (e) => e.target.replaceWith(el("span", { class: "icon", "aria-hidden": "true" }, item.contentType?.startsWith("video/") || item.type === "video" ? "VID" : "IMG")) });
   } else {
@@ -191,20 +196,13 @@ async function entryRow(item) {
     el("td", { "data-label": t("colActions") }, el("div", { class: "actions" }, ...actions)));
 }
 
-async function tokenOfView() {
-  const url = await apiURL(view.lib.libraryId, "");
-  return new URLSearchParams(url.slice(url.indexOf("?") + 1)).get("access_token");
-}
-
 async function refresh() {
   clearError();
   await guarded(() => listDirectory(false));
   // Usage changed too.
-  const lib = await guarded(() => admin("GET", `/admin/v1/libraries/${encodeURIComponent(view.lib.libraryId)}`));
+  const lib = await guarded(() => admin("GET", libraryPath(view.lib.libraryId)));
   if (lib) {
-    setUsage("usage-size", lib.size, formatBytes(lib.size));
-    setUsage("usage-dirs", lib.dirNum, formatCount(lib.dirNum));
-    setUsage("usage-files", lib.fileNum, formatCount(lib.fileNum));
+    showUsage(lib);
   }
 }
 

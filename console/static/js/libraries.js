@@ -1,7 +1,7 @@
 // The media library page: the table with its pages, the new-library dialog, the secret dialog
 // and deletion.
 
-import { admin, forgetToken } from "./api.js";
+import { admin, forgetToken, libraryPath } from "./api.js";
 import { t } from "./i18n.js";
 import { $, clearError, confirmAction, currentEpoch, el, formatTime, guarded, showError } from "./ui.js";
 
@@ -215,7 +215,7 @@ function openSecret(lib) {
 }
 
 async function revealSecret() {
-  const data = await guarded(() => admin("GET", `/admin/v1/libraries/${encodeURIComponent(secretOf.libraryId)}/secret`));
+  const data = await guarded(() => admin("GET", libraryPath(secretOf.libraryId, "/secret")));
   if (data) {
     showSecret(data.librarySecret);
   }
@@ -251,7 +251,7 @@ async function resetSecret() {
   if (!ok) {
     return;
   }
-  const data = await guarded(() => admin("POST", `/admin/v1/libraries/${encodeURIComponent(lib.libraryId)}/secret:reset`));
+  const data = await guarded(() => admin("POST", libraryPath(lib.libraryId, "/secret:reset")));
   if (data) {
     forgetToken(lib.libraryId);
     showSecret(data.librarySecret);
@@ -264,7 +264,7 @@ async function deleteLibrary(lib) {
   if (!ok) {
     return;
   }
-  const done = await guarded(() => admin("DELETE", `/admin/v1/libraries/${encodeURIComponent(lib.libraryId)}`));
+  const done = await guarded(() => admin("DELETE", libraryPath(lib.libraryId)));
   if (done !== undefined) {
     forgetToken(lib.libraryId);
     await showLibraries(currentPage);

@@ -1,7 +1,7 @@
 // The configure page: the mutable settings of a library (a PATCH of what changed) and the fixed
 // ones shown read-only.
 
-import { admin } from "./api.js";
+import { admin, libraryPath } from "./api.js";
 import { t } from "./i18n.js";
 import { $, currentEpoch, el, guarded, showError } from "./ui.js";
 
@@ -27,7 +27,7 @@ export async function showSettings(libraryId) {
   setResult("", "");
   clearErrors();
   const epoch = currentEpoch();
-  const lib = await guarded(() => admin("GET", `/admin/v1/libraries/${encodeURIComponent(libraryId)}`));
+  const lib = await guarded(() => admin("GET", libraryPath(libraryId)));
   if (epoch !== currentEpoch()) {
     return;
   }
@@ -194,7 +194,7 @@ async function save(e) {
   }
   $("settings-save").disabled = true;
   try {
-    const lib = await admin("PATCH", `/admin/v1/libraries/${encodeURIComponent(loaded.libraryId)}`, patch);
+    const lib = await admin("PATCH", libraryPath(loaded.libraryId), patch);
     await showSettings(lib?.libraryId || loaded.libraryId);
     setResult("ok", t("saved"));
   } catch (err) {
