@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -12,6 +11,7 @@ import (
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/dataroute"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/filetype"
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
@@ -165,14 +165,14 @@ func rulesOf(r *namespacev1.UploadRules) Rules {
 	}
 }
 
-// maxCategoryBytes is 3.1's limit on category.
-const maxCategoryBytes = 16
-
+// checkAttrs applies the rules every entry's metadata, labels and category follow (fileattr),
+// at begin and again at confirm, whose body may replace labels and category.
 func checkAttrs(a FileAttrs) error {
-	if a.Category != nil && len(*a.Category) > maxCategoryBytes {
-		return &InputError{Err: ErrParamInvalid, Reason: "category is at most 16 bytes"}
+	category := ""
+	if a.Category != nil {
+		category = *a.Category
 	}
-	return nil
+	return fileattr.Check(a.MetaData, a.Labels, category)
 }
 
 // checkContent applies 2.11 to the bytes: a media library takes only images and videos, judged
@@ -479,22 +479,4 @@ func (o *Object) dropParts(ctx context.Context, uploadID string) {
 	_ = o.blobs.List(ctx, partsPrefix(uploadID), func(i blobInfo) error {
 		return o.blobs.Delete(ctx, i.Key)
 	})
-}
-
-// metaPrefix starts the headers of custom metadata (3, "Custom metadata").
-const metaPrefix = "x-smh-meta-"
-
-// MetaFromHeaders keeps the x-smh-meta-* pairs of a begin call, with lower-cased keys.
-func MetaFromHeaders(h map[string][]string) map[string]string {
-	var meta map[string]string
-	for k, v := range h {
-		k = strings.ToLower(k)
-		if strings.HasPrefix(k, metaPrefix) && len(k) > len(metaPrefix) && len(v) > 0 {
-			if meta == nil {
-				meta = map[string]string{}
-			}
-			meta[k] = v[0]
-		}
-	}
-	return meta
 }

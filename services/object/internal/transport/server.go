@@ -16,6 +16,7 @@ import (
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/object/internal/app"
@@ -28,6 +29,7 @@ import (
 func ErrorMap() smherr.Map {
 	return smherr.Map{
 		{Err: app.ErrParamInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "parameter invalid")},
+		{Err: fileattr.ErrInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "invalid metadata, labels or category")},
 		{Err: app.ErrInvalidStrategy, SMH: smherr.New(http.StatusBadRequest, "InvalidConflictResolutionStrategy", "invalid conflict resolution strategy")},
 		{Err: app.ErrUploadNotFound, SMH: smherr.New(http.StatusNotFound, "UploadNotFound", "no upload with this confirm key")},
 		{Err: app.ErrUploadNotOpen, SMH: smherr.New(http.StatusNotFound, "UploadNotFound", "the upload is no longer open")},
@@ -95,7 +97,11 @@ func (s *Server) begin(ctx context.Context, kind app.UploadKind, req beginReques
 		r.FileSize = proto.Int64(req.GetFilesize())
 	}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		r.Attrs.MetaData = app.MetaFromHeaders(md)
+		meta, err := fileattr.FromHeaders(md)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		r.Attrs.MetaData = meta
 	}
 	a, err := s.obj.Begin(ctx, r)
 	if err != nil {
@@ -239,7 +245,9 @@ func fileRequest(lib, space, path, history, disposition string) (app.FileRequest
 	return r, nil
 }
 
-// fileHeaders sets the x-smh-* headers of a file (3.8, 3.10).
+// fileHeaders sets the x-smh-* headers of a file (3.8, 3.10). Custom metadata goes out only as
+// x-smh-meta-* pairs that pass fileattr's rules, so a stored key can never add a Location,
+// ETag or x-smh-* header of ours, whenever and however the row was written.
 func fileHeaders(ctx context.Context, f *namespacev1.FileObject) {
 	pairs := []string{
 		"x-smh-type", f.GetType(),
@@ -249,9 +257,7 @@ func fileHeaders(ctx context.Context, f *namespacev1.FileObject) {
 		"x-smh-etag", f.GetETag(),
 		"x-smh-crc64", f.GetCrc64(),
 	}
-	for k, v := range f.GetMetaData() {
-		pairs = append(pairs, k, v)
-	}
+	pairs = append(pairs, fileattr.HeaderPairs(f.GetMetaData())...)
 	_ = grpc.SetHeader(ctx, metadata.Pairs(pairs...))
 }
 
