@@ -87,11 +87,11 @@ func checkKey(key string) error {
 	return nil
 }
 
-// checkValue applies the value rule: printable ASCII (space to "~"). No CR, LF, NUL or other
+// CheckValue applies the value rule to one metadata value: printable ASCII (space to "~"). No CR, LF, NUL or other
 // control character can split or end a header line, and the value travels unchanged through
 // HTTP/1.1, HTTP/2 and gRPC metadata, which takes no other bytes. Other text is stored
 // percent-encoded by the client, as with COS user metadata.
-func checkValue(v string) error {
+func CheckValue(v string) error {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c > 0x7e {
 			return invalid("metadata values are printable ASCII; percent-encode other text")
@@ -108,7 +108,7 @@ func CheckMeta(meta map[string]string) error {
 		if err := checkKey(k); err != nil {
 			return err
 		}
-		if err := checkValue(v); err != nil {
+		if err := CheckValue(v); err != nil {
 			return err
 		}
 		total += len(k) + len(v)
@@ -157,7 +157,7 @@ func HeaderPairs(meta map[string]string) []string {
 	total := 0
 	for _, k := range keys {
 		v := meta[k]
-		if checkKey(k) != nil || checkValue(v) != nil || total+len(k)+len(v) > MaxMetaBytes {
+		if checkKey(k) != nil || CheckValue(v) != nil || total+len(k)+len(v) > MaxMetaBytes {
 			continue
 		}
 		total += len(k) + len(v)

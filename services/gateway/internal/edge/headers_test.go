@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-func TestLimitHeaders(t *testing.T) {
+func TestCheckHeaders(t *testing.T) {
 	reached := false
-	h := LimitHeaders(100, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	h := CheckHeaders(100, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		reached = true
 		w.WriteHeader(http.StatusOK)
 	}))
@@ -30,6 +30,10 @@ func TestLimitHeaders(t *testing.T) {
 			}
 			return m
 		}(), http.StatusRequestHeaderFieldsTooLarge},
+		{"printable metadata", map[string][]string{"X-Smh-Meta-A": {"Ann Lee ~"}}, http.StatusOK},
+		{"tab in metadata", map[string][]string{"X-Smh-Meta-A": {"a\tb"}}, http.StatusBadRequest},
+		{"UTF-8 in metadata", map[string][]string{"X-Smh-Meta-A": {"蓝"}}, http.StatusBadRequest},
+		{"UTF-8 in another header", map[string][]string{"X-Note": {"蓝"}}, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +49,8 @@ func TestLimitHeaders(t *testing.T) {
 				return
 			}
 			var body errorBody
-			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Code != "HeaderFieldsTooLarge" || body.Message == "" {
+			code := map[int]string{http.StatusRequestHeaderFieldsTooLarge: "HeaderFieldsTooLarge", http.StatusBadRequest: "ParamInvalid"}[tt.wantCode]
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Code != code || body.Message == "" {
 				t.Fatalf("body %q, %v", w.Body.Bytes(), err)
 			}
 		})
