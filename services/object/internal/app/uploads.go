@@ -278,10 +278,26 @@ type ConfirmRequest struct {
 	LocalCreationTime, LocalModificationTime string
 }
 
+// Check judges what a confirm call brings of its own (3.4), before any session is read: the
+// strategy, and the labels and category that replace those of begin. It needs no store, so the
+// confirm body can be tested and fuzzed through it alone.
+func (r ConfirmRequest) Check() error {
+	if err := checkStrategy(r.Strategy); err != nil {
+		return err
+	}
+	if err := fileattr.CheckLabels(r.Labels); err != nil {
+		return err
+	}
+	if r.Category != nil {
+		return fileattr.CheckCategory(*r.Category)
+	}
+	return nil
+}
+
 // Confirm makes an upload's bytes a visible file. It is idempotent: a confirmed key answers
 // the same file again.
 func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.FileObject, error) {
-	if err := checkStrategy(req.Strategy); err != nil {
+	if err := req.Check(); err != nil {
 		return nil, err
 	}
 	u, _, err := o.session(ctx, req.LibraryID, req.SpaceID, req.ConfirmKey, confirmGrants)
@@ -304,6 +320,8 @@ func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.
 	if req.LocalModificationTime != "" {
 		attrs.LocalModificationTime = req.LocalModificationTime
 	}
+	// Again on the merged attributes: a session begun before the rules may hold metadata they
+	// refuse.
 	if err := checkAttrs(attrs); err != nil {
 		return nil, err
 	}

@@ -86,12 +86,13 @@ func (s *Server) begin(ctx context.Context, kind app.UploadKind, req beginReques
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), Path: req.GetFilePath(), Kind: kind,
 		Strategy: req.GetConflictResolutionStrategy(), BeginningHash: body.GetBeginningHash(), FullHash: body.GetFullHash(),
 		Attrs: app.FileAttrs{
-			Labels: body.GetLabels(), Category: body.Category, LocalCreationTime: body.GetLocalCreationTime(),
+			Labels: body.GetLabels(), LocalCreationTime: body.GetLocalCreationTime(),
 			LocalModificationTime: body.GetLocalModificationTime(),
 		},
 	}
-	if body != nil && body.Size != nil {
-		r.Size = body.Size
+	// A gRPC caller may leave the body out; the gateway always sends one.
+	if body != nil {
+		r.Size, r.Attrs.Category = body.Size, body.Category
 	}
 	if hasFilesize {
 		r.FileSize = proto.Int64(req.GetFilesize())
@@ -163,13 +164,24 @@ func (s *Server) BeginFormUpload(ctx context.Context, req *objectv1.BeginFormUpl
 	return &objectv1.BeginFormUploadResponse{Answer: a}, nil
 }
 
-func (s *Server) ConfirmUpload(ctx context.Context, req *objectv1.ConfirmUploadRequest) (*objectv1.ConfirmUploadResponse, error) {
+// confirmRequest converts a confirm call (3.4) for the use case; with ConfirmRequest.Check it is
+// all a confirm body goes through before a session is read.
+func confirmRequest(req *objectv1.ConfirmUploadRequest) app.ConfirmRequest {
 	b := req.GetBody()
-	f, err := s.obj.Confirm(ctx, app.ConfirmRequest{
+	r := app.ConfirmRequest{
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), ConfirmKey: req.GetConfirmKey(),
-		Strategy: req.GetConflictResolutionStrategy(), CRC64: b.GetCrc64(), Labels: b.GetLabels(), Category: b.Category,
+		Strategy: req.GetConflictResolutionStrategy(), CRC64: b.GetCrc64(), Labels: b.GetLabels(),
 		LocalCreationTime: b.GetLocalCreationTime(), LocalModificationTime: b.GetLocalModificationTime(),
-	})
+	}
+	// A gRPC caller may leave the body out; the gateway always sends one.
+	if b != nil {
+		r.Category = b.Category
+	}
+	return r
+}
+
+func (s *Server) ConfirmUpload(ctx context.Context, req *objectv1.ConfirmUploadRequest) (*objectv1.ConfirmUploadResponse, error) {
+	f, err := s.obj.Confirm(ctx, confirmRequest(req))
 	if err != nil {
 		return nil, toStatus(err)
 	}
