@@ -74,6 +74,9 @@ type Gateway struct {
 // to the object service's data endpoint), so a larger body is a mistake or an attack.
 const maxJSONBody = 4 << 20
 
+// maxHeaderBytes bounds the request header block of the business API (edge.CheckHeaders).
+const maxHeaderBytes = 64 << 10
+
 // New builds the gateway.
 func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.Library == nil || cfg.Token == nil || cfg.Namespace == nil || cfg.Object == nil {
@@ -154,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		edge.WriteError(w, r, smherr.ErrRouteNotFound)
 	})
-	g.rest = matchOnce(table, edge.Observe(logger, routeName, businessFirst(edge.LimitBody(maxJSONBody, api), root)))
+	g.rest = matchOnce(table, edge.Observe(logger, routeName, businessFirst(edge.CheckHeaders(maxHeaderBytes, edge.LimitBody(maxJSONBody, api)), root)))
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{

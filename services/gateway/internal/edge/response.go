@@ -36,11 +36,12 @@ func ForwardStatus(ctx context.Context, w http.ResponseWriter, _ proto.Message) 
 }
 
 // OutgoingHeader decides which response metadata becomes an HTTP header: x-smh-* (except the
-// status instruction), Location and ETag, under their own names. Everything else stays inside.
+// status instruction, and the request id, which Observe has set already: a second copy could only
+// contradict it), Location and ETag, under their own names. Everything else stays inside.
 func OutgoingHeader(key string) (string, bool) {
 	k := strings.ToLower(key)
 	switch {
-	case k == reqmeta.HTTPStatus:
+	case k == reqmeta.HTTPStatus, k == reqmeta.RequestID:
 		return "", false
 	case strings.HasPrefix(k, "x-smh-"), k == "location", k == "etag":
 		return k, true

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 )
 
 // Directory use-case errors (smh-api.md 12.6); the transport maps each to its SMH code.
@@ -169,6 +170,9 @@ func (n *Namespace) CreateDirectory(ctx context.Context, libraryID, spaceID, raw
 	}
 	c, err := parseStrategy(strategy)
 	if err != nil {
+		return Node{}, nil, err
+	}
+	if err := fileattr.Check(attrs.MetaData, attrs.Labels, ""); err != nil {
 		return Node{}, nil, err
 	}
 	attrs.UserID = userOf(t.p)
@@ -486,8 +490,15 @@ func (n *Namespace) UpdateDirectory(ctx context.Context, libraryID, spaceID, raw
 	if len(t.path) == 0 {
 		return ErrEmptyPath
 	}
+	if err := fileattr.CheckLabels(labels); err != nil {
+		return err
+	}
 	if meta.Merge {
-		return readable(n.store.MergeMeta(ctx, libraryID, spaceID, t.path, labels, meta.Set, meta.Delete, n.clock.Now()))
+		// The 2 KB budget is the merged result's, judged where it is written.
+		return readable(n.store.MergeMeta(ctx, libraryID, spaceID, t.path, labels, meta.Set, meta.Delete, fileattr.CheckMeta, n.clock.Now()))
+	}
+	if err := fileattr.CheckMeta(meta.Set); err != nil {
+		return err
 	}
 	return readable(n.store.UpdateAttrs(ctx, libraryID, spaceID, t.path, labels, meta.Set, n.clock.Now()))
 }

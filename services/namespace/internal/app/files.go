@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
@@ -30,9 +31,6 @@ var (
 	ErrCoverInFileLibrary = errors.New("album covers are for media libraries")
 	ErrCoverInRoot        = errors.New("a multi-album library has no cover for its root")
 )
-
-// maxCategoryBytes is 3.1's limit on a file's category.
-const maxCategoryBytes = 16
 
 // maxReferencedBlobs bounds one ReferencedBlobs call.
 const maxReferencedBlobs = 1000
@@ -335,8 +333,10 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 	if c.Size < 0 {
 		return Placed{}, invalid("size must not be negative")
 	}
-	if len(c.Category) > maxCategoryBytes {
-		return Placed{}, invalid("category is longer than %d bytes", maxCategoryBytes)
+	// The object service checked these at begin and confirm; checked again because this is
+	// where they are stored.
+	if err := fileattr.Check(c.MetaData, c.Labels, c.Category); err != nil {
+		return Placed{}, err
 	}
 	f := Node{
 		Type: c.Type, UserID: c.UserID, Size: c.Size, ContentType: c.ContentType, ETag: c.ETag, CRC64: c.CRC64,

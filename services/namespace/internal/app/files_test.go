@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 	"github.com/opensmh/opensmh/services/namespace/internal/store"
@@ -242,7 +243,9 @@ func TestCommitFile(t *testing.T) {
 	_, err = h.ns.CommitFile(context.Background(), app.Commit{LibraryID: "flib", SpaceID: "-", Path: []string{"d"}, Strategy: "overwrite"})
 	want(t, "overwrite a directory without force", err, app.ErrNameTaken)
 	_, err = h.ns.CommitFile(context.Background(), app.Commit{LibraryID: "flib", SpaceID: "-", Path: []string{"d", "c.txt"}, Category: strings.Repeat("c", 17)})
-	want(t, "long category", err, app.ErrParamInvalid)
+	want(t, "long category", err, fileattr.ErrInvalid)
+	_, err = h.ns.CommitFile(context.Background(), app.Commit{LibraryID: "flib", SpaceID: "-", Path: []string{"d", "c.txt"}, MetaData: map[string]string{"location": "https://evil.example/x"}})
+	want(t, "metadata outside x-smh-meta-", err, fileattr.ErrInvalid)
 	_, err = h.ns.CommitFile(context.Background(), app.Commit{LibraryID: "flib", SpaceID: "-", Path: []string{"d", "c.txt"}, Type: app.TypeSymlink})
 	want(t, "symlink type", err, app.ErrParamInvalid)
 	_, err = h.ns.CommitFile(context.Background(), app.Commit{LibraryID: "flib", SpaceID: "-", Path: []string{"d/c.txt"}})
@@ -325,20 +328,20 @@ func TestCopyMoveDelete(t *testing.T) {
 	want(t, "resolve deleted", err, app.ErrFileNotFound)
 
 	// ?update (3.16) works on files through the directory use case.
-	if err := h.ns.UpdateDirectory(ctx, "flib", "-", "d/a.txt", []string{"l1"}, app.MetaUpdate{Set: map[string]string{"k": "v", "gone": "x"}}); err != nil {
+	if err := h.ns.UpdateDirectory(ctx, "flib", "-", "d/a.txt", []string{"l1"}, app.MetaUpdate{Set: map[string]string{"x-smh-meta-k": "v", "x-smh-meta-gone": "x"}}); err != nil {
 		t.Fatalf("update a file: %v", err)
 	}
 	n, _, err := h.ns.EntryInfo(ctx, "flib", "-", "d/a.txt")
-	if err != nil || !reflect.DeepEqual(n.Labels, []string{"l1"}) || n.MetaData["k"] != "v" || n.BlobID != "b1" {
+	if err != nil || !reflect.DeepEqual(n.Labels, []string{"l1"}) || n.MetaData["x-smh-meta-k"] != "v" || n.BlobID != "b1" {
 		t.Fatalf("updated file = %+v, %v", n, err)
 	}
 	// metaDataDirective merge: new keys join, null deletes, the rest stays; labels kept (nil).
-	merge := app.MetaUpdate{Merge: true, Set: map[string]string{"k2": "v2"}, Delete: []string{"gone"}}
+	merge := app.MetaUpdate{Merge: true, Set: map[string]string{"x-smh-meta-k2": "v2"}, Delete: []string{"x-smh-meta-gone"}}
 	if err := h.ns.UpdateDirectory(ctx, "flib", "-", "d/a.txt", nil, merge); err != nil {
 		t.Fatalf("merge: %v", err)
 	}
 	n, _, err = h.ns.EntryInfo(ctx, "flib", "-", "d/a.txt")
-	if err != nil || !reflect.DeepEqual(n.MetaData, map[string]string{"k": "v", "k2": "v2"}) || !reflect.DeepEqual(n.Labels, []string{"l1"}) {
+	if err != nil || !reflect.DeepEqual(n.MetaData, map[string]string{"x-smh-meta-k": "v", "x-smh-meta-k2": "v2"}) || !reflect.DeepEqual(n.Labels, []string{"l1"}) {
 		t.Fatalf("merged file = %+v, %v", n, err)
 	}
 }

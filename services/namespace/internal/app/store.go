@@ -283,8 +283,10 @@ type Store interface {
 	// UpdateAttrs replaces a node's labels and/or metadata (nil = keep).
 	UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string, meta map[string]string, now time.Time) error
 	// MergeMeta sets the pairs of set and removes the keys of del in the stored metadata, keeping
-	// the others, and replaces labels unless nil (3.16 metaDataDirective merge).
-	MergeMeta(ctx context.Context, libraryID, spaceID string, path []string, labels []string, set map[string]string, del []string, now time.Time) error
+	// the others, and replaces labels unless nil (3.16 metaDataDirective merge). check judges the
+	// merged metadata inside the same transaction; its error aborts the update and is answered.
+	MergeMeta(ctx context.Context, libraryID, spaceID string, path []string, labels []string, set map[string]string, del []string,
+		check func(merged map[string]string) error, now time.Time) error
 	// PathOf answers the path of an inode ("" components never occur); ErrNodeNotFound if gone.
 	PathOf(ctx context.Context, libraryID, spaceID string, inode int64) ([]string, error)
 

@@ -598,20 +598,20 @@ func (s *SQL) TreeStats(ctx context.Context, libraryID, spaceID string, path []s
 func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
 	meta map[string]string, now time.Time,
 ) error {
-	var change func(map[string]string) map[string]string
+	var change func(map[string]string) (map[string]string, error)
 	if meta != nil {
-		change = func(map[string]string) map[string]string { return meta }
+		change = func(map[string]string) (map[string]string, error) { return meta, nil }
 	}
 	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, change, now)
 }
 
 // MergeMeta sets the pairs of set and removes the keys of del in the entry's metadata, keeping
 // the others (3.16 metaDataDirective merge: a JSON merge patch, null deletes), and replaces its
-// labels unless nil.
+// labels unless nil. check judges the result before it is written.
 func (s *SQL) MergeMeta(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
-	set map[string]string, del []string, now time.Time,
+	set map[string]string, del []string, check func(map[string]string) error, now time.Time,
 ) error {
-	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, func(old map[string]string) map[string]string {
+	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, func(old map[string]string) (map[string]string, error) {
 		merged := make(map[string]string, len(old)+len(set))
 		for k, v := range old {
 			merged[k] = v
@@ -622,14 +622,20 @@ func (s *SQL) MergeMeta(ctx context.Context, libraryID, spaceID string, path []s
 		for _, k := range del {
 			delete(merged, k)
 		}
-		return merged
+		if check != nil {
+			if err := check(merged); err != nil {
+				return nil, err
+			}
+		}
+		return merged, nil
 	}, now)
 }
 
 // updateAttrs sets labels (unless nil) and the metadata change makes of the stored one (unless
-// change is nil) in one transaction, so concurrent merges never lose each other's keys.
+// change is nil) in one transaction, so concurrent merges never lose each other's keys. An error
+// of change aborts the transaction and is answered as it is.
 func (s *SQL) updateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
-	change func(map[string]string) map[string]string, now time.Time,
+	change func(map[string]string) (map[string]string, error), now time.Time,
 ) error {
 	if len(path) == 0 {
 		return errRootNotEntry
@@ -645,8 +651,12 @@ func (s *SQL) updateAttrs(ctx context.Context, libraryID, spaceID string, path [
 			args = append(args, encodeLabels(labels))
 		}
 		if change != nil {
+			meta, err := change(n.MetaData)
+			if err != nil {
+				return err
+			}
 			q += ", metadata = ?"
-			args = append(args, encodeMeta(change(n.MetaData)))
+			args = append(args, encodeMeta(meta))
 		}
 		_, err = t.Exec(ctx, q+" WHERE inode = ?", append(args, n.Inode)...)
 		return wrap("update attributes", err)

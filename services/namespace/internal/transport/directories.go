@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
@@ -73,8 +74,16 @@ func intPtr(v *int32) *int {
 
 func (s *Server) CreateDirectory(ctx context.Context, req *namespacev1.CreateDirectoryRequest) (*namespacev1.CreateDirectoryResponse, error) {
 	a := req.GetAttributes()
+	meta := make(map[string]string, len(a.GetMetaData()))
+	for raw, v := range a.GetMetaData() {
+		key, err := storedKey(raw, meta)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		meta[key] = v
+	}
 	attrs := app.DirAttrs{
-		MetaData: a.GetMetaData(), Labels: a.GetLabels(),
+		MetaData: meta, Labels: a.GetLabels(),
 		LocalCreationTime: a.GetLocalCreationTime(), LocalModificationTime: a.GetLocalModificationTime(),
 	}
 	node, path, err := s.ns.CreateDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetConflictResolutionStrategy(), attrs)
@@ -198,7 +207,8 @@ func (s *Server) MoveDirectory(ctx context.Context, req *namespacev1.MoveDirecto
 	return &namespacev1.MoveDirectoryResponse{Path: transferStatus(ctx, t)}, nil
 }
 
-// stringMap reads metaData of ?update: an object of strings; null clears.
+// stringMap reads metaData of ?update: an object of strings, keys as storedKey folds them; null
+// clears.
 func stringMap(v *structpb.Value) (map[string]string, error) {
 	if v == nil {
 		return nil, nil
@@ -208,10 +218,14 @@ func stringMap(v *structpb.Value) (map[string]string, error) {
 		return map[string]string{}, nil
 	case *structpb.Value_StructValue:
 		out := make(map[string]string, len(k.StructValue.GetFields()))
-		for key, f := range k.StructValue.GetFields() {
+		for raw, f := range k.StructValue.GetFields() {
 			s, ok := f.GetKind().(*structpb.Value_StringValue)
 			if !ok {
 				return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData values must be strings"}
+			}
+			key, err := storedKey(raw, out)
+			if err != nil {
+				return nil, err
 			}
 			out[key] = s.StringValue
 		}
@@ -220,9 +234,24 @@ func stringMap(v *structpb.Value) (map[string]string, error) {
 	return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData must be an object of strings or null"}
 }
 
+// storedKey folds a metaData key of a JSON body into the form it is stored and sent under
+// (fileattr.MetaKey: x-smh-meta-<name>, lower case) and refuses a second spelling of a key
+// already in seen, since which value was meant would be a guess.
+func storedKey[V any](raw string, seen map[string]V) (string, error) {
+	key, err := fileattr.MetaKey(raw)
+	if err != nil {
+		return "", err
+	}
+	if _, dup := seen[key]; dup {
+		return "", &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData names " + key + " twice"}
+	}
+	return key, nil
+}
+
 // metaUpdate reads the metaData of an ?update under its directive (3.16): replace (the default)
 // takes an object of strings or null (clear); merge takes a JSON merge patch, whose null values
-// delete their keys.
+// delete their keys. Keys to set follow fileattr's key rule; a key to delete is taken as written
+// and folded, so a key stored before the rule can still be removed.
 func metaUpdate(v *structpb.Value, directive string) (app.MetaUpdate, error) {
 	switch strings.ToLower(directive) {
 	case "", "replace":
@@ -240,14 +269,28 @@ func metaUpdate(v *structpb.Value, directive string) (app.MetaUpdate, error) {
 	if !ok {
 		return app.MetaUpdate{}, &app.InputError{Err: app.ErrParamInvalid, Reason: "a merge needs metaData as an object"}
 	}
-	for key, f := range obj.StructValue.GetFields() {
+	deleted := map[string]bool{}
+	for raw, f := range obj.StructValue.GetFields() {
 		switch k := f.GetKind().(type) {
 		case *structpb.Value_StringValue:
+			key, err := storedKey(raw, u.Set)
+			if err != nil {
+				return app.MetaUpdate{}, err
+			}
 			u.Set[key] = k.StringValue
 		case *structpb.Value_NullValue:
-			u.Delete = append(u.Delete, key)
+			u.Delete = append(u.Delete, raw)
+			if folded := fileattr.FoldKey(raw); folded != raw {
+				u.Delete = append(u.Delete, folded)
+			}
+			deleted[fileattr.FoldKey(raw)] = true
 		default:
 			return app.MetaUpdate{}, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData values must be strings, or null to delete"}
+		}
+	}
+	for key := range u.Set {
+		if deleted[key] {
+			return app.MetaUpdate{}, &app.InputError{Err: app.ErrParamInvalid, Reason: "metaData both sets and deletes " + key}
 		}
 	}
 	return u, nil

@@ -14,6 +14,7 @@ import (
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
@@ -30,6 +31,7 @@ func errorMap() smherr.Map {
 		{Err: app.ErrSpaceNotEmpty, SMH: smherr.New(http.StatusConflict, "SpaceNotEmpty", "the space is not empty; delete with force=1")},
 		{Err: app.ErrSpaceIDInvalid, SMH: smherr.New(http.StatusBadRequest, "SpaceIdInvalid", "space id invalid")},
 		{Err: app.ErrParamInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "parameter invalid")},
+		{Err: fileattr.ErrInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "invalid metadata, labels or category")},
 		{Err: app.ErrMarkerNotFound, SMH: smherr.New(http.StatusNotFound, "MarkerNotFound", "marker not found")},
 		{Err: app.ErrNodeNotFound, SMH: smherr.New(http.StatusNotFound, "DirectoryNotFound", "directory not found")},
 		{Err: app.ErrNotDirectory, SMH: smherr.New(http.StatusConflict, "SameNameDirectoryOrFileExists", "a path component is a file")},

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
@@ -18,6 +19,7 @@ func TestErrorMap(t *testing.T) {
 		code   string
 	}{
 		{app.ErrFileNotFound, http.StatusNotFound, "FileNotFound"},
+		{smherr.Invalidf(fileattr.ErrInvalid, "metadata keys are x-smh-meta- followed by a name"), http.StatusBadRequest, "ParamInvalid"},
 		{app.ErrSourceFileNotFound, http.StatusNotFound, "SourceFileNotFound"},
 		{&app.InputError{Err: app.ErrInvalidSourceFile, Reason: "the source is a directory"}, http.StatusBadRequest, "InvalidSourceFile"},
 		{app.ErrEmptyFileName, http.StatusBadRequest, "EmptyFileName"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -12,6 +11,7 @@ import (
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/dataroute"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/filetype"
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
@@ -165,14 +165,14 @@ func rulesOf(r *namespacev1.UploadRules) Rules {
 	}
 }
 
-// maxCategoryBytes is 3.1's limit on category.
-const maxCategoryBytes = 16
-
+// checkAttrs applies the rules every entry's metadata, labels and category follow (fileattr),
+// at begin and again at confirm, whose body may replace labels and category.
 func checkAttrs(a FileAttrs) error {
-	if a.Category != nil && len(*a.Category) > maxCategoryBytes {
-		return &InputError{Err: ErrParamInvalid, Reason: "category is at most 16 bytes"}
+	category := ""
+	if a.Category != nil {
+		category = *a.Category
 	}
-	return nil
+	return fileattr.Check(a.MetaData, a.Labels, category)
 }
 
 // checkContent applies 2.11 to the bytes: a media library takes only images and videos, judged
@@ -278,10 +278,26 @@ type ConfirmRequest struct {
 	LocalCreationTime, LocalModificationTime string
 }
 
+// Check judges what a confirm call brings of its own (3.4), before any session is read: the
+// strategy, and the labels and category that replace those of begin. It needs no store, so the
+// confirm body can be tested and fuzzed through it alone.
+func (r ConfirmRequest) Check() error {
+	if err := checkStrategy(r.Strategy); err != nil {
+		return err
+	}
+	if err := fileattr.CheckLabels(r.Labels); err != nil {
+		return err
+	}
+	if r.Category != nil {
+		return fileattr.CheckCategory(*r.Category)
+	}
+	return nil
+}
+
 // Confirm makes an upload's bytes a visible file. It is idempotent: a confirmed key answers
 // the same file again.
 func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.FileObject, error) {
-	if err := checkStrategy(req.Strategy); err != nil {
+	if err := req.Check(); err != nil {
 		return nil, err
 	}
 	u, _, err := o.session(ctx, req.LibraryID, req.SpaceID, req.ConfirmKey, confirmGrants)
@@ -304,6 +320,8 @@ func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.
 	if req.LocalModificationTime != "" {
 		attrs.LocalModificationTime = req.LocalModificationTime
 	}
+	// Again on the merged attributes: a session begun before the rules may hold metadata they
+	// refuse.
 	if err := checkAttrs(attrs); err != nil {
 		return nil, err
 	}
@@ -479,22 +497,4 @@ func (o *Object) dropParts(ctx context.Context, uploadID string) {
 	_ = o.blobs.List(ctx, partsPrefix(uploadID), func(i blobInfo) error {
 		return o.blobs.Delete(ctx, i.Key)
 	})
-}
-
-// metaPrefix starts the headers of custom metadata (3, "Custom metadata").
-const metaPrefix = "x-smh-meta-"
-
-// MetaFromHeaders keeps the x-smh-meta-* pairs of a begin call, with lower-cased keys.
-func MetaFromHeaders(h map[string][]string) map[string]string {
-	var meta map[string]string
-	for k, v := range h {
-		k = strings.ToLower(k)
-		if strings.HasPrefix(k, metaPrefix) && len(k) > len(metaPrefix) && len(v) > 0 {
-			if meta == nil {
-				meta = map[string]string{}
-			}
-			meta[k] = v[0]
-		}
-	}
-	return meta
 }

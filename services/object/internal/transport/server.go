@@ -16,6 +16,7 @@ import (
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
+	"github.com/opensmh/opensmh/pkg/fileattr"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/object/internal/app"
@@ -28,6 +29,7 @@ import (
 func ErrorMap() smherr.Map {
 	return smherr.Map{
 		{Err: app.ErrParamInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "parameter invalid")},
+		{Err: fileattr.ErrInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "invalid metadata, labels or category")},
 		{Err: app.ErrInvalidStrategy, SMH: smherr.New(http.StatusBadRequest, "InvalidConflictResolutionStrategy", "invalid conflict resolution strategy")},
 		{Err: app.ErrUploadNotFound, SMH: smherr.New(http.StatusNotFound, "UploadNotFound", "no upload with this confirm key")},
 		{Err: app.ErrUploadNotOpen, SMH: smherr.New(http.StatusNotFound, "UploadNotFound", "the upload is no longer open")},
@@ -84,18 +86,23 @@ func (s *Server) begin(ctx context.Context, kind app.UploadKind, req beginReques
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), Path: req.GetFilePath(), Kind: kind,
 		Strategy: req.GetConflictResolutionStrategy(), BeginningHash: body.GetBeginningHash(), FullHash: body.GetFullHash(),
 		Attrs: app.FileAttrs{
-			Labels: body.GetLabels(), Category: body.Category, LocalCreationTime: body.GetLocalCreationTime(),
+			Labels: body.GetLabels(), LocalCreationTime: body.GetLocalCreationTime(),
 			LocalModificationTime: body.GetLocalModificationTime(),
 		},
 	}
-	if body != nil && body.Size != nil {
-		r.Size = body.Size
+	// A gRPC caller may leave the body out; the gateway always sends one.
+	if body != nil {
+		r.Size, r.Attrs.Category = body.Size, body.Category
 	}
 	if hasFilesize {
 		r.FileSize = proto.Int64(req.GetFilesize())
 	}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		r.Attrs.MetaData = app.MetaFromHeaders(md)
+		meta, err := fileattr.FromHeaders(md)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		r.Attrs.MetaData = meta
 	}
 	a, err := s.obj.Begin(ctx, r)
 	if err != nil {
@@ -157,13 +164,24 @@ func (s *Server) BeginFormUpload(ctx context.Context, req *objectv1.BeginFormUpl
 	return &objectv1.BeginFormUploadResponse{Answer: a}, nil
 }
 
-func (s *Server) ConfirmUpload(ctx context.Context, req *objectv1.ConfirmUploadRequest) (*objectv1.ConfirmUploadResponse, error) {
+// confirmRequest converts a confirm call (3.4) for the use case; with ConfirmRequest.Check it is
+// all a confirm body goes through before a session is read.
+func confirmRequest(req *objectv1.ConfirmUploadRequest) app.ConfirmRequest {
 	b := req.GetBody()
-	f, err := s.obj.Confirm(ctx, app.ConfirmRequest{
+	r := app.ConfirmRequest{
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), ConfirmKey: req.GetConfirmKey(),
-		Strategy: req.GetConflictResolutionStrategy(), CRC64: b.GetCrc64(), Labels: b.GetLabels(), Category: b.Category,
+		Strategy: req.GetConflictResolutionStrategy(), CRC64: b.GetCrc64(), Labels: b.GetLabels(),
 		LocalCreationTime: b.GetLocalCreationTime(), LocalModificationTime: b.GetLocalModificationTime(),
-	})
+	}
+	// A gRPC caller may leave the body out; the gateway always sends one.
+	if b != nil {
+		r.Category = b.Category
+	}
+	return r
+}
+
+func (s *Server) ConfirmUpload(ctx context.Context, req *objectv1.ConfirmUploadRequest) (*objectv1.ConfirmUploadResponse, error) {
+	f, err := s.obj.Confirm(ctx, confirmRequest(req))
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -239,7 +257,9 @@ func fileRequest(lib, space, path, history, disposition string) (app.FileRequest
 	return r, nil
 }
 
-// fileHeaders sets the x-smh-* headers of a file (3.8, 3.10).
+// fileHeaders sets the x-smh-* headers of a file (3.8, 3.10). Custom metadata goes out only as
+// x-smh-meta-* pairs that pass fileattr's rules, so a stored key can never add a Location,
+// ETag or x-smh-* header of ours, whenever and however the row was written.
 func fileHeaders(ctx context.Context, f *namespacev1.FileObject) {
 	pairs := []string{
 		"x-smh-type", f.GetType(),
@@ -249,9 +269,7 @@ func fileHeaders(ctx context.Context, f *namespacev1.FileObject) {
 		"x-smh-etag", f.GetETag(),
 		"x-smh-crc64", f.GetCrc64(),
 	}
-	for k, v := range f.GetMetaData() {
-		pairs = append(pairs, k, v)
-	}
+	pairs = append(pairs, fileattr.HeaderPairs(f.GetMetaData())...)
 	_ = grpc.SetHeader(ctx, metadata.Pairs(pairs...))
 }
 
