@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -210,34 +208,6 @@ func TestHostileFilesNeverRenderAsPages(t *testing.T) {
 			}
 		}
 	})
-}
-
-// dataOriginOn answers a listen address on a free loopback port and a download origin named
-// host on the same port: one listener serves both origins, told apart by Host.
-func dataOriginOn(t testing.TB, host string) (listen, dataURL string) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	l.Close()
-	return "127.0.0.1:" + port, "https://" + host + ":" + port
-}
-
-// loopbackDialer resolves host to the loopback address, as a DNS entry would in a deployment
-// ("" leaves resolution alone). TLS still verifies the certificate against host.
-func loopbackDialer(host string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	if host == "" {
-		return nil
-	}
-	var d net.Dialer
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if h, port, err := net.SplitHostPort(addr); err == nil && strings.EqualFold(h, host) {
-			addr = net.JoinHostPort("127.0.0.1", port)
-		}
-		return d.DialContext(ctx, network, addr)
-	}
 }
 
 // dataHost is the download origin's name in the tests: not localhost, so that the local

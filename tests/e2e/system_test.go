@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opensmh/opensmh/tests/internal/dataorigin"
 	"github.com/opensmh/opensmh/tests/internal/syncbuf"
 
 	"github.com/johannesboyne/gofakes3"
@@ -98,7 +99,7 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		opts.S3 = o.S3.config()
 	}
 	if o.DataHost != "" {
-		opts.Listen, opts.DataURL = dataOriginOn(t, o.DataHost)
+		opts.Listen, opts.DataURL = dataorigin.On(t, o.DataHost)
 	}
 	srv, err := server.Start(context.Background(), opts)
 	if err != nil {
@@ -120,7 +121,7 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 			return http.ErrUseLastResponse
 		}, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64,
-			DialContext: loopbackDialer(o.DataHost),
+			DialContext: dataorigin.LoopbackDialer(o.DataHost),
 		}},
 	}
 	return s
