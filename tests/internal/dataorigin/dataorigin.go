@@ -7,19 +7,17 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
 // On answers a listen address on a free loopback port and a download origin named host on the
 // same port.
 func On(t testing.TB, host string) (listen, dataURL string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	l.Close()
-	return "127.0.0.1:" + port, "https://" + host + ":" + port
+	listen = proc.FreeAddr(t)
+	_, port, _ := net.SplitHostPort(listen)
+	return listen, "https://" + host + ":" + port
 }
 
 // LoopbackDialer resolves host to the loopback address, as a DNS entry would in a deployment;
