@@ -74,12 +74,14 @@ fetch(` + js(rec.srv.URL+"/hit?") + ` + new URLSearchParams({origin: location.or
 type hostileUpload struct {
 	name, declared string
 	data           []byte
-	// download: the browser must save it; otherwise it shows in place as contentType.
+	// download: the browser must save it; otherwise it shows in place as contentType, and
+	// shows is what must hold in the page then (a JavaScript expression).
 	download    bool
 	contentType string
+	shows       string
 }
 
-func hostileUploads(rec *recorder) []hostileUpload {
+func hostileUploads(t *testing.T, rec *recorder) []hostileUpload {
 	script := payload(rec)
 	page := []byte(`<!doctype html><html><head><title>innocent</title></head><body><h1>Sign in again</h1><script>` + script + `</script></body></html>`)
 	return []hostileUpload{
@@ -90,9 +92,14 @@ func hostileUploads(rec *recorder) []hostileUpload {
 			data: []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>` + script + `</script></svg>`)},
 		{name: "feed.xml", declared: "application/xhtml+xml", download: true,
 			data: []byte(`<html xmlns="http://www.w3.org/1999/xhtml"><body><script>` + script + `</script></body></html>`)},
-		// Passive types show in place, and their markup stays text or a broken picture.
-		{name: "readme.txt", declared: "text/plain", data: page, contentType: "text/plain"},
-		{name: "fake.jpg", data: page, contentType: "image/jpeg"},
+		// Passive types show in place, and their markup stays text or a broken picture, while a
+		// real picture still shows under the sandbox policy.
+		{name: "readme.txt", declared: "text/plain", data: page, contentType: "text/plain",
+			shows: `document.body.textContent.includes("<script>")`},
+		{name: "fake.jpg", data: page, contentType: "image/jpeg",
+			shows: `document.images.length === 1 && document.images[0].complete && document.images[0].naturalWidth === 0`},
+		{name: "sunset.png", data: testPNG(t), contentType: "image/png",
+			shows: `document.images.length === 1 && document.images[0].complete && document.images[0].naturalWidth === 160`},
 	}
 }
 
@@ -115,7 +122,7 @@ func TestUploadedFilesRunNoScript(t *testing.T) {
 			if st != http.StatusOK {
 				t.Fatalf("mint: %d", st)
 			}
-			files := hostileUploads(rec)
+			files := hostileUploads(t, rec)
 			for _, f := range files {
 				s.upload(t, lib, token, f.name, f.declared, f.data)
 			}
@@ -133,6 +140,7 @@ func TestUploadedFilesRunNoScript(t *testing.T) {
 					if got := query[string](p, "document.contentType"); got != f.contentType {
 						t.Errorf("%s shows as %q, want %q", f.name, got, f.contentType)
 					}
+					p.wait(f.name+" to show as "+f.contentType+" ("+f.shows+")", f.shows)
 					if title := query[string](p, "document.title"); title == "pwned" {
 						t.Errorf("%s: the page's script ran (title %q)", f.name, title)
 					}

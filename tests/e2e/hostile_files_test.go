@@ -2,12 +2,24 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/tests/internal/dataorigin"
 )
 
 // Issue 10, item 2: uploaded files never run on our origin. A user with upload_file may store a
@@ -301,6 +313,25 @@ func TestDownloadOrigin(t *testing.T) {
 	for _, method := range []string{"POST", "PUT", "DELETE"} {
 		expectError(t, s.raw(method, data+"/admin/v1/libraries", strings.NewReader(`{"name":"x"}`), http.Header{"Authorization": {"Bearer " + s.adminKey}}),
 			http.StatusNotFound, "RouteNotFound")
+	}
+	// gRPC callers reach the services on the API host only.
+	pool, err := tlsx.CertPool(s.srv.CACert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial := dataorigin.LoopbackDialer(dataHost)
+	conn, err := grpc.NewClient("passthrough:///"+dataHost+":"+api.Port(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})),
+		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) { return dial(ctx, "tcp", addr) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	check := &healthpb.HealthCheckRequest{}
+	if _, err := healthpb.NewHealthClient(s.grpcConn(t)).Check(t.Context(), check); err != nil {
+		t.Fatalf("gRPC health on the API host: %v", err)
+	}
+	if resp, err := healthpb.NewHealthClient(conn).Check(t.Context(), check); status.Code(err) != codes.Unimplemented {
+		t.Errorf("gRPC health on the download origin: %v %v, want Unimplemented (HTTP 404)", resp, err)
 	}
 	if n := s.totalCount(t); n != 1 {
 		t.Errorf("%v libraries after the admin calls to the download origin, want the 1 made here", n)
