@@ -229,14 +229,16 @@ func (g *Gateway) onDataHost(r *http.Request) bool {
 // 11); form uploads post to "/" (3.3). With a download origin, that host serves the data
 // endpoint only and every other host serves everything but it.
 func (g *Gateway) byOrigin(data, site http.Handler) http.Handler {
+	refused := noSniff(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.WriteError(w, r, smherr.ErrRouteNotFound)
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		isData := data != nil && dataroute.Is(r)
+		onData := g.onDataHost(r)
 		switch {
-		case g.onDataHost(r) && isData, g.dataHost == "" && isData:
+		case data != nil && dataroute.Is(r) && (onData || g.dataHost == ""):
 			data.ServeHTTP(w, r)
-		case g.onDataHost(r):
-			w.Header().Set("X-Content-Type-Options", "nosniff")
-			edge.WriteError(w, r, smherr.ErrRouteNotFound)
+		case onData:
+			refused.ServeHTTP(w, r)
 		default:
 			site.ServeHTTP(w, r)
 		}

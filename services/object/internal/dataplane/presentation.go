@@ -14,8 +14,8 @@ import (
 // endpoint therefore renders in place only types a browser displays without running anything,
 // and every other file is a download.
 
-// securityHeaders are set on every answer of the data endpoint: downloads, uploads, errors,
-// preflights and HEAD alike.
+// setSecurityHeaders sets the headers every answer of the data endpoint carries: downloads,
+// uploads, errors, preflights and HEAD alike.
 //   - nosniff: the browser takes the Content-Type as given and never guesses HTML from bytes
 //     (a "photo.jpg" holding markup stays a broken image), and refuses a download as a script
 //     or a stylesheet unless it is one.
@@ -24,35 +24,11 @@ import (
 //   - no-referrer: a download URL carries its signature; nothing opened from it passes it on.
 //   - CORP cross-origin: the signature is the credential (decision 11) and SMH web apps embed
 //     thumbnails from other sites, including cross-origin-isolated ones.
-var securityHeaders = map[string]string{
-	"X-Content-Type-Options":       "nosniff",
-	"Content-Security-Policy":      "sandbox",
-	"Referrer-Policy":              "no-referrer",
-	"Cross-Origin-Resource-Policy": "cross-origin",
-}
-
 func setSecurityHeaders(h http.Header) {
-	for k, v := range securityHeaders {
-		h.Set(k, v)
-	}
-}
-
-// passiveTypes are the media types served inline: raster images, audio, video and plain text,
-// which browsers display with no script engine. Not here, so downloaded: HTML, XHTML, SVG and
-// XML (scripts and event handlers), JavaScript and CSS, JSON, and PDF, whose viewers run
-// scripts of their own (and which Chromium refuses to show under a sandbox policy anyway).
-var passiveTypes = map[string]bool{
-	"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true,
-	"image/avif": true, "image/bmp": true, "image/heic": true, "image/heif": true,
-	"text/plain": true,
-}
-
-// passiveExts are the file extensions a passive file may carry besides the images and videos
-// pkg/filetype names. The name counts as well as the type, because a browser that saves a file
-// shown in place keeps its name: "notes.html" shown as text would open as a page once saved.
-var passiveExts = map[string]bool{
-	"mp3": true, "m4a": true, "aac": true, "wav": true, "flac": true, "ogg": true, "oga": true,
-	"opus": true, "wma": true, "amr": true, "txt": true, "log": true,
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 }
 
 // presentation decides how a download is served from its signed content type and file name:
@@ -71,15 +47,32 @@ func presentation(contentType, name string) (string, bool) {
 	return mime.FormatMediaType(mt, params), true
 }
 
-// isPassiveType takes a media type as mime.ParseMediaType answers it (lower case, no
-// parameters).
+// isPassiveType reports whether a media type (as mime.ParseMediaType answers it: lower case, no
+// parameters) is one browsers display with no script engine: raster images, audio, video and
+// plain text. Not passive, so downloaded: HTML, XHTML, SVG and XML (scripts and event
+// handlers), JavaScript and CSS, JSON, and PDF, whose viewers run scripts of their own (and
+// which Chromium refuses to show under a sandbox policy anyway).
 func isPassiveType(mt string) bool {
-	return passiveTypes[mt] || strings.HasPrefix(mt, "video/") || strings.HasPrefix(mt, "audio/")
+	switch mt {
+	case "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/heic", "image/heif",
+		"text/plain":
+		return true
+	}
+	return strings.HasPrefix(mt, "video/") || strings.HasPrefix(mt, "audio/")
 }
 
-// isPassiveName reports whether a file name ends in no extension or a passive one; SVG is no
-// image here (filetype does not list it).
+// isPassiveName reports whether a file name ends in no extension or a passive one: the images
+// and videos pkg/filetype names (SVG is not among them), audio, and plain text. The name counts
+// as well as the type, because a browser that saves a file shown in place keeps its name:
+// "notes.html" shown as text would open as a page once saved.
 func isPassiveName(name string) bool {
 	ext := filetype.ExtOf(name)
-	return ext == "" || filetype.KindByExt(ext) != filetype.Other || passiveExts[ext]
+	if ext == "" || filetype.KindByExt(ext) != filetype.Other {
+		return true
+	}
+	switch ext {
+	case "mp3", "m4a", "aac", "wav", "flac", "ogg", "oga", "opus", "wma", "amr", "txt", "log":
+		return true
+	}
+	return false
 }
