@@ -337,6 +337,16 @@ func TestDownloadOrigin(t *testing.T) {
 		t.Errorf("%v libraries after the admin calls to the download origin, want the 1 made here", n)
 	}
 
+	// An album's cover (4.8) redirects there too.
+	g := mediaLibrary(t, s, nil)
+	g.upload("only.png", pngBytes(t, 40, 40), nil)
+	cover := s.call("GET", "/api/v1/album/"+g.lib+"/-/cover", g.query(q("", "size", "16")), nil, nil)
+	if loc := cover.Header.Get("Location"); cover.Status != http.StatusFound || !strings.HasPrefix(loc, data+"/") {
+		t.Fatalf("album cover: %d at %q, want a 302 to the download origin %s", cover.Status, loc, data)
+	} else {
+		expectServedAs(t, "the album cover", s.raw("GET", loc, nil, nil), "image/jpeg", true, "only.png")
+	}
+
 	// The console's policy lets its pages load thumbnails from and upload to the download origin.
 	csp := s.call("GET", "/console/", nil, nil, nil).Header.Get("Content-Security-Policy")
 	for _, directive := range []string{"img-src", "media-src", "connect-src"} {
