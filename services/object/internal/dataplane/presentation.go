@@ -50,8 +50,8 @@ func presentation(contentType, name string) (string, bool) {
 // isPassiveType reports whether a media type (as mime.ParseMediaType answers it: lower case, no
 // parameters) is one browsers display with no script engine: raster images, audio, video and
 // plain text. Not passive, so downloaded: HTML, XHTML, SVG and XML (scripts and event
-// handlers), JavaScript and CSS, JSON, and PDF, whose viewers run scripts of their own (and
-// which Chromium refuses to show under a sandbox policy anyway).
+// handlers), JavaScript and CSS, JSON, and PDF, whose viewers run scripts and follow links of
+// their own.
 func isPassiveType(mt string) bool {
 	switch mt {
 	case "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/heic", "image/heif",
