@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -60,6 +61,11 @@ type Config struct {
 	// PublicURL is the base clients reach (tickets and redirects name it). The console may send
 	// requests there when it is opened under another name.
 	PublicURL string
+	// DataURL, when set, is the download origin: requests whose Host is its host reach the data
+	// endpoint and nothing else, and the data endpoint answers on no other host, so the
+	// console's origin never serves uploaded bytes (docs/security.md). Empty serves the data
+	// endpoint beside the API on every host.
+	DataURL string
 }
 
 // Gateway is an http.Handler for the public port.
@@ -68,6 +74,8 @@ type Gateway struct {
 	grpc     *grpc.Server
 	health   *health.Server
 	ownsGRPC bool
+	// dataHost is the download origin's host[:port], "" without one.
+	dataHost string
 }
 
 // maxJSONBody bounds the JSON bodies of the REST API. File bytes never travel through it (they go
@@ -129,13 +137,20 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return resp.GetAccess().GetCorsAllowedOrigins(), nil
 	}}
 
+	dataHost := ""
+	if data, err := ParseDataURL(cfg.DataURL, cfg.PublicURL); err != nil {
+		return nil, err
+	} else if data != nil {
+		dataHost = data.Host
+	}
+
 	table := dispatch.Compile(dispatch.Routes)
-	g := &Gateway{grpc: cfg.GRPC}
+	g := &Gateway{grpc: cfg.GRPC, dataHost: dataHost}
 	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace, "object": cfg.Object}
 	api := edge.CORS(origins, libraryOf, smhAPI(mux))
 	root := http.NewServeMux()
 	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
-	root.Handle(console.Prefix, console.Handler(originOf(cfg.PublicURL)))
+	root.Handle(console.Prefix, console.Handler(originOf(cfg.PublicURL), originOf(cfg.DataURL)))
 	root.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, checks) })
 	// Liveness: the process serves HTTP. Unlike /healthz it asks no service, so an orchestrator
 	// does not restart a gateway because a backend is down.
@@ -144,12 +159,6 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		// The data endpoint streams file bytes: no JSON body limit, and its own CORS and XML
-		// errors (decision 11). Form uploads post to "/" (3.3).
-		if cfg.Data != nil && dataroute.Is(r) {
-			cfg.Data.ServeHTTP(w, r)
-			return
-		}
 		// A browser opening the bare address is an operator looking for the console.
 		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			http.Redirect(w, r, console.Prefix, http.StatusFound)
@@ -157,7 +166,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		edge.WriteError(w, r, smherr.ErrRouteNotFound)
 	})
-	g.rest = matchOnce(table, edge.Observe(logger, routeName, businessFirst(edge.CheckHeaders(maxHeaderBytes, edge.LimitBody(maxJSONBody, api)), root)))
+	site := noSniff(businessFirst(edge.CheckHeaders(maxHeaderBytes, edge.LimitBody(maxJSONBody, api)), root))
+	g.rest = matchOnce(table, edge.Observe(logger, routeName, g.byOrigin(cfg.Data, site)))
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{
@@ -180,7 +190,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 
 // ServeHTTP sends gRPC (HTTP/2, application/grpc) to the gRPC server and everything else to REST.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") && !g.onDataHost(r) {
 		g.grpc.ServeHTTP(w, r)
 		return
 	}
@@ -193,6 +203,65 @@ func (g *Gateway) Stop() {
 		g.health.Shutdown()
 		g.grpc.Stop()
 	}
+}
+
+// ParseDataURL checks a download origin (--data-url) against the public URL: https, no path, and
+// a host name of its own, because browsers share cookies across the ports of one host and an
+// ingress may route by name alone. It answers nil for "".
+func ParseDataURL(dataURL, publicURL string) (*url.URL, error) {
+	if dataURL == "" {
+		return nil, nil
+	}
+	data, err := url.Parse(dataURL)
+	if err != nil || data.Scheme != "https" || data.Hostname() == "" || (data.Path != "" && data.Path != "/") || data.RawQuery != "" {
+		return nil, fmt.Errorf("--data-url %q must be an https:// URL with no path", dataURL)
+	}
+	if pub, err := url.Parse(publicURL); err == nil && strings.EqualFold(pub.Hostname(), data.Hostname()) {
+		return nil, fmt.Errorf("--data-url %q must name a host other than the public URL's (%s)", dataURL, pub.Hostname())
+	}
+	return data, nil
+}
+
+// onDataHost reports whether r is addressed to the download origin.
+func (g *Gateway) onDataHost(r *http.Request) bool {
+	return g.dataHost != "" && sameHost(r.Host, g.dataHost)
+}
+
+// byOrigin sends data-endpoint requests to data and the rest to site. The data endpoint streams
+// file bytes: no JSON body limit, and its own CORS, security headers and XML errors (decision
+// 11); form uploads post to "/" (3.3). With a download origin, that host serves the data
+// endpoint only and every other host serves everything but it.
+func (g *Gateway) byOrigin(data, site http.Handler) http.Handler {
+	refused := noSniff(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		edge.WriteError(w, r, smherr.ErrRouteNotFound)
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		onData := g.onDataHost(r)
+		switch {
+		case data != nil && dataroute.Is(r) && (onData || g.dataHost == ""):
+			data.ServeHTTP(w, r)
+		case onData:
+			refused.ServeHTTP(w, r)
+		default:
+			site.ServeHTTP(w, r)
+		}
+	})
+}
+
+// sameHost compares a request's Host with a configured host[:port], as browsers address it:
+// case-insensitively, and with :443 the same as no port.
+func sameHost(got, want string) bool {
+	norm := func(h string) string { return strings.TrimSuffix(strings.ToLower(h), ":443") }
+	return norm(got) == norm(want)
+}
+
+// noSniff makes browsers take every answer's Content-Type as given (JSON errors included), so
+// none is ever read as a page or a script.
+func noSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // matchOnce looks a business-API request up in the dispatcher table once, before the span that

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opensmh/opensmh/tests/internal/dataorigin"
 	"github.com/opensmh/opensmh/tests/internal/syncbuf"
 
 	"github.com/opensmh/opensmh/pkg/tlsx"
@@ -40,8 +41,15 @@ type system struct {
 // log is shown when the test fails.
 func startSystem(t *testing.T) *system {
 	t.Helper()
+	return startSystemWith(t, "")
+}
+
+// startSystemWith is startSystem with a download origin (--data-url) named dataHost on the same
+// port; "" serves the data endpoint beside the console.
+func startSystemWith(t *testing.T, dataHost string) *system {
+	t.Helper()
 	logs := &syncbuf.Buffer{}
-	srv, err := server.Start(t.Context(), server.Options{
+	opts := server.Options{
 		DataDir:     t.TempDir(),
 		Listen:      "127.0.0.1:0",
 		AdminKey:    adminKey,
@@ -49,7 +57,11 @@ func startSystem(t *testing.T) *system {
 		GCEvery:     -1,
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Out:         io.Discard,
-	})
+	}
+	if dataHost != "" {
+		opts.Listen, opts.DataURL = dataorigin.On(t, dataHost)
+	}
+	srv, err := server.Start(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}

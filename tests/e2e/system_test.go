@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opensmh/opensmh/tests/internal/dataorigin"
 	"github.com/opensmh/opensmh/tests/internal/syncbuf"
 
 	"github.com/johannesboyne/gofakes3"
@@ -72,6 +73,9 @@ type systemOptions struct {
 	DSN string
 	// S3, when set, keeps file bytes in this S3 server instead of the data dir.
 	S3 *fakeS3
+	// DataHost, when set, is the host name of a download origin on the system's port
+	// (--data-url); the test client reaches it on the loopback address.
+	DataHost string
 }
 
 // startSystemWith boots an all-in-one on a free port in a temporary data dir.
@@ -94,6 +98,9 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 	if o.S3 != nil {
 		opts.S3 = o.S3.config()
 	}
+	if o.DataHost != "" {
+		opts.Listen, opts.DataURL = dataorigin.On(t, o.DataHost)
+	}
 	srv, err := server.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("start: %v", err)
@@ -114,6 +121,7 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 			return http.ErrUseLastResponse
 		}, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64,
+			DialContext: dataorigin.LoopbackDialer(o.DataHost),
 		}},
 	}
 	return s

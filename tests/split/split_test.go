@@ -82,6 +82,11 @@ func TestSplitDeployment(t *testing.T) {
 	gwAddr, libAddr, tokAddr, nsAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
 	objAddr, dataAddr := proc.FreeAddr(t), proc.FreeAddr(t)
 	publicURL := "https://" + gwAddr
+	// File bytes have an origin of their own (--data-url), as production should have: another
+	// host name on the gateway's port.
+	_, gwPort, _ := strings.Cut(gwAddr, ":")
+	dataHost := "localhost:" + gwPort
+	dataURL := "https://" + dataHost
 	env := []string{
 		"SMH_ADMIN_KEY=" + adminKey,
 		"SMH_SECRET_KEK=" + base64.StdEncoding.EncodeToString(kek),
@@ -93,12 +98,12 @@ func TestSplitDeployment(t *testing.T) {
 	tokenArgs := []string{"--listen", tokAddr}
 	authtoken := proc.Start(t, "authtoken", env, bin("authtoken"), tokenArgs...)
 	namespace := proc.Start(t, "namespace", env, bin("namespace"), "--listen", nsAddr, "--sql-dsn", filepath.Join(tmp, "namespace.db"))
-	// Tickets and download URLs name the gateway's public host:port; the gateway proxies the data
-	// endpoint to the object process.
-	object := proc.Start(t, "object", env, bin("object"), "--listen", objAddr, "--data-listen", dataAddr, "--domain", gwAddr,
+	// Tickets and download URLs name the download origin; the gateway proxies the data endpoint
+	// there to the object process.
+	object := proc.Start(t, "object", env, bin("object"), "--listen", objAddr, "--data-listen", dataAddr, "--domain", dataHost,
 		"--sql-dsn", filepath.Join(tmp, "object.db"), "--blob-dir", filepath.Join(tmp, "blobs"))
 	gateway := proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"),
-		"--object-data-url", "http://"+dataAddr)
+		"--object-data-url", "http://"+dataAddr, "--data-url", dataURL)
 
 	caFile := filepath.Join(tmp, "gw", "tls", tlsx.CACertFile)
 	proc.WaitFor(t, "the gateway's CA certificate", 30*time.Second, func() bool { _, err := os.Stat(caFile); return err == nil })
@@ -217,7 +222,7 @@ func TestSplitDeployment(t *testing.T) {
 			t.Fatalf("mint: %d %v", code, m)
 		}
 		fileToken = m["accessToken"].(string)
-		f := &files{t: t, base: publicURL, lib: fileLib, token: fileToken,
+		f := &files{t: t, base: publicURL, data: dataURL, lib: fileLib, token: fileToken,
 			http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 		simple := randomBytes(t, 1<<20+4321)
@@ -227,6 +232,18 @@ func TestSplitDeployment(t *testing.T) {
 		f.upload("multi.bin", multi, true)
 		f.expectDownload("multi.bin", multi)
 
+		// The download origin serves file bytes only, and the API host none.
+		resp, _ := f.api("GET", "simple.bin", nil, nil)
+		onAPI := strings.Replace(resp.Header.Get("Location"), dataURL, publicURL, 1)
+		if resp, body := f.do("GET", onAPI, nil, nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("a download on the API host: %d %s, want 404", resp.StatusCode, body)
+		}
+		for _, path := range []string{"/admin/v1/libraries", "/console/", "/api/v1/file/" + fileLib + "/-/simple.bin?access_token=" + fileToken} {
+			if resp, body := f.do("GET", dataURL+path, nil, http.Header{"Authorization": {"Bearer " + adminKey}}); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s on the download origin: %d %.200s, want 404", strings.SplitN(path, "?", 2)[0], resp.StatusCode, body)
+			}
+		}
+
 		// gRPC on the gateway's port reaches the object process too.
 		ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "x-smh-access-token", fileToken), 20*time.Second)
 		defer cancel()
@@ -234,7 +251,7 @@ func TestSplitDeployment(t *testing.T) {
 		if err != nil {
 			t.Fatalf("gRPC GetFileInfo through the gateway: %v", err)
 		}
-		if got := info.GetInfo().GetSize(); got != int64(len(multi)) || !strings.Contains(info.GetInfo().GetCosUrl(), gwAddr+"/data/") {
+		if got := info.GetInfo().GetSize(); got != int64(len(multi)) || !strings.HasPrefix(info.GetInfo().GetCosUrl(), dataURL+"/data/") {
 			t.Fatalf("gRPC GetFileInfo through the gateway: %v", info)
 		}
 	})
@@ -268,8 +285,10 @@ func TestSplitDeployment(t *testing.T) {
 // files drives the file endpoints of one single-tenant library (smh-api.md section 3) through the
 // gateway: begin, the bytes to the ticket's target, confirm, and downloads by 302.
 type files struct {
-	t          *testing.T
-	base       string
+	t    *testing.T
+	base string
+	// data is the download origin that tickets and download URLs name.
+	data       string
 	lib, token string
 	http       *http.Client
 }
@@ -324,8 +343,8 @@ func (f *files) upload(name string, data []byte, multipart bool) {
 	if err := json.Unmarshal(body, &tk); err != nil {
 		f.t.Fatal(err)
 	}
-	if "https://"+tk.Domain != f.base {
-		f.t.Fatalf("ticket domain %q is not the gateway's %s", tk.Domain, f.base)
+	if "https://"+tk.Domain != f.data {
+		f.t.Fatalf("ticket domain %q is not the download origin %s", tk.Domain, f.data)
 	}
 	h := http.Header{}
 	for k, v := range tk.Headers {
@@ -362,12 +381,17 @@ func (f *files) expectDownload(name string, want []byte) {
 		f.t.Fatalf("download %s: %d %s", name, resp.StatusCode, body)
 	}
 	loc := resp.Header.Get("Location")
-	if !strings.HasPrefix(loc, f.base+"/data/") {
-		f.t.Fatalf("download %s: Location %q is not the gateway's data endpoint", name, loc)
+	if !strings.HasPrefix(loc, f.data+"/data/") {
+		f.t.Fatalf("download %s: Location %q is not the download origin's data endpoint", name, loc)
 	}
 	resp, got := f.do("GET", loc, nil, nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
 		f.t.Fatalf("GET %s: %d, %d bytes (want %d, identical)", loc, resp.StatusCode, len(got), len(want))
+	}
+	// Through the gateway's proxy the object service's headers arrive once each.
+	if got := resp.Header.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" || resp.Header.Get("Content-Security-Policy") != "sandbox" ||
+		resp.Header.Get("Content-Disposition") == "" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+		f.t.Fatalf("GET %s: nosniff %q, CSP %q, disposition %q", name, got, resp.Header.Get("Content-Security-Policy"), resp.Header.Get("Content-Disposition"))
 	}
 }
 

@@ -48,6 +48,10 @@ type Options struct {
 	PublicURL string // default https://<listen>
 	TLSCert   string
 	TLSKey    string
+	// DataURL is the download origin: a host of its own on which upload tickets, cosUrls and
+	// download, preview and cover redirects name the data endpoint, and which serves nothing
+	// else (docs/security.md). Empty serves the data endpoint beside the API on PublicURL.
+	DataURL string
 	// AdminKey is the operator key; empty = read from (or create in) the data dir.
 	AdminKey string
 	// EtcdEndpoints, when set, use an external etcd instead of the embedded member.
@@ -160,7 +164,18 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("--public-url %q must be an https:// URL", o.PublicURL)
 	}
 
-	cert, err := tlsx.LoadOrCreate(filepath.Join(o.DataDir, "tls"), o.TLSCert, o.TLSKey, []string{pub.Hostname()})
+	// Tickets and download URLs name the download origin when there is one.
+	dataHost, certHosts := pub.Host, []string{pub.Hostname()}
+	data, err := gateway.ParseDataURL(o.DataURL, s.URL)
+	if err != nil {
+		lis.Close()
+		return nil, err
+	}
+	if data != nil {
+		dataHost, certHosts = data.Host, append(certHosts, data.Hostname())
+	}
+
+	cert, err := tlsx.LoadOrCreate(filepath.Join(o.DataDir, "tls"), o.TLSCert, o.TLSKey, certHosts)
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -178,12 +193,12 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		lis.Close()
 		return nil, err
 	}
-	if err := s.startServices(ctx, pub.Host); err != nil {
+	if err := s.startServices(ctx, dataHost); err != nil {
 		lis.Close()
 		return nil, err
 	}
 	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, Namespace: s.conn, Object: s.conn,
-		Data: s.obj.DataHandler(), AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public, PublicURL: s.URL})
+		Data: s.obj.DataHandler(), AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public, PublicURL: s.URL, DataURL: o.DataURL})
 	if err != nil {
 		lis.Close()
 		return nil, err

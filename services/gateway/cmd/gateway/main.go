@@ -24,11 +24,12 @@ import (
 
 func main() {
 	var common cmdutil.Common
-	var listen, publicURL, certFile, keyFile, dataDir, objectData string
+	var listen, publicURL, dataURL, certFile, keyFile, dataDir, objectData string
 	fs := pflag.NewFlagSet("gateway", pflag.ContinueOnError)
 	common.Add(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:8443", "HTTPS address (REST and gRPC)")
 	fs.StringVar(&publicURL, "public-url", "", "base URL clients reach (default https://<listen>)")
+	fs.StringVar(&dataURL, "data-url", "", "download origin: https:// URL of a host of its own that serves the data endpoint and nothing else; the object service's --domain must name its host (default: the data endpoint is served on every host)")
 	fs.StringVar(&certFile, "tls-cert", "", "server certificate (PEM); default: local CA in --data-dir")
 	fs.StringVar(&keyFile, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&dataDir, "data-dir", "./data", "where the local CA and certificate are kept")
@@ -49,7 +50,15 @@ func main() {
 		if err != nil || pub.Scheme != "https" || pub.Hostname() == "" {
 			return fmt.Errorf("--public-url %q must be an https:// URL", publicURL)
 		}
-		cert, err := tlsx.LoadOrCreate(filepath.Join(dataDir, "tls"), certFile, keyFile, []string{pub.Hostname()})
+		certHosts := []string{pub.Hostname()}
+		data, err := gateway.ParseDataURL(dataURL, publicURL)
+		if err != nil {
+			return err
+		}
+		if data != nil {
+			certHosts = append(certHosts, data.Hostname())
+		}
+		cert, err := tlsx.LoadOrCreate(filepath.Join(dataDir, "tls"), certFile, keyFile, certHosts)
 		if err != nil {
 			return err
 		}
@@ -73,7 +82,7 @@ func main() {
 			return err
 		}
 		defer objects.Close()
-		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL}
+		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL, DataURL: dataURL}
 		if objectData != "" {
 			target, err := url.Parse(objectData)
 			if err != nil || target.Host == "" {

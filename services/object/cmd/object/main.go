@@ -34,7 +34,7 @@ func main() {
 	fs.StringVar(&listen, "listen", "127.0.0.1:9104", "gRPC address")
 	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
 	fs.StringVar(&dataListen, "data-listen", "127.0.0.1:9105", "HTTP address of the data endpoint, proxied by the gateway")
-	fs.StringVar(&domain, "domain", "", "host[:port] that tickets and download URLs name: the public HTTPS address (required)")
+	fs.StringVar(&domain, "domain", "", "host[:port] that tickets and download URLs name: the gateway's --data-url host when it has one, else its public HTTPS address (required)")
 	fs.StringVar(&dsn, "sql-dsn", "./data/object.db", "postgres://... for PostgreSQL, otherwise a SQLite file")
 	fs.StringVar(&blobDir, "blob-dir", "./data/blobs", "local directory of blobs (unless --s3-endpoint is set)")
 	fs.StringVar(&s3.Endpoint, "s3-endpoint", "", "host:port of an S3-compatible store")

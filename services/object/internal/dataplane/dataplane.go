@@ -50,8 +50,9 @@ const exposed = "ETag, Content-Length, Content-Range, Content-Disposition, X-SMH
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// The signature in the ticket or URL is the credential, not a cookie, so any origin may call.
 	hdr := w.Header()
+	setSecurityHeaders(hdr)
+	// The signature in the ticket or URL is the credential, not a cookie, so any origin may call.
 	if origin := r.Header.Get("Origin"); origin != "" {
 		hdr.Set("Access-Control-Allow-Origin", origin)
 		hdr.Add("Vary", "Origin")
@@ -161,13 +162,10 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hdr := w.Header()
-	if s.Download.ContentType != "" {
-		hdr.Set("Content-Type", s.Download.ContentType)
-	} else {
-		hdr.Set("Content-Type", "application/octet-stream")
-	}
+	contentType, inline := presentation(s.Download.ContentType, s.Download.Name)
+	hdr.Set("Content-Type", contentType)
 	disp := "inline"
-	if s.Download.Attachment {
+	if s.Download.Attachment || !inline {
 		disp = "attachment"
 	}
 	if s.Download.Name != "" {

@@ -86,6 +86,7 @@ func newServe() *cobra.Command {
 	fs.StringVar(&o.DataDir, "data-dir", "./data", "directory for etcd, keys, certificates and data")
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8443", "HTTPS address (REST, gRPC, console)")
 	fs.StringVar(&o.PublicURL, "public-url", "", "base URL clients reach (default https://<listen>)")
+	fs.StringVar(&o.DataURL, "data-url", "", "download origin: https:// URL of a host of its own that serves uploaded bytes and nothing else (default: the public URL; use one in production)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "server certificate (PEM); default: local CA in the data dir")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&etcd, "etcd-endpoints", "", "comma-separated external etcd endpoints (default: embedded)")
