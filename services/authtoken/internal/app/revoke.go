@@ -128,6 +128,37 @@ func (t *Tokens) PurgeLibraryTokens(ctx context.Context, libraryID string) error
 	return t.deleteAll(ctx, entries)
 }
 
+// RevokeSecretGenerations revokes every token of a library minted with a secret generation below
+// floor: a secret reset with revokeTokens (admin API), where floor is the new secret's generation.
+//
+// The floor is raised first, so that a mint which verified an older secret just before the reset
+// cannot store its token after the listing below; then the older tokens are deleted through the
+// same path as PurgeLibraryTokens, so every cache (this one at once, the others through the etcd
+// watch and WatchRevocations) drops them. Tokens of the new secret, minted at any moment, stay.
+// Safe to repeat: a repeat finds nothing left to delete.
+func (t *Tokens) RevokeSecretGenerations(ctx context.Context, libraryID string, floor int64) error {
+	if libraryID == "" {
+		return ErrEmptyLibraryID
+	}
+	if floor <= 0 {
+		return paramInvalid("below_secret_generation must be positive")
+	}
+	if err := t.store.RaiseSecretFloor(ctx, libraryID, floor); err != nil {
+		return err
+	}
+	entries, err := t.store.ListLibraryTokens(ctx, libraryID)
+	if err != nil {
+		return err
+	}
+	var older []IndexEntry
+	for _, ie := range entries {
+		if ie.SecretGeneration < floor {
+			older = append(older, ie)
+		}
+	}
+	return t.deleteAll(ctx, older)
+}
+
 func (t *Tokens) deleteAll(ctx context.Context, entries []IndexEntry) error {
 	if len(entries) == 0 {
 		return nil
