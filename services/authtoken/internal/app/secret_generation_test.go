@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/etcdx/etcdtest"
 	"github.com/opensmh/opensmh/pkg/smherr"
@@ -118,5 +120,59 @@ func TestRevokeSecretGenerations(t *testing.T) {
 	}
 	if err := a.RevokeSecretGenerations(ctx, "lib", 0); !errors.Is(err, app.ErrParamInvalid) {
 		t.Fatalf("generation 0 = %v, want ErrParamInvalid", err)
+	}
+}
+
+// TestRevokeSecretGenerationsAcrossPages: a library with more tokens than one index page (1000),
+// older and newer generations interleaved in key order, loses exactly its older tokens.
+func TestRevokeSecretGenerationsAcrossPages(t *testing.T) {
+	ctx := context.Background()
+	cli := etcdtest.New(t)
+	libs := &rotatingLibraries{generations: map[string]int64{"lib": 7}}
+	tok := app.New(app.Config{Store: store.NewEtcd(cli), Libraries: libs, Clock: clock.NewFake(t0), FlushEvery: time.Hour})
+	if err := tok.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tok.Close() })
+	mintMany := func(n int) []string {
+		out := make([]string, n)
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < n; i += 8 {
+					m, err := tok.Mint(ctx, app.MintInput{LibraryID: "lib", Secret: "s", UserID: fmt.Sprint("u", i%13), SpaceID: "-"})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					out[i] = m.Token
+				}
+			})
+		}
+		wg.Wait()
+		return out
+	}
+	older := mintMany(1500)
+	libs.set("lib", 8)
+	newer := mintMany(200)
+	if t.Failed() {
+		t.FailNow()
+	}
+	if err := tok.RevokeSecretGenerations(ctx, "lib", 8); err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range older {
+		if _, err := tok.Validate(ctx, "lib", tk); !errors.Is(err, app.ErrInvalidAccessToken) {
+			t.Fatalf("an older token survived: %v", err)
+		}
+	}
+	for _, tk := range newer {
+		if _, err := tok.Validate(ctx, "lib", tk); err != nil {
+			t.Fatalf("a newer token was revoked: %v", err)
+		}
+	}
+	resp, err := cli.Get(ctx, "/smh/authtoken/tokens/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || resp.Count != int64(len(newer)) {
+		t.Fatalf("token records left = %d (%v), want %d", resp.Count, err, len(newer))
 	}
 }

@@ -79,8 +79,11 @@ type Store interface {
 	Delete(ctx context.Context, hash string, rec Record, modRevision int64) (int64, error)
 	// ListUserTokens reads the index of one (library, user).
 	ListUserTokens(ctx context.Context, libraryID, userID string) ([]IndexEntry, error)
-	// ListLibraryTokens reads the index of a whole library.
-	ListLibraryTokens(ctx context.Context, libraryID string) ([]IndexEntry, error)
+	// LibraryTokenPages passes the index of a whole library to page, one page at a time, each
+	// read at the then current revision (a walk over millions of tokens outlasts any revision etcd
+	// keeps). page may delete the entries it is given. Entries created during the walk may or may
+	// not be seen: callers first stop the creation of the tokens they are after.
+	LibraryTokenPages(ctx context.Context, libraryID string, page func([]IndexEntry) error) error
 	// DeleteTokens removes records and index entries unconditionally; answers the revision of the
 	// last deletion (0 when nothing was deleted).
 	DeleteTokens(ctx context.Context, entries []IndexEntry) (int64, error)

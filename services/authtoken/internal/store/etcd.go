@@ -260,17 +260,24 @@ func (s *Etcd) Delete(ctx context.Context, hash string, rec app.Record, modRevis
 
 // ListUserTokens implements app.Store.
 func (s *Etcd) ListUserTokens(ctx context.Context, libraryID, userID string) ([]app.IndexEntry, error) {
-	return s.listIndex(ctx, libraryID, userPrefix(libraryID, userID))
-}
-
-// ListLibraryTokens implements app.Store.
-func (s *Etcd) ListLibraryTokens(ctx context.Context, libraryID string) ([]app.IndexEntry, error) {
-	return s.listIndex(ctx, libraryID, libraryPrefix(libraryID))
-}
-
-// listIndex reads an index range in pages, so a large library never makes one huge response.
-func (s *Etcd) listIndex(ctx context.Context, libraryID, prefix string) ([]app.IndexEntry, error) {
 	var out []app.IndexEntry
+	err := s.walkIndex(ctx, libraryID, userPrefix(libraryID, userID), true, func(page []app.IndexEntry) error {
+		out = append(out, page...)
+		return nil
+	})
+	return out, err
+}
+
+// LibraryTokenPages implements app.Store.
+func (s *Etcd) LibraryTokenPages(ctx context.Context, libraryID string, page func([]app.IndexEntry) error) error {
+	return s.walkIndex(ctx, libraryID, libraryPrefix(libraryID), false, page)
+}
+
+// walkIndex reads an index range in pages, so a large library never makes one huge response nor
+// one huge list in memory. With snapshot, every page is read at the first page's revision (one
+// consistent view); without it, each page at the current revision, so that a walk that deletes
+// as it goes can outlast etcd's compaction of the first page's revision.
+func (s *Etcd) walkIndex(ctx context.Context, libraryID, prefix string, snapshot bool, page func([]app.IndexEntry) error) error {
 	libPrefix := libraryPrefix(libraryID)
 	end := clientv3.GetPrefixRangeEnd(prefix)
 	key := prefix
@@ -278,13 +285,16 @@ func (s *Etcd) listIndex(ctx context.Context, libraryID, prefix string) ([]app.I
 	for {
 		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize)}
 		if rev != 0 {
-			opts = append(opts, clientv3.WithRev(rev)) // one consistent snapshot across pages
+			opts = append(opts, clientv3.WithRev(rev))
 		}
 		resp, err := s.cli.Get(ctx, key, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
+			return fmt.Errorf("list tokens: %w", err)
 		}
-		rev = resp.Header.Revision
+		if snapshot {
+			rev = resp.Header.Revision
+		}
+		entries := make([]app.IndexEntry, 0, len(resp.Kvs))
 		for _, kv := range resp.Kvs {
 			rest := strings.TrimPrefix(string(kv.Key), libPrefix)
 			userSeg, hash, ok := strings.Cut(rest, "/")
@@ -297,13 +307,18 @@ func (s *Etcd) listIndex(ctx context.Context, libraryID, prefix string) ([]app.I
 			}
 			var v indexValue
 			_ = json.Unmarshal(kv.Value, &v) // a damaged value still names the token to delete
-			out = append(out, app.IndexEntry{
+			entries = append(entries, app.IndexEntry{
 				LibraryID: libraryID, UserID: string(user), Hash: hash,
 				ClientID: v.ClientID, SessionID: v.SessionID, SecretGeneration: v.SecretGeneration,
 			})
 		}
+		if len(entries) > 0 {
+			if err := page(entries); err != nil {
+				return err
+			}
+		}
 		if !resp.More || len(resp.Kvs) == 0 {
-			return out, nil
+			return nil
 		}
 		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
