@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -40,7 +41,8 @@ func (l *Libraries) ResetSecret(ctx context.Context, id string, revokeTokens boo
 		return "", ErrLibraryNotFound
 	}
 	if revokeTokens && l.tokens == nil {
-		return "", fmt.Errorf("reset library secret %s: %w: no token service wired", id, ErrTokensNotRevoked)
+		// A wiring fault, found before anything changed: an InternalError, not ErrTokensNotRevoked.
+		return "", errors.New("reset library secret: no token revoker wired")
 	}
 	secret, err := newSecret()
 	if err != nil {
