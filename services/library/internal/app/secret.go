@@ -25,10 +25,10 @@ func (l *Libraries) Secret(ctx context.Context, id string) (string, error) {
 // secret could have minted them, and sliding expiry would keep them alive for as long as they are
 // used. The order is new secret first, then revocation by generation:
 //
-//   - Secret first, so that no token can be minted with the old secret after the revocation:
-//     authtoken refuses, in the mint's own transaction, a token whose verified generation is
-//     below the floor the revocation sets (a mint that checked the old secret just before the
-//     swap is refused rather than left behind).
+//   - Secret first: revoking first would leave a window in which the old secret, still valid,
+//     mints tokens the revocation has already passed. After the swap no mint can verify the old
+//     secret, and one that verified it just before is refused by authtoken in the mint's own
+//     transaction (its generation is below the floor the revocation sets).
 //   - By generation rather than by a list of tokens, so that a token minted with the new secret
 //     between the two steps survives: it carries the new generation.
 //
