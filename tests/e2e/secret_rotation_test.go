@@ -133,8 +133,9 @@ func TestSecretResetRevokesTokens(t *testing.T) {
 		probe.expectAlive(t, "token of "+devices[i]+" after a plain reset", lib.ID, tk)
 	}
 
-	// Hostile bodies change nothing: not the secret, not the tokens.
-	for _, body := range []string{`{"revokeTokens":"yes"}`, `{"revokeTokens":1}`, `[true]`, `{"revokeTokens":true`} {
+	// Hostile bodies change nothing: not the secret, not the tokens. A misspelt field is refused
+	// too, rather than taken for a reset that keeps every token.
+	for _, body := range []string{`{"revokeTokens":"yes"}`, `{"revokeTokens":1}`, `[true]`, `{"revokeTokens":true`, `{"revokeToken":true}`} {
 		r := s.call("POST", "/admin/v1/libraries/"+lib.ID+"/secret:reset", nil, body, http.Header{"Authorization": {"Bearer " + s.adminKey}})
 		expectError(t, r, http.StatusBadRequest, "ParamInvalid")
 	}
