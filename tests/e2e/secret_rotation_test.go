@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,5 +179,58 @@ func TestSecretResetRevokesTokens(t *testing.T) {
 		if strings.Contains(logs, v) {
 			t.Fatal("a token or secret reached the log")
 		}
+	}
+}
+
+// TestSecretResetRacingMints: clients keep minting with the old secret while the reset with
+// revokeTokens runs; once the reset has answered, no token minted with the old secret works,
+// whichever side of the swap its mint fell on.
+func TestSecretResetRacingMints(t *testing.T) {
+	s := startSystem(t)
+	lib := s.createLibrary("raced", nil)
+	const racers = 4
+	var (
+		stop    = make(chan struct{})
+		stopped sync.Once
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		old     []string
+	)
+	halt := func() { stopped.Do(func() { close(stop) }); wg.Wait() }
+	defer halt()
+	for w := range racers {
+		q := url.Values{"library_id": {lib.ID}, "library_secret": {lib.Secret}, "user_id": {fmt.Sprint("racer", w)}}
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r, err := s.tryCall("GET", "/api/v1/token", q, nil, nil)
+				var m map[string]any
+				if err == nil && r.Status == http.StatusOK && json.Unmarshal(r.Body, &m) == nil {
+					mu.Lock()
+					old = append(old, m["accessToken"].(string))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	mintedSoFar := func() int { mu.Lock(); defer mu.Unlock(); return len(old) }
+	// Reset once every racer has had the time to mint: the reset then lands among their mints.
+	for deadline := time.Now().Add(time.Minute); mintedSoFar() < racers; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the racers minted nothing in a minute")
+		}
+	}
+	lib.Secret = s.resetSecret(t, lib.ID, map[string]any{"revokeTokens": true})
+	halt()
+	for _, tk := range old {
+		expectError(t, s.renew(lib.ID, tk), http.StatusForbidden, "InvalidAccessToken")
+	}
+	t.Logf("%d tokens minted with the old secret around the reset, all refused", len(old))
+	if r := s.renew(lib.ID, s.mustMint(lib, nil)); r.Status != http.StatusOK {
+		t.Fatalf("a token of the new secret: %d %s", r.Status, r.Body)
 	}
 }
