@@ -119,5 +119,8 @@ func (l libraryVerifier) VerifySecret(ctx context.Context, libraryID, secret str
 	if err != nil {
 		return app.LibraryFacts{}, smherr.As(err)
 	}
-	return app.LibraryFacts{IsMultiSpace: resp.GetAccess().GetIsMultiSpace()}, nil
+	return app.LibraryFacts{
+		IsMultiSpace:     resp.GetAccess().GetIsMultiSpace(),
+		SecretGeneration: resp.GetAccess().GetSecretGeneration(),
+	}, nil
 }

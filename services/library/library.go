@@ -29,6 +29,10 @@ import (
 // removal calls it again.
 type Purger = app.Purger
 
+// TokenRevoker revokes the tokens of a library's earlier secrets; ResetLibrarySecret calls it
+// when asked to revoke tokens.
+type TokenRevoker = app.TokenRevoker
+
 // UsageSource answers the usage figures (size, dirNum, fileNum) of the admin API's library
 // object for a batch of libraries.
 type UsageSource = app.UsageSource
@@ -48,6 +52,9 @@ type Config struct {
 	PublicURL string
 	// Purgers run on delete (authtoken's tokens, the namespace's tree); none in unit tests.
 	Purgers []Purger
+	// Tokens revokes the tokens of earlier secrets on a reset with revokeTokens: TokenRevoker in
+	// the binaries; nil refuses such resets.
+	Tokens TokenRevoker
 	// Usage answers the libraries' usage figures: NamespaceUsage in the binaries.
 	Usage UsageSource
 	// Clock is nil for the wall clock.
@@ -74,6 +81,7 @@ func New(cfg Config) (*Service, error) {
 	libs, err := app.New(app.Deps{
 		Store:     store.New(cfg.Etcd),
 		Purgers:   cfg.Purgers,
+		Tokens:    cfg.Tokens,
 		Usage:     cfg.Usage,
 		SecretKEK: cfg.SecretKEK,
 		Clock:     cfg.Clock,
@@ -101,7 +109,13 @@ func accessDomainOf(publicURL string) (string, error) {
 // TokenPurger answers a Purger that calls authtoken's PurgeLibraryTokens with the operator key,
 // as internal calls between services do.
 func TokenPurger(c tokenv1.TokenServiceClient, adminKey string) Purger {
-	return tokenClientPurger{client: c, adminKey: adminKey}
+	return authtokenClient{client: c, adminKey: adminKey}
+}
+
+// TokenRevokerFromClient answers a TokenRevoker that calls authtoken's RevokeLibraryTokens with
+// the operator key.
+func TokenRevokerFromClient(c tokenv1.TokenServiceClient, adminKey string) TokenRevoker {
+	return authtokenClient{client: c, adminKey: adminKey}
 }
 
 // NamespacePurger answers a Purger that calls the namespace service's PurgeLibrary.
@@ -122,16 +136,25 @@ func (p namespaceClientPurger) PurgeLibrary(ctx context.Context, libraryID strin
 	return nil
 }
 
-type tokenClientPurger struct {
+type authtokenClient struct {
 	client   tokenv1.TokenServiceClient
 	adminKey string
 }
 
-func (p tokenClientPurger) PurgeLibrary(ctx context.Context, libraryID string) error {
+func (p authtokenClient) PurgeLibrary(ctx context.Context, libraryID string) error {
 	_, err := p.client.PurgeLibraryTokens(adminauth.Outgoing(ctx, p.adminKey),
 		&tokenv1.PurgeLibraryTokensRequest{LibraryId: libraryID})
 	if err != nil {
 		return fmt.Errorf("purge tokens of library %s: %w", libraryID, err)
+	}
+	return nil
+}
+
+func (p authtokenClient) RevokeTokensBefore(ctx context.Context, libraryID string, secretGeneration int64) error {
+	_, err := p.client.RevokeLibraryTokens(adminauth.Outgoing(ctx, p.adminKey),
+		&tokenv1.RevokeLibraryTokensRequest{LibraryId: libraryID, BelowSecretGeneration: secretGeneration})
+	if err != nil {
+		return fmt.Errorf("revoke tokens of earlier secrets of library %s: %w", libraryID, err)
 	}
 	return nil
 }

@@ -393,27 +393,70 @@ func testSecret(t *testing.T, p *page, s *system) {
 	p.click("#secret-reveal")
 	p.wait("#secret-value to show the secret", `text("#secret-value") === `+js(old))
 
-	// Cancelling the confirmation keeps the secret.
+	// A token minted with the old secret, as an app's user would hold it.
+	st, userToken := s.mint(t, lib.LibraryID, old)
+	if st != http.StatusOK {
+		t.Fatalf("mint with the secret: %d", st)
+	}
+	tokenAlive := func() bool {
+		return s.call(t, "POST", "/api/v1/token/"+lib.LibraryID+"/"+userToken, nil, nil).Status == http.StatusOK
+	}
+
+	// The confirmation offers to sign every user out, checked by default, and says what it does.
+	// Cancelling keeps the secret and the tokens.
 	p.click("#secret-reset")
 	p.waitVisible("#confirm-dialog")
+	p.waitVisible("#secret-revoke-tokens")
+	if !query[bool](p, `document.getElementById("secret-revoke-tokens").checked`) {
+		t.Error("#secret-revoke-tokens is not checked by default")
+	}
+	if help := p.text("#secret-revoke-help"); !strings.Contains(help, "sign in again") {
+		t.Errorf("#secret-revoke-help says %q: want it to say what revoking does", help)
+	}
+	p.shot("secret-reset-confirm")
 	p.click("#confirm-cancel")
 	p.waitHidden("#confirm-dialog")
 	p.idle()
 	if got := s.secret(t, lib.LibraryID); got != old {
 		t.Fatal("the secret changed although the reset was cancelled")
 	}
+	if !tokenAlive() {
+		t.Fatal("a cancelled reset revoked a token")
+	}
 
+	// Unchecked: a new secret, and the tokens live on.
 	p.click("#secret-reset")
-	p.waitVisible("#confirm-dialog")
+	p.waitVisible("#secret-revoke-tokens")
+	p.click("#secret-revoke-tokens")
+	p.wait("#secret-revoke-tokens to be unchecked", `!document.getElementById("secret-revoke-tokens").checked`)
+	p.click("#confirm-ok")
+	p.waitHidden("#confirm-dialog")
+	second := until[string](p, "#secret-value to show a new secret", `const v = text("#secret-value");
+		return v !== "" && v !== `+js(old)+` && !v.includes("•") ? v : "";`)
+	if !tokenAlive() {
+		t.Fatal("a reset with the box unchecked revoked a token")
+	}
+
+	// Checked again by default, and this time every earlier token is revoked.
+	p.click("#secret-reset")
+	p.waitVisible("#secret-revoke-tokens")
+	if !query[bool](p, `document.getElementById("secret-revoke-tokens").checked`) {
+		t.Error("#secret-revoke-tokens is not checked again on the next reset")
+	}
 	p.click("#confirm-ok")
 	p.waitHidden("#confirm-dialog")
 	shown := until[string](p, "#secret-value to show a new secret", `const v = text("#secret-value");
-		return v !== "" && v !== `+js(old)+` && !v.includes("•") ? v : "";`)
+		return v !== "" && v !== `+js(second)+` && !v.includes("•") ? v : "";`)
 	if want := s.secret(t, lib.LibraryID); shown != want {
 		t.Errorf("#secret-value shows %q after the reset, the admin API has %q", shown, want)
 	}
-	if st, _ := s.mint(t, lib.LibraryID, old); st == http.StatusOK {
-		t.Error("the old secret still mints tokens after the reset")
+	if r := s.call(t, "POST", "/api/v1/token/"+lib.LibraryID+"/"+userToken, nil, nil); r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), "InvalidAccessToken") {
+		t.Errorf("the token minted before the reset answers %d %s, want 403 InvalidAccessToken", r.Status, r.Body)
+	}
+	for _, stale := range []string{old, second} {
+		if st, _ := s.mint(t, lib.LibraryID, stale); st == http.StatusOK {
+			t.Error("an old secret still mints tokens after the reset")
+		}
 	}
 	if st, tok := s.mint(t, lib.LibraryID, shown); st != http.StatusOK || tok == "" {
 		t.Errorf("the new secret shown does not mint a token: %d", st)

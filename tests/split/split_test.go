@@ -208,6 +208,36 @@ func TestSplitDeployment(t *testing.T) {
 		return code == http.StatusForbidden
 	})
 
+	// A secret reset with revokeTokens reaches the namespace process's cache too: a token it
+	// has just served is refused there, a token of the new secret is served.
+	code, m = call("GET", "/api/v1/token", url.Values{"library_id": {multiID}, "library_secret": {multiSecret}, "grant": {"admin"}}, "", false)
+	if code != http.StatusOK {
+		t.Fatalf("mint admin token: %d %v", code, m)
+	}
+	beforeReset := m["accessToken"].(string)
+	countSpaces := func(tok string) int {
+		code, _ := call("GET", "/api/v1/space/"+multiID+"/count", url.Values{"access_token": {tok}}, "", false)
+		return code
+	}
+	if code := countSpaces(beforeReset); code != http.StatusOK {
+		t.Fatalf("count spaces before the reset: %d", code)
+	}
+	code, reset := call("POST", "/admin/v1/libraries/"+multiID+"/secret:reset", nil, `{"revokeTokens":true}`, true)
+	if code != http.StatusOK || reset["librarySecret"] == multiSecret {
+		t.Fatalf("reset with revokeTokens: %d %v", code, reset)
+	}
+	multiSecret = reset["librarySecret"].(string)
+	proc.WaitFor(t, "the namespace process to refuse a token of the reset secret", 10*time.Second, func() bool {
+		return countSpaces(beforeReset) == http.StatusForbidden
+	})
+	code, m = call("GET", "/api/v1/token", url.Values{"library_id": {multiID}, "library_secret": {multiSecret}, "grant": {"admin"}}, "", false)
+	if code != http.StatusOK {
+		t.Fatalf("mint with the new secret: %d %v", code, m)
+	}
+	if code := countSpaces(m["accessToken"].(string)); code != http.StatusOK {
+		t.Fatalf("a token of the new secret: %d", code)
+	}
+
 	// Files: the object process takes the bytes through the gateway's port and serves them back.
 	fileToken := ""
 	t.Run("file round trip through the gateway", func(t *testing.T) {

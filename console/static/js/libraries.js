@@ -246,16 +246,21 @@ async function resetSecret() {
   const lib = secretOf;
   const dialog = $("secret-dialog");
   dialog.close();
-  const ok = await confirmAction(t("resetTitle"), t("resetText", { name: lib.name }));
+  // Signing everyone out is the default: a reset usually answers a leak, and tokens minted with a
+  // leaked secret would otherwise live on for as long as they are used (sliding expiry).
+  const revoke = $("secret-revoke-tokens");
+  revoke.checked = true;
+  const ok = await confirmAction(t("resetTitle"), t("resetText", { name: lib.name }), $("confirm-revoke-row"));
   dialog.showModal();
   if (!ok) {
     return;
   }
-  const data = await guarded(() => admin("POST", libraryPath(lib.libraryId, "/secret:reset")));
+  const body = { revokeTokens: revoke.checked };
+  const data = await guarded(() => admin("POST", libraryPath(lib.libraryId, "/secret:reset"), body));
   if (data) {
     forgetToken(lib.libraryId);
     showSecret(data.librarySecret);
-    $("secret-status").textContent = t("resetDone");
+    $("secret-status").textContent = t(body.revokeTokens ? "resetDoneRevoked" : "resetDone");
   }
 }
 

@@ -79,13 +79,20 @@ export async function guarded(fn) {
   }
 }
 
-// confirmAction opens the confirm dialog and answers whether OK was chosen.
-export function confirmAction(title, text) {
+// confirmAction opens the confirm dialog and answers whether OK was chosen. options, when given,
+// is an element of the dialog (hidden otherwise) shown while it is open: the caller reads it after.
+export function confirmAction(title, text, options) {
   const dialog = $("confirm-dialog");
   $("confirm-title").textContent = title;
   $("confirm-text").textContent = text;
+  if (options) {
+    options.hidden = false;
+  }
   return new Promise((resolve) => {
     const done = (ok) => {
+      if (options) {
+        options.hidden = true;
+      }
       $("confirm-ok").onclick = null;
       $("confirm-cancel").onclick = null;
       dialog.onclose = null;

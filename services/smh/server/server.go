@@ -277,8 +277,9 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 			library.TokenPurger(tokenv1.NewTokenServiceClient(conn), s.AdminKey),
 			library.NamespacePurger(namespacev1.NewNamespaceServiceClient(conn), s.AdminKey),
 		},
-		Usage: library.NamespaceUsage(namespacev1.NewNamespaceServiceClient(conn), s.AdminKey),
-		Clock: s.opts.Clock,
+		Tokens: library.TokenRevokerFromClient(tokenv1.NewTokenServiceClient(conn), s.AdminKey),
+		Usage:  library.NamespaceUsage(namespacev1.NewNamespaceServiceClient(conn), s.AdminKey),
+		Clock:  s.opts.Clock,
 	})
 	if err != nil {
 		return err

@@ -21,6 +21,9 @@ var (
 
 	// ErrLibraryClosed: the library was deleted while a mint was under way.
 	ErrLibraryClosed = errors.New("library deleted")
+	// ErrSecretReplaced: the secret a mint verified was reset, with its tokens revoked, before the
+	// token was stored; the secret is no longer the library's.
+	ErrSecretReplaced = errors.New("library secret replaced")
 
 	// Store outcomes.
 	ErrNotFound  = errors.New("token not found")

@@ -84,6 +84,8 @@ func (t *Tokens) Mint(ctx context.Context, in MintInput) (Minted, error) {
 		PeriodSeconds: int64(period / time.Second),
 		CreatedAt:     now,
 		LastRenewedAt: now,
+		// Stored so that a later secret reset can revoke this token (RevokeSecretGenerations).
+		SecretGeneration: facts.SecretGeneration,
 	}
 	epoch := t.cache.epoch.Load()
 	modRev, err := t.store.Create(ctx, hashHex, rec)

@@ -121,11 +121,42 @@ func (t *Tokens) PurgeLibraryTokens(ctx context.Context, libraryID string) error
 	if err := t.store.CloseLibrary(ctx, libraryID); err != nil {
 		return err
 	}
-	entries, err := t.store.ListLibraryTokens(ctx, libraryID)
-	if err != nil {
+	return t.store.LibraryTokenPages(ctx, libraryID, func(page []IndexEntry) error {
+		return t.deleteAll(ctx, page)
+	})
+}
+
+// RevokeSecretGenerations revokes every token of a library minted with a secret generation below
+// floor: a secret reset with revokeTokens (admin API), where floor is the new secret's generation.
+//
+// The floor is raised first, so that a mint which verified an older secret just before the reset
+// cannot store its token after the walk below; then the older tokens are deleted through the
+// same path as PurgeLibraryTokens, a page at a time, so every cache (this one at once, the others
+// through the etcd watch and WatchRevocations) drops them. Tokens of the new secret, minted at any
+// moment, stay. Safe to repeat: a repeat, or a retry after a failure midway, deletes what is left.
+//
+// The cost is one etcd transaction per 64 tokens of the library; validation stays a map lookup
+// with no generation to compare, and the caches of other processes need nothing beyond the
+// revocation stream they already follow.
+func (t *Tokens) RevokeSecretGenerations(ctx context.Context, libraryID string, floor int64) error {
+	if libraryID == "" {
+		return ErrEmptyLibraryID
+	}
+	if floor <= 0 {
+		return paramInvalid("below_secret_generation must be positive")
+	}
+	if err := t.store.RaiseSecretFloor(ctx, libraryID, floor); err != nil {
 		return err
 	}
-	return t.deleteAll(ctx, entries)
+	return t.store.LibraryTokenPages(ctx, libraryID, func(page []IndexEntry) error {
+		older := page[:0]
+		for _, ie := range page {
+			if ie.SecretGeneration < floor {
+				older = append(older, ie)
+			}
+		}
+		return t.deleteAll(ctx, older)
+	})
 }
 
 func (t *Tokens) deleteAll(ctx context.Context, entries []IndexEntry) error {

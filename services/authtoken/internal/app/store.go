@@ -17,6 +17,10 @@ type Record struct {
 	// PeriodSeconds is the lifetime and sliding window (section 1.1).
 	PeriodSeconds int64     `json:"period"`
 	CreatedAt     time.Time `json:"createdAt"`
+	// SecretGeneration is the generation of the library secret the mint verified (the library
+	// service's LibraryAccess.secret_generation); RevokeSecretGenerations revokes by it. Records
+	// written before it existed read as 0, the oldest generation.
+	SecretGeneration int64 `json:"secretGeneration,omitempty"`
 	// LastRenewedAt is the recorded renewal: the last use written to etcd (at most once a minute
 	// per token) or the last explicit renewal. Expiry = LastRenewedAt + period, unless an instance
 	// saw a later use it has not written yet.
@@ -38,6 +42,8 @@ type IndexEntry struct {
 	Hash      string
 	ClientID  string
 	SessionID string
+	// SecretGeneration is the record's, so a revocation by generation reads only the index.
+	SecretGeneration int64
 }
 
 // TokenEvent is a change of a token record seen by the watch.
@@ -53,8 +59,13 @@ type TokenEvent struct {
 // Store keeps token records and the (library, user) index. Hashes are hex SHA-256.
 type Store interface {
 	// Create stores a new token and its index entry; answers the record's mod revision, or
-	// ErrLibraryClosed when the token's library was closed first (in the same transaction).
+	// ErrLibraryClosed when the token's library was closed first, or ErrSecretReplaced when
+	// rec.SecretGeneration is below the library's secret floor (both checked in the same
+	// transaction).
 	Create(ctx context.Context, hash string, rec Record) (int64, error)
+	// RaiseSecretFloor makes every later Create of a token of libraryID with a secret generation
+	// below floor fail with ErrSecretReplaced. The floor never moves down.
+	RaiseSecretFloor(ctx context.Context, libraryID string, floor int64) error
 	// CloseLibrary marks a deleted library so that no token of it can be created any more, even
 	// by a mint whose secret check passed just before the library was deleted.
 	CloseLibrary(ctx context.Context, libraryID string) error
@@ -68,8 +79,11 @@ type Store interface {
 	Delete(ctx context.Context, hash string, rec Record, modRevision int64) (int64, error)
 	// ListUserTokens reads the index of one (library, user).
 	ListUserTokens(ctx context.Context, libraryID, userID string) ([]IndexEntry, error)
-	// ListLibraryTokens reads the index of a whole library.
-	ListLibraryTokens(ctx context.Context, libraryID string) ([]IndexEntry, error)
+	// LibraryTokenPages passes the index of a whole library to page, one page at a time, each
+	// read at the then current revision (a walk over millions of tokens outlasts any revision etcd
+	// keeps). page may delete the entries it is given. Entries created during the walk may or may
+	// not be seen: callers first stop the creation of the tokens they are after.
+	LibraryTokenPages(ctx context.Context, libraryID string, page func([]IndexEntry) error) error
 	// DeleteTokens removes records and index entries unconditionally; answers the revision of the
 	// last deletion (0 when nothing was deleted).
 	DeleteTokens(ctx context.Context, entries []IndexEntry) (int64, error)
@@ -89,6 +103,8 @@ type Store interface {
 // LibraryFacts are what minting needs to know about a library.
 type LibraryFacts struct {
 	IsMultiSpace bool
+	// SecretGeneration is the generation of the secret just verified (see Record).
+	SecretGeneration int64
 }
 
 // LibraryVerifier checks a library secret (the library service owns secrets). A wrong pair or an

@@ -5,6 +5,8 @@
 //	/smh/authtoken/tokens/<sha256 hex>                     → JSON app.Record
 //	/smh/authtoken/users/<lib b64>/u<user b64>/<sha256 hex> → JSON {clientId, sessionId}
 //	/smh/authtoken/closed/<lib b64>                        → "" (a deleted library: no new tokens)
+//	/smh/authtoken/secret-floors/<lib b64>                 → decimal secret generation: no new
+//	                                                         tokens of an older secret
 //
 // The users index makes DeleteUserTokens read one (library, user) range rather than the whole
 // library, and PurgeLibraryTokens one library range. Segments are base64url (no "/"), so opaque
@@ -17,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -31,6 +34,7 @@ const (
 	tokensPrefix = root + "tokens/"
 	usersPrefix  = root + "users/"
 	closedPrefix = root + "closed/"
+	floorPrefix  = root + "secret-floors/"
 	// maxTxnOps stays under etcd's default --max-txn-ops (128).
 	maxTxnOps = 128
 	pageSize  = 1000
@@ -47,8 +51,9 @@ var _ app.Store = (*Etcd)(nil)
 func NewEtcd(cli *clientv3.Client) *Etcd { return &Etcd{cli: cli} }
 
 type indexValue struct {
-	ClientID  string `json:"clientId,omitempty"`
-	SessionID string `json:"sessionId,omitempty"`
+	ClientID         string `json:"clientId,omitempty"`
+	SessionID        string `json:"sessionId,omitempty"`
+	SecretGeneration int64  `json:"secretGeneration,omitempty"`
 }
 
 func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
@@ -56,6 +61,8 @@ func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s
 func tokenKey(hash string) string { return tokensPrefix + hash }
 
 func closedKey(libraryID string) string { return closedPrefix + seg(libraryID) }
+
+func floorKey(libraryID string) string { return floorPrefix + seg(libraryID) }
 
 func libraryPrefix(libraryID string) string { return usersPrefix + seg(libraryID) + "/" }
 
@@ -67,33 +74,95 @@ func indexKey(libraryID, userID, hash string) string {
 	return userPrefix(libraryID, userID) + hash
 }
 
-// Create implements app.Store.
+// Create implements app.Store. The transaction assumes the library's secret floor is still the
+// one last seen (none, at first: most libraries never have one, so a mint costs one round trip);
+// when the floor moved, the else branch reads it, and the token is stored only if its secret
+// generation is not below it.
 func (s *Etcd) Create(ctx context.Context, hash string, rec app.Record) (int64, error) {
 	val, err := json.Marshal(rec)
 	if err != nil {
 		return 0, err
 	}
-	idx, err := json.Marshal(indexValue{ClientID: rec.ClientID, SessionID: rec.SessionID})
+	idx, err := json.Marshal(indexValue{ClientID: rec.ClientID, SessionID: rec.SessionID, SecretGeneration: rec.SecretGeneration})
 	if err != nil {
 		return 0, err
 	}
-	k, closed := tokenKey(hash), closedKey(rec.LibraryID)
-	resp, err := s.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0), clientv3.Compare(clientv3.CreateRevision(closed), "=", 0)).
-		Then(clientv3.OpPut(k, string(val)), clientv3.OpPut(indexKey(rec.LibraryID, rec.UserID, hash), string(idx))).
-		Else(clientv3.OpGet(closed, clientv3.WithCountOnly())).
-		Commit()
-	if err != nil {
-		return 0, fmt.Errorf("create token: %w", err)
-	}
-	if !resp.Succeeded {
+	k, closed, floor := tokenKey(hash), closedKey(rec.LibraryID), floorKey(rec.LibraryID)
+	var floorRev int64 // mod revision of the floor as last read; 0 = no floor
+	for range 3 {
+		resp, err := s.cli.Txn(ctx).
+			If(
+				clientv3.Compare(clientv3.CreateRevision(k), "=", 0),
+				clientv3.Compare(clientv3.CreateRevision(closed), "=", 0),
+				clientv3.Compare(clientv3.ModRevision(floor), "=", floorRev),
+			).
+			Then(clientv3.OpPut(k, string(val)), clientv3.OpPut(indexKey(rec.LibraryID, rec.UserID, hash), string(idx))).
+			Else(clientv3.OpGet(closed, clientv3.WithCountOnly()), clientv3.OpGet(floor)).
+			Commit()
+		if err != nil {
+			return 0, fmt.Errorf("create token: %w", err)
+		}
+		if resp.Succeeded {
+			return resp.Header.Revision, nil
+		}
 		if resp.Responses[0].GetResponseRange().GetCount() > 0 {
 			return 0, app.ErrLibraryClosed
 		}
-		// 256 random bits collided: practically impossible, and never worth overwriting.
-		return 0, fmt.Errorf("create token: %w", app.ErrConflict)
+		kvs := resp.Responses[1].GetResponseRange().GetKvs()
+		if len(kvs) == 0 || kvs[0].ModRevision == floorRev {
+			// 256 random bits collided: practically impossible, and never worth overwriting.
+			return 0, fmt.Errorf("create token: %w", app.ErrConflict)
+		}
+		lowest, err := decodeFloor(kvs[0].Value)
+		if err != nil {
+			return 0, err
+		}
+		if rec.SecretGeneration < lowest {
+			return 0, app.ErrSecretReplaced
+		}
+		floorRev = kvs[0].ModRevision
 	}
-	return resp.Header.Revision, nil
+	return 0, fmt.Errorf("create token: secret floor kept moving: %w", app.ErrConflict)
+}
+
+// RaiseSecretFloor implements app.Store with compare-and-swap, so two resets racing each other
+// leave the higher floor.
+func (s *Etcd) RaiseSecretFloor(ctx context.Context, libraryID string, floor int64) error {
+	key := floorKey(libraryID)
+	for {
+		resp, err := s.cli.Get(ctx, key)
+		if err != nil {
+			return fmt.Errorf("raise secret floor: %w", err)
+		}
+		var cur, rev int64
+		if len(resp.Kvs) > 0 {
+			if cur, err = decodeFloor(resp.Kvs[0].Value); err != nil {
+				return err
+			}
+			rev = resp.Kvs[0].ModRevision
+		}
+		if cur >= floor {
+			return nil
+		}
+		txn, err := s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
+			Then(clientv3.OpPut(key, strconv.FormatInt(floor, 10))).
+			Commit()
+		if err != nil {
+			return fmt.Errorf("raise secret floor: %w", err)
+		}
+		if txn.Succeeded {
+			return nil
+		}
+	}
+}
+
+func decodeFloor(b []byte) (int64, error) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("decode secret floor: %w", err)
+	}
+	return n, nil
 }
 
 // CloseLibrary implements app.Store. Library ids are random and never reused, so the marker
@@ -191,17 +260,24 @@ func (s *Etcd) Delete(ctx context.Context, hash string, rec app.Record, modRevis
 
 // ListUserTokens implements app.Store.
 func (s *Etcd) ListUserTokens(ctx context.Context, libraryID, userID string) ([]app.IndexEntry, error) {
-	return s.listIndex(ctx, libraryID, userPrefix(libraryID, userID))
-}
-
-// ListLibraryTokens implements app.Store.
-func (s *Etcd) ListLibraryTokens(ctx context.Context, libraryID string) ([]app.IndexEntry, error) {
-	return s.listIndex(ctx, libraryID, libraryPrefix(libraryID))
-}
-
-// listIndex reads an index range in pages, so a large library never makes one huge response.
-func (s *Etcd) listIndex(ctx context.Context, libraryID, prefix string) ([]app.IndexEntry, error) {
 	var out []app.IndexEntry
+	err := s.walkIndex(ctx, libraryID, userPrefix(libraryID, userID), true, func(page []app.IndexEntry) error {
+		out = append(out, page...)
+		return nil
+	})
+	return out, err
+}
+
+// LibraryTokenPages implements app.Store.
+func (s *Etcd) LibraryTokenPages(ctx context.Context, libraryID string, page func([]app.IndexEntry) error) error {
+	return s.walkIndex(ctx, libraryID, libraryPrefix(libraryID), false, page)
+}
+
+// walkIndex reads an index range in pages, so a large library never makes one huge response nor
+// one huge list in memory. With snapshot, every page is read at the first page's revision (one
+// consistent view); without it, each page at the current revision, so that a walk that deletes
+// as it goes can outlast etcd's compaction of the first page's revision.
+func (s *Etcd) walkIndex(ctx context.Context, libraryID, prefix string, snapshot bool, page func([]app.IndexEntry) error) error {
 	libPrefix := libraryPrefix(libraryID)
 	end := clientv3.GetPrefixRangeEnd(prefix)
 	key := prefix
@@ -209,13 +285,16 @@ func (s *Etcd) listIndex(ctx context.Context, libraryID, prefix string) ([]app.I
 	for {
 		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize)}
 		if rev != 0 {
-			opts = append(opts, clientv3.WithRev(rev)) // one consistent snapshot across pages
+			opts = append(opts, clientv3.WithRev(rev))
 		}
 		resp, err := s.cli.Get(ctx, key, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
+			return fmt.Errorf("list tokens: %w", err)
 		}
-		rev = resp.Header.Revision
+		if snapshot {
+			rev = resp.Header.Revision
+		}
+		entries := make([]app.IndexEntry, 0, len(resp.Kvs))
 		for _, kv := range resp.Kvs {
 			rest := strings.TrimPrefix(string(kv.Key), libPrefix)
 			userSeg, hash, ok := strings.Cut(rest, "/")
@@ -228,13 +307,18 @@ func (s *Etcd) listIndex(ctx context.Context, libraryID, prefix string) ([]app.I
 			}
 			var v indexValue
 			_ = json.Unmarshal(kv.Value, &v) // a damaged value still names the token to delete
-			out = append(out, app.IndexEntry{
+			entries = append(entries, app.IndexEntry{
 				LibraryID: libraryID, UserID: string(user), Hash: hash,
-				ClientID: v.ClientID, SessionID: v.SessionID,
+				ClientID: v.ClientID, SessionID: v.SessionID, SecretGeneration: v.SecretGeneration,
 			})
 		}
+		if len(entries) > 0 {
+			if err := page(entries); err != nil {
+				return err
+			}
+		}
 		if !resp.More || len(resp.Kvs) == 0 {
-			return out, nil
+			return nil
 		}
 		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}

@@ -31,6 +31,9 @@ func errorMap() smherr.Map {
 		{Err: app.ErrNotFound, SMH: authz.ErrInvalidAccessToken},
 		// A library deleted while its token was being minted: to the caller it no longer exists.
 		{Err: app.ErrLibraryClosed, SMH: smherr.New(http.StatusNotFound, "WrongLibraryIdOrSecret", "wrong library id or secret")},
+		// The secret was reset (revoking its tokens) while its token was being minted: it is no
+		// longer the library's secret.
+		{Err: app.ErrSecretReplaced, SMH: smherr.New(http.StatusNotFound, "WrongLibraryIdOrSecret", "wrong library id or secret")},
 		{Err: app.ErrSpaceIDInvalid, SMH: smherr.New(http.StatusBadRequest, "SpaceIdInvalid", "space_id is invalid for this library")},
 		{Err: app.ErrUnknownGrant, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "unknown grant")},
 		{Err: app.ErrParamInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "parameter invalid")},
@@ -167,6 +170,17 @@ func (h *Handler) PurgeLibraryTokens(ctx context.Context, req *tokenv1.PurgeLibr
 		return nil, ToSMH(err)
 	}
 	return &tokenv1.PurgeLibraryTokensResponse{}, nil
+}
+
+// RevokeLibraryTokens revokes the tokens of a library's earlier secrets (operator key).
+func (h *Handler) RevokeLibraryTokens(ctx context.Context, req *tokenv1.RevokeLibraryTokensRequest) (*tokenv1.RevokeLibraryTokensResponse, error) {
+	if err := h.admin.Check(ctx); err != nil {
+		return nil, err
+	}
+	if err := h.tokens.RevokeSecretGenerations(ctx, req.GetLibraryId(), req.GetBelowSecretGeneration()); err != nil {
+		return nil, ToSMH(err)
+	}
+	return &tokenv1.RevokeLibraryTokensResponse{}, nil
 }
 
 func seconds(d time.Duration) int32 { return int32(d / time.Second) }

@@ -55,7 +55,8 @@ func main() {
 				library.TokenPurger(tokenv1.NewTokenServiceClient(tokens), adminKey),
 				library.NamespacePurger(namespacev1.NewNamespaceServiceClient(namespaces), adminKey),
 			},
-			Usage: library.NamespaceUsage(namespacev1.NewNamespaceServiceClient(namespaces), adminKey),
+			Tokens: library.TokenRevokerFromClient(tokenv1.NewTokenServiceClient(tokens), adminKey),
+			Usage:  library.NamespaceUsage(namespacev1.NewNamespaceServiceClient(namespaces), adminKey),
 		})
 		if err != nil {
 			return err

@@ -32,6 +32,9 @@ type Access struct {
 	IsMultiAlbum       bool
 	IsPublicRead       bool
 	CORSAllowedOrigins []string
+	// SecretGeneration is the generation of the secret a Verify just checked (SealedSecret); zero
+	// elsewhere.
+	SecretGeneration int64
 }
 
 // AccessOf answers the access facts of lib.
@@ -60,9 +63,10 @@ type Store interface {
 	// An error from change aborts the update and is returned as is.
 	Update(ctx context.Context, id string, change func(Library) (Library, error)) (Library, error)
 	// WithSecret answers a library and its sealed secret, read at one revision.
-	WithSecret(ctx context.Context, id string) (Library, []byte, error)
-	// ReplaceSecret swaps the sealed secret in one write; ErrLibraryNotFound when absent.
-	ReplaceSecret(ctx context.Context, id string, sealedSecret []byte) error
+	WithSecret(ctx context.Context, id string) (Library, SealedSecret, error)
+	// ReplaceSecret swaps the sealed secret in one write and answers the new secret's generation;
+	// ErrLibraryNotFound when absent.
+	ReplaceSecret(ctx context.Context, id string, sealedSecret []byte) (generation int64, err error)
 	// Remove deletes the library and its secret and, in the same transaction, records that its
 	// tokens still have to be purged. It succeeds for a library already removed whose purge is
 	// still pending, and answers ErrLibraryNotFound when there is neither.
@@ -71,10 +75,25 @@ type Store interface {
 	PurgeDone(ctx context.Context, id string) error
 }
 
+// SealedSecret is a library secret as stored, with its generation: a number that grows with
+// every reset, so that authtoken can tell the tokens of earlier secrets from those of the current
+// one (see ResetSecret).
+type SealedSecret struct {
+	Sealed     []byte
+	Generation int64
+}
+
 // Purger removes what another service keeps of a deleted library: authtoken its tokens, the
 // namespace its spaces and tree. It must be idempotent: a resumed delete calls it again.
 type Purger interface {
 	PurgeLibrary(ctx context.Context, libraryID string) error
+}
+
+// TokenRevoker revokes the access tokens of a library's earlier secrets: authtoken revokes every
+// token minted with a secret generation below the given one, and refuses such mints from then on.
+// It must be idempotent, because a failed reset is completed by another.
+type TokenRevoker interface {
+	RevokeTokensBefore(ctx context.Context, libraryID string, secretGeneration int64) error
 }
 
 // Deps are what the use cases run on.
@@ -82,6 +101,8 @@ type Deps struct {
 	Store Store
 	// Purgers run, in order, when a library is deleted; none in unit tests.
 	Purgers []Purger
+	// Tokens revokes tokens on a secret reset that asks for it; nil in unit tests that do not.
+	Tokens TokenRevoker
 	// Usage answers the usage figures of the admin answers (the namespace's counters).
 	Usage UsageSource
 	// SecretKEK is the 32-byte AES-256 key-encryption key for library secrets.
@@ -94,6 +115,7 @@ type Deps struct {
 type Libraries struct {
 	store   Store
 	purgers []Purger
+	tokens  TokenRevoker
 	usage   UsageSource
 	box     *secretBox
 	clock   clock.Clock
@@ -115,5 +137,5 @@ func New(deps Deps) (*Libraries, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Libraries{store: deps.Store, purgers: deps.Purgers, usage: deps.Usage, box: box, clock: clk}, nil
+	return &Libraries{store: deps.Store, purgers: deps.Purgers, tokens: deps.Tokens, usage: deps.Usage, box: box, clock: clk}, nil
 }

@@ -28,6 +28,9 @@ var (
 	// ErrNotPurged: the library is gone but another service's part of it could not be purged yet; deleting
 	// again resumes the purge (see delete.go).
 	ErrNotPurged = errors.New("library not purged everywhere")
+	// ErrTokensNotRevoked: a secret reset replaced the secret but could not revoke the tokens of
+	// the earlier secrets; resetting again with revokeTokens completes it (see ResetSecret).
+	ErrTokensNotRevoked = errors.New("library secret reset but tokens not revoked")
 	// ErrUsageUnavailable: the usage figures of an admin answer cannot be had for now (the
 	// namespace service is down or too slow); see withUsage for why the call fails instead of
 	// answering zeros.

@@ -23,14 +23,14 @@ func (l *Libraries) Verify(ctx context.Context, id, secret string) (Access, erro
 	case !ValidLibraryID(id):
 		return Access{}, ErrWrongSecret
 	}
-	lib, sealed, err := l.store.WithSecret(ctx, id)
+	lib, stored, err := l.store.WithSecret(ctx, id)
 	if errors.Is(err, ErrLibraryNotFound) {
 		return Access{}, ErrWrongSecret
 	}
 	if err != nil {
 		return Access{}, fmt.Errorf("verify library secret %s: %w", id, err)
 	}
-	want, err := l.box.open(id, sealed)
+	want, err := l.box.open(id, stored.Sealed)
 	if err != nil {
 		return Access{}, err
 	}
@@ -39,5 +39,7 @@ func (l *Libraries) Verify(ctx context.Context, id, secret string) (Access, erro
 	if subtle.ConstantTimeCompare(got[:], exp[:]) != 1 {
 		return Access{}, ErrWrongSecret
 	}
-	return AccessOf(lib), nil
+	access := AccessOf(lib)
+	access.SecretGeneration = stored.Generation
+	return access, nil
 }

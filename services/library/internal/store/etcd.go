@@ -6,7 +6,9 @@
 //	secrets/<id>          the sealed secret (AES-256-GCM, see app.secretBox)
 //	pending-purges/<id>   a deleted library whose tokens are not yet purged (app.Delete)
 //
-// The secret has a key of its own so that reading or updating a library never touches it.
+// The secret has a key of its own so that reading or updating a library never touches it. Its
+// mod revision is the secret's generation (app.SealedSecret): etcd revisions only grow, and only a
+// reset rewrites the key.
 package store
 
 import (
@@ -165,42 +167,43 @@ func (s *Etcd) Update(ctx context.Context, id string, change func(app.Library) (
 
 // WithSecret reads the library and its sealed secret in one transaction, so both belong to the
 // same revision.
-func (s *Etcd) WithSecret(ctx context.Context, id string) (app.Library, []byte, error) {
+func (s *Etcd) WithSecret(ctx context.Context, id string) (app.Library, app.SealedSecret, error) {
 	resp, err := s.cli.Txn(ctx).
 		Then(clientv3.OpGet(libraryKey(id)), clientv3.OpGet(secretKey(id))).
 		Commit()
 	if err != nil {
-		return app.Library{}, nil, fmt.Errorf("etcd: %w", err)
+		return app.Library{}, app.SealedSecret{}, fmt.Errorf("etcd: %w", err)
 	}
 	libKVs := resp.Responses[0].GetResponseRange().GetKvs()
 	secretKVs := resp.Responses[1].GetResponseRange().GetKvs()
 	if len(libKVs) == 0 {
-		return app.Library{}, nil, app.ErrLibraryNotFound
+		return app.Library{}, app.SealedSecret{}, app.ErrLibraryNotFound
 	}
 	if len(secretKVs) == 0 {
-		return app.Library{}, nil, fmt.Errorf("library %s has no stored secret", id)
+		return app.Library{}, app.SealedSecret{}, fmt.Errorf("library %s has no stored secret", id)
 	}
 	lib, err := decodeLibrary(libKVs[0].Value)
 	if err != nil {
-		return app.Library{}, nil, err
+		return app.Library{}, app.SealedSecret{}, err
 	}
-	return lib, secretKVs[0].Value, nil
+	return lib, app.SealedSecret{Sealed: secretKVs[0].Value, Generation: secretKVs[0].ModRevision}, nil
 }
 
 // ReplaceSecret overwrites the sealed secret in one put, guarded by the library's existence, so a
-// reset cannot resurrect the secret of a library deleted meanwhile.
-func (s *Etcd) ReplaceSecret(ctx context.Context, id string, sealedSecret []byte) error {
+// reset cannot resurrect the secret of a library deleted meanwhile. The put's revision is the new
+// secret's mod revision, hence its generation.
+func (s *Etcd) ReplaceSecret(ctx context.Context, id string, sealedSecret []byte) (int64, error) {
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(libraryKey(id)), ">", 0)).
 		Then(clientv3.OpPut(secretKey(id), string(sealedSecret))).
 		Commit()
 	if err != nil {
-		return fmt.Errorf("etcd: %w", err)
+		return 0, fmt.Errorf("etcd: %w", err)
 	}
 	if !resp.Succeeded {
-		return app.ErrLibraryNotFound
+		return 0, app.ErrLibraryNotFound
 	}
-	return nil
+	return resp.Header.Revision, nil
 }
 
 // Remove deletes the library and its secret and records the pending token purge, all in one

@@ -43,9 +43,9 @@ func TestCreateGet(t *testing.T) {
 	if err := s.Create(ctx, lib, []byte("other")); !errors.Is(err, app.ErrLibraryExists) {
 		t.Fatalf("second Create = %v, want ErrLibraryExists", err)
 	}
-	gotLib, sealed, err := s.WithSecret(ctx, lib.ID)
-	if err != nil || string(sealed) != "sealed" || gotLib.ID != lib.ID {
-		t.Fatalf("WithSecret = %v, %q, %v; the failed Create must not touch the secret", gotLib.ID, sealed, err)
+	gotLib, stored, err := s.WithSecret(ctx, lib.ID)
+	if err != nil || string(stored.Sealed) != "sealed" || gotLib.ID != lib.ID {
+		t.Fatalf("WithSecret = %v, %q, %v; the failed Create must not touch the secret", gotLib.ID, stored.Sealed, err)
 	}
 	if _, err := s.Get(ctx, "smh9999999999999"); !errors.Is(err, app.ErrLibraryNotFound) {
 		t.Fatalf("Get absent = %v, want ErrLibraryNotFound", err)
@@ -190,11 +190,21 @@ func TestSecretAndRemove(t *testing.T) {
 	if err := s.Create(ctx, lib, []byte("first")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceSecret(ctx, lib.ID, []byte("second")); err != nil {
+	_, first, err := s.WithSecret(ctx, lib.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, sealed, _ := s.WithSecret(ctx, lib.ID); string(sealed) != "second" {
-		t.Fatalf("secret after replace = %q", sealed)
+	generation, err := s.ReplaceSecret(ctx, lib.ID, []byte("second"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, second, _ := s.WithSecret(ctx, lib.ID)
+	if string(second.Sealed) != "second" {
+		t.Fatalf("secret after replace = %q", second.Sealed)
+	}
+	// The generation names the secret: the reset answers the one a later read sees, and it grew.
+	if second.Generation != generation || generation <= first.Generation {
+		t.Fatalf("generations: first %d, reset answered %d, read %d", first.Generation, generation, second.Generation)
 	}
 
 	if err := s.Remove(ctx, lib.ID); err != nil {
@@ -206,7 +216,7 @@ func TestSecretAndRemove(t *testing.T) {
 	if _, _, err := s.WithSecret(ctx, lib.ID); !errors.Is(err, app.ErrLibraryNotFound) {
 		t.Fatalf("WithSecret after Remove = %v", err)
 	}
-	if err := s.ReplaceSecret(ctx, lib.ID, []byte("third")); !errors.Is(err, app.ErrLibraryNotFound) {
+	if _, err := s.ReplaceSecret(ctx, lib.ID, []byte("third")); !errors.Is(err, app.ErrLibraryNotFound) {
 		t.Fatalf("ReplaceSecret after Remove = %v", err)
 	}
 	if _, total, _ := s.List(ctx, 1, 10); total != 0 {

@@ -70,6 +70,7 @@ func accessProto(a app.Access) *libraryv1.LibraryAccess {
 		IsMultiAlbum:       a.IsMultiAlbum,
 		IsPublicRead:       a.IsPublicRead,
 		CorsAllowedOrigins: append([]string{}, a.CORSAllowedOrigins...),
+		SecretGeneration:   a.SecretGeneration,
 	}
 }
 

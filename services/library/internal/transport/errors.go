@@ -18,6 +18,9 @@ var errorMap = smherr.Map{
 	{Err: app.ErrEmptyLibraryIDOrSecret, SMH: smherr.New(http.StatusBadRequest, "EmptyLibraryIdOrSecret", "library id and secret are missing")},
 	{Err: app.ErrEmptyLibraryID, SMH: smherr.New(http.StatusBadRequest, "EmptyLibraryId", "library id is missing")},
 	{Err: app.ErrEmptyLibrarySecret, SMH: smherr.New(http.StatusBadRequest, "EmptyLibrarySecret", "library secret is missing")},
+	// The secret did change: the message says so, so that nobody takes the failure for "nothing
+	// happened" and keeps using the old secret.
+	{Err: app.ErrTokensNotRevoked, SMH: smherr.New(http.StatusServiceUnavailable, "ServiceUnavailable", "the secret was reset but the access tokens could not all be revoked; reset again with revokeTokens")},
 	{Err: app.ErrUsageUnavailable, SMH: smherr.New(http.StatusServiceUnavailable, "ServiceUnavailable", "the usage figures are unavailable; try again")},
 }
 

@@ -136,12 +136,13 @@ func (s *Server) GetLibrarySecret(ctx context.Context, req *libraryv1.GetLibrary
 	}, nil
 }
 
-// ResetLibrarySecret replaces the secret; the old one is refused from then on.
+// ResetLibrarySecret replaces the secret; the old one is refused from then on. revokeTokens also
+// revokes every token of the earlier secrets (absent or false keeps them).
 func (s *Server) ResetLibrarySecret(ctx context.Context, req *libraryv1.ResetLibrarySecretRequest) (*libraryv1.ResetLibrarySecretResponse, error) {
 	if err := s.admin.Check(ctx); err != nil {
 		return nil, err
 	}
-	secret, err := s.libs.ResetSecret(ctx, req.GetLibraryId())
+	secret, err := s.libs.ResetSecret(ctx, req.GetLibraryId(), req.GetRevokeTokens())
 	if err != nil {
 		return nil, toStatus(err)
 	}

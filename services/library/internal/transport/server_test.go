@@ -112,21 +112,24 @@ func (u *fakeUsage) Calls() [][]string {
 }
 
 type harness struct {
-	client libraryv1.LibraryServiceClient
-	purger *recordingPurger
-	usage  *fakeUsage
-	etcd   *clientv3.Client
+	client  libraryv1.LibraryServiceClient
+	purger  *recordingPurger
+	revoker *recordingRevoker
+	usage   *fakeUsage
+	etcd    *clientv3.Client
 }
 
 // start serves the library service on a real TCP listener and dials it with a real client.
 func start(t *testing.T) harness {
 	t.Helper()
 	purger := &recordingPurger{}
+	revoker := &recordingRevoker{}
 	usage := &fakeUsage{figures: map[string]app.Usage{}}
 	cli := etcdtest.New(t)
 	libs, err := app.New(app.Deps{
 		Store:     store.New(cli),
 		Purgers:   []app.Purger{purger},
+		Tokens:    revoker,
 		Usage:     usage,
 		SecretKEK: bytes.Repeat([]byte{1}, 32),
 		Clock:     clock.NewFake(time.Date(2020, 10, 14, 10, 17, 57, 953_123_456, time.UTC)),
@@ -137,7 +140,7 @@ func start(t *testing.T) harness {
 	conn := grpctest.Serve(t, func(r grpc.ServiceRegistrar) {
 		libraryv1.RegisterLibraryServiceServer(r, transport.New(libs, adminauth.NewChecker(adminKey), accessDomain))
 	})
-	return harness{client: libraryv1.NewLibraryServiceClient(conn), purger: purger, usage: usage, etcd: cli}
+	return harness{client: libraryv1.NewLibraryServiceClient(conn), purger: purger, revoker: revoker, usage: usage, etcd: cli}
 }
 
 func admin() context.Context {
@@ -762,8 +765,12 @@ func TestSecrets(t *testing.T) {
 	}
 	access, err := verify(id, first)
 	wantAccess := &libraryv1.LibraryAccess{LibraryId: id, IsMultiAlbum: true, IsPublicRead: true, CorsAllowedOrigins: []string{"https://app.example.com"}}
-	if err != nil || !proto.Equal(access, wantAccess) {
-		t.Fatalf("Verify = %v, %v; want %v", access, err, wantAccess)
+	// Only Verify names the secret's generation: it is the secret's, not the library's.
+	firstGeneration := access.GetSecretGeneration()
+	verified := proto.CloneOf(wantAccess)
+	verified.SecretGeneration = firstGeneration
+	if err != nil || firstGeneration <= 0 || !proto.Equal(access, verified) {
+		t.Fatalf("Verify = %v, %v; want %v with a positive secret generation", access, err, wantAccess)
 	}
 	ga, err := h.client.GetLibraryAccess(admin(), &libraryv1.GetLibraryAccessRequest{LibraryId: id})
 	if err != nil || !proto.Equal(ga.GetAccess(), wantAccess) {
@@ -802,8 +809,12 @@ func TestSecrets(t *testing.T) {
 	}
 	_, err = verify(id, first)
 	wantSMH(t, err, codes.NotFound, "WrongLibraryIdOrSecret", "")
-	if _, err := verify(id, second); err != nil {
-		t.Fatalf("new secret refused: %v", err)
+	if access, err := verify(id, second); err != nil || access.GetSecretGeneration() <= firstGeneration {
+		t.Fatalf("new secret: %v, %v; want a generation above %d", access, err, firstGeneration)
+	}
+	// A reset without revokeTokens leaves the tokens alone.
+	if calls := h.revoker.Calls(); len(calls) != 0 {
+		t.Fatalf("a plain reset revoked tokens: %v", calls)
 	}
 	got, err = h.client.GetLibrarySecret(admin(), &libraryv1.GetLibrarySecretRequest{LibraryId: id})
 	if err != nil || got.GetSecret().GetLibrarySecret() != second {

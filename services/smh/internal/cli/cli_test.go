@@ -165,6 +165,32 @@ func TestCLI(t *testing.T) {
 		secret = fresh
 	})
 
+	t.Run("library secret --reset --revoke-tokens", func(t *testing.T) {
+		tok := ok(t, with("token", "create", "--library", libID, "--library-secret", secret, "--user", "u")...)["accessToken"].(string)
+		alive := func(tok string) bool {
+			return run(withTok(tok, "token", "renew", "--library", libID)...).code == 0
+		}
+		if r := run(with("library", "secret", libID, "--revoke-tokens")...); r.code != 2 {
+			t.Fatalf("--revoke-tokens without --reset: exit %d %s", r.code, r.stderr)
+		}
+		m := ok(t, with("library", "secret", libID, "--reset")...)
+		secret = m["librarySecret"].(string)
+		if !alive(tok) {
+			t.Fatal("a reset without --revoke-tokens revoked a token")
+		}
+		m = ok(t, with("library", "secret", libID, "--reset", "--revoke-tokens")...)
+		fresh, _ := m["librarySecret"].(string)
+		if fresh == "" || fresh == secret || m["libraryId"] != libID {
+			t.Fatalf("reset --revoke-tokens printed %v", m)
+		}
+		secret = fresh
+		apiFail(t, "InvalidAccessToken", withTok(tok, "token", "renew", "--library", libID)...)
+		newTok := ok(t, with("token", "create", "--library", libID, "--library-secret", secret)...)["accessToken"].(string)
+		if !alive(newTok) {
+			t.Fatal("a token of the new secret does not work")
+		}
+	})
+
 	t.Run("token create, renew, revoke", func(t *testing.T) {
 		m := ok(t, with("token", "create", "--library", libID, "--library-secret", secret, "--period", "5000", "--grant", "admin")...)
 		tok, _ := m["accessToken"].(string)

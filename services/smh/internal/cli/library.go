@@ -104,18 +104,23 @@ func newLibrary() *cobra.Command {
 		},
 	}
 
-	var reset bool
+	var reset, revokeTokens bool
 	secret := &cobra.Command{
-		Use: "secret LIBRARY_ID [--reset]", Short: "show (or reset) the library secret", Args: cobra.ExactArgs(1),
+		Use: "secret LIBRARY_ID [--reset [--revoke-tokens]]", Short: "show (or reset) the library secret", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := "/admin/v1/libraries/" + url.PathEscape(args[0]) + "/secret"
+			if revokeTokens && !reset {
+				return usagef("--revoke-tokens goes with --reset")
+			}
 			if reset {
-				return adminCall(cmd, &f, "POST", path+":reset", nil)
+				return adminCall(cmd, &f, "POST", path+":reset", map[string]any{"revokeTokens": revokeTokens})
 			}
 			return adminCall(cmd, &f, "GET", path, nil)
 		},
 	}
 	secret.Flags().BoolVar(&reset, "reset", false, "replace the secret; the old one stops working at once")
+	secret.Flags().BoolVar(&revokeTokens, "revoke-tokens", false,
+		"with --reset: also revoke every access token minted with an earlier secret (signs every user out)")
 
 	cmd.AddCommand(create, list, show, update, del, secret)
 	return cmd

@@ -488,8 +488,12 @@ type LibraryAccess struct {
 	IsMultiAlbum       bool                   `protobuf:"varint,4,opt,name=is_multi_album,json=isMultiAlbum,proto3" json:"is_multi_album,omitempty"`
 	IsPublicRead       bool                   `protobuf:"varint,5,opt,name=is_public_read,json=isPublicRead,proto3" json:"is_public_read,omitempty"`
 	CorsAllowedOrigins []string               `protobuf:"bytes,6,rep,name=cors_allowed_origins,json=corsAllowedOrigins,proto3" json:"cors_allowed_origins,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The generation of the secret that VerifyLibrarySecret just checked: it grows with every
+	// reset. authtoken records it in each token it mints, so that a reset that revokes tokens can
+	// name the tokens of earlier secrets without racing a mint. Zero in GetLibraryAccess.
+	SecretGeneration int64 `protobuf:"varint,7,opt,name=secret_generation,json=secretGeneration,proto3" json:"secret_generation,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *LibraryAccess) Reset() {
@@ -564,6 +568,13 @@ func (x *LibraryAccess) GetCorsAllowedOrigins() []string {
 	return nil
 }
 
+func (x *LibraryAccess) GetSecretGeneration() int64 {
+	if x != nil {
+		return x.SecretGeneration
+	}
+	return 0
+}
+
 var File_smh_library_v1_library_proto protoreflect.FileDescriptor
 
 const file_smh_library_v1_library_proto_rawDesc = "" +
@@ -635,7 +646,7 @@ const file_smh_library_v1_library_proto_rawDesc = "" +
 	"\rLibrarySecret\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12%\n" +
-	"\x0elibrary_secret\x18\x02 \x01(\tR\rlibrarySecret\"\xfa\x01\n" +
+	"\x0elibrary_secret\x18\x02 \x01(\tR\rlibrarySecret\"\xa7\x02\n" +
 	"\rLibraryAccess\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12&\n" +
@@ -643,7 +654,8 @@ const file_smh_library_v1_library_proto_rawDesc = "" +
 	"\x0eis_multi_space\x18\x03 \x01(\bR\fisMultiSpace\x12$\n" +
 	"\x0eis_multi_album\x18\x04 \x01(\bR\fisMultiAlbum\x12$\n" +
 	"\x0eis_public_read\x18\x05 \x01(\bR\fisPublicRead\x120\n" +
-	"\x14cors_allowed_origins\x18\x06 \x03(\tR\x12corsAllowedOriginsB\xb8\x01\n" +
+	"\x14cors_allowed_origins\x18\x06 \x03(\tR\x12corsAllowedOrigins\x12+\n" +
+	"\x11secret_generation\x18\a \x01(\x03R\x10secretGenerationB\xb8\x01\n" +
 	"\x12com.smh.library.v1B\fLibraryProtoP\x01Z:github.com/opensmh/opensmh/gen/go/smh/library/v1;libraryv1\xa2\x02\x03SLX\xaa\x02\x0eSmh.Library.V1\xca\x02\x0eSmh\\Library\\V1\xe2\x02\x1aSmh\\Library\\V1\\GPBMetadata\xea\x02\x10Smh::Library::V1b\x06proto3"
 
 var (

@@ -584,8 +584,12 @@ func (x *GetLibrarySecretResponse) GetSecret() *LibrarySecret {
 }
 
 type ResetLibrarySecretRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	// Also revoke every access token minted before the reset (every user is signed out). The
+	// answer comes only once the revocation is done; if it fails, the call fails with the new
+	// secret already in place, and resetting again (with revoke_tokens) completes it.
+	RevokeTokens  bool `protobuf:"varint,2,opt,name=revoke_tokens,json=revokeTokens,proto3" json:"revoke_tokens,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -625,6 +629,13 @@ func (x *ResetLibrarySecretRequest) GetLibraryId() string {
 		return x.LibraryId
 	}
 	return ""
+}
+
+func (x *ResetLibrarySecretRequest) GetRevokeTokens() bool {
+	if x != nil {
+		return x.RevokeTokens
+	}
+	return false
 }
 
 type ResetLibrarySecretResponse struct {
@@ -892,10 +903,11 @@ const file_smh_library_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\"Q\n" +
 	"\x18GetLibrarySecretResponse\x125\n" +
-	"\x06secret\x18\x01 \x01(\v2\x1d.smh.library.v1.LibrarySecretR\x06secret\":\n" +
+	"\x06secret\x18\x01 \x01(\v2\x1d.smh.library.v1.LibrarySecretR\x06secret\"_\n" +
 	"\x19ResetLibrarySecretRequest\x12\x1d\n" +
 	"\n" +
-	"library_id\x18\x01 \x01(\tR\tlibraryId\"S\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12#\n" +
+	"\rrevoke_tokens\x18\x02 \x01(\bR\frevokeTokens\"S\n" +
 	"\x1aResetLibrarySecretResponse\x125\n" +
 	"\x06secret\x18\x01 \x01(\v2\x1d.smh.library.v1.LibrarySecretR\x06secret\"b\n" +
 	"\x1aVerifyLibrarySecretRequest\x12\x1d\n" +

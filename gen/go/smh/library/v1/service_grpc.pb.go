@@ -47,7 +47,8 @@ type LibraryServiceClient interface {
 	// Deletes the library and everything in it; answers 204.
 	DeleteLibrary(ctx context.Context, in *DeleteLibraryRequest, opts ...grpc.CallOption) (*DeleteLibraryResponse, error)
 	GetLibrarySecret(ctx context.Context, in *GetLibrarySecretRequest, opts ...grpc.CallOption) (*GetLibrarySecretResponse, error)
-	// Replaces the secret; the old one is refused from then on.
+	// Replaces the secret; the old one is refused from then on. With revoke_tokens, every token
+	// minted with an earlier secret is revoked too; tokens minted with the new secret are kept.
 	ResetLibrarySecret(ctx context.Context, in *ResetLibrarySecretRequest, opts ...grpc.CallOption) (*ResetLibrarySecretResponse, error)
 	// Internal: checks a library secret in constant time and answers what callers need to know
 	// about the library. Wrong pair → WrongLibraryIdOrSecret. Not exposed over REST.
@@ -172,7 +173,8 @@ type LibraryServiceServer interface {
 	// Deletes the library and everything in it; answers 204.
 	DeleteLibrary(context.Context, *DeleteLibraryRequest) (*DeleteLibraryResponse, error)
 	GetLibrarySecret(context.Context, *GetLibrarySecretRequest) (*GetLibrarySecretResponse, error)
-	// Replaces the secret; the old one is refused from then on.
+	// Replaces the secret; the old one is refused from then on. With revoke_tokens, every token
+	// minted with an earlier secret is revoked too; tokens minted with the new secret are kept.
 	ResetLibrarySecret(context.Context, *ResetLibrarySecretRequest) (*ResetLibrarySecretResponse, error)
 	// Internal: checks a library secret in constant time and answers what callers need to know
 	// about the library. Wrong pair → WrongLibraryIdOrSecret. Not exposed over REST.

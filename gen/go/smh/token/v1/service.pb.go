@@ -751,6 +751,95 @@ func (*PurgeLibraryTokensResponse) Descriptor() ([]byte, []int) {
 	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{13}
 }
 
+type RevokeLibraryTokensRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	// LibraryAccess.secret_generation of the new secret.
+	BelowSecretGeneration int64 `protobuf:"varint,2,opt,name=below_secret_generation,json=belowSecretGeneration,proto3" json:"below_secret_generation,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *RevokeLibraryTokensRequest) Reset() {
+	*x = RevokeLibraryTokensRequest{}
+	mi := &file_smh_token_v1_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeLibraryTokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeLibraryTokensRequest) ProtoMessage() {}
+
+func (x *RevokeLibraryTokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_token_v1_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeLibraryTokensRequest.ProtoReflect.Descriptor instead.
+func (*RevokeLibraryTokensRequest) Descriptor() ([]byte, []int) {
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RevokeLibraryTokensRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *RevokeLibraryTokensRequest) GetBelowSecretGeneration() int64 {
+	if x != nil {
+		return x.BelowSecretGeneration
+	}
+	return 0
+}
+
+type RevokeLibraryTokensResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeLibraryTokensResponse) Reset() {
+	*x = RevokeLibraryTokensResponse{}
+	mi := &file_smh_token_v1_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeLibraryTokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeLibraryTokensResponse) ProtoMessage() {}
+
+func (x *RevokeLibraryTokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_token_v1_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeLibraryTokensResponse.ProtoReflect.Descriptor instead.
+func (*RevokeLibraryTokensResponse) Descriptor() ([]byte, []int) {
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{15}
+}
+
 var File_smh_token_v1_service_proto protoreflect.FileDescriptor
 
 const file_smh_token_v1_service_proto_rawDesc = "" +
@@ -810,7 +899,12 @@ const file_smh_token_v1_service_proto_rawDesc = "" +
 	"\x19PurgeLibraryTokensRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\"\x1c\n" +
-	"\x1aPurgeLibraryTokensResponse2\x92\x05\n" +
+	"\x1aPurgeLibraryTokensResponse\"s\n" +
+	"\x1aRevokeLibraryTokensRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x126\n" +
+	"\x17below_secret_generation\x18\x02 \x01(\x03R\x15belowSecretGeneration\"\x1d\n" +
+	"\x1bRevokeLibraryTokensResponse2\xfe\x05\n" +
 	"\fTokenService\x12R\n" +
 	"\vCreateToken\x12 .smh.token.v1.CreateTokenRequest\x1a!.smh.token.v1.CreateTokenResponse\x12O\n" +
 	"\n" +
@@ -819,7 +913,8 @@ const file_smh_token_v1_service_proto_rawDesc = "" +
 	"\x10DeleteUserTokens\x12%.smh.token.v1.DeleteUserTokensRequest\x1a&.smh.token.v1.DeleteUserTokensResponse\x12X\n" +
 	"\rValidateToken\x12\".smh.token.v1.ValidateTokenRequest\x1a#.smh.token.v1.ValidateTokenResponse\x12c\n" +
 	"\x10WatchRevocations\x12%.smh.token.v1.WatchRevocationsRequest\x1a&.smh.token.v1.WatchRevocationsResponse0\x01\x12g\n" +
-	"\x12PurgeLibraryTokens\x12'.smh.token.v1.PurgeLibraryTokensRequest\x1a(.smh.token.v1.PurgeLibraryTokensResponseB\xaa\x01\n" +
+	"\x12PurgeLibraryTokens\x12'.smh.token.v1.PurgeLibraryTokensRequest\x1a(.smh.token.v1.PurgeLibraryTokensResponse\x12j\n" +
+	"\x13RevokeLibraryTokens\x12(.smh.token.v1.RevokeLibraryTokensRequest\x1a).smh.token.v1.RevokeLibraryTokensResponseB\xaa\x01\n" +
 	"\x10com.smh.token.v1B\fServiceProtoP\x01Z6github.com/opensmh/opensmh/gen/go/smh/token/v1;tokenv1\xa2\x02\x03STX\xaa\x02\fSmh.Token.V1\xca\x02\fSmh\\Token\\V1\xe2\x02\x18Smh\\Token\\V1\\GPBMetadata\xea\x02\x0eSmh::Token::V1b\x06proto3"
 
 var (
@@ -834,28 +929,30 @@ func file_smh_token_v1_service_proto_rawDescGZIP() []byte {
 	return file_smh_token_v1_service_proto_rawDescData
 }
 
-var file_smh_token_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_smh_token_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_smh_token_v1_service_proto_goTypes = []any{
-	(*CreateTokenRequest)(nil),         // 0: smh.token.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),        // 1: smh.token.v1.CreateTokenResponse
-	(*RenewTokenRequest)(nil),          // 2: smh.token.v1.RenewTokenRequest
-	(*RenewTokenResponse)(nil),         // 3: smh.token.v1.RenewTokenResponse
-	(*DeleteTokenRequest)(nil),         // 4: smh.token.v1.DeleteTokenRequest
-	(*DeleteTokenResponse)(nil),        // 5: smh.token.v1.DeleteTokenResponse
-	(*DeleteUserTokensRequest)(nil),    // 6: smh.token.v1.DeleteUserTokensRequest
-	(*DeleteUserTokensResponse)(nil),   // 7: smh.token.v1.DeleteUserTokensResponse
-	(*ValidateTokenRequest)(nil),       // 8: smh.token.v1.ValidateTokenRequest
-	(*ValidateTokenResponse)(nil),      // 9: smh.token.v1.ValidateTokenResponse
-	(*WatchRevocationsRequest)(nil),    // 10: smh.token.v1.WatchRevocationsRequest
-	(*WatchRevocationsResponse)(nil),   // 11: smh.token.v1.WatchRevocationsResponse
-	(*PurgeLibraryTokensRequest)(nil),  // 12: smh.token.v1.PurgeLibraryTokensRequest
-	(*PurgeLibraryTokensResponse)(nil), // 13: smh.token.v1.PurgeLibraryTokensResponse
-	(*structpb.Struct)(nil),            // 14: google.protobuf.Struct
-	(*Principal)(nil),                  // 15: smh.token.v1.Principal
+	(*CreateTokenRequest)(nil),          // 0: smh.token.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),         // 1: smh.token.v1.CreateTokenResponse
+	(*RenewTokenRequest)(nil),           // 2: smh.token.v1.RenewTokenRequest
+	(*RenewTokenResponse)(nil),          // 3: smh.token.v1.RenewTokenResponse
+	(*DeleteTokenRequest)(nil),          // 4: smh.token.v1.DeleteTokenRequest
+	(*DeleteTokenResponse)(nil),         // 5: smh.token.v1.DeleteTokenResponse
+	(*DeleteUserTokensRequest)(nil),     // 6: smh.token.v1.DeleteUserTokensRequest
+	(*DeleteUserTokensResponse)(nil),    // 7: smh.token.v1.DeleteUserTokensResponse
+	(*ValidateTokenRequest)(nil),        // 8: smh.token.v1.ValidateTokenRequest
+	(*ValidateTokenResponse)(nil),       // 9: smh.token.v1.ValidateTokenResponse
+	(*WatchRevocationsRequest)(nil),     // 10: smh.token.v1.WatchRevocationsRequest
+	(*WatchRevocationsResponse)(nil),    // 11: smh.token.v1.WatchRevocationsResponse
+	(*PurgeLibraryTokensRequest)(nil),   // 12: smh.token.v1.PurgeLibraryTokensRequest
+	(*PurgeLibraryTokensResponse)(nil),  // 13: smh.token.v1.PurgeLibraryTokensResponse
+	(*RevokeLibraryTokensRequest)(nil),  // 14: smh.token.v1.RevokeLibraryTokensRequest
+	(*RevokeLibraryTokensResponse)(nil), // 15: smh.token.v1.RevokeLibraryTokensResponse
+	(*structpb.Struct)(nil),             // 16: google.protobuf.Struct
+	(*Principal)(nil),                   // 17: smh.token.v1.Principal
 }
 var file_smh_token_v1_service_proto_depIdxs = []int32{
-	14, // 0: smh.token.v1.CreateTokenRequest.extension:type_name -> google.protobuf.Struct
-	15, // 1: smh.token.v1.ValidateTokenResponse.principal:type_name -> smh.token.v1.Principal
+	16, // 0: smh.token.v1.CreateTokenRequest.extension:type_name -> google.protobuf.Struct
+	17, // 1: smh.token.v1.ValidateTokenResponse.principal:type_name -> smh.token.v1.Principal
 	0,  // 2: smh.token.v1.TokenService.CreateToken:input_type -> smh.token.v1.CreateTokenRequest
 	2,  // 3: smh.token.v1.TokenService.RenewToken:input_type -> smh.token.v1.RenewTokenRequest
 	4,  // 4: smh.token.v1.TokenService.DeleteToken:input_type -> smh.token.v1.DeleteTokenRequest
@@ -863,15 +960,17 @@ var file_smh_token_v1_service_proto_depIdxs = []int32{
 	8,  // 6: smh.token.v1.TokenService.ValidateToken:input_type -> smh.token.v1.ValidateTokenRequest
 	10, // 7: smh.token.v1.TokenService.WatchRevocations:input_type -> smh.token.v1.WatchRevocationsRequest
 	12, // 8: smh.token.v1.TokenService.PurgeLibraryTokens:input_type -> smh.token.v1.PurgeLibraryTokensRequest
-	1,  // 9: smh.token.v1.TokenService.CreateToken:output_type -> smh.token.v1.CreateTokenResponse
-	3,  // 10: smh.token.v1.TokenService.RenewToken:output_type -> smh.token.v1.RenewTokenResponse
-	5,  // 11: smh.token.v1.TokenService.DeleteToken:output_type -> smh.token.v1.DeleteTokenResponse
-	7,  // 12: smh.token.v1.TokenService.DeleteUserTokens:output_type -> smh.token.v1.DeleteUserTokensResponse
-	9,  // 13: smh.token.v1.TokenService.ValidateToken:output_type -> smh.token.v1.ValidateTokenResponse
-	11, // 14: smh.token.v1.TokenService.WatchRevocations:output_type -> smh.token.v1.WatchRevocationsResponse
-	13, // 15: smh.token.v1.TokenService.PurgeLibraryTokens:output_type -> smh.token.v1.PurgeLibraryTokensResponse
-	9,  // [9:16] is the sub-list for method output_type
-	2,  // [2:9] is the sub-list for method input_type
+	14, // 9: smh.token.v1.TokenService.RevokeLibraryTokens:input_type -> smh.token.v1.RevokeLibraryTokensRequest
+	1,  // 10: smh.token.v1.TokenService.CreateToken:output_type -> smh.token.v1.CreateTokenResponse
+	3,  // 11: smh.token.v1.TokenService.RenewToken:output_type -> smh.token.v1.RenewTokenResponse
+	5,  // 12: smh.token.v1.TokenService.DeleteToken:output_type -> smh.token.v1.DeleteTokenResponse
+	7,  // 13: smh.token.v1.TokenService.DeleteUserTokens:output_type -> smh.token.v1.DeleteUserTokensResponse
+	9,  // 14: smh.token.v1.TokenService.ValidateToken:output_type -> smh.token.v1.ValidateTokenResponse
+	11, // 15: smh.token.v1.TokenService.WatchRevocations:output_type -> smh.token.v1.WatchRevocationsResponse
+	13, // 16: smh.token.v1.TokenService.PurgeLibraryTokens:output_type -> smh.token.v1.PurgeLibraryTokensResponse
+	15, // 17: smh.token.v1.TokenService.RevokeLibraryTokens:output_type -> smh.token.v1.RevokeLibraryTokensResponse
+	10, // [10:18] is the sub-list for method output_type
+	2,  // [2:10] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name
@@ -890,7 +989,7 @@ func file_smh_token_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_token_v1_service_proto_rawDesc), len(file_smh_token_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,13 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TokenService_CreateToken_FullMethodName        = "/smh.token.v1.TokenService/CreateToken"
-	TokenService_RenewToken_FullMethodName         = "/smh.token.v1.TokenService/RenewToken"
-	TokenService_DeleteToken_FullMethodName        = "/smh.token.v1.TokenService/DeleteToken"
-	TokenService_DeleteUserTokens_FullMethodName   = "/smh.token.v1.TokenService/DeleteUserTokens"
-	TokenService_ValidateToken_FullMethodName      = "/smh.token.v1.TokenService/ValidateToken"
-	TokenService_WatchRevocations_FullMethodName   = "/smh.token.v1.TokenService/WatchRevocations"
-	TokenService_PurgeLibraryTokens_FullMethodName = "/smh.token.v1.TokenService/PurgeLibraryTokens"
+	TokenService_CreateToken_FullMethodName         = "/smh.token.v1.TokenService/CreateToken"
+	TokenService_RenewToken_FullMethodName          = "/smh.token.v1.TokenService/RenewToken"
+	TokenService_DeleteToken_FullMethodName         = "/smh.token.v1.TokenService/DeleteToken"
+	TokenService_DeleteUserTokens_FullMethodName    = "/smh.token.v1.TokenService/DeleteUserTokens"
+	TokenService_ValidateToken_FullMethodName       = "/smh.token.v1.TokenService/ValidateToken"
+	TokenService_WatchRevocations_FullMethodName    = "/smh.token.v1.TokenService/WatchRevocations"
+	TokenService_PurgeLibraryTokens_FullMethodName  = "/smh.token.v1.TokenService/PurgeLibraryTokens"
+	TokenService_RevokeLibraryTokens_FullMethodName = "/smh.token.v1.TokenService/RevokeLibraryTokens"
 )
 
 // TokenServiceClient is the client API for TokenService service.
@@ -50,6 +51,10 @@ type TokenServiceClient interface {
 	WatchRevocations(ctx context.Context, in *WatchRevocationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRevocationsResponse], error)
 	// Internal: removes every token of a deleted library. Needs the operator key.
 	PurgeLibraryTokens(ctx context.Context, in *PurgeLibraryTokensRequest, opts ...grpc.CallOption) (*PurgeLibraryTokensResponse, error)
+	// Internal: revokes every token of a library minted with a secret generation below
+	// below_secret_generation, and refuses such mints from then on (a secret reset with
+	// revokeTokens). Tokens of later generations stay. Needs the operator key. Safe to repeat.
+	RevokeLibraryTokens(ctx context.Context, in *RevokeLibraryTokensRequest, opts ...grpc.CallOption) (*RevokeLibraryTokensResponse, error)
 }
 
 type tokenServiceClient struct {
@@ -139,6 +144,16 @@ func (c *tokenServiceClient) PurgeLibraryTokens(ctx context.Context, in *PurgeLi
 	return out, nil
 }
 
+func (c *tokenServiceClient) RevokeLibraryTokens(ctx context.Context, in *RevokeLibraryTokensRequest, opts ...grpc.CallOption) (*RevokeLibraryTokensResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeLibraryTokensResponse)
+	err := c.cc.Invoke(ctx, TokenService_RevokeLibraryTokens_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TokenServiceServer is the server API for TokenService service.
 // All implementations must embed UnimplementedTokenServiceServer
 // for forward compatibility.
@@ -161,6 +176,10 @@ type TokenServiceServer interface {
 	WatchRevocations(*WatchRevocationsRequest, grpc.ServerStreamingServer[WatchRevocationsResponse]) error
 	// Internal: removes every token of a deleted library. Needs the operator key.
 	PurgeLibraryTokens(context.Context, *PurgeLibraryTokensRequest) (*PurgeLibraryTokensResponse, error)
+	// Internal: revokes every token of a library minted with a secret generation below
+	// below_secret_generation, and refuses such mints from then on (a secret reset with
+	// revokeTokens). Tokens of later generations stay. Needs the operator key. Safe to repeat.
+	RevokeLibraryTokens(context.Context, *RevokeLibraryTokensRequest) (*RevokeLibraryTokensResponse, error)
 	mustEmbedUnimplementedTokenServiceServer()
 }
 
@@ -191,6 +210,9 @@ func (UnimplementedTokenServiceServer) WatchRevocations(*WatchRevocationsRequest
 }
 func (UnimplementedTokenServiceServer) PurgeLibraryTokens(context.Context, *PurgeLibraryTokensRequest) (*PurgeLibraryTokensResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PurgeLibraryTokens not implemented")
+}
+func (UnimplementedTokenServiceServer) RevokeLibraryTokens(context.Context, *RevokeLibraryTokensRequest) (*RevokeLibraryTokensResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeLibraryTokens not implemented")
 }
 func (UnimplementedTokenServiceServer) mustEmbedUnimplementedTokenServiceServer() {}
 func (UnimplementedTokenServiceServer) testEmbeddedByValue()                      {}
@@ -332,6 +354,24 @@ func _TokenService_PurgeLibraryTokens_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TokenService_RevokeLibraryTokens_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeLibraryTokensRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).RevokeLibraryTokens(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_RevokeLibraryTokens_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).RevokeLibraryTokens(ctx, req.(*RevokeLibraryTokensRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TokenService_ServiceDesc is the grpc.ServiceDesc for TokenService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -362,6 +402,10 @@ var TokenService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PurgeLibraryTokens",
 			Handler:    _TokenService_PurgeLibraryTokens_Handler,
+		},
+		{
+			MethodName: "RevokeLibraryTokens",
+			Handler:    _TokenService_RevokeLibraryTokens_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
