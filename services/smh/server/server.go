@@ -168,7 +168,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if o.TLSCert == "" {
 		s.CACert = filepath.Join(o.DataDir, "tls", tlsx.CACertFile)
 	}
-	s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+	s.TLSConfig = tlsx.ServerConfig(cert)
 
 	if err := s.loadKeys(); err != nil {
 		lis.Close()
