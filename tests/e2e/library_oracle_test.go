@@ -151,3 +151,26 @@ func TestSpaceExistenceIsNotRevealed(t *testing.T) {
 	}
 	t.Logf("%d pairs of answers compared", compared)
 }
+
+// TestCORSOfUnknownLibrary: a browser's preflight and request for an unknown library get the same
+// CORS answer as for a library with the default (unrestricted) origins. A library that restricts
+// its origins does refuse a foreign origin, which the browser must see; that is what remains
+// distinguishable (docs/security.md).
+func TestCORSOfUnknownLibrary(t *testing.T) {
+	s := startSystem(t)
+	open := s.createLibrary("default origins", map[string]any{"isFileLibrary": true})
+	corsOf := func(method, id string) string {
+		h := http.Header{"Origin": {"https://elsewhere.example"}}
+		if method == "OPTIONS" {
+			h.Set("Access-Control-Request-Method", "GET")
+		}
+		r := s.call(method, "/api/v1/directory/"+id+"/-/", nil, nil, h)
+		return fmt.Sprintf("%d %s allow-origin=%q methods=%q expose=%q", r.Status, answerOf(r),
+			r.Header.Get("Access-Control-Allow-Origin"), r.Header.Get("Access-Control-Allow-Methods"), r.Header.Get("Access-Control-Expose-Headers"))
+	}
+	for _, method := range []string{"OPTIONS", "GET"} {
+		if known, unknown := corsOf(method, open.ID), corsOf(method, unknownLibraryID); known != unknown {
+			t.Errorf("%s: existing library %s, unknown library %s", method, known, unknown)
+		}
+	}
+}
