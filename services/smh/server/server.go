@@ -138,6 +138,11 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s is not writable: %w", o.DataDir, err)
 	}
+	// A data dir the operator made is left as it is; everything in it is private anyway.
+	if fi, err := os.Stat(o.DataDir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		o.Logger.Warn("the data dir is open to other users; the files in it are not (0600, directories 0700)",
+			"data_dir", o.DataDir, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
+	}
 	if f, err := os.CreateTemp(o.DataDir, ".probe-*"); err != nil {
 		return nil, fmt.Errorf("data dir %s is not writable: %w", o.DataDir, err)
 	} else {
