@@ -27,7 +27,7 @@ func TestParseRange(t *testing.T) {
 		{"bytes=0-1, 4-5 ,,8-", 10, []byteRange{{0, 2}, {4, 2}, {8, 2}}, servePartial},
 		{"bytes=8-9,0-1", 10, []byteRange{{8, 2}, {0, 2}}, servePartial},
 		{"bytes=0-4,5-9", 10, []byteRange{{0, 5}, {5, 5}}, servePartial}, // adjacent is not overlapping
-		{"bytes=0-1,50-60", 10, []byteRange{{0, 2}}, servePartial},         // the unsatisfiable one is dropped
+		{"bytes=0-1,50-60", 10, []byteRange{{0, 2}}, servePartial},       // the unsatisfiable one is dropped
 		{"bytes=-0,2-3", 10, []byteRange{{2, 2}}, servePartial},
 		{"bytes=-0", 10, nil, notSatisfiable},
 		{"bytes=10-", 10, nil, notSatisfiable},

@@ -179,13 +179,23 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	}
 	// The URL is signed and expires; caches may keep the bytes for as long as it lives.
 	hdr.Set("Cache-Control", "private, max-age=3600")
-	// The endpoint decides on Range itself (byterange.go) and hands http.ServeContent a header it
-	// serves as decided; ServeContent keeps the preconditions, If-Range and streaming.
+	w, r = decideRange(w, r, s.Size)
+	http.ServeContent(w, r, "", s.ModTime, &lazyReader{open: s.Open, size: s.Size})
+}
+
+// decideRange applies the endpoint's own reading of Range (byterange.go) by handing
+// http.ServeContent a request whose Range header it serves as decided; ServeContent keeps the
+// preconditions, If-Range and streaming.
+func decideRange(w http.ResponseWriter, r *http.Request, size int64) (http.ResponseWriter, *http.Request) {
+	asked := r.Header.Values("Range")
+	if len(asked) == 0 {
+		return w, r
+	}
 	r = r.Clone(r.Context())
 	var ranges []byteRange
 	verdict := serveWhole // two Range fields are not one valid header: ignored
-	if asked := r.Header.Values("Range"); len(asked) == 1 {
-		ranges, verdict = parseRange(asked[0], s.Size)
+	if len(asked) == 1 {
+		ranges, verdict = parseRange(asked[0], size)
 	}
 	switch verdict {
 	case serveWhole:
@@ -196,10 +206,10 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		// A range starting at the end is one ServeContent answers 416 (with Content-Range
 		// bytes */size) once the preconditions and If-Range allow a range at all; an empty file
 		// is sent whole, 200, as ServeContent does for clients that send Range on every request.
-		r.Header.Set("Range", "bytes="+strconv.FormatInt(s.Size, 10)+"-")
+		r.Header.Set("Range", "bytes="+strconv.FormatInt(size, 10)+"-")
 		w = &invalidRangeWriter{ResponseWriter: w, r: r}
 	}
-	http.ServeContent(w, r, "", s.ModTime, &lazyReader{open: s.Open, size: s.Size})
+	return w, r
 }
 
 // invalidRangeWriter answers http.ServeContent's 416 with the endpoint's COS-style XML error in
