@@ -45,10 +45,11 @@ type Env struct {
 	Etcd   *clientv3.Client
 }
 
-// Main parses flags (SMH_* env fills the ones not given), sets up logging, tracing, metrics
-// (--metrics-listen) and etcd, and runs run until SIGINT/SIGTERM. It answers the process exit
-// code: 0 ok, 1 failure, 2 usage.
+// Main makes the files the process creates private (PrivateFiles), parses flags (SMH_* env fills
+// the ones not given), sets up logging, tracing, metrics (--metrics-listen) and etcd, and runs run
+// until SIGINT/SIGTERM. It answers the process exit code: 0 ok, 1 failure, 2 usage.
 func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run func(Env) error) int {
+	PrivateFiles()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0

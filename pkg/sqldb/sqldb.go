@@ -138,6 +138,9 @@ func openSQLite(dsn string) (*DB, error) {
 	if name == "" {
 		return nil, errors.New("sqldb: empty SQLite path")
 	}
+	if err := privateSQLiteFile(name); err != nil {
+		return nil, err
+	}
 	sep := "?"
 	if strings.Contains(name, "?") {
 		sep = "&"

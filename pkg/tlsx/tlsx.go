@@ -154,7 +154,9 @@ func writePair(dir, certName, keyName string, der []byte, key *ecdsa.PrivateKey)
 	if err := writeAtomic(filepath.Join(dir, keyName), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", keyName, err)
 	}
-	if err := writeAtomic(filepath.Join(dir, certName), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	// A certificate is public, but every file in the data dir is private (docs/security.md);
+	// clients are handed the CA by the operator, who reads it as the server's user.
+	if err := writeAtomic(filepath.Join(dir, certName), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", certName, err)
 	}
 	return nil

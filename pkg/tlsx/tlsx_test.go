@@ -54,9 +54,10 @@ func TestLoadOrCreateFirstStart(t *testing.T) {
 		file string
 		mode os.FileMode
 	}{
-		{CACertFile, 0o644},
+		{".", 0o700 | os.ModeDir},
+		{CACertFile, 0o600},
 		{caKeyFile, 0o600},
-		{ServerCertFile, 0o644},
+		{ServerCertFile, 0o600},
 		{serverKeyFile, 0o600},
 	}
 	for _, tt := range tests {
@@ -65,7 +66,7 @@ func TestLoadOrCreateFirstStart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := fi.Mode().Perm(); got != tt.mode {
+			if got := fi.Mode() & (os.ModeDir | os.ModePerm); got != tt.mode {
 				t.Fatalf("mode %o, want %o", got, tt.mode)
 			}
 		})

@@ -56,7 +56,9 @@ func testSpaces(t *testing.T, s *system) {
 		expectError(t, s.call("POST", base, with(tok(admin), "space_id", "bad-ext"), map[string]any{"allowFileExtname": []string{".txt"}}, nil), http.StatusBadRequest, "ParamInvalid")
 		singleAdmin := s.mustMint(single, url.Values{"grant": {"admin"}})
 		expectError(t, s.call("POST", "/api/v1/space/"+single.ID, tok(singleAdmin), nil, nil), http.StatusBadRequest, "NotMultiSpaceLibrary")
-		expectError(t, s.call("POST", "/api/v1/space/smh0000000000000", tok(admin), nil, nil), http.StatusNotFound, "LibraryNotFound")
+		// Another library's token on an unknown library is refused as on any library not its
+		// own: whether the library exists is not revealed.
+		expectError(t, s.call("POST", "/api/v1/space/smh0000000000000", tok(admin), nil, nil), http.StatusForbidden, "InvalidAccessToken")
 	})
 
 	t.Run("list, both forms, and count", func(t *testing.T) {

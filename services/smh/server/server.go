@@ -142,6 +142,11 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s is not writable: %w", o.DataDir, err)
 	}
+	// A data dir the operator made is left as it is; everything in it is private anyway.
+	if fi, err := os.Stat(o.DataDir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		o.Logger.Warn("the data dir is open to other users; the files in it are not (0600, directories 0700)",
+			"data_dir", o.DataDir, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
+	}
 	if f, err := os.CreateTemp(o.DataDir, ".probe-*"); err != nil {
 		return nil, fmt.Errorf("data dir %s is not writable: %w", o.DataDir, err)
 	} else {
@@ -183,7 +188,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if o.TLSCert == "" {
 		s.CACert = filepath.Join(o.DataDir, "tls", tlsx.CACertFile)
 	}
-	s.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+	s.TLSConfig = tlsx.ServerConfig(cert)
 
 	if err := s.loadKeys(); err != nil {
 		lis.Close()

@@ -95,7 +95,7 @@ func main() {
 			return err
 		}
 		defer gw.Stop()
-		tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+		tlsCfg := tlsx.ServerConfig(cert)
 		srv := &http.Server{Handler: gw, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
 		served := make(chan error, 1)

@@ -121,6 +121,15 @@ type request struct {
 // as anonymous: the use case decides whether public read lets it through (12.7).
 func (n *Namespace) begin(ctx context.Context, libraryID string) (request, error) {
 	lib, err := n.libraries.Library(ctx, libraryID)
+	if errors.Is(err, ErrLibraryNotFound) {
+		// An unknown library answers as an existing private one would: no token is 400
+		// EmptyAccessToken, any token 403 InvalidAccessToken. So a caller without a valid token
+		// cannot tell which library ids exist (docs/security.md).
+		if _, authErr := n.auth.Authenticate(ctx, libraryID); authErr != nil {
+			return request{}, authErr
+		}
+		return request{}, err
+	}
 	if err != nil {
 		return request{}, err
 	}

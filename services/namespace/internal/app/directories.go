@@ -50,9 +50,9 @@ func SplitPath(raw string, maxLen int) ([]string, error) {
 	return parts, nil
 }
 
-// checkName applies decision 6: no empty, ".", "..", "\", control characters or invalid UTF-8
-// (IllegalFileName); at most maxLen characters, counted as runes (DirectoryNameLengthExceed).
-// Names are otherwise kept exactly as given: no normalisation.
+// checkName applies decision 6: no empty, ".", "..", "\", control characters, bidirectional
+// formatting characters or invalid UTF-8 (IllegalFileName); at most maxLen characters, counted as
+// runes (DirectoryNameLengthExceed). Names are otherwise kept exactly as given: no normalisation.
 func checkName(name string, maxLen int) error {
 	if name == "" || name == "." || name == ".." || !utf8.ValidString(name) || strings.ContainsRune(name, '\\') {
 		return &InputError{Err: ErrIllegalName, Reason: "names may not be empty, \".\", \"..\", contain \"\\\" or control characters, or be invalid UTF-8"}
@@ -60,6 +60,9 @@ func checkName(name string, maxLen int) error {
 	for _, r := range name {
 		if unicode.IsControl(r) {
 			return &InputError{Err: ErrIllegalName, Reason: "names may not contain control characters"}
+		}
+		if isBidiFormatting(r) {
+			return &InputError{Err: ErrIllegalName, Reason: "names may not contain bidirectional formatting characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)"}
 		}
 	}
 	if maxLen <= 0 || maxLen > 255 {
@@ -69,6 +72,20 @@ func checkName(name string, maxLen int) error {
 		return ErrNameTooLong
 	}
 	return nil
+}
+
+// isBidiFormatting reports the invisible characters that change the display order of text: the
+// embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the direction marks
+// (U+200E, U+200F, U+061C). In a name they make "invoice\u202Egpj.exe" show as "invoiceexe.jpg":
+// a file can pose as another type or another file in a listing (docs/security.md).
+func isBidiFormatting(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r == 0x200E, r == 0x200F, r == 0x061C:
+		return true
+	}
+	return false
 }
 
 // parseStrategy reads conflict_resolution_strategy for directory create, copy and move: ask

@@ -222,28 +222,41 @@ func (n *Namespace) CountSpaces(ctx context.Context, libraryID string) (int64, e
 // space loads a space the request may read: the token reaches it, or it (or its library) is
 // public-read (12.7). The single-tenant space "-" is created on first use.
 func (n *Namespace) space(ctx context.Context, r request, spaceID string) (Space, error) {
-	if !r.lib.IsMultiSpace {
-		if spaceID != DefaultSpace {
-			return Space{}, ErrSpaceNotFound
-		}
-		if err := n.ensureDefaultSpace(ctx, r.lib.ID); err != nil {
+	if r.p != nil && r.lib.IsMultiSpace {
+		// Checked before the lookup, so a token of some tenants' spaces cannot learn which other
+		// spaces exist.
+		if err := r.p.RequireSpace(spaceID); err != nil {
 			return Space{}, err
 		}
 	}
-	s, err := n.store.GetSpace(ctx, r.lib.ID, spaceID)
-	if err != nil {
+	s, err := n.lookupSpace(ctx, r.lib, spaceID)
+	switch {
+	case r.p != nil && err != nil:
 		return Space{}, err
-	}
-	if r.p == nil {
-		if r.lib.IsPublicRead || s.Ext.IsPublicRead {
-			return s, nil
-		}
+	case r.p != nil:
+		return s, r.p.RequireSpace(spaceID)
+	case err == nil && (r.lib.IsPublicRead || s.Ext.IsPublicRead):
+		return s, nil
+	case err == nil, errors.Is(err, ErrSpaceNotFound) && !r.lib.IsPublicRead:
+		// Without credentials, an unknown space of a private library answers as a private
+		// space does, as an unknown library does (begin); a public-read library shows its
+		// spaces by design.
 		return Space{}, authz.ErrEmptyAccessToken
 	}
-	if err := r.p.RequireSpace(spaceID); err != nil {
-		return Space{}, err
+	return Space{}, err
+}
+
+// lookupSpace loads a space of lib, creating a single-tenant library's space "-" on first use.
+func (n *Namespace) lookupSpace(ctx context.Context, lib Library, spaceID string) (Space, error) {
+	if !lib.IsMultiSpace {
+		if spaceID != DefaultSpace {
+			return Space{}, ErrSpaceNotFound
+		}
+		if err := n.ensureDefaultSpace(ctx, lib.ID); err != nil {
+			return Space{}, err
+		}
 	}
-	return s, nil
+	return n.store.GetSpace(ctx, lib.ID, spaceID)
 }
 
 // ensureDefaultSpace creates the single-tenant space "-" the first time it is needed.

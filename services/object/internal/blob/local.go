@@ -49,7 +49,7 @@ func NewLocal(dir string) (*Local, error) {
 		return nil, fmt.Errorf("blob: local directory %q: %w", dir, err)
 	}
 	tmp := filepath.Join(abs, tempDirName)
-	if err := os.MkdirAll(tmp, 0o750); err != nil {
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("blob: create local directory: %w", err)
 	}
 	return &Local{dir: abs, tmp: tmp}, nil
@@ -147,7 +147,7 @@ func (l *Local) mkdirDurable(dir string) error {
 	cur := l.dir
 	for seg := range strings.SplitSeq(rel, string(filepath.Separator)) {
 		next := filepath.Join(cur, seg)
-		err := os.Mkdir(next, 0o750)
+		err := os.Mkdir(next, 0o700)
 		switch {
 		case err == nil:
 			if err := syncDir(cur); err != nil {

@@ -177,8 +177,65 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	}
 	// The URL is signed and expires; caches may keep the bytes for as long as it lives.
 	hdr.Set("Cache-Control", "private, max-age=3600")
+	w, r = decideRange(w, r, s.Size)
 	http.ServeContent(w, r, "", s.ModTime, &lazyReader{open: s.Open, size: s.Size})
 }
+
+// decideRange applies the endpoint's own reading of Range (byterange.go) by handing
+// http.ServeContent a request whose Range header it serves as decided; ServeContent keeps the
+// preconditions, If-Range and streaming.
+func decideRange(w http.ResponseWriter, r *http.Request, size int64) (http.ResponseWriter, *http.Request) {
+	asked := r.Header.Values("Range")
+	if len(asked) == 0 {
+		return w, r
+	}
+	r = r.Clone(r.Context())
+	var ranges []byteRange
+	verdict := serveWhole // two Range fields are not one valid header: ignored
+	if len(asked) == 1 {
+		ranges, verdict = parseRange(asked[0], size)
+	}
+	switch verdict {
+	case serveWhole:
+		r.Header.Del("Range")
+	case servePartial:
+		r.Header.Set("Range", rangeHeader(ranges))
+	case notSatisfiable:
+		// A range starting at the end is one ServeContent answers 416 (with Content-Range
+		// bytes */size) once the preconditions and If-Range allow a range at all; an empty file
+		// is sent whole, 200, as ServeContent does for clients that send Range on every request.
+		r.Header.Set("Range", "bytes="+strconv.FormatInt(size, 10)+"-")
+		w = &invalidRangeWriter{ResponseWriter: w, r: r}
+	}
+	return w, r
+}
+
+// invalidRangeWriter answers http.ServeContent's 416 with the endpoint's COS-style XML error in
+// place of ServeContent's plain text; the Content-Range header it set stays.
+type invalidRangeWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	replaced bool
+}
+
+func (w *invalidRangeWriter) WriteHeader(status int) {
+	if status != http.StatusRequestedRangeNotSatisfiable {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.replaced = true
+	writeError(w.ResponseWriter, w.r, status, "InvalidRange", "the requested range is not satisfiable")
+}
+
+func (w *invalidRangeWriter) Write(p []byte) (int, error) {
+	if w.replaced {
+		return len(p), nil // ServeContent's text, replaced by the XML body
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *invalidRangeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // lazyReader is an io.ReadSeeker over a blob that opens the store only when read, at the offset
 // last sought, so http.ServeContent's seeks for Range cost no I/O.
