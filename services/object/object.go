@@ -65,6 +65,12 @@ type Config struct {
 	// confirmed for SessionTTL after its last ticket (default 24 h), then cleanup removes it.
 	TicketTTL  time.Duration
 	SessionTTL time.Duration
+	// MaxOpenUploads caps one user's unconfirmed uploads in a library (default 1,000; negative:
+	// no cap); a begin beyond it answers 429 RateLimitExceeded.
+	MaxOpenUploads int
+	// BodyMinRate is the slowest a client may send upload bytes to the data endpoint: at least
+	// BodyMinRate.Bytes in every BodyMinRate.Window (default 16 KiB per 30 s).
+	BodyMinRate dataplane.MinRate
 }
 
 // Service is a running object service.
@@ -119,6 +125,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		SessionTTL: cfg.SessionTTL,
 		GCGrace:    cfg.GCGrace,
 		FFmpeg:     media.FindFFmpeg(),
+
+		MaxOpenUploads: cfg.MaxOpenUploads,
 	})
 	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger), stopGC: func() {}}
 	if cfg.GCEvery >= 0 {
