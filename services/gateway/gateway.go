@@ -28,6 +28,7 @@ import (
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/smherr"
@@ -60,6 +61,13 @@ type Config struct {
 	// PublicURL is the base clients reach (tickets and redirects name it). The console may send
 	// requests there when it is opened under another name.
 	PublicURL string
+	// Tokens validates the access tokens of writes before their bodies are read (the all-in-one
+	// passes its in-process validator). nil: a cached validator over authtoken that the gateway
+	// owns (split deployment).
+	Tokens authz.TokenValidator
+	// BodyReadTimeout bounds how long the body of an API or admin request may take to arrive;
+	// 0 = DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 }
 
 // Gateway is an http.Handler for the public port.
@@ -68,6 +76,8 @@ type Gateway struct {
 	grpc     *grpc.Server
 	health   *health.Server
 	ownsGRPC bool
+	// tokens is the validator the gateway built itself, closed by Stop.
+	tokens *authz.RemoteValidator
 }
 
 // maxJSONBody bounds the JSON bodies of the REST API. File bytes never travel through it (they go
@@ -128,8 +138,22 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 
 	table := dispatch.Compile(dispatch.Routes)
 	g := &Gateway{grpc: cfg.GRPC}
+	tokens := cfg.Tokens
+	if tokens == nil {
+		v, err := authz.NewRemoteValidator(ctx, tokenv1.NewTokenServiceClient(cfg.Token), cfg.AdminKey)
+		if err != nil {
+			return nil, err
+		}
+		tokens, g.tokens = v, v
+	}
+	early := authz.New(tokens, authz.LibrarySecrets(libraries))
+	bodyTimeout := cfg.BodyReadTimeout
+	if bodyTimeout == 0 {
+		bodyTimeout = DefaultBodyReadTimeout
+	}
 	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace, "object": cfg.Object}
-	api := edge.CORS(origins, libraryOf, smhAPI(mux))
+	withCORS := func(next http.Handler) http.Handler { return edge.CORS(origins, libraryOf, next) }
+	api := withCORS(smhAPI(mux))
 	root := http.NewServeMux()
 	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
 	root.Handle(console.Prefix, console.Handler(originOf(cfg.PublicURL)))
@@ -154,7 +178,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		edge.WriteError(w, r, smherr.ErrRouteNotFound)
 	})
-	g.rest = matchOnce(table, edge.Observe(logger, routeName, businessFirst(edge.LimitBody(maxJSONBody, api), root)))
+	// Credentials are checked and the body's time bounded before anything reads the body (the
+	// dispatcher's peek included).
+	g.rest = edge.Observe(logger, routeNamer(table), credentialsFirst(table, early, withCORS,
+		boundAPIBodies(bodyTimeout, matchOnce(table, businessFirst(edge.LimitBody(maxJSONBody, api), root)))))
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{
@@ -184,16 +211,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.rest.ServeHTTP(w, r)
 }
 
-// Stop stops the gRPC server the gateway built (split deployment).
+// Stop stops the gRPC server and the token validator the gateway built (split deployment).
 func (g *Gateway) Stop() {
 	if g.ownsGRPC {
 		g.health.Shutdown()
 		g.grpc.Stop()
 	}
+	if g.tokens != nil {
+		_ = g.tokens.Close()
+	}
 }
 
-// matchOnce looks a business-API request up in the dispatcher table once, before the span that
-// is named after its row, and hands the match on to the dispatch.
+// matchOnce looks a business-API request up in the dispatcher table once, reading the body if
+// its row depends on it, and hands the match on to the dispatch.
 func matchOnce(table *dispatch.Table, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
@@ -229,11 +259,16 @@ func smhAPI(mux http.Handler) http.Handler {
 	})
 }
 
-// routeName names a request by its table row (or its top-level area) for spans and logs.
-func routeName(r *http.Request) string {
+// routeNamer names a request by its table row's pattern (or its top-level area) for spans and
+// logs. It reads no body: the rows a body chooses between share their pattern.
+func routeNamer(table *dispatch.Table) edge.RouteNamer {
+	return func(r *http.Request) string { return routeName(table, r) }
+}
+
+func routeName(table *dispatch.Table, r *http.Request) string {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
-		if m, ok := dispatch.MatchOf(r); ok {
+		if m, ok := table.Address(r); ok {
 			return m.Route.Pattern
 		}
 		return "/api/*"

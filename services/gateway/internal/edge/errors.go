@@ -29,6 +29,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if e == nil {
 		e = smherr.ErrInternal
 	}
+	if bodyExpired(r.Context()) {
+		e = errReadRequestTimeout
+	}
 	h := w.Header()
 	h.Del("Content-Length")
 	h.Set("Content-Type", "application/json")

@@ -109,7 +109,7 @@ func main() {
 		if err != nil {
 			return fmt.Errorf("cannot listen on %s: %w", dataListen, err)
 		}
-		data := &http.Server{Handler: svc.DataHandler(), ReadHeaderTimeout: 10 * time.Second,
+		data := &http.Server{Handler: svc.DataHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
 		served := make(chan error, 1)
 		go func() { served <- data.Serve(lis) }()
