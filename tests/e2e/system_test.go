@@ -72,6 +72,8 @@ type systemOptions struct {
 	DSN string
 	// S3, when set, keeps file bytes in this S3 server instead of the data dir.
 	S3 *fakeS3
+	// Tune, when set, changes the server's options before it starts (bounds a test shortens).
+	Tune func(*server.Options)
 }
 
 // startSystemWith boots an all-in-one on a free port in a temporary data dir.
@@ -93,6 +95,9 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 	}
 	if o.S3 != nil {
 		opts.S3 = o.S3.config()
+	}
+	if o.Tune != nil {
+		o.Tune(&opts)
 	}
 	srv, err := server.Start(context.Background(), opts)
 	if err != nil {
