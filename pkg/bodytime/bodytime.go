@@ -61,6 +61,17 @@ func start(w http.ResponseWriter, r *http.Request, rate Rate) *Reader {
 	return b
 }
 
+// Abandon gives up r's body before answering without it: reads fail from now on. The server
+// otherwise drains an unread body after the answer (HTTP/1.1 reads up to 256 KiB of it, to keep
+// the connection), which a client sending slowly would stretch for as long as it liked; a failed
+// drain closes the connection instead.
+func Abandon(w http.ResponseWriter, r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(-time.Second))
+}
+
 // Read implements io.Reader.
 func (b *Reader) Read(p []byte) (int, error) {
 	if b.body == nil {

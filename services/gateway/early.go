@@ -9,6 +9,7 @@ import (
 
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/services/gateway/internal/dispatch"
 	"github.com/opensmh/opensmh/services/gateway/internal/edge"
@@ -44,6 +45,7 @@ func credentialsFirst(table *dispatch.Table, auth *authz.Authorizer, cors func(h
 			}
 		}
 		if _, err := auth.Authenticate(metadata.NewIncomingContext(r.Context(), md), lib); err != nil {
+			bodytime.Abandon(w, r)
 			cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { edge.WriteError(w, r, err) })).ServeHTTP(w, r)
 			return
 		}

@@ -39,9 +39,13 @@ type pendingBody struct {
 	errs    chan error
 }
 
-// startBody sends the headers of a request and the first bytes of a body announced (on
-// HTTP/1.1) as much longer, and keeps the body open.
-func startBody(c *http.Client, method, rawURL string, header http.Header, first string) *pendingBody {
+// Announced body lengths: one the HTTP/1.1 server would drain after answering (under 256 KiB),
+// one it would not, and none (chunked on HTTP/1.1).
+var bodyLengths = map[string]int64{"small body": 4 << 10, "large body": 1 << 20, "unannounced body": -1}
+
+// startBody sends the headers of a request and the first bytes of a body announced as length
+// bytes long (-1: unannounced), and keeps the body open.
+func startBody(c *http.Client, method, rawURL string, header http.Header, first string, length int64) *pendingBody {
 	pr, pw := io.Pipe()
 	p := &pendingBody{body: pw, answers: make(chan response, 1), errs: make(chan error, 1)}
 	req, err := http.NewRequest(method, rawURL, pr)
@@ -49,7 +53,7 @@ func startBody(c *http.Client, method, rawURL string, header http.Header, first 
 		p.errs <- err
 		return p
 	}
-	req.ContentLength = 1 << 20
+	req.ContentLength = length
 	for k, v := range header {
 		req.Header[k] = v
 	}
@@ -116,16 +120,18 @@ func TestWritesWithoutCredentialsRefusedBeforeTheBody(t *testing.T) {
 	for proto, c := range protocols(s) {
 		for _, tt := range tests {
 			for _, rt := range routes {
-				t.Run(proto+"/"+tt.name+"/"+rt.method+" "+strings.SplitN(rt.path, "?", 2)[0], func(t *testing.T) {
-					target, _ := url.Parse(s.srv.URL + rt.path)
-					qs := target.Query()
-					for k, v := range tt.query {
-						qs[k] = v
-					}
-					target.RawQuery = qs.Encode()
-					r := startBody(c, rt.method, target.String(), nil, `{"copyFr`).answer(t)
-					expectError(t, r, tt.status, tt.code)
-				})
+				for length, n := range bodyLengths {
+					t.Run(proto+"/"+tt.name+"/"+rt.method+" "+strings.SplitN(rt.path, "?", 2)[0]+"/"+length, func(t *testing.T) {
+						target, _ := url.Parse(s.srv.URL + rt.path)
+						qs := target.Query()
+						for k, v := range tt.query {
+							qs[k] = v
+						}
+						target.RawQuery = qs.Encode()
+						r := startBody(c, rt.method, target.String(), nil, `{"copyFr`, n).answer(t)
+						expectError(t, r, tt.status, tt.code)
+					})
+				}
 			}
 			// The service's own answer to the same credentials on a write without a body.
 			t.Run(proto+"/"+tt.name+"/same as the service", func(t *testing.T) {
@@ -158,14 +164,16 @@ func TestSlowAPIBodyCut(t *testing.T) {
 	s := slowSystem(t, "")
 	f := fileLibrary(t, s, nil)
 	for proto, c := range protocols(s) {
-		t.Run(proto+"/business API", func(t *testing.T) {
-			r := startBody(c, "PUT", s.srv.URL+f.url("slow.txt")+"?access_token="+url.QueryEscape(f.token), nil, `{"copyFr`).answer(t)
-			expectError(t, r, http.StatusRequestTimeout, "ReadRequestTimeout")
-		})
-		t.Run(proto+"/admin API", func(t *testing.T) {
-			r := startBody(c, "POST", s.srv.URL+"/admin/v1/libraries", http.Header{"Authorization": {"Bearer " + s.adminKey}}, `{"na`).answer(t)
-			expectError(t, r, http.StatusRequestTimeout, "ReadRequestTimeout")
-		})
+		for length, n := range bodyLengths {
+			t.Run(proto+"/business API/"+length, func(t *testing.T) {
+				r := startBody(c, "PUT", s.srv.URL+f.url("slow.txt")+"?access_token="+url.QueryEscape(f.token), nil, `{"copyFr`, n).answer(t)
+				expectError(t, r, http.StatusRequestTimeout, "ReadRequestTimeout")
+			})
+			t.Run(proto+"/admin API/"+length, func(t *testing.T) {
+				r := startBody(c, "POST", s.srv.URL+"/admin/v1/libraries", http.Header{"Authorization": {"Bearer " + s.adminKey}}, `{"na`, n).answer(t)
+				expectError(t, r, http.StatusRequestTimeout, "ReadRequestTimeout")
+			})
+		}
 	}
 	// A body that arrives is read as before.
 	if r := f.do("PUT", "fast.txt", nil, map[string]any{}); r.Status != http.StatusCreated {
@@ -201,7 +209,7 @@ func TestTricklingConnectionsAllClosed(t *testing.T) {
 			}
 			defer conn.Close()
 			_ = conn.SetDeadline(time.Now().Add(2 * hangBound))
-			if _, err := fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{", path, host); err != nil {
+			if _, err := fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{", path, host); err != nil {
 				outcomes <- outcome{err: err}
 				return
 			}
@@ -249,7 +257,7 @@ func TestDataEndpointMinimumRate(t *testing.T) {
 			for k, v := range tk.Headers {
 				h.Set(k, v)
 			}
-			r := startBody(c, "PUT", "https://"+tk.Domain+tk.Path, h, "a trickle").answer(t)
+			r := startBody(c, "PUT", "https://"+tk.Domain+tk.Path, h, "a trickle", 1<<20).answer(t)
 			expectXML(t, r, http.StatusRequestTimeout, "RequestTimeout")
 		})
 	}
