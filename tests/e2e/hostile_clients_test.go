@@ -140,6 +140,15 @@ func TestWritesWithoutCredentialsRefusedBeforeTheBody(t *testing.T) {
 			})
 		}
 	}
+	// A browser can read the refusal: it carries the CORS headers the service's answer would.
+	t.Run("CORS", func(t *testing.T) {
+		const origin = "https://app.example"
+		r := startBody(s.http, "PUT", s.srv.URL+f.url("x.txt"), http.Header{"Origin": {origin}}, "{", 4<<10).answer(t)
+		expectError(t, r, http.StatusBadRequest, "EmptyAccessToken")
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != origin {
+			t.Fatalf("Access-Control-Allow-Origin %q on the early refusal", got)
+		}
+	})
 	// Valid credentials still reach the service, which reads the body.
 	if r := f.do("PUT", "b.txt", nil, nil); r.Status != http.StatusCreated {
 		t.Fatalf("begin with a token: %d %s", r.Status, r.Body)
