@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -398,5 +399,59 @@ func TestClientAbortIsA499(t *testing.T) {
 	// The upload is still open: the client may send its bytes again.
 	if r := f.send(tk, "", []byte("second try")); r.Status != http.StatusOK {
 		t.Fatalf("PUT after an abort: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestAPIClientAbortIsA499: a client that breaks off an API request mid-body (HTTP/1.1 closes
+// the connection, HTTP/2 resets the stream) is logged as a client abort and counted as 499.
+func TestAPIClientAbortIsA499(t *testing.T) {
+	s := startSystem(t)
+	f := fileLibrary(t, s, nil)
+	route := "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}"
+	for proto, c := range protocols(s) {
+		t.Run(proto, func(t *testing.T) {
+			before := strings.Count(s.logs.String(), `"msg":"client aborted request"`)
+			p := startBody(c, "PUT", s.srv.URL+f.url("abort.txt")+"?access_token="+url.QueryEscape(f.token), nil, `{"copyFr`, 4<<10)
+			p.body.CloseWithError(errors.New("the client gives up"))
+			select {
+			case r := <-p.answers:
+				t.Fatalf("the aborted request was answered %d %s", r.Status, r.Body)
+			case <-p.errs:
+			case <-time.After(hangBound):
+				t.Fatal("the client's abort did not end the request")
+			}
+			line := waitForLog(t, s, func(m map[string]any) bool {
+				return m["msg"] == "client aborted request" && m["route"] == route
+			}, before)
+			if line["level"] != "INFO" || line["status"] != float64(499) {
+				t.Fatalf("abort logged as %v", line)
+			}
+		})
+	}
+	if strings.Contains(s.logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("an abort was logged as an error:\n%s", s.logs.String())
+	}
+}
+
+// waitForLog waits (bounded: a hang fails) for the server to log a line that match accepts,
+// after the first skip such lines, and answers it.
+func waitForLog(t *testing.T, s *system, match func(map[string]any) bool, skip int) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(hangBound)
+	for {
+		seen := 0
+		for _, line := range strings.Split(s.logs.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) != nil || !match(m) {
+				continue
+			}
+			if seen++; seen > skip {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no such log line:\n%s", s.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

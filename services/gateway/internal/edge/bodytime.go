@@ -9,8 +9,12 @@ import (
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
-// errReadRequestTimeout answers a body that did not arrive within the bound (smh-api.md 12.6).
-var errReadRequestTimeout = smherr.New(http.StatusRequestTimeout, "ReadRequestTimeout", "the request body did not arrive in time")
+// Failures of a bounded body (smh-api.md 12.6): it did not arrive within the bound, or the
+// client went away in the middle of it.
+var (
+	errReadRequestTimeout = smherr.New(http.StatusRequestTimeout, "ReadRequestTimeout", "the request body did not arrive in time")
+	errClientDisconnected = smherr.New(statusClientClosed, "ClientDisconnected", "client disconnected")
+)
 
 type boundBodyKey struct{}
 
@@ -18,7 +22,8 @@ type boundBodyKey struct{}
 // and HTTP/2 alike, and the request is answered 408 ReadRequestTimeout. The layers that meet the
 // failed read (the body-size limit, the dispatcher's peek, grpc-gateway's decoder) only see a
 // read error, so WriteError, which they all answer through, turns any error of a request whose
-// body expired into that 408. Requests without a body are left alone.
+// body expired into that 408, and of one whose client went away mid-body into 499 (a client
+// abort, not a malformed body). Requests without a body are left alone.
 func BoundBody(limit time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
@@ -32,8 +37,16 @@ func BoundBody(limit time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// bodyExpired reports whether the request's body was cut by BoundBody.
-func bodyExpired(ctx context.Context) bool {
+// bodyFailure answers how the request's bounded body failed, nil if it did not.
+func bodyFailure(ctx context.Context) *smherr.Error {
 	b, ok := ctx.Value(boundBodyKey{}).(*bodytime.Reader)
-	return ok && b.Expired()
+	switch {
+	case !ok:
+		return nil
+	case b.Expired():
+		return errReadRequestTimeout
+	case b.Broken():
+		return errClientDisconnected
+	}
+	return nil
 }

@@ -29,8 +29,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if e == nil {
 		e = smherr.ErrInternal
 	}
-	if bodyExpired(r.Context()) {
-		e = errReadRequestTimeout
+	if failed := bodyFailure(r.Context()); failed != nil {
+		e = failed
 	}
 	h := w.Header()
 	h.Del("Content-Length")
