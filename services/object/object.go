@@ -76,9 +76,11 @@ type Config struct {
 
 // Defaults of the bounds on hostile clients, for the flags of the binaries: the cap on one
 // user's unconfirmed uploads and the slowest an upload body may arrive.
-const DefaultMaxOpenUploads = app.DefaultMaxOpenUploads
-
-var DefaultBodyMinRate = dataplane.DefaultMinRate
+const (
+	DefaultMaxOpenUploads  = app.DefaultMaxOpenUploads
+	DefaultUploadMinBytes  = dataplane.DefaultMinBytes
+	DefaultUploadMinWindow = dataplane.DefaultMinWindow
+)
 
 // Service is a running object service.
 type Service struct {

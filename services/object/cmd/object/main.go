@@ -52,8 +52,8 @@ func main() {
 	fs.DurationVar(&ticketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")
 	fs.DurationVar(&sessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired")
 	fs.IntVar(&maxOpenUploads, "max-open-uploads", object.DefaultMaxOpenUploads, "unconfirmed uploads one user of a library may hold; a begin beyond answers 429 (negative: no cap)")
-	fs.Int64Var(&minRate.Bytes, "upload-min-bytes", object.DefaultBodyMinRate.Bytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
-	fs.DurationVar(&minRate.Window, "upload-min-window", object.DefaultBodyMinRate.Window, "the window of --upload-min-bytes")
+	fs.Int64Var(&minRate.Bytes, "upload-min-bytes", object.DefaultUploadMinBytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
+	fs.DurationVar(&minRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
 	os.Exit(cmdutil.Main("object", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {

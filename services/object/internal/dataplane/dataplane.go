@@ -38,18 +38,21 @@ type Handler struct {
 	minRate bodytime.Rate
 }
 
-// DefaultMinRate is the slowest an upload body may arrive by default: 16 KiB in every 30 s
-// (about 550 bytes a second), which the worst mobile link keeps while a client trickling bytes
-// to hold connections open does not. File bodies may be large, so they get no total deadline.
-var DefaultMinRate = bodytime.Rate{Bytes: 16 << 10, Window: 30 * time.Second}
+// The slowest an upload body may arrive by default: 16 KiB in every 30 s (about 550 bytes a
+// second), which the worst mobile link keeps while a client trickling bytes to hold connections
+// open does not. File bodies may be large, so they get no total deadline.
+const (
+	DefaultMinBytes  = 16 << 10
+	DefaultMinWindow = 30 * time.Second
+)
 
-// New builds the handler; a zero minRate takes DefaultMinRate.
+// New builds the handler; a zero minRate takes the default.
 func New(obj *app.Object, logger *slog.Logger, minRate bodytime.Rate) *Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	if minRate == (bodytime.Rate{}) {
-		minRate = DefaultMinRate
+		minRate = bodytime.Rate{Bytes: DefaultMinBytes, Window: DefaultMinWindow}
 	}
 	return &Handler{obj: obj, logger: logger, minRate: minRate}
 }
