@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
@@ -28,8 +29,19 @@ const DefaultBodyReadTimeout = 30 * time.Second
 // authz.Authorizer the services use. It is an early refusal, not the authorization: the
 // services still authenticate and authorize the request themselves.
 // cors adds the CORS headers the service's answer would carry, so a browser can read the refusal.
-func credentialsFirst(table *dispatch.Table, auth *authz.Authorizer, cors func(http.Handler) http.Handler, next http.Handler) http.Handler {
+//
+// The admin API is refused alike: a request with a body and without the operator key gets 401
+// InvalidAdminKey (admin-api.md section 2) before its body is read.
+func credentialsFirst(table *dispatch.Table, auth *authz.Authorizer, admin *adminauth.Checker, cors func(http.Handler) http.Handler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/admin/") && hasBody(r) {
+			md := metadata.Pairs(reqmeta.Authorization, r.Header.Get("Authorization"))
+			if err := admin.Check(metadata.NewIncomingContext(r.Context(), md)); err != nil {
+				bodytime.Abandon(w, r)
+				edge.WriteError(w, r, err)
+				return
+			}
+		}
 		lib, ok := writeWithBody(table, r)
 		if !ok {
 			next.ServeHTTP(w, r)
@@ -61,8 +73,7 @@ var tokenService = tokenv1.TokenService_ServiceDesc.ServiceName + "/"
 // row of the table that is not a read (public reads need no credentials, 12.7) or token
 // management.
 func writeWithBody(table *dispatch.Table, r *http.Request) (libraryID string, ok bool) {
-	if !strings.HasPrefix(r.URL.Path, "/api/") || r.Method == http.MethodGet || r.Method == http.MethodHead ||
-		r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+	if !strings.HasPrefix(r.URL.Path, "/api/") || r.Method == http.MethodGet || r.Method == http.MethodHead || !hasBody(r) {
 		return "", false
 	}
 	m, ok := table.Address(r)
@@ -71,6 +82,10 @@ func writeWithBody(table *dispatch.Table, r *http.Request) (libraryID string, ok
 	}
 	libraryID, ok = m.Params["LibraryId"]
 	return libraryID, ok
+}
+
+func hasBody(r *http.Request) bool {
+	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
 }
 
 // boundAPIBodies bounds the body read time of the business and admin APIs. The data endpoint

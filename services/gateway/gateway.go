@@ -49,7 +49,8 @@ type Config struct {
 	// service's handler in the all-in-one, a reverse proxy to it in a split deployment. nil
 	// leaves the endpoint to an ingress.
 	Data http.Handler
-	// AdminKey lets the gateway make internal calls (library CORS settings).
+	// AdminKey lets the gateway make internal calls (library CORS settings) and refuse admin
+	// requests without it before their bodies are read.
 	AdminKey string
 	Logger   *slog.Logger
 	// GRPC, when set, is the server that answers gRPC callers on the public port with the services
@@ -180,7 +181,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	})
 	// Credentials are checked and the body's time bounded before anything reads the body (the
 	// dispatcher's peek included).
-	g.rest = edge.Observe(logger, routeNamer(table), credentialsFirst(table, early, withCORS,
+	g.rest = edge.Observe(logger, routeNamer(table), credentialsFirst(table, early, adminauth.NewChecker(cfg.AdminKey), withCORS,
 		boundAPIBodies(bodyTimeout, matchOnce(table, businessFirst(edge.LimitBody(maxJSONBody, api), root)))))
 
 	if g.grpc == nil {

@@ -141,6 +141,20 @@ func TestWritesWithoutCredentialsRefusedBeforeTheBody(t *testing.T) {
 			})
 		}
 	}
+	// The admin API refuses a body without the operator key before reading it, as the service
+	// refuses a request without one.
+	for proto, c := range protocols(s) {
+		for name, h := range map[string]http.Header{"no key": nil, "wrong key": {"Authorization": {"Bearer wrong"}}} {
+			for length, n := range bodyLengths {
+				t.Run(proto+"/admin/"+name+"/"+length, func(t *testing.T) {
+					r := startBody(c, "POST", s.srv.URL+"/admin/v1/libraries", h, `{"na`, n).answer(t)
+					expectError(t, r, http.StatusUnauthorized, "InvalidAdminKey")
+				})
+			}
+		}
+	}
+	expectError(t, s.call("GET", "/admin/v1/libraries", nil, nil, nil), http.StatusUnauthorized, "InvalidAdminKey")
+
 	// A browser can read the refusal: it carries the CORS headers the service's answer would.
 	t.Run("CORS", func(t *testing.T) {
 		const origin = "https://app.example"
