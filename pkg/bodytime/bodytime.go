@@ -64,7 +64,9 @@ func start(w http.ResponseWriter, r *http.Request, rate Rate) *Reader {
 // Abandon gives up r's body before answering without it: reads fail from now on. The server
 // otherwise drains an unread body after the answer (HTTP/1.1 reads up to 256 KiB of it, to keep
 // the connection), which a client sending slowly would stretch for as long as it liked; a failed
-// drain closes the connection instead.
+// drain closes the connection instead. Only for a body not read to its end: after the end, the
+// HTTP/1.1 server watches the connection for the client going away, and a passed deadline would
+// end that watch by cancelling the request.
 func Abandon(w http.ResponseWriter, r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return
