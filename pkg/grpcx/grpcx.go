@@ -123,6 +123,14 @@ func streamRecover(logger *slog.Logger) grpc.StreamServerInterceptor {
 func unaryLog(logger *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
+		if err != nil && ctx.Err() != nil {
+			// The call's own context ended: the caller went away or gave up (a client that
+			// aborted its request). Whatever the work made of that (a store error wrapping the
+			// cancellation, an internal error) is not this service's failure; it answers the
+			// caller's cancellation, which nobody reads anyway.
+			logger.InfoContext(ctx, "rpc abandoned by caller", "method", info.FullMethod)
+			return resp, status.FromContextError(ctx.Err()).Err()
+		}
 		if cause, ok := smherr.InternalCause(err); ok {
 			logger.ErrorContext(ctx, "internal error", "method", info.FullMethod, "error", cause.Error())
 		} else if err != nil {

@@ -29,6 +29,7 @@ import (
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/smherr"
@@ -49,7 +50,8 @@ type Config struct {
 	// service's handler in the all-in-one, a reverse proxy to it in a split deployment. nil
 	// leaves the endpoint to an ingress.
 	Data http.Handler
-	// AdminKey lets the gateway make internal calls (library CORS settings).
+	// AdminKey lets the gateway make internal calls (library CORS settings) and refuse admin
+	// requests without it before their bodies are read.
 	AdminKey string
 	Logger   *slog.Logger
 	// GRPC, when set, is the server that answers gRPC callers on the public port with the services
@@ -66,6 +68,13 @@ type Config struct {
 	// console's origin never serves uploaded bytes (docs/security.md). Empty serves the data
 	// endpoint beside the API on every host.
 	DataURL string
+	// Tokens validates the access tokens of writes before their bodies are read (the all-in-one
+	// passes its in-process validator). nil: a cached validator over authtoken that the gateway
+	// owns (split deployment).
+	Tokens authz.TokenValidator
+	// BodyReadTimeout bounds how long the body of an API or admin request may take to arrive;
+	// 0 = DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 }
 
 // Gateway is an http.Handler for the public port.
@@ -76,6 +85,8 @@ type Gateway struct {
 	ownsGRPC bool
 	// dataHost is the download origin's host[:port], "" without one.
 	dataHost string
+	// tokens is the validator the gateway built itself, closed by Stop.
+	tokens *authz.RemoteValidator
 }
 
 // maxJSONBody bounds the JSON bodies of the REST API. File bytes never travel through it (they go
@@ -146,8 +157,22 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 
 	table := dispatch.Compile(dispatch.Routes)
 	g := &Gateway{grpc: cfg.GRPC, dataHost: dataHost}
+	tokens := cfg.Tokens
+	if tokens == nil {
+		v, err := authz.NewRemoteValidator(ctx, tokenv1.NewTokenServiceClient(cfg.Token), cfg.AdminKey)
+		if err != nil {
+			return nil, err
+		}
+		tokens, g.tokens = v, v
+	}
+	early := authz.New(tokens, authz.LibrarySecrets(libraries))
+	bodyTimeout := cfg.BodyReadTimeout
+	if bodyTimeout == 0 {
+		bodyTimeout = DefaultBodyReadTimeout
+	}
 	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace, "object": cfg.Object}
-	api := edge.CORS(origins, libraryOf, smhAPI(mux))
+	withCORS := func(next http.Handler) http.Handler { return edge.CORS(origins, libraryOf, next) }
+	api := withCORS(smhAPI(mux))
 	root := http.NewServeMux()
 	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
 	root.Handle(console.Prefix, console.Handler(originOf(cfg.PublicURL), originOf(cfg.DataURL)))
@@ -166,8 +191,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		edge.WriteError(w, r, smherr.ErrRouteNotFound)
 	})
-	site := noSniff(businessFirst(edge.CheckHeaders(maxHeaderBytes, edge.LimitBody(maxJSONBody, api)), root))
-	g.rest = matchOnce(table, edge.Observe(logger, routeName, g.byOrigin(cfg.Data, site)))
+	// Credentials are checked and the body's time bounded before anything reads the body (the
+	// dispatcher's peek included). With a download origin, its host serves the data endpoint only.
+	site := noSniff(credentialsFirst(table, early, adminauth.NewChecker(cfg.AdminKey), withCORS,
+		boundAPIBodies(bodyTimeout, matchOnce(table, businessFirst(edge.CheckHeaders(maxHeaderBytes, edge.LimitBody(maxJSONBody, api)), root)))))
+	g.rest = edge.Observe(logger, routeNamer(table), g.byOrigin(cfg.Data, site))
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{
@@ -197,11 +225,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.rest.ServeHTTP(w, r)
 }
 
-// Stop stops the gRPC server the gateway built (split deployment).
+// Stop stops the gRPC server and the token validator the gateway built (split deployment).
 func (g *Gateway) Stop() {
 	if g.ownsGRPC {
 		g.health.Shutdown()
 		g.grpc.Stop()
+	}
+	if g.tokens != nil {
+		_ = g.tokens.Close()
 	}
 }
 
@@ -264,8 +295,8 @@ func noSniff(next http.Handler) http.Handler {
 	})
 }
 
-// matchOnce looks a business-API request up in the dispatcher table once, before the span that
-// is named after its row, and hands the match on to the dispatch.
+// matchOnce looks a business-API request up in the dispatcher table once, reading the body if
+// its row depends on it, and hands the match on to the dispatch.
 func matchOnce(table *dispatch.Table, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
@@ -301,11 +332,16 @@ func smhAPI(mux http.Handler) http.Handler {
 	})
 }
 
-// routeName names a request by its table row (or its top-level area) for spans and logs.
-func routeName(r *http.Request) string {
+// routeNamer names a request by its table row's pattern (or its top-level area) for spans and
+// logs. It reads no body: the rows a body chooses between share their pattern.
+func routeNamer(table *dispatch.Table) edge.RouteNamer {
+	return func(r *http.Request) string { return routeName(table, r) }
+}
+
+func routeName(table *dispatch.Table, r *http.Request) string {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
-		if m, ok := dispatch.MatchOf(r); ok {
+		if m, ok := table.Address(r); ok {
 			return m.Route.Pattern
 		}
 		return "/api/*"

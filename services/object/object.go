@@ -15,6 +15,7 @@ import (
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/jobs"
@@ -65,7 +66,21 @@ type Config struct {
 	// confirmed for SessionTTL after its last ticket (default 24 h), then cleanup removes it.
 	TicketTTL  time.Duration
 	SessionTTL time.Duration
+	// MaxOpenUploads caps one user's unconfirmed uploads in a library (default 1,000; negative:
+	// no cap); a begin beyond it answers 429 RateLimitExceeded.
+	MaxOpenUploads int
+	// BodyMinRate is the slowest a client may send upload bytes to the data endpoint: at least
+	// BodyMinRate.Bytes in every BodyMinRate.Window (default 16 KiB per 30 s).
+	BodyMinRate bodytime.Rate
 }
+
+// Defaults of the bounds on hostile clients, for the flags of the binaries: the cap on one
+// user's unconfirmed uploads and the slowest an upload body may arrive.
+const (
+	DefaultMaxOpenUploads  = app.DefaultMaxOpenUploads
+	DefaultUploadMinBytes  = dataplane.DefaultMinBytes
+	DefaultUploadMinWindow = dataplane.DefaultMinWindow
+)
 
 // Service is a running object service.
 type Service struct {
@@ -119,8 +134,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		SessionTTL: cfg.SessionTTL,
 		GCGrace:    cfg.GCGrace,
 		FFmpeg:     media.FindFFmpeg(),
+
+		MaxOpenUploads: cfg.MaxOpenUploads,
 	})
-	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger), stopGC: func() {}}
+	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger, cfg.BodyMinRate), stopGC: func() {}}
 	if cfg.GCEvery >= 0 {
 		every := cfg.GCEvery
 		if every == 0 {

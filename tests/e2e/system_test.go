@@ -76,6 +76,8 @@ type systemOptions struct {
 	// DataHost, when set, is the host name of a download origin on the system's port
 	// (--data-url); the test client reaches it on the loopback address.
 	DataHost string
+	// Tune, when set, changes the server's options before it starts (bounds a test shortens).
+	Tune func(*server.Options)
 }
 
 // startSystemWith boots an all-in-one on a free port in a temporary data dir.
@@ -100,6 +102,9 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 	}
 	if o.DataHost != "" {
 		opts.Listen, opts.DataURL = dataorigin.On(t, o.DataHost)
+	}
+	if o.Tune != nil {
+		o.Tune(&opts)
 	}
 	srv, err := server.Start(context.Background(), opts)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/etcdx"
@@ -79,6 +80,13 @@ type Options struct {
 	// cleanup job removes it and its bytes.
 	UploadTicketTTL  time.Duration
 	UploadSessionTTL time.Duration
+	// Bounds on hostile clients. BodyReadTimeout: how long the body of an API or admin request
+	// may take to arrive (0 = 30 s). UploadMinRate: the slowest an upload body may arrive at the
+	// data endpoint (zero = 16 KiB per 30 s). MaxOpenUploads: unconfirmed uploads one user of a
+	// library may hold (0 = 1,000; negative: no cap).
+	BodyReadTimeout time.Duration
+	UploadMinRate   bodytime.Rate
+	MaxOpenUploads  int
 	// EtcdNoFsync is for tests only.
 	EtcdNoFsync bool
 	// DrainTimeout bounds how long a stop waits for in-flight requests; default 10 s.
@@ -203,7 +211,8 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, Namespace: s.conn, Object: s.conn,
-		Data: s.obj.DataHandler(), AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public, PublicURL: s.URL, DataURL: o.DataURL})
+		Data: s.obj.DataHandler(), AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public, PublicURL: s.URL, DataURL: o.DataURL,
+		Tokens: s.tokens.Validator(), BodyReadTimeout: o.BodyReadTimeout})
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -344,6 +353,9 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		GCGrace:    s.opts.GCGrace,
 		TicketTTL:  s.opts.UploadTicketTTL,
 		SessionTTL: s.opts.UploadSessionTTL,
+
+		MaxOpenUploads: s.opts.MaxOpenUploads,
+		BodyMinRate:    s.opts.UploadMinRate,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 func main() {
 	var common cmdutil.Common
 	var listen, publicURL, dataURL, certFile, keyFile, dataDir, objectData string
+	var bodyReadTimeout time.Duration
 	fs := pflag.NewFlagSet("gateway", pflag.ContinueOnError)
 	common.Add(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:8443", "HTTPS address (REST and gRPC)")
@@ -34,10 +35,14 @@ func main() {
 	fs.StringVar(&keyFile, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&dataDir, "data-dir", "./data", "where the local CA and certificate are kept")
 	fs.StringVar(&objectData, "object-data-url", "http://127.0.0.1:9105", "the object service's data endpoint, proxied under /data/ (empty: an ingress routes it)")
+	fs.DurationVar(&bodyReadTimeout, "body-read-timeout", gateway.DefaultBodyReadTimeout, "how long the body of an API or admin request may take to arrive; then 408 ReadRequestTimeout")
 	os.Exit(cmdutil.Main("gateway", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
 			return err
+		}
+		if bodyReadTimeout <= 0 {
+			return errors.New("--body-read-timeout must be positive")
 		}
 		lis, err := net.Listen("tcp", listen)
 		if err != nil {
@@ -82,7 +87,8 @@ func main() {
 			return err
 		}
 		defer objects.Close()
-		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL, DataURL: dataURL}
+		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL, DataURL: dataURL,
+			BodyReadTimeout: bodyReadTimeout}
 		if objectData != "" {
 			target, err := url.Parse(objectData)
 			if err != nil || target.Host == "" {
@@ -96,7 +102,9 @@ func main() {
 		}
 		defer gw.Stop()
 		tlsCfg := tlsx.ServerConfig(cert)
-		srv := &http.Server{Handler: gw, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second,
+		// No ReadTimeout or WriteTimeout: they would cut long downloads and uploads through the
+		// data endpoint; bodies are bounded per request instead (BodyReadTimeout, the minimum rate).
+		srv := &http.Server{Handler: gw, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(tls.NewListener(lis, tlsCfg)) }()

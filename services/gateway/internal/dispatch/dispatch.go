@@ -72,6 +72,18 @@ const bodyPeekLimit = 64 << 10
 // Match finds the row for r. It may read (and then restore) a small JSON body. ok is false when
 // no row matches.
 func (t *Table) Match(r *http.Request) (m Match, ok bool) {
+	return t.match(r, true)
+}
+
+// Address finds the first row that takes r's method, path and flags without reading the body.
+// The rows a body key chooses between share their pattern and parameters, so the answer names
+// the route and its library before a byte of the body is read (span names, the early refusal of
+// requests without credentials); only Match says which RPC the body picks.
+func (t *Table) Address(r *http.Request) (m Match, ok bool) {
+	return t.match(r, false)
+}
+
+func (t *Table) match(r *http.Request, byBody bool) (m Match, ok bool) {
 	segs := rawSegments(r.URL)
 	q := r.URL.Query()
 	var bodyKeys map[string]bool
@@ -83,7 +95,7 @@ func (t *Table) Match(r *http.Request) (m Match, ok bool) {
 		if !ok || !hasFlags(q, c.route.Flags) {
 			continue
 		}
-		if c.route.BodyKey != "" || len(c.route.BodyKeyAbsent) > 0 {
+		if byBody && (c.route.BodyKey != "" || len(c.route.BodyKeyAbsent) > 0) {
 			if bodyKeys == nil {
 				bodyKeys = peekBodyKeys(r)
 			}

@@ -29,6 +29,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if e == nil {
 		e = smherr.ErrInternal
 	}
+	if failed := bodyFailure(r.Context()); failed != nil {
+		e = failed
+	}
 	h := w.Header()
 	h.Del("Content-Length")
 	h.Set("Content-Type", "application/json")

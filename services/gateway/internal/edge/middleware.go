@@ -56,19 +56,34 @@ func Observe(logger *slog.Logger, routeOf RouteNamer, next http.Handler) http.Ha
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 
-		span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
-		if sw.status >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		// A client that went away is counted as 499, whatever the layers below made of their
+		// cancelled work: the request's own context ended, so it was the client's doing. A
+		// cancellation the server made leaves this context alone and stays a server error.
+		status := sw.status
+		if r.Context().Err() != nil {
+			status = statusClientClosed
+		}
+		span.SetAttributes(attribute.Int("http.response.status_code", status))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
 		}
 		if duration != nil {
 			duration.Record(context.WithoutCancel(ctx), time.Since(start).Seconds(), metric.WithAttributes(
 				attribute.String("http.request.method", knownMethod(r.Method)), attribute.String("http.route", route),
-				attribute.String("http.response.status_class", statusClass(sw.status))))
+				attribute.String("http.response.status_class", statusClass(status))))
 		}
-		logger.InfoContext(ctx, "request", "method", r.Method, "route", route, "status", sw.status,
+		msg := "request"
+		if status == statusClientClosed {
+			msg = "client aborted request"
+		}
+		logger.InfoContext(ctx, msg, "method", r.Method, "route", route, "status", status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	})
 }
+
+// statusClientClosed is the status of a request its client abandoned (the data endpoint answers
+// a client that went away mid-body with it too): 4xx, the client's doing, not a server error.
+const statusClientClosed = 499
 
 // statusClass answers "2xx" for 200 to 299 and so on: five series per route, not one per status.
 func statusClass(status int) string {

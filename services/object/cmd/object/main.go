@@ -19,6 +19,7 @@ import (
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/object"
@@ -29,6 +30,8 @@ func main() {
 	var listen, advertise, dataListen, domain, dsn, blobDir string
 	var s3 object.S3Config
 	var gcEvery, gcGrace, ticketTTL, sessionTTL time.Duration
+	var maxOpenUploads int
+	var minRate bodytime.Rate
 	fs := pflag.NewFlagSet("object", pflag.ContinueOnError)
 	common.Add(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:9104", "gRPC address")
@@ -48,6 +51,9 @@ func main() {
 	fs.DurationVar(&gcGrace, "gc-grace", time.Hour, "how long unreferenced bytes and stray temporary files are kept; must exceed the longest stall of an upload")
 	fs.DurationVar(&ticketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")
 	fs.DurationVar(&sessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired")
+	fs.IntVar(&maxOpenUploads, "max-open-uploads", object.DefaultMaxOpenUploads, "unconfirmed uploads one user of a library may hold; a begin beyond answers 429 (negative: no cap)")
+	fs.Int64Var(&minRate.Bytes, "upload-min-bytes", object.DefaultUploadMinBytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
+	fs.DurationVar(&minRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
 	os.Exit(cmdutil.Main("object", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -56,11 +62,15 @@ func main() {
 		if domain == "" {
 			return errors.New("--domain (SMH_DOMAIN) is required: the host[:port] clients send bytes to")
 		}
+		if minRate.Bytes <= 0 || minRate.Window <= 0 {
+			return errors.New("--upload-min-bytes and --upload-min-window must be positive")
+		}
 		if gcEvery == 0 || gcGrace <= 0 || ticketTTL <= 0 || sessionTTL <= 0 {
 			return errors.New("--gc-every must not be 0, and --gc-grace, --upload-ticket-ttl and --upload-session-ttl must be positive")
 		}
 		cfg := object.Config{DSN: dsn, Domain: domain, AdminKey: adminKey, Logger: env.Logger, Etcd: env.Etcd,
-			GCEvery: gcEvery, GCGrace: gcGrace, TicketTTL: ticketTTL, SessionTTL: sessionTTL}
+			GCEvery: gcEvery, GCGrace: gcGrace, TicketTTL: ticketTTL, SessionTTL: sessionTTL,
+			MaxOpenUploads: maxOpenUploads, BodyMinRate: minRate}
 		if s3.Endpoint != "" {
 			// Credentials come from the environment only, never from flags a process list shows.
 			s3.AccessKey, s3.SecretKey = os.Getenv("SMH_S3_ACCESS_KEY"), os.Getenv("SMH_S3_SECRET_KEY")
@@ -99,7 +109,7 @@ func main() {
 		if err != nil {
 			return fmt.Errorf("cannot listen on %s: %w", dataListen, err)
 		}
-		data := &http.Server{Handler: svc.DataHandler(), ReadHeaderTimeout: 10 * time.Second,
+		data := &http.Server{Handler: svc.DataHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
 		served := make(chan error, 1)
 		go func() { served <- data.Serve(lis) }()

@@ -74,6 +74,10 @@ type Config struct {
 	GCGrace time.Duration
 	// FFmpeg makes video covers; zero = not installed (previews redirect to the original).
 	FFmpeg media.FFmpeg
+	// MaxOpenUploads caps the unconfirmed, unexpired upload sessions of one user of a library
+	// (default 1,000; negative: no cap). Tokens with an empty user id and the library secret
+	// count as one user of their library.
+	MaxOpenUploads int
 }
 
 // Object is the object service's use cases.
@@ -90,6 +94,7 @@ type Object struct {
 	maxPart, maxSimple    int64
 	gcGrace               time.Duration
 	ffmpeg                media.FFmpeg
+	maxOpenUploads        int
 }
 
 // New builds the use cases.
@@ -101,6 +106,10 @@ func New(cfg Config) *Object {
 		store: cfg.Store, blobs: cfg.Blobs, ns: cfg.Namespace, auth: cfg.Auth, signer: cfg.Signer,
 		clock: cfg.Clock, domain: cfg.Domain, ticketTTL: cfg.TicketTTL, sessionTTL: cfg.SessionTTL,
 		maxPart: cfg.MaxPartSize, maxSimple: cfg.MaxSimpleSize, gcGrace: cfg.GCGrace, ffmpeg: cfg.FFmpeg,
+		maxOpenUploads: cfg.MaxOpenUploads,
+	}
+	if o.maxOpenUploads == 0 {
+		o.maxOpenUploads = DefaultMaxOpenUploads
 	}
 	if o.ticketTTL <= 0 {
 		o.ticketTTL = time.Hour
@@ -119,6 +128,11 @@ func New(cfg Config) *Object {
 	}
 	return o
 }
+
+// DefaultMaxOpenUploads is the default cap on one user's unconfirmed uploads: far above what a
+// client uploading in parallel holds open, far below what a script beginning uploads in a loop
+// reaches (each session is a row and, until confirmed or expired, possibly stored bytes).
+const DefaultMaxOpenUploads = 1000
 
 // newID answers 128 random bits as hex: upload ids (confirm keys) and blob ids are unguessable,
 // so knowing one grants nothing without a signature or a token.

@@ -12,6 +12,8 @@ var (
 	// ErrUploadNotOpen: the upload no longer takes bytes (confirmed, aborted or expired).
 	ErrUploadNotOpen = errors.New("upload not open")
 	ErrBlobNotFound  = errors.New("blob not found")
+	// ErrTooManyOpenUploads: the user has as many unconfirmed uploads as the cap allows.
+	ErrTooManyOpenUploads = errors.New("too many unconfirmed uploads")
 )
 
 // UploadKind is how the client sends the bytes (3.1-3.3).
@@ -115,7 +117,10 @@ func (b Blob) QuotedETag() string { return `"` + b.ETag + `"` }
 
 // Store is the object service's SQL store. Every method is one transaction.
 type Store interface {
-	CreateUpload(ctx context.Context, u Upload) error
+	// CreateUpload records a new open upload. maxOpen > 0 caps the unconfirmed (open or
+	// received), unexpired uploads of u's owner (library and user id): at the cap it creates
+	// nothing and answers ErrTooManyOpenUploads. The count and the insert are one transaction.
+	CreateUpload(ctx context.Context, u Upload, maxOpen int) error
 	// GetUpload answers ErrUploadNotFound for an unknown id.
 	GetUpload(ctx context.Context, id string) (Upload, error)
 	// AttachBlob records b and makes it the bytes of an open simple or form upload, which becomes

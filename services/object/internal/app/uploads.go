@@ -107,7 +107,7 @@ func (o *Object) Begin(ctx context.Context, req BeginRequest) (BeginAnswer, erro
 	}
 	exp := now.Add(o.ticketTTL)
 	u.ExpiresAt = exp.Add(o.sessionTTL)
-	if err := o.store.CreateUpload(ctx, u); err != nil {
+	if err := o.store.CreateUpload(ctx, u, o.maxOpenUploads); err != nil {
 		return BeginAnswer{}, err
 	}
 	return BeginAnswer{Ticket: o.ticket(u, exp)}, nil

@@ -18,7 +18,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/services/object/internal/app"
 )
@@ -31,16 +33,28 @@ const (
 
 // Handler serves the data endpoint.
 type Handler struct {
-	obj    *app.Object
-	logger *slog.Logger
+	obj     *app.Object
+	logger  *slog.Logger
+	minRate bodytime.Rate
 }
 
-// New builds the handler.
-func New(obj *app.Object, logger *slog.Logger) *Handler {
+// The slowest an upload body may arrive by default: 16 KiB in every 30 s (about 550 bytes a
+// second), which the worst mobile link keeps while a client trickling bytes to hold connections
+// open does not. File bodies may be large, so they get no total deadline.
+const (
+	DefaultMinBytes  = 16 << 10
+	DefaultMinWindow = 30 * time.Second
+)
+
+// New builds the handler; a zero minRate takes the default.
+func New(obj *app.Object, logger *slog.Logger, minRate bodytime.Rate) *Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Handler{obj: obj, logger: logger}
+	if minRate == (bodytime.Rate{}) {
+		minRate = bodytime.Rate{Bytes: DefaultMinBytes, Window: DefaultMinWindow}
+	}
+	return &Handler{obj: obj, logger: logger, minRate: minRate}
 }
 
 // exposed are the response headers a cross-origin page may read: the part ETag the JS SDK keeps,
@@ -75,9 +89,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
 	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, UploadPrefix):
-		h.put(w, r)
+		body := bodytime.AtLeast(w, r, h.minRate)
+		r.Body = body
+		h.put(w, r, body)
 	case r.Method == http.MethodPost && r.URL.Path == "/":
-		h.form(w, r)
+		body := bodytime.AtLeast(w, r, h.minRate)
+		r.Body = body
+		h.form(w, r, body)
 	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, DownloadPrefix):
 		h.get(w, r)
 	default:
@@ -85,7 +103,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) put(w http.ResponseWriter, r *http.Request, body *bodytime.Reader) {
 	id := strings.TrimPrefix(r.URL.Path, UploadPrefix)
 	q := r.URL.Query()
 	var (
@@ -102,7 +120,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 		etag, err = h.obj.ReceiveSimple(r.Context(), id, r.Header.Get("Authorization"), r.Header.Get("Content-Type"), r.Body, r.ContentLength)
 	}
 	if err != nil {
-		h.fail(w, r, err)
+		h.failBody(w, r, body, err)
 		return
 	}
 	w.Header().Set("ETag", etag)
@@ -110,7 +128,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 }
 
 // form reads a form upload (3.3): fields first, then the file field, streamed.
-func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) form(w http.ResponseWriter, r *http.Request, body *bodytime.Reader) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, "MalformedPOSTRequest", "the body is not multipart/form-data")
@@ -119,6 +137,10 @@ func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
 	var f app.FormUpload
 	for {
 		part, err := mr.NextPart()
+		if body.Expired() || body.Broken() {
+			h.failBody(w, r, body, err)
+			return
+		}
 		if err != nil {
 			writeError(w, r, http.StatusBadRequest, "MalformedPOSTRequest", "the form has no file field")
 			return
@@ -130,7 +152,7 @@ func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
 			}
 			etag, err := h.obj.ReceiveForm(r.Context(), f, part)
 			if err != nil {
-				h.fail(w, r, err)
+				h.failBody(w, r, body, err)
 				return
 			}
 			w.Header().Set("ETag", etag)
@@ -139,6 +161,10 @@ func (h *Handler) form(w http.ResponseWriter, r *http.Request) {
 		}
 		// Fields before the file are small; bound them so a field cannot be a file in disguise.
 		v, err := io.ReadAll(io.LimitReader(part, 8<<10))
+		if body.Expired() || body.Broken() {
+			h.failBody(w, r, body, err)
+			return
+		}
 		if err != nil {
 			writeError(w, r, http.StatusBadRequest, "MalformedPOSTRequest", "unreadable form field")
 			return
@@ -301,9 +327,36 @@ type cosError struct {
 	RequestID string   `xml:"RequestId"`
 }
 
+// failBody answers the failure of an upload: a body below the minimum rate with COS's 408
+// RequestTimeout, a client that went away mid-body as a client abort (499, logged as such, not
+// as a server error), anything else as fail does. Whose failure it was is what the body reader
+// saw, not what the error says: a store may wrap or replace the read error.
+func (h *Handler) failBody(w http.ResponseWriter, r *http.Request, body *bodytime.Reader, err error) {
+	switch {
+	case body.Expired():
+		h.logger.InfoContext(r.Context(), "upload body too slow: cut", "method", r.Method,
+			"request_id", w.Header().Get("X-SMH-Request-Id"), "min_bytes", h.minRate.Bytes, "window", h.minRate.Window.String())
+		writeError(w, r, http.StatusRequestTimeout, "RequestTimeout", "the body did not arrive at the minimum rate")
+	case body.Broken() || clientGone(r):
+		h.logger.InfoContext(r.Context(), "client aborted upload", "method", r.Method,
+			"request_id", w.Header().Get("X-SMH-Request-Id"))
+		writeError(w, r, 499, "ClientDisconnected", "client disconnected")
+	default:
+		h.fail(w, r, err)
+	}
+}
+
+// clientGone reports whether the request's own context ended: the client went away. A context
+// the server derived and cancelled is not the client's doing.
+func clientGone(r *http.Request) bool { return r.Context().Err() != nil }
+
 // fail answers err as COS would; internal causes are logged, never shown.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := classify(err)
+	if status == 499 && !clientGone(r) {
+		// A cancellation the server made (a derived context, a shutdown) is a server error.
+		status, code, msg = http.StatusInternalServerError, "InternalError", "internal error"
+	}
 	if status >= 500 {
 		h.logger.ErrorContext(r.Context(), "data endpoint failed", "path", r.URL.Path, "method", r.Method,
 			"request_id", w.Header().Get("X-SMH-Request-Id"), "error", err)

@@ -100,8 +100,11 @@ func scanUpload(row interface{ Scan(...any) error }) (app.Upload, error) {
 	return u, nil
 }
 
-// CreateUpload implements app.Store.
-func (s *SQL) CreateUpload(ctx context.Context, u app.Upload) error {
+// CreateUpload implements app.Store. With a cap, the owner's row in upload_owners is locked
+// first (the no-op UPDATE takes the row lock on both engines), so two begins of one owner count
+// one after the other and the cap holds under concurrency; at PostgreSQL's READ COMMITTED the
+// count, a later statement, sees the sessions the lock holder committed.
+func (s *SQL) CreateUpload(ctx context.Context, u app.Upload, maxOpen int) error {
 	path, err := json.Marshal(u.Path)
 	if err != nil {
 		return err
@@ -115,12 +118,40 @@ func (s *SQL) CreateUpload(ctx context.Context, u app.Upload) error {
 		return err
 	}
 	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
+		if maxOpen > 0 {
+			if err := holdOpenSlot(ctx, t, u, maxOpen); err != nil {
+				return err
+			}
+		}
 		_, err := t.Exec(ctx, `INSERT INTO uploads (`+uploadColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')`,
 			u.ID, u.LibraryID, u.SpaceID, string(path), u.UserID, string(u.Kind), u.Strategy, boolInt(u.Force),
 			string(rules), string(attrs), ms(u.CreatedAt), ms(u.ExpiresAt), string(app.StateOpen))
 		return wrap("create upload", err)
 	})
+}
+
+// holdOpenSlot locks u's owner and answers app.ErrTooManyOpenUploads when the owner already has
+// maxOpen unconfirmed sessions that have not expired at u.CreatedAt.
+func holdOpenSlot(ctx context.Context, t *sqldb.Tx, u app.Upload, maxOpen int) error {
+	if _, err := t.Exec(ctx, `INSERT INTO upload_owners (library_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+		u.LibraryID, u.UserID); err != nil {
+		return wrap("add upload owner", err)
+	}
+	if _, err := t.Exec(ctx, `UPDATE upload_owners SET user_id = user_id WHERE library_id = ? AND user_id = ?`,
+		u.LibraryID, u.UserID); err != nil {
+		return wrap("lock upload owner", err)
+	}
+	var open int
+	err := t.QueryRow(ctx, `SELECT COUNT(*) FROM uploads WHERE library_id = ? AND user_id = ? AND state IN (?, ?) AND expires_at > ?`,
+		u.LibraryID, u.UserID, string(app.StateOpen), string(app.StateReceived), ms(u.CreatedAt)).Scan(&open)
+	if err != nil {
+		return wrap("count open uploads", err)
+	}
+	if open >= maxOpen {
+		return app.ErrTooManyOpenUploads
+	}
+	return nil
 }
 
 // GetUpload implements app.Store.

@@ -53,7 +53,7 @@ func TestUploadLifecycle(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
 		u := upload("u1", app.KindSimple)
-		if err := s.CreateUpload(ctx, u); err != nil {
+		if err := s.CreateUpload(ctx, u, 0); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.GetUpload(ctx, "u1")
@@ -97,7 +97,7 @@ func TestUploadLifecycle(t *testing.T) {
 func TestPartsAndAbort(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
-		if err := s.CreateUpload(ctx, upload("m1", app.KindMultipart)); err != nil {
+		if err := s.CreateUpload(ctx, upload("m1", app.KindMultipart), 0); err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range []int{3, 1, 3} {
@@ -127,7 +127,7 @@ func TestPartsAndAbort(t *testing.T) {
 func TestInstantMatchAndCollection(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
-		if err := s.CreateUpload(ctx, upload("u1", app.KindSimple)); err != nil {
+		if err := s.CreateUpload(ctx, upload("u1", app.KindSimple), 0); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.AttachBlob(ctx, "u1", blobRec("b1", t0)); err != nil {
@@ -186,7 +186,7 @@ func TestInstantMatchAndCollection(t *testing.T) {
 func TestHoldComposedBlob(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
-		if err := s.CreateUpload(ctx, upload("m", app.KindMultipart)); err != nil {
+		if err := s.CreateUpload(ctx, upload("m", app.KindMultipart), 0); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.HoldBlob(ctx, "m", blobRec("c1", t0)); err != nil {
@@ -226,7 +226,7 @@ func TestExpiredUploads(t *testing.T) {
 		for i, id := range []string{"a", "b", "c"} {
 			u := upload(id, app.KindSimple)
 			u.ExpiresAt = t0.Add(time.Duration(i) * time.Hour)
-			if err := s.CreateUpload(ctx, u); err != nil {
+			if err := s.CreateUpload(ctx, u, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -255,7 +255,7 @@ func TestExpiredUploads(t *testing.T) {
 func TestConcurrentParts(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
-		if err := s.CreateUpload(ctx, upload("m", app.KindMultipart)); err != nil {
+		if err := s.CreateUpload(ctx, upload("m", app.KindMultipart), 0); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup

@@ -42,6 +42,9 @@ func ErrorMap() smherr.Map {
 		{Err: app.ErrBadPartNumber, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "bad part number")},
 		{Err: app.ErrPartTooLarge, SMH: smherr.New(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "too large")},
 		{Err: app.ErrSizeMismatch, SMH: smherr.New(http.StatusBadRequest, "IncompleteBody", "the body is shorter or longer than its Content-Length")},
+		// A transient refusal: the user confirms or aborts uploads, or waits for them to
+		// expire, and retries; clients already back off on 429.
+		{Err: app.ErrTooManyOpenUploads, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "too many unconfirmed uploads: confirm or abort some first")},
 		{Err: app.ErrBlobNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},
 		{Err: media.ErrBadThumbOptions, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "bad preview size parameters")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},

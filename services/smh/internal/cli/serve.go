@@ -11,6 +11,7 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/telemetry"
+	"github.com/opensmh/opensmh/services/gateway"
 	"github.com/opensmh/opensmh/services/object"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
@@ -37,10 +38,14 @@ func newServe() *cobra.Command {
 			for _, d := range []struct {
 				flag string
 				v    time.Duration
-			}{{"--gc-grace", o.GCGrace}, {"--upload-ticket-ttl", o.UploadTicketTTL}, {"--upload-session-ttl", o.UploadSessionTTL}} {
+			}{{"--gc-grace", o.GCGrace}, {"--upload-ticket-ttl", o.UploadTicketTTL}, {"--upload-session-ttl", o.UploadSessionTTL},
+				{"--body-read-timeout", o.BodyReadTimeout}, {"--upload-min-window", o.UploadMinRate.Window}} {
 				if d.v <= 0 {
 					return usagef("%s must be positive", d.flag)
 				}
+			}
+			if o.UploadMinRate.Bytes <= 0 {
+				return usagef("--upload-min-bytes must be positive")
 			}
 			o.Logger = telemetry.NewLogger(os.Stderr, level)
 			o.Out = cmd.OutOrStdout()
@@ -109,5 +114,10 @@ func newServe() *cobra.Command {
 	fs.DurationVar(&o.GCGrace, "gc-grace", time.Hour, "how long unreferenced bytes and stray temporary files are kept; must exceed the longest stall of an upload")
 	fs.DurationVar(&o.UploadTicketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")
 	fs.DurationVar(&o.UploadSessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired; then cleanup removes it and its bytes")
+	// Bounds on hostile clients (docs/security.md): slow bodies and piles of unconfirmed uploads.
+	fs.DurationVar(&o.BodyReadTimeout, "body-read-timeout", gateway.DefaultBodyReadTimeout, "how long the body of an API or admin request may take to arrive; then 408 ReadRequestTimeout")
+	fs.Int64Var(&o.UploadMinRate.Bytes, "upload-min-bytes", object.DefaultUploadMinBytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
+	fs.DurationVar(&o.UploadMinRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
+	fs.IntVar(&o.MaxOpenUploads, "max-open-uploads", object.DefaultMaxOpenUploads, "unconfirmed uploads one user of a library may hold; a begin beyond answers 429 RateLimitExceeded (negative: no cap)")
 	return cmd
 }
