@@ -146,10 +146,16 @@ func (n *Namespace) DeleteSpace(ctx context.Context, libraryID, spaceID string, 
 	if err != nil {
 		return err
 	}
-	// A space-management token (delete_space, minted without space_id) holds no spaces, so the
-	// grant alone decides (2.2).
-	if _, err := r.require(authz.Admin, authz.DeleteSpace); err != nil {
+	p, err := r.require(authz.Admin, authz.DeleteSpace)
+	if err != nil {
 		return err
+	}
+	// A space-management token (minted without space_id) holds no spaces and may delete any space
+	// of its library (2.2); a token minted for spaces may delete only those (docs/security.md).
+	if len(p.SpaceIDs) > 0 {
+		if err := p.RequireSpace(spaceID); err != nil {
+			return err
+		}
 	}
 	if !r.lib.IsMultiSpace {
 		return ErrNotMultiSpace
