@@ -62,7 +62,7 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/opensmh/opensmh/services/authtoken v0.0.0 // indirect
-	github.com/opensmh/opensmh/services/gateway v0.0.0 // indirect
+	github.com/opensmh/opensmh/services/gateway v0.0.0
 	github.com/opensmh/opensmh/services/library v0.0.0 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/prometheus/client_golang v1.24.1 // indirect
