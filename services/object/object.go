@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Store:      db,
 		Blobs:      blobs,
 		Namespace:  namespaceClient{client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
-		Auth:       authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries)),
+		Auth:       authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
 		Signer:     app.NewSigner(cfg.AdminKey),
 		Clock:      cfg.Clock,
 		Domain:     cfg.Domain,
