@@ -236,20 +236,27 @@ func (n *Namespace) space(ctx context.Context, r request, spaceID string) (Space
 			return Space{}, err
 		}
 	}
-	s, err := n.store.GetSpace(ctx, r.lib.ID, spaceID)
-	if err != nil {
-		return Space{}, err
-	}
-	if r.p == nil {
-		if r.lib.IsPublicRead || s.Ext.IsPublicRead {
-			return s, nil
+	// The token's spaces are checked before the store is asked, and an anonymous caller of a
+	// private library learns nothing either: whether a space exists is not told to a caller
+	// who may not reach it (docs/security.md).
+	if r.p != nil {
+		if err := r.p.RequireSpace(spaceID); err != nil {
+			return Space{}, err
 		}
-		return Space{}, authz.ErrEmptyAccessToken
 	}
-	if err := r.p.RequireSpace(spaceID); err != nil {
+	s, err := n.store.GetSpace(ctx, r.lib.ID, spaceID)
+	if r.p != nil {
+		return s, err
+	}
+	switch {
+	case err == nil && (r.lib.IsPublicRead || s.Ext.IsPublicRead):
+		return s, nil
+	case err != nil && r.lib.IsPublicRead:
+		return Space{}, err
+	case err != nil && !errors.Is(err, ErrSpaceNotFound):
 		return Space{}, err
 	}
-	return s, nil
+	return Space{}, authz.ErrEmptyAccessToken
 }
 
 // ensureDefaultSpace creates the single-tenant space "-" the first time it is needed.
