@@ -80,6 +80,10 @@ type beginRequest interface {
 
 func (s *Server) begin(ctx context.Context, kind app.UploadKind, req beginRequest, hasFilesize bool) (*objectv1.BeginUploadAnswer, error) {
 	body := req.GetBody()
+	if body == nil {
+		// Optional fields are read as pointers below; a gRPC caller may send no body at all.
+		body = &objectv1.UploadBody{}
+	}
 	r := app.BeginRequest{
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), Path: req.GetFilePath(), Kind: kind,
 		Strategy: req.GetConflictResolutionStrategy(), BeginningHash: body.GetBeginningHash(), FullHash: body.GetFullHash(),
@@ -159,6 +163,9 @@ func (s *Server) BeginFormUpload(ctx context.Context, req *objectv1.BeginFormUpl
 
 func (s *Server) ConfirmUpload(ctx context.Context, req *objectv1.ConfirmUploadRequest) (*objectv1.ConfirmUploadResponse, error) {
 	b := req.GetBody()
+	if b == nil {
+		b = &objectv1.ConfirmBody{} // b.Category is read as a pointer; a gRPC caller may send no body
+	}
 	f, err := s.obj.Confirm(ctx, app.ConfirmRequest{
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), ConfirmKey: req.GetConfirmKey(),
 		Strategy: req.GetConflictResolutionStrategy(), CRC64: b.GetCrc64(), Labels: b.GetLabels(), Category: b.Category,
