@@ -689,3 +689,35 @@ func lineDiff(a, b string) string {
 	sort.Strings(out)
 	return strings.Join(out, "\n")
 }
+
+// TestConfirmKeysStayWithTheirUpload: a confirm key works only in the library and space it was
+// begun in and only for the user who began it, whatever else the caller may do; the upload is
+// still confirmable by its owner afterwards.
+func TestConfirmKeysStayWithTheirUpload(t *testing.T) {
+	s := startSystem(t)
+	m := newMatrix(t, s)
+	key := m.a.pending
+	call := func(lib, space, method, token string, flag string) response {
+		return s.call(method, "/api/v1/file/"+lib+"/"+space+"/"+key, q(token, flag, ""), nil, nil)
+	}
+	otherAdmin := m.adminOf[m.other.ID]
+	spaceBAdmin := s.mustMint(m.multi, url.Values{"grant": {authz.Admin}, "space_id": {spaceB}, "user_id": {matrixUser}})
+	mallory := s.mustMint(m.multi, url.Values{"grant": {authz.Admin}, "user_id": {"mallory"}})
+	for _, op := range []struct{ method, flag string }{{"GET", "upload"}, {"POST", "confirm"}, {"DELETE", "upload"}} {
+		what := op.method + " ?" + op.flag
+		// Space B's admin, in space B: the key is not one of space B's uploads.
+		expectError(t, call(m.multi.ID, spaceB, op.method, spaceBAdmin, op.flag), http.StatusNotFound, "UploadNotFound")
+		// Another library's admin, in that library's space of the same name.
+		expectError(t, call(m.other.ID, spaceA, op.method, otherAdmin, op.flag), http.StatusNotFound, "UploadNotFound")
+		// The library's admin acting as another user: the upload is alice's.
+		if r := call(m.multi.ID, spaceA, op.method, mallory, op.flag); r.Status != http.StatusForbidden {
+			t.Errorf("%s as another user: %d %s", what, r.Status, r.Body)
+		} else {
+			expectError(t, r, http.StatusForbidden, "UploadNotBelongYou")
+		}
+	}
+	r := call(m.multi.ID, spaceA, "POST", m.adminOf[m.multi.ID], "confirm")
+	if r.Status != http.StatusOK {
+		t.Fatalf("the owner's confirm after the refusals: %d %s", r.Status, r.Body)
+	}
+}
