@@ -30,6 +30,9 @@ type routePolicy struct {
 	// spaceWhenNamed: a token that names spaces must name this one; a token minted without
 	// space_id (space management) reaches every space (DeleteSpace, 2.2).
 	spaceWhenNamed bool
+	// libraryWide: the answer covers every tenant, so a token minted for some spaces is refused
+	// (NoPermission) whatever its grants.
+	libraryWide bool
 	// spaceFirst: the space is checked before the grants (the upload-session calls).
 	spaceFirst bool
 	// owner: only the user who began the upload may use its confirm key (UploadNotBelongYou).
@@ -91,7 +94,7 @@ func routePolicies() map[string]routePolicy {
 		"POST /api/v1/space/{LibraryId}/{SpaceId}/extension": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true},
 		"GET /api/v1/space/{LibraryId}/{SpaceId}/size":       spaceRead,
 		"GET /api/v1/space/{LibraryId}/{SpaceId}/file-count": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true},
-		"GET /api/v1/usage/{LibraryId}":                      {grants: []string{authz.Admin}},
+		"GET /api/v1/usage/{LibraryId}":                      {grants: []string{authz.Admin}, libraryWide: true},
 		"GET /api/v1/usage/{LibraryId}/{SpaceIds}":           {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true},
 
 		"PUT " + dir + " {copyFrom}": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.CopyDirectory}, space: true},
@@ -160,6 +163,9 @@ func (p routePolicy) denial(c credential, spaceID string) (status int, code stri
 		return http.StatusBadRequest, "EmptyAccessToken", false
 	}
 	grantOK := len(p.grants) == 0 || c.p.RequireAny(p.grants...) == nil
+	if p.libraryWide && len(c.p.SpaceIDs) > 0 && !c.p.AllSpaces {
+		grantOK = false
+	}
 	spaceOK := !p.space || c.p.RequireSpace(spaceID) == nil
 	if p.spaceWhenNamed && len(c.p.SpaceIDs) > 0 {
 		spaceOK = c.p.RequireSpace(spaceID) == nil
