@@ -228,8 +228,9 @@ func metadataOf(c credential) []string {
 // TestTenantIsolationMatrixGRPC walks every method on the public port against every credential
 // in metadata: the business methods under their rows' policy, the internal ones refusing every
 // business credential and answering the operator key.
-func TestTenantIsolationMatrixGRPC(t *testing.T) {
-	s := startSystem(t)
+func TestTenantIsolationMatrixGRPC(t *testing.T) { onEveryEngine(t, testTenantIsolationMatrixGRPC) }
+
+func testTenantIsolationMatrixGRPC(t *testing.T, s *system) {
 	m := newMatrix(t, s)
 	creds := m.credentials(t)
 	conn := s.grpcConn(t)

@@ -596,8 +596,9 @@ func (w walkCounts) log(t *testing.T, what string) {
 // TestTenantIsolationMatrix walks every dispatcher row against every credential over HTTPS.
 // Refused calls are sent first against the shared fixtures, which must not change; allowed
 // calls then run, the fixtures being rebuilt after each that consumes them.
-func TestTenantIsolationMatrix(t *testing.T) {
-	s := startSystem(t)
+func TestTenantIsolationMatrix(t *testing.T) { onEveryEngine(t, testTenantIsolationMatrix) }
+
+func testTenantIsolationMatrix(t *testing.T, s *system) {
 	m := newMatrix(t, s)
 	creds := m.credentials(t)
 	policies := routePolicies()
