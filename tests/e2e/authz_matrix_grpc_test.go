@@ -349,7 +349,7 @@ func testTenantIsolationMatrixGRPC(t *testing.T, s *system) {
 		kv := metadataOf(a.c)
 		if p.credentialFree {
 			// The token methods take the library secret from metadata; user_id is their field.
-			kv = append(withoutKey(kv, reqmeta.ActingUser), reqmeta.LibrarySecret, m.multi.Secret)
+			kv = append(withoutKey(withoutKey(kv, reqmeta.ActingUser), reqmeta.LibrarySecret), reqmeta.LibrarySecret, m.multi.Secret)
 		}
 		got := invoke(t, conn, a.md, newRequest(a.md, m.grpcFields(t, shapes[rpc], m.target(a.c))), kv)
 		counts[a.c.name]++

@@ -142,8 +142,9 @@ type credential struct {
 	query url.Values
 	// p is the principal the credential stands for; nil for no credential or an invalid one.
 	p *authz.Principal
-	// invalid: the token is refused whatever the route (403 InvalidAccessToken).
-	invalid bool
+	// refused: the credential is refused whatever the route, with this status and SMH code.
+	refused       string
+	refusedStatus int
 	// public: the caller is anonymous and addresses the public-read library.
 	public bool
 }
@@ -153,8 +154,8 @@ func (p routePolicy) denial(c credential, spaceID string) (status int, code stri
 	if p.credentialFree {
 		return 0, "", true
 	}
-	if c.invalid {
-		return http.StatusForbidden, "InvalidAccessToken", false
+	if c.refused != "" {
+		return c.refusedStatus, c.refused, false
 	}
 	if c.p == nil {
 		if c.public && p.publicRead {
@@ -328,10 +329,13 @@ func (m *matrix) credentials(t *testing.T) []credential {
 
 	creds := []credential{
 		{name: "none", query: url.Values{}},
-		{name: "garbage", query: tok("not-a-token-0123456789abcdef"), invalid: true},
-		{name: "revoked", query: tok(revoked), invalid: true},
-		{name: "expired", query: tok(expired), invalid: true},
-		{name: "other library's admin", query: tok(s.mustMint(m.other, url.Values{"grant": {authz.Admin}, "user_id": {matrixUser}})), invalid: true},
+		{name: "garbage", query: tok("not-a-token-0123456789abcdef"), refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
+		{name: "revoked", query: tok(revoked), refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
+		{name: "expired", query: tok(expired), refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
+		{name: "other library's admin", query: tok(s.mustMint(m.other, url.Values{"grant": {authz.Admin}, "user_id": {matrixUser}})),
+			refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
+		{name: "other library's secret", query: url.Values{"library_secret": {m.other.Secret}},
+			refused: "WrongLibraryIdOrSecret", refusedStatus: http.StatusNotFound},
 		{name: "anonymous on a public-read library", query: url.Values{}, public: true},
 	}
 	add := func(name string, grants []string, spaces ...string) {
@@ -348,9 +352,8 @@ func (m *matrix) credentials(t *testing.T) []credential {
 	add("delete_space without space_id", []string{authz.DeleteSpace})
 	// Another user of space A with every permission: the confirm keys of alice are not theirs.
 	other := s.mustMint(m.multi, url.Values{"grant": {authz.SpaceAdmin}, "space_id": {spaceA}, "user_id": {"mallory"}})
-	space, _, _ := authz.NewGrantSet(authz.SpaceAdmin)
 	creds = append(creds, credential{name: "another user's space_admin", query: tok(other),
-		p: &authz.Principal{LibraryID: m.multi.ID, SpaceIDs: []string{spaceA}, UserID: "mallory", Grants: space}})
+		p: &authz.Principal{LibraryID: m.multi.ID, SpaceIDs: []string{spaceA}, UserID: "mallory", Grants: mustGrants(t, authz.SpaceAdmin)}})
 	creds = append(creds, credential{name: "library secret", query: url.Values{"library_secret": {m.multi.Secret}, "user_id": {matrixUser}},
 		p: &authz.Principal{LibraryID: m.multi.ID, AllSpaces: true, UserID: matrixUser, Grants: mustGrants(t, authz.Admin), ViaLibrarySecret: true}})
 	return creds
