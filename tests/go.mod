@@ -10,7 +10,7 @@ require (
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
 	google.golang.org/grpc v1.85.0
-	google.golang.org/protobuf v1.36.12 // indirect
+	google.golang.org/protobuf v1.36.12
 )
 
 require github.com/opensmh/opensmh/gen v0.0.0
@@ -62,7 +62,7 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/opensmh/opensmh/services/authtoken v0.0.0 // indirect
-	github.com/opensmh/opensmh/services/gateway v0.0.0 // indirect
+	github.com/opensmh/opensmh/services/gateway v0.0.0
 	github.com/opensmh/opensmh/services/library v0.0.0 // indirect
 	github.com/philhofer/fwd v1.2.0 // indirect
 	github.com/prometheus/client_golang v1.24.1 // indirect

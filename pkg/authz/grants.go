@@ -52,6 +52,12 @@ func grantOrder() [29]string {
 	}
 }
 
+// Grants lists every grant SMH defines, in the order of section 1.1 (for tests that walk them all).
+func Grants() []string {
+	all := grantOrder()
+	return all[:]
+}
+
 // GrantBit answers the one-grant set named name, and false when SMH has no grant of that name.
 func GrantBit(name string) (GrantSet, bool) {
 	// A switch compiles to a binary search over the names; this runs on every permission check.

@@ -126,7 +126,7 @@ func (r *RemoteValidator) ValidateToken(ctx context.Context, libraryID, token st
 		}
 		return e.p, nil
 	}
-	resp, err := r.client.ValidateToken(ctx, &tokenv1.ValidateTokenRequest{LibraryId: libraryID, AccessToken: token})
+	resp, err := r.client.ValidateToken(adminauth.Outgoing(ctx, r.adminKey), &tokenv1.ValidateTokenRequest{LibraryId: libraryID, AccessToken: token})
 	if err != nil {
 		return nil, smherr.As(err)
 	}

@@ -59,7 +59,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	tokens := app.New(app.Config{
 		Store:     store.NewEtcd(cfg.Etcd),
-		Libraries: LibraryVerifierFromClient(cfg.Libraries),
+		Libraries: LibraryVerifierFromClient(cfg.Libraries, cfg.AdminKey),
 		Clock:     cfg.Clock,
 	})
 	if err := tokens.Start(ctx); err != nil {
@@ -105,17 +105,19 @@ func (v validator) ValidateToken(ctx context.Context, libraryID, token string) (
 }
 
 // LibraryVerifierFromClient adapts the library service's VerifyLibrarySecret RPC to the use
-// cases. Its SMH errors (404 WrongLibraryIdOrSecret, ...) pass through unchanged.
-func LibraryVerifierFromClient(c libraryv1.LibraryServiceClient) app.LibraryVerifier {
-	return libraryVerifier{c}
+// cases, calling with the operator key adminKey (the RPC is internal). Its SMH errors (404
+// WrongLibraryIdOrSecret, ...) pass through unchanged.
+func LibraryVerifierFromClient(c libraryv1.LibraryServiceClient, adminKey string) app.LibraryVerifier {
+	return libraryVerifier{c: c, adminKey: adminKey}
 }
 
 type libraryVerifier struct {
-	c libraryv1.LibraryServiceClient
+	c        libraryv1.LibraryServiceClient
+	adminKey string
 }
 
 func (l libraryVerifier) VerifySecret(ctx context.Context, libraryID, secret string) (app.LibraryFacts, error) {
-	resp, err := l.c.VerifyLibrarySecret(ctx, &libraryv1.VerifyLibrarySecretRequest{LibraryId: libraryID, LibrarySecret: secret})
+	resp, err := l.c.VerifyLibrarySecret(adminauth.Outgoing(ctx, l.adminKey), &libraryv1.VerifyLibrarySecretRequest{LibraryId: libraryID, LibrarySecret: secret})
 	if err != nil {
 		return app.LibraryFacts{}, smherr.As(err)
 	}

@@ -165,7 +165,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		}
 		tokens, g.tokens = v, v
 	}
-	early := authz.New(tokens, authz.LibrarySecrets(libraries))
+	early := authz.New(tokens, authz.LibrarySecrets(libraries, cfg.AdminKey))
 	bodyTimeout := cfg.BodyReadTimeout
 	if bodyTimeout == 0 {
 		bodyTimeout = DefaultBodyReadTimeout

@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	ns := app.New(app.Config{
 		Store:     db,
 		Libraries: libs,
-		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries)),
+		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
 		Clock:     cfg.Clock,
 
 		AsyncTreeThreshold: int64(cfg.AsyncTreeThreshold),

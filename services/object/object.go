@@ -126,7 +126,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Store:      db,
 		Blobs:      blobs,
 		Namespace:  namespaceClient{client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
-		Auth:       authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries)),
+		Auth:       authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
 		Signer:     app.NewSigner(cfg.AdminKey),
 		Clock:      cfg.Clock,
 		Domain:     cfg.Domain,
@@ -188,8 +188,9 @@ func (s *Service) Close() error {
 	return s.store.Close()
 }
 
-// namespaceClient calls the namespace: the end user's credentials travel along on the calls
-// the namespace authorizes as its own, the operator key on the internal ones.
+// namespaceClient calls the namespace with the operator key: every method it calls is internal.
+// The end user's credentials travel along on the calls the namespace also authorizes as the
+// user's (CheckUpload, ResolveFile, ResolveAlbumCover).
 type namespaceClient struct {
 	client   namespacev1.NamespaceServiceClient
 	adminKey string
@@ -211,8 +212,14 @@ func forward(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, pairs...)
 }
 
+// forwardAsService is forward with the operator key: the namespace answers these internal calls
+// to the object service only, and still judges the end user by the forwarded credentials.
+func (n namespaceClient) forwardAsService(ctx context.Context) context.Context {
+	return forward(adminauth.Outgoing(ctx, n.adminKey))
+}
+
 func (n namespaceClient) CheckUpload(ctx context.Context, in *namespacev1.CheckUploadRequest) (*namespacev1.CheckUploadResponse, error) {
-	return n.client.CheckUpload(forward(ctx), in)
+	return n.client.CheckUpload(n.forwardAsService(ctx), in)
 }
 
 func (n namespaceClient) CommitFile(ctx context.Context, in *namespacev1.CommitFileRequest) (*namespacev1.StoredFile, error) {
@@ -221,12 +228,12 @@ func (n namespaceClient) CommitFile(ctx context.Context, in *namespacev1.CommitF
 }
 
 func (n namespaceClient) ResolveFile(ctx context.Context, in *namespacev1.ResolveFileRequest) (*namespacev1.StoredFile, error) {
-	resp, err := n.client.ResolveFile(forward(ctx), in)
+	resp, err := n.client.ResolveFile(n.forwardAsService(ctx), in)
 	return resp.GetFile(), err
 }
 
 func (n namespaceClient) ResolveAlbumCover(ctx context.Context, in *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.StoredFile, error) {
-	resp, err := n.client.ResolveAlbumCover(forward(ctx), in)
+	resp, err := n.client.ResolveAlbumCover(n.forwardAsService(ctx), in)
 	return resp.GetFile(), err
 }
 

@@ -118,9 +118,13 @@ func (h *Handler) DeleteUserTokens(ctx context.Context, req *tokenv1.DeleteUserT
 	return &tokenv1.DeleteUserTokensResponse{}, nil
 }
 
-// ValidateToken answers the principal of a live token and counts as a use. It needs no operator
-// key: the token authenticates itself.
+// ValidateToken answers the principal of a live token and counts as a use (operator key). Only
+// services ask: on the public port it would tell anyone holding a token its grants, spaces and
+// user, and let a stolen token be kept alive without one business call (docs/security.md).
 func (h *Handler) ValidateToken(ctx context.Context, req *tokenv1.ValidateTokenRequest) (*tokenv1.ValidateTokenResponse, error) {
+	if err := h.admin.Check(ctx); err != nil {
+		return nil, err
+	}
 	v, err := h.tokens.ValidateDetailed(ctx, req.GetLibraryId(), req.GetAccessToken())
 	if err != nil {
 		return nil, ToSMH(err)

@@ -51,6 +51,9 @@ func serve(t *testing.T) (tokenv1.TokenServiceClient, *clock.Fake) {
 	return tokenv1.NewTokenServiceClient(conn), clk
 }
 
+// asOperator carries the operator key, as the services' validators do (ValidateToken is internal).
+func asOperator() context.Context { return adminauth.Outgoing(context.Background(), adminKey) }
+
 func withSecret(secret string) context.Context {
 	return metadata.AppendToOutgoingContext(context.Background(), reqmeta.LibrarySecret, secret)
 }
@@ -128,7 +131,7 @@ func TestTokenLifecycle(t *testing.T) {
 	}
 	tok := created.GetAccessToken()
 
-	v, err := c.ValidateToken(ctx, &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: tok})
+	v, err := c.ValidateToken(asOperator(), &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: tok})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +143,12 @@ func TestTokenLifecycle(t *testing.T) {
 	if got := authz.PrincipalFromProto(p); !got.AllSpaces {
 		t.Error("admin without spaces must reach all spaces")
 	}
+	for name, ctx := range map[string]context.Context{"no key": ctx, "the token's library secret": withSecret("sec-multi"),
+		"a wrong key": adminauth.Outgoing(context.Background(), "not-the-key")} {
+		if _, err := c.ValidateToken(ctx, &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: tok}); code(err) != "401 InvalidAdminKey" {
+			t.Errorf("validate with %s = %v, want 401 InvalidAdminKey", name, err)
+		}
+	}
 	for _, tc := range []struct {
 		lib, token, want string
 	}{
@@ -147,7 +156,7 @@ func TestTokenLifecycle(t *testing.T) {
 		{"multi", "", "400 EmptyAccessToken"},
 		{"multi", "garbage", "403 InvalidAccessToken"},
 	} {
-		_, err := c.ValidateToken(ctx, &tokenv1.ValidateTokenRequest{LibraryId: tc.lib, AccessToken: tc.token})
+		_, err := c.ValidateToken(asOperator(), &tokenv1.ValidateTokenRequest{LibraryId: tc.lib, AccessToken: tc.token})
 		if code(err) != tc.want {
 			t.Errorf("validate(%s, %q) = %v, want %s", tc.lib, tc.token, err, tc.want)
 		}
@@ -166,7 +175,7 @@ func TestTokenLifecycle(t *testing.T) {
 	if got := header.Get(reqmeta.HTTPStatus); len(got) != 1 || got[0] != "204" {
 		t.Errorf("delete status header = %v", got)
 	}
-	_, err = c.ValidateToken(ctx, &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: tok})
+	_, err = c.ValidateToken(asOperator(), &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: tok})
 	if code(err) != "403 InvalidAccessToken" {
 		t.Errorf("deleted token: %v", err)
 	}
@@ -192,7 +201,7 @@ func TestDeleteUserTokens(t *testing.T) {
 	}
 	emptyClient, phone, bob := mk("alice", ""), mk("alice", "phone"), mk("bob", "")
 	valid := func(tok string) bool {
-		_, err := c.ValidateToken(ctx, &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: tok})
+		_, err := c.ValidateToken(asOperator(), &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: tok})
 		return err == nil
 	}
 
@@ -264,7 +273,7 @@ func TestInternalRPCs(t *testing.T) {
 	if err != nil || len(got.GetTokenHashes()) != 1 || got.GetTokenHashes()[0] != want {
 		t.Fatalf("revocation = %v, %v", got, err)
 	}
-	if _, err := c.ValidateToken(ctx, &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: r.GetAccessToken()}); code(err) != "403 InvalidAccessToken" {
+	if _, err := c.ValidateToken(asOperator(), &tokenv1.ValidateTokenRequest{LibraryId: "multi", AccessToken: r.GetAccessToken()}); code(err) != "403 InvalidAccessToken" {
 		t.Errorf("purged token: %v", err)
 	}
 }

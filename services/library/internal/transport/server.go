@@ -151,9 +151,13 @@ func (s *Server) ResetLibrarySecret(ctx context.Context, req *libraryv1.ResetLib
 	}, nil
 }
 
-// VerifyLibrarySecret checks an id and secret pair. It needs no operator key: the secret is the
-// credential (authtoken calls it to mint tokens, smh-api.md section 1.1).
+// VerifyLibrarySecret checks an id and secret pair for the services (operator key): authtoken
+// to mint tokens (smh-api.md section 1.1), the others for library_secret on business calls
+// (decision 4). On the public port it would be a secret-guessing oracle beside the business API.
 func (s *Server) VerifyLibrarySecret(ctx context.Context, req *libraryv1.VerifyLibrarySecretRequest) (*libraryv1.VerifyLibrarySecretResponse, error) {
+	if err := s.admin.Check(ctx); err != nil {
+		return nil, err
+	}
 	access, err := s.libs.Verify(ctx, req.GetLibraryId(), req.GetLibrarySecret())
 	if err != nil {
 		return nil, toStatus(err)

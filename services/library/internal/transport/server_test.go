@@ -695,7 +695,7 @@ func TestDeleteLibrary(t *testing.T) {
 	}
 	_, err := h.client.GetLibrary(admin(), &libraryv1.GetLibraryRequest{LibraryId: id})
 	wantSMH(t, err, codes.NotFound, "LibraryNotFound", "")
-	_, err = h.client.VerifyLibrarySecret(context.Background(), &libraryv1.VerifyLibrarySecretRequest{LibraryId: id, LibrarySecret: lib.GetLibrarySecret()})
+	_, err = h.client.VerifyLibrarySecret(admin(), &libraryv1.VerifyLibrarySecretRequest{LibraryId: id, LibrarySecret: lib.GetLibrarySecret()})
 	wantSMH(t, err, codes.NotFound, "WrongLibraryIdOrSecret", "")
 	_, err = h.client.DeleteLibrary(admin(), &libraryv1.DeleteLibraryRequest{LibraryId: id})
 	wantSMH(t, err, codes.NotFound, "LibraryNotFound", "")
@@ -754,10 +754,12 @@ func TestSecrets(t *testing.T) {
 		}
 	}
 	verify := func(id, secret string) (*libraryv1.LibraryAccess, error) {
-		// No operator key: the secret is the credential.
-		resp, err := h.client.VerifyLibrarySecret(context.Background(), &libraryv1.VerifyLibrarySecretRequest{LibraryId: id, LibrarySecret: secret})
+		resp, err := h.client.VerifyLibrarySecret(admin(), &libraryv1.VerifyLibrarySecretRequest{LibraryId: id, LibrarySecret: secret})
 		return resp.GetAccess(), err
 	}
+	// The secret alone is not enough: only the services ask (operator key).
+	_, err = h.client.VerifyLibrarySecret(context.Background(), &libraryv1.VerifyLibrarySecretRequest{LibraryId: id, LibrarySecret: first})
+	wantSMH(t, err, codes.Unauthenticated, "InvalidAdminKey", "")
 
 	got, err := h.client.GetLibrarySecret(admin(), &libraryv1.GetLibrarySecretRequest{LibraryId: id})
 	if err != nil || got.GetSecret().GetLibraryId() != id || got.GetSecret().GetLibrarySecret() != first {

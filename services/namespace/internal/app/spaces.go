@@ -146,13 +146,19 @@ func (n *Namespace) DeleteSpace(ctx context.Context, libraryID, spaceID string, 
 	if err != nil {
 		return err
 	}
-	// A space-management token (delete_space, minted without space_id) holds no spaces, so the
-	// grant alone decides (2.2).
-	if _, err := r.require(authz.Admin, authz.DeleteSpace); err != nil {
+	p, err := r.require(authz.Admin, authz.DeleteSpace)
+	if err != nil {
 		return err
 	}
 	if !r.lib.IsMultiSpace {
 		return ErrNotMultiSpace
+	}
+	// A space-management token (minted without space_id) holds no spaces and may delete any space
+	// of its library (2.2); a token minted for spaces may delete only those (docs/security.md).
+	if len(p.SpaceIDs) > 0 {
+		if err := p.RequireSpace(spaceID); err != nil {
+			return err
+		}
 	}
 	return n.store.DeleteSpace(ctx, libraryID, spaceID, force)
 }
@@ -324,15 +330,20 @@ func (n *Namespace) SpaceCounts(ctx context.Context, libraryID, spaceID string, 
 	return n.store.SpaceCounts(ctx, libraryID, spaceID)
 }
 
-// LibraryUsage answers the library's total file size (2.8): admin only. Quotas come later, so
-// capacity stays unset (null: no quota).
+// LibraryUsage answers the library's total file size (2.8): admin only, and not a token minted
+// for some spaces: the total covers every tenant's files (docs/security.md). Quotas come later,
+// so capacity stays unset (null: no quota).
 func (n *Namespace) LibraryUsage(ctx context.Context, libraryID string) (SpaceCounts, error) {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
 		return SpaceCounts{}, err
 	}
-	if _, err := r.require(authz.Admin); err != nil {
+	p, err := r.require(authz.Admin)
+	if err != nil {
 		return SpaceCounts{}, err
+	}
+	if r.lib.IsMultiSpace && len(p.SpaceIDs) > 0 && !p.AllSpaces {
+		return SpaceCounts{}, authz.ErrNoPermission
 	}
 	return n.store.LibraryCounts(ctx, libraryID)
 }

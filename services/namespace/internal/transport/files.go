@@ -98,6 +98,9 @@ func (s *Server) GetInodeInfo(ctx context.Context, req *namespacev1.GetInodeInfo
 }
 
 func (s *Server) CheckUpload(ctx context.Context, req *namespacev1.CheckUploadRequest) (*namespacev1.CheckUploadResponse, error) {
+	if err := s.admin.Check(ctx); err != nil {
+		return nil, err
+	}
 	c, err := s.ns.CheckUpload(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetConflictResolutionStrategy(), req.FileSize)
 	if err != nil {
 		return nil, toStatus(err)
@@ -131,6 +134,9 @@ func (s *Server) CommitFile(ctx context.Context, req *namespacev1.CommitFileRequ
 }
 
 func (s *Server) ResolveFile(ctx context.Context, req *namespacev1.ResolveFileRequest) (*namespacev1.ResolveFileResponse, error) {
+	if err := s.admin.Check(ctx); err != nil {
+		return nil, err
+	}
 	r, err := s.ns.ResolveFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetHistoryId())
 	if err != nil {
 		return nil, toStatus(err)
@@ -139,6 +145,9 @@ func (s *Server) ResolveFile(ctx context.Context, req *namespacev1.ResolveFileRe
 }
 
 func (s *Server) ResolveAlbumCover(ctx context.Context, req *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.ResolveAlbumCoverResponse, error) {
+	if err := s.admin.Check(ctx); err != nil {
+		return nil, err
+	}
 	r, err := s.ns.ResolveAlbumCover(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetAlbumName())
 	if err != nil {
 		return nil, toStatus(err)

@@ -85,6 +85,10 @@ type beginRequest interface {
 
 func (s *Server) begin(ctx context.Context, kind app.UploadKind, req beginRequest, hasFilesize bool) (*objectv1.BeginUploadAnswer, error) {
 	body := req.GetBody()
+	if body == nil {
+		// Optional fields are read as pointers below; a gRPC caller may send no body at all.
+		body = &objectv1.UploadBody{}
+	}
 	r := app.BeginRequest{
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), Path: req.GetFilePath(), Kind: kind,
 		Strategy: req.GetConflictResolutionStrategy(), BeginningHash: body.GetBeginningHash(), FullHash: body.GetFullHash(),
