@@ -55,7 +55,15 @@ type Options struct {
 	// shared by every replica, and an unbounded pool turns a burst into "too many clients" for
 	// all of them.
 	PostgresMaxConns int
+	// TxTimeout bounds each InRead and InWrite call, so that a database that stopped answering
+	// fails the request (503 ServiceUnavailable) instead of holding it for ever (0 =
+	// DefaultTxTimeout). A caller's earlier deadline still wins.
+	TxTimeout time.Duration
 }
+
+// DefaultTxTimeout is TxTimeout when Options leaves it unset: far above any transaction a
+// healthy database runs for a request, well below what a client waits before giving up.
+const DefaultTxTimeout = 10 * time.Second
 
 // DB is an open database on one engine.
 type DB struct {
@@ -70,6 +78,8 @@ type DB struct {
 	group *groupCommit
 	// metrics times InWrite and InRead.
 	metrics txMetrics
+	// txTimeout bounds every InWrite and InRead.
+	txTimeout time.Duration
 }
 
 // defaultPostgresMaxConns is each process's connection budget when Options leaves it unset.
@@ -105,6 +115,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.metrics = newTxMetrics(db.Engine())
+	db.txTimeout = opts.TxTimeout
+	if db.txTimeout <= 0 {
+		db.txTimeout = DefaultTxTimeout
+	}
 	if opts.Migrations != nil {
 		if err := db.migrate(ctx, opts); err != nil {
 			_ = db.Close()
@@ -190,6 +204,12 @@ func (db *DB) Close() error {
 	return err
 }
 
+// Ping checks that the database answers (a connection, and a round trip on it): the readiness
+// probe of the services that own a store. Its error is marked as InRead's is.
+func (db *DB) Ping(ctx context.Context) error {
+	return markUnavailable(ctx, db.write.PingContext(ctx))
+}
+
 // Postgres reports whether the engine is PostgreSQL.
 func (db *DB) Postgres() bool { return db.postgres }
 
@@ -218,13 +238,18 @@ func (db *DB) Engine() string {
 // running (see Tx); fn's next statement fails with ctx.Err(). On PostgreSQL each call is a
 // transaction at the default isolation (READ COMMITTED), so a store that must serialise more
 // takes its own lock first thing in fn.
+//
+// The call runs under the DB's TxTimeout; a failure to reach the database, or that deadline,
+// answers an error marked smherr.ErrUnavailable (see markUnavailable).
 func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
 	err = errUnfinished // what the metrics see if fn panics: a return replaces it
+	ctx, cancel := context.WithTimeout(ctx, db.txTimeout)
+	defer cancel()
 	if db.group != nil {
-		return db.group.inWrite(ctx, fn)
+		return markUnavailable(ctx, db.group.inWrite(ctx, fn))
 	}
-	return db.inOwnTransaction(ctx, fn)
+	return markUnavailable(ctx, db.inOwnTransaction(ctx, fn))
 }
 
 // inOwnTransaction runs fn in a write transaction of its own: InWrite on PostgreSQL, and the
@@ -248,10 +273,17 @@ func (db *DB) inOwnTransaction(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // InRead runs fn in a read-only transaction: one consistent snapshot on both engines (a WAL
-// read transaction on SQLite, REPEATABLE READ on PostgreSQL). fn's error is returned as it is.
+// read transaction on SQLite, REPEATABLE READ on PostgreSQL). fn's error is returned as it is,
+// marked smherr.ErrUnavailable as InWrite's is; the call runs under the DB's TxTimeout.
 func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.metrics.observe(ctx, kindRead, time.Now(), &err)
 	err = errUnfinished
+	ctx, cancel := context.WithTimeout(ctx, db.txTimeout)
+	defer cancel()
+	return markUnavailable(ctx, db.inReadTransaction(ctx, fn))
+}
+
+func (db *DB) inReadTransaction(ctx context.Context, fn func(*Tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.postgres {
 		opts.Isolation = sql.LevelRepeatableRead

@@ -29,10 +29,12 @@ import (
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/inproc"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/gateway"
@@ -79,6 +81,9 @@ type Options struct {
 	EtcdNoFsync bool
 	// DrainTimeout bounds how long a stop waits for in-flight requests; default 10 s.
 	DrainTimeout time.Duration
+	// Deadlines bound the calls to etcd, the SQL stores and between services, and pace the
+	// stores' readiness checks; zero fields take the defaults.
+	Deadlines cmdutil.Deadlines
 }
 
 // Server is a running all-in-one.
@@ -101,7 +106,9 @@ type Server struct {
 	http   *http.Server
 	served chan error
 	health []*health.Server
-	closed sync.Once
+	// stopProbes ends the stores' readiness checks.
+	stopProbes func()
+	closed     sync.Once
 
 	// blobDir is the local blob store's directory, "" with S3.
 	blobDir string
@@ -238,7 +245,7 @@ func (s *Server) startEtcd(ctx context.Context) error {
 		s.etcd = e
 		endpoints = []string{e.Endpoint}
 	}
-	cli, err := etcdx.Connect(ctx, endpoints)
+	cli, err := etcdx.Connect(ctx, endpoints, s.opts.Deadlines.Etcd)
 	if err != nil {
 		return err
 	}
@@ -250,7 +257,10 @@ func (s *Server) startEtcd(ctx context.Context) error {
 // the services call each other through) and on the public gRPC server (what gRPC callers on the
 // HTTPS port reach). Both run the same interceptors in front of the same handlers.
 func (s *Server) startServices(ctx context.Context, domain string) error {
-	conn := inproc.New(grpcx.UnaryInterceptors(s.logger)...)
+	// The in-process connection has no client interceptors: the default deadlines of the calls
+	// between services are given first thing on the callee's side, as a network client would.
+	conn := inproc.New(append([]grpc.UnaryServerInterceptor{grpcx.DefaultDeadlines(s.opts.Deadlines.GRPC())},
+		grpcx.UnaryInterceptors(s.logger)...)...)
 	s.conn = conn
 
 	libs, err := library.New(library.Config{
@@ -293,6 +303,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		Logger:    s.logger,
 		// The background jobs of tests are run by the tests themselves.
 		PurgeEvery: s.opts.GCEvery,
+		TxTimeout:  s.opts.Deadlines.SQLTx,
 	})
 	if err != nil {
 		return err
@@ -323,6 +334,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		GCGrace:    s.opts.GCGrace,
 		TicketTTL:  s.opts.UploadTicketTTL,
 		SessionTTL: s.opts.UploadSessionTTL,
+		TxTimeout:  s.opts.Deadlines.SQLTx,
 	})
 	if err != nil {
 		return err
@@ -340,6 +352,8 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		s.health = append(s.health, hs)
 	}
 	reflection.Register(s.public)
+	s.stopProbes = readiness.Start([]readiness.Probe{libs.Probe(), tokens.Probe(), ns.Probe(), obj.Probe()},
+		s.opts.Deadlines.Readiness(s.logger), s.health...)
 	return nil
 }
 
@@ -401,6 +415,9 @@ func (s *Server) Stop() error {
 func (s *Server) close() { s.closed.Do(s.closeOnce) }
 
 func (s *Server) closeOnce() {
+	if s.stopProbes != nil {
+		s.stopProbes()
+	}
 	if s.public != nil {
 		s.public.Stop()
 	}

@@ -13,6 +13,7 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/namespace"
 )
@@ -47,6 +48,7 @@ func main() {
 		defer validator.Close()
 		svc, err := namespace.New(env.Ctx, namespace.Config{
 			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
+			TxTimeout: env.Deadlines.SQLTx,
 		})
 		if err != nil {
 			return err
@@ -54,6 +56,7 @@ func main() {
 		defer svc.Close()
 		return servicehost.Run(env.Ctx, servicehost.Options{
 			Name: "namespace", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
 		})
 	}))
 }

@@ -108,5 +108,8 @@ func newServe() *cobra.Command {
 	fs.DurationVar(&o.GCGrace, "gc-grace", time.Hour, "how long unreferenced bytes and stray temporary files are kept; must exceed the longest stall of an upload")
 	fs.DurationVar(&o.UploadTicketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")
 	fs.DurationVar(&o.UploadSessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired; then cleanup removes it and its bytes")
+	// Deadlines of the calls to etcd, the SQL stores and between services: the flags of the
+	// split binaries.
+	o.Deadlines.Add(fs)
 	return cmd
 }
