@@ -33,6 +33,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
@@ -72,6 +73,8 @@ type systemOptions struct {
 	DSN string
 	// S3, when set, keeps file bytes in this S3 server instead of the data dir.
 	S3 *fakeS3
+	// Deadlines shorten the server's deadlines (zero fields: the defaults).
+	Deadlines cmdutil.Deadlines
 }
 
 // startSystemWith boots an all-in-one on a free port in a temporary data dir.
@@ -87,9 +90,10 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		Clock:       fake,
 		EtcdNoFsync: true,
 		// Tests run the object service's cleanup themselves (Objects().CollectGarbage).
-		GCEvery: -1,
-		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Out:     io.Discard,
+		GCEvery:   -1,
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Out:       io.Discard,
+		Deadlines: o.Deadlines,
 	}
 	if o.S3 != nil {
 		opts.S3 = o.S3.config()

@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
+	"github.com/opensmh/opensmh/tests/internal/tcpproxy"
+)
+
+// TestDatabaseDown takes PostgreSQL away from one all-in-one (a TCP proxy between them), first
+// as a stopped server (connections refused and reset), then as a hung one (connections accepted,
+// never answered): requests that need the database answer 503 ServiceUnavailable with the SMH
+// body instead of 500 or a hang, /healthz reports the stores' services as not serving while
+// /livez stays up, and everything serves again once the database is back.
+func TestDatabaseDown(t *testing.T) {
+	dsn, err := url.Parse(sqldbtest.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := tcpproxy.Start(t, dsn.Host)
+	dsn.Host = proxy.Addr
+	// A short transaction deadline makes the hung database answer soon; readiness is checked
+	// often so that /healthz follows quickly. Neither is asserted as a duration: each wait below
+	// is bounded only to fail on a hang.
+	s := startSystemWith(t, systemOptions{DSN: dsn.String(), Deadlines: cmdutil.Deadlines{
+		SQLTx: time.Second, ReadinessEvery: 100 * time.Millisecond,
+	}})
+	lib := s.createLibrary("files", map[string]any{"isFileLibrary": true})
+	// Tokens live in etcd: minted while PostgreSQL is up or down alike.
+	admin := s.mustMint(lib, url.Values{"grant": {"admin"}, "user_id": {"boss"}})
+	d := dirAPI{s: s, lib: lib.ID, space: "-"}
+	mkdir := func(name string) response { return d.do("PUT", name, q(admin), nil) }
+	list := func() response { return d.do("GET", "", q(admin), nil) }
+	if r := mkdir("before"); r.Status != http.StatusCreated {
+		t.Fatalf("mkdir with the database up: %d %s", r.Status, r.Body)
+	}
+	s.waitHealth(t, http.StatusOK)
+
+	unavailable := func(t *testing.T, what string, r response) {
+		t.Helper()
+		expectError(t, r, http.StatusServiceUnavailable, "ServiceUnavailable")
+		// The driver's words (addresses, "dial", "connection refused") stay in the log.
+		for _, leak := range []string{"127.0.0.1", "dial", "refused", "reset", "postgres", "sql", "deadline"} {
+			if strings.Contains(strings.ToLower(string(r.Body)), leak) {
+				t.Fatalf("%s: the answer leaks %q: %s", what, leak, r.Body)
+			}
+		}
+	}
+
+	t.Run("stopped", func(t *testing.T) {
+		proxy.Cut()
+		unavailable(t, "write", mkdir("while-cut"))
+		unavailable(t, "read", list())
+		health := s.waitHealth(t, http.StatusServiceUnavailable)
+		if health.Services["namespace"] != "not_serving" || health.Services["object"] != "not_serving" {
+			t.Fatalf("healthz names %v, want namespace and object not serving", health.Services)
+		}
+		if health.Services["library"] != "serving" || health.Services["authtoken"] != "serving" {
+			t.Fatalf("healthz %v: the etcd-backed services are up", health.Services)
+		}
+		if r := s.call("GET", "/livez", nil, nil, nil); r.Status != http.StatusOK {
+			t.Fatalf("livez with the database down: %d %s", r.Status, r.Body)
+		}
+
+		proxy.Restore()
+		s.waitWrite(t, mkdir, "after-cut")
+		s.waitHealth(t, http.StatusOK)
+		if r := list(); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "after-cut") {
+			t.Fatalf("list after the restore: %d %s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("hung", func(t *testing.T) {
+		proxy.BlackHole()
+		// The HTTP client gives up after 30 s: an answer before that is the deadline at work.
+		unavailable(t, "write", mkdir("while-hung"))
+		unavailable(t, "read", list())
+		health := s.waitHealth(t, http.StatusServiceUnavailable)
+		if health.Services["namespace"] != "not_serving" {
+			t.Fatalf("healthz names %v, want namespace not serving", health.Services)
+		}
+
+		proxy.Restore()
+		s.waitWrite(t, mkdir, "after-hang")
+		s.waitHealth(t, http.StatusOK)
+	})
+
+	if strings.Contains(s.logs.String(), admin) {
+		t.Fatal("a token reached the log")
+	}
+}
+
+// healthReport is /healthz's body.
+type healthReport struct {
+	Status   string            `json:"status"`
+	Services map[string]string `json:"services"`
+}
+
+// recoveryWait bounds the waits for the server to notice a change of its database: they fail
+// only when it never does.
+const recoveryWait = time.Minute
+
+// waitHealth polls /healthz until it answers status, and answers its report.
+func (s *system) waitHealth(t *testing.T, status int) healthReport {
+	t.Helper()
+	var last response
+	for end := time.Now().Add(recoveryWait); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		last = s.call("GET", "/healthz", nil, nil, nil)
+		if last.Status == status {
+			var h healthReport
+			if err := json.Unmarshal(last.Body, &h); err != nil {
+				t.Fatalf("healthz body: %v: %s", err, last.Body)
+			}
+			return h
+		}
+	}
+	t.Fatalf("healthz never answered %d; last %d %s", status, last.Status, last.Body)
+	return healthReport{}
+}
+
+// waitWrite repeats a write until it succeeds (the pool's connections were reset by the outage:
+// the first calls after it may still meet a dead one) and checks the failures met meanwhile are
+// 503s.
+func (s *system) waitWrite(t *testing.T, write func(string) response, name string) {
+	t.Helper()
+	var last response
+	for end := time.Now().Add(recoveryWait); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		last = write(name)
+		switch last.Status {
+		case http.StatusCreated:
+			return
+		case http.StatusServiceUnavailable:
+			continue
+		}
+		t.Fatalf("write after the restore: %d %s", last.Status, last.Body)
+	}
+	t.Fatalf("writes never succeeded again; last %d %s", last.Status, last.Body)
+}
