@@ -204,6 +204,23 @@ func (db *DB) Close() error {
 	return err
 }
 
+// txTimeoutKey carries a transaction bound set by WithTxTimeout.
+type txTimeoutKey struct{}
+
+// WithTxTimeout answers ctx with d as the bound of the transactions run under it, in place of
+// the DB's TxTimeout: for the few transactions whose work grows with the data (a whole tree
+// copied or deleted in one transaction), which a healthy database may take minutes over.
+func WithTxTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, txTimeoutKey{}, d)
+}
+
+func (db *DB) txTimeoutFor(ctx context.Context) time.Duration {
+	if d, ok := ctx.Value(txTimeoutKey{}).(time.Duration); ok && d > 0 {
+		return d
+	}
+	return db.txTimeout
+}
+
 // Ping checks that the database answers (a connection, and a round trip on it): the readiness
 // probe of the services that own a store. Its error is marked as InRead's is.
 func (db *DB) Ping(ctx context.Context) error {
@@ -244,7 +261,7 @@ func (db *DB) Engine() string {
 func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
 	err = errUnfinished // what the metrics see if fn panics: a return replaces it
-	ctx, cancel := context.WithTimeout(ctx, db.txTimeout)
+	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
 	defer cancel()
 	if db.group != nil {
 		return markUnavailable(ctx, db.group.inWrite(ctx, fn))
@@ -278,7 +295,7 @@ func (db *DB) inOwnTransaction(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.metrics.observe(ctx, kindRead, time.Now(), &err)
 	err = errUnfinished
-	ctx, cancel := context.WithTimeout(ctx, db.txTimeout)
+	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
 	defer cancel()
 	return markUnavailable(ctx, db.inReadTransaction(ctx, fn))
 }

@@ -51,6 +51,9 @@ type Config struct {
 	// TaskHeartbeat is how often a replica refreshes the heartbeat of the async tasks it runs (0 =
 	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.
 	TaskHeartbeat time.Duration
+	// TaskWorkers and TaskQueue size the pool that runs async directory tasks (0 =
+	// app.DefaultTaskWorkers and app.DefaultTaskQueue); a task beyond both answers 503.
+	TaskWorkers, TaskQueue int
 	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
 	// stops answering fails requests with 503 instead of holding them.
 	TxTimeout time.Duration
@@ -85,6 +88,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 
 		AsyncTreeThreshold: int64(cfg.AsyncTreeThreshold),
 		TaskHeartbeat:      cfg.TaskHeartbeat,
+		TaskWorkers:        cfg.TaskWorkers,
+		TaskQueue:          cfg.TaskQueue,
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}

@@ -48,6 +48,11 @@ type SQL struct {
 
 var _ app.Store = (*SQL)(nil)
 
+// treeTxTimeout bounds the transactions that copy or delete a whole tree, space or library at
+// once (sqldb.WithTxTimeout): their work grows with the data, so the default bound of a request's
+// transaction would fail them on a healthy database. The caller's own deadline still applies.
+const treeTxTimeout = 10 * time.Minute
+
 // postgresMaxConns is each replica's connection budget.
 const postgresMaxConns = 20
 
