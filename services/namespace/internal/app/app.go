@@ -11,8 +11,8 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
-	"github.com/opensmh/opensmh/pkg/workpool"
 	"github.com/opensmh/opensmh/pkg/smherr"
+	"github.com/opensmh/opensmh/pkg/workpool"
 )
 
 // Use-case errors; the transport maps each to one SMH code.
