@@ -52,12 +52,18 @@ type Config struct {
 	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.
 	TaskHeartbeat time.Duration
 	// TaskWorkers and TaskQueue size the pool that runs async directory tasks (0 =
-	// app.DefaultTaskWorkers and app.DefaultTaskQueue); a task beyond both answers 503.
+	// DefaultTaskWorkers and DefaultTaskQueue); a task beyond both answers 503.
 	TaskWorkers, TaskQueue int
 	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
 	// stops answering fails requests with 503 instead of holding them.
 	TxTimeout time.Duration
 }
+
+// Defaults of Config.TaskWorkers and Config.TaskQueue.
+const (
+	DefaultTaskWorkers = app.DefaultTaskWorkers
+	DefaultTaskQueue   = app.DefaultTaskQueue
+)
 
 // Service is a running namespace service.
 type Service struct {

@@ -84,6 +84,9 @@ type Options struct {
 	// Deadlines bound the calls to etcd, the SQL stores and between services, and pace the
 	// stores' readiness checks; zero fields take the defaults.
 	Deadlines cmdutil.Deadlines
+	// TaskWorkers and TaskQueue size the namespace's pool of async directory tasks (0 = its
+	// defaults).
+	TaskWorkers, TaskQueue int
 }
 
 // Server is a running all-in-one.
@@ -302,8 +305,10 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		Etcd:      s.cli,
 		Logger:    s.logger,
 		// The background jobs of tests are run by the tests themselves.
-		PurgeEvery: s.opts.GCEvery,
-		TxTimeout:  s.opts.Deadlines.SQLTx,
+		PurgeEvery:  s.opts.GCEvery,
+		TxTimeout:   s.opts.Deadlines.SQLTx,
+		TaskWorkers: s.opts.TaskWorkers,
+		TaskQueue:   s.opts.TaskQueue,
 	})
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/telemetry"
+	"github.com/opensmh/opensmh/services/namespace"
 	"github.com/opensmh/opensmh/services/object"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
@@ -111,5 +112,7 @@ func newServe() *cobra.Command {
 	// Deadlines of the calls to etcd, the SQL stores and between services: the flags of the
 	// split binaries.
 	o.Deadlines.Add(fs)
+	fs.IntVar(&o.TaskWorkers, "task-workers", namespace.DefaultTaskWorkers, "async directory copies and deletes run at once; more wait in the queue")
+	fs.IntVar(&o.TaskQueue, "task-queue", namespace.DefaultTaskQueue, "async directory tasks that may wait for a worker; beyond it a request answers 503")
 	return cmd
 }
