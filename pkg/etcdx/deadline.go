@@ -13,12 +13,13 @@ import (
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
-// DefaultCallTimeout bounds each etcd request made without a deadline: a healthy cluster answers
+// DefaultCallTimeout bounds each etcd request (a caller's earlier deadline wins): a healthy cluster answers
 // in milliseconds, and a leader election after a member's loss takes about a second.
 const DefaultCallTimeout = 5 * time.Second
 
 // boundCalls makes every KV request (Get, Put, Delete, Txn, Do, Compact) and every lease request
-// but KeepAlive on cli run under timeout when the caller set no deadline, so that a store call,
+// but KeepAlive on cli run under timeout (or the caller's deadline, if earlier: a request's
+// deadline is meant for the whole request, not for one etcd round trip), so that a store call,
 // a discovery lookup or a job's bookkeeping fails with context.DeadlineExceeded instead of
 // waiting for a lost cluster for ever. It wraps the client's own KV and Lease in place, so every
 // user of cli (the stores, pkg/discovery, pkg/jobs and etcd's concurrency package) is covered by
@@ -30,19 +31,11 @@ func boundCalls(cli *clientv3.Client, timeout time.Duration) {
 	cli.Lease = boundedLease{Lease: cli.Lease, timeout: timeout}
 }
 
-// bounded answers ctx with timeout unless it has a deadline already.
-func bounded(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, timeout)
-}
-
 // call runs one request under the bound and marks a failure of the cluster (no answer within
 // the deadline, no leader, no member reachable) with smherr.ErrUnavailable, so that the
 // services answer it with 503 ServiceUnavailable rather than 500.
 func call[T any](ctx context.Context, timeout time.Duration, request func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := bounded(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := request(ctx)
 	if err != nil && clusterUnavailable(ctx, err) {

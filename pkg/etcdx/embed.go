@@ -89,7 +89,7 @@ func Ping(cli *clientv3.Client) func(ctx context.Context) error {
 }
 
 // Connect opens a client to endpoints and checks that etcd answers. Every request through the
-// client runs under callTimeout (0 = DefaultCallTimeout) unless its caller set a deadline; see
+// client runs under callTimeout (0 = DefaultCallTimeout), or its caller's earlier deadline; see
 // boundCalls for the exceptions.
 func Connect(ctx context.Context, endpoints []string, callTimeout time.Duration) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{

@@ -81,32 +81,48 @@ type watcher struct {
 	probes  []Probe
 	opts    Options
 	servers []*health.Server
+
+	mu sync.Mutex
 	// down remembers each service's last outcome, so a change is logged once.
 	down map[string]bool
 }
 
+// checkAll pings the probes at once (a hung store must not delay the others' report) and
+// returns when all have answered.
 func (w *watcher) checkAll(ctx context.Context) {
+	var wg sync.WaitGroup
 	for _, p := range w.probes {
-		pctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
-		err := p.Ping(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return // stopping: the servers are being shut down and report NOT_SERVING themselves
-		}
-		status := healthpb.HealthCheckResponse_SERVING
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.check(ctx, p)
+		}()
+	}
+	wg.Wait()
+}
+
+func (w *watcher) check(ctx context.Context, p Probe) {
+	pctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
+	err := p.Ping(pctx)
+	cancel()
+	if ctx.Err() != nil {
+		return // stopping: the servers are being shut down and report NOT_SERVING themselves
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	status := healthpb.HealthCheckResponse_SERVING
+	if err != nil {
+		status = healthpb.HealthCheckResponse_NOT_SERVING
+	}
+	if was, known := w.down[p.Service]; !known || was != (err != nil) {
 		if err != nil {
-			status = healthpb.HealthCheckResponse_NOT_SERVING
+			w.opts.Logger.Error("store unreachable: reporting not serving", "grpc_service", p.Service, "error", err.Error())
+		} else if known {
+			w.opts.Logger.Info("store reachable again: reporting serving", "grpc_service", p.Service)
 		}
-		if was, known := w.down[p.Service]; !known || was != (err != nil) {
-			if err != nil {
-				w.opts.Logger.Error("store unreachable: reporting not serving", "grpc_service", p.Service, "error", err.Error())
-			} else if known {
-				w.opts.Logger.Info("store reachable again: reporting serving", "grpc_service", p.Service)
-			}
-		}
-		w.down[p.Service] = err != nil
-		for _, hs := range w.servers {
-			hs.SetServingStatus(p.Service, status)
-		}
+	}
+	w.down[p.Service] = err != nil
+	for _, hs := range w.servers {
+		hs.SetServingStatus(p.Service, status)
 	}
 }

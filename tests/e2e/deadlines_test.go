@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
 	"github.com/opensmh/opensmh/tests/internal/tcpproxy"
 )
@@ -57,10 +59,7 @@ func TestDatabaseDown(t *testing.T) {
 		proxy.Cut()
 		unavailable(t, "write", mkdir("while-cut"))
 		unavailable(t, "read", list())
-		health := s.waitHealth(t, http.StatusServiceUnavailable)
-		if health.Services["namespace"] != "not_serving" || health.Services["object"] != "not_serving" {
-			t.Fatalf("healthz names %v, want namespace and object not serving", health.Services)
-		}
+		health := s.waitHealth(t, http.StatusServiceUnavailable, "namespace", "object")
 		if health.Services["library"] != "serving" || health.Services["authtoken"] != "serving" {
 			t.Fatalf("healthz %v: the etcd-backed services are up", health.Services)
 		}
@@ -81,10 +80,7 @@ func TestDatabaseDown(t *testing.T) {
 		// The HTTP client gives up after 30 s: an answer before that is the deadline at work.
 		unavailable(t, "write", mkdir("while-hung"))
 		unavailable(t, "read", list())
-		health := s.waitHealth(t, http.StatusServiceUnavailable)
-		if health.Services["namespace"] != "not_serving" {
-			t.Fatalf("healthz names %v, want namespace not serving", health.Services)
-		}
+		s.waitHealth(t, http.StatusServiceUnavailable, "namespace", "object")
 
 		proxy.Restore()
 		s.waitWrite(t, mkdir, "after-hang")
@@ -93,6 +89,50 @@ func TestDatabaseDown(t *testing.T) {
 
 	if strings.Contains(s.logs.String(), admin) {
 		t.Fatal("a token reached the log")
+	}
+}
+
+// TestEtcdDown takes etcd away from one all-in-one the same way, stopped and then hung: the
+// library service's requests answer 503 ServiceUnavailable, /healthz names library and
+// authtoken, and both serve again once etcd is back.
+func TestEtcdDown(t *testing.T) {
+	member, err := etcdx.StartEmbedded(context.Background(), etcdx.EmbeddedOptions{Dir: t.TempDir(), NoFsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(member.Close)
+	proxy := tcpproxy.Start(t, strings.TrimPrefix(member.Endpoint, "http://"))
+	s := startSystemWith(t, systemOptions{EtcdEndpoints: []string{"http://" + proxy.Addr}, Deadlines: cmdutil.Deadlines{
+		Etcd: time.Second, ReadinessEvery: 100 * time.Millisecond,
+	}})
+	lib := s.createLibrary("photos", nil)
+	get := func() response { return s.admin("GET", "/admin/v1/libraries/"+lib.ID, nil) }
+	s.waitHealth(t, http.StatusOK)
+
+	for _, outage := range []struct {
+		name  string
+		start func()
+	}{{"stopped", proxy.Cut}, {"hung", proxy.BlackHole}} {
+		t.Run(outage.name, func(t *testing.T) {
+			outage.start()
+			expectError(t, get(), http.StatusServiceUnavailable, "ServiceUnavailable")
+			s.waitHealth(t, http.StatusServiceUnavailable, "library", "authtoken")
+			if r := s.call("GET", "/livez", nil, nil, nil); r.Status != http.StatusOK {
+				t.Fatalf("livez with etcd down: %d %s", r.Status, r.Body)
+			}
+
+			proxy.Restore()
+			var last response
+			for end := time.Now().Add(recoveryWait); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+				if last = get(); last.Status != http.StatusServiceUnavailable {
+					break
+				}
+			}
+			if last.Status != http.StatusOK {
+				t.Fatalf("library after the restore: %d %s", last.Status, last.Body)
+			}
+			s.waitHealth(t, http.StatusOK)
+		})
 	}
 }
 
@@ -106,22 +146,32 @@ type healthReport struct {
 // only when it never does.
 const recoveryWait = time.Minute
 
-// waitHealth polls /healthz until it answers status, and answers its report.
-func (s *system) waitHealth(t *testing.T, status int) healthReport {
+// waitHealth polls /healthz until it answers status with every service named in down reported
+// not serving (each store is checked on its own), and answers its report.
+func (s *system) waitHealth(t *testing.T, status int, down ...string) healthReport {
 	t.Helper()
 	var last response
 	for end := time.Now().Add(recoveryWait); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		last = s.call("GET", "/healthz", nil, nil, nil)
-		if last.Status == status {
-			var h healthReport
-			if err := json.Unmarshal(last.Body, &h); err != nil {
-				t.Fatalf("healthz body: %v: %s", err, last.Body)
-			}
+		var h healthReport
+		if err := json.Unmarshal(last.Body, &h); err != nil {
+			t.Fatalf("healthz body: %v: %s", err, last.Body)
+		}
+		if last.Status == status && allNotServing(h, down) {
 			return h
 		}
 	}
-	t.Fatalf("healthz never answered %d; last %d %s", status, last.Status, last.Body)
+	t.Fatalf("healthz never answered %d with %v not serving; last %d %s", status, down, last.Status, last.Body)
 	return healthReport{}
+}
+
+func allNotServing(h healthReport, services []string) bool {
+	for _, name := range services {
+		if h.Services[name] != "not_serving" {
+			return false
+		}
+	}
+	return true
 }
 
 // waitWrite repeats a write until it succeeds (the pool's connections were reset by the outage:

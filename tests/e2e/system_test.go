@@ -75,6 +75,8 @@ type systemOptions struct {
 	S3 *fakeS3
 	// Deadlines shorten the server's deadlines (zero fields: the defaults).
 	Deadlines cmdutil.Deadlines
+	// EtcdEndpoints, when set, name an etcd of the test's instead of the embedded member.
+	EtcdEndpoints []string
 }
 
 // startSystemWith boots an all-in-one on a free port in a temporary data dir.
@@ -90,10 +92,11 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		Clock:       fake,
 		EtcdNoFsync: true,
 		// Tests run the object service's cleanup themselves (Objects().CollectGarbage).
-		GCEvery:   -1,
-		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Out:       io.Discard,
-		Deadlines: o.Deadlines,
+		GCEvery:       -1,
+		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Out:           io.Discard,
+		Deadlines:     o.Deadlines,
+		EtcdEndpoints: o.EtcdEndpoints,
 	}
 	if o.S3 != nil {
 		opts.S3 = o.S3.config()
