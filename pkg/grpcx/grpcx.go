@@ -129,7 +129,8 @@ func unaryLog(logger *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
 		if cause, ok := smherr.InternalCause(err); ok {
-			logger.ErrorContext(ctx, "internal error", "method", info.FullMethod, "error", cause.Error())
+			// InternalError or, for a dependency that is down, ServiceUnavailable.
+			logger.ErrorContext(ctx, "internal error", "method", info.FullMethod, "code", smherr.As(err).Code, "error", cause.Error())
 		} else if err != nil {
 			st, _ := status.FromError(err)
 			if st.Code() == codes.Internal || st.Code() == codes.Unknown {

@@ -278,8 +278,8 @@ func (db *DB) inOwnTransaction(ctx context.Context, fn func(*Tx) error) error {
 	}
 	// After a successful Commit this does nothing.
 	defer func() { _ = sqlTx.Rollback() }()
-	tx := &Tx{tx: sqlTx, postgres: db.postgres}
-	defer tx.done.Store(true)
+	tx := &Tx{tx: sqlTx, postgres: db.postgres, bound: ctx}
+	defer tx.end()
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -310,8 +310,8 @@ func (db *DB) inReadTransaction(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
 	defer func() { _ = sqlTx.Rollback() }()
-	tx := &Tx{tx: sqlTx, postgres: db.postgres}
-	defer tx.done.Store(true)
+	tx := &Tx{tx: sqlTx, postgres: db.postgres, bound: ctx}
+	defer tx.end()
 	return fn(tx)
 }
 
@@ -326,6 +326,22 @@ type Tx struct {
 	shared bool
 	// done is set when the function the Tx was given to returns.
 	done atomic.Bool
+	// bound is the context the transaction began with (TxTimeout included); its deadline bounds
+	// every statement too, whatever context the statement is given. Nil in a shared transaction.
+	bound context.Context
+	// given and bounded remember the last statement context made for the bound: stores pass the
+	// same context to every statement of a transaction, so one is made per transaction.
+	given, bounded context.Context
+	// releases free the statement contexts made for the bound, when the function returns.
+	releases []context.CancelFunc
+}
+
+// end marks the Tx dead once its function returned and frees its statement contexts.
+func (t *Tx) end() {
+	t.done.Store(true)
+	for _, release := range t.releases {
+		release()
+	}
 }
 
 // Postgres reports whether the transaction runs on PostgreSQL (for the few clauses that differ,
@@ -357,10 +373,25 @@ func (t *Tx) statementContext(ctx context.Context) context.Context {
 	if t.done.Load() {
 		panic("sqldb: Tx used after the function it was given to returned")
 	}
-	if !t.shared || ctx.Err() != nil {
+	if t.shared {
+		if ctx.Err() != nil {
+			return ctx
+		}
+		return context.WithoutCancel(ctx)
+	}
+	// The statement's context may lack the transaction's deadline (stores pass their caller's):
+	// a statement on a database that stopped answering must end with the transaction.
+	if ctx == t.given {
+		return t.bounded
+	}
+	d, ok := t.bound.Deadline()
+	if sd, has := ctx.Deadline(); !ok || (has && !d.Before(sd)) {
 		return ctx
 	}
-	return context.WithoutCancel(ctx)
+	bounded, release := context.WithDeadline(ctx, d)
+	t.releases = append(t.releases, release)
+	t.given, t.bounded = ctx, bounded
+	return bounded
 }
 
 func (t *Tx) rebind(query string) string {
