@@ -215,7 +215,7 @@ func (m Map) Convert(err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	if dependencyFailed(err) {
+	if DependencyFailed(err) {
 		return &hiddenError{cause: err, smh: ErrServiceUnavailable}
 	}
 	for _, row := range m {
@@ -230,10 +230,11 @@ func (m Map) Convert(err error) error {
 	return Internal(err)
 }
 
-// dependencyFailed reports whether err is a dependency's failure: marked with ErrUnavailable
+// DependencyFailed reports whether err is a dependency's failure: marked with ErrUnavailable
 // by a store, or a bare gRPC status (no SMH error inside) saying another service was down or
-// did not answer in time.
-func dependencyFailed(err error) bool {
+// did not answer in time. Convert answers such errors with ErrServiceUnavailable; an edge that
+// writes its own error bodies (the object data endpoint) asks this.
+func DependencyFailed(err error) bool {
 	if errors.Is(err, ErrUnavailable) {
 		return true
 	}

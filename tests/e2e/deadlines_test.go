@@ -56,9 +56,17 @@ func TestDatabaseDown(t *testing.T) {
 	}
 
 	t.Run("stopped", func(t *testing.T) {
+		// An upload begun before the outage sends its bytes to the data endpoint during it.
+		files := fileAPI{s: s, lib: lib.ID, space: "-", token: admin, library: lib}
+		ticket := files.begin("late.bin", nil, nil)
 		proxy.Cut()
 		unavailable(t, "write", mkdir("while-cut"))
 		unavailable(t, "read", list())
+		// The data endpoint answers in COS's XML (decision 11), with the same status.
+		if r := files.send(ticket, "", []byte("bytes")); r.Status != http.StatusServiceUnavailable ||
+			!strings.Contains(string(r.Body), "<Code>ServiceUnavailable</Code>") {
+			t.Fatalf("data endpoint with the database down: %d %s", r.Status, r.Body)
+		}
 		health := s.waitHealth(t, http.StatusServiceUnavailable, "namespace", "object")
 		if health.Services["library"] != "serving" || health.Services["authtoken"] != "serving" {
 			t.Fatalf("healthz %v: the etcd-backed services are up", health.Services)
