@@ -22,7 +22,6 @@ import (
 	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/readiness"
-	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 )
 
@@ -51,7 +50,9 @@ func (d *Deadlines) Add(fs *pflag.FlagSet) {
 	fs.DurationVar(&d.Call, "grpc-call-timeout", grpcx.DefaultCallTimeout, "deadline of a call between services made without one")
 	fs.DurationVar(&d.LongCall, "grpc-long-call-timeout", grpcx.DefaultLongCallTimeout, "deadline of the calls that purge a library or a space")
 	fs.DurationVar(&d.Etcd, "etcd-call-timeout", etcdx.DefaultCallTimeout, "deadline of each etcd request (watches and lease keepalives excepted)")
-	fs.DurationVar(&d.SQLTx, "sql-tx-timeout", sqldb.DefaultTxTimeout, "deadline of each SQL transaction; a database that does not answer in time gives 503")
+	// 0 stands for sqldb.DefaultTxTimeout: naming it here would link the SQL drivers into the
+	// binaries that have no SQL store.
+	fs.DurationVar(&d.SQLTx, "sql-tx-timeout", 0, "deadline of each SQL transaction (0: 10s); a database that does not answer in time gives 503")
 	fs.DurationVar(&d.ReadinessEvery, "readiness-every", readiness.DefaultEvery, "pause between two checks of each service's store for /healthz")
 }
 
