@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -20,6 +21,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 )
 
@@ -29,6 +31,39 @@ type Common struct {
 	LogLevel string
 	// MetricsListen is the plain-HTTP address serving /metrics; empty turns metrics off.
 	MetricsListen string
+	Deadlines     Deadlines
+}
+
+// Deadlines bound every call to a dependency (docs/security.md, "Deadlines"); zero fields take
+// the defaults of the packages that apply them. `smh serve` declares the same flags.
+type Deadlines struct {
+	// Call and LongCall bound calls between services made without a deadline (grpcx.Tuning).
+	Call, LongCall time.Duration
+	// Etcd bounds each etcd request; SQLTx each SQL transaction.
+	Etcd, SQLTx time.Duration
+	// ReadinessEvery is the pause between two checks of a service's store (pkg/readiness).
+	ReadinessEvery time.Duration
+}
+
+// Add declares the deadline flags on fs.
+func (d *Deadlines) Add(fs *pflag.FlagSet) {
+	fs.DurationVar(&d.Call, "grpc-call-timeout", grpcx.DefaultCallTimeout, "deadline of a call between services made without one")
+	fs.DurationVar(&d.LongCall, "grpc-long-call-timeout", grpcx.DefaultLongCallTimeout, "deadline of the calls that purge a library or a space")
+	fs.DurationVar(&d.Etcd, "etcd-call-timeout", etcdx.DefaultCallTimeout, "deadline of each etcd request (watches and lease keepalives excepted)")
+	// 0 stands for sqldb.DefaultTxTimeout: naming it here would link the SQL drivers into the
+	// binaries that have no SQL store.
+	fs.DurationVar(&d.SQLTx, "sql-tx-timeout", 0, "deadline of each SQL transaction (0: 10s); a database that does not answer in time gives 503")
+	fs.DurationVar(&d.ReadinessEvery, "readiness-every", readiness.DefaultEvery, "pause between two checks of each service's store for /healthz")
+}
+
+// GRPC answers the gRPC tuning the deadlines ask for.
+func (d Deadlines) GRPC() grpcx.Tuning {
+	return grpcx.Tuning{CallTimeout: d.Call, LongCallTimeout: d.LongCall}
+}
+
+// Readiness answers the readiness options the deadlines ask for.
+func (d Deadlines) Readiness(logger *slog.Logger) readiness.Options {
+	return readiness.Options{Every: d.ReadinessEvery, Logger: logger}
 }
 
 // Add declares the common flags on fs.
@@ -36,13 +71,15 @@ func (c *Common) Add(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Etcd, "etcd-endpoints", "http://127.0.0.1:2379", "comma-separated etcd endpoints")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", "", "plain-HTTP address serving Prometheus /metrics, internal only (default: off)")
+	c.Deadlines.Add(fs)
 }
 
 // Env is what a service binary runs with.
 type Env struct {
-	Ctx    context.Context
-	Logger *slog.Logger
-	Etcd   *clientv3.Client
+	Ctx       context.Context
+	Logger    *slog.Logger
+	Etcd      *clientv3.Client
+	Deadlines Deadlines
 }
 
 // Main makes the files the process creates private (PrivateFiles), parses flags (SMH_* env fills
@@ -81,13 +118,13 @@ func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run 
 		return 1
 	}
 	defer stopMetrics(context.Background())
-	cli, err := etcdx.Connect(ctx, config.SplitList(common.Etcd))
+	cli, err := etcdx.Connect(ctx, config.SplitList(common.Etcd), common.Deadlines.Etcd)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
 		return 1
 	}
 	defer cli.Close()
-	if err := run(Env{Ctx: ctx, Logger: logger, Etcd: cli}); err != nil {
+	if err := run(Env{Ctx: ctx, Logger: logger, Etcd: cli, Deadlines: common.Deadlines}); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
 		return 1
 	}
@@ -97,7 +134,7 @@ func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run 
 // Dial connects to the live instances of another service through etcd (round robin). Calls
 // between services are plain gRPC on the internal network for now.
 func (e Env) Dial(service string) (*grpc.ClientConn, error) {
-	return discovery.Dial(e.Etcd, service, append(grpcx.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	return discovery.Dial(e.Etcd, service, append(grpcx.ClientOptions(e.Deadlines.GRPC()), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 }
 
 // RequireEnv answers the value of an environment variable that must be set.

@@ -79,8 +79,19 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 // Close stops the member.
 func (e *Embedded) Close() { e.etcd.Close() }
 
-// Connect opens a client to endpoints and checks that etcd answers.
-func Connect(ctx context.Context, endpoints []string) (*clientv3.Client, error) {
+// Ping answers a check that cli's cluster serves a linearizable read (it has a leader and a
+// quorum): the readiness probe of the services whose store is etcd.
+func Ping(cli *clientv3.Client) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := cli.Get(ctx, "health-probe", clientv3.WithCountOnly())
+		return err
+	}
+}
+
+// Connect opens a client to endpoints and checks that etcd answers. Every request through the
+// client runs under callTimeout (0 = DefaultCallTimeout), or its caller's earlier deadline; see
+// boundCalls for the exceptions.
+func Connect(ctx context.Context, endpoints []string, callTimeout time.Duration) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,
 		DialTimeout: 5 * time.Second,
@@ -89,6 +100,10 @@ func Connect(ctx context.Context, endpoints []string) (*clientv3.Client, error) 
 	if err != nil {
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
+	if callTimeout <= 0 {
+		callTimeout = DefaultCallTimeout
+	}
+	boundCalls(cli, callTimeout)
 	probe, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := cli.Get(probe, "health-probe"); err != nil {

@@ -28,13 +28,15 @@ func NewRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// ServerOptions answers the options every OpenSMH gRPC server starts with.
+// ServerOptions answers the options every OpenSMH gRPC server starts with: the interceptors and
+// keepalive (see serverKeepalive). Keepalive applies to a server that owns its listener; one
+// served through ServeHTTP on the HTTPS port leaves connections to net/http.
 func ServerOptions(logger *slog.Logger) []grpc.ServerOption {
-	return []grpc.ServerOption{
+	return append([]grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.ChainUnaryInterceptor(UnaryInterceptors(logger)...),
 		grpc.ChainStreamInterceptor(streamRequestID, streamRecover(logger)),
-	}
+	}, serverKeepalive()...)
 }
 
 // UnaryInterceptors are the unary server interceptors in their order, for servers that are not a
@@ -43,15 +45,18 @@ func UnaryInterceptors(logger *slog.Logger) []grpc.UnaryServerInterceptor {
 	return []grpc.UnaryServerInterceptor{unaryRequestID, unaryRecover(logger), unaryLog(logger)}
 }
 
-// ClientOptions answers the options every client of an OpenSMH service uses: tracing and the
-// request id passed on to the callee.
-func ClientOptions() []grpc.DialOption {
+// ClientOptions answers the options every client of an OpenSMH service uses: tracing, the
+// request id passed on to the callee, a default deadline on every call made without one (see
+// Tuning) and keepalive pings the servers of ServerOptions accept.
+func ClientOptions(t Tuning) []grpc.DialOption {
+	t = t.withDefaults()
 	return []grpc.DialOption{
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
-		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		grpc.WithKeepaliveParams(t.clientKeepalive()),
+		grpc.WithChainUnaryInterceptor(t.unaryDeadline, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			return invoker(passRequestID(ctx), method, req, reply, cc, opts...)
 		}),
-		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		grpc.WithChainStreamInterceptor(t.streamDeadline, func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 			return streamer(passRequestID(ctx), desc, cc, method, opts...)
 		}),
 	}
@@ -132,7 +137,8 @@ func unaryLog(logger *slog.Logger) grpc.UnaryServerInterceptor {
 			return resp, status.FromContextError(ctx.Err()).Err()
 		}
 		if cause, ok := smherr.InternalCause(err); ok {
-			logger.ErrorContext(ctx, "internal error", "method", info.FullMethod, "error", cause.Error())
+			// InternalError or, for a dependency that is down, ServiceUnavailable.
+			logger.ErrorContext(ctx, "internal error", "method", info.FullMethod, "code", smherr.As(err).Code, "error", cause.Error())
 		} else if err != nil {
 			st, _ := status.FromError(err)
 			if st.Code() == codes.Internal || st.Code() == codes.Unknown {

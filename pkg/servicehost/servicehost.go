@@ -17,6 +17,7 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/grpcx"
+	"github.com/opensmh/opensmh/pkg/readiness"
 )
 
 // Options describe one service process.
@@ -32,6 +33,10 @@ type Options struct {
 	Register func(grpc.ServiceRegistrar)
 	// DrainTimeout bounds the graceful stop; default 10 s.
 	DrainTimeout time.Duration
+	// Probes check the service's store; each reports its gRPC service's health, which the
+	// gateway's /healthz asks (pkg/readiness).
+	Probes    []readiness.Probe
+	Readiness readiness.Options
 }
 
 // Run serves until ctx ends, then leaves discovery first (so no new calls arrive), finishes
@@ -46,6 +51,8 @@ func Run(ctx context.Context, o Options) error {
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
+	stopProbes := readiness.Start(o.Probes, o.Readiness, hs)
+	defer stopProbes()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()

@@ -46,7 +46,24 @@ func Newf(status int, code, format string, args ...any) *Error {
 var (
 	ErrInternal      = New(http.StatusInternalServerError, "InternalError", "internal error")
 	ErrRouteNotFound = New(http.StatusNotFound, "RouteNotFound", "no such route")
+	// ErrServiceUnavailable answers a request a dependency (a database, etcd, another service)
+	// could not serve: it was down or did not answer within its deadline. Retrying later may
+	// succeed, unlike an InternalError.
+	ErrServiceUnavailable = New(http.StatusServiceUnavailable, "ServiceUnavailable", "service unavailable; try again later")
 )
+
+// ErrUnavailable marks a failure of a dependency rather than of the request: a store wraps its
+// connection failures and its own deadlines with it (errors.Is finds both it and the cause), and
+// Convert answers them with ErrServiceUnavailable.
+var ErrUnavailable = errors.New("dependency unavailable")
+
+// Unavailable marks cause as a dependency failure (see ErrUnavailable); nil stays nil.
+func Unavailable(cause error) error {
+	if cause == nil || errors.Is(cause, ErrUnavailable) {
+		return cause
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, cause)
+}
 
 // grpcCode picks the gRPC code whose conventional HTTP mapping equals status.
 func grpcCode(status int) codes.Code {
@@ -184,9 +201,12 @@ type Detailed interface {
 }
 
 // Convert turns a use-case error into a gRPC error: an *Error anywhere in the chain passes
-// through; a sentinel of the table becomes its SMH error; anything else, including a gRPC status
-// from a store or another service, becomes InternalError (see Internal), so internal text never
-// reaches a caller. A service that means to forward a peer's SMH error converts it with As first.
+// through; a dependency failure (ErrUnavailable in the chain, or a gRPC Unavailable or
+// DeadlineExceeded status from another service) becomes ServiceUnavailable; a sentinel of the
+// table becomes its SMH error; anything else, including any other gRPC status from a store or
+// another service, becomes InternalError (see Internal). Neither of the last two shows its cause
+// to the caller: the server's log gets it. A service that means to forward a peer's SMH error
+// converts it with As first.
 func (m Map) Convert(err error) error {
 	if err == nil {
 		return nil
@@ -194,6 +214,9 @@ func (m Map) Convert(err error) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if DependencyFailed(err) {
+		return &hiddenError{cause: err, smh: ErrServiceUnavailable}
 	}
 	for _, row := range m {
 		if errors.Is(err, row.Err) {
@@ -207,21 +230,40 @@ func (m Map) Convert(err error) error {
 	return Internal(err)
 }
 
-// internalError hides its cause from callers (they see InternalError) but keeps it for the
-// server's log, so the failure is logged once, where the request ends.
-type internalError struct{ cause error }
+// DependencyFailed reports whether err is a dependency's failure: marked with ErrUnavailable
+// by a store, or a bare gRPC status (no SMH error inside) saying another service was down or
+// did not answer in time. Convert answers such errors with ErrServiceUnavailable; an edge that
+// writes its own error bodies (the object data endpoint) asks this.
+func DependencyFailed(err error) bool {
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false // the request's own context: the table decides
+	}
+	st, ok := status.FromError(err)
+	return ok && (st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded)
+}
 
-func (e *internalError) Error() string              { return ErrInternal.Error() }
-func (e *internalError) GRPCStatus() *status.Status { return ErrInternal.GRPCStatus() }
+// hiddenError hides its cause from callers (they see smh, InternalError or ServiceUnavailable)
+// but keeps it for the server's log, so the failure is logged once, where the request ends.
+type hiddenError struct {
+	cause error
+	smh   *Error
+}
+
+func (e *hiddenError) Error() string              { return e.smh.Error() }
+func (e *hiddenError) GRPCStatus() *status.Status { return e.smh.GRPCStatus() }
 
 // Internal wraps an unexpected failure: callers see InternalError, logs see the cause.
-func Internal(cause error) error { return &internalError{cause: cause} }
+func Internal(cause error) error { return &hiddenError{cause: cause, smh: ErrInternal} }
 
-// InternalCause answers the hidden cause of an error made by Internal.
+// InternalCause answers the hidden cause of an error made by Internal, or of a dependency
+// failure Convert answered with ServiceUnavailable.
 func InternalCause(err error) (error, bool) {
-	var ie *internalError
-	if errors.As(err, &ie) {
-		return ie.cause, true
+	var he *hiddenError
+	if errors.As(err, &he) {
+		return he.cause, true
 	}
 	return nil, false
 }

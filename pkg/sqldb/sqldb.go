@@ -55,7 +55,15 @@ type Options struct {
 	// shared by every replica, and an unbounded pool turns a burst into "too many clients" for
 	// all of them.
 	PostgresMaxConns int
+	// TxTimeout bounds each InRead and InWrite call, so that a database that stopped answering
+	// fails the request (503 ServiceUnavailable) instead of holding it for ever (0 =
+	// DefaultTxTimeout). A caller's earlier deadline still wins.
+	TxTimeout time.Duration
 }
+
+// DefaultTxTimeout is TxTimeout when Options leaves it unset: far above any transaction a
+// healthy database runs for a request, well below what a client waits before giving up.
+const DefaultTxTimeout = 10 * time.Second
 
 // DB is an open database on one engine.
 type DB struct {
@@ -70,6 +78,8 @@ type DB struct {
 	group *groupCommit
 	// metrics times InWrite and InRead.
 	metrics txMetrics
+	// txTimeout bounds every InWrite and InRead.
+	txTimeout time.Duration
 }
 
 // defaultPostgresMaxConns is each process's connection budget when Options leaves it unset.
@@ -105,6 +115,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.metrics = newTxMetrics(db.Engine())
+	db.txTimeout = opts.TxTimeout
+	if db.txTimeout <= 0 {
+		db.txTimeout = DefaultTxTimeout
+	}
 	if opts.Migrations != nil {
 		if err := db.migrate(ctx, opts); err != nil {
 			_ = db.Close()
@@ -193,6 +207,29 @@ func (db *DB) Close() error {
 	return err
 }
 
+// txTimeoutKey carries a transaction bound set by WithTxTimeout.
+type txTimeoutKey struct{}
+
+// WithTxTimeout answers ctx with d as the bound of the transactions run under it, in place of
+// the DB's TxTimeout: for the few transactions whose work grows with the data (a whole tree
+// copied or deleted in one transaction), which a healthy database may take minutes over.
+func WithTxTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, txTimeoutKey{}, d)
+}
+
+func (db *DB) txTimeoutFor(ctx context.Context) time.Duration {
+	if d, ok := ctx.Value(txTimeoutKey{}).(time.Duration); ok && d > 0 {
+		return d
+	}
+	return db.txTimeout
+}
+
+// Ping checks that the database answers (a connection, and a round trip on it): the readiness
+// probe of the services that own a store. Its error is marked as InRead's is.
+func (db *DB) Ping(ctx context.Context) error {
+	return markUnavailable(ctx, db.write.PingContext(ctx))
+}
+
 // Postgres reports whether the engine is PostgreSQL.
 func (db *DB) Postgres() bool { return db.postgres }
 
@@ -221,13 +258,18 @@ func (db *DB) Engine() string {
 // running (see Tx); fn's next statement fails with ctx.Err(). On PostgreSQL each call is a
 // transaction at the default isolation (READ COMMITTED), so a store that must serialise more
 // takes its own lock first thing in fn.
+//
+// The call runs under the DB's TxTimeout; a failure to reach the database, or that deadline,
+// answers an error marked smherr.ErrUnavailable (see markUnavailable).
 func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
 	err = errUnfinished // what the metrics see if fn panics: a return replaces it
+	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
+	defer cancel()
 	if db.group != nil {
-		return db.group.inWrite(ctx, fn)
+		return markUnavailable(ctx, db.group.inWrite(ctx, fn))
 	}
-	return db.inOwnTransaction(ctx, fn)
+	return markUnavailable(ctx, db.inOwnTransaction(ctx, fn))
 }
 
 // inOwnTransaction runs fn in a write transaction of its own: InWrite on PostgreSQL, and the
@@ -239,8 +281,8 @@ func (db *DB) inOwnTransaction(ctx context.Context, fn func(*Tx) error) error {
 	}
 	// After a successful Commit this does nothing.
 	defer func() { _ = sqlTx.Rollback() }()
-	tx := &Tx{tx: sqlTx, postgres: db.postgres}
-	defer tx.done.Store(true)
+	tx := &Tx{tx: sqlTx, postgres: db.postgres, bound: ctx}
+	defer tx.end()
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -251,10 +293,17 @@ func (db *DB) inOwnTransaction(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // InRead runs fn in a read-only transaction: one consistent snapshot on both engines (a WAL
-// read transaction on SQLite, REPEATABLE READ on PostgreSQL). fn's error is returned as it is.
+// read transaction on SQLite, REPEATABLE READ on PostgreSQL). fn's error is returned as it is,
+// marked smherr.ErrUnavailable as InWrite's is; the call runs under the DB's TxTimeout.
 func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) (err error) {
 	defer db.metrics.observe(ctx, kindRead, time.Now(), &err)
 	err = errUnfinished
+	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
+	defer cancel()
+	return markUnavailable(ctx, db.inReadTransaction(ctx, fn))
+}
+
+func (db *DB) inReadTransaction(ctx context.Context, fn func(*Tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.postgres {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -264,8 +313,8 @@ func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) (err error) {
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
 	defer func() { _ = sqlTx.Rollback() }()
-	tx := &Tx{tx: sqlTx, postgres: db.postgres}
-	defer tx.done.Store(true)
+	tx := &Tx{tx: sqlTx, postgres: db.postgres, bound: ctx}
+	defer tx.end()
 	return fn(tx)
 }
 
@@ -280,6 +329,22 @@ type Tx struct {
 	shared bool
 	// done is set when the function the Tx was given to returns.
 	done atomic.Bool
+	// bound is the context the transaction began with (TxTimeout included); its deadline bounds
+	// every statement too, whatever context the statement is given. Nil in a shared transaction.
+	bound context.Context
+	// given and bounded remember the last statement context made for the bound: stores pass the
+	// same context to every statement of a transaction, so one is made per transaction.
+	given, bounded context.Context
+	// releases free the statement contexts made for the bound, when the function returns.
+	releases []context.CancelFunc
+}
+
+// end marks the Tx dead once its function returned and frees its statement contexts.
+func (t *Tx) end() {
+	t.done.Store(true)
+	for _, release := range t.releases {
+		release()
+	}
 }
 
 // Postgres reports whether the transaction runs on PostgreSQL (for the few clauses that differ,
@@ -311,10 +376,25 @@ func (t *Tx) statementContext(ctx context.Context) context.Context {
 	if t.done.Load() {
 		panic("sqldb: Tx used after the function it was given to returned")
 	}
-	if !t.shared || ctx.Err() != nil {
+	if t.shared {
+		if ctx.Err() != nil {
+			return ctx
+		}
+		return context.WithoutCancel(ctx)
+	}
+	// The statement's context may lack the transaction's deadline (stores pass their caller's):
+	// a statement on a database that stopped answering must end with the transaction.
+	if ctx == t.given {
+		return t.bounded
+	}
+	d, ok := t.bound.Deadline()
+	if sd, has := ctx.Deadline(); !ok || (has && !d.Before(sd)) {
 		return ctx
 	}
-	return context.WithoutCancel(ctx)
+	bounded, release := context.WithDeadline(ctx, d)
+	t.releases = append(t.releases, release)
+	t.given, t.bounded = ctx, bounded
+	return bounded
 }
 
 func (t *Tx) rebind(query string) string {

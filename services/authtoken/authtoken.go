@@ -13,9 +13,12 @@ import (
 	"google.golang.org/grpc"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/etcdx"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/authtoken/internal/app"
 	"github.com/opensmh/opensmh/services/authtoken/internal/store"
@@ -40,6 +43,7 @@ type Config struct {
 type Service struct {
 	tokens  *app.Tokens
 	handler *transport.Handler
+	etcd    *clientv3.Client
 
 	stopSweep func()
 }
@@ -65,7 +69,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := tokens.Start(ctx); err != nil {
 		return nil, err
 	}
-	s := &Service{tokens: tokens, handler: transport.NewHandler(tokens, adminauth.NewChecker(cfg.AdminKey)), stopSweep: func() {}}
+	s := &Service{tokens: tokens, handler: transport.NewHandler(tokens, adminauth.NewChecker(cfg.AdminKey)), etcd: cfg.Etcd, stopSweep: func() {}}
 	if cfg.SweepEvery >= 0 {
 		every := cfg.SweepEvery
 		if every == 0 {
@@ -82,6 +86,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 
 // Register adds smh.token.v1.TokenService to r.
 func (s *Service) Register(r grpc.ServiceRegistrar) { s.handler.Register(r) }
+
+// Probe is the readiness check of the service's store, etcd (pkg/readiness).
+func (s *Service) Probe() readiness.Probe {
+	return readiness.Probe{Service: tokenv1.TokenService_ServiceDesc.ServiceName, Ping: etcdx.Ping(s.etcd)}
+}
 
 // Validator validates tokens in process, from memory: the path services in the same process
 // (the all-in-one) use with authz.New. Errors are SMH errors.

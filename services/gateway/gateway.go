@@ -170,7 +170,12 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if bodyTimeout == 0 {
 		bodyTimeout = DefaultBodyReadTimeout
 	}
-	checks := map[string]grpc.ClientConnInterface{"library": cfg.Library, "authtoken": cfg.Token, "namespace": cfg.Namespace, "object": cfg.Object}
+	checks := map[string]healthCheck{
+		"library":   {cfg.Library, libraryv1.LibraryService_ServiceDesc.ServiceName},
+		"authtoken": {cfg.Token, tokenv1.TokenService_ServiceDesc.ServiceName},
+		"namespace": {cfg.Namespace, namespacev1.NamespaceService_ServiceDesc.ServiceName},
+		"object":    {cfg.Object, objectv1.ObjectService_ServiceDesc.ServiceName},
+	}
 	withCORS := func(next http.Handler) http.Handler { return edge.CORS(origins, libraryOf, next) }
 	api := withCORS(smhAPI(mux))
 	root := http.NewServeMux()
@@ -370,14 +375,21 @@ func libraryOf(r *http.Request) string {
 	return ""
 }
 
+// healthCheck is where /healthz asks after one service: its connection, and the gRPC service
+// name its health server reports under (NOT_SERVING while its store is down, pkg/readiness).
+type healthCheck struct {
+	conn    grpc.ClientConnInterface
+	service string
+}
+
 // healthz answers 200 once every service reports SERVING over grpc.health.v1.
-func healthz(w http.ResponseWriter, r *http.Request, checks map[string]grpc.ClientConnInterface) {
+func healthz(w http.ResponseWriter, r *http.Request, checks map[string]healthCheck) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	report := map[string]string{}
 	ok := true
-	for name, conn := range checks {
-		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	for name, c := range checks {
+		resp, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: c.service})
 		switch {
 		case err != nil:
 			report[name], ok = "unreachable", false

@@ -19,6 +19,8 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/etcdx"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/services/library/internal/app"
 	"github.com/opensmh/opensmh/services/library/internal/store"
 	"github.com/opensmh/opensmh/services/library/internal/transport"
@@ -64,6 +66,7 @@ type Config struct {
 // Service is the wired library service.
 type Service struct {
 	server *transport.Server
+	etcd   *clientv3.Client
 }
 
 // New checks cfg and wires store, use cases and gRPC handlers.
@@ -89,7 +92,12 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{server: transport.New(libs, adminauth.NewChecker(cfg.AdminKey), accessDomain)}, nil
+	return &Service{server: transport.New(libs, adminauth.NewChecker(cfg.AdminKey), accessDomain), etcd: cfg.Etcd}, nil
+}
+
+// Probe is the readiness check of the service's store, etcd (pkg/readiness).
+func (s *Service) Probe() readiness.Probe {
+	return readiness.Probe{Service: libraryv1.LibraryService_ServiceDesc.ServiceName, Ping: etcdx.Ping(s.etcd)}
 }
 
 // Register registers LibraryService on r.

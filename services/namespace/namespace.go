@@ -13,10 +13,12 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/jobs"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 	"github.com/opensmh/opensmh/services/namespace/internal/store"
@@ -49,7 +51,19 @@ type Config struct {
 	// TaskHeartbeat is how often a replica refreshes the heartbeat of the async tasks it runs (0 =
 	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.
 	TaskHeartbeat time.Duration
+	// TaskWorkers and TaskQueue size the pool that runs async directory tasks (0 =
+	// DefaultTaskWorkers and DefaultTaskQueue); a task beyond both answers 503.
+	TaskWorkers, TaskQueue int
+	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
+	// stops answering fails requests with 503 instead of holding them.
+	TxTimeout time.Duration
 }
+
+// Defaults of Config.TaskWorkers and Config.TaskQueue.
+const (
+	DefaultTaskWorkers = app.DefaultTaskWorkers
+	DefaultTaskQueue   = app.DefaultTaskQueue
+)
 
 // Service is a running namespace service.
 type Service struct {
@@ -67,7 +81,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Libraries == nil || cfg.Tokens == nil || cfg.AdminKey == "" {
 		return nil, errors.New("namespace: library client, token validator and operator key are required")
 	}
-	db, err := store.Open(ctx, cfg.DSN)
+	db, err := store.Open(ctx, cfg.DSN, cfg.TxTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +94,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 
 		AsyncTreeThreshold: int64(cfg.AsyncTreeThreshold),
 		TaskHeartbeat:      cfg.TaskHeartbeat,
+		TaskWorkers:        cfg.TaskWorkers,
+		TaskQueue:          cfg.TaskQueue,
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -155,6 +171,11 @@ const purgeBatch = 5000
 
 // Register adds smh.namespace.v1.NamespaceService to r.
 func (s *Service) Register(r grpc.ServiceRegistrar) { s.server.Register(r) }
+
+// Probe is the readiness check of the service's store (pkg/readiness).
+func (s *Service) Probe() readiness.Probe {
+	return readiness.Probe{Service: namespacev1.NamespaceService_ServiceDesc.ServiceName, Ping: s.store.Ping}
+}
 
 // Close stops the background tasks (waiting for them) and closes the store.
 func (s *Service) Close() error {

@@ -13,12 +13,14 @@ import (
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/jobs"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/services/object/internal/app"
 	"github.com/opensmh/opensmh/services/object/internal/blob"
@@ -72,6 +74,9 @@ type Config struct {
 	// BodyMinRate is the slowest a client may send upload bytes to the data endpoint: at least
 	// BodyMinRate.Bytes in every BodyMinRate.Window (default 16 KiB per 30 s).
 	BodyMinRate bodytime.Rate
+	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
+	// stops answering fails requests with 503 instead of holding them.
+	TxTimeout time.Duration
 }
 
 // Defaults of the bounds on hostile clients, for the flags of the binaries: the cap on one
@@ -118,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	default:
 		return nil, errors.New("object: a blob directory or an S3 store is required")
 	}
-	db, err := store.Open(ctx, cfg.DSN)
+	db, err := store.Open(ctx, cfg.DSN, cfg.TxTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +188,11 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCReport, error) {
 }
 
 // Close stops the cleanup job and closes the store.
+// Probe is the readiness check of the service's store (pkg/readiness).
+func (s *Service) Probe() readiness.Probe {
+	return readiness.Probe{Service: objectv1.ObjectService_ServiceDesc.ServiceName, Ping: s.store.Ping}
+}
+
 func (s *Service) Close() error {
 	s.stopGC()
 	return s.store.Close()

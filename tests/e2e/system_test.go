@@ -34,6 +34,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
@@ -78,6 +79,10 @@ type systemOptions struct {
 	DataHost string
 	// Tune, when set, changes the server's options before it starts (bounds a test shortens).
 	Tune func(*server.Options)
+	// Deadlines shorten the server's deadlines (zero fields: the defaults).
+	Deadlines cmdutil.Deadlines
+	// EtcdEndpoints, when set, name an etcd of the test's instead of the embedded member.
+	EtcdEndpoints []string
 }
 
 // startSystemWith boots an all-in-one on a free port in a temporary data dir.
@@ -93,9 +98,11 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		Clock:       fake,
 		EtcdNoFsync: true,
 		// Tests run the object service's cleanup themselves (Objects().CollectGarbage).
-		GCEvery: -1,
-		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Out:     io.Discard,
+		GCEvery:       -1,
+		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Out:           io.Discard,
+		Deadlines:     o.Deadlines,
+		EtcdEndpoints: o.EtcdEndpoints,
 	}
 	if o.S3 != nil {
 		opts.S3 = o.S3.config()

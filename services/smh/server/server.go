@@ -30,10 +30,12 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/inproc"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/gateway"
@@ -91,6 +93,12 @@ type Options struct {
 	EtcdNoFsync bool
 	// DrainTimeout bounds how long a stop waits for in-flight requests; default 10 s.
 	DrainTimeout time.Duration
+	// Deadlines bound the calls to etcd, the SQL stores and between services, and pace the
+	// stores' readiness checks; zero fields take the defaults.
+	Deadlines cmdutil.Deadlines
+	// TaskWorkers and TaskQueue size the namespace's pool of async directory tasks (0 = its
+	// defaults).
+	TaskWorkers, TaskQueue int
 }
 
 // Server is a running all-in-one.
@@ -113,7 +121,9 @@ type Server struct {
 	http   *http.Server
 	served chan error
 	health []*health.Server
-	closed sync.Once
+	// stopProbes ends the stores' readiness checks.
+	stopProbes func()
+	closed     sync.Once
 
 	// blobDir is the local blob store's directory, "" with S3.
 	blobDir string
@@ -267,7 +277,7 @@ func (s *Server) startEtcd(ctx context.Context) error {
 		s.etcd = e
 		endpoints = []string{e.Endpoint}
 	}
-	cli, err := etcdx.Connect(ctx, endpoints)
+	cli, err := etcdx.Connect(ctx, endpoints, s.opts.Deadlines.Etcd)
 	if err != nil {
 		return err
 	}
@@ -279,7 +289,10 @@ func (s *Server) startEtcd(ctx context.Context) error {
 // the services call each other through) and on the public gRPC server (what gRPC callers on the
 // HTTPS port reach). Both run the same interceptors in front of the same handlers.
 func (s *Server) startServices(ctx context.Context, domain string) error {
-	conn := inproc.New(grpcx.UnaryInterceptors(s.logger)...)
+	// The in-process connection has no client interceptors: the default deadlines of the calls
+	// between services are given first thing on the callee's side, as a network client would.
+	conn := inproc.New(append([]grpc.UnaryServerInterceptor{grpcx.DefaultDeadlines(s.opts.Deadlines.GRPC())},
+		grpcx.UnaryInterceptors(s.logger)...)...)
 	s.conn = conn
 
 	libs, err := library.New(library.Config{
@@ -322,7 +335,10 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		Etcd:      s.cli,
 		Logger:    s.logger,
 		// The background jobs of tests are run by the tests themselves.
-		PurgeEvery: s.opts.GCEvery,
+		PurgeEvery:  s.opts.GCEvery,
+		TxTimeout:   s.opts.Deadlines.SQLTx,
+		TaskWorkers: s.opts.TaskWorkers,
+		TaskQueue:   s.opts.TaskQueue,
 	})
 	if err != nil {
 		return err
@@ -353,6 +369,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		GCGrace:    s.opts.GCGrace,
 		TicketTTL:  s.opts.UploadTicketTTL,
 		SessionTTL: s.opts.UploadSessionTTL,
+		TxTimeout:  s.opts.Deadlines.SQLTx,
 
 		MaxOpenUploads: s.opts.MaxOpenUploads,
 		BodyMinRate:    s.opts.UploadMinRate,
@@ -373,6 +390,8 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		s.health = append(s.health, hs)
 	}
 	reflection.Register(s.public)
+	s.stopProbes = readiness.Start([]readiness.Probe{libs.Probe(), tokens.Probe(), ns.Probe(), obj.Probe()},
+		s.opts.Deadlines.Readiness(s.logger), s.health...)
 	return nil
 }
 
@@ -434,6 +453,9 @@ func (s *Server) Stop() error {
 func (s *Server) close() { s.closed.Do(s.closeOnce) }
 
 func (s *Server) closeOnce() {
+	if s.stopProbes != nil {
+		s.stopProbes()
+	}
 	if s.public != nil {
 		s.public.Stop()
 	}

@@ -10,6 +10,7 @@ import (
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/authtoken"
 )
@@ -43,6 +44,7 @@ func main() {
 		defer svc.Close()
 		return servicehost.Run(env.Ctx, servicehost.Options{
 			Name: "authtoken", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
 		})
 	}))
 }

@@ -11,6 +11,7 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/library"
 )
@@ -63,6 +64,7 @@ func main() {
 		}
 		return servicehost.Run(env.Ctx, servicehost.Options{
 			Name: "library", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
 		})
 	}))
 }

@@ -13,6 +13,7 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/namespace"
 )
@@ -20,11 +21,14 @@ import (
 func main() {
 	var common cmdutil.Common
 	var listen, advertise, dsn string
+	var taskWorkers, taskQueue int
 	fs := pflag.NewFlagSet("namespace", pflag.ContinueOnError)
 	common.Add(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:9103", "gRPC address")
 	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
 	fs.StringVar(&dsn, "sql-dsn", "./data/namespace.db", "postgres://... for PostgreSQL, otherwise a SQLite file")
+	fs.IntVar(&taskWorkers, "task-workers", namespace.DefaultTaskWorkers, "async directory copies and deletes run at once; more wait in the queue")
+	fs.IntVar(&taskQueue, "task-queue", namespace.DefaultTaskQueue, "async directory tasks that may wait for a worker; beyond it a request answers 503")
 	os.Exit(cmdutil.Main("namespace", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -47,6 +51,7 @@ func main() {
 		defer validator.Close()
 		svc, err := namespace.New(env.Ctx, namespace.Config{
 			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
+			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: taskWorkers, TaskQueue: taskQueue,
 		})
 		if err != nil {
 			return err
@@ -54,6 +59,7 @@ func main() {
 		defer svc.Close()
 		return servicehost.Run(env.Ctx, servicehost.Options{
 			Name: "namespace", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
 		})
 	}))
 }

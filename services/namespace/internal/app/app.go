@@ -12,6 +12,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/smherr"
+	"github.com/opensmh/opensmh/pkg/workpool"
 )
 
 // Use-case errors; the transport maps each to one SMH code.
@@ -69,7 +70,18 @@ type Config struct {
 	// a running task without a beat for a few of these reads as interrupted. Default 5 s; every
 	// replica sharing a store needs the same value.
 	TaskHeartbeat time.Duration
+	// TaskWorkers is how many tasks this instance runs at once (default DefaultTaskWorkers);
+	// TaskQueue how many more may wait for a worker (default DefaultTaskQueue). A task asked for
+	// beyond both is refused with ErrTooManyTasks.
+	TaskWorkers, TaskQueue int
 }
+
+// Defaults of Config's task pool: a task copies or deletes a large tree in one transaction, so a
+// few at a time keep the database's connections for the requests.
+const (
+	DefaultTaskWorkers = 4
+	DefaultTaskQueue   = 64
+)
 
 // Namespace is the namespace service's use cases.
 type Namespace struct {
@@ -96,13 +108,19 @@ func New(cfg Config) *Namespace {
 	if cfg.TaskHeartbeat <= 0 {
 		cfg.TaskHeartbeat = 5 * time.Second
 	}
+	if cfg.TaskWorkers <= 0 {
+		cfg.TaskWorkers = DefaultTaskWorkers
+	}
+	if cfg.TaskQueue <= 0 {
+		cfg.TaskQueue = DefaultTaskQueue
+	}
 	return &Namespace{
 		store:              cfg.Store,
 		libraries:          &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
 		auth:               cfg.Auth,
 		clock:              cfg.Clock,
 		asyncTreeThreshold: cfg.AsyncTreeThreshold,
-		tasks:              newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat),
+		tasks:              newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
 	}
 }
 

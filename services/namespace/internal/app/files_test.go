@@ -66,7 +66,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	st, err := store.Open(context.Background(), storetest.Engines()[0].DSN(t))
+	st, err := store.Open(context.Background(), storetest.Engines()[0].DSN(t), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

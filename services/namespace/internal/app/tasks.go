@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/workpool"
 )
 
 // Task states as the task query reports them (7.1).
@@ -29,6 +31,9 @@ var (
 	// ErrTaskInterrupted: the process running the task stopped (a restart, a crash, a lost
 	// replica) before the task finished.
 	ErrTaskInterrupted = errors.New("task interrupted")
+	// ErrTooManyTasks: every task worker of this instance is busy and the queue is full (or the
+	// instance is stopping); nothing was recorded, so the request may be repeated later.
+	ErrTooManyTasks = errors.New("too many tasks running")
 	// errTaskFailed stands for a failure the task table does not name: the transport answers
 	// InternalError, as it did for the original error.
 	errTaskFailed = errors.New("task failed")
@@ -90,7 +95,9 @@ const taskStaleBeats = 4
 
 // taskBoard runs this process's tasks and keeps their state in the store, so that every replica
 // answers the task query and finished tasks outlive restarts. The work itself runs here, in a
-// goroutine the board owns; close cancels and waits for them. While tasks run, the board
+// bounded worker pool the board owns (a burst of large copies queues instead of starting a
+// goroutine and a transaction each); close cancels the work, lets each task record that it was
+// interrupted, and waits. While tasks run, the board
 // refreshes their heartbeat every interval; a running task whose heartbeat is older than
 // taskStaleBeats intervals belongs to a process that is gone and reads as failed (interrupted).
 // Such a task is not run again: its copy stopped part way, like an interrupted request, and
@@ -104,12 +111,13 @@ type taskBoard struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	workers *workpool.Pool
 	running atomic.Int64
 }
 
-func newTaskBoard(s Store, c clock.Clock, heartbeat time.Duration) *taskBoard {
+func newTaskBoard(s Store, c clock.Clock, heartbeat time.Duration, workers *workpool.Pool) *taskBoard {
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &taskBoard{store: s, clock: c, owner: newInstanceID(), heartbeat: heartbeat, ctx: ctx, cancel: cancel}
+	b := &taskBoard{store: s, clock: c, owner: newInstanceID(), heartbeat: heartbeat, ctx: ctx, cancel: cancel, workers: workers}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -141,35 +149,39 @@ func (b *taskBoard) beat() {
 }
 
 // start records a task, runs work in the background and answers the task's id. work answers
-// the task's result (a path), or nil when the task has none (done: 204).
+// the task's result (a path), or nil when the task has none (done: 204). With no room in the
+// worker pool it answers ErrTooManyTasks before recording anything.
 func (b *taskBoard) start(ctx context.Context, libraryID, spaceID string, work func(ctx context.Context) ([]string, error)) (int32, error) {
+	place, err := b.workers.Reserve()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrTooManyTasks, err)
+	}
 	b.running.Add(1)
 	id, err := b.store.CreateTask(ctx, libraryID, spaceID, b.owner, b.clock.Now())
 	if err != nil {
 		b.running.Add(-1)
+		place.Release()
 		return 0, err
 	}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
+	place.Run(func(ctx context.Context) {
 		defer b.running.Add(-1)
-		path, err := work(b.ctx)
+		path, err := work(ctx)
 		status, failure := TaskDone, ""
 		if path == nil {
 			status = TaskEmpty // the work answers no result (a delete)
 		}
 		if err != nil {
-			if b.ctx.Err() != nil {
+			if ctx.Err() != nil {
 				err = ErrTaskInterrupted // close stopped the work
 			}
 			status, failure, path = TaskFailed, failureName(err), nil
 		}
 		// The outcome is written even while closing (close waits for it). Should the write fail,
 		// the row stays running without heartbeats and reads as interrupted.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 30*time.Second)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		_ = b.store.FinishTask(wctx, id, status, path, failure, b.clock.Now())
-	}()
+	})
 	return id, nil
 }
 
@@ -194,6 +206,7 @@ func (b *taskBoard) read(r TaskRecord) Task {
 
 func (b *taskBoard) close() {
 	b.cancel()
+	b.workers.Close()
 	b.wg.Wait()
 }
 

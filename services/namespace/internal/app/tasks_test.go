@@ -89,7 +89,7 @@ func twoReplicas(t *testing.T, dsn string) (gated *gatedStore, a, b *app.Namespa
 
 func openTaskStore(t *testing.T, dsn string) *store.SQL {
 	t.Helper()
-	st, err := store.Open(context.Background(), dsn)
+	st, err := store.Open(context.Background(), dsn, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func eachEngine(t *testing.T, fn func(t *testing.T, s *SQL)) {
 
 func openStore(t *testing.T, dsn string) *SQL {
 	t.Helper()
-	s, err := Open(context.Background(), dsn)
+	s, err := Open(context.Background(), dsn, 0)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

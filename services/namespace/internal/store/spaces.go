@@ -150,6 +150,7 @@ func (s *SQL) UpdateSpaceExtension(ctx context.Context, libraryID, spaceID strin
 // DeleteSpace removes a space with all its rows, live or deleted. Without force a live entry
 // answers ErrSpaceNotEmpty (2.2).
 func (s *SQL) DeleteSpace(ctx context.Context, libraryID, spaceID string, force bool) error {
+	ctx = sqldb.WithTxTimeout(ctx, treeTxTimeout)
 	return s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		if _, err := getSpace(ctx, t, libraryID, spaceID, true); err != nil {
 			return err
@@ -242,6 +243,7 @@ func (s *SQL) LibrariesUsage(ctx context.Context, libraryIDs []string) ([]app.Li
 
 // DeleteLibrary removes every space and row of a library.
 func (s *SQL) DeleteLibrary(ctx context.Context, libraryID string) error {
+	ctx = sqldb.WithTxTimeout(ctx, treeTxTimeout)
 	return s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
 		if _, err := t.Exec(ctx, "DELETE FROM nodes WHERE library_id = ?", libraryID); err != nil {
 			return wrap("delete library", err)

@@ -48,18 +48,25 @@ type SQL struct {
 
 var _ app.Store = (*SQL)(nil)
 
+// treeTxTimeout bounds the transactions that copy or delete a whole tree, space or library at
+// once (sqldb.WithTxTimeout): their work grows with the data, so the default bound of a request's
+// transaction would fail them on a healthy database. The caller's own deadline still applies.
+const treeTxTimeout = 10 * time.Minute
+
 // postgresMaxConns is each replica's connection budget.
 const postgresMaxConns = 20
 
 // Open opens the store named by dsn and applies the embedded migrations. A DSN starting with
 // postgres:// or postgresql:// selects PostgreSQL; anything else is SQLite: a file path, the
-// same prefixed with sqlite://, or a file: URI.
-func Open(ctx context.Context, dsn string) (*SQL, error) {
+// same prefixed with sqlite://, or a file: URI. txTimeout bounds each transaction (0 =
+// sqldb.DefaultTxTimeout).
+func Open(ctx context.Context, dsn string, txTimeout time.Duration) (*SQL, error) {
 	db, err := sqldb.Open(ctx, dsn, sqldb.Options{
 		Migrations:       migrations,
 		MigrationLockKey: migrationLockKey,
 		VersionTable:     versionTable,
 		PostgresMaxConns: postgresMaxConns,
+		TxTimeout:        txTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -72,6 +79,9 @@ func (s *SQL) Close() error {
 	s.background.Wait()
 	return s.db.Close()
 }
+
+// Ping answers nil while the database answers (the readiness probe).
+func (s *SQL) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
 
 // Engine names the engine: "sqlite" or "postgres".
 func (s *SQL) Engine() string { return s.db.Engine() }

@@ -489,7 +489,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 			errs := make(chan error, 4)
 			for range 4 {
 				go func() {
-					s2, err := Open(context.Background(), dsn)
+					s2, err := Open(context.Background(), dsn, 0)
 					if err == nil {
 						err = s2.Close()
 					}
@@ -518,7 +518,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 			errs := make(chan error, n)
 			for range n {
 				go func() {
-					s, err := Open(context.Background(), dsn)
+					s, err := Open(context.Background(), dsn, 0)
 					if err == nil {
 						err = s.Close()
 					}
@@ -545,7 +545,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 func TestOpenDSNForms(t *testing.T) {
 	dir := t.TempDir()
 	for _, dsn := range []string{dir + "/plain.db", "sqlite://" + dir + "/prefixed.db", "file:" + dir + "/uri.db"} {
-		s, err := Open(context.Background(), dsn)
+		s, err := Open(context.Background(), dsn, 0)
 		if err != nil {
 			t.Fatalf("Open(%q): %v", dsn, err)
 		}
@@ -564,7 +564,7 @@ func TestOpenDSNForms(t *testing.T) {
 		}
 		_ = s.Close()
 	}
-	if _, err := Open(context.Background(), "postgres://%zz"); err == nil || strings.Contains(err.Error(), "%zz") {
+	if _, err := Open(context.Background(), "postgres://%zz", 0); err == nil || strings.Contains(err.Error(), "%zz") {
 		t.Fatalf("a bad PostgreSQL DSN: %v", err)
 	}
 }

@@ -413,6 +413,7 @@ func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) err
 // that point into it. The rows are soft-deleted (see deleteEntry); the empty path (the root) is
 // refused.
 func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error {
+	ctx = sqldb.WithTxTimeout(ctx, treeTxTimeout)
 	if len(path) == 0 {
 		return errRootNotEntry
 	}
@@ -436,6 +437,7 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 	if err := checkTransfer(from, to); err != nil {
 		return nil, err
 	}
+	ctx = sqldb.WithTxTimeout(ctx, treeTxTimeout)
 	var final []string
 	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		src, err := lookupPath(ctx, t, libraryID, spaceID, from)

@@ -48,6 +48,8 @@ func errorMap() smherr.Map {
 		{Err: app.ErrDestinationInside, SMH: smherr.New(http.StatusBadRequest, "SourceDirectoryIsParentOfDestination", "the destination lies inside the source")},
 		{Err: app.ErrInvalidStatsType, SMH: smherr.New(http.StatusBadRequest, "InvalidDirectoryStatsType", "invalid stats type")},
 		{Err: app.ErrTaskNotFound, SMH: smherr.New(http.StatusNotFound, "TaskNotFound", "task not found")},
+		// A full task pool is this instance's load, not the caller's fault: 503, try again later.
+		{Err: app.ErrTooManyTasks, SMH: smherr.New(http.StatusServiceUnavailable, "ServiceUnavailable", "too many directory tasks are running; try again later")},
 		{Err: app.ErrTaskInterrupted, SMH: smherr.New(http.StatusInternalServerError, "InternalError", "the task was interrupted: the service instance running it stopped")},
 		// Section 3: file entries and album covers (4.8).
 		{Err: app.ErrFileNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},

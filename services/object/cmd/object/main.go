@@ -21,6 +21,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/object"
 )
@@ -69,7 +70,7 @@ func main() {
 			return errors.New("--gc-every must not be 0, and --gc-grace, --upload-ticket-ttl and --upload-session-ttl must be positive")
 		}
 		cfg := object.Config{DSN: dsn, Domain: domain, AdminKey: adminKey, Logger: env.Logger, Etcd: env.Etcd,
-			GCEvery: gcEvery, GCGrace: gcGrace, TicketTTL: ticketTTL, SessionTTL: sessionTTL,
+			GCEvery: gcEvery, GCGrace: gcGrace, TicketTTL: ticketTTL, SessionTTL: sessionTTL, TxTimeout: env.Deadlines.SQLTx,
 			MaxOpenUploads: maxOpenUploads, BodyMinRate: minRate}
 		if s3.Endpoint != "" {
 			// Credentials come from the environment only, never from flags a process list shows.
@@ -122,6 +123,7 @@ func main() {
 		go func() {
 			hosted <- servicehost.Run(env.Ctx, servicehost.Options{
 				Name: "object", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+				Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
 			})
 		}()
 		select {

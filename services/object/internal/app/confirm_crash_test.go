@@ -25,7 +25,7 @@ import (
 // confirm answers the file the first attempt committed, whose blob garbage collection must keep.
 func TestMultipartConfirmInterruptedAfterCommitKeepsTheBytes(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "object.db"))
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "object.db"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

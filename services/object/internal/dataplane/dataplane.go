@@ -22,6 +22,7 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/dataroute"
+	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/object/internal/app"
 )
 
@@ -385,6 +386,8 @@ func classify(err error) (int, string, string) {
 		return http.StatusBadRequest, "InvalidArgument", in.Reason
 	case errors.Is(err, context.Canceled):
 		return 499, "ClientDisconnected", "client disconnected"
+	case smherr.DependencyFailed(err): // a store or service down or hung: retry later
+		return http.StatusServiceUnavailable, "ServiceUnavailable", "service unavailable; try again later"
 	}
 	return http.StatusInternalServerError, "InternalError", "internal error"
 }

@@ -33,7 +33,8 @@ type SQL struct {
 var _ app.Store = (*SQL)(nil)
 
 // Open opens the store named by dsn (see sqldb.Open) and applies the embedded migrations.
-func Open(ctx context.Context, dsn string) (*SQL, error) {
+// txTimeout bounds each transaction (0 = sqldb.DefaultTxTimeout).
+func Open(ctx context.Context, dsn string, txTimeout time.Duration) (*SQL, error) {
 	migrations, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
@@ -42,6 +43,7 @@ func Open(ctx context.Context, dsn string) (*SQL, error) {
 		Migrations:       migrations,
 		MigrationLockKey: migrationLockKey,
 		VersionTable:     "object_schema_version",
+		TxTimeout:        txTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -51,6 +53,9 @@ func Open(ctx context.Context, dsn string) (*SQL, error) {
 
 // Close releases the connections.
 func (s *SQL) Close() error { return s.db.Close() }
+
+// Ping answers nil while the database answers (the readiness probe).
+func (s *SQL) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
 
 // Engine names the engine: "sqlite" or "postgres".
 func (s *SQL) Engine() string { return s.db.Engine() }

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 func onEveryEngine(t *testing.T, fn func(t *testing.T, s *SQL)) {
 	for _, e := range sqldbtest.Engines("object.db") {
 		t.Run(e.Name, func(t *testing.T) {
-			s, err := Open(context.Background(), e.DSN(t))
+			s, err := Open(context.Background(), e.DSN(t), 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 	"github.com/opensmh/opensmh/services/gateway"
+	"github.com/opensmh/opensmh/services/namespace"
 	"github.com/opensmh/opensmh/services/object"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
@@ -119,5 +120,10 @@ func newServe() *cobra.Command {
 	fs.Int64Var(&o.UploadMinRate.Bytes, "upload-min-bytes", object.DefaultUploadMinBytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
 	fs.DurationVar(&o.UploadMinRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
 	fs.IntVar(&o.MaxOpenUploads, "max-open-uploads", object.DefaultMaxOpenUploads, "unconfirmed uploads one user of a library may hold; a begin beyond answers 429 RateLimitExceeded (negative: no cap)")
+	// Deadlines of the calls to etcd, the SQL stores and between services: the flags of the
+	// split binaries.
+	o.Deadlines.Add(fs)
+	fs.IntVar(&o.TaskWorkers, "task-workers", namespace.DefaultTaskWorkers, "async directory copies and deletes run at once; more wait in the queue")
+	fs.IntVar(&o.TaskQueue, "task-queue", namespace.DefaultTaskQueue, "async directory tasks that may wait for a worker; beyond it a request answers 503")
 	return cmd
 }
