@@ -37,6 +37,7 @@ var internalMethods = []string{
 	"smh.token.v1.TokenService/ValidateToken",
 	"smh.token.v1.TokenService/WatchRevocations",
 	"smh.token.v1.TokenService/PurgeLibraryTokens",
+	"smh.token.v1.TokenService/RevokeLibraryTokens",
 	"smh.namespace.v1.NamespaceService/PurgeLibrary",
 	"smh.namespace.v1.NamespaceService/GetLibrariesUsage",
 	"smh.namespace.v1.NamespaceService/CheckUpload",
