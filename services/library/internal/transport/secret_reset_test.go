@@ -51,7 +51,7 @@ func TestResetSecretRevokingTokens(t *testing.T) {
 	id := create(t, h.client, &libraryv1.CreateLibraryRequest{Name: "photos"}).GetLibraryId()
 	generationOf := func(secret string) int64 {
 		t.Helper()
-		resp, err := h.client.VerifyLibrarySecret(context.Background(), &libraryv1.VerifyLibrarySecretRequest{LibraryId: id, LibrarySecret: secret})
+		resp, err := h.client.VerifyLibrarySecret(admin(), &libraryv1.VerifyLibrarySecretRequest{LibraryId: id, LibrarySecret: secret})
 		if err != nil {
 			t.Fatalf("verify the new secret: %v", err)
 		}
