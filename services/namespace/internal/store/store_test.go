@@ -585,11 +585,13 @@ func checkInvariants(t *testing.T, s *SQL, lib, space string) {
 		t.Fatalf("%d orphans", n)
 	}
 	live := q(`SELECT COUNT(*) FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND deleted_at IS NULL`)
+	// The recursive step is written as subtreeCTE's is (sub CROSS JOIN nodes), which SQLite plans
+	// as a lookup of each directory's children; a plain JOIN scanned the space once per entry.
 	reachable := q(`WITH RECURSIVE sub(inode, is_dir, size) AS (
 			SELECT inode, is_dir, size FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND parent_inode = 0 AND deleted_at IS NULL
 		UNION ALL
-			SELECT n.inode, n.is_dir, n.size FROM nodes n JOIN sub ON n.parent_inode = sub.inode
-			WHERE sub.is_dir = 1 AND n.library_id = $LIB AND n.space_id = $SPACE AND n.deleted_at IS NULL
+			SELECT n.inode, n.is_dir, n.size FROM sub CROSS JOIN nodes n
+			WHERE n.parent_inode = sub.inode AND sub.is_dir = 1 AND n.library_id = $LIB AND n.space_id = $SPACE AND n.deleted_at IS NULL
 		) SELECT COUNT(*) FROM sub`)
 	if live != reachable {
 		t.Fatalf("%d live entries, %d reachable from the root (a cycle?)", live, reachable)
