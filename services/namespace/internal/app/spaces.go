@@ -258,16 +258,27 @@ func (n *Namespace) lookupSpace(ctx context.Context, lib Library, spaceID string
 		if spaceID != DefaultSpace {
 			return Space{}, ErrSpaceNotFound
 		}
+	}
+	s, err := n.store.GetSpace(ctx, lib.ID, spaceID)
+	if errors.Is(err, ErrSpaceNotFound) && !lib.IsMultiSpace {
 		if err := n.ensureDefaultSpace(ctx, lib.ID); err != nil {
 			return Space{}, err
 		}
+		return n.store.GetSpace(ctx, lib.ID, spaceID)
 	}
-	return n.store.GetSpace(ctx, lib.ID, spaceID)
+	return s, err
 }
 
 // ensureDefaultSpace creates the single-tenant space "-" the first time it is needed.
+// It looks first and writes only when the space is missing: every request on a single-tenant
+// library passes here, and a write would queue each read behind the store's writer (on SQLite,
+// behind a long tree copy, until the transaction deadline answered 503).
 func (n *Namespace) ensureDefaultSpace(ctx context.Context, libraryID string) error {
-	err := n.store.CreateSpace(ctx, Space{LibraryID: libraryID, ID: DefaultSpace, CreatedAt: n.clock.Now()})
+	_, err := n.store.GetSpace(ctx, libraryID, DefaultSpace)
+	if !errors.Is(err, ErrSpaceNotFound) {
+		return err
+	}
+	err = n.store.CreateSpace(ctx, Space{LibraryID: libraryID, ID: DefaultSpace, CreatedAt: n.clock.Now()})
 	if errors.Is(err, ErrSpaceExists) {
 		return nil
 	}
