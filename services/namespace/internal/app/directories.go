@@ -49,12 +49,13 @@ func SplitPath(raw string, maxLen int) ([]string, error) {
 	return parts, nil
 }
 
-// checkName applies decision 6: no empty, ".", "..", "\", control characters or invalid UTF-8
-// (IllegalFileName); at most maxLen characters, counted as runes (DirectoryNameLengthExceed).
-// Names are otherwise kept exactly as given: no normalisation.
+// checkName applies decision 6: no empty, ".", "..", "/", "\", control characters or invalid
+// UTF-8 (IllegalFileName); at most maxLen characters, counted as runes (DirectoryNameLengthExceed).
+// Names are otherwise kept exactly as given: no normalisation. "/" cannot reach here from a split
+// path; the validator refuses it anyway, so a name taken whole is held to the same rule.
 func checkName(name string, maxLen int) error {
-	if name == "" || name == "." || name == ".." || !utf8.ValidString(name) || strings.ContainsRune(name, '\\') {
-		return &InputError{Err: ErrIllegalName, Reason: "names may not be empty, \".\", \"..\", contain \"\\\" or control characters, or be invalid UTF-8"}
+	if name == "" || name == "." || name == ".." || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\") {
+		return &InputError{Err: ErrIllegalName, Reason: "names may not be empty, \".\", \"..\", contain \"/\", \"\\\" or control characters, or be invalid UTF-8"}
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
