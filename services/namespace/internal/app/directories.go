@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -499,6 +500,19 @@ type MetaUpdate struct {
 	Set    map[string]string
 	Delete []string
 	Merge  bool
+}
+
+// Merged answers the metadata a merge makes of old (3.16 metaDataDirective merge: a JSON merge
+// patch over an object of strings): Set's pairs added or replaced, Delete's keys removed, every
+// other key kept. old is left as it was.
+func (u MetaUpdate) Merged(old map[string]string) map[string]string {
+	merged := make(map[string]string, len(old)+len(u.Set))
+	maps.Copy(merged, old)
+	maps.Copy(merged, u.Set)
+	for _, k := range u.Delete {
+		delete(merged, k)
+	}
+	return merged
 }
 
 // DirectoryStats is the answer of ?stats (4.9).

@@ -611,19 +611,7 @@ func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path [
 func (s *SQL) MergeMeta(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
 	set map[string]string, del []string, now time.Time,
 ) error {
-	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, func(old map[string]string) map[string]string {
-		merged := make(map[string]string, len(old)+len(set))
-		for k, v := range old {
-			merged[k] = v
-		}
-		for k, v := range set {
-			merged[k] = v
-		}
-		for _, k := range del {
-			delete(merged, k)
-		}
-		return merged
-	}, now)
+	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, app.MetaUpdate{Set: set, Delete: del}.Merged, now)
 }
 
 // updateAttrs sets labels (unless nil) and the metadata change makes of the stored one (unless
