@@ -278,10 +278,20 @@ type ConfirmRequest struct {
 	LocalCreationTime, LocalModificationTime string
 }
 
+// Validate checks what a confirm itself brings (3.4): its strategy and the attributes it gives,
+// before any session is looked up.
+func (r ConfirmRequest) Validate() error {
+	if err := checkStrategy(r.Strategy); err != nil {
+		return err
+	}
+	return checkAttrs(FileAttrs{Labels: r.Labels, Category: r.Category,
+		LocalCreationTime: r.LocalCreationTime, LocalModificationTime: r.LocalModificationTime})
+}
+
 // Confirm makes an upload's bytes a visible file. It is idempotent: a confirmed key answers
 // the same file again.
 func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.FileObject, error) {
-	if err := checkStrategy(req.Strategy); err != nil {
+	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	u, _, err := o.session(ctx, req.LibraryID, req.SpaceID, req.ConfirmKey, confirmGrants)

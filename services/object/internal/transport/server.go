@@ -157,13 +157,18 @@ func (s *Server) BeginFormUpload(ctx context.Context, req *objectv1.BeginFormUpl
 	return &objectv1.BeginFormUploadResponse{Answer: a}, nil
 }
 
-func (s *Server) ConfirmUpload(ctx context.Context, req *objectv1.ConfirmUploadRequest) (*objectv1.ConfirmUploadResponse, error) {
+// confirmRequest reads a ConfirmUpload call: the path, the query's strategy and the JSON body.
+func confirmRequest(req *objectv1.ConfirmUploadRequest) app.ConfirmRequest {
 	b := req.GetBody()
-	f, err := s.obj.Confirm(ctx, app.ConfirmRequest{
+	return app.ConfirmRequest{
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), ConfirmKey: req.GetConfirmKey(),
 		Strategy: req.GetConflictResolutionStrategy(), CRC64: b.GetCrc64(), Labels: b.GetLabels(), Category: b.Category,
 		LocalCreationTime: b.GetLocalCreationTime(), LocalModificationTime: b.GetLocalModificationTime(),
-	})
+	}
+}
+
+func (s *Server) ConfirmUpload(ctx context.Context, req *objectv1.ConfirmUploadRequest) (*objectv1.ConfirmUploadResponse, error) {
+	f, err := s.obj.Confirm(ctx, confirmRequest(req))
 	if err != nil {
 		return nil, toStatus(err)
 	}
