@@ -4,7 +4,7 @@ PKGS = $(shell go list -m -f '{{.Dir}}/...')
 BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken namespace=services/namespace/cmd/namespace object=services/object/cmd/object gateway=services/gateway/cmd/gateway
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test vet generate check-generated check-tidy check-deploy bench clean
+.PHONY: all build run test fuzz vet generate check-generated check-tidy check-deploy bench clean
 
 all: build
 
@@ -20,10 +20,15 @@ build:
 run: build
 	bin/smh serve
 
-## test: generated code is current, modules are tidy, vet, deployment files check, then every test with the race detector
+## test: generated code is current, modules are tidy, vet, deployment files check, then every test with the race detector, then the fuzz targets
 test: check-generated check-tidy vet check-deploy build
 	go test -race -count=1 $(PKGS)
 	@test -n "$$SMH_TEST_POSTGRES_DSN" || echo "NOTE: PostgreSQL store tests NOT RUN (set SMH_TEST_POSTGRES_DSN to run them)"
+	scripts/fuzz.sh
+
+## fuzz: every fuzz target of the workspace for FUZZTIME each (default 15s); fails on any crash
+fuzz:
+	scripts/fuzz.sh
 
 # docker-compose.yaml and k8s/ checked statically (no Docker engine or cluster here).
 check-deploy:

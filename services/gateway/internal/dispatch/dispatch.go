@@ -117,7 +117,11 @@ func (c compiled) match(segs []string) (map[string]string, bool) {
 			return nil, false
 		}
 	} else if len(segs) != len(c.segments) {
-		return nil, false
+		// One trailing "/" is tolerated where the route ends with a fixed segment.
+		if len(segs) != len(c.segments)+1 || segs[len(segs)-1] != "" {
+			return nil, false
+		}
+		segs = segs[:len(segs)-1]
 	}
 	params := map[string]string{}
 	for i, p := range c.segments {
@@ -153,10 +157,11 @@ func (c compiled) target(params map[string]string) string {
 	return out
 }
 
-// rawSegments splits the escaped path, so that an encoded "/" inside a segment stays in it.
+// rawSegments splits the escaped path, so that an encoded "/" inside a segment stays in it. A
+// trailing "/" is kept (as a last empty segment): in a rest parameter it must mean what "%2F"
+// means (12.3), so "a/" names no file whichever way the slash was sent.
 func rawSegments(u *url.URL) []string {
-	p := strings.TrimSuffix(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
-	return strings.Split(p, "/")
+	return strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
 }
 
 func hasFlags(q url.Values, flags []string) bool {

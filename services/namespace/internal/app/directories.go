@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -50,12 +51,14 @@ func SplitPath(raw string, maxLen int) ([]string, error) {
 	return parts, nil
 }
 
-// checkName applies decision 6: no empty, ".", "..", "\", control characters, bidirectional
+// checkName applies decision 6: no empty, ".", "..", "/", "\", control characters, bidirectional
 // formatting characters or invalid UTF-8 (IllegalFileName); at most maxLen characters, counted as
 // runes (DirectoryNameLengthExceed). Names are otherwise kept exactly as given: no normalisation.
+// "/" cannot reach here from a split path; the validator refuses it anyway, so a name taken whole
+// is held to the same rule.
 func checkName(name string, maxLen int) error {
-	if name == "" || name == "." || name == ".." || !utf8.ValidString(name) || strings.ContainsRune(name, '\\') {
-		return &InputError{Err: ErrIllegalName, Reason: "names may not be empty, \".\", \"..\", contain \"\\\" or control characters, or be invalid UTF-8"}
+	if name == "" || name == "." || name == ".." || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\") {
+		return &InputError{Err: ErrIllegalName, Reason: "names may not be empty, \".\", \"..\", contain \"/\", \"\\\" or control characters, or be invalid UTF-8"}
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
@@ -526,6 +529,19 @@ type MetaUpdate struct {
 	Set    map[string]string
 	Delete []string
 	Merge  bool
+}
+
+// Merged answers the metadata a merge makes of old (3.16 metaDataDirective merge: a JSON merge
+// patch over an object of strings): Set's pairs added or replaced, Delete's keys removed, every
+// other key kept. old is left as it was.
+func (u MetaUpdate) Merged(old map[string]string) map[string]string {
+	merged := make(map[string]string, len(old)+len(u.Set))
+	maps.Copy(merged, old)
+	maps.Copy(merged, u.Set)
+	for _, k := range u.Delete {
+		delete(merged, k)
+	}
+	return merged
 }
 
 // DirectoryStats is the answer of ?stats (4.9).

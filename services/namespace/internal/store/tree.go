@@ -613,17 +613,10 @@ func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path [
 func (s *SQL) MergeMeta(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
 	set map[string]string, del []string, check func(map[string]string) error, now time.Time,
 ) error {
+	// The merge is app.MetaUpdate.Merged, the code FuzzMetaDataUpdate drives; check bounds the
+	// merged result inside the write transaction (fileattr's 2 KB).
 	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, func(old map[string]string) (map[string]string, error) {
-		merged := make(map[string]string, len(old)+len(set))
-		for k, v := range old {
-			merged[k] = v
-		}
-		for k, v := range set {
-			merged[k] = v
-		}
-		for _, k := range del {
-			delete(merged, k)
-		}
+		merged := app.MetaUpdate{Set: set, Delete: del}.Merged(old)
 		if check != nil {
 			if err := check(merged); err != nil {
 				return nil, err
