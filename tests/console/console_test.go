@@ -675,19 +675,30 @@ func (p *page) upload(local string) {
 // download clicks a download control and answers the bytes the browser saved.
 func (p *page) download(sel string) []byte {
 	p.t.Helper()
-	dir := p.t.TempDir()
 	ctx, cancel := context.WithTimeout(p.tab, actionTimeout)
 	defer cancel()
+	return p.saveDownload(ctx, sel, func() { p.click(sel) }, func(err error) {
+		p.t.Fatalf("waiting for the download of %s: %v%s", sel, err, p.diagnose())
+	})
+}
+
+// saveDownload lets the browser save downloads into a folder of the test's, runs start (which
+// makes the tab download what), and answers the saved bytes. failed is called when the events
+// stop before the download completes (ctx ended); it must end the test.
+func (p *page) saveDownload(ctx context.Context, what string, start func(), failed func(error)) []byte {
+	p.t.Helper()
+	dir := p.t.TempDir()
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
 	}); err != nil {
 		p.t.Fatalf("set the download folder: %v", err)
 	}
 	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
-	p.click(sel)
+	start()
 	for ev, err := range progress {
 		if err != nil {
-			p.t.Fatalf("waiting for the download of %s: %v%s", sel, err, p.diagnose())
+			failed(err)
+			return nil
 		}
 		switch ev.State {
 		case browser.DownloadProgressStateCompleted:
@@ -697,14 +708,14 @@ func (p *page) download(sel string) []byte {
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
-				p.t.Fatalf("the downloaded file: %v", err)
+				p.t.Fatalf("the saved file of %s: %v", what, err)
 			}
 			return data
 		case browser.DownloadProgressStateCanceled:
-			p.t.Fatalf("the download of %s was cancelled", sel)
+			p.t.Fatalf("the download of %s was cancelled", what)
 		}
 	}
-	p.t.Fatalf("no download of %s", sel)
+	p.t.Fatalf("no download of %s", what)
 	return nil
 }
 

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -217,42 +216,16 @@ func (s *system) upload(t testing.TB, lib library, token, name, contentType stri
 // from a script instead. Messages name the file, not the link: it carries a token.
 func (p *page) openAsDownload(name, link string, rec *recorder) []byte {
 	p.t.Helper()
-	dir := p.t.TempDir()
 	ctx, cancel := context.WithTimeout(p.tab, actionTimeout)
 	defer cancel()
 	rec.onHit(cancel)
 	defer rec.onHit(func() {})
-	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
-	}); err != nil {
-		p.t.Fatalf("set the download folder: %v", err)
-	}
-	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
-	eval[chromedp.Void](p, "location.href = "+js(link))
-	for ev, err := range progress {
-		if err != nil {
-			if hits := rec.recorded(); len(hits) > 0 {
-				p.t.Fatalf("opening %s ran the file's script: the recorder got %q", name, hits)
-			}
-			p.t.Fatalf("waiting for the browser to save %s: %v (the page shows %q)%s", name, err, query[string](p, "document.contentType+' '+document.title"), p.diagnose())
+	return p.saveDownload(ctx, name, func() { eval[chromedp.Void](p, "location.href = "+js(link)) }, func(err error) {
+		if hits := rec.recorded(); len(hits) > 0 {
+			p.t.Fatalf("opening %s ran the file's script: the recorder got %q", name, hits)
 		}
-		switch ev.State {
-		case browser.DownloadProgressStateCompleted:
-			path := ev.FilePath
-			if path == "" {
-				path = filepath.Join(dir, ev.GUID)
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				p.t.Fatalf("the saved file: %v", err)
-			}
-			return data
-		case browser.DownloadProgressStateCanceled:
-			p.t.Fatalf("the download of %s was cancelled", name)
-		}
-	}
-	p.t.Fatalf("no download of %s", name)
-	return nil
+		p.t.Fatalf("waiting for the browser to save %s: %v (the page shows %q)%s", name, err, query[string](p, "document.contentType+' '+document.title"), p.diagnose())
+	})
 }
 
 // checkConsoleUsesDownloadOrigin uploads a picture through the console and waits for its
