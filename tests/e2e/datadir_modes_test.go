@@ -3,11 +3,12 @@
 package e2e
 
 import (
-	"io/fs"
 	"net/http"
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/opensmh/opensmh/tests/internal/datadir"
 )
 
 // TestDataDirModesWithoutUmask: the all-in-one embedded in another program (no umask of its own,
@@ -24,29 +25,7 @@ func TestDataDirModesWithoutUmask(t *testing.T) {
 		t.Fatalf("thumbnail: %d", got.Status)
 	}
 	data := filepath.Dir(filepath.Dir(s.srv.CACert)) // the local CA is <data dir>/tls/ca.pem
-	checked := 0
-	err := filepath.WalkDir(data, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || path == data {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		want := fs.FileMode(0o600)
-		if d.IsDir() {
-			want = 0o700
-		}
-		if fi.Mode().Perm() != want {
-			rel, _ := filepath.Rel(data, path)
-			t.Errorf("%s: mode %04o, want %04o", rel, fi.Mode().Perm(), want)
-		}
-		checked++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	checked, _ := datadir.CheckPrivate(t, data)
 	if checked < 10 {
 		t.Fatalf("only %d entries in the data dir", checked)
 	}

@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/tests/internal/datadir"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
@@ -82,40 +82,12 @@ func TestDataDirIsPrivate(t *testing.T) {
 	t.Logf("%d files and directories checked after the restart", checked)
 }
 
-// checkPrivate walks the data dir: every file 0600 and every directory 0700 below it. It answers
-// how many entries it checked and fails if the kinds the server must have made are missing.
+// checkPrivate checks the data dir's modes (datadir.CheckPrivate) and fails if the kinds of
+// files the server must have made were not among those checked. It answers how many entries it
+// checked.
 func checkPrivate(t *testing.T, data string) int {
 	t.Helper()
-	n := 0
-	seen := map[string]bool{}
-	err := filepath.WalkDir(data, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || path == data {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(data, path)
-		want := fs.FileMode(0o600)
-		if d.IsDir() {
-			want = 0o700
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 && fi.Mode().Perm() != want {
-			t.Errorf("%s: mode %04o, want %04o", rel, fi.Mode().Perm(), want)
-		}
-		for _, kind := range []string{"admin.key", "secret.kek", "namespace.db", "namespace.db-wal", "object.db",
-			"object.db-wal", "tls", "ca-key.pem", "server.pem", "etcd", "blobs"} {
-			if d.Name() == kind {
-				seen[kind] = true
-			}
-		}
-		n++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, seen := datadir.CheckPrivate(t, data)
 	for _, kind := range []string{"admin.key", "secret.kek", "namespace.db", "object.db", "tls", "ca-key.pem", "server.pem", "etcd", "blobs"} {
 		if !seen[kind] {
 			t.Errorf("the walk met no %s: the check did not cover it", kind)
