@@ -111,7 +111,7 @@ func (o *Object) putBlob(ctx context.Context, u Upload, contentType string, r io
 	sniffed := media.Sniff(head.b)
 	now := o.clock.Now()
 	return Blob{
-		ID: id, LibraryID: u.LibraryID, Size: sums.Size, CRC64: sums.CRC64String(),
+		ID: id, LibraryID: u.LibraryID, SpaceID: u.SpaceID, Size: sums.Size, CRC64: sums.CRC64String(),
 		ETag: sums.ETagValue(), BeginningHash: sums.BeginningHash, FullHash: sums.FullHash,
 		ContentType: contentTypeOf(u.Path[len(u.Path)-1], contentType, sniffed), Kind: kindOf(sniffed),
 		CreatedAt: now, UsedAt: now,

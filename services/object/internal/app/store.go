@@ -99,8 +99,11 @@ const (
 // Blob is the record of stored, immutable bytes. Files of the namespace reference blobs by id;
 // copies share one.
 type Blob struct {
-	ID            string
-	LibraryID     string
+	ID        string
+	LibraryID string
+	// SpaceID is the space whose upload made the blob; instant upload matches content within
+	// that space only (docs/security.md, section 2).
+	SpaceID       string
 	Size          int64
 	CRC64         string
 	ETag          string // hashing.Sums.ETagValue: 32 hex digits, without quotes
@@ -143,11 +146,11 @@ type Store interface {
 	// AbortUpload makes an unconfirmed upload aborted and forgets its parts (the caller removes
 	// their bytes). ErrUploadNotOpen when it is confirmed.
 	AbortUpload(ctx context.Context, id string) error
-	// TakeBlobByHash finds a live blob of the library with this content and marks it used now,
+	// TakeBlobByHash finds a live blob of the library's space with this content and marks it used now,
 	// so garbage collection leaves it alone while an instant upload commits it. ErrBlobNotFound
 	// when none matches. fullHash "" matches on the beginning hash and size only (the 202 probe)
 	// and marks nothing.
-	TakeBlobByHash(ctx context.Context, libraryID, beginningHash, fullHash string, size int64, now time.Time) (Blob, error)
+	TakeBlobByHash(ctx context.Context, libraryID, spaceID, beginningHash, fullHash string, size int64, now time.Time) (Blob, error)
 	GetBlob(ctx context.Context, id string) (Blob, error)
 
 	// ExpiredUploads lists uploads that expired before t: unconfirmed ones, whose bytes are

@@ -113,11 +113,11 @@ func (o *Object) Begin(ctx context.Context, req BeginRequest) (BeginAnswer, erro
 	return BeginAnswer{Ticket: o.ticket(u, exp)}, nil
 }
 
-// instant answers decision 2: 202 when the library holds content with this beginning hash and
+// instant answers decision 2: 202 when the space holds content with this beginning hash and
 // size but no full hash was given, 200 (the file, committed now) when the full hash matches
 // too. done is false when the client has to send the bytes.
 func (o *Object) instant(ctx context.Context, u Upload, beginning, full string, size int64) (BeginAnswer, bool, error) {
-	b, err := o.store.TakeBlobByHash(ctx, u.LibraryID, beginning, full, size, o.clock.Now())
+	b, err := o.store.TakeBlobByHash(ctx, u.LibraryID, u.SpaceID, beginning, full, size, o.clock.Now())
 	if errors.Is(err, ErrBlobNotFound) {
 		return BeginAnswer{}, false, nil
 	}

@@ -190,9 +190,9 @@ func getUpload(ctx context.Context, t *sqldb.Tx, id string) (app.Upload, error) 
 }
 
 func insertBlob(ctx context.Context, t *sqldb.Tx, b app.Blob) error {
-	_, err := t.Exec(ctx, `INSERT INTO blobs (id, library_id, size, crc64, etag, beginning_hash, full_hash,
-		content_type, kind, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		b.ID, b.LibraryID, b.Size, b.CRC64, b.ETag, b.BeginningHash, b.FullHash, b.ContentType, string(b.Kind),
+	_, err := t.Exec(ctx, `INSERT INTO blobs (id, library_id, space_id, size, crc64, etag, beginning_hash, full_hash,
+		content_type, kind, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.ID, b.LibraryID, b.SpaceID, b.Size, b.CRC64, b.ETag, b.BeginningHash, b.FullHash, b.ContentType, string(b.Kind),
 		ms(b.CreatedAt), ms(b.UsedAt))
 	return wrap("insert blob", err)
 }
@@ -327,7 +327,7 @@ func (s *SQL) AbortUpload(ctx context.Context, id string) error {
 	})
 }
 
-const blobColumns = `id, library_id, size, crc64, etag, beginning_hash, full_hash, content_type, kind, created_at, used_at`
+const blobColumns = `id, library_id, space_id, size, crc64, etag, beginning_hash, full_hash, content_type, kind, created_at, used_at`
 
 func scanBlob(row interface{ Scan(...any) error }) (app.Blob, error) {
 	var (
@@ -335,7 +335,7 @@ func scanBlob(row interface{ Scan(...any) error }) (app.Blob, error) {
 		kind          string
 		created, used int64
 	)
-	if err := row.Scan(&b.ID, &b.LibraryID, &b.Size, &b.CRC64, &b.ETag, &b.BeginningHash, &b.FullHash,
+	if err := row.Scan(&b.ID, &b.LibraryID, &b.SpaceID, &b.Size, &b.CRC64, &b.ETag, &b.BeginningHash, &b.FullHash,
 		&b.ContentType, &kind, &created, &used); err != nil {
 		return app.Blob{}, err
 	}
@@ -345,12 +345,12 @@ func scanBlob(row interface{ Scan(...any) error }) (app.Blob, error) {
 }
 
 // TakeBlobByHash implements app.Store.
-func (s *SQL) TakeBlobByHash(ctx context.Context, libraryID, beginningHash, fullHash string, size int64, now time.Time) (app.Blob, error) {
+func (s *SQL) TakeBlobByHash(ctx context.Context, libraryID, spaceID, beginningHash, fullHash string, size int64, now time.Time) (app.Blob, error) {
 	var b app.Blob
 	err := s.db.InWrite(ctx, func(t *sqldb.Tx) error {
 		q := `SELECT ` + blobColumns + ` FROM blobs
-			WHERE library_id = ? AND beginning_hash = ? AND size = ? AND doomed = 0`
-		args := []any{libraryID, beginningHash, size}
+			WHERE library_id = ? AND space_id = ? AND beginning_hash = ? AND size = ? AND doomed = 0`
+		args := []any{libraryID, spaceID, beginningHash, size}
 		if fullHash != "" {
 			q += ` AND full_hash = ?`
 			args = append(args, fullHash)

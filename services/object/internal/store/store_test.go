@@ -45,7 +45,7 @@ func upload(id string, kind app.UploadKind) app.Upload {
 }
 
 func blobRec(id string, used time.Time) app.Blob {
-	return app.Blob{ID: id, LibraryID: "smhlib", Size: 10, CRC64: "1", ETag: "m", BeginningHash: "bh", FullHash: "fh",
+	return app.Blob{ID: id, LibraryID: "smhlib", SpaceID: "-", Size: 10, CRC64: "1", ETag: "m", BeginningHash: "bh", FullHash: "fh",
 		ContentType: "image/jpeg", Kind: app.BlobImage, CreatedAt: used, UsedAt: used}
 }
 
@@ -141,17 +141,22 @@ func TestInstantMatchAndCollection(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The probe matches without marking; the full match marks the blob used.
-		if b, err := s.TakeBlobByHash(ctx, "smhlib", "bh", "", 10, t0.Add(time.Hour)); err != nil || b.ID != "b1" || !b.UsedAt.Equal(t0) {
+		if b, err := s.TakeBlobByHash(ctx, "smhlib", "-", "bh", "", 10, t0.Add(time.Hour)); err != nil || b.ID != "b1" || !b.UsedAt.Equal(t0) {
 			t.Fatalf("probe: %+v %v", b, err)
 		}
-		if _, err := s.TakeBlobByHash(ctx, "other", "bh", "fh", 10, t0); !errors.Is(err, app.ErrBlobNotFound) {
+		if _, err := s.TakeBlobByHash(ctx, "other", "-", "bh", "fh", 10, t0); !errors.Is(err, app.ErrBlobNotFound) {
 			t.Fatalf("another library matched: %v", err)
 		}
-		if _, err := s.TakeBlobByHash(ctx, "smhlib", "bh", "fh", 11, t0); !errors.Is(err, app.ErrBlobNotFound) {
+		for _, probe := range []string{"", "fh"} {
+			if _, err := s.TakeBlobByHash(ctx, "smhlib", "space-b", "bh", probe, 10, t0); !errors.Is(err, app.ErrBlobNotFound) {
+				t.Fatalf("another space of the library matched (full hash %q): %v", probe, err)
+			}
+		}
+		if _, err := s.TakeBlobByHash(ctx, "smhlib", "-", "bh", "fh", 11, t0); !errors.Is(err, app.ErrBlobNotFound) {
 			t.Fatalf("another size matched: %v", err)
 		}
 		later := t0.Add(2 * time.Hour)
-		if b, err := s.TakeBlobByHash(ctx, "smhlib", "bh", "fh", 10, later); err != nil || !b.UsedAt.Equal(later) {
+		if b, err := s.TakeBlobByHash(ctx, "smhlib", "-", "bh", "fh", 10, later); err != nil || !b.UsedAt.Equal(later) {
 			t.Fatalf("take: %+v %v", b, err)
 		}
 		// Used at t0+2h: not idle before that, and dooming with an older cutoff fails.
@@ -162,7 +167,7 @@ func TestInstantMatchAndCollection(t *testing.T) {
 			t.Fatalf("doom: %v %v", ok, err)
 		}
 		// A doomed blob is never taken, and is listed for a resumed collection.
-		if _, err := s.TakeBlobByHash(ctx, "smhlib", "bh", "fh", 10, later); !errors.Is(err, app.ErrBlobNotFound) {
+		if _, err := s.TakeBlobByHash(ctx, "smhlib", "-", "bh", "fh", 10, later); !errors.Is(err, app.ErrBlobNotFound) {
 			t.Fatalf("took a doomed blob: %v", err)
 		}
 		if d, _ := s.DoomedBlobs(ctx, 10); len(d) != 1 {
