@@ -47,16 +47,7 @@ func credentialsFirst(table *dispatch.Table, auth *authz.Authorizer, admin *admi
 			next.ServeHTTP(w, r)
 			return
 		}
-		// The same metadata the dispatcher gives the services (dispatch.Rewrite): credentials
-		// from the query only (12.2).
-		md := metadata.MD{}
-		q := r.URL.Query()
-		for param, key := range map[string]string{"access_token": reqmeta.AccessToken, "library_secret": reqmeta.LibrarySecret} {
-			if v, ok := q[param]; ok {
-				md.Set(key, v[0])
-			}
-		}
-		if _, err := auth.Authenticate(metadata.NewIncomingContext(r.Context(), md), lib); err != nil {
+		if _, err := auth.Authenticate(metadata.NewIncomingContext(r.Context(), dispatch.Credentials(r.URL.Query())), lib); err != nil {
 			bodytime.Abandon(w, r)
 			cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { edge.WriteError(w, r, err) })).ServeHTTP(w, r)
 			return

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"google.golang.org/grpc/metadata"
 )
 
 // Route is one row of the dispatcher table.
@@ -211,6 +213,19 @@ func peekBodyKeys(r *http.Request) map[string]bool {
 var movedToMetadata = map[string]string{"access_token": "X-Smh-Access-Token", "library_secret": "X-Smh-Library-Secret"}
 
 const actingUserHeader = "X-Smh-User-Id"
+
+// Credentials answers the credentials of a business request's query as the services receive
+// them: the metadata the headers Rewrite sets become (12.2: from the query only). The gateway's
+// early refusal authenticates with it before the body is read.
+func Credentials(q url.Values) metadata.MD {
+	md := metadata.MD{}
+	for param, h := range movedToMetadata {
+		if v, ok := q[param]; ok {
+			md.Set(h, v[0]) // metadata keys are the lower-cased header names (pkg/reqmeta)
+		}
+	}
+	return md
+}
 
 // Rewrite answers the request for the internal route of m. Credential headers a client sent
 // itself are dropped: SMH takes credentials from the query only (12.2).
