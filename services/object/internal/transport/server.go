@@ -92,14 +92,11 @@ func (s *Server) begin(ctx context.Context, kind app.UploadKind, req beginReques
 	r := app.BeginRequest{
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), Path: req.GetFilePath(), Kind: kind,
 		Strategy: req.GetConflictResolutionStrategy(), BeginningHash: body.GetBeginningHash(), FullHash: body.GetFullHash(),
+		Size: body.Size,
 		Attrs: app.FileAttrs{
-			Labels: body.GetLabels(), LocalCreationTime: body.GetLocalCreationTime(),
+			Labels: body.GetLabels(), Category: body.Category, LocalCreationTime: body.GetLocalCreationTime(),
 			LocalModificationTime: body.GetLocalModificationTime(),
 		},
-	}
-	// A gRPC caller may leave the body out; the gateway always sends one.
-	if body != nil {
-		r.Size, r.Attrs.Category = body.Size, body.Category
 	}
 	if hasFilesize {
 		r.FileSize = proto.Int64(req.GetFilesize())
@@ -175,16 +172,16 @@ func (s *Server) BeginFormUpload(ctx context.Context, req *objectv1.BeginFormUpl
 // all a confirm body goes through before a session is read.
 func confirmRequest(req *objectv1.ConfirmUploadRequest) app.ConfirmRequest {
 	b := req.GetBody()
-	r := app.ConfirmRequest{
+	if b == nil {
+		// Category is read as a pointer below; a gRPC caller may send no body at all (the
+		// gateway always sends one).
+		b = &objectv1.ConfirmBody{}
+	}
+	return app.ConfirmRequest{
 		LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), ConfirmKey: req.GetConfirmKey(),
-		Strategy: req.GetConflictResolutionStrategy(), CRC64: b.GetCrc64(), Labels: b.GetLabels(),
+		Strategy: req.GetConflictResolutionStrategy(), CRC64: b.GetCrc64(), Labels: b.GetLabels(), Category: b.Category,
 		LocalCreationTime: b.GetLocalCreationTime(), LocalModificationTime: b.GetLocalModificationTime(),
 	}
-	// A gRPC caller may leave the body out; the gateway always sends one.
-	if b != nil {
-		r.Category = b.Category
-	}
-	return r
 }
 
 func (s *Server) ConfirmUpload(ctx context.Context, req *objectv1.ConfirmUploadRequest) (*objectv1.ConfirmUploadResponse, error) {
