@@ -228,19 +228,19 @@ func (n *Namespace) CountSpaces(ctx context.Context, libraryID string) (int64, e
 // space loads a space the request may read: the token reaches it, or it (or its library) is
 // public-read (12.7). The single-tenant space "-" is created on first use.
 func (n *Namespace) space(ctx context.Context, r request, spaceID string) (Space, error) {
-	if r.p != nil && r.lib.IsMultiSpace {
-		// Checked before the lookup, so a token of some tenants' spaces cannot learn which other
-		// spaces exist.
-		if err := r.p.RequireSpace(spaceID); err != nil {
-			return Space{}, err
+	if r.p != nil {
+		// The token's spaces are checked before the store is asked, so a token of some tenants'
+		// spaces cannot learn which other spaces exist. A single-tenant library answers any id
+		// but "-" with SpaceNotFound, as it always did (lookupSpace, without a store call).
+		if r.lib.IsMultiSpace || spaceID == DefaultSpace {
+			if err := r.p.RequireSpace(spaceID); err != nil {
+				return Space{}, err
+			}
 		}
+		return n.lookupSpace(ctx, r.lib, spaceID)
 	}
 	s, err := n.lookupSpace(ctx, r.lib, spaceID)
 	switch {
-	case r.p != nil && err != nil:
-		return Space{}, err
-	case r.p != nil:
-		return s, r.p.RequireSpace(spaceID)
 	case err == nil && (r.lib.IsPublicRead || s.Ext.IsPublicRead):
 		return s, nil
 	case err == nil, errors.Is(err, ErrSpaceNotFound) && !r.lib.IsPublicRead:
