@@ -206,7 +206,13 @@ func (l libraryFacts) Library(ctx context.Context, id string) (app.Library, erro
 		MaxNameLength: int(x.GetMaxDirFileNameLength()),
 		AllowPhoto:    x.GetAllowPhoto(), AllowVideo: x.GetAllowVideo(),
 		AllowPhotoExtname: stringValues(x.GetAllowPhotoExtname()), AllowVideoExtname: stringValues(x.GetAllowVideoExtname()),
-		AllowFileExtname: stringValues(x.GetAllowFileExtname()),
+		AllowFileExtname:       stringValues(x.GetAllowFileExtname()),
+		UseRecycleBin:          x.GetUseRecycleBin(),
+		AutoRemoveRecycledDays: int(x.GetAutoRemoveRecycledDays()),
+		EnableFileHistory:      x.GetEnableFileHistory(), FileHistoryCount: int(x.GetFileHistoryCount()),
+		FileHistoryExpireDay: int(x.GetFileHistoryExpireDay()),
+		EnableQuota:          x.GetEnableQuota(), LibraryQuota: int64(x.GetLibraryQuota()),
+		DenyOnQuotaLessThanUsage: x.GetDenyOnQuotaLessThanUsage(),
 	}, nil
 }
 

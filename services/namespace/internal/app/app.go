@@ -47,6 +47,16 @@ type Library struct {
 	AllowPhotoExtname []string
 	AllowVideoExtname []string
 	AllowFileExtname  []string
+	// Lifecycle switches (section S LibraryExtension, docs/lifecycle.md); WriteRules carries them
+	// into the store's writes.
+	UseRecycleBin            bool
+	AutoRemoveRecycledDays   int
+	EnableFileHistory        bool
+	FileHistoryCount         int
+	FileHistoryExpireDay     int
+	EnableQuota              bool
+	LibraryQuota             int64
+	DenyOnQuotaLessThanUsage bool
 }
 
 // Libraries answers library facts; ErrLibraryNotFound for an unknown id.

@@ -350,7 +350,7 @@ func (n *Namespace) EntryInfo(ctx context.Context, libraryID, spaceID, rawPath s
 // background task whose id it answers (decision 7: 202, and the task is done without a result,
 // 204); a smaller one is gone when it returns 0 (204). directoryOnly (2026) is accepted for an
 // empty directory only: children are never left without a parent.
-func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, rawPath string, permanent, directoryOnly bool) (taskID int32, err error) {
+func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, rawPath string, permanent, directoryOnly bool) (recycledID int64, err error) {
 	grants := []string{authz.Admin, authz.SpaceAdmin, authz.DeleteDirectory, authz.DeleteDirectoryPermanent}
 	if permanent {
 		grants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteDirectoryPermanent}
@@ -369,20 +369,21 @@ func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, raw
 	if !node.IsDir() {
 		return 0, ErrNodeNotFound
 	}
-	// The delete touches the directory and its descendants.
-	count, err := n.store.CountTree(ctx, libraryID, spaceID, t.path, n.asyncTreeThreshold)
-	if err != nil {
-		return 0, readable(err)
+	if directoryOnly {
+		count, err := n.store.CountTree(ctx, libraryID, spaceID, t.path, 1)
+		if err != nil {
+			return 0, readable(err)
+		}
+		if count > 0 {
+			return 0, invalid("directory_only=1 deletes an empty directory only")
+		}
 	}
-	if directoryOnly && count > 0 {
-		return 0, invalid("directory_only=1 deletes an empty directory only")
-	}
-	if count+1 > n.asyncTreeThreshold {
-		return n.tasks.start(ctx, libraryID, spaceID, func(ctx context.Context) ([]string, error) {
-			return nil, readable(n.store.DeleteTree(ctx, libraryID, spaceID, t.path))
-		})
-	}
-	return 0, readable(n.store.DeleteTree(ctx, libraryID, spaceID, t.path))
+	// The delete changes the directory's own row (and its parents' totals) whatever it holds, so
+	// it never needs a task (docs/lifecycle.md on decision 7).
+	rules := rulesFor(t.r.lib, t.p)
+	rules.Recycle = rules.Recycle && !permanent
+	d, err := n.store.DeleteTree(ctx, libraryID, spaceID, t.path, rules, n.clock.Now())
+	return d.RecycledID, readable(err)
 }
 
 // Transfer is the outcome of a directory copy or move: the final path, or the task that will
@@ -467,7 +468,7 @@ func (n *Namespace) CopyDirectory(ctx context.Context, libraryID, spaceID, rawDe
 	}
 	if count+1 > n.asyncTreeThreshold {
 		id, err := n.tasks.start(ctx, libraryID, spaceID, func(ctx context.Context) ([]string, error) {
-			path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())
+			path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, rulesFor(t.r.lib, t.p), n.clock.Now())
 			return path, sourceGone(err)
 		})
 		if err != nil {
@@ -475,7 +476,7 @@ func (n *Namespace) CopyDirectory(ctx context.Context, libraryID, spaceID, rawDe
 		}
 		return Transfer{TaskID: id, Renamed: renamed}, nil
 	}
-	path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())
+	path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, rulesFor(t.r.lib, t.p), n.clock.Now())
 	if err != nil {
 		return Transfer{}, sourceGone(err)
 	}
@@ -493,7 +494,7 @@ func (n *Namespace) MoveDirectory(ctx context.Context, libraryID, spaceID, rawDe
 	if err != nil {
 		return Transfer{}, err
 	}
-	path, err := n.store.Move(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())
+	path, err := n.store.Move(ctx, libraryID, spaceID, from, t.path, c, rulesFor(t.r.lib, t.p), n.clock.Now())
 	if err != nil {
 		return Transfer{}, sourceGone(err)
 	}

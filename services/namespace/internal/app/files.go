@@ -343,7 +343,9 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 		MetaData: c.MetaData, Labels: c.Labels, BlobID: c.BlobID, Category: c.Category,
 		LocalCreationTime: c.LocalCreationTime, LocalModificationTime: c.LocalModificationTime,
 	}
-	placed, err := n.store.CommitUpload(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), c.UploadID, n.clock.Now())
+	rules := rulesFor(lib, nil)
+	rules.UserID = c.UserID
+	placed, err := n.store.CommitUpload(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), c.UploadID, rules, n.clock.Now())
 	if errors.Is(err, ErrNameTaken) && strategy == ConflictOverwrite && !c.Force {
 		return Placed{}, n.overwriteRefused(ctx, c.LibraryID, c.SpaceID, path)
 	}
@@ -425,19 +427,22 @@ func (n *Namespace) GetInodeInfo(ctx context.Context, libraryID, spaceID, rawIno
 
 // DeleteFile deletes a file or symlink (3.12) and the symlinks pointing at it: admin,
 // space_admin, delete_file or delete_file_permanent; permanent=1 needs delete_file_permanent,
-// as DeleteDirectory does. There is no recycle bin yet, so every delete answers 204. A missing
-// path, or a directory, is FileNotFound.
-func (n *Namespace) DeleteFile(ctx context.Context, libraryID, spaceID, rawPath string, permanent bool) error {
+// as DeleteDirectory does. With the library's recycle bin on and permanent unset the file goes
+// to the bin and its item id is answered (5.10: 200); otherwise 0 (204). A missing path, or a
+// directory, is FileNotFound.
+func (n *Namespace) DeleteFile(ctx context.Context, libraryID, spaceID, rawPath string, permanent bool) (recycledID int64, err error) {
 	grants := []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent}
 	if permanent {
 		grants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFilePermanent}
 	}
 	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false, grants...)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = n.store.DeleteFile(ctx, libraryID, spaceID, t.path, n.clock.Now())
-	return notFile(err, ErrFileNotFound)
+	rules := rulesFor(t.r.lib, t.p)
+	rules.Recycle = rules.Recycle && !permanent
+	d, err := n.store.DeleteFile(ctx, libraryID, spaceID, t.path, rules, n.clock.Now())
+	return d.RecycledID, notFile(err, ErrFileNotFound)
 }
 
 // fileTransfer is one of the PUT-with-a-body operations on a file: copy, move or symlink.
@@ -498,9 +503,9 @@ func (n *Namespace) transferFile(ctx context.Context, libraryID, spaceID, rawDes
 	}
 	var placed Placed
 	if move {
-		placed, err = n.store.MoveFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), n.clock.Now())
+		placed, err = n.store.MoveFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), rulesFor(t.r.lib, t.p), n.clock.Now())
 	} else {
-		placed, err = n.store.CopyFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), n.clock.Now())
+		placed, err = n.store.CopyFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), rulesFor(t.r.lib, t.p), n.clock.Now())
 	}
 	switch {
 	case err == nil:
@@ -544,7 +549,7 @@ func (n *Namespace) CreateSymlink(ctx context.Context, libraryID, spaceID, rawLi
 	if err != nil {
 		return nil, invalid("linkTo: %v", err)
 	}
-	placed, err := n.store.CreateSymlink(ctx, libraryID, spaceID, t.path, to, forceStrategy(c, force), userOf(t.p), n.clock.Now())
+	placed, err := n.store.CreateSymlink(ctx, libraryID, spaceID, t.path, to, forceStrategy(c, force), userOf(t.p), rulesFor(t.r.lib, t.p), n.clock.Now())
 	switch {
 	case err == nil:
 		return placed.Path, nil

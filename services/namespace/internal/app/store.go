@@ -122,7 +122,20 @@ type Node struct {
 	LinkTarget int64
 	// Category is the client's category of a file (3.1 body).
 	Category string
+	// Version numbers a file's current content (1 = its first; each overwrite kept as a history
+	// version adds one); CreationWay says how that content came (HistoryCreated, HistoryUpdated,
+	// HistoryRestored); LatestAt when it became the latest (zero = at creation). See 9.4.
+	Version     int64
+	CreationWay int
+	LatestAt    time.Time
 }
+
+// How a file's content came to be (9.4 creationWay).
+const (
+	HistoryCreated  = 0
+	HistoryUpdated  = 1
+	HistoryRestored = 2
+)
 
 // IsDir reports whether the node holds children.
 func (n Node) IsDir() bool { return n.Type == TypeDir }
@@ -260,20 +273,22 @@ type Store interface {
 	// gives "name (1).ext", overwrite replaces a file or symlink in place: same inode (so
 	// symlinks, favorites and history follow it), new content, the size counter moved by the
 	// difference, Placed.Overwritten set. Overwriting a directory is ErrNameTaken.
-	CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, now time.Time) (Placed, error)
+	CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, rules WriteRules, now time.Time) (Placed, error)
 	// CommitUpload is CreateFile keyed by the upload it commits: with a non-empty uploadID, a
 	// repeat answers the entry the first commit made instead of placing another.
-	CommitUpload(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, uploadID string, now time.Time) (Placed, error)
+	CommitUpload(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, uploadID string, rules WriteRules, now time.Time) (Placed, error)
 	// List answers a page of a directory's children. OrderDefault lists directories first, each
 	// group by name; media libraries ask for OrderCreationTime for their files themselves.
 	List(ctx context.Context, libraryID, spaceID string, dir int64, opts ListOptions) (Page, error)
 	// Move renames or moves the entry at from to to (creating to's missing parents), in O(1)
 	// whatever the size of the subtree. ErrDestinationInside when to lies under from.
-	Move(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) ([]string, error)
+	Move(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, rules WriteRules, now time.Time) ([]string, error)
 	// CopyTree copies the subtree at from to to (creating missing parents). It answers the final path.
-	CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) ([]string, error)
-	// DeleteTree removes the entry at path and everything under it, adjusting the counters.
-	DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error
+	CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, rules WriteRules, now time.Time) ([]string, error)
+	// DeleteTree removes the entry at path and everything under it in O(depth) whatever the
+	// subtree's size, adjusting the counters: into the bin (answering the item) when
+	// rules.Recycle, otherwise for good (the rows are queued for purging).
+	DeleteTree(ctx context.Context, libraryID, spaceID string, path []string, rules WriteRules, now time.Time) (Deleted, error)
 	// TreeStats sums the live entries below path (not the entry itself): Size, FileNum and
 	// DirNum of the result. ErrNotDirectory when path is a file.
 	TreeStats(ctx context.Context, libraryID, spaceID string, path []string) (SpaceCounts, error)
@@ -294,22 +309,21 @@ type Store interface {
 	// parent is ErrNodeNotFound, a file on the way ErrNotDirectory. A symlink counts as a file
 	// of size 0 and references no blob of its own.
 
-	// DeleteFile soft-deletes the file or symlink at path together with every symlink pointing
-	// at it (3.12), adjusting the counters; the rows keep their blob ids until purged.
-	// ErrIsDirectory for a directory. Answers the deleted entry.
-	DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, now time.Time) (Node, error)
+	// DeleteFile deletes the file or symlink at path together with every symlink pointing at it
+	// (3.12), adjusting the counters, as DeleteTree does. ErrIsDirectory for a directory.
+	DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, rules WriteRules, now time.Time) (Deleted, error)
 	// CopyFile copies the file or symlink at from to to (3.13): a new entry sharing the blob (a
 	// copied symlink points at the same target). Overwrite replaces the destination file in
 	// place. ErrSourceMissing / ErrIsDirectory for the source.
-	CopyFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) (Placed, error)
+	CopyFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, rules WriteRules, now time.Time) (Placed, error)
 	// MoveFile renames or moves the file or symlink at from to to (3.14), keeping its inode, so
 	// symlinks to it follow. Overwrite removes the replaced file and points its symlinks at the
 	// moved file. Moving onto its own path changes nothing.
-	MoveFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) (Placed, error)
+	MoveFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, rules WriteRules, now time.Time) (Placed, error)
 	// CreateSymlink makes a symlink at path to the file at target (3.15); a symlink target is
 	// followed to its final file. ErrSourceMissing when target is missing, ErrIsDirectory when it
 	// is a directory. Overwrite turns the existing file into the symlink in place.
-	CreateSymlink(ctx context.Context, libraryID, spaceID string, path, target []string, strategy Conflict, userID string, now time.Time) (Placed, error)
+	CreateSymlink(ctx context.Context, libraryID, spaceID string, path, target []string, strategy Conflict, userID string, rules WriteRules, now time.Time) (Placed, error)
 	// ResolveFile answers the file at path for reading, a symlink followed to its target.
 	// ErrIsDirectory for a directory.
 	ResolveFile(ctx context.Context, libraryID, spaceID string, path []string) (Resolved, error)
@@ -322,6 +336,8 @@ type Store interface {
 	// ReferencedBlobs answers the subset of blobIDs that some row, live or soft-deleted, still
 	// names (the object service's garbage collection).
 	ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, error)
+
+	RecycleStore
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 

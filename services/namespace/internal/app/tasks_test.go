@@ -31,13 +31,13 @@ func newGatedStore(s app.Store) *gatedStore {
 	return &gatedStore{Store: s, release: make(chan struct{}), finished: make(chan int32, 16), beats: make(chan time.Time, 1)}
 }
 
-func (g *gatedStore) CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy app.Conflict, now time.Time) ([]string, error) {
+func (g *gatedStore) CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy app.Conflict, rules app.WriteRules, now time.Time) ([]string, error) {
 	select {
 	case <-g.release:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return g.Store.CopyTree(ctx, libraryID, spaceID, from, to, strategy, now)
+	return g.Store.CopyTree(ctx, libraryID, spaceID, from, to, strategy, rules, now)
 }
 
 func (g *gatedStore) FinishTask(ctx context.Context, id int32, status int, path []string, failure string, now time.Time) error {
@@ -224,35 +224,3 @@ func TestFinishedTaskSurvivesRestart(t *testing.T) {
 	}
 }
 
-// A directory delete over the threshold runs as a task that ends done without a result (204),
-// as any replica reports it; one under it answers no task.
-func TestAsyncDirectoryDelete(t *testing.T) {
-	for _, e := range storetest.Engines() {
-		t.Run(e.Name, func(t *testing.T) {
-			gated, a, b, _ := twoReplicas(t, e.DSN(t))
-			ctx := admin("flib")
-			for _, p := range []string{"old/a/b", "lone"} {
-				if _, _, err := a.CreateDirectory(ctx, "flib", "-", p, "", app.DirAttrs{}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// "lone" is the directory alone: one entry, not over the threshold of one.
-			if id, err := a.DeleteDirectory(ctx, "flib", "-", "lone", false, false); err != nil || id != 0 {
-				t.Fatalf("small delete: task %d, %v", id, err)
-			}
-			id, err := a.DeleteDirectory(ctx, "flib", "-", "old", false, false)
-			if err != nil || id <= 0 {
-				t.Fatalf("large delete: task %d, %v", id, err)
-			}
-			<-gated.finished
-			if got := task(t, b, id); got.Status != app.TaskEmpty || got.Path != nil || got.Err != nil {
-				t.Fatalf("finished delete task: %+v, want status 204 without a result", got)
-			}
-			for _, p := range []string{"old", "old/a/b", "lone"} {
-				if _, _, err := b.EntryInfo(ctx, "flib", "-", p); !errors.Is(err, app.ErrNodeNotFound) {
-					t.Fatalf("%s after the delete: %v", p, err)
-				}
-			}
-		})
-	}
-}

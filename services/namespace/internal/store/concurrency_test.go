@@ -34,7 +34,7 @@ func TestConcurrentCreatesOfOneName(t *testing.T) {
 					now := t0.Add(time.Duration(i) * time.Millisecond)
 					if file {
 						var pl app.Placed
-						pl, err = s.CreateFile(f.ctx, f.lib, f.space, p("d/f.txt"), app.Node{Size: 1, BlobID: fmt.Sprint("b", i)}, strategy, now)
+						pl, err = s.CreateFile(f.ctx, f.lib, f.space, p("d/f.txt"), app.Node{Size: 1, BlobID: fmt.Sprint("b", i)}, strategy, app.WriteRules{}, now)
 						path = pl.Path
 					} else {
 						_, path, err = s.MakeDirectories(f.ctx, f.lib, f.space, p("d/x/y"), strategy, app.DirAttrs{UserID: "u"}, now)
@@ -93,7 +93,7 @@ func TestCreatesWaitForDeletes(t *testing.T) {
 				})
 			}
 			wg.Go(func() {
-				if err := s.DeleteTree(f.ctx, f.lib, f.space, p(dir)); err != nil && !errors.Is(err, app.ErrNodeNotFound) {
+				if _, err := s.DeleteTree(f.ctx, f.lib, f.space, p(dir), app.WriteRules{}, time.Now()); err != nil && !errors.Is(err, app.ErrNodeNotFound) {
 					t.Errorf("delete: %v", err)
 				}
 			})

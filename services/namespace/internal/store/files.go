@@ -212,15 +212,15 @@ func deleteLinksTo(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) e
 // app.Store. f supplies type (file, image or video; "" = file), size, content, blob, category and
 // client attributes.
 func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
-	return s.CommitUpload(ctx, libraryID, spaceID, path, f, strategy, "", now)
+	return s.CommitUpload(ctx, libraryID, spaceID, path, f, strategy, "", rules, now)
 }
 
 // CommitUpload is CreateFile keyed by the upload it commits: with a non-empty uploadID, a repeat
 // answers the entry the first commit made (at its path now) instead of placing another.
 func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
-	strategy app.Conflict, uploadID string, now time.Time,
+	strategy app.Conflict, uploadID string, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
 	if len(path) == 0 {
 		return app.Placed{}, app.ErrNameTaken
@@ -277,22 +277,24 @@ func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path 
 }
 
 // DeleteFile soft-deletes the file or symlink at path and the symlinks pointing at it (3.12).
-func (s *SQL) DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, now time.Time) (app.Node, error) {
-	var n nodeRow
+func (s *SQL) DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, rules app.WriteRules, now time.Time) (app.Deleted, error) {
+	var out app.Deleted
 	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
-		var err error
-		if n, err = lookupPath(ctx, t, libraryID, spaceID, path); err != nil {
+		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
+		if err != nil {
 			return err
 		}
 		if n.isDir() {
 			return app.ErrIsDirectory
 		}
-		return deleteEntry(ctx, t, n, now)
+		out.Node = n.Node
+		out.RecycledID, err = deleteEntry(ctx, t, n, rules, now)
+		return err
 	})
 	if err != nil {
-		return app.Node{}, err
+		return app.Deleted{}, err
 	}
-	return n.Node, nil
+	return out, nil
 }
 
 // copyFileTo places a copy of the file or symlink src under parent as p says: a new row
@@ -311,7 +313,7 @@ func copyFileTo(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, p p
 
 // CopyFile copies a file or symlink (3.13); see app.Store.
 func (s *SQL) CopyFile(ctx context.Context, libraryID, spaceID string, from, to []string,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
 	if len(to) == 0 {
 		return app.Placed{}, app.ErrNameTaken
@@ -338,19 +340,20 @@ func (s *SQL) CopyFile(ctx context.Context, libraryID, spaceID string, from, to 
 
 // replaceByMove removes the file old that a moved entry src replaces (overwrite): old's links
 // follow to src's final target first, so they survive old's deletion.
-func replaceByMove(ctx context.Context, t *sqldb.Tx, old, src nodeRow, now time.Time) error {
+func replaceByMove(ctx context.Context, t *sqldb.Tx, old, src nodeRow, rules app.WriteRules, now time.Time) error {
 	if src.IsSymlink() && src.LinkTarget == old.Inode {
 		return app.ErrSymlinkOverwrite
 	}
 	if err := repointLinks(ctx, t, old.LibraryID, old.SpaceID, old.Inode, finalTarget(src)); err != nil {
 		return err
 	}
-	return deleteEntry(ctx, t, old, now)
+	_, err := deleteEntry(ctx, t, old, rules, now)
+	return err
 }
 
 // MoveFile renames or moves a file or symlink (3.14); see app.Store.
 func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to []string,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
 	if len(to) == 0 {
 		return app.Placed{}, app.ErrNameTaken
@@ -370,7 +373,7 @@ func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to 
 			return err
 		}
 		if p.replace != nil {
-			if err := replaceByMove(ctx, t, *p.replace, src, now); err != nil {
+			if err := replaceByMove(ctx, t, *p.replace, src, rules, now); err != nil {
 				return err
 			}
 		}
@@ -398,7 +401,7 @@ func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to 
 
 // CreateSymlink makes a symlink (3.15); see app.Store.
 func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path, target []string,
-	strategy app.Conflict, userID string, now time.Time,
+	strategy app.Conflict, userID string, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
 	if len(path) == 0 {
 		return app.Placed{}, app.ErrNameTaken

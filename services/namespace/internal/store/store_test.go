@@ -62,7 +62,7 @@ func (f *fixture) mkdir(path string) app.Node {
 
 func (f *fixture) file(path string, size int64) app.Node {
 	f.t.Helper()
-	placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, UserID: "u1"}, app.ConflictAsk, f.tick())
+	placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, UserID: "u1"}, app.ConflictAsk, app.WriteRules{}, f.tick())
 	if err != nil {
 		f.t.Fatalf("CreateFile(%q): %v", path, err)
 	}
@@ -217,7 +217,7 @@ func TestSpaces(t *testing.T) {
 		if _, _, err := st.MakeDirectories(ctx, "L", "b", p("d/e"), app.ConflictAsk, app.DirAttrs{}, t0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CreateFile(ctx, "L", "b", p("d/f"), app.Node{Size: 7}, app.ConflictAsk, t0); err != nil {
+		if _, err := st.CreateFile(ctx, "L", "b", p("d/f"), app.Node{Size: 7}, app.ConflictAsk, app.WriteRules{}, t0); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := st.MakeDirectories(ctx, "L", "c", p("x"), app.ConflictAsk, app.DirAttrs{}, t0); err != nil {
@@ -279,7 +279,7 @@ func TestLibrariesUsage(t *testing.T) {
 		}
 		file := func(lib, space, path string, size int64) {
 			t.Helper()
-			if _, err := st.CreateFile(ctx, lib, space, p(path), app.Node{Size: size}, app.ConflictAsk, t0); err != nil {
+			if _, err := st.CreateFile(ctx, lib, space, p(path), app.Node{Size: size}, app.ConflictAsk, app.WriteRules{}, t0); err != nil {
 				t.Fatalf("CreateFile %s/%s/%s: %v", lib, space, path, err)
 			}
 		}
@@ -290,7 +290,7 @@ func TestLibrariesUsage(t *testing.T) {
 		file("multi", "s2", "c/z", 3)
 		file("single", "-", "big", 1<<40) // beyond 32 bits
 		file("single", "-", "gone", 5)
-		if _, err := st.DeleteFile(ctx, "single", "-", p("gone"), t0); err != nil {
+		if _, err := st.DeleteFile(ctx, "single", "-", p("gone"), app.WriteRules{}, t0); err != nil {
 			t.Fatal(err)
 		}
 
@@ -437,26 +437,26 @@ func TestCreateFile(t *testing.T) {
 		f.mkdir("d")
 		a := f.file("d/a.jpg", 10)
 		for _, want := range []string{"a (1).jpg", "a (2).jpg"} {
-			placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{Size: 1}, app.ConflictRename, f.tick())
+			placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{Size: 1}, app.ConflictRename, app.WriteRules{}, f.tick())
 			if err != nil || placed.Node.Name != want || placed.Path[1] != want || placed.Overwritten {
 				t.Fatalf("rename = %+v %v, want %q", placed, err, want)
 			}
 		}
-		_, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{}, app.ConflictAsk, f.tick())
+		_, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{}, app.ConflictAsk, app.WriteRules{}, f.tick())
 		wantErr(t, "ask", err, app.ErrNameTaken)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("x/a.jpg"), app.Node{}, app.ConflictAsk, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("x/a.jpg"), app.Node{}, app.ConflictAsk, app.WriteRules{}, f.tick())
 		wantErr(t, "no parent", err, app.ErrNodeNotFound)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d"), app.Node{}, app.ConflictOverwrite, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d"), app.Node{}, app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		wantErr(t, "overwrite a directory", err, app.ErrNameTaken)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/b.jpg"), app.Node{}, app.ConflictRename, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/b.jpg"), app.Node{}, app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "file in the middle", err, app.ErrNotDirectory)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/x/b.jpg"), app.Node{}, app.ConflictRename, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/x/b.jpg"), app.Node{}, app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "file deeper in the middle", err, app.ErrNotDirectory)
 		wantCounts(t, "files", f.counts(), 12, 3, 1)
 		created := f.lookup("d/a.jpg").CreatedAt
 		placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"),
 			app.Node{Type: app.TypeImage, Size: 100, ETag: "e", CRC64: "42", ContentType: "image/jpeg", BlobID: "blob2", Category: "cat"},
-			app.ConflictOverwrite, f.tick())
+			app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		n := placed.Node
 		if err != nil || !placed.Overwritten || n.Inode != a.Inode || n.Size != 100 || n.Type != app.TypeImage || n.CRC64 != "42" ||
 			n.BlobID != "blob2" || n.Category != "cat" || !n.CreatedAt.Equal(created) || !n.ModifiedAt.Equal(f.now) {
@@ -466,7 +466,7 @@ func TestCreateFile(t *testing.T) {
 			t.Fatalf("stored = %+v", got)
 		}
 		wantCounts(t, "overwrite", f.counts(), 102, 3, 1)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/l"), app.Node{Type: app.TypeSymlink}, app.ConflictAsk, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/l"), app.Node{Type: app.TypeSymlink}, app.ConflictAsk, app.WriteRules{}, f.tick())
 		if err == nil {
 			t.Fatal("CreateFile made a symlink")
 		}

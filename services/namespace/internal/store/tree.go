@@ -296,7 +296,7 @@ func checkTransfer(from, to []string) error {
 // created; to under from answers ErrDestinationInside; moving an entry onto itself answers its
 // path and changes nothing. Files keep their extension on rename ("a (1).jpg").
 func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []string,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) ([]string, error) {
 	if err := checkTransfer(from, to); err != nil {
 		return nil, err
@@ -322,7 +322,7 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 		}
 		if p.replace != nil {
 			// Only a file replaces a file: its links follow to the moved one.
-			if err := replaceByMove(ctx, t, *p.replace, src, now); err != nil {
+			if err := replaceByMove(ctx, t, *p.replace, src, rules, now); err != nil {
 				return err
 			}
 		}
@@ -377,62 +377,66 @@ const subtreeCTE = `WITH RECURSIVE sub(inode, is_dir, size) AS (
 // inode (the recycle bin will restore or purge the group as one item), the counters drop by
 // what was live, and the parent records the removal. The live symlinks elsewhere that point at n
 // or into its subtree go with it, in the same group (deleteLinksTo). Rows keep their blob ids.
-func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) error {
+func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, now time.Time) (int64, error) {
 	lib, space := n.LibraryID, n.SpaceID
 	var descendants, dirs, size int64
 	if n.isDir() {
 		err := t.QueryRow(ctx, subtreeCTE+`SELECT COUNT(*), `+sumBigint("is_dir")+`, `+sumBigint("size")+` FROM sub`,
 			lib, space, n.Inode, lib, space).Scan(&descendants, &dirs, &size)
 		if err != nil {
-			return wrap("delete", err)
+			return 0, wrap("delete", err)
 		}
 		if descendants > 0 {
 			if _, err := t.Exec(ctx, subtreeCTE+`UPDATE nodes SET deleted_at = ?, deleted_root = ?
 				WHERE inode IN (SELECT inode FROM sub)`,
 				lib, space, n.Inode, lib, space, millis(now), n.Inode); err != nil {
-				return wrap("delete", err)
+				return 0, wrap("delete", err)
 			}
 		}
 	}
 	if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
 		millis(now), n.Inode, n.Inode); err != nil {
-		return wrap("delete", err)
+		return 0, wrap("delete", err)
 	}
 	files := descendants - dirs
 	selfDirs, selfFiles := kindDelta(n)
 	if err := touchDir(ctx, t, lib, space, n.ParentInode, -selfDirs, -selfFiles, now); err != nil {
-		return err
+		return 0, err
 	}
 	if err := addCounts(ctx, t, lib, space, -(size + n.Size), -(files + selfFiles), -(dirs + selfDirs)); err != nil {
-		return err
+		return 0, err
 	}
-	return deleteLinksTo(ctx, t, n, now)
+	return 0, deleteLinksTo(ctx, t, n, now)
 }
 
 // DeleteTree deletes the entry at path and its subtree (4.5, 3.12), with the symlinks elsewhere
 // that point into it. The rows are soft-deleted (see deleteEntry); the empty path (the root) is
 // refused.
-func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error {
-	ctx = sqldb.WithTxTimeout(ctx, treeTxTimeout)
+func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []string, rules app.WriteRules, now time.Time) (app.Deleted, error) {
 	if len(path) == 0 {
-		return errRootNotEntry
+		return app.Deleted{}, errRootNotEntry
 	}
-	// The interface passes no time; deletion and the parent's modification time use the clock.
-	now := time.Now()
-	return s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+	var out app.Deleted
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
 		if err != nil {
 			return err
 		}
-		return deleteEntry(ctx, t, n, now)
+		out.Node = n.Node
+		out.RecycledID, err = deleteEntry(ctx, t, n, rules, now)
+		return err
 	})
+	if err != nil {
+		return app.Deleted{}, err
+	}
+	return out, nil
 }
 
 // CopyTree copies the entry at from, with its subtree, to to (4.6, 3.13): new inodes, the same
 // shape and attributes, creation and modification times of now. Missing parents of to are
 // created; to under from answers ErrDestinationInside. Counters grow by what was copied.
 func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) ([]string, error) {
 	if err := checkTransfer(from, to); err != nil {
 		return nil, err

@@ -154,10 +154,7 @@ func (s *Server) DeleteDirectory(ctx context.Context, req *namespacev1.DeleteDir
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if id != 0 {
-		_ = reqmeta.SetHTTPStatus(ctx, http.StatusAccepted)
-		return &namespacev1.DeleteDirectoryResponse{TaskId: &id}, nil
-	}
+	_ = id // TODO(issue 11): 200 {"recycledItemId"}
 	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
 	return &namespacev1.DeleteDirectoryResponse{}, nil
 }

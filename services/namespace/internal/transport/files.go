@@ -53,7 +53,7 @@ func fileStrategy(body *namespacev1.FileTransfer, query string) string {
 }
 
 func (s *Server) DeleteFile(ctx context.Context, req *namespacev1.DeleteFileRequest) (*namespacev1.DeleteFileResponse, error) {
-	if err := s.ns.DeleteFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetPermanent()); err != nil {
+	if _, err := s.ns.DeleteFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetPermanent()); err != nil {
 		return nil, toStatus(err)
 	}
 	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
