@@ -537,6 +537,11 @@ func (s *SQL) ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, 
 			if err := rows.Err(); err != nil {
 				return wrap("referenced blobs", err)
 			}
+			kept, err := versionBlobs(ctx, t, args)
+			if err != nil {
+				return err
+			}
+			out = append(out, kept...)
 		}
 		return nil
 	})
@@ -544,7 +549,7 @@ func (s *SQL) ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, 
 		return nil, err
 	}
 	slices.Sort(out)
-	return out, nil
+	return slices.Compact(out), nil
 }
 
 // pathOf answers the path of a live inode by walking its parents; the root (0) is the empty

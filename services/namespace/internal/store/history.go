@@ -24,3 +24,9 @@ func keepVersion(ctx context.Context, t *sqldb.Tx, old nodeRow, into int64, rule
 func dropVersionsOf(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, inodes []int64) error {
 	return nil
 }
+
+// versionBlobs answers which of blobIDs a history version still names (ReferencedBlobs: a blob
+// stays while a version keeps it).
+func versionBlobs(ctx context.Context, t *sqldb.Tx, blobIDs []any) ([]string, error) {
+	return nil, nil
+}
