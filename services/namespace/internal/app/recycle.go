@@ -144,6 +144,7 @@ func recycleListOptions(q RecycleQuery) (RecycleListOptions, bool, error) {
 			return opts, false, invalid("page must be at least 1 and page x page_size at most %d", maxPageWindow)
 		}
 		opts.Offset = (page - 1) * opts.Limit
+		opts.Count = true
 	} else {
 		if opts.Limit, err = size(q.Limit, "limit"); err != nil {
 			return opts, false, err
