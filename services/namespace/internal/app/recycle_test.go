@@ -84,6 +84,18 @@ func names(items []app.RecycledItem) []string {
 
 func ptr[T any](v T) *T { return &v }
 
+// body answers ids as a batch body decodes (a JSON array of numbers); nil stays nil (no body).
+func body(ids []int64) any {
+	if ids == nil {
+		return nil
+	}
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = float64(id)
+	}
+	return out
+}
+
 func eachBinEngine(t *testing.T, batchThreshold int, test func(t *testing.T, h *binHarness)) {
 	for _, e := range storetest.Engines() {
 		t.Run(e.Name, func(t *testing.T) { test(t, newBinHarness(t, e.DSN(t), batchThreshold)) })
@@ -137,9 +149,9 @@ func TestRecycleBinOff(t *testing.T) {
 		want(t, "item", err, off)
 		want(t, "resolve", second(h.ns.ResolveRecycledFile(c, "offlib", "-", "1")), off)
 		want(t, "restore", second(h.ns.RestoreRecycled(c, "offlib", "-", "1", "", "")), off)
-		want(t, "restore batch", second(h.ns.RestoreRecycledBatch(c, "offlib", "-", []int64{1}, "", "")), off)
+		want(t, "restore batch", second(h.ns.RestoreRecycledBatch(c, "offlib", "-", body([]int64{1}), "", "")), off)
 		want(t, "purge", h.ns.PurgeRecycled(c, "offlib", "-", "1"), off)
-		want(t, "purge batch", h.ns.PurgeRecycledBatch(c, "offlib", "-", []int64{1}), off)
+		want(t, "purge batch", h.ns.PurgeRecycledBatch(c, "offlib", "-", body([]int64{1})), off)
 		want(t, "empty", h.ns.EmptyRecycled(c, "offlib", "-"), off)
 		want(t, "lifecycle", h.ns.SetRecycleLifecycle(c, "offlib", "-", ptr(5)), off)
 		// The caller is judged first: without a token the switch stays hidden.
@@ -320,13 +332,19 @@ func TestRestoreRecycledBatch(t *testing.T) {
 		h.put("rlib", "b.txt", "b", 1)
 		a, b := h.bin("rlib", "a.txt", false), h.bin("rlib", "b.txt", false)
 		h.put("rlib", "a.txt", "a2", 1)
-		want(t, "no items", second(h.ns.RestoreRecycledBatch(c, "rlib", "-", nil, "", "")), app.ErrNoItemsProvided)
-		want(t, "too many", second(h.ns.RestoreRecycledBatch(c, "rlib", "-", make([]int64, 1001), "", "")), app.ErrTooManyItems)
-		want(t, "a zero id", second(h.ns.RestoreRecycledBatch(c, "rlib", "-", []int64{0}, "", "")), app.ErrParamInvalid)
-		want(t, "no grant", second(h.ns.RestoreRecycledBatch(as("rlib:delete_recycled"), "rlib", "-", []int64{a}, "", "")), authz.ErrNoPermission)
+		want(t, "no items", second(h.ns.RestoreRecycledBatch(c, "rlib", "-", []any{}, "", "")), app.ErrNoItemsProvided)
+		want(t, "too many", second(h.ns.RestoreRecycledBatch(c, "rlib", "-", body(make([]int64, 1001)), "", "")), app.ErrTooManyItems)
+		want(t, "a zero id", second(h.ns.RestoreRecycledBatch(c, "rlib", "-", body([]int64{0}), "", "")), app.ErrParamInvalid)
+		for _, bad := range []any{map[string]any{"ids": []any{1.0}}, []any{1.5}, []any{"x"}, []any{true}, []any{float64(1 << 54)}, "1"} {
+			want(t, "bad body", second(h.ns.RestoreRecycledBatch(c, "rlib", "-", bad, "", "")), app.ErrParamInvalid)
+		}
+		if got, err := h.ns.RestoreRecycledBatch(c, "rlib", "-", []any{"999999"}, "", ""); err != nil || len(got.Results) != 1 {
+			t.Fatalf("an id as a string: %+v %v", got, err)
+		}
+		want(t, "no grant", second(h.ns.RestoreRecycledBatch(as("rlib:delete_recycled"), "rlib", "-", body([]int64{a}), "", "")), authz.ErrNoPermission)
 		// Within the threshold: answered at once, in request order, each item on its own; the
 		// batch default is rename (5.5).
-		got, err := h.ns.RestoreRecycledBatch(c, "rlib", "-", []int64{999999, a}, "", "")
+		got, err := h.ns.RestoreRecycledBatch(c, "rlib", "-", body([]int64{999999, a}), "", "")
 		if err != nil || got.TaskID != 0 || len(got.Results) != 2 {
 			t.Fatalf("batch: %+v %v", got, err)
 		}
@@ -338,7 +356,7 @@ func TestRestoreRecycledBatch(t *testing.T) {
 		}
 		// ask refuses the clash per item.
 		h.put("rlib", "b.txt", "b2", 1)
-		got, err = h.ns.RestoreRecycledBatch(c, "rlib", "-", []int64{b}, "ask", "")
+		got, err = h.ns.RestoreRecycledBatch(c, "rlib", "-", body([]int64{b}), "ask", "")
 		if err != nil || len(got.Results) != 1 || !errors.Is(got.Results[0].Err, app.ErrNameTaken) {
 			t.Fatalf("ask in a batch: %+v %v", got, err)
 		}
@@ -350,7 +368,7 @@ func TestRestoreRecycledBatch(t *testing.T) {
 			ids = append(ids, h.bin("rlib", name, false))
 		}
 		ids = append(ids, 888888)
-		got, err = h.ns.RestoreRecycledBatch(c, "rlib", "-", ids, "", "")
+		got, err = h.ns.RestoreRecycledBatch(c, "rlib", "-", body(ids), "", "")
 		if err != nil || got.TaskID <= 0 || got.Results != nil {
 			t.Fatalf("async batch: %+v %v", got, err)
 		}
@@ -373,7 +391,7 @@ func TestRestoreRecycledBatch(t *testing.T) {
 			t.Fatalf("7.1 of the batch task: %+v %v", v1, err)
 		}
 		// Every item failed: 400.
-		got, err = h.ns.RestoreRecycledBatch(c, "rlib", "-", []int64{777, 778, 779}, "", "")
+		got, err = h.ns.RestoreRecycledBatch(c, "rlib", "-", body([]int64{777, 778, 779}), "", "")
 		if err != nil || got.TaskID <= 0 {
 			t.Fatalf("failing async batch: %+v %v", got, err)
 		}
@@ -403,12 +421,12 @@ func TestPurgeAndEmpty(t *testing.T) {
 		}
 		want(t, "purged item", h.ns.PurgeRecycled(c, "rlib", "-", idText(ids[0])), app.ErrRecycledItemNotFound)
 		// A batch is all or nothing: an unknown id purges none.
-		want(t, "batch with an unknown id", h.ns.PurgeRecycledBatch(c, "rlib", "-", []int64{ids[1], 999999}), app.ErrRecycledItemNotFound)
+		want(t, "batch with an unknown id", h.ns.PurgeRecycledBatch(c, "rlib", "-", body([]int64{ids[1], 999999})), app.ErrRecycledItemNotFound)
 		if got := h.listAll("rlib", app.RecycleQuery{}); len(got) != 3 {
 			t.Fatalf("bin after a refused batch: %v", names(got))
 		}
-		want(t, "empty batch", h.ns.PurgeRecycledBatch(c, "rlib", "-", nil), app.ErrNoItemsProvided)
-		if err := h.ns.PurgeRecycledBatch(c, "rlib", "-", []int64{ids[1], ids[2], ids[1]}); err != nil {
+		want(t, "empty batch", h.ns.PurgeRecycledBatch(c, "rlib", "-", []any{}), app.ErrNoItemsProvided)
+		if err := h.ns.PurgeRecycledBatch(c, "rlib", "-", body([]int64{ids[1], ids[2], ids[1]})); err != nil {
 			t.Fatalf("batch purge (an id twice): %v", err)
 		}
 		if got := names(h.listAll("rlib", app.RecycleQuery{})); !slices.Equal(got, []string{"4.txt"}) {
