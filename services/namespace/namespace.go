@@ -91,8 +91,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Libraries: libs,
 		// 9.2 writes the history switches through the library service, as the operator.
 		LibrarySettings: libs,
-		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
-		Clock:     cfg.Clock,
+		Auth:            authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
+		Clock:           cfg.Clock,
 
 		AsyncTreeThreshold: int64(cfg.AsyncTreeThreshold),
 		TaskHeartbeat:      cfg.TaskHeartbeat,
