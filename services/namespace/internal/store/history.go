@@ -374,7 +374,7 @@ func (s *SQL) RestoreVersion(ctx context.Context, libraryID, spaceID string, id 
 		if err != nil {
 			return wrap("restore version", err)
 		}
-		if err := moveLiveSize(ctx, t, cur, v.Size-cur.Size); err != nil {
+		if err := growTree(ctx, t, libraryID, spaceID, cur.ParentInode, app.TreeTotals{Size: v.Size - cur.Size}); err != nil {
 			return err
 		}
 		if rules.KeepVersions > 0 {
@@ -396,25 +396,6 @@ func orUser(user, fallback string) string {
 		return user
 	}
 	return fallback
-}
-
-// moveLiveSize moves the live byte counters by delta for a file whose content changed in place:
-// the space's size and the subtree totals of the file's ancestors (migration 0006).
-func moveLiveSize(ctx context.Context, t *sqldb.Tx, n nodeRow, delta int64) error {
-	if delta == 0 {
-		return nil
-	}
-	if n.ParentInode != 0 {
-		_, err := t.Exec(ctx, `WITH RECURSIVE up(inode) AS (
-				SELECT CAST(? AS BIGINT)
-			UNION ALL
-				SELECT p.parent_inode FROM up CROSS JOIN nodes p WHERE p.inode = up.inode AND p.parent_inode <> 0
-			) UPDATE nodes SET tree_size = tree_size + ? WHERE inode IN (SELECT inode FROM up)`, n.ParentInode, delta)
-		if err != nil {
-			return wrap("subtree totals", err)
-		}
-	}
-	return addCounts(ctx, t, n.LibraryID, n.SpaceID, delta, 0, 0)
 }
 
 // clearHistoryLockSpace keys the advisory lock that serialises purges of one library's history
