@@ -610,9 +610,16 @@ func checkInvariants(t *testing.T, s *SQL, lib, space string) {
 		  OR d.child_files <> (SELECT COUNT(*) FROM nodes c WHERE c.parent_inode = d.inode AND c.deleted_at IS NULL AND c.is_dir = 0))`); n != 0 {
 		t.Fatalf("%d directories with wrong child counts", n)
 	}
-	// Subtree totals of every directory that is live or inside a deleted entry: a recount over
-	// (ancestor, descendant) pairs of rows not deleted themselves.
-	if n := q(`WITH RECURSIVE pairs(ancestor, node) AS (
+	// Subtree totals of every directory that is live or in the bin (entries queued for purging
+	// are being taken apart): a recount over (ancestor, descendant) pairs of rows not deleted
+	// themselves.
+	if n := q(`WITH RECURSIVE kept(inode) AS (
+			SELECT inode FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND parent_inode = 0 AND deleted_at IS NULL
+			UNION SELECT inode FROM recycled_items WHERE library_id = $LIB AND space_id = $SPACE
+		UNION ALL
+			SELECT n.inode FROM kept CROSS JOIN nodes n
+			WHERE n.parent_inode = kept.inode AND n.library_id = $LIB AND n.space_id = $SPACE AND n.deleted_at IS NULL
+		), pairs(ancestor, node) AS (
 			SELECT parent_inode, inode FROM nodes WHERE library_id = $LIB AND space_id = $SPACE
 				AND deleted_at IS NULL AND parent_inode <> 0
 		UNION ALL
@@ -622,7 +629,7 @@ func checkInvariants(t *testing.T, s *SQL, lib, space string) {
 			SELECT pairs.ancestor, SUM(CASE WHEN x.is_dir = 1 THEN 0 ELSE x.size END), SUM(1 - x.is_dir), SUM(x.is_dir)
 			FROM pairs JOIN nodes x ON x.inode = pairs.node GROUP BY pairs.ancestor
 		) SELECT COUNT(*) FROM nodes d LEFT JOIN totals ON totals.dir = d.inode
-		WHERE d.library_id = $LIB AND d.space_id = $SPACE AND d.is_dir = 1
+		WHERE d.library_id = $LIB AND d.space_id = $SPACE AND d.is_dir = 1 AND d.inode IN (SELECT inode FROM kept)
 			AND (d.tree_size <> COALESCE(totals.size, 0) OR d.tree_files <> COALESCE(totals.files, 0)
 				OR d.tree_dirs <> COALESCE(totals.dirs, 0))`); n != 0 {
 		t.Fatalf("%d directories with wrong subtree totals", n)
