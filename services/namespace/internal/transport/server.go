@@ -67,6 +67,14 @@ func errorMap() smherr.Map {
 		// Store answers the file use cases translate; rows for safety should one pass through.
 		{Err: app.ErrSourceMissing, SMH: smherr.New(http.StatusNotFound, "SourceFileNotFound", "source file not found")},
 		{Err: app.ErrIsDirectory, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},
+		// Section 9: history versions. An unknown version answers the documented FileNotFound:
+		// the SDKs know no history-specific code (docs/lifecycle.md).
+		{Err: app.ErrHistoryNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "history version not found")},
+		{Err: app.ErrHistoryEnabled, SMH: smherr.New(http.StatusBadRequest, "BadRequest", "disable file history before purging its versions")},
+		{Err: app.ErrRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "the library's versions were purged less than a minute ago")},
+		{Err: app.ErrInvalidFileHistoryCount, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryCount", "fileHistoryCount must be between 1 and 999")},
+		{Err: app.ErrInvalidFileHistoryExpireDay, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryExpireDay", "fileHistoryExpireDay must be between 0 and 999")},
+		{Err: app.ErrInvalidFileHistoryMergeInterval, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryMergeInterval", "mergeInterval must be 0")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
