@@ -71,4 +71,9 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/album/{LibraryId}/{SpaceId}/cover/{AlbumName...}", Target: "/_smh/album/cover/{LibraryId}/{SpaceId}/{AlbumName}", RPC: "smh.object.v1.ObjectService/GetAlbumCover"},
 	// 7.1: task query ("10" or "10,12,13").
 	{Method: "GET", Pattern: "/api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}", Target: "/_smh/task/{LibraryId}/{SpaceId}/{TaskIdList}", RPC: "smh.namespace.v1.NamespaceService/GetTasks"},
+	// smh-api.md section 6: quotas. {SpaceOrQuotaId} is a space or a quota id (decision 13).
+	{Method: "POST", Pattern: "/api/v1/quota/{LibraryId}", Target: "/_smh/quota/create/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/CreateQuota"},
+	{Method: "GET", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/get/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/GetQuota"},
+	{Method: "PUT", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/update/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/UpdateQuota"},
+	{Method: "GET", Pattern: "/api/v1/space-quota/{LibraryId}/{SpaceId}", Target: "/_smh/quota/space/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceQuota"},
 }

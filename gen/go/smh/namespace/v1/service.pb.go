@@ -1336,11 +1336,11 @@ func (x *GetLibrariesUsageResponse) GetUsages() []*LibraryUsage {
 	return nil
 }
 
-// LibraryUsage is a library's live counters: deleted entries no longer count.
+// LibraryUsage is a library's counters.
 type LibraryUsage struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
-	// Bytes of live files.
+	// Bytes used: live files, the recycle bins and history versions (as quotas count them).
 	Size          int64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
 	DirNum        int64 `protobuf:"varint,3,opt,name=dir_num,json=dirNum,proto3" json:"dir_num,omitempty"`
 	FileNum       int64 `protobuf:"varint,4,opt,name=file_num,json=fileNum,proto3" json:"file_num,omitempty"`
@@ -3472,7 +3472,8 @@ type CheckUploadRequest struct {
 	FilePath  string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
 	// As the client sent it; "" = rename, the default for files.
 	ConflictResolutionStrategy string `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
-	// The declared size (filesize), for the quota check once quotas exist.
+	// The declared size (filesize), for the quota pre-check (6.7): over the space's remaining
+	// quota it is refused with QuotaLimitReached.
 	FileSize      *int64 `protobuf:"varint,5,opt,name=file_size,json=fileSize,proto3,oneof" json:"file_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4162,7 +4163,7 @@ var File_smh_namespace_v1_service_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1bsmh/namespace/v1/file.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
+	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1bsmh/namespace/v1/file.proto\x1a\x1csmh/namespace/v1/quota.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
 	"\x12CreateSpaceRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4512,7 +4513,7 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x17ReferencedBlobsResponse\x12\x1e\n" +
 	"\n" +
 	"referenced\x18\x01 \x03(\tR\n" +
-	"referenced2\xc9\x19\n" +
+	"referenced2\xb6\x1c\n" +
 	"\x10NamespaceService\x12Z\n" +
 	"\vCreateSpace\x12$.smh.namespace.v1.CreateSpaceRequest\x1a%.smh.namespace.v1.CreateSpaceResponse\x12Z\n" +
 	"\vDeleteSpace\x12$.smh.namespace.v1.DeleteSpaceRequest\x1a%.smh.namespace.v1.DeleteSpaceResponse\x12i\n" +
@@ -4549,7 +4550,11 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"CommitFile\x12#.smh.namespace.v1.CommitFileRequest\x1a$.smh.namespace.v1.CommitFileResponse\x12Z\n" +
 	"\vResolveFile\x12$.smh.namespace.v1.ResolveFileRequest\x1a%.smh.namespace.v1.ResolveFileResponse\x12l\n" +
 	"\x11ResolveAlbumCover\x12*.smh.namespace.v1.ResolveAlbumCoverRequest\x1a+.smh.namespace.v1.ResolveAlbumCoverResponse\x12f\n" +
-	"\x0fReferencedBlobs\x12(.smh.namespace.v1.ReferencedBlobsRequest\x1a).smh.namespace.v1.ReferencedBlobsResponseB\xc8\x01\n" +
+	"\x0fReferencedBlobs\x12(.smh.namespace.v1.ReferencedBlobsRequest\x1a).smh.namespace.v1.ReferencedBlobsResponse\x12Z\n" +
+	"\vCreateQuota\x12$.smh.namespace.v1.CreateQuotaRequest\x1a%.smh.namespace.v1.CreateQuotaResponse\x12Q\n" +
+	"\bGetQuota\x12!.smh.namespace.v1.GetQuotaRequest\x1a\".smh.namespace.v1.GetQuotaResponse\x12`\n" +
+	"\rGetSpaceQuota\x12&.smh.namespace.v1.GetSpaceQuotaRequest\x1a'.smh.namespace.v1.GetSpaceQuotaResponse\x12Z\n" +
+	"\vUpdateQuota\x12$.smh.namespace.v1.UpdateQuotaRequest\x1a%.smh.namespace.v1.UpdateQuotaResponseB\xc8\x01\n" +
 	"\x14com.smh.namespace.v1B\fServiceProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
 var (
@@ -4648,6 +4653,14 @@ var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*FileTransfer)(nil),                 // 79: smh.namespace.v1.FileTransfer
 	(*UploadRules)(nil),                  // 80: smh.namespace.v1.UploadRules
 	(*StoredFile)(nil),                   // 81: smh.namespace.v1.StoredFile
+	(*CreateQuotaRequest)(nil),           // 82: smh.namespace.v1.CreateQuotaRequest
+	(*GetQuotaRequest)(nil),              // 83: smh.namespace.v1.GetQuotaRequest
+	(*GetSpaceQuotaRequest)(nil),         // 84: smh.namespace.v1.GetSpaceQuotaRequest
+	(*UpdateQuotaRequest)(nil),           // 85: smh.namespace.v1.UpdateQuotaRequest
+	(*CreateQuotaResponse)(nil),          // 86: smh.namespace.v1.CreateQuotaResponse
+	(*GetQuotaResponse)(nil),             // 87: smh.namespace.v1.GetQuotaResponse
+	(*GetSpaceQuotaResponse)(nil),        // 88: smh.namespace.v1.GetSpaceQuotaResponse
+	(*UpdateQuotaResponse)(nil),          // 89: smh.namespace.v1.UpdateQuotaResponse
 }
 var file_smh_namespace_v1_service_proto_depIdxs = []int32{
 	70, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
@@ -4713,41 +4726,49 @@ var file_smh_namespace_v1_service_proto_depIdxs = []int32{
 	62, // 60: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
 	64, // 61: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
 	66, // 62: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
-	1,  // 63: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
-	3,  // 64: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
-	5,  // 65: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
-	7,  // 66: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
-	9,  // 67: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
-	11, // 68: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
-	13, // 69: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
-	15, // 70: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
-	17, // 71: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
-	19, // 72: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
-	21, // 73: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
-	23, // 74: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
-	25, // 75: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
-	28, // 76: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
-	30, // 77: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
-	32, // 78: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
-	34, // 79: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
-	36, // 80: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
-	38, // 81: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
-	40, // 82: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
-	43, // 83: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
-	45, // 84: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
-	47, // 85: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
-	49, // 86: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
-	51, // 87: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
-	53, // 88: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
-	55, // 89: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
-	57, // 90: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
-	59, // 91: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
-	61, // 92: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
-	63, // 93: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
-	65, // 94: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
-	67, // 95: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
-	63, // [63:96] is the sub-list for method output_type
-	30, // [30:63] is the sub-list for method input_type
+	82, // 63: smh.namespace.v1.NamespaceService.CreateQuota:input_type -> smh.namespace.v1.CreateQuotaRequest
+	83, // 64: smh.namespace.v1.NamespaceService.GetQuota:input_type -> smh.namespace.v1.GetQuotaRequest
+	84, // 65: smh.namespace.v1.NamespaceService.GetSpaceQuota:input_type -> smh.namespace.v1.GetSpaceQuotaRequest
+	85, // 66: smh.namespace.v1.NamespaceService.UpdateQuota:input_type -> smh.namespace.v1.UpdateQuotaRequest
+	1,  // 67: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
+	3,  // 68: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
+	5,  // 69: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
+	7,  // 70: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
+	9,  // 71: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
+	11, // 72: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
+	13, // 73: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
+	15, // 74: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
+	17, // 75: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
+	19, // 76: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
+	21, // 77: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
+	23, // 78: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
+	25, // 79: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
+	28, // 80: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
+	30, // 81: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
+	32, // 82: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
+	34, // 83: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
+	36, // 84: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
+	38, // 85: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
+	40, // 86: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
+	43, // 87: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
+	45, // 88: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
+	47, // 89: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
+	49, // 90: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
+	51, // 91: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
+	53, // 92: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
+	55, // 93: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
+	57, // 94: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
+	59, // 95: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
+	61, // 96: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
+	63, // 97: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
+	65, // 98: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
+	67, // 99: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
+	86, // 100: smh.namespace.v1.NamespaceService.CreateQuota:output_type -> smh.namespace.v1.CreateQuotaResponse
+	87, // 101: smh.namespace.v1.NamespaceService.GetQuota:output_type -> smh.namespace.v1.GetQuotaResponse
+	88, // 102: smh.namespace.v1.NamespaceService.GetSpaceQuota:output_type -> smh.namespace.v1.GetSpaceQuotaResponse
+	89, // 103: smh.namespace.v1.NamespaceService.UpdateQuota:output_type -> smh.namespace.v1.UpdateQuotaResponse
+	67, // [67:104] is the sub-list for method output_type
+	30, // [30:67] is the sub-list for method input_type
 	30, // [30:30] is the sub-list for extension type_name
 	30, // [30:30] is the sub-list for extension extendee
 	0,  // [0:30] is the sub-list for field type_name
@@ -4760,6 +4781,7 @@ func file_smh_namespace_v1_service_proto_init() {
 	}
 	file_smh_namespace_v1_directory_proto_init()
 	file_smh_namespace_v1_file_proto_init()
+	file_smh_namespace_v1_quota_proto_init()
 	file_smh_namespace_v1_space_proto_init()
 	file_smh_namespace_v1_service_proto_msgTypes[7].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[28].OneofWrappers = []any{}
