@@ -106,6 +106,8 @@ type RecycleListOptions struct {
 	Marker  string
 	Offset  int
 	Limit   int
+	// Count asks for RecyclePage.Total (page mode): it counts the whole bin.
+	Count bool
 }
 
 // RecyclePage is one page of a bin; Total counts every item of the bin.

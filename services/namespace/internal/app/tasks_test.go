@@ -223,4 +223,3 @@ func TestFinishedTaskSurvivesRestart(t *testing.T) {
 		})
 	}
 }
-

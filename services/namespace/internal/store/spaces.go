@@ -156,10 +156,11 @@ func (s *SQL) DeleteSpace(ctx context.Context, libraryID, spaceID string, force 
 			return err
 		}
 		if !force {
-			var live int
-			err := t.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM nodes
-				WHERE library_id = ? AND space_id = ? AND deleted_at IS NULL LIMIT 1) AS one`,
-				libraryID, spaceID).Scan(&live)
+			// The root's child counts: rows below a deleted entry are not live, and counting rows
+			// would take them for entries.
+			var live int64
+			err := t.QueryRow(ctx, `SELECT root_child_dirs + root_child_files FROM spaces
+				WHERE library_id = ? AND space_id = ?`, libraryID, spaceID).Scan(&live)
 			if err != nil {
 				return wrap("delete space", err)
 			}
