@@ -148,6 +148,7 @@ func (m *matrix) grpcFields(t *testing.T, r gateway.Route, fx *spaceFixture) map
 		"dir_path": params["DirPath"], "file_path": params["FilePath"], "confirm_key": params["ConfirmKey"],
 		"inode": params["Inode"], "task_id_list": params["TaskIdList"], "album_name": params["AlbumName"],
 		"task_id": params["TaskId"],
+		"space_or_quota_id": params["SpaceOrQuotaId"],
 	}
 	if b, ok := body.(map[string]any); ok {
 		transfer := map[string]any{}

@@ -144,6 +144,13 @@ func routePolicies() map[string]routePolicy {
 		// The walk sends no body: an allowed caller gets past authorization to the body check.
 		"POST /api/v1/directory-history/{LibraryId}/{SpaceId}/delete":                     {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteHistory}, space: true, answer: "ParamInvalid"},
 		"POST /api/v1/directory-history/{LibraryId}/{SpaceId}/latest-version/{HistoryId}": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.SetHistoryLatest}, space: true, answer: "FileNotFound"},
+		// Section 6: quotas, admin only; a token minted for some spaces reaches only their quotas.
+		// The fixtures have no quota and the matrix sends no body: an allowed caller gets past
+		// authorization to the body's or the store's refusal.
+		"POST /api/v1/quota/{LibraryId}":                 {grants: []string{authz.Admin}, answer: "QuotaSpacesInvalid"},
+		"GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
+		"PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "QuotaCapacityRequired"},
+		"GET /api/v1/space-quota/{LibraryId}/{SpaceId}":  {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
 	}
 }
 
@@ -415,7 +422,7 @@ func (m *matrix) deniedTargets(c credential) []*spaceFixture {
 func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, onDir bool, fx *spaceFixture) (params map[string]string, body any) {
 	t.Helper()
 	params = map[string]string{
-		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "Inode": fx.inode,
+		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "SpaceOrQuotaId": fx.space, "Inode": fx.inode,
 		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
 	if slices.Contains(flags, "renew") {
