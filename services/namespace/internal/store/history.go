@@ -84,8 +84,17 @@ func keepVersion(ctx context.Context, t *sqldb.Tx, old nodeRow, into int64, rule
 	if err := archiveContent(ctx, t, old, into, rules, now); err != nil {
 		return err
 	}
+	// The next number follows every version the file now has: a moved file brings its own
+	// numbers beside the replaced file's, and they must not repeat.
+	var kept, current int64
+	if err := t.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM file_versions WHERE inode = ?`, into).Scan(&kept); err != nil {
+		return wrap("keep version", err)
+	}
+	if err := t.QueryRow(ctx, `SELECT version FROM nodes WHERE inode = ?`, into).Scan(&current); err != nil {
+		return wrap("keep version", err)
+	}
 	_, err := t.Exec(ctx, "UPDATE nodes SET version = ?, creation_way = ?, latest_at = ? WHERE inode = ?",
-		old.Version+1, app.HistoryUpdated, millis(now), into)
+		max(kept, current, old.Version)+1, app.HistoryUpdated, millis(now), into)
 	if err != nil {
 		return wrap("keep version", err)
 	}

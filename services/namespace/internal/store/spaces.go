@@ -263,6 +263,11 @@ func (s *SQL) DeleteLibrary(ctx context.Context, libraryID string) error {
 		if _, err := t.Exec(ctx, "DELETE FROM quotas WHERE library_id = ?", libraryID); err != nil {
 			return wrap("delete library", err)
 		}
+		// Library tasks (7.2) have no space to go with; the bin, the purge queue and the
+		// versions go with the spaces (ON DELETE CASCADE).
+		if _, err := t.Exec(ctx, "DELETE FROM library_tasks WHERE library_id = ?", libraryID); err != nil {
+			return wrap("delete library", err)
+		}
 		if _, err := t.Exec(ctx, "DELETE FROM nodes WHERE library_id = ?", libraryID); err != nil {
 			return wrap("delete library", err)
 		}
