@@ -45,6 +45,7 @@ var internalMethods = []string{
 	"smh.namespace.v1.NamespaceService/ResolveFile",
 	"smh.namespace.v1.NamespaceService/ResolveAlbumCover",
 	"smh.namespace.v1.NamespaceService/ReferencedBlobs",
+	"smh.namespace.v1.RecycleService/ResolveRecycledFile",
 }
 
 // openServices answer everyone: they hold no tenant data (health and the schema itself).
@@ -147,7 +148,7 @@ func (m *matrix) grpcFields(t *testing.T, r gateway.Route, fx *spaceFixture) map
 		"library_id": params["LibraryId"], "space_id": params["SpaceId"], "space_ids": params["SpaceIds"],
 		"dir_path": params["DirPath"], "file_path": params["FilePath"], "confirm_key": params["ConfirmKey"],
 		"inode": params["Inode"], "task_id_list": params["TaskIdList"], "album_name": params["AlbumName"],
-		"task_id": params["TaskId"],
+		"task_id": params["TaskId"], "recycled_item_id": params["RecycledItemId"],
 		"space_or_quota_id": params["SpaceOrQuotaId"],
 	}
 	if b, ok := body.(map[string]any); ok {

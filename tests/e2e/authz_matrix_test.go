@@ -78,6 +78,10 @@ func routePolicies() map[string]routePolicy {
 	dir := "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}"
 	file := "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}"
 	key := "/api/v1/file/{LibraryId}/{SpaceId}/{ConfirmKey}"
+	bin := "/api/v1/recycled/{LibraryId}/{SpaceId}"
+	binItem := bin + "/{RecycledItemId}"
+	const binOff = "RecycleBinNotEnabled"
+	binRead := routePolicy{space: true, publicRead: true, answer: binOff}
 	return map[string]routePolicy{
 		"GET /api/v1/token":                              tokenRoute,
 		"POST /api/v1/token":                             tokenRoute,
@@ -151,6 +155,26 @@ func routePolicies() map[string]routePolicy {
 		"GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
 		"PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "QuotaCapacityRequired"},
 		"GET /api/v1/space-quota/{LibraryId}/{SpaceId}":  {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
+
+		// 7.3 takes one id; task 2147483647 names none, so an allowed caller gets past
+		// authorization to the unknown id.
+		"GET /api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}": {space: true, answer: "TaskNotFound"},
+
+		// Section 5: the matrix's libraries keep the bin off, so an allowed caller gets past
+		// authorization to RecycleBinNotEnabled (the switch is judged after the caller).
+		"GET " + bin + " ?by-marker&by-page": binRead,
+		"GET " + bin + " ?by-page":           binRead,
+		"GET " + bin + " ?by-marker":         binRead,
+		"GET " + bin:                         binRead,
+		"GET " + binItem + " ?info":          binRead,
+		"GET " + binItem + " ?preview":       binRead,
+		"GET " + binItem:                     binRead,
+		"POST " + binItem + " ?restore":      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.RestoreRecycled}, space: true, answer: binOff},
+		"POST " + bin + " ?restore":          {grants: []string{authz.Admin, authz.SpaceAdmin, authz.RestoreRecycled}, space: true, answer: binOff},
+		"POST " + bin + " ?delete":           {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
+		"POST " + bin + " ?lifecycle":        {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: binOff},
+		"DELETE " + binItem:                  {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
+		"DELETE " + bin:                      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
 	}
 }
 
@@ -423,7 +447,7 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 	t.Helper()
 	params = map[string]string{
 		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "SpaceOrQuotaId": fx.space, "Inode": fx.inode,
-		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
+		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "RecycledItemId": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)
@@ -438,6 +462,12 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 	}
 	switch bodyKey {
 	case "":
+		// The recycle bin's batch bodies (5.3, 5.5) and retention (5.9).
+		if slices.Contains(flags, "lifecycle") {
+			body = map[string]any{"retentionDays": 5}
+		} else if method == "POST" && (slices.Contains(flags, "delete") || slices.Contains(flags, "restore")) {
+			body = []any{1}
+		}
 	case "linkTo", "copyFrom", "from":
 		body = map[string]any{bodyKey: source}
 	default:

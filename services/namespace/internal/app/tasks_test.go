@@ -40,8 +40,8 @@ func (g *gatedStore) CopyTree(ctx context.Context, libraryID, spaceID string, fr
 	return g.Store.CopyTree(ctx, libraryID, spaceID, from, to, strategy, rules, now)
 }
 
-func (g *gatedStore) FinishTask(ctx context.Context, id int32, status int, path []string, failure string, now time.Time) error {
-	err := g.Store.FinishTask(ctx, id, status, path, failure, now)
+func (g *gatedStore) FinishTask(ctx context.Context, id int32, status int, result, failure string, now time.Time) error {
+	err := g.Store.FinishTask(ctx, id, status, result, failure, now)
 	g.finished <- id
 	return err
 }
@@ -138,7 +138,7 @@ func TestTaskAnsweredByAnotherReplica(t *testing.T) {
 			}
 			close(gated.release)
 			<-gated.finished
-			want := app.Task{ID: id, Status: app.TaskDone, Path: []string{"dst"}}
+			want := app.Task{ID: id, Kind: app.TaskCopyDirectory, Status: app.TaskDone, Path: []string{"dst"}}
 			if got := task(t, b, id); !reflect.DeepEqual(got, want) {
 				t.Fatalf("finished task on the other replica: %+v, want %+v", got, want)
 			}
@@ -170,7 +170,7 @@ func TestTaskOfAStoppedOwnerFails(t *testing.T) {
 			if _, _, err := b.CreateDirectory(admin("flib"), "flib", "-", "x", "", app.DirAttrs{}); err != nil {
 				t.Fatal(err)
 			}
-			id, err := st.CreateTask(context.Background(), "flib", "-", "a-dead-process", clk.Now())
+			id, err := st.CreateTask(context.Background(), "flib", "-", app.TaskCopyDirectory, "a-dead-process", clk.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,7 +216,7 @@ func TestFinishedTaskSurvivesRestart(t *testing.T) {
 			t.Cleanup(func() { _ = st.Close() })
 			clk.Advance(29 * 24 * time.Hour)
 			b := replica(t, st, clk)
-			want := app.Task{ID: id, Status: app.TaskDone, Path: []string{"dst"}}
+			want := app.Task{ID: id, Kind: app.TaskCopyDirectory, Status: app.TaskDone, Path: []string{"dst"}}
 			if got := task(t, b, id); !reflect.DeepEqual(got, want) {
 				t.Fatalf("finished task after a restart: %+v, want %+v", got, want)
 			}
