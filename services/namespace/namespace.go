@@ -40,14 +40,18 @@ type Config struct {
 	Etcd *clientv3.Client
 	// Logger receives the purge job's outcome.
 	Logger *slog.Logger
-	// PurgeEvery is the pause between purges of deleted entries (0 = 1 min; negative disables the
-	// job: tests call PurgeDeleted). PurgeAfter is how long deleted entries are kept (0 = 10 min):
-	// until then their blobs stay referenced. The recycle bin will keep its items out of the purge.
+	// PurgeEvery is the pause between rounds of the cleanup job (0 = 1 min; negative disables the
+	// job: tests call PurgeDeleted). PurgeAfter is how long entries deleted for good are kept
+	// before their rows go (0 = 10 min): until then their blobs stay referenced. Recycle-bin
+	// items stay until they expire or are purged (docs/lifecycle.md).
 	PurgeEvery time.Duration
 	PurgeAfter time.Duration
 	// AsyncTreeThreshold is decision 7's entry count above which a directory copy or delete
 	// answers 202 with a task; 0 = 1,000. Tests lower it.
 	AsyncTreeThreshold int
+	// AsyncBatchThreshold is decision 7's item count above which a batch restore answers 202
+	// with a task; 0 = 100. Tests lower it.
+	AsyncBatchThreshold int
 	// TaskHeartbeat is how often a replica refreshes the heartbeat of the async tasks it runs (0 =
 	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.
 	TaskHeartbeat time.Duration
@@ -92,10 +96,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
 		Clock:     cfg.Clock,
 
-		AsyncTreeThreshold: int64(cfg.AsyncTreeThreshold),
-		TaskHeartbeat:      cfg.TaskHeartbeat,
-		TaskWorkers:        cfg.TaskWorkers,
-		TaskQueue:          cfg.TaskQueue,
+		AsyncTreeThreshold:  int64(cfg.AsyncTreeThreshold),
+		AsyncBatchThreshold: cfg.AsyncBatchThreshold,
+		TaskHeartbeat:       cfg.TaskHeartbeat,
+		TaskWorkers:         cfg.TaskWorkers,
+		TaskQueue:           cfg.TaskQueue,
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -128,13 +133,18 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 // purgeElection is the etcd election of the purge job (one runner across replicas).
 const purgeElection = "/smh/namespace/jobs/purge-deleted"
 
-// PurgeDeleted hard-deletes entries deleted longer than PurgeAfter ago, so the blobs only they
-// referenced become garbage for the object service, forgets upload commits older than
-// commitMemory and async tasks that ended more than taskMemory ago. It answers how many entries
-// went.
+// PurgeDeleted is one round of the cleanup job (docs/lifecycle.md): it purges the recycle-bin
+// items past their expiry (they join the entries deleted for good), then removes the rows of
+// entries deleted for good longer than PurgeAfter ago, deepest first, so the blobs only they
+// referenced become garbage for the object service; it forgets upload commits older than
+// commitMemory and async tasks that ended more than taskMemory ago. It answers how many rows
+// of deleted entries went.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	now := s.clock.Now()
-	total, err := drainBatches(func() (int64, error) { return s.store.PurgeDeleted(ctx, now.Add(-s.purgeAfter), purgeBatch) })
+	if _, err := drainBatches(func() (int64, error) { return s.store.ExpireRecycled(ctx, now, purgeBatch) }); err != nil {
+		return 0, err
+	}
+	total, err := drainBatches(func() (int64, error) { return s.store.DrainPurges(ctx, now.Add(-s.purgeAfter), purgeBatch) })
 	if err != nil {
 		return total, err
 	}

@@ -76,6 +76,9 @@ type Config struct {
 	// AsyncTreeThreshold is decision 7's bound: a directory copy or delete touching more entries
 	// than this runs as a task (202). Default 1,000; tests lower it.
 	AsyncTreeThreshold int64
+	// AsyncBatchThreshold is decision 7's batch bound: a batch restore of more items than this
+	// runs as a task (5.5: 202). Default 100; tests lower it.
+	AsyncBatchThreshold int
 	// TaskHeartbeat is how often this instance refreshes the heartbeat of the tasks it runs;
 	// a running task without a beat for a few of these reads as interrupted. Default 5 s; every
 	// replica sharing a store needs the same value.
@@ -101,7 +104,9 @@ type Namespace struct {
 	clock     clock.Clock
 	// asyncTreeThreshold: see Config.AsyncTreeThreshold.
 	asyncTreeThreshold int64
-	tasks              *taskBoard
+	// asyncBatchThreshold: see Config.AsyncBatchThreshold.
+	asyncBatchThreshold int
+	tasks               *taskBoard
 }
 
 // New builds the use cases.
@@ -115,6 +120,9 @@ func New(cfg Config) *Namespace {
 	if cfg.AsyncTreeThreshold <= 0 {
 		cfg.AsyncTreeThreshold = 1000
 	}
+	if cfg.AsyncBatchThreshold <= 0 {
+		cfg.AsyncBatchThreshold = 100
+	}
 	if cfg.TaskHeartbeat <= 0 {
 		cfg.TaskHeartbeat = 5 * time.Second
 	}
@@ -125,12 +133,13 @@ func New(cfg Config) *Namespace {
 		cfg.TaskQueue = DefaultTaskQueue
 	}
 	return &Namespace{
-		store:              cfg.Store,
-		libraries:          &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
-		auth:               cfg.Auth,
-		clock:              cfg.Clock,
-		asyncTreeThreshold: cfg.AsyncTreeThreshold,
-		tasks:              newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
+		store:               cfg.Store,
+		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
+		auth:                cfg.Auth,
+		clock:               cfg.Clock,
+		asyncTreeThreshold:  cfg.AsyncTreeThreshold,
+		asyncBatchThreshold: cfg.AsyncBatchThreshold,
+		tasks:               newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
 	}
 }
 

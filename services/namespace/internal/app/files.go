@@ -343,7 +343,7 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 		MetaData: c.MetaData, Labels: c.Labels, BlobID: c.BlobID, Category: c.Category,
 		LocalCreationTime: c.LocalCreationTime, LocalModificationTime: c.LocalModificationTime,
 	}
-	rules := rulesFor(lib, nil)
+	rules := spaceRules(lib, sp, nil)
 	rules.UserID = c.UserID
 	placed, err := n.store.CommitUpload(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), c.UploadID, rules, n.clock.Now())
 	if errors.Is(err, ErrNameTaken) && strategy == ConflictOverwrite && !c.Force {
@@ -426,23 +426,32 @@ func (n *Namespace) GetInodeInfo(ctx context.Context, libraryID, spaceID, rawIno
 }
 
 // DeleteFile deletes a file or symlink (3.12) and the symlinks pointing at it: admin,
-// space_admin, delete_file or delete_file_permanent; permanent=1 needs delete_file_permanent,
-// as DeleteDirectory does. With the library's recycle bin on and permanent unset the file goes
+// space_admin, delete_file or delete_file_permanent; permanent=1 needs delete_file_permanent
+// while the bin is on, as DeleteDirectory does (5.10). With the library's recycle bin on and permanent unset the file goes
 // to the bin and its item id is answered (5.10: 200); otherwise 0 (204). A missing path, or a
 // directory, is FileNotFound.
 func (n *Namespace) DeleteFile(ctx context.Context, libraryID, spaceID, rawPath string, permanent bool) (recycledID int64, err error) {
-	grants := []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent}
-	if permanent {
-		grants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFilePermanent}
-	}
-	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false, grants...)
+	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false, authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent)
 	if err != nil {
 		return 0, err
 	}
-	rules := rulesFor(t.r.lib, t.p)
+	if err := permanentGrant(t, permanent, authz.DeleteFilePermanent); err != nil {
+		return 0, err
+	}
+	rules := t.rules()
 	rules.Recycle = rules.Recycle && !permanent
 	d, err := n.store.DeleteFile(ctx, libraryID, spaceID, t.path, rules, n.clock.Now())
 	return d.RecycledID, notFile(err, ErrFileNotFound)
+}
+
+// permanentGrant applies 5.10 to a delete with permanent=1: while the library's bin is on it
+// skips the bin and needs the *_permanent grant (or admin, space_admin); with the bin off every
+// delete is permanent and permanent is ignored, so the plain grant suffices.
+func permanentGrant(t target, permanent bool, grant string) error {
+	if !permanent || !t.r.lib.UseRecycleBin {
+		return nil
+	}
+	return t.p.RequireAny(authz.Admin, authz.SpaceAdmin, grant)
 }
 
 // fileTransfer is one of the PUT-with-a-body operations on a file: copy, move or symlink.
@@ -503,9 +512,9 @@ func (n *Namespace) transferFile(ctx context.Context, libraryID, spaceID, rawDes
 	}
 	var placed Placed
 	if move {
-		placed, err = n.store.MoveFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), rulesFor(t.r.lib, t.p), n.clock.Now())
+		placed, err = n.store.MoveFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), t.rules(), n.clock.Now())
 	} else {
-		placed, err = n.store.CopyFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), rulesFor(t.r.lib, t.p), n.clock.Now())
+		placed, err = n.store.CopyFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), t.rules(), n.clock.Now())
 	}
 	switch {
 	case err == nil:
@@ -549,7 +558,7 @@ func (n *Namespace) CreateSymlink(ctx context.Context, libraryID, spaceID, rawLi
 	if err != nil {
 		return nil, invalid("linkTo: %v", err)
 	}
-	placed, err := n.store.CreateSymlink(ctx, libraryID, spaceID, t.path, to, forceStrategy(c, force), userOf(t.p), rulesFor(t.r.lib, t.p), n.clock.Now())
+	placed, err := n.store.CreateSymlink(ctx, libraryID, spaceID, t.path, to, forceStrategy(c, force), userOf(t.p), t.rules(), n.clock.Now())
 	switch {
 	case err == nil:
 		return placed.Path, nil

@@ -152,6 +152,19 @@ type RecycleStore interface {
 	DrainPurges(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
+// spaceRules is rulesFor with the space's own bin retention (5.9), when it has one.
+func spaceRules(lib Library, sp Space, p *authz.Principal) WriteRules {
+	r := rulesFor(lib, p)
+	if sp.Ext.RecycleRetentionDays > 0 {
+		r.RecycleDays = sp.Ext.RecycleRetentionDays
+	}
+	return r
+}
+
+// rules answers the WriteRules of a write on t: its library's, its space's retention and its
+// caller.
+func (t target) rules() WriteRules { return spaceRules(t.r.lib, t.space, t.p) }
+
 // rulesFor answers the WriteRules of a write in lib by p (nil for a service call, whose user id
 // the caller sets). Deletes go to the bin when the library has one; a permanent delete clears
 // Recycle itself.

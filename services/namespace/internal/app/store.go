@@ -50,6 +50,9 @@ type SpaceExtension struct {
 	AllowFileExtname          []string
 	RecognizeSensitiveContent bool
 	SpaceTag                  string
+	// RecycleRetentionDays is the space's own bin retention (5.9 ?lifecycle, 1-10000); 0 = the
+	// library's autoRemoveRecycledDays. Not part of 2.5's answer.
+	RecycleRetentionDays int
 }
 
 // SpaceCounts are a space's per-space counters, kept in the same transactions as the tree
@@ -224,11 +227,14 @@ type TaskRecord struct {
 	ID        int32
 	LibraryID string
 	SpaceID   string
-	// Status is TaskRunning, TaskDone, TaskEmpty or TaskFailed as recorded; a running task whose owner
-	// stopped beating is still TaskRunning here (the use case reads it as interrupted).
+	// Kind is the task's type (TaskCopyDirectory, TaskBatchRestoreRecycle; "" before kinds).
+	Kind string
+	// Status is TaskRunning, TaskDone, TaskEmpty, TaskPartial, TaskAllFailed or TaskFailed as
+	// recorded; a running task whose owner stopped beating is still TaskRunning here (the use
+	// case reads it as interrupted).
 	Status int
-	// Path is a finished copy's final path.
-	Path []string
+	// Result is a finished task's result as JSON, read by its kind; "" = none.
+	Result string
 	// Failure names why a failed task failed: a key of taskFailures, "" for an unexpected error.
 	Failure string
 	// Owner is the instance running the task; HeartbeatAt its last sign of life.
@@ -343,11 +349,11 @@ type Store interface {
 
 	// CreateTask records a running task of owner (heartbeat now) and answers its id: a positive
 	// int32, unique across replicas and restarts. ErrSpaceNotFound when the space is gone.
-	CreateTask(ctx context.Context, libraryID, spaceID, owner string, now time.Time) (int32, error)
-	// FinishTask records a running task's outcome: TaskDone with path, TaskEmpty, or TaskFailed
-	// with failure.
+	CreateTask(ctx context.Context, libraryID, spaceID, kind, owner string, now time.Time) (int32, error)
+	// FinishTask records a running task's outcome: its status, its result as JSON ("" = none)
+	// and, for TaskFailed, the failure's name.
 	// A task no longer running (or gone with its space) is left as it is.
-	FinishTask(ctx context.Context, id int32, status int, path []string, failure string, now time.Time) error
+	FinishTask(ctx context.Context, id int32, status int, result, failure string, now time.Time) error
 	// HeartbeatTasks sets the heartbeat of owner's running tasks to now.
 	HeartbeatTasks(ctx context.Context, owner string, now time.Time) error
 	// GetTasks answers the space's tasks among ids, by id; ids it does not hold are left out.

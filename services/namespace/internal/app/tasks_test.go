@@ -40,8 +40,8 @@ func (g *gatedStore) CopyTree(ctx context.Context, libraryID, spaceID string, fr
 	return g.Store.CopyTree(ctx, libraryID, spaceID, from, to, strategy, rules, now)
 }
 
-func (g *gatedStore) FinishTask(ctx context.Context, id int32, status int, path []string, failure string, now time.Time) error {
-	err := g.Store.FinishTask(ctx, id, status, path, failure, now)
+func (g *gatedStore) FinishTask(ctx context.Context, id int32, status int, result, failure string, now time.Time) error {
+	err := g.Store.FinishTask(ctx, id, status, result, failure, now)
 	g.finished <- id
 	return err
 }
@@ -170,7 +170,7 @@ func TestTaskOfAStoppedOwnerFails(t *testing.T) {
 			if _, _, err := b.CreateDirectory(admin("flib"), "flib", "-", "x", "", app.DirAttrs{}); err != nil {
 				t.Fatal(err)
 			}
-			id, err := st.CreateTask(context.Background(), "flib", "-", "a-dead-process", clk.Now())
+			id, err := st.CreateTask(context.Background(), "flib", "-", app.TaskCopyDirectory, "a-dead-process", clk.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

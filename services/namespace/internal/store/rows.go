@@ -123,6 +123,7 @@ type storedExtension struct {
 	AllowFileExtname          []string `json:"allowFileExtname,omitempty"`
 	RecognizeSensitiveContent bool     `json:"recognizeSensitiveContent"`
 	SpaceTag                  string   `json:"spaceTag,omitempty"`
+	RecycleRetentionDays      int      `json:"recycleRetentionDays,omitempty"`
 }
 
 func encodeExtension(e app.SpaceExtension) string {

@@ -154,9 +154,7 @@ func (s *Server) DeleteDirectory(ctx context.Context, req *namespacev1.DeleteDir
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	_ = id // TODO(issue 11): 200 {"recycledItemId"}
-	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
-	return &namespacev1.DeleteDirectoryResponse{}, nil
+	return &namespacev1.DeleteDirectoryResponse{RecycledItemId: deleteAnswer(ctx, id)}, nil
 }
 
 // strategy picks the conflict strategy: the body's key wins over the query parameter.
@@ -335,8 +333,12 @@ func (s *Server) GetTasks(ctx context.Context, req *namespacev1.GetTasksRequest)
 		out := &namespacev1.Task{Id: ts.ID, TaskId: ts.ID, Status: int32(ts.Task.Status)}
 		fail := ts.Err
 		switch ts.Task.Status {
-		case app.TaskDone:
-			out.Result = &namespacev1.TaskResult{Path: ts.Task.Path}
+		case app.TaskDone, app.TaskPartial, app.TaskAllFailed:
+			result, err := taskResultValue(ts.Task)
+			if err != nil {
+				return nil, toStatus(err)
+			}
+			out.Result = result
 		case app.TaskFailed:
 			fail = ts.Task.Err
 		}

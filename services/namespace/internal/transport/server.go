@@ -67,6 +67,12 @@ func errorMap() smherr.Map {
 		// Store answers the file use cases translate; rows for safety should one pass through.
 		{Err: app.ErrSourceMissing, SMH: smherr.New(http.StatusNotFound, "SourceFileNotFound", "source file not found")},
 		{Err: app.ErrIsDirectory, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},
+		// Section 5: the recycle bin.
+		{Err: app.ErrRecycleBinNotEnabled, SMH: smherr.New(http.StatusBadRequest, "RecycleBinNotEnabled", "the library's recycle bin is not enabled")},
+		{Err: app.ErrRecycledItemNotFound, SMH: smherr.New(http.StatusNotFound, "RecycledItemNotFound", "no such item in the recycle bin")},
+		{Err: app.ErrQuotaLimitReached, SMH: smherr.New(http.StatusBadRequest, "QuotaLimitReached", "the space's quota does not allow this")},
+		{Err: app.ErrNoItemsProvided, SMH: smherr.New(http.StatusBadRequest, "NoItemsProvided", "the body names no item")},
+		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the body names too many items")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -86,8 +92,11 @@ var _ namespacev1.NamespaceServiceServer = (*Server)(nil)
 // New serves ns; admin guards the internal RPCs.
 func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{ns: ns, admin: admin} }
 
-// Register adds the service to r.
-func (s *Server) Register(r grpc.ServiceRegistrar) { namespacev1.RegisterNamespaceServiceServer(r, s) }
+// Register adds the services to r: NamespaceService and the RecycleService beside it.
+func (s *Server) Register(r grpc.ServiceRegistrar) {
+	namespacev1.RegisterNamespaceServiceServer(r, s)
+	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
+}
 
 // iso formats times as SMH does (12.4).
 func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -2164,12 +2164,13 @@ func (x *DeleteDirectoryRequest) GetDirectoryOnly() bool {
 	return false
 }
 
+// 200 {"recycledItemId": <number>} when the directory went to the bin; 204 (no body) otherwise.
 type DeleteDirectoryResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Set when the subtree is over decision 7's threshold: the delete runs as a task (202).
-	TaskId        *int32 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3,oneof" json:"task_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The bin item, a JSON number (section 5); double is exact below 2^53.
+	RecycledItemId *float64 `protobuf:"fixed64,2,opt,name=recycled_item_id,json=recycledItemId,proto3,oneof" json:"recycled_item_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DeleteDirectoryResponse) Reset() {
@@ -2202,9 +2203,9 @@ func (*DeleteDirectoryResponse) Descriptor() ([]byte, []int) {
 	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
-func (x *DeleteDirectoryResponse) GetTaskId() int32 {
-	if x != nil && x.TaskId != nil {
-		return *x.TaskId
+func (x *DeleteDirectoryResponse) GetRecycledItemId() float64 {
+	if x != nil && x.RecycledItemId != nil {
+		return *x.RecycledItemId
 	}
 	return 0
 }
@@ -2963,10 +2964,12 @@ func (x *DeleteFileRequest) GetPermanent() bool {
 	return false
 }
 
+// As DeleteDirectoryResponse.
 type DeleteFileResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	RecycledItemId *float64               `protobuf:"fixed64,1,opt,name=recycled_item_id,json=recycledItemId,proto3,oneof" json:"recycled_item_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DeleteFileResponse) Reset() {
@@ -2997,6 +3000,13 @@ func (x *DeleteFileResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use DeleteFileResponse.ProtoReflect.Descriptor instead.
 func (*DeleteFileResponse) Descriptor() ([]byte, []int) {
 	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *DeleteFileResponse) GetRecycledItemId() float64 {
+	if x != nil && x.RecycledItemId != nil {
+		return *x.RecycledItemId
+	}
+	return 0
 }
 
 type CopyFileRequest struct {
@@ -4343,11 +4353,10 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
 	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12\x1c\n" +
 	"\tpermanent\x18\x04 \x01(\bR\tpermanent\x12%\n" +
-	"\x0edirectory_only\x18\x05 \x01(\bR\rdirectoryOnly\"C\n" +
-	"\x17DeleteDirectoryResponse\x12\x1c\n" +
-	"\atask_id\x18\x01 \x01(\x05H\x00R\x06taskId\x88\x01\x01B\n" +
-	"\n" +
-	"\b_task_id\"\xee\x01\n" +
+	"\x0edirectory_only\x18\x05 \x01(\bR\rdirectoryOnly\"c\n" +
+	"\x17DeleteDirectoryResponse\x12-\n" +
+	"\x10recycled_item_id\x18\x02 \x01(\x01H\x00R\x0erecycledItemId\x88\x01\x01B\x13\n" +
+	"\x11_recycled_item_idJ\x04\b\x01\x10\x02\"\xee\x01\n" +
 	"\x14CopyDirectoryRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4412,8 +4421,10 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
 	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12\x1c\n" +
-	"\tpermanent\x18\x04 \x01(\bR\tpermanent\"\x14\n" +
-	"\x12DeleteFileResponse\"\xe6\x01\n" +
+	"\tpermanent\x18\x04 \x01(\bR\tpermanent\"X\n" +
+	"\x12DeleteFileResponse\x12-\n" +
+	"\x10recycled_item_id\x18\x01 \x01(\x01H\x00R\x0erecycledItemId\x88\x01\x01B\x13\n" +
+	"\x11_recycled_item_id\"\xe6\x01\n" +
 	"\x0fCopyFileRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4768,6 +4779,7 @@ func file_smh_namespace_v1_service_proto_init() {
 	file_smh_namespace_v1_service_proto_msgTypes[36].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[38].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[39].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[49].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[58].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[60].OneofWrappers = []any{}
 	type x struct{}

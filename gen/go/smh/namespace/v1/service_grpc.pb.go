@@ -98,8 +98,9 @@ type NamespaceServiceClient interface {
 	GetDirectoryInfo(ctx context.Context, in *GetDirectoryInfoRequest, opts ...grpc.CallOption) (*GetDirectoryInfoResponse, error)
 	// HEAD ...: 200 or 404, no body (4.4).
 	HeadDirectory(ctx context.Context, in *HeadDirectoryRequest, opts ...grpc.CallOption) (*HeadDirectoryResponse, error)
-	// DELETE ...[?permanent=1]: 204, or 202 {"taskId"} above the async threshold (4.5, decision 7;
-	// no recycle bin yet).
+	// DELETE ...[?permanent=1]: 200 {"recycledItemId"} into the bin, 204 deleted for good (4.5,
+	// 5.10). Always synchronous: the store changes one row whatever the subtree holds
+	// (docs/lifecycle.md).
 	DeleteDirectory(ctx context.Context, in *DeleteDirectoryRequest, opts ...grpc.CallOption) (*DeleteDirectoryResponse, error)
 	// PUT ... body {"copyFrom"}: 204 / 200 {"path"} / 202 {"taskId"} (4.6).
 	CopyDirectory(ctx context.Context, in *CopyDirectoryRequest, opts ...grpc.CallOption) (*CopyDirectoryResponse, error)
@@ -111,8 +112,8 @@ type NamespaceServiceClient interface {
 	GetDirectoryStats(ctx context.Context, in *GetDirectoryStatsRequest, opts ...grpc.CallOption) (*GetDirectoryStatsResponse, error)
 	// GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}: a bare JSON array (7.1).
 	GetTasks(ctx context.Context, in *GetTasksRequest, opts ...grpc.CallOption) (*GetTasksResponse, error)
-	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 204 (3.12). Symlinks to
-	// the file go with it.
+	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 200 {"recycledItemId"}
+	// into the bin, 204 deleted for good (3.12, 5.10). Symlinks to the file go with it.
 	DeleteFile(ctx context.Context, in *DeleteFileRequest, opts ...grpc.CallOption) (*DeleteFileResponse, error)
 	// PUT ... body {"copyFrom"}: 200 {"path"} (3.13). The copy shares the blob.
 	CopyFile(ctx context.Context, in *CopyFileRequest, opts ...grpc.CallOption) (*CopyFileResponse, error)
@@ -521,8 +522,9 @@ type NamespaceServiceServer interface {
 	GetDirectoryInfo(context.Context, *GetDirectoryInfoRequest) (*GetDirectoryInfoResponse, error)
 	// HEAD ...: 200 or 404, no body (4.4).
 	HeadDirectory(context.Context, *HeadDirectoryRequest) (*HeadDirectoryResponse, error)
-	// DELETE ...[?permanent=1]: 204, or 202 {"taskId"} above the async threshold (4.5, decision 7;
-	// no recycle bin yet).
+	// DELETE ...[?permanent=1]: 200 {"recycledItemId"} into the bin, 204 deleted for good (4.5,
+	// 5.10). Always synchronous: the store changes one row whatever the subtree holds
+	// (docs/lifecycle.md).
 	DeleteDirectory(context.Context, *DeleteDirectoryRequest) (*DeleteDirectoryResponse, error)
 	// PUT ... body {"copyFrom"}: 204 / 200 {"path"} / 202 {"taskId"} (4.6).
 	CopyDirectory(context.Context, *CopyDirectoryRequest) (*CopyDirectoryResponse, error)
@@ -534,8 +536,8 @@ type NamespaceServiceServer interface {
 	GetDirectoryStats(context.Context, *GetDirectoryStatsRequest) (*GetDirectoryStatsResponse, error)
 	// GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}: a bare JSON array (7.1).
 	GetTasks(context.Context, *GetTasksRequest) (*GetTasksResponse, error)
-	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 204 (3.12). Symlinks to
-	// the file go with it.
+	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 200 {"recycledItemId"}
+	// into the bin, 204 deleted for good (3.12, 5.10). Symlinks to the file go with it.
 	DeleteFile(context.Context, *DeleteFileRequest) (*DeleteFileResponse, error)
 	// PUT ... body {"copyFrom"}: 200 {"path"} (3.13). The copy shares the blob.
 	CopyFile(context.Context, *CopyFileRequest) (*CopyFileResponse, error)
