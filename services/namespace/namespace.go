@@ -93,8 +93,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	ns := app.New(app.Config{
 		Store:     db,
 		Libraries: libs,
-		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
-		Clock:     cfg.Clock,
+		// 9.2 writes the history switches through the library service, as the operator.
+		LibrarySettings: libs,
+		Auth:            authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
+		Clock:           cfg.Clock,
 
 		AsyncTreeThreshold:  int64(cfg.AsyncTreeThreshold),
 		AsyncBatchThreshold: cfg.AsyncBatchThreshold,
@@ -137,8 +139,9 @@ const purgeElection = "/smh/namespace/jobs/purge-deleted"
 // items past their expiry (they join the entries deleted for good), then removes the rows of
 // entries deleted for good longer than PurgeAfter ago, deepest first, so the blobs only they
 // referenced become garbage for the object service; it forgets upload commits older than
-// commitMemory and async tasks that ended more than taskMemory ago. It answers how many rows
-// of deleted entries went.
+// commitMemory and async tasks (of spaces and of libraries) that ended more than taskMemory ago,
+// and removes history versions past their expiry. It answers how many rows of deleted entries
+// went.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	now := s.clock.Now()
 	if _, err := drainBatches(func() (int64, error) { return s.store.ExpireRecycled(ctx, now, purgeBatch) }); err != nil {
@@ -151,7 +154,15 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	if _, err := drainBatches(func() (int64, error) { return s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch) }); err != nil {
 		return total, err
 	}
-	_, err = drainBatches(func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) })
+	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
+		return total, err
+	}
+	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
+		return total, err
+	}
+	// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage for
+	// the object service once nothing else names them.
+	_, err = drainBatches(func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) })
 	return total, err
 }
 
@@ -235,4 +246,26 @@ func stringValues(l *structpb.ListValue) []string {
 		}
 	}
 	return out
+}
+
+// SetFileHistory patches a library's history switches in the library service (9.2), as the
+// operator: the business caller was authorized by the use case.
+func (l libraryFacts) SetFileHistory(ctx context.Context, id string, enabled *bool, count, expireDay *uint32) error {
+	_, err := l.client.UpdateLibrary(adminauth.Outgoing(ctx, l.adminKey), &libraryv1.UpdateLibraryRequest{
+		LibraryId: id,
+		Library: &libraryv1.LibraryPatch{LibraryExtension: &libraryv1.LibraryExtension{
+			EnableFileHistory: enabled, FileHistoryCount: count, FileHistoryExpireDay: expireDay,
+		}},
+	})
+	if err == nil {
+		return nil
+	}
+	e := smherr.As(err)
+	switch {
+	case e != nil && e.Code == "LibraryNotFound":
+		return app.ErrLibraryNotFound
+	case e != nil && e.Status < 500:
+		return e // the library service's own refusal of the settings, as it answered it
+	}
+	return err
 }

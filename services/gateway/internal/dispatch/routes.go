@@ -91,4 +91,15 @@ var Routes = []Route{
 	{Method: "POST", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"lifecycle"}, Target: "/_smh/recycled/lifecycle/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/SetRecycleLifecycle"},
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Target: "/_smh/recycled/purge/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.namespace.v1.RecycleService/PurgeRecycled"},
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Target: "/_smh/recycled/empty/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/EmptyRecycled"},
+	// 7.2 and 7.4: library-level tasks (one segment fewer than 7.1 and 7.3).
+	{Method: "GET", Pattern: "/api/v1/task/{LibraryId}/{TaskIdList}", Target: "/_smh/library-task/{LibraryId}/{TaskIdList}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryTasks"},
+	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{TaskId}", Target: "/_smh/library-task-result/{LibraryId}/{TaskId}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryTaskResult"},
+	// smh-api.md section 9: history versions. The library's settings name the literal
+	// "library-history" where the space routes name a space and more segments.
+	{Method: "GET", Pattern: "/api/v1/directory-history/{LibraryId}/library-history", Target: "/_smh/history/settings/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/GetHistorySettings"},
+	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/library-history", Target: "/_smh/history/settings/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/SetHistorySettings"},
+	{Method: "DELETE", Pattern: "/api/v1/directory-history/{LibraryId}/library-history", Target: "/_smh/history/settings/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/ClearLibraryHistory"},
+	{Method: "GET", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/history-list/{FilePath...}", Target: "/_smh/history/list/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/ListHistory"},
+	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/delete", Target: "/_smh/history/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/DeleteHistory"},
+	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/latest-version/{HistoryId}", Target: "/_smh/history/latest/{LibraryId}/{SpaceId}/{HistoryId}", RPC: "smh.namespace.v1.NamespaceService/SetLatestVersion"},
 }

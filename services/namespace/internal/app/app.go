@@ -68,8 +68,10 @@ type Libraries interface {
 type Config struct {
 	Store     Store
 	Libraries Libraries
-	Auth      *authz.Authorizer
-	Clock     clock.Clock
+	// LibrarySettings writes the history switches (9.2) to the library service.
+	LibrarySettings LibrarySettings
+	Auth            *authz.Authorizer
+	Clock           clock.Clock
 	// LibraryTTL bounds how long library facts are cached; default 2 s. Only mutable facts
 	// (public read) can change, and a change is seen within this time.
 	LibraryTTL time.Duration
@@ -100,6 +102,7 @@ const (
 type Namespace struct {
 	store     Store
 	libraries *cachedLibraries
+	settings  LibrarySettings
 	auth      *authz.Authorizer
 	clock     clock.Clock
 	// asyncTreeThreshold: see Config.AsyncTreeThreshold.
@@ -135,6 +138,7 @@ func New(cfg Config) *Namespace {
 	return &Namespace{
 		store:               cfg.Store,
 		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
+		settings:            cfg.LibrarySettings,
 		auth:                cfg.Auth,
 		clock:               cfg.Clock,
 		asyncTreeThreshold:  cfg.AsyncTreeThreshold,
@@ -233,4 +237,11 @@ func (c *cachedLibraries) Library(ctx context.Context, id string) (Library, erro
 	c.entries[id] = cachedLibrary{lib: lib, until: now.Add(c.ttl)}
 	c.mu.Unlock()
 	return lib, nil
+}
+
+// forget drops the cached facts of a library: this instance changed them (9.2).
+func (c *cachedLibraries) forget(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
 }

@@ -354,17 +354,19 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 
 // ResolveFile answers the file at rawPath for reading (download, ?info, HEAD, preview: 3.8-3.11),
 // a symlink followed to its target. Any principal of the space, or anonymous on a public-read
-// library or space (12.7). historyID is accepted; only the latest version exists until history
-// versions land.
+// library or space (12.7). A historyID answers that version's content (9.7): a version of
+// another file is ErrHistoryNotFound.
 func (n *Namespace) ResolveFile(ctx context.Context, libraryID, spaceID, rawPath, historyID string) (Resolved, error) {
 	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, true)
 	if err != nil {
 		return Resolved{}, err
 	}
-	_ = historyID
 	r, err := n.store.ResolveFile(ctx, libraryID, spaceID, t.path)
 	if err != nil {
 		return Resolved{}, notFile(err, ErrFileNotFound)
+	}
+	if historyID != "" {
+		return n.withVersion(ctx, r, historyID)
 	}
 	return r, nil
 }

@@ -344,6 +344,7 @@ type Store interface {
 	ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, error)
 
 	RecycleStore
+	HistoryStore
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 

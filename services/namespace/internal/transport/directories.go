@@ -50,6 +50,7 @@ func entryProto(n app.Node, withInode bool) *namespacev1.DirectoryEntry {
 		size := n.Size
 		e.Size, e.ContentType, e.ETag, e.Crc64 = &size, &n.ContentType, &n.ETag, &n.CRC64
 		e.Category = nonEmpty(n.Category)
+		e.VersionId = versionID(n)
 	}
 	if n.LinkTarget != 0 {
 		e.LinkTo = proto.String(strconv.FormatInt(n.LinkTarget, 10))

@@ -22,6 +22,7 @@ func fileObject(n app.Node, path []string, overwritten bool) *namespacev1.FileOb
 		MetaData: n.MetaData, IsOverwritten: overwritten, Labels: n.Labels,
 		Category:          nonEmpty(n.Category),
 		LocalCreationTime: nonEmpty(n.LocalCreationTime), LocalModificationTime: nonEmpty(n.LocalModificationTime),
+		VersionId: versionID(n),
 	}
 	if f.Path == nil {
 		f.Path = []string{}

@@ -73,6 +73,14 @@ func errorMap() smherr.Map {
 		{Err: app.ErrQuotaLimitReached, SMH: smherr.New(http.StatusBadRequest, "QuotaLimitReached", "the space's quota does not allow this")},
 		{Err: app.ErrNoItemsProvided, SMH: smherr.New(http.StatusBadRequest, "NoItemsProvided", "the body names no item")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the body names too many items")},
+		// Section 9: history versions. An unknown version answers the documented FileNotFound:
+		// the SDKs know no history-specific code (docs/lifecycle.md).
+		{Err: app.ErrHistoryNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "history version not found")},
+		{Err: app.ErrHistoryEnabled, SMH: smherr.New(http.StatusBadRequest, "BadRequest", "disable file history before purging its versions")},
+		{Err: app.ErrRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "the library's versions were purged less than a minute ago")},
+		{Err: app.ErrInvalidFileHistoryCount, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryCount", "fileHistoryCount must be between 1 and 999")},
+		{Err: app.ErrInvalidFileHistoryExpireDay, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryExpireDay", "fileHistoryExpireDay must be between 0 and 999")},
+		{Err: app.ErrInvalidFileHistoryMergeInterval, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryMergeInterval", "mergeInterval must be 0")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}

@@ -312,6 +312,7 @@ func (s *Server) GetFileInfo(ctx context.Context, req *objectv1.GetFileInfoReque
 		FileType: f.GetFileType(), PreviewByDoc: f.GetPreviewByDoc(), PreviewByCi: f.GetPreviewByCi(),
 		PreviewAsIcon: f.GetPreviewAsIcon(), MetaData: f.GetMetaData(), Labels: f.GetLabels(), Category: f.Category,
 		LocalCreationTime: f.LocalCreationTime, LocalModificationTime: f.LocalModificationTime,
+		VersionId: f.VersionId,
 	}
 	if !req.GetPreCheck() {
 		info.CosUrl = proto.String(loc.URL)

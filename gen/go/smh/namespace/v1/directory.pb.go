@@ -120,7 +120,9 @@ type DirectoryEntry struct {
 	// Files: the category given at upload (3.1), when set.
 	Category *string `protobuf:"bytes,16,opt,name=category,proto3,oneof" json:"category,omitempty"`
 	// Symlinks: the target's inode, a decimal string (4.3 linkTo).
-	LinkTo        *string `protobuf:"bytes,17,opt,name=link_to,json=linkTo,proto3,oneof" json:"link_to,omitempty"`
+	LinkTo *string `protobuf:"bytes,17,opt,name=link_to,json=linkTo,proto3,oneof" json:"link_to,omitempty"`
+	// Files: the content's version number (9.7 versionId); absent for directories and symlinks.
+	VersionId     *int32 `protobuf:"varint,18,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -272,6 +274,13 @@ func (x *DirectoryEntry) GetLinkTo() string {
 		return *x.LinkTo
 	}
 	return ""
+}
+
+func (x *DirectoryEntry) GetVersionId() int32 {
+	if x != nil && x.VersionId != nil {
+		return *x.VersionId
+	}
+	return 0
 }
 
 // DirectoryTransfer is the JSON body of PUT on a directory that copies ({"copyFrom"}, 4.6) or
@@ -450,7 +459,7 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x17local_modification_time\x18\x04 \x01(\tR\x15localModificationTime\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x06\n" +
 	"\x0eDirectoryEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12#\n" +
@@ -469,7 +478,10 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x04path\x18\x0e \x03(\tR\x04path\x12\x1c\n" +
 	"\auser_id\x18\x0f \x01(\tH\aR\x06userId\x88\x01\x01\x12\x1f\n" +
 	"\bcategory\x18\x10 \x01(\tH\bR\bcategory\x88\x01\x01\x12\x1c\n" +
-	"\alink_to\x18\x11 \x01(\tH\tR\x06linkTo\x88\x01\x01\x1a;\n" +
+	"\alink_to\x18\x11 \x01(\tH\tR\x06linkTo\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"version_id\x18\x12 \x01(\x05H\n" +
+	"R\tversionId\x88\x01\x01\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0f\n" +
@@ -484,7 +496,8 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\b_user_idB\v\n" +
 	"\t_categoryB\n" +
 	"\n" +
-	"\b_link_to\"\xc5\x01\n" +
+	"\b_link_toB\r\n" +
+	"\v_version_id\"\xc5\x01\n" +
 	"\x11DirectoryTransfer\x12\x1b\n" +
 	"\tcopy_from\x18\x01 \x01(\tR\bcopyFrom\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12@\n" +

@@ -3867,7 +3867,7 @@ type ResolveFileRequest struct {
 	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
 	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
 	FilePath  string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
-	// A history version; accepted, and only the latest version exists until history lands.
+	// A history version of the file (9.7): the answer carries that version's content.
 	HistoryId     string `protobuf:"bytes,4,opt,name=history_id,json=historyId,proto3" json:"history_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4172,7 +4172,7 @@ var File_smh_namespace_v1_service_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1bsmh/namespace/v1/file.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
+	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1bsmh/namespace/v1/file.proto\x1a\x1esmh/namespace/v1/history.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
 	"\x12CreateSpaceRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4523,7 +4523,7 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x17ReferencedBlobsResponse\x12\x1e\n" +
 	"\n" +
 	"referenced\x18\x01 \x03(\tR\n" +
-	"referenced2\xc9\x19\n" +
+	"referenced2\xa7 \n" +
 	"\x10NamespaceService\x12Z\n" +
 	"\vCreateSpace\x12$.smh.namespace.v1.CreateSpaceRequest\x1a%.smh.namespace.v1.CreateSpaceResponse\x12Z\n" +
 	"\vDeleteSpace\x12$.smh.namespace.v1.DeleteSpaceRequest\x1a%.smh.namespace.v1.DeleteSpaceResponse\x12i\n" +
@@ -4560,7 +4560,15 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"CommitFile\x12#.smh.namespace.v1.CommitFileRequest\x1a$.smh.namespace.v1.CommitFileResponse\x12Z\n" +
 	"\vResolveFile\x12$.smh.namespace.v1.ResolveFileRequest\x1a%.smh.namespace.v1.ResolveFileResponse\x12l\n" +
 	"\x11ResolveAlbumCover\x12*.smh.namespace.v1.ResolveAlbumCoverRequest\x1a+.smh.namespace.v1.ResolveAlbumCoverResponse\x12f\n" +
-	"\x0fReferencedBlobs\x12(.smh.namespace.v1.ReferencedBlobsRequest\x1a).smh.namespace.v1.ReferencedBlobsResponseB\xc8\x01\n" +
+	"\x0fReferencedBlobs\x12(.smh.namespace.v1.ReferencedBlobsRequest\x1a).smh.namespace.v1.ReferencedBlobsResponse\x12o\n" +
+	"\x12GetHistorySettings\x12+.smh.namespace.v1.GetHistorySettingsRequest\x1a,.smh.namespace.v1.GetHistorySettingsResponse\x12o\n" +
+	"\x12SetHistorySettings\x12+.smh.namespace.v1.SetHistorySettingsRequest\x1a,.smh.namespace.v1.SetHistorySettingsResponse\x12r\n" +
+	"\x13ClearLibraryHistory\x12,.smh.namespace.v1.ClearLibraryHistoryRequest\x1a-.smh.namespace.v1.ClearLibraryHistoryResponse\x12f\n" +
+	"\x0fGetLibraryTasks\x12(.smh.namespace.v1.GetLibraryTasksRequest\x1a).smh.namespace.v1.GetLibraryTasksResponse\x12u\n" +
+	"\x14GetLibraryTaskResult\x12-.smh.namespace.v1.GetLibraryTaskResultRequest\x1a..smh.namespace.v1.GetLibraryTaskResultResponse\x12Z\n" +
+	"\vListHistory\x12$.smh.namespace.v1.ListHistoryRequest\x1a%.smh.namespace.v1.ListHistoryResponse\x12`\n" +
+	"\rDeleteHistory\x12&.smh.namespace.v1.DeleteHistoryRequest\x1a'.smh.namespace.v1.DeleteHistoryResponse\x12i\n" +
+	"\x10SetLatestVersion\x12).smh.namespace.v1.SetLatestVersionRequest\x1a*.smh.namespace.v1.SetLatestVersionResponseB\xc8\x01\n" +
 	"\x14com.smh.namespace.v1B\fServiceProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
 var (
@@ -4659,6 +4667,22 @@ var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*FileTransfer)(nil),                 // 79: smh.namespace.v1.FileTransfer
 	(*UploadRules)(nil),                  // 80: smh.namespace.v1.UploadRules
 	(*StoredFile)(nil),                   // 81: smh.namespace.v1.StoredFile
+	(*GetHistorySettingsRequest)(nil),    // 82: smh.namespace.v1.GetHistorySettingsRequest
+	(*SetHistorySettingsRequest)(nil),    // 83: smh.namespace.v1.SetHistorySettingsRequest
+	(*ClearLibraryHistoryRequest)(nil),   // 84: smh.namespace.v1.ClearLibraryHistoryRequest
+	(*GetLibraryTasksRequest)(nil),       // 85: smh.namespace.v1.GetLibraryTasksRequest
+	(*GetLibraryTaskResultRequest)(nil),  // 86: smh.namespace.v1.GetLibraryTaskResultRequest
+	(*ListHistoryRequest)(nil),           // 87: smh.namespace.v1.ListHistoryRequest
+	(*DeleteHistoryRequest)(nil),         // 88: smh.namespace.v1.DeleteHistoryRequest
+	(*SetLatestVersionRequest)(nil),      // 89: smh.namespace.v1.SetLatestVersionRequest
+	(*GetHistorySettingsResponse)(nil),   // 90: smh.namespace.v1.GetHistorySettingsResponse
+	(*SetHistorySettingsResponse)(nil),   // 91: smh.namespace.v1.SetHistorySettingsResponse
+	(*ClearLibraryHistoryResponse)(nil),  // 92: smh.namespace.v1.ClearLibraryHistoryResponse
+	(*GetLibraryTasksResponse)(nil),      // 93: smh.namespace.v1.GetLibraryTasksResponse
+	(*GetLibraryTaskResultResponse)(nil), // 94: smh.namespace.v1.GetLibraryTaskResultResponse
+	(*ListHistoryResponse)(nil),          // 95: smh.namespace.v1.ListHistoryResponse
+	(*DeleteHistoryResponse)(nil),        // 96: smh.namespace.v1.DeleteHistoryResponse
+	(*SetLatestVersionResponse)(nil),     // 97: smh.namespace.v1.SetLatestVersionResponse
 }
 var file_smh_namespace_v1_service_proto_depIdxs = []int32{
 	70, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
@@ -4724,41 +4748,57 @@ var file_smh_namespace_v1_service_proto_depIdxs = []int32{
 	62, // 60: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
 	64, // 61: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
 	66, // 62: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
-	1,  // 63: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
-	3,  // 64: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
-	5,  // 65: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
-	7,  // 66: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
-	9,  // 67: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
-	11, // 68: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
-	13, // 69: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
-	15, // 70: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
-	17, // 71: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
-	19, // 72: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
-	21, // 73: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
-	23, // 74: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
-	25, // 75: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
-	28, // 76: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
-	30, // 77: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
-	32, // 78: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
-	34, // 79: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
-	36, // 80: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
-	38, // 81: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
-	40, // 82: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
-	43, // 83: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
-	45, // 84: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
-	47, // 85: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
-	49, // 86: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
-	51, // 87: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
-	53, // 88: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
-	55, // 89: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
-	57, // 90: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
-	59, // 91: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
-	61, // 92: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
-	63, // 93: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
-	65, // 94: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
-	67, // 95: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
-	63, // [63:96] is the sub-list for method output_type
-	30, // [30:63] is the sub-list for method input_type
+	82, // 63: smh.namespace.v1.NamespaceService.GetHistorySettings:input_type -> smh.namespace.v1.GetHistorySettingsRequest
+	83, // 64: smh.namespace.v1.NamespaceService.SetHistorySettings:input_type -> smh.namespace.v1.SetHistorySettingsRequest
+	84, // 65: smh.namespace.v1.NamespaceService.ClearLibraryHistory:input_type -> smh.namespace.v1.ClearLibraryHistoryRequest
+	85, // 66: smh.namespace.v1.NamespaceService.GetLibraryTasks:input_type -> smh.namespace.v1.GetLibraryTasksRequest
+	86, // 67: smh.namespace.v1.NamespaceService.GetLibraryTaskResult:input_type -> smh.namespace.v1.GetLibraryTaskResultRequest
+	87, // 68: smh.namespace.v1.NamespaceService.ListHistory:input_type -> smh.namespace.v1.ListHistoryRequest
+	88, // 69: smh.namespace.v1.NamespaceService.DeleteHistory:input_type -> smh.namespace.v1.DeleteHistoryRequest
+	89, // 70: smh.namespace.v1.NamespaceService.SetLatestVersion:input_type -> smh.namespace.v1.SetLatestVersionRequest
+	1,  // 71: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
+	3,  // 72: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
+	5,  // 73: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
+	7,  // 74: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
+	9,  // 75: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
+	11, // 76: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
+	13, // 77: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
+	15, // 78: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
+	17, // 79: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
+	19, // 80: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
+	21, // 81: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
+	23, // 82: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
+	25, // 83: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
+	28, // 84: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
+	30, // 85: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
+	32, // 86: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
+	34, // 87: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
+	36, // 88: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
+	38, // 89: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
+	40, // 90: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
+	43, // 91: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
+	45, // 92: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
+	47, // 93: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
+	49, // 94: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
+	51, // 95: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
+	53, // 96: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
+	55, // 97: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
+	57, // 98: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
+	59, // 99: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
+	61, // 100: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
+	63, // 101: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
+	65, // 102: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
+	67, // 103: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
+	90, // 104: smh.namespace.v1.NamespaceService.GetHistorySettings:output_type -> smh.namespace.v1.GetHistorySettingsResponse
+	91, // 105: smh.namespace.v1.NamespaceService.SetHistorySettings:output_type -> smh.namespace.v1.SetHistorySettingsResponse
+	92, // 106: smh.namespace.v1.NamespaceService.ClearLibraryHistory:output_type -> smh.namespace.v1.ClearLibraryHistoryResponse
+	93, // 107: smh.namespace.v1.NamespaceService.GetLibraryTasks:output_type -> smh.namespace.v1.GetLibraryTasksResponse
+	94, // 108: smh.namespace.v1.NamespaceService.GetLibraryTaskResult:output_type -> smh.namespace.v1.GetLibraryTaskResultResponse
+	95, // 109: smh.namespace.v1.NamespaceService.ListHistory:output_type -> smh.namespace.v1.ListHistoryResponse
+	96, // 110: smh.namespace.v1.NamespaceService.DeleteHistory:output_type -> smh.namespace.v1.DeleteHistoryResponse
+	97, // 111: smh.namespace.v1.NamespaceService.SetLatestVersion:output_type -> smh.namespace.v1.SetLatestVersionResponse
+	71, // [71:112] is the sub-list for method output_type
+	30, // [30:71] is the sub-list for method input_type
 	30, // [30:30] is the sub-list for extension type_name
 	30, // [30:30] is the sub-list for extension extendee
 	0,  // [0:30] is the sub-list for field type_name
@@ -4771,6 +4811,7 @@ func file_smh_namespace_v1_service_proto_init() {
 	}
 	file_smh_namespace_v1_directory_proto_init()
 	file_smh_namespace_v1_file_proto_init()
+	file_smh_namespace_v1_history_proto_init()
 	file_smh_namespace_v1_space_proto_init()
 	file_smh_namespace_v1_service_proto_msgTypes[7].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[28].OneofWrappers = []any{}
