@@ -147,6 +147,7 @@ func (m *matrix) grpcFields(t *testing.T, r gateway.Route, fx *spaceFixture) map
 		"library_id": params["LibraryId"], "space_id": params["SpaceId"], "space_ids": params["SpaceIds"],
 		"dir_path": params["DirPath"], "file_path": params["FilePath"], "confirm_key": params["ConfirmKey"],
 		"inode": params["Inode"], "task_id_list": params["TaskIdList"], "album_name": params["AlbumName"],
+		"space_or_quota_id": params["SpaceOrQuotaId"],
 	}
 	if b, ok := body.(map[string]any); ok {
 		transfer := map[string]any{}

@@ -132,6 +132,13 @@ func routePolicies() map[string]routePolicy {
 		"GET /api/v1/album/{LibraryId}/{SpaceId}/cover/{AlbumName...}": {space: true, publicRead: true, answer: "CoverNotSupportedInFileLibrary"},
 		// Task ids that name no task answer per id inside a 200 (7.1); public read does not apply.
 		"GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}": {space: true},
+		// Section 6: quotas, admin only; a token minted for some spaces reaches only their quotas.
+		// The fixtures have no quota and the matrix sends no body: an allowed caller gets past
+		// authorization to the body's or the store's refusal.
+		"POST /api/v1/quota/{LibraryId}":                 {grants: []string{authz.Admin}, answer: "QuotaSpacesInvalid"},
+		"GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
+		"PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "QuotaCapacityRequired"},
+		"GET /api/v1/space-quota/{LibraryId}/{SpaceId}":  {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
 	}
 }
 
@@ -403,7 +410,7 @@ func (m *matrix) deniedTargets(c credential) []*spaceFixture {
 func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, onDir bool, fx *spaceFixture) (params map[string]string, body any) {
 	t.Helper()
 	params = map[string]string{
-		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "Inode": fx.inode,
+		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "SpaceOrQuotaId": fx.space, "Inode": fx.inode,
 		"TaskIdList": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
 	if slices.Contains(flags, "renew") {

@@ -102,4 +102,9 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/history-list/{FilePath...}", Target: "/_smh/history/list/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/ListHistory"},
 	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/delete", Target: "/_smh/history/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/DeleteHistory"},
 	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/latest-version/{HistoryId}", Target: "/_smh/history/latest/{LibraryId}/{SpaceId}/{HistoryId}", RPC: "smh.namespace.v1.NamespaceService/SetLatestVersion"},
+	// smh-api.md section 6: quotas. {SpaceOrQuotaId} is a space or a quota id (decision 13).
+	{Method: "POST", Pattern: "/api/v1/quota/{LibraryId}", Target: "/_smh/quota/create/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/CreateQuota"},
+	{Method: "GET", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/get/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/GetQuota"},
+	{Method: "PUT", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/update/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/UpdateQuota"},
+	{Method: "GET", Pattern: "/api/v1/space-quota/{LibraryId}/{SpaceId}", Target: "/_smh/quota/space/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceQuota"},
 }

@@ -228,6 +228,9 @@ func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath
 	if err := n.checkDestination(ctx, t, c, force); err != nil {
 		return UploadCheck{}, err
 	}
+	if err := n.checkDeclaredSize(ctx, t, c, fileSize); err != nil {
+		return UploadCheck{}, err
+	}
 	return UploadCheck{Path: t.path, UserID: userOf(t.p), Strategy: c, Force: force, Rules: uploadRules(t.r.lib, t.space)}, nil
 }
 

@@ -59,6 +59,8 @@ type SpaceExtension struct {
 // changes that move them (so they are exact, not recomputed).
 type SpaceCounts struct {
 	Size            int64 // bytes of live files
+	RecycledSize    int64 // bytes of files in the recycle bin
+	HistorySize     int64 // bytes of history versions
 	FileNum         int64
 	DirNum          int64
 	RecycledFileNum int64
@@ -66,11 +68,15 @@ type SpaceCounts struct {
 	HistoryFileNum  int64
 }
 
+// Usage is what counts against a quota: live bytes, bytes in the bin and bytes of versions
+// (docs/lifecycle.md "Quota", decision 16).
+func (c SpaceCounts) Usage() int64 { return c.Size + c.RecycledSize + c.HistorySize }
+
 // LibraryUsage is a library's live counters summed over its spaces: the usage figures of the
 // admin API's library object (admin-api.md section 2).
 type LibraryUsage struct {
 	LibraryID string
-	Size      int64 // bytes of live files
+	Size      int64 // bytes used: live files, the bins and history versions (SpaceCounts.Usage)
 	DirNum    int64
 	FileNum   int64
 }
@@ -260,8 +266,9 @@ type Store interface {
 	SpaceCounts(ctx context.Context, libraryID, spaceID string) (SpaceCounts, error)
 	// LibraryCounts sums the counters of every space of a library.
 	LibraryCounts(ctx context.Context, libraryID string) (SpaceCounts, error)
-	// LibrariesUsage sums the live counters of each library's spaces in one query. It answers one
-	// entry per id, in the order given, zeros for a library without spaces.
+	// LibrariesUsage sums the counters of each library's spaces in one query (Size is the usage:
+	// live + bin + versions). It answers one entry per id, in the order given, zeros for a
+	// library without spaces.
 	LibrariesUsage(ctx context.Context, libraryIDs []string) ([]LibraryUsage, error)
 	// DeleteLibrary removes every space and entry of a library.
 	DeleteLibrary(ctx context.Context, libraryID string) error
@@ -345,6 +352,7 @@ type Store interface {
 
 	RecycleStore
 	HistoryStore
+	QuotaStore
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 

@@ -60,6 +60,10 @@ const (
 	NamespaceService_ListHistory_FullMethodName          = "/smh.namespace.v1.NamespaceService/ListHistory"
 	NamespaceService_DeleteHistory_FullMethodName        = "/smh.namespace.v1.NamespaceService/DeleteHistory"
 	NamespaceService_SetLatestVersion_FullMethodName     = "/smh.namespace.v1.NamespaceService/SetLatestVersion"
+	NamespaceService_CreateQuota_FullMethodName          = "/smh.namespace.v1.NamespaceService/CreateQuota"
+	NamespaceService_GetQuota_FullMethodName             = "/smh.namespace.v1.NamespaceService/GetQuota"
+	NamespaceService_GetSpaceQuota_FullMethodName        = "/smh.namespace.v1.NamespaceService/GetSpaceQuota"
+	NamespaceService_UpdateQuota_FullMethodName          = "/smh.namespace.v1.NamespaceService/UpdateQuota"
 )
 
 // NamespaceServiceClient is the client API for NamespaceService service.
@@ -162,6 +166,15 @@ type NamespaceServiceClient interface {
 	DeleteHistory(ctx context.Context, in *DeleteHistoryRequest, opts ...grpc.CallOption) (*DeleteHistoryResponse, error)
 	// POST .../{SpaceId}/latest-version/{HistoryId} (9.6): the file.
 	SetLatestVersion(ctx context.Context, in *SetLatestVersionRequest, opts ...grpc.CallOption) (*SetLatestVersionResponse, error)
+	// POST /api/v1/quota/{LibraryId}: 201 {"quotaId"}.
+	CreateQuota(ctx context.Context, in *CreateQuotaRequest, opts ...grpc.CallOption) (*CreateQuotaResponse, error)
+	// GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}: {"id", "capacity"} for a space (6.2),
+	// {"spaces", "capacity"} for a quota id (6.5); decision 13 tells which.
+	GetQuota(ctx context.Context, in *GetQuotaRequest, opts ...grpc.CallOption) (*GetQuotaResponse, error)
+	// GET /api/v1/space-quota/{LibraryId}/{SpaceId}: {"id", "capacity"} (6.4).
+	GetSpaceQuota(ctx context.Context, in *GetSpaceQuotaRequest, opts ...grpc.CallOption) (*GetSpaceQuotaResponse, error)
+	// PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}: 204 (6.3 by space, 6.6 by quota id).
+	UpdateQuota(ctx context.Context, in *UpdateQuotaRequest, opts ...grpc.CallOption) (*UpdateQuotaResponse, error)
 }
 
 type namespaceServiceClient struct {
@@ -582,6 +595,46 @@ func (c *namespaceServiceClient) SetLatestVersion(ctx context.Context, in *SetLa
 	return out, nil
 }
 
+func (c *namespaceServiceClient) CreateQuota(ctx context.Context, in *CreateQuotaRequest, opts ...grpc.CallOption) (*CreateQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateQuotaResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_CreateQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetQuota(ctx context.Context, in *GetQuotaRequest, opts ...grpc.CallOption) (*GetQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetQuotaResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetSpaceQuota(ctx context.Context, in *GetSpaceQuotaRequest, opts ...grpc.CallOption) (*GetSpaceQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSpaceQuotaResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetSpaceQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) UpdateQuota(ctx context.Context, in *UpdateQuotaRequest, opts ...grpc.CallOption) (*UpdateQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateQuotaResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_UpdateQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NamespaceServiceServer is the server API for NamespaceService service.
 // All implementations must embed UnimplementedNamespaceServiceServer
 // for forward compatibility.
@@ -682,6 +735,15 @@ type NamespaceServiceServer interface {
 	DeleteHistory(context.Context, *DeleteHistoryRequest) (*DeleteHistoryResponse, error)
 	// POST .../{SpaceId}/latest-version/{HistoryId} (9.6): the file.
 	SetLatestVersion(context.Context, *SetLatestVersionRequest) (*SetLatestVersionResponse, error)
+	// POST /api/v1/quota/{LibraryId}: 201 {"quotaId"}.
+	CreateQuota(context.Context, *CreateQuotaRequest) (*CreateQuotaResponse, error)
+	// GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}: {"id", "capacity"} for a space (6.2),
+	// {"spaces", "capacity"} for a quota id (6.5); decision 13 tells which.
+	GetQuota(context.Context, *GetQuotaRequest) (*GetQuotaResponse, error)
+	// GET /api/v1/space-quota/{LibraryId}/{SpaceId}: {"id", "capacity"} (6.4).
+	GetSpaceQuota(context.Context, *GetSpaceQuotaRequest) (*GetSpaceQuotaResponse, error)
+	// PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}: 204 (6.3 by space, 6.6 by quota id).
+	UpdateQuota(context.Context, *UpdateQuotaRequest) (*UpdateQuotaResponse, error)
 	mustEmbedUnimplementedNamespaceServiceServer()
 }
 
@@ -814,6 +876,18 @@ func (UnimplementedNamespaceServiceServer) DeleteHistory(context.Context, *Delet
 }
 func (UnimplementedNamespaceServiceServer) SetLatestVersion(context.Context, *SetLatestVersionRequest) (*SetLatestVersionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetLatestVersion not implemented")
+}
+func (UnimplementedNamespaceServiceServer) CreateQuota(context.Context, *CreateQuotaRequest) (*CreateQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateQuota not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetQuota(context.Context, *GetQuotaRequest) (*GetQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetQuota not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetSpaceQuota(context.Context, *GetSpaceQuotaRequest) (*GetSpaceQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSpaceQuota not implemented")
+}
+func (UnimplementedNamespaceServiceServer) UpdateQuota(context.Context, *UpdateQuotaRequest) (*UpdateQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateQuota not implemented")
 }
 func (UnimplementedNamespaceServiceServer) mustEmbedUnimplementedNamespaceServiceServer() {}
 func (UnimplementedNamespaceServiceServer) testEmbeddedByValue()                          {}
@@ -1574,6 +1648,78 @@ func _NamespaceService_SetLatestVersion_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NamespaceService_CreateQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).CreateQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_CreateQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).CreateQuota(ctx, req.(*CreateQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetQuota(ctx, req.(*GetQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetSpaceQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSpaceQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetSpaceQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetSpaceQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetSpaceQuota(ctx, req.(*GetSpaceQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_UpdateQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).UpdateQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_UpdateQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).UpdateQuota(ctx, req.(*UpdateQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NamespaceService_ServiceDesc is the grpc.ServiceDesc for NamespaceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1744,6 +1890,22 @@ var NamespaceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetLatestVersion",
 			Handler:    _NamespaceService_SetLatestVersion_Handler,
+		},
+		{
+			MethodName: "CreateQuota",
+			Handler:    _NamespaceService_CreateQuota_Handler,
+		},
+		{
+			MethodName: "GetQuota",
+			Handler:    _NamespaceService_GetQuota_Handler,
+		},
+		{
+			MethodName: "GetSpaceQuota",
+			Handler:    _NamespaceService_GetSpaceQuota_Handler,
+		},
+		{
+			MethodName: "UpdateQuota",
+			Handler:    _NamespaceService_UpdateQuota_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
