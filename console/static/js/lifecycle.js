@@ -100,7 +100,8 @@ async function listBin(more) {
   $("recycle-empty").disabled = body.rows.length === 0;
 }
 
-// originalLocation shows where an item was: its original path's directories from the root.
+// originalLocation shows where an item was: its path at deletion from the space's root, its own
+// name last (as the API's originalPath has it).
 function originalLocation(item) {
   const parts = Array.isArray(item.originalPath) ? item.originalPath : [];
   return `/${parts.join("/")}`;
