@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ var (
 	// it; items binned while the bin was on stay (and expire) and show again once it is back on.
 	ErrRecycleBinNotEnabled = errors.New("the library's recycle bin is not enabled")
 	// ErrNoItemsProvided / ErrTooManyItems: a batch body naming no item / more than
-	// maxRecycleBatch.
+	// maxRecycleBatch (recycledIDs).
 	ErrNoItemsProvided = errors.New("no items provided")
 	ErrTooManyItems    = errors.New("too many items")
 )
@@ -78,21 +79,44 @@ func ParseRecycledID(raw string) (int64, error) {
 	return id, nil
 }
 
-// checkBatch applies the batch bounds to the ids of a batch body: at least one, at most
-// maxRecycleBatch, each positive.
-func checkBatch(ids []int64) error {
+// maxJSONID is the largest id a JSON number carries exactly (2^53).
+const maxJSONID = 1 << 53
+
+// recycledIDs reads a batch body (5.3, 5.5) as encoding/json or structpb decode it: a JSON array
+// of positive integers, at least one and at most maxRecycleBatch. Strings of digits are taken
+// too (12.4: inputs accept number or string). It is read after the caller was let in, so a
+// refused caller learns nothing from the body.
+func recycledIDs(body any) ([]int64, error) {
+	list, ok := body.([]any)
+	if !ok {
+		return nil, invalid("the body must be a JSON array of recycledItemId numbers")
+	}
 	switch {
-	case len(ids) == 0:
-		return &InputError{Err: ErrNoItemsProvided, Reason: "the body names no recycledItemId"}
-	case len(ids) > maxRecycleBatch:
-		return &InputError{Err: ErrTooManyItems, Reason: "name at most " + strconv.Itoa(maxRecycleBatch) + " items"}
+	case len(list) == 0:
+		return nil, &InputError{Err: ErrNoItemsProvided, Reason: "the body names no recycledItemId"}
+	case len(list) > maxRecycleBatch:
+		return nil, &InputError{Err: ErrTooManyItems, Reason: "name at most " + strconv.Itoa(maxRecycleBatch) + " items"}
 	}
-	for _, id := range ids {
-		if id <= 0 {
-			return invalid("recycledItemId must be a positive integer")
+	ids := make([]int64, 0, len(list))
+	for _, item := range list {
+		var id int64
+		switch v := item.(type) {
+		case float64:
+			if v != math.Trunc(v) || v < 1 || v > maxJSONID {
+				return nil, invalid("every recycledItemId must be a positive integer")
+			}
+			id = int64(v)
+		case string:
+			var err error
+			if id, err = ParseRecycledID(v); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, invalid("every recycledItemId must be a positive integer")
 		}
+		ids = append(ids, id)
 	}
-	return nil
+	return ids, nil
 }
 
 // RecycleQuery is a bin listing's query (5.1) as received; pointers are "present".
@@ -144,6 +168,7 @@ func recycleListOptions(q RecycleQuery) (RecycleListOptions, bool, error) {
 			return opts, false, invalid("page must be at least 1 and page x page_size at most %d", maxPageWindow)
 		}
 		opts.Offset = (page - 1) * opts.Limit
+		opts.Count = true
 	} else {
 		if opts.Limit, err = size(q.Limit, "limit"); err != nil {
 			return opts, false, err
@@ -328,16 +353,18 @@ func batchStatus(results []RestoreResult) int {
 	return TaskPartial
 }
 
-// RestoreRecycledBatch puts several items back (5.5): restore's grants, rename by default
+// RestoreRecycledBatch puts several items back (5.5): restore's grants, rename by default. body
+// is the request's JSON body, decoded (recycledIDs)
 // (decision 17: every item on its own, results in request order; an id named twice is restored
 // once and the second answers RecycledItemNotFound). More than the batch threshold (decision 7,
 // 100) runs as a task, whose result is the same list.
-func (n *Namespace) RestoreRecycledBatch(ctx context.Context, libraryID, spaceID string, ids []int64, strategy, pathStrategy string) (BatchRestore, error) {
+func (n *Namespace) RestoreRecycledBatch(ctx context.Context, libraryID, spaceID string, body any, strategy, pathStrategy string) (BatchRestore, error) {
 	t, err := n.openBin(ctx, libraryID, spaceID, false, restoreGrants...)
 	if err != nil {
 		return BatchRestore{}, err
 	}
-	if err := checkBatch(ids); err != nil {
+	ids, err := recycledIDs(body)
+	if err != nil {
 		return BatchRestore{}, err
 	}
 	opts, err := restoreOptions(strategy, pathStrategy, ConflictRename)
@@ -345,7 +372,6 @@ func (n *Namespace) RestoreRecycledBatch(ctx context.Context, libraryID, spaceID
 		return BatchRestore{}, err
 	}
 	rules := t.rules()
-	ids = slices.Clone(ids)
 	restore := func(ctx context.Context) ([]RestoreResult, error) {
 		out := make([]RestoreResult, 0, len(ids))
 		for _, id := range ids {
@@ -389,17 +415,18 @@ func (n *Namespace) PurgeRecycled(ctx context.Context, libraryID, spaceID, rawID
 	return n.store.PurgeRecycled(ctx, libraryID, spaceID, []int64{id}, n.clock.Now())
 }
 
-// PurgeRecycledBatch removes several items for good (5.3), all or nothing: an id the bin does
+// PurgeRecycledBatch removes several items for good (5.3; body as RestoreRecycledBatch's), all
+// or nothing: an id the bin does
 // not hold answers RecycledItemNotFound and purges none (docs/lifecycle.md). An id named twice
 // counts once.
-func (n *Namespace) PurgeRecycledBatch(ctx context.Context, libraryID, spaceID string, ids []int64) error {
+func (n *Namespace) PurgeRecycledBatch(ctx context.Context, libraryID, spaceID string, body any) error {
 	if _, err := n.openBin(ctx, libraryID, spaceID, false, purgeGrants...); err != nil {
 		return err
 	}
-	if err := checkBatch(ids); err != nil {
+	ids, err := recycledIDs(body)
+	if err != nil {
 		return err
 	}
-	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	return n.store.PurgeRecycled(ctx, libraryID, spaceID, slices.Compact(ids), n.clock.Now())
 }

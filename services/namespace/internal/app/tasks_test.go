@@ -138,7 +138,7 @@ func TestTaskAnsweredByAnotherReplica(t *testing.T) {
 			}
 			close(gated.release)
 			<-gated.finished
-			want := app.Task{ID: id, Status: app.TaskDone, Path: []string{"dst"}}
+			want := app.Task{ID: id, Kind: app.TaskCopyDirectory, Status: app.TaskDone, Path: []string{"dst"}}
 			if got := task(t, b, id); !reflect.DeepEqual(got, want) {
 				t.Fatalf("finished task on the other replica: %+v, want %+v", got, want)
 			}
@@ -216,7 +216,7 @@ func TestFinishedTaskSurvivesRestart(t *testing.T) {
 			t.Cleanup(func() { _ = st.Close() })
 			clk.Advance(29 * 24 * time.Hour)
 			b := replica(t, st, clk)
-			want := app.Task{ID: id, Status: app.TaskDone, Path: []string{"dst"}}
+			want := app.Task{ID: id, Kind: app.TaskCopyDirectory, Status: app.TaskDone, Path: []string{"dst"}}
 			if got := task(t, b, id); !reflect.DeepEqual(got, want) {
 				t.Fatalf("finished task after a restart: %+v, want %+v", got, want)
 			}

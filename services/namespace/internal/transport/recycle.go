@@ -29,41 +29,16 @@ type RecycleServer struct {
 
 var _ namespacev1.RecycleServiceServer = (*RecycleServer)(nil)
 
-// maxJSONID is the largest id a JSON number carries exactly (2^53).
-const maxJSONID = 1 << 53
-
 // idNumber answers an id as the JSON number SMH sends (section 5).
 func idNumber(id int64) float64 { return float64(id) }
 
-// recycledIDs reads a batch body (5.3, 5.5): a JSON array of positive integers. Strings of
-// digits are accepted too (12.4: inputs accept number or string). Anything else is 400
-// ParamInvalid; the counts are the use case's to judge.
-func recycledIDs(v *structpb.Value) ([]int64, error) {
-	list, ok := v.GetKind().(*structpb.Value_ListValue)
-	if !ok {
-		return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "the body must be a JSON array of recycledItemId numbers"}
+// jsonBody answers a request body as encoding/json would decode it (nil when absent), for the
+// use case to read once the caller is let in.
+func jsonBody(v *structpb.Value) any {
+	if v == nil {
+		return nil
 	}
-	bad := &app.InputError{Err: app.ErrParamInvalid, Reason: "every recycledItemId must be a positive integer"}
-	ids := make([]int64, 0, len(list.ListValue.GetValues()))
-	for _, item := range list.ListValue.GetValues() {
-		switch k := item.GetKind().(type) {
-		case *structpb.Value_NumberValue:
-			f := k.NumberValue
-			if f != math.Trunc(f) || f < 1 || f > maxJSONID {
-				return nil, bad
-			}
-			ids = append(ids, int64(f))
-		case *structpb.Value_StringValue:
-			id, err := app.ParseRecycledID(k.StringValue)
-			if err != nil {
-				return nil, bad
-			}
-			ids = append(ids, id)
-		default:
-			return nil, bad
-		}
-	}
-	return ids, nil
+	return v.AsInterface()
 }
 
 // recycledItemProto converts a bin item (5.1). A file's fileType and preview flags are those of
@@ -159,11 +134,7 @@ func listOf[M proto.Message](items []M) (*structpb.ListValue, error) {
 }
 
 func (r *RecycleServer) RestoreRecycledBatch(ctx context.Context, req *namespacev1.RestoreRecycledBatchRequest) (*namespacev1.RestoreRecycledBatchResponse, error) {
-	ids, err := recycledIDs(req.GetIds())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	b, err := r.s.ns.RestoreRecycledBatch(ctx, req.GetLibraryId(), req.GetSpaceId(), ids,
+	b, err := r.s.ns.RestoreRecycledBatch(ctx, req.GetLibraryId(), req.GetSpaceId(), jsonBody(req.GetIds()),
 		req.GetConflictResolutionStrategy(), req.GetRestorePathStrategy())
 	if err != nil {
 		return nil, toStatus(err)
@@ -194,11 +165,7 @@ func (r *RecycleServer) PurgeRecycled(ctx context.Context, req *namespacev1.Purg
 }
 
 func (r *RecycleServer) PurgeRecycledBatch(ctx context.Context, req *namespacev1.PurgeRecycledBatchRequest) (*namespacev1.PurgeRecycledBatchResponse, error) {
-	ids, err := recycledIDs(req.GetIds())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if err := r.s.ns.PurgeRecycledBatch(ctx, req.GetLibraryId(), req.GetSpaceId(), ids); err != nil {
+	if err := r.s.ns.PurgeRecycledBatch(ctx, req.GetLibraryId(), req.GetSpaceId(), jsonBody(req.GetIds())); err != nil {
 		return nil, toStatus(err)
 	}
 	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
