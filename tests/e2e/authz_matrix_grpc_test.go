@@ -148,6 +148,7 @@ func (m *matrix) grpcFields(t *testing.T, r gateway.Route, fx *spaceFixture) map
 		"dir_path": params["DirPath"], "file_path": params["FilePath"], "confirm_key": params["ConfirmKey"],
 		"inode": params["Inode"], "task_id_list": params["TaskIdList"], "album_name": params["AlbumName"],
 		"space_or_quota_id": params["SpaceOrQuotaId"],
+		"task_id":           params["TaskId"],
 	}
 	if b, ok := body.(map[string]any); ok {
 		transfer := map[string]any{}
@@ -163,6 +164,9 @@ func (m *matrix) grpcFields(t *testing.T, r gateway.Route, fx *spaceFixture) map
 		delete(vals, "space_id") // a generated id
 	case r.Method == "DELETE" && r.Pattern == "/api/v1/space/{LibraryId}/{SpaceId}":
 		vals["force"] = true
+	case strings.Contains(r.Pattern, "{HistoryId}"):
+		// Only 9.6 names a version in its path; the reads' history_id stays empty.
+		vals["history_id"] = params["HistoryId"]
 	}
 	return vals
 }

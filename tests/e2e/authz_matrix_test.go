@@ -139,6 +139,18 @@ func routePolicies() map[string]routePolicy {
 		"GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
 		"PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "QuotaCapacityRequired"},
 		"GET /api/v1/space-quota/{LibraryId}/{SpaceId}":  {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
+		// 7.2 and 7.4: library tasks, any principal of the library; task 2147483647 names none.
+		"GET /api/v1/task/{LibraryId}/{TaskIdList}":    {},
+		"GET /api/v1/task-result/{LibraryId}/{TaskId}": {answer: "TaskNotFound"},
+		// Section 9: the settings and their purge cover every tenant. The walked library has
+		// history on, so an allowed purge is refused after authorization (9.3).
+		"GET /api/v1/directory-history/{LibraryId}/library-history":                      {grants: []string{authz.Admin}, libraryWide: true},
+		"POST /api/v1/directory-history/{LibraryId}/library-history":                     {grants: []string{authz.Admin}, libraryWide: true},
+		"DELETE /api/v1/directory-history/{LibraryId}/library-history":                   {grants: []string{authz.Admin}, libraryWide: true, answer: "BadRequest"},
+		"GET /api/v1/directory-history/{LibraryId}/{SpaceId}/history-list/{FilePath...}": {space: true},
+		// The walk sends no body: an allowed caller gets past authorization to the body check.
+		"POST /api/v1/directory-history/{LibraryId}/{SpaceId}/delete":                     {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteHistory}, space: true, answer: "ParamInvalid"},
+		"POST /api/v1/directory-history/{LibraryId}/{SpaceId}/latest-version/{HistoryId}": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.SetHistoryLatest}, space: true, answer: "FileNotFound"},
 	}
 }
 
@@ -235,7 +247,7 @@ const (
 func newMatrix(t *testing.T, s *system) *matrix {
 	t.Helper()
 	m := &matrix{s: s, adminOf: map[string]string{}}
-	m.multi = s.createLibrary("matrix-multi", map[string]any{"isMultiSpace": true, "isFileLibrary": true})
+	m.multi = s.createLibrary("matrix-multi", map[string]any{"isMultiSpace": true, "isFileLibrary": true, "enableFileHistory": true})
 	m.public = s.createLibrary("matrix-public", map[string]any{"isFileLibrary": true, "isPublicRead": true})
 	m.media = s.createLibrary("matrix-media", map[string]any{"isMultiAlbum": true})
 	m.other = s.createLibrary("matrix-other", map[string]any{"isMultiSpace": true, "isFileLibrary": true})
@@ -411,7 +423,7 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 	t.Helper()
 	params = map[string]string{
 		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "SpaceOrQuotaId": fx.space, "Inode": fx.inode,
-		"TaskIdList": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
+		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -160,46 +161,43 @@ const (
 	maxHistoryIDs = 100
 )
 
-// HistorySettings answers the library's history switches (9.1): admin only.
-func (n *Namespace) HistorySettings(ctx context.Context, libraryID string) (HistorySettings, error) {
+// libraryAdmin authenticates an admin of the whole library: the history settings and their
+// purge cover every tenant, so a token minted for some spaces is refused whatever its grants
+// (as for library usage, docs/security.md).
+func (n *Namespace) libraryAdmin(ctx context.Context, libraryID string) (request, error) {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
-		return HistorySettings{}, err
+		return request{}, err
 	}
-	if _, err := r.require(authz.Admin); err != nil {
+	p, err := r.require(authz.Admin)
+	if err != nil {
+		return request{}, err
+	}
+	if r.lib.IsMultiSpace && len(p.SpaceIDs) > 0 && !p.AllSpaces {
+		return request{}, authz.ErrNoPermission
+	}
+	return r, nil
+}
+
+// HistorySettings answers the library's history switches (9.1): library-wide admin.
+func (n *Namespace) HistorySettings(ctx context.Context, libraryID string) (HistorySettings, error) {
+	r, err := n.libraryAdmin(ctx, libraryID)
+	if err != nil {
 		return HistorySettings{}, err
 	}
 	return HistorySettings{Enabled: r.lib.EnableFileHistory, Count: r.lib.FileHistoryCount, ExpireDay: r.lib.FileHistoryExpireDay}, nil
 }
 
-// SetHistorySettings changes the library's history switches (9.2): admin only, partial, ranges
+// SetHistorySettings changes the library's history switches (9.2): library-wide admin, partial, ranges
 // checked before anything changes. The library service stores them; this instance forgets its
 // cached facts of the library at once, other replicas within their cache's 2 s.
 func (n *Namespace) SetHistorySettings(ctx context.Context, libraryID string, patch HistoryPatch) error {
-	r, err := n.begin(ctx, libraryID)
+	if _, err := n.libraryAdmin(ctx, libraryID); err != nil {
+		return err
+	}
+	count, expire, err := CheckHistoryPatch(patch)
 	if err != nil {
 		return err
-	}
-	if _, err := r.require(authz.Admin); err != nil {
-		return err
-	}
-	var count, expire *uint32
-	if patch.Count != nil {
-		if *patch.Count < 1 || *patch.Count > maxFileHistoryCount {
-			return &InputError{Err: ErrInvalidFileHistoryCount, Reason: "fileHistoryCount must be between 1 and 999"}
-		}
-		c := uint32(*patch.Count)
-		count = &c
-	}
-	if patch.ExpireDay != nil {
-		if *patch.ExpireDay < 0 || *patch.ExpireDay > maxFileHistoryExpireDay {
-			return &InputError{Err: ErrInvalidFileHistoryExpireDay, Reason: "fileHistoryExpireDay must be between 0 and 999"}
-		}
-		e := uint32(*patch.ExpireDay)
-		expire = &e
-	}
-	if patch.MergeInterval != nil && *patch.MergeInterval != 0 {
-		return &InputError{Err: ErrInvalidFileHistoryMergeInterval, Reason: "mergeInterval must be 0: merging overwrites into one version is not supported"}
 	}
 	if patch.Enabled == nil && count == nil && expire == nil {
 		return nil
@@ -211,15 +209,37 @@ func (n *Namespace) SetHistorySettings(ctx context.Context, libraryID string, pa
 	return n.settings.SetFileHistory(ctx, libraryID, patch.Enabled, count, expire)
 }
 
-// ClearLibraryHistory removes every history version of the library (9.3): admin only, with
+// CheckHistoryPatch checks a 9.2 body's ranges before anything changes and answers the counts as
+// the library service stores them (nil = keep): fileHistoryCount 1-999
+// (ErrInvalidFileHistoryCount), fileHistoryExpireDay 0-999 (ErrInvalidFileHistoryExpireDay),
+// mergeInterval 0 only (ErrInvalidFileHistoryMergeInterval: merging is not supported).
+func CheckHistoryPatch(patch HistoryPatch) (count, expire *uint32, err error) {
+	if patch.Count != nil {
+		if *patch.Count < 1 || *patch.Count > maxFileHistoryCount {
+			return nil, nil, &InputError{Err: ErrInvalidFileHistoryCount, Reason: "fileHistoryCount must be between 1 and 999"}
+		}
+		c := uint32(*patch.Count)
+		count = &c
+	}
+	if patch.ExpireDay != nil {
+		if *patch.ExpireDay < 0 || *patch.ExpireDay > maxFileHistoryExpireDay {
+			return nil, nil, &InputError{Err: ErrInvalidFileHistoryExpireDay, Reason: "fileHistoryExpireDay must be between 0 and 999"}
+		}
+		e := uint32(*patch.ExpireDay)
+		expire = &e
+	}
+	if patch.MergeInterval != nil && *patch.MergeInterval != 0 {
+		return nil, nil, &InputError{Err: ErrInvalidFileHistoryMergeInterval, Reason: "mergeInterval must be 0: merging overwrites into one version is not supported"}
+	}
+	return count, expire, nil
+}
+
+// ClearLibraryHistory removes every history version of the library (9.3): library-wide admin, with
 // history off (ErrHistoryEnabled), at most once a minute (ErrRateLimited). The purge runs in
 // this request, in one transaction; the task it answers is already finished (docs/lifecycle.md).
 func (n *Namespace) ClearLibraryHistory(ctx context.Context, libraryID string) (int32, error) {
-	r, err := n.begin(ctx, libraryID)
+	r, err := n.libraryAdmin(ctx, libraryID)
 	if err != nil {
-		return 0, err
-	}
-	if _, err := r.require(authz.Admin); err != nil {
 		return 0, err
 	}
 	if r.lib.EnableFileHistory {
@@ -455,22 +475,49 @@ func currentContent(n Node) Version {
 
 // DeleteHistory deletes versions of the space (9.5): admin, space_admin or delete_history; 1 to
 // 100 ids, all or none (an unknown id answers ErrHistoryNotFound and deletes nothing).
-func (n *Namespace) DeleteHistory(ctx context.Context, libraryID, spaceID string, rawIDs []string) error {
+// body is the decoded JSON body (nil when absent), checked after authorization.
+func (n *Namespace) DeleteHistory(ctx context.Context, libraryID, spaceID string, body any) error {
 	if _, err := n.open(ctx, libraryID, spaceID, "", false, authz.Admin, authz.SpaceAdmin, authz.DeleteHistory); err != nil {
 		return err
 	}
-	if len(rawIDs) == 0 || len(rawIDs) > maxHistoryIDs {
-		return invalid("name 1 to 100 history ids")
+	ids, err := HistoryIDs(body)
+	if err != nil {
+		return err
 	}
-	ids := make([]int64, 0, len(rawIDs))
-	for _, raw := range rawIDs {
+	return n.store.DeleteVersions(ctx, libraryID, spaceID, ids)
+}
+
+// HistoryIDs reads a 9.5 body: a JSON array (decoded: []any) of 1 to 100 history ids, each a
+// string of a positive decimal number or, leniently, such a number itself.
+func HistoryIDs(body any) ([]int64, error) {
+	list, ok := body.([]any)
+	if !ok {
+		return nil, invalid("the body must be a JSON array of history ids")
+	}
+	if len(list) == 0 || len(list) > maxHistoryIDs {
+		return nil, invalid("name 1 to 100 history ids")
+	}
+	ids := make([]int64, 0, len(list))
+	for _, item := range list {
+		var raw string
+		switch v := item.(type) {
+		case string:
+			raw = v
+		case float64:
+			if v != math.Trunc(v) || v < 1 || v > 1<<53 {
+				return nil, invalid("a history id is a positive integer")
+			}
+			raw = strconv.FormatInt(int64(v), 10)
+		default:
+			return nil, invalid("history ids are strings")
+		}
 		id, err := parseHistoryID(raw)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	return n.store.DeleteVersions(ctx, libraryID, spaceID, ids)
+	return ids, nil
 }
 
 // SetLatestVersion makes a version the file's current content (9.6): admin, space_admin or

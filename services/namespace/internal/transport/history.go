@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/filetype"
@@ -31,6 +30,9 @@ func (s *Server) GetHistorySettings(ctx context.Context, req *namespacev1.GetHis
 
 func (s *Server) SetHistorySettings(ctx context.Context, req *namespacev1.SetHistorySettingsRequest) (*namespacev1.SetHistorySettingsResponse, error) {
 	b := req.GetSettings()
+	if b == nil {
+		b = &namespacev1.HistorySettingsPatch{} // a gRPC caller may send none: nothing to change
+	}
 	patch := app.HistoryPatch{
 		Enabled: b.EnableFileHistory, Count: b.FileHistoryCount, ExpireDay: b.FileHistoryExpireDay, MergeInterval: b.MergeInterval,
 	}
@@ -119,36 +121,12 @@ func (s *Server) ListHistory(ctx context.Context, req *namespacev1.ListHistoryRe
 	return resp, nil
 }
 
-// historyIDs reads a 9.5 body: a JSON array of ids, each a string or an integral number (the
-// spec sends strings; a number is the same id). Anything else is ParamInvalid.
-func historyIDs(l *structpb.ListValue) ([]string, error) {
-	if l == nil {
-		return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "the body must be a JSON array of history ids"}
-	}
-	out := make([]string, 0, len(l.GetValues()))
-	for _, v := range l.GetValues() {
-		switch k := v.GetKind().(type) {
-		case *structpb.Value_StringValue:
-			out = append(out, k.StringValue)
-		case *structpb.Value_NumberValue:
-			n := k.NumberValue
-			if n != math.Trunc(n) || n < 1 || n > 1<<53 {
-				return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "a history id is a positive integer"}
-			}
-			out = append(out, strconv.FormatInt(int64(n), 10))
-		default:
-			return nil, &app.InputError{Err: app.ErrParamInvalid, Reason: "history ids are strings"}
-		}
-	}
-	return out, nil
-}
-
 func (s *Server) DeleteHistory(ctx context.Context, req *namespacev1.DeleteHistoryRequest) (*namespacev1.DeleteHistoryResponse, error) {
-	ids, err := historyIDs(req.GetIds())
-	if err != nil {
-		return nil, toStatus(err)
+	var body any
+	if req.GetIds() != nil {
+		body = req.GetIds().AsSlice()
 	}
-	if err := s.ns.DeleteHistory(ctx, req.GetLibraryId(), req.GetSpaceId(), ids); err != nil {
+	if err := s.ns.DeleteHistory(ctx, req.GetLibraryId(), req.GetSpaceId(), body); err != nil {
 		return nil, toStatus(err)
 	}
 	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
