@@ -40,6 +40,7 @@ func TestLifecycle(t *testing.T) {
 		{"RecycleBinPaging", testRecycleBinPaging},
 		{"Quota", testQuotaBar},
 		{"Chinese", testLifecycleChinese},
+		{"MultiTenantSpace", testLifecycleSpace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -529,4 +530,63 @@ func testLifecycleChinese(t *testing.T, p *page, api *lifecycleAPI) {
 	if r := api.fileBytes(t, "中文文件.txt"); r.Status != http.StatusOK || string(r.Body) != "第一版\n" {
 		t.Errorf("中文文件.txt after the restore: %d %q", r.Status, r.Body)
 	}
+}
+
+// testLifecycleSpace: in a multi-tenant library the views follow the space being browsed: its
+// own bin, and a quota the console creates for that space alone.
+func testLifecycleSpace(t *testing.T, p *page, api *lifecycleAPI) {
+	lib := api.s.createLibrary(t, "Lifecycle tenants", map[string]any{"isMultiSpace": true, "isFileLibrary": true, "useRecycleBin": true})
+	tenant := &lifecycleAPI{s: api.s, lib: lib}
+	var spaces [2]string
+	for i := range spaces {
+		r := tenant.call(t, "POST", "space/{lib}", nil, nil)
+		var out struct {
+			SpaceID string `json:"spaceId"`
+		}
+		if r.Status/100 != 2 || json.Unmarshal(r.Body, &out) != nil || out.SpaceID == "" {
+			t.Fatalf("create a space: %d %s", r.Status, r.Body)
+		}
+		spaces[i] = out.SpaceID
+	}
+	// One binned directory in the first space.
+	dir := "directory/{lib}/" + spaces[0] + "/gone"
+	if r := tenant.call(t, "PUT", dir, nil, nil); r.Status/100 != 2 {
+		t.Fatalf("create gone: %d %s", r.Status, r.Body)
+	}
+	if r := tenant.call(t, "DELETE", dir, nil, nil); r.Status != http.StatusOK {
+		t.Fatalf("delete gone into the bin: %d %s", r.Status, r.Body)
+	}
+
+	p.load("/library/" + lib.LibraryID + "/space/" + spaces[1])
+	p.waitVisible("#recycle")
+	p.waitVisible("#recycle-none")
+	p.wait(`#quota data-state="none"`, `$("#quota").dataset.state === "none"`)
+	p.click("#quota-set")
+	p.waitVisible("#quota-dialog")
+	p.fill("#quota-capacity", "")
+	p.click("#quota-ok")
+	p.wait("#quota-error for an empty capacity", `text("#quota-error") !== ""`)
+	p.fill("#quota-capacity", "1.5")
+	p.choose("#quota-unit", "30")
+	p.click("#quota-ok")
+	p.waitHidden("#quota-dialog")
+	want := fmt.Sprint(3 << 29) // 1.5 GiB
+	p.wait("#quota-bar data-capacity 1.5 GiB", `$("#quota-bar").dataset.capacity === `+js(want))
+	var q struct {
+		Spaces   []string `json:"spaces"`
+		Capacity string   `json:"capacity"`
+		ID       int64    `json:"id"`
+	}
+	r := tenant.call(t, "GET", "space-quota/{lib}/"+spaces[1], nil, nil)
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &q) != nil || q.Capacity != want {
+		t.Fatalf("quota of %s: %d %s, want capacity %s", spaces[1], r.Status, r.Body, want)
+	}
+	if r := tenant.call(t, "GET", "space-quota/{lib}/"+spaces[0], nil, nil); r.Status != http.StatusNotFound {
+		t.Errorf("the other space %s has a quota too: %d %s", spaces[0], r.Status, r.Body)
+	}
+
+	// The first space shows its own bin item and no quota.
+	p.click(`#space-list button[data-space-id="` + spaces[0] + `"]`)
+	p.waitVisible(binRow("gone"))
+	p.wait(`#quota data-state="none" in the other space`, `$("#quota").dataset.state === "none"`)
 }
