@@ -93,7 +93,7 @@ func TestCopyFileSharesBlob(t *testing.T) {
 		if got := f.referenced("blob-a"); len(got) != 1 {
 			t.Fatal("deleted rows awaiting the recycle bin no longer reference the blob")
 		}
-		if _, err := s.PurgeDeleted(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
+		if _, err := s.DrainPurges(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.referenced("blob-a"); len(got) != 0 {

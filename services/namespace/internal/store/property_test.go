@@ -342,7 +342,7 @@ func runRandom(t *testing.T, f *fixture, rng *rand.Rand, steps int) {
 	if !maps.Equal(wantRefs, toSet(referenced)) {
 		t.Fatalf("before the purge: referenced %v, want %v", referenced, slices.Sorted(maps.Keys(wantRefs)))
 	}
-	if _, err := f.raw.PurgeDeleted(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
+	if _, err := f.raw.DrainPurges(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
 		t.Fatal(err)
 	}
 	if referenced, err = f.raw.ReferencedBlobs(f.ctx, blobs); err != nil {

@@ -718,12 +718,6 @@ func (s *SQL) PathOf(ctx context.Context, libraryID, spaceID string, inode int64
 	return path, nil
 }
 
-// PurgeDeleted removes rows of entries deleted for good before before: DrainPurges, under the
-// name the purge loop still calls.
-func (s *SQL) PurgeDeleted(ctx context.Context, before time.Time, limit int) (int64, error) {
-	return s.DrainPurges(ctx, before, limit)
-}
-
 // PruneCommits forgets upload commits recorded before before (see CommitUpload): the object
 // service answers a repeated confirm from its own session until the session expires, long
 // before this.

@@ -239,9 +239,9 @@ func TestDeleteTree(t *testing.T) {
 		}
 		checkInvariants(t, s, f.lib, f.space)
 
-		n, err := s.PurgeDeleted(f.ctx, time.Now().Add(time.Hour), 0)
+		n, err := s.DrainPurges(f.ctx, time.Now().Add(time.Hour), 0)
 		if err != nil || n != 202 {
-			t.Fatalf("PurgeDeleted = %d, %v", n, err)
+			t.Fatalf("DrainPurges = %d, %v", n, err)
 		}
 		if n := rawQueryInt(t, s, "SELECT COUNT(*) FROM nodes"); n != 1 {
 			t.Fatalf("%d rows after purge, want 1", n)
