@@ -286,11 +286,14 @@ func TestSplitDeployment(t *testing.T) {
 		}
 	})
 
-	// The recycle bin across processes (docs/lifecycle.md): the gateway dispatches to the
-	// namespace's RecycleService, and a recycled file's info is the object process's, which asks
-	// the namespace process for the item (ResolveRecycledFile).
-	t.Run("recycle bin across processes", func(t *testing.T) {
-		code, lib := call("POST", "/admin/v1/libraries", nil, `{"name":"bin","libraryExtension":{"isFileLibrary":true,"useRecycleBin":true}}`, true)
+	// The recycle bin and history versions across processes (docs/lifecycle.md): the gateway
+	// dispatches to the namespace's RecycleService, and a recycled file's info is the object
+	// process's, which asks the namespace process for the item (ResolveRecycledFile); an
+	// overwrite confirmed through the object process keeps a version in the namespace process,
+	// which a version restore brings back.
+	t.Run("recycle bin and versions across processes", func(t *testing.T) {
+		code, lib := call("POST", "/admin/v1/libraries", nil, `{"name":"bin","libraryExtension":{"isFileLibrary":true,"useRecycleBin":true,`+
+			`"enableFileHistory":true,"fileHistoryCount":5}}`, true)
 		if code != http.StatusCreated {
 			t.Fatalf("create library: %d %v", code, lib)
 		}
@@ -327,6 +330,31 @@ func TestSplitDeployment(t *testing.T) {
 		}
 		if resp, body := f.do("POST", bin+"&restore", nil, nil); resp.StatusCode != http.StatusOK {
 			t.Fatalf("restore: %d %s", resp.StatusCode, body)
+		}
+		f.expectDownload("kept.bin", data)
+
+		// Overwrite it, find the first content among the versions, make it the latest again.
+		newer := randomBytes(t, 50_000)
+		f.overwrite = true
+		f.upload("kept.bin", newer, false)
+		f.overwrite = false
+		f.expectDownload("kept.bin", newer)
+		history := publicURL + "/api/v1/directory-history/" + binLib + "/-/"
+		resp, body = f.do("GET", history+"history-list/kept.bin?access_token="+url.QueryEscape(binToken), nil, nil)
+		var versions struct {
+			Contents []struct {
+				ID              float64 `json:"id"`
+				IsLatestVersion bool    `json:"isLatestVersion"`
+				Size            float64 `json:"size"`
+			} `json:"contents"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &versions) != nil || len(versions.Contents) != 2 ||
+			!versions.Contents[0].IsLatestVersion || versions.Contents[1].Size != float64(len(data)) {
+			t.Fatalf("versions: %d %s", resp.StatusCode, body)
+		}
+		first := fmt.Sprint(int64(versions.Contents[1].ID))
+		if resp, body := f.do("POST", history+"latest-version/"+first+"?access_token="+url.QueryEscape(binToken), nil, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("version restore: %d %s", resp.StatusCode, body)
 		}
 		f.expectDownload("kept.bin", data)
 	})
@@ -366,6 +394,8 @@ type files struct {
 	data       string
 	lib, token string
 	http       *http.Client
+	// overwrite makes uploads replace a file of the same name (conflict_resolution_strategy).
+	overwrite bool
 }
 
 func (f *files) do(method, rawURL string, body []byte, header http.Header) (*http.Response, []byte) {
@@ -406,6 +436,9 @@ func (f *files) upload(name string, data []byte, multipart bool) {
 	method, q := "PUT", url.Values{}
 	if multipart {
 		method, q = "POST", url.Values{"multipart": {""}}
+	}
+	if f.overwrite {
+		q.Set("conflict_resolution_strategy", "overwrite")
 	}
 	resp, body := f.api(method, name, q, nil)
 	if resp.StatusCode != http.StatusCreated {
