@@ -177,6 +177,32 @@ func makeDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent
 	return d, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: 1})
 }
 
+// makeChain creates the directories names under parent, each inside the one before, and answers
+// the last. Each is inserted with the counts and totals it will have (one child directory, and
+// every directory after it below it), and parent's chain grows once, so the cost is the depth of
+// parent plus the number of names, not their product (a deep mkdir -p holds every ancestor row
+// of its first directory for the whole transaction).
+func makeChain(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, names []string, userID string, now time.Time) (nodeRow, error) {
+	var d nodeRow
+	at := parent
+	for i, name := range names {
+		below := int64(len(names) - 1 - i)
+		var err error
+		d, err = insertNode(ctx, t, app.Node{
+			LibraryID: libraryID, SpaceID: spaceID, ParentInode: at, Name: name, Type: app.TypeDir,
+			UserID: userID, CreatedAt: now, ModifiedAt: now,
+		}, min(below, 1), 0, app.TreeTotals{Dirs: below})
+		if err != nil {
+			return nodeRow{}, err
+		}
+		at = d.Inode
+	}
+	if err := touchDir(ctx, t, libraryID, spaceID, parent, 1, 0, now); err != nil {
+		return nodeRow{}, err
+	}
+	return d, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: int64(len(names))})
+}
+
 // ensureDirs resolves path as directories, creating the missing ones (4.1, 4.6, 4.7 create
 // intermediate parents). A file on the way answers ErrNotDirectory.
 func ensureDirs(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string, userID string, now time.Time) (nodeRow, error) {
@@ -184,14 +210,12 @@ func ensureDirs(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pat
 	if err != nil {
 		return nodeRow{}, err
 	}
-	for _, name := range path {
+	for i, name := range path {
 		next, err := childByName(ctx, t, libraryID, spaceID, cur.Inode, name)
 		switch {
 		case errors.Is(err, app.ErrNodeNotFound):
-			next, err = makeDir(ctx, t, libraryID, spaceID, cur.Inode, name, app.DirAttrs{UserID: userID}, now)
-			if err != nil {
-				return nodeRow{}, err
-			}
+			// A new directory has no children: the rest of the path is new too.
+			return makeChain(ctx, t, libraryID, spaceID, cur.Inode, path[i:], userID, now)
 		case err != nil:
 			return nodeRow{}, err
 		case !next.isDir():
