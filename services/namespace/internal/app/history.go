@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/authz"
@@ -303,23 +302,6 @@ func (n *Namespace) LibraryTask(ctx context.Context, libraryID, rawID string) (L
 		return LibraryTask{}, invalid("name one task id")
 	}
 	return st[0].Task, st[0].Err
-}
-
-// parseTaskIDs reads a task id list: "10" or "10,12,13", at most 100 positive int32 ids.
-func parseTaskIDs(idList string) ([]int32, error) {
-	parts := strings.Split(idList, ",")
-	if len(parts) > 100 {
-		return nil, invalid("name at most 100 task ids")
-	}
-	ids := make([]int32, 0, len(parts))
-	for _, p := range parts {
-		id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
-		if err != nil || id <= 0 {
-			return nil, invalid("task ids are positive integers separated by commas")
-		}
-		ids = append(ids, int32(id))
-	}
-	return ids, nil
 }
 
 // parseHistoryID reads a history id: a positive decimal number.

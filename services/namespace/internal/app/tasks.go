@@ -294,17 +294,9 @@ func (n *Namespace) Tasks(ctx context.Context, libraryID, spaceID, idList string
 
 // readTasks answers the space's tasks named by idList, in its order, once the caller was let in.
 func (n *Namespace) readTasks(ctx context.Context, libraryID, spaceID, idList string) ([]TaskStatus, error) {
-	parts := strings.Split(idList, ",")
-	if len(parts) > 100 {
-		return nil, invalid("name at most 100 task ids")
-	}
-	ids := make([]int32, 0, len(parts))
-	for _, p := range parts {
-		id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
-		if err != nil || id <= 0 {
-			return nil, invalid("task ids are positive integers separated by commas")
-		}
-		ids = append(ids, int32(id))
+	ids, err := parseTaskIDs(idList)
+	if err != nil {
+		return nil, err
 	}
 	records, err := n.store.GetTasks(ctx, libraryID, spaceID, ids)
 	if err != nil {
@@ -324,4 +316,21 @@ func (n *Namespace) readTasks(ctx context.Context, libraryID, spaceID, idList st
 		out = append(out, TaskStatus{ID: id, Task: n.tasks.read(rec)})
 	}
 	return out, nil
+}
+
+// parseTaskIDs reads a task id list: "10" or "10,12,13", at most 100 positive int32 ids.
+func parseTaskIDs(idList string) ([]int32, error) {
+	parts := strings.Split(idList, ",")
+	if len(parts) > 100 {
+		return nil, invalid("name at most 100 task ids")
+	}
+	ids := make([]int32, 0, len(parts))
+	for _, p := range parts {
+		id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
+		if err != nil || id <= 0 {
+			return nil, invalid("task ids are positive integers separated by commas")
+		}
+		ids = append(ids, int32(id))
+	}
+	return ids, nil
 }

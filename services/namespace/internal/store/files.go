@@ -312,25 +312,10 @@ func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path 
 	return out, nil
 }
 
-// DeleteFile soft-deletes the file or symlink at path and the symlinks pointing at it (3.12).
+// DeleteFile deletes the file or symlink at path and the symlinks pointing at it (3.12), as
+// DeleteTree deletes an entry; a directory is ErrIsDirectory.
 func (s *SQL) DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, rules app.WriteRules, now time.Time) (app.Deleted, error) {
-	var out app.Deleted
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
-		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
-		if err != nil {
-			return err
-		}
-		if n.isDir() {
-			return app.ErrIsDirectory
-		}
-		out.Node = n.Node
-		out.RecycledID, err = deleteEntry(ctx, t, n, rules, now)
-		return err
-	})
-	if err != nil {
-		return app.Deleted{}, err
-	}
-	return out, nil
+	return s.deleteAt(ctx, libraryID, spaceID, path, true, rules, now)
 }
 
 // copyFileTo places a copy of the file or symlink src under parent as p says: a new row

@@ -468,9 +468,16 @@ func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRul
 }
 
 // DeleteTree deletes the entry at path and its subtree (4.5, 3.12), with the symlinks elsewhere
-// that point into it. The rows are soft-deleted (see deleteEntry); the empty path (the root) is
-// refused.
+// that point into it, into the bin or for good as rules say; only the entry's own row changes
+// (see deleteEntry). The empty path (the root) is refused.
 func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []string, rules app.WriteRules, now time.Time) (app.Deleted, error) {
+	return s.deleteAt(ctx, libraryID, spaceID, path, false, rules, now)
+}
+
+// deleteAt deletes the entry at path (see deleteEntry); onlyFile refuses a directory.
+func (s *SQL) deleteAt(ctx context.Context, libraryID, spaceID string, path []string, onlyFile bool,
+	rules app.WriteRules, now time.Time,
+) (app.Deleted, error) {
 	if len(path) == 0 {
 		return app.Deleted{}, errRootNotEntry
 	}
@@ -479,6 +486,9 @@ func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []
 		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
 		if err != nil {
 			return err
+		}
+		if onlyFile && n.isDir() {
+			return app.ErrIsDirectory
 		}
 		out.Node = n.Node
 		out.RecycledID, err = deleteEntry(ctx, t, n, rules, now)
