@@ -141,6 +141,10 @@ type taskBoard struct {
 	wg      sync.WaitGroup
 	workers *workpool.Pool
 	running atomic.Int64
+	// mine holds the ids of the tasks this process is running now. A long transaction on SQLite
+	// (one writer) holds back the heartbeat's write, so this process reads its own running
+	// tasks from memory rather than from a heartbeat that could not be written.
+	mine sync.Map
 }
 
 func newTaskBoard(s Store, c clock.Clock, heartbeat time.Duration, workers *workpool.Pool) *taskBoard {
@@ -191,8 +195,10 @@ func (b *taskBoard) start(ctx context.Context, libraryID, spaceID, kind string, 
 		place.Release()
 		return 0, err
 	}
+	b.mine.Store(id, true)
 	place.Run(func(ctx context.Context) {
 		defer b.running.Add(-1)
+		defer b.mine.Delete(id)
 		out, err := work(ctx)
 		status, failure, result := out.status, "", ""
 		if err == nil && out.result != nil {
@@ -233,6 +239,9 @@ func (b *taskBoard) read(r TaskRecord) Task {
 	case TaskFailed:
 		t.Err = failureError(r.Failure)
 	default:
+		if _, ours := b.mine.Load(r.ID); ours && r.Owner == b.owner {
+			break // running here: its heartbeat may be waiting for the writer
+		}
 		if b.clock.Now().Sub(r.HeartbeatAt) > taskStaleBeats*b.heartbeat {
 			t.Status, t.Err = TaskFailed, ErrTaskInterrupted
 		}

@@ -188,6 +188,15 @@ func TestTaskOfAStoppedOwnerFails(t *testing.T) {
 			a := app.New(app.Config{Store: gated, Libraries: taskLibs, Auth: authz.New(fakeTokens{}, nil), Clock: clk,
 				LibraryTTL: time.Nanosecond, AsyncTreeThreshold: 1, TaskHeartbeat: time.Hour})
 			id = startCopy(t, a)
+			// Long past its heartbeats (a SQLite writer held by the copy holds them back), the
+			// owner still knows its task runs; another replica reads it as interrupted.
+			clk.Advance(10 * time.Hour)
+			if got := task(t, a, id); got.Status != app.TaskRunning {
+				t.Fatalf("the owner's own running task without beats: %+v", got)
+			}
+			if got := task(t, b, id); got.Status != app.TaskFailed || !errors.Is(got.Err, app.ErrTaskInterrupted) {
+				t.Fatalf("another replica's task without beats: %+v", got)
+			}
 			a.Close()
 			if got := task(t, b, id); got.Status != app.TaskFailed || !errors.Is(got.Err, app.ErrTaskInterrupted) {
 				t.Fatalf("task of a closed owner: %+v", got)
