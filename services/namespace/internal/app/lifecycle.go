@@ -125,6 +125,9 @@ type RestoreOptions struct {
 	// FallbackToRoot puts the item in the space root when its original parent is gone; without
 	// it the missing parents are created again (docs/lifecycle.md).
 	FallbackToRoot bool
+	// AlbumsOnly: the space keeps files out of its root (multi-album mode, 2.11), so a file's
+	// missing parents are created again even with FallbackToRoot.
+	AlbumsOnly bool
 }
 
 // RecycleStore is the recycle bin in the SQL store. Deleting into the bin is DeleteFile or

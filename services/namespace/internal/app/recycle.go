@@ -252,9 +252,9 @@ func (n *Namespace) ResolveRecycledFile(ctx context.Context, libraryID, spaceID,
 
 // restoreOptions reads a restore's query: conflict_resolution_strategy ("" = def: ask for one
 // item, rename for a batch, 5.4 and 5.5) and restore_path_strategy (originalPath, the
-// default, or fallbackToRoot).
-func restoreOptions(strategy, pathStrategy string, def Conflict) (RestoreOptions, error) {
-	var opts RestoreOptions
+// default, or fallbackToRoot) for the space of t.
+func restoreOptions(t target, strategy, pathStrategy string, def Conflict) (RestoreOptions, error) {
+	opts := RestoreOptions{AlbumsOnly: isMultiAlbum(t.r.lib, t.space)}
 	switch Conflict(strategy) {
 	case "":
 		opts.Strategy = def
@@ -286,7 +286,7 @@ func (n *Namespace) RestoreRecycled(ctx context.Context, libraryID, spaceID, raw
 	if err != nil {
 		return nil, err
 	}
-	opts, err := restoreOptions(strategy, pathStrategy, ConflictAsk)
+	opts, err := restoreOptions(t, strategy, pathStrategy, ConflictAsk)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +367,7 @@ func (n *Namespace) RestoreRecycledBatch(ctx context.Context, libraryID, spaceID
 	if err != nil {
 		return BatchRestore{}, err
 	}
-	opts, err := restoreOptions(strategy, pathStrategy, ConflictRename)
+	opts, err := restoreOptions(t, strategy, pathStrategy, ConflictRename)
 	if err != nil {
 		return BatchRestore{}, err
 	}

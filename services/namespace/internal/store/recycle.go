@@ -336,7 +336,8 @@ func (s *SQL) RestoreRecycled(ctx context.Context, libraryID, spaceID string, id
 		}
 		n := item.node
 		parents := item.OriginalPath[:len(item.OriginalPath)-1]
-		parent, at, err := restoreParent(ctx, t, libraryID, spaceID, parents, opts.FallbackToRoot, rules.UserID, now)
+		toRoot := opts.FallbackToRoot && (n.isDir() || !opts.AlbumsOnly)
+		parent, at, err := restoreParent(ctx, t, libraryID, spaceID, parents, toRoot, rules.UserID, now)
 		if err != nil {
 			return err
 		}

@@ -141,6 +141,19 @@ func TestRestoreWhereAndHow(t *testing.T) {
 		}
 		checkInvariants(t, s, f.lib, f.space)
 
+		// A multi-album space keeps files out of its root (2.11): fallbackToRoot recreates the
+		// album instead.
+		f.mkdir("al")
+		f.file("al/pic.jpg", 2)
+		id = del("al/pic.jpg")
+		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("al"), app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.restore(id, app.RestoreOptions{FallbackToRoot: true, AlbumsOnly: true}); !slices.Equal(got, []string{"al", "pic.jpg"}) {
+			t.Fatalf("albums-only fallback restore to %v", got)
+		}
+		checkInvariants(t, s, f.lib, f.space)
+
 		// overwrite: the file in the way goes to the bin itself.
 		f.file("w.txt", 7)
 		id = del("w.txt")
