@@ -257,8 +257,10 @@ func (s *SQL) ListRecycled(ctx context.Context, libraryID, spaceID string, opts 
 		if numeric {
 			key = m.Num
 		}
-		where += " AND (r." + col + " " + cmp + " ? OR (r." + col + " = ? AND r.id " + cmp + " ?))"
-		args = append(args, key, key, m.ID)
+		// A row-value comparison is a range on the order's (library, space, key, id) index on
+		// both engines; the equivalent OR made SQLite scan from the start of the bin.
+		where += " AND (r." + col + ", r.id) " + cmp + " (?, ?)"
+		args = append(args, key, m.ID)
 	}
 	dir := "ASC"
 	if desc {
