@@ -173,8 +173,8 @@ type ticket struct {
 	ConfirmKey string            `json:"confirmKey"`
 }
 
-func (a objAPI) begin(name string) (ticket, error) {
-	body, err := a.do("PUT", a.fileURL(name), nil, http.StatusCreated)
+func (a objAPI) begin(name string, kv ...string) (ticket, error) {
+	body, err := a.do("PUT", a.fileURL(name, kv...), nil, http.StatusCreated)
 	if err != nil {
 		return ticket{}, err
 	}

@@ -225,9 +225,11 @@ func (db *DB) txTimeoutFor(ctx context.Context) time.Duration {
 }
 
 // Ping checks that the database answers (a connection, and a round trip on it): the readiness
-// probe of the services that own a store. Its error is marked as InRead's is.
+// probe of the services that own a store. Its error is marked as InRead's is. It asks a reader:
+// SQLite's one writer may be busy with a long transaction (a large directory copy) for longer
+// than a probe waits, and the store answers meanwhile.
 func (db *DB) Ping(ctx context.Context) error {
-	return markUnavailable(ctx, db.write.PingContext(ctx))
+	return markUnavailable(ctx, db.read.PingContext(ctx))
 }
 
 // Postgres reports whether the engine is PostgreSQL.

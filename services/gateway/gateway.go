@@ -129,6 +129,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := namespacev1.RegisterNamespaceServiceHandlerClient(ctx, mux, namespacev1.NewNamespaceServiceClient(cfg.Namespace)); err != nil {
 		return nil, err
 	}
+	if err := namespacev1.RegisterRecycleServiceHandlerClient(ctx, mux, namespacev1.NewRecycleServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
@@ -207,6 +210,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			libraryv1.LibraryService_ServiceDesc.ServiceName:     cfg.Library,
 			tokenv1.TokenService_ServiceDesc.ServiceName:         cfg.Token,
 			namespacev1.NamespaceService_ServiceDesc.ServiceName: cfg.Namespace,
+			namespacev1.RecycleService_ServiceDesc.ServiceName:   cfg.Namespace,
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
 		}
 		opts := append(grpcx.ServerOptions(logger),

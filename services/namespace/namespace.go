@@ -40,14 +40,18 @@ type Config struct {
 	Etcd *clientv3.Client
 	// Logger receives the purge job's outcome.
 	Logger *slog.Logger
-	// PurgeEvery is the pause between purges of deleted entries (0 = 1 min; negative disables the
-	// job: tests call PurgeDeleted). PurgeAfter is how long deleted entries are kept (0 = 10 min):
-	// until then their blobs stay referenced. The recycle bin will keep its items out of the purge.
+	// PurgeEvery is the pause between rounds of the cleanup job (0 = 1 min; negative disables the
+	// job: tests call PurgeDeleted). PurgeAfter is how long entries deleted for good are kept
+	// before their rows go (0 = 10 min): until then their blobs stay referenced. Recycle-bin
+	// items stay until they expire or are purged (docs/lifecycle.md).
 	PurgeEvery time.Duration
 	PurgeAfter time.Duration
 	// AsyncTreeThreshold is decision 7's entry count above which a directory copy or delete
 	// answers 202 with a task; 0 = 1,000. Tests lower it.
 	AsyncTreeThreshold int
+	// AsyncBatchThreshold is decision 7's item count above which a batch restore answers 202
+	// with a task; 0 = 100. Tests lower it.
+	AsyncBatchThreshold int
 	// TaskHeartbeat is how often a replica refreshes the heartbeat of the async tasks it runs (0 =
 	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.
 	TaskHeartbeat time.Duration
@@ -89,13 +93,16 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	ns := app.New(app.Config{
 		Store:     db,
 		Libraries: libs,
-		Auth:      authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
-		Clock:     cfg.Clock,
+		// 9.2 writes the history switches through the library service, as the operator.
+		LibrarySettings: libs,
+		Auth:            authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
+		Clock:           cfg.Clock,
 
-		AsyncTreeThreshold: int64(cfg.AsyncTreeThreshold),
-		TaskHeartbeat:      cfg.TaskHeartbeat,
-		TaskWorkers:        cfg.TaskWorkers,
-		TaskQueue:          cfg.TaskQueue,
+		AsyncTreeThreshold:  int64(cfg.AsyncTreeThreshold),
+		AsyncBatchThreshold: cfg.AsyncBatchThreshold,
+		TaskHeartbeat:       cfg.TaskHeartbeat,
+		TaskWorkers:         cfg.TaskWorkers,
+		TaskQueue:           cfg.TaskQueue,
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -128,20 +135,34 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 // purgeElection is the etcd election of the purge job (one runner across replicas).
 const purgeElection = "/smh/namespace/jobs/purge-deleted"
 
-// PurgeDeleted hard-deletes entries deleted longer than PurgeAfter ago, so the blobs only they
-// referenced become garbage for the object service, forgets upload commits older than
-// commitMemory and async tasks that ended more than taskMemory ago. It answers how many entries
-// went.
+// PurgeDeleted is one round of the cleanup job (docs/lifecycle.md): it purges the recycle-bin
+// items past their expiry (they join the entries deleted for good), then removes the rows of
+// entries deleted for good longer than PurgeAfter ago, deepest first, so the blobs only they
+// referenced become garbage for the object service; it forgets upload commits older than
+// commitMemory and async tasks (of spaces and of libraries) that ended more than taskMemory
+// ago, and removes history versions past their expiry. It answers how many rows of deleted
+// entries went.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	now := s.clock.Now()
-	total, err := drainBatches(func() (int64, error) { return s.store.PurgeDeleted(ctx, now.Add(-s.purgeAfter), purgeBatch) })
+	if _, err := drainBatches(func() (int64, error) { return s.store.ExpireRecycled(ctx, now, purgeBatch) }); err != nil {
+		return 0, err
+	}
+	total, err := drainBatches(func() (int64, error) { return s.store.DrainPurges(ctx, now.Add(-s.purgeAfter), purgeBatch) })
 	if err != nil {
 		return total, err
 	}
 	if _, err := drainBatches(func() (int64, error) { return s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch) }); err != nil {
 		return total, err
 	}
-	_, err = drainBatches(func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) })
+	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
+		return total, err
+	}
+	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
+		return total, err
+	}
+	// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage for
+	// the object service once nothing else names them.
+	_, err = drainBatches(func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) })
 	return total, err
 }
 
@@ -206,7 +227,13 @@ func (l libraryFacts) Library(ctx context.Context, id string) (app.Library, erro
 		MaxNameLength: int(x.GetMaxDirFileNameLength()),
 		AllowPhoto:    x.GetAllowPhoto(), AllowVideo: x.GetAllowVideo(),
 		AllowPhotoExtname: stringValues(x.GetAllowPhotoExtname()), AllowVideoExtname: stringValues(x.GetAllowVideoExtname()),
-		AllowFileExtname: stringValues(x.GetAllowFileExtname()),
+		AllowFileExtname:       stringValues(x.GetAllowFileExtname()),
+		UseRecycleBin:          x.GetUseRecycleBin(),
+		AutoRemoveRecycledDays: int(x.GetAutoRemoveRecycledDays()),
+		EnableFileHistory:      x.GetEnableFileHistory(), FileHistoryCount: int(x.GetFileHistoryCount()),
+		FileHistoryExpireDay: int(x.GetFileHistoryExpireDay()),
+		EnableQuota:          x.GetEnableQuota(), LibraryQuota: int64(x.GetLibraryQuota()),
+		DenyOnQuotaLessThanUsage: x.GetDenyOnQuotaLessThanUsage(),
 	}, nil
 }
 
@@ -219,4 +246,26 @@ func stringValues(l *structpb.ListValue) []string {
 		}
 	}
 	return out
+}
+
+// SetFileHistory patches a library's history switches in the library service (9.2), as the
+// operator: the business caller was authorized by the use case.
+func (l libraryFacts) SetFileHistory(ctx context.Context, id string, enabled *bool, count, expireDay *uint32) error {
+	_, err := l.client.UpdateLibrary(adminauth.Outgoing(ctx, l.adminKey), &libraryv1.UpdateLibraryRequest{
+		LibraryId: id,
+		Library: &libraryv1.LibraryPatch{LibraryExtension: &libraryv1.LibraryExtension{
+			EnableFileHistory: enabled, FileHistoryCount: count, FileHistoryExpireDay: expireDay,
+		}},
+	})
+	if err == nil {
+		return nil
+	}
+	e := smherr.As(err)
+	switch {
+	case e != nil && e.Code == "LibraryNotFound":
+		return app.ErrLibraryNotFound
+	case e != nil && e.Status < 500:
+		return e // the library service's own refusal of the settings, as it answered it
+	}
+	return err
 }

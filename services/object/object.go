@@ -128,9 +128,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	obj := app.New(app.Config{
-		Store:      db,
-		Blobs:      blobs,
-		Namespace:  namespaceClient{client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
+		Store: db,
+		Blobs: blobs,
+		Namespace: namespaceClient{
+			client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), recycle: namespacev1.NewRecycleServiceClient(cfg.Namespace),
+			adminKey: cfg.AdminKey,
+		},
 		Auth:       authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
 		Signer:     app.NewSigner(cfg.AdminKey),
 		Clock:      cfg.Clock,
@@ -200,9 +203,10 @@ func (s *Service) Close() error {
 
 // namespaceClient calls the namespace with the operator key: every method it calls is internal.
 // The end user's credentials travel along on the calls the namespace also authorizes as the
-// user's (CheckUpload, ResolveFile, ResolveAlbumCover).
+// user's (CheckUpload, ResolveFile, ResolveAlbumCover, ResolveRecycledFile).
 type namespaceClient struct {
 	client   namespacev1.NamespaceServiceClient
+	recycle  namespacev1.RecycleServiceClient
 	adminKey string
 }
 
@@ -244,6 +248,11 @@ func (n namespaceClient) ResolveFile(ctx context.Context, in *namespacev1.Resolv
 
 func (n namespaceClient) ResolveAlbumCover(ctx context.Context, in *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.StoredFile, error) {
 	resp, err := n.client.ResolveAlbumCover(n.forwardAsService(ctx), in)
+	return resp.GetFile(), err
+}
+
+func (n namespaceClient) ResolveRecycledFile(ctx context.Context, in *namespacev1.ResolveRecycledFileRequest) (*namespacev1.StoredFile, error) {
+	resp, err := n.recycle.ResolveRecycledFile(n.forwardAsService(ctx), in)
 	return resp.GetFile(), err
 }
 

@@ -45,6 +45,7 @@ var internalMethods = []string{
 	"smh.namespace.v1.NamespaceService/ResolveFile",
 	"smh.namespace.v1.NamespaceService/ResolveAlbumCover",
 	"smh.namespace.v1.NamespaceService/ReferencedBlobs",
+	"smh.namespace.v1.RecycleService/ResolveRecycledFile",
 }
 
 // openServices answer everyone: they hold no tenant data (health and the schema itself).
@@ -147,6 +148,8 @@ func (m *matrix) grpcFields(t *testing.T, r gateway.Route, fx *spaceFixture) map
 		"library_id": params["LibraryId"], "space_id": params["SpaceId"], "space_ids": params["SpaceIds"],
 		"dir_path": params["DirPath"], "file_path": params["FilePath"], "confirm_key": params["ConfirmKey"],
 		"inode": params["Inode"], "task_id_list": params["TaskIdList"], "album_name": params["AlbumName"],
+		"task_id": params["TaskId"], "recycled_item_id": params["RecycledItemId"],
+		"space_or_quota_id": params["SpaceOrQuotaId"],
 	}
 	if b, ok := body.(map[string]any); ok {
 		transfer := map[string]any{}
@@ -162,6 +165,9 @@ func (m *matrix) grpcFields(t *testing.T, r gateway.Route, fx *spaceFixture) map
 		delete(vals, "space_id") // a generated id
 	case r.Method == "DELETE" && r.Pattern == "/api/v1/space/{LibraryId}/{SpaceId}":
 		vals["force"] = true
+	case strings.Contains(r.Pattern, "{HistoryId}"):
+		// Only 9.6 names a version in its path; the reads' history_id stays empty.
+		vals["history_id"] = params["HistoryId"]
 	}
 	return vals
 }

@@ -78,6 +78,10 @@ func routePolicies() map[string]routePolicy {
 	dir := "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}"
 	file := "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}"
 	key := "/api/v1/file/{LibraryId}/{SpaceId}/{ConfirmKey}"
+	bin := "/api/v1/recycled/{LibraryId}/{SpaceId}"
+	binItem := bin + "/{RecycledItemId}"
+	const binOff = "RecycleBinNotEnabled"
+	binRead := routePolicy{space: true, publicRead: true, answer: binOff}
 	return map[string]routePolicy{
 		"GET /api/v1/token":                              tokenRoute,
 		"POST /api/v1/token":                             tokenRoute,
@@ -132,6 +136,45 @@ func routePolicies() map[string]routePolicy {
 		"GET /api/v1/album/{LibraryId}/{SpaceId}/cover/{AlbumName...}": {space: true, publicRead: true, answer: "CoverNotSupportedInFileLibrary"},
 		// Task ids that name no task answer per id inside a 200 (7.1); public read does not apply.
 		"GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}": {space: true},
+		// 7.2 and 7.4: library tasks, any principal of the library; task 2147483647 names none.
+		"GET /api/v1/task/{LibraryId}/{TaskIdList}":    {},
+		"GET /api/v1/task-result/{LibraryId}/{TaskId}": {answer: "TaskNotFound"},
+		// Section 9: the settings and their purge cover every tenant. The walked library has
+		// history on, so an allowed purge is refused after authorization (9.3).
+		"GET /api/v1/directory-history/{LibraryId}/library-history":                      {grants: []string{authz.Admin}, libraryWide: true},
+		"POST /api/v1/directory-history/{LibraryId}/library-history":                     {grants: []string{authz.Admin}, libraryWide: true},
+		"DELETE /api/v1/directory-history/{LibraryId}/library-history":                   {grants: []string{authz.Admin}, libraryWide: true, answer: "BadRequest"},
+		"GET /api/v1/directory-history/{LibraryId}/{SpaceId}/history-list/{FilePath...}": {space: true},
+		// The walk sends no body: an allowed caller gets past authorization to the body check.
+		"POST /api/v1/directory-history/{LibraryId}/{SpaceId}/delete":                     {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteHistory}, space: true, answer: "ParamInvalid"},
+		"POST /api/v1/directory-history/{LibraryId}/{SpaceId}/latest-version/{HistoryId}": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.SetHistoryLatest}, space: true, answer: "FileNotFound"},
+		// Section 6: quotas, admin only; a token minted for some spaces reaches only their quotas.
+		// The fixtures have no quota and the matrix sends no body: an allowed caller gets past
+		// authorization to the body's or the store's refusal.
+		"POST /api/v1/quota/{LibraryId}":                 {grants: []string{authz.Admin}, answer: "QuotaSpacesInvalid"},
+		"GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
+		"PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}": {grants: []string{authz.Admin}, space: true, answer: "QuotaCapacityRequired"},
+		"GET /api/v1/space-quota/{LibraryId}/{SpaceId}":  {grants: []string{authz.Admin}, space: true, answer: "NoQuota"},
+
+		// 7.3 takes one id; task 2147483647 names none, so an allowed caller gets past
+		// authorization to the unknown id.
+		"GET /api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}": {space: true, answer: "TaskNotFound"},
+
+		// Section 5: the matrix's libraries keep the bin off, so an allowed caller gets past
+		// authorization to RecycleBinNotEnabled (the switch is judged after the caller).
+		"GET " + bin + " ?by-marker&by-page": binRead,
+		"GET " + bin + " ?by-page":           binRead,
+		"GET " + bin + " ?by-marker":         binRead,
+		"GET " + bin:                         binRead,
+		"GET " + binItem + " ?info":          binRead,
+		"GET " + binItem + " ?preview":       binRead,
+		"GET " + binItem:                     binRead,
+		"POST " + binItem + " ?restore":      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.RestoreRecycled}, space: true, answer: binOff},
+		"POST " + bin + " ?restore":          {grants: []string{authz.Admin, authz.SpaceAdmin, authz.RestoreRecycled}, space: true, answer: binOff},
+		"POST " + bin + " ?delete":           {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
+		"POST " + bin + " ?lifecycle":        {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: binOff},
+		"DELETE " + binItem:                  {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
+		"DELETE " + bin:                      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
 	}
 }
 
@@ -228,7 +271,7 @@ const (
 func newMatrix(t *testing.T, s *system) *matrix {
 	t.Helper()
 	m := &matrix{s: s, adminOf: map[string]string{}}
-	m.multi = s.createLibrary("matrix-multi", map[string]any{"isMultiSpace": true, "isFileLibrary": true})
+	m.multi = s.createLibrary("matrix-multi", map[string]any{"isMultiSpace": true, "isFileLibrary": true, "enableFileHistory": true})
 	m.public = s.createLibrary("matrix-public", map[string]any{"isFileLibrary": true, "isPublicRead": true})
 	m.media = s.createLibrary("matrix-media", map[string]any{"isMultiAlbum": true})
 	m.other = s.createLibrary("matrix-other", map[string]any{"isMultiSpace": true, "isFileLibrary": true})
@@ -403,8 +446,8 @@ func (m *matrix) deniedTargets(c credential) []*spaceFixture {
 func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, onDir bool, fx *spaceFixture) (params map[string]string, body any) {
 	t.Helper()
 	params = map[string]string{
-		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "Inode": fx.inode,
-		"TaskIdList": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
+		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "SpaceOrQuotaId": fx.space, "Inode": fx.inode,
+		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "RecycledItemId": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)
@@ -419,6 +462,12 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 	}
 	switch bodyKey {
 	case "":
+		// The recycle bin's batch bodies (5.3, 5.5) and retention (5.9).
+		if slices.Contains(flags, "lifecycle") {
+			body = map[string]any{"retentionDays": 5}
+		} else if method == "POST" && (slices.Contains(flags, "delete") || slices.Contains(flags, "restore")) {
+			body = []any{1}
+		}
 	case "linkTo", "copyFrom", "from":
 		body = map[string]any{bodyKey: source}
 	default:

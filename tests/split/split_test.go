@@ -286,6 +286,79 @@ func TestSplitDeployment(t *testing.T) {
 		}
 	})
 
+	// The recycle bin and history versions across processes (docs/lifecycle.md): the gateway
+	// dispatches to the namespace's RecycleService, and a recycled file's info is the object
+	// process's, which asks the namespace process for the item (ResolveRecycledFile); an
+	// overwrite confirmed through the object process keeps a version in the namespace process,
+	// which a version restore brings back.
+	t.Run("recycle bin and versions across processes", func(t *testing.T) {
+		code, lib := call("POST", "/admin/v1/libraries", nil, `{"name":"bin","libraryExtension":{"isFileLibrary":true,"useRecycleBin":true,`+
+			`"enableFileHistory":true,"fileHistoryCount":5}}`, true)
+		if code != http.StatusCreated {
+			t.Fatalf("create library: %d %v", code, lib)
+		}
+		binLib := lib["libraryId"].(string)
+		code, m := call("GET", "/api/v1/token", url.Values{"library_id": {binLib}, "library_secret": {lib["librarySecret"].(string)},
+			"grant": {"admin"}, "user_id": {"dora"}}, "", false)
+		if code != http.StatusOK {
+			t.Fatalf("mint: %d %v", code, m)
+		}
+		binToken := m["accessToken"].(string)
+		f := &files{t: t, base: publicURL, data: dataURL, lib: binLib, token: binToken,
+			http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		data := randomBytes(t, 70_000)
+		f.upload("kept.bin", data, false)
+		resp, body := f.api("DELETE", "kept.bin", nil, nil)
+		var deleted struct {
+			RecycledItemID float64 `json:"recycledItemId"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &deleted) != nil || deleted.RecycledItemID <= 0 {
+			t.Fatalf("delete into the bin: %d %s", resp.StatusCode, body)
+		}
+		item := fmt.Sprint(int64(deleted.RecycledItemID))
+		bin := publicURL + "/api/v1/recycled/" + binLib + "/-/" + item + "?access_token=" + url.QueryEscape(binToken)
+		resp, body = f.do("GET", bin+"&info", nil, nil)
+		var info struct {
+			CosURL string `json:"cosUrl"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &info) != nil || !strings.HasPrefix(info.CosURL, dataURL+"/") {
+			t.Fatalf("recycled file info: %d %s", resp.StatusCode, body)
+		}
+		if resp, got := f.do("GET", info.CosURL, nil, nil); resp.StatusCode != http.StatusOK || !bytes.Equal(got, data) {
+			t.Fatalf("the recycled file's bytes: %d, %d bytes", resp.StatusCode, len(got))
+		}
+		if resp, body := f.do("POST", bin+"&restore", nil, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("restore: %d %s", resp.StatusCode, body)
+		}
+		f.expectDownload("kept.bin", data)
+
+		// Overwrite it, find the first content among the versions, make it the latest again.
+		newer := randomBytes(t, 50_000)
+		f.overwrite = true
+		f.upload("kept.bin", newer, false)
+		f.overwrite = false
+		f.expectDownload("kept.bin", newer)
+		history := publicURL + "/api/v1/directory-history/" + binLib + "/-/"
+		resp, body = f.do("GET", history+"history-list/kept.bin?access_token="+url.QueryEscape(binToken), nil, nil)
+		var versions struct {
+			Contents []struct {
+				ID              float64 `json:"id"`
+				IsLatestVersion bool    `json:"isLatestVersion"`
+				Size            float64 `json:"size"`
+			} `json:"contents"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &versions) != nil || len(versions.Contents) != 2 ||
+			!versions.Contents[0].IsLatestVersion || versions.Contents[1].Size != float64(len(data)) {
+			t.Fatalf("versions: %d %s", resp.StatusCode, body)
+		}
+		first := fmt.Sprint(int64(versions.Contents[1].ID))
+		if resp, body := f.do("POST", history+"latest-version/"+first+"?access_token="+url.QueryEscape(binToken), nil, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("version restore: %d %s", resp.StatusCode, body)
+		}
+		f.expectDownload("kept.bin", data)
+	})
+
 	// A crash of authtoken loses nothing: a new process serves the same tokens.
 	authtoken.Kill(t)
 	authtoken = proc.Start(t, "authtoken (restarted)", env, bin("authtoken"), tokenArgs...)
@@ -321,6 +394,8 @@ type files struct {
 	data       string
 	lib, token string
 	http       *http.Client
+	// overwrite makes uploads replace a file of the same name (conflict_resolution_strategy).
+	overwrite bool
 }
 
 func (f *files) do(method, rawURL string, body []byte, header http.Header) (*http.Response, []byte) {
@@ -361,6 +436,9 @@ func (f *files) upload(name string, data []byte, multipart bool) {
 	method, q := "PUT", url.Values{}
 	if multipart {
 		method, q = "POST", url.Values{"multipart": {""}}
+	}
+	if f.overwrite {
+		q.Set("conflict_resolution_strategy", "overwrite")
 	}
 	resp, body := f.api(method, name, q, nil)
 	if resp.StatusCode != http.StatusCreated {

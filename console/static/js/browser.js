@@ -3,6 +3,7 @@
 
 import { admin, ApiError, apiURL, business, encodePath, libraryPath, putBytes } from "./api.js";
 import { t } from "./i18n.js";
+import { afterDelete, binOn, hideLifecycle, openVersions, showLifecycle, showQuota, wireLifecycle } from "./lifecycle.js";
 import { $, askName, clearError, confirmAction, currentEpoch, el, formatBytes, formatCount, formatTime, guarded, showError } from "./ui.js";
 
 // The page's state: which library, space and directory it shows.
@@ -35,6 +36,7 @@ export function wireBrowser() {
   });
   $("browser-more").addEventListener("click", () => guarded(() => listDirectory(true)));
   $("new-space").addEventListener("click", createSpace);
+  wireLifecycle();
 }
 
 // showDetail renders the detail page of a library at a space and directory (space null: the
@@ -67,6 +69,7 @@ export async function showDetail(libraryId, space, dir) {
     $("mkdir").textContent = albumLevel() ? t("newAlbum") : t("newDirectory");
     renderCrumbs();
     await guarded(() => listDirectory(false));
+    await showLifecycle(lib, view.space, refresh);
   }
   $("detail-page").dataset.state = "ready";
 }
@@ -181,7 +184,11 @@ async function entryRow(item) {
   if (!isDir) {
     const href = await apiURL(id, fileURL(path), { content_disposition: "attachment" });
     actions.push(el("a", { class: "button ghost", href, download: item.name, dataset: { action: "download" },
-      "aria-label": `${t("download")}: ${item.name}` }, t("download")));
+      "aria-label": `${t("download")}: ${item.name}` }, t("download")),
+    // Versions stay listed after history is switched off (9.3 purges them), so the action is
+    // always there.
+    el("button", { type: "button", class: "ghost", dataset: { action: "versions" }, "aria-label": `${t("versions")}: ${item.name}`,
+      onclick: () => openVersions(path, item.name) }, t("versions")));
   }
   actions.push(
     el("button", { type: "button", class: "ghost", dataset: { action: "rename" }, "aria-label": `${t("rename")}: ${item.name}`,
@@ -204,6 +211,7 @@ async function refresh() {
   if (lib) {
     showUsage(lib);
   }
+  await guarded(showQuota);
 }
 
 async function makeDirectory() {
@@ -229,8 +237,12 @@ async function renameEntry(item, path, isDir) {
 }
 
 async function deleteEntry(item, path, isDir) {
-  const ok = await confirmAction(t("deleteEntryTitle", { name: item.name }),
-    isDir ? t("deleteDirText", { name: item.name }) : t("deleteFileText", { name: item.name }));
+  // With the recycle bin on the entry can be restored: the dialog says so (5.10).
+  const bin = binOn(view.lib);
+  const text = isDir
+    ? (bin ? t("deleteDirTextBin", { name: item.name }) : t("deleteDirText", { name: item.name }))
+    : (bin ? t("deleteFileTextBin", { name: item.name }) : t("deleteFileText", { name: item.name }));
+  const ok = await confirmAction(t("deleteEntryTitle", { name: item.name }), text);
   if (!ok) {
     return;
   }
@@ -244,6 +256,7 @@ async function deleteEntry(item, path, isDir) {
   });
   if (done !== undefined) {
     await refresh();
+    await afterDelete(item.name, done);
   }
 }
 
@@ -360,5 +373,6 @@ export function clearBrowser() {
   $("upload-progress").hidden = true;
   $("upload-progress").dataset.state = "";
   $("upload-status").textContent = "";
+  hideLifecycle();
   delete $("detail-page").dataset.state;
 }

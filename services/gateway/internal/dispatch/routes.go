@@ -71,4 +71,40 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/album/{LibraryId}/{SpaceId}/cover/{AlbumName...}", Target: "/_smh/album/cover/{LibraryId}/{SpaceId}/{AlbumName}", RPC: "smh.object.v1.ObjectService/GetAlbumCover"},
 	// 7.1: task query ("10" or "10,12,13").
 	{Method: "GET", Pattern: "/api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}", Target: "/_smh/task/{LibraryId}/{SpaceId}/{TaskIdList}", RPC: "smh.namespace.v1.NamespaceService/GetTasks"},
+	// 7.2 and 7.4: library-level tasks (one segment fewer than 7.1 and 7.3).
+	{Method: "GET", Pattern: "/api/v1/task/{LibraryId}/{TaskIdList}", Target: "/_smh/library-task/{LibraryId}/{TaskIdList}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryTasks"},
+	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{TaskId}", Target: "/_smh/library-task-result/{LibraryId}/{TaskId}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryTaskResult"},
+	// smh-api.md section 9: history versions. The library's settings name the literal
+	// "library-history" where the space routes name a space and more segments.
+	{Method: "GET", Pattern: "/api/v1/directory-history/{LibraryId}/library-history", Target: "/_smh/history/settings/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/GetHistorySettings"},
+	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/library-history", Target: "/_smh/history/settings/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/SetHistorySettings"},
+	{Method: "DELETE", Pattern: "/api/v1/directory-history/{LibraryId}/library-history", Target: "/_smh/history/settings/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/ClearLibraryHistory"},
+	{Method: "GET", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/history-list/{FilePath...}", Target: "/_smh/history/list/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/ListHistory"},
+	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/delete", Target: "/_smh/history/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/DeleteHistory"},
+	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/latest-version/{HistoryId}", Target: "/_smh/history/latest/{LibraryId}/{SpaceId}/{HistoryId}", RPC: "smh.namespace.v1.NamespaceService/SetLatestVersion"},
+	// smh-api.md section 6: quotas. {SpaceOrQuotaId} is a space or a quota id (decision 13).
+	{Method: "POST", Pattern: "/api/v1/quota/{LibraryId}", Target: "/_smh/quota/create/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/CreateQuota"},
+	{Method: "GET", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/get/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/GetQuota"},
+	{Method: "PUT", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/update/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/UpdateQuota"},
+	{Method: "GET", Pattern: "/api/v1/space-quota/{LibraryId}/{SpaceId}", Target: "/_smh/quota/space/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceQuota"},
+	// 7.3: one task with its typed result (batch restores, directory copies).
+	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}", Target: "/_smh/task-result/{LibraryId}/{SpaceId}/{TaskId}", RPC: "smh.namespace.v1.RecycleService/GetTaskResult"},
+
+	// smh-api.md section 5: the recycle bin. The flag picks the operation (5's route table); a
+	// listing without a pagination flag is marker mode (decision 15). A recycled file's info and
+	// preview sign URLs of its bytes, so the object service answers them. GET on an item without
+	// a flag answers the item as the list shows it (an OpenSMH addition, docs/lifecycle.md).
+	{Method: "GET", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"by-marker", "by-page"}, Target: "/_smh/recycled/list/both/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/ListRecycled"},
+	{Method: "GET", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"by-page"}, Target: "/_smh/recycled/list/page/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/ListRecycled"},
+	{Method: "GET", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"by-marker"}, Target: "/_smh/recycled/list/marker/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/ListRecycled"},
+	{Method: "GET", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Target: "/_smh/recycled/list/auto/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/ListRecycled"},
+	{Method: "GET", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Flags: []string{"info"}, Target: "/_smh/recycled/file-info/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.object.v1.ObjectService/GetRecycledFileInfo"},
+	{Method: "GET", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Flags: []string{"preview"}, Target: "/_smh/recycled/preview/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.object.v1.ObjectService/PreviewRecycledFile"},
+	{Method: "GET", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Target: "/_smh/recycled/item/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.namespace.v1.RecycleService/GetRecycledItem"},
+	{Method: "POST", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Flags: []string{"restore"}, Target: "/_smh/recycled/restore/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.namespace.v1.RecycleService/RestoreRecycled"},
+	{Method: "POST", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"restore"}, Target: "/_smh/recycled/restore-batch/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/RestoreRecycledBatch"},
+	{Method: "POST", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"delete"}, Target: "/_smh/recycled/purge-batch/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/PurgeRecycledBatch"},
+	{Method: "POST", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"lifecycle"}, Target: "/_smh/recycled/lifecycle/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/SetRecycleLifecycle"},
+	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Target: "/_smh/recycled/purge/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.namespace.v1.RecycleService/PurgeRecycled"},
+	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Target: "/_smh/recycled/empty/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/EmptyRecycled"},
 }

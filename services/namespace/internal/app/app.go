@@ -47,6 +47,16 @@ type Library struct {
 	AllowPhotoExtname []string
 	AllowVideoExtname []string
 	AllowFileExtname  []string
+	// Lifecycle switches (section S LibraryExtension, docs/lifecycle.md); WriteRules carries them
+	// into the store's writes.
+	UseRecycleBin            bool
+	AutoRemoveRecycledDays   int
+	EnableFileHistory        bool
+	FileHistoryCount         int
+	FileHistoryExpireDay     int
+	EnableQuota              bool
+	LibraryQuota             int64
+	DenyOnQuotaLessThanUsage bool
 }
 
 // Libraries answers library facts; ErrLibraryNotFound for an unknown id.
@@ -58,14 +68,19 @@ type Libraries interface {
 type Config struct {
 	Store     Store
 	Libraries Libraries
-	Auth      *authz.Authorizer
-	Clock     clock.Clock
+	// LibrarySettings writes the history switches (9.2) to the library service.
+	LibrarySettings LibrarySettings
+	Auth            *authz.Authorizer
+	Clock           clock.Clock
 	// LibraryTTL bounds how long library facts are cached; default 2 s. Only mutable facts
 	// (public read) can change, and a change is seen within this time.
 	LibraryTTL time.Duration
 	// AsyncTreeThreshold is decision 7's bound: a directory copy or delete touching more entries
 	// than this runs as a task (202). Default 1,000; tests lower it.
 	AsyncTreeThreshold int64
+	// AsyncBatchThreshold is decision 7's batch bound: a batch restore of more items than this
+	// runs as a task (5.5: 202). Default 100; tests lower it.
+	AsyncBatchThreshold int
 	// TaskHeartbeat is how often this instance refreshes the heartbeat of the tasks it runs;
 	// a running task without a beat for a few of these reads as interrupted. Default 5 s; every
 	// replica sharing a store needs the same value.
@@ -87,11 +102,14 @@ const (
 type Namespace struct {
 	store     Store
 	libraries *cachedLibraries
+	settings  LibrarySettings
 	auth      *authz.Authorizer
 	clock     clock.Clock
 	// asyncTreeThreshold: see Config.AsyncTreeThreshold.
 	asyncTreeThreshold int64
-	tasks              *taskBoard
+	// asyncBatchThreshold: see Config.AsyncBatchThreshold.
+	asyncBatchThreshold int
+	tasks               *taskBoard
 }
 
 // New builds the use cases.
@@ -105,6 +123,9 @@ func New(cfg Config) *Namespace {
 	if cfg.AsyncTreeThreshold <= 0 {
 		cfg.AsyncTreeThreshold = 1000
 	}
+	if cfg.AsyncBatchThreshold <= 0 {
+		cfg.AsyncBatchThreshold = 100
+	}
 	if cfg.TaskHeartbeat <= 0 {
 		cfg.TaskHeartbeat = 5 * time.Second
 	}
@@ -115,12 +136,14 @@ func New(cfg Config) *Namespace {
 		cfg.TaskQueue = DefaultTaskQueue
 	}
 	return &Namespace{
-		store:              cfg.Store,
-		libraries:          &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
-		auth:               cfg.Auth,
-		clock:              cfg.Clock,
-		asyncTreeThreshold: cfg.AsyncTreeThreshold,
-		tasks:              newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
+		store:               cfg.Store,
+		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
+		settings:            cfg.LibrarySettings,
+		auth:                cfg.Auth,
+		clock:               cfg.Clock,
+		asyncTreeThreshold:  cfg.AsyncTreeThreshold,
+		asyncBatchThreshold: cfg.AsyncBatchThreshold,
+		tasks:               newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
 	}
 }
 
@@ -214,4 +237,11 @@ func (c *cachedLibraries) Library(ctx context.Context, id string) (Library, erro
 	c.entries[id] = cachedLibrary{lib: lib, until: now.Add(c.ttl)}
 	c.mu.Unlock()
 	return lib, nil
+}
+
+// forget drops the cached facts of a library: this instance changed them (9.2).
+func (c *cachedLibraries) forget(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
 }

@@ -345,18 +345,18 @@ func (n *Namespace) EntryInfo(ctx context.Context, libraryID, spaceID, rawPath s
 }
 
 // DeleteDirectory deletes a directory and its subtree (4.5): admin, space_admin or
-// delete_directory; permanent=1 needs delete_directory_permanent. There is no recycle bin yet,
-// so every delete is permanent. A subtree larger than the async threshold is deleted by a
-// background task whose id it answers (decision 7: 202, and the task is done without a result,
-// 204); a smaller one is gone when it returns 0 (204). directoryOnly (2026) is accepted for an
-// empty directory only: children are never left without a parent.
-func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, rawPath string, permanent, directoryOnly bool) (taskID int32, err error) {
-	grants := []string{authz.Admin, authz.SpaceAdmin, authz.DeleteDirectory, authz.DeleteDirectoryPermanent}
-	if permanent {
-		grants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteDirectoryPermanent}
-	}
-	t, err := n.open(ctx, libraryID, spaceID, rawPath, false, grants...)
+// delete_directory; permanent=1 needs delete_directory_permanent while the bin is on (5.10,
+// permanentGrant). With the library's recycle
+// bin on and permanent unset the directory becomes one bin item, whose id it answers (5.10:
+// 200); otherwise it is deleted for good and it answers 0 (204). Either way it is synchronous
+// (docs/lifecycle.md). directoryOnly (2026) is accepted for an empty directory only: children
+// are never left without a parent.
+func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, rawPath string, permanent, directoryOnly bool) (recycledID int64, err error) {
+	t, err := n.open(ctx, libraryID, spaceID, rawPath, false, authz.Admin, authz.SpaceAdmin, authz.DeleteDirectory, authz.DeleteDirectoryPermanent)
 	if err != nil {
+		return 0, err
+	}
+	if err := permanentGrant(t, permanent, authz.DeleteDirectoryPermanent); err != nil {
 		return 0, err
 	}
 	if len(t.path) == 0 {
@@ -369,20 +369,21 @@ func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, raw
 	if !node.IsDir() {
 		return 0, ErrNodeNotFound
 	}
-	// The delete touches the directory and its descendants.
-	count, err := n.store.CountTree(ctx, libraryID, spaceID, t.path, n.asyncTreeThreshold)
-	if err != nil {
-		return 0, readable(err)
+	if directoryOnly {
+		count, err := n.store.CountTree(ctx, libraryID, spaceID, t.path, 1)
+		if err != nil {
+			return 0, readable(err)
+		}
+		if count > 0 {
+			return 0, invalid("directory_only=1 deletes an empty directory only")
+		}
 	}
-	if directoryOnly && count > 0 {
-		return 0, invalid("directory_only=1 deletes an empty directory only")
-	}
-	if count+1 > n.asyncTreeThreshold {
-		return n.tasks.start(ctx, libraryID, spaceID, func(ctx context.Context) ([]string, error) {
-			return nil, readable(n.store.DeleteTree(ctx, libraryID, spaceID, t.path))
-		})
-	}
-	return 0, readable(n.store.DeleteTree(ctx, libraryID, spaceID, t.path))
+	// The delete changes the directory's own row (and its parents' totals) whatever it holds, so
+	// it never needs a task (docs/lifecycle.md on decision 7).
+	rules := t.rules()
+	rules.Recycle = rules.Recycle && !permanent
+	d, err := n.store.DeleteTree(ctx, libraryID, spaceID, t.path, rules, n.clock.Now())
+	return d.RecycledID, readable(err)
 }
 
 // Transfer is the outcome of a directory copy or move: the final path, or the task that will
@@ -466,16 +467,16 @@ func (n *Namespace) CopyDirectory(ctx context.Context, libraryID, spaceID, rawDe
 		return Transfer{}, sourceGone(err)
 	}
 	if count+1 > n.asyncTreeThreshold {
-		id, err := n.tasks.start(ctx, libraryID, spaceID, func(ctx context.Context) ([]string, error) {
-			path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())
-			return path, sourceGone(err)
+		id, err := n.tasks.start(ctx, libraryID, spaceID, TaskCopyDirectory, func(ctx context.Context) (taskOutcome, error) {
+			path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, t.rules(), n.clock.Now())
+			return taskOutcome{status: TaskDone, result: path}, sourceGone(err)
 		})
 		if err != nil {
 			return Transfer{}, err
 		}
 		return Transfer{TaskID: id, Renamed: renamed}, nil
 	}
-	path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())
+	path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, t.rules(), n.clock.Now())
 	if err != nil {
 		return Transfer{}, sourceGone(err)
 	}
@@ -493,7 +494,7 @@ func (n *Namespace) MoveDirectory(ctx context.Context, libraryID, spaceID, rawDe
 	if err != nil {
 		return Transfer{}, err
 	}
-	path, err := n.store.Move(ctx, libraryID, spaceID, from, t.path, c, n.clock.Now())
+	path, err := n.store.Move(ctx, libraryID, spaceID, from, t.path, c, t.rules(), n.clock.Now())
 	if err != nil {
 		return Transfer{}, sourceGone(err)
 	}

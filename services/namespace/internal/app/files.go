@@ -228,6 +228,9 @@ func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath
 	if err := n.checkDestination(ctx, t, c, force); err != nil {
 		return UploadCheck{}, err
 	}
+	if err := n.checkDeclaredSize(ctx, t, c, fileSize); err != nil {
+		return UploadCheck{}, err
+	}
 	return UploadCheck{Path: t.path, UserID: userOf(t.p), Strategy: c, Force: force, Rules: uploadRules(t.r.lib, t.space)}, nil
 }
 
@@ -343,7 +346,9 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 		MetaData: c.MetaData, Labels: c.Labels, BlobID: c.BlobID, Category: c.Category,
 		LocalCreationTime: c.LocalCreationTime, LocalModificationTime: c.LocalModificationTime,
 	}
-	placed, err := n.store.CommitUpload(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), c.UploadID, n.clock.Now())
+	rules := spaceRules(lib, sp, nil)
+	rules.UserID = c.UserID
+	placed, err := n.store.CommitUpload(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), c.UploadID, rules, n.clock.Now())
 	if errors.Is(err, ErrNameTaken) && strategy == ConflictOverwrite && !c.Force {
 		return Placed{}, n.overwriteRefused(ctx, c.LibraryID, c.SpaceID, path)
 	}
@@ -352,17 +357,19 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 
 // ResolveFile answers the file at rawPath for reading (download, ?info, HEAD, preview: 3.8-3.11),
 // a symlink followed to its target. Any principal of the space, or anonymous on a public-read
-// library or space (12.7). historyID is accepted; only the latest version exists until history
-// versions land.
+// library or space (12.7). A historyID answers that version's content (9.7): a version of
+// another file is ErrHistoryNotFound.
 func (n *Namespace) ResolveFile(ctx context.Context, libraryID, spaceID, rawPath, historyID string) (Resolved, error) {
 	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, true)
 	if err != nil {
 		return Resolved{}, err
 	}
-	_ = historyID
 	r, err := n.store.ResolveFile(ctx, libraryID, spaceID, t.path)
 	if err != nil {
 		return Resolved{}, notFile(err, ErrFileNotFound)
+	}
+	if historyID != "" {
+		return n.withVersion(ctx, r, historyID)
 	}
 	return r, nil
 }
@@ -424,20 +431,32 @@ func (n *Namespace) GetInodeInfo(ctx context.Context, libraryID, spaceID, rawIno
 }
 
 // DeleteFile deletes a file or symlink (3.12) and the symlinks pointing at it: admin,
-// space_admin, delete_file or delete_file_permanent; permanent=1 needs delete_file_permanent,
-// as DeleteDirectory does. There is no recycle bin yet, so every delete answers 204. A missing
-// path, or a directory, is FileNotFound.
-func (n *Namespace) DeleteFile(ctx context.Context, libraryID, spaceID, rawPath string, permanent bool) error {
-	grants := []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent}
-	if permanent {
-		grants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFilePermanent}
-	}
-	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false, grants...)
+// space_admin, delete_file or delete_file_permanent; permanent=1 needs delete_file_permanent
+// while the bin is on, as DeleteDirectory does (5.10). With the library's recycle bin on and permanent unset the file goes
+// to the bin and its item id is answered (5.10: 200); otherwise 0 (204). A missing path, or a
+// directory, is FileNotFound.
+func (n *Namespace) DeleteFile(ctx context.Context, libraryID, spaceID, rawPath string, permanent bool) (recycledID int64, err error) {
+	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false, authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = n.store.DeleteFile(ctx, libraryID, spaceID, t.path, n.clock.Now())
-	return notFile(err, ErrFileNotFound)
+	if err := permanentGrant(t, permanent, authz.DeleteFilePermanent); err != nil {
+		return 0, err
+	}
+	rules := t.rules()
+	rules.Recycle = rules.Recycle && !permanent
+	d, err := n.store.DeleteFile(ctx, libraryID, spaceID, t.path, rules, n.clock.Now())
+	return d.RecycledID, notFile(err, ErrFileNotFound)
+}
+
+// permanentGrant applies 5.10 to a delete with permanent=1: while the library's bin is on it
+// skips the bin and needs the *_permanent grant (or admin, space_admin); with the bin off every
+// delete is permanent and permanent is ignored, so the plain grant suffices.
+func permanentGrant(t target, permanent bool, grant string) error {
+	if !permanent || !t.r.lib.UseRecycleBin {
+		return nil
+	}
+	return t.p.RequireAny(authz.Admin, authz.SpaceAdmin, grant)
 }
 
 // fileTransfer is one of the PUT-with-a-body operations on a file: copy, move or symlink.
@@ -498,9 +517,9 @@ func (n *Namespace) transferFile(ctx context.Context, libraryID, spaceID, rawDes
 	}
 	var placed Placed
 	if move {
-		placed, err = n.store.MoveFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), n.clock.Now())
+		placed, err = n.store.MoveFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), t.rules(), n.clock.Now())
 	} else {
-		placed, err = n.store.CopyFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), n.clock.Now())
+		placed, err = n.store.CopyFile(ctx, libraryID, spaceID, from, t.path, forceStrategy(c, force), t.rules(), n.clock.Now())
 	}
 	switch {
 	case err == nil:
@@ -544,7 +563,7 @@ func (n *Namespace) CreateSymlink(ctx context.Context, libraryID, spaceID, rawLi
 	if err != nil {
 		return nil, invalid("linkTo: %v", err)
 	}
-	placed, err := n.store.CreateSymlink(ctx, libraryID, spaceID, t.path, to, forceStrategy(c, force), userOf(t.p), n.clock.Now())
+	placed, err := n.store.CreateSymlink(ctx, libraryID, spaceID, t.path, to, forceStrategy(c, force), userOf(t.p), t.rules(), n.clock.Now())
 	switch {
 	case err == nil:
 		return placed.Path, nil

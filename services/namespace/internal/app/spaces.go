@@ -341,33 +341,57 @@ func (n *Namespace) SpaceCounts(ctx context.Context, libraryID, spaceID string, 
 	return n.store.SpaceCounts(ctx, libraryID, spaceID)
 }
 
-// LibraryUsage answers the library's total file size (2.8): admin only, and not a token minted
-// for some spaces: the total covers every tenant's files (docs/security.md). Quotas come later,
-// so capacity stays unset (null: no quota).
-func (n *Namespace) LibraryUsage(ctx context.Context, libraryID string) (SpaceCounts, error) {
+// LibraryUsageView is a library's usage (2.8): its counters, its own cap (Capacity nil without
+// enableQuota) and the capacities its space quotas allocate.
+type LibraryUsageView struct {
+	Counts    SpaceCounts
+	Capacity  *int64
+	Allocated int64
+}
+
+// Available answers what the library may still take under its cap (nil without one).
+func (v LibraryUsageView) Available() *int64 {
+	if v.Capacity == nil {
+		return nil
+	}
+	left := max(*v.Capacity-v.Counts.Usage(), 0)
+	return &left
+}
+
+// LibraryUsage answers the library's usage (2.8): admin only, and not a token minted for some
+// spaces: the total covers every tenant's files (docs/security.md). Usage counts the bins and
+// the versions too (decision 16).
+func (n *Namespace) LibraryUsage(ctx context.Context, libraryID string) (LibraryUsageView, error) {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
-		return SpaceCounts{}, err
+		return LibraryUsageView{}, err
 	}
 	p, err := r.require(authz.Admin)
 	if err != nil {
-		return SpaceCounts{}, err
+		return LibraryUsageView{}, err
 	}
 	if r.lib.IsMultiSpace && len(p.SpaceIDs) > 0 && !p.AllSpaces {
-		return SpaceCounts{}, authz.ErrNoPermission
+		return LibraryUsageView{}, authz.ErrNoPermission
 	}
-	return n.store.LibraryCounts(ctx, libraryID)
+	c, err := n.store.LibraryCounts(ctx, libraryID)
+	if err != nil {
+		return LibraryUsageView{}, err
+	}
+	allocated, err := n.store.AllocatedQuota(ctx, libraryID)
+	if err != nil {
+		return LibraryUsageView{}, err
+	}
+	out := LibraryUsageView{Counts: c, Allocated: allocated}
+	if r.lib.EnableQuota && r.lib.LibraryQuota > 0 {
+		capacity := r.lib.LibraryQuota
+		out.Capacity = &capacity
+	}
+	return out, nil
 }
 
-// SpaceUsage is one space's usage.
-type SpaceUsage struct {
-	SpaceID string
-	Size    int64
-}
-
-// SpacesUsage answers the usage of several spaces (2.9): admin for any space, space_admin for
-// the token's own spaces.
-func (n *Namespace) SpacesUsage(ctx context.Context, libraryID string, spaceIDs []string) ([]SpaceUsage, error) {
+// SpacesUsage answers the usage of several spaces (2.9) with the quota covering each: admin
+// for any space, space_admin for the token's own spaces.
+func (n *Namespace) SpacesUsage(ctx context.Context, libraryID string, spaceIDs []string) ([]SpaceQuotaUsage, error) {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
 		return nil, err
@@ -379,7 +403,7 @@ func (n *Namespace) SpacesUsage(ctx context.Context, libraryID string, spaceIDs 
 	if len(spaceIDs) == 0 || len(spaceIDs) > 100 {
 		return nil, invalid("name 1-100 space ids")
 	}
-	out := make([]SpaceUsage, 0, len(spaceIDs))
+	out := make([]SpaceQuotaUsage, 0, len(spaceIDs))
 	for _, id := range spaceIDs {
 		if err := p.RequireSpace(id); err != nil {
 			return nil, err
@@ -387,11 +411,11 @@ func (n *Namespace) SpacesUsage(ctx context.Context, libraryID string, spaceIDs 
 		if _, err := n.space(ctx, r, id); err != nil {
 			return nil, err
 		}
-		c, err := n.store.SpaceCounts(ctx, libraryID, id)
+		u, err := n.spaceQuotaUsage(ctx, libraryID, id)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, SpaceUsage{SpaceID: id, Size: c.Size})
+		out = append(out, u)
 	}
 	return out, nil
 }
@@ -406,7 +430,7 @@ func (n *Namespace) PurgeLibrary(ctx context.Context, libraryID string) error {
 // section 2), whose figures the library service asks for in one call.
 const maxUsageLibraries = 100
 
-// LibrariesUsage answers the live usage counters of libraries for the admin API's library object
+// LibrariesUsage answers the usage counters of libraries for the admin API's library object
 // (the library service calls it with the operator key, checked by the transport). Ids are
 // answered once each, in id order. A library the namespace holds nothing of answers zeros: the
 // namespace does not know which libraries exist, and an unused library has no spaces yet.

@@ -50,12 +50,17 @@ type SpaceExtension struct {
 	AllowFileExtname          []string
 	RecognizeSensitiveContent bool
 	SpaceTag                  string
+	// RecycleRetentionDays is the space's own bin retention (5.9 ?lifecycle, 1-10000); 0 = the
+	// library's autoRemoveRecycledDays. Not part of 2.5's answer.
+	RecycleRetentionDays int
 }
 
 // SpaceCounts are a space's per-space counters, kept in the same transactions as the tree
 // changes that move them (so they are exact, not recomputed).
 type SpaceCounts struct {
 	Size            int64 // bytes of live files
+	RecycledSize    int64 // bytes of files in the recycle bin
+	HistorySize     int64 // bytes of history versions
 	FileNum         int64
 	DirNum          int64
 	RecycledFileNum int64
@@ -63,11 +68,15 @@ type SpaceCounts struct {
 	HistoryFileNum  int64
 }
 
+// Usage is what counts against a quota: live bytes, bytes in the bin and bytes of versions
+// (docs/lifecycle.md "Quota", decision 16).
+func (c SpaceCounts) Usage() int64 { return c.Size + c.RecycledSize + c.HistorySize }
+
 // LibraryUsage is a library's live counters summed over its spaces: the usage figures of the
 // admin API's library object (admin-api.md section 2).
 type LibraryUsage struct {
 	LibraryID string
-	Size      int64 // bytes of live files
+	Size      int64 // bytes used: live files, the bins and history versions (SpaceCounts.Usage)
 	DirNum    int64
 	FileNum   int64
 }
@@ -122,7 +131,20 @@ type Node struct {
 	LinkTarget int64
 	// Category is the client's category of a file (3.1 body).
 	Category string
+	// Version numbers a file's current content (1 = its first; each overwrite kept as a history
+	// version adds one); CreationWay says how that content came (HistoryCreated, HistoryUpdated,
+	// HistoryRestored); LatestAt when it became the latest (zero = at creation). See 9.4.
+	Version     int64
+	CreationWay int
+	LatestAt    time.Time
 }
+
+// How a file's content came to be (9.4 creationWay).
+const (
+	HistoryCreated  = 0
+	HistoryUpdated  = 1
+	HistoryRestored = 2
+)
 
 // IsDir reports whether the node holds children.
 func (n Node) IsDir() bool { return n.Type == TypeDir }
@@ -211,11 +233,14 @@ type TaskRecord struct {
 	ID        int32
 	LibraryID string
 	SpaceID   string
-	// Status is TaskRunning, TaskDone, TaskEmpty or TaskFailed as recorded; a running task whose owner
-	// stopped beating is still TaskRunning here (the use case reads it as interrupted).
+	// Kind is the task's type (TaskCopyDirectory, TaskBatchRestoreRecycle; "" before kinds).
+	Kind string
+	// Status is TaskRunning, TaskDone, TaskEmpty, TaskPartial, TaskAllFailed or TaskFailed as
+	// recorded; a running task whose owner stopped beating is still TaskRunning here (the use
+	// case reads it as interrupted).
 	Status int
-	// Path is a finished copy's final path.
-	Path []string
+	// Result is a finished task's result as JSON, read by its kind; "" = none.
+	Result string
 	// Failure names why a failed task failed: a key of taskFailures, "" for an unexpected error.
 	Failure string
 	// Owner is the instance running the task; HeartbeatAt its last sign of life.
@@ -241,8 +266,9 @@ type Store interface {
 	SpaceCounts(ctx context.Context, libraryID, spaceID string) (SpaceCounts, error)
 	// LibraryCounts sums the counters of every space of a library.
 	LibraryCounts(ctx context.Context, libraryID string) (SpaceCounts, error)
-	// LibrariesUsage sums the live counters of each library's spaces in one query. It answers one
-	// entry per id, in the order given, zeros for a library without spaces.
+	// LibrariesUsage sums the counters of each library's spaces in one query (Size is the usage:
+	// live + bin + versions). It answers one entry per id, in the order given, zeros for a
+	// library without spaces.
 	LibrariesUsage(ctx context.Context, libraryIDs []string) ([]LibraryUsage, error)
 	// DeleteLibrary removes every space and entry of a library.
 	DeleteLibrary(ctx context.Context, libraryID string) error
@@ -260,20 +286,22 @@ type Store interface {
 	// gives "name (1).ext", overwrite replaces a file or symlink in place: same inode (so
 	// symlinks, favorites and history follow it), new content, the size counter moved by the
 	// difference, Placed.Overwritten set. Overwriting a directory is ErrNameTaken.
-	CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, now time.Time) (Placed, error)
+	CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, rules WriteRules, now time.Time) (Placed, error)
 	// CommitUpload is CreateFile keyed by the upload it commits: with a non-empty uploadID, a
 	// repeat answers the entry the first commit made instead of placing another.
-	CommitUpload(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, uploadID string, now time.Time) (Placed, error)
+	CommitUpload(ctx context.Context, libraryID, spaceID string, path []string, f Node, strategy Conflict, uploadID string, rules WriteRules, now time.Time) (Placed, error)
 	// List answers a page of a directory's children. OrderDefault lists directories first, each
 	// group by name; media libraries ask for OrderCreationTime for their files themselves.
 	List(ctx context.Context, libraryID, spaceID string, dir int64, opts ListOptions) (Page, error)
 	// Move renames or moves the entry at from to to (creating to's missing parents), in O(1)
 	// whatever the size of the subtree. ErrDestinationInside when to lies under from.
-	Move(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) ([]string, error)
+	Move(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, rules WriteRules, now time.Time) ([]string, error)
 	// CopyTree copies the subtree at from to to (creating missing parents). It answers the final path.
-	CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) ([]string, error)
-	// DeleteTree removes the entry at path and everything under it, adjusting the counters.
-	DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error
+	CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, rules WriteRules, now time.Time) ([]string, error)
+	// DeleteTree removes the entry at path and everything under it in O(depth) whatever the
+	// subtree's size, adjusting the counters: into the bin (answering the item) when
+	// rules.Recycle, otherwise for good (the rows are queued for purging).
+	DeleteTree(ctx context.Context, libraryID, spaceID string, path []string, rules WriteRules, now time.Time) (Deleted, error)
 	// TreeStats sums the live entries below path (not the entry itself): Size, FileNum and
 	// DirNum of the result. ErrNotDirectory when path is a file.
 	TreeStats(ctx context.Context, libraryID, spaceID string, path []string) (SpaceCounts, error)
@@ -294,22 +322,21 @@ type Store interface {
 	// parent is ErrNodeNotFound, a file on the way ErrNotDirectory. A symlink counts as a file
 	// of size 0 and references no blob of its own.
 
-	// DeleteFile soft-deletes the file or symlink at path together with every symlink pointing
-	// at it (3.12), adjusting the counters; the rows keep their blob ids until purged.
-	// ErrIsDirectory for a directory. Answers the deleted entry.
-	DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, now time.Time) (Node, error)
+	// DeleteFile deletes the file or symlink at path together with every symlink pointing at it
+	// (3.12), adjusting the counters, as DeleteTree does. ErrIsDirectory for a directory.
+	DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, rules WriteRules, now time.Time) (Deleted, error)
 	// CopyFile copies the file or symlink at from to to (3.13): a new entry sharing the blob (a
 	// copied symlink points at the same target). Overwrite replaces the destination file in
 	// place. ErrSourceMissing / ErrIsDirectory for the source.
-	CopyFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) (Placed, error)
+	CopyFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, rules WriteRules, now time.Time) (Placed, error)
 	// MoveFile renames or moves the file or symlink at from to to (3.14), keeping its inode, so
 	// symlinks to it follow. Overwrite removes the replaced file and points its symlinks at the
 	// moved file. Moving onto its own path changes nothing.
-	MoveFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, now time.Time) (Placed, error)
+	MoveFile(ctx context.Context, libraryID, spaceID string, from, to []string, strategy Conflict, rules WriteRules, now time.Time) (Placed, error)
 	// CreateSymlink makes a symlink at path to the file at target (3.15); a symlink target is
 	// followed to its final file. ErrSourceMissing when target is missing, ErrIsDirectory when it
 	// is a directory. Overwrite turns the existing file into the symlink in place.
-	CreateSymlink(ctx context.Context, libraryID, spaceID string, path, target []string, strategy Conflict, userID string, now time.Time) (Placed, error)
+	CreateSymlink(ctx context.Context, libraryID, spaceID string, path, target []string, strategy Conflict, userID string, rules WriteRules, now time.Time) (Placed, error)
 	// ResolveFile answers the file at path for reading, a symlink followed to its target.
 	// ErrIsDirectory for a directory.
 	ResolveFile(ctx context.Context, libraryID, spaceID string, path []string) (Resolved, error)
@@ -323,15 +350,19 @@ type Store interface {
 	// names (the object service's garbage collection).
 	ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, error)
 
+	RecycleStore
+	HistoryStore
+	QuotaStore
+
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 
 	// CreateTask records a running task of owner (heartbeat now) and answers its id: a positive
 	// int32, unique across replicas and restarts. ErrSpaceNotFound when the space is gone.
-	CreateTask(ctx context.Context, libraryID, spaceID, owner string, now time.Time) (int32, error)
-	// FinishTask records a running task's outcome: TaskDone with path, TaskEmpty, or TaskFailed
-	// with failure.
+	CreateTask(ctx context.Context, libraryID, spaceID, kind, owner string, now time.Time) (int32, error)
+	// FinishTask records a running task's outcome: its status, its result as JSON ("" = none)
+	// and, for TaskFailed, the failure's name.
 	// A task no longer running (or gone with its space) is left as it is.
-	FinishTask(ctx context.Context, id int32, status int, path []string, failure string, now time.Time) error
+	FinishTask(ctx context.Context, id int32, status int, result, failure string, now time.Time) error
 	// HeartbeatTasks sets the heartbeat of owner's running tasks to now.
 	HeartbeatTasks(ctx context.Context, owner string, now time.Time) error
 	// GetTasks answers the space's tasks among ids, by id; ids it does not hold are left out.

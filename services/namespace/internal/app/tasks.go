@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -16,12 +17,24 @@ import (
 	"github.com/opensmh/opensmh/pkg/workpool"
 )
 
-// Task states as the task query reports them (7.1).
+// Task states as the task query reports them (7.1, 7.3).
 const (
 	TaskRunning = 202
-	TaskDone    = 200 // with a result: a copy's final path
-	TaskEmpty   = 204 // done without a result: a delete
-	TaskFailed  = 500
+	TaskDone    = 200 // with a result: a copy's final path, a batch restore's items
+	TaskEmpty   = 204 // done without a result
+	// TaskPartial and TaskAllFailed are a batch restore whose items failed, some or all (7.3);
+	// the result lists every item.
+	TaskPartial   = 207
+	TaskAllFailed = 400
+	TaskFailed    = 500
+)
+
+// Task kinds, stored with each task and answered as 7.3's taskType (docs/lifecycle.md). The
+// names are stored; never rename one. A task recorded before kinds existed has kind "" and reads
+// as a directory copy, the only task with a result then.
+const (
+	TaskCopyDirectory       = "copyDirectory"
+	TaskBatchRestoreRecycle = "batchRestoreRecycle"
 )
 
 var (
@@ -57,6 +70,10 @@ var taskFailures = []struct {
 	{"space_not_found", ErrSpaceNotFound},
 	{"source_missing", ErrSourceMissing},
 	{"is_directory", ErrIsDirectory},
+	{"recycled_item_not_found", ErrRecycledItemNotFound},
+	{"quota_limit_reached", ErrQuotaLimitReached},
+	{"recycle_bin_not_enabled", ErrRecycleBinNotEnabled},
+	{"invalid_strategy", ErrInvalidStrategy},
 }
 
 // failureName answers err's name in taskFailures, "" when it has none.
@@ -81,12 +98,23 @@ func failureError(name string) error {
 
 // Task is the state of an asynchronous operation (decision 7).
 type Task struct {
-	ID     int32
+	ID int32
+	// Kind is TaskCopyDirectory or TaskBatchRestoreRecycle.
+	Kind   string
 	Status int
 	// Path is the result of a finished directory copy (its final path).
 	Path []string
+	// Restores is the result of a finished batch restore: every item, in request order.
+	Restores []RestoreResult
 	// Err is why a failed task failed.
 	Err error
+}
+
+// taskOutcome is what a task's work answers: its final status (TaskDone, TaskEmpty, or for a
+// batch TaskPartial / TaskAllFailed) and its result, stored as JSON (nil = none).
+type taskOutcome struct {
+	status int
+	result any
 }
 
 // taskStaleBeats is how many heartbeat intervals a running task may go without a beat before it
@@ -113,6 +141,10 @@ type taskBoard struct {
 	wg      sync.WaitGroup
 	workers *workpool.Pool
 	running atomic.Int64
+	// mine holds the ids of the tasks this process is running now. A long transaction on SQLite
+	// (one writer) holds back the heartbeat's write, so this process reads its own running
+	// tasks from memory rather than from a heartbeat that could not be written.
+	mine sync.Map
 }
 
 func newTaskBoard(s Store, c clock.Clock, heartbeat time.Duration, workers *workpool.Pool) *taskBoard {
@@ -148,39 +180,44 @@ func (b *taskBoard) beat() {
 	}
 }
 
-// start records a task, runs work in the background and answers the task's id. work answers
-// the task's result (a path), or nil when the task has none (done: 204). With no room in the
-// worker pool it answers ErrTooManyTasks before recording anything.
-func (b *taskBoard) start(ctx context.Context, libraryID, spaceID string, work func(ctx context.Context) ([]string, error)) (int32, error) {
+// start records a task of kind, runs work in the background and answers the task's id. work
+// answers the task's outcome. With no room in the worker pool it answers ErrTooManyTasks before
+// recording anything.
+func (b *taskBoard) start(ctx context.Context, libraryID, spaceID, kind string, work func(ctx context.Context) (taskOutcome, error)) (int32, error) {
 	place, err := b.workers.Reserve()
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrTooManyTasks, err)
 	}
 	b.running.Add(1)
-	id, err := b.store.CreateTask(ctx, libraryID, spaceID, b.owner, b.clock.Now())
+	id, err := b.store.CreateTask(ctx, libraryID, spaceID, kind, b.owner, b.clock.Now())
 	if err != nil {
 		b.running.Add(-1)
 		place.Release()
 		return 0, err
 	}
+	b.mine.Store(id, true)
 	place.Run(func(ctx context.Context) {
 		defer b.running.Add(-1)
-		path, err := work(ctx)
-		status, failure := TaskDone, ""
-		if path == nil {
-			status = TaskEmpty // the work answers no result (a delete)
+		defer b.mine.Delete(id)
+		out, err := work(ctx)
+		status, failure, result := out.status, "", ""
+		if err == nil && out.result != nil {
+			var b []byte
+			if b, err = json.Marshal(out.result); err == nil {
+				result = string(b)
+			}
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				err = ErrTaskInterrupted // close stopped the work
 			}
-			status, failure, path = TaskFailed, failureName(err), nil
+			status, failure, result = TaskFailed, failureName(err), ""
 		}
 		// The outcome is written even while closing (close waits for it). Should the write fail,
 		// the row stays running without heartbeats and reads as interrupted.
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_ = b.store.FinishTask(wctx, id, status, path, failure, b.clock.Now())
+		_ = b.store.FinishTask(wctx, id, status, result, failure, b.clock.Now())
 	})
 	return id, nil
 }
@@ -189,19 +226,49 @@ func (b *taskBoard) start(ctx context.Context, libraryID, spaceID string, work f
 // process, and reads as failed (interrupted). Should that process only have stalled and finish
 // after all, its recorded outcome replaces the reading: the copy did happen.
 func (b *taskBoard) read(r TaskRecord) Task {
-	t := Task{ID: r.ID, Status: r.Status}
+	t := Task{ID: r.ID, Kind: r.Kind, Status: r.Status}
+	if t.Kind == "" {
+		t.Kind = TaskCopyDirectory
+	}
 	switch r.Status {
-	case TaskDone:
-		t.Path = r.Path
+	case TaskDone, TaskPartial, TaskAllFailed:
+		if err := t.decodeResult(r.Result); err != nil {
+			t.Status, t.Err = TaskFailed, err
+		}
 	case TaskEmpty:
 	case TaskFailed:
 		t.Err = failureError(r.Failure)
 	default:
+		if _, ours := b.mine.Load(r.ID); ours && r.Owner == b.owner {
+			break // running here: its heartbeat may be waiting for the writer
+		}
 		if b.clock.Now().Sub(r.HeartbeatAt) > taskStaleBeats*b.heartbeat {
 			t.Status, t.Err = TaskFailed, ErrTaskInterrupted
 		}
 	}
 	return t
+}
+
+// decodeResult reads a finished task's stored result by its kind.
+func (t *Task) decodeResult(result string) error {
+	if result == "" {
+		return nil
+	}
+	if t.Kind == TaskBatchRestoreRecycle {
+		var items []storedRestore
+		if err := json.Unmarshal([]byte(result), &items); err != nil {
+			return fmt.Errorf("task %d result: %w", t.ID, err)
+		}
+		t.Restores = make([]RestoreResult, len(items))
+		for i, it := range items {
+			t.Restores[i] = it.result()
+		}
+		return nil
+	}
+	if err := json.Unmarshal([]byte(result), &t.Path); err != nil {
+		return fmt.Errorf("task %d result: %w", t.ID, err)
+	}
+	return nil
 }
 
 func (b *taskBoard) close() {
@@ -231,17 +298,14 @@ func (n *Namespace) Tasks(ctx context.Context, libraryID, spaceID, idList string
 	if _, err := n.space(ctx, r, spaceID); err != nil {
 		return nil, err
 	}
-	parts := strings.Split(idList, ",")
-	if len(parts) > 100 {
-		return nil, invalid("name at most 100 task ids")
-	}
-	ids := make([]int32, 0, len(parts))
-	for _, p := range parts {
-		id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
-		if err != nil || id <= 0 {
-			return nil, invalid("task ids are positive integers separated by commas")
-		}
-		ids = append(ids, int32(id))
+	return n.readTasks(ctx, libraryID, spaceID, idList)
+}
+
+// readTasks answers the space's tasks named by idList, in its order, once the caller was let in.
+func (n *Namespace) readTasks(ctx context.Context, libraryID, spaceID, idList string) ([]TaskStatus, error) {
+	ids, err := parseTaskIDs(idList)
+	if err != nil {
+		return nil, err
 	}
 	records, err := n.store.GetTasks(ctx, libraryID, spaceID, ids)
 	if err != nil {
@@ -261,4 +325,21 @@ func (n *Namespace) Tasks(ctx context.Context, libraryID, spaceID, idList string
 		out = append(out, TaskStatus{ID: id, Task: n.tasks.read(rec)})
 	}
 	return out, nil
+}
+
+// parseTaskIDs reads a task id list: "10" or "10,12,13", at most 100 positive int32 ids.
+func parseTaskIDs(idList string) ([]int32, error) {
+	parts := strings.Split(idList, ",")
+	if len(parts) > 100 {
+		return nil, invalid("name at most 100 task ids")
+	}
+	ids := make([]int32, 0, len(parts))
+	for _, p := range parts {
+		id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
+		if err != nil || id <= 0 {
+			return nil, invalid("task ids are positive integers separated by commas")
+		}
+		ids = append(ids, int32(id))
+	}
+	return ids, nil
 }

@@ -32,7 +32,7 @@ func TestLibrariesUsage(t *testing.T) {
 		t.Fatalf("LibrariesUsage\n got %+v\nwant %+v", got, wantUsage)
 	}
 
-	if err := h.ns.DeleteFile(admin("flib"), "flib", "-", "d/a.txt", true); err != nil {
+	if _, err := h.ns.DeleteFile(admin("flib"), "flib", "-", "d/a.txt", true); err != nil {
 		t.Fatal(err)
 	}
 	got, err = h.ns.LibrariesUsage(ctx, []string{"flib"})

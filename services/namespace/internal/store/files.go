@@ -82,9 +82,9 @@ func placeFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path
 
 // writeFile puts f where p says under parent: over the file p replaces, keeping its inode, or
 // as a new entry.
-func writeFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent nodeRow, p placement, f app.Node, now time.Time) (nodeRow, error) {
+func writeFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent nodeRow, p placement, f app.Node, rules app.WriteRules, now time.Time) (nodeRow, error) {
 	if p.replace != nil {
-		return replaceInPlace(ctx, t, *p.replace, f, now)
+		return replaceInPlace(ctx, t, *p.replace, f, rules, now)
 	}
 	return insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, f, now)
 }
@@ -112,23 +112,27 @@ func sourceFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pat
 func insertFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, name string, f app.Node, now time.Time) (nodeRow, error) {
 	f.LibraryID, f.SpaceID, f.ParentInode, f.Name = libraryID, spaceID, parent, name
 	f.CreatedAt, f.ModifiedAt = now, now
-	row, err := insertNode(ctx, t, f, 0, 0)
+	row, err := insertNode(ctx, t, f, 0, 0, app.TreeTotals{})
 	if err != nil {
 		return nodeRow{}, err
 	}
 	if err := touchDir(ctx, t, libraryID, spaceID, parent, 0, 1, now); err != nil {
 		return nodeRow{}, err
 	}
-	return row, addCounts(ctx, t, libraryID, spaceID, f.Size, 1, 0)
+	return row, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Size: f.Size, Files: 1})
 }
 
 // replaceInPlace gives the live file or symlink old the content of f (an overwrite, pitfall 4):
 // the inode, name and creation time stay, so favorites, history and the symlinks pointing at
-// old follow it; the modification time is now; the size counter moves by the difference. When f
-// is a symlink, old's own links are pointed at f's target (links never point at links).
-func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, now time.Time) (nodeRow, error) {
+// old follow it; the modification time is now; the size counter moves by the difference. With
+// history on, old's content is kept as a version first (keepVersion). When f is a symlink, old's
+// own links are pointed at f's target (links never point at links).
+func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, rules app.WriteRules, now time.Time) (nodeRow, error) {
 	if f.Type == app.TypeSymlink && f.LinkTarget == old.Inode {
 		return nodeRow{}, app.ErrSymlinkOverwrite
+	}
+	if err := keepVersion(ctx, t, old, old.Inode, rules, now); err != nil {
+		return nodeRow{}, err
 	}
 	out, err := scanNode(t.QueryRow(ctx, `UPDATE nodes SET type = ?, user_id = ?, modified_at = ?,
 		local_created = ?, local_modified = ?, size = ?, content_type = ?, etag = ?, crc64 = ?,
@@ -147,7 +151,12 @@ func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, n
 	if err := touchDir(ctx, t, old.LibraryID, old.SpaceID, old.ParentInode, 0, 0, now); err != nil {
 		return nodeRow{}, err
 	}
-	return out, addCounts(ctx, t, old.LibraryID, old.SpaceID, f.Size-old.Size, 0, 0)
+	// The returned row must show the version keepVersion gave the node.
+	out, err = nodeByInode(ctx, t, old.LibraryID, old.SpaceID, old.Inode)
+	if err != nil {
+		return nodeRow{}, err
+	}
+	return out, growTree(ctx, t, old.LibraryID, old.SpaceID, old.ParentInode, app.TreeTotals{Size: f.Size - old.Size})
 }
 
 // repointLinks points the live symlinks at from to to.
@@ -157,70 +166,94 @@ func repointLinks(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, f
 	return wrap("repoint symlinks", err)
 }
 
-// deleteLinksTo soft-deletes the live symlinks pointing at n or, when n is a directory, into
-// its subtree, which deleteEntry has just marked deleted (3.12, 3.15: deleting a target deletes
-// its links). They join n's deletion (deleted_root = n), so the recycle bin will restore them
-// with it; the counters and their directories record the removal.
-func deleteLinksTo(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) error {
+// deleteLinksTo deletes the live symlinks pointing at n or, when n is a directory, at a file
+// under it (3.12, 3.15: deleting a target deletes its links), and answers how many. They join
+// n's deletion (deleted_root = n), so they go to the bin and come back with it; their
+// directories and the counters record the removal. n's own row is already marked deleted.
+//
+// For a directory the candidates are the space's live links (nodes_links_by_space; links are
+// few) whose target's parent chain reaches n, so the cost does not grow with n's subtree. A
+// candidate that is not itself reachable (it lies inside n, or inside another deleted entry)
+// is left alone: it is not live, and it goes or comes back with the entry holding it.
+func deleteLinksTo(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) (int64, error) {
 	lib, space := n.LibraryID, n.SpaceID
-	cond, args := "link_target = ?", []any{n.Inode}
+	q, args := `SELECT inode, parent_inode FROM nodes WHERE link_target = ? AND link_target IS NOT NULL
+		AND library_id = ? AND space_id = ? AND deleted_at IS NULL`, []any{n.Inode, lib, space}
 	if n.isDir() {
-		// The subtree's rows carry deleted_root = n and this deletion's time.
-		cond = `link_target IN (SELECT inode FROM nodes WHERE deleted_root = ? AND deleted_at = ?
-			AND library_id = ? AND space_id = ?)`
-		args = []any{n.Inode, millis(now), lib, space}
+		q = `WITH RECURSIVE up(link, parent, cur) AS (
+				SELECT inode, parent_inode, link_target FROM nodes
+				WHERE library_id = ? AND space_id = ? AND link_target IS NOT NULL AND deleted_at IS NULL
+			UNION ALL
+				SELECT up.link, up.parent, d.parent_inode FROM up CROSS JOIN nodes d
+				WHERE d.inode = up.cur AND up.cur <> ? AND d.parent_inode <> 0
+			) SELECT link, parent FROM up WHERE cur = ?`
+		args = []any{lib, space, n.Inode, n.Inode}
 	}
-	// "link_target IS NOT NULL" repeats nodes_by_link_target's condition so both planners use it.
-	where := " WHERE " + cond + " AND link_target IS NOT NULL AND library_id = ? AND space_id = ? AND deleted_at IS NULL"
-	args = append(args, lib, space)
-	rows, err := t.Query(ctx, "SELECT parent_inode, COUNT(*) FROM nodes"+where+" GROUP BY parent_inode", args...)
+	type link struct{ inode, parent int64 }
+	var cands []link
+	rows, err := t.Query(ctx, q, args...)
 	if err != nil {
-		return wrap("delete symlinks", err)
+		return 0, wrap("delete symlinks", err)
 	}
-	type group struct{ parent, links int64 }
-	var groups []group
 	for rows.Next() {
-		var g group
-		if err := rows.Scan(&g.parent, &g.links); err != nil {
+		var l link
+		if err := rows.Scan(&l.inode, &l.parent); err != nil {
 			rows.Close()
-			return wrap("delete symlinks", err)
+			return 0, wrap("delete symlinks", err)
 		}
-		groups = append(groups, g)
+		cands = append(cands, l)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return wrap("delete symlinks", err)
+		return 0, wrap("delete symlinks", err)
 	}
-	if len(groups) == 0 {
-		return nil
-	}
-	if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ?"+where,
-		append([]any{millis(now), n.Inode}, args...)...); err != nil {
-		return wrap("delete symlinks", err)
-	}
+	live := map[int64]bool{}
+	perParent := map[int64]int64{}
 	var total int64
-	for _, g := range groups {
-		if err := touchDir(ctx, t, lib, space, g.parent, 0, -g.links, now); err != nil {
-			return err
+	for _, l := range cands {
+		ok, seen := live[l.parent]
+		if !seen {
+			_, err := pathOf(ctx, t, lib, space, l.parent)
+			if err != nil && !errors.Is(err, app.ErrNodeNotFound) {
+				return 0, err
+			}
+			ok = err == nil
+			live[l.parent] = ok
 		}
-		total += g.links
+		if !ok {
+			continue
+		}
+		if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
+			millis(now), n.Inode, l.inode); err != nil {
+			return 0, wrap("delete symlinks", err)
+		}
+		perParent[l.parent]++
+		total++
 	}
-	return addCounts(ctx, t, lib, space, 0, -total, 0)
+	for parent, k := range perParent {
+		if err := touchDir(ctx, t, lib, space, parent, 0, -k, now); err != nil {
+			return 0, err
+		}
+		if err := growTree(ctx, t, lib, space, parent, app.TreeTotals{Files: -k}); err != nil {
+			return 0, err
+		}
+	}
+	return total, nil
 }
 
 // CreateFile makes a file entry at path (3.4 confirm, through the use case CommitFile); see
 // app.Store. f supplies type (file, image or video; "" = file), size, content, blob, category and
 // client attributes.
 func (s *SQL) CreateFile(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
-	return s.CommitUpload(ctx, libraryID, spaceID, path, f, strategy, "", now)
+	return s.CommitUpload(ctx, libraryID, spaceID, path, f, strategy, "", rules, now)
 }
 
 // CommitUpload is CreateFile keyed by the upload it commits: with a non-empty uploadID, a repeat
 // answers the entry the first commit made (at its path now) instead of placing another.
 func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path []string, f app.Node,
-	strategy app.Conflict, uploadID string, now time.Time,
+	strategy app.Conflict, uploadID string, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
 	if len(path) == 0 {
 		return app.Placed{}, app.ErrNameTaken
@@ -258,11 +291,14 @@ func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path 
 		if err != nil {
 			return err
 		}
-		row, err := writeFile(ctx, t, libraryID, spaceID, parent, p, f, now)
+		row, err := writeFile(ctx, t, libraryID, spaceID, parent, p, f, rules, now)
 		if err != nil {
 			return err
 		}
 		out = app.Placed{Node: row.Node, Path: p.pathIn(path), Overwritten: p.replace != nil}
+		if err := checkQuota(ctx, t, libraryID, spaceID, f.Size, rules); err != nil {
+			return err
+		}
 		if uploadID == "" {
 			return nil
 		}
@@ -276,29 +312,16 @@ func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path 
 	return out, nil
 }
 
-// DeleteFile soft-deletes the file or symlink at path and the symlinks pointing at it (3.12).
-func (s *SQL) DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, now time.Time) (app.Node, error) {
-	var n nodeRow
-	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
-		var err error
-		if n, err = lookupPath(ctx, t, libraryID, spaceID, path); err != nil {
-			return err
-		}
-		if n.isDir() {
-			return app.ErrIsDirectory
-		}
-		return deleteEntry(ctx, t, n, now)
-	})
-	if err != nil {
-		return app.Node{}, err
-	}
-	return n.Node, nil
+// DeleteFile deletes the file or symlink at path and the symlinks pointing at it (3.12), as
+// DeleteTree deletes an entry; a directory is ErrIsDirectory.
+func (s *SQL) DeleteFile(ctx context.Context, libraryID, spaceID string, path []string, rules app.WriteRules, now time.Time) (app.Deleted, error) {
+	return s.deleteAt(ctx, libraryID, spaceID, path, true, rules, now)
 }
 
 // copyFileTo places a copy of the file or symlink src under parent as p says: a new row
 // sharing src's blob (or, for a link, its target), or src's content over the file p replaces.
 // Copying a file onto itself changes nothing.
-func copyFileTo(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, p placement, now time.Time) (nodeRow, error) {
+func copyFileTo(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, p placement, rules app.WriteRules, now time.Time) (nodeRow, error) {
 	content := fileContent(src.Node)
 	if p.replace == nil {
 		return insertFile(ctx, t, src.LibraryID, src.SpaceID, parent, p.name, content, now)
@@ -306,12 +329,12 @@ func copyFileTo(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, p p
 	if p.replace.Inode == src.Inode {
 		return src, nil
 	}
-	return replaceInPlace(ctx, t, *p.replace, content, now)
+	return replaceInPlace(ctx, t, *p.replace, content, rules, now)
 }
 
 // CopyFile copies a file or symlink (3.13); see app.Store.
 func (s *SQL) CopyFile(ctx context.Context, libraryID, spaceID string, from, to []string,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
 	if len(to) == 0 {
 		return app.Placed{}, app.ErrNameTaken
@@ -326,9 +349,12 @@ func (s *SQL) CopyFile(ctx context.Context, libraryID, spaceID string, from, to 
 		if err != nil {
 			return err
 		}
-		row, err := copyFileTo(ctx, t, src, parent.Inode, p, now)
+		row, err := copyFileTo(ctx, t, src, parent.Inode, p, rules, now)
+		if err != nil {
+			return err
+		}
 		out = app.Placed{Node: row.Node, Path: p.pathIn(to), Overwritten: p.replace != nil && p.replace.Inode != src.Inode}
-		return err
+		return checkQuota(ctx, t, libraryID, spaceID, src.Size, rules)
 	})
 	if err != nil {
 		return app.Placed{}, err
@@ -338,19 +364,28 @@ func (s *SQL) CopyFile(ctx context.Context, libraryID, spaceID string, from, to 
 
 // replaceByMove removes the file old that a moved entry src replaces (overwrite): old's links
 // follow to src's final target first, so they survive old's deletion.
-func replaceByMove(ctx context.Context, t *sqldb.Tx, old, src nodeRow, now time.Time) error {
+func replaceByMove(ctx context.Context, t *sqldb.Tx, old, src nodeRow, rules app.WriteRules, now time.Time) error {
 	if src.IsSymlink() && src.LinkTarget == old.Inode {
 		return app.ErrSymlinkOverwrite
 	}
 	if err := repointLinks(ctx, t, old.LibraryID, old.SpaceID, old.Inode, finalTarget(src)); err != nil {
 		return err
 	}
-	return deleteEntry(ctx, t, old, now)
+	if rules.KeepVersions > 0 && !src.IsSymlink() && !old.IsSymlink() {
+		// With history on the replaced content is not deleted: it becomes the moved file's
+		// newest version (docs/lifecycle.md), and old's row goes for good with nothing to keep.
+		if err := keepVersion(ctx, t, old, src.Inode, rules, now); err != nil {
+			return err
+		}
+		rules.Recycle = false
+	}
+	_, err := deleteEntry(ctx, t, old, rules, now)
+	return err
 }
 
 // MoveFile renames or moves a file or symlink (3.14); see app.Store.
 func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to []string,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
 	if len(to) == 0 {
 		return app.Placed{}, app.ErrNameTaken
@@ -370,7 +405,7 @@ func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to 
 			return err
 		}
 		if p.replace != nil {
-			if err := replaceByMove(ctx, t, *p.replace, src, now); err != nil {
+			if err := replaceByMove(ctx, t, *p.replace, src, rules, now); err != nil {
 				return err
 			}
 		}
@@ -382,13 +417,8 @@ func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to 
 		if err != nil {
 			return wrap("move file", err)
 		}
-		if src.ParentInode == parent.Inode {
-			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 0, now)
-		} else if err = touchDir(ctx, t, libraryID, spaceID, src.ParentInode, 0, -1, now); err == nil {
-			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 1, now)
-		}
 		out = app.Placed{Node: row.Node, Path: p.pathIn(to), Overwritten: p.replace != nil}
-		return err
+		return relocate(ctx, t, src, parent.Inode, now)
 	})
 	if err != nil {
 		return app.Placed{}, err
@@ -398,7 +428,7 @@ func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to 
 
 // CreateSymlink makes a symlink (3.15); see app.Store.
 func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path, target []string,
-	strategy app.Conflict, userID string, now time.Time,
+	strategy app.Conflict, userID string, rules app.WriteRules, now time.Time,
 ) (app.Placed, error) {
 	if len(path) == 0 {
 		return app.Placed{}, app.ErrNameTaken
@@ -419,7 +449,7 @@ func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path
 			return err
 		}
 		link := app.Node{Type: app.TypeSymlink, UserID: userID, LinkTarget: tgt.Inode}
-		row, err := writeFile(ctx, t, libraryID, spaceID, parent, p, link, now)
+		row, err := writeFile(ctx, t, libraryID, spaceID, parent, p, link, rules, now)
 		out = app.Placed{Node: row.Node, Path: p.pathIn(path), Overwritten: p.replace != nil}
 		return err
 	})
@@ -534,6 +564,11 @@ func (s *SQL) ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, 
 			if err := rows.Err(); err != nil {
 				return wrap("referenced blobs", err)
 			}
+			kept, err := versionBlobs(ctx, t, args)
+			if err != nil {
+				return err
+			}
+			out = append(out, kept...)
 		}
 		return nil
 	})
@@ -541,7 +576,7 @@ func (s *SQL) ReferencedBlobs(ctx context.Context, blobIDs []string) ([]string, 
 		return nil, err
 	}
 	slices.Sort(out)
-	return out, nil
+	return slices.Compact(out), nil
 }
 
 // pathOf answers the path of a live inode by walking its parents; the root (0) is the empty

@@ -14,7 +14,7 @@ import (
 // putFile commits a file with a blob.
 func (f *fixture) putFile(path string, size int64, blob string, typ app.NodeType) app.Node {
 	f.t.Helper()
-	placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, BlobID: blob, Type: typ}, app.ConflictAsk, f.tick())
+	placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, BlobID: blob, Type: typ}, app.ConflictAsk, app.WriteRules{}, f.tick())
 	if err != nil {
 		f.t.Fatalf("CreateFile(%q): %v", path, err)
 	}
@@ -23,7 +23,7 @@ func (f *fixture) putFile(path string, size int64, blob string, typ app.NodeType
 
 func (f *fixture) link(path, target string) app.Node {
 	f.t.Helper()
-	placed, err := f.st.CreateSymlink(f.ctx, f.lib, f.space, p(path), p(target), app.ConflictAsk, "u1", f.tick())
+	placed, err := f.st.CreateSymlink(f.ctx, f.lib, f.space, p(path), p(target), app.ConflictAsk, "u1", app.WriteRules{}, f.tick())
 	if err != nil {
 		f.t.Fatalf("CreateSymlink(%q → %q): %v", path, target, err)
 	}
@@ -55,7 +55,7 @@ func TestCopyFileSharesBlob(t *testing.T) {
 		f.mkdir("d")
 		f.mkdir("e")
 		orig := f.putFile("d/a.jpg", 10, "blob-a", app.TypeImage)
-		placed, err := f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("e/b.jpg"), app.ConflictRename, f.tick())
+		placed, err := f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("e/b.jpg"), app.ConflictRename, app.WriteRules{}, f.tick())
 		if err != nil || !reflect.DeepEqual(placed.Path, p("e/b.jpg")) || placed.Overwritten {
 			t.Fatalf("CopyFile = %+v, %v", placed, err)
 		}
@@ -64,15 +64,15 @@ func TestCopyFileSharesBlob(t *testing.T) {
 			t.Fatalf("copy = %+v", c)
 		}
 		wantCounts(t, "after copy", f.counts(), 20, 2, 2)
-		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("d/a.jpg"), app.ConflictRename, f.tick())
+		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("d/a.jpg"), app.ConflictRename, app.WriteRules{}, f.tick())
 		if err != nil || !reflect.DeepEqual(placed.Path, p("d/a (1).jpg")) {
 			t.Fatalf("copy beside itself = %+v, %v", placed, err)
 		}
-		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("d/a.jpg"), app.ConflictOverwrite, f.tick())
+		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/a.jpg"), p("d/a.jpg"), app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		if err != nil || placed.Overwritten || placed.Node.Inode != orig.Inode {
 			t.Fatalf("copy onto itself = %+v, %v", placed, err)
 		}
-		if err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("d/a (1).jpg")); err != nil {
+		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("d/a (1).jpg"), app.WriteRules{}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.referenced("blob-a", "other"); !reflect.DeepEqual(got, []string{"blob-a"}) {
@@ -80,20 +80,20 @@ func TestCopyFileSharesBlob(t *testing.T) {
 		}
 
 		// Both entries deleted: the soft-deleted rows still reference the blob until purged.
-		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("d/a.jpg"), f.tick()); err != nil {
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.WriteRules{}, f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.referenced("blob-a"); len(got) != 1 {
 			t.Fatal("the copy's blob lost its reference while the copy lives")
 		}
-		if err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("e")); err != nil {
+		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("e"), app.WriteRules{}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		wantCounts(t, "all deleted", f.counts(), 0, 0, 1)
 		if got := f.referenced("blob-a"); len(got) != 1 {
 			t.Fatal("deleted rows awaiting the recycle bin no longer reference the blob")
 		}
-		if _, err := s.PurgeDeleted(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
+		if _, err := s.DrainPurges(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.referenced("blob-a"); len(got) != 0 {
@@ -102,17 +102,17 @@ func TestCopyFileSharesBlob(t *testing.T) {
 
 		// Source errors.
 		f.putFile("d/x.jpg", 1, "blob-x", "")
-		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/none"), p("d/y"), app.ConflictRename, f.tick())
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/none"), p("d/y"), app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "missing source", err, app.ErrSourceMissing)
-		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg/z"), p("d/y"), app.ConflictRename, f.tick())
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg/z"), p("d/y"), app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "source through a file", err, app.ErrSourceMissing)
-		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d"), p("d/y"), app.ConflictRename, f.tick())
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d"), p("d/y"), app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "directory source", err, app.ErrIsDirectory)
-		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("nope/y"), app.ConflictRename, f.tick())
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("nope/y"), app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "missing parent", err, app.ErrNodeNotFound)
-		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("d/x.jpg/y"), app.ConflictRename, f.tick())
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("d/x.jpg/y"), app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "file in the middle", err, app.ErrNotDirectory)
-		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("d"), app.ConflictOverwrite, f.tick())
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("d/x.jpg"), p("d"), app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		wantErr(t, "overwrite a directory", err, app.ErrNameTaken)
 		checkInvariants(t, s, f.lib, f.space)
 	})
@@ -124,7 +124,7 @@ func TestCopyFileOverwriteInPlace(t *testing.T) {
 		src := f.putFile("src.txt", 7, "blob-src", "")
 		dst := f.putFile("dst.txt", 3, "blob-dst", "")
 		f.link("l", "dst.txt")
-		placed, err := f.st.CopyFile(f.ctx, f.lib, f.space, p("src.txt"), p("dst.txt"), app.ConflictOverwrite, f.tick())
+		placed, err := f.st.CopyFile(f.ctx, f.lib, f.space, p("src.txt"), p("dst.txt"), app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		if err != nil || !placed.Overwritten || placed.Node.Inode != dst.Inode || placed.Node.BlobID != "blob-src" || placed.Node.Size != 7 {
 			t.Fatalf("overwrite copy = %+v, %v", placed, err)
 		}
@@ -137,14 +137,14 @@ func TestCopyFileOverwriteInPlace(t *testing.T) {
 		}
 		// A copied link over a file: the file becomes a link in place, its own links follow.
 		f.link("l2", "src.txt")
-		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("l2"), p("dst.txt"), app.ConflictOverwrite, f.tick())
+		placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("l2"), p("dst.txt"), app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		if err != nil || placed.Node.Type != app.TypeSymlink || placed.Node.LinkTarget != src.Inode {
 			t.Fatalf("link copied over a file = %+v, %v", placed, err)
 		}
 		if f.resolve("l") != "src.txt" || f.resolve("dst.txt") != "src.txt" {
 			t.Fatalf("links after the overwrite: l → %q, dst.txt → %q", f.resolve("l"), f.resolve("dst.txt"))
 		}
-		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("l2"), p("src.txt"), app.ConflictOverwrite, f.tick())
+		_, err = f.st.CopyFile(f.ctx, f.lib, f.space, p("l2"), p("src.txt"), app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		wantErr(t, "a link copied over its own target", err, app.ErrSymlinkOverwrite)
 		wantCounts(t, "end", f.counts(), 7, 4, 0)
 		checkInvariants(t, s, f.lib, f.space)
@@ -180,35 +180,35 @@ func TestSymlinks(t *testing.T) {
 		if ll.LinkTarget != target.Inode {
 			t.Fatalf("link to a link = %+v", ll)
 		}
-		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x"), p("d"), app.ConflictAsk, "", f.tick())
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x"), p("d"), app.ConflictAsk, "", app.WriteRules{}, f.tick())
 		wantErr(t, "link to a directory", err, app.ErrIsDirectory)
-		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x"), p("d/none"), app.ConflictAsk, "", f.tick())
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x"), p("d/none"), app.ConflictAsk, "", app.WriteRules{}, f.tick())
 		wantErr(t, "link to nothing", err, app.ErrSourceMissing)
-		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x/y"), p("d/t.txt"), app.ConflictAsk, "", f.tick())
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("x/y"), p("d/t.txt"), app.ConflictAsk, "", app.WriteRules{}, f.tick())
 		wantErr(t, "link without a parent", err, app.ErrNodeNotFound)
-		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("e/l"), p("d/t.txt"), app.ConflictAsk, "", f.tick())
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("e/l"), p("d/t.txt"), app.ConflictAsk, "", app.WriteRules{}, f.tick())
 		wantErr(t, "link ask", err, app.ErrNameTaken)
-		placed, err := f.st.CreateSymlink(f.ctx, f.lib, f.space, p("e/l"), p("d/t.txt"), app.ConflictRename, "", f.tick())
+		placed, err := f.st.CreateSymlink(f.ctx, f.lib, f.space, p("e/l"), p("d/t.txt"), app.ConflictRename, "", app.WriteRules{}, f.tick())
 		if err != nil || !reflect.DeepEqual(placed.Path, p("e/l (1)")) {
 			t.Fatalf("link rename = %+v, %v", placed, err)
 		}
-		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("d/t.txt"), p("ll"), app.ConflictOverwrite, "", f.tick())
+		_, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, p("d/t.txt"), p("ll"), app.ConflictOverwrite, "", app.WriteRules{}, f.tick())
 		wantErr(t, "a link over its own target", err, app.ErrSymlinkOverwrite)
 
 		// The link follows its target's move (same inode) and overwrite (in place).
-		if _, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/t.txt"), p("e/moved.txt"), app.ConflictAsk, f.tick()); err != nil {
+		if _, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/t.txt"), p("e/moved.txt"), app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.resolve("e/l"); got != "e/moved.txt" {
 			t.Fatalf("after the move the link resolves to %q", got)
 		}
-		if _, err := f.st.Move(f.ctx, f.lib, f.space, p("e"), p("f/g"), app.ConflictAsk, f.tick()); err != nil {
+		if _, err := f.st.Move(f.ctx, f.lib, f.space, p("e"), p("f/g"), app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.resolve("ll"); got != "f/g/moved.txt" {
 			t.Fatalf("after the directory move the link resolves to %q", got)
 		}
-		placed, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("f/g/moved.txt"), app.Node{Size: 9, BlobID: "blob-new"}, app.ConflictOverwrite, f.tick())
+		placed, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("f/g/moved.txt"), app.Node{Size: 9, BlobID: "blob-new"}, app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		if err != nil || !placed.Overwritten {
 			t.Fatal(err)
 		}
@@ -218,19 +218,19 @@ func TestSymlinks(t *testing.T) {
 
 		// Moving a file over the target: the target's links follow to the moved file.
 		other := f.putFile("other.txt", 2, "blob-o", "")
-		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("other.txt"), p("f/g/moved.txt"), app.ConflictOverwrite, f.tick())
+		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("other.txt"), p("f/g/moved.txt"), app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		if err != nil || !placed.Overwritten || placed.Node.Inode != other.Inode {
 			t.Fatalf("move over the target = %+v, %v", placed, err)
 		}
 		if r, _ := f.st.ResolveFile(f.ctx, f.lib, f.space, p("ll")); r.Node.Inode != other.Inode {
 			t.Fatalf("the link did not follow to the moved file: %+v", r)
 		}
-		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("ll"), p("f/g/moved.txt"), app.ConflictOverwrite, f.tick())
+		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("ll"), p("f/g/moved.txt"), app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		wantErr(t, "a link moved over its own target", err, app.ErrSymlinkOverwrite)
 		checkInvariants(t, s, f.lib, f.space)
 
 		// A symlink turned into a file by an upload stops being a link.
-		placed, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("ll"), app.Node{Size: 1, BlobID: "blob-ll"}, app.ConflictOverwrite, f.tick())
+		placed, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("ll"), app.Node{Size: 1, BlobID: "blob-ll"}, app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		if err != nil || placed.Node.Type != app.TypeFile || placed.Node.LinkTarget != 0 {
 			t.Fatalf("upload over a link = %+v, %v", placed, err)
 		}
@@ -255,8 +255,8 @@ func TestDeletingTargetsDeletesLinks(t *testing.T) {
 		wantCounts(t, "before", before, 12, 8, 3)
 
 		// Deleting a file deletes its links, wherever they are.
-		deleted, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("src/a.txt"), f.tick())
-		if err != nil || deleted.Name != "a.txt" {
+		deleted, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("src/a.txt"), app.WriteRules{}, f.tick())
+		if err != nil || deleted.Node.Name != "a.txt" {
 			t.Fatalf("DeleteFile = %+v, %v", deleted, err)
 		}
 		for _, l := range []string{"links/to-a", "root-to-a"} {
@@ -268,7 +268,7 @@ func TestDeletingTargetsDeletesLinks(t *testing.T) {
 		checkInvariants(t, s, f.lib, f.space)
 
 		// Deleting a directory deletes the links into its subtree.
-		if err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("src")); err != nil {
+		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("src"), app.WriteRules{}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.st.Lookup(f.ctx, f.lib, f.space, p("links/to-b")); err == nil {
@@ -278,24 +278,25 @@ func TestDeletingTargetsDeletesLinks(t *testing.T) {
 			t.Fatal("an unrelated link went")
 		}
 		wantCounts(t, "after the tree", f.counts(), 5, 2, 1)
-		// The links joined their target's deletion (one recycle-bin item).
+		// The link from outside joined its target's deletion (one recycle-bin item); the link
+		// inside src goes with src's subtree, untouched.
 		if n := rawQueryInt(t, s, "SELECT COUNT(*) FROM nodes WHERE type = 'symlink' AND deleted_at IS NOT NULL AND deleted_root = ?",
-			f.lookupDeleted("src")); n != 2 {
-			t.Fatalf("%d links deleted with src, want 2 (to-b and src/inside)", n)
+			f.lookupDeleted("src")); n != 1 {
+			t.Fatalf("%d links deleted with src, want 1 (to-b)", n)
 		}
 
 		// Deleting a link leaves its target; a directory is not a file.
-		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("links/to-keep"), f.tick()); err != nil {
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("links/to-keep"), app.WriteRules{}, f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		if f.resolve("keep.txt") != "keep.txt" {
 			t.Fatal("deleting a link deleted its target")
 		}
-		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("links"), f.tick())
+		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("links"), app.WriteRules{}, f.tick())
 		wantErr(t, "delete a directory as a file", err, app.ErrIsDirectory)
-		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("links/none"), f.tick())
+		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("links/none"), app.WriteRules{}, f.tick())
 		wantErr(t, "delete nothing", err, app.ErrNodeNotFound)
-		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("keep.txt/x"), f.tick())
+		_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p("keep.txt/x"), app.WriteRules{}, f.tick())
 		wantErr(t, "delete through a file", err, app.ErrNotDirectory)
 		checkInvariants(t, s, f.lib, f.space)
 	})
@@ -315,7 +316,7 @@ func TestCopyTreeKeepsLinkTargets(t *testing.T) {
 		f.putFile("out.txt", 1, "blob-o", "")
 		f.link("d/in", "d/a.txt")
 		f.link("d/out", "out.txt")
-		if _, err := f.st.CopyTree(f.ctx, f.lib, f.space, p("d"), p("c"), app.ConflictAsk, f.tick()); err != nil {
+		if _, err := f.st.CopyTree(f.ctx, f.lib, f.space, p("d"), p("c"), app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		// Links in the copy point at the original targets.
@@ -331,7 +332,7 @@ func TestCopyTreeKeepsLinkTargets(t *testing.T) {
 		wantCounts(t, "copy", f.counts(), 7, 7, 2)
 		checkInvariants(t, s, f.lib, f.space)
 		// Deleting the original tree takes the copy's links to it as well.
-		if err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("d")); err != nil {
+		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("d"), app.WriteRules{}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.st.Lookup(f.ctx, f.lib, f.space, p("c/in")); err == nil {
@@ -348,22 +349,22 @@ func TestMoveFile(t *testing.T) {
 		f.mkdir("d")
 		a := f.putFile("d/a.txt", 3, "blob-a", "")
 		f.putFile("d/b.txt", 4, "blob-b", "")
-		placed, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a.txt"), p("d/a.txt"), app.ConflictAsk, f.tick())
+		placed, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a.txt"), p("d/a.txt"), app.ConflictAsk, app.WriteRules{}, f.tick())
 		if err != nil || placed.Node.Inode != a.Inode || !reflect.DeepEqual(placed.Path, p("d/a.txt")) {
 			t.Fatalf("onto itself = %+v, %v", placed, err)
 		}
-		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a.txt"), p("d/b.txt"), app.ConflictRename, f.tick())
+		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a.txt"), p("d/b.txt"), app.ConflictRename, app.WriteRules{}, f.tick())
 		if err != nil || !reflect.DeepEqual(placed.Path, p("d/b (1).txt")) || placed.Node.Inode != a.Inode {
 			t.Fatalf("rename = %+v, %v", placed, err)
 		}
-		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/b (1).txt"), p("x/a.txt"), app.ConflictAsk, f.tick())
+		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/b (1).txt"), p("x/a.txt"), app.ConflictAsk, app.WriteRules{}, f.tick())
 		wantErr(t, "parents are not created", err, app.ErrNodeNotFound)
-		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/b (1).txt"), p("a.txt"), app.ConflictAsk, f.tick())
+		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d/b (1).txt"), p("a.txt"), app.ConflictAsk, app.WriteRules{}, f.tick())
 		if err != nil || !reflect.DeepEqual(placed.Path, p("a.txt")) {
 			t.Fatalf("move to the root = %+v, %v", placed, err)
 		}
 		wantCounts(t, "moves change no counter", f.counts(), 7, 2, 1)
-		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("a.txt"), p("d/b.txt"), app.ConflictOverwrite, f.tick())
+		placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("a.txt"), p("d/b.txt"), app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		if err != nil || !placed.Overwritten {
 			t.Fatalf("overwrite = %+v, %v", placed, err)
 		}
@@ -371,9 +372,9 @@ func TestMoveFile(t *testing.T) {
 		if got := f.referenced("blob-a", "blob-b"); !slices.Equal(got, []string{"blob-a", "blob-b"}) {
 			t.Fatalf("the replaced file is a deleted row that still references its blob: %v", got)
 		}
-		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d"), p("e"), app.ConflictAsk, f.tick())
+		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("d"), p("e"), app.ConflictAsk, app.WriteRules{}, f.tick())
 		wantErr(t, "a directory", err, app.ErrIsDirectory)
-		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("zz"), p("e"), app.ConflictAsk, f.tick())
+		_, err = f.st.MoveFile(f.ctx, f.lib, f.space, p("zz"), p("e"), app.ConflictAsk, app.WriteRules{}, f.tick())
 		wantErr(t, "nothing", err, app.ErrSourceMissing)
 		checkInvariants(t, s, f.lib, f.space)
 	})
@@ -386,11 +387,11 @@ func TestNodeByInodeAndFirstMedia(t *testing.T) {
 		txt := f.putFile("album/notes.txt", 1, "b0", app.TypeFile)
 		now := f.tick()
 		// Two media with the same creation time: the lower inode wins; a later one never.
-		first, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("album/z.jpg"), app.Node{Type: app.TypeImage, BlobID: "b1"}, app.ConflictAsk, now)
+		first, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("album/z.jpg"), app.Node{Type: app.TypeImage, BlobID: "b1"}, app.ConflictAsk, app.WriteRules{}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("album/a.mp4"), app.Node{Type: app.TypeVideo, BlobID: "b2"}, app.ConflictAsk, now); err != nil {
+		if _, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("album/a.mp4"), app.Node{Type: app.TypeVideo, BlobID: "b2"}, app.ConflictAsk, app.WriteRules{}, now); err != nil {
 			t.Fatal(err)
 		}
 		f.putFile("album/later.jpg", 1, "b3", app.TypeImage)
@@ -399,7 +400,7 @@ func TestNodeByInodeAndFirstMedia(t *testing.T) {
 		if err != nil || got.Inode != first.Node.Inode {
 			t.Fatalf("FirstMedia = %+v, %v; want z.jpg", got, err)
 		}
-		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("album/z.jpg"), f.tick()); err != nil {
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("album/z.jpg"), app.WriteRules{}, f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		if got, err = f.st.FirstMedia(f.ctx, f.lib, f.space, album.Inode); err != nil || got.Name != "a.mp4" {
@@ -456,7 +457,7 @@ func TestCommitUploadIsIdempotent(t *testing.T) {
 		f.putFile("d/a.bin", 1, "blob-0", app.TypeFile)
 		commit := func(id string) app.Placed {
 			t.Helper()
-			placed, err := f.st.CommitUpload(f.ctx, f.lib, f.space, p("d/a.bin"), app.Node{Size: 5, BlobID: "blob-1"}, app.ConflictRename, id, f.tick())
+			placed, err := f.st.CommitUpload(f.ctx, f.lib, f.space, p("d/a.bin"), app.Node{Size: 5, BlobID: "blob-1"}, app.ConflictRename, id, app.WriteRules{}, f.tick())
 			if err != nil {
 				t.Fatalf("CommitUpload(%q): %v", id, err)
 			}
@@ -469,7 +470,7 @@ func TestCommitUploadIsIdempotent(t *testing.T) {
 		if again := commit("upload-1"); again.Node.Inode != first.Node.Inode || join(again.Path) != "d/a (1).bin" {
 			t.Fatalf("repeat placed %+v, want the first entry", again)
 		}
-		if _, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a (1).bin"), p("moved.bin"), app.ConflictAsk, f.tick()); err != nil {
+		if _, err := f.st.MoveFile(f.ctx, f.lib, f.space, p("d/a (1).bin"), p("moved.bin"), app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		if again := commit("upload-1"); again.Node.Inode != first.Node.Inode || join(again.Path) != "moved.bin" {
@@ -488,10 +489,10 @@ func TestCommitUploadIsIdempotent(t *testing.T) {
 func TestPruneCommits(t *testing.T) {
 	eachEngine(t, func(t *testing.T, s *SQL) {
 		f := newFixture(t, s)
-		if _, err := s.CommitUpload(f.ctx, f.lib, f.space, p("a.bin"), app.Node{Size: 1}, app.ConflictRename, "old", t0); err != nil {
+		if _, err := s.CommitUpload(f.ctx, f.lib, f.space, p("a.bin"), app.Node{Size: 1}, app.ConflictRename, "old", app.WriteRules{}, t0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CommitUpload(f.ctx, f.lib, f.space, p("b.bin"), app.Node{Size: 1}, app.ConflictRename, "new", t0.Add(time.Hour)); err != nil {
+		if _, err := s.CommitUpload(f.ctx, f.lib, f.space, p("b.bin"), app.Node{Size: 1}, app.ConflictRename, "new", app.WriteRules{}, t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		n, err := s.PruneCommits(f.ctx, t0.Add(time.Minute), 0)
@@ -499,10 +500,10 @@ func TestPruneCommits(t *testing.T) {
 			t.Fatalf("pruned %d (%v), want 1", n, err)
 		}
 		// The forgotten upload would now place a new entry; the remembered one answers its own.
-		if pl, err := s.CommitUpload(f.ctx, f.lib, f.space, p("b.bin"), app.Node{Size: 1}, app.ConflictRename, "new", t0.Add(2*time.Hour)); err != nil || join(pl.Path) != "b.bin" {
+		if pl, err := s.CommitUpload(f.ctx, f.lib, f.space, p("b.bin"), app.Node{Size: 1}, app.ConflictRename, "new", app.WriteRules{}, t0.Add(2*time.Hour)); err != nil || join(pl.Path) != "b.bin" {
 			t.Fatalf("remembered commit: %v %v", pl.Path, err)
 		}
-		if pl, err := s.CommitUpload(f.ctx, f.lib, f.space, p("a.bin"), app.Node{Size: 1}, app.ConflictRename, "old", t0.Add(2*time.Hour)); err != nil || join(pl.Path) != "a (1).bin" {
+		if pl, err := s.CommitUpload(f.ctx, f.lib, f.space, p("a.bin"), app.Node{Size: 1}, app.ConflictRename, "old", app.WriteRules{}, t0.Add(2*time.Hour)); err != nil || join(pl.Path) != "a (1).bin" {
 			t.Fatalf("forgotten commit: %v %v", pl.Path, err)
 		}
 	})
@@ -521,7 +522,7 @@ func TestTreeStats(t *testing.T) {
 		if err != nil || c.Size != 42 || c.FileNum != 3 || c.DirNum != 3 {
 			t.Fatalf("stats of a: %+v (%v), want 42 bytes, 3 files (a link counts), 3 dirs", c, err)
 		}
-		if err := s.DeleteTree(f.ctx, f.lib, f.space, p("a/b")); err != nil {
+		if _, err := s.DeleteTree(f.ctx, f.lib, f.space, p("a/b"), app.WriteRules{}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if c, err := s.TreeStats(f.ctx, f.lib, f.space, p("a")); err != nil || c.Size != 10 || c.FileNum != 2 || c.DirNum != 1 {

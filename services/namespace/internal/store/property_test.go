@@ -184,7 +184,7 @@ func runRandom(t *testing.T, f *fixture, rng *rand.Rand, steps int) {
 			op = "file"
 			size := int64(rng.IntN(100))
 			blob := fmt.Sprintf("%s-blob%d", f.space, step)
-			placed, err = f.st.CreateFile(f.ctx, f.lib, f.space, filePath(), app.Node{Size: size, BlobID: blob}, strategy, f.tick())
+			placed, err = f.st.CreateFile(f.ctx, f.lib, f.space, filePath(), app.Node{Size: size, BlobID: blob}, strategy, app.WriteRules{}, f.tick())
 			if err == nil {
 				blobs = append(blobs, blob)
 				final := join(placed.Path)
@@ -210,9 +210,9 @@ func runRandom(t *testing.T, f *fixture, rng *rand.Rand, steps int) {
 				to := newPath()
 				var final []string
 				if copyOp {
-					final, err = f.st.CopyTree(f.ctx, f.lib, f.space, p(from), to, strategy, f.tick())
+					final, err = f.st.CopyTree(f.ctx, f.lib, f.space, p(from), to, strategy, app.WriteRules{}, f.tick())
 				} else {
-					final, err = f.st.Move(f.ctx, f.lib, f.space, p(from), to, strategy, f.tick())
+					final, err = f.st.Move(f.ctx, f.lib, f.space, p(from), to, strategy, app.WriteRules{}, f.tick())
 				}
 				if isUnder(to, p(from)) {
 					wantErr(t, fmt.Sprintf("%s %s → %v", op, from, to), err, app.ErrDestinationInside)
@@ -238,9 +238,9 @@ func runRandom(t *testing.T, f *fixture, rng *rand.Rand, steps int) {
 			}
 			to := filePath()
 			if copyOp {
-				placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p(from), to, strategy, f.tick())
+				placed, err = f.st.CopyFile(f.ctx, f.lib, f.space, p(from), to, strategy, app.WriteRules{}, f.tick())
 			} else {
-				placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p(from), to, strategy, f.tick())
+				placed, err = f.st.MoveFile(f.ctx, f.lib, f.space, p(from), to, strategy, app.WriteRules{}, f.tick())
 			}
 			if _, taken := m[join(to)]; taken && strategy == app.ConflictAsk && join(to) != from {
 				wantErr(t, fmt.Sprintf("%s %s → %v (ask)", op, from, to), err, app.ErrNameTaken)
@@ -278,7 +278,7 @@ func runRandom(t *testing.T, f *fixture, rng *rand.Rand, steps int) {
 			op = "symlink"
 			target := pick(m.all())
 			tgt := m[target]
-			placed, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, filePath(), p(target), strategy, "", f.tick())
+			placed, err = f.st.CreateSymlink(f.ctx, f.lib, f.space, filePath(), p(target), strategy, "", app.WriteRules{}, f.tick())
 			if tgt.dir() {
 				wantErr(t, "link to a directory", err, app.ErrIsDirectory)
 			}
@@ -302,10 +302,10 @@ func runRandom(t *testing.T, f *fixture, rng *rand.Rand, steps int) {
 			path := pick(m.all())
 			if m[path].dir() {
 				op = "delete tree"
-				err = f.st.DeleteTree(f.ctx, f.lib, f.space, p(path))
+				_, err = f.st.DeleteTree(f.ctx, f.lib, f.space, p(path), app.WriteRules{}, time.Now())
 			} else {
 				op = "delete file"
-				_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p(path), f.tick())
+				_, err = f.st.DeleteFile(f.ctx, f.lib, f.space, p(path), app.WriteRules{}, f.tick())
 			}
 			if err == nil {
 				m.removeTree(path, deleted)
@@ -342,7 +342,7 @@ func runRandom(t *testing.T, f *fixture, rng *rand.Rand, steps int) {
 	if !maps.Equal(wantRefs, toSet(referenced)) {
 		t.Fatalf("before the purge: referenced %v, want %v", referenced, slices.Sorted(maps.Keys(wantRefs)))
 	}
-	if _, err := f.raw.PurgeDeleted(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
+	if _, err := f.raw.DrainPurges(f.ctx, time.Now().Add(time.Hour), 0); err != nil {
 		t.Fatal(err)
 	}
 	if referenced, err = f.raw.ReferencedBlobs(f.ctx, blobs); err != nil {

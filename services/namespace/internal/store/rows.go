@@ -12,12 +12,22 @@ import (
 // nodeColumns is the column list every node query selects, in scanNode's order.
 const nodeColumns = `inode, library_id, space_id, parent_inode, name, type, user_id, created_at, modified_at,
 	local_created, local_modified, size, content_type, etag, crc64, metadata, labels, child_dirs, child_files,
-	blob_id, link_target, category`
+	blob_id, link_target, category, tree_size, tree_files, tree_dirs, version, creation_way, latest_at`
 
 // nodeRow is a node with the store-only columns a use case never sees.
 type nodeRow struct {
 	app.Node
 	childDirs, childFiles int64
+	// tree is what a directory holds below it (migration 0006); zero for files.
+	tree app.TreeTotals
+}
+
+// totals answers what the entry holds, itself included.
+func (r nodeRow) totals() app.TreeTotals {
+	if r.isDir() {
+		return app.TreeTotals{Size: r.tree.Size, Files: r.tree.Files, Dirs: r.tree.Dirs + 1}
+	}
+	return app.TreeTotals{Size: r.Size, Files: 1}
 }
 
 func (r nodeRow) isDir() bool { return r.Type == app.TypeDir }
@@ -31,14 +41,19 @@ func scanNode(sc scanner) (nodeRow, error) {
 		created, modified   int64
 		localCtime, localMt string
 		linkTarget          sql.NullInt64
+		latestAt            sql.NullInt64
 	)
 	err := sc.Scan(&r.Inode, &r.LibraryID, &r.SpaceID, &r.ParentInode, &r.Name, &typ, &r.UserID,
 		&created, &modified, &localCtime, &localMt, &r.Size, &r.ContentType, &r.ETag, &r.CRC64,
-		&meta, &labels, &r.childDirs, &r.childFiles, &r.BlobID, &linkTarget, &r.Category)
+		&meta, &labels, &r.childDirs, &r.childFiles, &r.BlobID, &linkTarget, &r.Category,
+		&r.tree.Size, &r.tree.Files, &r.tree.Dirs, &r.Version, &r.CreationWay, &latestAt)
 	if err != nil {
 		return nodeRow{}, err
 	}
 	r.LinkTarget = linkTarget.Int64
+	if latestAt.Valid {
+		r.LatestAt = fromMillis(latestAt.Int64)
+	}
 	r.Type = app.NodeType(typ)
 	r.CreatedAt = fromMillis(created)
 	r.ModifiedAt = fromMillis(modified)
@@ -108,6 +123,7 @@ type storedExtension struct {
 	AllowFileExtname          []string `json:"allowFileExtname,omitempty"`
 	RecognizeSensitiveContent bool     `json:"recognizeSensitiveContent"`
 	SpaceTag                  string   `json:"spaceTag,omitempty"`
+	RecycleRetentionDays      int      `json:"recycleRetentionDays,omitempty"`
 }
 
 func encodeExtension(e app.SpaceExtension) string {

@@ -156,10 +156,11 @@ func (s *SQL) DeleteSpace(ctx context.Context, libraryID, spaceID string, force 
 			return err
 		}
 		if !force {
-			var live int
-			err := t.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM nodes
-				WHERE library_id = ? AND space_id = ? AND deleted_at IS NULL LIMIT 1) AS one`,
-				libraryID, spaceID).Scan(&live)
+			// The root's child counts: rows below a deleted entry are not live, and counting rows
+			// would take them for entries.
+			var live int64
+			err := t.QueryRow(ctx, `SELECT root_child_dirs + root_child_files FROM spaces
+				WHERE library_id = ? AND space_id = ?`, libraryID, spaceID).Scan(&live)
 			if err != nil {
 				return wrap("delete space", err)
 			}
@@ -170,19 +171,30 @@ func (s *SQL) DeleteSpace(ctx context.Context, libraryID, spaceID string, force 
 		if _, err := t.Exec(ctx, "DELETE FROM nodes WHERE library_id = ? AND space_id = ?", libraryID, spaceID); err != nil {
 			return wrap("delete space", err)
 		}
-		_, err := t.Exec(ctx, "DELETE FROM spaces WHERE library_id = ? AND space_id = ?", libraryID, spaceID)
-		return wrap("delete space", err)
+		quotaID, hadQuota, err := quotaIDOfSpace(ctx, t, libraryID, spaceID)
+		if err != nil {
+			return err
+		}
+		// The space's quota membership goes with it (ON DELETE CASCADE); a quota it was the last
+		// space of goes too (docs/lifecycle.md "Quota").
+		if _, err := t.Exec(ctx, "DELETE FROM spaces WHERE library_id = ? AND space_id = ?", libraryID, spaceID); err != nil {
+			return wrap("delete space", err)
+		}
+		if hadQuota {
+			return dropQuotaIfEmpty(ctx, t, quotaID)
+		}
+		return nil
 	})
 }
 
-const countColumns = `size, file_num, dir_num, recycled_file_num, recycled_dir_num, history_file_num`
+const countColumns = `size, recycled_size, history_size, file_num, dir_num, recycled_file_num, recycled_dir_num, history_file_num`
 
 // SpaceCounts answers a space's counters; ErrSpaceNotFound when there is no such space.
 func (s *SQL) SpaceCounts(ctx context.Context, libraryID, spaceID string) (app.SpaceCounts, error) {
 	var c app.SpaceCounts
 	err := s.inRead(ctx, func(t *sqldb.Tx) error {
 		err := t.QueryRow(ctx, "SELECT "+countColumns+" FROM spaces WHERE library_id = ? AND space_id = ?",
-			libraryID, spaceID).Scan(&c.Size, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum)
+			libraryID, spaceID).Scan(&c.Size, &c.RecycledSize, &c.HistorySize, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.ErrSpaceNotFound
 		}
@@ -195,16 +207,18 @@ func (s *SQL) SpaceCounts(ctx context.Context, libraryID, spaceID string) (app.S
 func (s *SQL) LibraryCounts(ctx context.Context, libraryID string) (app.SpaceCounts, error) {
 	var c app.SpaceCounts
 	err := s.inRead(ctx, func(t *sqldb.Tx) error {
-		return wrap("library counts", t.QueryRow(ctx, `SELECT `+sumBigint("size")+`, `+sumBigint("file_num")+`,
+		return wrap("library counts", t.QueryRow(ctx, `SELECT `+sumBigint("size")+`, `+sumBigint("recycled_size")+`,
+			`+sumBigint("history_size")+`, `+sumBigint("file_num")+`,
 			`+sumBigint("dir_num")+`, `+sumBigint("recycled_file_num")+`, `+sumBigint("recycled_dir_num")+`,
 			`+sumBigint("history_file_num")+` FROM spaces WHERE library_id = ?`, libraryID).
-			Scan(&c.Size, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum))
+			Scan(&c.Size, &c.RecycledSize, &c.HistorySize, &c.FileNum, &c.DirNum, &c.RecycledFileNum, &c.RecycledDirNum, &c.HistoryFileNum))
 	})
 	return c, err
 }
 
-// LibrariesUsage sums the live counters of several libraries' spaces in one grouped query; a
-// library without spaces has no group and answers zeros.
+// LibrariesUsage sums the counters of several libraries' spaces in one grouped query: Size is
+// the usage (live + bin + versions, as quotas count it), the entry counts are of live entries.
+// A library without spaces has no group and answers zeros.
 func (s *SQL) LibrariesUsage(ctx context.Context, libraryIDs []string) ([]app.LibraryUsage, error) {
 	if len(libraryIDs) == 0 {
 		return nil, nil
@@ -215,7 +229,7 @@ func (s *SQL) LibrariesUsage(ctx context.Context, libraryIDs []string) ([]app.Li
 	}
 	sums := make(map[string]app.LibraryUsage, len(libraryIDs))
 	err := s.inRead(ctx, func(t *sqldb.Tx) error {
-		rows, err := t.Query(ctx, `SELECT library_id, `+sumBigint("size")+`, `+sumBigint("dir_num")+`, `+sumBigint("file_num")+`
+		rows, err := t.Query(ctx, `SELECT library_id, `+sumBigint("size + recycled_size + history_size")+`, `+sumBigint("dir_num")+`, `+sumBigint("file_num")+`
 			FROM spaces WHERE library_id IN (?`+strings.Repeat(", ?", len(libraryIDs)-1)+`) GROUP BY library_id`, args...)
 		if err != nil {
 			return wrap("libraries usage", err)
@@ -241,10 +255,19 @@ func (s *SQL) LibrariesUsage(ctx context.Context, libraryIDs []string) ([]app.Li
 	return out, nil
 }
 
-// DeleteLibrary removes every space and row of a library.
+// DeleteLibrary removes every space, row and quota of a library.
 func (s *SQL) DeleteLibrary(ctx context.Context, libraryID string) error {
 	ctx = sqldb.WithTxTimeout(ctx, treeTxTimeout)
 	return s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
+		// The quotas' memberships go with them (and with the spaces).
+		if _, err := t.Exec(ctx, "DELETE FROM quotas WHERE library_id = ?", libraryID); err != nil {
+			return wrap("delete library", err)
+		}
+		// Library tasks (7.2) have no space to go with; the bin, the purge queue and the
+		// versions go with the spaces (ON DELETE CASCADE).
+		if _, err := t.Exec(ctx, "DELETE FROM library_tasks WHERE library_id = ?", libraryID); err != nil {
+			return wrap("delete library", err)
+		}
 		if _, err := t.Exec(ctx, "DELETE FROM nodes WHERE library_id = ?", libraryID); err != nil {
 			return wrap("delete library", err)
 		}

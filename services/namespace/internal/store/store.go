@@ -8,9 +8,11 @@
 //     engines, and SMH answers milliseconds anyway (12.4).
 //   - Names compare in byte order (SQLite BINARY, PostgreSQL COLLATE "C"), so a listing and a
 //     listing marker mean the same on both engines and match Go's string comparison.
-//   - Deletion is soft: rows get deleted_at (and deleted_root, the inode whose deletion took
-//     them) and leave the live indexes; the recycle bin will restore or purge them later.
-//     PurgeDeleted hard-deletes them meanwhile.
+//   - Deletion marks one row whatever the entry holds (docs/lifecycle.md): the entry's own,
+//     with deleted_at and deleted_root = itself; its descendants stay below it, unreachable.
+//     Every directory carries the totals of its subtree, kept along the parent chain by each
+//     write, so counters move without counting. The entry becomes a recycle-bin item or is
+//     queued for purging; DrainPurges removes queued subtrees later, deepest rows first.
 //   - Structural changes of a space are serialised: SQLite has one writer connection, and
 //     PostgreSQL takes a transaction-scoped advisory lock per space, exclusively for moves,
 //     copies, deletes and overwrites (so concurrent moves can never create a cycle) and shared

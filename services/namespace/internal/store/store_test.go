@@ -62,7 +62,7 @@ func (f *fixture) mkdir(path string) app.Node {
 
 func (f *fixture) file(path string, size int64) app.Node {
 	f.t.Helper()
-	placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, UserID: "u1"}, app.ConflictAsk, f.tick())
+	placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p(path), app.Node{Size: size, UserID: "u1"}, app.ConflictAsk, app.WriteRules{}, f.tick())
 	if err != nil {
 		f.t.Fatalf("CreateFile(%q): %v", path, err)
 	}
@@ -217,7 +217,7 @@ func TestSpaces(t *testing.T) {
 		if _, _, err := st.MakeDirectories(ctx, "L", "b", p("d/e"), app.ConflictAsk, app.DirAttrs{}, t0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CreateFile(ctx, "L", "b", p("d/f"), app.Node{Size: 7}, app.ConflictAsk, t0); err != nil {
+		if _, err := st.CreateFile(ctx, "L", "b", p("d/f"), app.Node{Size: 7}, app.ConflictAsk, app.WriteRules{}, t0); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := st.MakeDirectories(ctx, "L", "c", p("x"), app.ConflictAsk, app.DirAttrs{}, t0); err != nil {
@@ -279,7 +279,7 @@ func TestLibrariesUsage(t *testing.T) {
 		}
 		file := func(lib, space, path string, size int64) {
 			t.Helper()
-			if _, err := st.CreateFile(ctx, lib, space, p(path), app.Node{Size: size}, app.ConflictAsk, t0); err != nil {
+			if _, err := st.CreateFile(ctx, lib, space, p(path), app.Node{Size: size}, app.ConflictAsk, app.WriteRules{}, t0); err != nil {
 				t.Fatalf("CreateFile %s/%s/%s: %v", lib, space, path, err)
 			}
 		}
@@ -290,7 +290,7 @@ func TestLibrariesUsage(t *testing.T) {
 		file("multi", "s2", "c/z", 3)
 		file("single", "-", "big", 1<<40) // beyond 32 bits
 		file("single", "-", "gone", 5)
-		if _, err := st.DeleteFile(ctx, "single", "-", p("gone"), t0); err != nil {
+		if _, err := st.DeleteFile(ctx, "single", "-", p("gone"), app.WriteRules{}, t0); err != nil {
 			t.Fatal(err)
 		}
 
@@ -437,26 +437,26 @@ func TestCreateFile(t *testing.T) {
 		f.mkdir("d")
 		a := f.file("d/a.jpg", 10)
 		for _, want := range []string{"a (1).jpg", "a (2).jpg"} {
-			placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{Size: 1}, app.ConflictRename, f.tick())
+			placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{Size: 1}, app.ConflictRename, app.WriteRules{}, f.tick())
 			if err != nil || placed.Node.Name != want || placed.Path[1] != want || placed.Overwritten {
 				t.Fatalf("rename = %+v %v, want %q", placed, err, want)
 			}
 		}
-		_, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{}, app.ConflictAsk, f.tick())
+		_, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"), app.Node{}, app.ConflictAsk, app.WriteRules{}, f.tick())
 		wantErr(t, "ask", err, app.ErrNameTaken)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("x/a.jpg"), app.Node{}, app.ConflictAsk, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("x/a.jpg"), app.Node{}, app.ConflictAsk, app.WriteRules{}, f.tick())
 		wantErr(t, "no parent", err, app.ErrNodeNotFound)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d"), app.Node{}, app.ConflictOverwrite, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d"), app.Node{}, app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		wantErr(t, "overwrite a directory", err, app.ErrNameTaken)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/b.jpg"), app.Node{}, app.ConflictRename, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/b.jpg"), app.Node{}, app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "file in the middle", err, app.ErrNotDirectory)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/x/b.jpg"), app.Node{}, app.ConflictRename, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg/x/b.jpg"), app.Node{}, app.ConflictRename, app.WriteRules{}, f.tick())
 		wantErr(t, "file deeper in the middle", err, app.ErrNotDirectory)
 		wantCounts(t, "files", f.counts(), 12, 3, 1)
 		created := f.lookup("d/a.jpg").CreatedAt
 		placed, err := f.st.CreateFile(f.ctx, f.lib, f.space, p("d/a.jpg"),
 			app.Node{Type: app.TypeImage, Size: 100, ETag: "e", CRC64: "42", ContentType: "image/jpeg", BlobID: "blob2", Category: "cat"},
-			app.ConflictOverwrite, f.tick())
+			app.ConflictOverwrite, app.WriteRules{}, f.tick())
 		n := placed.Node
 		if err != nil || !placed.Overwritten || n.Inode != a.Inode || n.Size != 100 || n.Type != app.TypeImage || n.CRC64 != "42" ||
 			n.BlobID != "blob2" || n.Category != "cat" || !n.CreatedAt.Equal(created) || !n.ModifiedAt.Equal(f.now) {
@@ -466,7 +466,7 @@ func TestCreateFile(t *testing.T) {
 			t.Fatalf("stored = %+v", got)
 		}
 		wantCounts(t, "overwrite", f.counts(), 102, 3, 1)
-		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/l"), app.Node{Type: app.TypeSymlink}, app.ConflictAsk, f.tick())
+		_, err = f.st.CreateFile(f.ctx, f.lib, f.space, p("d/l"), app.Node{Type: app.TypeSymlink}, app.ConflictAsk, app.WriteRules{}, f.tick())
 		if err == nil {
 			t.Fatal("CreateFile made a symlink")
 		}
@@ -569,9 +569,11 @@ func TestOpenDSNForms(t *testing.T) {
 	}
 }
 
-// checkInvariants checks a space against a recount from its rows: no live entry under a
-// missing or deleted parent or under a file (no orphans), every live entry reachable from the
-// root (so no cycles), and the space counters and per-directory child counts exact.
+// checkInvariants checks a space against a recount from its rows (docs/lifecycle.md): every
+// row that is not deleted itself hangs under an existing directory (no orphans); the entries
+// reachable from the root are exactly the live ones, and the space counters, per-directory child
+// counts and subtree totals match a recount of them; every deleted entry is a bin item or queued
+// for purging, and the bin counters match the items.
 func checkInvariants(t *testing.T, s *SQL, lib, space string) {
 	t.Helper()
 	q := func(query string) int64 {
@@ -580,42 +582,63 @@ func checkInvariants(t *testing.T, s *SQL, lib, space string) {
 	}
 	if n := q(`SELECT COUNT(*) FROM nodes c WHERE c.library_id = $LIB AND c.space_id = $SPACE
 		AND c.deleted_at IS NULL AND c.parent_inode <> 0 AND NOT EXISTS (SELECT 1 FROM nodes p
-		WHERE p.inode = c.parent_inode AND p.deleted_at IS NULL AND p.is_dir = 1
+		WHERE p.inode = c.parent_inode AND p.is_dir = 1
 		AND p.library_id = c.library_id AND p.space_id = c.space_id)`); n != 0 {
 		t.Fatalf("%d orphans", n)
 	}
-	live := q(`SELECT COUNT(*) FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND deleted_at IS NULL`)
 	// The recursive step is written as subtreeCTE's is (sub CROSS JOIN nodes), which SQLite plans
 	// as a lookup of each directory's children; a plain JOIN scanned the space once per entry.
-	reachable := q(`WITH RECURSIVE sub(inode, is_dir, size) AS (
+	const reach = `WITH RECURSIVE sub(inode, is_dir, size) AS (
 			SELECT inode, is_dir, size FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND parent_inode = 0 AND deleted_at IS NULL
 		UNION ALL
 			SELECT n.inode, n.is_dir, n.size FROM sub CROSS JOIN nodes n
 			WHERE n.parent_inode = sub.inode AND sub.is_dir = 1 AND n.library_id = $LIB AND n.space_id = $SPACE AND n.deleted_at IS NULL
-		) SELECT COUNT(*) FROM sub`)
-	if live != reachable {
-		t.Fatalf("%d live entries, %d reachable from the root (a cycle?)", live, reachable)
-	}
+		) `
+	live := q(reach + `SELECT COUNT(*) FROM sub`)
+	files := q(reach + `SELECT COUNT(*) FROM sub WHERE is_dir = 0`)
+	size := q(reach + `SELECT COALESCE(SUM(size), 0) FROM sub WHERE is_dir = 0`)
 	var c app.SpaceCounts
 	c, err := s.SpaceCounts(context.Background(), lib, space)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := q(`SELECT COUNT(*) FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND deleted_at IS NULL AND is_dir = 0`)
-	size := q(`SELECT COALESCE(SUM(size), 0) FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND deleted_at IS NULL AND is_dir = 0`)
 	if c.FileNum != files || c.DirNum != live-files || c.Size != size {
 		t.Fatalf("counters %+v, recount files=%d dirs=%d size=%d", c, files, live-files, size)
 	}
-	if n := q(`SELECT COUNT(*) FROM nodes d WHERE d.library_id = $LIB AND d.space_id = $SPACE AND d.deleted_at IS NULL AND d.is_dir = 1
+	if n := q(reach + `SELECT COUNT(*) FROM sub JOIN nodes d ON d.inode = sub.inode WHERE d.is_dir = 1
 		AND (d.child_dirs <> (SELECT COUNT(*) FROM nodes c WHERE c.parent_inode = d.inode AND c.deleted_at IS NULL AND c.is_dir = 1)
 		  OR d.child_files <> (SELECT COUNT(*) FROM nodes c WHERE c.parent_inode = d.inode AND c.deleted_at IS NULL AND c.is_dir = 0))`); n != 0 {
 		t.Fatalf("%d directories with wrong child counts", n)
 	}
+	// Subtree totals of every directory that is live or in the bin (entries queued for purging
+	// are being taken apart): a recount over (ancestor, descendant) pairs of rows not deleted
+	// themselves.
+	if n := q(`WITH RECURSIVE kept(inode) AS (
+			SELECT inode FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND parent_inode = 0 AND deleted_at IS NULL
+			UNION SELECT inode FROM recycled_items WHERE library_id = $LIB AND space_id = $SPACE
+		UNION ALL
+			SELECT n.inode FROM kept CROSS JOIN nodes n
+			WHERE n.parent_inode = kept.inode AND n.library_id = $LIB AND n.space_id = $SPACE AND n.deleted_at IS NULL
+		), pairs(ancestor, node) AS (
+			SELECT parent_inode, inode FROM nodes WHERE library_id = $LIB AND space_id = $SPACE
+				AND deleted_at IS NULL AND parent_inode <> 0
+		UNION ALL
+			SELECT a.parent_inode, pairs.node FROM pairs CROSS JOIN nodes a
+			WHERE a.inode = pairs.ancestor AND a.parent_inode <> 0 AND a.deleted_at IS NULL
+		), totals(dir, size, files, dirs) AS (
+			SELECT pairs.ancestor, SUM(CASE WHEN x.is_dir = 1 THEN 0 ELSE x.size END), SUM(1 - x.is_dir), SUM(x.is_dir)
+			FROM pairs JOIN nodes x ON x.inode = pairs.node GROUP BY pairs.ancestor
+		) SELECT COUNT(*) FROM nodes d LEFT JOIN totals ON totals.dir = d.inode
+		WHERE d.library_id = $LIB AND d.space_id = $SPACE AND d.is_dir = 1 AND d.inode IN (SELECT inode FROM kept)
+			AND (d.tree_size <> COALESCE(totals.size, 0) OR d.tree_files <> COALESCE(totals.files, 0)
+				OR d.tree_dirs <> COALESCE(totals.dirs, 0))`); n != 0 {
+		t.Fatalf("%d directories with wrong subtree totals", n)
+	}
 	// Symlinks (3.15): a live link points at a live file of its space, never at a directory or
 	// another link; nothing else has a target; links and directories reference no blob.
-	if n := q(`SELECT COUNT(*) FROM nodes l WHERE l.library_id = $LIB AND l.space_id = $SPACE AND l.deleted_at IS NULL
-		AND l.type = 'symlink' AND NOT EXISTS (SELECT 1 FROM nodes t WHERE t.inode = l.link_target
-		AND t.deleted_at IS NULL AND t.is_dir = 0 AND t.type <> 'symlink' AND t.library_id = l.library_id AND t.space_id = l.space_id)`); n != 0 {
+	if n := q(reach + `SELECT COUNT(*) FROM sub JOIN nodes l ON l.inode = sub.inode WHERE l.type = 'symlink'
+		AND NOT EXISTS (SELECT 1 FROM sub t JOIN nodes tn ON tn.inode = t.inode WHERE t.inode = l.link_target
+		AND tn.is_dir = 0 AND tn.type <> 'symlink')`); n != 0 {
 		t.Fatalf("%d symlinks without a live file as target", n)
 	}
 	if n := q(`SELECT COUNT(*) FROM nodes WHERE library_id = $LIB AND space_id = $SPACE AND deleted_at IS NULL
@@ -628,6 +651,20 @@ func checkInvariants(t *testing.T, s *SQL, lib, space string) {
 		  OR s.root_child_files <> (SELECT COUNT(*) FROM nodes c WHERE c.library_id = s.library_id AND c.space_id = s.space_id
 			AND c.parent_inode = 0 AND c.deleted_at IS NULL AND c.is_dir = 0))`); n != 0 {
 		t.Fatal("wrong root child counts")
+	}
+	// Every deleted entry is exactly one of: a bin item, queued for purging.
+	if n := q(`SELECT COUNT(*) FROM nodes d WHERE d.library_id = $LIB AND d.space_id = $SPACE
+		AND d.deleted_at IS NOT NULL AND d.deleted_root = d.inode
+		AND (SELECT COUNT(*) FROM recycled_items r WHERE r.inode = d.inode)
+			+ (SELECT COUNT(*) FROM purge_queue p WHERE p.inode = d.inode) <> 1`); n != 0 {
+		t.Fatalf("%d deleted entries neither in the bin nor queued (or both)", n)
+	}
+	binSize := q(`SELECT COALESCE(SUM(size), 0) FROM recycled_items WHERE library_id = $LIB AND space_id = $SPACE`)
+	binFiles := q(`SELECT COALESCE(SUM(files), 0) FROM recycled_items WHERE library_id = $LIB AND space_id = $SPACE`)
+	binDirs := q(`SELECT COALESCE(SUM(dirs), 0) FROM recycled_items WHERE library_id = $LIB AND space_id = $SPACE`)
+	if c.RecycledFileNum != binFiles || c.RecycledDirNum != binDirs ||
+		q(`SELECT recycled_size FROM spaces WHERE library_id = $LIB AND space_id = $SPACE`) != binSize {
+		t.Fatalf("bin counters %+v, items hold files=%d dirs=%d size=%d", c, binFiles, binDirs, binSize)
 	}
 }
 

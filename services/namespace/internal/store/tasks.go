@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -19,12 +18,12 @@ import (
 // and finished tasks outlive restarts.
 
 // CreateTask records a running task of owner. The row is inserted only when the space exists.
-func (s *SQL) CreateTask(ctx context.Context, libraryID, spaceID, owner string, now time.Time) (int32, error) {
+func (s *SQL) CreateTask(ctx context.Context, libraryID, spaceID, kind, owner string, now time.Time) (int32, error) {
 	var id int64
 	err := s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
-		err := t.QueryRow(ctx, `INSERT INTO tasks (library_id, space_id, status, owner_instance, created_at, heartbeat_at)
-			SELECT library_id, space_id, ?, ?, ?, ? FROM spaces WHERE library_id = ? AND space_id = ?
-			RETURNING id`, app.TaskRunning, owner, millis(now), millis(now), libraryID, spaceID).Scan(&id)
+		err := t.QueryRow(ctx, `INSERT INTO tasks (library_id, space_id, kind, status, owner_instance, created_at, heartbeat_at)
+			SELECT library_id, space_id, ?, ?, ?, ?, ? FROM spaces WHERE library_id = ? AND space_id = ?
+			RETURNING id`, kind, app.TaskRunning, owner, millis(now), millis(now), libraryID, spaceID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.ErrSpaceNotFound
 		}
@@ -41,15 +40,7 @@ func (s *SQL) CreateTask(ctx context.Context, libraryID, spaceID, owner string, 
 }
 
 // FinishTask records the outcome of a task still running.
-func (s *SQL) FinishTask(ctx context.Context, id int32, status int, path []string, failure string, now time.Time) error {
-	result := ""
-	if status == app.TaskDone {
-		b, err := json.Marshal(path)
-		if err != nil {
-			return wrap("finish task", err)
-		}
-		result = string(b)
-	}
+func (s *SQL) FinishTask(ctx context.Context, id int32, status int, result, failure string, now time.Time) error {
 	return s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
 		_, err := t.Exec(ctx, `UPDATE tasks SET status = ?, result = ?, error_code = ?, finished_at = ?
 			WHERE id = ? AND status = ?`, status, result, failure, millis(now), id, app.TaskRunning)
@@ -77,7 +68,7 @@ func (s *SQL) GetTasks(ctx context.Context, libraryID, spaceID string, ids []int
 	}
 	var out []app.TaskRecord
 	err := s.inRead(ctx, func(t *sqldb.Tx) error {
-		rows, err := t.Query(ctx, `SELECT id, library_id, space_id, status, result, error_code, owner_instance,
+		rows, err := t.Query(ctx, `SELECT id, library_id, space_id, kind, status, result, error_code, owner_instance,
 			created_at, heartbeat_at, finished_at FROM tasks
 			WHERE library_id = ? AND space_id = ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY id`, args...)
 		if err != nil {
@@ -87,18 +78,12 @@ func (s *SQL) GetTasks(ctx context.Context, libraryID, spaceID string, ids []int
 		for rows.Next() {
 			var (
 				r                  app.TaskRecord
-				result             string
 				created, heartbeat int64
 				finished           sql.NullInt64
 			)
-			if err := rows.Scan(&r.ID, &r.LibraryID, &r.SpaceID, &r.Status, &result, &r.Failure, &r.Owner,
+			if err := rows.Scan(&r.ID, &r.LibraryID, &r.SpaceID, &r.Kind, &r.Status, &r.Result, &r.Failure, &r.Owner,
 				&created, &heartbeat, &finished); err != nil {
 				return wrap("get tasks", err)
-			}
-			if result != "" {
-				if err := json.Unmarshal([]byte(result), &r.Path); err != nil {
-					return wrap("get tasks", fmt.Errorf("task %d result: %w", r.ID, err))
-				}
 			}
 			r.CreatedAt, r.HeartbeatAt = fromMillis(created), fromMillis(heartbeat)
 			if finished.Valid {

@@ -21,17 +21,17 @@ func (f *fixture) getTask(id int32) app.TaskRecord {
 func TestTasks(t *testing.T) {
 	eachEngine(t, func(t *testing.T, s *SQL) {
 		f := newFixture(t, s)
-		a, err := s.CreateTask(f.ctx, f.lib, f.space, "inst-a", t0)
+		a, err := s.CreateTask(f.ctx, f.lib, f.space, app.TaskCopyDirectory, "inst-a", t0)
 		if err != nil || a <= 0 {
 			t.Fatalf("CreateTask: %d %v", a, err)
 		}
-		b, err := s.CreateTask(f.ctx, f.lib, f.space, "inst-b", t0)
+		b, err := s.CreateTask(f.ctx, f.lib, f.space, app.TaskCopyDirectory, "inst-b", t0)
 		if err != nil || b == a {
 			t.Fatalf("second CreateTask: %d (first %d) %v", b, a, err)
 		}
-		wantErr(t, "task of a missing space", func() error { _, err := s.CreateTask(f.ctx, f.lib, "nope", "x", t0); return err }(), app.ErrSpaceNotFound)
+		wantErr(t, "task of a missing space", func() error { _, err := s.CreateTask(f.ctx, f.lib, "nope", app.TaskCopyDirectory, "x", t0); return err }(), app.ErrSpaceNotFound)
 
-		want := app.TaskRecord{ID: a, LibraryID: f.lib, SpaceID: f.space, Status: app.TaskRunning, Owner: "inst-a",
+		want := app.TaskRecord{ID: a, LibraryID: f.lib, SpaceID: f.space, Kind: app.TaskCopyDirectory, Status: app.TaskRunning, Owner: "inst-a",
 			CreatedAt: t0, HeartbeatAt: t0}
 		if got := f.getTask(a); !reflect.DeepEqual(got, want) {
 			t.Fatalf("running task\n got %+v\nwant %+v", got, want)
@@ -50,20 +50,20 @@ func TestTasks(t *testing.T) {
 
 		// Finishing records the outcome once; a finished task stays as it is.
 		done := t0.Add(2 * time.Minute)
-		if err := s.FinishTask(f.ctx, a, app.TaskDone, []string{"big copy", "x"}, "", done); err != nil {
+		if err := s.FinishTask(f.ctx, a, app.TaskDone, `["big copy","x"]`, "", done); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.FinishTask(f.ctx, a, app.TaskFailed, nil, "interrupted", done.Add(time.Minute)); err != nil {
+		if err := s.FinishTask(f.ctx, a, app.TaskFailed, "", "interrupted", done.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		want.Status, want.Path, want.HeartbeatAt, want.FinishedAt = app.TaskDone, []string{"big copy", "x"}, t0.Add(time.Minute), done
+		want.Status, want.Result, want.HeartbeatAt, want.FinishedAt = app.TaskDone, `["big copy","x"]`, t0.Add(time.Minute), done
 		if got := f.getTask(a); !reflect.DeepEqual(got, want) {
 			t.Fatalf("finished task\n got %+v\nwant %+v", got, want)
 		}
-		if err := s.FinishTask(f.ctx, b, app.TaskFailed, nil, "name_taken", done); err != nil {
+		if err := s.FinishTask(f.ctx, b, app.TaskFailed, "", "name_taken", done); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.getTask(b); got.Status != app.TaskFailed || got.Failure != "name_taken" || got.Path != nil {
+		if got := f.getTask(b); got.Status != app.TaskFailed || got.Failure != "name_taken" || got.Result != "" {
 			t.Fatalf("failed task %+v", got)
 		}
 		// A heartbeat leaves finished tasks alone.
@@ -78,7 +78,7 @@ func TestTasks(t *testing.T) {
 		if err := s.CreateSpace(f.ctx, app.Space{LibraryID: f.lib, ID: "other", CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
-		c, err := s.CreateTask(f.ctx, f.lib, "other", "inst-a", t0)
+		c, err := s.CreateTask(f.ctx, f.lib, "other", app.TaskCopyDirectory, "inst-a", t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,18 +95,18 @@ func TestTasks(t *testing.T) {
 func TestTaskIDsAreNeverReused(t *testing.T) {
 	eachEngine(t, func(t *testing.T, s *SQL) {
 		f := newFixture(t, s)
-		a, err := s.CreateTask(f.ctx, f.lib, f.space, "i", t0)
+		a, err := s.CreateTask(f.ctx, f.lib, f.space, app.TaskCopyDirectory, "i", t0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.FinishTask(f.ctx, a, app.TaskDone, nil, "", t0); err != nil {
+		if err := s.FinishTask(f.ctx, a, app.TaskDone, "", "", t0); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := s.PurgeTasks(f.ctx, t0.Add(time.Hour), 0); err != nil || n != 1 {
 			t.Fatalf("purged %d (%v)", n, err)
 		}
 		// A purged task's id never names a later task (SQLite AUTOINCREMENT, PostgreSQL identity).
-		b, err := s.CreateTask(f.ctx, f.lib, f.space, "i", t0)
+		b, err := s.CreateTask(f.ctx, f.lib, f.space, app.TaskCopyDirectory, "i", t0)
 		if err != nil || b <= a {
 			t.Fatalf("id after purge %d (first %d) %v", b, a, err)
 		}
@@ -118,17 +118,17 @@ func TestPurgeTasks(t *testing.T) {
 		f := newFixture(t, s)
 		create := func(owner string) int32 {
 			t.Helper()
-			id, err := s.CreateTask(f.ctx, f.lib, f.space, owner, t0)
+			id, err := s.CreateTask(f.ctx, f.lib, f.space, app.TaskCopyDirectory, owner, t0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return id
 		}
 		oldDone, newDone, dead, alive := create("x"), create("x"), create("dead"), create("alive")
-		if err := s.FinishTask(f.ctx, oldDone, app.TaskDone, []string{"a"}, "", t0.Add(time.Minute)); err != nil {
+		if err := s.FinishTask(f.ctx, oldDone, app.TaskDone, `["a"]`, "", t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.FinishTask(f.ctx, newDone, app.TaskFailed, nil, "", t0.Add(time.Hour)); err != nil {
+		if err := s.FinishTask(f.ctx, newDone, app.TaskFailed, "", "", t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.HeartbeatTasks(f.ctx, "alive", t0.Add(time.Hour)); err != nil {

@@ -108,31 +108,49 @@ func touchDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dir i
 	return wrap("touch directory", err)
 }
 
-// addCounts moves a space's live counters.
-func addCounts(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dSize, dFiles, dDirs int64) error {
-	if dSize == 0 && dFiles == 0 && dDirs == 0 {
+// growTree adds d to what dir and each of its ancestors hold (tree_size, tree_files,
+// tree_dirs) and to the space's live counters: every write that adds, removes or resizes an
+// entry under dir calls it once, in its transaction (docs/lifecycle.md). The ancestors are one
+// recursive UPDATE over the parent chain, so the cost is the depth.
+func growTree(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dir int64, d app.TreeTotals) error {
+	if d == (app.TreeTotals{}) {
 		return nil
 	}
+	if dir != 0 {
+		if _, err := t.Exec(ctx, `WITH RECURSIVE up(inode) AS (
+				SELECT CAST(? AS BIGINT)
+			UNION ALL
+				SELECT n.parent_inode FROM up CROSS JOIN nodes n WHERE n.inode = up.inode AND n.parent_inode <> 0
+			) UPDATE nodes SET tree_size = tree_size + ?, tree_files = tree_files + ?, tree_dirs = tree_dirs + ?
+			WHERE inode IN (SELECT inode FROM up)`, dir, d.Size, d.Files, d.Dirs); err != nil {
+			return wrap("subtree totals", err)
+		}
+	}
 	_, err := t.Exec(ctx, `UPDATE spaces SET size = size + ?, file_num = file_num + ?, dir_num = dir_num + ?
-		WHERE library_id = ? AND space_id = ?`, dSize, dFiles, dDirs, libraryID, spaceID)
+		WHERE library_id = ? AND space_id = ?`, d.Size, d.Files, d.Dirs, libraryID, spaceID)
 	return wrap("counters", err)
+}
+
+// neg answers the totals taken away.
+func neg(d app.TreeTotals) app.TreeTotals {
+	return app.TreeTotals{Size: -d.Size, Files: -d.Files, Dirs: -d.Dirs}
 }
 
 // insertNode inserts n under parent as a new live row and answers it with its inode. It adjusts
 // neither counters nor the parent; the callers do, once per operation.
-func insertNode(ctx context.Context, t *sqldb.Tx, n app.Node, childDirs, childFiles int64) (nodeRow, error) {
+func insertNode(ctx context.Context, t *sqldb.Tx, n app.Node, childDirs, childFiles int64, tree app.TreeTotals) (nodeRow, error) {
 	isDir := 0
 	if n.Type == app.TypeDir {
 		isDir = 1
 	}
 	row, err := scanNode(t.QueryRow(ctx, `INSERT INTO nodes (library_id, space_id, parent_inode, name, type, is_dir,
 		user_id, created_at, modified_at, local_created, local_modified, size, content_type, etag, crc64,
-		metadata, labels, child_dirs, child_files, blob_id, link_target, category)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+nodeColumns,
+		metadata, labels, child_dirs, child_files, blob_id, link_target, category, tree_size, tree_files, tree_dirs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+nodeColumns,
 		n.LibraryID, n.SpaceID, n.ParentInode, n.Name, string(n.Type), isDir, n.UserID, millis(n.CreatedAt),
 		millis(n.ModifiedAt), n.LocalCreationTime, n.LocalModificationTime, n.Size, n.ContentType, n.ETag,
 		n.CRC64, encodeMeta(n.MetaData), encodeLabels(n.Labels), childDirs, childFiles,
-		n.BlobID, linkArg(n.LinkTarget), n.Category))
+		n.BlobID, linkArg(n.LinkTarget), n.Category, tree.Size, tree.Files, tree.Dirs))
 	if sqldb.IsUniqueViolation(err) {
 		// A concurrent create took the name after this transaction looked (creates share the
 		// space, see inCreate). Both stay in the chain: callers see ErrNameTaken, and inCreate
@@ -149,14 +167,40 @@ func makeDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent
 		UserID: attrs.UserID, CreatedAt: now, ModifiedAt: now,
 		LocalCreationTime: attrs.LocalCreationTime, LocalModificationTime: attrs.LocalModificationTime,
 		MetaData: attrs.MetaData, Labels: attrs.Labels,
-	}, 0, 0)
+	}, 0, 0, app.TreeTotals{})
 	if err != nil {
 		return nodeRow{}, err
 	}
 	if err := touchDir(ctx, t, libraryID, spaceID, parent, 1, 0, now); err != nil {
 		return nodeRow{}, err
 	}
-	return d, addCounts(ctx, t, libraryID, spaceID, 0, 0, 1)
+	return d, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: 1})
+}
+
+// makeChain creates the directories names under parent, each inside the one before, and answers
+// the last. Each is inserted with the counts and totals it will have (one child directory, and
+// every directory after it below it), and parent's chain grows once, so the cost is the depth of
+// parent plus the number of names, not their product (a deep mkdir -p holds every ancestor row
+// of its first directory for the whole transaction).
+func makeChain(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, names []string, userID string, now time.Time) (nodeRow, error) {
+	var d nodeRow
+	at := parent
+	for i, name := range names {
+		below := int64(len(names) - 1 - i)
+		var err error
+		d, err = insertNode(ctx, t, app.Node{
+			LibraryID: libraryID, SpaceID: spaceID, ParentInode: at, Name: name, Type: app.TypeDir,
+			UserID: userID, CreatedAt: now, ModifiedAt: now,
+		}, min(below, 1), 0, app.TreeTotals{Dirs: below})
+		if err != nil {
+			return nodeRow{}, err
+		}
+		at = d.Inode
+	}
+	if err := touchDir(ctx, t, libraryID, spaceID, parent, 1, 0, now); err != nil {
+		return nodeRow{}, err
+	}
+	return d, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: int64(len(names))})
 }
 
 // ensureDirs resolves path as directories, creating the missing ones (4.1, 4.6, 4.7 create
@@ -166,14 +210,12 @@ func ensureDirs(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pat
 	if err != nil {
 		return nodeRow{}, err
 	}
-	for _, name := range path {
+	for i, name := range path {
 		next, err := childByName(ctx, t, libraryID, spaceID, cur.Inode, name)
 		switch {
 		case errors.Is(err, app.ErrNodeNotFound):
-			next, err = makeDir(ctx, t, libraryID, spaceID, cur.Inode, name, app.DirAttrs{UserID: userID}, now)
-			if err != nil {
-				return nodeRow{}, err
-			}
+			// A new directory has no children: the rest of the path is new too.
+			return makeChain(ctx, t, libraryID, spaceID, cur.Inode, path[i:], userID, now)
 		case err != nil:
 			return nodeRow{}, err
 		case !next.isDir():
@@ -296,7 +338,7 @@ func checkTransfer(from, to []string) error {
 // created; to under from answers ErrDestinationInside; moving an entry onto itself answers its
 // path and changes nothing. Files keep their extension on rename ("a (1).jpg").
 func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []string,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) ([]string, error) {
 	if err := checkTransfer(from, to); err != nil {
 		return nil, err
@@ -322,7 +364,7 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 		}
 		if p.replace != nil {
 			// Only a file replaces a file: its links follow to the moved one.
-			if err := replaceByMove(ctx, t, *p.replace, src, now); err != nil {
+			if err := replaceByMove(ctx, t, *p.replace, src, rules, now); err != nil {
 				return err
 			}
 		}
@@ -333,19 +375,33 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 			}
 			return wrap("move", err)
 		}
-		dDirs, dFiles := kindDelta(src)
-		if src.ParentInode == parent.Inode {
-			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, 0, 0, now)
-		} else if err = touchDir(ctx, t, libraryID, spaceID, src.ParentInode, -dDirs, -dFiles, now); err == nil {
-			err = touchDir(ctx, t, libraryID, spaceID, parent.Inode, dDirs, dFiles, now)
-		}
 		final = p.pathIn(to)
-		return err
+		return relocate(ctx, t, src, parent.Inode, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return final, nil
+}
+
+// relocate records that the entry n moved from its parent to parent: both directories' child
+// counts and times, and the subtree totals of both parent chains (a move within one chain nets
+// out on the common ancestors).
+func relocate(ctx context.Context, t *sqldb.Tx, n nodeRow, parent int64, now time.Time) error {
+	if n.ParentInode == parent {
+		return touchDir(ctx, t, n.LibraryID, n.SpaceID, parent, 0, 0, now)
+	}
+	dDirs, dFiles := kindDelta(n)
+	if err := touchDir(ctx, t, n.LibraryID, n.SpaceID, n.ParentInode, -dDirs, -dFiles, now); err != nil {
+		return err
+	}
+	if err := touchDir(ctx, t, n.LibraryID, n.SpaceID, parent, dDirs, dFiles, now); err != nil {
+		return err
+	}
+	if err := growTree(ctx, t, n.LibraryID, n.SpaceID, n.ParentInode, neg(n.totals())); err != nil {
+		return err
+	}
+	return growTree(ctx, t, n.LibraryID, n.SpaceID, parent, n.totals())
 }
 
 // kindDelta answers (1, 0) for a directory and (0, 1) for anything else: its weight in a
@@ -373,66 +429,82 @@ const subtreeCTE = `WITH RECURSIVE sub(inode, is_dir, size) AS (
 			AND n.deleted_at IS NULL
 	) `
 
-// deleteEntry soft-deletes n and its subtree: every row gets deleted_at and deleted_root = n's
-// inode (the recycle bin will restore or purge the group as one item), the counters drop by
-// what was live, and the parent records the removal. The live symlinks elsewhere that point at n
-// or into its subtree go with it, in the same group (deleteLinksTo). Rows keep their blob ids.
-func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) error {
+// deleteEntry deletes the live entry n in O(depth) whatever it holds (docs/lifecycle.md): only
+// n's own row is marked (deleted_at, deleted_root = n); its descendants stay as they are,
+// unreachable while n is deleted. The counters and n's ancestors lose n's totals, its parent
+// records the removal, and the live symlinks pointing at n or into it join the deletion
+// (deleteLinksTo). With rules.Recycle n becomes a bin item, whose id is answered; otherwise it
+// is queued for purging and 0 is answered. Rows keep their blob ids until purged.
+func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, now time.Time) (int64, error) {
 	lib, space := n.LibraryID, n.SpaceID
-	var descendants, dirs, size int64
-	if n.isDir() {
-		err := t.QueryRow(ctx, subtreeCTE+`SELECT COUNT(*), `+sumBigint("is_dir")+`, `+sumBigint("size")+` FROM sub`,
-			lib, space, n.Inode, lib, space).Scan(&descendants, &dirs, &size)
-		if err != nil {
-			return wrap("delete", err)
-		}
-		if descendants > 0 {
-			if _, err := t.Exec(ctx, subtreeCTE+`UPDATE nodes SET deleted_at = ?, deleted_root = ?
-				WHERE inode IN (SELECT inode FROM sub)`,
-				lib, space, n.Inode, lib, space, millis(now), n.Inode); err != nil {
-				return wrap("delete", err)
-			}
-		}
+	parents, err := pathOf(ctx, t, lib, space, n.ParentInode)
+	if err != nil {
+		return 0, err
 	}
 	if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
 		millis(now), n.Inode, n.Inode); err != nil {
-		return wrap("delete", err)
+		return 0, wrap("delete", err)
 	}
-	files := descendants - dirs
+	totals := n.totals()
 	selfDirs, selfFiles := kindDelta(n)
 	if err := touchDir(ctx, t, lib, space, n.ParentInode, -selfDirs, -selfFiles, now); err != nil {
-		return err
+		return 0, err
 	}
-	if err := addCounts(ctx, t, lib, space, -(size + n.Size), -(files + selfFiles), -(dirs + selfDirs)); err != nil {
-		return err
+	if err := growTree(ctx, t, lib, space, n.ParentInode, neg(totals)); err != nil {
+		return 0, err
 	}
-	return deleteLinksTo(ctx, t, n, now)
+	links, err := deleteLinksTo(ctx, t, n, now)
+	if err != nil {
+		return 0, err
+	}
+	if !rules.Recycle {
+		_, err := t.Exec(ctx, "INSERT INTO purge_queue (inode, library_id, space_id, queued_at) VALUES (?, ?, ?, ?)",
+			n.Inode, lib, space, millis(now))
+		return 0, wrap("queue purge", err)
+	}
+	// The links that joined the deletion come back with the item, so the item holds them.
+	totals.Files += links
+	return recycle(ctx, t, n, parents, totals, rules, now)
 }
 
 // DeleteTree deletes the entry at path and its subtree (4.5, 3.12), with the symlinks elsewhere
-// that point into it. The rows are soft-deleted (see deleteEntry); the empty path (the root) is
-// refused.
-func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []string) error {
-	ctx = sqldb.WithTxTimeout(ctx, treeTxTimeout)
+// that point into it, into the bin or for good as rules say; only the entry's own row changes
+// (see deleteEntry). The empty path (the root) is refused.
+func (s *SQL) DeleteTree(ctx context.Context, libraryID, spaceID string, path []string, rules app.WriteRules, now time.Time) (app.Deleted, error) {
+	return s.deleteAt(ctx, libraryID, spaceID, path, false, rules, now)
+}
+
+// deleteAt deletes the entry at path (see deleteEntry); onlyFile refuses a directory.
+func (s *SQL) deleteAt(ctx context.Context, libraryID, spaceID string, path []string, onlyFile bool,
+	rules app.WriteRules, now time.Time,
+) (app.Deleted, error) {
 	if len(path) == 0 {
-		return errRootNotEntry
+		return app.Deleted{}, errRootNotEntry
 	}
-	// The interface passes no time; deletion and the parent's modification time use the clock.
-	now := time.Now()
-	return s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+	var out app.Deleted
+	err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
 		if err != nil {
 			return err
 		}
-		return deleteEntry(ctx, t, n, now)
+		if onlyFile && n.isDir() {
+			return app.ErrIsDirectory
+		}
+		out.Node = n.Node
+		out.RecycledID, err = deleteEntry(ctx, t, n, rules, now)
+		return err
 	})
+	if err != nil {
+		return app.Deleted{}, err
+	}
+	return out, nil
 }
 
 // CopyTree copies the entry at from, with its subtree, to to (4.6, 3.13): new inodes, the same
 // shape and attributes, creation and modification times of now. Missing parents of to are
 // created; to under from answers ErrDestinationInside. Counters grow by what was copied.
 func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to []string,
-	strategy app.Conflict, now time.Time,
+	strategy app.Conflict, rules app.WriteRules, now time.Time,
 ) ([]string, error) {
 	if err := checkTransfer(from, to); err != nil {
 		return nil, err
@@ -456,10 +528,14 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 		final = p.pathIn(to)
 		if !src.isDir() {
 			// A file (only a file can replace a file) is copied as CopyFile copies it.
-			_, err := copyFileTo(ctx, t, src, parent.Inode, p, now)
+			_, err = copyFileTo(ctx, t, src, parent.Inode, p, rules, now)
+		} else {
+			err = copyEntry(ctx, t, src, parent.Inode, p.name, now)
+		}
+		if err != nil {
 			return err
 		}
-		return copyEntry(ctx, t, src, parent.Inode, p.name, now)
+		return checkQuota(ctx, t, libraryID, spaceID, src.totals().Size, rules)
 	})
 	if err != nil {
 		return nil, err
@@ -476,7 +552,7 @@ func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name
 	lib, space := src.LibraryID, src.SpaceID
 	top := src.Node
 	top.ParentInode, top.Name, top.CreatedAt, top.ModifiedAt = parent, name, now, now
-	copied, err := insertNode(ctx, t, top, src.childDirs, src.childFiles)
+	copied, err := insertNode(ctx, t, top, src.childDirs, src.childFiles, src.tree)
 	if err != nil {
 		return err
 	}
@@ -518,7 +594,7 @@ func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name
 		for _, d := range subdirs {
 			c := d.Node
 			c.ParentInode, c.CreatedAt, c.ModifiedAt = p.to, now, now
-			nd, err := insertNode(ctx, t, c, d.childDirs, d.childFiles)
+			nd, err := insertNode(ctx, t, c, d.childDirs, d.childFiles, d.tree)
 			if err != nil {
 				return err
 			}
@@ -530,7 +606,7 @@ func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name
 	if err := touchDir(ctx, t, lib, space, parent, selfDirs, selfFiles, now); err != nil {
 		return err
 	}
-	return addCounts(ctx, t, lib, space, size, dFiles, dDirs)
+	return growTree(ctx, t, lib, space, parent, app.TreeTotals{Size: size, Files: dFiles, Dirs: dDirs})
 }
 
 // childDirs answers the live subdirectories of dir, read completely before the caller writes
@@ -674,23 +750,6 @@ func (s *SQL) PathOf(ctx context.Context, libraryID, spaceID string, inode int64
 		return nil, err
 	}
 	return path, nil
-}
-
-// PurgeDeleted hard-deletes up to limit soft-deleted rows deleted before before, and answers
-// how many went. Counters are unaffected: deleted rows left them when they were deleted. (The
-// recycle bin will keep its items out of reach of this purge.)
-func (s *SQL) PurgeDeleted(ctx context.Context, before time.Time, limit int) (int64, error) {
-	var n int64
-	err := s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
-		res, err := t.Exec(ctx, `DELETE FROM nodes WHERE inode IN (SELECT inode FROM nodes
-			WHERE deleted_at IS NOT NULL AND deleted_at < ? LIMIT ?)`, millis(before), clampPurge(limit))
-		if err != nil {
-			return wrap("purge", err)
-		}
-		n, err = res.RowsAffected()
-		return wrap("purge", err)
-	})
-	return n, err
 }
 
 // PruneCommits forgets upload commits recorded before before (see CommitUpload): the object

@@ -50,6 +50,7 @@ func entryProto(n app.Node, withInode bool) *namespacev1.DirectoryEntry {
 		size := n.Size
 		e.Size, e.ContentType, e.ETag, e.Crc64 = &size, &n.ContentType, &n.ETag, &n.CRC64
 		e.Category = nonEmpty(n.Category)
+		e.VersionId = versionID(n)
 	}
 	if n.LinkTarget != 0 {
 		e.LinkTo = proto.String(strconv.FormatInt(n.LinkTarget, 10))
@@ -154,12 +155,7 @@ func (s *Server) DeleteDirectory(ctx context.Context, req *namespacev1.DeleteDir
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if id != 0 {
-		_ = reqmeta.SetHTTPStatus(ctx, http.StatusAccepted)
-		return &namespacev1.DeleteDirectoryResponse{TaskId: &id}, nil
-	}
-	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
-	return &namespacev1.DeleteDirectoryResponse{}, nil
+	return &namespacev1.DeleteDirectoryResponse{RecycledItemId: deleteAnswer(ctx, id)}, nil
 }
 
 // strategy picks the conflict strategy: the body's key wins over the query parameter.
@@ -338,8 +334,12 @@ func (s *Server) GetTasks(ctx context.Context, req *namespacev1.GetTasksRequest)
 		out := &namespacev1.Task{Id: ts.ID, TaskId: ts.ID, Status: int32(ts.Task.Status)}
 		fail := ts.Err
 		switch ts.Task.Status {
-		case app.TaskDone:
-			out.Result = &namespacev1.TaskResult{Path: ts.Task.Path}
+		case app.TaskDone, app.TaskPartial, app.TaskAllFailed:
+			result, err := taskResultValue(ts.Task)
+			if err != nil {
+				return nil, toStatus(err)
+			}
+			out.Result = result
 		case app.TaskFailed:
 			fail = ts.Task.Err
 		}

@@ -22,6 +22,7 @@ func fileObject(n app.Node, path []string, overwritten bool) *namespacev1.FileOb
 		MetaData: n.MetaData, IsOverwritten: overwritten, Labels: n.Labels,
 		Category:          nonEmpty(n.Category),
 		LocalCreationTime: nonEmpty(n.LocalCreationTime), LocalModificationTime: nonEmpty(n.LocalModificationTime),
+		VersionId: versionID(n),
 	}
 	if f.Path == nil {
 		f.Path = []string{}
@@ -53,11 +54,22 @@ func fileStrategy(body *namespacev1.FileTransfer, query string) string {
 }
 
 func (s *Server) DeleteFile(ctx context.Context, req *namespacev1.DeleteFileRequest) (*namespacev1.DeleteFileResponse, error) {
-	if err := s.ns.DeleteFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetPermanent()); err != nil {
+	id, err := s.ns.DeleteFile(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetPermanent())
+	if err != nil {
 		return nil, toStatus(err)
 	}
-	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
-	return &namespacev1.DeleteFileResponse{}, nil
+	return &namespacev1.DeleteFileResponse{RecycledItemId: deleteAnswer(ctx, id)}, nil
+}
+
+// deleteAnswer answers a delete as 5.10 does: 200 {"recycledItemId": <number>} when the entry
+// went to the bin, 204 without a body when it was deleted for good (recycledID 0).
+func deleteAnswer(ctx context.Context, recycledID int64) *float64 {
+	if recycledID == 0 {
+		_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
+		return nil
+	}
+	id := idNumber(recycledID)
+	return &id
 }
 
 func (s *Server) CopyFile(ctx context.Context, req *namespacev1.CopyFileRequest) (*namespacev1.CopyFileResponse, error) {

@@ -67,6 +67,27 @@ func errorMap() smherr.Map {
 		// Store answers the file use cases translate; rows for safety should one pass through.
 		{Err: app.ErrSourceMissing, SMH: smherr.New(http.StatusNotFound, "SourceFileNotFound", "source file not found")},
 		{Err: app.ErrIsDirectory, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},
+		// Section 9: history versions. An unknown version answers the documented FileNotFound:
+		// the SDKs know no history-specific code (docs/lifecycle.md).
+		{Err: app.ErrHistoryNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "history version not found")},
+		{Err: app.ErrHistoryEnabled, SMH: smherr.New(http.StatusBadRequest, "BadRequest", "disable file history before purging its versions")},
+		{Err: app.ErrRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "the library's versions were purged less than a minute ago")},
+		{Err: app.ErrInvalidFileHistoryCount, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryCount", "fileHistoryCount must be between 1 and 999")},
+		{Err: app.ErrInvalidFileHistoryExpireDay, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryExpireDay", "fileHistoryExpireDay must be between 0 and 999")},
+		{Err: app.ErrInvalidFileHistoryMergeInterval, SMH: smherr.New(http.StatusBadRequest, "InvalidFileHistoryMergeInterval", "mergeInterval must be 0")},
+		// Section 6: quotas (6.7).
+		{Err: app.ErrQuotaLimitReached, SMH: smherr.New(http.StatusBadRequest, "QuotaLimitReached", "the write would exceed the space's or the library's quota")},
+		{Err: app.ErrQuotaSpacesInvalid, SMH: smherr.New(http.StatusBadRequest, "QuotaSpacesInvalid", "spaces must name spaces of the library")},
+		{Err: app.ErrQuotaCapacityRequired, SMH: smherr.New(http.StatusBadRequest, "QuotaCapacityRequired", "capacity is required")},
+		{Err: app.ErrQuotaLessThanUsage, SMH: smherr.New(http.StatusBadRequest, "QuotaCapacityLessThanSize", "the capacity is less than the spaces already use")},
+		{Err: app.ErrDuplicateQuota, SMH: smherr.New(http.StatusConflict, "DuplicateQuota", "a space named already has a quota")},
+		{Err: app.ErrNoQuota, SMH: smherr.New(http.StatusNotFound, "NoQuota", "the space has no quota")},
+		{Err: app.ErrQuotaNotFound, SMH: smherr.New(http.StatusNotFound, "QuotaNotFound", "quota not found")},
+		// Section 5: the recycle bin.
+		{Err: app.ErrRecycleBinNotEnabled, SMH: smherr.New(http.StatusBadRequest, "RecycleBinNotEnabled", "the library's recycle bin is not enabled")},
+		{Err: app.ErrRecycledItemNotFound, SMH: smherr.New(http.StatusNotFound, "RecycledItemNotFound", "no such item in the recycle bin")},
+		{Err: app.ErrNoItemsProvided, SMH: smherr.New(http.StatusBadRequest, "NoItemsProvided", "the body names no item")},
+		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the body names too many items")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -86,8 +107,11 @@ var _ namespacev1.NamespaceServiceServer = (*Server)(nil)
 // New serves ns; admin guards the internal RPCs.
 func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{ns: ns, admin: admin} }
 
-// Register adds the service to r.
-func (s *Server) Register(r grpc.ServiceRegistrar) { namespacev1.RegisterNamespaceServiceServer(r, s) }
+// Register adds the services to r: NamespaceService and the RecycleService beside it.
+func (s *Server) Register(r grpc.ServiceRegistrar) {
+	namespacev1.RegisterNamespaceServiceServer(r, s)
+	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
+}
 
 // iso formats times as SMH does (12.4).
 func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -183,7 +207,8 @@ func (s *Server) GetSpaceSize(ctx context.Context, req *namespacev1.GetSpaceSize
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &namespacev1.GetSpaceSizeResponse{Size: c.Size}, nil
+	// Bytes used: live files, the bin and versions (2.7, decision 16).
+	return &namespacev1.GetSpaceSizeResponse{Size: c.Usage()}, nil
 }
 
 func (s *Server) GetSpaceFileCount(ctx context.Context, req *namespacev1.GetSpaceFileCountRequest) (*namespacev1.GetSpaceFileCountResponse, error) {
@@ -198,12 +223,13 @@ func (s *Server) GetSpaceFileCount(ctx context.Context, req *namespacev1.GetSpac
 }
 
 func (s *Server) GetLibraryUsage(ctx context.Context, req *namespacev1.GetLibraryUsageRequest) (*namespacev1.GetLibraryUsageResponse, error) {
-	c, err := s.ns.LibraryUsage(ctx, req.GetLibraryId())
+	u, err := s.ns.LibraryUsage(ctx, req.GetLibraryId())
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	return &namespacev1.GetLibraryUsageResponse{
-		Capacity: structpb.NewNullValue(), AvailableSpace: structpb.NewNullValue(), TotalFileSize: c.Size,
+		Capacity: bytesValue(u.Capacity), AvailableSpace: bytesValue(u.Available()),
+		TotalAllocatedSpaceQuota: u.Allocated, TotalFileSize: u.Counts.Usage(),
 	}, nil
 }
 
@@ -220,9 +246,14 @@ func (s *Server) GetSpacesUsage(ctx context.Context, req *namespacev1.GetSpacesU
 	}
 	resp := &namespacev1.GetSpacesUsageResponse{}
 	for _, u := range usage {
-		resp.Usage = append(resp.Usage, &namespacev1.SpaceUsage{
-			SpaceId: u.SpaceID, Capacity: structpb.NewNullValue(), AvailableSpace: structpb.NewNullValue(), Size: u.Size, FileSize: u.Size,
-		})
+		su := &namespacev1.SpaceUsage{
+			SpaceId: u.SpaceID, Capacity: structpb.NewNullValue(), AvailableSpace: structpb.NewNullValue(), Size: u.Usage, FileSize: u.Usage,
+		}
+		if u.Quota != nil {
+			available := u.Quota.Available()
+			su.Capacity, su.AvailableSpace = bytesValue(&u.Quota.Capacity), bytesValue(&available)
+		}
+		resp.Usage = append(resp.Usage, su)
 	}
 	return resp, nil
 }

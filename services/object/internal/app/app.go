@@ -49,6 +49,9 @@ type Namespace interface {
 	ResolveFile(ctx context.Context, in *namespacev1.ResolveFileRequest) (*namespacev1.StoredFile, error)
 	ResolveAlbumCover(ctx context.Context, in *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.StoredFile, error)
 	ReferencedBlobs(ctx context.Context, ids []string) (map[string]bool, error)
+	// ResolveRecycledFile answers the file a recycle-bin item holds (5.7, 5.8), its original
+	// path as its path; RecycledItemNotFound for a directory item or an unknown id.
+	ResolveRecycledFile(ctx context.Context, in *namespacev1.ResolveRecycledFileRequest) (*namespacev1.StoredFile, error)
 }
 
 // Config wires the use cases.

@@ -143,6 +143,10 @@ func (n *fakeNamespace) ResolveFile(context.Context, *namespacev1.ResolveFileReq
 	return nil, errors.New("not used")
 }
 
+func (n *fakeNamespace) ResolveRecycledFile(context.Context, *namespacev1.ResolveRecycledFileRequest) (*namespacev1.StoredFile, error) {
+	return nil, errors.New("not used")
+}
+
 func (n *fakeNamespace) ResolveAlbumCover(context.Context, *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.StoredFile, error) {
 	return nil, errors.New("not used")
 }

@@ -71,6 +71,49 @@ func (o *Object) Locate(ctx context.Context, req FileRequest, period *int32) (Lo
 	return Located{File: f, URL: url}, nil
 }
 
+// RecycledRequest names a file in a space's recycle bin (5.7, 5.8).
+type RecycledRequest struct {
+	LibraryID, SpaceID string
+	// ItemID is the recycledItemId as the path carries it; the namespace parses it.
+	ItemID string
+}
+
+// resolveRecycled asks the namespace for the file a bin item holds, with the caller's
+// credentials: it judges the caller as for the bin's list (read access to the space).
+func (o *Object) resolveRecycled(ctx context.Context, req RecycledRequest) (*namespacev1.StoredFile, error) {
+	f, err := o.ns.ResolveRecycledFile(ctx, &namespacev1.ResolveRecycledFileRequest{
+		LibraryId: req.LibraryID, SpaceId: req.SpaceID, RecycledItemId: req.ItemID,
+	})
+	if err != nil {
+		return nil, peer(err)
+	}
+	o.describe(f.GetFile())
+	return f, nil
+}
+
+// LocateRecycled answers a recycled file and a signed URL of its bytes for its info (5.7), and
+// when the URL expires. A bin item keeps its blob referenced until it is purged, so the URL
+// works while the item stays; once it is purged the blob may be collected.
+func (o *Object) LocateRecycled(ctx context.Context, req RecycledRequest) (Located, time.Time, error) {
+	f, err := o.resolveRecycled(ctx, req)
+	if err != nil {
+		return Located{}, time.Time{}, err
+	}
+	period := defaultURLPeriod * time.Second
+	fr := FileRequest{LibraryID: req.LibraryID, SpaceID: req.SpaceID}
+	return Located{File: f, URL: o.urlOf(fr, f, blobKey(f.GetBlobId()), f.GetFile().GetContentType(), period)}, o.clock.Now().Add(period), nil
+}
+
+// PreviewRecycled answers the URL of a recycled file's thumbnail, or of the file itself, as 3.11
+// does for a live file (5.8).
+func (o *Object) PreviewRecycled(ctx context.Context, req RecycledRequest, opts media.ThumbOptions) (Located, error) {
+	f, err := o.resolveRecycled(ctx, req)
+	if err != nil {
+		return Located{}, err
+	}
+	return o.previewOf(ctx, FileRequest{LibraryID: req.LibraryID, SpaceID: req.SpaceID}, f, opts)
+}
+
 // Preview answers the URL of a file's thumbnail (3.11), made and cached on first use, or of the
 // file itself when it has none (documents, undecodable images, videos without ffmpeg).
 func (o *Object) Preview(ctx context.Context, req FileRequest, opts media.ThumbOptions) (Located, error) {

@@ -230,8 +230,8 @@ func (o *Object) describe(f *namespacev1.FileObject) {
 	if f == nil {
 		return
 	}
-	d := media.Describe(f.GetName(), f.GetContentType())
-	if d.FileType == media.FileTypeVideo && !o.ffmpeg.Available() {
+	d := filetype.Describe(f.GetName(), f.GetContentType())
+	if d.FileType == filetype.FileTypeVideo && !o.ffmpeg.Available() {
 		d.PreviewByCI, d.PreviewAsIcon = false, false
 	}
 	f.FileType, f.PreviewByCi, f.PreviewByDoc, f.PreviewAsIcon = d.FileType, d.PreviewByCI, d.PreviewByDoc, d.PreviewAsIcon

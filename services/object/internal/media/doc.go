@@ -1,11 +1,10 @@
 // Package media holds what the object service needs to know about the bytes of a file: what they
-// are (Sniff), whether a media library may keep them (Allowed; the rules by name are pkg/filetype), how SMH labels them
-// in listings (Describe), and how to draw a thumbnail or a video cover from them (Thumbnail,
+// are (Sniff), whether a media library may keep them (Allowed; the rules by name are pkg/filetype), and how to draw a thumbnail or a video cover from them (Thumbnail,
 // FFmpeg). It does no I/O of its own beyond the readers and writers it is handed and, for video
 // covers, an optional ffmpeg process.
 //
 // SMH references (shared/spec/smh-api.md): 2.11 and 2.1 for the media-library rules, 3.4 for the
-// `type`, `fileType` and `preview*` fields, 3.11 for thumbnail parameters, 4.8 for album covers.
+// `type` field (`fileType` and `preview*` are pkg/filetype's Describe), 3.11 for thumbnail parameters, 4.8 for album covers.
 package media
 
 import "errors"

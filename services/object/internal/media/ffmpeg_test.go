@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
 func TestFFmpegUnavailable(t *testing.T) {
@@ -197,7 +199,7 @@ func TestRealFiles(t *testing.T) {
 			if err := Allowed(s.Kind, tt.file, true, true, nil, nil); err != nil {
 				t.Errorf("Allowed(%s) = %v", tt.file, err)
 			}
-			if d := Describe(tt.file, s.ContentType); !d.PreviewByCI {
+			if d := filetype.Describe(tt.file, s.ContentType); !d.PreviewByCI {
 				t.Errorf("Describe(%s, %s) = %+v, want a preview", tt.file, s.ContentType, d)
 			}
 			var out bytes.Buffer

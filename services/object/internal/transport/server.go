@@ -312,6 +312,7 @@ func (s *Server) GetFileInfo(ctx context.Context, req *objectv1.GetFileInfoReque
 		FileType: f.GetFileType(), PreviewByDoc: f.GetPreviewByDoc(), PreviewByCi: f.GetPreviewByCi(),
 		PreviewAsIcon: f.GetPreviewAsIcon(), MetaData: f.GetMetaData(), Labels: f.GetLabels(), Category: f.Category,
 		LocalCreationTime: f.LocalCreationTime, LocalModificationTime: f.LocalModificationTime,
+		VersionId: f.VersionId,
 	}
 	if !req.GetPreCheck() {
 		info.CosUrl = proto.String(loc.URL)
@@ -353,6 +354,37 @@ func (s *Server) PreviewFile(ctx context.Context, req *objectv1.PreviewFileReque
 	}
 	redirect(ctx, loc.URL)
 	return &objectv1.PreviewFileResponse{}, nil
+}
+
+// GetRecycledFileInfo answers a recycled file's details and a signed URL of its bytes (5.7).
+func (s *Server) GetRecycledFileInfo(ctx context.Context, req *objectv1.GetRecycledFileInfoRequest) (*objectv1.GetRecycledFileInfoResponse, error) {
+	loc, expires, err := s.obj.LocateRecycled(ctx, app.RecycledRequest{LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), ItemID: req.GetRecycledItemId()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	f := loc.File.GetFile()
+	return &objectv1.GetRecycledFileInfoResponse{Info: &objectv1.FileInfo{
+		Type: f.GetType(), CreationTime: f.GetCreationTime(), ModificationTime: f.GetModificationTime(),
+		ContentType: f.GetContentType(), Size: f.GetSize(), ETag: f.GetETag(), Crc64: f.GetCrc64(),
+		FileType: f.GetFileType(), PreviewByDoc: f.GetPreviewByDoc(), PreviewByCi: f.GetPreviewByCi(),
+		PreviewAsIcon: f.GetPreviewAsIcon(), MetaData: f.GetMetaData(), Labels: f.GetLabels(), Category: f.Category,
+		LocalCreationTime: f.LocalCreationTime, LocalModificationTime: f.LocalModificationTime,
+		CosUrl: proto.String(loc.URL), CosUrlExpiration: proto.String(expires.UTC().Format("2006-01-02T15:04:05.000Z")),
+	}}, nil
+}
+
+// PreviewRecycledFile redirects to a recycled file's thumbnail, or to the file (5.8).
+func (s *Server) PreviewRecycledFile(ctx context.Context, req *objectv1.PreviewRecycledFileRequest) (*objectv1.PreviewRecycledFileResponse, error) {
+	opts, err := thumbOptions(req.Size, req.Scale, req.WidthSize, req.HeightSize)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	loc, err := s.obj.PreviewRecycled(ctx, app.RecycledRequest{LibraryID: req.GetLibraryId(), SpaceID: req.GetSpaceId(), ItemID: req.GetRecycledItemId()}, opts)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	redirect(ctx, loc.URL)
+	return &objectv1.PreviewRecycledFileResponse{}, nil
 }
 
 func (s *Server) GetAlbumCover(ctx context.Context, req *objectv1.GetAlbumCoverRequest) (*objectv1.GetAlbumCoverResponse, error) {

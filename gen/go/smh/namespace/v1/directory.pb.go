@@ -9,6 +9,7 @@ package namespacev1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -119,7 +120,9 @@ type DirectoryEntry struct {
 	// Files: the category given at upload (3.1), when set.
 	Category *string `protobuf:"bytes,16,opt,name=category,proto3,oneof" json:"category,omitempty"`
 	// Symlinks: the target's inode, a decimal string (4.3 linkTo).
-	LinkTo        *string `protobuf:"bytes,17,opt,name=link_to,json=linkTo,proto3,oneof" json:"link_to,omitempty"`
+	LinkTo *string `protobuf:"bytes,17,opt,name=link_to,json=linkTo,proto3,oneof" json:"link_to,omitempty"`
+	// Files: the content's version number (9.7 versionId); absent for directories and symlinks.
+	VersionId     *int32 `protobuf:"varint,18,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -273,6 +276,13 @@ func (x *DirectoryEntry) GetLinkTo() string {
 	return ""
 }
 
+func (x *DirectoryEntry) GetVersionId() int32 {
+	if x != nil && x.VersionId != nil {
+		return *x.VersionId
+	}
+	return 0
+}
+
 // DirectoryTransfer is the JSON body of PUT on a directory that copies ({"copyFrom"}, 4.6) or
 // moves ({"from"}, 4.7) a directory to the path of the URL.
 type DirectoryTransfer struct {
@@ -346,61 +356,18 @@ func (x *DirectoryTransfer) GetMoveAuthority() bool {
 	return false
 }
 
-// TaskResult is the outcome of a finished task: the same shape as the synchronous answer of the
-// call that started it (7.1).
-type TaskResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          []string               `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *TaskResult) Reset() {
-	*x = TaskResult{}
-	mi := &file_smh_namespace_v1_directory_proto_msgTypes[3]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *TaskResult) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*TaskResult) ProtoMessage() {}
-
-func (x *TaskResult) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_directory_proto_msgTypes[3]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
-func (*TaskResult) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_directory_proto_rawDescGZIP(), []int{3}
-}
-
-func (x *TaskResult) GetPath() []string {
-	if x != nil {
-		return x.Path
-	}
-	return nil
-}
-
 // Task is one entry of the task query (7.1). id and task_id are the same number under the two
 // documented names (decision 8).
 type Task struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Id     int32                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	TaskId int32                  `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	// 202 running, 200 done with result, 500 failed.
-	Status int32       `protobuf:"varint,3,opt,name=status,proto3" json:"status,omitempty"`
-	Result *TaskResult `protobuf:"bytes,4,opt,name=result,proto3" json:"result,omitempty"`
+	// 202 running, 200 done with result, 204 done without, 207 / 400 a batch restore with some /
+	// every item failed (its result lists them), 500 failed.
+	Status int32 `protobuf:"varint,3,opt,name=status,proto3" json:"status,omitempty"`
+	// A finished task's outcome, the same shape as the synchronous answer of the call that started
+	// it (7.1): {"path"} of a directory copy, the per-item array of a batch restore (5.5).
+	Result *structpb.Value `protobuf:"bytes,7,opt,name=result,proto3" json:"result,omitempty"`
 	// Failed tasks: the SMH error code and message.
 	Code          *string `protobuf:"bytes,5,opt,name=code,proto3,oneof" json:"code,omitempty"`
 	Message       *string `protobuf:"bytes,6,opt,name=message,proto3,oneof" json:"message,omitempty"`
@@ -410,7 +377,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_smh_namespace_v1_directory_proto_msgTypes[4]
+	mi := &file_smh_namespace_v1_directory_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +389,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_directory_proto_msgTypes[4]
+	mi := &file_smh_namespace_v1_directory_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +402,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_directory_proto_rawDescGZIP(), []int{4}
+	return file_smh_namespace_v1_directory_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Task) GetId() int32 {
@@ -459,7 +426,7 @@ func (x *Task) GetStatus() int32 {
 	return 0
 }
 
-func (x *Task) GetResult() *TaskResult {
+func (x *Task) GetResult() *structpb.Value {
 	if x != nil {
 		return x.Result
 	}
@@ -484,7 +451,7 @@ var File_smh_namespace_v1_directory_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	" smh/namespace/v1/directory.proto\x12\x10smh.namespace.v1\"\xa4\x02\n" +
+	" smh/namespace/v1/directory.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xa4\x02\n" +
 	"\x13DirectoryAttributes\x12P\n" +
 	"\tmeta_data\x18\x01 \x03(\v23.smh.namespace.v1.DirectoryAttributes.MetaDataEntryR\bmetaData\x12\x16\n" +
 	"\x06labels\x18\x02 \x03(\tR\x06labels\x12.\n" +
@@ -492,7 +459,7 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x17local_modification_time\x18\x04 \x01(\tR\x15localModificationTime\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x06\n" +
 	"\x0eDirectoryEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12#\n" +
@@ -511,7 +478,10 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x04path\x18\x0e \x03(\tR\x04path\x12\x1c\n" +
 	"\auser_id\x18\x0f \x01(\tH\aR\x06userId\x88\x01\x01\x12\x1f\n" +
 	"\bcategory\x18\x10 \x01(\tH\bR\bcategory\x88\x01\x01\x12\x1c\n" +
-	"\alink_to\x18\x11 \x01(\tH\tR\x06linkTo\x88\x01\x01\x1a;\n" +
+	"\alink_to\x18\x11 \x01(\tH\tR\x06linkTo\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"version_id\x18\x12 \x01(\x05H\n" +
+	"R\tversionId\x88\x01\x01\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0f\n" +
@@ -526,26 +496,24 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\b_user_idB\v\n" +
 	"\t_categoryB\n" +
 	"\n" +
-	"\b_link_to\"\xc5\x01\n" +
+	"\b_link_toB\r\n" +
+	"\v_version_id\"\xc5\x01\n" +
 	"\x11DirectoryTransfer\x12\x1b\n" +
 	"\tcopy_from\x18\x01 \x01(\tR\bcopyFrom\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12@\n" +
 	"\x1cconflict_resolution_strategy\x18\x03 \x01(\tR\x1aconflictResolutionStrategy\x12*\n" +
 	"\x0emove_authority\x18\x04 \x01(\bH\x00R\rmoveAuthority\x88\x01\x01B\x11\n" +
-	"\x0f_move_authority\" \n" +
-	"\n" +
-	"TaskResult\x12\x12\n" +
-	"\x04path\x18\x01 \x03(\tR\x04path\"\xca\x01\n" +
+	"\x0f_move_authority\"\xca\x01\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x05R\x06taskId\x12\x16\n" +
-	"\x06status\x18\x03 \x01(\x05R\x06status\x124\n" +
-	"\x06result\x18\x04 \x01(\v2\x1c.smh.namespace.v1.TaskResultR\x06result\x12\x17\n" +
+	"\x06status\x18\x03 \x01(\x05R\x06status\x12.\n" +
+	"\x06result\x18\a \x01(\v2\x16.google.protobuf.ValueR\x06result\x12\x17\n" +
 	"\x04code\x18\x05 \x01(\tH\x00R\x04code\x88\x01\x01\x12\x1d\n" +
 	"\amessage\x18\x06 \x01(\tH\x01R\amessage\x88\x01\x01B\a\n" +
 	"\x05_codeB\n" +
 	"\n" +
-	"\b_messageB\xca\x01\n" +
+	"\b_messageJ\x04\b\x04\x10\x05B\xca\x01\n" +
 	"\x14com.smh.namespace.v1B\x0eDirectoryProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
 var (
@@ -560,20 +528,20 @@ func file_smh_namespace_v1_directory_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_directory_proto_rawDescData
 }
 
-var file_smh_namespace_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_smh_namespace_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_smh_namespace_v1_directory_proto_goTypes = []any{
 	(*DirectoryAttributes)(nil), // 0: smh.namespace.v1.DirectoryAttributes
 	(*DirectoryEntry)(nil),      // 1: smh.namespace.v1.DirectoryEntry
 	(*DirectoryTransfer)(nil),   // 2: smh.namespace.v1.DirectoryTransfer
-	(*TaskResult)(nil),          // 3: smh.namespace.v1.TaskResult
-	(*Task)(nil),                // 4: smh.namespace.v1.Task
-	nil,                         // 5: smh.namespace.v1.DirectoryAttributes.MetaDataEntry
-	nil,                         // 6: smh.namespace.v1.DirectoryEntry.MetaDataEntry
+	(*Task)(nil),                // 3: smh.namespace.v1.Task
+	nil,                         // 4: smh.namespace.v1.DirectoryAttributes.MetaDataEntry
+	nil,                         // 5: smh.namespace.v1.DirectoryEntry.MetaDataEntry
+	(*structpb.Value)(nil),      // 6: google.protobuf.Value
 }
 var file_smh_namespace_v1_directory_proto_depIdxs = []int32{
-	5, // 0: smh.namespace.v1.DirectoryAttributes.meta_data:type_name -> smh.namespace.v1.DirectoryAttributes.MetaDataEntry
-	6, // 1: smh.namespace.v1.DirectoryEntry.meta_data:type_name -> smh.namespace.v1.DirectoryEntry.MetaDataEntry
-	3, // 2: smh.namespace.v1.Task.result:type_name -> smh.namespace.v1.TaskResult
+	4, // 0: smh.namespace.v1.DirectoryAttributes.meta_data:type_name -> smh.namespace.v1.DirectoryAttributes.MetaDataEntry
+	5, // 1: smh.namespace.v1.DirectoryEntry.meta_data:type_name -> smh.namespace.v1.DirectoryEntry.MetaDataEntry
+	6, // 2: smh.namespace.v1.Task.result:type_name -> google.protobuf.Value
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -588,14 +556,14 @@ func file_smh_namespace_v1_directory_proto_init() {
 	}
 	file_smh_namespace_v1_directory_proto_msgTypes[1].OneofWrappers = []any{}
 	file_smh_namespace_v1_directory_proto_msgTypes[2].OneofWrappers = []any{}
-	file_smh_namespace_v1_directory_proto_msgTypes[4].OneofWrappers = []any{}
+	file_smh_namespace_v1_directory_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_directory_proto_rawDesc), len(file_smh_namespace_v1_directory_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -51,8 +51,10 @@ type FileObject struct {
 	Category              *string  `protobuf:"bytes,18,opt,name=category,proto3,oneof" json:"category,omitempty"`
 	LocalCreationTime     *string  `protobuf:"bytes,19,opt,name=local_creation_time,json=localCreationTime,proto3,oneof" json:"local_creation_time,omitempty"`
 	LocalModificationTime *string  `protobuf:"bytes,20,opt,name=local_modification_time,json=localModificationTime,proto3,oneof" json:"local_modification_time,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The content's version number (9.7 versionId); absent for symlinks.
+	VersionId     *int32 `protobuf:"varint,21,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FileObject) Reset() {
@@ -223,6 +225,13 @@ func (x *FileObject) GetLocalModificationTime() string {
 		return *x.LocalModificationTime
 	}
 	return ""
+}
+
+func (x *FileObject) GetVersionId() int32 {
+	if x != nil && x.VersionId != nil {
+		return *x.VersionId
+	}
+	return 0
 }
 
 // StoredFile is a file entry with what only services see: the blob holding its bytes.
@@ -483,7 +492,7 @@ var File_smh_namespace_v1_file_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_file_proto_rawDesc = "" +
 	"\n" +
-	"\x1bsmh/namespace/v1/file.proto\x12\x10smh.namespace.v1\"\xc9\x06\n" +
+	"\x1bsmh/namespace/v1/file.proto\x12\x10smh.namespace.v1\"\xfc\x06\n" +
 	"\n" +
 	"FileObject\x12\x12\n" +
 	"\x04path\x18\x01 \x03(\tR\x04path\x12\x12\n" +
@@ -506,14 +515,17 @@ const file_smh_namespace_v1_file_proto_rawDesc = "" +
 	"\x06labels\x18\x11 \x03(\tR\x06labels\x12\x1f\n" +
 	"\bcategory\x18\x12 \x01(\tH\x01R\bcategory\x88\x01\x01\x123\n" +
 	"\x13local_creation_time\x18\x13 \x01(\tH\x02R\x11localCreationTime\x88\x01\x01\x12;\n" +
-	"\x17local_modification_time\x18\x14 \x01(\tH\x03R\x15localModificationTime\x88\x01\x01\x1a;\n" +
+	"\x17local_modification_time\x18\x14 \x01(\tH\x03R\x15localModificationTime\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"version_id\x18\x15 \x01(\x05H\x04R\tversionId\x88\x01\x01\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\b\n" +
 	"\x06_inodeB\v\n" +
 	"\t_categoryB\x16\n" +
 	"\x14_local_creation_timeB\x1a\n" +
-	"\x18_local_modification_time\"\xa3\x01\n" +
+	"\x18_local_modification_timeB\r\n" +
+	"\v_version_id\"\xa3\x01\n" +
 	"\n" +
 	"StoredFile\x120\n" +
 	"\x04file\x18\x01 \x01(\v2\x1c.smh.namespace.v1.FileObjectR\x04file\x12\x14\n" +

@@ -1336,11 +1336,11 @@ func (x *GetLibrariesUsageResponse) GetUsages() []*LibraryUsage {
 	return nil
 }
 
-// LibraryUsage is a library's live counters: deleted entries no longer count.
+// LibraryUsage is a library's counters.
 type LibraryUsage struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
-	// Bytes of live files.
+	// Bytes used: live files, the recycle bins and history versions (as quotas count them).
 	Size          int64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
 	DirNum        int64 `protobuf:"varint,3,opt,name=dir_num,json=dirNum,proto3" json:"dir_num,omitempty"`
 	FileNum       int64 `protobuf:"varint,4,opt,name=file_num,json=fileNum,proto3" json:"file_num,omitempty"`
@@ -2164,12 +2164,13 @@ func (x *DeleteDirectoryRequest) GetDirectoryOnly() bool {
 	return false
 }
 
+// 200 {"recycledItemId": <number>} when the directory went to the bin; 204 (no body) otherwise.
 type DeleteDirectoryResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Set when the subtree is over decision 7's threshold: the delete runs as a task (202).
-	TaskId        *int32 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3,oneof" json:"task_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The bin item, a JSON number (section 5); double is exact below 2^53.
+	RecycledItemId *float64 `protobuf:"fixed64,2,opt,name=recycled_item_id,json=recycledItemId,proto3,oneof" json:"recycled_item_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DeleteDirectoryResponse) Reset() {
@@ -2202,9 +2203,9 @@ func (*DeleteDirectoryResponse) Descriptor() ([]byte, []int) {
 	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
-func (x *DeleteDirectoryResponse) GetTaskId() int32 {
-	if x != nil && x.TaskId != nil {
-		return *x.TaskId
+func (x *DeleteDirectoryResponse) GetRecycledItemId() float64 {
+	if x != nil && x.RecycledItemId != nil {
+		return *x.RecycledItemId
 	}
 	return 0
 }
@@ -2963,10 +2964,12 @@ func (x *DeleteFileRequest) GetPermanent() bool {
 	return false
 }
 
+// As DeleteDirectoryResponse.
 type DeleteFileResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	RecycledItemId *float64               `protobuf:"fixed64,1,opt,name=recycled_item_id,json=recycledItemId,proto3,oneof" json:"recycled_item_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DeleteFileResponse) Reset() {
@@ -2997,6 +3000,13 @@ func (x *DeleteFileResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use DeleteFileResponse.ProtoReflect.Descriptor instead.
 func (*DeleteFileResponse) Descriptor() ([]byte, []int) {
 	return file_smh_namespace_v1_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *DeleteFileResponse) GetRecycledItemId() float64 {
+	if x != nil && x.RecycledItemId != nil {
+		return *x.RecycledItemId
+	}
+	return 0
 }
 
 type CopyFileRequest struct {
@@ -3472,7 +3482,8 @@ type CheckUploadRequest struct {
 	FilePath  string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
 	// As the client sent it; "" = rename, the default for files.
 	ConflictResolutionStrategy string `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
-	// The declared size (filesize), for the quota check once quotas exist.
+	// The declared size (filesize), for the quota pre-check (6.7): over the space's remaining
+	// quota it is refused with QuotaLimitReached.
 	FileSize      *int64 `protobuf:"varint,5,opt,name=file_size,json=fileSize,proto3,oneof" json:"file_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3857,7 +3868,7 @@ type ResolveFileRequest struct {
 	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
 	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
 	FilePath  string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
-	// A history version; accepted, and only the latest version exists until history lands.
+	// A history version of the file (9.7): the answer carries that version's content.
 	HistoryId     string `protobuf:"bytes,4,opt,name=history_id,json=historyId,proto3" json:"history_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4162,7 +4173,7 @@ var File_smh_namespace_v1_service_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1bsmh/namespace/v1/file.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
+	"\x1esmh/namespace/v1/service.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1bsmh/namespace/v1/file.proto\x1a\x1esmh/namespace/v1/history.proto\x1a\x1csmh/namespace/v1/quota.proto\x1a\x1csmh/namespace/v1/space.proto\"\x8e\x01\n" +
 	"\x12CreateSpaceRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4343,11 +4354,10 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
 	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12\x1c\n" +
 	"\tpermanent\x18\x04 \x01(\bR\tpermanent\x12%\n" +
-	"\x0edirectory_only\x18\x05 \x01(\bR\rdirectoryOnly\"C\n" +
-	"\x17DeleteDirectoryResponse\x12\x1c\n" +
-	"\atask_id\x18\x01 \x01(\x05H\x00R\x06taskId\x88\x01\x01B\n" +
-	"\n" +
-	"\b_task_id\"\xee\x01\n" +
+	"\x0edirectory_only\x18\x05 \x01(\bR\rdirectoryOnly\"c\n" +
+	"\x17DeleteDirectoryResponse\x12-\n" +
+	"\x10recycled_item_id\x18\x02 \x01(\x01H\x00R\x0erecycledItemId\x88\x01\x01B\x13\n" +
+	"\x11_recycled_item_idJ\x04\b\x01\x10\x02\"\xee\x01\n" +
 	"\x14CopyDirectoryRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4412,8 +4422,10 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
 	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12\x1c\n" +
-	"\tpermanent\x18\x04 \x01(\bR\tpermanent\"\x14\n" +
-	"\x12DeleteFileResponse\"\xe6\x01\n" +
+	"\tpermanent\x18\x04 \x01(\bR\tpermanent\"X\n" +
+	"\x12DeleteFileResponse\x12-\n" +
+	"\x10recycled_item_id\x18\x01 \x01(\x01H\x00R\x0erecycledItemId\x88\x01\x01B\x13\n" +
+	"\x11_recycled_item_id\"\xe6\x01\n" +
 	"\x0fCopyFileRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4512,7 +4524,7 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x17ReferencedBlobsResponse\x12\x1e\n" +
 	"\n" +
 	"referenced\x18\x01 \x03(\tR\n" +
-	"referenced2\xc9\x19\n" +
+	"referenced2\x94#\n" +
 	"\x10NamespaceService\x12Z\n" +
 	"\vCreateSpace\x12$.smh.namespace.v1.CreateSpaceRequest\x1a%.smh.namespace.v1.CreateSpaceResponse\x12Z\n" +
 	"\vDeleteSpace\x12$.smh.namespace.v1.DeleteSpaceRequest\x1a%.smh.namespace.v1.DeleteSpaceResponse\x12i\n" +
@@ -4549,7 +4561,19 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"CommitFile\x12#.smh.namespace.v1.CommitFileRequest\x1a$.smh.namespace.v1.CommitFileResponse\x12Z\n" +
 	"\vResolveFile\x12$.smh.namespace.v1.ResolveFileRequest\x1a%.smh.namespace.v1.ResolveFileResponse\x12l\n" +
 	"\x11ResolveAlbumCover\x12*.smh.namespace.v1.ResolveAlbumCoverRequest\x1a+.smh.namespace.v1.ResolveAlbumCoverResponse\x12f\n" +
-	"\x0fReferencedBlobs\x12(.smh.namespace.v1.ReferencedBlobsRequest\x1a).smh.namespace.v1.ReferencedBlobsResponseB\xc8\x01\n" +
+	"\x0fReferencedBlobs\x12(.smh.namespace.v1.ReferencedBlobsRequest\x1a).smh.namespace.v1.ReferencedBlobsResponse\x12o\n" +
+	"\x12GetHistorySettings\x12+.smh.namespace.v1.GetHistorySettingsRequest\x1a,.smh.namespace.v1.GetHistorySettingsResponse\x12o\n" +
+	"\x12SetHistorySettings\x12+.smh.namespace.v1.SetHistorySettingsRequest\x1a,.smh.namespace.v1.SetHistorySettingsResponse\x12r\n" +
+	"\x13ClearLibraryHistory\x12,.smh.namespace.v1.ClearLibraryHistoryRequest\x1a-.smh.namespace.v1.ClearLibraryHistoryResponse\x12f\n" +
+	"\x0fGetLibraryTasks\x12(.smh.namespace.v1.GetLibraryTasksRequest\x1a).smh.namespace.v1.GetLibraryTasksResponse\x12u\n" +
+	"\x14GetLibraryTaskResult\x12-.smh.namespace.v1.GetLibraryTaskResultRequest\x1a..smh.namespace.v1.GetLibraryTaskResultResponse\x12Z\n" +
+	"\vListHistory\x12$.smh.namespace.v1.ListHistoryRequest\x1a%.smh.namespace.v1.ListHistoryResponse\x12`\n" +
+	"\rDeleteHistory\x12&.smh.namespace.v1.DeleteHistoryRequest\x1a'.smh.namespace.v1.DeleteHistoryResponse\x12i\n" +
+	"\x10SetLatestVersion\x12).smh.namespace.v1.SetLatestVersionRequest\x1a*.smh.namespace.v1.SetLatestVersionResponse\x12Z\n" +
+	"\vCreateQuota\x12$.smh.namespace.v1.CreateQuotaRequest\x1a%.smh.namespace.v1.CreateQuotaResponse\x12Q\n" +
+	"\bGetQuota\x12!.smh.namespace.v1.GetQuotaRequest\x1a\".smh.namespace.v1.GetQuotaResponse\x12`\n" +
+	"\rGetSpaceQuota\x12&.smh.namespace.v1.GetSpaceQuotaRequest\x1a'.smh.namespace.v1.GetSpaceQuotaResponse\x12Z\n" +
+	"\vUpdateQuota\x12$.smh.namespace.v1.UpdateQuotaRequest\x1a%.smh.namespace.v1.UpdateQuotaResponseB\xc8\x01\n" +
 	"\x14com.smh.namespace.v1B\fServiceProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
 var (
@@ -4648,109 +4672,157 @@ var file_smh_namespace_v1_service_proto_goTypes = []any{
 	(*FileTransfer)(nil),                 // 79: smh.namespace.v1.FileTransfer
 	(*UploadRules)(nil),                  // 80: smh.namespace.v1.UploadRules
 	(*StoredFile)(nil),                   // 81: smh.namespace.v1.StoredFile
+	(*GetHistorySettingsRequest)(nil),    // 82: smh.namespace.v1.GetHistorySettingsRequest
+	(*SetHistorySettingsRequest)(nil),    // 83: smh.namespace.v1.SetHistorySettingsRequest
+	(*ClearLibraryHistoryRequest)(nil),   // 84: smh.namespace.v1.ClearLibraryHistoryRequest
+	(*GetLibraryTasksRequest)(nil),       // 85: smh.namespace.v1.GetLibraryTasksRequest
+	(*GetLibraryTaskResultRequest)(nil),  // 86: smh.namespace.v1.GetLibraryTaskResultRequest
+	(*ListHistoryRequest)(nil),           // 87: smh.namespace.v1.ListHistoryRequest
+	(*DeleteHistoryRequest)(nil),         // 88: smh.namespace.v1.DeleteHistoryRequest
+	(*SetLatestVersionRequest)(nil),      // 89: smh.namespace.v1.SetLatestVersionRequest
+	(*CreateQuotaRequest)(nil),           // 90: smh.namespace.v1.CreateQuotaRequest
+	(*GetQuotaRequest)(nil),              // 91: smh.namespace.v1.GetQuotaRequest
+	(*GetSpaceQuotaRequest)(nil),         // 92: smh.namespace.v1.GetSpaceQuotaRequest
+	(*UpdateQuotaRequest)(nil),           // 93: smh.namespace.v1.UpdateQuotaRequest
+	(*GetHistorySettingsResponse)(nil),   // 94: smh.namespace.v1.GetHistorySettingsResponse
+	(*SetHistorySettingsResponse)(nil),   // 95: smh.namespace.v1.SetHistorySettingsResponse
+	(*ClearLibraryHistoryResponse)(nil),  // 96: smh.namespace.v1.ClearLibraryHistoryResponse
+	(*GetLibraryTasksResponse)(nil),      // 97: smh.namespace.v1.GetLibraryTasksResponse
+	(*GetLibraryTaskResultResponse)(nil), // 98: smh.namespace.v1.GetLibraryTaskResultResponse
+	(*ListHistoryResponse)(nil),          // 99: smh.namespace.v1.ListHistoryResponse
+	(*DeleteHistoryResponse)(nil),        // 100: smh.namespace.v1.DeleteHistoryResponse
+	(*SetLatestVersionResponse)(nil),     // 101: smh.namespace.v1.SetLatestVersionResponse
+	(*CreateQuotaResponse)(nil),          // 102: smh.namespace.v1.CreateQuotaResponse
+	(*GetQuotaResponse)(nil),             // 103: smh.namespace.v1.GetQuotaResponse
+	(*GetSpaceQuotaResponse)(nil),        // 104: smh.namespace.v1.GetSpaceQuotaResponse
+	(*UpdateQuotaResponse)(nil),          // 105: smh.namespace.v1.UpdateQuotaResponse
 }
 var file_smh_namespace_v1_service_proto_depIdxs = []int32{
-	70, // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
-	71, // 1: smh.namespace.v1.ListSpacesLegacyResponse.spaces:type_name -> smh.namespace.v1.SpaceSummary
-	71, // 2: smh.namespace.v1.ListSpacesResponse.list:type_name -> smh.namespace.v1.SpaceSummary
-	70, // 3: smh.namespace.v1.GetSpaceExtensionResponse.extension:type_name -> smh.namespace.v1.SpaceExtension
-	70, // 4: smh.namespace.v1.UpdateSpaceExtensionRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
-	72, // 5: smh.namespace.v1.GetLibraryUsageResponse.capacity:type_name -> google.protobuf.Value
-	72, // 6: smh.namespace.v1.GetLibraryUsageResponse.available_space:type_name -> google.protobuf.Value
-	73, // 7: smh.namespace.v1.GetSpacesUsageResponse.usage:type_name -> smh.namespace.v1.SpaceUsage
-	26, // 8: smh.namespace.v1.GetLibrariesUsageResponse.usages:type_name -> smh.namespace.v1.LibraryUsage
-	74, // 9: smh.namespace.v1.CreateDirectoryRequest.attributes:type_name -> smh.namespace.v1.DirectoryAttributes
-	68, // 10: smh.namespace.v1.CreateDirectoryResponse.meta_data:type_name -> smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
-	75, // 11: smh.namespace.v1.ListDirectoryResponse.contents:type_name -> smh.namespace.v1.DirectoryEntry
-	75, // 12: smh.namespace.v1.GetDirectoryInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
-	76, // 13: smh.namespace.v1.CopyDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
-	77, // 14: smh.namespace.v1.CopyDirectoryResponse.path:type_name -> google.protobuf.ListValue
-	76, // 15: smh.namespace.v1.MoveDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
-	77, // 16: smh.namespace.v1.MoveDirectoryResponse.path:type_name -> google.protobuf.ListValue
-	42, // 17: smh.namespace.v1.UpdateDirectoryRequest.update:type_name -> smh.namespace.v1.DirectoryUpdate
-	72, // 18: smh.namespace.v1.DirectoryUpdate.labels:type_name -> google.protobuf.Value
-	72, // 19: smh.namespace.v1.DirectoryUpdate.meta_data:type_name -> google.protobuf.Value
-	78, // 20: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
-	79, // 21: smh.namespace.v1.CopyFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	79, // 22: smh.namespace.v1.MoveFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	79, // 23: smh.namespace.v1.CreateSymlinkRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	75, // 24: smh.namespace.v1.GetInodeInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
-	80, // 25: smh.namespace.v1.CheckUploadResponse.rules:type_name -> smh.namespace.v1.UploadRules
-	69, // 26: smh.namespace.v1.CommitFileRequest.meta_data:type_name -> smh.namespace.v1.CommitFileRequest.MetaDataEntry
-	81, // 27: smh.namespace.v1.CommitFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	81, // 28: smh.namespace.v1.ResolveFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	81, // 29: smh.namespace.v1.ResolveAlbumCoverResponse.file:type_name -> smh.namespace.v1.StoredFile
-	0,  // 30: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
-	2,  // 31: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
-	4,  // 32: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
-	6,  // 33: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
-	8,  // 34: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
-	10, // 35: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
-	12, // 36: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
-	14, // 37: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
-	16, // 38: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
-	18, // 39: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
-	20, // 40: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
-	22, // 41: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
-	24, // 42: smh.namespace.v1.NamespaceService.GetLibrariesUsage:input_type -> smh.namespace.v1.GetLibrariesUsageRequest
-	27, // 43: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
-	29, // 44: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
-	31, // 45: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
-	33, // 46: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
-	35, // 47: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
-	37, // 48: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
-	39, // 49: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
-	41, // 50: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
-	44, // 51: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
-	46, // 52: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
-	48, // 53: smh.namespace.v1.NamespaceService.DeleteFile:input_type -> smh.namespace.v1.DeleteFileRequest
-	50, // 54: smh.namespace.v1.NamespaceService.CopyFile:input_type -> smh.namespace.v1.CopyFileRequest
-	52, // 55: smh.namespace.v1.NamespaceService.MoveFile:input_type -> smh.namespace.v1.MoveFileRequest
-	54, // 56: smh.namespace.v1.NamespaceService.CreateSymlink:input_type -> smh.namespace.v1.CreateSymlinkRequest
-	56, // 57: smh.namespace.v1.NamespaceService.GetInodeInfo:input_type -> smh.namespace.v1.GetInodeInfoRequest
-	58, // 58: smh.namespace.v1.NamespaceService.CheckUpload:input_type -> smh.namespace.v1.CheckUploadRequest
-	60, // 59: smh.namespace.v1.NamespaceService.CommitFile:input_type -> smh.namespace.v1.CommitFileRequest
-	62, // 60: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
-	64, // 61: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
-	66, // 62: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
-	1,  // 63: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
-	3,  // 64: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
-	5,  // 65: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
-	7,  // 66: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
-	9,  // 67: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
-	11, // 68: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
-	13, // 69: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
-	15, // 70: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
-	17, // 71: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
-	19, // 72: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
-	21, // 73: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
-	23, // 74: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
-	25, // 75: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
-	28, // 76: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
-	30, // 77: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
-	32, // 78: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
-	34, // 79: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
-	36, // 80: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
-	38, // 81: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
-	40, // 82: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
-	43, // 83: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
-	45, // 84: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
-	47, // 85: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
-	49, // 86: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
-	51, // 87: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
-	53, // 88: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
-	55, // 89: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
-	57, // 90: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
-	59, // 91: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
-	61, // 92: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
-	63, // 93: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
-	65, // 94: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
-	67, // 95: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
-	63, // [63:96] is the sub-list for method output_type
-	30, // [30:63] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	70,  // 0: smh.namespace.v1.CreateSpaceRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
+	71,  // 1: smh.namespace.v1.ListSpacesLegacyResponse.spaces:type_name -> smh.namespace.v1.SpaceSummary
+	71,  // 2: smh.namespace.v1.ListSpacesResponse.list:type_name -> smh.namespace.v1.SpaceSummary
+	70,  // 3: smh.namespace.v1.GetSpaceExtensionResponse.extension:type_name -> smh.namespace.v1.SpaceExtension
+	70,  // 4: smh.namespace.v1.UpdateSpaceExtensionRequest.extension:type_name -> smh.namespace.v1.SpaceExtension
+	72,  // 5: smh.namespace.v1.GetLibraryUsageResponse.capacity:type_name -> google.protobuf.Value
+	72,  // 6: smh.namespace.v1.GetLibraryUsageResponse.available_space:type_name -> google.protobuf.Value
+	73,  // 7: smh.namespace.v1.GetSpacesUsageResponse.usage:type_name -> smh.namespace.v1.SpaceUsage
+	26,  // 8: smh.namespace.v1.GetLibrariesUsageResponse.usages:type_name -> smh.namespace.v1.LibraryUsage
+	74,  // 9: smh.namespace.v1.CreateDirectoryRequest.attributes:type_name -> smh.namespace.v1.DirectoryAttributes
+	68,  // 10: smh.namespace.v1.CreateDirectoryResponse.meta_data:type_name -> smh.namespace.v1.CreateDirectoryResponse.MetaDataEntry
+	75,  // 11: smh.namespace.v1.ListDirectoryResponse.contents:type_name -> smh.namespace.v1.DirectoryEntry
+	75,  // 12: smh.namespace.v1.GetDirectoryInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
+	76,  // 13: smh.namespace.v1.CopyDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
+	77,  // 14: smh.namespace.v1.CopyDirectoryResponse.path:type_name -> google.protobuf.ListValue
+	76,  // 15: smh.namespace.v1.MoveDirectoryRequest.transfer:type_name -> smh.namespace.v1.DirectoryTransfer
+	77,  // 16: smh.namespace.v1.MoveDirectoryResponse.path:type_name -> google.protobuf.ListValue
+	42,  // 17: smh.namespace.v1.UpdateDirectoryRequest.update:type_name -> smh.namespace.v1.DirectoryUpdate
+	72,  // 18: smh.namespace.v1.DirectoryUpdate.labels:type_name -> google.protobuf.Value
+	72,  // 19: smh.namespace.v1.DirectoryUpdate.meta_data:type_name -> google.protobuf.Value
+	78,  // 20: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
+	79,  // 21: smh.namespace.v1.CopyFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	79,  // 22: smh.namespace.v1.MoveFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	79,  // 23: smh.namespace.v1.CreateSymlinkRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	75,  // 24: smh.namespace.v1.GetInodeInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
+	80,  // 25: smh.namespace.v1.CheckUploadResponse.rules:type_name -> smh.namespace.v1.UploadRules
+	69,  // 26: smh.namespace.v1.CommitFileRequest.meta_data:type_name -> smh.namespace.v1.CommitFileRequest.MetaDataEntry
+	81,  // 27: smh.namespace.v1.CommitFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	81,  // 28: smh.namespace.v1.ResolveFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	81,  // 29: smh.namespace.v1.ResolveAlbumCoverResponse.file:type_name -> smh.namespace.v1.StoredFile
+	0,   // 30: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
+	2,   // 31: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
+	4,   // 32: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
+	6,   // 33: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
+	8,   // 34: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
+	10,  // 35: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
+	12,  // 36: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
+	14,  // 37: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
+	16,  // 38: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
+	18,  // 39: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
+	20,  // 40: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
+	22,  // 41: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
+	24,  // 42: smh.namespace.v1.NamespaceService.GetLibrariesUsage:input_type -> smh.namespace.v1.GetLibrariesUsageRequest
+	27,  // 43: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
+	29,  // 44: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
+	31,  // 45: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
+	33,  // 46: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
+	35,  // 47: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
+	37,  // 48: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
+	39,  // 49: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
+	41,  // 50: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
+	44,  // 51: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
+	46,  // 52: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
+	48,  // 53: smh.namespace.v1.NamespaceService.DeleteFile:input_type -> smh.namespace.v1.DeleteFileRequest
+	50,  // 54: smh.namespace.v1.NamespaceService.CopyFile:input_type -> smh.namespace.v1.CopyFileRequest
+	52,  // 55: smh.namespace.v1.NamespaceService.MoveFile:input_type -> smh.namespace.v1.MoveFileRequest
+	54,  // 56: smh.namespace.v1.NamespaceService.CreateSymlink:input_type -> smh.namespace.v1.CreateSymlinkRequest
+	56,  // 57: smh.namespace.v1.NamespaceService.GetInodeInfo:input_type -> smh.namespace.v1.GetInodeInfoRequest
+	58,  // 58: smh.namespace.v1.NamespaceService.CheckUpload:input_type -> smh.namespace.v1.CheckUploadRequest
+	60,  // 59: smh.namespace.v1.NamespaceService.CommitFile:input_type -> smh.namespace.v1.CommitFileRequest
+	62,  // 60: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
+	64,  // 61: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
+	66,  // 62: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
+	82,  // 63: smh.namespace.v1.NamespaceService.GetHistorySettings:input_type -> smh.namespace.v1.GetHistorySettingsRequest
+	83,  // 64: smh.namespace.v1.NamespaceService.SetHistorySettings:input_type -> smh.namespace.v1.SetHistorySettingsRequest
+	84,  // 65: smh.namespace.v1.NamespaceService.ClearLibraryHistory:input_type -> smh.namespace.v1.ClearLibraryHistoryRequest
+	85,  // 66: smh.namespace.v1.NamespaceService.GetLibraryTasks:input_type -> smh.namespace.v1.GetLibraryTasksRequest
+	86,  // 67: smh.namespace.v1.NamespaceService.GetLibraryTaskResult:input_type -> smh.namespace.v1.GetLibraryTaskResultRequest
+	87,  // 68: smh.namespace.v1.NamespaceService.ListHistory:input_type -> smh.namespace.v1.ListHistoryRequest
+	88,  // 69: smh.namespace.v1.NamespaceService.DeleteHistory:input_type -> smh.namespace.v1.DeleteHistoryRequest
+	89,  // 70: smh.namespace.v1.NamespaceService.SetLatestVersion:input_type -> smh.namespace.v1.SetLatestVersionRequest
+	90,  // 71: smh.namespace.v1.NamespaceService.CreateQuota:input_type -> smh.namespace.v1.CreateQuotaRequest
+	91,  // 72: smh.namespace.v1.NamespaceService.GetQuota:input_type -> smh.namespace.v1.GetQuotaRequest
+	92,  // 73: smh.namespace.v1.NamespaceService.GetSpaceQuota:input_type -> smh.namespace.v1.GetSpaceQuotaRequest
+	93,  // 74: smh.namespace.v1.NamespaceService.UpdateQuota:input_type -> smh.namespace.v1.UpdateQuotaRequest
+	1,   // 75: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
+	3,   // 76: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
+	5,   // 77: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
+	7,   // 78: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
+	9,   // 79: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
+	11,  // 80: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
+	13,  // 81: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
+	15,  // 82: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
+	17,  // 83: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
+	19,  // 84: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
+	21,  // 85: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
+	23,  // 86: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
+	25,  // 87: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
+	28,  // 88: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
+	30,  // 89: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
+	32,  // 90: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
+	34,  // 91: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
+	36,  // 92: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
+	38,  // 93: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
+	40,  // 94: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
+	43,  // 95: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
+	45,  // 96: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
+	47,  // 97: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
+	49,  // 98: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
+	51,  // 99: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
+	53,  // 100: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
+	55,  // 101: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
+	57,  // 102: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
+	59,  // 103: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
+	61,  // 104: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
+	63,  // 105: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
+	65,  // 106: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
+	67,  // 107: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
+	94,  // 108: smh.namespace.v1.NamespaceService.GetHistorySettings:output_type -> smh.namespace.v1.GetHistorySettingsResponse
+	95,  // 109: smh.namespace.v1.NamespaceService.SetHistorySettings:output_type -> smh.namespace.v1.SetHistorySettingsResponse
+	96,  // 110: smh.namespace.v1.NamespaceService.ClearLibraryHistory:output_type -> smh.namespace.v1.ClearLibraryHistoryResponse
+	97,  // 111: smh.namespace.v1.NamespaceService.GetLibraryTasks:output_type -> smh.namespace.v1.GetLibraryTasksResponse
+	98,  // 112: smh.namespace.v1.NamespaceService.GetLibraryTaskResult:output_type -> smh.namespace.v1.GetLibraryTaskResultResponse
+	99,  // 113: smh.namespace.v1.NamespaceService.ListHistory:output_type -> smh.namespace.v1.ListHistoryResponse
+	100, // 114: smh.namespace.v1.NamespaceService.DeleteHistory:output_type -> smh.namespace.v1.DeleteHistoryResponse
+	101, // 115: smh.namespace.v1.NamespaceService.SetLatestVersion:output_type -> smh.namespace.v1.SetLatestVersionResponse
+	102, // 116: smh.namespace.v1.NamespaceService.CreateQuota:output_type -> smh.namespace.v1.CreateQuotaResponse
+	103, // 117: smh.namespace.v1.NamespaceService.GetQuota:output_type -> smh.namespace.v1.GetQuotaResponse
+	104, // 118: smh.namespace.v1.NamespaceService.GetSpaceQuota:output_type -> smh.namespace.v1.GetSpaceQuotaResponse
+	105, // 119: smh.namespace.v1.NamespaceService.UpdateQuota:output_type -> smh.namespace.v1.UpdateQuotaResponse
+	75,  // [75:120] is the sub-list for method output_type
+	30,  // [30:75] is the sub-list for method input_type
+	30,  // [30:30] is the sub-list for extension type_name
+	30,  // [30:30] is the sub-list for extension extendee
+	0,   // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_service_proto_init() }
@@ -4760,6 +4832,8 @@ func file_smh_namespace_v1_service_proto_init() {
 	}
 	file_smh_namespace_v1_directory_proto_init()
 	file_smh_namespace_v1_file_proto_init()
+	file_smh_namespace_v1_history_proto_init()
+	file_smh_namespace_v1_quota_proto_init()
 	file_smh_namespace_v1_space_proto_init()
 	file_smh_namespace_v1_service_proto_msgTypes[7].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[28].OneofWrappers = []any{}
@@ -4768,6 +4842,7 @@ func file_smh_namespace_v1_service_proto_init() {
 	file_smh_namespace_v1_service_proto_msgTypes[36].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[38].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[39].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[49].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[58].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[60].OneofWrappers = []any{}
 	type x struct{}

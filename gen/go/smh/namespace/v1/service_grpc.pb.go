@@ -52,6 +52,18 @@ const (
 	NamespaceService_ResolveFile_FullMethodName          = "/smh.namespace.v1.NamespaceService/ResolveFile"
 	NamespaceService_ResolveAlbumCover_FullMethodName    = "/smh.namespace.v1.NamespaceService/ResolveAlbumCover"
 	NamespaceService_ReferencedBlobs_FullMethodName      = "/smh.namespace.v1.NamespaceService/ReferencedBlobs"
+	NamespaceService_GetHistorySettings_FullMethodName   = "/smh.namespace.v1.NamespaceService/GetHistorySettings"
+	NamespaceService_SetHistorySettings_FullMethodName   = "/smh.namespace.v1.NamespaceService/SetHistorySettings"
+	NamespaceService_ClearLibraryHistory_FullMethodName  = "/smh.namespace.v1.NamespaceService/ClearLibraryHistory"
+	NamespaceService_GetLibraryTasks_FullMethodName      = "/smh.namespace.v1.NamespaceService/GetLibraryTasks"
+	NamespaceService_GetLibraryTaskResult_FullMethodName = "/smh.namespace.v1.NamespaceService/GetLibraryTaskResult"
+	NamespaceService_ListHistory_FullMethodName          = "/smh.namespace.v1.NamespaceService/ListHistory"
+	NamespaceService_DeleteHistory_FullMethodName        = "/smh.namespace.v1.NamespaceService/DeleteHistory"
+	NamespaceService_SetLatestVersion_FullMethodName     = "/smh.namespace.v1.NamespaceService/SetLatestVersion"
+	NamespaceService_CreateQuota_FullMethodName          = "/smh.namespace.v1.NamespaceService/CreateQuota"
+	NamespaceService_GetQuota_FullMethodName             = "/smh.namespace.v1.NamespaceService/GetQuota"
+	NamespaceService_GetSpaceQuota_FullMethodName        = "/smh.namespace.v1.NamespaceService/GetSpaceQuota"
+	NamespaceService_UpdateQuota_FullMethodName          = "/smh.namespace.v1.NamespaceService/UpdateQuota"
 )
 
 // NamespaceServiceClient is the client API for NamespaceService service.
@@ -98,8 +110,9 @@ type NamespaceServiceClient interface {
 	GetDirectoryInfo(ctx context.Context, in *GetDirectoryInfoRequest, opts ...grpc.CallOption) (*GetDirectoryInfoResponse, error)
 	// HEAD ...: 200 or 404, no body (4.4).
 	HeadDirectory(ctx context.Context, in *HeadDirectoryRequest, opts ...grpc.CallOption) (*HeadDirectoryResponse, error)
-	// DELETE ...[?permanent=1]: 204, or 202 {"taskId"} above the async threshold (4.5, decision 7;
-	// no recycle bin yet).
+	// DELETE ...[?permanent=1]: 200 {"recycledItemId"} into the bin, 204 deleted for good (4.5,
+	// 5.10). Always synchronous: the store changes one row whatever the subtree holds
+	// (docs/lifecycle.md).
 	DeleteDirectory(ctx context.Context, in *DeleteDirectoryRequest, opts ...grpc.CallOption) (*DeleteDirectoryResponse, error)
 	// PUT ... body {"copyFrom"}: 204 / 200 {"path"} / 202 {"taskId"} (4.6).
 	CopyDirectory(ctx context.Context, in *CopyDirectoryRequest, opts ...grpc.CallOption) (*CopyDirectoryResponse, error)
@@ -111,8 +124,8 @@ type NamespaceServiceClient interface {
 	GetDirectoryStats(ctx context.Context, in *GetDirectoryStatsRequest, opts ...grpc.CallOption) (*GetDirectoryStatsResponse, error)
 	// GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}: a bare JSON array (7.1).
 	GetTasks(ctx context.Context, in *GetTasksRequest, opts ...grpc.CallOption) (*GetTasksResponse, error)
-	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 204 (3.12). Symlinks to
-	// the file go with it.
+	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 200 {"recycledItemId"}
+	// into the bin, 204 deleted for good (3.12, 5.10). Symlinks to the file go with it.
 	DeleteFile(ctx context.Context, in *DeleteFileRequest, opts ...grpc.CallOption) (*DeleteFileResponse, error)
 	// PUT ... body {"copyFrom"}: 200 {"path"} (3.13). The copy shares the blob.
 	CopyFile(ctx context.Context, in *CopyFileRequest, opts ...grpc.CallOption) (*CopyFileResponse, error)
@@ -137,6 +150,31 @@ type NamespaceServiceClient interface {
 	// Which of the given blobs an entry (live, recycled or a history version) still references,
 	// for the object service's garbage collection.
 	ReferencedBlobs(ctx context.Context, in *ReferencedBlobsRequest, opts ...grpc.CallOption) (*ReferencedBlobsResponse, error)
+	// GET /api/v1/directory-history/{LibraryId}/library-history (9.1): admin.
+	GetHistorySettings(ctx context.Context, in *GetHistorySettingsRequest, opts ...grpc.CallOption) (*GetHistorySettingsResponse, error)
+	// POST ... (9.2): admin, partial update, 204.
+	SetHistorySettings(ctx context.Context, in *SetHistorySettingsRequest, opts ...grpc.CallOption) (*SetHistorySettingsResponse, error)
+	// DELETE ... (9.3): admin, history off, once a minute; 202 {"taskId"}.
+	ClearLibraryHistory(ctx context.Context, in *ClearLibraryHistoryRequest, opts ...grpc.CallOption) (*ClearLibraryHistoryResponse, error)
+	// GET /api/v1/task/{LibraryId}/{TaskIdList} (7.2): a bare JSON array.
+	GetLibraryTasks(ctx context.Context, in *GetLibraryTasksRequest, opts ...grpc.CallOption) (*GetLibraryTasksResponse, error)
+	// GET /api/v1/task-result/{LibraryId}/{TaskId} (7.4).
+	GetLibraryTaskResult(ctx context.Context, in *GetLibraryTaskResultRequest, opts ...grpc.CallOption) (*GetLibraryTaskResultResponse, error)
+	// GET /api/v1/directory-history/{LibraryId}/{SpaceId}/history-list/{FilePath} (9.4).
+	ListHistory(ctx context.Context, in *ListHistoryRequest, opts ...grpc.CallOption) (*ListHistoryResponse, error)
+	// POST .../{SpaceId}/delete body ["id", ...] (9.5): 204.
+	DeleteHistory(ctx context.Context, in *DeleteHistoryRequest, opts ...grpc.CallOption) (*DeleteHistoryResponse, error)
+	// POST .../{SpaceId}/latest-version/{HistoryId} (9.6): the file.
+	SetLatestVersion(ctx context.Context, in *SetLatestVersionRequest, opts ...grpc.CallOption) (*SetLatestVersionResponse, error)
+	// POST /api/v1/quota/{LibraryId}: 201 {"quotaId"}.
+	CreateQuota(ctx context.Context, in *CreateQuotaRequest, opts ...grpc.CallOption) (*CreateQuotaResponse, error)
+	// GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}: {"id", "capacity"} for a space (6.2),
+	// {"spaces", "capacity"} for a quota id (6.5); decision 13 tells which.
+	GetQuota(ctx context.Context, in *GetQuotaRequest, opts ...grpc.CallOption) (*GetQuotaResponse, error)
+	// GET /api/v1/space-quota/{LibraryId}/{SpaceId}: {"id", "capacity"} (6.4).
+	GetSpaceQuota(ctx context.Context, in *GetSpaceQuotaRequest, opts ...grpc.CallOption) (*GetSpaceQuotaResponse, error)
+	// PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}: 204 (6.3 by space, 6.6 by quota id).
+	UpdateQuota(ctx context.Context, in *UpdateQuotaRequest, opts ...grpc.CallOption) (*UpdateQuotaResponse, error)
 }
 
 type namespaceServiceClient struct {
@@ -477,6 +515,126 @@ func (c *namespaceServiceClient) ReferencedBlobs(ctx context.Context, in *Refere
 	return out, nil
 }
 
+func (c *namespaceServiceClient) GetHistorySettings(ctx context.Context, in *GetHistorySettingsRequest, opts ...grpc.CallOption) (*GetHistorySettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetHistorySettingsResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetHistorySettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) SetHistorySettings(ctx context.Context, in *SetHistorySettingsRequest, opts ...grpc.CallOption) (*SetHistorySettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetHistorySettingsResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_SetHistorySettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) ClearLibraryHistory(ctx context.Context, in *ClearLibraryHistoryRequest, opts ...grpc.CallOption) (*ClearLibraryHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClearLibraryHistoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_ClearLibraryHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetLibraryTasks(ctx context.Context, in *GetLibraryTasksRequest, opts ...grpc.CallOption) (*GetLibraryTasksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLibraryTasksResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetLibraryTasks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetLibraryTaskResult(ctx context.Context, in *GetLibraryTaskResultRequest, opts ...grpc.CallOption) (*GetLibraryTaskResultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLibraryTaskResultResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetLibraryTaskResult_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) ListHistory(ctx context.Context, in *ListHistoryRequest, opts ...grpc.CallOption) (*ListHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListHistoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_ListHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) DeleteHistory(ctx context.Context, in *DeleteHistoryRequest, opts ...grpc.CallOption) (*DeleteHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteHistoryResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_DeleteHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) SetLatestVersion(ctx context.Context, in *SetLatestVersionRequest, opts ...grpc.CallOption) (*SetLatestVersionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetLatestVersionResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_SetLatestVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) CreateQuota(ctx context.Context, in *CreateQuotaRequest, opts ...grpc.CallOption) (*CreateQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateQuotaResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_CreateQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetQuota(ctx context.Context, in *GetQuotaRequest, opts ...grpc.CallOption) (*GetQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetQuotaResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) GetSpaceQuota(ctx context.Context, in *GetSpaceQuotaRequest, opts ...grpc.CallOption) (*GetSpaceQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSpaceQuotaResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_GetSpaceQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *namespaceServiceClient) UpdateQuota(ctx context.Context, in *UpdateQuotaRequest, opts ...grpc.CallOption) (*UpdateQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateQuotaResponse)
+	err := c.cc.Invoke(ctx, NamespaceService_UpdateQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NamespaceServiceServer is the server API for NamespaceService service.
 // All implementations must embed UnimplementedNamespaceServiceServer
 // for forward compatibility.
@@ -521,8 +679,9 @@ type NamespaceServiceServer interface {
 	GetDirectoryInfo(context.Context, *GetDirectoryInfoRequest) (*GetDirectoryInfoResponse, error)
 	// HEAD ...: 200 or 404, no body (4.4).
 	HeadDirectory(context.Context, *HeadDirectoryRequest) (*HeadDirectoryResponse, error)
-	// DELETE ...[?permanent=1]: 204, or 202 {"taskId"} above the async threshold (4.5, decision 7;
-	// no recycle bin yet).
+	// DELETE ...[?permanent=1]: 200 {"recycledItemId"} into the bin, 204 deleted for good (4.5,
+	// 5.10). Always synchronous: the store changes one row whatever the subtree holds
+	// (docs/lifecycle.md).
 	DeleteDirectory(context.Context, *DeleteDirectoryRequest) (*DeleteDirectoryResponse, error)
 	// PUT ... body {"copyFrom"}: 204 / 200 {"path"} / 202 {"taskId"} (4.6).
 	CopyDirectory(context.Context, *CopyDirectoryRequest) (*CopyDirectoryResponse, error)
@@ -534,8 +693,8 @@ type NamespaceServiceServer interface {
 	GetDirectoryStats(context.Context, *GetDirectoryStatsRequest) (*GetDirectoryStatsResponse, error)
 	// GET /api/v1/task/{LibraryId}/{SpaceId}/{TaskIdList}: a bare JSON array (7.1).
 	GetTasks(context.Context, *GetTasksRequest) (*GetTasksResponse, error)
-	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 204 (3.12). Symlinks to
-	// the file go with it.
+	// DELETE /api/v1/file/{LibraryId}/{SpaceId}/{FilePath}[?permanent=1]: 200 {"recycledItemId"}
+	// into the bin, 204 deleted for good (3.12, 5.10). Symlinks to the file go with it.
 	DeleteFile(context.Context, *DeleteFileRequest) (*DeleteFileResponse, error)
 	// PUT ... body {"copyFrom"}: 200 {"path"} (3.13). The copy shares the blob.
 	CopyFile(context.Context, *CopyFileRequest) (*CopyFileResponse, error)
@@ -560,6 +719,31 @@ type NamespaceServiceServer interface {
 	// Which of the given blobs an entry (live, recycled or a history version) still references,
 	// for the object service's garbage collection.
 	ReferencedBlobs(context.Context, *ReferencedBlobsRequest) (*ReferencedBlobsResponse, error)
+	// GET /api/v1/directory-history/{LibraryId}/library-history (9.1): admin.
+	GetHistorySettings(context.Context, *GetHistorySettingsRequest) (*GetHistorySettingsResponse, error)
+	// POST ... (9.2): admin, partial update, 204.
+	SetHistorySettings(context.Context, *SetHistorySettingsRequest) (*SetHistorySettingsResponse, error)
+	// DELETE ... (9.3): admin, history off, once a minute; 202 {"taskId"}.
+	ClearLibraryHistory(context.Context, *ClearLibraryHistoryRequest) (*ClearLibraryHistoryResponse, error)
+	// GET /api/v1/task/{LibraryId}/{TaskIdList} (7.2): a bare JSON array.
+	GetLibraryTasks(context.Context, *GetLibraryTasksRequest) (*GetLibraryTasksResponse, error)
+	// GET /api/v1/task-result/{LibraryId}/{TaskId} (7.4).
+	GetLibraryTaskResult(context.Context, *GetLibraryTaskResultRequest) (*GetLibraryTaskResultResponse, error)
+	// GET /api/v1/directory-history/{LibraryId}/{SpaceId}/history-list/{FilePath} (9.4).
+	ListHistory(context.Context, *ListHistoryRequest) (*ListHistoryResponse, error)
+	// POST .../{SpaceId}/delete body ["id", ...] (9.5): 204.
+	DeleteHistory(context.Context, *DeleteHistoryRequest) (*DeleteHistoryResponse, error)
+	// POST .../{SpaceId}/latest-version/{HistoryId} (9.6): the file.
+	SetLatestVersion(context.Context, *SetLatestVersionRequest) (*SetLatestVersionResponse, error)
+	// POST /api/v1/quota/{LibraryId}: 201 {"quotaId"}.
+	CreateQuota(context.Context, *CreateQuotaRequest) (*CreateQuotaResponse, error)
+	// GET /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}: {"id", "capacity"} for a space (6.2),
+	// {"spaces", "capacity"} for a quota id (6.5); decision 13 tells which.
+	GetQuota(context.Context, *GetQuotaRequest) (*GetQuotaResponse, error)
+	// GET /api/v1/space-quota/{LibraryId}/{SpaceId}: {"id", "capacity"} (6.4).
+	GetSpaceQuota(context.Context, *GetSpaceQuotaRequest) (*GetSpaceQuotaResponse, error)
+	// PUT /api/v1/quota/{LibraryId}/{SpaceOrQuotaId}: 204 (6.3 by space, 6.6 by quota id).
+	UpdateQuota(context.Context, *UpdateQuotaRequest) (*UpdateQuotaResponse, error)
 	mustEmbedUnimplementedNamespaceServiceServer()
 }
 
@@ -668,6 +852,42 @@ func (UnimplementedNamespaceServiceServer) ResolveAlbumCover(context.Context, *R
 }
 func (UnimplementedNamespaceServiceServer) ReferencedBlobs(context.Context, *ReferencedBlobsRequest) (*ReferencedBlobsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReferencedBlobs not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetHistorySettings(context.Context, *GetHistorySettingsRequest) (*GetHistorySettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetHistorySettings not implemented")
+}
+func (UnimplementedNamespaceServiceServer) SetHistorySettings(context.Context, *SetHistorySettingsRequest) (*SetHistorySettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetHistorySettings not implemented")
+}
+func (UnimplementedNamespaceServiceServer) ClearLibraryHistory(context.Context, *ClearLibraryHistoryRequest) (*ClearLibraryHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClearLibraryHistory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetLibraryTasks(context.Context, *GetLibraryTasksRequest) (*GetLibraryTasksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLibraryTasks not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetLibraryTaskResult(context.Context, *GetLibraryTaskResultRequest) (*GetLibraryTaskResultResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLibraryTaskResult not implemented")
+}
+func (UnimplementedNamespaceServiceServer) ListHistory(context.Context, *ListHistoryRequest) (*ListHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListHistory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) DeleteHistory(context.Context, *DeleteHistoryRequest) (*DeleteHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteHistory not implemented")
+}
+func (UnimplementedNamespaceServiceServer) SetLatestVersion(context.Context, *SetLatestVersionRequest) (*SetLatestVersionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetLatestVersion not implemented")
+}
+func (UnimplementedNamespaceServiceServer) CreateQuota(context.Context, *CreateQuotaRequest) (*CreateQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateQuota not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetQuota(context.Context, *GetQuotaRequest) (*GetQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetQuota not implemented")
+}
+func (UnimplementedNamespaceServiceServer) GetSpaceQuota(context.Context, *GetSpaceQuotaRequest) (*GetSpaceQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSpaceQuota not implemented")
+}
+func (UnimplementedNamespaceServiceServer) UpdateQuota(context.Context, *UpdateQuotaRequest) (*UpdateQuotaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateQuota not implemented")
 }
 func (UnimplementedNamespaceServiceServer) mustEmbedUnimplementedNamespaceServiceServer() {}
 func (UnimplementedNamespaceServiceServer) testEmbeddedByValue()                          {}
@@ -1284,6 +1504,222 @@ func _NamespaceService_ReferencedBlobs_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NamespaceService_GetHistorySettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetHistorySettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetHistorySettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetHistorySettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetHistorySettings(ctx, req.(*GetHistorySettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_SetHistorySettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetHistorySettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).SetHistorySettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_SetHistorySettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).SetHistorySettings(ctx, req.(*SetHistorySettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_ClearLibraryHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClearLibraryHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).ClearLibraryHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_ClearLibraryHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).ClearLibraryHistory(ctx, req.(*ClearLibraryHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetLibraryTasks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLibraryTasksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetLibraryTasks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetLibraryTasks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetLibraryTasks(ctx, req.(*GetLibraryTasksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetLibraryTaskResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLibraryTaskResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetLibraryTaskResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetLibraryTaskResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetLibraryTaskResult(ctx, req.(*GetLibraryTaskResultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_ListHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).ListHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_ListHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).ListHistory(ctx, req.(*ListHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_DeleteHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).DeleteHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_DeleteHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).DeleteHistory(ctx, req.(*DeleteHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_SetLatestVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetLatestVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).SetLatestVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_SetLatestVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).SetLatestVersion(ctx, req.(*SetLatestVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_CreateQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).CreateQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_CreateQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).CreateQuota(ctx, req.(*CreateQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetQuota(ctx, req.(*GetQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_GetSpaceQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSpaceQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).GetSpaceQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_GetSpaceQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).GetSpaceQuota(ctx, req.(*GetSpaceQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NamespaceService_UpdateQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NamespaceServiceServer).UpdateQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NamespaceService_UpdateQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NamespaceServiceServer).UpdateQuota(ctx, req.(*UpdateQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NamespaceService_ServiceDesc is the grpc.ServiceDesc for NamespaceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1422,6 +1858,54 @@ var NamespaceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReferencedBlobs",
 			Handler:    _NamespaceService_ReferencedBlobs_Handler,
+		},
+		{
+			MethodName: "GetHistorySettings",
+			Handler:    _NamespaceService_GetHistorySettings_Handler,
+		},
+		{
+			MethodName: "SetHistorySettings",
+			Handler:    _NamespaceService_SetHistorySettings_Handler,
+		},
+		{
+			MethodName: "ClearLibraryHistory",
+			Handler:    _NamespaceService_ClearLibraryHistory_Handler,
+		},
+		{
+			MethodName: "GetLibraryTasks",
+			Handler:    _NamespaceService_GetLibraryTasks_Handler,
+		},
+		{
+			MethodName: "GetLibraryTaskResult",
+			Handler:    _NamespaceService_GetLibraryTaskResult_Handler,
+		},
+		{
+			MethodName: "ListHistory",
+			Handler:    _NamespaceService_ListHistory_Handler,
+		},
+		{
+			MethodName: "DeleteHistory",
+			Handler:    _NamespaceService_DeleteHistory_Handler,
+		},
+		{
+			MethodName: "SetLatestVersion",
+			Handler:    _NamespaceService_SetLatestVersion_Handler,
+		},
+		{
+			MethodName: "CreateQuota",
+			Handler:    _NamespaceService_CreateQuota_Handler,
+		},
+		{
+			MethodName: "GetQuota",
+			Handler:    _NamespaceService_GetQuota_Handler,
+		},
+		{
+			MethodName: "GetSpaceQuota",
+			Handler:    _NamespaceService_GetSpaceQuota_Handler,
+		},
+		{
+			MethodName: "UpdateQuota",
+			Handler:    _NamespaceService_UpdateQuota_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1655,6 +1655,275 @@ func (*GetAlbumCoverResponse) Descriptor() ([]byte, []int) {
 	return file_smh_object_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
+type GetRecycledFileInfoRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	// Decimal, as in the path.
+	RecycledItemId string `protobuf:"bytes,3,opt,name=recycled_item_id,json=recycledItemId,proto3" json:"recycled_item_id,omitempty"`
+	// Accepted: the signed URL names the one data endpoint (decision 11).
+	InternalDomain bool `protobuf:"varint,4,opt,name=internal_domain,json=internalDomain,proto3" json:"internal_domain,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetRecycledFileInfoRequest) Reset() {
+	*x = GetRecycledFileInfoRequest{}
+	mi := &file_smh_object_v1_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecycledFileInfoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecycledFileInfoRequest) ProtoMessage() {}
+
+func (x *GetRecycledFileInfoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_object_v1_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecycledFileInfoRequest.ProtoReflect.Descriptor instead.
+func (*GetRecycledFileInfoRequest) Descriptor() ([]byte, []int) {
+	return file_smh_object_v1_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetRecycledFileInfoRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *GetRecycledFileInfoRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *GetRecycledFileInfoRequest) GetRecycledItemId() string {
+	if x != nil {
+		return x.RecycledItemId
+	}
+	return ""
+}
+
+func (x *GetRecycledFileInfoRequest) GetInternalDomain() bool {
+	if x != nil {
+		return x.InternalDomain
+	}
+	return false
+}
+
+type GetRecycledFileInfoResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 5.7's fields; cos_url_expiration is set.
+	Info          *FileInfo `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRecycledFileInfoResponse) Reset() {
+	*x = GetRecycledFileInfoResponse{}
+	mi := &file_smh_object_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRecycledFileInfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRecycledFileInfoResponse) ProtoMessage() {}
+
+func (x *GetRecycledFileInfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_object_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRecycledFileInfoResponse.ProtoReflect.Descriptor instead.
+func (*GetRecycledFileInfoResponse) Descriptor() ([]byte, []int) {
+	return file_smh_object_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetRecycledFileInfoResponse) GetInfo() *FileInfo {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+type PreviewRecycledFileRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId      string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId        string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	RecycledItemId string                 `protobuf:"bytes,3,opt,name=recycled_item_id,json=recycledItemId,proto3" json:"recycled_item_id,omitempty"`
+	Size           *int32                 `protobuf:"varint,4,opt,name=size,proto3,oneof" json:"size,omitempty"`
+	Scale          *int32                 `protobuf:"varint,5,opt,name=scale,proto3,oneof" json:"scale,omitempty"`
+	WidthSize      *int32                 `protobuf:"varint,6,opt,name=width_size,json=widthSize,proto3,oneof" json:"width_size,omitempty"`
+	HeightSize     *int32                 `protobuf:"varint,7,opt,name=height_size,json=heightSize,proto3,oneof" json:"height_size,omitempty"`
+	// Accepted (gif frame reduction).
+	FrameNumber *int32 `protobuf:"varint,8,opt,name=frame_number,json=frameNumber,proto3,oneof" json:"frame_number,omitempty"`
+	// Documents: pic or html; there is no document preview, so documents redirect to the file.
+	Type           string `protobuf:"bytes,9,opt,name=type,proto3" json:"type,omitempty"`
+	InternalDomain bool   `protobuf:"varint,10,opt,name=internal_domain,json=internalDomain,proto3" json:"internal_domain,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PreviewRecycledFileRequest) Reset() {
+	*x = PreviewRecycledFileRequest{}
+	mi := &file_smh_object_v1_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewRecycledFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewRecycledFileRequest) ProtoMessage() {}
+
+func (x *PreviewRecycledFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_object_v1_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewRecycledFileRequest.ProtoReflect.Descriptor instead.
+func (*PreviewRecycledFileRequest) Descriptor() ([]byte, []int) {
+	return file_smh_object_v1_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *PreviewRecycledFileRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *PreviewRecycledFileRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *PreviewRecycledFileRequest) GetRecycledItemId() string {
+	if x != nil {
+		return x.RecycledItemId
+	}
+	return ""
+}
+
+func (x *PreviewRecycledFileRequest) GetSize() int32 {
+	if x != nil && x.Size != nil {
+		return *x.Size
+	}
+	return 0
+}
+
+func (x *PreviewRecycledFileRequest) GetScale() int32 {
+	if x != nil && x.Scale != nil {
+		return *x.Scale
+	}
+	return 0
+}
+
+func (x *PreviewRecycledFileRequest) GetWidthSize() int32 {
+	if x != nil && x.WidthSize != nil {
+		return *x.WidthSize
+	}
+	return 0
+}
+
+func (x *PreviewRecycledFileRequest) GetHeightSize() int32 {
+	if x != nil && x.HeightSize != nil {
+		return *x.HeightSize
+	}
+	return 0
+}
+
+func (x *PreviewRecycledFileRequest) GetFrameNumber() int32 {
+	if x != nil && x.FrameNumber != nil {
+		return *x.FrameNumber
+	}
+	return 0
+}
+
+func (x *PreviewRecycledFileRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *PreviewRecycledFileRequest) GetInternalDomain() bool {
+	if x != nil {
+		return x.InternalDomain
+	}
+	return false
+}
+
+type PreviewRecycledFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewRecycledFileResponse) Reset() {
+	*x = PreviewRecycledFileResponse{}
+	mi := &file_smh_object_v1_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewRecycledFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewRecycledFileResponse) ProtoMessage() {}
+
+func (x *PreviewRecycledFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_object_v1_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewRecycledFileResponse.ProtoReflect.Descriptor instead.
+func (*PreviewRecycledFileResponse) Descriptor() ([]byte, []int) {
+	return file_smh_object_v1_service_proto_rawDescGZIP(), []int{27}
+}
+
 var File_smh_object_v1_service_proto protoreflect.FileDescriptor
 
 const file_smh_object_v1_service_proto_rawDesc = "" +
@@ -1818,7 +2087,37 @@ const file_smh_object_v1_service_proto_rawDesc = "" +
 	"album_name\x18\x03 \x01(\tR\talbumName\x12\x17\n" +
 	"\x04size\x18\x04 \x01(\x05H\x00R\x04size\x88\x01\x01B\a\n" +
 	"\x05_size\"\x17\n" +
-	"\x15GetAlbumCoverResponse2\xe2\b\n" +
+	"\x15GetAlbumCoverResponse\"\xa9\x01\n" +
+	"\x1aGetRecycledFileInfoRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12(\n" +
+	"\x10recycled_item_id\x18\x03 \x01(\tR\x0erecycledItemId\x12'\n" +
+	"\x0finternal_domain\x18\x04 \x01(\bR\x0einternalDomain\"J\n" +
+	"\x1bGetRecycledFileInfoResponse\x12+\n" +
+	"\x04info\x18\x01 \x01(\v2\x17.smh.object.v1.FileInfoR\x04info\"\xa6\x03\n" +
+	"\x1aPreviewRecycledFileRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12(\n" +
+	"\x10recycled_item_id\x18\x03 \x01(\tR\x0erecycledItemId\x12\x17\n" +
+	"\x04size\x18\x04 \x01(\x05H\x00R\x04size\x88\x01\x01\x12\x19\n" +
+	"\x05scale\x18\x05 \x01(\x05H\x01R\x05scale\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"width_size\x18\x06 \x01(\x05H\x02R\twidthSize\x88\x01\x01\x12$\n" +
+	"\vheight_size\x18\a \x01(\x05H\x03R\n" +
+	"heightSize\x88\x01\x01\x12&\n" +
+	"\fframe_number\x18\b \x01(\x05H\x04R\vframeNumber\x88\x01\x01\x12\x12\n" +
+	"\x04type\x18\t \x01(\tR\x04type\x12'\n" +
+	"\x0finternal_domain\x18\n" +
+	" \x01(\bR\x0einternalDomainB\a\n" +
+	"\x05_sizeB\b\n" +
+	"\x06_scaleB\r\n" +
+	"\v_width_sizeB\x0e\n" +
+	"\f_height_sizeB\x0f\n" +
+	"\r_frame_number\"\x1d\n" +
+	"\x1bPreviewRecycledFileResponse2\xbe\n" +
+	"\n" +
 	"\rObjectService\x12f\n" +
 	"\x11BeginSimpleUpload\x12'.smh.object.v1.BeginSimpleUploadRequest\x1a(.smh.object.v1.BeginSimpleUploadResponse\x12o\n" +
 	"\x14BeginMultipartUpload\x12*.smh.object.v1.BeginMultipartUploadRequest\x1a+.smh.object.v1.BeginMultipartUploadResponse\x12`\n" +
@@ -1831,7 +2130,9 @@ const file_smh_object_v1_service_proto_rawDesc = "" +
 	"\vGetFileInfo\x12!.smh.object.v1.GetFileInfoRequest\x1a\".smh.object.v1.GetFileInfoResponse\x12K\n" +
 	"\bHeadFile\x12\x1e.smh.object.v1.HeadFileRequest\x1a\x1f.smh.object.v1.HeadFileResponse\x12T\n" +
 	"\vPreviewFile\x12!.smh.object.v1.PreviewFileRequest\x1a\".smh.object.v1.PreviewFileResponse\x12Z\n" +
-	"\rGetAlbumCover\x12#.smh.object.v1.GetAlbumCoverRequest\x1a$.smh.object.v1.GetAlbumCoverResponseB\xb1\x01\n" +
+	"\rGetAlbumCover\x12#.smh.object.v1.GetAlbumCoverRequest\x1a$.smh.object.v1.GetAlbumCoverResponse\x12l\n" +
+	"\x13GetRecycledFileInfo\x12).smh.object.v1.GetRecycledFileInfoRequest\x1a*.smh.object.v1.GetRecycledFileInfoResponse\x12l\n" +
+	"\x13PreviewRecycledFile\x12).smh.object.v1.PreviewRecycledFileRequest\x1a*.smh.object.v1.PreviewRecycledFileResponseB\xb1\x01\n" +
 	"\x11com.smh.object.v1B\fServiceProtoP\x01Z8github.com/opensmh/opensmh/gen/go/smh/object/v1;objectv1\xa2\x02\x03SOX\xaa\x02\rSmh.Object.V1\xca\x02\rSmh\\Object\\V1\xe2\x02\x19Smh\\Object\\V1\\GPBMetadata\xea\x02\x0fSmh::Object::V1b\x06proto3"
 
 var (
@@ -1846,7 +2147,7 @@ func file_smh_object_v1_service_proto_rawDescGZIP() []byte {
 	return file_smh_object_v1_service_proto_rawDescData
 }
 
-var file_smh_object_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_smh_object_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_smh_object_v1_service_proto_goTypes = []any{
 	(*BeginSimpleUploadRequest)(nil),     // 0: smh.object.v1.BeginSimpleUploadRequest
 	(*BeginSimpleUploadResponse)(nil),    // 1: smh.object.v1.BeginSimpleUploadResponse
@@ -1872,59 +2173,68 @@ var file_smh_object_v1_service_proto_goTypes = []any{
 	(*PreviewFileResponse)(nil),          // 21: smh.object.v1.PreviewFileResponse
 	(*GetAlbumCoverRequest)(nil),         // 22: smh.object.v1.GetAlbumCoverRequest
 	(*GetAlbumCoverResponse)(nil),        // 23: smh.object.v1.GetAlbumCoverResponse
-	(*UploadBody)(nil),                   // 24: smh.object.v1.UploadBody
-	(*BeginUploadAnswer)(nil),            // 25: smh.object.v1.BeginUploadAnswer
-	(*ConfirmBody)(nil),                  // 26: smh.object.v1.ConfirmBody
-	(*v1.FileObject)(nil),                // 27: smh.namespace.v1.FileObject
-	(*UploadTicket)(nil),                 // 28: smh.object.v1.UploadTicket
-	(*structpb.Value)(nil),               // 29: google.protobuf.Value
-	(*UploadedPart)(nil),                 // 30: smh.object.v1.UploadedPart
-	(*UploadPartInfo)(nil),               // 31: smh.object.v1.UploadPartInfo
-	(*FileInfo)(nil),                     // 32: smh.object.v1.FileInfo
+	(*GetRecycledFileInfoRequest)(nil),   // 24: smh.object.v1.GetRecycledFileInfoRequest
+	(*GetRecycledFileInfoResponse)(nil),  // 25: smh.object.v1.GetRecycledFileInfoResponse
+	(*PreviewRecycledFileRequest)(nil),   // 26: smh.object.v1.PreviewRecycledFileRequest
+	(*PreviewRecycledFileResponse)(nil),  // 27: smh.object.v1.PreviewRecycledFileResponse
+	(*UploadBody)(nil),                   // 28: smh.object.v1.UploadBody
+	(*BeginUploadAnswer)(nil),            // 29: smh.object.v1.BeginUploadAnswer
+	(*ConfirmBody)(nil),                  // 30: smh.object.v1.ConfirmBody
+	(*v1.FileObject)(nil),                // 31: smh.namespace.v1.FileObject
+	(*UploadTicket)(nil),                 // 32: smh.object.v1.UploadTicket
+	(*structpb.Value)(nil),               // 33: google.protobuf.Value
+	(*UploadedPart)(nil),                 // 34: smh.object.v1.UploadedPart
+	(*UploadPartInfo)(nil),               // 35: smh.object.v1.UploadPartInfo
+	(*FileInfo)(nil),                     // 36: smh.object.v1.FileInfo
 }
 var file_smh_object_v1_service_proto_depIdxs = []int32{
-	24, // 0: smh.object.v1.BeginSimpleUploadRequest.body:type_name -> smh.object.v1.UploadBody
-	25, // 1: smh.object.v1.BeginSimpleUploadResponse.answer:type_name -> smh.object.v1.BeginUploadAnswer
-	24, // 2: smh.object.v1.BeginMultipartUploadRequest.body:type_name -> smh.object.v1.UploadBody
-	25, // 3: smh.object.v1.BeginMultipartUploadResponse.answer:type_name -> smh.object.v1.BeginUploadAnswer
-	24, // 4: smh.object.v1.BeginFormUploadRequest.body:type_name -> smh.object.v1.UploadBody
-	25, // 5: smh.object.v1.BeginFormUploadResponse.answer:type_name -> smh.object.v1.BeginUploadAnswer
-	26, // 6: smh.object.v1.ConfirmUploadRequest.body:type_name -> smh.object.v1.ConfirmBody
-	27, // 7: smh.object.v1.ConfirmUploadResponse.file:type_name -> smh.namespace.v1.FileObject
-	28, // 8: smh.object.v1.RenewUploadResponse.ticket:type_name -> smh.object.v1.UploadTicket
-	29, // 9: smh.object.v1.GetUploadStatusResponse.path:type_name -> google.protobuf.Value
-	30, // 10: smh.object.v1.GetUploadStatusResponse.parts:type_name -> smh.object.v1.UploadedPart
-	31, // 11: smh.object.v1.GetUploadStatusResponse.upload_part_info:type_name -> smh.object.v1.UploadPartInfo
-	32, // 12: smh.object.v1.GetFileInfoResponse.info:type_name -> smh.object.v1.FileInfo
-	0,  // 13: smh.object.v1.ObjectService.BeginSimpleUpload:input_type -> smh.object.v1.BeginSimpleUploadRequest
-	2,  // 14: smh.object.v1.ObjectService.BeginMultipartUpload:input_type -> smh.object.v1.BeginMultipartUploadRequest
-	4,  // 15: smh.object.v1.ObjectService.BeginFormUpload:input_type -> smh.object.v1.BeginFormUploadRequest
-	6,  // 16: smh.object.v1.ObjectService.ConfirmUpload:input_type -> smh.object.v1.ConfirmUploadRequest
-	8,  // 17: smh.object.v1.ObjectService.RenewUpload:input_type -> smh.object.v1.RenewUploadRequest
-	10, // 18: smh.object.v1.ObjectService.GetUploadStatus:input_type -> smh.object.v1.GetUploadStatusRequest
-	12, // 19: smh.object.v1.ObjectService.AbortUpload:input_type -> smh.object.v1.AbortUploadRequest
-	14, // 20: smh.object.v1.ObjectService.DownloadFile:input_type -> smh.object.v1.DownloadFileRequest
-	16, // 21: smh.object.v1.ObjectService.GetFileInfo:input_type -> smh.object.v1.GetFileInfoRequest
-	18, // 22: smh.object.v1.ObjectService.HeadFile:input_type -> smh.object.v1.HeadFileRequest
-	20, // 23: smh.object.v1.ObjectService.PreviewFile:input_type -> smh.object.v1.PreviewFileRequest
-	22, // 24: smh.object.v1.ObjectService.GetAlbumCover:input_type -> smh.object.v1.GetAlbumCoverRequest
-	1,  // 25: smh.object.v1.ObjectService.BeginSimpleUpload:output_type -> smh.object.v1.BeginSimpleUploadResponse
-	3,  // 26: smh.object.v1.ObjectService.BeginMultipartUpload:output_type -> smh.object.v1.BeginMultipartUploadResponse
-	5,  // 27: smh.object.v1.ObjectService.BeginFormUpload:output_type -> smh.object.v1.BeginFormUploadResponse
-	7,  // 28: smh.object.v1.ObjectService.ConfirmUpload:output_type -> smh.object.v1.ConfirmUploadResponse
-	9,  // 29: smh.object.v1.ObjectService.RenewUpload:output_type -> smh.object.v1.RenewUploadResponse
-	11, // 30: smh.object.v1.ObjectService.GetUploadStatus:output_type -> smh.object.v1.GetUploadStatusResponse
-	13, // 31: smh.object.v1.ObjectService.AbortUpload:output_type -> smh.object.v1.AbortUploadResponse
-	15, // 32: smh.object.v1.ObjectService.DownloadFile:output_type -> smh.object.v1.DownloadFileResponse
-	17, // 33: smh.object.v1.ObjectService.GetFileInfo:output_type -> smh.object.v1.GetFileInfoResponse
-	19, // 34: smh.object.v1.ObjectService.HeadFile:output_type -> smh.object.v1.HeadFileResponse
-	21, // 35: smh.object.v1.ObjectService.PreviewFile:output_type -> smh.object.v1.PreviewFileResponse
-	23, // 36: smh.object.v1.ObjectService.GetAlbumCover:output_type -> smh.object.v1.GetAlbumCoverResponse
-	25, // [25:37] is the sub-list for method output_type
-	13, // [13:25] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	28, // 0: smh.object.v1.BeginSimpleUploadRequest.body:type_name -> smh.object.v1.UploadBody
+	29, // 1: smh.object.v1.BeginSimpleUploadResponse.answer:type_name -> smh.object.v1.BeginUploadAnswer
+	28, // 2: smh.object.v1.BeginMultipartUploadRequest.body:type_name -> smh.object.v1.UploadBody
+	29, // 3: smh.object.v1.BeginMultipartUploadResponse.answer:type_name -> smh.object.v1.BeginUploadAnswer
+	28, // 4: smh.object.v1.BeginFormUploadRequest.body:type_name -> smh.object.v1.UploadBody
+	29, // 5: smh.object.v1.BeginFormUploadResponse.answer:type_name -> smh.object.v1.BeginUploadAnswer
+	30, // 6: smh.object.v1.ConfirmUploadRequest.body:type_name -> smh.object.v1.ConfirmBody
+	31, // 7: smh.object.v1.ConfirmUploadResponse.file:type_name -> smh.namespace.v1.FileObject
+	32, // 8: smh.object.v1.RenewUploadResponse.ticket:type_name -> smh.object.v1.UploadTicket
+	33, // 9: smh.object.v1.GetUploadStatusResponse.path:type_name -> google.protobuf.Value
+	34, // 10: smh.object.v1.GetUploadStatusResponse.parts:type_name -> smh.object.v1.UploadedPart
+	35, // 11: smh.object.v1.GetUploadStatusResponse.upload_part_info:type_name -> smh.object.v1.UploadPartInfo
+	36, // 12: smh.object.v1.GetFileInfoResponse.info:type_name -> smh.object.v1.FileInfo
+	36, // 13: smh.object.v1.GetRecycledFileInfoResponse.info:type_name -> smh.object.v1.FileInfo
+	0,  // 14: smh.object.v1.ObjectService.BeginSimpleUpload:input_type -> smh.object.v1.BeginSimpleUploadRequest
+	2,  // 15: smh.object.v1.ObjectService.BeginMultipartUpload:input_type -> smh.object.v1.BeginMultipartUploadRequest
+	4,  // 16: smh.object.v1.ObjectService.BeginFormUpload:input_type -> smh.object.v1.BeginFormUploadRequest
+	6,  // 17: smh.object.v1.ObjectService.ConfirmUpload:input_type -> smh.object.v1.ConfirmUploadRequest
+	8,  // 18: smh.object.v1.ObjectService.RenewUpload:input_type -> smh.object.v1.RenewUploadRequest
+	10, // 19: smh.object.v1.ObjectService.GetUploadStatus:input_type -> smh.object.v1.GetUploadStatusRequest
+	12, // 20: smh.object.v1.ObjectService.AbortUpload:input_type -> smh.object.v1.AbortUploadRequest
+	14, // 21: smh.object.v1.ObjectService.DownloadFile:input_type -> smh.object.v1.DownloadFileRequest
+	16, // 22: smh.object.v1.ObjectService.GetFileInfo:input_type -> smh.object.v1.GetFileInfoRequest
+	18, // 23: smh.object.v1.ObjectService.HeadFile:input_type -> smh.object.v1.HeadFileRequest
+	20, // 24: smh.object.v1.ObjectService.PreviewFile:input_type -> smh.object.v1.PreviewFileRequest
+	22, // 25: smh.object.v1.ObjectService.GetAlbumCover:input_type -> smh.object.v1.GetAlbumCoverRequest
+	24, // 26: smh.object.v1.ObjectService.GetRecycledFileInfo:input_type -> smh.object.v1.GetRecycledFileInfoRequest
+	26, // 27: smh.object.v1.ObjectService.PreviewRecycledFile:input_type -> smh.object.v1.PreviewRecycledFileRequest
+	1,  // 28: smh.object.v1.ObjectService.BeginSimpleUpload:output_type -> smh.object.v1.BeginSimpleUploadResponse
+	3,  // 29: smh.object.v1.ObjectService.BeginMultipartUpload:output_type -> smh.object.v1.BeginMultipartUploadResponse
+	5,  // 30: smh.object.v1.ObjectService.BeginFormUpload:output_type -> smh.object.v1.BeginFormUploadResponse
+	7,  // 31: smh.object.v1.ObjectService.ConfirmUpload:output_type -> smh.object.v1.ConfirmUploadResponse
+	9,  // 32: smh.object.v1.ObjectService.RenewUpload:output_type -> smh.object.v1.RenewUploadResponse
+	11, // 33: smh.object.v1.ObjectService.GetUploadStatus:output_type -> smh.object.v1.GetUploadStatusResponse
+	13, // 34: smh.object.v1.ObjectService.AbortUpload:output_type -> smh.object.v1.AbortUploadResponse
+	15, // 35: smh.object.v1.ObjectService.DownloadFile:output_type -> smh.object.v1.DownloadFileResponse
+	17, // 36: smh.object.v1.ObjectService.GetFileInfo:output_type -> smh.object.v1.GetFileInfoResponse
+	19, // 37: smh.object.v1.ObjectService.HeadFile:output_type -> smh.object.v1.HeadFileResponse
+	21, // 38: smh.object.v1.ObjectService.PreviewFile:output_type -> smh.object.v1.PreviewFileResponse
+	23, // 39: smh.object.v1.ObjectService.GetAlbumCover:output_type -> smh.object.v1.GetAlbumCoverResponse
+	25, // 40: smh.object.v1.ObjectService.GetRecycledFileInfo:output_type -> smh.object.v1.GetRecycledFileInfoResponse
+	27, // 41: smh.object.v1.ObjectService.PreviewRecycledFile:output_type -> smh.object.v1.PreviewRecycledFileResponse
+	28, // [28:42] is the sub-list for method output_type
+	14, // [14:28] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_smh_object_v1_service_proto_init() }
@@ -1940,13 +2250,14 @@ func file_smh_object_v1_service_proto_init() {
 	file_smh_object_v1_service_proto_msgTypes[16].OneofWrappers = []any{}
 	file_smh_object_v1_service_proto_msgTypes[20].OneofWrappers = []any{}
 	file_smh_object_v1_service_proto_msgTypes[22].OneofWrappers = []any{}
+	file_smh_object_v1_service_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_object_v1_service_proto_rawDesc), len(file_smh_object_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

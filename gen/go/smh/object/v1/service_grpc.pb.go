@@ -31,6 +31,8 @@ const (
 	ObjectService_HeadFile_FullMethodName             = "/smh.object.v1.ObjectService/HeadFile"
 	ObjectService_PreviewFile_FullMethodName          = "/smh.object.v1.ObjectService/PreviewFile"
 	ObjectService_GetAlbumCover_FullMethodName        = "/smh.object.v1.ObjectService/GetAlbumCover"
+	ObjectService_GetRecycledFileInfo_FullMethodName  = "/smh.object.v1.ObjectService/GetRecycledFileInfo"
+	ObjectService_PreviewRecycledFile_FullMethodName  = "/smh.object.v1.ObjectService/PreviewRecycledFile"
 )
 
 // ObjectServiceClient is the client API for ObjectService service.
@@ -67,6 +69,11 @@ type ObjectServiceClient interface {
 	PreviewFile(ctx context.Context, in *PreviewFileRequest, opts ...grpc.CallOption) (*PreviewFileResponse, error)
 	// GET /api/v1/album/{LibraryId}/{SpaceId}/cover[/{AlbumName}]: 302 (4.8).
 	GetAlbumCover(ctx context.Context, in *GetAlbumCoverRequest, opts ...grpc.CallOption) (*GetAlbumCoverResponse, error)
+	// GET /api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}?info: a recycled file with a
+	// signed URL of its bytes (5.7). A directory item or an unknown id: 404 RecycledItemNotFound.
+	GetRecycledFileInfo(ctx context.Context, in *GetRecycledFileInfoRequest, opts ...grpc.CallOption) (*GetRecycledFileInfoResponse, error)
+	// GET .../{RecycledItemId}?preview: 302 to a thumbnail or the file, as 3.11 (5.8).
+	PreviewRecycledFile(ctx context.Context, in *PreviewRecycledFileRequest, opts ...grpc.CallOption) (*PreviewRecycledFileResponse, error)
 }
 
 type objectServiceClient struct {
@@ -197,6 +204,26 @@ func (c *objectServiceClient) GetAlbumCover(ctx context.Context, in *GetAlbumCov
 	return out, nil
 }
 
+func (c *objectServiceClient) GetRecycledFileInfo(ctx context.Context, in *GetRecycledFileInfoRequest, opts ...grpc.CallOption) (*GetRecycledFileInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRecycledFileInfoResponse)
+	err := c.cc.Invoke(ctx, ObjectService_GetRecycledFileInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *objectServiceClient) PreviewRecycledFile(ctx context.Context, in *PreviewRecycledFileRequest, opts ...grpc.CallOption) (*PreviewRecycledFileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PreviewRecycledFileResponse)
+	err := c.cc.Invoke(ctx, ObjectService_PreviewRecycledFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ObjectServiceServer is the server API for ObjectService service.
 // All implementations must embed UnimplementedObjectServiceServer
 // for forward compatibility.
@@ -231,6 +258,11 @@ type ObjectServiceServer interface {
 	PreviewFile(context.Context, *PreviewFileRequest) (*PreviewFileResponse, error)
 	// GET /api/v1/album/{LibraryId}/{SpaceId}/cover[/{AlbumName}]: 302 (4.8).
 	GetAlbumCover(context.Context, *GetAlbumCoverRequest) (*GetAlbumCoverResponse, error)
+	// GET /api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}?info: a recycled file with a
+	// signed URL of its bytes (5.7). A directory item or an unknown id: 404 RecycledItemNotFound.
+	GetRecycledFileInfo(context.Context, *GetRecycledFileInfoRequest) (*GetRecycledFileInfoResponse, error)
+	// GET .../{RecycledItemId}?preview: 302 to a thumbnail or the file, as 3.11 (5.8).
+	PreviewRecycledFile(context.Context, *PreviewRecycledFileRequest) (*PreviewRecycledFileResponse, error)
 	mustEmbedUnimplementedObjectServiceServer()
 }
 
@@ -276,6 +308,12 @@ func (UnimplementedObjectServiceServer) PreviewFile(context.Context, *PreviewFil
 }
 func (UnimplementedObjectServiceServer) GetAlbumCover(context.Context, *GetAlbumCoverRequest) (*GetAlbumCoverResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAlbumCover not implemented")
+}
+func (UnimplementedObjectServiceServer) GetRecycledFileInfo(context.Context, *GetRecycledFileInfoRequest) (*GetRecycledFileInfoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRecycledFileInfo not implemented")
+}
+func (UnimplementedObjectServiceServer) PreviewRecycledFile(context.Context, *PreviewRecycledFileRequest) (*PreviewRecycledFileResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PreviewRecycledFile not implemented")
 }
 func (UnimplementedObjectServiceServer) mustEmbedUnimplementedObjectServiceServer() {}
 func (UnimplementedObjectServiceServer) testEmbeddedByValue()                       {}
@@ -514,6 +552,42 @@ func _ObjectService_GetAlbumCover_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ObjectService_GetRecycledFileInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRecycledFileInfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ObjectServiceServer).GetRecycledFileInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ObjectService_GetRecycledFileInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ObjectServiceServer).GetRecycledFileInfo(ctx, req.(*GetRecycledFileInfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ObjectService_PreviewRecycledFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PreviewRecycledFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ObjectServiceServer).PreviewRecycledFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ObjectService_PreviewRecycledFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ObjectServiceServer).PreviewRecycledFile(ctx, req.(*PreviewRecycledFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ObjectService_ServiceDesc is the grpc.ServiceDesc for ObjectService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -568,6 +642,14 @@ var ObjectService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAlbumCover",
 			Handler:    _ObjectService_GetAlbumCover_Handler,
+		},
+		{
+			MethodName: "GetRecycledFileInfo",
+			Handler:    _ObjectService_GetRecycledFileInfo_Handler,
+		},
+		{
+			MethodName: "PreviewRecycledFile",
+			Handler:    _ObjectService_PreviewRecycledFile_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

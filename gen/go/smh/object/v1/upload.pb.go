@@ -714,8 +714,12 @@ type FileInfo struct {
 	LocalCreationTime     *string           `protobuf:"bytes,16,opt,name=local_creation_time,json=localCreationTime,proto3,oneof" json:"local_creation_time,omitempty"`
 	LocalModificationTime *string           `protobuf:"bytes,17,opt,name=local_modification_time,json=localModificationTime,proto3,oneof" json:"local_modification_time,omitempty"`
 	Inode                 *string           `protobuf:"bytes,18,opt,name=inode,proto3,oneof" json:"inode,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The content's version number (9.7 versionId).
+	VersionId *int32 `protobuf:"varint,19,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
+	// When cos_url stops working (ISO-8601); set by the recycled-file info (5.7).
+	CosUrlExpiration *string `protobuf:"bytes,20,opt,name=cos_url_expiration,json=cosUrlExpiration,proto3,oneof" json:"cos_url_expiration,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *FileInfo) Reset() {
@@ -874,6 +878,20 @@ func (x *FileInfo) GetInode() string {
 	return ""
 }
 
+func (x *FileInfo) GetVersionId() int32 {
+	if x != nil && x.VersionId != nil {
+		return *x.VersionId
+	}
+	return 0
+}
+
+func (x *FileInfo) GetCosUrlExpiration() string {
+	if x != nil && x.CosUrlExpiration != nil {
+		return *x.CosUrlExpiration
+	}
+	return ""
+}
+
 var File_smh_object_v1_upload_proto protoreflect.FileDescriptor
 
 const file_smh_object_v1_upload_proto_rawDesc = "" +
@@ -953,7 +971,7 @@ const file_smh_object_v1_upload_proto_rawDesc = "" +
 	"expiration\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\a\n" +
 	"\bFileInfo\x12\x1c\n" +
 	"\acos_url\x18\x01 \x01(\tH\x00R\x06cosUrl\x88\x01\x01\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12#\n" +
@@ -973,7 +991,10 @@ const file_smh_object_v1_upload_proto_rawDesc = "" +
 	"\bcategory\x18\x0f \x01(\tH\x01R\bcategory\x88\x01\x01\x123\n" +
 	"\x13local_creation_time\x18\x10 \x01(\tH\x02R\x11localCreationTime\x88\x01\x01\x12;\n" +
 	"\x17local_modification_time\x18\x11 \x01(\tH\x03R\x15localModificationTime\x88\x01\x01\x12\x19\n" +
-	"\x05inode\x18\x12 \x01(\tH\x04R\x05inode\x88\x01\x01\x1a;\n" +
+	"\x05inode\x18\x12 \x01(\tH\x04R\x05inode\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"version_id\x18\x13 \x01(\x05H\x05R\tversionId\x88\x01\x01\x121\n" +
+	"\x12cos_url_expiration\x18\x14 \x01(\tH\x06R\x10cosUrlExpiration\x88\x01\x01\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\n" +
@@ -982,7 +1003,9 @@ const file_smh_object_v1_upload_proto_rawDesc = "" +
 	"\t_categoryB\x16\n" +
 	"\x14_local_creation_timeB\x1a\n" +
 	"\x18_local_modification_timeB\b\n" +
-	"\x06_inodeB\xb0\x01\n" +
+	"\x06_inodeB\r\n" +
+	"\v_version_idB\x15\n" +
+	"\x13_cos_url_expirationB\xb0\x01\n" +
 	"\x11com.smh.object.v1B\vUploadProtoP\x01Z8github.com/opensmh/opensmh/gen/go/smh/object/v1;objectv1\xa2\x02\x03SOX\xaa\x02\rSmh.Object.V1\xca\x02\rSmh\\Object\\V1\xe2\x02\x19Smh\\Object\\V1\\GPBMetadata\xea\x02\x0fSmh::Object::V1b\x06proto3"
 
 var (

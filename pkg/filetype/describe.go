@@ -1,10 +1,6 @@
-package media
+package filetype
 
-import (
-	"strings"
-
-	"github.com/opensmh/opensmh/pkg/filetype"
-)
+import "strings"
 
 // SMH `fileType` values (3.4, 4.2). The spec names only "excel" and "powerpoint"; the rest are
 // the values the official SDKs decode: the iOS SDK's QCloudSMHContentInfoType strings and the
@@ -55,9 +51,9 @@ func buildFileTypeByExt() map[string]string {
 			m[e] = fileType
 		}
 	}
-	add(FileTypeImage, filetype.DefaultExts(filetype.Image)...)
+	add(FileTypeImage, DefaultExts(Image)...)
 	add(FileTypeImage, "jpe", "jfif", "svg", "ico", "jxl", "raw", "dng", "cr2", "cr3", "nef", "arw")
-	add(FileTypeVideo, filetype.DefaultExts(filetype.Video)...)
+	add(FileTypeVideo, DefaultExts(Video)...)
 	add(FileTypeVideo, "rm", "rmvb", "vob", "f4v", "mxf")
 	add(FileTypeAudio, "mp3", "wav", "flac", "aac", "m4a", "ogg", "oga", "opus", "wma", "amr", "ape",
 		"aiff", "aif", "mid", "midi")
@@ -105,7 +101,8 @@ var fileTypeByContentType = map[string]string{
 	"application/ogg":              FileTypeAudio,
 }
 
-// thumbnailable lists what Thumbnail decodes, by extension and by content type.
+// thumbnailable lists what the object service's thumbnailer (services/object/internal/media
+// Thumbnail) decodes, by extension and by content type; keep the two in step.
 var (
 	thumbnailableExt = map[string]bool{
 		"jpg": true, "jpeg": true, "jpe": true, "jfif": true, "png": true, "gif": true, "bmp": true,
@@ -118,12 +115,13 @@ var (
 )
 
 // Describe derives `fileType` and the `preview*` flags (3.4) for any file, in a file library or a
-// media library. fileType comes from the extension first and from contentType when the
+// media library: the object service for file objects, the namespace for recycle-bin items
+// (5.1), so that a file shows the same values in both. fileType comes from the extension first and from contentType when the
 // extension is unknown. The preview flags trust a specific contentType over the name, because
 // Thumbnail works on the bytes: a text file named .jpg gets fileType "image" but no preview.
 // contentType may carry parameters ("text/plain; charset=utf-8") and may be empty.
 func Describe(name, contentType string) Description {
-	ext := filetype.ExtOf(name)
+	ext := ExtOf(name)
 	ct := normalizeContentType(contentType)
 	fileType := fileTypeOf(ext, ct)
 
