@@ -136,7 +136,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 const purgeElection = "/smh/namespace/jobs/purge-deleted"
 
 // PurgeDeleted is one round of the cleanup job (docs/lifecycle.md): it purges the recycle-bin
-// items past their expiry (they join the entries deleted for good), then removes the rows of
+// items past their expiry (they join the entries deleted for good) and what quotas with
+// removeWhenExceed must give back, then removes the rows of
 // entries deleted for good longer than PurgeAfter ago, deepest first, so the blobs only they
 // referenced become garbage for the object service; it forgets upload commits older than
 // commitMemory and async tasks (of spaces and of libraries) that ended more than taskMemory
@@ -145,6 +146,11 @@ const purgeElection = "/smh/namespace/jobs/purge-deleted"
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	now := s.clock.Now()
 	if _, err := drainBatches(func() (int64, error) { return s.store.ExpireRecycled(ctx, now, purgeBatch) }); err != nil {
+		return 0, err
+	}
+	// Quotas with removeWhenExceed over their capacity long enough give back what they must
+	// (their removed entries join the ones drained next).
+	if _, err := drainBatches(func() (int64, error) { return s.store.EnforceQuotaRemovals(ctx, now, purgeBatch) }); err != nil {
 		return 0, err
 	}
 	total, err := drainBatches(func() (int64, error) { return s.store.DrainPurges(ctx, now.Add(-s.purgeAfter), purgeBatch) })

@@ -364,3 +364,30 @@ func testQuotaConcurrentUploads(t *testing.T, s *system) {
 		t.Fatalf("the spaces use %d bytes, want %d", total, fit*size)
 	}
 }
+
+func TestQuotaRemovalJob(t *testing.T) { onEveryEngine(t, testQuotaRemovalJob) }
+
+// testQuotaRemovalJob: a quota with removeWhenExceed (removeAfterDays 0) set below the usage is
+// noted by one round of the cleanup job and made to fit by the next: the oldest file goes for
+// good, the newer one stays (docs/lifecycle.md "Quota removal").
+func testQuotaRemovalJob(t *testing.T, s *system) {
+	lib, admin := multiTenantFiles(t, s, nil, "alpha")
+	f := fileAPI{s: s, lib: lib.ID, space: "alpha", token: admin, library: lib}
+	f.upload("old.bin", bytes.Repeat([]byte("o"), 600), nil)
+	f.upload("new.bin", bytes.Repeat([]byte("n"), 300), nil)
+	a := quotaAPI{s: s, lib: lib.ID, token: admin}
+	a.mustCreate(t, map[string]any{"spaces": []string{"alpha"}, "capacity": 500, "removeWhenExceed": true, "removeAfterDays": 0})
+	s.collect() // notes the quota over its capacity
+	if st := f.status("HEAD", "old.bin"); st != http.StatusOK {
+		t.Fatalf("removed before the quota was noted over: HEAD %d", st)
+	}
+	s.collect() // removeAfterDays 0 later: the oldest file goes
+	if st := f.status("HEAD", "old.bin"); st != http.StatusNotFound {
+		t.Fatalf("the oldest file of an over-quota space stayed: HEAD %d", st)
+	}
+	if st := f.status("HEAD", "new.bin"); st != http.StatusOK {
+		t.Fatalf("a file the space had room for went: HEAD %d", st)
+	}
+	expectJSON(t, s.call("GET", "/api/v1/usage/"+lib.ID+"/alpha", q(admin), nil, nil), http.StatusOK,
+		`[{"spaceId":"alpha","capacity":"500","availableSpace":"200","size":"300","fileSize":"300"}]`)
+}

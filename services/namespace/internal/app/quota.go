@@ -78,6 +78,11 @@ type QuotaStore interface {
 	RemainingSpace(ctx context.Context, libraryID, spaceID string, libraryQuota int64) (remaining int64, limited bool, err error)
 	// AllocatedQuota sums the capacities of the library's quotas (2.8 totalAllocatedSpaceQuota).
 	AllocatedQuota(ctx context.Context, libraryID string) (int64, error)
+	// EnforceQuotaRemovals is one round of removeWhenExceed (6.1, docs/lifecycle.md "Quota
+	// removal"): it notes quotas newly over their capacity and, removeAfterDays later, removes
+	// bin items then files of their spaces for good until they fit; at most limit entries. It
+	// answers how many entries it removed.
+	EnforceQuotaRemovals(ctx context.Context, now time.Time, limit int) (int64, error)
 }
 
 // maxQuotaSpaces bounds the spaces one quota names in a request.
