@@ -131,23 +131,29 @@ func loadQuota(ctx context.Context, t *sqldb.Tx, libraryID string, id int32) (ap
 		return app.Quota{}, wrap("get quota", err)
 	}
 	q.CreatedAt = fromMillis(created)
-	rows, err := t.Query(ctx, "SELECT space_id FROM quota_spaces WHERE quota_id = ? ORDER BY space_id", id)
-	if err != nil {
-		return app.Quota{}, wrap("quota spaces", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return app.Quota{}, wrap("quota spaces", err)
-		}
-		q.Spaces = append(q.Spaces, s)
-	}
-	if err := rows.Err(); err != nil {
-		return app.Quota{}, wrap("quota spaces", err)
+	if q.Spaces, err = quotaSpaces(ctx, t, id); err != nil {
+		return app.Quota{}, err
 	}
 	q.Usage, err = quotaUsage(ctx, t, id)
 	return q, err
+}
+
+// quotaSpaces answers the spaces a quota covers, in order.
+func quotaSpaces(ctx context.Context, t *sqldb.Tx, id int32) ([]string, error) {
+	rows, err := t.Query(ctx, "SELECT space_id FROM quota_spaces WHERE quota_id = ? ORDER BY space_id", id)
+	if err != nil {
+		return nil, wrap("quota spaces", err)
+	}
+	defer rows.Close()
+	var spaces []string
+	for rows.Next() {
+		var sp string
+		if err := rows.Scan(&sp); err != nil {
+			return nil, wrap("quota spaces", err)
+		}
+		spaces = append(spaces, sp)
+	}
+	return spaces, wrap("quota spaces", rows.Err())
 }
 
 // claimSpaces makes spaces members of quota id: each must be a space of the library

@@ -55,59 +55,41 @@ func (s *SQL) EnforceQuotaRemovals(ctx context.Context, now time.Time, limit int
 	return total, nil
 }
 
-// enforceRemoval runs the removal of one quota in one transaction holding the quota's row and,
-// on PostgreSQL, its spaces' structural locks (in space order), as a delete holds its space's.
+// enforceRemoval runs the removal of one quota in one transaction. Locks come in the order the
+// writes take them (a space's structural lock, then the quota's row in checkQuota), so the job
+// and a write never wait for each other in a cycle: a round that only notes or clears over_since
+// locks the quota's row alone; a round that removes takes, on PostgreSQL, its spaces' structural
+// locks (in space order, as a delete holds its space's) before the row.
 func (s *SQL) enforceRemoval(ctx context.Context, id int32, now time.Time, limit int) (int64, error) {
 	var removed int64
 	err := s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
 		removed = 0
-		capacity, err := lockQuota(ctx, t, id)
-		if err != nil {
-			return err
-		}
 		var (
 			lib       string
+			capacity  int64
 			afterDays int64
 			newest    bool
 			overSince sql.NullInt64
-			spaces    []string
 		)
-		if err := t.QueryRow(ctx, `SELECT library_id, remove_after_days, remove_newest, over_since FROM quotas WHERE id = ?`, id).
-			Scan(&lib, &afterDays, &newest, &overSince); err != nil {
-			return wrap("quota removal", err)
+		err := t.QueryRow(ctx, `SELECT library_id, capacity, remove_after_days, remove_newest, over_since FROM quotas WHERE id = ?`, id).
+			Scan(&lib, &capacity, &afterDays, &newest, &overSince)
+		if errors.Is(err, sql.ErrNoRows) {
+			return app.ErrQuotaNotFound
 		}
-		rows, err := t.Query(ctx, "SELECT space_id FROM quota_spaces WHERE quota_id = ? ORDER BY space_id", id)
 		if err != nil {
-			return wrap("quota removal", err)
-		}
-		for rows.Next() {
-			var sp string
-			if err := rows.Scan(&sp); err != nil {
-				rows.Close()
-				return wrap("quota removal", err)
-			}
-			spaces = append(spaces, sp)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return wrap("quota removal", err)
 		}
 		usage, err := quotaUsage(ctx, t, id)
 		if err != nil {
 			return err
 		}
-		switch {
-		case usage <= capacity:
-			if overSince.Valid {
-				_, err := t.Exec(ctx, "UPDATE quotas SET over_since = NULL WHERE id = ?", id)
-				return wrap("quota removal", err)
-			}
-			return nil
-		case !overSince.Valid:
-			_, err := t.Exec(ctx, "UPDATE quotas SET over_since = ? WHERE id = ?", millis(now), id)
-			return wrap("quota removal", err)
-		case now.Before(fromMillis(overSince.Int64).Add(time.Duration(afterDays) * day)):
-			return nil
+		due := usage > capacity && overSince.Valid && !now.Before(fromMillis(overSince.Int64).Add(time.Duration(afterDays)*day))
+		if !due {
+			return noteOverQuota(ctx, t, id, overSince.Valid, now)
+		}
+		spaces, err := quotaSpaces(ctx, t, id)
+		if err != nil {
+			return err
 		}
 		if t.Postgres() {
 			for _, sp := range spaces {
@@ -115,6 +97,12 @@ func (s *SQL) enforceRemoval(ctx context.Context, id int32, now time.Time, limit
 					return wrap("quota removal", err)
 				}
 			}
+		}
+		if capacity, err = lockQuota(ctx, t, id); err != nil {
+			return err
+		}
+		if usage, err = quotaUsage(ctx, t, id); err != nil {
+			return err
 		}
 		for usage > capacity && removed < int64(limit) {
 			ok, err := removeOldestItem(ctx, t, lib, spaces, now)
@@ -139,6 +127,26 @@ func (s *SQL) enforceRemoval(ctx context.Context, id int32, now time.Time, limit
 		return nil
 	})
 	return removed, err
+}
+
+// noteOverQuota records, under the quota's row, whether its usage is above its capacity now:
+// the time it first was (over_since), or nothing once it fits.
+func noteOverQuota(ctx context.Context, t *sqldb.Tx, id int32, noted bool, now time.Time) error {
+	capacity, err := lockQuota(ctx, t, id)
+	if err != nil {
+		return err
+	}
+	usage, err := quotaUsage(ctx, t, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case usage <= capacity && noted:
+		_, err = t.Exec(ctx, "UPDATE quotas SET over_since = NULL WHERE id = ?", id)
+	case usage > capacity && !noted:
+		_, err = t.Exec(ctx, "UPDATE quotas SET over_since = ? WHERE id = ?", millis(now), id)
+	}
+	return wrap("quota removal", err)
 }
 
 // spaceArgs answers "IN (?, ...)" and its arguments for spaces.
