@@ -42,11 +42,7 @@ func checkQuota(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, liv
 		return err
 	}
 	if ok {
-		capacity, err := lockQuota(ctx, t, id)
-		if err != nil {
-			return err
-		}
-		usage, err := quotaUsage(ctx, t, id)
+		capacity, usage, err := lockedUsage(ctx, t, id)
 		if err != nil {
 			return err
 		}
@@ -96,6 +92,16 @@ func lockQuota(ctx context.Context, t *sqldb.Tx, id int32) (int64, error) {
 		return 0, app.ErrQuotaNotFound
 	}
 	return capacity, wrap("lock quota", err)
+}
+
+// lockedUsage locks a quota's row (lockQuota) and then reads its usage, which therefore counts
+// every write that held the row before: the capacity and the usage to judge.
+func lockedUsage(ctx context.Context, t *sqldb.Tx, id int32) (capacity, usage int64, err error) {
+	if capacity, err = lockQuota(ctx, t, id); err != nil {
+		return 0, 0, err
+	}
+	usage, err = quotaUsage(ctx, t, id)
+	return capacity, usage, err
 }
 
 // quotaUsage sums the usage of a quota's spaces.

@@ -98,10 +98,7 @@ func (s *SQL) enforceRemoval(ctx context.Context, id int32, now time.Time, limit
 				}
 			}
 		}
-		if capacity, err = lockQuota(ctx, t, id); err != nil {
-			return err
-		}
-		if usage, err = quotaUsage(ctx, t, id); err != nil {
+		if capacity, usage, err = lockedUsage(ctx, t, id); err != nil {
 			return err
 		}
 		for usage > capacity && removed < int64(limit) {
@@ -132,11 +129,7 @@ func (s *SQL) enforceRemoval(ctx context.Context, id int32, now time.Time, limit
 // noteOverQuota records, under the quota's row, whether its usage is above its capacity now:
 // the time it first was (over_since), or nothing once it fits.
 func noteOverQuota(ctx context.Context, t *sqldb.Tx, id int32, noted bool, now time.Time) error {
-	capacity, err := lockQuota(ctx, t, id)
-	if err != nil {
-		return err
-	}
-	usage, err := quotaUsage(ctx, t, id)
+	capacity, usage, err := lockedUsage(ctx, t, id)
 	if err != nil {
 		return err
 	}
