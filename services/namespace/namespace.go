@@ -240,6 +240,7 @@ func (l libraryFacts) Library(ctx context.Context, id string) (app.Library, erro
 		FileHistoryExpireDay: int(x.GetFileHistoryExpireDay()),
 		EnableQuota:          x.GetEnableQuota(), LibraryQuota: int64(x.GetLibraryQuota()),
 		DenyOnQuotaLessThanUsage: x.GetDenyOnQuotaLessThanUsage(),
+		EnableSearch:             x.GetEnableSearch(),
 	}, nil
 }
 

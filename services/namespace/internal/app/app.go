@@ -57,6 +57,8 @@ type Library struct {
 	EnableQuota              bool
 	LibraryQuota             int64
 	DenyOnQuotaLessThanUsage bool
+	// EnableSearch switches the search routes of section 8 on (decision 20: off → SearchNotEnabled).
+	EnableSearch bool
 }
 
 // Libraries answers library facts; ErrLibraryNotFound for an unknown id.
