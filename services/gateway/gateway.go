@@ -135,6 +135,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
+	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
+	if err := namespacev1.RegisterBatchServiceHandlerClient(ctx, mux, namespacev1.NewBatchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -212,6 +216,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.NamespaceService_ServiceDesc.ServiceName: cfg.Namespace,
 			namespacev1.RecycleService_ServiceDesc.ServiceName:   cfg.Namespace,
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
+			// Issue 12, batch.
+			namespacev1.BatchService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(grpcx.ServerOptions(logger),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

@@ -175,6 +175,14 @@ func routePolicies() map[string]routePolicy {
 		"POST " + bin + " ?lifecycle":        {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: binOff},
 		"DELETE " + binItem:                  {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
 		"DELETE " + bin:                      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
+
+		// Issue 12, batch (section 10, docs/batch.md): any grant one of the operation's item kinds
+		// uses lets a caller in; the walk sends no body, so an allowed caller gets past
+		// authorization to the body check.
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?copy": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.CopyFile, authz.CopyFileForce, authz.CopyDirectory}, space: true, answer: "ParamInvalid"},
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?move": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.MoveFile, authz.MoveFileForce, authz.MoveDirectory}, space: true, answer: "ParamInvalid"},
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?delete": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent,
+			authz.DeleteDirectory, authz.DeleteDirectoryPermanent}, space: true, answer: "ParamInvalid"},
 	}
 }
 

@@ -111,6 +111,8 @@ func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{n
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterNamespaceServiceServer(r, s)
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
+	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
+	namespacev1.RegisterBatchServiceServer(r, &BatchServer{s: s})
 }
 
 // iso formats times as SMH does (12.4).
