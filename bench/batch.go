@@ -143,7 +143,7 @@ func (in *instance) fillFiles(dir string, n int) error {
 }
 
 // batch runs a batch and answers its outcome: 200 or 207 for a synchronous batch, the task's
-// final status for one that ran as a task (polled every 5 ms through 7.1).
+// final status for one that ran as a task (polled every 20 ms through 7.1, as a client would poll).
 func (in *instance) batch(op string, items []map[string]any) (int, error) {
 	b, err := json.Marshal(items)
 	if err != nil {
@@ -179,6 +179,6 @@ func (in *instance) batch(op string, items []map[string]any) (int, error) {
 		if tasks[0].Status != http.StatusAccepted {
 			return tasks[0].Status, nil
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -315,6 +315,90 @@ func testBatch(t *testing.T, s *system) {
 			http.StatusNotFound, "TaskNotFound")
 	})
 
+	t.Run("recycle bin off: deletes answer 204, permanent is ignored", func(t *testing.T) {
+		plain := s.createLibrary("batch-nobin", map[string]any{"isFileLibrary": true})
+		tok := s.mustMint(plain, url.Values{"grant": {"delete_file,delete_directory"}})
+		pf := fileAPI{s: s, lib: plain.ID, space: "-", token: s.mustMint(plain, url.Values{"grant": {"admin"}}), library: plain}
+		pf.dir().mkdirs(t, pf.token, []string{"d"})
+		pf.upload("f.txt", []byte("f"), nil)
+		res := results(t, batchAPI{s: s, lib: plain.ID, space: "-", token: tok}.do("delete", "", []any{
+			map[string]any{"path": "d"},
+			map[string]any{"path": "f.txt", "permanent": true},
+		}), http.StatusOK)
+		wantItem(t, res[0], 204, "")
+		wantItem(t, res[1], 204, "")
+		if res[0]["recycledItemId"] != nil {
+			t.Fatalf("no bin, no item: %v", res[0])
+		}
+	})
+
+	t.Run("cross-space items: the token must reach both spaces", func(t *testing.T) {
+		multi := s.createLibrary("batch-multi", map[string]any{"isFileLibrary": true, "isMultiSpace": true})
+		root := s.mustMint(multi, url.Values{"grant": {"admin"}})
+		for _, sp := range []string{"s1", "s2", "s3"} {
+			if r := s.call("POST", "/api/v1/space/"+multi.ID, q(root, "space_id", sp), nil, nil); r.Status != http.StatusCreated {
+				t.Fatalf("create space %s: %d %s", sp, r.Status, r.Body)
+			}
+		}
+		f1 := fileAPI{s: s, lib: multi.ID, space: "s1", token: root, library: multi}
+		f2 := fileAPI{s: s, lib: multi.ID, space: "s2", token: root, library: multi}
+		f1.dir().mkdirs(t, root, []string{"tree/deep"})
+		f1.upload("tree/deep/x.txt", []byte("xx"), nil)
+		f1.upload("one.txt", []byte("one"), nil)
+		f1.upload("two.txt", []byte("two"), nil)
+		if r := f1.do("PUT", "tree/link.txt", nil, map[string]any{"linkTo": "one.txt"}); r.Status != http.StatusOK {
+			t.Fatalf("symlink: %d %s", r.Status, r.Body)
+		}
+		// Into s2, reading s1: copy a file, copy a directory (with a symlink), move a file.
+		into := batchAPI{s: s, lib: multi.ID, space: "s2", token: root}
+		res := results(t, into.do("copy", "", []any{
+			map[string]any{"copyFrom": "one.txt", "to": "one.txt", "copyFromSpaceId": "s1"},
+			map[string]any{"copyFrom": "tree", "to": "copied/tree", "copyFromSpaceId": "s1"},
+			map[string]any{"copyFrom": "nope.txt", "to": "nope.txt", "copyFromSpaceId": "s1"},
+			map[string]any{"copyFrom": "one.txt", "to": "one.txt", "copyFromSpaceId": "s1"},
+		}), http.StatusMultiStatus)
+		wantItem(t, res[0], 200, "")
+		if !slices.Equal(pathOf(res[0]["path"]), []string{"one.txt"}) || res[0]["copyFromSpaceId"] != "s1" {
+			t.Fatalf("cross-space file copy %v", res[0])
+		}
+		wantItem(t, res[1], 204, "")
+		wantItem(t, res[2], 404, "SourceFileNotFound")
+		wantItem(t, res[3], 200, "")
+		if !slices.Equal(pathOf(res[3]["path"]), []string{"one (1).txt"}) {
+			t.Fatalf("renamed cross-space copy %v", res[3])
+		}
+		if got := string(f2.download("copied/tree/link.txt")); got != "one" {
+			t.Fatalf("a symlink lands as its target's content: %q", got)
+		}
+		if got := string(f2.download("copied/tree/deep/x.txt")); got != "xx" {
+			t.Fatalf("copied file holds %q", got)
+		}
+		// The copy counts in s2: the directory stats see what landed.
+		if st := f2.dir().do("GET", "copied", q(root, "stats", "1"), nil).JSON(t); st["fileCount"] != float64(2) || st["dirCount"] != float64(2) {
+			t.Fatalf("stats of the copy %v", st)
+		}
+		res = results(t, into.do("move", "", []any{
+			map[string]any{"from": "two.txt", "to": "moved.txt", "fromSpaceId": "s1"},
+		}), http.StatusOK)
+		wantItem(t, res[0], 200, "")
+		if f1.status("HEAD", "two.txt") != http.StatusNotFound || string(f2.download("moved.txt")) != "two" {
+			t.Fatalf("a move across spaces leaves the source and lands in the target")
+		}
+		// A token of s2 alone cannot read s1; one of s2 and s3 cannot name s1 either.
+		only2 := s.mustMint(multi, url.Values{"grant": {"copy_file,move_file"}, "space_id": {"s2,s3"}})
+		res = results(t, batchAPI{s: s, lib: multi.ID, space: "s2", token: only2}.do("copy", "", []any{
+			map[string]any{"copyFrom": "one.txt", "to": "again.txt", "copyFromSpaceId": "s1"},
+			map[string]any{"copyFrom": "one.txt", "to": "three.txt", "copyFromSpaceId": "s3"},
+			map[string]any{"copyFrom": "one.txt", "to": "lib.txt", "copyFromSpaceId": "s1", "copyFromLibraryId": "another"},
+		}), http.StatusMultiStatus)
+		wantItem(t, res[0], 403, "AccessTokenNotMatchSpace")
+		wantItem(t, res[1], 404, "SourceFileNotFound")
+		wantItem(t, res[2], 400, "ParamInvalid")
+		// A space that does not exist answers as for any call.
+		res = results(t, into.do("move", "", []any{map[string]any{"from": "a", "to": "b", "fromSpaceId": "s9"}}), http.StatusMultiStatus)
+		wantItem(t, res[0], 404, "SpaceNotFound")
+	})
+
 	t.Run("concurrent batches on one directory: every file deleted once", func(t *testing.T) {
 		d.mkdirs(t, admin, []string{"race"})
 		var names []string

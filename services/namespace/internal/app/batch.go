@@ -3,17 +3,21 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
 // Batch copy, move and delete (smh-api.md section 10, decisions 7 and 17, docs/batch.md). Every
-// item runs the single call's own use case on the batch's opened space (deleteFileAt,
-// deleteDirectoryAt, transferFileAt, copyDirectoryAt, moveDirectoryAt), so it answers exactly
-// what that call would: the same grants, conflict defaults, recycle bin, versions and quota.
+// item runs the single call's own checks and use case on the batch's opened space
+// (fileDelete and directoryDelete, then the store's chunked DeleteEntries; transferFileAt,
+// copyDirectoryAt, moveDirectoryAt), so it answers exactly what that call would: the same
+// grants, conflict defaults, recycle bin, versions and quota.
 // Items are independent; results keep request order. A batch of more than the async threshold
 // runs as a task of kind batchCopy, batchMove or batchDelete.
 
@@ -263,16 +267,93 @@ func (n *Namespace) runItems(ctx context.Context, t target, op BatchOp, items []
 	return out, nil
 }
 
-// deleteItems deletes every item in order (see deleteItem).
+// DeleteRequest is one item of a batch delete as the store runs it: its path and its delete as
+// a file and as a directory, each checked as that kind's single call checks it (grants, path,
+// permanentGrant). The store picks the kind by what it finds at Path, in the transaction that
+// deletes it; a kind whose check failed answers that error and deletes nothing.
+type DeleteRequest struct {
+	Path                []string
+	FileRules, DirRules WriteRules
+	FileErr, DirErr     error
+}
+
+// DeleteOutcome is what deleting one DeleteRequest did; IsDir tells which kind the store found.
+type DeleteOutcome struct {
+	Deleted
+	IsDir bool
+	Err   error
+}
+
+// deleteItems deletes every item as DELETE /file or /directory would (3.12, 4.5), by the kind
+// of what its path holds: each item is checked as both single calls check it, then the store
+// deletes them together (DeleteEntries, chunked transactions) and each answers as its kind's
+// single call answers its store's errors.
 func (n *Namespace) deleteItems(ctx context.Context, t target, items []BatchItem) ([]BatchResult, error) {
-	out := make([]BatchResult, 0, len(items))
-	for _, it := range items {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	out := make([]BatchResult, len(items))
+	var (
+		reqs  []DeleteRequest
+		which []int // out's index of each request
+	)
+	for i, it := range items {
+		out[i] = BatchResult{Item: it}
+		req, err := deleteRequest(t, it)
+		if err != nil {
+			out[i].Err = err
+			continue
 		}
-		out = append(out, n.deleteItem(ctx, t, it))
+		reqs, which = append(reqs, req), append(which, i)
+	}
+	done := n.store.DeleteEntries(ctx, t.r.lib.ID, t.space.ID, reqs, n.clock.Now())
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for k, d := range done {
+		res := &out[which[k]]
+		res.Path = reqs[k].Path
+		switch {
+		case d.Err != nil && d.IsDir:
+			res.Err = readable(d.Err)
+		case d.Err != nil:
+			res.Err = notFile(d.Err, ErrFileNotFound)
+		case d.RecycledID > 0:
+			res.Status, res.RecycledID = 200, d.RecycledID
+		default:
+			res.Status = 204
+		}
 	}
 	return out, nil
+}
+
+// deleteRequest checks one delete item for both kinds. The root is a directory whose delete is
+// refused (EmptyPath); a path that parses for neither kind answers the file call's error, as
+// the file call is what a path holding no directory runs.
+func deleteRequest(t target, it BatchItem) (DeleteRequest, error) {
+	var req DeleteRequest
+	dir, dirErr := t.at(it.Path, SplitPath, deleteDirectoryGrants...)
+	if dirErr == nil {
+		if len(dir.path) == 0 {
+			// The root: its delete is refused whatever the grants allow (4.5).
+			_, err := directoryDelete(dir, it.Permanent)
+			return req, err
+		}
+		var d DeleteRequest
+		d, req.DirErr = directoryDelete(dir, it.Permanent)
+		req.Path, req.DirRules = dir.path, d.DirRules
+	} else {
+		req.DirErr = dirErr
+	}
+	file, fileErr := t.at(it.Path, SplitFilePath, deleteFileGrants...)
+	if fileErr != nil {
+		if req.Path == nil {
+			return req, fileErr
+		}
+		req.FileErr = fileErr
+		return req, nil
+	}
+	var f DeleteRequest
+	f, req.FileErr = fileDelete(file, it.Permanent)
+	req.Path, req.FileRules = file.path, f.FileRules
+	return req, nil
 }
 
 // at answers the batch's opened space t on the item path raw, checked as open checks a single
@@ -298,32 +379,6 @@ func (n *Namespace) directoryAt(ctx context.Context, t target, raw string) ([]st
 	}
 	node, err := n.store.Lookup(ctx, t.r.lib.ID, t.space.ID, path)
 	return path, err == nil && node.IsDir()
-}
-
-// deleteItem deletes one item as DELETE /file or /directory would (3.12, 4.5).
-func (n *Namespace) deleteItem(ctx context.Context, t target, it BatchItem) BatchResult {
-	res := BatchResult{Item: it}
-	var (
-		item target
-		err  error
-		id   int64
-	)
-	if _, isDir := n.directoryAt(ctx, t, it.Path); isDir {
-		if item, err = t.at(it.Path, SplitPath, deleteDirectoryGrants...); err == nil {
-			id, err = n.deleteDirectoryAt(ctx, item, it.Permanent, false)
-		}
-	} else if item, err = t.at(it.Path, SplitFilePath, deleteFileGrants...); err == nil {
-		id, err = n.deleteFileAt(ctx, item, it.Permanent)
-	}
-	res.Path, res.RecycledID, res.Err = item.path, id, err
-	switch {
-	case err != nil:
-	case id > 0:
-		res.Status = 200
-	default:
-		res.Status = 204
-	}
-	return res
 }
 
 // transferItem copies or moves one item as PUT /file or /directory with copyFrom or from would
@@ -475,8 +530,88 @@ func EchoPath(raw string) []string {
 	return out
 }
 
+// BatchStore is what batches need beyond the single calls' store functions (docs/batch.md).
+type BatchStore interface {
+	// DeleteEntries deletes each request's entry exactly as DeleteFile or DeleteTree would, by
+	// the kind it finds there (see DeleteRequest), answering one outcome per request in order,
+	// but many requests per transaction. One request's failure never fails another.
+	DeleteEntries(ctx context.Context, libraryID, spaceID string, reqs []DeleteRequest, now time.Time) []DeleteOutcome
+	// TransferAcross copies the entry at from in fromSpace, file or directory with its subtree,
+	// to to in toSpace (creating a directory's missing parents; a file's parent must exist), or
+	// with move also deletes the source for good, in one transaction. New inodes; a symlink
+	// lands as a copy of the file it points at. strategy and rules are the target's, as for
+	// CopyTree and CopyFile. ErrSourceMissing when from holds nothing.
+	TransferAcross(ctx context.Context, libraryID, fromSpace string, from []string, toSpace string, to []string,
+		strategy Conflict, move bool, rules WriteRules, now time.Time) (Placed, error)
+}
+
 // crossSpaceItem copies or moves an item whose source lies in another space of the library
-// (copyFromSpaceId, fromSpaceId).
+// (copyFromSpaceId, fromSpaceId): the caller's token must reach both spaces, and holds the
+// grants of the item's kind as for a same-space item; the destination is checked as the single
+// call checks it, the source as its source. The source's kind picks the rules.
 func (n *Namespace) crossSpaceItem(ctx context.Context, t target, op BatchOp, it BatchItem) BatchResult {
-	return BatchResult{Item: it, Err: invalid("cross-space items are not supported yet")}
+	res := BatchResult{Item: it}
+	src, err := n.otherSpace(ctx, t, it.FromSpaceID)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	move := op == BatchMove
+	var (
+		c     Conflict
+		force bool
+		dest  target
+		from  []string
+	)
+	if _, isDir := n.directoryAt(ctx, src, it.From); isDir {
+		grants := copyDirectoryGrants
+		if move {
+			grants = moveDirectoryGrants
+		}
+		if dest, err = t.at(it.To, SplitPath, grants...); err == nil {
+			if c, err = checkDirectoryDestination(dest, it.Strategy); err == nil {
+				from, err = SplitPath(it.From, t.r.lib.MaxNameLength)
+			}
+		}
+		if err == nil && len(from) == 0 {
+			err = &InputError{Err: ErrInvalidSource, Reason: "the root cannot be copied or moved"}
+		}
+	} else {
+		ft := fileCopy
+		if move {
+			ft = fileMove
+		}
+		if dest, err = t.at(it.To, SplitFilePath, ft.grants...); err == nil {
+			if c, force, err = ft.check(dest, it.Strategy); err == nil {
+				from, err = fileSource(src, it.From)
+			}
+		}
+		// 3.14: in a media library a new name keeps the media type.
+		if err == nil && !t.r.lib.IsFileLibrary && !filetype.SameMediaType(from[len(from)-1], dest.path[len(dest.path)-1]) {
+			err = ErrFileTypeNotMatched
+		}
+	}
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	placed, err := n.store.TransferAcross(ctx, t.r.lib.ID, src.space.ID, from, t.space.ID, dest.path, forceStrategy(c, force), move, dest.rules(), n.clock.Now())
+	switch {
+	case errors.Is(err, ErrSourceMissing):
+		err = ErrSourceFileNotFound
+	case errors.Is(err, ErrNameTaken) && c == ConflictOverwrite && !force:
+		err = n.overwriteRefused(ctx, t.r.lib.ID, t.space.ID, dest.path)
+	}
+	return transferResult(res, c, placed.Path, err)
+}
+
+// otherSpace answers the batch's opened space t moved to spaceID: the caller's token must
+// reach it (AccessTokenNotMatchSpace) and it must exist (SpaceNotFound).
+func (n *Namespace) otherSpace(ctx context.Context, t target, spaceID string) (target, error) {
+	sp, err := n.space(ctx, t.r, spaceID)
+	if err != nil {
+		return target{}, err
+	}
+	t.space = sp
+	return t, nil
 }

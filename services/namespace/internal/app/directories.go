@@ -362,15 +362,12 @@ func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, raw
 // deleteDirectoryGrants may delete a directory (4.5).
 var deleteDirectoryGrants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteDirectory, authz.DeleteDirectoryPermanent}
 
-// deleteDirectoryAt is DeleteDirectory on an opened target; a batch delete's directory items run
-// it too (docs/batch.md).
+// deleteDirectoryAt is DeleteDirectory on an opened target.
 func (n *Namespace) deleteDirectoryAt(ctx context.Context, t target, permanent, directoryOnly bool) (int64, error) {
 	libraryID, spaceID := t.r.lib.ID, t.space.ID
-	if err := permanentGrant(t, permanent, authz.DeleteDirectoryPermanent); err != nil {
+	req, err := directoryDelete(t, permanent)
+	if err != nil {
 		return 0, err
-	}
-	if len(t.path) == 0 {
-		return 0, ErrEmptyPath
 	}
 	node, err := n.store.Lookup(ctx, libraryID, spaceID, t.path)
 	if err != nil {
@@ -390,10 +387,22 @@ func (n *Namespace) deleteDirectoryAt(ctx context.Context, t target, permanent, 
 	}
 	// The delete changes the directory's own row (and its parents' totals) whatever it holds, so
 	// it never needs a task (docs/lifecycle.md on decision 7).
+	d, err := n.store.DeleteTree(ctx, libraryID, spaceID, req.Path, req.DirRules, n.clock.Now())
+	return d.RecycledID, readable(err)
+}
+
+// directoryDelete checks a directory delete at t (permanentGrant, not the root) and answers what
+// the store deletes; a batch delete's directory items run it too (docs/batch.md).
+func directoryDelete(t target, permanent bool) (DeleteRequest, error) {
+	if err := permanentGrant(t, permanent, authz.DeleteDirectoryPermanent); err != nil {
+		return DeleteRequest{}, err
+	}
+	if len(t.path) == 0 {
+		return DeleteRequest{}, ErrEmptyPath
+	}
 	rules := t.rules()
 	rules.Recycle = rules.Recycle && !permanent
-	d, err := n.store.DeleteTree(ctx, libraryID, spaceID, t.path, rules, n.clock.Now())
-	return d.RecycledID, readable(err)
+	return DeleteRequest{Path: t.path, DirRules: rules}, nil
 }
 
 // Transfer is the outcome of a directory copy or move: the final path, or the task that will

@@ -446,16 +446,25 @@ func (n *Namespace) DeleteFile(ctx context.Context, libraryID, spaceID, rawPath 
 // deleteFileGrants may delete a file (3.12).
 var deleteFileGrants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent}
 
-// deleteFileAt is DeleteFile on an opened target; a batch delete's file items run it too
-// (docs/batch.md).
+// deleteFileAt is DeleteFile on an opened target.
 func (n *Namespace) deleteFileAt(ctx context.Context, t target, permanent bool) (int64, error) {
-	if err := permanentGrant(t, permanent, authz.DeleteFilePermanent); err != nil {
+	req, err := fileDelete(t, permanent)
+	if err != nil {
 		return 0, err
+	}
+	d, err := n.store.DeleteFile(ctx, t.r.lib.ID, t.space.ID, req.Path, req.FileRules, n.clock.Now())
+	return d.RecycledID, notFile(err, ErrFileNotFound)
+}
+
+// fileDelete checks a file delete at t (permanentGrant) and answers what the store deletes; a
+// batch delete's file items run it too (docs/batch.md).
+func fileDelete(t target, permanent bool) (DeleteRequest, error) {
+	if err := permanentGrant(t, permanent, authz.DeleteFilePermanent); err != nil {
+		return DeleteRequest{}, err
 	}
 	rules := t.rules()
 	rules.Recycle = rules.Recycle && !permanent
-	d, err := n.store.DeleteFile(ctx, t.r.lib.ID, t.space.ID, t.path, rules, n.clock.Now())
-	return d.RecycledID, notFile(err, ErrFileNotFound)
+	return DeleteRequest{Path: t.path, FileRules: rules}, nil
 }
 
 // permanentGrant applies 5.10 to a delete with permanent=1: while the library's bin is on it

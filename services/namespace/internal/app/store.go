@@ -353,6 +353,7 @@ type Store interface {
 	RecycleStore
 	HistoryStore
 	QuotaStore
+	BatchStore // issue 12, batch: chunked deletes and cross-space items (app/batch.go)
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 
