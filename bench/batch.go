@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/opensmh/opensmh/services/namespace/storetest"
@@ -29,13 +28,9 @@ const (
 
 // runBatch runs (o) once per engine.
 func runBatch(ctx context.Context, c int) error {
-	engines := []engine{{name: "SQLite", drop: func() error { return nil }}}
-	if admin := os.Getenv(storetest.PostgresDSNEnv); admin != "" {
-		dsn, drop, err := newPostgresDatabase(ctx, admin)
-		if err != nil {
-			return err
-		}
-		engines = append(engines, engine{name: "PostgreSQL", dsn: dsn, drop: drop})
+	engines, err := benchEngines(ctx)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, e := range engines {

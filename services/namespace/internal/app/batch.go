@@ -470,13 +470,7 @@ func batchItemsStatus(results []BatchResult) int {
 			failed++
 		}
 	}
-	switch failed {
-	case 0:
-		return TaskDone
-	case len(results):
-		return TaskAllFailed
-	}
-	return TaskPartial
+	return itemsStatus(failed, len(results))
 }
 
 // storedBatchResult is a BatchResult as a batch task stores it (tasks.result): the error by its

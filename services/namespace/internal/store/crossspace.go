@@ -181,20 +181,27 @@ func copyDirAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string
 // liveChildren answers the live children of the directory dir, read completely before the
 // caller writes (as childDirs).
 func liveChildren(ctx context.Context, t *sqldb.Tx, dir nodeRow) ([]nodeRow, error) {
-	rows, err := t.Query(ctx, "SELECT "+nodeColumns+` FROM nodes
+	return readNodes(ctx, t, "copy across spaces", "SELECT "+nodeColumns+` FROM nodes
 		WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND deleted_at IS NULL ORDER BY name`,
 		dir.LibraryID, dir.SpaceID, dir.Inode)
+}
+
+// readNodes answers every row query selects (nodeColumns), read completely before the caller
+// writes: SQLite's single connection cannot interleave an open cursor with writes safely. op
+// names the operation in errors.
+func readNodes(ctx context.Context, t *sqldb.Tx, op, query string, args ...any) ([]nodeRow, error) {
+	rows, err := t.Query(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("copy across spaces", err)
+		return nil, wrap(op, err)
 	}
 	defer rows.Close()
 	var out []nodeRow
 	for rows.Next() {
 		n, err := scanNode(rows)
 		if err != nil {
-			return nil, wrap("copy across spaces", err)
+			return nil, wrap(op, err)
 		}
 		out = append(out, n)
 	}
-	return out, wrap("copy across spaces", rows.Err())
+	return out, wrap(op, rows.Err())
 }
