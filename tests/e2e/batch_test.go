@@ -109,6 +109,24 @@ func testBatch(t *testing.T, s *system) {
 		wantItem(t, res[1], 404, "FileNotFound")
 		wantItem(t, res[2], 200, "")
 		wantItem(t, res[3], 400, "EmptyPath")
+
+		// Items inside one transaction see each other's deletes: a file under a directory deleted
+		// before it is gone; a directory emptied first is still deleted.
+		d.mkdirs(t, admin, []string{"chunk/x", "chunk/y"})
+		f.upload("chunk/x/a.txt", []byte("a"), nil)
+		f.upload("chunk/y/b.txt", []byte("b"), nil)
+		res = results(t, b.do("delete", "", []any{
+			map[string]any{"path": "chunk/x"},
+			map[string]any{"path": "chunk/x/a.txt"},
+			map[string]any{"path": "chunk/y/b.txt"},
+			map[string]any{"path": "chunk/y"},
+			map[string]any{"path": "chunk/y/b.txt/deeper"},
+		}), http.StatusMultiStatus)
+		wantItem(t, res[0], 200, "")
+		wantItem(t, res[1], 404, "FileNotFound")
+		wantItem(t, res[2], 200, "")
+		wantItem(t, res[3], 200, "")
+		wantItem(t, res[4], 404, "FileNotFound")
 	})
 
 	t.Run("delete: the grants of each item kind", func(t *testing.T) {

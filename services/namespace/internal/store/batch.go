@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/sqldb"
@@ -28,9 +29,10 @@ func (s *SQL) DeleteEntries(ctx context.Context, libraryID, spaceID string, reqs
 		res := out[start : start+len(chunk)]
 		err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 			clear(res)
+			paths := chunkPaths{dirs: map[string]nodeRow{}}
 			for i, r := range chunk {
 				var err error
-				if res[i], err = deleteRequested(ctx, t, libraryID, spaceID, r, now); err != nil {
+				if res[i], err = deleteRequested(ctx, t, &paths, libraryID, spaceID, r, now); err != nil {
 					return err // the chunk rolls back and its items run one by one below
 				}
 			}
@@ -44,7 +46,7 @@ func (s *SQL) DeleteEntries(ctx context.Context, libraryID, spaceID string, reqs
 		for i, r := range chunk {
 			err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 				var err error
-				res[i], err = deleteRequested(ctx, t, libraryID, spaceID, r, now)
+				res[i], err = deleteRequested(ctx, t, &chunkPaths{dirs: map[string]nodeRow{}}, libraryID, spaceID, r, now)
 				return err
 			})
 			if err != nil {
@@ -58,11 +60,11 @@ func (s *SQL) DeleteEntries(ctx context.Context, libraryID, spaceID string, reqs
 // deleteRequested deletes one request's entry in t: an outcome for what the item answers (its
 // entry missing, its kind's check failed, or deleted), an error for a failure of the
 // transaction itself.
-func deleteRequested(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, r app.DeleteRequest, now time.Time) (app.DeleteOutcome, error) {
+func deleteRequested(ctx context.Context, t *sqldb.Tx, paths *chunkPaths, libraryID, spaceID string, r app.DeleteRequest, now time.Time) (app.DeleteOutcome, error) {
 	if len(r.Path) == 0 {
 		return app.DeleteOutcome{IsDir: true, Err: errRootNotEntry}, nil
 	}
-	n, err := lookupPath(ctx, t, libraryID, spaceID, r.Path)
+	n, err := paths.lookup(ctx, t, libraryID, spaceID, r.Path)
 	if errors.Is(err, app.ErrNodeNotFound) || errors.Is(err, app.ErrNotDirectory) {
 		// Nothing there: the file call's checks come before its lookup, so they answer first.
 		if r.FileErr != nil {
@@ -80,9 +82,42 @@ func deleteRequested(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string
 	if kindErr != nil {
 		return app.DeleteOutcome{IsDir: n.isDir(), Err: kindErr}, nil
 	}
+	if n.isDir() {
+		paths.forget() // the directories under it are no longer reachable
+	}
 	id, err := deleteEntry(ctx, t, n, rules, now)
 	if err != nil {
 		return app.DeleteOutcome{}, err
 	}
 	return app.DeleteOutcome{Deleted: app.Deleted{Node: n.Node, RecycledID: id}, IsDir: n.isDir()}, nil
 }
+
+// chunkPaths resolves the paths of one chunk's items inside its transaction as lookupPath does,
+// keeping the parent directories it found: a batch's items mostly share parents, and nothing
+// but this transaction changes the space meanwhile (SQLite's single writer; the space's lock on
+// PostgreSQL). Only an item's Inode and kind are read from a kept directory.
+type chunkPaths struct {
+	dirs map[string]nodeRow
+}
+
+func (c *chunkPaths) lookup(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string) (nodeRow, error) {
+	parentPath := path[:len(path)-1]
+	key := strings.Join(parentPath, "/") // names never hold "/" (decision 6)
+	parent, ok := c.dirs[key]
+	if !ok {
+		var err error
+		if parent, err = lookupPath(ctx, t, libraryID, spaceID, parentPath); err != nil {
+			return nodeRow{}, err
+		}
+		if parent.isDir() {
+			c.dirs[key] = parent
+		}
+	}
+	if !parent.isDir() {
+		return nodeRow{}, app.ErrNotDirectory
+	}
+	return childByName(ctx, t, libraryID, spaceID, parent.Inode, path[len(path)-1])
+}
+
+// forget drops every kept directory: a directory of the space was deleted.
+func (c *chunkPaths) forget() { clear(c.dirs) }
