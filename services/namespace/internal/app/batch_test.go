@@ -65,3 +65,33 @@ func TestFinishedBatchTaskSurvivesRestart(t *testing.T) {
 		})
 	}
 }
+
+// A copy batch under the item threshold whose directories hold more than the tree threshold
+// runs as a task, as a single copy of that directory would (decision 7, docs/batch.md).
+func TestBatchCopyOfLargeDirectoriesIsATask(t *testing.T) {
+	st := openTaskStore(t, storetest.Engines()[0].DSN(t))
+	t.Cleanup(func() { _ = st.Close() })
+	gated := newGatedStore(st)
+	close(gated.release)
+	ns := replica(t, gated, clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))) // tree threshold 1
+	for _, dir := range []string{"src/a", "src/b", "small"} {
+		if _, _, err := ns.CreateDirectory(admin("flib"), "flib", "-", dir, "", app.DirAttrs{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := ns.RunBatch(admin("flib"), "flib", "-", app.BatchCopy, []any{map[string]any{"copyFrom": "src", "to": "dst"}})
+	if err != nil || b.TaskID <= 0 || b.Results != nil {
+		t.Fatalf("copy of a directory over the tree threshold: %+v %v", b, err)
+	}
+	<-gated.finished
+	got := task(t, ns, b.TaskID)
+	results, _ := got.Result.([]app.BatchResult)
+	if got.Kind != app.TaskBatchCopy || got.Status != app.TaskDone || len(results) != 1 || results[0].Status != 204 {
+		t.Fatalf("batch copy task: %+v", got)
+	}
+	// An empty directory is within the threshold: answered at once.
+	b, err = ns.RunBatch(admin("flib"), "flib", "-", app.BatchCopy, []any{map[string]any{"copyFrom": "small", "to": "small2"}})
+	if err != nil || b.TaskID != 0 || len(b.Results) != 1 || b.Results[0].Status != 204 {
+		t.Fatalf("copy of an empty directory: %+v %v", b, err)
+	}
+}
