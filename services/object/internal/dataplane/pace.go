@@ -42,4 +42,6 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (p *pacedReader) Seek(offset int64, whence int) (int64, error) { return p.src.Seek(offset, whence) }
+func (p *pacedReader) Seek(offset int64, whence int) (int64, error) {
+	return p.src.Seek(offset, whence)
+}
