@@ -67,9 +67,6 @@ func (o *Object) resolve(ctx context.Context, req FileRequest) (*namespacev1.Sto
 }
 
 func (o *Object) urlOf(req FileRequest, f *namespacev1.StoredFile, key, contentType string, period time.Duration) string {
-	if IsVirtual(f) {
-		return "" // no bytes to sign a URL for (3.17)
-	}
 	d := Download{
 		LibraryID: req.LibraryID, SpaceID: req.SpaceID, Key: key, Name: f.GetFile().GetName(),
 		ContentType: contentType, Attachment: req.Attachment, BlobID: f.GetBlobId(),
@@ -91,6 +88,9 @@ func (o *Object) Locate(ctx context.Context, req FileRequest, period *int32) (Lo
 	f, err := o.resolve(ctx, req)
 	if err != nil {
 		return Located{}, err
+	}
+	if IsVirtual(f) {
+		return Located{File: f}, nil // metadata only: no URL (decision 25)
 	}
 	url := o.urlOf(req, f, blobKey(f.GetBlobId()), f.GetFile().GetContentType(), time.Duration(secs)*time.Second)
 	return Located{File: f, URL: url}, nil
@@ -123,6 +123,9 @@ func (o *Object) LocateRecycled(ctx context.Context, req RecycledRequest) (Locat
 	f, err := o.resolveRecycled(ctx, req)
 	if err != nil {
 		return Located{}, time.Time{}, err
+	}
+	if IsVirtual(f) {
+		return Located{}, time.Time{}, ErrVirtualFile
 	}
 	period := defaultURLPeriod * time.Second
 	fr := FileRequest{LibraryID: req.LibraryID, SpaceID: req.SpaceID}
