@@ -227,12 +227,10 @@ func (n *Namespace) ContentsView(ctx context.Context, libraryID, spaceID string,
 }
 
 // SetTrafficLimit stores the space's download traffic limit (2.10 setSpaceTrafficLimit): admin
-// or space_admin; bytesPerSecond is 102400-104857600, or -1 to remove the limit. The data
-// endpoint paces each download of the space's files to it (docs/fileops.md).
-func (n *Namespace) SetTrafficLimit(ctx context.Context, libraryID, spaceID string, bytesPerSecond int64) error {
-	if bytesPerSecond != -1 && (bytesPerSecond < MinTrafficLimit || bytesPerSecond > MaxTrafficLimit) {
-		return invalid("downloadTrafficLimit must be 102400-104857600 or -1")
-	}
+// or space_admin; the body's value (read by body, after the caller is let in) is
+// 102400-104857600 bytes per second, or -1 to remove the limit. The data endpoint paces each
+// download of the space's files to it (docs/fileops.md).
+func (n *Namespace) SetTrafficLimit(ctx context.Context, libraryID, spaceID string, body func() (int64, error)) error {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
 		return err
@@ -242,6 +240,13 @@ func (n *Namespace) SetTrafficLimit(ctx context.Context, libraryID, spaceID stri
 	}
 	if _, err := n.space(ctx, r, spaceID); err != nil {
 		return err
+	}
+	bytesPerSecond, err := body()
+	if err != nil {
+		return err
+	}
+	if bytesPerSecond != -1 && (bytesPerSecond < MinTrafficLimit || bytesPerSecond > MaxTrafficLimit) {
+		return invalid("downloadTrafficLimit must be 102400-104857600 or -1")
 	}
 	return n.store.UpdateSpaceExtension(ctx, libraryID, spaceID, func(cur SpaceExtension) (SpaceExtension, error) {
 		cur.DownloadTrafficLimit = max(bytesPerSecond, 0)

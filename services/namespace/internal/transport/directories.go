@@ -307,7 +307,7 @@ func (s *Server) UpdateDirectory(ctx context.Context, req *namespacev1.UpdateDir
 		l = *labels
 	}
 	// issue 12 fileops: a virtual file's contentType and size, checked and written first.
-	if u.ContentType != nil || u.GetSize() != nil {
+	if u != nil && (u.ContentType != nil || u.Size != nil) {
 		size, err := sizeValue("size", u.GetSize())
 		if err != nil {
 			return nil, toStatus(err)

@@ -145,11 +145,8 @@ func trafficLimitValue(v *structpb.Value) (int64, error) {
 }
 
 func (f *FileOpsServer) SetSpaceTrafficLimit(ctx context.Context, req *namespacev1.SetSpaceTrafficLimitRequest) (*namespacev1.SetSpaceTrafficLimitResponse, error) {
-	limit, err := trafficLimitValue(req.GetBody().GetDownloadTrafficLimit())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if err := f.s.ns.SetTrafficLimit(ctx, req.GetLibraryId(), req.GetSpaceId(), limit); err != nil {
+	body := func() (int64, error) { return trafficLimitValue(req.GetBody().GetDownloadTrafficLimit()) }
+	if err := f.s.ns.SetTrafficLimit(ctx, req.GetLibraryId(), req.GetSpaceId(), body); err != nil {
 		return nil, toStatus(err)
 	}
 	_ = reqmeta.SetHTTPStatus(ctx, http.StatusNoContent)
