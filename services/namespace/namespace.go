@@ -166,6 +166,10 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
 		return total, err
 	}
+	// Legacy search ids past their life (docs/search.md).
+	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeSearches(ctx, now, purgeBatch) }); err != nil {
+		return total, err
+	}
 	// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage for
 	// the object service once nothing else names them.
 	_, err = drainBatches(func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) })
