@@ -58,6 +58,8 @@ type Config struct {
 	// TaskWorkers and TaskQueue size the pool that runs async directory tasks (0 =
 	// DefaultTaskWorkers and DefaultTaskQueue); a task beyond both answers 503.
 	TaskWorkers, TaskQueue int
+	// SearchGroups caps each group list of search-fs-stats (8.3; 0 = 2,000); tests lower it.
+	SearchGroups int
 	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
 	// stops answering fails requests with 503 instead of holding them.
 	TxTimeout time.Duration
@@ -103,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		TaskHeartbeat:       cfg.TaskHeartbeat,
 		TaskWorkers:         cfg.TaskWorkers,
 		TaskQueue:           cfg.TaskQueue,
+		SearchGroups:        cfg.SearchGroups,
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
