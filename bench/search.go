@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -41,13 +40,9 @@ const (
 
 // runSearch runs (n) once per engine: SQLite always, PostgreSQL when the DSN is set.
 func runSearch(ctx context.Context) error {
-	engines := []engine{{name: "SQLite", drop: func() error { return nil }}}
-	if admin := os.Getenv(storetest.PostgresDSNEnv); admin != "" {
-		dsn, drop, err := newPostgresDatabase(ctx, admin)
-		if err != nil {
-			return err
-		}
-		engines = append(engines, engine{name: "PostgreSQL", dsn: dsn, drop: drop})
+	engines, err := storeEngines(ctx)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, e := range engines {

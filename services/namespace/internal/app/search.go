@@ -166,18 +166,28 @@ func (n *Namespace) openSearch(ctx context.Context, libraryID, spaceID string) (
 	return t, nil
 }
 
-// SearchFs is 8.2: one page of a synchronous search. The body's marker wins over the query's.
-func (n *Namespace) SearchFs(ctx context.Context, libraryID, spaceID string, body any, opts SearchOptions) (SearchResult, error) {
+// openFsSearch opens a search-fs or search-fs-stats call and reads its body: filename mode
+// only (filecontent needs a content index OpenSMH does not keep).
+func (n *Namespace) openFsSearch(ctx context.Context, libraryID, spaceID string, body any) (target, SearchRequest, error) {
 	t, err := n.openSearch(ctx, libraryID, spaceID)
 	if err != nil {
-		return SearchResult{}, err
+		return target{}, SearchRequest{}, err
 	}
 	req, err := ParseSearchRequest(body, false, t.r.lib.MaxNameLength)
 	if err != nil {
-		return SearchResult{}, err
+		return target{}, SearchRequest{}, err
 	}
 	if req.ContentSearch {
-		return SearchResult{}, errContentSearch
+		return target{}, SearchRequest{}, errContentSearch
+	}
+	return t, req, nil
+}
+
+// SearchFs is 8.2: one page of a synchronous search. The body's marker wins over the query's.
+func (n *Namespace) SearchFs(ctx context.Context, libraryID, spaceID string, body any, opts SearchOptions) (SearchResult, error) {
+	t, req, err := n.openFsSearch(ctx, libraryID, spaceID, body)
+	if err != nil {
+		return SearchResult{}, err
 	}
 	limit := defaultSearchLimit
 	if opts.Limit != nil {
@@ -777,16 +787,9 @@ type SearchStats struct {
 // SearchFsStats is 8.3: aggregations over every hit of the filters (no list). Every hit is
 // read once, in one snapshot; docs/search.md says what each operation counts.
 func (n *Namespace) SearchFsStats(ctx context.Context, libraryID, spaceID string, body any) (SearchStats, error) {
-	t, err := n.openSearch(ctx, libraryID, spaceID)
+	t, req, err := n.openFsSearch(ctx, libraryID, spaceID, body)
 	if err != nil {
 		return SearchStats{}, err
-	}
-	req, err := ParseSearchRequest(body, false, t.r.lib.MaxNameLength)
-	if err != nil {
-		return SearchStats{}, err
-	}
-	if req.ContentSearch {
-		return SearchStats{}, errContentSearch
 	}
 	if len(req.Aggregations) == 0 {
 		return SearchStats{}, invalid("aggregations needs 1 to %d items", maxAggregations)

@@ -24,31 +24,20 @@ type SearchServer struct {
 
 var _ namespacev1.SearchServiceServer = (*SearchServer)(nil)
 
-// searchItemProto converts a hit: a listing item with its path (own name last) and creator.
+// searchItemProto converts a hit: a listing item (entryProto) with its path (own name last),
+// creator, file type and preview flags.
 func searchItemProto(h app.SearchHit, withInode bool, favorites map[int64]bool) *namespacev1.SearchItem {
 	n := h.Node
+	e := entryProto(n, withInode)
 	it := &namespacev1.SearchItem{
-		Name: n.Name, Type: string(n.Type),
-		CreationTime: iso(n.CreatedAt), ModificationTime: iso(n.ModifiedAt),
-		MetaData: n.MetaData, Labels: n.Labels, Path: h.Path, UserId: n.UserID,
-		LocalCreationTime: nonEmpty(n.LocalCreationTime), LocalModificationTime: nonEmpty(n.LocalModificationTime),
-	}
-	if it.MetaData == nil {
-		it.MetaData = map[string]string{}
-	}
-	if it.Labels == nil {
-		it.Labels = []string{}
+		Name: e.Name, Type: e.Type, CreationTime: e.CreationTime, ModificationTime: e.ModificationTime,
+		ContentType: e.ContentType, Size: e.Size, ETag: e.ETag, Crc64: e.Crc64, MetaData: e.MetaData, Labels: e.Labels,
+		LocalCreationTime: e.LocalCreationTime, LocalModificationTime: e.LocalModificationTime, Inode: e.Inode,
+		Path: h.Path, UserId: n.UserID, Category: e.Category, VersionId: e.VersionId,
 	}
 	if !n.IsDir() {
-		size := n.Size
-		it.Size, it.ContentType, it.ETag, it.Crc64 = &size, &n.ContentType, &n.ETag, &n.CRC64
-		it.Category = nonEmpty(n.Category)
-		it.VersionId = versionID(n)
 		d := filetype.Describe(n.Name, n.ContentType)
 		it.FileType, it.PreviewByCi, it.PreviewByDoc, it.PreviewAsIcon = &d.FileType, &d.PreviewByCI, &d.PreviewByDoc, &d.PreviewAsIcon
-	}
-	if withInode {
-		it.Inode = inodeOf(n)
 	}
 	if favorites != nil {
 		it.IsFavorite = proto.Bool(favorites[n.Inode])
