@@ -28,7 +28,7 @@ const (
 
 // runBatch runs (o) once per engine.
 func runBatch(ctx context.Context, c int) error {
-	engines, err := benchEngines(ctx)
+	engines, err := storeEngines(ctx)
 	if err != nil {
 		return err
 	}

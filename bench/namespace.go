@@ -44,7 +44,7 @@ type engine struct {
 // runNamespace runs (e)-(g) once per engine, each on its own all-in-one: SQLite always,
 // PostgreSQL when storetest.PostgresDSNEnv names a server (on a database created for the run).
 func runNamespace(ctx context.Context, d time.Duration, c int, only string) error {
-	engines, err := benchEngines(ctx)
+	engines, err := storeEngines(ctx)
 	if err != nil {
 		return err
 	}
@@ -64,9 +64,9 @@ func runNamespace(ctx context.Context, d time.Duration, c int, only string) erro
 	return errors.Join(errs...)
 }
 
-// benchEngines answers the engines to measure on: SQLite always, PostgreSQL (on a database
-// created for the run) when storetest.PostgresDSNEnv names a server.
-func benchEngines(ctx context.Context) ([]engine, error) {
+// storeEngines answers the engines to measure on: SQLite always, PostgreSQL when
+// storetest.PostgresDSNEnv names a server (on a database created for the run).
+func storeEngines(ctx context.Context) ([]engine, error) {
 	engines := []engine{{name: "SQLite", drop: func() error { return nil }}}
 	if admin := os.Getenv(storetest.PostgresDSNEnv); admin != "" {
 		dsn, drop, err := newPostgresDatabase(ctx, admin)

@@ -183,6 +183,22 @@ func routePolicies() map[string]routePolicy {
 		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?move": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.MoveFile, authz.MoveFileForce, authz.MoveDirectory}, space: true, answer: "ParamInvalid"},
 		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?delete": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent,
 			authz.DeleteDirectory, authz.DeleteDirectoryPermanent}, space: true, answer: "ParamInvalid"},
+		// ---- issue 12 fileops (docs/fileops.md). The walk sends no body and no query: an
+		// allowed caller gets past authorization to the missing stats_type, filter or limit.
+		"PUT " + file + " ?virtual_file":                         {grants: []string{authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce, authz.CreateVirtual}, space: true},
+		"PUT " + dir + " ?calibrate":                             {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "InvalidDirectoryStatsType"},
+		"GET /api/v1/space/{LibraryId}/{SpaceId}/contents-view":  {space: true, answer: "ParamInvalid"},
+		"POST /api/v1/space/{LibraryId}/{SpaceId}/traffic-limit": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
+		// --- search (issue 12): section 8 reads the space as a listing does, without public read
+		// (12.7); the matrix's libraries keep enableSearch off, so an allowed caller gets past
+		// authorization to SearchNotEnabled (decision 20).
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/space-contents":  {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-fs":       {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-fs-stats": {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-ai":       {space: true, answer: "SearchNotEnabled"},
+		"GET /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":       {space: true, answer: "SearchNotEnabled"},
+		"DELETE /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":    {space: true, answer: "SearchNotEnabled"},
+		// --- end search
 	}
 }
 
@@ -457,6 +473,7 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "SpaceOrQuotaId": fx.space, "Inode": fx.inode,
 		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "RecycledItemId": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
+	params["SearchId"] = "0123456789abcdef0123456789abcdef" // search (issue 12): a well-formed id naming none
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)
 	}

@@ -128,6 +128,8 @@ type Task struct {
 	// Result is the result of a finished task of any other kind, as its row of
 	// taskResultDecoders reads it: []BatchResult for batchCopy, batchMove and batchDelete.
 	Result any
+	// Calibrate is the result of a finished calibration (issue 12 fileops).
+	Calibrate *CalibrateResult
 	// Err is why a failed task failed.
 	Err error
 }
@@ -280,6 +282,11 @@ var taskResultDecoders = map[string]func(t *Task, result []byte) error{
 	TaskBatchCopy:           decodeBatchResults,
 	TaskBatchMove:           decodeBatchResults,
 	TaskBatchDelete:         decodeBatchResults,
+	// issue 12 fileops: calibrateDirectoryStats (4.9).
+	TaskCalibrateDirectoryStats: func(t *Task, result []byte) error {
+		t.Calibrate = &CalibrateResult{}
+		return json.Unmarshal(result, t.Calibrate)
+	},
 }
 
 func decodeRestores(t *Task, result []byte) error {

@@ -152,6 +152,14 @@ var taskKinds = map[string]taskKind{
 	app.TaskBatchCopy:   {field: "batchCopyResults", result: batchTaskResult(app.BatchCopy)},
 	app.TaskBatchMove:   {field: "batchMoveResults", result: batchTaskResult(app.BatchMove)},
 	app.TaskBatchDelete: {field: "batchDeleteResults", result: batchTaskResult(app.BatchDelete)},
+	// issue 12 fileops: calibrateDirectoryStats (4.9): {"status"}.
+	app.TaskCalibrateDirectoryStats: {field: "calibrateDirectoryStatsResult", result: func(t app.Task) *structpb.Value {
+		if t.Calibrate == nil {
+			return nil
+		}
+		return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
+			"status": structpb.NewNumberValue(float64(t.Calibrate.Status))}})
+	}},
 }
 
 func batchTaskResult(op app.BatchOp) func(app.Task) *structpb.Value {

@@ -83,11 +83,21 @@ func errorMap() smherr.Map {
 		{Err: app.ErrDuplicateQuota, SMH: smherr.New(http.StatusConflict, "DuplicateQuota", "a space named already has a quota")},
 		{Err: app.ErrNoQuota, SMH: smherr.New(http.StatusNotFound, "NoQuota", "the space has no quota")},
 		{Err: app.ErrQuotaNotFound, SMH: smherr.New(http.StatusNotFound, "QuotaNotFound", "quota not found")},
+		// --- search (issue 12): section 8, decision 20 (docs/search.md).
+		{Err: app.ErrSearchNotEnabled, SMH: smherr.New(http.StatusBadRequest, "SearchNotEnabled", "search is not enabled for this library")},
+		{Err: app.ErrSearchIDInvalid, SMH: smherr.New(http.StatusBadRequest, "SearchIdInvalid", "unknown or expired search id")},
+		{Err: app.ErrSearchTooComplex, SMH: smherr.New(http.StatusBadRequest, "SearchTooComplex", "too many aggregations")},
+		{Err: app.ErrFunctionNotEnabled, SMH: smherr.New(http.StatusBadRequest, "FunctionNotEnabled", "the function is not enabled")},
+		// --- end search
 		// Section 5: the recycle bin.
 		{Err: app.ErrRecycleBinNotEnabled, SMH: smherr.New(http.StatusBadRequest, "RecycleBinNotEnabled", "the library's recycle bin is not enabled")},
 		{Err: app.ErrRecycledItemNotFound, SMH: smherr.New(http.StatusNotFound, "RecycledItemNotFound", "no such item in the recycle bin")},
 		{Err: app.ErrNoItemsProvided, SMH: smherr.New(http.StatusBadRequest, "NoItemsProvided", "the body names no item")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the body names too many items")},
+		// issue 12 fileops (docs/fileops.md).
+		{Err: app.ErrVirtualFile, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "the operation is not supported on a virtual file")},
+		{Err: app.ErrNotVirtual, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "contentType and size can be changed only on a virtual file")},
+		{Err: app.ErrCalibrateRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "the directory's stats were calibrated less than a minute ago")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -113,6 +123,8 @@ func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
 	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
 	namespacev1.RegisterBatchServiceServer(r, &BatchServer{s: s})
+	namespacev1.RegisterFileOpsServiceServer(r, &FileOpsServer{s: s}) // issue 12 fileops
+	namespacev1.RegisterSearchServiceServer(r, &SearchServer{s: s})   // search (issue 12)
 }
 
 // iso formats times as SMH does (12.4).
