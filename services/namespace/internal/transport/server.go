@@ -111,6 +111,8 @@ func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{n
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterNamespaceServiceServer(r, s)
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
+	// archives (issue 12 item 6): internal calls of the object service (3.17).
+	namespacev1.RegisterArchiveTaskServiceServer(r, &ArchiveTaskServer{s: s})
 }
 
 // iso formats times as SMH does (12.4).

@@ -1288,8 +1288,11 @@ type GetTaskResultResponse struct {
 	CopyDirectoryResult        *CopyDirectoryResult `protobuf:"bytes,5,opt,name=copy_directory_result,json=copyDirectoryResult,proto3" json:"copy_directory_result,omitempty"`
 	Code                       *string              `protobuf:"bytes,6,opt,name=code,proto3,oneof" json:"code,omitempty"`
 	Message                    *string              `protobuf:"bytes,7,opt,name=message,proto3,oneof" json:"message,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// fileUncompress (3.17, docs/archives.md): {outputDir, fileCount, successCount, failedCount,
+	// failedItems?, failedItemsTruncated?, code?, err?}; also on a failed (500) task.
+	FileUncompressResult *structpb.Struct `protobuf:"bytes,16,opt,name=file_uncompress_result,json=fileUncompressResult,proto3" json:"file_uncompress_result,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *GetTaskResultResponse) Reset() {
@@ -1369,6 +1372,13 @@ func (x *GetTaskResultResponse) GetMessage() string {
 		return *x.Message
 	}
 	return ""
+}
+
+func (x *GetTaskResultResponse) GetFileUncompressResult() *structpb.Struct {
+	if x != nil {
+		return x.FileUncompressResult
+	}
+	return nil
 }
 
 type CopyDirectoryResult struct {
@@ -1632,7 +1642,7 @@ const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x17\n" +
-	"\atask_id\x18\x03 \x01(\tR\x06taskId\"\xec\x02\n" +
+	"\atask_id\x18\x03 \x01(\tR\x06taskId\"\xbb\x03\n" +
 	"\x15GetTaskResultResponse\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1b\n" +
 	"\ttask_type\x18\x02 \x01(\tR\btaskType\x12\x16\n" +
@@ -1640,7 +1650,8 @@ const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"\x1dbatch_restore_recycle_results\x18\x04 \x01(\v2\x1a.google.protobuf.ListValueR\x1abatchRestoreRecycleResults\x12Y\n" +
 	"\x15copy_directory_result\x18\x05 \x01(\v2%.smh.namespace.v1.CopyDirectoryResultR\x13copyDirectoryResult\x12\x17\n" +
 	"\x04code\x18\x06 \x01(\tH\x00R\x04code\x88\x01\x01\x12\x1d\n" +
-	"\amessage\x18\a \x01(\tH\x01R\amessage\x88\x01\x01B\a\n" +
+	"\amessage\x18\a \x01(\tH\x01R\amessage\x88\x01\x01\x12M\n" +
+	"\x16file_uncompress_result\x18\x10 \x01(\v2\x17.google.protobuf.StructR\x14fileUncompressResultB\a\n" +
 	"\x05_codeB\n" +
 	"\n" +
 	"\b_message\")\n" +
@@ -1706,7 +1717,8 @@ var file_smh_namespace_v1_recycle_proto_goTypes = []any{
 	(*ResolveRecycledFileResponse)(nil),  // 23: smh.namespace.v1.ResolveRecycledFileResponse
 	(*structpb.Value)(nil),               // 24: google.protobuf.Value
 	(*structpb.ListValue)(nil),           // 25: google.protobuf.ListValue
-	(*StoredFile)(nil),                   // 26: smh.namespace.v1.StoredFile
+	(*structpb.Struct)(nil),              // 26: google.protobuf.Struct
+	(*StoredFile)(nil),                   // 27: smh.namespace.v1.StoredFile
 }
 var file_smh_namespace_v1_recycle_proto_depIdxs = []int32{
 	0,  // 0: smh.namespace.v1.ListRecycledResponse.contents:type_name -> smh.namespace.v1.RecycledItem
@@ -1717,32 +1729,33 @@ var file_smh_namespace_v1_recycle_proto_depIdxs = []int32{
 	16, // 5: smh.namespace.v1.SetRecycleLifecycleRequest.lifecycle:type_name -> smh.namespace.v1.RecycleLifecycle
 	25, // 6: smh.namespace.v1.GetTaskResultResponse.batch_restore_recycle_results:type_name -> google.protobuf.ListValue
 	21, // 7: smh.namespace.v1.GetTaskResultResponse.copy_directory_result:type_name -> smh.namespace.v1.CopyDirectoryResult
-	26, // 8: smh.namespace.v1.ResolveRecycledFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	1,  // 9: smh.namespace.v1.RecycleService.ListRecycled:input_type -> smh.namespace.v1.ListRecycledRequest
-	3,  // 10: smh.namespace.v1.RecycleService.GetRecycledItem:input_type -> smh.namespace.v1.GetRecycledItemRequest
-	5,  // 11: smh.namespace.v1.RecycleService.RestoreRecycled:input_type -> smh.namespace.v1.RestoreRecycledRequest
-	7,  // 12: smh.namespace.v1.RecycleService.RestoreRecycledBatch:input_type -> smh.namespace.v1.RestoreRecycledBatchRequest
-	10, // 13: smh.namespace.v1.RecycleService.PurgeRecycled:input_type -> smh.namespace.v1.PurgeRecycledRequest
-	12, // 14: smh.namespace.v1.RecycleService.PurgeRecycledBatch:input_type -> smh.namespace.v1.PurgeRecycledBatchRequest
-	14, // 15: smh.namespace.v1.RecycleService.EmptyRecycled:input_type -> smh.namespace.v1.EmptyRecycledRequest
-	17, // 16: smh.namespace.v1.RecycleService.SetRecycleLifecycle:input_type -> smh.namespace.v1.SetRecycleLifecycleRequest
-	19, // 17: smh.namespace.v1.RecycleService.GetTaskResult:input_type -> smh.namespace.v1.GetTaskResultRequest
-	22, // 18: smh.namespace.v1.RecycleService.ResolveRecycledFile:input_type -> smh.namespace.v1.ResolveRecycledFileRequest
-	2,  // 19: smh.namespace.v1.RecycleService.ListRecycled:output_type -> smh.namespace.v1.ListRecycledResponse
-	4,  // 20: smh.namespace.v1.RecycleService.GetRecycledItem:output_type -> smh.namespace.v1.GetRecycledItemResponse
-	6,  // 21: smh.namespace.v1.RecycleService.RestoreRecycled:output_type -> smh.namespace.v1.RestoreRecycledResponse
-	9,  // 22: smh.namespace.v1.RecycleService.RestoreRecycledBatch:output_type -> smh.namespace.v1.RestoreRecycledBatchResponse
-	11, // 23: smh.namespace.v1.RecycleService.PurgeRecycled:output_type -> smh.namespace.v1.PurgeRecycledResponse
-	13, // 24: smh.namespace.v1.RecycleService.PurgeRecycledBatch:output_type -> smh.namespace.v1.PurgeRecycledBatchResponse
-	15, // 25: smh.namespace.v1.RecycleService.EmptyRecycled:output_type -> smh.namespace.v1.EmptyRecycledResponse
-	18, // 26: smh.namespace.v1.RecycleService.SetRecycleLifecycle:output_type -> smh.namespace.v1.SetRecycleLifecycleResponse
-	20, // 27: smh.namespace.v1.RecycleService.GetTaskResult:output_type -> smh.namespace.v1.GetTaskResultResponse
-	23, // 28: smh.namespace.v1.RecycleService.ResolveRecycledFile:output_type -> smh.namespace.v1.ResolveRecycledFileResponse
-	19, // [19:29] is the sub-list for method output_type
-	9,  // [9:19] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	26, // 8: smh.namespace.v1.GetTaskResultResponse.file_uncompress_result:type_name -> google.protobuf.Struct
+	27, // 9: smh.namespace.v1.ResolveRecycledFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	1,  // 10: smh.namespace.v1.RecycleService.ListRecycled:input_type -> smh.namespace.v1.ListRecycledRequest
+	3,  // 11: smh.namespace.v1.RecycleService.GetRecycledItem:input_type -> smh.namespace.v1.GetRecycledItemRequest
+	5,  // 12: smh.namespace.v1.RecycleService.RestoreRecycled:input_type -> smh.namespace.v1.RestoreRecycledRequest
+	7,  // 13: smh.namespace.v1.RecycleService.RestoreRecycledBatch:input_type -> smh.namespace.v1.RestoreRecycledBatchRequest
+	10, // 14: smh.namespace.v1.RecycleService.PurgeRecycled:input_type -> smh.namespace.v1.PurgeRecycledRequest
+	12, // 15: smh.namespace.v1.RecycleService.PurgeRecycledBatch:input_type -> smh.namespace.v1.PurgeRecycledBatchRequest
+	14, // 16: smh.namespace.v1.RecycleService.EmptyRecycled:input_type -> smh.namespace.v1.EmptyRecycledRequest
+	17, // 17: smh.namespace.v1.RecycleService.SetRecycleLifecycle:input_type -> smh.namespace.v1.SetRecycleLifecycleRequest
+	19, // 18: smh.namespace.v1.RecycleService.GetTaskResult:input_type -> smh.namespace.v1.GetTaskResultRequest
+	22, // 19: smh.namespace.v1.RecycleService.ResolveRecycledFile:input_type -> smh.namespace.v1.ResolveRecycledFileRequest
+	2,  // 20: smh.namespace.v1.RecycleService.ListRecycled:output_type -> smh.namespace.v1.ListRecycledResponse
+	4,  // 21: smh.namespace.v1.RecycleService.GetRecycledItem:output_type -> smh.namespace.v1.GetRecycledItemResponse
+	6,  // 22: smh.namespace.v1.RecycleService.RestoreRecycled:output_type -> smh.namespace.v1.RestoreRecycledResponse
+	9,  // 23: smh.namespace.v1.RecycleService.RestoreRecycledBatch:output_type -> smh.namespace.v1.RestoreRecycledBatchResponse
+	11, // 24: smh.namespace.v1.RecycleService.PurgeRecycled:output_type -> smh.namespace.v1.PurgeRecycledResponse
+	13, // 25: smh.namespace.v1.RecycleService.PurgeRecycledBatch:output_type -> smh.namespace.v1.PurgeRecycledBatchResponse
+	15, // 26: smh.namespace.v1.RecycleService.EmptyRecycled:output_type -> smh.namespace.v1.EmptyRecycledResponse
+	18, // 27: smh.namespace.v1.RecycleService.SetRecycleLifecycle:output_type -> smh.namespace.v1.SetRecycleLifecycleResponse
+	20, // 28: smh.namespace.v1.RecycleService.GetTaskResult:output_type -> smh.namespace.v1.GetTaskResultResponse
+	23, // 29: smh.namespace.v1.RecycleService.ResolveRecycledFile:output_type -> smh.namespace.v1.ResolveRecycledFileResponse
+	20, // [20:30] is the sub-list for method output_type
+	10, // [10:20] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_recycle_proto_init() }
