@@ -431,6 +431,24 @@ func testArchives(t *testing.T, s *system) {
 		}
 	})
 
+	t.Run("extracted pages never run on the origin", func(t *testing.T) {
+		f.upload("page.zip", makeZip(t, zipEntry{"page.html", []byte("<script>alert(document.cookie)</script>")}), nil)
+		d.mkdirs(t, admin, []string{"web"})
+		id := uncompress(t, f, "page.zip", nil, map[string]any{"targetPath": "web"})
+		if res := archiveTask(t, s, lib.ID, "alpha", admin, id); res["status"] != float64(200) {
+			t.Fatalf("page task %v", res)
+		}
+		r := f.do("GET", "web/page.html", nil, nil)
+		if r.Status != http.StatusFound {
+			t.Fatalf("download: %d %s", r.Status, r.Body)
+		}
+		got := s.raw("GET", r.Header.Get("Location"), nil, nil)
+		if got.Status != http.StatusOK || got.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.Contains(got.Header.Get("Content-Security-Policy"), "sandbox") {
+			t.Fatalf("served with %d %v", got.Status, got.Header)
+		}
+	})
+
 	t.Run("preview truncates at 1000", func(t *testing.T) {
 		var entries []zipEntry
 		for i := range 1005 {

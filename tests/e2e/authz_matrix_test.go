@@ -175,6 +175,15 @@ func routePolicies() map[string]routePolicy {
 		"POST " + bin + " ?lifecycle":        {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: binOff},
 		"DELETE " + binItem:                  {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
 		"DELETE " + bin:                      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
+
+		// --- archives (issue 12 item 6), 3.17 and decision 26. Preview: admin or space_admin;
+		// uncompress also takes read_only together with upload_file, which no single-grant
+		// credential of the walk holds. f.txt is no archive, and the walk sends no body (no
+		// targetPath, judged before the bytes), so an allowed caller gets past authorization to
+		// those refusals.
+		"GET " + file + " ?zip-preview": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileUncompressNotAllowed"},
+		"POST " + file + " ?uncompress": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
+		// --- end archives
 	}
 }
 
