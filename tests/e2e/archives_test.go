@@ -326,6 +326,28 @@ func testArchives(t *testing.T, s *system) {
 		}
 	})
 
+	t.Run("quota applies to each extracted file (decision 16)", func(t *testing.T) {
+		if r := s.call("POST", "/api/v1/space/"+lib.ID, q(admin, "space_id", "gamma"), nil, nil); r.Status != http.StatusCreated {
+			t.Fatalf("space gamma: %d %s", r.Status, r.Body)
+		}
+		if r := s.call("POST", "/api/v1/quota/"+lib.ID, q(admin), map[string]any{"spaces": []string{"gamma"}, "capacity": "15"}, nil); r.Status != http.StatusCreated {
+			t.Fatalf("quota: %d %s", r.Status, r.Body)
+		}
+		// a.txt (10 bytes) fits; b.txt (9) and c.txt (10) would pass the 15 bytes.
+		id := uncompress(t, f, "docs.zip", nil, map[string]any{"targetPath": "/", "targetSpaceId": "gamma", "selectedFilePaths": []string{"top/"}})
+		res := archiveTask(t, s, lib.ID, "alpha", admin, id)
+		r := res["fileUncompressResult"].(map[string]any)
+		fails := failedKeys(r)
+		if res["status"] != float64(207) || r["successCount"] != float64(1) ||
+			fails["top/sub/b.txt"] != "QuotaLimitReached" || fails["top/sub/c.txt"] != "QuotaLimitReached" {
+			t.Fatalf("quota task %v", res)
+		}
+		gamma := fileAPI{s: s, lib: lib.ID, space: "gamma", token: admin, library: lib}
+		if got := everything(t, gamma, ""); !slices.Equal(got, []string{"top/", "top/a.txt", "top/sub/"}) {
+			t.Fatalf("gamma holds %q", got)
+		}
+	})
+
 	t.Run("path escapes and special entries", func(t *testing.T) {
 		var buf bytes.Buffer
 		w := zip.NewWriter(&buf)

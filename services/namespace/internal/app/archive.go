@@ -80,6 +80,8 @@ type UncompressTarget struct {
 	UserID      string
 	Force       bool
 	HeartbeatMS int64
+	// Rules are what the target space requires of the bytes, as for an upload (2.11).
+	Rules UploadRules
 }
 
 // BeginUncompressTask checks an uncompress's target and records its running task in the source
@@ -97,7 +99,8 @@ func (n *Namespace) BeginUncompressTask(ctx context.Context, libraryID, spaceID,
 	if err := archiveGrants(p, ArchiveUncompress); err != nil {
 		return UncompressTarget{}, err
 	}
-	if _, err := n.space(ctx, r, spaceID); err != nil {
+	target, err := n.space(ctx, r, spaceID)
+	if err != nil {
 		return UncompressTarget{}, err
 	}
 	if targetSpaceID == "" {
@@ -107,7 +110,7 @@ func (n *Namespace) BeginUncompressTask(ctx context.Context, libraryID, spaceID,
 		if !p.Has(authz.Admin) {
 			return UncompressTarget{}, authz.ErrNoPermission
 		}
-		if _, err := n.space(ctx, r, targetSpaceID); err != nil {
+		if target, err = n.space(ctx, r, targetSpaceID); err != nil {
 			return UncompressTarget{}, err
 		}
 	}
@@ -132,7 +135,7 @@ func (n *Namespace) BeginUncompressTask(ctx context.Context, libraryID, spaceID,
 	return UncompressTarget{
 		TaskID: id, SpaceID: targetSpaceID, Path: path, UserID: userOf(p),
 		Force:       p.Has(authz.UploadFileForce), // admin and space_admin hold it too
-		HeartbeatMS: n.tasks.heartbeat.Milliseconds(),
+		HeartbeatMS: n.tasks.heartbeat.Milliseconds(), Rules: uploadRules(r.lib, target),
 	}, nil
 }
 

@@ -198,8 +198,9 @@ type UncompressRequest struct {
 	Selected                 []string
 }
 
-// check judges the query and the body (decision 26: after the source, before the bytes).
-func (r UncompressRequest) check() error {
+// Check judges the query and the body (decision 26: after the source, before the bytes). It
+// needs no store, so the body can be fuzzed through it alone.
+func (r UncompressRequest) Check() error {
 	if err := checkStrategy(r.Strategy); err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func (o *Object) Uncompress(ctx context.Context, req UncompressRequest) (int32, 
 	if err != nil {
 		return 0, err
 	}
-	if err := req.check(); err != nil {
+	if err := req.Check(); err != nil {
 		return 0, err
 	}
 	if _, err := o.readArchive(ctx, f); err != nil {
@@ -256,6 +257,7 @@ func (o *Object) Uncompress(ctx context.Context, req UncompressRequest) (int32, 
 		task: t.GetTaskId(), libraryID: req.LibraryID, spaceID: t.GetTargetSpaceId(), target: t.GetTargetPath(),
 		userID: t.GetUserId(), force: t.GetForce(), strategy: strategy, blob: f.GetBlobId(),
 		selected: req.Selected, beat: time.Duration(t.GetHeartbeatMs()) * time.Millisecond / 2,
+		rules: rulesOf(t.GetRules()),
 	}
 	o.run.wg.Add(1)
 	go func() {
@@ -275,6 +277,7 @@ type uncompressJob struct {
 	blob               string
 	selected           []string
 	beat               time.Duration
+	rules              Rules // the target space's, as for an upload
 }
 
 // FailedItem is one entry an uncompress could not place (7.3 failedItems).
@@ -455,7 +458,7 @@ func (o *Object) placeEntry(ctx context.Context, job uncompressJob, e archive.En
 		return nil
 	}
 	path := append(append([]string{}, job.target...), segs...)
-	u := Upload{LibraryID: job.libraryID, SpaceID: job.spaceID, Path: path}
+	u := Upload{LibraryID: job.libraryID, SpaceID: job.spaceID, Path: path, Rules: job.rules}
 	b, err := o.putBlob(ctx, u, "", r, -1, o.archiveLimits.MaxEntrySize)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -476,12 +479,21 @@ func (o *Object) placeEntry(ctx context.Context, job uncompressJob, e archive.En
 		res.fail(e.Name, "NoPermission", "overwrite needs an upload *_force grant")
 		return nil
 	}
+	// A media library takes images and videos only, judged by content, as at confirm (2.11).
+	if err := checkContent(u, b); err != nil {
+		res.fail(e.Name, "ExtnameNotAllowed", "this file type is not allowed here")
+		return nil
+	}
+	typ := "file"
+	if job.rules.MediaLibrary {
+		typ = string(b.Kind)
+	}
 	// The namespace may refuse (a name taken under ask, the quota, a rule of the library); the
 	// blob is then unreferenced and garbage collection removes it after its grace.
 	_, err = o.ns.CommitFile(ctx, &namespacev1.CommitFileRequest{
 		LibraryId: job.libraryID, SpaceId: job.spaceID, Path: path, ConflictResolutionStrategy: job.strategy,
 		Force: job.force, UserId: job.userID, BlobId: b.ID, Size: b.Size, ContentType: b.ContentType,
-		ETag: b.QuotedETag(), Crc64: b.CRC64, Type: "file",
+		ETag: b.QuotedETag(), Crc64: b.CRC64, Type: typ,
 	})
 	if err != nil {
 		res.fail(e.Name, codeOf(err), messageOf(err))

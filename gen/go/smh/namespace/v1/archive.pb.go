@@ -232,7 +232,9 @@ type BeginUncompressTaskResponse struct {
 	UserId string `protobuf:"bytes,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	Force  bool   `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
 	// How often the runner must beat for its tasks to stay alive, in milliseconds.
-	HeartbeatMs   int64 `protobuf:"varint,6,opt,name=heartbeat_ms,json=heartbeatMs,proto3" json:"heartbeat_ms,omitempty"`
+	HeartbeatMs int64 `protobuf:"varint,6,opt,name=heartbeat_ms,json=heartbeatMs,proto3" json:"heartbeat_ms,omitempty"`
+	// What the target space requires of the extracted bytes, as for an upload (2.11).
+	Rules         *UploadRules `protobuf:"bytes,7,opt,name=rules,proto3" json:"rules,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -307,6 +309,13 @@ func (x *BeginUncompressTaskResponse) GetHeartbeatMs() int64 {
 		return x.HeartbeatMs
 	}
 	return 0
+}
+
+func (x *BeginUncompressTaskResponse) GetRules() *UploadRules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
 }
 
 type BeatUncompressTasksRequest struct {
@@ -612,7 +621,7 @@ const file_smh_namespace_v1_archive_proto_rawDesc = "" +
 	"\x0ftarget_space_id\x18\x03 \x01(\tR\rtargetSpaceId\x12\x1f\n" +
 	"\vtarget_path\x18\x04 \x01(\tR\n" +
 	"targetPath\x12\x16\n" +
-	"\x06runner\x18\x05 \x01(\tR\x06runner\"\xd1\x01\n" +
+	"\x06runner\x18\x05 \x01(\tR\x06runner\"\x86\x02\n" +
 	"\x1bBeginUncompressTaskResponse\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\x05R\x06taskId\x12\x1f\n" +
 	"\vtarget_path\x18\x02 \x03(\tR\n" +
@@ -620,7 +629,8 @@ const file_smh_namespace_v1_archive_proto_rawDesc = "" +
 	"\x0ftarget_space_id\x18\x03 \x01(\tR\rtargetSpaceId\x12\x17\n" +
 	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05force\x18\x05 \x01(\bR\x05force\x12!\n" +
-	"\fheartbeat_ms\x18\x06 \x01(\x03R\vheartbeatMs\"4\n" +
+	"\fheartbeat_ms\x18\x06 \x01(\x03R\vheartbeatMs\x123\n" +
+	"\x05rules\x18\a \x01(\v2\x1d.smh.namespace.v1.UploadRulesR\x05rules\"4\n" +
 	"\x1aBeatUncompressTasksRequest\x12\x16\n" +
 	"\x06runner\x18\x01 \x01(\tR\x06runner\"\x1d\n" +
 	"\x1bBeatUncompressTasksResponse\"o\n" +
@@ -670,24 +680,26 @@ var file_smh_namespace_v1_archive_proto_goTypes = []any{
 	(*EnsureDirectoryRequest)(nil),       // 8: smh.namespace.v1.EnsureDirectoryRequest
 	(*EnsureDirectoryResponse)(nil),      // 9: smh.namespace.v1.EnsureDirectoryResponse
 	(*StoredFile)(nil),                   // 10: smh.namespace.v1.StoredFile
+	(*UploadRules)(nil),                  // 11: smh.namespace.v1.UploadRules
 }
 var file_smh_namespace_v1_archive_proto_depIdxs = []int32{
 	10, // 0: smh.namespace.v1.OpenArchiveResponse.file:type_name -> smh.namespace.v1.StoredFile
-	0,  // 1: smh.namespace.v1.ArchiveTaskService.OpenArchive:input_type -> smh.namespace.v1.OpenArchiveRequest
-	2,  // 2: smh.namespace.v1.ArchiveTaskService.BeginUncompressTask:input_type -> smh.namespace.v1.BeginUncompressTaskRequest
-	4,  // 3: smh.namespace.v1.ArchiveTaskService.BeatUncompressTasks:input_type -> smh.namespace.v1.BeatUncompressTasksRequest
-	6,  // 4: smh.namespace.v1.ArchiveTaskService.FinishUncompressTask:input_type -> smh.namespace.v1.FinishUncompressTaskRequest
-	8,  // 5: smh.namespace.v1.ArchiveTaskService.EnsureDirectory:input_type -> smh.namespace.v1.EnsureDirectoryRequest
-	1,  // 6: smh.namespace.v1.ArchiveTaskService.OpenArchive:output_type -> smh.namespace.v1.OpenArchiveResponse
-	3,  // 7: smh.namespace.v1.ArchiveTaskService.BeginUncompressTask:output_type -> smh.namespace.v1.BeginUncompressTaskResponse
-	5,  // 8: smh.namespace.v1.ArchiveTaskService.BeatUncompressTasks:output_type -> smh.namespace.v1.BeatUncompressTasksResponse
-	7,  // 9: smh.namespace.v1.ArchiveTaskService.FinishUncompressTask:output_type -> smh.namespace.v1.FinishUncompressTaskResponse
-	9,  // 10: smh.namespace.v1.ArchiveTaskService.EnsureDirectory:output_type -> smh.namespace.v1.EnsureDirectoryResponse
-	6,  // [6:11] is the sub-list for method output_type
-	1,  // [1:6] is the sub-list for method input_type
-	1,  // [1:1] is the sub-list for extension type_name
-	1,  // [1:1] is the sub-list for extension extendee
-	0,  // [0:1] is the sub-list for field type_name
+	11, // 1: smh.namespace.v1.BeginUncompressTaskResponse.rules:type_name -> smh.namespace.v1.UploadRules
+	0,  // 2: smh.namespace.v1.ArchiveTaskService.OpenArchive:input_type -> smh.namespace.v1.OpenArchiveRequest
+	2,  // 3: smh.namespace.v1.ArchiveTaskService.BeginUncompressTask:input_type -> smh.namespace.v1.BeginUncompressTaskRequest
+	4,  // 4: smh.namespace.v1.ArchiveTaskService.BeatUncompressTasks:input_type -> smh.namespace.v1.BeatUncompressTasksRequest
+	6,  // 5: smh.namespace.v1.ArchiveTaskService.FinishUncompressTask:input_type -> smh.namespace.v1.FinishUncompressTaskRequest
+	8,  // 6: smh.namespace.v1.ArchiveTaskService.EnsureDirectory:input_type -> smh.namespace.v1.EnsureDirectoryRequest
+	1,  // 7: smh.namespace.v1.ArchiveTaskService.OpenArchive:output_type -> smh.namespace.v1.OpenArchiveResponse
+	3,  // 8: smh.namespace.v1.ArchiveTaskService.BeginUncompressTask:output_type -> smh.namespace.v1.BeginUncompressTaskResponse
+	5,  // 9: smh.namespace.v1.ArchiveTaskService.BeatUncompressTasks:output_type -> smh.namespace.v1.BeatUncompressTasksResponse
+	7,  // 10: smh.namespace.v1.ArchiveTaskService.FinishUncompressTask:output_type -> smh.namespace.v1.FinishUncompressTaskResponse
+	9,  // 11: smh.namespace.v1.ArchiveTaskService.EnsureDirectory:output_type -> smh.namespace.v1.EnsureDirectoryResponse
+	7,  // [7:12] is the sub-list for method output_type
+	2,  // [2:7] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_archive_proto_init() }
