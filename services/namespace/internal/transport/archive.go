@@ -42,11 +42,7 @@ func (a *ArchiveTaskServer) BeginUncompressTask(ctx context.Context, req *namesp
 	}
 	return &namespacev1.BeginUncompressTaskResponse{
 		TaskId: t.TaskID, TargetPath: t.Path, TargetSpaceId: t.SpaceID, UserId: t.UserID, Force: t.Force, HeartbeatMs: t.HeartbeatMS,
-		Rules: &namespacev1.UploadRules{
-			MediaLibrary: t.Rules.MediaLibrary, AllowPhoto: t.Rules.AllowPhoto, AllowVideo: t.Rules.AllowVideo,
-			AllowPhotoExtname: t.Rules.AllowPhotoExtname, AllowVideoExtname: t.Rules.AllowVideoExtname,
-			AllowFileExtname: t.Rules.AllowFileExtname,
-		},
+		Rules: uploadRulesProto(t.Rules),
 	}, nil
 }
 

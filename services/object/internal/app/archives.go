@@ -11,6 +11,7 @@ import (
 	"time"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/object/internal/archive"
 )
@@ -376,15 +377,12 @@ func (o *Object) beatFor(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
-		select {
-		case <-ctx.Done():
+		clock.Sleep(ctx, every)
+		if ctx.Err() != nil {
 			return
-		case <-t.C:
-			_ = o.archives.BeatUncompressTasks(ctx, o.run.id)
 		}
+		_ = o.archives.BeatUncompressTasks(ctx, o.run.id)
 	}
 }
 
