@@ -209,6 +209,8 @@ func testArchives(t *testing.T, s *system) {
 		expectError(t, f.do("GET", "none.zip", q("", "zip-preview", "", "format", "list"), nil), http.StatusNotFound, "FileNotFound")
 		expectError(t, f.do("GET", "plain.txt", q("", "zip-preview", "", "format", "list"), nil), http.StatusBadRequest, "ParamInvalid")
 		expectError(t, f.do("GET", "plain.txt", q("", "zip-preview", ""), nil), http.StatusBadRequest, "FileUncompressNotAllowed")
+		// A directory is no archive either (3.17).
+		expectError(t, f.do("GET", "out", q("", "zip-preview", ""), nil), http.StatusBadRequest, "FileUncompressNotAllowed")
 		rq := f.query(q("", "uncompress", ""))
 		expectError(t, s.call("POST", f.url("plain.txt"), rq, map[string]any{"targetPath": "out"}, nil), http.StatusBadRequest, "FileUncompressNotAllowed")
 		expectError(t, s.call("POST", f.url("none.zip"), rq, map[string]any{"targetPath": "out"}, nil), http.StatusNotFound, "FileNotFound")

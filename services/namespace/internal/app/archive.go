@@ -66,6 +66,11 @@ func (n *Namespace) OpenArchive(ctx context.Context, libraryID, spaceID, rawPath
 		return Resolved{}, false, err
 	}
 	res, err := n.store.ResolveFile(ctx, libraryID, spaceID, path)
+	if errors.Is(err, ErrIsDirectory) {
+		// A directory is not an archive (3.17: 400 FileUncompressNotAllowed), judged by the
+		// caller after the query, as for any file that is not one: it has no bytes.
+		return Resolved{Path: path}, r.lib.EnableFileUncompress, nil
+	}
 	if err != nil {
 		return Resolved{}, false, notFile(err, ErrFileNotFound)
 	}
