@@ -429,6 +429,9 @@ func (o *Object) extract(ctx context.Context, job uncompressJob, res *Uncompress
 		switch {
 		case e.Kind == archive.KindDir:
 			if err := ensure(segs); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 				res.fail(e.Name, codeOf(err), "the directory could not be made")
 			}
 			return nil
@@ -440,6 +443,9 @@ func (o *Object) extract(ctx context.Context, job uncompressJob, res *Uncompress
 			return nil
 		}
 		if err := ensure(segs[:len(segs)-1]); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			res.fail(e.Name, codeOf(err), "the file's directory could not be made")
 			return nil
 		}

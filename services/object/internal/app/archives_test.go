@@ -1,12 +1,16 @@
 package app
 
 import (
+	"archive/zip"
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"testing"
 	"time"
 
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/services/object/internal/blob"
 )
 
@@ -104,5 +108,72 @@ func TestBlobReaderAt(t *testing.T) {
 	p := make([]byte, 10)
 	if n, err := r.ReadAt(p, int64(len(data)-4)); n != 4 || err != io.EOF {
 		t.Fatalf("short read at the end: %d %v", n, err)
+	}
+}
+
+// stuckArchives is a namespace whose directories never get made: the task waits in
+// EnsureDirectory until the runner stops it.
+type stuckArchives struct {
+	blobID   string
+	entered  chan struct{}
+	finished chan *namespacev1.FinishUncompressTaskRequest
+}
+
+func (s *stuckArchives) OpenArchive(context.Context, *namespacev1.OpenArchiveRequest) (*namespacev1.OpenArchiveResponse, error) {
+	return &namespacev1.OpenArchiveResponse{File: &namespacev1.StoredFile{BlobId: s.blobID}, Enabled: true}, nil
+}
+
+func (s *stuckArchives) BeginUncompressTask(context.Context, *namespacev1.BeginUncompressTaskRequest) (*namespacev1.BeginUncompressTaskResponse, error) {
+	return &namespacev1.BeginUncompressTaskResponse{TaskId: 7, TargetPath: []string{"out"}, TargetSpaceId: "-", HeartbeatMs: 5000}, nil
+}
+
+func (s *stuckArchives) BeatUncompressTasks(context.Context, string) error { return nil }
+
+func (s *stuckArchives) FinishUncompressTask(_ context.Context, in *namespacev1.FinishUncompressTaskRequest) error {
+	s.finished <- in
+	return nil
+}
+
+func (s *stuckArchives) EnsureDirectory(ctx context.Context, _ *namespacev1.EnsureDirectoryRequest) error {
+	close(s.entered)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestCloseInterruptsUncompress: Close stops a running task, which records that it was
+// interrupted (500, TaskInterrupted) with no item failed on the way, and waits for it.
+func TestCloseInterruptsUncompress(t *testing.T) {
+	local, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.Create("d/x.txt")
+	_, _ = w.Write([]byte("x"))
+	_ = zw.Close()
+	id := newID()
+	if _, err := local.Put(t.Context(), blobKey(id), bytes.NewReader(zb.Bytes()), int64(zb.Len())); err != nil {
+		t.Fatal(err)
+	}
+	fake := &stuckArchives{blobID: id, entered: make(chan struct{}), finished: make(chan *namespacev1.FinishUncompressTaskRequest, 1)}
+	o := New(Config{Blobs: local, Archives: fake})
+	task, err := o.Uncompress(t.Context(), UncompressRequest{LibraryID: "l", SpaceID: "-", Path: "a.zip", TargetPath: "out"})
+	if err != nil || task != 7 {
+		t.Fatalf("uncompress: %d %v", task, err)
+	}
+	<-fake.entered
+	o.Close()
+	select {
+	case fin := <-fake.finished:
+		var res UncompressResult
+		if err := json.Unmarshal([]byte(fin.GetResultJson()), &res); err != nil {
+			t.Fatal(err)
+		}
+		if fin.GetStatus() != 500 || res.Code != codeInterrupted || res.FailedCount != 0 || res.OutputDir != "/out" {
+			t.Fatalf("finished with %d %+v", fin.GetStatus(), res)
+		}
+	default:
+		t.Fatal("Close returned before the task recorded its end")
 	}
 }
