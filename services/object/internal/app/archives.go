@@ -298,9 +298,20 @@ type UncompressResult struct {
 	FailedItemsTruncated bool         `json:"failedItemsTruncated,omitempty"`
 	Code                 string       `json:"code,omitempty"`
 	Err                  string       `json:"err,omitempty"`
+
+	// mu guards the counts and items while commits run beside the walk (extract).
+	mu sync.Mutex
+}
+
+func (r *UncompressResult) succeed() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.SuccessCount++
 }
 
 func (r *UncompressResult) fail(key, code, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.FailedCount++
 	if len(r.FailedItems) < failedItemsMax {
 		r.FailedItems = append(r.FailedItems, FailedItem{Key: key, Code: code, Err: msg})
@@ -398,6 +409,12 @@ func (o *Object) extract(ctx context.Context, job uncompressJob, res *Uncompress
 	if err != nil {
 		return err
 	}
+	// A zip's entries are read at their own offsets, so a few workers store and commit them
+	// side by side (each file waits on fsyncs and on the namespace's store); a tar stream is
+	// read in order, one entry after the other. Directories are made by the walk, before the
+	// files inside them are handed on.
+	place := newPlacer(a.Concurrent())
+	defer place.wait()
 	made := map[string]bool{"": true}
 	ensure := func(segs []string) error {
 		for i := 1; i <= len(segs); i++ {
@@ -414,7 +431,10 @@ func (o *Object) extract(ctx context.Context, job uncompressJob, res *Uncompress
 		}
 		return nil
 	}
-	return a.Walk(func(e archive.Entry, open func() (io.Reader, error)) error {
+	err = a.Walk(func(e archive.Entry, open func() (io.Reader, error)) error {
+		if err := place.stopped(); err != nil {
+			return err
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -449,12 +469,87 @@ func (o *Object) extract(ctx context.Context, job uncompressJob, res *Uncompress
 			res.fail(e.Name, codeOf(err), "the file's directory could not be made")
 			return nil
 		}
-		return o.placeEntry(ctx, job, e, segs, open, res)
+		return place.do(ctx, func() error { return o.placeEntry(ctx, job, e, segs, open, res) })
 	})
+	place.wait()
+	if err == nil {
+		err = place.stopped()
+	}
+	return err
+}
+
+// placeWorkers store and commit a zip's files side by side (extract). Measured on this
+// project's 2-core machine, 1,000 files of 4 KiB took 11-12 s one after another.
+const placeWorkers = 4
+
+// placer runs the placing of files: in the walk itself, or in placeWorkers goroutines it owns.
+// The first error that must stop the walk (an archive-wide bound) is kept for the walk to see.
+type placer struct {
+	work    chan func() error
+	workers sync.WaitGroup
+	once    sync.Once
+
+	mu  sync.Mutex
+	err error
+}
+
+func newPlacer(concurrent bool) *placer {
+	p := &placer{}
+	if !concurrent {
+		return p
+	}
+	p.work = make(chan func() error)
+	for range placeWorkers {
+		p.workers.Go(func() {
+			for f := range p.work {
+				p.keep(f())
+			}
+		})
+	}
+	return p
+}
+
+func (p *placer) keep(err error) {
+	if err == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+func (p *placer) stopped() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// do places one file: now, or in a worker (then the walk learns of a stopping error later).
+func (p *placer) do(ctx context.Context, f func() error) error {
+	if p.work == nil {
+		return f()
+	}
+	select {
+	case p.work <- f:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wait lets the workers finish what they took; it may be called more than once.
+func (p *placer) wait() {
+	if p.work == nil {
+		return
+	}
+	p.once.Do(func() { close(p.work) })
+	p.workers.Wait()
 }
 
 // placeEntry stores one file's bytes as a blob and commits it under the target. An archive-wide
-// bound reached stops the walk.
+// bound reached answers the error that stops the walk.
 func (o *Object) placeEntry(ctx context.Context, job uncompressJob, e archive.Entry, segs []string, open func() (io.Reader, error), res *UncompressResult) error {
 	r, err := open()
 	if err != nil {
@@ -475,10 +570,7 @@ func (o *Object) placeEntry(ctx context.Context, job uncompressJob, e archive.En
 		res.fail(e.Name, entryCode(err), entryMessage(err))
 		return nil
 	}
-	if err := o.store.RecordBlob(ctx, b); err != nil {
-		_ = o.blobs.Delete(context.WithoutCancel(ctx), blobKey(b.ID))
-		return err
-	}
+	// Refusals below leave bytes without a record: the orphan sweep removes them.
 	if job.strategy == strategyOverwrite && !job.force {
 		res.fail(e.Name, "NoPermission", "overwrite needs an upload *_force grant")
 		return nil
@@ -492,6 +584,11 @@ func (o *Object) placeEntry(ctx context.Context, job uncompressJob, e archive.En
 	if job.rules.MediaLibrary {
 		typ = string(b.Kind)
 	}
+	// Recorded before the namespace can reference it, as a confirmed upload's blob is.
+	if err := o.store.RecordBlob(ctx, b); err != nil {
+		_ = o.blobs.Delete(context.WithoutCancel(ctx), blobKey(b.ID))
+		return err
+	}
 	// The namespace may refuse (a name taken under ask, the quota, a rule of the library); the
 	// blob is then unreferenced and garbage collection removes it after its grace.
 	_, err = o.ns.CommitFile(ctx, &namespacev1.CommitFileRequest{
@@ -499,11 +596,14 @@ func (o *Object) placeEntry(ctx context.Context, job uncompressJob, e archive.En
 		Force: job.force, UserId: job.userID, BlobId: b.ID, Size: b.Size, ContentType: b.ContentType,
 		ETag: b.QuotedETag(), Crc64: b.CRC64, Type: typ,
 	})
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err() // interrupted: the task says so as a whole
+	case err != nil:
 		res.fail(e.Name, codeOf(err), messageOf(err))
-		return nil
+	default:
+		res.succeed()
 	}
-	res.SuccessCount++
 	return nil
 }
 
@@ -555,20 +655,28 @@ func messageOf(err error) string {
 	return "the file could not be committed"
 }
 
-// blobReaderAt reads a blob at offsets through ranged reads, with a small read-ahead window:
-// zip's directory and entry readers read in small pieces.
+// blobReaderAt reads a blob at offsets through ranged reads, with a few read-ahead windows:
+// zip's directory and entry readers read in small pieces, and extract's workers read several
+// entries at once. It is safe for concurrent use.
 type blobReaderAt struct {
 	ctx  context.Context
 	o    *Object
 	key  string
 	size int64
 
-	mu  sync.Mutex
+	mu   sync.Mutex
+	wins []window // most recently filled last
+}
+
+type window struct {
 	off int64
 	buf []byte
 }
 
-const readAhead = 256 << 10
+const (
+	readAhead  = 256 << 10
+	maxWindows = placeWorkers + 2
+)
 
 func (b *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -582,12 +690,11 @@ func (b *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) && off+int64(n) < b.size {
 		at := off + int64(n)
-		if at < b.off || at >= b.off+int64(len(b.buf)) {
-			if err := b.fill(at, len(p)-n); err != nil {
-				return n, err
-			}
+		w, err := b.windowAt(at, len(p)-n)
+		if err != nil {
+			return n, err
 		}
-		n += copy(p[n:], b.buf[at-b.off:])
+		n += copy(p[n:], w.buf[at-w.off:])
 	}
 	if n < len(p) {
 		return n, io.EOF
@@ -595,25 +702,29 @@ func (b *blobReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// fill reads the window at off, at least want bytes (up to the end).
-func (b *blobReaderAt) fill(off int64, want int) error {
-	length := int64(max(want, readAhead))
-	length = min(length, b.size-off)
+// windowAt answers a window holding off, filling one (at least want bytes, up to the end) when
+// none does; the oldest window gives way.
+func (b *blobReaderAt) windowAt(off int64, want int) (window, error) {
+	for _, w := range b.wins {
+		if off >= w.off && off < w.off+int64(len(w.buf)) {
+			return w, nil
+		}
+	}
+	length := min(int64(max(want, readAhead)), b.size-off)
 	rc, err := b.o.blobs.Open(b.ctx, b.key, off, length)
 	if err != nil {
-		return err
+		return window{}, err
 	}
 	defer rc.Close()
-	if cap(b.buf) < int(length) {
-		b.buf = make([]byte, length)
+	w := window{off: off, buf: make([]byte, length)}
+	if _, err := io.ReadFull(rc, w.buf); err != nil {
+		return window{}, err
 	}
-	b.buf = b.buf[:length]
-	if _, err := io.ReadFull(rc, b.buf); err != nil {
-		b.buf = b.buf[:0]
-		return err
+	if len(b.wins) == maxWindows {
+		b.wins = b.wins[1:]
 	}
-	b.off = off
-	return nil
+	b.wins = append(b.wins, w)
+	return w, nil
 }
 
 // previewTree builds 3.17's tree form from listed entries: directories (named or implied by a

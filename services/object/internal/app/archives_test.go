@@ -171,7 +171,7 @@ func TestCloseInterruptsUncompress(t *testing.T) {
 			t.Fatal(err)
 		}
 		if fin.GetStatus() != 500 || res.Code != codeInterrupted || res.FailedCount != 0 || res.OutputDir != "/out" {
-			t.Fatalf("finished with %d %+v", fin.GetStatus(), res)
+			t.Fatalf("finished with %d %+v", fin.GetStatus(), &res)
 		}
 	default:
 		t.Fatal("Close returned before the task recorded its end")

@@ -19,6 +19,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -174,6 +175,11 @@ func Open(r io.ReaderAt, size int64, lim Limits) (*Reader, error) {
 // Format answers the archive's format.
 func (a *Reader) Format() Format { return a.format }
 
+// Concurrent reports whether Walk's open stays valid after fn returns and may be called from
+// several goroutines at once (zip, whose entries sit at their own offsets); a tar stream's
+// entries are read in order, during fn only.
+func (a *Reader) Concurrent() bool { return a.format == Zip }
+
 // List calls fn for every entry in archive order and answers how many there are. Listing a
 // gzip-compressed tar expands it, so the total and ratio bounds apply.
 func (a *Reader) List(fn func(Entry)) (int, error) {
@@ -189,7 +195,7 @@ func (a *Reader) List(fn func(Entry)) (int, error) {
 // Walk calls fn for every entry in archive order. open answers the entry's bytes, bounded by
 // the limits: a read past them fails with ErrEntryTooLarge or ErrTooLarge, a zip entry whose
 // bytes miss its checksum with ErrCorrupt, an encrypted entry's open with ErrEncrypted. open is
-// valid only during fn. An error from fn stops the walk and is answered.
+// valid only during fn unless Concurrent. An error from fn stops the walk and is answered.
 func (a *Reader) Walk(fn func(e Entry, open func() (io.Reader, error)) error) error {
 	if a.format == Zip {
 		return a.walkZip(fn)
@@ -198,7 +204,7 @@ func (a *Reader) Walk(fn func(e Entry, open func() (io.Reader, error)) error) er
 }
 
 func (a *Reader) walkZip(fn func(Entry, func() (io.Reader, error)) error) error {
-	var total int64
+	total := new(atomic.Int64)
 	for _, f := range a.zip.File {
 		e := Entry{Name: f.Name, Size: int64(min(f.UncompressedSize64, 1<<62)), Modified: f.Modified,
 			Encrypted: f.Flags&0x1 != 0}
@@ -228,7 +234,7 @@ func (a *Reader) walkZip(fn func(Entry, func() (io.Reader, error)) error) error 
 			default:
 				return nil, fmt.Errorf("%w: compression method %d", ErrUnsupported, f.Method)
 			}
-			return &bounded{r: out, in: in, lim: a.lim, total: &total, crc: crc32.NewIEEE(), want: f.CRC32, check: true}, nil
+			return &bounded{r: out, in: in, lim: a.lim, total: total, crc: crc32.NewIEEE(), want: f.CRC32, check: true}, nil
 		}
 		if err := fn(e, open); err != nil {
 			return err
@@ -240,7 +246,7 @@ func (a *Reader) walkZip(fn func(Entry, func() (io.Reader, error)) error) error 
 func (a *Reader) walkTar(fn func(Entry, func() (io.Reader, error)) error) error {
 	in := &counter{r: bufio.NewReaderSize(io.NewSectionReader(a.r, 0, a.size), 64<<10)}
 	var src io.Reader = in
-	var total int64
+	total := new(atomic.Int64)
 	// A gzip stream is bounded as a whole: everything it expands to, headers and skipped
 	// entries included, against the compressed bytes read so far.
 	if a.format == TarGz {
@@ -249,7 +255,7 @@ func (a *Reader) walkTar(fn func(Entry, func() (io.Reader, error)) error) error 
 			return fmt.Errorf("%w: %w", ErrUnsupported, err)
 		}
 		defer gz.Close()
-		src = &bounded{r: gz, in: in, lim: Limits{MaxEntrySize: a.lim.MaxTotalSize, MaxRatio: a.lim.MaxRatio, RatioFloor: a.lim.RatioFloor, MaxTotalSize: a.lim.MaxTotalSize}, total: new(int64), stream: true}
+		src = &bounded{r: gz, in: in, lim: Limits{MaxEntrySize: a.lim.MaxTotalSize, MaxRatio: a.lim.MaxRatio, RatioFloor: a.lim.RatioFloor, MaxTotalSize: a.lim.MaxTotalSize}, total: new(atomic.Int64), stream: true}
 	}
 	tr := tar.NewReader(src)
 	entries := 0
@@ -288,7 +294,7 @@ func (a *Reader) walkTar(fn func(Entry, func() (io.Reader, error)) error) error 
 		}
 		open := func() (io.Reader, error) {
 			// The tar layer stores, so the ratio is the gzip stream's (checked beneath).
-			return &bounded{r: tr, lim: Limits{MaxEntrySize: a.lim.MaxEntrySize, MaxTotalSize: a.lim.MaxTotalSize}, total: &total}, nil
+			return &bounded{r: tr, lim: Limits{MaxEntrySize: a.lim.MaxEntrySize, MaxTotalSize: a.lim.MaxTotalSize}, total: total}, nil
 		}
 		if err := fn(e, open); err != nil {
 			if errors.Is(err, ErrTooLarge) && a.format == TarGz {
@@ -317,7 +323,7 @@ type bounded struct {
 	r     io.Reader
 	in    *counter // compressed bytes read (nil: not compressed)
 	lim   Limits
-	total *int64 // shared by the entries of one archive
+	total *atomic.Int64 // shared by the entries of one archive, which may be read at once
 	n     int64
 
 	crc   hash.Hash32 // nil: no checksum to verify
@@ -331,12 +337,12 @@ func (b *bounded) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
 		b.n += int64(n)
-		*b.total += int64(n)
+		total := b.total.Add(int64(n))
 		if b.crc != nil {
 			_, _ = b.crc.Write(p[:n])
 		}
 		switch {
-		case b.lim.MaxTotalSize > 0 && *b.total > b.lim.MaxTotalSize:
+		case b.lim.MaxTotalSize > 0 && total > b.lim.MaxTotalSize:
 			return 0, ErrTooLarge
 		case b.lim.MaxEntrySize > 0 && b.n > b.lim.MaxEntrySize:
 			if b.stream {
