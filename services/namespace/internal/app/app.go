@@ -91,6 +91,9 @@ type Config struct {
 	// TaskQueue how many more may wait for a worker (default DefaultTaskQueue). A task asked for
 	// beyond both is refused with ErrTooManyTasks.
 	TaskWorkers, TaskQueue int
+	// DeltaRetention is how long the change feed keeps events (3.18; default
+	// DefaultDeltaRetention, 180 days): checkFileDeletion reports it in days.
+	DeltaRetention time.Duration
 }
 
 // Defaults of Config's task pool: a task copies or deletes a large tree in one transaction, so a
@@ -112,6 +115,8 @@ type Namespace struct {
 	// asyncBatchThreshold: see Config.AsyncBatchThreshold.
 	asyncBatchThreshold int
 	tasks               *taskBoard
+	// deltaRetention: see Config.DeltaRetention.
+	deltaRetention time.Duration
 }
 
 // New builds the use cases.
@@ -137,6 +142,9 @@ func New(cfg Config) *Namespace {
 	if cfg.TaskQueue <= 0 {
 		cfg.TaskQueue = DefaultTaskQueue
 	}
+	if cfg.DeltaRetention <= 0 {
+		cfg.DeltaRetention = DefaultDeltaRetention
+	}
 	return &Namespace{
 		store:               cfg.Store,
 		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
@@ -146,6 +154,7 @@ func New(cfg Config) *Namespace {
 		asyncTreeThreshold:  cfg.AsyncTreeThreshold,
 		asyncBatchThreshold: cfg.AsyncBatchThreshold,
 		tasks:               newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
+		deltaRetention:      cfg.DeltaRetention,
 	}
 }
 

@@ -353,6 +353,7 @@ type Store interface {
 	RecycleStore
 	HistoryStore
 	QuotaStore
+	DeltaStore
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 
