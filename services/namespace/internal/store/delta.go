@@ -65,7 +65,7 @@ func nextSeq(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, k int6
 	return last - k + 1, nil
 }
 
-// encodeExtra stores an extraInfo object as JSON ('' = null).
+// encodeExtra stores an extraInfo object as JSON (” = null).
 func encodeExtra(extra map[string]any) string {
 	if extra == nil {
 		return ""
@@ -97,7 +97,7 @@ func recordChange(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, n
 }
 
 // recordMany records one event like c for each row of sel, in sel's order: sel answers
-// (inode, ord, extra), extra being the event's extraInfo as JSON text ('' = c.extra). It is the
+// (inode, ord, extra), extra being the event's extraInfo as JSON text (” = c.extra). It is the
 // bulk form for the changes that reach a whole subtree (a directory copied or restored).
 func recordMany(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, now time.Time, c change, sel string, args ...any) error {
 	var k int64
