@@ -135,6 +135,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
+	// --- issue 12 change feed (3.18) ---
+	if err := namespacev1.RegisterDeltaServiceHandlerClient(ctx, mux, namespacev1.NewDeltaServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// --- end change feed ---
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -212,6 +217,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.NamespaceService_ServiceDesc.ServiceName: cfg.Namespace,
 			namespacev1.RecycleService_ServiceDesc.ServiceName:   cfg.Namespace,
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
+			// issue 12 change feed (3.18)
+			namespacev1.DeltaService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(grpcx.ServerOptions(logger),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

@@ -176,8 +176,8 @@ func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, r
 	return out, growTree(ctx, t, old.LibraryID, old.SpaceID, old.ParentInode, app.TreeTotals{Size: f.Size - old.Size})
 }
 
-// repointLinks points the live symlinks at from to to; the change feed gets a FILE.MODIFY for
-// each (its linkTo changed).
+// repointLinks points the symlinks at from to to; the change feed gets a FILE.MODIFY for each
+// live one (its linkTo changed).
 func repointLinks(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, from, to int64, userID string, now time.Time) error {
 	links, err := queryInodes(ctx, t, `UPDATE nodes SET link_target = ?
 		WHERE link_target = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL RETURNING inode`, to, from, libraryID, spaceID)
@@ -185,6 +185,13 @@ func repointLinks(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, f
 		return wrap("repoint symlinks", err)
 	}
 	for _, l := range links {
+		// A link inside a deleted directory is not in the live tree: its directory's restore
+		// will announce it as it is then.
+		if _, err := pathOf(ctx, t, libraryID, spaceID, l); errors.Is(err, app.ErrNodeNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
 		if err := recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileModify, inode: l, userID: userID,
 			extra: map[string]any{"oldSize": 0, "newSize": 0, "oldEtag": ""}}); err != nil {
 			return err
