@@ -79,19 +79,38 @@ func encodeExtra(extra map[string]any) string {
 
 // recordChange records c as the next event of the space, in t. Call it after the change, so
 // the entry's row shows the result (docs/changefeed.md "Recording a change").
+//
+// On PostgreSQL the number and the row are one statement (a data-modifying WITH): the space's row
+// stays locked from the number to the commit, so every round trip in between is time no other
+// writer of the space can use (measured: two statements cost creates about a quarter of their
+// rate under 32 clients). SQLite has no round trips and no UPDATE in WITH: two statements.
 func recordChange(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, now time.Time, c change) error {
-	seq, err := nextSeq(ctx, t, libraryID, spaceID, 1)
-	if err != nil {
-		return err
+	var (
+		res sql.Result
+		err error
+	)
+	if t.Postgres() {
+		res, err = t.Exec(ctx, `WITH s AS (UPDATE spaces SET delta_seq = delta_seq + 1 WHERE library_id = ? AND space_id = ?
+				RETURNING delta_seq)
+			INSERT INTO delta_events (`+deltaColumns+`)
+			SELECT ?, ?, s.delta_seq, ?, ?, ?, ?, ?, ?, `+deltaNodeColumns+` FROM s CROSS JOIN nodes n WHERE n.inode = ?`,
+			libraryID, spaceID, libraryID, spaceID, c.kind, millis(now), c.userID, c.location, c.byQuota, encodeExtra(c.extra), c.inode)
+	} else {
+		var seq int64
+		if seq, err = nextSeq(ctx, t, libraryID, spaceID, 1); err != nil {
+			return err
+		}
+		res, err = t.Exec(ctx, `INSERT INTO delta_events (`+deltaColumns+`)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, `+deltaNodeColumns+` FROM nodes n WHERE n.inode = ?`,
+			libraryID, spaceID, seq, c.kind, millis(now), c.userID, c.location, c.byQuota, encodeExtra(c.extra), c.inode)
 	}
-	res, err := t.Exec(ctx, `INSERT INTO delta_events (`+deltaColumns+`)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, `+deltaNodeColumns+` FROM nodes n WHERE n.inode = ?`,
-		libraryID, spaceID, seq, c.kind, millis(now), c.userID, c.location, c.byQuota, encodeExtra(c.extra), c.inode)
 	if err != nil {
 		return wrap("change feed", err)
 	}
 	if k, err := res.RowsAffected(); err != nil || k != 1 {
-		return fmt.Errorf("store: change feed: inode %d: no such row", c.inode)
+		// No row: the inode (or, on PostgreSQL, the space) is gone; the transaction must not
+		// commit a change without its event.
+		return fmt.Errorf("store: change feed: inode %d of %s/%s: no such row", c.inode, libraryID, spaceID)
 	}
 	return nil
 }
