@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/opensmh/opensmh/services/namespace/storetest"
@@ -88,30 +86,9 @@ func deltaVsListing(ctx context.Context, e engine, c int) error {
 		return fmt.Errorf("cursor: %v %.200s", err, body)
 	}
 	// The fill: deltaDirSize creates from c clients, each one event.
-	var next atomic.Int64
-	var failed atomic.Pointer[error]
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for failed.Load() == nil {
-				i := next.Add(1) - 1
-				if i >= deltaDirSize {
-					return
-				}
-				if err := ns.mkdir(fmt.Sprintf("%s/d%05d", dir, i)); err != nil {
-					failed.CompareAndSwap(nil, &err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	fill := time.Since(start)
-	if p := failed.Load(); p != nil {
-		return fmt.Errorf("fill: %w", *p)
+	fill, err := ns.fillDir(dir, deltaDirSize)
+	if err != nil {
+		return err
 	}
 
 	readLog := func() (time.Duration, error) {
