@@ -46,6 +46,9 @@ var internalMethods = []string{
 	"smh.namespace.v1.NamespaceService/ResolveAlbumCover",
 	"smh.namespace.v1.NamespaceService/ReferencedBlobs",
 	"smh.namespace.v1.RecycleService/ResolveRecycledFile",
+	// favorites (issue 12 item 4): the object service's recent-file record and isFavorite.
+	"smh.namespace.v1.FavoriteService/RecordRecentFile",
+	"smh.namespace.v1.FavoriteService/GetFavoriteStatus",
 }
 
 // openServices answer everyone: they hold no tenant data (health and the schema itself).

@@ -93,6 +93,9 @@ func (f *FavoriteServer) ListFavorites(ctx context.Context, req *namespacev1.Lis
 
 func (f *FavoriteServer) ListRecentFiles(ctx context.Context, req *namespacev1.ListRecentFilesRequest) (*namespacev1.ListRecentFilesResponse, error) {
 	q := req.GetQuery()
+	if q == nil {
+		q = &namespacev1.RecentFilesQuery{} // the body is optional (11.4)
+	}
 	page, err := f.s.ns.ListRecentFiles(ctx, req.GetLibraryId(), req.GetSpaceId(), app.RecentQuery{
 		Marker: q.Marker, Limit: intPtr(q.Limit), FilterActionBy: q.GetFilterActionBy(),
 		Type: jsonBody(q.GetType()), WithPath: q.GetWithPath(),
