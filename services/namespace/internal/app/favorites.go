@@ -153,36 +153,12 @@ func favoriteListOptions(q FavoriteQuery) (FavoriteListOptions, bool, error) {
 	if pageMode && (q.Marker != nil || q.Limit != nil) {
 		return opts, false, invalid("marker mode (marker, limit) and page mode (page, page_size) are exclusive")
 	}
-	size := func(v *int, name string) (int, error) {
-		if v == nil {
-			return defaultFavoriteLimit, nil
-		}
-		if *v < 1 || *v > maxFavoriteLimit {
-			return 0, invalid("%s must be 1-%d", name, maxFavoriteLimit)
-		}
-		return *v, nil
-	}
 	var err error
-	if pageMode {
-		if opts.Limit, err = size(q.PageSize, "page_size"); err != nil {
-			return opts, false, err
-		}
-		page := 1
-		if q.Page != nil {
-			page = *q.Page
-		}
-		if page < 1 || page > maxPageWindow/opts.Limit {
-			return opts, false, invalid("page must be at least 1 and page x page_size at most %d", maxPageWindow)
-		}
-		opts.Offset, opts.Count = (page-1)*opts.Limit, true
-	} else {
-		if opts.Limit, err = size(q.Limit, "limit"); err != nil {
-			return opts, false, err
-		}
-		if q.Marker != nil {
-			opts.Marker = *q.Marker
-		}
+	if opts.Limit, opts.Offset, opts.Marker, err = pageWindow(q.Marker, q.Limit, q.Page, q.PageSize, pageMode,
+		defaultFavoriteLimit, maxFavoriteLimit); err != nil {
+		return opts, false, err
 	}
+	opts.Count = pageMode
 	if q.OrderBy != "" && q.OrderBy != "favoriteTime" {
 		return opts, false, invalid("order_by must be favoriteTime")
 	}
