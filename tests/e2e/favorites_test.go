@@ -154,9 +154,14 @@ func testFavorites(t *testing.T, s *system) {
 		if got := itemNames(t, fa.list("order_by", "favoriteTime", "order_by_type", "asc")); !slices.Equal(got, []string{"deep", "a.txt", "b.pdf", "c.docx"}) {
 			t.Fatalf("asc %v", got)
 		}
-		withPath := contents(t, fa.list("with_path", "true", "order_by_type", "asc"))
-		if !slices.Equal(pathOf(withPath[0]["path"]), []string{"docs", "deep"}) || !slices.Equal(pathOf(withPath[1]["path"]), []string{"docs", "a.txt"}) {
-			t.Fatalf("with_path %v", withPath)
+		for _, v := range []string{"true", "1", ""} { // the bare key counts as true
+			withPath := contents(t, fa.list("with_path", v, "order_by_type", "asc"))
+			if !slices.Equal(pathOf(withPath[0]["path"]), []string{"docs", "deep"}) || !slices.Equal(pathOf(withPath[1]["path"]), []string{"docs", "a.txt"}) {
+				t.Fatalf("with_path=%q %v", v, withPath)
+			}
+		}
+		if items := contents(t, fa.list("with_path", "false")); items[0]["path"] != nil {
+			t.Fatalf("with_path=false %v", items[0])
 		}
 		// Marker mode, one per page.
 		var got []string

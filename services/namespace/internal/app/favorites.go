@@ -135,8 +135,8 @@ type FavoriteQuery struct {
 	Marker                *string
 	Limit, Page, PageSize *int
 	OrderBy, OrderByType  string
-	// WithPath as sent: "", true/false, 1/0.
-	WithPath string
+	// WithPath as sent: nil (absent), "" (the bare key), true/false, 1/0.
+	WithPath *string
 }
 
 // FavoriteListing is a page of favorites; PageMode: totalNum is answered, nextMarker is not.
@@ -175,12 +175,16 @@ func favoriteListOptions(q FavoriteQuery) (FavoriteListOptions, bool, error) {
 	return opts, pageMode, nil
 }
 
-// flagValue reads a boolean query value: "" (absent) is false; true/false, 1/0.
-func flagValue(v, name string) (bool, error) {
-	if v == "" {
+// flagValue reads a boolean query value: absent is false, the bare key true (a flag's presence
+// is the switch, smh-api.md section 0); otherwise true/false, 1/0.
+func flagValue(v *string, name string) (bool, error) {
+	switch {
+	case v == nil:
 		return false, nil
+	case *v == "":
+		return true, nil
 	}
-	b, err := strconv.ParseBool(v)
+	b, err := strconv.ParseBool(*v)
 	if err != nil {
 		return false, invalid("%s must be true or false", name)
 	}

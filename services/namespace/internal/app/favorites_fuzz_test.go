@@ -49,10 +49,10 @@ func FuzzFavoriteTarget(f *testing.F) {
 func FuzzFavoriteListOptions(f *testing.F) {
 	f.Add("", 0, 0, 0, 0, "", "", "")
 	f.Add("m", 20, 2, 50, 3, "favoriteTime", "asc", "true")
-	f.Add("", 0, 101, 100, 12, "name", "up", "maybe")
-	f.Add("", 0, 0, 0, 15, "", "DESC", "1")
+	f.Add("", 0, 101, 100, 28, "name", "up", "maybe")
+	f.Add("", 0, 0, 0, 31, "", "DESC", "1")
 	f.Fuzz(func(t *testing.T, marker string, limit, page, pageSize, present int, orderBy, orderByType, withPath string) {
-		q := FavoriteQuery{OrderBy: orderBy, OrderByType: orderByType, WithPath: withPath}
+		q := FavoriteQuery{OrderBy: orderBy, OrderByType: orderByType}
 		if present&1 != 0 {
 			q.Marker = &marker
 		}
@@ -64,6 +64,9 @@ func FuzzFavoriteListOptions(f *testing.F) {
 		}
 		if present&8 != 0 {
 			q.PageSize = &pageSize
+		}
+		if present&16 != 0 {
+			q.WithPath = &withPath
 		}
 		opts, pageMode, err := favoriteListOptions(q)
 		if err != nil {

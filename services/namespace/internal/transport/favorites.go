@@ -74,7 +74,7 @@ func favoriteItem(fav app.Favorite, spaceID string) *namespacev1.FavoriteItem {
 func (f *FavoriteServer) ListFavorites(ctx context.Context, req *namespacev1.ListFavoritesRequest) (*namespacev1.ListFavoritesResponse, error) {
 	l, err := f.s.ns.ListFavorites(ctx, req.GetLibraryId(), req.GetSpaceId(), app.FavoriteQuery{
 		Marker: req.Marker, Limit: intPtr(req.Limit), Page: intPtr(req.Page), PageSize: intPtr(req.PageSize),
-		OrderBy: req.GetOrderBy(), OrderByType: req.GetOrderByType(), WithPath: req.GetWithPath(),
+		OrderBy: req.GetOrderBy(), OrderByType: req.GetOrderByType(), WithPath: req.WithPath,
 	})
 	if err != nil {
 		return nil, toStatus(err)

@@ -291,8 +291,8 @@ type ListFavoritesRequest struct {
 	OrderBy string `protobuf:"bytes,7,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// asc or desc (default).
 	OrderByType string `protobuf:"bytes,8,opt,name=order_by_type,json=orderByType,proto3" json:"order_by_type,omitempty"`
-	// "true"/"1" answers each item's path.
-	WithPath      string `protobuf:"bytes,9,opt,name=with_path,json=withPath,proto3" json:"with_path,omitempty"`
+	// true/1 (or the bare key) answers each item's path; false/0 or absent does not.
+	WithPath      *string `protobuf:"bytes,9,opt,name=with_path,json=withPath,proto3,oneof" json:"with_path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -384,8 +384,8 @@ func (x *ListFavoritesRequest) GetOrderByType() string {
 }
 
 func (x *ListFavoritesRequest) GetWithPath() string {
-	if x != nil {
-		return x.WithPath
+	if x != nil && x.WithPath != nil {
+		return *x.WithPath
 	}
 	return ""
 }
@@ -1170,7 +1170,7 @@ const file_smh_namespace_v1_favorite_proto_rawDesc = "" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x128\n" +
 	"\x06target\x18\x03 \x01(\v2 .smh.namespace.v1.FavoriteTargetR\x06target\"\x18\n" +
-	"\x16CancelFavoriteResponse\"\xcb\x02\n" +
+	"\x16CancelFavoriteResponse\"\xde\x02\n" +
 	"\x14ListFavoritesRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -1180,13 +1180,15 @@ const file_smh_namespace_v1_favorite_proto_rawDesc = "" +
 	"\x04page\x18\x05 \x01(\x05H\x02R\x04page\x88\x01\x01\x12 \n" +
 	"\tpage_size\x18\x06 \x01(\x05H\x03R\bpageSize\x88\x01\x01\x12\x19\n" +
 	"\border_by\x18\a \x01(\tR\aorderBy\x12\"\n" +
-	"\rorder_by_type\x18\b \x01(\tR\vorderByType\x12\x1b\n" +
-	"\twith_path\x18\t \x01(\tR\bwithPathB\t\n" +
+	"\rorder_by_type\x18\b \x01(\tR\vorderByType\x12 \n" +
+	"\twith_path\x18\t \x01(\tH\x04R\bwithPath\x88\x01\x01B\t\n" +
 	"\a_markerB\b\n" +
 	"\x06_limitB\a\n" +
 	"\x05_pageB\f\n" +
 	"\n" +
-	"_page_size\"\xa3\x06\n" +
+	"_page_sizeB\f\n" +
+	"\n" +
+	"_with_path\"\xa3\x06\n" +
 	"\fFavoriteItem\x12\x19\n" +
 	"\bspace_id\x18\x01 \x01(\tR\aspaceId\x12\x14\n" +
 	"\x05inode\x18\x02 \x01(\tR\x05inode\x12\x17\n" +
