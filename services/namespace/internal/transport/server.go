@@ -88,6 +88,10 @@ func errorMap() smherr.Map {
 		{Err: app.ErrRecycledItemNotFound, SMH: smherr.New(http.StatusNotFound, "RecycledItemNotFound", "no such item in the recycle bin")},
 		{Err: app.ErrNoItemsProvided, SMH: smherr.New(http.StatusBadRequest, "NoItemsProvided", "the body names no item")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the body names too many items")},
+		// issue 12 fileops (docs/fileops.md).
+		{Err: app.ErrVirtualFile, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "the operation is not supported on a virtual file")},
+		{Err: app.ErrNotVirtual, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "contentType and size can be changed only on a virtual file")},
+		{Err: app.ErrCalibrateRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "the directory's stats were calibrated less than a minute ago")},
 		// --- favorites (issue 12 item 4): section 11, decision 8 ---
 		{Err: app.ErrFavoriteExists, SMH: smherr.New(http.StatusConflict, "DuplicateFavoriteRecord", "the entry is a favorite already")},
 		{Err: app.ErrFavoriteNotFound, SMH: smherr.New(http.StatusNotFound, "FavoriteIdNotFound", "the entry is not a favorite")},
@@ -117,6 +121,7 @@ func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{n
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterNamespaceServiceServer(r, s)
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
+	namespacev1.RegisterFileOpsServiceServer(r, &FileOpsServer{s: s})   // issue 12 fileops
 	namespacev1.RegisterFavoriteServiceServer(r, &FavoriteServer{s: s}) // favorites (issue 12 item 4)
 }
 
