@@ -97,7 +97,8 @@ func TestFavoritesPerUserOrderAndDeletedTargets(t *testing.T) {
 
 		// Deleting a directory marks only its row: the file below it reads as deleted too. A
 		// file purged for good (its row gone) reads as deleted as well.
-		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("docs"), binRules, f.tick()); err != nil {
+		binned, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("docs"), binRules, f.tick())
+		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("c.doc"), app.WriteRules{}, f.tick()); err != nil {
@@ -114,6 +115,11 @@ func TestFavoritesPerUserOrderAndDeletedTargets(t *testing.T) {
 		}
 		if err := f.st.AddFavorite(f.ctx, f.lib, f.space, "carol", a.Inode, f.tick()); !errors.Is(err, app.ErrNodeNotFound) {
 			t.Fatalf("add below a deleted directory = %v, want ErrNodeNotFound", err)
+		}
+		// Restored from the bin, the directory's favorites are live again.
+		f.restore(binned.RecycledID, app.RestoreOptions{})
+		if got := f.favoriteNames("alice", false, 2); !slices.Equal(got, []string{"docs/deep", "docs/deep/a.txt", "b.pdf", "deleted"}) {
+			t.Fatalf("after the restore = %v", got)
 		}
 
 		// Removing works for deleted targets; a second remove is ErrFavoriteNotFound.
