@@ -280,9 +280,11 @@ func parseRecentMarker(s string) (recentMarker, error) {
 	return recentMarker{at: at, inode: inode, action: parts[2]}, nil
 }
 
-// ListRecent walks the user's rows newest first (recent_files_by_time) in batches, skipping
-// files that are no longer live and those Match refuses, until the page is full. The rows are
-// capped per user, so a sparse filter still reads a bounded number of rows.
+// ListRecent walks the user's rows newest first (recent_files_by_time) in batches, each row
+// joined with its entry's live row, and skips directories, files Match refuses and files below
+// a deleted directory (pathOf) until the page is full. Match is judged on the joined row before
+// any parent walk, so a sparse type filter costs one query per batch; the rows are capped per
+// user, so the walk is bounded.
 func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string, opts app.RecentListOptions) (app.RecentPage, error) {
 	var (
 		page  app.RecentPage
@@ -296,7 +298,7 @@ func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string,
 		after = &m
 	}
 	limit := max(opts.Limit, 1)
-	batch := limit + 1
+	batch := max(limit+1, recentBatch)
 	err := s.inRead(ctx, func(t *sqldb.Tx) error {
 		for {
 			where := `r.library_id = ? AND r.space_id = ? AND r.user_id = ?`
@@ -311,14 +313,18 @@ func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string,
 			}
 			args = append(args, batch)
 			type row struct {
-				inode, at int64
-				action    string
+				at     int64
+				action string
+				node   nodeRow
 			}
 			var rows []row
-			err := queryEach(ctx, t, `SELECT r.inode, r.operated_at, r.action FROM recent_files r WHERE `+where+`
-				ORDER BY r.operated_at DESC, r.inode DESC, r.action DESC LIMIT ?`, args, func(sc scanner) error {
+			err := queryEach(ctx, t, `SELECT r.operated_at, r.action, `+aliasedNodeColumns+` FROM recent_files r
+				JOIN nodes n ON n.inode = r.inode AND n.library_id = r.library_id AND n.space_id = r.space_id AND n.deleted_at IS NULL
+				WHERE `+where+` ORDER BY r.operated_at DESC, r.inode DESC, r.action DESC LIMIT ?`, args, func(sc scanner) error {
 				var r row
-				if err := sc.Scan(&r.inode, &r.at, &r.action); err != nil {
+				var err error
+				r.node, err = scanNode(leading{sc: sc, dest: []any{&r.at, &r.action}})
+				if err != nil {
 					return err
 				}
 				rows = append(rows, r)
@@ -328,9 +334,14 @@ func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string,
 				return wrap("list recent", err)
 			}
 			for _, r := range rows {
-				n, path, err := liveEntry(ctx, t, libraryID, spaceID, r.inode)
-				if errors.Is(err, app.ErrNodeNotFound) || (err == nil && (n.isDir() || (opts.Match != nil && !opts.Match(n.Node)))) {
-					after = &recentMarker{at: r.at, inode: r.inode, action: r.action}
+				here := &recentMarker{at: r.at, inode: r.node.Inode, action: r.action}
+				if r.node.isDir() || (opts.Match != nil && !opts.Match(r.node.Node)) {
+					after = here
+					continue
+				}
+				path, err := pathOf(ctx, t, libraryID, spaceID, r.node.Inode)
+				if errors.Is(err, app.ErrNodeNotFound) {
+					after = here // below a deleted directory
 					continue
 				}
 				if err != nil {
@@ -341,12 +352,12 @@ func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string,
 					page.NextMarker = after.String()
 					return nil
 				}
-				it := app.RecentFile{Node: n.Node, Action: app.RecentAction(r.action), OperatedAt: fromMillis(r.at)}
+				it := app.RecentFile{Node: r.node.Node, Action: app.RecentAction(r.action), OperatedAt: fromMillis(r.at)}
 				if opts.WithPath {
 					it.Path = path
 				}
 				page.Items = append(page.Items, it)
-				after = &recentMarker{at: r.at, inode: r.inode, action: r.action}
+				after = here
 			}
 			if len(rows) < batch {
 				return nil
@@ -355,3 +366,23 @@ func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string,
 	})
 	return page, err
 }
+
+// recentBatch is the least number of rows ListRecent reads at once.
+const recentBatch = 100
+
+// aliasedNodeColumns is nodeColumns qualified with the alias n, for joins.
+var aliasedNodeColumns = func() string {
+	cols := strings.Split(nodeColumns, ",")
+	for i, c := range cols {
+		cols[i] = "n." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// leading scans a row whose first columns go to dest and the rest to what the caller scans.
+type leading struct {
+	sc   scanner
+	dest []any
+}
+
+func (l leading) Scan(dest ...any) error { return l.sc.Scan(append(l.dest, dest...)...) }

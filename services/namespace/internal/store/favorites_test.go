@@ -210,12 +210,15 @@ func TestRecentFilesOrderRefreshCapAndFilters(t *testing.T) {
 		b := f.file("d/b.txt", 2)
 		c := f.file("c.jpg", 3)
 		gone := f.file("d/gone.doc", 4)
+		f.mkdir("x")
+		below := f.file("x/below.txt", 5)
 		record := func(user string, n app.Node, act app.RecentAction, keep int) {
 			t.Helper()
 			if err := f.st.RecordRecent(f.ctx, f.lib, f.space, user, n.Inode, act, f.tick(), keep); err != nil {
 				t.Fatal(err)
 			}
 		}
+		record("u", below, app.RecentModify, 100)
 		record("u", a, app.RecentPreview, 100)
 		record("u", b, app.RecentPreview, 100)
 		record("u", gone, app.RecentPreview, 100)
@@ -225,6 +228,9 @@ func TestRecentFilesOrderRefreshCapAndFilters(t *testing.T) {
 		record("v", c, app.RecentPreview, 100)
 		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("d/gone.doc"), binRules, f.tick()); err != nil {
 			t.Fatal(err)
+		}
+		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("x"), binRules, f.tick()); err != nil {
+			t.Fatal(err) // x/below.txt is gone with its directory
 		}
 		want := []string{"b.txt:preview", "a.pdf:modify", "c.jpg:modify", "a.pdf:preview"}
 		for _, limit := range []int{1, 2, 3, 10} {
