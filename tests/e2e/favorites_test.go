@@ -391,6 +391,38 @@ func testFavorites(t *testing.T, s *system) {
 	})
 }
 
+// TestSearchFavoriteStatus checks with_favorite_status on search results (8.2): the search use
+// case asks the favorites store, for the acting user.
+func TestSearchFavoriteStatus(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, s *system) {
+		lib := s.createLibrary("search-favorites", map[string]any{"isFileLibrary": true, "enableSearch": true})
+		alice := s.mustMint(lib, url.Values{"grant": {"admin"}, "user_id": {"alice"}})
+		bob := s.mustMint(lib, url.Values{"user_id": {"bob"}})
+		f := fileAPI{s: s, lib: lib.ID, space: "-", token: alice, library: lib}
+		f.upload("report-one.txt", []byte("1"), nil)
+		f.upload("report-two.txt", []byte("2"), nil)
+		favAPI{s: s, lib: lib.ID, space: "-", token: alice}.addInode(t, map[string]any{"path": "report-two.txt"})
+		search := func(token string, kv ...string) map[string]any {
+			t.Helper()
+			r := s.call("POST", "/api/v1/search/"+lib.ID+"/-/search-fs", q(token, kv...), map[string]any{"keywords": []string{"report"}}, nil)
+			out := map[string]any{}
+			for _, it := range contents(t, r) {
+				out[it["name"].(string)] = it["isFavorite"]
+			}
+			return out
+		}
+		if got := search(alice, "with_favorite_status", "1"); got["report-two.txt"] != true || got["report-one.txt"] != false {
+			t.Fatalf("alice's search %v", got)
+		}
+		if got := search(bob, "with_favorite_status", "1"); got["report-two.txt"] != false || got["report-one.txt"] != false {
+			t.Fatalf("bob's search %v", got)
+		}
+		if got := search(alice); got["report-two.txt"] != nil {
+			t.Fatalf("isFavorite without the flag %v", got)
+		}
+	})
+}
+
 // mustNumber answers a decimal inode as a JSON number.
 func mustNumber(t *testing.T, s string) float64 {
 	t.Helper()

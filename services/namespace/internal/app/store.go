@@ -361,7 +361,8 @@ type Store interface {
 	RecycleStore
 	HistoryStore
 	QuotaStore
-	FileOpsStore  // issue 12 fileops
+	FileOpsStore // issue 12 fileops
+	SearchStore
 	FavoriteStore // favorites (issue 12 item 4)
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
