@@ -199,6 +199,30 @@ func routePolicies() map[string]routePolicy {
 		"GET /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":       {space: true, answer: "SearchNotEnabled"},
 		"DELETE /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":    {space: true, answer: "SearchNotEnabled"},
 		// --- end search
+		// --- archives (issue 12 item 6), 3.17 and decision 26. Preview: admin or space_admin;
+		// uncompress also takes read_only together with upload_file, which no single-grant
+		// credential of the walk holds. f.txt is no archive, and the walk sends no body (no
+		// targetPath, judged before the bytes), so an allowed caller gets past authorization to
+		// those refusals.
+		"GET " + file + " ?zip-preview": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileUncompressNotAllowed"},
+		"POST " + file + " ?uncompress": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
+		// --- end archives
+		// --- issue 12 change feed (3.18, docs/changefeed.md): the feed is read by any principal
+		// of the space (no public read: it shows deleted names and actors); the matrix sends no
+		// cursor, so an allowed caller gets past authorization to ParamInvalid. The deletion
+		// check is admin or space_admin; the fixture's inode is live: FileNotFound.
+		"GET /api/v1/fs-delta/{LibraryId}/{SpaceId}/cursor":             {space: true},
+		"GET /api/v1/fs-delta/{LibraryId}/{SpaceId}/delta":              {space: true, answer: "ParamInvalid"},
+		"GET /api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileNotFound"},
+		// --- end change feed ---
+		// --- favorites (issue 12 item 4): section 11, any principal of the space (every matrix
+		// credential has a user id). The walk sends no body: an allowed add or cancel gets past
+		// authorization to the body check.
+		"POST /api/v1/favorite/{LibraryId}/{SpaceId} ?cancel":          {space: true, answer: "ParamInvalid"},
+		"POST /api/v1/favorite/{LibraryId}/{SpaceId}":                  {space: true, answer: "ParamInvalid"},
+		"GET /api/v1/favorite/{LibraryId}/{SpaceId}/list":              {space: true},
+		"POST /api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file": {space: true},
+		// --- end favorites ---
 	}
 }
 

@@ -59,6 +59,11 @@ var Routes = []Route{
 	{Method: "HEAD", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/head/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/HeadDirectory"},
 	{Method: "DELETE", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/delete/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/DeleteDirectory"},
 	{Method: "POST", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"update"}, Target: "/_smh/directory/update/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/UpdateDirectory"},
+	// --- archives (issue 12 item 6): 3.17 zip preview and uncompress (docs/archives.md). Before
+	// the other file rows, which take any query.
+	{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"zip-preview"}, Target: "/_smh/file/zip-preview/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ArchiveService/PreviewZipFile"},
+	{Method: "POST", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"uncompress"}, Target: "/_smh/file/uncompress/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ArchiveService/UncompressFile"},
+	// --- end archives
 	// smh-api.md section 3: files. PUT picks copy, move or symlink by a key of the JSON body and
 	// otherwise begins a simple upload (object service); the confirm-key calls name one segment.
 	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "copyFrom", Target: "/_smh/file/copy/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/CopyFile"},
@@ -134,4 +139,18 @@ var Routes = []Route{
 	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"move"}, Target: "/_smh/batch/move/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchMove"},
 	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"delete"}, Target: "/_smh/batch/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchDelete"},
 	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}", Target: "/_smh/task-result/{LibraryId}/{SpaceId}/{TaskId}", RPC: "smh.namespace.v1.BatchService/QueryTaskResult"},
+	// --- issue 12 change feed: smh-api.md 3.18 (docs/changefeed.md) ---
+	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/cursor", Target: "/_smh/fs-delta/cursor/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/GetDeltaCursor"},
+	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/delta", Target: "/_smh/fs-delta/delta/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/QueryDeltaLog"},
+	{Method: "GET", Pattern: "/api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", Target: "/_smh/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", RPC: "smh.namespace.v1.DeltaService/CheckFileDeletion"},
+	// --- end change feed ---
+	// --- favorites (issue 12 item 4) ---
+	// smh-api.md section 11: favorites (decision 8) and 11.4 recent files. ?cancel comes first;
+	// the matcher takes one trailing "/" after {SpaceId}, so Android's ".../{SpaceId}/?cancel"
+	// reaches the same row.
+	{Method: "POST", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}", Flags: []string{"cancel"}, Target: "/_smh/favorite/cancel/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/CancelFavorite"},
+	{Method: "POST", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}", Target: "/_smh/favorite/add/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/AddFavorite"},
+	{Method: "GET", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}/list", Target: "/_smh/favorite/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListFavorites"},
+	{Method: "POST", Pattern: "/api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file", Target: "/_smh/recent/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListRecentFiles"},
+	// --- end favorites ---
 }

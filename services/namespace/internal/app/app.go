@@ -59,6 +59,8 @@ type Library struct {
 	DenyOnQuotaLessThanUsage bool
 	// EnableSearch switches the search routes of section 8 on (decision 20: off → SearchNotEnabled).
 	EnableSearch bool
+	// EnableFileUncompress switches zip preview and uncompress on (3.17, docs/archives.md).
+	EnableFileUncompress bool
 }
 
 // Libraries answers library facts; ErrLibraryNotFound for an unknown id.
@@ -92,10 +94,13 @@ type Config struct {
 	// beyond both is refused with ErrTooManyTasks.
 	TaskWorkers, TaskQueue int
 	// Favorited answers favorites for with_favorite_status in search results (section 8); nil =
-	// no item carries isFavorite. SearchGroups caps each group list of search-fs-stats (8.3,
+	// the store's FavoritedAmong (docs/favorites.md). SearchGroups caps each group list of search-fs-stats (8.3,
 	// default DefaultSearchGroups; tests lower it).
 	Favorited    Favorited
 	SearchGroups int
+	// DeltaRetention is how long the change feed keeps events (3.18; default
+	// DefaultDeltaRetention, 180 days): checkFileDeletion reports it in days.
+	DeltaRetention time.Duration
 }
 
 // Defaults of Config's task pool: a task copies or deletes a large tree in one transaction, so a
@@ -120,6 +125,8 @@ type Namespace struct {
 	// favorited, searchGroups: see Config.Favorited and Config.SearchGroups.
 	favorited    Favorited
 	searchGroups int
+	// deltaRetention: see Config.DeltaRetention.
+	deltaRetention time.Duration
 }
 
 // New builds the use cases.
@@ -145,8 +152,14 @@ func New(cfg Config) *Namespace {
 	if cfg.TaskQueue <= 0 {
 		cfg.TaskQueue = DefaultTaskQueue
 	}
+	if cfg.Favorited == nil && cfg.Store != nil {
+		cfg.Favorited = cfg.Store.FavoritedAmong // favorites (issue 12 item 4): isFavorite in search results
+	}
 	if cfg.SearchGroups <= 0 {
 		cfg.SearchGroups = DefaultSearchGroups
+	}
+	if cfg.DeltaRetention <= 0 {
+		cfg.DeltaRetention = DefaultDeltaRetention
 	}
 	return &Namespace{
 		store:               cfg.Store,
@@ -159,6 +172,7 @@ func New(cfg Config) *Namespace {
 		tasks:               newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
 		favorited:           cfg.Favorited,
 		searchGroups:        cfg.SearchGroups,
+		deltaRetention:      cfg.DeltaRetention,
 	}
 }
 

@@ -130,6 +130,9 @@ type Task struct {
 	Result any
 	// Calibrate is the result of a finished calibration (issue 12 fileops).
 	Calibrate *CalibrateResult
+	// Uncompress is a fileUncompress task's result object as JSON (archive.go), also when it
+	// failed.
+	Uncompress json.RawMessage
 	// Err is why a failed task failed.
 	Err error
 }
@@ -262,6 +265,9 @@ func (b *taskBoard) read(r TaskRecord) Task {
 	case TaskEmpty:
 	case TaskFailed:
 		t.Err = failureError(r.Failure)
+		if t.Kind == TaskFileUncompress {
+			t.Uncompress = json.RawMessage(r.Result) // the task-level code and err (archive.go)
+		}
 	default:
 		if _, ours := b.mine.Load(r.ID); ours && r.Owner == b.owner {
 			break // running here: its heartbeat may be waiting for the writer
@@ -282,6 +288,11 @@ var taskResultDecoders = map[string]func(t *Task, result []byte) error{
 	TaskBatchCopy:           decodeBatchResults,
 	TaskBatchMove:           decodeBatchResults,
 	TaskBatchDelete:         decodeBatchResults,
+	// archives (issue 12 item 6): fileUncompress (3.17), kept as stored (transport/archive.go).
+	TaskFileUncompress: func(t *Task, result []byte) error {
+		t.Uncompress = json.RawMessage(result)
+		return nil
+	},
 	// issue 12 fileops: calibrateDirectoryStats (4.9).
 	TaskCalibrateDirectoryStats: func(t *Task, result []byte) error {
 		t.Calibrate = &CalibrateResult{}

@@ -133,6 +133,9 @@ type taskKind struct {
 	// synchronous answer of the call that started it. Asked only for a task that finished with a
 	// result (200, 207, 400).
 	result func(t app.Task) *structpb.Value
+	// alsoFailed: a failed task (500) answers its result too, and the result's "code" and
+	// "err", when set, are the failure's code and message (fileUncompress, 7.3).
+	alsoFailed bool
 }
 
 // taskKinds is the table of task kinds: one row per kind with a result, the extension point
@@ -152,6 +155,14 @@ var taskKinds = map[string]taskKind{
 	app.TaskBatchCopy:   {field: "batchCopyResults", result: batchTaskResult(app.BatchCopy)},
 	app.TaskBatchMove:   {field: "batchMoveResults", result: batchTaskResult(app.BatchMove)},
 	app.TaskBatchDelete: {field: "batchDeleteResults", result: batchTaskResult(app.BatchDelete)},
+	// archives (issue 12 item 6): fileUncompress (3.17), as archive.go stores it.
+	app.TaskFileUncompress: {field: "fileUncompressResult", alsoFailed: true, result: func(t app.Task) *structpb.Value {
+		s, err := uncompressResult(t)
+		if err != nil || s == nil {
+			return nil
+		}
+		return structpb.NewStructValue(s)
+	}},
 	// issue 12 fileops: calibrateDirectoryStats (4.9): {"status"}.
 	app.TaskCalibrateDirectoryStats: {field: "calibrateDirectoryStatsResult", result: func(t app.Task) *structpb.Value {
 		if t.Calibrate == nil {
@@ -200,9 +211,12 @@ func (b *BatchServer) QueryTaskResult(ctx context.Context, req *namespacev1.Quer
 		e := smherr.As(toStatus(t.Err))
 		f["code"], f["message"] = structpb.NewStringValue(e.Code), structpb.NewStringValue(e.Message)
 	}
-	if kind, ok := taskKinds[t.Kind]; ok && finishedWithResult(t) {
+	if kind, ok := taskKinds[t.Kind]; ok && (finishedWithResult(t) || kind.alsoFailed && t.Status == app.TaskFailed) {
 		if v := kind.result(t); v != nil {
 			f[kind.field] = v
+			if fields := v.GetStructValue().GetFields(); t.Status == app.TaskFailed && fields["code"].GetStringValue() != "" {
+				f["code"], f["message"] = fields["code"], structpb.NewStringValue(fields["err"].GetStringValue())
+			}
 		}
 	}
 	return &namespacev1.QueryTaskResultResponse{Task: &structpb.Struct{Fields: f}}, nil
