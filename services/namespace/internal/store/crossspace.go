@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/sqldb"
@@ -54,7 +55,8 @@ func (s *SQL) TransferAcross(ctx context.Context, libraryID, fromSpace string, f
 		if err != nil {
 			return err
 		}
-		added, row, err := copyAcross(ctx, t, src, toSpace, parent.Inode, p, rules, now)
+		landed := acrossChange{move: move, userID: rules.UserID}
+		added, row, err := copyAcross(ctx, t, src, toSpace, parent.Inode, p, landed, rules, now)
 		if err != nil {
 			return err
 		}
@@ -110,7 +112,7 @@ func fileAcross(ctx context.Context, t *sqldb.Tx, src nodeRow) (app.Node, error)
 // it added. A file lands as a new entry or over the file p replaces; a directory lands with its
 // whole subtree.
 func copyAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string, parent int64, p placement,
-	rules app.WriteRules, now time.Time,
+	landed acrossChange, rules app.WriteRules, now time.Time,
 ) (int64, nodeRow, error) {
 	lib := src.LibraryID
 	if !src.isDir() {
@@ -118,14 +120,18 @@ func copyAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string, p
 		if err != nil {
 			return 0, nodeRow{}, err
 		}
+		var row nodeRow
 		if p.replace != nil {
-			row, err := replaceInPlace(ctx, t, *p.replace, f, rules, now)
-			return f.Size, row, err
+			row, err = replaceInPlace(ctx, t, *p.replace, f, rules, now)
+		} else {
+			row, err = insertFile(ctx, t, lib, toSpace, parent, p.name, f, now)
 		}
-		row, err := insertFile(ctx, t, lib, toSpace, parent, p.name, f, now)
-		return f.Size, row, err
+		if err != nil {
+			return 0, nodeRow{}, err
+		}
+		return f.Size, row, recordChange(ctx, t, lib, toSpace, now, landed.of(src, row, p.replace))
 	}
-	top, totals, err := copyDirAcross(ctx, t, src, toSpace, parent, p.name, now)
+	top, totals, err := copyDirAcross(ctx, t, src, toSpace, parent, p.name, landed, now)
 	if err != nil {
 		return 0, nodeRow{}, err
 	}
@@ -139,11 +145,16 @@ func copyAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string, p
 // copies its children depth first, then records what the copy holds on its row. It answers the
 // new row and its totals, itself included; the caller counts them for parent's chain and the
 // space.
-func copyDirAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string, parent int64, name string, now time.Time) (nodeRow, app.TreeTotals, error) {
+func copyDirAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string, parent int64, name string,
+	landed acrossChange, now time.Time,
+) (nodeRow, app.TreeTotals, error) {
 	top := src.Node
 	top.SpaceID, top.ParentInode, top.Name, top.CreatedAt, top.ModifiedAt = toSpace, parent, name, now, now
 	dir, err := insertNode(ctx, t, top, src.childDirs, src.childFiles, app.TreeTotals{})
 	if err != nil {
+		return nodeRow{}, app.TreeTotals{}, err
+	}
+	if err := recordChange(ctx, t, src.LibraryID, toSpace, now, landed.of(src, dir, nil)); err != nil {
 		return nodeRow{}, app.TreeTotals{}, err
 	}
 	children, err := liveChildren(ctx, t, src)
@@ -153,7 +164,7 @@ func copyDirAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string
 	var below app.TreeTotals
 	for _, c := range children {
 		if c.isDir() {
-			_, sub, err := copyDirAcross(ctx, t, c, toSpace, dir.Inode, c.Name, now)
+			_, sub, err := copyDirAcross(ctx, t, c, toSpace, dir.Inode, c.Name, landed, now)
 			if err != nil {
 				return nodeRow{}, app.TreeTotals{}, err
 			}
@@ -165,7 +176,11 @@ func copyDirAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string
 			return nodeRow{}, app.TreeTotals{}, err
 		}
 		f.LibraryID, f.SpaceID, f.ParentInode, f.Name, f.CreatedAt, f.ModifiedAt = c.LibraryID, toSpace, dir.Inode, c.Name, now, now
-		if _, err := insertNode(ctx, t, f, 0, 0, app.TreeTotals{}); err != nil {
+		row, err := insertNode(ctx, t, f, 0, 0, app.TreeTotals{})
+		if err != nil {
+			return nodeRow{}, app.TreeTotals{}, err
+		}
+		if err := recordChange(ctx, t, c.LibraryID, toSpace, now, landed.of(c, row, nil)); err != nil {
 			return nodeRow{}, app.TreeTotals{}, err
 		}
 		below.Size, below.Files = below.Size+f.Size, below.Files+1
@@ -176,6 +191,34 @@ func copyDirAcross(ctx context.Context, t *sqldb.Tx, src nodeRow, toSpace string
 	}
 	dir.tree = below
 	return dir, app.TreeTotals{Size: below.Size, Files: below.Files, Dirs: below.Dirs + 1}, nil
+}
+
+// acrossChange is what the target space's change feed records for each entry a cross-space
+// transfer lands, parents before children (docs/changefeed.md "Cross-space writes"): the landed
+// rows are new inodes of the target space, so every one of them is announced. A copy records
+// FILE.COPY naming its original; a move records FILE.MOVE naming the space and parent it came
+// from (3.18), and the source space records the removal through deleteEntry. A file that replaced
+// another in place records the _OVERWRITE form with the replaced content.
+type acrossChange struct {
+	move   bool
+	userID string
+}
+
+// of answers the event for row, landed as the copy of orig; replaced is the file it overwrote.
+func (a acrossChange) of(orig, row nodeRow, replaced *nodeRow) change {
+	extra := map[string]any{"fromLibraryId": orig.LibraryID, "fromSpaceId": orig.SpaceID}
+	kind := app.EventFileCopy
+	extra["sourceInode"] = strconv.FormatInt(orig.Inode, 10)
+	if a.move {
+		kind = app.EventFileMove
+		extra["fromParentInode"] = strconv.FormatInt(orig.ParentInode, 10)
+		extra["toParentInode"] = strconv.FormatInt(row.ParentInode, 10)
+	}
+	if replaced != nil {
+		kind = map[string]string{app.EventFileCopy: app.EventFileCopyOverwrite, app.EventFileMove: app.EventFileMoveOverwrite}[kind]
+		extra = overwritten(*replaced, extra)
+	}
+	return change{kind: kind, inode: row.Inode, userID: a.userID, extra: extra}
 }
 
 // liveChildren answers the live children of the directory dir, read completely before the
