@@ -24,10 +24,7 @@ func TestConsoleFinding(t *testing.T) {
 		t.Fatalf("the library was created without search: %+v", lib.LibraryExtension)
 	}
 	api := &lifecycleAPI{s: s, lib: lib}
-	tests := []struct {
-		name string
-		run  func(t *testing.T, p *page, api *lifecycleAPI)
-	}{
+	runScenarios(t, b, s, api, []scenario[*lifecycleAPI]{
 		{"SearchOpensFile", testSearchOpensFile},
 		{"SearchPaging", testSearchPaging},
 		{"SearchNotEnabled", testSearchNotEnabled},
@@ -36,18 +33,7 @@ func TestConsoleFinding(t *testing.T) {
 		{"BatchDeleteTask", testBatchDeleteTask},
 		{"Favorites", testFavorites},
 		{"ChinesePhone", testFindingChinesePhone},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := b.on(t)
-			tt.run(t, p, api)
-			p.checkOwnOriginOnly(s)
-			p.checkControlsNamed()
-		})
-	}
-	if _, exceptions := b.messages.snapshot(); len(exceptions) > 0 {
-		t.Errorf("the console threw %d uncaught exception(s):\n  %s", len(exceptions), strings.Join(exceptions, "\n  "))
-	}
+	})
 }
 
 // mkdir creates a directory (and its parents) through the API.
@@ -55,6 +41,14 @@ func (a *lifecycleAPI) mkdir(t testing.TB, path string) {
 	t.Helper()
 	if r := a.call(t, "PUT", "directory/{lib}/-/"+escapePath(path), nil, nil); r.Status/100 != 2 {
 		t.Fatalf("create the directory %s: %d %s", path, r.Status, r.Body)
+	}
+}
+
+// mkdirs creates n directories named by format with 0 to n-1.
+func (a *lifecycleAPI) mkdirs(t testing.TB, format string, n int) {
+	t.Helper()
+	for i := range n {
+		a.mkdir(t, fmt.Sprintf(format, i))
 	}
 }
 
@@ -164,9 +158,7 @@ func testSearchOpensFile(t *testing.T, p *page, api *lifecycleAPI) {
 // is listed once.
 func testSearchPaging(t *testing.T, p *page, api *lifecycleAPI) {
 	const n = 57
-	for i := range n {
-		api.mkdir(t, fmt.Sprintf("paging/match %02d", i))
-	}
+	api.mkdirs(t, "paging/match %02d", n)
 	p.load("/library/" + api.lib.LibraryID + "/space/-/paging")
 	p.search("match", "here")
 	for i := 0; p.visible("#search-more"); i++ {
@@ -336,9 +328,7 @@ func testBatchCopyPartial(t *testing.T, p *page, api *lifecycleAPI) {
 // the list is read again. All the rows are selected with "select all" on each page of the list.
 func testBatchDeleteTask(t *testing.T, p *page, api *lifecycleAPI) {
 	const n = 101
-	for i := range n {
-		api.mkdir(t, fmt.Sprintf("bulk/item %03d", i))
-	}
+	api.mkdirs(t, "bulk/item %03d", n)
 	p.load("/library/" + api.lib.LibraryID + "/space/-/bulk")
 	p.waitVisible("#browser-more")
 	p.click("#select-all")

@@ -6,7 +6,7 @@
 import { business } from "./api.js";
 import { t } from "./i18n.js";
 import { binOn } from "./lifecycle.js";
-import { $, clearError, confirmAction, el, guarded, validName } from "./ui.js";
+import { $, askText, clearError, confirmAction, el, guarded, validName } from "./ui.js";
 
 // host is the file browser: its view ({lib, space, dir}) and what to do after the tree changed.
 let host = null;
@@ -90,45 +90,7 @@ function normalDir(text) {
 // askTarget opens the target dialog and answers the directory typed (relative to the root), or
 // null on cancel.
 function askTarget(title) {
-  const dialog = $("target-dialog");
-  const input = $("target-input");
-  const error = $("target-error");
-  $("target-title").textContent = title;
-  input.value = host.view.dir;
-  error.textContent = "";
-  input.removeAttribute("aria-invalid");
-  return new Promise((resolve) => {
-    const finish = (value) => {
-      $("target-form").onsubmit = null;
-      $("target-cancel").onclick = null;
-      dialog.onclose = null;
-      if (dialog.open) {
-        dialog.close();
-      }
-      resolve(value);
-    };
-    $("target-form").onsubmit = (e) => {
-      e.preventDefault();
-      const dir = normalDir(input.value);
-      if (dir === null) {
-        error.textContent = t("badTarget");
-        input.setAttribute("aria-invalid", "true");
-        input.focus();
-        return;
-      }
-      finish(dir);
-    };
-    $("target-cancel").onclick = () => finish(null);
-    // As askName: a late close event of an earlier close() must not cancel this one.
-    dialog.onclose = () => {
-      if (!dialog.open) {
-        finish(null);
-      }
-    };
-    dialog.showModal();
-    input.focus();
-    input.select();
-  });
+  return askText("target", title, host.view.dir, normalDir, t("badTarget"));
 }
 
 // transfer moves or copies the selection into a directory the operator names. Each entry keeps
