@@ -447,6 +447,7 @@ func testFavorites(t *testing.T, p *page, api *lifecycleAPI) {
 	p.waitVisible(`#favorites-table tr[data-name="stars"][data-kind="dir"]`)
 	p.click(`#favorites-table tr[data-name="fav.txt"] [data-action="unfavorite"]`)
 	p.wait("fav.txt to leave the favorites view", `!$('#favorites-table tr[data-name="fav.txt"]')`)
+	p.idle()
 	p.click(fileRow("stars") + ` [data-action="favorite"]`)
 	p.wait("stars unstarred", `$(`+js(fileRow("stars")+` [data-action="favorite"]`)+`).getAttribute("aria-pressed") === "false"`)
 	p.wait("stars to leave the favorites view", `!$('#favorites-table tr[data-name="stars"]')`)

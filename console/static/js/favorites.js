@@ -77,7 +77,7 @@ async function listFavorites(more) {
 // favoriteRow shows one favorite. A deleted target stays listed with an empty name (11.3): it
 // can only be removed.
 function favoriteRow(item) {
-  const parts = Array.isArray(item.path) ? item.path.filter(Boolean) : String(item.path ?? "").split("/").filter(Boolean);
+  const parts = favoritePath(item);
   const gone = !item.name;
   const isDir = item.type === "dir";
   // with_path answers the entry's own path (its name last).
@@ -120,7 +120,21 @@ async function removeFavorite(item) {
   }
   $("favorites-status").textContent = t("unfavorited", { name: item.name || t("deletedEntry") });
   await guarded(() => listFavorites(false));
-  await host.refresh();
+  const parts = favoritePath(item);
+  if (!item.name || parts.length === 0 || parts.slice(0, -1).join("/") !== host.view.dir) {
+    return;
+  }
+  // The entry is in the directory shown: its star goes out too.
+  const row = [...$("file-table").tBodies[0].rows].find((r) => r.dataset.name === item.name);
+  const star = row?.querySelector('[data-action="favorite"]');
+  if (star) {
+    setStar(star, false);
+  }
+}
+
+// favoritePath answers the segments of a favorite's path (with_path: the entry's own name last).
+function favoritePath(item) {
+  return Array.isArray(item.path) ? item.path.filter(Boolean) : String(item.path ?? "").split("/").filter(Boolean);
 }
 
 // starButton answers the star of an entry of the file list: pressed when it is a favorite.
