@@ -132,6 +132,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := namespacev1.RegisterRecycleServiceHandlerClient(ctx, mux, namespacev1.NewRecycleServiceClient(cfg.Namespace)); err != nil {
 		return nil, err
 	}
+	// issue 12 fileops.
+	if err := namespacev1.RegisterFileOpsServiceHandlerClient(ctx, mux, namespacev1.NewFileOpsServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
@@ -211,6 +215,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			tokenv1.TokenService_ServiceDesc.ServiceName:         cfg.Token,
 			namespacev1.NamespaceService_ServiceDesc.ServiceName: cfg.Namespace,
 			namespacev1.RecycleService_ServiceDesc.ServiceName:   cfg.Namespace,
+			namespacev1.FileOpsService_ServiceDesc.ServiceName:   cfg.Namespace, // issue 12 fileops
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
 		}
 		opts := append(grpcx.ServerOptions(logger),

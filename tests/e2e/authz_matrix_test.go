@@ -175,6 +175,13 @@ func routePolicies() map[string]routePolicy {
 		"POST " + bin + " ?lifecycle":        {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: binOff},
 		"DELETE " + binItem:                  {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
 		"DELETE " + bin:                      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
+
+		// ---- issue 12 fileops (docs/fileops.md). The walk sends no body and no query: an
+		// allowed caller gets past authorization to the missing stats_type, filter or limit.
+		"PUT " + file + " ?virtual_file":                         {grants: []string{authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce, authz.CreateVirtual}, space: true},
+		"PUT " + dir + " ?calibrate":                             {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "InvalidDirectoryStatsType"},
+		"GET /api/v1/space/{LibraryId}/{SpaceId}/contents-view":  {space: true, answer: "ParamInvalid"},
+		"POST /api/v1/space/{LibraryId}/{SpaceId}/traffic-limit": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
 	}
 }
 

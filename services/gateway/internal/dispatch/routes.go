@@ -32,6 +32,18 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/usage/{LibraryId}", Target: "/_smh/usage/library/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryUsage"},
 	{Method: "GET", Pattern: "/api/v1/usage/{LibraryId}/{SpaceIds}", Target: "/_smh/usage/spaces/{LibraryId}/{SpaceIds}", RPC: "smh.namespace.v1.NamespaceService/GetSpacesUsage"},
 
+	// ---- issue 12 fileops (docs/fileops.md). The flagged PUT rows sit here, ahead of the
+	// unflagged PUT rows of the same patterns below (directory create, simple upload), because
+	// the first matching row wins.
+	// 3.17 createVirtualFile.
+	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"virtual_file"}, Target: "/_smh/file/virtual/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.FileOpsService/CreateVirtualFile"},
+	// 4.9 calibrateDirectoryStats.
+	{Method: "PUT", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"calibrate"}, Target: "/_smh/directory/calibrate/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.FileOpsService/CalibrateDirectoryStats"},
+	// 2.10 getContentsView and setSpaceTrafficLimit.
+	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/contents-view", Target: "/_smh/space/contents-view/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FileOpsService/GetContentsView"},
+	{Method: "POST", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/traffic-limit", Target: "/_smh/space/traffic-limit/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FileOpsService/SetSpaceTrafficLimit"},
+	// ---- end issue 12 fileops
+
 	// smh-api.md section 4: directories and albums. {DirPath...} is the rest of the path, decoded
 	// once (12.3); it may be empty (the root). GET picks info, stats, then the listing, whose
 	// hyphenated pagination flags become a path segment of the internal route (decision 1).

@@ -556,9 +556,8 @@ type DirectoryStats struct {
 
 // DirectoryStats counts a directory's subtree (4.9 ?stats=1): any principal of the space (stats
 // are not among 12.7's public reads). The root answers the space's exact counters; another
-// directory sums its subtree in one query. There is no recycle bin or history yet, so those
-// types answer zeros.
-func (n *Namespace) DirectoryStats(ctx context.Context, libraryID, spaceID, rawPath, statsType string) (DirectoryStats, error) {
+// directory sums its subtree in one query. recycle and history: see typedStats.
+func (n *Namespace) DirectoryStats(ctx context.Context, libraryID, spaceID, rawPath, statsType, recycledID string) (DirectoryStats, error) {
 	t, err := n.open(ctx, libraryID, spaceID, rawPath, false)
 	if err != nil {
 		return DirectoryStats{}, err
@@ -570,15 +569,15 @@ func (n *Namespace) DirectoryStats(ctx context.Context, libraryID, spaceID, rawP
 		return DirectoryStats{}, &InputError{Err: ErrInvalidStatsType, Reason: "stats_type must be normal, recycle or history"}
 	}
 	node, err := n.store.Lookup(ctx, libraryID, spaceID, t.path)
-	if err != nil {
+	if err != nil && !(statsType == StatsRecycle && recycledID != "") {
 		return DirectoryStats{}, readable(err)
 	}
-	if !node.IsDir() {
+	if err == nil && !node.IsDir() {
 		return DirectoryStats{}, ErrNodeNotFound
 	}
 	out := DirectoryStats{UserID: userOf(t.p), StatsType: statsType}
 	if statsType != "normal" {
-		return out, nil
+		return n.typedStats(ctx, t, statsType, recycledID, out) // issue 12 fileops
 	}
 	if len(t.path) == 0 {
 		c, err := n.store.SpaceCounts(ctx, libraryID, spaceID)

@@ -260,6 +260,9 @@ func (n *Namespace) checkDestination(ctx context.Context, t target, c Conflict, 
 		if existing.IsDir() {
 			return ErrNameTaken
 		}
+		if existing.Type == TypeVirtual {
+			return ErrVirtualFile // no content to upload into (3.17)
+		}
 		if !force {
 			return authz.ErrNoPermission
 		}
@@ -368,6 +371,7 @@ func (n *Namespace) ResolveFile(ctx context.Context, libraryID, spaceID, rawPath
 	if err != nil {
 		return Resolved{}, notFile(err, ErrFileNotFound)
 	}
+	r.TrafficLimit = t.space.Ext.DownloadTrafficLimit
 	if historyID != "" {
 		return n.withVersion(ctx, r, historyID)
 	}

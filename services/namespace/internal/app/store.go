@@ -53,6 +53,9 @@ type SpaceExtension struct {
 	// RecycleRetentionDays is the space's own bin retention (5.9 ?lifecycle, 1-10000); 0 = the
 	// library's autoRemoveRecycledDays. Not part of 2.5's answer.
 	RecycleRetentionDays int
+	// DownloadTrafficLimit is the space's download pace in bytes per second (2.10
+	// setSpaceTrafficLimit, docs/fileops.md); 0 = none. Not part of 2.5's answer.
+	DownloadTrafficLimit int64
 }
 
 // SpaceCounts are a space's per-space counters, kept in the same transactions as the tree
@@ -101,6 +104,8 @@ const (
 	TypeImage   NodeType = "image"
 	TypeVideo   NodeType = "video"
 	TypeSymlink NodeType = "symlink"
+	// TypeVirtual is a metadata-only file (3.17 createVirtualFile): no blob, a declared size.
+	TypeVirtual NodeType = "virtual"
 )
 
 // Node is one entry of a space's tree. Inode is a stable id: it survives renames and moves, so
@@ -169,6 +174,9 @@ type Resolved struct {
 	Path []string
 	// LinkPath is the symlink's path when the path named one; nil otherwise.
 	LinkPath []string
+	// TrafficLimit is the space's download traffic limit, bytes per second (0 = none), for
+	// ResolveFile's readers (issue 12 fileops).
+	TrafficLimit int64
 }
 
 // OrderBy is a listing order (4.2 order_by).
@@ -353,6 +361,7 @@ type Store interface {
 	RecycleStore
 	HistoryStore
 	QuotaStore
+	FileOpsStore // issue 12 fileops
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 

@@ -106,6 +106,8 @@ type Task struct {
 	Path []string
 	// Restores is the result of a finished batch restore: every item, in request order.
 	Restores []RestoreResult
+	// Calibrate is the result of a finished calibration (issue 12 fileops).
+	Calibrate *CalibrateResult
 	// Err is why a failed task failed.
 	Err error
 }
@@ -262,6 +264,13 @@ func (t *Task) decodeResult(result string) error {
 		t.Restores = make([]RestoreResult, len(items))
 		for i, it := range items {
 			t.Restores[i] = it.result()
+		}
+		return nil
+	}
+	if t.Kind == TaskCalibrateDirectoryStats {
+		t.Calibrate = &CalibrateResult{}
+		if err := json.Unmarshal([]byte(result), t.Calibrate); err != nil {
+			return fmt.Errorf("task %d result: %w", t.ID, err)
 		}
 		return nil
 	}

@@ -291,6 +291,9 @@ func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path 
 		if err != nil {
 			return err
 		}
+		if p.replace != nil && p.replace.Type == app.TypeVirtual && f.Type != app.TypeVirtual {
+			return app.ErrVirtualFile // an upload into a virtual file (3.17)
+		}
 		row, err := writeFile(ctx, t, libraryID, spaceID, parent, p, f, rules, now)
 		if err != nil {
 			return err
@@ -443,6 +446,9 @@ func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path
 			if tgt, err = nodeByInode(ctx, t, libraryID, spaceID, tgt.LinkTarget); err != nil {
 				return app.ErrSourceMissing // a dangling link; the invariant says there is none
 			}
+		}
+		if tgt.Type == app.TypeVirtual {
+			return app.ErrVirtualFile // a symlink may not point at a virtual file (3.17)
 		}
 		parent, p, err := placeFile(ctx, t, libraryID, spaceID, path, strategy)
 		if err != nil {

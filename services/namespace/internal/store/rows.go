@@ -124,6 +124,7 @@ type storedExtension struct {
 	RecognizeSensitiveContent bool     `json:"recognizeSensitiveContent"`
 	SpaceTag                  string   `json:"spaceTag,omitempty"`
 	RecycleRetentionDays      int      `json:"recycleRetentionDays,omitempty"`
+	DownloadTrafficLimit      int64    `json:"downloadTrafficLimit,omitempty"`
 }
 
 func encodeExtension(e app.SpaceExtension) string {

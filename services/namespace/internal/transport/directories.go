@@ -306,6 +306,16 @@ func (s *Server) UpdateDirectory(ctx context.Context, req *namespacev1.UpdateDir
 	if labels != nil {
 		l = *labels
 	}
+	// issue 12 fileops: a virtual file's contentType and size, checked and written first.
+	if u != nil && (u.ContentType != nil || u.Size != nil) {
+		size, err := sizeValue("size", u.GetSize())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		if err := s.ns.UpdateVirtual(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), u.ContentType, size); err != nil {
+			return nil, toStatus(err)
+		}
+	}
 	if err := s.ns.UpdateDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), l, meta); err != nil {
 		return nil, toStatus(err)
 	}
@@ -314,7 +324,7 @@ func (s *Server) UpdateDirectory(ctx context.Context, req *namespacev1.UpdateDir
 }
 
 func (s *Server) GetDirectoryStats(ctx context.Context, req *namespacev1.GetDirectoryStatsRequest) (*namespacev1.GetDirectoryStatsResponse, error) {
-	st, err := s.ns.DirectoryStats(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetStatsType())
+	st, err := s.ns.DirectoryStats(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetStatsType(), req.GetRecycledId())
 	if err != nil {
 		return nil, toStatus(err)
 	}

@@ -153,7 +153,9 @@ func (s *Server) ResolveFile(ctx context.Context, req *namespacev1.ResolveFileRe
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &namespacev1.ResolveFileResponse{File: storedFile(r.Node, r.Path, r.LinkPath, false)}, nil
+	out := storedFile(r.Node, r.Path, r.LinkPath, false)
+	out.DownloadTrafficLimit = r.TrafficLimit // issue 12 fileops: signed into the download URL
+	return &namespacev1.ResolveFileResponse{File: out}, nil
 }
 
 func (s *Server) ResolveAlbumCover(ctx context.Context, req *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.ResolveAlbumCoverResponse, error) {

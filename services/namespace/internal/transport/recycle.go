@@ -209,6 +209,8 @@ func (r *RecycleServer) GetTaskResult(ctx context.Context, req *namespacev1.GetT
 		}
 	case t.Kind == app.TaskCopyDirectory && t.Status == app.TaskDone:
 		resp.CopyDirectoryResult = &namespacev1.CopyDirectoryResult{Path: t.Path}
+	case t.Kind == app.TaskCalibrateDirectoryStats && t.Calibrate != nil: // issue 12 fileops
+		resp.CalibrateDirectoryStatsResult = &namespacev1.CalibrateDirectoryStatsResult{Status: int32(t.Calibrate.Status)}
 	}
 	return resp, nil
 }
@@ -235,6 +237,10 @@ func taskResultValue(t app.Task) (*structpb.Value, error) {
 			return nil, err
 		}
 		return structpb.NewListValue(l), nil
+	}
+	if t.Kind == app.TaskCalibrateDirectoryStats && t.Calibrate != nil { // issue 12 fileops
+		return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
+			"status": structpb.NewNumberValue(float64(t.Calibrate.Status))}}), nil
 	}
 	return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"path": pathValue(t.Path)}}), nil
 }

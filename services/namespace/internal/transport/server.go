@@ -88,6 +88,10 @@ func errorMap() smherr.Map {
 		{Err: app.ErrRecycledItemNotFound, SMH: smherr.New(http.StatusNotFound, "RecycledItemNotFound", "no such item in the recycle bin")},
 		{Err: app.ErrNoItemsProvided, SMH: smherr.New(http.StatusBadRequest, "NoItemsProvided", "the body names no item")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the body names too many items")},
+		// issue 12 fileops (docs/fileops.md).
+		{Err: app.ErrVirtualFile, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "the operation is not supported on a virtual file")},
+		{Err: app.ErrNotVirtual, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "contentType and size can be changed only on a virtual file")},
+		{Err: app.ErrCalibrateRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "the directory's stats were calibrated less than a minute ago")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -111,6 +115,7 @@ func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{n
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterNamespaceServiceServer(r, s)
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
+	namespacev1.RegisterFileOpsServiceServer(r, &FileOpsServer{s: s}) // issue 12 fileops
 }
 
 // iso formats times as SMH does (12.4).

@@ -47,6 +47,8 @@ func ErrorMap() smherr.Map {
 		{Err: app.ErrTooManyOpenUploads, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "too many unconfirmed uploads: confirm or abort some first")},
 		{Err: app.ErrBlobNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},
 		{Err: media.ErrBadThumbOptions, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "bad preview size parameters")},
+		// issue 12 fileops (docs/fileops.md).
+		{Err: app.ErrVirtualFile, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "the operation is not supported on a virtual file")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -287,9 +289,15 @@ func (s *Server) DownloadFile(ctx context.Context, req *objectv1.DownloadFileReq
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if r.TrafficLimit, err = app.ParseTrafficLimit(req.GetTrafficLimit()); err != nil {
+		return nil, toStatus(err)
+	}
 	loc, err := s.obj.Locate(ctx, r, nil)
 	if err != nil {
 		return nil, toStatus(err)
+	}
+	if app.IsVirtual(loc.File) {
+		return nil, toStatus(app.ErrVirtualFile) // issue 12 fileops: nothing to download
 	}
 	fileHeaders(ctx, loc.File.GetFile())
 	redirect(ctx, loc.URL)
@@ -299,6 +307,9 @@ func (s *Server) DownloadFile(ctx context.Context, req *objectv1.DownloadFileReq
 func (s *Server) GetFileInfo(ctx context.Context, req *objectv1.GetFileInfoRequest) (*objectv1.GetFileInfoResponse, error) {
 	r, err := fileRequest(req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetHistoryId(), req.GetContentDisposition())
 	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r.TrafficLimit, err = app.ParseTrafficLimit(req.GetTrafficLimit()); err != nil {
 		return nil, toStatus(err)
 	}
 	loc, err := s.obj.Locate(ctx, r, req.Period)
@@ -314,7 +325,7 @@ func (s *Server) GetFileInfo(ctx context.Context, req *objectv1.GetFileInfoReque
 		LocalCreationTime: f.LocalCreationTime, LocalModificationTime: f.LocalModificationTime,
 		VersionId: f.VersionId,
 	}
-	if !req.GetPreCheck() {
+	if !req.GetPreCheck() && loc.URL != "" { // a virtual file has no URL (decision 25)
 		info.CosUrl = proto.String(loc.URL)
 	}
 	if req.GetWithInode() {

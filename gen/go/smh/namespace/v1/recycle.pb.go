@@ -1288,8 +1288,10 @@ type GetTaskResultResponse struct {
 	CopyDirectoryResult        *CopyDirectoryResult `protobuf:"bytes,5,opt,name=copy_directory_result,json=copyDirectoryResult,proto3" json:"copy_directory_result,omitempty"`
 	Code                       *string              `protobuf:"bytes,6,opt,name=code,proto3,oneof" json:"code,omitempty"`
 	Message                    *string              `protobuf:"bytes,7,opt,name=message,proto3,oneof" json:"message,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// issue 12 fileops: calibrateDirectoryStats (4.9).
+	CalibrateDirectoryStatsResult *CalibrateDirectoryStatsResult `protobuf:"bytes,40,opt,name=calibrate_directory_stats_result,json=calibrateDirectoryStatsResult,proto3" json:"calibrate_directory_stats_result,omitempty"`
+	unknownFields                 protoimpl.UnknownFields
+	sizeCache                     protoimpl.SizeCache
 }
 
 func (x *GetTaskResultResponse) Reset() {
@@ -1369,6 +1371,13 @@ func (x *GetTaskResultResponse) GetMessage() string {
 		return *x.Message
 	}
 	return ""
+}
+
+func (x *GetTaskResultResponse) GetCalibrateDirectoryStatsResult() *CalibrateDirectoryStatsResult {
+	if x != nil {
+		return x.CalibrateDirectoryStatsResult
+	}
+	return nil
 }
 
 type CopyDirectoryResult struct {
@@ -1524,7 +1533,7 @@ var File_smh_namespace_v1_recycle_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"\n" +
-	"\x1esmh/namespace/v1/recycle.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1bsmh/namespace/v1/file.proto\"\xdf\x03\n" +
+	"\x1esmh/namespace/v1/recycle.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1bsmh/namespace/v1/file.proto\"\xdf\x03\n" +
 	"\fRecycledItem\x12(\n" +
 	"\x10recycled_item_id\x18\x01 \x01(\x01R\x0erecycledItemId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -1632,7 +1641,7 @@ const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x17\n" +
-	"\atask_id\x18\x03 \x01(\tR\x06taskId\"\xec\x02\n" +
+	"\atask_id\x18\x03 \x01(\tR\x06taskId\"\xe6\x03\n" +
 	"\x15GetTaskResultResponse\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1b\n" +
 	"\ttask_type\x18\x02 \x01(\tR\btaskType\x12\x16\n" +
@@ -1640,7 +1649,8 @@ const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"\x1dbatch_restore_recycle_results\x18\x04 \x01(\v2\x1a.google.protobuf.ListValueR\x1abatchRestoreRecycleResults\x12Y\n" +
 	"\x15copy_directory_result\x18\x05 \x01(\v2%.smh.namespace.v1.CopyDirectoryResultR\x13copyDirectoryResult\x12\x17\n" +
 	"\x04code\x18\x06 \x01(\tH\x00R\x04code\x88\x01\x01\x12\x1d\n" +
-	"\amessage\x18\a \x01(\tH\x01R\amessage\x88\x01\x01B\a\n" +
+	"\amessage\x18\a \x01(\tH\x01R\amessage\x88\x01\x01\x12x\n" +
+	" calibrate_directory_stats_result\x18( \x01(\v2/.smh.namespace.v1.CalibrateDirectoryStatsResultR\x1dcalibrateDirectoryStatsResultB\a\n" +
 	"\x05_codeB\n" +
 	"\n" +
 	"\b_message\")\n" +
@@ -1680,33 +1690,34 @@ func file_smh_namespace_v1_recycle_proto_rawDescGZIP() []byte {
 
 var file_smh_namespace_v1_recycle_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_smh_namespace_v1_recycle_proto_goTypes = []any{
-	(*RecycledItem)(nil),                 // 0: smh.namespace.v1.RecycledItem
-	(*ListRecycledRequest)(nil),          // 1: smh.namespace.v1.ListRecycledRequest
-	(*ListRecycledResponse)(nil),         // 2: smh.namespace.v1.ListRecycledResponse
-	(*GetRecycledItemRequest)(nil),       // 3: smh.namespace.v1.GetRecycledItemRequest
-	(*GetRecycledItemResponse)(nil),      // 4: smh.namespace.v1.GetRecycledItemResponse
-	(*RestoreRecycledRequest)(nil),       // 5: smh.namespace.v1.RestoreRecycledRequest
-	(*RestoreRecycledResponse)(nil),      // 6: smh.namespace.v1.RestoreRecycledResponse
-	(*RestoreRecycledBatchRequest)(nil),  // 7: smh.namespace.v1.RestoreRecycledBatchRequest
-	(*RestoreResult)(nil),                // 8: smh.namespace.v1.RestoreResult
-	(*RestoreRecycledBatchResponse)(nil), // 9: smh.namespace.v1.RestoreRecycledBatchResponse
-	(*PurgeRecycledRequest)(nil),         // 10: smh.namespace.v1.PurgeRecycledRequest
-	(*PurgeRecycledResponse)(nil),        // 11: smh.namespace.v1.PurgeRecycledResponse
-	(*PurgeRecycledBatchRequest)(nil),    // 12: smh.namespace.v1.PurgeRecycledBatchRequest
-	(*PurgeRecycledBatchResponse)(nil),   // 13: smh.namespace.v1.PurgeRecycledBatchResponse
-	(*EmptyRecycledRequest)(nil),         // 14: smh.namespace.v1.EmptyRecycledRequest
-	(*EmptyRecycledResponse)(nil),        // 15: smh.namespace.v1.EmptyRecycledResponse
-	(*RecycleLifecycle)(nil),             // 16: smh.namespace.v1.RecycleLifecycle
-	(*SetRecycleLifecycleRequest)(nil),   // 17: smh.namespace.v1.SetRecycleLifecycleRequest
-	(*SetRecycleLifecycleResponse)(nil),  // 18: smh.namespace.v1.SetRecycleLifecycleResponse
-	(*GetTaskResultRequest)(nil),         // 19: smh.namespace.v1.GetTaskResultRequest
-	(*GetTaskResultResponse)(nil),        // 20: smh.namespace.v1.GetTaskResultResponse
-	(*CopyDirectoryResult)(nil),          // 21: smh.namespace.v1.CopyDirectoryResult
-	(*ResolveRecycledFileRequest)(nil),   // 22: smh.namespace.v1.ResolveRecycledFileRequest
-	(*ResolveRecycledFileResponse)(nil),  // 23: smh.namespace.v1.ResolveRecycledFileResponse
-	(*structpb.Value)(nil),               // 24: google.protobuf.Value
-	(*structpb.ListValue)(nil),           // 25: google.protobuf.ListValue
-	(*StoredFile)(nil),                   // 26: smh.namespace.v1.StoredFile
+	(*RecycledItem)(nil),                  // 0: smh.namespace.v1.RecycledItem
+	(*ListRecycledRequest)(nil),           // 1: smh.namespace.v1.ListRecycledRequest
+	(*ListRecycledResponse)(nil),          // 2: smh.namespace.v1.ListRecycledResponse
+	(*GetRecycledItemRequest)(nil),        // 3: smh.namespace.v1.GetRecycledItemRequest
+	(*GetRecycledItemResponse)(nil),       // 4: smh.namespace.v1.GetRecycledItemResponse
+	(*RestoreRecycledRequest)(nil),        // 5: smh.namespace.v1.RestoreRecycledRequest
+	(*RestoreRecycledResponse)(nil),       // 6: smh.namespace.v1.RestoreRecycledResponse
+	(*RestoreRecycledBatchRequest)(nil),   // 7: smh.namespace.v1.RestoreRecycledBatchRequest
+	(*RestoreResult)(nil),                 // 8: smh.namespace.v1.RestoreResult
+	(*RestoreRecycledBatchResponse)(nil),  // 9: smh.namespace.v1.RestoreRecycledBatchResponse
+	(*PurgeRecycledRequest)(nil),          // 10: smh.namespace.v1.PurgeRecycledRequest
+	(*PurgeRecycledResponse)(nil),         // 11: smh.namespace.v1.PurgeRecycledResponse
+	(*PurgeRecycledBatchRequest)(nil),     // 12: smh.namespace.v1.PurgeRecycledBatchRequest
+	(*PurgeRecycledBatchResponse)(nil),    // 13: smh.namespace.v1.PurgeRecycledBatchResponse
+	(*EmptyRecycledRequest)(nil),          // 14: smh.namespace.v1.EmptyRecycledRequest
+	(*EmptyRecycledResponse)(nil),         // 15: smh.namespace.v1.EmptyRecycledResponse
+	(*RecycleLifecycle)(nil),              // 16: smh.namespace.v1.RecycleLifecycle
+	(*SetRecycleLifecycleRequest)(nil),    // 17: smh.namespace.v1.SetRecycleLifecycleRequest
+	(*SetRecycleLifecycleResponse)(nil),   // 18: smh.namespace.v1.SetRecycleLifecycleResponse
+	(*GetTaskResultRequest)(nil),          // 19: smh.namespace.v1.GetTaskResultRequest
+	(*GetTaskResultResponse)(nil),         // 20: smh.namespace.v1.GetTaskResultResponse
+	(*CopyDirectoryResult)(nil),           // 21: smh.namespace.v1.CopyDirectoryResult
+	(*ResolveRecycledFileRequest)(nil),    // 22: smh.namespace.v1.ResolveRecycledFileRequest
+	(*ResolveRecycledFileResponse)(nil),   // 23: smh.namespace.v1.ResolveRecycledFileResponse
+	(*structpb.Value)(nil),                // 24: google.protobuf.Value
+	(*structpb.ListValue)(nil),            // 25: google.protobuf.ListValue
+	(*CalibrateDirectoryStatsResult)(nil), // 26: smh.namespace.v1.CalibrateDirectoryStatsResult
+	(*StoredFile)(nil),                    // 27: smh.namespace.v1.StoredFile
 }
 var file_smh_namespace_v1_recycle_proto_depIdxs = []int32{
 	0,  // 0: smh.namespace.v1.ListRecycledResponse.contents:type_name -> smh.namespace.v1.RecycledItem
@@ -1717,32 +1728,33 @@ var file_smh_namespace_v1_recycle_proto_depIdxs = []int32{
 	16, // 5: smh.namespace.v1.SetRecycleLifecycleRequest.lifecycle:type_name -> smh.namespace.v1.RecycleLifecycle
 	25, // 6: smh.namespace.v1.GetTaskResultResponse.batch_restore_recycle_results:type_name -> google.protobuf.ListValue
 	21, // 7: smh.namespace.v1.GetTaskResultResponse.copy_directory_result:type_name -> smh.namespace.v1.CopyDirectoryResult
-	26, // 8: smh.namespace.v1.ResolveRecycledFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	1,  // 9: smh.namespace.v1.RecycleService.ListRecycled:input_type -> smh.namespace.v1.ListRecycledRequest
-	3,  // 10: smh.namespace.v1.RecycleService.GetRecycledItem:input_type -> smh.namespace.v1.GetRecycledItemRequest
-	5,  // 11: smh.namespace.v1.RecycleService.RestoreRecycled:input_type -> smh.namespace.v1.RestoreRecycledRequest
-	7,  // 12: smh.namespace.v1.RecycleService.RestoreRecycledBatch:input_type -> smh.namespace.v1.RestoreRecycledBatchRequest
-	10, // 13: smh.namespace.v1.RecycleService.PurgeRecycled:input_type -> smh.namespace.v1.PurgeRecycledRequest
-	12, // 14: smh.namespace.v1.RecycleService.PurgeRecycledBatch:input_type -> smh.namespace.v1.PurgeRecycledBatchRequest
-	14, // 15: smh.namespace.v1.RecycleService.EmptyRecycled:input_type -> smh.namespace.v1.EmptyRecycledRequest
-	17, // 16: smh.namespace.v1.RecycleService.SetRecycleLifecycle:input_type -> smh.namespace.v1.SetRecycleLifecycleRequest
-	19, // 17: smh.namespace.v1.RecycleService.GetTaskResult:input_type -> smh.namespace.v1.GetTaskResultRequest
-	22, // 18: smh.namespace.v1.RecycleService.ResolveRecycledFile:input_type -> smh.namespace.v1.ResolveRecycledFileRequest
-	2,  // 19: smh.namespace.v1.RecycleService.ListRecycled:output_type -> smh.namespace.v1.ListRecycledResponse
-	4,  // 20: smh.namespace.v1.RecycleService.GetRecycledItem:output_type -> smh.namespace.v1.GetRecycledItemResponse
-	6,  // 21: smh.namespace.v1.RecycleService.RestoreRecycled:output_type -> smh.namespace.v1.RestoreRecycledResponse
-	9,  // 22: smh.namespace.v1.RecycleService.RestoreRecycledBatch:output_type -> smh.namespace.v1.RestoreRecycledBatchResponse
-	11, // 23: smh.namespace.v1.RecycleService.PurgeRecycled:output_type -> smh.namespace.v1.PurgeRecycledResponse
-	13, // 24: smh.namespace.v1.RecycleService.PurgeRecycledBatch:output_type -> smh.namespace.v1.PurgeRecycledBatchResponse
-	15, // 25: smh.namespace.v1.RecycleService.EmptyRecycled:output_type -> smh.namespace.v1.EmptyRecycledResponse
-	18, // 26: smh.namespace.v1.RecycleService.SetRecycleLifecycle:output_type -> smh.namespace.v1.SetRecycleLifecycleResponse
-	20, // 27: smh.namespace.v1.RecycleService.GetTaskResult:output_type -> smh.namespace.v1.GetTaskResultResponse
-	23, // 28: smh.namespace.v1.RecycleService.ResolveRecycledFile:output_type -> smh.namespace.v1.ResolveRecycledFileResponse
-	19, // [19:29] is the sub-list for method output_type
-	9,  // [9:19] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	26, // 8: smh.namespace.v1.GetTaskResultResponse.calibrate_directory_stats_result:type_name -> smh.namespace.v1.CalibrateDirectoryStatsResult
+	27, // 9: smh.namespace.v1.ResolveRecycledFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	1,  // 10: smh.namespace.v1.RecycleService.ListRecycled:input_type -> smh.namespace.v1.ListRecycledRequest
+	3,  // 11: smh.namespace.v1.RecycleService.GetRecycledItem:input_type -> smh.namespace.v1.GetRecycledItemRequest
+	5,  // 12: smh.namespace.v1.RecycleService.RestoreRecycled:input_type -> smh.namespace.v1.RestoreRecycledRequest
+	7,  // 13: smh.namespace.v1.RecycleService.RestoreRecycledBatch:input_type -> smh.namespace.v1.RestoreRecycledBatchRequest
+	10, // 14: smh.namespace.v1.RecycleService.PurgeRecycled:input_type -> smh.namespace.v1.PurgeRecycledRequest
+	12, // 15: smh.namespace.v1.RecycleService.PurgeRecycledBatch:input_type -> smh.namespace.v1.PurgeRecycledBatchRequest
+	14, // 16: smh.namespace.v1.RecycleService.EmptyRecycled:input_type -> smh.namespace.v1.EmptyRecycledRequest
+	17, // 17: smh.namespace.v1.RecycleService.SetRecycleLifecycle:input_type -> smh.namespace.v1.SetRecycleLifecycleRequest
+	19, // 18: smh.namespace.v1.RecycleService.GetTaskResult:input_type -> smh.namespace.v1.GetTaskResultRequest
+	22, // 19: smh.namespace.v1.RecycleService.ResolveRecycledFile:input_type -> smh.namespace.v1.ResolveRecycledFileRequest
+	2,  // 20: smh.namespace.v1.RecycleService.ListRecycled:output_type -> smh.namespace.v1.ListRecycledResponse
+	4,  // 21: smh.namespace.v1.RecycleService.GetRecycledItem:output_type -> smh.namespace.v1.GetRecycledItemResponse
+	6,  // 22: smh.namespace.v1.RecycleService.RestoreRecycled:output_type -> smh.namespace.v1.RestoreRecycledResponse
+	9,  // 23: smh.namespace.v1.RecycleService.RestoreRecycledBatch:output_type -> smh.namespace.v1.RestoreRecycledBatchResponse
+	11, // 24: smh.namespace.v1.RecycleService.PurgeRecycled:output_type -> smh.namespace.v1.PurgeRecycledResponse
+	13, // 25: smh.namespace.v1.RecycleService.PurgeRecycledBatch:output_type -> smh.namespace.v1.PurgeRecycledBatchResponse
+	15, // 26: smh.namespace.v1.RecycleService.EmptyRecycled:output_type -> smh.namespace.v1.EmptyRecycledResponse
+	18, // 27: smh.namespace.v1.RecycleService.SetRecycleLifecycle:output_type -> smh.namespace.v1.SetRecycleLifecycleResponse
+	20, // 28: smh.namespace.v1.RecycleService.GetTaskResult:output_type -> smh.namespace.v1.GetTaskResultResponse
+	23, // 29: smh.namespace.v1.RecycleService.ResolveRecycledFile:output_type -> smh.namespace.v1.ResolveRecycledFileResponse
+	20, // [20:30] is the sub-list for method output_type
+	10, // [10:20] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_recycle_proto_init() }
@@ -1750,6 +1762,7 @@ func file_smh_namespace_v1_recycle_proto_init() {
 	if File_smh_namespace_v1_recycle_proto != nil {
 		return
 	}
+	file_smh_namespace_v1_directory_proto_init()
 	file_smh_namespace_v1_file_proto_init()
 	file_smh_namespace_v1_recycle_proto_msgTypes[1].OneofWrappers = []any{}
 	file_smh_namespace_v1_recycle_proto_msgTypes[2].OneofWrappers = []any{}
