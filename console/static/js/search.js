@@ -72,7 +72,7 @@ async function searchPageOf(more) {
   let data;
   try {
     data = await business(host.view.lib.libraryId, "POST", searchURL(),
-      { query: { limit: String(searchPage), with_favorite_status: "1" }, body });
+      { query: { limit: String(searchPage) }, body });
   } catch (err) {
     if (epoch !== currentEpoch()) {
       return;
