@@ -63,7 +63,7 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcdefghijklm", "which measurements to run, e.g. -only a, -only efg, -only hij or -only klm")
+	only := flag.String("only", "abcdefghijklmn", "which measurements to run, e.g. -only a, -only efg, -only hij, -only klm or -only n")
 	// (i): many small uploads at once, as a sync client or a busy page sends them.
 	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i)")
 	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
@@ -323,6 +323,12 @@ func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 	}
 	if strings.ContainsAny(only, "hij") {
 		if err := runObject(ctx, obj); err != nil {
+			return err
+		}
+	}
+	// search (issue 12): (n), bench/search.go.
+	if strings.Contains(only, "n") {
+		if err := runSearch(ctx); err != nil {
 			return err
 		}
 	}

@@ -44,13 +44,9 @@ type engine struct {
 // runNamespace runs (e)-(g) once per engine, each on its own all-in-one: SQLite always,
 // PostgreSQL when storetest.PostgresDSNEnv names a server (on a database created for the run).
 func runNamespace(ctx context.Context, d time.Duration, c int, only string) error {
-	engines := []engine{{name: "SQLite", drop: func() error { return nil }}}
-	if admin := os.Getenv(storetest.PostgresDSNEnv); admin != "" {
-		dsn, drop, err := newPostgresDatabase(ctx, admin)
-		if err != nil {
-			return err
-		}
-		engines = append(engines, engine{name: "PostgreSQL", dsn: dsn, drop: drop})
+	engines, err := storeEngines(ctx)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, e := range engines {
@@ -66,6 +62,20 @@ func runNamespace(ctx context.Context, d time.Duration, c int, only string) erro
 		fmt.Printf("PostgreSQL NOT RUN (set %s to a maintenance DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)\n", storetest.PostgresDSNEnv)
 	}
 	return errors.Join(errs...)
+}
+
+// storeEngines answers the engines to measure on: SQLite always, PostgreSQL when
+// storetest.PostgresDSNEnv names a server (on a database created for the run).
+func storeEngines(ctx context.Context) ([]engine, error) {
+	engines := []engine{{name: "SQLite", drop: func() error { return nil }}}
+	if admin := os.Getenv(storetest.PostgresDSNEnv); admin != "" {
+		dsn, drop, err := newPostgresDatabase(ctx, admin)
+		if err != nil {
+			return nil, err
+		}
+		engines = append(engines, engine{name: "PostgreSQL", dsn: dsn, drop: drop})
+	}
+	return engines, nil
 }
 
 // newPostgresDatabase creates a database smh_bench_<random> next to the maintenance DSN's (as

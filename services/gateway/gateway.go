@@ -136,6 +136,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := namespacev1.RegisterFileOpsServiceHandlerClient(ctx, mux, namespacev1.NewFileOpsServiceClient(cfg.Namespace)); err != nil {
 		return nil, err
 	}
+	// search (issue 12): section 8.
+	if err := namespacev1.RegisterSearchServiceHandlerClient(ctx, mux, namespacev1.NewSearchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
@@ -216,6 +220,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.NamespaceService_ServiceDesc.ServiceName: cfg.Namespace,
 			namespacev1.RecycleService_ServiceDesc.ServiceName:   cfg.Namespace,
 			namespacev1.FileOpsService_ServiceDesc.ServiceName:   cfg.Namespace, // issue 12 fileops
+			namespacev1.SearchService_ServiceDesc.ServiceName:    cfg.Namespace, // search (issue 12)
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
 		}
 		opts := append(grpcx.ServerOptions(logger),

@@ -58,6 +58,8 @@ type Config struct {
 	// TaskWorkers and TaskQueue size the pool that runs async directory tasks (0 =
 	// DefaultTaskWorkers and DefaultTaskQueue); a task beyond both answers 503.
 	TaskWorkers, TaskQueue int
+	// SearchGroups caps each group list of search-fs-stats (8.3; 0 = 2,000); tests lower it.
+	SearchGroups int
 	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
 	// stops answering fails requests with 503 instead of holding them.
 	TxTimeout time.Duration
@@ -103,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		TaskHeartbeat:       cfg.TaskHeartbeat,
 		TaskWorkers:         cfg.TaskWorkers,
 		TaskQueue:           cfg.TaskQueue,
+		SearchGroups:        cfg.SearchGroups,
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -164,6 +167,10 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 		return total, err
 	}
 	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
+		return total, err
+	}
+	// Legacy search ids past their life (docs/search.md).
+	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeSearches(ctx, now, purgeBatch) }); err != nil {
 		return total, err
 	}
 	// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage for

@@ -182,6 +182,16 @@ func routePolicies() map[string]routePolicy {
 		"PUT " + dir + " ?calibrate":                             {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "InvalidDirectoryStatsType"},
 		"GET /api/v1/space/{LibraryId}/{SpaceId}/contents-view":  {space: true, answer: "ParamInvalid"},
 		"POST /api/v1/space/{LibraryId}/{SpaceId}/traffic-limit": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
+		// --- search (issue 12): section 8 reads the space as a listing does, without public read
+		// (12.7); the matrix's libraries keep enableSearch off, so an allowed caller gets past
+		// authorization to SearchNotEnabled (decision 20).
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/space-contents":  {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-fs":       {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-fs-stats": {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-ai":       {space: true, answer: "SearchNotEnabled"},
+		"GET /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":       {space: true, answer: "SearchNotEnabled"},
+		"DELETE /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":    {space: true, answer: "SearchNotEnabled"},
+		// --- end search
 	}
 }
 
@@ -456,6 +466,7 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "SpaceOrQuotaId": fx.space, "Inode": fx.inode,
 		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "RecycledItemId": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
+	params["SearchId"] = "0123456789abcdef0123456789abcdef" // search (issue 12): a well-formed id naming none
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)
 	}

@@ -102,6 +102,16 @@ var Routes = []Route{
 	// 7.3: one task with its typed result (batch restores, directory copies).
 	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}", Target: "/_smh/task-result/{LibraryId}/{SpaceId}/{TaskId}", RPC: "smh.namespace.v1.RecycleService/GetTaskResult"},
 
+	// --- search (issue 12): smh-api.md section 8 (docs/search.md). The literal last segments come
+	// before the {SearchId} rows of the legacy search.
+	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/space-contents", Target: "/_smh/search/legacy/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/CreateLegacySearch"},
+	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/search-fs", Target: "/_smh/search/fs/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/SearchFs"},
+	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/search-fs-stats", Target: "/_smh/search/fs-stats/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/SearchFsStats"},
+	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/search-ai", Target: "/_smh/search/ai/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/SearchAI"},
+	{Method: "GET", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/{SearchId}", Target: "/_smh/search/legacy/{LibraryId}/{SpaceId}/{SearchId}", RPC: "smh.namespace.v1.SearchService/ContinueLegacySearch"},
+	{Method: "DELETE", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/{SearchId}", Target: "/_smh/search/legacy/{LibraryId}/{SpaceId}/{SearchId}", RPC: "smh.namespace.v1.SearchService/DeleteLegacySearch"},
+	// --- end search ---
+
 	// smh-api.md section 5: the recycle bin. The flag picks the operation (5's route table); a
 	// listing without a pagination flag is marker mode (decision 15). A recycled file's info and
 	// preview sign URLs of its bytes, so the object service answers them. GET on an item without

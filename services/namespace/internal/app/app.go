@@ -91,6 +91,11 @@ type Config struct {
 	// TaskQueue how many more may wait for a worker (default DefaultTaskQueue). A task asked for
 	// beyond both is refused with ErrTooManyTasks.
 	TaskWorkers, TaskQueue int
+	// Favorited answers favorites for with_favorite_status in search results (section 8); nil =
+	// no item carries isFavorite. SearchGroups caps each group list of search-fs-stats (8.3,
+	// default DefaultSearchGroups; tests lower it).
+	Favorited    Favorited
+	SearchGroups int
 }
 
 // Defaults of Config's task pool: a task copies or deletes a large tree in one transaction, so a
@@ -112,6 +117,9 @@ type Namespace struct {
 	// asyncBatchThreshold: see Config.AsyncBatchThreshold.
 	asyncBatchThreshold int
 	tasks               *taskBoard
+	// favorited, searchGroups: see Config.Favorited and Config.SearchGroups.
+	favorited    Favorited
+	searchGroups int
 }
 
 // New builds the use cases.
@@ -137,6 +145,9 @@ func New(cfg Config) *Namespace {
 	if cfg.TaskQueue <= 0 {
 		cfg.TaskQueue = DefaultTaskQueue
 	}
+	if cfg.SearchGroups <= 0 {
+		cfg.SearchGroups = DefaultSearchGroups
+	}
 	return &Namespace{
 		store:               cfg.Store,
 		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
@@ -146,6 +157,8 @@ func New(cfg Config) *Namespace {
 		asyncTreeThreshold:  cfg.AsyncTreeThreshold,
 		asyncBatchThreshold: cfg.AsyncBatchThreshold,
 		tasks:               newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
+		favorited:           cfg.Favorited,
+		searchGroups:        cfg.SearchGroups,
 	}
 }
 

@@ -362,6 +362,7 @@ type Store interface {
 	HistoryStore
 	QuotaStore
 	FileOpsStore // issue 12 fileops
+	SearchStore
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 

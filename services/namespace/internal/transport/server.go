@@ -83,6 +83,12 @@ func errorMap() smherr.Map {
 		{Err: app.ErrDuplicateQuota, SMH: smherr.New(http.StatusConflict, "DuplicateQuota", "a space named already has a quota")},
 		{Err: app.ErrNoQuota, SMH: smherr.New(http.StatusNotFound, "NoQuota", "the space has no quota")},
 		{Err: app.ErrQuotaNotFound, SMH: smherr.New(http.StatusNotFound, "QuotaNotFound", "quota not found")},
+		// --- search (issue 12): section 8, decision 20 (docs/search.md).
+		{Err: app.ErrSearchNotEnabled, SMH: smherr.New(http.StatusBadRequest, "SearchNotEnabled", "search is not enabled for this library")},
+		{Err: app.ErrSearchIDInvalid, SMH: smherr.New(http.StatusBadRequest, "SearchIdInvalid", "unknown or expired search id")},
+		{Err: app.ErrSearchTooComplex, SMH: smherr.New(http.StatusBadRequest, "SearchTooComplex", "too many aggregations")},
+		{Err: app.ErrFunctionNotEnabled, SMH: smherr.New(http.StatusBadRequest, "FunctionNotEnabled", "the function is not enabled")},
+		// --- end search
 		// Section 5: the recycle bin.
 		{Err: app.ErrRecycleBinNotEnabled, SMH: smherr.New(http.StatusBadRequest, "RecycleBinNotEnabled", "the library's recycle bin is not enabled")},
 		{Err: app.ErrRecycledItemNotFound, SMH: smherr.New(http.StatusNotFound, "RecycledItemNotFound", "no such item in the recycle bin")},
@@ -116,6 +122,7 @@ func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterNamespaceServiceServer(r, s)
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
 	namespacev1.RegisterFileOpsServiceServer(r, &FileOpsServer{s: s}) // issue 12 fileops
+	namespacev1.RegisterSearchServiceServer(r, &SearchServer{s: s})   // search (issue 12)
 }
 
 // iso formats times as SMH does (12.4).
