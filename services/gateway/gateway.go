@@ -143,6 +143,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
+	// archives (issue 12 item 6): zip preview and uncompress (3.17).
+	if err := objectv1.RegisterArchiveServiceHandlerClient(ctx, mux, objectv1.NewArchiveServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -222,6 +226,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.FileOpsService_ServiceDesc.ServiceName:   cfg.Namespace, // issue 12 fileops
 			namespacev1.SearchService_ServiceDesc.ServiceName:    cfg.Namespace, // search (issue 12)
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
+			// archives (issue 12 item 6)
+			objectv1.ArchiveService_ServiceDesc.ServiceName:        cfg.Object,
+			namespacev1.ArchiveTaskService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(grpcx.ServerOptions(logger),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

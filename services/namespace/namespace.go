@@ -248,6 +248,7 @@ func (l libraryFacts) Library(ctx context.Context, id string) (app.Library, erro
 		EnableQuota:          x.GetEnableQuota(), LibraryQuota: int64(x.GetLibraryQuota()),
 		DenyOnQuotaLessThanUsage: x.GetDenyOnQuotaLessThanUsage(),
 		EnableSearch:             x.GetEnableSearch(),
+		EnableFileUncompress:     x.GetEnableFileUncompress(),
 	}, nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/services/object/internal/app"
+	"github.com/opensmh/opensmh/services/object/internal/archive"
 	"github.com/opensmh/opensmh/services/object/internal/blob"
 	"github.com/opensmh/opensmh/services/object/internal/dataplane"
 	"github.com/opensmh/opensmh/services/object/internal/media"
@@ -77,7 +78,13 @@ type Config struct {
 	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
 	// stops answering fails requests with 503 instead of holding them.
 	TxTimeout time.Duration
+	// ArchiveLimits bound what one archive may make zip preview and uncompress do (zero fields:
+	// the defaults of docs/archives.md).
+	ArchiveLimits ArchiveLimits
 }
+
+// ArchiveLimits bound archive reading (docs/archives.md).
+type ArchiveLimits = archive.Limits
 
 // Defaults of the bounds on hostile clients, for the flags of the binaries: the cap on one
 // user's unconfirmed uploads and the slowest an upload body may arrive.
@@ -144,6 +151,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		FFmpeg:     media.FindFFmpeg(),
 
 		MaxOpenUploads: cfg.MaxOpenUploads,
+		Archives:       archiveTasks{client: namespacev1.NewArchiveTaskServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
+		ArchiveLimits:  cfg.ArchiveLimits,
 	})
 	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger, cfg.BodyMinRate), stopGC: func() {}}
 	if cfg.GCEvery >= 0 {
@@ -198,6 +207,7 @@ func (s *Service) Probe() readiness.Probe {
 
 func (s *Service) Close() error {
 	s.stopGC()
+	s.obj.Close() // running uncompress tasks record that they were interrupted
 	return s.store.Close()
 }
 
@@ -266,4 +276,36 @@ func (n namespaceClient) ReferencedBlobs(ctx context.Context, ids []string) (map
 		refs[id] = true
 	}
 	return refs, nil
+}
+
+// archiveTasks calls the namespace's ArchiveTaskService (3.17, docs/archives.md) with the
+// operator key; OpenArchive and BeginUncompressTask forward the end user's credentials too.
+type archiveTasks struct {
+	client   namespacev1.ArchiveTaskServiceClient
+	adminKey string
+}
+
+var _ app.ArchiveTasks = archiveTasks{}
+
+func (a archiveTasks) OpenArchive(ctx context.Context, in *namespacev1.OpenArchiveRequest) (*namespacev1.OpenArchiveResponse, error) {
+	return a.client.OpenArchive(forward(adminauth.Outgoing(ctx, a.adminKey)), in)
+}
+
+func (a archiveTasks) BeginUncompressTask(ctx context.Context, in *namespacev1.BeginUncompressTaskRequest) (*namespacev1.BeginUncompressTaskResponse, error) {
+	return a.client.BeginUncompressTask(forward(adminauth.Outgoing(ctx, a.adminKey)), in)
+}
+
+func (a archiveTasks) BeatUncompressTasks(ctx context.Context, runner string) error {
+	_, err := a.client.BeatUncompressTasks(adminauth.Outgoing(ctx, a.adminKey), &namespacev1.BeatUncompressTasksRequest{Runner: runner})
+	return err
+}
+
+func (a archiveTasks) FinishUncompressTask(ctx context.Context, in *namespacev1.FinishUncompressTaskRequest) error {
+	_, err := a.client.FinishUncompressTask(adminauth.Outgoing(ctx, a.adminKey), in)
+	return err
+}
+
+func (a archiveTasks) EnsureDirectory(ctx context.Context, in *namespacev1.EnsureDirectoryRequest) error {
+	_, err := a.client.EnsureDirectory(adminauth.Outgoing(ctx, a.adminKey), in)
+	return err
 }

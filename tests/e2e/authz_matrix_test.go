@@ -192,6 +192,14 @@ func routePolicies() map[string]routePolicy {
 		"GET /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":       {space: true, answer: "SearchNotEnabled"},
 		"DELETE /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":    {space: true, answer: "SearchNotEnabled"},
 		// --- end search
+		// --- archives (issue 12 item 6), 3.17 and decision 26. Preview: admin or space_admin;
+		// uncompress also takes read_only together with upload_file, which no single-grant
+		// credential of the walk holds. f.txt is no archive, and the walk sends no body (no
+		// targetPath, judged before the bytes), so an allowed caller gets past authorization to
+		// those refusals.
+		"GET " + file + " ?zip-preview": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileUncompressNotAllowed"},
+		"POST " + file + " ?uncompress": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
+		// --- end archives
 	}
 }
 

@@ -59,6 +59,11 @@ var Routes = []Route{
 	{Method: "HEAD", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/head/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/HeadDirectory"},
 	{Method: "DELETE", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/delete/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/DeleteDirectory"},
 	{Method: "POST", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"update"}, Target: "/_smh/directory/update/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/UpdateDirectory"},
+	// --- archives (issue 12 item 6): 3.17 zip preview and uncompress (docs/archives.md). Before
+	// the other file rows, which take any query.
+	{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"zip-preview"}, Target: "/_smh/file/zip-preview/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ArchiveService/PreviewZipFile"},
+	{Method: "POST", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"uncompress"}, Target: "/_smh/file/uncompress/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ArchiveService/UncompressFile"},
+	// --- end archives
 	// smh-api.md section 3: files. PUT picks copy, move or symlink by a key of the JSON body and
 	// otherwise begins a simple upload (object service); the confirm-key calls name one segment.
 	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "copyFrom", Target: "/_smh/file/copy/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/CopyFile"},

@@ -59,6 +59,8 @@ type Library struct {
 	DenyOnQuotaLessThanUsage bool
 	// EnableSearch switches the search routes of section 8 on (decision 20: off → SearchNotEnabled).
 	EnableSearch bool
+	// EnableFileUncompress switches zip preview and uncompress on (3.17, docs/archives.md).
+	EnableFileUncompress bool
 }
 
 // Libraries answers library facts; ErrLibraryNotFound for an unknown id.

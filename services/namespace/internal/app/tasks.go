@@ -108,6 +108,9 @@ type Task struct {
 	Restores []RestoreResult
 	// Calibrate is the result of a finished calibration (issue 12 fileops).
 	Calibrate *CalibrateResult
+	// Uncompress is a fileUncompress task's result object as JSON (archive.go), also when it
+	// failed.
+	Uncompress json.RawMessage
 	// Err is why a failed task failed.
 	Err error
 }
@@ -240,6 +243,9 @@ func (b *taskBoard) read(r TaskRecord) Task {
 	case TaskEmpty:
 	case TaskFailed:
 		t.Err = failureError(r.Failure)
+		if t.Kind == TaskFileUncompress {
+			t.Uncompress = json.RawMessage(r.Result) // the task-level code and err (archive.go)
+		}
 	default:
 		if _, ours := b.mine.Load(r.ID); ours && r.Owner == b.owner {
 			break // running here: its heartbeat may be waiting for the writer
@@ -254,6 +260,10 @@ func (b *taskBoard) read(r TaskRecord) Task {
 // decodeResult reads a finished task's stored result by its kind.
 func (t *Task) decodeResult(result string) error {
 	if result == "" {
+		return nil
+	}
+	if t.Kind == TaskFileUncompress {
+		t.Uncompress = json.RawMessage(result)
 		return nil
 	}
 	if t.Kind == TaskBatchRestoreRecycle {

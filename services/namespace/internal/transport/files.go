@@ -119,12 +119,18 @@ func (s *Server) CheckUpload(ctx context.Context, req *namespacev1.CheckUploadRe
 	}
 	return &namespacev1.CheckUploadResponse{
 		Path: c.Path, UserId: c.UserID, ConflictResolutionStrategy: string(c.Strategy), Force: c.Force,
-		Rules: &namespacev1.UploadRules{
-			MediaLibrary: c.Rules.MediaLibrary, AllowPhoto: c.Rules.AllowPhoto, AllowVideo: c.Rules.AllowVideo,
-			AllowPhotoExtname: c.Rules.AllowPhotoExtname, AllowVideoExtname: c.Rules.AllowVideoExtname,
-			AllowFileExtname: c.Rules.AllowFileExtname,
-		},
+		Rules: uploadRulesProto(c.Rules),
 	}, nil
+}
+
+// uploadRulesProto answers what a space requires of uploaded bytes (2.11), for the object
+// service: at begin (CheckUpload) and for extracted archives (BeginUncompressTask).
+func uploadRulesProto(r app.UploadRules) *namespacev1.UploadRules {
+	return &namespacev1.UploadRules{
+		MediaLibrary: r.MediaLibrary, AllowPhoto: r.AllowPhoto, AllowVideo: r.AllowVideo,
+		AllowPhotoExtname: r.AllowPhotoExtname, AllowVideoExtname: r.AllowVideoExtname,
+		AllowFileExtname: r.AllowFileExtname,
+	}
 }
 
 func (s *Server) CommitFile(ctx context.Context, req *namespacev1.CommitFileRequest) (*namespacev1.CommitFileResponse, error) {

@@ -200,6 +200,19 @@ func (r *RecycleServer) GetTaskResult(ctx context.Context, req *namespacev1.GetT
 	}
 	resp := &namespacev1.GetTaskResultResponse{TaskId: strconv.Itoa(int(t.ID)), TaskType: t.Kind, Status: int32(t.Status)}
 	switch {
+	case t.Kind == app.TaskFileUncompress && t.Status != app.TaskRunning:
+		// 7.3 fileUncompressResult; a failed task carries its code and err in it (archive.go).
+		if resp.FileUncompressResult, err = uncompressResult(t); err != nil {
+			return nil, toStatus(err)
+		}
+		if t.Status == app.TaskFailed {
+			code, msg := resp.GetFileUncompressResult().GetFields()["code"].GetStringValue(), resp.GetFileUncompressResult().GetFields()["err"].GetStringValue()
+			if code == "" {
+				e := smherr.As(toStatus(t.Err))
+				code, msg = e.Code, e.Message
+			}
+			resp.Code, resp.Message = &code, &msg
+		}
 	case t.Status == app.TaskFailed:
 		e := smherr.As(toStatus(t.Err))
 		resp.Code, resp.Message = &e.Code, &e.Message
@@ -231,6 +244,13 @@ func (r *RecycleServer) ResolveRecycledFile(ctx context.Context, req *namespacev
 // taskResultValue answers a finished task's result for the task query (7.1): the synchronous
 // answer's shape of the call that started it.
 func taskResultValue(t app.Task) (*structpb.Value, error) {
+	if t.Kind == app.TaskFileUncompress {
+		s, err := uncompressResult(t)
+		if err != nil || s == nil {
+			return nil, err
+		}
+		return structpb.NewStructValue(s), nil
+	}
 	if t.Kind == app.TaskBatchRestoreRecycle {
 		l, err := listOf(restoreResults(t.Restores))
 		if err != nil {

@@ -123,6 +123,8 @@ func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
 	namespacev1.RegisterFileOpsServiceServer(r, &FileOpsServer{s: s}) // issue 12 fileops
 	namespacev1.RegisterSearchServiceServer(r, &SearchServer{s: s})   // search (issue 12)
+	// archives (issue 12 item 6): internal calls of the object service (3.17).
+	namespacev1.RegisterArchiveTaskServiceServer(r, &ArchiveTaskServer{s: s})
 }
 
 // iso formats times as SMH does (12.4).

@@ -16,6 +16,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/smherr"
+	"github.com/opensmh/opensmh/services/object/internal/archive"
 	"github.com/opensmh/opensmh/services/object/internal/blob"
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
@@ -81,6 +82,10 @@ type Config struct {
 	// (default 1,000; negative: no cap). Tokens with an empty user id and the library secret
 	// count as one user of their library.
 	MaxOpenUploads int
+	// Archives is the namespace's side of zip preview and uncompress (3.17); nil answers
+	// FunctionNotEnabled. ArchiveLimits bound what one archive may expand to (zero: defaults).
+	Archives      ArchiveTasks
+	ArchiveLimits archive.Limits
 }
 
 // Object is the object service's use cases.
@@ -98,6 +103,10 @@ type Object struct {
 	gcGrace               time.Duration
 	ffmpeg                media.FFmpeg
 	maxOpenUploads        int
+
+	archives      ArchiveTasks
+	archiveLimits archive.Limits
+	run           *archiveRun
 }
 
 // New builds the use cases.
@@ -110,6 +119,7 @@ func New(cfg Config) *Object {
 		clock: cfg.Clock, domain: cfg.Domain, ticketTTL: cfg.TicketTTL, sessionTTL: cfg.SessionTTL,
 		maxPart: cfg.MaxPartSize, maxSimple: cfg.MaxSimpleSize, gcGrace: cfg.GCGrace, ffmpeg: cfg.FFmpeg,
 		maxOpenUploads: cfg.MaxOpenUploads,
+		archives:       cfg.Archives, archiveLimits: cfg.ArchiveLimits.Defaults(), run: newArchiveRun(),
 	}
 	if o.maxOpenUploads == 0 {
 		o.maxOpenUploads = DefaultMaxOpenUploads

@@ -49,6 +49,11 @@ func ErrorMap() smherr.Map {
 		{Err: media.ErrBadThumbOptions, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "bad preview size parameters")},
 		// issue 12 fileops (docs/fileops.md).
 		{Err: app.ErrVirtualFile, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "the operation is not supported on a virtual file")},
+		// archives (issue 12 item 6): 3.17 and decision 26.
+		{Err: app.ErrUncompressNotAllowed, SMH: smherr.New(http.StatusBadRequest, "FileUncompressNotAllowed", "the file is not an archive that can be previewed or uncompressed")},
+		{Err: app.ErrFunctionNotEnabled, SMH: smherr.New(http.StatusBadRequest, "FunctionNotEnabled", "file uncompress is not enabled for this library")},
+		{Err: app.ErrMultipleDirectories, SMH: smherr.New(http.StatusBadRequest, "FileUncompressMultipleDirectoriesNotSupported", "select at most one directory")},
+		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "select at most 1000 files")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -70,7 +75,10 @@ var _ objectv1.ObjectServiceServer = (*Server)(nil)
 func New(obj *app.Object) *Server { return &Server{obj: obj} }
 
 // Register adds the service to r.
-func (s *Server) Register(r grpc.ServiceRegistrar) { objectv1.RegisterObjectServiceServer(r, s) }
+func (s *Server) Register(r grpc.ServiceRegistrar) {
+	objectv1.RegisterObjectServiceServer(r, s)
+	objectv1.RegisterArchiveServiceServer(r, &ArchiveServer{obj: s.obj}) // archives (3.17)
+}
 
 // iso formats times as SMH does (12.4).
 func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

@@ -1290,8 +1290,11 @@ type GetTaskResultResponse struct {
 	Message                    *string              `protobuf:"bytes,7,opt,name=message,proto3,oneof" json:"message,omitempty"`
 	// issue 12 fileops: calibrateDirectoryStats (4.9).
 	CalibrateDirectoryStatsResult *CalibrateDirectoryStatsResult `protobuf:"bytes,40,opt,name=calibrate_directory_stats_result,json=calibrateDirectoryStatsResult,proto3" json:"calibrate_directory_stats_result,omitempty"`
-	unknownFields                 protoimpl.UnknownFields
-	sizeCache                     protoimpl.SizeCache
+	// fileUncompress (3.17, docs/archives.md): {outputDir, fileCount, successCount, failedCount,
+	// failedItems?, failedItemsTruncated?, code?, err?}; also on a failed (500) task.
+	FileUncompressResult *structpb.Struct `protobuf:"bytes,16,opt,name=file_uncompress_result,json=fileUncompressResult,proto3" json:"file_uncompress_result,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *GetTaskResultResponse) Reset() {
@@ -1376,6 +1379,13 @@ func (x *GetTaskResultResponse) GetMessage() string {
 func (x *GetTaskResultResponse) GetCalibrateDirectoryStatsResult() *CalibrateDirectoryStatsResult {
 	if x != nil {
 		return x.CalibrateDirectoryStatsResult
+	}
+	return nil
+}
+
+func (x *GetTaskResultResponse) GetFileUncompressResult() *structpb.Struct {
+	if x != nil {
+		return x.FileUncompressResult
 	}
 	return nil
 }
@@ -1641,7 +1651,7 @@ const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x17\n" +
-	"\atask_id\x18\x03 \x01(\tR\x06taskId\"\xe6\x03\n" +
+	"\atask_id\x18\x03 \x01(\tR\x06taskId\"\xb5\x04\n" +
 	"\x15GetTaskResultResponse\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1b\n" +
 	"\ttask_type\x18\x02 \x01(\tR\btaskType\x12\x16\n" +
@@ -1650,7 +1660,8 @@ const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"\x15copy_directory_result\x18\x05 \x01(\v2%.smh.namespace.v1.CopyDirectoryResultR\x13copyDirectoryResult\x12\x17\n" +
 	"\x04code\x18\x06 \x01(\tH\x00R\x04code\x88\x01\x01\x12\x1d\n" +
 	"\amessage\x18\a \x01(\tH\x01R\amessage\x88\x01\x01\x12x\n" +
-	" calibrate_directory_stats_result\x18( \x01(\v2/.smh.namespace.v1.CalibrateDirectoryStatsResultR\x1dcalibrateDirectoryStatsResultB\a\n" +
+	" calibrate_directory_stats_result\x18( \x01(\v2/.smh.namespace.v1.CalibrateDirectoryStatsResultR\x1dcalibrateDirectoryStatsResult\x12M\n" +
+	"\x16file_uncompress_result\x18\x10 \x01(\v2\x17.google.protobuf.StructR\x14fileUncompressResultB\a\n" +
 	"\x05_codeB\n" +
 	"\n" +
 	"\b_message\")\n" +
@@ -1717,7 +1728,8 @@ var file_smh_namespace_v1_recycle_proto_goTypes = []any{
 	(*structpb.Value)(nil),                // 24: google.protobuf.Value
 	(*structpb.ListValue)(nil),            // 25: google.protobuf.ListValue
 	(*CalibrateDirectoryStatsResult)(nil), // 26: smh.namespace.v1.CalibrateDirectoryStatsResult
-	(*StoredFile)(nil),                    // 27: smh.namespace.v1.StoredFile
+	(*structpb.Struct)(nil),               // 27: google.protobuf.Struct
+	(*StoredFile)(nil),                    // 28: smh.namespace.v1.StoredFile
 }
 var file_smh_namespace_v1_recycle_proto_depIdxs = []int32{
 	0,  // 0: smh.namespace.v1.ListRecycledResponse.contents:type_name -> smh.namespace.v1.RecycledItem
@@ -1729,32 +1741,33 @@ var file_smh_namespace_v1_recycle_proto_depIdxs = []int32{
 	25, // 6: smh.namespace.v1.GetTaskResultResponse.batch_restore_recycle_results:type_name -> google.protobuf.ListValue
 	21, // 7: smh.namespace.v1.GetTaskResultResponse.copy_directory_result:type_name -> smh.namespace.v1.CopyDirectoryResult
 	26, // 8: smh.namespace.v1.GetTaskResultResponse.calibrate_directory_stats_result:type_name -> smh.namespace.v1.CalibrateDirectoryStatsResult
-	27, // 9: smh.namespace.v1.ResolveRecycledFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	1,  // 10: smh.namespace.v1.RecycleService.ListRecycled:input_type -> smh.namespace.v1.ListRecycledRequest
-	3,  // 11: smh.namespace.v1.RecycleService.GetRecycledItem:input_type -> smh.namespace.v1.GetRecycledItemRequest
-	5,  // 12: smh.namespace.v1.RecycleService.RestoreRecycled:input_type -> smh.namespace.v1.RestoreRecycledRequest
-	7,  // 13: smh.namespace.v1.RecycleService.RestoreRecycledBatch:input_type -> smh.namespace.v1.RestoreRecycledBatchRequest
-	10, // 14: smh.namespace.v1.RecycleService.PurgeRecycled:input_type -> smh.namespace.v1.PurgeRecycledRequest
-	12, // 15: smh.namespace.v1.RecycleService.PurgeRecycledBatch:input_type -> smh.namespace.v1.PurgeRecycledBatchRequest
-	14, // 16: smh.namespace.v1.RecycleService.EmptyRecycled:input_type -> smh.namespace.v1.EmptyRecycledRequest
-	17, // 17: smh.namespace.v1.RecycleService.SetRecycleLifecycle:input_type -> smh.namespace.v1.SetRecycleLifecycleRequest
-	19, // 18: smh.namespace.v1.RecycleService.GetTaskResult:input_type -> smh.namespace.v1.GetTaskResultRequest
-	22, // 19: smh.namespace.v1.RecycleService.ResolveRecycledFile:input_type -> smh.namespace.v1.ResolveRecycledFileRequest
-	2,  // 20: smh.namespace.v1.RecycleService.ListRecycled:output_type -> smh.namespace.v1.ListRecycledResponse
-	4,  // 21: smh.namespace.v1.RecycleService.GetRecycledItem:output_type -> smh.namespace.v1.GetRecycledItemResponse
-	6,  // 22: smh.namespace.v1.RecycleService.RestoreRecycled:output_type -> smh.namespace.v1.RestoreRecycledResponse
-	9,  // 23: smh.namespace.v1.RecycleService.RestoreRecycledBatch:output_type -> smh.namespace.v1.RestoreRecycledBatchResponse
-	11, // 24: smh.namespace.v1.RecycleService.PurgeRecycled:output_type -> smh.namespace.v1.PurgeRecycledResponse
-	13, // 25: smh.namespace.v1.RecycleService.PurgeRecycledBatch:output_type -> smh.namespace.v1.PurgeRecycledBatchResponse
-	15, // 26: smh.namespace.v1.RecycleService.EmptyRecycled:output_type -> smh.namespace.v1.EmptyRecycledResponse
-	18, // 27: smh.namespace.v1.RecycleService.SetRecycleLifecycle:output_type -> smh.namespace.v1.SetRecycleLifecycleResponse
-	20, // 28: smh.namespace.v1.RecycleService.GetTaskResult:output_type -> smh.namespace.v1.GetTaskResultResponse
-	23, // 29: smh.namespace.v1.RecycleService.ResolveRecycledFile:output_type -> smh.namespace.v1.ResolveRecycledFileResponse
-	20, // [20:30] is the sub-list for method output_type
-	10, // [10:20] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	27, // 9: smh.namespace.v1.GetTaskResultResponse.file_uncompress_result:type_name -> google.protobuf.Struct
+	28, // 10: smh.namespace.v1.ResolveRecycledFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	1,  // 11: smh.namespace.v1.RecycleService.ListRecycled:input_type -> smh.namespace.v1.ListRecycledRequest
+	3,  // 12: smh.namespace.v1.RecycleService.GetRecycledItem:input_type -> smh.namespace.v1.GetRecycledItemRequest
+	5,  // 13: smh.namespace.v1.RecycleService.RestoreRecycled:input_type -> smh.namespace.v1.RestoreRecycledRequest
+	7,  // 14: smh.namespace.v1.RecycleService.RestoreRecycledBatch:input_type -> smh.namespace.v1.RestoreRecycledBatchRequest
+	10, // 15: smh.namespace.v1.RecycleService.PurgeRecycled:input_type -> smh.namespace.v1.PurgeRecycledRequest
+	12, // 16: smh.namespace.v1.RecycleService.PurgeRecycledBatch:input_type -> smh.namespace.v1.PurgeRecycledBatchRequest
+	14, // 17: smh.namespace.v1.RecycleService.EmptyRecycled:input_type -> smh.namespace.v1.EmptyRecycledRequest
+	17, // 18: smh.namespace.v1.RecycleService.SetRecycleLifecycle:input_type -> smh.namespace.v1.SetRecycleLifecycleRequest
+	19, // 19: smh.namespace.v1.RecycleService.GetTaskResult:input_type -> smh.namespace.v1.GetTaskResultRequest
+	22, // 20: smh.namespace.v1.RecycleService.ResolveRecycledFile:input_type -> smh.namespace.v1.ResolveRecycledFileRequest
+	2,  // 21: smh.namespace.v1.RecycleService.ListRecycled:output_type -> smh.namespace.v1.ListRecycledResponse
+	4,  // 22: smh.namespace.v1.RecycleService.GetRecycledItem:output_type -> smh.namespace.v1.GetRecycledItemResponse
+	6,  // 23: smh.namespace.v1.RecycleService.RestoreRecycled:output_type -> smh.namespace.v1.RestoreRecycledResponse
+	9,  // 24: smh.namespace.v1.RecycleService.RestoreRecycledBatch:output_type -> smh.namespace.v1.RestoreRecycledBatchResponse
+	11, // 25: smh.namespace.v1.RecycleService.PurgeRecycled:output_type -> smh.namespace.v1.PurgeRecycledResponse
+	13, // 26: smh.namespace.v1.RecycleService.PurgeRecycledBatch:output_type -> smh.namespace.v1.PurgeRecycledBatchResponse
+	15, // 27: smh.namespace.v1.RecycleService.EmptyRecycled:output_type -> smh.namespace.v1.EmptyRecycledResponse
+	18, // 28: smh.namespace.v1.RecycleService.SetRecycleLifecycle:output_type -> smh.namespace.v1.SetRecycleLifecycleResponse
+	20, // 29: smh.namespace.v1.RecycleService.GetTaskResult:output_type -> smh.namespace.v1.GetTaskResultResponse
+	23, // 30: smh.namespace.v1.RecycleService.ResolveRecycledFile:output_type -> smh.namespace.v1.ResolveRecycledFileResponse
+	21, // [21:31] is the sub-list for method output_type
+	11, // [11:21] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_recycle_proto_init() }
