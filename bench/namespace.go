@@ -173,16 +173,11 @@ const (
 	bigChild  = "big"
 )
 
-// deepPagination fills bigParent/bigChild and, when report is set, walks it page by page and
-// prints (e).
-func deepPagination(n nsAPI, engineName string, report bool) error {
-	dir := bigParent + "/" + bigChild
-	if err := n.mkdir(dir); err != nil {
-		return err
-	}
-	// The work is a fixed count, not a duration, so measure() does not fit: workers take names
-	// from a shared counter, and the first error stops the fill (a partial tree would make the
-	// walk's assertion fail for the wrong reason).
+// fillDir creates count directories dir/dNNNNNN from n.c clients and answers how long it took.
+// The work is a fixed count, not a duration, so measure() does not fit: workers take names
+// from a shared counter, and the first error stops the fill (a partial tree would make a walk's
+// assertion fail for the wrong reason).
+func (n nsAPI) fillDir(dir string, count int64) (time.Duration, error) {
 	var next atomic.Int64
 	var failed atomic.Pointer[error]
 	var wg sync.WaitGroup
@@ -193,7 +188,7 @@ func deepPagination(n nsAPI, engineName string, report bool) error {
 			defer wg.Done()
 			for failed.Load() == nil {
 				i := next.Add(1) - 1
-				if i >= bigDirSize {
+				if i >= count {
 					return
 				}
 				if err := n.mkdir(fmt.Sprintf("%s/d%06d", dir, i)); err != nil {
@@ -204,9 +199,22 @@ func deepPagination(n nsAPI, engineName string, report bool) error {
 		}()
 	}
 	wg.Wait()
-	fill := time.Since(start)
 	if p := failed.Load(); p != nil {
-		return fmt.Errorf("fill: %w", *p)
+		return 0, fmt.Errorf("fill: %w", *p)
+	}
+	return time.Since(start), nil
+}
+
+// deepPagination fills bigParent/bigChild and, when report is set, walks it page by page and
+// prints (e).
+func deepPagination(n nsAPI, engineName string, report bool) error {
+	dir := bigParent + "/" + bigChild
+	if err := n.mkdir(dir); err != nil {
+		return err
+	}
+	fill, err := n.fillDir(dir, bigDirSize)
+	if err != nil {
+		return err
 	}
 	if !report {
 		return nil

@@ -147,6 +147,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := objectv1.RegisterArchiveServiceHandlerClient(ctx, mux, objectv1.NewArchiveServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
+	// --- issue 12 change feed (3.18) ---
+	if err := namespacev1.RegisterDeltaServiceHandlerClient(ctx, mux, namespacev1.NewDeltaServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// --- end change feed ---
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -229,6 +234,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			// archives (issue 12 item 6)
 			objectv1.ArchiveService_ServiceDesc.ServiceName:        cfg.Object,
 			namespacev1.ArchiveTaskService_ServiceDesc.ServiceName: cfg.Namespace,
+			// issue 12 change feed (3.18)
+			namespacev1.DeltaService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(grpcx.ServerOptions(logger),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

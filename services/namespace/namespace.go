@@ -63,6 +63,9 @@ type Config struct {
 	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
 	// stops answering fails requests with 503 instead of holding them.
 	TxTimeout time.Duration
+	// DeltaRetention is how long the change feed keeps its events (3.18; 0 = 180 days): a
+	// cursor whose next events are older answers CursorExpired.
+	DeltaRetention time.Duration
 }
 
 // Defaults of Config.TaskWorkers and Config.TaskQueue.
@@ -78,6 +81,8 @@ type Service struct {
 	server     *transport.Server
 	clock      clock.Clock
 	purgeAfter time.Duration
+	// deltaRetention: see Config.DeltaRetention.
+	deltaRetention time.Duration
 
 	stopPurge func()
 }
@@ -102,6 +107,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 
 		AsyncTreeThreshold:  int64(cfg.AsyncTreeThreshold),
 		AsyncBatchThreshold: cfg.AsyncBatchThreshold,
+		DeltaRetention:      cfg.DeltaRetention,
 		TaskHeartbeat:       cfg.TaskHeartbeat,
 		TaskWorkers:         cfg.TaskWorkers,
 		TaskQueue:           cfg.TaskQueue,
@@ -116,8 +122,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.PurgeAfter <= 0 {
 		cfg.PurgeAfter = 10 * time.Minute
 	}
+	if cfg.DeltaRetention <= 0 {
+		cfg.DeltaRetention = app.DefaultDeltaRetention
+	}
 	s := &Service{store: db, ns: ns, server: transport.New(ns, adminauth.NewChecker(cfg.AdminKey)),
-		clock: cfg.Clock, purgeAfter: cfg.PurgeAfter, stopPurge: func() {}}
+		clock: cfg.Clock, purgeAfter: cfg.PurgeAfter, deltaRetention: cfg.DeltaRetention, stopPurge: func() {}}
 	if cfg.PurgeEvery >= 0 {
 		every := cfg.PurgeEvery
 		if every == 0 {
@@ -175,7 +184,11 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	}
 	// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage for
 	// the object service once nothing else names them.
-	_, err = drainBatches(func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) })
+	if _, err := drainBatches(func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) }); err != nil {
+		return total, err
+	}
+	// Change-feed events past the retention window (3.18, docs/changefeed.md).
+	_, err = drainBatches(func() (int64, error) { return s.store.PruneDelta(ctx, now.Add(-s.deltaRetention), purgeBatch) })
 	return total, err
 }
 

@@ -200,6 +200,14 @@ func routePolicies() map[string]routePolicy {
 		"GET " + file + " ?zip-preview": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileUncompressNotAllowed"},
 		"POST " + file + " ?uncompress": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
 		// --- end archives
+		// --- issue 12 change feed (3.18, docs/changefeed.md): the feed is read by any principal
+		// of the space (no public read: it shows deleted names and actors); the matrix sends no
+		// cursor, so an allowed caller gets past authorization to ParamInvalid. The deletion
+		// check is admin or space_admin; the fixture's inode is live: FileNotFound.
+		"GET /api/v1/fs-delta/{LibraryId}/{SpaceId}/cursor":             {space: true},
+		"GET /api/v1/fs-delta/{LibraryId}/{SpaceId}/delta":              {space: true, answer: "ParamInvalid"},
+		"GET /api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileNotFound"},
+		// --- end change feed ---
 	}
 }
 

@@ -134,4 +134,10 @@ var Routes = []Route{
 	{Method: "POST", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"lifecycle"}, Target: "/_smh/recycled/lifecycle/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/SetRecycleLifecycle"},
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Target: "/_smh/recycled/purge/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.namespace.v1.RecycleService/PurgeRecycled"},
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Target: "/_smh/recycled/empty/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/EmptyRecycled"},
+
+	// --- issue 12 change feed: smh-api.md 3.18 (docs/changefeed.md) ---
+	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/cursor", Target: "/_smh/fs-delta/cursor/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/GetDeltaCursor"},
+	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/delta", Target: "/_smh/fs-delta/delta/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/QueryDeltaLog"},
+	{Method: "GET", Pattern: "/api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", Target: "/_smh/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", RPC: "smh.namespace.v1.DeltaService/CheckFileDeletion"},
+	// --- end change feed ---
 }

@@ -98,6 +98,9 @@ type Config struct {
 	// default DefaultSearchGroups; tests lower it).
 	Favorited    Favorited
 	SearchGroups int
+	// DeltaRetention is how long the change feed keeps events (3.18; default
+	// DefaultDeltaRetention, 180 days): checkFileDeletion reports it in days.
+	DeltaRetention time.Duration
 }
 
 // Defaults of Config's task pool: a task copies or deletes a large tree in one transaction, so a
@@ -122,6 +125,8 @@ type Namespace struct {
 	// favorited, searchGroups: see Config.Favorited and Config.SearchGroups.
 	favorited    Favorited
 	searchGroups int
+	// deltaRetention: see Config.DeltaRetention.
+	deltaRetention time.Duration
 }
 
 // New builds the use cases.
@@ -150,6 +155,9 @@ func New(cfg Config) *Namespace {
 	if cfg.SearchGroups <= 0 {
 		cfg.SearchGroups = DefaultSearchGroups
 	}
+	if cfg.DeltaRetention <= 0 {
+		cfg.DeltaRetention = DefaultDeltaRetention
+	}
 	return &Namespace{
 		store:               cfg.Store,
 		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
@@ -161,6 +169,7 @@ func New(cfg Config) *Namespace {
 		tasks:               newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
 		favorited:           cfg.Favorited,
 		searchGroups:        cfg.SearchGroups,
+		deltaRetention:      cfg.DeltaRetention,
 	}
 }
 

@@ -363,6 +363,7 @@ type Store interface {
 	QuotaStore
 	FileOpsStore // issue 12 fileops
 	SearchStore
+	DeltaStore
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 

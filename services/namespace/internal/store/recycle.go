@@ -367,7 +367,22 @@ func (s *SQL) RestoreRecycled(ctx context.Context, libraryID, spaceID string, id
 		if err := growTree(ctx, t, libraryID, spaceID, parent.Inode, n.totals()); err != nil {
 			return err
 		}
-		if err := restoreLinks(ctx, t, n, now); err != nil {
+		// The change feed: the entry, then (a directory) everything it holds, parents first, so
+		// a client that dropped the subtree at FILE.TRASH learns it again; then its links.
+		c := change{kind: app.EventFileRestore, inode: n.Inode, userID: rules.UserID}
+		if p.replace != nil {
+			c.kind, c.extra = app.EventFileRestoreOverwrite, overwritten(*p.replace, nil)
+		}
+		if err := recordChange(ctx, t, libraryID, spaceID, now, c); err != nil {
+			return err
+		}
+		if n.isDir() {
+			if err := recordMany(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileRestore, userID: rules.UserID},
+				liveSubtreeSel, libraryID, spaceID, n.Inode, libraryID, spaceID); err != nil {
+				return err
+			}
+		}
+		if err := restoreLinks(ctx, t, n, rules.UserID, now); err != nil {
 			return err
 		}
 		if _, err := t.Exec(ctx, "DELETE FROM recycled_items WHERE id = ?", id); err != nil {
@@ -410,7 +425,7 @@ func restoreParent(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, 
 // restoreLinks brings back the symlinks that joined n's deletion (deleteLinksTo), each into its
 // own directory. A link whose directory is gone meanwhile, or whose name is taken there, cannot
 // come back and goes for good with nothing left pointing at it.
-func restoreLinks(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) error {
+func restoreLinks(ctx context.Context, t *sqldb.Tx, n nodeRow, userID string, now time.Time) error {
 	lib, space := n.LibraryID, n.SpaceID
 	rows, err := t.Query(ctx, `SELECT inode, parent_inode, name FROM nodes
 		WHERE deleted_root = ? AND deleted_at IS NOT NULL AND inode <> ?`, n.Inode, n.Inode)
@@ -455,6 +470,9 @@ func restoreLinks(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) er
 		if err := growTree(ctx, t, lib, space, l.parent, app.TreeTotals{Files: 1}); err != nil {
 			return err
 		}
+		if err := recordChange(ctx, t, lib, space, now, change{kind: app.EventFileRestore, inode: l.inode, userID: userID}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -462,6 +480,16 @@ func restoreLinks(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) er
 // purgeItem removes an item from the bin for good: its entry is queued for purging and the bin's
 // counters drop by what it held.
 func purgeItem(ctx context.Context, t *sqldb.Tx, item itemRow, now time.Time) error {
+	return purgeItemBy(ctx, t, item, deletion{}, now)
+}
+
+// purgeItemBy is purgeItem with who purged: the change feed records RECYCLE.DELETE, removed by
+// quota for the quota removal job.
+func purgeItemBy(ctx context.Context, t *sqldb.Tx, item itemRow, by deletion, now time.Time) error {
+	if err := recordChange(ctx, t, item.LibraryID, item.SpaceID, now, change{kind: app.EventRecycleDelete,
+		inode: item.node.Inode, location: locationDeleted, byQuota: by.byQuota}); err != nil {
+		return err
+	}
 	if _, err := t.Exec(ctx, "DELETE FROM recycled_items WHERE id = ?", item.ID); err != nil {
 		return wrap("purge recycled", err)
 	}
@@ -492,6 +520,11 @@ func (s *SQL) PurgeRecycled(ctx context.Context, libraryID, spaceID string, ids 
 func (s *SQL) EmptyRecycled(ctx context.Context, libraryID, spaceID string, now time.Time) error {
 	return s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		if _, err := getSpace(ctx, t, libraryID, spaceID, true); err != nil {
+			return err
+		}
+		if err := recordMany(ctx, t, libraryID, spaceID, now, change{kind: app.EventRecycleDelete, location: locationDeleted},
+			`SELECT inode, id AS ord, '' AS extra FROM recycled_items WHERE library_id = ? AND space_id = ?`,
+			libraryID, spaceID); err != nil {
 			return err
 		}
 		if _, err := t.Exec(ctx, `INSERT INTO purge_queue (inode, library_id, space_id, queued_at)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/sqldb"
@@ -174,7 +175,11 @@ func makeDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent
 	if err := touchDir(ctx, t, libraryID, spaceID, parent, 1, 0, now); err != nil {
 		return nodeRow{}, err
 	}
-	return d, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: 1})
+	if err := growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: 1}); err != nil {
+		return nodeRow{}, err
+	}
+	return d, recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileCreate, inode: d.Inode,
+		userID: attrs.UserID, extra: map[string]any{"isRapidUpload": false}})
 }
 
 // makeChain creates the directories names under parent, each inside the one before, and answers
@@ -185,6 +190,7 @@ func makeDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent
 func makeChain(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, names []string, userID string, now time.Time) (nodeRow, error) {
 	var d nodeRow
 	at := parent
+	made := make([]int64, 0, len(names))
 	for i, name := range names {
 		below := int64(len(names) - 1 - i)
 		var err error
@@ -196,11 +202,21 @@ func makeChain(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pare
 			return nodeRow{}, err
 		}
 		at = d.Inode
+		made = append(made, d.Inode)
 	}
 	if err := touchDir(ctx, t, libraryID, spaceID, parent, 1, 0, now); err != nil {
 		return nodeRow{}, err
 	}
-	return d, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: int64(len(names))})
+	if err := growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: int64(len(names))}); err != nil {
+		return nodeRow{}, err
+	}
+	for _, inode := range made {
+		if err := recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileCreate, inode: inode,
+			userID: userID, extra: map[string]any{"isRapidUpload": false}}); err != nil {
+			return nodeRow{}, err
+		}
+	}
+	return d, nil
 }
 
 // ensureDirs resolves path as directories, creating the missing ones (4.1, 4.6, 4.7 create
@@ -376,12 +392,27 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 			return wrap("move", err)
 		}
 		final = p.pathIn(to)
-		return relocate(ctx, t, src, parent.Inode, now)
+		if err := relocate(ctx, t, src, parent.Inode, now); err != nil {
+			return err
+		}
+		return recordMove(ctx, t, src, parent.Inode, p.replace, rules.UserID, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return final, nil
+}
+
+// recordMove records the move of src under parent (FILE.MOVE, or FILE.MOVE_OVERWRITE when it
+// replaced the file replaced).
+func recordMove(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, replaced *nodeRow, userID string, now time.Time) error {
+	c := change{kind: app.EventFileMove, inode: src.Inode, userID: userID, extra: map[string]any{
+		"fromParentInode": strconv.FormatInt(src.ParentInode, 10), "toParentInode": strconv.FormatInt(parent, 10),
+	}}
+	if replaced != nil {
+		c.kind, c.extra = app.EventFileMoveOverwrite, overwritten(*replaced, c.extra)
+	}
+	return recordChange(ctx, t, src.LibraryID, src.SpaceID, now, c)
 }
 
 // relocate records that the entry n moved from its parent to parent: both directories' child
@@ -436,6 +467,12 @@ const subtreeCTE = `WITH RECURSIVE sub(inode, is_dir, size) AS (
 // (deleteLinksTo). With rules.Recycle n becomes a bin item, whose id is answered; otherwise it
 // is queued for purging and 0 is answered. Rows keep their blob ids until purged.
 func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, now time.Time) (int64, error) {
+	return deleteEntryBy(ctx, t, n, rules, deletion{}, now)
+}
+
+// deleteEntryBy is deleteEntry with who deleted: the change feed records FILE.TRASH or
+// FILE.DELETE for a user, TASK.FILE.DELETE removed by quota for the quota removal job.
+func deleteEntryBy(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, by deletion, now time.Time) (int64, error) {
 	lib, space := n.LibraryID, n.SpaceID
 	parents, err := pathOf(ctx, t, lib, space, n.ParentInode)
 	if err != nil {
@@ -453,7 +490,12 @@ func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRul
 	if err := growTree(ctx, t, lib, space, n.ParentInode, neg(totals)); err != nil {
 		return 0, err
 	}
-	links, err := deleteLinksTo(ctx, t, n, now)
+	kind, location := by.kind(rules.Recycle)
+	c := change{kind: kind, inode: n.Inode, location: location, byQuota: by.byQuota, userID: rules.UserID}
+	if err := recordChange(ctx, t, lib, space, now, c); err != nil {
+		return 0, err
+	}
+	links, err := deleteLinksTo(ctx, t, n, c, now)
 	if err != nil {
 		return 0, err
 	}
@@ -530,7 +572,7 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 			// A file (only a file can replace a file) is copied as CopyFile copies it.
 			_, err = copyFileTo(ctx, t, src, parent.Inode, p, rules, now)
 		} else {
-			err = copyEntry(ctx, t, src, parent.Inode, p.name, now)
+			err = copyEntry(ctx, t, src, parent.Inode, p.name, rules.UserID, now)
 		}
 		if err != nil {
 			return err
@@ -548,12 +590,20 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 // new inode its children need). Child counts are copied, since the copy has the same children.
 // Copied files share their originals' blobs; copied symlinks point at the same targets as the
 // originals, inside the copied tree or not (see files.go).
-func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name string, now time.Time) error {
+//
+// The change feed gets a FILE.COPY for the copy and for every entry of its subtree, parents
+// first, each naming its original (sourceInode): a client learns the copied entries' inodes.
+func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name, userID string, now time.Time) error {
 	lib, space := src.LibraryID, src.SpaceID
 	top := src.Node
 	top.ParentInode, top.Name, top.CreatedAt, top.ModifiedAt = parent, name, now, now
 	copied, err := insertNode(ctx, t, top, src.childDirs, src.childFiles, src.tree)
 	if err != nil {
+		return err
+	}
+	copyEvent := change{kind: app.EventFileCopy, userID: userID}
+	if err := recordChange(ctx, t, lib, space, now, change{kind: app.EventFileCopy, inode: copied.Inode, userID: userID,
+		extra: map[string]any{"sourceInode": strconv.FormatInt(src.Inode, 10)}}); err != nil {
 		return err
 	}
 	dDirs, dFiles := kindDelta(src)
@@ -600,6 +650,15 @@ func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name
 			}
 			dDirs++
 			queue = append(queue, pair{d.Inode, nd.Inode})
+		}
+		// The copies under p.to, each with its original: the one of the same name under p.from.
+		if err := recordMany(ctx, t, lib, space, now, copyEvent, `SELECT c.inode, c.inode AS ord,
+				'{"sourceInode":"' || CAST(o.inode AS TEXT) || '"}' AS extra
+			FROM nodes c JOIN nodes o ON o.library_id = c.library_id AND o.space_id = c.space_id
+				AND o.parent_inode = ? AND o.name = c.name AND o.deleted_at IS NULL
+			WHERE c.library_id = ? AND c.space_id = ? AND c.parent_inode = ? AND c.deleted_at IS NULL`,
+			p.from, lib, space, p.to); err != nil {
+			return err
 		}
 	}
 	selfDirs, selfFiles := kindDelta(src)

@@ -92,6 +92,10 @@ func errorMap() smherr.Map {
 		// Section 5: the recycle bin.
 		{Err: app.ErrRecycleBinNotEnabled, SMH: smherr.New(http.StatusBadRequest, "RecycleBinNotEnabled", "the library's recycle bin is not enabled")},
 		{Err: app.ErrRecycledItemNotFound, SMH: smherr.New(http.StatusNotFound, "RecycledItemNotFound", "no such item in the recycle bin")},
+		// --- issue 12 change feed (3.18) ---
+		{Err: app.ErrCursorExpired, SMH: smherr.New(http.StatusBadRequest, "CursorExpired", "the cursor has expired; list the space again and take a new cursor")},
+		{Err: app.ErrCursorInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "the cursor is not a cursor of this space")},
+		// --- end change feed ---
 		{Err: app.ErrNoItemsProvided, SMH: smherr.New(http.StatusBadRequest, "NoItemsProvided", "the body names no item")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the body names too many items")},
 		// issue 12 fileops (docs/fileops.md).
@@ -125,6 +129,8 @@ func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterSearchServiceServer(r, &SearchServer{s: s})   // search (issue 12)
 	// archives (issue 12 item 6): internal calls of the object service (3.17).
 	namespacev1.RegisterArchiveTaskServiceServer(r, &ArchiveTaskServer{s: s})
+	// issue 12 change feed (3.18)
+	namespacev1.RegisterDeltaServiceServer(r, &DeltaServer{s: s})
 }
 
 // iso formats times as SMH does (12.4).
