@@ -140,6 +140,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := namespacev1.RegisterSearchServiceHandlerClient(ctx, mux, namespacev1.NewSearchServiceClient(cfg.Namespace)); err != nil {
 		return nil, err
 	}
+	// favorites (issue 12 item 4): section 11, served by the namespace.
+	if err := namespacev1.RegisterFavoriteServiceHandlerClient(ctx, mux, namespacev1.NewFavoriteServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
@@ -230,6 +234,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.RecycleService_ServiceDesc.ServiceName:   cfg.Namespace,
 			namespacev1.FileOpsService_ServiceDesc.ServiceName:   cfg.Namespace, // issue 12 fileops
 			namespacev1.SearchService_ServiceDesc.ServiceName:    cfg.Namespace, // search (issue 12)
+			namespacev1.FavoriteService_ServiceDesc.ServiceName:  cfg.Namespace, // favorites (issue 12 item 4)
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
 			// archives (issue 12 item 6)
 			objectv1.ArchiveService_ServiceDesc.ServiceName:        cfg.Object,

@@ -139,7 +139,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Blobs: blobs,
 		Namespace: namespaceClient{
 			client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), recycle: namespacev1.NewRecycleServiceClient(cfg.Namespace),
-			adminKey: cfg.AdminKey,
+			favorites: namespacev1.NewFavoriteServiceClient(cfg.Namespace),
+			adminKey:  cfg.AdminKey,
 		},
 		Auth:       authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
 		Signer:     app.NewSigner(cfg.AdminKey),
@@ -213,11 +214,14 @@ func (s *Service) Close() error {
 
 // namespaceClient calls the namespace with the operator key: every method it calls is internal.
 // The end user's credentials travel along on the calls the namespace also authorizes as the
-// user's (CheckUpload, ResolveFile, ResolveAlbumCover, ResolveRecycledFile).
+// user's (CheckUpload, ResolveFile, ResolveAlbumCover, ResolveRecycledFile, RecordRecentFile,
+// FavoriteStatus).
 type namespaceClient struct {
-	client   namespacev1.NamespaceServiceClient
-	recycle  namespacev1.RecycleServiceClient
-	adminKey string
+	client  namespacev1.NamespaceServiceClient
+	recycle namespacev1.RecycleServiceClient
+	// favorites: recent files and isFavorite (issue 12 item 4).
+	favorites namespacev1.FavoriteServiceClient
+	adminKey  string
 }
 
 var _ app.Namespace = namespaceClient{}
@@ -264,6 +268,23 @@ func (n namespaceClient) ResolveAlbumCover(ctx context.Context, in *namespacev1.
 func (n namespaceClient) ResolveRecycledFile(ctx context.Context, in *namespacev1.ResolveRecycledFileRequest) (*namespacev1.StoredFile, error) {
 	resp, err := n.recycle.ResolveRecycledFile(n.forwardAsService(ctx), in)
 	return resp.GetFile(), err
+}
+
+func (n namespaceClient) RecordRecentFile(ctx context.Context, in *namespacev1.RecordRecentFileRequest) error {
+	_, err := n.favorites.RecordRecentFile(n.forwardAsService(ctx), in)
+	return err
+}
+
+func (n namespaceClient) FavoriteStatus(ctx context.Context, in *namespacev1.GetFavoriteStatusRequest) (map[int64]bool, error) {
+	resp, err := n.favorites.GetFavoriteStatus(n.forwardAsService(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	marks := make(map[int64]bool, len(resp.GetFavorited()))
+	for _, in := range resp.GetFavorited() {
+		marks[in] = true
+	}
+	return marks, nil
 }
 
 func (n namespaceClient) ReferencedBlobs(ctx context.Context, ids []string) (map[string]bool, error) {

@@ -208,6 +208,14 @@ func routePolicies() map[string]routePolicy {
 		"GET /api/v1/fs-delta/{LibraryId}/{SpaceId}/delta":              {space: true, answer: "ParamInvalid"},
 		"GET /api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileNotFound"},
 		// --- end change feed ---
+		// --- favorites (issue 12 item 4): section 11, any principal of the space (every matrix
+		// credential has a user id). The walk sends no body: an allowed add or cancel gets past
+		// authorization to the body check.
+		"POST /api/v1/favorite/{LibraryId}/{SpaceId} ?cancel":          {space: true, answer: "ParamInvalid"},
+		"POST /api/v1/favorite/{LibraryId}/{SpaceId}":                  {space: true, answer: "ParamInvalid"},
+		"GET /api/v1/favorite/{LibraryId}/{SpaceId}/list":              {space: true},
+		"POST /api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file": {space: true},
+		// --- end favorites ---
 	}
 }
 

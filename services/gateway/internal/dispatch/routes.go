@@ -140,4 +140,13 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/delta", Target: "/_smh/fs-delta/delta/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/QueryDeltaLog"},
 	{Method: "GET", Pattern: "/api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", Target: "/_smh/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", RPC: "smh.namespace.v1.DeltaService/CheckFileDeletion"},
 	// --- end change feed ---
+	// --- favorites (issue 12 item 4) ---
+	// smh-api.md section 11: favorites (decision 8) and 11.4 recent files. ?cancel comes first;
+	// the matcher takes one trailing "/" after {SpaceId}, so Android's ".../{SpaceId}/?cancel"
+	// reaches the same row.
+	{Method: "POST", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}", Flags: []string{"cancel"}, Target: "/_smh/favorite/cancel/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/CancelFavorite"},
+	{Method: "POST", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}", Target: "/_smh/favorite/add/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/AddFavorite"},
+	{Method: "GET", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}/list", Target: "/_smh/favorite/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListFavorites"},
+	{Method: "POST", Pattern: "/api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file", Target: "/_smh/recent/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListRecentFiles"},
+	// --- end favorites ---
 }

@@ -94,7 +94,7 @@ type Config struct {
 	// beyond both is refused with ErrTooManyTasks.
 	TaskWorkers, TaskQueue int
 	// Favorited answers favorites for with_favorite_status in search results (section 8); nil =
-	// no item carries isFavorite. SearchGroups caps each group list of search-fs-stats (8.3,
+	// the store's FavoritedAmong (docs/favorites.md). SearchGroups caps each group list of search-fs-stats (8.3,
 	// default DefaultSearchGroups; tests lower it).
 	Favorited    Favorited
 	SearchGroups int
@@ -151,6 +151,9 @@ func New(cfg Config) *Namespace {
 	}
 	if cfg.TaskQueue <= 0 {
 		cfg.TaskQueue = DefaultTaskQueue
+	}
+	if cfg.Favorited == nil && cfg.Store != nil {
+		cfg.Favorited = cfg.Store.FavoritedAmong // favorites (issue 12 item 4): isFavorite in search results
 	}
 	if cfg.SearchGroups <= 0 {
 		cfg.SearchGroups = DefaultSearchGroups

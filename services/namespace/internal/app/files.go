@@ -355,6 +355,9 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 	if errors.Is(err, ErrNameTaken) && strategy == ConflictOverwrite && !c.Force {
 		return Placed{}, n.overwriteRefused(ctx, c.LibraryID, c.SpaceID, path)
 	}
+	if err == nil {
+		n.noteModified(ctx, c, placed) // recent files: an overwrite is a "modify" (favorites.go)
+	}
 	return placed, err
 }
 

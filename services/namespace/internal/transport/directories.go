@@ -127,6 +127,11 @@ func (s *Server) ListDirectory(ctx context.Context, req *namespacev1.ListDirecto
 	for _, e := range l.Page.Entries {
 		resp.Contents = append(resp.Contents, entryProto(e, req.GetWithInode()))
 	}
+	if req.GetWithFavoriteStatus() {
+		if err := s.markFavorites(ctx, req.GetLibraryId(), req.GetSpaceId(), l.Page.Entries, resp.Contents); err != nil {
+			return nil, toStatus(err)
+		}
+	}
 	return resp, nil
 }
 
@@ -139,6 +144,11 @@ func (s *Server) GetDirectoryInfo(ctx context.Context, req *namespacev1.GetDirec
 	e.Path, e.UserId = path, &node.UserID
 	if e.Path == nil {
 		e.Path = []string{}
+	}
+	if req.GetWithFavoriteStatus() {
+		if err := s.markFavorites(ctx, req.GetLibraryId(), req.GetSpaceId(), []app.Node{node}, []*namespacev1.DirectoryEntry{e}); err != nil {
+			return nil, toStatus(err)
+		}
 	}
 	return &namespacev1.GetDirectoryInfoResponse{Entry: e}, nil
 }

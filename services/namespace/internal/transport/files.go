@@ -106,6 +106,11 @@ func (s *Server) GetInodeInfo(ctx context.Context, req *namespacev1.GetInodeInfo
 	}
 	e := entryProto(node, true)
 	e.Path, e.UserId = path, &node.UserID
+	if req.GetWithFavoriteStatus() {
+		if err := s.markFavorites(ctx, req.GetLibraryId(), req.GetSpaceId(), []app.Node{node}, []*namespacev1.DirectoryEntry{e}); err != nil {
+			return nil, toStatus(err)
+		}
+	}
 	return &namespacev1.GetInodeInfoResponse{Entry: e}, nil
 }
 

@@ -102,6 +102,11 @@ func errorMap() smherr.Map {
 		{Err: app.ErrVirtualFile, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "the operation is not supported on a virtual file")},
 		{Err: app.ErrNotVirtual, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "contentType and size can be changed only on a virtual file")},
 		{Err: app.ErrCalibrateRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "the directory's stats were calibrated less than a minute ago")},
+		// --- favorites (issue 12 item 4): section 11, decision 8 ---
+		{Err: app.ErrFavoriteExists, SMH: smherr.New(http.StatusConflict, "DuplicateFavoriteRecord", "the entry is a favorite already")},
+		{Err: app.ErrFavoriteNotFound, SMH: smherr.New(http.StatusNotFound, "FavoriteIdNotFound", "the entry is not a favorite")},
+		{Err: app.ErrPathNotFound, SMH: smherr.New(http.StatusNotFound, "PathNotFound", "no such file or directory")},
+		// --- end favorites ---
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -121,7 +126,8 @@ var _ namespacev1.NamespaceServiceServer = (*Server)(nil)
 // New serves ns; admin guards the internal RPCs.
 func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{ns: ns, admin: admin} }
 
-// Register adds the services to r: NamespaceService and the RecycleService beside it.
+// Register adds the services to r: NamespaceService and the RecycleService and
+// FavoriteService beside it.
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterNamespaceServiceServer(r, s)
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
@@ -131,6 +137,7 @@ func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterArchiveTaskServiceServer(r, &ArchiveTaskServer{s: s})
 	// issue 12 change feed (3.18)
 	namespacev1.RegisterDeltaServiceServer(r, &DeltaServer{s: s})
+	namespacev1.RegisterFavoriteServiceServer(r, &FavoriteServer{s: s}) // favorites (issue 12 item 4)
 }
 
 // iso formats times as SMH does (12.4).

@@ -53,6 +53,11 @@ type Namespace interface {
 	// ResolveRecycledFile answers the file a recycle-bin item holds (5.7, 5.8), its original
 	// path as its path; RecycledItemNotFound for a directory item or an unknown id.
 	ResolveRecycledFile(ctx context.Context, in *namespacev1.ResolveRecycledFileRequest) (*namespacev1.StoredFile, error)
+	// RecordRecentFile notes the caller's preview of a file (11.4); FavoriteStatus answers which
+	// of the inodes the caller has favorited (3.9 with_favorite_status). Favorites, issue 12
+	// item 4 (recent.go).
+	RecordRecentFile(ctx context.Context, in *namespacev1.RecordRecentFileRequest) error
+	FavoriteStatus(ctx context.Context, in *namespacev1.GetFavoriteStatusRequest) (map[int64]bool, error)
 }
 
 // Config wires the use cases.

@@ -307,6 +307,7 @@ func (s *Server) DownloadFile(ctx context.Context, req *objectv1.DownloadFileReq
 	if app.IsVirtual(loc.File) {
 		return nil, toStatus(app.ErrVirtualFile) // issue 12 fileops: nothing to download
 	}
+	s.obj.NotePreview(ctx, r, loc.File, req.GetPurpose()) // recent files (11.4)
 	fileHeaders(ctx, loc.File.GetFile())
 	redirect(ctx, loc.URL)
 	return &objectv1.DownloadFileResponse{}, nil
@@ -338,6 +339,17 @@ func (s *Server) GetFileInfo(ctx context.Context, req *objectv1.GetFileInfoReque
 	}
 	if req.GetWithInode() {
 		info.Inode = proto.String(strconv.FormatInt(loc.File.GetInode(), 10))
+	}
+	// favorites (issue 12 item 4): isFavorite and the recent files' preview record.
+	if req.GetWithFavoriteStatus() {
+		fav, err := s.obj.IsFavorite(ctx, r, loc.File)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		info.IsFavorite = &fav
+	}
+	if !req.GetPreCheck() {
+		s.obj.NotePreview(ctx, r, loc.File, req.GetPurpose())
 	}
 	return &objectv1.GetFileInfoResponse{Info: info}, nil
 }

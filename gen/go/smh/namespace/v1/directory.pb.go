@@ -122,7 +122,10 @@ type DirectoryEntry struct {
 	// Symlinks: the target's inode, a decimal string (4.3 linkTo).
 	LinkTo *string `protobuf:"bytes,17,opt,name=link_to,json=linkTo,proto3,oneof" json:"link_to,omitempty"`
 	// Files: the content's version number (9.7 versionId); absent for directories and symlinks.
-	VersionId     *int32 `protobuf:"varint,18,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
+	VersionId *int32 `protobuf:"varint,18,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
+	// with_favorite_status=1 only: the acting user has favorited the entry (11.3,
+	// docs/favorites.md).
+	IsFavorite    *bool `protobuf:"varint,19,opt,name=is_favorite,json=isFavorite,proto3,oneof" json:"is_favorite,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -281,6 +284,13 @@ func (x *DirectoryEntry) GetVersionId() int32 {
 		return *x.VersionId
 	}
 	return 0
+}
+
+func (x *DirectoryEntry) GetIsFavorite() bool {
+	if x != nil && x.IsFavorite != nil {
+		return *x.IsFavorite
+	}
+	return false
 }
 
 // DirectoryTransfer is the JSON body of PUT on a directory that copies ({"copyFrom"}, 4.6) or
@@ -635,7 +645,7 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x17local_modification_time\x18\x04 \x01(\tR\x15localModificationTime\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\a\n" +
 	"\x0eDirectoryEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12#\n" +
@@ -657,7 +667,9 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\alink_to\x18\x11 \x01(\tH\tR\x06linkTo\x88\x01\x01\x12\"\n" +
 	"\n" +
 	"version_id\x18\x12 \x01(\x05H\n" +
-	"R\tversionId\x88\x01\x01\x1a;\n" +
+	"R\tversionId\x88\x01\x01\x12$\n" +
+	"\vis_favorite\x18\x13 \x01(\bH\vR\n" +
+	"isFavorite\x88\x01\x01\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0f\n" +
@@ -673,7 +685,8 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\t_categoryB\n" +
 	"\n" +
 	"\b_link_toB\r\n" +
-	"\v_version_id\"\xc5\x01\n" +
+	"\v_version_idB\x0e\n" +
+	"\f_is_favorite\"\xc5\x01\n" +
 	"\x11DirectoryTransfer\x12\x1b\n" +
 	"\tcopy_from\x18\x01 \x01(\tR\bcopyFrom\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12@\n" +

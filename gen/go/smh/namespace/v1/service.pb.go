@@ -1614,7 +1614,7 @@ type ListDirectoryRequest struct {
 	// union mixes directories and files in one order.
 	SortType  string `protobuf:"bytes,15,opt,name=sort_type,json=sortType,proto3" json:"sort_type,omitempty"`
 	WithInode bool   `protobuf:"varint,16,opt,name=with_inode,json=withInode,proto3" json:"with_inode,omitempty"`
-	// Accepted; favorites and content CAS come later.
+	// isFavorite on each entry (docs/favorites.md); content CAS is accepted only.
 	WithFavoriteStatus bool `protobuf:"varint,17,opt,name=with_favorite_status,json=withFavoriteStatus,proto3" json:"with_favorite_status,omitempty"`
 	WithContentCas     bool `protobuf:"varint,18,opt,name=with_content_cas,json=withContentCas,proto3" json:"with_content_cas,omitempty"`
 	unknownFields      protoimpl.UnknownFields
@@ -3390,12 +3390,14 @@ func (x *CreateSymlinkResponse) GetPath() []string {
 }
 
 type GetInodeInfoRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
-	SpaceId       string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
-	Inode         string                 `protobuf:"bytes,3,opt,name=inode,proto3" json:"inode,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	Inode     string                 `protobuf:"bytes,3,opt,name=inode,proto3" json:"inode,omitempty"`
+	// isFavorite of the acting user (docs/favorites.md).
+	WithFavoriteStatus bool `protobuf:"varint,4,opt,name=with_favorite_status,json=withFavoriteStatus,proto3" json:"with_favorite_status,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GetInodeInfoRequest) Reset() {
@@ -3447,6 +3449,13 @@ func (x *GetInodeInfoRequest) GetInode() string {
 		return x.Inode
 	}
 	return ""
+}
+
+func (x *GetInodeInfoRequest) GetWithFavoriteStatus() bool {
+	if x != nil {
+		return x.WithFavoriteStatus
+	}
+	return false
 }
 
 type GetInodeInfoResponse struct {
@@ -4473,12 +4482,13 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12:\n" +
 	"\btransfer\x18\x05 \x01(\v2\x1e.smh.namespace.v1.FileTransferR\btransfer\"+\n" +
 	"\x15CreateSymlinkResponse\x12\x12\n" +
-	"\x04path\x18\x01 \x03(\tR\x04path\"e\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\"\x97\x01\n" +
 	"\x13GetInodeInfoRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x14\n" +
-	"\x05inode\x18\x03 \x01(\tR\x05inode\"N\n" +
+	"\x05inode\x18\x03 \x01(\tR\x05inode\x120\n" +
+	"\x14with_favorite_status\x18\x04 \x01(\bR\x12withFavoriteStatus\"N\n" +
 	"\x14GetInodeInfoResponse\x126\n" +
 	"\x05entry\x18\x01 \x01(\v2 .smh.namespace.v1.DirectoryEntryR\x05entry\"\xdd\x01\n" +
 	"\x12CheckUploadRequest\x12\x1d\n" +
