@@ -21,6 +21,7 @@
 //	(i) 4 KiB begin+PUT+confirm cycles per second vs 3 round trips to /livez per cycle
 //	(j) the growth of the process's RSS during (h)'s upload (data dir only)
 //
+// and (o), batch delete against single deletes, per engine (bench/batch.go).
 // and (p), per engine: reading 10,000 events of the change feed vs listing 10,000 entries
 // (bench/delta.go).
 package main
@@ -66,7 +67,7 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcdefghijklmnp", "which measurements to run, e.g. -only a, -only efg, -only hij, -only klm, -only n or -only p")
+	only := flag.String("only", "abcdefghijklmnop", "which measurements to run, e.g. -only a, -only efg, -only hij, -only klm, -only n, -only o or -only p")
 	// (i): many small uploads at once, as a sync client or a busy page sends them.
 	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i)")
 	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
@@ -342,7 +343,15 @@ func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 		}
 	}
 	if strings.ContainsAny(only, "klm") {
-		return runLifecycle(ctx, d, nc, only)
+		if err := runLifecycle(ctx, d, nc, only); err != nil {
+			return err
+		}
+	}
+	// Issue 12, batch: (o) batch delete vs single deletes (bench/batch.go).
+	if strings.Contains(only, "o") {
+		if err := runBatch(ctx, nc); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -147,6 +147,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
+	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
+	if err := namespacev1.RegisterBatchServiceHandlerClient(ctx, mux, namespacev1.NewBatchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
 	// archives (issue 12 item 6): zip preview and uncompress (3.17).
 	if err := objectv1.RegisterArchiveServiceHandlerClient(ctx, mux, objectv1.NewArchiveServiceClient(cfg.Object)); err != nil {
 		return nil, err
@@ -236,6 +240,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.SearchService_ServiceDesc.ServiceName:    cfg.Namespace, // search (issue 12)
 			namespacev1.FavoriteService_ServiceDesc.ServiceName:  cfg.Namespace, // favorites (issue 12 item 4)
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
+			// Issue 12, batch.
+			namespacev1.BatchService_ServiceDesc.ServiceName: cfg.Namespace,
 			// archives (issue 12 item 6)
 			objectv1.ArchiveService_ServiceDesc.ServiceName:        cfg.Object,
 			namespacev1.ArchiveTaskService_ServiceDesc.ServiceName: cfg.Namespace,

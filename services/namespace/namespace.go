@@ -49,8 +49,8 @@ type Config struct {
 	// AsyncTreeThreshold is decision 7's entry count above which a directory copy or delete
 	// answers 202 with a task; 0 = 1,000. Tests lower it.
 	AsyncTreeThreshold int
-	// AsyncBatchThreshold is decision 7's item count above which a batch restore answers 202
-	// with a task; 0 = 100. Tests lower it.
+	// AsyncBatchThreshold is decision 7's item count above which a batch restore, copy, move or
+	// delete answers 202 with a task; 0 = 100. Tests lower it.
 	AsyncBatchThreshold int
 	// TaskHeartbeat is how often a replica refreshes the heartbeat of the async tasks it runs (0 =
 	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.

@@ -176,6 +176,13 @@ func routePolicies() map[string]routePolicy {
 		"DELETE " + binItem:                  {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
 		"DELETE " + bin:                      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
 
+		// Issue 12, batch (section 10, docs/batch.md): any grant one of the operation's item kinds
+		// uses lets a caller in; the walk sends no body, so an allowed caller gets past
+		// authorization to the body check.
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?copy": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.CopyFile, authz.CopyFileForce, authz.CopyDirectory}, space: true, answer: "ParamInvalid"},
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?move": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.MoveFile, authz.MoveFileForce, authz.MoveDirectory}, space: true, answer: "ParamInvalid"},
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?delete": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent,
+			authz.DeleteDirectory, authz.DeleteDirectoryPermanent}, space: true, answer: "ParamInvalid"},
 		// ---- issue 12 fileops (docs/fileops.md). The walk sends no body and no query: an
 		// allowed caller gets past authorization to the missing stats_type, filter or limit.
 		"PUT " + file + " ?virtual_file":                         {grants: []string{authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce, authz.CreateVirtual}, space: true},

@@ -104,8 +104,6 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/get/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/GetQuota"},
 	{Method: "PUT", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/update/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/UpdateQuota"},
 	{Method: "GET", Pattern: "/api/v1/space-quota/{LibraryId}/{SpaceId}", Target: "/_smh/quota/space/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceQuota"},
-	// 7.3: one task with its typed result (batch restores, directory copies).
-	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}", Target: "/_smh/task-result/{LibraryId}/{SpaceId}/{TaskId}", RPC: "smh.namespace.v1.RecycleService/GetTaskResult"},
 
 	// --- search (issue 12): smh-api.md section 8 (docs/search.md). The literal last segments come
 	// before the {SearchId} rows of the legacy search.
@@ -135,6 +133,12 @@ var Routes = []Route{
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Target: "/_smh/recycled/purge/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.namespace.v1.RecycleService/PurgeRecycled"},
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Target: "/_smh/recycled/empty/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/EmptyRecycled"},
 
+	// Issue 12, batch: smh-api.md section 10 (batch copy, move, delete; the flag picks the
+	// operation) and 7.3, one task with its typed result, for every task kind (docs/batch.md).
+	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"copy"}, Target: "/_smh/batch/copy/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchCopy"},
+	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"move"}, Target: "/_smh/batch/move/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchMove"},
+	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"delete"}, Target: "/_smh/batch/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchDelete"},
+	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}", Target: "/_smh/task-result/{LibraryId}/{SpaceId}/{TaskId}", RPC: "smh.namespace.v1.BatchService/QueryTaskResult"},
 	// --- issue 12 change feed: smh-api.md 3.18 (docs/changefeed.md) ---
 	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/cursor", Target: "/_smh/fs-delta/cursor/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/GetDeltaCursor"},
 	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/delta", Target: "/_smh/fs-delta/delta/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/QueryDeltaLog"},

@@ -82,8 +82,8 @@ type Config struct {
 	// AsyncTreeThreshold is decision 7's bound: a directory copy or delete touching more entries
 	// than this runs as a task (202). Default 1,000; tests lower it.
 	AsyncTreeThreshold int64
-	// AsyncBatchThreshold is decision 7's batch bound: a batch restore of more items than this
-	// runs as a task (5.5: 202). Default 100; tests lower it.
+	// AsyncBatchThreshold is decision 7's batch bound: a batch restore (5.5), copy, move or
+	// delete (10) of more items than this runs as a task (202). Default 100; tests lower it.
 	AsyncBatchThreshold int
 	// TaskHeartbeat is how often this instance refreshes the heartbeat of the tasks it runs;
 	// a running task without a beat for a few of these reads as interrupted. Default 5 s; every

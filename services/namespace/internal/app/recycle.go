@@ -319,10 +319,16 @@ func batchStatus(results []RestoreResult) int {
 			failed++
 		}
 	}
+	return itemsStatus(failed, len(results))
+}
+
+// itemsStatus answers the status of a finished batch task of total items of which failed
+// failed (7.3): 200 none, 400 all, 207 some.
+func itemsStatus(failed, total int) int {
 	switch failed {
 	case 0:
 		return TaskDone
-	case len(results):
+	case total:
 		return TaskAllFailed
 	}
 	return TaskPartial

@@ -361,6 +361,7 @@ type Store interface {
 	RecycleStore
 	HistoryStore
 	QuotaStore
+	BatchStore   // issue 12, batch: chunked deletes and cross-space items (app/batch.go)
 	FileOpsStore // issue 12 fileops
 	SearchStore
 	DeltaStore

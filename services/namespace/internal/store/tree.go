@@ -671,22 +671,9 @@ func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name
 // childDirs answers the live subdirectories of dir, read completely before the caller writes
 // (SQLite's single connection cannot interleave an open cursor with writes safely).
 func childDirs(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dir int64) ([]nodeRow, error) {
-	rows, err := t.Query(ctx, "SELECT "+nodeColumns+` FROM nodes
+	return readNodes(ctx, t, "copy", "SELECT "+nodeColumns+` FROM nodes
 		WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 1 AND deleted_at IS NULL`,
 		libraryID, spaceID, dir)
-	if err != nil {
-		return nil, wrap("copy", err)
-	}
-	defer rows.Close()
-	var out []nodeRow
-	for rows.Next() {
-		n, err := scanNode(rows)
-		if err != nil {
-			return nil, wrap("copy", err)
-		}
-		out = append(out, n)
-	}
-	return out, wrap("copy", rows.Err())
 }
 
 // CountTree counts the live entries below path (its descendants, not the entry itself), stopping

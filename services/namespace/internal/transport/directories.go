@@ -355,11 +355,7 @@ func (s *Server) GetTasks(ctx context.Context, req *namespacev1.GetTasksRequest)
 		fail := ts.Err
 		switch ts.Task.Status {
 		case app.TaskDone, app.TaskPartial, app.TaskAllFailed:
-			result, err := taskResultValue(ts.Task)
-			if err != nil {
-				return nil, toStatus(err)
-			}
-			out.Result = result
+			out.Result = taskResultValue(ts.Task)
 		case app.TaskFailed:
 			fail = ts.Task.Err
 		}

@@ -131,6 +131,8 @@ func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{n
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterNamespaceServiceServer(r, s)
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
+	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
+	namespacev1.RegisterBatchServiceServer(r, &BatchServer{s: s})
 	namespacev1.RegisterFileOpsServiceServer(r, &FileOpsServer{s: s}) // issue 12 fileops
 	namespacev1.RegisterSearchServiceServer(r, &SearchServer{s: s})   // search (issue 12)
 	// archives (issue 12 item 6): internal calls of the object service (3.17).
