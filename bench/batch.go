@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/opensmh/opensmh/services/namespace/storetest"
 )
 
 // The batch measurement (issue 12 item 8, docs/batch.md), once per namespace store engine
@@ -28,23 +26,7 @@ const (
 
 // runBatch runs (o) once per engine.
 func runBatch(ctx context.Context, c int) error {
-	engines, err := storeEngines(ctx)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, e := range engines {
-		if err := batchEngine(ctx, e, c); err != nil {
-			errs = append(errs, fmt.Errorf("(o) %s: %w", e.name, err))
-		}
-		if err := e.drop(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: drop: %w", e.name, err))
-		}
-	}
-	if len(engines) == 1 {
-		fmt.Printf("(o) PostgreSQL NOT RUN (set %s)\n\n", storetest.PostgresDSNEnv)
-	}
-	return errors.Join(errs...)
+	return onEachEngine(ctx, "(o)", func(e engine) error { return batchEngine(ctx, e, c) })
 }
 
 func batchEngine(ctx context.Context, e engine, c int) error {

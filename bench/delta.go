@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"time"
 
-	"github.com/opensmh/opensmh/services/namespace/storetest"
 )
 
 // The change feed measurement (smh-api.md 3.18, docs/changefeed.md), once per store engine:
@@ -32,27 +30,7 @@ const (
 
 // runDelta runs (p) on each engine, each on its own all-in-one.
 func runDelta(ctx context.Context, c int) error {
-	engines := []engine{{name: "SQLite", drop: func() error { return nil }}}
-	if admin := os.Getenv(storetest.PostgresDSNEnv); admin != "" {
-		dsn, drop, err := newPostgresDatabase(ctx, admin)
-		if err != nil {
-			return err
-		}
-		engines = append(engines, engine{name: "PostgreSQL", dsn: dsn, drop: drop})
-	}
-	var errs []error
-	for _, e := range engines {
-		if err := deltaVsListing(ctx, e, c); err != nil {
-			errs = append(errs, fmt.Errorf("(p) %s: %w", e.name, err))
-		}
-		if err := e.drop(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: drop: %w", e.name, err))
-		}
-	}
-	if len(engines) == 1 {
-		fmt.Printf("(p) PostgreSQL NOT RUN (set %s)\n\n", storetest.PostgresDSNEnv)
-	}
-	return errors.Join(errs...)
+	return onEachEngine(ctx, "(p)", func(e engine) error { return deltaVsListing(ctx, e, c) })
 }
 
 func deltaVsListing(ctx context.Context, e engine, c int) error {

@@ -44,22 +44,28 @@ type engine struct {
 // runNamespace runs (e)-(g) once per engine, each on its own all-in-one: SQLite always,
 // PostgreSQL when storetest.PostgresDSNEnv names a server (on a database created for the run).
 func runNamespace(ctx context.Context, d time.Duration, c int, only string) error {
+	return onEachEngine(ctx, "(e)-(g)", func(e engine) error { return benchEngine(ctx, e, d, c, only) })
+}
+
+// onEachEngine runs measure on every engine of storeEngines, each on a database of its own: every
+// engine runs even if one fails, every database is dropped, and a run without PostgreSQL says so
+// (label names the measurements in messages).
+func onEachEngine(ctx context.Context, label string, measure func(e engine) error) error {
 	engines, err := storeEngines(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, e := range engines {
-		// Every engine runs even if one fails, and every database is dropped.
-		if err := benchEngine(ctx, e, d, c, only); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", e.name, err))
+		if err := measure(e); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", label, e.name, err))
 		}
 		if err := e.drop(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: drop: %w", e.name, err))
 		}
 	}
 	if len(engines) == 1 {
-		fmt.Printf("PostgreSQL NOT RUN (set %s to a maintenance DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)\n", storetest.PostgresDSNEnv)
+		fmt.Printf("%s PostgreSQL NOT RUN (set %s to a maintenance DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)\n\n", label, storetest.PostgresDSNEnv)
 	}
 	return errors.Join(errs...)
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/opensmh/opensmh/services/namespace/storetest"
 )
 
 // The search measurement (docs/search.md, issue 12 item 8):
@@ -40,23 +38,7 @@ const (
 
 // runSearch runs (n) once per engine: SQLite always, PostgreSQL when the DSN is set.
 func runSearch(ctx context.Context) error {
-	engines, err := storeEngines(ctx)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, e := range engines {
-		if err := benchSearch(ctx, e); err != nil {
-			errs = append(errs, fmt.Errorf("(n) %s: %w", e.name, err))
-		}
-		if err := e.drop(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: drop: %w", e.name, err))
-		}
-	}
-	if len(engines) == 1 {
-		fmt.Printf("(n) PostgreSQL NOT RUN (set %s to a maintenance DSN)\n\n", storetest.PostgresDSNEnv)
-	}
-	return errors.Join(errs...)
+	return onEachEngine(ctx, "(n)", func(e engine) error { return benchSearch(ctx, e) })
 }
 
 func benchSearch(ctx context.Context, e engine) error {
