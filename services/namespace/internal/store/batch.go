@@ -30,13 +30,14 @@ func (s *SQL) DeleteEntries(ctx context.Context, libraryID, spaceID string, reqs
 		err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 			clear(res)
 			paths := chunkPaths{dirs: map[string]nodeRow{}}
+			var acc deleteAcc
 			for i, r := range chunk {
 				var err error
-				if res[i], err = deleteRequested(ctx, t, &paths, libraryID, spaceID, r, now); err != nil {
+				if res[i], err = deleteRequested(ctx, t, &paths, &acc, libraryID, spaceID, r, now); err != nil {
 					return err // the chunk rolls back and its items run one by one below
 				}
 			}
-			return nil
+			return acc.flush(ctx, t, libraryID, spaceID, now)
 		})
 		if err == nil {
 			continue
@@ -45,9 +46,13 @@ func (s *SQL) DeleteEntries(ctx context.Context, libraryID, spaceID string, reqs
 		// would.
 		for i, r := range chunk {
 			err := s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
+				var acc deleteAcc
 				var err error
-				res[i], err = deleteRequested(ctx, t, &chunkPaths{dirs: map[string]nodeRow{}}, libraryID, spaceID, r, now)
-				return err
+				res[i], err = deleteRequested(ctx, t, &chunkPaths{dirs: map[string]nodeRow{}}, &acc, libraryID, spaceID, r, now)
+				if err != nil {
+					return err
+				}
+				return acc.flush(ctx, t, libraryID, spaceID, now)
 			})
 			if err != nil {
 				res[i] = app.DeleteOutcome{IsDir: res[i].IsDir, Err: err}
@@ -57,10 +62,12 @@ func (s *SQL) DeleteEntries(ctx context.Context, libraryID, spaceID string, reqs
 	return out
 }
 
-// deleteRequested deletes one request's entry in t: an outcome for what the item answers (its
+// deleteRequested deletes one request's entry in t, leaving what it owes its parents in acc
+// (deleteEntryAcc; acc is flushed here first when the entry is a directory, whose own row the
+// pending changes may concern): an outcome for what the item answers (its
 // entry missing, its kind's check failed, or deleted), an error for a failure of the
 // transaction itself.
-func deleteRequested(ctx context.Context, t *sqldb.Tx, paths *chunkPaths, libraryID, spaceID string, r app.DeleteRequest, now time.Time) (app.DeleteOutcome, error) {
+func deleteRequested(ctx context.Context, t *sqldb.Tx, paths *chunkPaths, acc *deleteAcc, libraryID, spaceID string, r app.DeleteRequest, now time.Time) (app.DeleteOutcome, error) {
 	if len(r.Path) == 0 {
 		return app.DeleteOutcome{IsDir: true, Err: errRootNotEntry}, nil
 	}
@@ -84,8 +91,19 @@ func deleteRequested(ctx context.Context, t *sqldb.Tx, paths *chunkPaths, librar
 	}
 	if n.isDir() {
 		paths.forget() // the directories under it are no longer reachable
+		acc.forgetPaths()
+		if acc.pending() {
+			// n was read before the pending changes reached its row (its child counts, its
+			// subtree totals): apply them and read it again.
+			if err := acc.flush(ctx, t, libraryID, spaceID, now); err != nil {
+				return app.DeleteOutcome{}, err
+			}
+			if n, err = nodeByInode(ctx, t, libraryID, spaceID, n.Inode); err != nil {
+				return app.DeleteOutcome{}, err
+			}
+		}
 	}
-	id, err := deleteEntry(ctx, t, n, rules, now)
+	id, err := deleteEntryAcc(ctx, t, n, rules, deletion{}, acc, now)
 	if err != nil {
 		return app.DeleteOutcome{}, err
 	}

@@ -29,6 +29,17 @@ const day = 24 * time.Hour
 func recycle(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, totals app.TreeTotals,
 	rules app.WriteRules, now time.Time,
 ) (int64, error) {
+	id, err := recycleItem(ctx, t, n, parents, totals, rules, now)
+	if err != nil {
+		return 0, err
+	}
+	return id, binCounts(ctx, t, n.LibraryID, n.SpaceID, totals)
+}
+
+// recycleItem is recycle without the bin's counters, which its caller moves.
+func recycleItem(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, totals app.TreeTotals,
+	rules app.WriteRules, now time.Time,
+) (int64, error) {
 	var expires any
 	if rules.RecycleDays > 0 {
 		expires = millis(now.Add(time.Duration(rules.RecycleDays) * day))
@@ -46,7 +57,7 @@ func recycle(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, tota
 	if err != nil {
 		return 0, wrap("recycle", err)
 	}
-	return id, binCounts(ctx, t, n.LibraryID, n.SpaceID, totals)
+	return id, nil
 }
 
 // binCounts moves a space's bin counters by d.

@@ -117,19 +117,27 @@ func growTree(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dir i
 	if d == (app.TreeTotals{}) {
 		return nil
 	}
-	if dir != 0 {
-		if _, err := t.Exec(ctx, `WITH RECURSIVE up(inode) AS (
-				SELECT CAST(? AS BIGINT)
-			UNION ALL
-				SELECT n.parent_inode FROM up CROSS JOIN nodes n WHERE n.inode = up.inode AND n.parent_inode <> 0
-			) UPDATE nodes SET tree_size = tree_size + ?, tree_files = tree_files + ?, tree_dirs = tree_dirs + ?
-			WHERE inode IN (SELECT inode FROM up)`, dir, d.Size, d.Files, d.Dirs); err != nil {
-			return wrap("subtree totals", err)
-		}
+	if err := growChain(ctx, t, dir, d); err != nil {
+		return err
 	}
 	_, err := t.Exec(ctx, `UPDATE spaces SET size = size + ?, file_num = file_num + ?, dir_num = dir_num + ?
 		WHERE library_id = ? AND space_id = ?`, d.Size, d.Files, d.Dirs, libraryID, spaceID)
 	return wrap("counters", err)
+}
+
+// growChain adds d to what dir and each of its ancestors hold (growTree without the space's
+// counters); nothing for the root (0), whose totals are the space's.
+func growChain(ctx context.Context, t *sqldb.Tx, dir int64, d app.TreeTotals) error {
+	if dir == 0 || d == (app.TreeTotals{}) {
+		return nil
+	}
+	_, err := t.Exec(ctx, `WITH RECURSIVE up(inode) AS (
+			SELECT CAST(? AS BIGINT)
+		UNION ALL
+			SELECT n.parent_inode FROM up CROSS JOIN nodes n WHERE n.inode = up.inode AND n.parent_inode <> 0
+		) UPDATE nodes SET tree_size = tree_size + ?, tree_files = tree_files + ?, tree_dirs = tree_dirs + ?
+		WHERE inode IN (SELECT inode FROM up)`, dir, d.Size, d.Files, d.Dirs)
+	return wrap("subtree totals", err)
 }
 
 // neg answers the totals taken away.
@@ -473,10 +481,29 @@ func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRul
 // deleteEntryBy is deleteEntry with who deleted: the change feed records FILE.TRASH or
 // FILE.DELETE for a user, TASK.FILE.DELETE removed by quota for the quota removal job.
 func deleteEntryBy(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, by deletion, now time.Time) (int64, error) {
-	lib, space := n.LibraryID, n.SpaceID
-	parents, err := pathOf(ctx, t, lib, space, n.ParentInode)
+	var acc deleteAcc
+	id, err := deleteEntryAcc(ctx, t, n, rules, by, &acc, now)
 	if err != nil {
 		return 0, err
+	}
+	return id, acc.flush(ctx, t, n.LibraryID, n.SpaceID, now)
+}
+
+// deleteEntryAcc is deleteEntryBy with what the deletion owes n's parent (its child counts and
+// time), n's ancestors (their subtree totals) and the space's counters added to acc instead of
+// applied: the caller flushes acc in the same transaction, once for many deletions
+// (DeleteEntries, docs/batch.md "Speed"). n's own row, its event, its links and its bin item
+// or purge row are written at once, as deleteEntry writes them.
+func deleteEntryAcc(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, by deletion, acc *deleteAcc, now time.Time) (int64, error) {
+	lib, space := n.LibraryID, n.SpaceID
+	var parents []string
+	if rules.Recycle {
+		var err error
+		if parents, err = acc.pathOf(ctx, t, lib, space, n.ParentInode); err != nil {
+			return 0, err
+		}
+	} else if _, err := acc.pathOf(ctx, t, lib, space, n.ParentInode); err != nil {
+		return 0, err // a deleted parent answers not found, as it did before
 	}
 	if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
 		millis(now), n.Inode, n.Inode); err != nil {
@@ -484,12 +511,8 @@ func deleteEntryBy(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteR
 	}
 	totals := n.totals()
 	selfDirs, selfFiles := kindDelta(n)
-	if err := touchDir(ctx, t, lib, space, n.ParentInode, -selfDirs, -selfFiles, now); err != nil {
-		return 0, err
-	}
-	if err := growTree(ctx, t, lib, space, n.ParentInode, neg(totals)); err != nil {
-		return 0, err
-	}
+	acc.touch(n.ParentInode, -selfDirs, -selfFiles)
+	acc.grow(n.ParentInode, neg(totals))
 	kind, location := by.kind(rules.Recycle)
 	c := change{kind: kind, inode: n.Inode, location: location, byQuota: by.byQuota, userID: rules.UserID}
 	if err := recordChange(ctx, t, lib, space, now, c); err != nil {
@@ -506,7 +529,12 @@ func deleteEntryBy(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteR
 	}
 	// The links that joined the deletion come back with the item, so the item holds them.
 	totals.Files += links
-	return recycle(ctx, t, n, parents, totals, rules, now)
+	id, err := recycleItem(ctx, t, n, parents, totals, rules, now)
+	if err != nil {
+		return 0, err
+	}
+	acc.bin = addTotals(acc.bin, totals)
+	return id, nil
 }
 
 // DeleteTree deletes the entry at path and its subtree (4.5, 3.12), with the symlinks elsewhere
