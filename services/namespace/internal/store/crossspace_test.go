@@ -76,3 +76,32 @@ func TestCrossSpaceTransfersInTheFeed(t *testing.T) {
 		}
 	})
 }
+
+// TestVirtualFileUpdateInTheFeed: changing a virtual file's size and content type (the ?update
+// route, docs/fileops.md) is a FILE.MODIFY of the change feed, so a replaying client sees the
+// new size.
+func TestVirtualFileUpdateInTheFeed(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		if _, err := s.CreateFile(ctx, f.lib, f.space, p("v.doc"), app.Node{Type: app.TypeVirtual, Size: 10, UserID: "u1"},
+			app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		head, err := s.DeltaHead(ctx, f.lib, f.space)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &feedClient{t: t, st: s, lib: f.lib, space: f.space, tree: map[int64]feedEntry{}}
+		c.walk(ctx, 0)
+		size, ct := int64(25), "application/msword"
+		if err := s.UpdateVirtual(ctx, f.lib, f.space, p("v.doc"), &ct, &size, app.WriteRules{UserID: "u1"}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		c.replay(ctx, head, 10)
+		v := f.lookup("v.doc")
+		if got := c.tree[v.Inode]; got.size != 25 || got != entryOf(v) {
+			t.Errorf("client has %+v, server %+v", got, entryOf(v))
+		}
+	})
+}

@@ -241,6 +241,12 @@ func (s *SQL) UpdateVirtual(ctx context.Context, libraryID, spaceID string, path
 		if err := growTree(ctx, t, libraryID, spaceID, n.ParentInode, app.TreeTotals{Size: sz - n.Size}); err != nil {
 			return err
 		}
+		// The change feed announces the new size and content type (FILE.MODIFY, 3.18), so a
+		// synced copy of the space sees what the quota and the listings see.
+		if err := recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileModify, inode: n.Inode, userID: rules.UserID,
+			extra: map[string]any{"oldSize": n.Size, "newSize": sz, "oldEtag": n.ETag}}); err != nil {
+			return err
+		}
 		if sz > n.Size {
 			return checkQuota(ctx, t, libraryID, spaceID, sz-n.Size, rules)
 		}
