@@ -151,6 +151,24 @@ func testFavorites(t *testing.T, s *system) {
 		if deep["inode"] != deepInode || deep["type"] != "dir" || deep["size"] != nil || deep["fileType"] != nil || deep["creationTime"] == nil {
 			t.Fatalf("directory item %v", deep)
 		}
+		// Labels for every live target, metadata for files (11.3).
+		if r := d.do("POST", "c.docx", q(alice, "update", ""), map[string]any{"labels": []string{"l1"}, "metaData": map[string]string{"x-smh-meta-k": "v"}}); r.Status != http.StatusNoContent {
+			t.Fatalf("update c.docx: %d %s", r.Status, r.Body)
+		}
+		if r := d.do("POST", "docs/deep", q(alice, "update", ""), map[string]any{"labels": []string{"dl"}}); r.Status != http.StatusNoContent {
+			t.Fatalf("update docs/deep: %d %s", r.Status, r.Body)
+		}
+		attrs := contents(t, fa.list())
+		c, deep = attrs[0], attrs[3]
+		if labels, _ := c["labels"].([]any); len(labels) != 1 || labels[0] != "l1" {
+			t.Fatalf("file item labels %v", c)
+		}
+		if meta, _ := c["metaData"].(map[string]any); meta["x-smh-meta-k"] != "v" {
+			t.Fatalf("file item metaData %v", c)
+		}
+		if labels, _ := deep["labels"].([]any); len(labels) != 1 || labels[0] != "dl" || len(asMap(deep["metaData"])) != 0 {
+			t.Fatalf("directory item labels/metaData %v", deep)
+		}
 		if got := itemNames(t, fa.list("order_by", "favoriteTime", "order_by_type", "asc")); !slices.Equal(got, []string{"deep", "a.txt", "b.pdf", "c.docx"}) {
 			t.Fatalf("asc %v", got)
 		}
@@ -434,4 +452,10 @@ func mustNumber(t *testing.T, s string) float64 {
 		n = n*10 + float64(c-'0')
 	}
 	return n
+}
+
+// asMap answers v as a JSON object (nil for anything else).
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }

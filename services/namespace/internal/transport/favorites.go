@@ -58,6 +58,7 @@ func favoriteItem(fav app.Favorite, spaceID string) *namespacev1.FavoriteItem {
 	n := fav.Node
 	out.Name, out.Type = n.Name, proto.String(string(n.Type))
 	out.CreationTime, out.ModificationTime = proto.String(iso(n.CreatedAt)), proto.String(iso(n.ModifiedAt))
+	out.Labels = n.Labels
 	if fav.Path != nil {
 		out.Path = listValue(fav.Path).GetListValue()
 	}
@@ -65,7 +66,7 @@ func favoriteItem(fav app.Favorite, spaceID string) *namespacev1.FavoriteItem {
 		d := filetype.Describe(n.Name, n.ContentType)
 		out.Size, out.FileType = proto.Int64(n.Size), proto.String(d.FileType)
 		out.ETag, out.Crc64, out.ContentType = proto.String(n.ETag), proto.String(n.CRC64), proto.String(n.ContentType)
-		out.Category = nonEmpty(n.Category)
+		out.Category, out.MetaData = nonEmpty(n.Category), n.MetaData
 		out.PreviewByDoc, out.PreviewByCi, out.PreviewAsIcon = proto.Bool(d.PreviewByDoc), proto.Bool(d.PreviewByCI), proto.Bool(d.PreviewAsIcon)
 	}
 	return out

@@ -414,6 +414,9 @@ type FavoriteItem struct {
 	PreviewByDoc  *bool               `protobuf:"varint,17,opt,name=preview_by_doc,json=previewByDoc,proto3,oneof" json:"preview_by_doc,omitempty"`
 	PreviewByCi   *bool               `protobuf:"varint,18,opt,name=preview_by_ci,json=previewByCI,proto3,oneof" json:"preview_by_ci,omitempty"`
 	PreviewAsIcon *bool               `protobuf:"varint,19,opt,name=preview_as_icon,json=previewAsIcon,proto3,oneof" json:"preview_as_icon,omitempty"`
+	// Live targets: the entry's labels; files also their metadata (11.3).
+	Labels        []string          `protobuf:"bytes,20,rep,name=labels,proto3" json:"labels,omitempty"`
+	MetaData      map[string]string `protobuf:"bytes,21,rep,name=meta_data,json=metaData,proto3" json:"meta_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -572,6 +575,20 @@ func (x *FavoriteItem) GetPreviewAsIcon() bool {
 		return *x.PreviewAsIcon
 	}
 	return false
+}
+
+func (x *FavoriteItem) GetLabels() []string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *FavoriteItem) GetMetaData() map[string]string {
+	if x != nil {
+		return x.MetaData
+	}
+	return nil
 }
 
 // Marker mode answers next_marker (absent on the last page); page mode answers total_num.
@@ -1188,7 +1205,7 @@ const file_smh_namespace_v1_favorite_proto_rawDesc = "" +
 	"\n" +
 	"_page_sizeB\f\n" +
 	"\n" +
-	"_with_path\"\xa3\x06\n" +
+	"_with_path\"\xc3\a\n" +
 	"\fFavoriteItem\x12\x19\n" +
 	"\bspace_id\x18\x01 \x01(\tR\aspaceId\x12\x14\n" +
 	"\x05inode\x18\x02 \x01(\tR\x05inode\x12\x17\n" +
@@ -1209,7 +1226,12 @@ const file_smh_namespace_v1_favorite_proto_rawDesc = "" +
 	"\x0epreview_by_doc\x18\x11 \x01(\bH\tR\fpreviewByDoc\x88\x01\x01\x12'\n" +
 	"\rpreview_by_ci\x18\x12 \x01(\bH\n" +
 	"R\vpreviewByCI\x88\x01\x01\x12+\n" +
-	"\x0fpreview_as_icon\x18\x13 \x01(\bH\vR\rpreviewAsIcon\x88\x01\x01B\a\n" +
+	"\x0fpreview_as_icon\x18\x13 \x01(\bH\vR\rpreviewAsIcon\x88\x01\x01\x12\x16\n" +
+	"\x06labels\x18\x14 \x03(\tR\x06labels\x12I\n" +
+	"\tmeta_data\x18\x15 \x03(\v2,.smh.namespace.v1.FavoriteItem.MetaDataEntryR\bmetaData\x1a;\n" +
+	"\rMetaDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
 	"\x05_typeB\a\n" +
 	"\x05_sizeB\x10\n" +
 	"\x0e_creation_timeB\x14\n" +
@@ -1296,7 +1318,7 @@ func file_smh_namespace_v1_favorite_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_favorite_proto_rawDescData
 }
 
-var file_smh_namespace_v1_favorite_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_smh_namespace_v1_favorite_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_smh_namespace_v1_favorite_proto_goTypes = []any{
 	(*FavoriteTarget)(nil),            // 0: smh.namespace.v1.FavoriteTarget
 	(*AddFavoriteRequest)(nil),        // 1: smh.namespace.v1.AddFavoriteRequest
@@ -1314,36 +1336,38 @@ var file_smh_namespace_v1_favorite_proto_goTypes = []any{
 	(*RecordRecentFileResponse)(nil),  // 13: smh.namespace.v1.RecordRecentFileResponse
 	(*GetFavoriteStatusRequest)(nil),  // 14: smh.namespace.v1.GetFavoriteStatusRequest
 	(*GetFavoriteStatusResponse)(nil), // 15: smh.namespace.v1.GetFavoriteStatusResponse
-	(*structpb.Value)(nil),            // 16: google.protobuf.Value
-	(*structpb.ListValue)(nil),        // 17: google.protobuf.ListValue
+	nil,                               // 16: smh.namespace.v1.FavoriteItem.MetaDataEntry
+	(*structpb.Value)(nil),            // 17: google.protobuf.Value
+	(*structpb.ListValue)(nil),        // 18: google.protobuf.ListValue
 }
 var file_smh_namespace_v1_favorite_proto_depIdxs = []int32{
-	16, // 0: smh.namespace.v1.FavoriteTarget.inode:type_name -> google.protobuf.Value
+	17, // 0: smh.namespace.v1.FavoriteTarget.inode:type_name -> google.protobuf.Value
 	0,  // 1: smh.namespace.v1.AddFavoriteRequest.target:type_name -> smh.namespace.v1.FavoriteTarget
 	0,  // 2: smh.namespace.v1.CancelFavoriteRequest.target:type_name -> smh.namespace.v1.FavoriteTarget
-	17, // 3: smh.namespace.v1.FavoriteItem.path:type_name -> google.protobuf.ListValue
-	6,  // 4: smh.namespace.v1.ListFavoritesResponse.contents:type_name -> smh.namespace.v1.FavoriteItem
-	16, // 5: smh.namespace.v1.RecentFilesQuery.type:type_name -> google.protobuf.Value
-	8,  // 6: smh.namespace.v1.ListRecentFilesRequest.query:type_name -> smh.namespace.v1.RecentFilesQuery
-	17, // 7: smh.namespace.v1.RecentFile.path:type_name -> google.protobuf.ListValue
-	10, // 8: smh.namespace.v1.ListRecentFilesResponse.contents:type_name -> smh.namespace.v1.RecentFile
-	1,  // 9: smh.namespace.v1.FavoriteService.AddFavorite:input_type -> smh.namespace.v1.AddFavoriteRequest
-	3,  // 10: smh.namespace.v1.FavoriteService.CancelFavorite:input_type -> smh.namespace.v1.CancelFavoriteRequest
-	5,  // 11: smh.namespace.v1.FavoriteService.ListFavorites:input_type -> smh.namespace.v1.ListFavoritesRequest
-	9,  // 12: smh.namespace.v1.FavoriteService.ListRecentFiles:input_type -> smh.namespace.v1.ListRecentFilesRequest
-	12, // 13: smh.namespace.v1.FavoriteService.RecordRecentFile:input_type -> smh.namespace.v1.RecordRecentFileRequest
-	14, // 14: smh.namespace.v1.FavoriteService.GetFavoriteStatus:input_type -> smh.namespace.v1.GetFavoriteStatusRequest
-	2,  // 15: smh.namespace.v1.FavoriteService.AddFavorite:output_type -> smh.namespace.v1.AddFavoriteResponse
-	4,  // 16: smh.namespace.v1.FavoriteService.CancelFavorite:output_type -> smh.namespace.v1.CancelFavoriteResponse
-	7,  // 17: smh.namespace.v1.FavoriteService.ListFavorites:output_type -> smh.namespace.v1.ListFavoritesResponse
-	11, // 18: smh.namespace.v1.FavoriteService.ListRecentFiles:output_type -> smh.namespace.v1.ListRecentFilesResponse
-	13, // 19: smh.namespace.v1.FavoriteService.RecordRecentFile:output_type -> smh.namespace.v1.RecordRecentFileResponse
-	15, // 20: smh.namespace.v1.FavoriteService.GetFavoriteStatus:output_type -> smh.namespace.v1.GetFavoriteStatusResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	18, // 3: smh.namespace.v1.FavoriteItem.path:type_name -> google.protobuf.ListValue
+	16, // 4: smh.namespace.v1.FavoriteItem.meta_data:type_name -> smh.namespace.v1.FavoriteItem.MetaDataEntry
+	6,  // 5: smh.namespace.v1.ListFavoritesResponse.contents:type_name -> smh.namespace.v1.FavoriteItem
+	17, // 6: smh.namespace.v1.RecentFilesQuery.type:type_name -> google.protobuf.Value
+	8,  // 7: smh.namespace.v1.ListRecentFilesRequest.query:type_name -> smh.namespace.v1.RecentFilesQuery
+	18, // 8: smh.namespace.v1.RecentFile.path:type_name -> google.protobuf.ListValue
+	10, // 9: smh.namespace.v1.ListRecentFilesResponse.contents:type_name -> smh.namespace.v1.RecentFile
+	1,  // 10: smh.namespace.v1.FavoriteService.AddFavorite:input_type -> smh.namespace.v1.AddFavoriteRequest
+	3,  // 11: smh.namespace.v1.FavoriteService.CancelFavorite:input_type -> smh.namespace.v1.CancelFavoriteRequest
+	5,  // 12: smh.namespace.v1.FavoriteService.ListFavorites:input_type -> smh.namespace.v1.ListFavoritesRequest
+	9,  // 13: smh.namespace.v1.FavoriteService.ListRecentFiles:input_type -> smh.namespace.v1.ListRecentFilesRequest
+	12, // 14: smh.namespace.v1.FavoriteService.RecordRecentFile:input_type -> smh.namespace.v1.RecordRecentFileRequest
+	14, // 15: smh.namespace.v1.FavoriteService.GetFavoriteStatus:input_type -> smh.namespace.v1.GetFavoriteStatusRequest
+	2,  // 16: smh.namespace.v1.FavoriteService.AddFavorite:output_type -> smh.namespace.v1.AddFavoriteResponse
+	4,  // 17: smh.namespace.v1.FavoriteService.CancelFavorite:output_type -> smh.namespace.v1.CancelFavoriteResponse
+	7,  // 18: smh.namespace.v1.FavoriteService.ListFavorites:output_type -> smh.namespace.v1.ListFavoritesResponse
+	11, // 19: smh.namespace.v1.FavoriteService.ListRecentFiles:output_type -> smh.namespace.v1.ListRecentFilesResponse
+	13, // 20: smh.namespace.v1.FavoriteService.RecordRecentFile:output_type -> smh.namespace.v1.RecordRecentFileResponse
+	15, // 21: smh.namespace.v1.FavoriteService.GetFavoriteStatus:output_type -> smh.namespace.v1.GetFavoriteStatusResponse
+	16, // [16:22] is the sub-list for method output_type
+	10, // [10:16] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_favorite_proto_init() }
@@ -1362,7 +1386,7 @@ func file_smh_namespace_v1_favorite_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_favorite_proto_rawDesc), len(file_smh_namespace_v1_favorite_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
