@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -150,6 +151,23 @@ func testChangeFeed(t *testing.T, s *system) {
 		}
 	})
 
+	t.Run("an instant upload is a rapid upload", func(t *testing.T) {
+		data := []byte("instant content, sent once")
+		f.upload("docs/first.txt", data, nil)
+		beginning, full := chainedHashes(data)
+		from := feed.cursor(t)
+		if r := f.do("PUT", "docs/again.txt", nil, map[string]any{"beginningHash": beginning, "fullHash": full, "size": strconv.Itoa(len(data))}); r.Status != http.StatusOK {
+			t.Fatalf("instant upload: %d %s", r.Status, r.Body)
+		}
+		got, _ := feed.all(t, from, "10")
+		if len(got) != 1 || got[0]["eventType"] != "FILE.CREATE" || got[0]["name"] != "again.txt" {
+			t.Fatalf("events after the instant upload: %v", got)
+		}
+		if extra, _ := got[0]["extraInfo"].(map[string]any); extra["isRapidUpload"] != true {
+			t.Fatalf("instant upload extraInfo: %v", got[0]["extraInfo"])
+		}
+	})
+
 	t.Run("bad cursors and limits", func(t *testing.T) {
 		expectError(t, feed.page(""), http.StatusBadRequest, "ParamInvalid")
 		expectError(t, feed.page("not-a-cursor"), http.StatusBadRequest, "ParamInvalid")
@@ -187,6 +205,7 @@ func testChangeFeed(t *testing.T, s *system) {
 	})
 
 	t.Run("a cursor past the retention window expires", func(t *testing.T) {
+		kept := feed.cursor(t) // the head before the window passes: no event after it is pruned
 		s.clock.Advance(181 * 24 * time.Hour)
 		fresh := s.mustMint(lib, url.Values{"grant": {"admin"}})
 		feed := feedAPI{s: s, lib: lib.ID, space: "-", token: fresh}
@@ -196,7 +215,7 @@ func testChangeFeed(t *testing.T, s *system) {
 		s.collect()
 		expectError(t, feed.page(start), http.StatusBadRequest, "CursorExpired")
 		// A cursor whose next events are all kept still reads.
-		events, _ := feed.all(t, end, "100")
+		events, _ := feed.all(t, kept, "100")
 		if len(events) != 1 || events[0]["name"] != "later" {
 			t.Fatalf("after the last old event: %v", events)
 		}

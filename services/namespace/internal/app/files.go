@@ -291,6 +291,8 @@ type Commit struct {
 	LocalModificationTime    string
 	// UploadID makes the commit idempotent: a repeat answers the entry the first one made.
 	UploadID string
+	// RapidUpload: an instant upload by hash, no bytes sent (the change feed's isRapidUpload).
+	RapidUpload bool
 }
 
 // CommitFile makes a confirmed upload visible (3.4): the entry, its blob reference and the space
@@ -350,7 +352,7 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 		LocalCreationTime: c.LocalCreationTime, LocalModificationTime: c.LocalModificationTime,
 	}
 	rules := spaceRules(lib, sp, nil)
-	rules.UserID = c.UserID
+	rules.UserID, rules.RapidUpload = c.UserID, c.RapidUpload
 	placed, err := n.store.CommitUpload(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), c.UploadID, rules, n.clock.Now())
 	if errors.Is(err, ErrNameTaken) && strategy == ConflictOverwrite && !c.Force {
 		return Placed{}, n.overwriteRefused(ctx, c.LibraryID, c.SpaceID, path)

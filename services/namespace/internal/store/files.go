@@ -89,7 +89,7 @@ func writeFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pare
 		row nodeRow
 		err error
 	)
-	c := change{kind: app.EventFileCreate, userID: orUser(rules.UserID, f.UserID), extra: map[string]any{"isRapidUpload": false}}
+	c := change{kind: app.EventFileCreate, userID: orUser(rules.UserID, f.UserID), extra: map[string]any{"isRapidUpload": rules.RapidUpload}}
 	if f.Type == app.TypeSymlink {
 		c.extra["targetInode"] = strconv.FormatInt(f.LinkTarget, 10)
 	}

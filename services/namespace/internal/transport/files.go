@@ -148,7 +148,7 @@ func (s *Server) CommitFile(ctx context.Context, req *namespacev1.CommitFileRequ
 		BlobID: req.GetBlobId(), Size: req.GetSize(), ContentType: req.GetContentType(), ETag: req.GetETag(),
 		CRC64: req.GetCrc64(), Type: app.NodeType(req.GetType()), MetaData: req.GetMetaData(), Labels: req.GetLabels(),
 		Category: req.GetCategory(), LocalCreationTime: req.GetLocalCreationTime(), LocalModificationTime: req.GetLocalModificationTime(),
-		UploadID: req.GetUploadId(),
+		UploadID: req.GetUploadId(), RapidUpload: req.GetRapidUpload(),
 	})
 	if err != nil {
 		return nil, toStatus(err)

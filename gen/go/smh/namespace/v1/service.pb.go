@@ -3685,7 +3685,10 @@ type CommitFileRequest struct {
 	// The object service's upload (confirm key). A commit repeated with the same id answers the
 	// entry the first one made instead of making another, so a confirm retried after a lost
 	// answer is safe (architecture.md, "every write RPC is safe to retry").
-	UploadId      string `protobuf:"bytes,18,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	UploadId string `protobuf:"bytes,18,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	// The content was not sent: an instant upload by hash (3.1, decision 2). The change feed says
+	// so (3.18 isRapidUpload).
+	RapidUpload   bool `protobuf:"varint,19,opt,name=rapid_upload,json=rapidUpload,proto3" json:"rapid_upload,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3844,6 +3847,13 @@ func (x *CommitFileRequest) GetUploadId() string {
 		return x.UploadId
 	}
 	return ""
+}
+
+func (x *CommitFileRequest) GetRapidUpload() bool {
+	if x != nil {
+		return x.RapidUpload
+	}
+	return false
 }
 
 type CommitFileResponse struct {
@@ -4505,7 +4515,7 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12@\n" +
 	"\x1cconflict_resolution_strategy\x18\x03 \x01(\tR\x1aconflictResolutionStrategy\x12\x14\n" +
 	"\x05force\x18\x04 \x01(\bR\x05force\x123\n" +
-	"\x05rules\x18\x05 \x01(\v2\x1d.smh.namespace.v1.UploadRulesR\x05rules\"\xb9\x05\n" +
+	"\x05rules\x18\x05 \x01(\v2\x1d.smh.namespace.v1.UploadRulesR\x05rules\"\xdc\x05\n" +
 	"\x11CommitFileRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4526,7 +4536,8 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\bcategory\x18\x0f \x01(\tH\x00R\bcategory\x88\x01\x01\x12.\n" +
 	"\x13local_creation_time\x18\x10 \x01(\tR\x11localCreationTime\x126\n" +
 	"\x17local_modification_time\x18\x11 \x01(\tR\x15localModificationTime\x12\x1b\n" +
-	"\tupload_id\x18\x12 \x01(\tR\buploadId\x1a;\n" +
+	"\tupload_id\x18\x12 \x01(\tR\buploadId\x12!\n" +
+	"\frapid_upload\x18\x13 \x01(\bR\vrapidUpload\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
