@@ -323,7 +323,7 @@ func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string,
 				WHERE `+where+` ORDER BY r.operated_at DESC, r.inode DESC, r.action DESC LIMIT ?`, args, func(sc scanner) error {
 				var r row
 				var err error
-				r.node, err = scanNode(leading{sc: sc, dest: []any{&r.at, &r.action}})
+				r.node, err = scanNode(leading{sc: sc, first: []any{&r.at, &r.action}})
 				if err != nil {
 					return err
 				}
@@ -378,11 +378,3 @@ var aliasedNodeColumns = func() string {
 	}
 	return strings.Join(cols, ", ")
 }()
-
-// leading scans a row whose first columns go to dest and the rest to what the caller scans.
-type leading struct {
-	sc   scanner
-	dest []any
-}
-
-func (l leading) Scan(dest ...any) error { return l.sc.Scan(append(l.dest, dest...)...) }

@@ -94,16 +94,13 @@ func scanItem(sc scanner) (itemRow, error) {
 		removed int64
 		expires sql.NullInt64
 	)
-	// The item's columns first, then the node's through scanNode's column order.
-	nodeDest := &nodeScanner{}
-	err := sc.Scan(append([]any{&r.ID, &path, &r.Totals.Size, &r.Totals.Files, &r.Totals.Dirs, &removed, &expires,
-		&r.RemovedBy}, nodeDest.dest()...)...)
+	// The item's columns first, then the node's, which scanNode reads.
+	node, err := scanNode(leading{sc: sc, first: []any{&r.ID, &path, &r.Totals.Size, &r.Totals.Files, &r.Totals.Dirs,
+		&removed, &expires, &r.RemovedBy}})
 	if err != nil {
 		return itemRow{}, err
 	}
-	if r.node, err = nodeDest.row(); err != nil {
-		return itemRow{}, err
-	}
+	r.node = node
 	var parents []string
 	if err := json.Unmarshal([]byte(path), &parents); err != nil {
 		return itemRow{}, wrap("recycled item path", err)
@@ -115,65 +112,6 @@ func scanItem(sc scanner) (itemRow, error) {
 		r.ExpiresAt = fromMillis(expires.Int64)
 	}
 	return r, nil
-}
-
-// nodeScanner collects the destinations of nodeColumns and turns them into a nodeRow, so a row
-// that carries nodeColumns after columns of its own scans through scanNode.
-type nodeScanner struct{ vals []any }
-
-func (s *nodeScanner) dest() []any {
-	n := len(strings.Split(nodeColumns, ","))
-	s.vals = make([]any, n)
-	out := make([]any, n)
-	for i := range s.vals {
-		out[i] = &s.vals[i]
-	}
-	return out
-}
-
-func (s *nodeScanner) row() (nodeRow, error) { return scanNode(valuesScanner(s.vals)) }
-
-// valuesScanner replays scanned values into Scan destinations.
-type valuesScanner []any
-
-func (v valuesScanner) Scan(dest ...any) error {
-	if len(dest) != len(v) {
-		return errors.New("store: column count mismatch")
-	}
-	for i, d := range dest {
-		if err := convertAssign(d, v[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// convertAssign copies a driver value into one of the destination types scanNode uses.
-func convertAssign(dest, src any) error {
-	var ns sql.NullString
-	var ni sql.NullInt64
-	switch d := dest.(type) {
-	case *string:
-		if err := ns.Scan(src); err != nil {
-			return err
-		}
-		*d = ns.String
-	case *int64:
-		if err := ni.Scan(src); err != nil {
-			return err
-		}
-		*d = ni.Int64
-	case *int:
-		if err := ni.Scan(src); err != nil {
-			return err
-		}
-		*d = int(ni.Int64)
-	case *sql.NullInt64:
-		return d.Scan(src)
-	default:
-		return errors.New("store: unsupported scan destination")
-	}
-	return nil
 }
 
 // loadItem answers the space's item id with its entry.
