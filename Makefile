@@ -22,7 +22,8 @@ run: build
 
 ## test: generated code is current, modules are tidy, vet, deployment files check, then every test with the race detector, then the fuzz targets
 test: check-generated check-tidy vet check-deploy build
-	go test -race -count=1 $(PKGS)
+	# The e2e package runs every route on both engines under -race: past go test's 10 min default.
+	go test -race -count=1 -timeout 30m $(PKGS)
 	@test -n "$$SMH_TEST_POSTGRES_DSN" || echo "NOTE: PostgreSQL store tests NOT RUN (set SMH_TEST_POSTGRES_DSN to run them)"
 	scripts/fuzz.sh
 

@@ -20,6 +20,10 @@
 //	    HTTPS server that only writes the body to a file (fsync at the end) or streams it back
 //	(i) 4 KiB begin+PUT+confirm cycles per second vs 3 round trips to /livez per cycle
 //	(j) the growth of the process's RSS during (h)'s upload (data dir only)
+//
+// and (o), batch delete against single deletes, per engine (bench/batch.go).
+// and (p), per engine: reading 10,000 events of the change feed vs listing 10,000 entries
+// (bench/delta.go).
 package main
 
 import (
@@ -63,7 +67,7 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcdefghijklm", "which measurements to run, e.g. -only a, -only efg, -only hij or -only klm")
+	only := flag.String("only", "abcdefghijklmnop", "which measurements to run, e.g. -only a, -only efg, -only hij, -only klm, -only n, -only o or -only p")
 	// (i): many small uploads at once, as a sync client or a busy page sends them.
 	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i)")
 	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
@@ -326,8 +330,28 @@ func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 			return err
 		}
 	}
+	// search (issue 12): (n), bench/search.go.
+	if strings.Contains(only, "n") {
+		if err := runSearch(ctx); err != nil {
+			return err
+		}
+	}
+	// issue 12 change feed: (p) bench/delta.go
+	if strings.Contains(only, "p") {
+		if err := runDelta(ctx, nc); err != nil {
+			return err
+		}
+	}
 	if strings.ContainsAny(only, "klm") {
-		return runLifecycle(ctx, d, nc, only)
+		if err := runLifecycle(ctx, d, nc, only); err != nil {
+			return err
+		}
+	}
+	// Issue 12, batch: (o) batch delete vs single deletes (bench/batch.go).
+	if strings.Contains(only, "o") {
+		if err := runBatch(ctx, nc); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -44,28 +44,44 @@ type engine struct {
 // runNamespace runs (e)-(g) once per engine, each on its own all-in-one: SQLite always,
 // PostgreSQL when storetest.PostgresDSNEnv names a server (on a database created for the run).
 func runNamespace(ctx context.Context, d time.Duration, c int, only string) error {
-	engines := []engine{{name: "SQLite", drop: func() error { return nil }}}
-	if admin := os.Getenv(storetest.PostgresDSNEnv); admin != "" {
-		dsn, drop, err := newPostgresDatabase(ctx, admin)
-		if err != nil {
-			return err
-		}
-		engines = append(engines, engine{name: "PostgreSQL", dsn: dsn, drop: drop})
+	return onEachEngine(ctx, "(e)-(g)", func(e engine) error { return benchEngine(ctx, e, d, c, only) })
+}
+
+// onEachEngine runs measure on every engine of storeEngines, each on a database of its own: every
+// engine runs even if one fails, every database is dropped, and a run without PostgreSQL says so
+// (label names the measurements in messages).
+func onEachEngine(ctx context.Context, label string, measure func(e engine) error) error {
+	engines, err := storeEngines(ctx)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, e := range engines {
-		// Every engine runs even if one fails, and every database is dropped.
-		if err := benchEngine(ctx, e, d, c, only); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", e.name, err))
+		if err := measure(e); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", label, e.name, err))
 		}
 		if err := e.drop(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: drop: %w", e.name, err))
 		}
 	}
 	if len(engines) == 1 {
-		fmt.Printf("PostgreSQL NOT RUN (set %s to a maintenance DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)\n", storetest.PostgresDSNEnv)
+		fmt.Printf("%s PostgreSQL NOT RUN (set %s to a maintenance DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)\n\n", label, storetest.PostgresDSNEnv)
 	}
 	return errors.Join(errs...)
+}
+
+// storeEngines answers the engines to measure on: SQLite always, PostgreSQL when
+// storetest.PostgresDSNEnv names a server (on a database created for the run).
+func storeEngines(ctx context.Context) ([]engine, error) {
+	engines := []engine{{name: "SQLite", drop: func() error { return nil }}}
+	if admin := os.Getenv(storetest.PostgresDSNEnv); admin != "" {
+		dsn, drop, err := newPostgresDatabase(ctx, admin)
+		if err != nil {
+			return nil, err
+		}
+		engines = append(engines, engine{name: "PostgreSQL", dsn: dsn, drop: drop})
+	}
+	return engines, nil
 }
 
 // newPostgresDatabase creates a database smh_bench_<random> next to the maintenance DSN's (as
@@ -163,16 +179,11 @@ const (
 	bigChild  = "big"
 )
 
-// deepPagination fills bigParent/bigChild and, when report is set, walks it page by page and
-// prints (e).
-func deepPagination(n nsAPI, engineName string, report bool) error {
-	dir := bigParent + "/" + bigChild
-	if err := n.mkdir(dir); err != nil {
-		return err
-	}
-	// The work is a fixed count, not a duration, so measure() does not fit: workers take names
-	// from a shared counter, and the first error stops the fill (a partial tree would make the
-	// walk's assertion fail for the wrong reason).
+// fillDir creates count directories dir/dNNNNNN from n.c clients and answers how long it took.
+// The work is a fixed count, not a duration, so measure() does not fit: workers take names
+// from a shared counter, and the first error stops the fill (a partial tree would make a walk's
+// assertion fail for the wrong reason).
+func (n nsAPI) fillDir(dir string, count int64) (time.Duration, error) {
 	var next atomic.Int64
 	var failed atomic.Pointer[error]
 	var wg sync.WaitGroup
@@ -183,7 +194,7 @@ func deepPagination(n nsAPI, engineName string, report bool) error {
 			defer wg.Done()
 			for failed.Load() == nil {
 				i := next.Add(1) - 1
-				if i >= bigDirSize {
+				if i >= count {
 					return
 				}
 				if err := n.mkdir(fmt.Sprintf("%s/d%06d", dir, i)); err != nil {
@@ -194,9 +205,22 @@ func deepPagination(n nsAPI, engineName string, report bool) error {
 		}()
 	}
 	wg.Wait()
-	fill := time.Since(start)
 	if p := failed.Load(); p != nil {
-		return fmt.Errorf("fill: %w", *p)
+		return 0, fmt.Errorf("fill: %w", *p)
+	}
+	return time.Since(start), nil
+}
+
+// deepPagination fills bigParent/bigChild and, when report is set, walks it page by page and
+// prints (e).
+func deepPagination(n nsAPI, engineName string, report bool) error {
+	dir := bigParent + "/" + bigChild
+	if err := n.mkdir(dir); err != nil {
+		return err
+	}
+	fill, err := n.fillDir(dir, bigDirSize)
+	if err != nil {
+		return err
 	}
 	if !report {
 		return nil

@@ -132,9 +132,34 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err := namespacev1.RegisterRecycleServiceHandlerClient(ctx, mux, namespacev1.NewRecycleServiceClient(cfg.Namespace)); err != nil {
 		return nil, err
 	}
+	// issue 12 fileops.
+	if err := namespacev1.RegisterFileOpsServiceHandlerClient(ctx, mux, namespacev1.NewFileOpsServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// search (issue 12): section 8.
+	if err := namespacev1.RegisterSearchServiceHandlerClient(ctx, mux, namespacev1.NewSearchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// favorites (issue 12 item 4): section 11, served by the namespace.
+	if err := namespacev1.RegisterFavoriteServiceHandlerClient(ctx, mux, namespacev1.NewFavoriteServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
 	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
 		return nil, err
 	}
+	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
+	if err := namespacev1.RegisterBatchServiceHandlerClient(ctx, mux, namespacev1.NewBatchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// archives (issue 12 item 6): zip preview and uncompress (3.17).
+	if err := objectv1.RegisterArchiveServiceHandlerClient(ctx, mux, objectv1.NewArchiveServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// --- issue 12 change feed (3.18) ---
+	if err := namespacev1.RegisterDeltaServiceHandlerClient(ctx, mux, namespacev1.NewDeltaServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// --- end change feed ---
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -211,7 +236,17 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			tokenv1.TokenService_ServiceDesc.ServiceName:         cfg.Token,
 			namespacev1.NamespaceService_ServiceDesc.ServiceName: cfg.Namespace,
 			namespacev1.RecycleService_ServiceDesc.ServiceName:   cfg.Namespace,
+			namespacev1.FileOpsService_ServiceDesc.ServiceName:   cfg.Namespace, // issue 12 fileops
+			namespacev1.SearchService_ServiceDesc.ServiceName:    cfg.Namespace, // search (issue 12)
+			namespacev1.FavoriteService_ServiceDesc.ServiceName:  cfg.Namespace, // favorites (issue 12 item 4)
 			objectv1.ObjectService_ServiceDesc.ServiceName:       cfg.Object,
+			// Issue 12, batch.
+			namespacev1.BatchService_ServiceDesc.ServiceName: cfg.Namespace,
+			// archives (issue 12 item 6)
+			objectv1.ArchiveService_ServiceDesc.ServiceName:        cfg.Object,
+			namespacev1.ArchiveTaskService_ServiceDesc.ServiceName: cfg.Namespace,
+			// issue 12 change feed (3.18)
+			namespacev1.DeltaService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(grpcx.ServerOptions(logger),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

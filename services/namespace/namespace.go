@@ -49,8 +49,8 @@ type Config struct {
 	// AsyncTreeThreshold is decision 7's entry count above which a directory copy or delete
 	// answers 202 with a task; 0 = 1,000. Tests lower it.
 	AsyncTreeThreshold int
-	// AsyncBatchThreshold is decision 7's item count above which a batch restore answers 202
-	// with a task; 0 = 100. Tests lower it.
+	// AsyncBatchThreshold is decision 7's item count above which a batch restore, copy, move or
+	// delete answers 202 with a task; 0 = 100. Tests lower it.
 	AsyncBatchThreshold int
 	// TaskHeartbeat is how often a replica refreshes the heartbeat of the async tasks it runs (0 =
 	// 5 s); a running task without a beat for a few of these reads as interrupted. Tests shorten it.
@@ -58,9 +58,14 @@ type Config struct {
 	// TaskWorkers and TaskQueue size the pool that runs async directory tasks (0 =
 	// DefaultTaskWorkers and DefaultTaskQueue); a task beyond both answers 503.
 	TaskWorkers, TaskQueue int
+	// SearchGroups caps each group list of search-fs-stats (8.3; 0 = 2,000); tests lower it.
+	SearchGroups int
 	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
 	// stops answering fails requests with 503 instead of holding them.
 	TxTimeout time.Duration
+	// DeltaRetention is how long the change feed keeps its events (3.18; 0 = 180 days): a
+	// cursor whose next events are older answers CursorExpired.
+	DeltaRetention time.Duration
 }
 
 // Defaults of Config.TaskWorkers and Config.TaskQueue.
@@ -76,6 +81,8 @@ type Service struct {
 	server     *transport.Server
 	clock      clock.Clock
 	purgeAfter time.Duration
+	// deltaRetention: see Config.DeltaRetention.
+	deltaRetention time.Duration
 
 	stopPurge func()
 }
@@ -100,9 +107,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 
 		AsyncTreeThreshold:  int64(cfg.AsyncTreeThreshold),
 		AsyncBatchThreshold: cfg.AsyncBatchThreshold,
+		DeltaRetention:      cfg.DeltaRetention,
 		TaskHeartbeat:       cfg.TaskHeartbeat,
 		TaskWorkers:         cfg.TaskWorkers,
 		TaskQueue:           cfg.TaskQueue,
+		SearchGroups:        cfg.SearchGroups,
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -113,8 +122,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.PurgeAfter <= 0 {
 		cfg.PurgeAfter = 10 * time.Minute
 	}
+	if cfg.DeltaRetention <= 0 {
+		cfg.DeltaRetention = app.DefaultDeltaRetention
+	}
 	s := &Service{store: db, ns: ns, server: transport.New(ns, adminauth.NewChecker(cfg.AdminKey)),
-		clock: cfg.Clock, purgeAfter: cfg.PurgeAfter, stopPurge: func() {}}
+		clock: cfg.Clock, purgeAfter: cfg.PurgeAfter, deltaRetention: cfg.DeltaRetention, stopPurge: func() {}}
 	if cfg.PurgeEvery >= 0 {
 		every := cfg.PurgeEvery
 		if every == 0 {
@@ -166,9 +178,17 @@ func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
 		return total, err
 	}
+	// Legacy search ids past their life (docs/search.md).
+	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeSearches(ctx, now, purgeBatch) }); err != nil {
+		return total, err
+	}
 	// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage for
 	// the object service once nothing else names them.
-	_, err = drainBatches(func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) })
+	if _, err := drainBatches(func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) }); err != nil {
+		return total, err
+	}
+	// Change-feed events past the retention window (3.18, docs/changefeed.md).
+	_, err = drainBatches(func() (int64, error) { return s.store.PruneDelta(ctx, now.Add(-s.deltaRetention), purgeBatch) })
 	return total, err
 }
 
@@ -240,6 +260,8 @@ func (l libraryFacts) Library(ctx context.Context, id string) (app.Library, erro
 		FileHistoryExpireDay: int(x.GetFileHistoryExpireDay()),
 		EnableQuota:          x.GetEnableQuota(), LibraryQuota: int64(x.GetLibraryQuota()),
 		DenyOnQuotaLessThanUsage: x.GetDenyOnQuotaLessThanUsage(),
+		EnableSearch:             x.GetEnableSearch(),
+		EnableFileUncompress:     x.GetEnableFileUncompress(),
 	}, nil
 }
 

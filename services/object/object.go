@@ -23,6 +23,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/services/object/internal/app"
+	"github.com/opensmh/opensmh/services/object/internal/archive"
 	"github.com/opensmh/opensmh/services/object/internal/blob"
 	"github.com/opensmh/opensmh/services/object/internal/dataplane"
 	"github.com/opensmh/opensmh/services/object/internal/media"
@@ -77,7 +78,13 @@ type Config struct {
 	// TxTimeout bounds each store transaction (0 = sqldb.DefaultTxTimeout): a database that
 	// stops answering fails requests with 503 instead of holding them.
 	TxTimeout time.Duration
+	// ArchiveLimits bound what one archive may make zip preview and uncompress do (zero fields:
+	// the defaults of docs/archives.md).
+	ArchiveLimits ArchiveLimits
 }
+
+// ArchiveLimits bound archive reading (docs/archives.md).
+type ArchiveLimits = archive.Limits
 
 // Defaults of the bounds on hostile clients, for the flags of the binaries: the cap on one
 // user's unconfirmed uploads and the slowest an upload body may arrive.
@@ -132,7 +139,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Blobs: blobs,
 		Namespace: namespaceClient{
 			client: namespacev1.NewNamespaceServiceClient(cfg.Namespace), recycle: namespacev1.NewRecycleServiceClient(cfg.Namespace),
-			adminKey: cfg.AdminKey,
+			favorites: namespacev1.NewFavoriteServiceClient(cfg.Namespace),
+			adminKey:  cfg.AdminKey,
 		},
 		Auth:       authz.New(cfg.Tokens, authz.LibrarySecrets(cfg.Libraries, cfg.AdminKey)),
 		Signer:     app.NewSigner(cfg.AdminKey),
@@ -144,6 +152,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		FFmpeg:     media.FindFFmpeg(),
 
 		MaxOpenUploads: cfg.MaxOpenUploads,
+		Archives:       archiveTasks{client: namespacev1.NewArchiveTaskServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
+		ArchiveLimits:  cfg.ArchiveLimits,
 	})
 	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger, cfg.BodyMinRate), stopGC: func() {}}
 	if cfg.GCEvery >= 0 {
@@ -198,16 +208,20 @@ func (s *Service) Probe() readiness.Probe {
 
 func (s *Service) Close() error {
 	s.stopGC()
+	s.obj.Close() // running uncompress tasks record that they were interrupted
 	return s.store.Close()
 }
 
 // namespaceClient calls the namespace with the operator key: every method it calls is internal.
 // The end user's credentials travel along on the calls the namespace also authorizes as the
-// user's (CheckUpload, ResolveFile, ResolveAlbumCover, ResolveRecycledFile).
+// user's (CheckUpload, ResolveFile, ResolveAlbumCover, ResolveRecycledFile, RecordRecentFile,
+// FavoriteStatus).
 type namespaceClient struct {
-	client   namespacev1.NamespaceServiceClient
-	recycle  namespacev1.RecycleServiceClient
-	adminKey string
+	client  namespacev1.NamespaceServiceClient
+	recycle namespacev1.RecycleServiceClient
+	// favorites: recent files and isFavorite (issue 12 item 4).
+	favorites namespacev1.FavoriteServiceClient
+	adminKey  string
 }
 
 var _ app.Namespace = namespaceClient{}
@@ -256,6 +270,23 @@ func (n namespaceClient) ResolveRecycledFile(ctx context.Context, in *namespacev
 	return resp.GetFile(), err
 }
 
+func (n namespaceClient) RecordRecentFile(ctx context.Context, in *namespacev1.RecordRecentFileRequest) error {
+	_, err := n.favorites.RecordRecentFile(n.forwardAsService(ctx), in)
+	return err
+}
+
+func (n namespaceClient) FavoriteStatus(ctx context.Context, in *namespacev1.GetFavoriteStatusRequest) (map[int64]bool, error) {
+	resp, err := n.favorites.GetFavoriteStatus(n.forwardAsService(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	marks := make(map[int64]bool, len(resp.GetFavorited()))
+	for _, in := range resp.GetFavorited() {
+		marks[in] = true
+	}
+	return marks, nil
+}
+
 func (n namespaceClient) ReferencedBlobs(ctx context.Context, ids []string) (map[string]bool, error) {
 	resp, err := n.client.ReferencedBlobs(adminauth.Outgoing(ctx, n.adminKey), &namespacev1.ReferencedBlobsRequest{BlobIds: ids})
 	if err != nil {
@@ -266,4 +297,36 @@ func (n namespaceClient) ReferencedBlobs(ctx context.Context, ids []string) (map
 		refs[id] = true
 	}
 	return refs, nil
+}
+
+// archiveTasks calls the namespace's ArchiveTaskService (3.17, docs/archives.md) with the
+// operator key; OpenArchive and BeginUncompressTask forward the end user's credentials too.
+type archiveTasks struct {
+	client   namespacev1.ArchiveTaskServiceClient
+	adminKey string
+}
+
+var _ app.ArchiveTasks = archiveTasks{}
+
+func (a archiveTasks) OpenArchive(ctx context.Context, in *namespacev1.OpenArchiveRequest) (*namespacev1.OpenArchiveResponse, error) {
+	return a.client.OpenArchive(forward(adminauth.Outgoing(ctx, a.adminKey)), in)
+}
+
+func (a archiveTasks) BeginUncompressTask(ctx context.Context, in *namespacev1.BeginUncompressTaskRequest) (*namespacev1.BeginUncompressTaskResponse, error) {
+	return a.client.BeginUncompressTask(forward(adminauth.Outgoing(ctx, a.adminKey)), in)
+}
+
+func (a archiveTasks) BeatUncompressTasks(ctx context.Context, runner string) error {
+	_, err := a.client.BeatUncompressTasks(adminauth.Outgoing(ctx, a.adminKey), &namespacev1.BeatUncompressTasksRequest{Runner: runner})
+	return err
+}
+
+func (a archiveTasks) FinishUncompressTask(ctx context.Context, in *namespacev1.FinishUncompressTaskRequest) error {
+	_, err := a.client.FinishUncompressTask(adminauth.Outgoing(ctx, a.adminKey), in)
+	return err
+}
+
+func (a archiveTasks) EnsureDirectory(ctx context.Context, in *namespacev1.EnsureDirectoryRequest) error {
+	_, err := a.client.EnsureDirectory(adminauth.Outgoing(ctx, a.adminKey), in)
+	return err
 }

@@ -428,3 +428,27 @@ func (p *page) phone() {
 	p.do("phone viewport", chromedp.EmulateViewport(phoneWidth, phoneHeight,
 		chromedp.EmulateScale(2), chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
 }
+
+// scenario is one step of a browser test: a subtest on the shared tab with the test's fixture.
+type scenario[T any] struct {
+	name string
+	run  func(t *testing.T, p *page, fixture T)
+}
+
+// runScenarios runs the steps in order as subtests on one browser; after each it checks that the
+// page reached only its own origin and that its controls are named, and at the end that the
+// console threw nothing.
+func runScenarios[T any](t *testing.T, b *chromium, s *system, fixture T, steps []scenario[T]) {
+	t.Helper()
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			p := b.on(t)
+			st.run(t, p, fixture)
+			p.checkOwnOriginOnly(s)
+			p.checkControlsNamed()
+		})
+	}
+	if _, exceptions := b.messages.snapshot(); len(exceptions) > 0 {
+		t.Errorf("the console threw %d uncaught exception(s):\n  %s", len(exceptions), strings.Join(exceptions, "\n  "))
+	}
+}

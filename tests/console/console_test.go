@@ -30,10 +30,7 @@ func TestConsole(t *testing.T) {
 	exe := requireChromium(t)
 	s := startSystem(t)
 	b := startBrowser(t, s, exe)
-	tests := []struct {
-		name string
-		run  func(t *testing.T, p *page, s *system)
-	}{
+	runScenarios(t, b, s, s, []scenario[*system]{
 		{"SignIn", testSignIn},
 		{"EmptyState", testEmptyState},
 		{"CreateLibraries", testCreateLibraries},
@@ -47,18 +44,7 @@ func TestConsole(t *testing.T) {
 		{"Language", testLanguage},
 		{"APIErrorNotice", testAPIErrorNotice},
 		{"DeleteLibrary", testDeleteLibrary},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := b.on(t)
-			tt.run(t, p, s)
-			p.checkOwnOriginOnly(s)
-			p.checkControlsNamed()
-		})
-	}
-	if _, exceptions := b.messages.snapshot(); len(exceptions) > 0 {
-		t.Errorf("the console threw %d uncaught exception(s):\n  %s", len(exceptions), strings.Join(exceptions, "\n  "))
-	}
+	})
 }
 
 func testSignIn(t *testing.T, p *page, s *system) {

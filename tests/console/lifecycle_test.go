@@ -31,28 +31,14 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("the library was created without the recycle bin: %+v", lib.LibraryExtension)
 	}
 	api := &lifecycleAPI{s: s, lib: lib}
-	tests := []struct {
-		name string
-		run  func(t *testing.T, p *page, api *lifecycleAPI)
-	}{
+	runScenarios(t, b, s, api, []scenario[*lifecycleAPI]{
 		{"Versions", testVersions},
 		{"RecycleBin", testRecycleBin},
 		{"RecycleBinPaging", testRecycleBinPaging},
 		{"Quota", testQuotaBar},
 		{"Chinese", testLifecycleChinese},
 		{"MultiTenantSpace", testLifecycleSpace},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := b.on(t)
-			tt.run(t, p, api)
-			p.checkOwnOriginOnly(s)
-			p.checkControlsNamed()
-		})
-	}
-	if _, exceptions := b.messages.snapshot(); len(exceptions) > 0 {
-		t.Errorf("the console threw %d uncaught exception(s):\n  %s", len(exceptions), strings.Join(exceptions, "\n  "))
-	}
+	})
 }
 
 // lifecycleAPI calls the business API of the test's library with an admin token, for setup and

@@ -170,6 +170,7 @@ type libraryExtension struct {
 	IsMultiAlbum           bool     `json:"isMultiAlbum"`
 	IsPublicRead           bool     `json:"isPublicRead"`
 	UseRecycleBin          bool     `json:"useRecycleBin"`
+	EnableSearch           bool     `json:"enableSearch"`
 	AutoRemoveRecycledDays int      `json:"autoRemoveRecycledDays"`
 	AllowFileExtname       []string `json:"allowFileExtname"`
 }

@@ -27,6 +27,7 @@ var extensionFields = []string{
 	"allowPhotoExtname", "allowVideoExtname", "allowFileExtname", "useRecycleBin", "autoRemoveRecycledDays",
 	"enableSearch", "enableFileHistory", "fileHistoryCount", "fileHistoryExpireDay", "maxDirFileNameLength",
 	"enableQuota", "libraryQuota", "denyOnQuotaLessThanUsage", "recognizeSensitiveContent", "corsAllowedOrigins",
+	"enableFileUncompress", // 3.17 archives (docs/archives.md)
 }
 
 // expectSMHError checks the status and the SMH error body without naming a code.

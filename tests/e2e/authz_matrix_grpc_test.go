@@ -46,6 +46,11 @@ var internalMethods = []string{
 	"smh.namespace.v1.NamespaceService/ResolveAlbumCover",
 	"smh.namespace.v1.NamespaceService/ReferencedBlobs",
 	"smh.namespace.v1.RecycleService/ResolveRecycledFile",
+	// archives (issue 12 item 6): the object service's calls for 3.17.
+	"smh.namespace.v1.ArchiveTaskService/*",
+	// favorites (issue 12 item 4): the object service's recent-file record and isFavorite.
+	"smh.namespace.v1.FavoriteService/RecordRecentFile",
+	"smh.namespace.v1.FavoriteService/GetFavoriteStatus",
 }
 
 // openServices answer everyone: they hold no tenant data (health and the schema itself).

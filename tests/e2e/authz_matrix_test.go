@@ -175,6 +175,54 @@ func routePolicies() map[string]routePolicy {
 		"POST " + bin + " ?lifecycle":        {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: binOff},
 		"DELETE " + binItem:                  {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
 		"DELETE " + bin:                      {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteRecycled}, space: true, answer: binOff},
+
+		// Issue 12, batch (section 10, docs/batch.md): any grant one of the operation's item kinds
+		// uses lets a caller in; the walk sends no body, so an allowed caller gets past
+		// authorization to the body check.
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?copy": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.CopyFile, authz.CopyFileForce, authz.CopyDirectory}, space: true, answer: "ParamInvalid"},
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?move": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.MoveFile, authz.MoveFileForce, authz.MoveDirectory}, space: true, answer: "ParamInvalid"},
+		"POST /api/v1/batch/{LibraryId}/{SpaceId} ?delete": {grants: []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent,
+			authz.DeleteDirectory, authz.DeleteDirectoryPermanent}, space: true, answer: "ParamInvalid"},
+		// ---- issue 12 fileops (docs/fileops.md). The walk sends no body and no query: an
+		// allowed caller gets past authorization to the missing stats_type, filter or limit.
+		"PUT " + file + " ?virtual_file":                         {grants: []string{authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce, authz.CreateVirtual}, space: true},
+		"PUT " + dir + " ?calibrate":                             {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "InvalidDirectoryStatsType"},
+		"GET /api/v1/space/{LibraryId}/{SpaceId}/contents-view":  {space: true, answer: "ParamInvalid"},
+		"POST /api/v1/space/{LibraryId}/{SpaceId}/traffic-limit": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
+		// --- search (issue 12): section 8 reads the space as a listing does, without public read
+		// (12.7); the matrix's libraries keep enableSearch off, so an allowed caller gets past
+		// authorization to SearchNotEnabled (decision 20).
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/space-contents":  {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-fs":       {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-fs-stats": {space: true, answer: "SearchNotEnabled"},
+		"POST /api/v1/search/{LibraryId}/{SpaceId}/search-ai":       {space: true, answer: "SearchNotEnabled"},
+		"GET /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":       {space: true, answer: "SearchNotEnabled"},
+		"DELETE /api/v1/search/{LibraryId}/{SpaceId}/{SearchId}":    {space: true, answer: "SearchNotEnabled"},
+		// --- end search
+		// --- archives (issue 12 item 6), 3.17 and decision 26. Preview: admin or space_admin;
+		// uncompress also takes read_only together with upload_file, which no single-grant
+		// credential of the walk holds. f.txt is no archive, and the walk sends no body (no
+		// targetPath, judged before the bytes), so an allowed caller gets past authorization to
+		// those refusals.
+		"GET " + file + " ?zip-preview": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileUncompressNotAllowed"},
+		"POST " + file + " ?uncompress": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "ParamInvalid"},
+		// --- end archives
+		// --- issue 12 change feed (3.18, docs/changefeed.md): the feed is read by any principal
+		// of the space (no public read: it shows deleted names and actors); the matrix sends no
+		// cursor, so an allowed caller gets past authorization to ParamInvalid. The deletion
+		// check is admin or space_admin; the fixture's inode is live: FileNotFound.
+		"GET /api/v1/fs-delta/{LibraryId}/{SpaceId}/cursor":             {space: true},
+		"GET /api/v1/fs-delta/{LibraryId}/{SpaceId}/delta":              {space: true, answer: "ParamInvalid"},
+		"GET /api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}": {grants: []string{authz.Admin, authz.SpaceAdmin}, space: true, answer: "FileNotFound"},
+		// --- end change feed ---
+		// --- favorites (issue 12 item 4): section 11, any principal of the space (every matrix
+		// credential has a user id). The walk sends no body: an allowed add or cancel gets past
+		// authorization to the body check.
+		"POST /api/v1/favorite/{LibraryId}/{SpaceId} ?cancel":          {space: true, answer: "ParamInvalid"},
+		"POST /api/v1/favorite/{LibraryId}/{SpaceId}":                  {space: true, answer: "ParamInvalid"},
+		"GET /api/v1/favorite/{LibraryId}/{SpaceId}/list":              {space: true},
+		"POST /api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file": {space: true},
+		// --- end favorites ---
 	}
 }
 
@@ -449,6 +497,7 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 		"LibraryId": fx.lib, "SpaceId": fx.space, "SpaceIds": fx.space, "SpaceOrQuotaId": fx.space, "Inode": fx.inode,
 		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "RecycledItemId": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
+	params["SearchId"] = "0123456789abcdef0123456789abcdef" // search (issue 12): a well-formed id naming none
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)
 	}

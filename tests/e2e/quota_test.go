@@ -375,6 +375,16 @@ func testQuotaRemovalJob(t *testing.T, s *system) {
 	f := fileAPI{s: s, lib: lib.ID, space: "alpha", token: admin, library: lib}
 	f.upload("old.bin", bytes.Repeat([]byte("o"), 600), nil)
 	f.upload("new.bin", bytes.Repeat([]byte("n"), 300), nil)
+	inodeOf := func(path string) string {
+		t.Helper()
+		info := s.call("GET", "/api/v1/directory/"+lib.ID+"/alpha/"+path, q(admin, "info", "", "with_inode", "1"), nil, nil).JSON(t)
+		in, _ := info["inode"].(string)
+		if in == "" {
+			t.Fatalf("no inode for %s: %v", path, info)
+		}
+		return in
+	}
+	oldInode, newInode := inodeOf("old.bin"), inodeOf("new.bin")
 	a := quotaAPI{s: s, lib: lib.ID, token: admin}
 	a.mustCreate(t, map[string]any{"spaces": []string{"alpha"}, "capacity": 500, "removeWhenExceed": true, "removeAfterDays": 0})
 	s.collect() // notes the quota over its capacity
@@ -390,4 +400,21 @@ func testQuotaRemovalJob(t *testing.T, s *system) {
 	}
 	expectJSON(t, s.call("GET", "/api/v1/usage/"+lib.ID+"/alpha", q(admin), nil, nil), http.StatusOK,
 		`[{"spaceId":"alpha","capacity":"500","availableSpace":"200","size":"300","fileSize":"300"}]`)
+
+	// The deletion check (3.18, docs/changefeed.md) tells a removal by the quota from a user's
+	// delete; a live file has no deletion.
+	check := func(inode string) response {
+		return s.call("GET", "/api/v1/file-deletion-check/"+lib.ID+"/alpha/"+inode, q(admin), nil, nil)
+	}
+	expectError(t, check(newInode), http.StatusNotFound, "FileNotFound")
+	if r := check(oldInode); r.Status != http.StatusOK || r.JSON(t)["reason"] != "RemovedByQuota" || r.JSON(t)["deletedAt"] == nil ||
+		r.JSON(t)["quotaCleanupRecordRetentionDays"] == nil {
+		t.Fatalf("deletion check of the removed file: %d %s", r.Status, r.Body)
+	}
+	if r := f.do("DELETE", "new.bin", nil, nil); r.Status/100 != 2 {
+		t.Fatalf("delete new.bin: %d %s", r.Status, r.Body)
+	}
+	if r := check(newInode); r.Status != http.StatusOK || r.JSON(t)["reason"] != "Unknown" {
+		t.Fatalf("deletion check of a user's delete: %d %s", r.Status, r.Body)
+	}
 }

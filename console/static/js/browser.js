@@ -2,14 +2,39 @@
 // space, all through the business API with a token minted for the operator.
 
 import { admin, ApiError, apiURL, business, encodePath, libraryPath, putBytes } from "./api.js";
+import { clearBatch, rowSelect, selectionChanged, wireBatch } from "./batch.js";
+import { clearFavorites, starButton, wireFavorites } from "./favorites.js";
 import { t } from "./i18n.js";
 import { afterDelete, binOn, hideLifecycle, openVersions, showLifecycle, showQuota, wireLifecycle } from "./lifecycle.js";
+import { clearSearch, wireSearch } from "./search.js";
 import { $, askName, clearError, confirmAction, currentEpoch, el, formatBytes, formatCount, formatTime, guarded, showError } from "./ui.js";
 
 // The page's state: which library, space and directory it shows.
 const view = { lib: null, space: null, dir: "", marker: "" };
 
 const listLimit = 100;
+
+// reveal is the entry to pick out once its directory is listed (after "open" in the search
+// results or the favorites view): {dir, name}, or null.
+let reveal = null;
+
+// host is what the search, batch and favorites views use of the browser.
+const host = {
+  view,
+  refresh: () => refresh(),
+  // go opens a directory of the space shown.
+  go: (dir) => { location.hash = spaceHash(view.lib.libraryId, view.space, dir); },
+  // reveal opens a directory with one of its entries picked out (scrolled to and focused).
+  reveal: (dir, name) => {
+    reveal = { dir, name };
+    const hash = spaceHash(view.lib.libraryId, view.space, dir);
+    if (location.hash === hash) {
+      pickOut();
+    } else {
+      location.hash = hash;
+    }
+  },
+};
 
 function libPath(lib) {
   return `#/library/${encodeURIComponent(lib.libraryId)}`;
@@ -37,6 +62,9 @@ export function wireBrowser() {
   $("browser-more").addEventListener("click", () => guarded(() => listDirectory(true)));
   $("new-space").addEventListener("click", createSpace);
   wireLifecycle();
+  wireSearch(host);
+  wireBatch(host);
+  wireFavorites(host);
 }
 
 // showDetail renders the detail page of a library at a space and directory (space null: the
@@ -136,7 +164,7 @@ function fileURL(path) {
 
 // listDirectory shows the current directory, or its next page when more is set.
 async function listDirectory(more) {
-  const query = { "by-marker": "1", limit: String(listLimit) };
+  const query = { "by-marker": "1", limit: String(listLimit), with_favorite_status: "1" };
   if (more && view.marker) {
     query.marker = view.marker;
   }
@@ -158,6 +186,27 @@ async function listDirectory(more) {
   view.marker = data?.nextMarker || "";
   $("browser-more").hidden = !view.marker;
   $("browser-empty").hidden = body.rows.length > 0;
+  selectionChanged();
+  pickOut();
+}
+
+// pickOut marks the entry reveal names when its directory is the one listed.
+function pickOut() {
+  if (!reveal || reveal.dir !== view.dir) {
+    return;
+  }
+  const { name } = reveal;
+  reveal = null;
+  const body = $("file-table").tBodies[0];
+  for (const row of body.rows) {
+    delete row.dataset.highlight;
+  }
+  const row = [...body.rows].find((r) => r.dataset.name === name);
+  if (row) {
+    row.dataset.highlight = "1";
+    row.scrollIntoView({ block: "center" });
+    row.querySelector("button, a")?.focus({ preventScroll: true });
+  }
 }
 
 async function entryRow(item) {
@@ -196,8 +245,9 @@ async function entryRow(item) {
     el("button", { type: "button", class: "danger", dataset: { action: "delete" }, "aria-label": `${t("delete")}: ${item.name}`,
       onclick: () => deleteEntry(item, path, isDir) }, t("delete")));
   const kindText = isDir ? (albumLevel() ? t("kindAlbum") : t("kindDir")) : formatBytes(item.size);
-  return el("tr", { dataset: { name: item.name, kind: isDir ? "dir" : "file", type: item.type } },
-    el("td", { "data-label": t("colName") }, el("div", { class: "entry" }, visual, name)),
+  return el("tr", { dataset: { name: item.name, kind: isDir ? "dir" : "file", type: item.type, favorite: item.isFavorite ? "1" : "0" } },
+    rowSelect(item.name),
+    el("td", { "data-label": t("colName") }, el("div", { class: "entry" }, visual, name, starButton(item.name, path, item.isFavorite))),
     el("td", { "data-label": t("colSize") }, kindText),
     el("td", { "data-label": t("colModified") }, el("time", { datetime: item.modificationTime }, formatTime(item.modificationTime))),
     el("td", { "data-label": t("colActions") }, el("div", { class: "actions" }, ...actions)));
@@ -374,5 +424,8 @@ export function clearBrowser() {
   $("upload-progress").dataset.state = "";
   $("upload-status").textContent = "";
   hideLifecycle();
+  clearSearch();
+  clearBatch();
+  clearFavorites();
   delete $("detail-page").dataset.state;
 }

@@ -119,36 +119,49 @@ export function confirmAction(title, text, options) {
 // askName opens the name dialog; submit(name) runs on OK and may throw to keep it open with
 // the error shown beside the field. It answers the accepted name, or null on cancel.
 export function askName(title, label, initial, submit) {
-  const dialog = $("name-dialog");
-  const input = $("name-input");
-  const error = $("name-error");
-  $("name-title").textContent = title;
   $("name-label").textContent = label;
+  return askText("name", title, initial, (text) => {
+    const name = text.trim();
+    return validName(name) ? name : null;
+  }, t("badName"), submit);
+}
+
+// askText opens the one-field dialog whose ids start with prefix (<prefix>-dialog, -form,
+// -title, -input, -error, -cancel). check(text) answers the value, or null for invalidText;
+// submit(value) runs on OK and may throw to keep the dialog open with the error beside the
+// field. It answers the accepted value, or null on cancel.
+export function askText(prefix, title, initial, check, invalidText, submit = async () => {}) {
+  const dialog = $(`${prefix}-dialog`);
+  const form = $(`${prefix}-form`);
+  const cancel = $(`${prefix}-cancel`);
+  const input = $(`${prefix}-input`);
+  const error = $(`${prefix}-error`);
+  $(`${prefix}-title`).textContent = title;
   input.value = initial;
   error.textContent = "";
   input.removeAttribute("aria-invalid");
   return new Promise((resolve) => {
     const finish = (value) => {
-      $("name-form").onsubmit = null;
-      $("name-cancel").onclick = null;
+      form.onsubmit = null;
+      cancel.onclick = null;
       dialog.onclose = null;
       if (dialog.open) {
         dialog.close();
       }
       resolve(value);
     };
-    $("name-form").onsubmit = async (e) => {
+    form.onsubmit = async (e) => {
       e.preventDefault();
-      const name = input.value.trim();
-      if (!validName(name)) {
-        error.textContent = t("badName");
+      const value = check(input.value);
+      if (value === null) {
+        error.textContent = invalidText;
         input.setAttribute("aria-invalid", "true");
         input.focus();
         return;
       }
       try {
-        await submit(name);
-        finish(name);
+        await submit(value);
+        finish(value);
       } catch (err) {
         error.textContent = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
         if (err instanceof ApiError && err.requestId) {
@@ -157,7 +170,7 @@ export function askName(title, label, initial, submit) {
         input.setAttribute("aria-invalid", "true");
       }
     };
-    $("name-cancel").onclick = () => finish(null);
+    cancel.onclick = () => finish(null);
     // As in confirmAction: a late close event of an earlier close() must not cancel this one.
     dialog.onclose = () => {
       if (!dialog.open) {

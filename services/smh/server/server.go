@@ -89,6 +89,8 @@ type Options struct {
 	BodyReadTimeout time.Duration
 	UploadMinRate   bodytime.Rate
 	MaxOpenUploads  int
+	// ArchiveLimits bound zip preview and uncompress (zero fields: docs/archives.md defaults).
+	ArchiveLimits object.ArchiveLimits
 	// EtcdNoFsync is for tests only.
 	EtcdNoFsync bool
 	// DrainTimeout bounds how long a stop waits for in-flight requests; default 10 s.
@@ -373,6 +375,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 
 		MaxOpenUploads: s.opts.MaxOpenUploads,
 		BodyMinRate:    s.opts.UploadMinRate,
+		ArchiveLimits:  s.opts.ArchiveLimits,
 	})
 	if err != nil {
 		return err

@@ -32,6 +32,18 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/usage/{LibraryId}", Target: "/_smh/usage/library/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryUsage"},
 	{Method: "GET", Pattern: "/api/v1/usage/{LibraryId}/{SpaceIds}", Target: "/_smh/usage/spaces/{LibraryId}/{SpaceIds}", RPC: "smh.namespace.v1.NamespaceService/GetSpacesUsage"},
 
+	// ---- issue 12 fileops (docs/fileops.md). The flagged PUT rows sit here, ahead of the
+	// unflagged PUT rows of the same patterns below (directory create, simple upload), because
+	// the first matching row wins.
+	// 3.17 createVirtualFile.
+	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"virtual_file"}, Target: "/_smh/file/virtual/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.FileOpsService/CreateVirtualFile"},
+	// 4.9 calibrateDirectoryStats.
+	{Method: "PUT", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"calibrate"}, Target: "/_smh/directory/calibrate/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.FileOpsService/CalibrateDirectoryStats"},
+	// 2.10 getContentsView and setSpaceTrafficLimit.
+	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/contents-view", Target: "/_smh/space/contents-view/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FileOpsService/GetContentsView"},
+	{Method: "POST", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/traffic-limit", Target: "/_smh/space/traffic-limit/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FileOpsService/SetSpaceTrafficLimit"},
+	// ---- end issue 12 fileops
+
 	// smh-api.md section 4: directories and albums. {DirPath...} is the rest of the path, decoded
 	// once (12.3); it may be empty (the root). GET picks info, stats, then the listing, whose
 	// hyphenated pagination flags become a path segment of the internal route (decision 1).
@@ -47,6 +59,11 @@ var Routes = []Route{
 	{Method: "HEAD", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/head/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/HeadDirectory"},
 	{Method: "DELETE", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Target: "/_smh/directory/delete/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/DeleteDirectory"},
 	{Method: "POST", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", Flags: []string{"update"}, Target: "/_smh/directory/update/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/UpdateDirectory"},
+	// --- archives (issue 12 item 6): 3.17 zip preview and uncompress (docs/archives.md). Before
+	// the other file rows, which take any query.
+	{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"zip-preview"}, Target: "/_smh/file/zip-preview/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ArchiveService/PreviewZipFile"},
+	{Method: "POST", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"uncompress"}, Target: "/_smh/file/uncompress/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ArchiveService/UncompressFile"},
+	// --- end archives
 	// smh-api.md section 3: files. PUT picks copy, move or symlink by a key of the JSON body and
 	// otherwise begins a simple upload (object service); the confirm-key calls name one segment.
 	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "copyFrom", Target: "/_smh/file/copy/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/CopyFile"},
@@ -87,8 +104,16 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/get/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/GetQuota"},
 	{Method: "PUT", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/update/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/UpdateQuota"},
 	{Method: "GET", Pattern: "/api/v1/space-quota/{LibraryId}/{SpaceId}", Target: "/_smh/quota/space/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceQuota"},
-	// 7.3: one task with its typed result (batch restores, directory copies).
-	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}", Target: "/_smh/task-result/{LibraryId}/{SpaceId}/{TaskId}", RPC: "smh.namespace.v1.RecycleService/GetTaskResult"},
+
+	// --- search (issue 12): smh-api.md section 8 (docs/search.md). The literal last segments come
+	// before the {SearchId} rows of the legacy search.
+	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/space-contents", Target: "/_smh/search/legacy/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/CreateLegacySearch"},
+	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/search-fs", Target: "/_smh/search/fs/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/SearchFs"},
+	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/search-fs-stats", Target: "/_smh/search/fs-stats/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/SearchFsStats"},
+	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/search-ai", Target: "/_smh/search/ai/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/SearchAI"},
+	{Method: "GET", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/{SearchId}", Target: "/_smh/search/legacy/{LibraryId}/{SpaceId}/{SearchId}", RPC: "smh.namespace.v1.SearchService/ContinueLegacySearch"},
+	{Method: "DELETE", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/{SearchId}", Target: "/_smh/search/legacy/{LibraryId}/{SpaceId}/{SearchId}", RPC: "smh.namespace.v1.SearchService/DeleteLegacySearch"},
+	// --- end search ---
 
 	// smh-api.md section 5: the recycle bin. The flag picks the operation (5's route table); a
 	// listing without a pagination flag is marker mode (decision 15). A recycled file's info and
@@ -107,4 +132,25 @@ var Routes = []Route{
 	{Method: "POST", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Flags: []string{"lifecycle"}, Target: "/_smh/recycled/lifecycle/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/SetRecycleLifecycle"},
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Target: "/_smh/recycled/purge/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.namespace.v1.RecycleService/PurgeRecycled"},
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Target: "/_smh/recycled/empty/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/EmptyRecycled"},
+
+	// Issue 12, batch: smh-api.md section 10 (batch copy, move, delete; the flag picks the
+	// operation) and 7.3, one task with its typed result, for every task kind (docs/batch.md).
+	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"copy"}, Target: "/_smh/batch/copy/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchCopy"},
+	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"move"}, Target: "/_smh/batch/move/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchMove"},
+	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"delete"}, Target: "/_smh/batch/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchDelete"},
+	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}", Target: "/_smh/task-result/{LibraryId}/{SpaceId}/{TaskId}", RPC: "smh.namespace.v1.BatchService/QueryTaskResult"},
+	// --- issue 12 change feed: smh-api.md 3.18 (docs/changefeed.md) ---
+	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/cursor", Target: "/_smh/fs-delta/cursor/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/GetDeltaCursor"},
+	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/delta", Target: "/_smh/fs-delta/delta/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/QueryDeltaLog"},
+	{Method: "GET", Pattern: "/api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", Target: "/_smh/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", RPC: "smh.namespace.v1.DeltaService/CheckFileDeletion"},
+	// --- end change feed ---
+	// --- favorites (issue 12 item 4) ---
+	// smh-api.md section 11: favorites (decision 8) and 11.4 recent files. ?cancel comes first;
+	// the matcher takes one trailing "/" after {SpaceId}, so Android's ".../{SpaceId}/?cancel"
+	// reaches the same row.
+	{Method: "POST", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}", Flags: []string{"cancel"}, Target: "/_smh/favorite/cancel/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/CancelFavorite"},
+	{Method: "POST", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}", Target: "/_smh/favorite/add/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/AddFavorite"},
+	{Method: "GET", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}/list", Target: "/_smh/favorite/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListFavorites"},
+	{Method: "POST", Pattern: "/api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file", Target: "/_smh/recent/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListRecentFiles"},
+	// --- end favorites ---
 }

@@ -50,6 +50,7 @@ type Settings struct {
 	DenyOnQuotaLessThanUsage  bool
 	RecognizeSensitiveContent bool
 	CORSAllowedOrigins        []string
+	EnableFileUncompress      bool // 3.17 zip preview and uncompress (docs/archives.md)
 }
 
 // SettingsPatch carries the settings a request names; nil means absent. A non-nil pointer to an
@@ -76,6 +77,7 @@ type SettingsPatch struct {
 	DenyOnQuotaLessThanUsage  *bool
 	RecognizeSensitiveContent *bool
 	CORSAllowedOrigins        *[]string
+	EnableFileUncompress      *bool
 }
 
 // DefaultSettings answers the section S defaults for a file or media library. allowPhoto and
@@ -163,6 +165,7 @@ func (s Settings) apply(p SettingsPatch) Settings {
 	setBool(&out.DenyOnQuotaLessThanUsage, p.DenyOnQuotaLessThanUsage)
 	setBool(&out.RecognizeSensitiveContent, p.RecognizeSensitiveContent)
 	setList(&out.CORSAllowedOrigins, p.CORSAllowedOrigins)
+	setBool(&out.EnableFileUncompress, p.EnableFileUncompress)
 	return out
 }
 

@@ -42,6 +42,8 @@ type settingsRecord struct {
 	DenyOnQuotaLessThanUsage  bool     `json:"denyOnQuotaLessThanUsage"`
 	RecognizeSensitiveContent bool     `json:"recognizeSensitiveContent"`
 	CORSAllowedOrigins        []string `json:"corsAllowedOrigins"`
+	// Absent in records written before the setting existed: off (docs/archives.md).
+	EnableFileUncompress bool `json:"enableFileUncompress"`
 }
 
 func encodeLibrary(lib app.Library) ([]byte, error) {

@@ -50,6 +50,7 @@ func extensionProto(s app.Settings) *libraryv1.LibraryExtension {
 		DenyOnQuotaLessThanUsage:  proto.Bool(s.DenyOnQuotaLessThanUsage),
 		RecognizeSensitiveContent: proto.Bool(s.RecognizeSensitiveContent),
 		CorsAllowedOrigins:        listProto(s.CORSAllowedOrigins),
+		EnableFileUncompress:      proto.Bool(s.EnableFileUncompress),
 	}
 }
 
@@ -98,6 +99,7 @@ func settingsPatch(ext *libraryv1.LibraryExtension) (app.SettingsPatch, error) {
 		LibraryQuota:              ext.LibraryQuota,
 		DenyOnQuotaLessThanUsage:  ext.DenyOnQuotaLessThanUsage,
 		RecognizeSensitiveContent: ext.RecognizeSensitiveContent,
+		EnableFileUncompress:      ext.EnableFileUncompress,
 	}
 	lists := []struct {
 		name string

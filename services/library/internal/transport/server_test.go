@@ -283,6 +283,7 @@ func TestCreateLibrary(t *testing.T) {
 		FileHistoryExpireDay: proto.Uint32(0), MaxDirFileNameLength: proto.Uint32(255), EnableQuota: proto.Bool(false),
 		LibraryQuota: proto.Uint64(0), DenyOnQuotaLessThanUsage: proto.Bool(false),
 		RecognizeSensitiveContent: proto.Bool(false), CorsAllowedOrigins: strList(),
+		EnableFileUncompress: proto.Bool(false), // off by default (docs/archives.md)
 	}
 	if !proto.Equal(lib.GetLibraryExtension(), want) {
 		t.Fatalf("extension\n%v\nwant\n%v", lib.GetLibraryExtension(), want)
@@ -640,6 +641,7 @@ func TestConcurrentUpdates(t *testing.T) {
 		{LibraryExtension: &libraryv1.LibraryExtension{DenyOnQuotaLessThanUsage: proto.Bool(true)}},
 		{LibraryExtension: &libraryv1.LibraryExtension{RecognizeSensitiveContent: proto.Bool(true)}},
 		{LibraryExtension: &libraryv1.LibraryExtension{CorsAllowedOrigins: strList("https://app.example.com")}},
+		{LibraryExtension: &libraryv1.LibraryExtension{EnableFileUncompress: proto.Bool(true)}},
 		{LibraryExtension: &libraryv1.LibraryExtension{IsMultiSpace: proto.Bool(false), EnableQuota: proto.Bool(true)}},
 	}
 	var wg sync.WaitGroup
@@ -670,7 +672,7 @@ func TestConcurrentUpdates(t *testing.T) {
 		EnableFileHistory: proto.Bool(true), FileHistoryCount: proto.Uint32(99), FileHistoryExpireDay: proto.Uint32(7),
 		MaxDirFileNameLength: proto.Uint32(100), EnableQuota: proto.Bool(true), LibraryQuota: proto.Uint64(200),
 		DenyOnQuotaLessThanUsage: proto.Bool(true), RecognizeSensitiveContent: proto.Bool(true),
-		CorsAllowedOrigins: strList("https://app.example.com"),
+		CorsAllowedOrigins: strList("https://app.example.com"), EnableFileUncompress: proto.Bool(true),
 	}
 	if got.GetName() != "renamed" || got.GetRemark() != "remarked" || !proto.Equal(got.GetLibraryExtension(), want) {
 		t.Fatalf("after concurrent patches:\n%v\nwant extension\n%v", got, want)

@@ -57,6 +57,10 @@ type Library struct {
 	EnableQuota              bool
 	LibraryQuota             int64
 	DenyOnQuotaLessThanUsage bool
+	// EnableSearch switches the search routes of section 8 on (decision 20: off → SearchNotEnabled).
+	EnableSearch bool
+	// EnableFileUncompress switches zip preview and uncompress on (3.17, docs/archives.md).
+	EnableFileUncompress bool
 }
 
 // Libraries answers library facts; ErrLibraryNotFound for an unknown id.
@@ -78,8 +82,8 @@ type Config struct {
 	// AsyncTreeThreshold is decision 7's bound: a directory copy or delete touching more entries
 	// than this runs as a task (202). Default 1,000; tests lower it.
 	AsyncTreeThreshold int64
-	// AsyncBatchThreshold is decision 7's batch bound: a batch restore of more items than this
-	// runs as a task (5.5: 202). Default 100; tests lower it.
+	// AsyncBatchThreshold is decision 7's batch bound: a batch restore (5.5), copy, move or
+	// delete (10) of more items than this runs as a task (202). Default 100; tests lower it.
 	AsyncBatchThreshold int
 	// TaskHeartbeat is how often this instance refreshes the heartbeat of the tasks it runs;
 	// a running task without a beat for a few of these reads as interrupted. Default 5 s; every
@@ -89,6 +93,14 @@ type Config struct {
 	// TaskQueue how many more may wait for a worker (default DefaultTaskQueue). A task asked for
 	// beyond both is refused with ErrTooManyTasks.
 	TaskWorkers, TaskQueue int
+	// Favorited answers favorites for with_favorite_status in search results (section 8); nil =
+	// the store's FavoritedAmong (docs/favorites.md). SearchGroups caps each group list of search-fs-stats (8.3,
+	// default DefaultSearchGroups; tests lower it).
+	Favorited    Favorited
+	SearchGroups int
+	// DeltaRetention is how long the change feed keeps events (3.18; default
+	// DefaultDeltaRetention, 180 days): checkFileDeletion reports it in days.
+	DeltaRetention time.Duration
 }
 
 // Defaults of Config's task pool: a task copies or deletes a large tree in one transaction, so a
@@ -110,6 +122,11 @@ type Namespace struct {
 	// asyncBatchThreshold: see Config.AsyncBatchThreshold.
 	asyncBatchThreshold int
 	tasks               *taskBoard
+	// favorited, searchGroups: see Config.Favorited and Config.SearchGroups.
+	favorited    Favorited
+	searchGroups int
+	// deltaRetention: see Config.DeltaRetention.
+	deltaRetention time.Duration
 }
 
 // New builds the use cases.
@@ -135,6 +152,15 @@ func New(cfg Config) *Namespace {
 	if cfg.TaskQueue <= 0 {
 		cfg.TaskQueue = DefaultTaskQueue
 	}
+	if cfg.Favorited == nil && cfg.Store != nil {
+		cfg.Favorited = cfg.Store.FavoritedAmong // favorites (issue 12 item 4): isFavorite in search results
+	}
+	if cfg.SearchGroups <= 0 {
+		cfg.SearchGroups = DefaultSearchGroups
+	}
+	if cfg.DeltaRetention <= 0 {
+		cfg.DeltaRetention = DefaultDeltaRetention
+	}
 	return &Namespace{
 		store:               cfg.Store,
 		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
@@ -144,6 +170,9 @@ func New(cfg Config) *Namespace {
 		asyncTreeThreshold:  cfg.AsyncTreeThreshold,
 		asyncBatchThreshold: cfg.AsyncBatchThreshold,
 		tasks:               newTaskBoard(cfg.Store, cfg.Clock, cfg.TaskHeartbeat, workpool.New(cfg.TaskWorkers, cfg.TaskQueue)),
+		favorited:           cfg.Favorited,
+		searchGroups:        cfg.SearchGroups,
+		deltaRetention:      cfg.DeltaRetention,
 	}
 }
 

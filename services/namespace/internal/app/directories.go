@@ -352,15 +352,22 @@ func (n *Namespace) EntryInfo(ctx context.Context, libraryID, spaceID, rawPath s
 // (docs/lifecycle.md). directoryOnly (2026) is accepted for an empty directory only: children
 // are never left without a parent.
 func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, rawPath string, permanent, directoryOnly bool) (recycledID int64, err error) {
-	t, err := n.open(ctx, libraryID, spaceID, rawPath, false, authz.Admin, authz.SpaceAdmin, authz.DeleteDirectory, authz.DeleteDirectoryPermanent)
+	t, err := n.open(ctx, libraryID, spaceID, rawPath, false, deleteDirectoryGrants...)
 	if err != nil {
 		return 0, err
 	}
-	if err := permanentGrant(t, permanent, authz.DeleteDirectoryPermanent); err != nil {
+	return n.deleteDirectoryAt(ctx, t, permanent, directoryOnly)
+}
+
+// deleteDirectoryGrants may delete a directory (4.5).
+var deleteDirectoryGrants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteDirectory, authz.DeleteDirectoryPermanent}
+
+// deleteDirectoryAt is DeleteDirectory on an opened target.
+func (n *Namespace) deleteDirectoryAt(ctx context.Context, t target, permanent, directoryOnly bool) (int64, error) {
+	libraryID, spaceID := t.r.lib.ID, t.space.ID
+	req, err := directoryDelete(t, permanent)
+	if err != nil {
 		return 0, err
-	}
-	if len(t.path) == 0 {
-		return 0, ErrEmptyPath
 	}
 	node, err := n.store.Lookup(ctx, libraryID, spaceID, t.path)
 	if err != nil {
@@ -380,10 +387,22 @@ func (n *Namespace) DeleteDirectory(ctx context.Context, libraryID, spaceID, raw
 	}
 	// The delete changes the directory's own row (and its parents' totals) whatever it holds, so
 	// it never needs a task (docs/lifecycle.md on decision 7).
+	d, err := n.store.DeleteTree(ctx, libraryID, spaceID, req.Path, req.DirRules, n.clock.Now())
+	return d.RecycledID, readable(err)
+}
+
+// directoryDelete checks a directory delete at t (permanentGrant, not the root) and answers what
+// the store deletes; a batch delete's directory items run it too (docs/batch.md).
+func directoryDelete(t target, permanent bool) (DeleteRequest, error) {
+	if err := permanentGrant(t, permanent, authz.DeleteDirectoryPermanent); err != nil {
+		return DeleteRequest{}, err
+	}
+	if len(t.path) == 0 {
+		return DeleteRequest{}, ErrEmptyPath
+	}
 	rules := t.rules()
 	rules.Recycle = rules.Recycle && !permanent
-	d, err := n.store.DeleteTree(ctx, libraryID, spaceID, t.path, rules, n.clock.Now())
-	return d.RecycledID, readable(err)
+	return DeleteRequest{Path: t.path, DirRules: rules}, nil
 }
 
 // Transfer is the outcome of a directory copy or move: the final path, or the task that will
@@ -430,14 +449,19 @@ func (n *Namespace) transferTarget(ctx context.Context, libraryID, spaceID, rawD
 	if err != nil {
 		return target{}, "", err
 	}
+	c, err := checkDirectoryDestination(t, strategy)
+	return t, c, err
+}
+
+// checkDirectoryDestination applies transferTarget's checks to an opened destination.
+func checkDirectoryDestination(t target, strategy string) (Conflict, error) {
 	if len(t.path) == 0 {
-		return target{}, "", ErrEmptyPath
+		return "", ErrEmptyPath
 	}
 	if err := albumRule(t.r.lib, t.space, t.path); err != nil {
-		return target{}, "", err
+		return "", err
 	}
-	c, err := parseStrategy(strategy)
-	return t, c, err
+	return parseStrategy(strategy)
 }
 
 // sourceGone maps "not found" after the source was checked: it vanished meanwhile.
@@ -452,15 +476,32 @@ func sourceGone(err error) error {
 // (4.6): admin, space_admin or copy_directory. A subtree larger than the async threshold is
 // copied by a background task (decision 7).
 func (n *Namespace) CopyDirectory(ctx context.Context, libraryID, spaceID, rawDest, rawFrom, strategy string) (Transfer, error) {
-	t, c, err := n.transferTarget(ctx, libraryID, spaceID, rawDest, strategy, authz.Admin, authz.SpaceAdmin, authz.CopyDirectory)
+	t, c, err := n.transferTarget(ctx, libraryID, spaceID, rawDest, strategy, copyDirectoryGrants...)
 	if err != nil {
 		return Transfer{}, err
 	}
+	return n.copyDirectoryAt(ctx, t, c, rawFrom, true)
+}
+
+// The grants of a directory copy (4.6) and move (4.7).
+var (
+	copyDirectoryGrants = []string{authz.Admin, authz.SpaceAdmin, authz.CopyDirectory}
+	moveDirectoryGrants = []string{authz.Admin, authz.SpaceAdmin, authz.MoveDirectory}
+)
+
+// copyDirectoryAt is CopyDirectory on an opened and checked destination. A batch's directory
+// items run it with mayDefer false: the batch is the task, if any (docs/batch.md).
+func (n *Namespace) copyDirectoryAt(ctx context.Context, t target, c Conflict, rawFrom string, mayDefer bool) (Transfer, error) {
+	libraryID, spaceID := t.r.lib.ID, t.space.ID
 	from, err := n.source(ctx, t, rawFrom)
 	if err != nil {
 		return Transfer{}, err
 	}
 	renamed := c == ConflictRename
+	if !mayDefer {
+		path, err := n.store.CopyTree(ctx, libraryID, spaceID, from, t.path, c, t.rules(), n.clock.Now())
+		return Transfer{Path: path, Renamed: renamed}, sourceGone(err)
+	}
 	// The copy touches the source and its descendants.
 	count, err := n.store.CountTree(ctx, libraryID, spaceID, from, n.asyncTreeThreshold)
 	if err != nil {
@@ -486,15 +527,21 @@ func (n *Namespace) CopyDirectory(ctx context.Context, libraryID, spaceID, rawDe
 // MoveDirectory renames or moves a directory to rawDest, creating missing parents (4.7):
 // admin, space_admin or move_directory. The store moves one row, so there is no async variant.
 func (n *Namespace) MoveDirectory(ctx context.Context, libraryID, spaceID, rawDest, rawFrom, strategy string) (Transfer, error) {
-	t, c, err := n.transferTarget(ctx, libraryID, spaceID, rawDest, strategy, authz.Admin, authz.SpaceAdmin, authz.MoveDirectory)
+	t, c, err := n.transferTarget(ctx, libraryID, spaceID, rawDest, strategy, moveDirectoryGrants...)
 	if err != nil {
 		return Transfer{}, err
 	}
+	return n.moveDirectoryAt(ctx, t, c, rawFrom)
+}
+
+// moveDirectoryAt is MoveDirectory on an opened and checked destination; a batch's directory
+// items run it too (docs/batch.md).
+func (n *Namespace) moveDirectoryAt(ctx context.Context, t target, c Conflict, rawFrom string) (Transfer, error) {
 	from, err := n.source(ctx, t, rawFrom)
 	if err != nil {
 		return Transfer{}, err
 	}
-	path, err := n.store.Move(ctx, libraryID, spaceID, from, t.path, c, t.rules(), n.clock.Now())
+	path, err := n.store.Move(ctx, t.r.lib.ID, t.space.ID, from, t.path, c, t.rules(), n.clock.Now())
 	if err != nil {
 		return Transfer{}, sourceGone(err)
 	}
@@ -556,9 +603,8 @@ type DirectoryStats struct {
 
 // DirectoryStats counts a directory's subtree (4.9 ?stats=1): any principal of the space (stats
 // are not among 12.7's public reads). The root answers the space's exact counters; another
-// directory sums its subtree in one query. There is no recycle bin or history yet, so those
-// types answer zeros.
-func (n *Namespace) DirectoryStats(ctx context.Context, libraryID, spaceID, rawPath, statsType string) (DirectoryStats, error) {
+// directory sums its subtree in one query. recycle and history: see typedStats.
+func (n *Namespace) DirectoryStats(ctx context.Context, libraryID, spaceID, rawPath, statsType, recycledID string) (DirectoryStats, error) {
 	t, err := n.open(ctx, libraryID, spaceID, rawPath, false)
 	if err != nil {
 		return DirectoryStats{}, err
@@ -570,15 +616,15 @@ func (n *Namespace) DirectoryStats(ctx context.Context, libraryID, spaceID, rawP
 		return DirectoryStats{}, &InputError{Err: ErrInvalidStatsType, Reason: "stats_type must be normal, recycle or history"}
 	}
 	node, err := n.store.Lookup(ctx, libraryID, spaceID, t.path)
-	if err != nil {
+	if err != nil && !(statsType == StatsRecycle && recycledID != "") {
 		return DirectoryStats{}, readable(err)
 	}
-	if !node.IsDir() {
+	if err == nil && !node.IsDir() {
 		return DirectoryStats{}, ErrNodeNotFound
 	}
 	out := DirectoryStats{UserID: userOf(t.p), StatsType: statsType}
 	if statsType != "normal" {
-		return out, nil
+		return n.typedStats(ctx, t, statsType, recycledID, out) // issue 12 fileops
 	}
 	if len(t.path) == 0 {
 		c, err := n.store.SpaceCounts(ctx, libraryID, spaceID)

@@ -260,6 +260,9 @@ func (n *Namespace) checkDestination(ctx context.Context, t target, c Conflict, 
 		if existing.IsDir() {
 			return ErrNameTaken
 		}
+		if existing.Type == TypeVirtual {
+			return ErrVirtualFile // no content to upload into (3.17)
+		}
 		if !force {
 			return authz.ErrNoPermission
 		}
@@ -288,6 +291,8 @@ type Commit struct {
 	LocalModificationTime    string
 	// UploadID makes the commit idempotent: a repeat answers the entry the first one made.
 	UploadID string
+	// RapidUpload: an instant upload by hash, no bytes sent (the change feed's isRapidUpload).
+	RapidUpload bool
 }
 
 // CommitFile makes a confirmed upload visible (3.4): the entry, its blob reference and the space
@@ -347,10 +352,13 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 		LocalCreationTime: c.LocalCreationTime, LocalModificationTime: c.LocalModificationTime,
 	}
 	rules := spaceRules(lib, sp, nil)
-	rules.UserID = c.UserID
+	rules.UserID, rules.RapidUpload = c.UserID, c.RapidUpload
 	placed, err := n.store.CommitUpload(ctx, c.LibraryID, c.SpaceID, path, f, forceStrategy(strategy, c.Force), c.UploadID, rules, n.clock.Now())
 	if errors.Is(err, ErrNameTaken) && strategy == ConflictOverwrite && !c.Force {
 		return Placed{}, n.overwriteRefused(ctx, c.LibraryID, c.SpaceID, path)
+	}
+	if err == nil {
+		n.noteModified(ctx, c, placed) // recent files: an overwrite is a "modify" (favorites.go)
 	}
 	return placed, err
 }
@@ -368,6 +376,7 @@ func (n *Namespace) ResolveFile(ctx context.Context, libraryID, spaceID, rawPath
 	if err != nil {
 		return Resolved{}, notFile(err, ErrFileNotFound)
 	}
+	r.TrafficLimit = t.space.Ext.DownloadTrafficLimit
 	if historyID != "" {
 		return n.withVersion(ctx, r, historyID)
 	}
@@ -436,17 +445,35 @@ func (n *Namespace) GetInodeInfo(ctx context.Context, libraryID, spaceID, rawIno
 // to the bin and its item id is answered (5.10: 200); otherwise 0 (204). A missing path, or a
 // directory, is FileNotFound.
 func (n *Namespace) DeleteFile(ctx context.Context, libraryID, spaceID, rawPath string, permanent bool) (recycledID int64, err error) {
-	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false, authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent)
+	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false, deleteFileGrants...)
 	if err != nil {
 		return 0, err
 	}
-	if err := permanentGrant(t, permanent, authz.DeleteFilePermanent); err != nil {
+	return n.deleteFileAt(ctx, t, permanent)
+}
+
+// deleteFileGrants may delete a file (3.12).
+var deleteFileGrants = []string{authz.Admin, authz.SpaceAdmin, authz.DeleteFile, authz.DeleteFilePermanent}
+
+// deleteFileAt is DeleteFile on an opened target.
+func (n *Namespace) deleteFileAt(ctx context.Context, t target, permanent bool) (int64, error) {
+	req, err := fileDelete(t, permanent)
+	if err != nil {
 		return 0, err
+	}
+	d, err := n.store.DeleteFile(ctx, t.r.lib.ID, t.space.ID, req.Path, req.FileRules, n.clock.Now())
+	return d.RecycledID, notFile(err, ErrFileNotFound)
+}
+
+// fileDelete checks a file delete at t (permanentGrant) and answers what the store deletes; a
+// batch delete's file items run it too (docs/batch.md).
+func fileDelete(t target, permanent bool) (DeleteRequest, error) {
+	if err := permanentGrant(t, permanent, authz.DeleteFilePermanent); err != nil {
+		return DeleteRequest{}, err
 	}
 	rules := t.rules()
 	rules.Recycle = rules.Recycle && !permanent
-	d, err := n.store.DeleteFile(ctx, libraryID, spaceID, t.path, rules, n.clock.Now())
-	return d.RecycledID, notFile(err, ErrFileNotFound)
+	return DeleteRequest{Path: t.path, FileRules: rules}, nil
 }
 
 // permanentGrant applies 5.10 to a delete with permanent=1: while the library's bin is on it
@@ -473,15 +500,20 @@ func (n *Namespace) openTransfer(ctx context.Context, libraryID, spaceID, rawDes
 	if err != nil {
 		return target{}, "", false, err
 	}
-	c, err := parseFileStrategy(strategy)
-	if err != nil {
-		return target{}, "", false, err
+	c, force, err := op.check(t, strategy)
+	return t, c, force, err
+}
+
+// check applies the checks of openTransfer to an opened destination t: the strategy, the album
+// rules and the whitelist; force tells whether the caller may overwrite a file.
+func (op fileTransfer) check(t target, strategy string) (c Conflict, force bool, err error) {
+	if c, err = parseFileStrategy(strategy); err != nil {
+		return "", false, err
 	}
 	if err := fileRule(t.r.lib, t.space, t.path); err != nil {
-		return target{}, "", false, err
+		return "", false, err
 	}
-	force := slices.ContainsFunc(op.force, t.p.Has)
-	return t, c, force, nil
+	return c, slices.ContainsFunc(op.force, t.p.Has), nil
 }
 
 // fileSource parses the source of a file copy or move: a malformed path is InvalidSourceFile.
@@ -499,14 +531,27 @@ func fileSource(t target, raw string) ([]string, error) {
 
 // transferFile runs a file copy or move (3.13, 3.14) and maps its errors.
 func (n *Namespace) transferFile(ctx context.Context, libraryID, spaceID, rawDest, rawFrom, strategy string, move bool) ([]string, error) {
-	op := fileTransfer{grants: []string{authz.Admin, authz.SpaceAdmin, authz.CopyFile, authz.CopyFileForce}, force: []string{authz.CopyFileForce}}
+	op := fileCopy
 	if move {
-		op = fileTransfer{grants: []string{authz.Admin, authz.SpaceAdmin, authz.MoveFile, authz.MoveFileForce}, force: []string{authz.MoveFileForce}}
+		op = fileMove
 	}
 	t, c, force, err := n.openTransfer(ctx, libraryID, spaceID, rawDest, strategy, op)
 	if err != nil {
 		return nil, err
 	}
+	return n.transferFileAt(ctx, t, c, force, rawFrom, move)
+}
+
+// The grants of a file copy (3.13) and a file move (3.14).
+var (
+	fileCopy = fileTransfer{grants: []string{authz.Admin, authz.SpaceAdmin, authz.CopyFile, authz.CopyFileForce}, force: []string{authz.CopyFileForce}}
+	fileMove = fileTransfer{grants: []string{authz.Admin, authz.SpaceAdmin, authz.MoveFile, authz.MoveFileForce}, force: []string{authz.MoveFileForce}}
+)
+
+// transferFileAt is transferFile on an opened and checked destination; a batch's file items run
+// it too (docs/batch.md).
+func (n *Namespace) transferFileAt(ctx context.Context, t target, c Conflict, force bool, rawFrom string, move bool) ([]string, error) {
+	libraryID, spaceID := t.r.lib.ID, t.space.ID
 	from, err := fileSource(t, rawFrom)
 	if err != nil {
 		return nil, err

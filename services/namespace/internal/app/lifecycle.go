@@ -50,6 +50,9 @@ type WriteRules struct {
 	LibraryQuota int64
 	// UserID is the acting user: who deleted an item, who made a version.
 	UserID string
+	// RapidUpload: the write commits an instant upload (content found by hash, no bytes sent);
+	// the change feed reports it (3.18 isRapidUpload).
+	RapidUpload bool
 }
 
 // TreeTotals are what an entry holds, itself included: bytes of files, files (symlinks

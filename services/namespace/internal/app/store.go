@@ -53,6 +53,9 @@ type SpaceExtension struct {
 	// RecycleRetentionDays is the space's own bin retention (5.9 ?lifecycle, 1-10000); 0 = the
 	// library's autoRemoveRecycledDays. Not part of 2.5's answer.
 	RecycleRetentionDays int
+	// DownloadTrafficLimit is the space's download pace in bytes per second (2.10
+	// setSpaceTrafficLimit, docs/fileops.md); 0 = none. Not part of 2.5's answer.
+	DownloadTrafficLimit int64
 }
 
 // SpaceCounts are a space's per-space counters, kept in the same transactions as the tree
@@ -101,6 +104,8 @@ const (
 	TypeImage   NodeType = "image"
 	TypeVideo   NodeType = "video"
 	TypeSymlink NodeType = "symlink"
+	// TypeVirtual is a metadata-only file (3.17 createVirtualFile): no blob, a declared size.
+	TypeVirtual NodeType = "virtual"
 )
 
 // Node is one entry of a space's tree. Inode is a stable id: it survives renames and moves, so
@@ -169,6 +174,9 @@ type Resolved struct {
 	Path []string
 	// LinkPath is the symlink's path when the path named one; nil otherwise.
 	LinkPath []string
+	// TrafficLimit is the space's download traffic limit, bytes per second (0 = none), for
+	// ResolveFile's readers (issue 12 fileops).
+	TrafficLimit int64
 }
 
 // OrderBy is a listing order (4.2 order_by).
@@ -353,6 +361,11 @@ type Store interface {
 	RecycleStore
 	HistoryStore
 	QuotaStore
+	BatchStore   // issue 12, batch: chunked deletes and cross-space items (app/batch.go)
+	FileOpsStore // issue 12 fileops
+	SearchStore
+	DeltaStore
+	FavoriteStore // favorites (issue 12 item 4)
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 
@@ -371,3 +384,100 @@ type Store interface {
 	// running with a last heartbeat before before (their process died), and answers how many.
 	PurgeTasks(ctx context.Context, before time.Time, limit int) (int64, error)
 }
+
+// --- favorites (issue 12 item 4): smh-api.md section 11, docs/favorites.md ---
+
+// FavoriteStore keeps each user's favorites and recently used files of a space. Entries are
+// named by inode; an entry that is deleted (its row, or an ancestor's, marked deleted) or purged
+// (its row gone) keeps its favorite, which then lists as deleted, and drops out of the recent
+// files. Both go with their space (ON DELETE CASCADE).
+type FavoriteStore interface {
+	// AddFavorite records inode as userID's favorite at now: ErrNodeNotFound when inode is not
+	// a live entry of the space, ErrFavoriteExists when it is a favorite already.
+	AddFavorite(ctx context.Context, libraryID, spaceID, userID string, inode int64, now time.Time) error
+	// RemoveFavorite forgets a favorite, live target or not: ErrFavoriteNotFound when there is
+	// none.
+	RemoveFavorite(ctx context.Context, libraryID, spaceID, userID string, inode int64) error
+	// ListFavorites answers a page of userID's favorites in favoriteTime order.
+	ListFavorites(ctx context.Context, libraryID, spaceID, userID string, opts FavoriteListOptions) (FavoritePage, error)
+	// FavoritedAmong answers which of inodes userID has favorited, in one query.
+	FavoritedAmong(ctx context.Context, libraryID, spaceID, userID string, inodes []int64) (map[int64]bool, error)
+	// RecordRecent notes userID's action on the file inode at now (one row per file and action,
+	// refreshed on repeat) and keeps only the user's keep newest rows of the space.
+	RecordRecent(ctx context.Context, libraryID, spaceID, userID string, inode int64, action RecentAction, now time.Time, keep int) error
+	// ListRecent answers a page of userID's recently used live files, newest first.
+	ListRecent(ctx context.Context, libraryID, spaceID, userID string, opts RecentListOptions) (RecentPage, error)
+}
+
+// Favorite store errors.
+var (
+	ErrFavoriteExists   = errors.New("already a favorite")
+	ErrFavoriteNotFound = errors.New("not a favorite")
+)
+
+// FavoriteListOptions select a page of favorites (11.3): marker mode (Marker, opaque, made by
+// the store) or page mode (Offset, with Count asking for the total).
+type FavoriteListOptions struct {
+	Desc   bool
+	Marker string
+	Offset int
+	Limit  int
+	Count  bool
+	// WithPath answers each live target's path.
+	WithPath bool
+}
+
+// Favorite is one favorite as listed. Deleted: the target is gone (Node then holds only its
+// inode); Path is set with WithPath for a live target.
+type Favorite struct {
+	Inode       int64
+	UserID      string
+	FavoritedAt time.Time
+	Deleted     bool
+	Node        Node
+	Path        []string
+}
+
+// FavoritePage is one page of favorites; NextMarker is "" on the last page; Total is counted
+// with Count.
+type FavoritePage struct {
+	Items      []Favorite
+	NextMarker string
+	Total      int64
+}
+
+// RecentAction is what a user did to a recently used file (11.4 actionType).
+type RecentAction string
+
+// Recorded actions: a preview (download or info with purpose=preview) and a modification (an
+// overwrite upload, docs/favorites.md).
+const (
+	RecentPreview RecentAction = "preview"
+	RecentModify  RecentAction = "modify"
+)
+
+// RecentListOptions select a page of recent files (11.4). Action "" takes both; Match, when
+// set, keeps only the files it accepts (the type filter).
+type RecentListOptions struct {
+	Marker   string
+	Limit    int
+	Action   RecentAction
+	Match    func(Node) bool
+	WithPath bool
+}
+
+// RecentFile is one recently used file: the live file, the action and when it was last done.
+type RecentFile struct {
+	Node       Node
+	Action     RecentAction
+	OperatedAt time.Time
+	Path       []string
+}
+
+// RecentPage is one page of recent files; NextMarker is "" on the last page.
+type RecentPage struct {
+	Items      []RecentFile
+	NextMarker string
+}
+
+// --- end favorites ---

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/workpool"
 )
@@ -74,6 +75,24 @@ var taskFailures = []struct {
 	{"quota_limit_reached", ErrQuotaLimitReached},
 	{"recycle_bin_not_enabled", ErrRecycleBinNotEnabled},
 	{"invalid_strategy", ErrInvalidStrategy},
+	// The failures of a batch item (docs/batch.md): each answers what its single call would.
+	{"no_permission", authz.ErrNoPermission},
+	{"token_not_match_space", authz.ErrAccessTokenNotMatchSpace},
+	{"file_not_found", ErrFileNotFound},
+	{"source_file_not_found", ErrSourceFileNotFound},
+	{"invalid_source_file", ErrInvalidSourceFile},
+	{"invalid_source", ErrInvalidSource},
+	{"file_type_not_matched", ErrFileTypeNotMatched},
+	{"empty_path", ErrEmptyPath},
+	{"empty_file_name", ErrEmptyFileName},
+	{"illegal_name", ErrIllegalName},
+	{"name_too_long", ErrNameTooLong},
+	{"file_name_too_long", ErrFileNameTooLong},
+	{"extname_not_allowed", ErrExtnameNotAllowed},
+	{"upload_to_root", ErrUploadToRoot},
+	{"directory_not_allowed", ErrDirectoryNotAllowed},
+	{"directory_level_exceed", ErrDirectoryLevelExceed},
+	{"param_invalid", ErrParamInvalid},
 }
 
 // failureName answers err's name in taskFailures, "" when it has none.
@@ -106,6 +125,14 @@ type Task struct {
 	Path []string
 	// Restores is the result of a finished batch restore: every item, in request order.
 	Restores []RestoreResult
+	// Result is the result of a finished task of any other kind, as its row of
+	// taskResultDecoders reads it: []BatchResult for batchCopy, batchMove and batchDelete.
+	Result any
+	// Calibrate is the result of a finished calibration (issue 12 fileops).
+	Calibrate *CalibrateResult
+	// Uncompress is a fileUncompress task's result object as JSON (archive.go), also when it
+	// failed.
+	Uncompress json.RawMessage
 	// Err is why a failed task failed.
 	Err error
 }
@@ -238,6 +265,9 @@ func (b *taskBoard) read(r TaskRecord) Task {
 	case TaskEmpty:
 	case TaskFailed:
 		t.Err = failureError(r.Failure)
+		if t.Kind == TaskFileUncompress {
+			t.Uncompress = json.RawMessage(r.Result) // the task-level code and err (archive.go)
+		}
 	default:
 		if _, ours := b.mine.Load(r.ID); ours && r.Owner == b.owner {
 			break // running here: its heartbeat may be waiting for the writer
@@ -249,23 +279,46 @@ func (b *taskBoard) read(r TaskRecord) Task {
 	return t
 }
 
+// taskResultDecoders reads a finished task's stored result by its kind: one row per task kind
+// with a result, the extension point of new kinds (docs/batch.md "Task kinds"). A kind
+// without a row has none, but "" (before kinds) and copyDirectory, whose result is a path.
+var taskResultDecoders = map[string]func(t *Task, result []byte) error{
+	TaskCopyDirectory:       func(t *Task, result []byte) error { return json.Unmarshal(result, &t.Path) },
+	TaskBatchRestoreRecycle: decodeRestores,
+	TaskBatchCopy:           decodeBatchResults,
+	TaskBatchMove:           decodeBatchResults,
+	TaskBatchDelete:         decodeBatchResults,
+	// archives (issue 12 item 6): fileUncompress (3.17), kept as stored (transport/archive.go).
+	TaskFileUncompress: func(t *Task, result []byte) error {
+		t.Uncompress = json.RawMessage(result)
+		return nil
+	},
+	// issue 12 fileops: calibrateDirectoryStats (4.9).
+	TaskCalibrateDirectoryStats: func(t *Task, result []byte) error {
+		t.Calibrate = &CalibrateResult{}
+		return json.Unmarshal(result, t.Calibrate)
+	},
+}
+
+func decodeRestores(t *Task, result []byte) error {
+	var items []storedRestore
+	if err := json.Unmarshal(result, &items); err != nil {
+		return err
+	}
+	t.Restores = make([]RestoreResult, len(items))
+	for i, it := range items {
+		t.Restores[i] = it.result()
+	}
+	return nil
+}
+
 // decodeResult reads a finished task's stored result by its kind.
 func (t *Task) decodeResult(result string) error {
-	if result == "" {
+	decode, ok := taskResultDecoders[t.Kind]
+	if result == "" || !ok {
 		return nil
 	}
-	if t.Kind == TaskBatchRestoreRecycle {
-		var items []storedRestore
-		if err := json.Unmarshal([]byte(result), &items); err != nil {
-			return fmt.Errorf("task %d result: %w", t.ID, err)
-		}
-		t.Restores = make([]RestoreResult, len(items))
-		for i, it := range items {
-			t.Restores[i] = it.result()
-		}
-		return nil
-	}
-	if err := json.Unmarshal([]byte(result), &t.Path); err != nil {
+	if err := decode(t, []byte(result)); err != nil {
 		return fmt.Errorf("task %d result: %w", t.ID, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,11 +83,27 @@ func placeFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path
 
 // writeFile puts f where p says under parent: over the file p replaces, keeping its inode, or
 // as a new entry.
+// The change feed gets FILE.CREATE, or FILE.CREATE_OVERWRITE naming the replaced content.
 func writeFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent nodeRow, p placement, f app.Node, rules app.WriteRules, now time.Time) (nodeRow, error) {
-	if p.replace != nil {
-		return replaceInPlace(ctx, t, *p.replace, f, rules, now)
+	var (
+		row nodeRow
+		err error
+	)
+	c := change{kind: app.EventFileCreate, userID: orUser(rules.UserID, f.UserID), extra: map[string]any{"isRapidUpload": rules.RapidUpload}}
+	if f.Type == app.TypeSymlink {
+		c.extra["targetInode"] = strconv.FormatInt(f.LinkTarget, 10)
 	}
-	return insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, f, now)
+	if p.replace != nil {
+		row, err = replaceInPlace(ctx, t, *p.replace, f, rules, now)
+		c.kind, c.extra = app.EventFileCreateOverwrite, overwritten(*p.replace, c.extra)
+	} else {
+		row, err = insertFile(ctx, t, libraryID, spaceID, parent.Inode, p.name, f, now)
+	}
+	if err != nil {
+		return nodeRow{}, err
+	}
+	c.inode = row.Inode
+	return row, recordChange(ctx, t, libraryID, spaceID, now, c)
 }
 
 // sourceFile resolves the file or symlink a copy, move or link reads from: ErrSourceMissing
@@ -144,7 +161,7 @@ func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, r
 		return nodeRow{}, wrap("overwrite file", err)
 	}
 	if f.Type == app.TypeSymlink {
-		if err := repointLinks(ctx, t, old.LibraryID, old.SpaceID, old.Inode, f.LinkTarget); err != nil {
+		if err := repointLinks(ctx, t, old.LibraryID, old.SpaceID, old.Inode, f.LinkTarget, rules.UserID, now); err != nil {
 			return nodeRow{}, err
 		}
 	}
@@ -159,11 +176,28 @@ func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, r
 	return out, growTree(ctx, t, old.LibraryID, old.SpaceID, old.ParentInode, app.TreeTotals{Size: f.Size - old.Size})
 }
 
-// repointLinks points the live symlinks at from to to.
-func repointLinks(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, from, to int64) error {
-	_, err := t.Exec(ctx, `UPDATE nodes SET link_target = ?
-		WHERE link_target = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL`, to, from, libraryID, spaceID)
-	return wrap("repoint symlinks", err)
+// repointLinks points the symlinks at from to to; the change feed gets a FILE.MODIFY for each
+// live one (its linkTo changed).
+func repointLinks(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, from, to int64, userID string, now time.Time) error {
+	links, err := queryInodes(ctx, t, `UPDATE nodes SET link_target = ?
+		WHERE link_target = ? AND library_id = ? AND space_id = ? AND deleted_at IS NULL RETURNING inode`, to, from, libraryID, spaceID)
+	if err != nil {
+		return wrap("repoint symlinks", err)
+	}
+	for _, l := range links {
+		// A link inside a deleted directory is not in the live tree: its directory's restore
+		// will announce it as it is then.
+		if _, err := pathOf(ctx, t, libraryID, spaceID, l); errors.Is(err, app.ErrNodeNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileModify, inode: l, userID: userID,
+			extra: map[string]any{"oldSize": 0, "newSize": 0, "oldEtag": ""}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteLinksTo deletes the live symlinks pointing at n or, when n is a directory, at a file
@@ -175,7 +209,9 @@ func repointLinks(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, f
 // few) whose target's parent chain reaches n, so the cost does not grow with n's subtree. A
 // candidate that is not itself reachable (it lies inside n, or inside another deleted entry)
 // is left alone: it is not live, and it goes or comes back with the entry holding it.
-func deleteLinksTo(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) (int64, error) {
+//
+// Each link deleted gets an event like c, n's own.
+func deleteLinksTo(ctx context.Context, t *sqldb.Tx, n nodeRow, c change, now time.Time) (int64, error) {
 	lib, space := n.LibraryID, n.SpaceID
 	q, args := `SELECT inode, parent_inode FROM nodes WHERE link_target = ? AND link_target IS NOT NULL
 		AND library_id = ? AND space_id = ? AND deleted_at IS NULL`, []any{n.Inode, lib, space}
@@ -226,6 +262,10 @@ func deleteLinksTo(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) (
 		if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
 			millis(now), n.Inode, l.inode); err != nil {
 			return 0, wrap("delete symlinks", err)
+		}
+		c.inode = l.inode
+		if err := recordChange(ctx, t, lib, space, now, c); err != nil {
+			return 0, err
 		}
 		perParent[l.parent]++
 		total++
@@ -291,6 +331,9 @@ func (s *SQL) CommitUpload(ctx context.Context, libraryID, spaceID string, path 
 		if err != nil {
 			return err
 		}
+		if p.replace != nil && p.replace.Type == app.TypeVirtual && f.Type != app.TypeVirtual {
+			return app.ErrVirtualFile // an upload into a virtual file (3.17)
+		}
 		row, err := writeFile(ctx, t, libraryID, spaceID, parent, p, f, rules, now)
 		if err != nil {
 			return err
@@ -321,15 +364,28 @@ func (s *SQL) DeleteFile(ctx context.Context, libraryID, spaceID string, path []
 // copyFileTo places a copy of the file or symlink src under parent as p says: a new row
 // sharing src's blob (or, for a link, its target), or src's content over the file p replaces.
 // Copying a file onto itself changes nothing.
+// The change feed gets FILE.COPY, or FILE.COPY_OVERWRITE naming the replaced content.
 func copyFileTo(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, p placement, rules app.WriteRules, now time.Time) (nodeRow, error) {
 	content := fileContent(src.Node)
-	if p.replace == nil {
-		return insertFile(ctx, t, src.LibraryID, src.SpaceID, parent, p.name, content, now)
-	}
-	if p.replace.Inode == src.Inode {
+	var (
+		row nodeRow
+		err error
+	)
+	c := change{kind: app.EventFileCopy, userID: rules.UserID, extra: map[string]any{"sourceInode": strconv.FormatInt(src.Inode, 10)}}
+	switch {
+	case p.replace == nil:
+		row, err = insertFile(ctx, t, src.LibraryID, src.SpaceID, parent, p.name, content, now)
+	case p.replace.Inode == src.Inode:
 		return src, nil
+	default:
+		row, err = replaceInPlace(ctx, t, *p.replace, content, rules, now)
+		c.kind, c.extra = app.EventFileCopyOverwrite, overwritten(*p.replace, c.extra)
 	}
-	return replaceInPlace(ctx, t, *p.replace, content, rules, now)
+	if err != nil {
+		return nodeRow{}, err
+	}
+	c.inode = row.Inode
+	return row, recordChange(ctx, t, src.LibraryID, src.SpaceID, now, c)
 }
 
 // CopyFile copies a file or symlink (3.13); see app.Store.
@@ -368,7 +424,7 @@ func replaceByMove(ctx context.Context, t *sqldb.Tx, old, src nodeRow, rules app
 	if src.IsSymlink() && src.LinkTarget == old.Inode {
 		return app.ErrSymlinkOverwrite
 	}
-	if err := repointLinks(ctx, t, old.LibraryID, old.SpaceID, old.Inode, finalTarget(src)); err != nil {
+	if err := repointLinks(ctx, t, old.LibraryID, old.SpaceID, old.Inode, finalTarget(src), rules.UserID, now); err != nil {
 		return err
 	}
 	if rules.KeepVersions > 0 && !src.IsSymlink() && !old.IsSymlink() {
@@ -418,7 +474,10 @@ func (s *SQL) MoveFile(ctx context.Context, libraryID, spaceID string, from, to 
 			return wrap("move file", err)
 		}
 		out = app.Placed{Node: row.Node, Path: p.pathIn(to), Overwritten: p.replace != nil}
-		return relocate(ctx, t, src, parent.Inode, now)
+		if err := relocate(ctx, t, src, parent.Inode, now); err != nil {
+			return err
+		}
+		return recordMove(ctx, t, src, parent.Inode, p.replace, rules.UserID, now)
 	})
 	if err != nil {
 		return app.Placed{}, err
@@ -443,6 +502,9 @@ func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path
 			if tgt, err = nodeByInode(ctx, t, libraryID, spaceID, tgt.LinkTarget); err != nil {
 				return app.ErrSourceMissing // a dangling link; the invariant says there is none
 			}
+		}
+		if tgt.Type == app.TypeVirtual {
+			return app.ErrVirtualFile // a symlink may not point at a virtual file (3.17)
 		}
 		parent, p, err := placeFile(ctx, t, libraryID, spaceID, path, strategy)
 		if err != nil {

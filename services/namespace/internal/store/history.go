@@ -386,6 +386,10 @@ func (s *SQL) RestoreVersion(ctx context.Context, libraryID, spaceID string, id 
 		if err := growTree(ctx, t, libraryID, spaceID, cur.ParentInode, app.TreeTotals{Size: v.Size - cur.Size}); err != nil {
 			return err
 		}
+		if err := recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventHistoryLatest, inode: cur.Inode,
+			userID: rules.UserID, extra: overwritten(cur, map[string]any{"versionId": strconv.FormatInt(id, 10)})}); err != nil {
+			return err
+		}
 		if rules.KeepVersions > 0 {
 			if err := trimVersions(ctx, t, libraryID, spaceID, cur.Inode, rules.KeepVersions); err != nil {
 				return err

@@ -170,7 +170,7 @@ func removeOldestItem(ctx context.Context, t *sqldb.Tx, lib string, spaces []str
 	if err := dropVersionsOf(ctx, t, item.LibraryID, item.SpaceID, []int64{item.node.Inode}); err != nil {
 		return false, err
 	}
-	return true, purgeItem(ctx, t, item, now)
+	return true, purgeItemBy(ctx, t, item, deletion{byQuota: true}, now)
 }
 
 // removeFile deletes for good the live file created first (last with newest) among spaces, with
@@ -217,7 +217,7 @@ func removeFile(ctx context.Context, t *sqldb.Tx, lib string, spaces []string, n
 			if err := dropVersionsOf(ctx, t, n.LibraryID, n.SpaceID, []int64{n.Inode}); err != nil {
 				return false, err
 			}
-			_, err := deleteEntry(ctx, t, n, app.WriteRules{}, now)
+			_, err := deleteEntryBy(ctx, t, n, app.WriteRules{}, deletion{byQuota: true}, now)
 			return err == nil, err
 		}
 		if len(cands) < removalCandidates {

@@ -29,6 +29,17 @@ const day = 24 * time.Hour
 func recycle(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, totals app.TreeTotals,
 	rules app.WriteRules, now time.Time,
 ) (int64, error) {
+	id, err := recycleItem(ctx, t, n, parents, totals, rules, now)
+	if err != nil {
+		return 0, err
+	}
+	return id, binCounts(ctx, t, n.LibraryID, n.SpaceID, totals)
+}
+
+// recycleItem is recycle without the bin's counters, which its caller moves.
+func recycleItem(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, totals app.TreeTotals,
+	rules app.WriteRules, now time.Time,
+) (int64, error) {
 	var expires any
 	if rules.RecycleDays > 0 {
 		expires = millis(now.Add(time.Duration(rules.RecycleDays) * day))
@@ -46,7 +57,7 @@ func recycle(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, tota
 	if err != nil {
 		return 0, wrap("recycle", err)
 	}
-	return id, binCounts(ctx, t, n.LibraryID, n.SpaceID, totals)
+	return id, nil
 }
 
 // binCounts moves a space's bin counters by d.
@@ -83,16 +94,13 @@ func scanItem(sc scanner) (itemRow, error) {
 		removed int64
 		expires sql.NullInt64
 	)
-	// The item's columns first, then the node's through scanNode's column order.
-	nodeDest := &nodeScanner{}
-	err := sc.Scan(append([]any{&r.ID, &path, &r.Totals.Size, &r.Totals.Files, &r.Totals.Dirs, &removed, &expires,
-		&r.RemovedBy}, nodeDest.dest()...)...)
+	// The item's columns first, then the node's, which scanNode reads.
+	node, err := scanNode(leading{sc: sc, first: []any{&r.ID, &path, &r.Totals.Size, &r.Totals.Files, &r.Totals.Dirs,
+		&removed, &expires, &r.RemovedBy}})
 	if err != nil {
 		return itemRow{}, err
 	}
-	if r.node, err = nodeDest.row(); err != nil {
-		return itemRow{}, err
-	}
+	r.node = node
 	var parents []string
 	if err := json.Unmarshal([]byte(path), &parents); err != nil {
 		return itemRow{}, wrap("recycled item path", err)
@@ -104,65 +112,6 @@ func scanItem(sc scanner) (itemRow, error) {
 		r.ExpiresAt = fromMillis(expires.Int64)
 	}
 	return r, nil
-}
-
-// nodeScanner collects the destinations of nodeColumns and turns them into a nodeRow, so a row
-// that carries nodeColumns after columns of its own scans through scanNode.
-type nodeScanner struct{ vals []any }
-
-func (s *nodeScanner) dest() []any {
-	n := len(strings.Split(nodeColumns, ","))
-	s.vals = make([]any, n)
-	out := make([]any, n)
-	for i := range s.vals {
-		out[i] = &s.vals[i]
-	}
-	return out
-}
-
-func (s *nodeScanner) row() (nodeRow, error) { return scanNode(valuesScanner(s.vals)) }
-
-// valuesScanner replays scanned values into Scan destinations.
-type valuesScanner []any
-
-func (v valuesScanner) Scan(dest ...any) error {
-	if len(dest) != len(v) {
-		return errors.New("store: column count mismatch")
-	}
-	for i, d := range dest {
-		if err := convertAssign(d, v[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// convertAssign copies a driver value into one of the destination types scanNode uses.
-func convertAssign(dest, src any) error {
-	var ns sql.NullString
-	var ni sql.NullInt64
-	switch d := dest.(type) {
-	case *string:
-		if err := ns.Scan(src); err != nil {
-			return err
-		}
-		*d = ns.String
-	case *int64:
-		if err := ni.Scan(src); err != nil {
-			return err
-		}
-		*d = ni.Int64
-	case *int:
-		if err := ni.Scan(src); err != nil {
-			return err
-		}
-		*d = int(ni.Int64)
-	case *sql.NullInt64:
-		return d.Scan(src)
-	default:
-		return errors.New("store: unsupported scan destination")
-	}
-	return nil
 }
 
 // loadItem answers the space's item id with its entry.
@@ -367,7 +316,22 @@ func (s *SQL) RestoreRecycled(ctx context.Context, libraryID, spaceID string, id
 		if err := growTree(ctx, t, libraryID, spaceID, parent.Inode, n.totals()); err != nil {
 			return err
 		}
-		if err := restoreLinks(ctx, t, n, now); err != nil {
+		// The change feed: the entry, then (a directory) everything it holds, parents first, so
+		// a client that dropped the subtree at FILE.TRASH learns it again; then its links.
+		c := change{kind: app.EventFileRestore, inode: n.Inode, userID: rules.UserID}
+		if p.replace != nil {
+			c.kind, c.extra = app.EventFileRestoreOverwrite, overwritten(*p.replace, nil)
+		}
+		if err := recordChange(ctx, t, libraryID, spaceID, now, c); err != nil {
+			return err
+		}
+		if n.isDir() {
+			if err := recordMany(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileRestore, userID: rules.UserID},
+				liveSubtreeSel, libraryID, spaceID, n.Inode, libraryID, spaceID); err != nil {
+				return err
+			}
+		}
+		if err := restoreLinks(ctx, t, n, rules.UserID, now); err != nil {
 			return err
 		}
 		if _, err := t.Exec(ctx, "DELETE FROM recycled_items WHERE id = ?", id); err != nil {
@@ -410,7 +374,7 @@ func restoreParent(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, 
 // restoreLinks brings back the symlinks that joined n's deletion (deleteLinksTo), each into its
 // own directory. A link whose directory is gone meanwhile, or whose name is taken there, cannot
 // come back and goes for good with nothing left pointing at it.
-func restoreLinks(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) error {
+func restoreLinks(ctx context.Context, t *sqldb.Tx, n nodeRow, userID string, now time.Time) error {
 	lib, space := n.LibraryID, n.SpaceID
 	rows, err := t.Query(ctx, `SELECT inode, parent_inode, name FROM nodes
 		WHERE deleted_root = ? AND deleted_at IS NOT NULL AND inode <> ?`, n.Inode, n.Inode)
@@ -455,6 +419,9 @@ func restoreLinks(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) er
 		if err := growTree(ctx, t, lib, space, l.parent, app.TreeTotals{Files: 1}); err != nil {
 			return err
 		}
+		if err := recordChange(ctx, t, lib, space, now, change{kind: app.EventFileRestore, inode: l.inode, userID: userID}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -462,6 +429,16 @@ func restoreLinks(ctx context.Context, t *sqldb.Tx, n nodeRow, now time.Time) er
 // purgeItem removes an item from the bin for good: its entry is queued for purging and the bin's
 // counters drop by what it held.
 func purgeItem(ctx context.Context, t *sqldb.Tx, item itemRow, now time.Time) error {
+	return purgeItemBy(ctx, t, item, deletion{}, now)
+}
+
+// purgeItemBy is purgeItem with who purged: the change feed records RECYCLE.DELETE, removed by
+// quota for the quota removal job.
+func purgeItemBy(ctx context.Context, t *sqldb.Tx, item itemRow, by deletion, now time.Time) error {
+	if err := recordChange(ctx, t, item.LibraryID, item.SpaceID, now, change{kind: app.EventRecycleDelete,
+		inode: item.node.Inode, location: locationDeleted, byQuota: by.byQuota}); err != nil {
+		return err
+	}
 	if _, err := t.Exec(ctx, "DELETE FROM recycled_items WHERE id = ?", item.ID); err != nil {
 		return wrap("purge recycled", err)
 	}
@@ -492,6 +469,11 @@ func (s *SQL) PurgeRecycled(ctx context.Context, libraryID, spaceID string, ids 
 func (s *SQL) EmptyRecycled(ctx context.Context, libraryID, spaceID string, now time.Time) error {
 	return s.inWrite(ctx, libraryID, spaceID, func(t *sqldb.Tx) error {
 		if _, err := getSpace(ctx, t, libraryID, spaceID, true); err != nil {
+			return err
+		}
+		if err := recordMany(ctx, t, libraryID, spaceID, now, change{kind: app.EventRecycleDelete, location: locationDeleted},
+			`SELECT inode, id AS ord, '' AS extra FROM recycled_items WHERE library_id = ? AND space_id = ?`,
+			libraryID, spaceID); err != nil {
 			return err
 		}
 		if _, err := t.Exec(ctx, `INSERT INTO purge_queue (inode, library_id, space_id, queued_at)

@@ -34,6 +34,16 @@ func (r nodeRow) isDir() bool { return r.Type == app.TypeDir }
 
 type scanner interface{ Scan(dest ...any) error }
 
+// leading scans a row whose first columns go to first and whose remaining columns are the ones
+// the caller's Scan asks for, so a row carrying nodeColumns after columns of its own (a bin
+// item's, a recent file's) scans through scanNode.
+type leading struct {
+	sc    scanner
+	first []any
+}
+
+func (l leading) Scan(dest ...any) error { return l.sc.Scan(append(l.first, dest...)...) }
+
 func scanNode(sc scanner) (nodeRow, error) {
 	var (
 		r                   nodeRow
@@ -124,6 +134,7 @@ type storedExtension struct {
 	RecognizeSensitiveContent bool     `json:"recognizeSensitiveContent"`
 	SpaceTag                  string   `json:"spaceTag,omitempty"`
 	RecycleRetentionDays      int      `json:"recycleRetentionDays,omitempty"`
+	DownloadTrafficLimit      int64    `json:"downloadTrafficLimit,omitempty"`
 }
 
 func encodeExtension(e app.SpaceExtension) string {

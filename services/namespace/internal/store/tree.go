@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/sqldb"
@@ -116,19 +117,27 @@ func growTree(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dir i
 	if d == (app.TreeTotals{}) {
 		return nil
 	}
-	if dir != 0 {
-		if _, err := t.Exec(ctx, `WITH RECURSIVE up(inode) AS (
-				SELECT CAST(? AS BIGINT)
-			UNION ALL
-				SELECT n.parent_inode FROM up CROSS JOIN nodes n WHERE n.inode = up.inode AND n.parent_inode <> 0
-			) UPDATE nodes SET tree_size = tree_size + ?, tree_files = tree_files + ?, tree_dirs = tree_dirs + ?
-			WHERE inode IN (SELECT inode FROM up)`, dir, d.Size, d.Files, d.Dirs); err != nil {
-			return wrap("subtree totals", err)
-		}
+	if err := growChain(ctx, t, dir, d); err != nil {
+		return err
 	}
 	_, err := t.Exec(ctx, `UPDATE spaces SET size = size + ?, file_num = file_num + ?, dir_num = dir_num + ?
 		WHERE library_id = ? AND space_id = ?`, d.Size, d.Files, d.Dirs, libraryID, spaceID)
 	return wrap("counters", err)
+}
+
+// growChain adds d to what dir and each of its ancestors hold (growTree without the space's
+// counters); nothing for the root (0), whose totals are the space's.
+func growChain(ctx context.Context, t *sqldb.Tx, dir int64, d app.TreeTotals) error {
+	if dir == 0 || d == (app.TreeTotals{}) {
+		return nil
+	}
+	_, err := t.Exec(ctx, `WITH RECURSIVE up(inode) AS (
+			SELECT CAST(? AS BIGINT)
+		UNION ALL
+			SELECT n.parent_inode FROM up CROSS JOIN nodes n WHERE n.inode = up.inode AND n.parent_inode <> 0
+		) UPDATE nodes SET tree_size = tree_size + ?, tree_files = tree_files + ?, tree_dirs = tree_dirs + ?
+		WHERE inode IN (SELECT inode FROM up)`, dir, d.Size, d.Files, d.Dirs)
+	return wrap("subtree totals", err)
 }
 
 // neg answers the totals taken away.
@@ -174,7 +183,11 @@ func makeDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent
 	if err := touchDir(ctx, t, libraryID, spaceID, parent, 1, 0, now); err != nil {
 		return nodeRow{}, err
 	}
-	return d, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: 1})
+	if err := growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: 1}); err != nil {
+		return nodeRow{}, err
+	}
+	return d, recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileCreate, inode: d.Inode,
+		userID: attrs.UserID, extra: map[string]any{"isRapidUpload": false}})
 }
 
 // makeChain creates the directories names under parent, each inside the one before, and answers
@@ -185,6 +198,7 @@ func makeDir(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent
 func makeChain(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, names []string, userID string, now time.Time) (nodeRow, error) {
 	var d nodeRow
 	at := parent
+	made := make([]int64, 0, len(names))
 	for i, name := range names {
 		below := int64(len(names) - 1 - i)
 		var err error
@@ -196,11 +210,21 @@ func makeChain(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pare
 			return nodeRow{}, err
 		}
 		at = d.Inode
+		made = append(made, d.Inode)
 	}
 	if err := touchDir(ctx, t, libraryID, spaceID, parent, 1, 0, now); err != nil {
 		return nodeRow{}, err
 	}
-	return d, growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: int64(len(names))})
+	if err := growTree(ctx, t, libraryID, spaceID, parent, app.TreeTotals{Dirs: int64(len(names))}); err != nil {
+		return nodeRow{}, err
+	}
+	for _, inode := range made {
+		if err := recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileCreate, inode: inode,
+			userID: userID, extra: map[string]any{"isRapidUpload": false}}); err != nil {
+			return nodeRow{}, err
+		}
+	}
+	return d, nil
 }
 
 // ensureDirs resolves path as directories, creating the missing ones (4.1, 4.6, 4.7 create
@@ -376,12 +400,27 @@ func (s *SQL) Move(ctx context.Context, libraryID, spaceID string, from, to []st
 			return wrap("move", err)
 		}
 		final = p.pathIn(to)
-		return relocate(ctx, t, src, parent.Inode, now)
+		if err := relocate(ctx, t, src, parent.Inode, now); err != nil {
+			return err
+		}
+		return recordMove(ctx, t, src, parent.Inode, p.replace, rules.UserID, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return final, nil
+}
+
+// recordMove records the move of src under parent (FILE.MOVE, or FILE.MOVE_OVERWRITE when it
+// replaced the file replaced).
+func recordMove(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, replaced *nodeRow, userID string, now time.Time) error {
+	c := change{kind: app.EventFileMove, inode: src.Inode, userID: userID, extra: map[string]any{
+		"fromParentInode": strconv.FormatInt(src.ParentInode, 10), "toParentInode": strconv.FormatInt(parent, 10),
+	}}
+	if replaced != nil {
+		c.kind, c.extra = app.EventFileMoveOverwrite, overwritten(*replaced, c.extra)
+	}
+	return recordChange(ctx, t, src.LibraryID, src.SpaceID, now, c)
 }
 
 // relocate records that the entry n moved from its parent to parent: both directories' child
@@ -436,10 +475,35 @@ const subtreeCTE = `WITH RECURSIVE sub(inode, is_dir, size) AS (
 // (deleteLinksTo). With rules.Recycle n becomes a bin item, whose id is answered; otherwise it
 // is queued for purging and 0 is answered. Rows keep their blob ids until purged.
 func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, now time.Time) (int64, error) {
-	lib, space := n.LibraryID, n.SpaceID
-	parents, err := pathOf(ctx, t, lib, space, n.ParentInode)
+	return deleteEntryBy(ctx, t, n, rules, deletion{}, now)
+}
+
+// deleteEntryBy is deleteEntry with who deleted: the change feed records FILE.TRASH or
+// FILE.DELETE for a user, TASK.FILE.DELETE removed by quota for the quota removal job.
+func deleteEntryBy(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, by deletion, now time.Time) (int64, error) {
+	var acc deleteAcc
+	id, err := deleteEntryAcc(ctx, t, n, rules, by, &acc, now)
 	if err != nil {
 		return 0, err
+	}
+	return id, acc.flush(ctx, t, n.LibraryID, n.SpaceID, now)
+}
+
+// deleteEntryAcc is deleteEntryBy with what the deletion owes n's parent (its child counts and
+// time), n's ancestors (their subtree totals) and the space's counters added to acc instead of
+// applied: the caller flushes acc in the same transaction, once for many deletions
+// (DeleteEntries, docs/batch.md "Speed"). n's own row, its event, its links and its bin item
+// or purge row are written at once, as deleteEntry writes them.
+func deleteEntryAcc(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRules, by deletion, acc *deleteAcc, now time.Time) (int64, error) {
+	lib, space := n.LibraryID, n.SpaceID
+	var parents []string
+	if rules.Recycle {
+		var err error
+		if parents, err = acc.pathOf(ctx, t, lib, space, n.ParentInode); err != nil {
+			return 0, err
+		}
+	} else if _, err := acc.pathOf(ctx, t, lib, space, n.ParentInode); err != nil {
+		return 0, err // a deleted parent answers not found, as it did before
 	}
 	if _, err := t.Exec(ctx, "UPDATE nodes SET deleted_at = ?, deleted_root = ? WHERE inode = ?",
 		millis(now), n.Inode, n.Inode); err != nil {
@@ -447,13 +511,14 @@ func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRul
 	}
 	totals := n.totals()
 	selfDirs, selfFiles := kindDelta(n)
-	if err := touchDir(ctx, t, lib, space, n.ParentInode, -selfDirs, -selfFiles, now); err != nil {
+	acc.touch(n.ParentInode, -selfDirs, -selfFiles)
+	acc.grow(n.ParentInode, neg(totals))
+	kind, location := by.kind(rules.Recycle)
+	c := change{kind: kind, inode: n.Inode, location: location, byQuota: by.byQuota, userID: rules.UserID}
+	if err := recordChange(ctx, t, lib, space, now, c); err != nil {
 		return 0, err
 	}
-	if err := growTree(ctx, t, lib, space, n.ParentInode, neg(totals)); err != nil {
-		return 0, err
-	}
-	links, err := deleteLinksTo(ctx, t, n, now)
+	links, err := deleteLinksTo(ctx, t, n, c, now)
 	if err != nil {
 		return 0, err
 	}
@@ -464,7 +529,12 @@ func deleteEntry(ctx context.Context, t *sqldb.Tx, n nodeRow, rules app.WriteRul
 	}
 	// The links that joined the deletion come back with the item, so the item holds them.
 	totals.Files += links
-	return recycle(ctx, t, n, parents, totals, rules, now)
+	id, err := recycleItem(ctx, t, n, parents, totals, rules, now)
+	if err != nil {
+		return 0, err
+	}
+	acc.bin = addTotals(acc.bin, totals)
+	return id, nil
 }
 
 // DeleteTree deletes the entry at path and its subtree (4.5, 3.12), with the symlinks elsewhere
@@ -530,7 +600,7 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 			// A file (only a file can replace a file) is copied as CopyFile copies it.
 			_, err = copyFileTo(ctx, t, src, parent.Inode, p, rules, now)
 		} else {
-			err = copyEntry(ctx, t, src, parent.Inode, p.name, now)
+			err = copyEntry(ctx, t, src, parent.Inode, p.name, rules.UserID, now)
 		}
 		if err != nil {
 			return err
@@ -548,12 +618,20 @@ func (s *SQL) CopyTree(ctx context.Context, libraryID, spaceID string, from, to 
 // new inode its children need). Child counts are copied, since the copy has the same children.
 // Copied files share their originals' blobs; copied symlinks point at the same targets as the
 // originals, inside the copied tree or not (see files.go).
-func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name string, now time.Time) error {
+//
+// The change feed gets a FILE.COPY for the copy and for every entry of its subtree, parents
+// first, each naming its original (sourceInode): a client learns the copied entries' inodes.
+func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name, userID string, now time.Time) error {
 	lib, space := src.LibraryID, src.SpaceID
 	top := src.Node
 	top.ParentInode, top.Name, top.CreatedAt, top.ModifiedAt = parent, name, now, now
 	copied, err := insertNode(ctx, t, top, src.childDirs, src.childFiles, src.tree)
 	if err != nil {
+		return err
+	}
+	copyEvent := change{kind: app.EventFileCopy, userID: userID}
+	if err := recordChange(ctx, t, lib, space, now, change{kind: app.EventFileCopy, inode: copied.Inode, userID: userID,
+		extra: map[string]any{"sourceInode": strconv.FormatInt(src.Inode, 10)}}); err != nil {
 		return err
 	}
 	dDirs, dFiles := kindDelta(src)
@@ -601,6 +679,15 @@ func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name
 			dDirs++
 			queue = append(queue, pair{d.Inode, nd.Inode})
 		}
+		// The copies under p.to, each with its original: the one of the same name under p.from.
+		if err := recordMany(ctx, t, lib, space, now, copyEvent, `SELECT c.inode, c.inode AS ord,
+				'{"sourceInode":"' || CAST(o.inode AS TEXT) || '"}' AS extra
+			FROM nodes c JOIN nodes o ON o.library_id = c.library_id AND o.space_id = c.space_id
+				AND o.parent_inode = ? AND o.name = c.name AND o.deleted_at IS NULL
+			WHERE c.library_id = ? AND c.space_id = ? AND c.parent_inode = ? AND c.deleted_at IS NULL`,
+			p.from, lib, space, p.to); err != nil {
+			return err
+		}
 	}
 	selfDirs, selfFiles := kindDelta(src)
 	if err := touchDir(ctx, t, lib, space, parent, selfDirs, selfFiles, now); err != nil {
@@ -612,22 +699,9 @@ func copyEntry(ctx context.Context, t *sqldb.Tx, src nodeRow, parent int64, name
 // childDirs answers the live subdirectories of dir, read completely before the caller writes
 // (SQLite's single connection cannot interleave an open cursor with writes safely).
 func childDirs(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, dir int64) ([]nodeRow, error) {
-	rows, err := t.Query(ctx, "SELECT "+nodeColumns+` FROM nodes
+	return readNodes(ctx, t, "copy", "SELECT "+nodeColumns+` FROM nodes
 		WHERE library_id = ? AND space_id = ? AND parent_inode = ? AND is_dir = 1 AND deleted_at IS NULL`,
 		libraryID, spaceID, dir)
-	if err != nil {
-		return nil, wrap("copy", err)
-	}
-	defer rows.Close()
-	var out []nodeRow
-	for rows.Next() {
-		n, err := scanNode(rows)
-		if err != nil {
-			return nil, wrap("copy", err)
-		}
-		out = append(out, n)
-	}
-	return out, wrap("copy", rows.Err())
 }
 
 // CountTree counts the live entries below path (its descendants, not the entry itself), stopping

@@ -127,6 +127,11 @@ func (s *Server) ListDirectory(ctx context.Context, req *namespacev1.ListDirecto
 	for _, e := range l.Page.Entries {
 		resp.Contents = append(resp.Contents, entryProto(e, req.GetWithInode()))
 	}
+	if req.GetWithFavoriteStatus() {
+		if err := s.markFavorites(ctx, req.GetLibraryId(), req.GetSpaceId(), l.Page.Entries, resp.Contents); err != nil {
+			return nil, toStatus(err)
+		}
+	}
 	return resp, nil
 }
 
@@ -139,6 +144,11 @@ func (s *Server) GetDirectoryInfo(ctx context.Context, req *namespacev1.GetDirec
 	e.Path, e.UserId = path, &node.UserID
 	if e.Path == nil {
 		e.Path = []string{}
+	}
+	if req.GetWithFavoriteStatus() {
+		if err := s.markFavorites(ctx, req.GetLibraryId(), req.GetSpaceId(), []app.Node{node}, []*namespacev1.DirectoryEntry{e}); err != nil {
+			return nil, toStatus(err)
+		}
 	}
 	return &namespacev1.GetDirectoryInfoResponse{Entry: e}, nil
 }
@@ -306,6 +316,16 @@ func (s *Server) UpdateDirectory(ctx context.Context, req *namespacev1.UpdateDir
 	if labels != nil {
 		l = *labels
 	}
+	// issue 12 fileops: a virtual file's contentType and size, checked and written first.
+	if u != nil && (u.ContentType != nil || u.Size != nil) {
+		size, err := sizeValue("size", u.GetSize())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		if err := s.ns.UpdateVirtual(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), u.ContentType, size); err != nil {
+			return nil, toStatus(err)
+		}
+	}
 	if err := s.ns.UpdateDirectory(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), l, meta); err != nil {
 		return nil, toStatus(err)
 	}
@@ -314,7 +334,7 @@ func (s *Server) UpdateDirectory(ctx context.Context, req *namespacev1.UpdateDir
 }
 
 func (s *Server) GetDirectoryStats(ctx context.Context, req *namespacev1.GetDirectoryStatsRequest) (*namespacev1.GetDirectoryStatsResponse, error) {
-	st, err := s.ns.DirectoryStats(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetStatsType())
+	st, err := s.ns.DirectoryStats(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetDirPath(), req.GetStatsType(), req.GetRecycledId())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -335,11 +355,7 @@ func (s *Server) GetTasks(ctx context.Context, req *namespacev1.GetTasksRequest)
 		fail := ts.Err
 		switch ts.Task.Status {
 		case app.TaskDone, app.TaskPartial, app.TaskAllFailed:
-			result, err := taskResultValue(ts.Task)
-			if err != nil {
-				return nil, toStatus(err)
-			}
-			out.Result = result
+			out.Result = taskResultValue(ts.Task)
 		case app.TaskFailed:
 			fail = ts.Task.Err
 		}

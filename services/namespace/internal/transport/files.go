@@ -106,6 +106,11 @@ func (s *Server) GetInodeInfo(ctx context.Context, req *namespacev1.GetInodeInfo
 	}
 	e := entryProto(node, true)
 	e.Path, e.UserId = path, &node.UserID
+	if req.GetWithFavoriteStatus() {
+		if err := s.markFavorites(ctx, req.GetLibraryId(), req.GetSpaceId(), []app.Node{node}, []*namespacev1.DirectoryEntry{e}); err != nil {
+			return nil, toStatus(err)
+		}
+	}
 	return &namespacev1.GetInodeInfoResponse{Entry: e}, nil
 }
 
@@ -119,12 +124,18 @@ func (s *Server) CheckUpload(ctx context.Context, req *namespacev1.CheckUploadRe
 	}
 	return &namespacev1.CheckUploadResponse{
 		Path: c.Path, UserId: c.UserID, ConflictResolutionStrategy: string(c.Strategy), Force: c.Force,
-		Rules: &namespacev1.UploadRules{
-			MediaLibrary: c.Rules.MediaLibrary, AllowPhoto: c.Rules.AllowPhoto, AllowVideo: c.Rules.AllowVideo,
-			AllowPhotoExtname: c.Rules.AllowPhotoExtname, AllowVideoExtname: c.Rules.AllowVideoExtname,
-			AllowFileExtname: c.Rules.AllowFileExtname,
-		},
+		Rules: uploadRulesProto(c.Rules),
 	}, nil
+}
+
+// uploadRulesProto answers what a space requires of uploaded bytes (2.11), for the object
+// service: at begin (CheckUpload) and for extracted archives (BeginUncompressTask).
+func uploadRulesProto(r app.UploadRules) *namespacev1.UploadRules {
+	return &namespacev1.UploadRules{
+		MediaLibrary: r.MediaLibrary, AllowPhoto: r.AllowPhoto, AllowVideo: r.AllowVideo,
+		AllowPhotoExtname: r.AllowPhotoExtname, AllowVideoExtname: r.AllowVideoExtname,
+		AllowFileExtname: r.AllowFileExtname,
+	}
 }
 
 func (s *Server) CommitFile(ctx context.Context, req *namespacev1.CommitFileRequest) (*namespacev1.CommitFileResponse, error) {
@@ -137,7 +148,7 @@ func (s *Server) CommitFile(ctx context.Context, req *namespacev1.CommitFileRequ
 		BlobID: req.GetBlobId(), Size: req.GetSize(), ContentType: req.GetContentType(), ETag: req.GetETag(),
 		CRC64: req.GetCrc64(), Type: app.NodeType(req.GetType()), MetaData: req.GetMetaData(), Labels: req.GetLabels(),
 		Category: req.GetCategory(), LocalCreationTime: req.GetLocalCreationTime(), LocalModificationTime: req.GetLocalModificationTime(),
-		UploadID: req.GetUploadId(),
+		UploadID: req.GetUploadId(), RapidUpload: req.GetRapidUpload(),
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -153,7 +164,9 @@ func (s *Server) ResolveFile(ctx context.Context, req *namespacev1.ResolveFileRe
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &namespacev1.ResolveFileResponse{File: storedFile(r.Node, r.Path, r.LinkPath, false)}, nil
+	out := storedFile(r.Node, r.Path, r.LinkPath, false)
+	out.DownloadTrafficLimit = r.TrafficLimit // issue 12 fileops: signed into the download URL
+	return &namespacev1.ResolveFileResponse{File: out}, nil
 }
 
 func (s *Server) ResolveAlbumCover(ctx context.Context, req *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.ResolveAlbumCoverResponse, error) {

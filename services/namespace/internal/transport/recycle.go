@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -18,8 +17,9 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Recycle-bin handlers (smh-api.md section 5) and the typed task query (7.3): the
-// RecycleService, served beside NamespaceService by the same process.
+// Recycle-bin handlers (smh-api.md section 5): the RecycleService, served beside
+// NamespaceService by the same process. Its batch restores report through the task queries
+// (batch.go's table of task kinds).
 
 // RecycleServer implements namespacev1.RecycleServiceServer.
 type RecycleServer struct {
@@ -193,26 +193,6 @@ func (r *RecycleServer) SetRecycleLifecycle(ctx context.Context, req *namespacev
 	return &namespacev1.SetRecycleLifecycleResponse{}, nil
 }
 
-func (r *RecycleServer) GetTaskResult(ctx context.Context, req *namespacev1.GetTaskResultRequest) (*namespacev1.GetTaskResultResponse, error) {
-	t, err := r.s.ns.TaskResult(ctx, req.GetLibraryId(), req.GetSpaceId(), req.GetTaskId())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	resp := &namespacev1.GetTaskResultResponse{TaskId: strconv.Itoa(int(t.ID)), TaskType: t.Kind, Status: int32(t.Status)}
-	switch {
-	case t.Status == app.TaskFailed:
-		e := smherr.As(toStatus(t.Err))
-		resp.Code, resp.Message = &e.Code, &e.Message
-	case t.Kind == app.TaskBatchRestoreRecycle && t.Status != app.TaskRunning:
-		if resp.BatchRestoreRecycleResults, err = listOf(restoreResults(t.Restores)); err != nil {
-			return nil, toStatus(err)
-		}
-	case t.Kind == app.TaskCopyDirectory && t.Status == app.TaskDone:
-		resp.CopyDirectoryResult = &namespacev1.CopyDirectoryResult{Path: t.Path}
-	}
-	return resp, nil
-}
-
 // ResolveRecycledFile answers the object service (operator key, caller's credentials
 // forwarded) the file a bin item holds, its original path as the path.
 func (r *RecycleServer) ResolveRecycledFile(ctx context.Context, req *namespacev1.ResolveRecycledFileRequest) (*namespacev1.ResolveRecycledFileResponse, error) {
@@ -224,17 +204,4 @@ func (r *RecycleServer) ResolveRecycledFile(ctx context.Context, req *namespacev
 		return nil, toStatus(err)
 	}
 	return &namespacev1.ResolveRecycledFileResponse{File: storedFile(it.Node, it.OriginalPath, nil, false)}, nil
-}
-
-// taskResultValue answers a finished task's result for the task query (7.1): the synchronous
-// answer's shape of the call that started it.
-func taskResultValue(t app.Task) (*structpb.Value, error) {
-	if t.Kind == app.TaskBatchRestoreRecycle {
-		l, err := listOf(restoreResults(t.Restores))
-		if err != nil {
-			return nil, err
-		}
-		return structpb.NewListValue(l), nil
-	}
-	return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{"path": pathValue(t.Path)}}), nil
 }

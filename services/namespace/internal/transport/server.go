@@ -83,11 +83,30 @@ func errorMap() smherr.Map {
 		{Err: app.ErrDuplicateQuota, SMH: smherr.New(http.StatusConflict, "DuplicateQuota", "a space named already has a quota")},
 		{Err: app.ErrNoQuota, SMH: smherr.New(http.StatusNotFound, "NoQuota", "the space has no quota")},
 		{Err: app.ErrQuotaNotFound, SMH: smherr.New(http.StatusNotFound, "QuotaNotFound", "quota not found")},
+		// --- search (issue 12): section 8, decision 20 (docs/search.md).
+		{Err: app.ErrSearchNotEnabled, SMH: smherr.New(http.StatusBadRequest, "SearchNotEnabled", "search is not enabled for this library")},
+		{Err: app.ErrSearchIDInvalid, SMH: smherr.New(http.StatusBadRequest, "SearchIdInvalid", "unknown or expired search id")},
+		{Err: app.ErrSearchTooComplex, SMH: smherr.New(http.StatusBadRequest, "SearchTooComplex", "too many aggregations")},
+		{Err: app.ErrFunctionNotEnabled, SMH: smherr.New(http.StatusBadRequest, "FunctionNotEnabled", "the function is not enabled")},
+		// --- end search
 		// Section 5: the recycle bin.
 		{Err: app.ErrRecycleBinNotEnabled, SMH: smherr.New(http.StatusBadRequest, "RecycleBinNotEnabled", "the library's recycle bin is not enabled")},
 		{Err: app.ErrRecycledItemNotFound, SMH: smherr.New(http.StatusNotFound, "RecycledItemNotFound", "no such item in the recycle bin")},
+		// --- issue 12 change feed (3.18) ---
+		{Err: app.ErrCursorExpired, SMH: smherr.New(http.StatusBadRequest, "CursorExpired", "the cursor has expired; list the space again and take a new cursor")},
+		{Err: app.ErrCursorInvalid, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "the cursor is not a cursor of this space")},
+		// --- end change feed ---
 		{Err: app.ErrNoItemsProvided, SMH: smherr.New(http.StatusBadRequest, "NoItemsProvided", "the body names no item")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the body names too many items")},
+		// issue 12 fileops (docs/fileops.md).
+		{Err: app.ErrVirtualFile, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "the operation is not supported on a virtual file")},
+		{Err: app.ErrNotVirtual, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "contentType and size can be changed only on a virtual file")},
+		{Err: app.ErrCalibrateRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "the directory's stats were calibrated less than a minute ago")},
+		// --- favorites (issue 12 item 4): section 11, decision 8 ---
+		{Err: app.ErrFavoriteExists, SMH: smherr.New(http.StatusConflict, "DuplicateFavoriteRecord", "the entry is a favorite already")},
+		{Err: app.ErrFavoriteNotFound, SMH: smherr.New(http.StatusNotFound, "FavoriteIdNotFound", "the entry is not a favorite")},
+		{Err: app.ErrPathNotFound, SMH: smherr.New(http.StatusNotFound, "PathNotFound", "no such file or directory")},
+		// --- end favorites ---
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -107,10 +126,20 @@ var _ namespacev1.NamespaceServiceServer = (*Server)(nil)
 // New serves ns; admin guards the internal RPCs.
 func New(ns *app.Namespace, admin *adminauth.Checker) *Server { return &Server{ns: ns, admin: admin} }
 
-// Register adds the services to r: NamespaceService and the RecycleService beside it.
+// Register adds the services to r: NamespaceService and the RecycleService and
+// FavoriteService beside it.
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	namespacev1.RegisterNamespaceServiceServer(r, s)
 	namespacev1.RegisterRecycleServiceServer(r, &RecycleServer{s: s})
+	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
+	namespacev1.RegisterBatchServiceServer(r, &BatchServer{s: s})
+	namespacev1.RegisterFileOpsServiceServer(r, &FileOpsServer{s: s}) // issue 12 fileops
+	namespacev1.RegisterSearchServiceServer(r, &SearchServer{s: s})   // search (issue 12)
+	// archives (issue 12 item 6): internal calls of the object service (3.17).
+	namespacev1.RegisterArchiveTaskServiceServer(r, &ArchiveTaskServer{s: s})
+	// issue 12 change feed (3.18)
+	namespacev1.RegisterDeltaServiceServer(r, &DeltaServer{s: s})
+	namespacev1.RegisterFavoriteServiceServer(r, &FavoriteServer{s: s}) // favorites (issue 12 item 4)
 }
 
 // iso formats times as SMH does (12.4).

@@ -16,6 +16,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/smherr"
+	"github.com/opensmh/opensmh/services/object/internal/archive"
 	"github.com/opensmh/opensmh/services/object/internal/blob"
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
@@ -52,6 +53,11 @@ type Namespace interface {
 	// ResolveRecycledFile answers the file a recycle-bin item holds (5.7, 5.8), its original
 	// path as its path; RecycledItemNotFound for a directory item or an unknown id.
 	ResolveRecycledFile(ctx context.Context, in *namespacev1.ResolveRecycledFileRequest) (*namespacev1.StoredFile, error)
+	// RecordRecentFile notes the caller's preview of a file (11.4); FavoriteStatus answers which
+	// of the inodes the caller has favorited (3.9 with_favorite_status). Favorites, issue 12
+	// item 4 (recent.go).
+	RecordRecentFile(ctx context.Context, in *namespacev1.RecordRecentFileRequest) error
+	FavoriteStatus(ctx context.Context, in *namespacev1.GetFavoriteStatusRequest) (map[int64]bool, error)
 }
 
 // Config wires the use cases.
@@ -81,6 +87,10 @@ type Config struct {
 	// (default 1,000; negative: no cap). Tokens with an empty user id and the library secret
 	// count as one user of their library.
 	MaxOpenUploads int
+	// Archives is the namespace's side of zip preview and uncompress (3.17); nil answers
+	// FunctionNotEnabled. ArchiveLimits bound what one archive may expand to (zero: defaults).
+	Archives      ArchiveTasks
+	ArchiveLimits archive.Limits
 }
 
 // Object is the object service's use cases.
@@ -98,6 +108,10 @@ type Object struct {
 	gcGrace               time.Duration
 	ffmpeg                media.FFmpeg
 	maxOpenUploads        int
+
+	archives      ArchiveTasks
+	archiveLimits archive.Limits
+	run           *archiveRun
 }
 
 // New builds the use cases.
@@ -110,6 +124,7 @@ func New(cfg Config) *Object {
 		clock: cfg.Clock, domain: cfg.Domain, ticketTTL: cfg.TicketTTL, sessionTTL: cfg.SessionTTL,
 		maxPart: cfg.MaxPartSize, maxSimple: cfg.MaxSimpleSize, gcGrace: cfg.GCGrace, ffmpeg: cfg.FFmpeg,
 		maxOpenUploads: cfg.MaxOpenUploads,
+		archives:       cfg.Archives, archiveLimits: cfg.ArchiveLimits.Defaults(), run: newArchiveRun(),
 	}
 	if o.maxOpenUploads == 0 {
 		o.maxOpenUploads = DefaultMaxOpenUploads

@@ -147,6 +147,14 @@ func (n *fakeNamespace) ResolveRecycledFile(context.Context, *namespacev1.Resolv
 	return nil, errors.New("not used")
 }
 
+func (n *fakeNamespace) RecordRecentFile(context.Context, *namespacev1.RecordRecentFileRequest) error {
+	return errors.New("not used")
+}
+
+func (n *fakeNamespace) FavoriteStatus(context.Context, *namespacev1.GetFavoriteStatusRequest) (map[int64]bool, error) {
+	return nil, errors.New("not used")
+}
+
 func (n *fakeNamespace) ResolveAlbumCover(context.Context, *namespacev1.ResolveAlbumCoverRequest) (*namespacev1.StoredFile, error) {
 	return nil, errors.New("not used")
 }

@@ -25,6 +25,27 @@ type FileRequest struct {
 	LibraryID, SpaceID, Path string
 	HistoryID                string
 	Attachment               bool
+	// TrafficLimit is the request's own traffic_limit in bytes per second (0 = none); the
+	// space's limit applies too, and the lower wins (docs/fileops.md).
+	TrafficLimit int64
+}
+
+// ErrVirtualFile: a virtual file has no content to download or preview (3.17, decision 25).
+var ErrVirtualFile = errors.New("the operation is not supported on a virtual file")
+
+// IsVirtual reports whether f is a virtual file (3.17): metadata only, no blob.
+func IsVirtual(f *namespacev1.StoredFile) bool { return f.GetFile().GetType() == "virtual" }
+
+// pace answers the traffic limit of a download: the lower of the request's and the space's,
+// each 0 when unset.
+func pace(request, space int64) int64 {
+	switch {
+	case request <= 0:
+		return max(space, 0)
+	case space <= 0:
+		return request
+	}
+	return min(request, space)
 }
 
 // Located is a file to read and a signed URL of its bytes (or of a derivative).
@@ -49,6 +70,7 @@ func (o *Object) urlOf(req FileRequest, f *namespacev1.StoredFile, key, contentT
 	d := Download{
 		LibraryID: req.LibraryID, SpaceID: req.SpaceID, Key: key, Name: f.GetFile().GetName(),
 		ContentType: contentType, Attachment: req.Attachment, BlobID: f.GetBlobId(),
+		Traffic: pace(req.TrafficLimit, f.GetDownloadTrafficLimit()),
 	}
 	return "https://" + o.domain + o.signer.DownloadPath(d, o.clock.Now().Add(period))
 }
@@ -66,6 +88,9 @@ func (o *Object) Locate(ctx context.Context, req FileRequest, period *int32) (Lo
 	f, err := o.resolve(ctx, req)
 	if err != nil {
 		return Located{}, err
+	}
+	if IsVirtual(f) {
+		return Located{File: f}, nil // metadata only: no URL (decision 25)
 	}
 	url := o.urlOf(req, f, blobKey(f.GetBlobId()), f.GetFile().GetContentType(), time.Duration(secs)*time.Second)
 	return Located{File: f, URL: url}, nil
@@ -98,6 +123,9 @@ func (o *Object) LocateRecycled(ctx context.Context, req RecycledRequest) (Locat
 	f, err := o.resolveRecycled(ctx, req)
 	if err != nil {
 		return Located{}, time.Time{}, err
+	}
+	if IsVirtual(f) {
+		return Located{}, time.Time{}, ErrVirtualFile
 	}
 	period := defaultURLPeriod * time.Second
 	fr := FileRequest{LibraryID: req.LibraryID, SpaceID: req.SpaceID}
@@ -135,6 +163,9 @@ func (o *Object) AlbumCover(ctx context.Context, libraryID, spaceID, album strin
 }
 
 func (o *Object) previewOf(ctx context.Context, req FileRequest, f *namespacev1.StoredFile, opts media.ThumbOptions) (Located, error) {
+	if IsVirtual(f) {
+		return Located{}, ErrVirtualFile
+	}
 	original := Located{File: f, URL: o.urlOf(req, f, blobKey(f.GetBlobId()), f.GetFile().GetContentType(), defaultURLPeriod*time.Second)}
 	b, err := o.store.GetBlob(ctx, f.GetBlobId())
 	if err != nil {

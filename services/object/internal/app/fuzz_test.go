@@ -125,3 +125,30 @@ func FuzzVerifyDownload(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseTrafficLimit fuzzes the per-request traffic_limit (3.8, docs/fileops.md): accepted
+// only as a decimal whole number of bits per second within COS's range, answered in bytes
+// (÷ 8); everything else is ParamInvalid.
+func FuzzParseTrafficLimit(f *testing.F) {
+	for _, seed := range []string{"", "819200", "838860800", "819199", "838860801", "8388608", "-1", "1e6", " 819200", "0x10"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseTrafficLimit(s)
+		if err != nil {
+			if !errors.Is(err, ErrParamInvalid) {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if s == "" {
+			if n != 0 {
+				t.Fatalf("empty read as %d", n)
+			}
+			return
+		}
+		if n < minTrafficBits/8 || n > maxTrafficBits/8 {
+			t.Fatalf("%q accepted as %d bytes/s", s, n)
+		}
+	})
+}

@@ -102,6 +102,10 @@ type Download struct {
 	Attachment  bool
 	// The x-smh-* facts echoed on the download (ETag, crc64) come from the blob record.
 	BlobID string
+	// Traffic paces the download to at most this many bytes per second; 0 = unpaced (2.10
+	// setSpaceTrafficLimit, 3.8 traffic_limit; docs/fileops.md). Signed, so a client cannot
+	// lift it.
+	Traffic int64
 }
 
 // Download URL query keys.
@@ -113,6 +117,7 @@ const (
 	qDisp       = "disposition"
 	qBlob       = "blob"
 	qExpires    = "expires"
+	qTraffic    = "traffic"
 	qSignature  = "signature"
 	attachValue = "attachment"
 )
@@ -133,7 +138,15 @@ func (s *Signer) DownloadPath(d Download, exp time.Time) string {
 	q.Set(qDisp, disp)
 	q.Set(qBlob, d.BlobID)
 	q.Set(qExpires, e)
-	q.Set(qSignature, s.sign("download", d.LibraryID, d.SpaceID, d.Key, d.Name, d.ContentType, disp, d.BlobID, e))
+	fields := []string{"download", d.LibraryID, d.SpaceID, d.Key, d.Name, d.ContentType, disp, d.BlobID, e}
+	if d.Traffic > 0 {
+		// Only paced URLs sign the field, so URLs made before it existed stay valid; removing
+		// the parameter from a paced URL breaks its signature.
+		t := strconv.FormatInt(d.Traffic, 10)
+		q.Set(qTraffic, t)
+		fields = append(fields, qTraffic, t)
+	}
+	q.Set(qSignature, s.sign(fields...))
 	return dataroute.DownloadPrefix + d.Key + "?" + q.Encode()
 }
 
@@ -143,10 +156,19 @@ func (s *Signer) VerifyDownload(key string, q url.Values, now time.Time) (Downlo
 		LibraryID: q.Get(qLibrary), SpaceID: q.Get(qSpace), Key: key, Name: q.Get(qName),
 		ContentType: q.Get(qType), Attachment: q.Get(qDisp) == attachValue, BlobID: q.Get(qBlob),
 	}
-	err := s.check(q.Get(qSignature), q.Get(qExpires), now,
-		"download", d.LibraryID, d.SpaceID, key, d.Name, d.ContentType, q.Get(qDisp), d.BlobID, q.Get(qExpires))
-	if err != nil {
+	fields := []string{"download", d.LibraryID, d.SpaceID, key, d.Name, d.ContentType, q.Get(qDisp), d.BlobID, q.Get(qExpires)}
+	if q.Has(qTraffic) {
+		fields = append(fields, qTraffic, q.Get(qTraffic))
+	}
+	if err := s.check(q.Get(qSignature), q.Get(qExpires), now, fields...); err != nil {
 		return Download{}, err
+	}
+	if q.Has(qTraffic) {
+		t, err := strconv.ParseInt(q.Get(qTraffic), 10, 64)
+		if err != nil || t <= 0 {
+			return Download{}, ErrSignatureInvalid // signed by us, so never; refused all the same
+		}
+		d.Traffic = t
 	}
 	return d, nil
 }

@@ -152,6 +152,9 @@ type Store interface {
 	// and marks nothing.
 	TakeBlobByHash(ctx context.Context, libraryID, spaceID, beginningHash, fullHash string, size int64, now time.Time) (Blob, error)
 	GetBlob(ctx context.Context, id string) (Blob, error)
+	// RecordBlob records b, a blob an uncompress wrote (archives.go); its used time keeps it from
+	// garbage collection while the namespace commits it.
+	RecordBlob(ctx context.Context, b Blob) error
 
 	// ExpiredUploads lists uploads that expired before t: unconfirmed ones, whose bytes are
 	// garbage, and confirmed ones, which have answered repeated confirms long enough.

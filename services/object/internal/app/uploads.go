@@ -130,7 +130,7 @@ func (o *Object) instant(ctx context.Context, u Upload, beginning, full string, 
 	if err := checkContent(u, b); err != nil {
 		return BeginAnswer{}, false, err
 	}
-	stored, err := o.commit(ctx, u, b, u.Strategy, u.Attrs)
+	stored, err := o.commit(ctx, u, b, u.Strategy, u.Attrs, true)
 	if err != nil {
 		return BeginAnswer{}, false, err
 	}
@@ -199,8 +199,9 @@ func checkContent(u Upload, b Blob) error {
 	return nil
 }
 
-// commit makes blob b the file of upload u in the namespace.
-func (o *Object) commit(ctx context.Context, u Upload, b Blob, strategy string, attrs FileAttrs) (*namespacev1.StoredFile, error) {
+// commit makes blob b the file of upload u in the namespace; rapid says the bytes were not sent
+// (an instant upload by hash).
+func (o *Object) commit(ctx context.Context, u Upload, b Blob, strategy string, attrs FileAttrs, rapid bool) (*namespacev1.StoredFile, error) {
 	if strategy == "" {
 		strategy = strategyRename
 	}
@@ -216,7 +217,7 @@ func (o *Object) commit(ctx context.Context, u Upload, b Blob, strategy string, 
 		Force: u.Force, UserId: u.UserID, BlobId: b.ID, Size: b.Size, ContentType: b.ContentType,
 		ETag: b.QuotedETag(), Crc64: b.CRC64, Type: typ, MetaData: attrs.MetaData, Labels: attrs.Labels,
 		Category: attrs.Category, LocalCreationTime: attrs.LocalCreationTime, LocalModificationTime: attrs.LocalModificationTime,
-		UploadId: u.ID,
+		UploadId: u.ID, RapidUpload: rapid,
 	})
 	if err != nil {
 		return nil, peer(err)
@@ -368,7 +369,7 @@ func (o *Object) Confirm(ctx context.Context, req ConfirmRequest) (*namespacev1.
 			return nil, err
 		}
 	}
-	stored, err := o.commit(ctx, u, b, strategy, attrs)
+	stored, err := o.commit(ctx, u, b, strategy, attrs, false)
 	if err != nil {
 		// The namespace may have committed the file although the call failed, so a held blob is
 		// left to garbage collection, which asks the namespace before removing it.

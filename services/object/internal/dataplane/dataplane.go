@@ -205,7 +205,11 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	// The URL is signed and expires; caches may keep the bytes for as long as it lives.
 	hdr.Set("Cache-Control", "private, max-age=3600")
 	w, r = decideRange(w, r, s.Size)
-	http.ServeContent(w, r, "", s.ModTime, &lazyReader{open: s.Open, size: s.Size})
+	var body io.ReadSeeker = &lazyReader{open: s.Open, size: s.Size}
+	if s.Download.Traffic > 0 {
+		body = &pacedReader{ctx: r.Context(), src: body, rate: s.Download.Traffic} // issue 12 fileops
+	}
+	http.ServeContent(w, r, "", s.ModTime, body)
 }
 
 // decideRange applies the endpoint's own reading of Range (byterange.go) by handing

@@ -197,6 +197,11 @@ func insertBlob(ctx context.Context, t *sqldb.Tx, b app.Blob) error {
 	return wrap("insert blob", err)
 }
 
+// RecordBlob implements app.Store.
+func (s *SQL) RecordBlob(ctx context.Context, b app.Blob) error {
+	return s.db.InWrite(ctx, func(t *sqldb.Tx) error { return insertBlob(ctx, t, b) })
+}
+
 // AttachBlob implements app.Store.
 func (s *SQL) AttachBlob(ctx context.Context, uploadID string, b app.Blob) error {
 	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {

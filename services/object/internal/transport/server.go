@@ -47,6 +47,13 @@ func ErrorMap() smherr.Map {
 		{Err: app.ErrTooManyOpenUploads, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "too many unconfirmed uploads: confirm or abort some first")},
 		{Err: app.ErrBlobNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "file not found")},
 		{Err: media.ErrBadThumbOptions, SMH: smherr.New(http.StatusBadRequest, "ParamInvalid", "bad preview size parameters")},
+		// issue 12 fileops (docs/fileops.md).
+		{Err: app.ErrVirtualFile, SMH: smherr.New(http.StatusBadRequest, "UnsupportedFileType", "the operation is not supported on a virtual file")},
+		// archives (issue 12 item 6): 3.17 and decision 26.
+		{Err: app.ErrUncompressNotAllowed, SMH: smherr.New(http.StatusBadRequest, "FileUncompressNotAllowed", "the file is not an archive that can be previewed or uncompressed")},
+		{Err: app.ErrFunctionNotEnabled, SMH: smherr.New(http.StatusBadRequest, "FunctionNotEnabled", "file uncompress is not enabled for this library")},
+		{Err: app.ErrMultipleDirectories, SMH: smherr.New(http.StatusBadRequest, "FileUncompressMultipleDirectoriesNotSupported", "select at most one directory")},
+		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "select at most 1000 files")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -68,7 +75,10 @@ var _ objectv1.ObjectServiceServer = (*Server)(nil)
 func New(obj *app.Object) *Server { return &Server{obj: obj} }
 
 // Register adds the service to r.
-func (s *Server) Register(r grpc.ServiceRegistrar) { objectv1.RegisterObjectServiceServer(r, s) }
+func (s *Server) Register(r grpc.ServiceRegistrar) {
+	objectv1.RegisterObjectServiceServer(r, s)
+	objectv1.RegisterArchiveServiceServer(r, &ArchiveServer{obj: s.obj}) // archives (3.17)
+}
 
 // iso formats times as SMH does (12.4).
 func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -287,10 +297,17 @@ func (s *Server) DownloadFile(ctx context.Context, req *objectv1.DownloadFileReq
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if r.TrafficLimit, err = app.ParseTrafficLimit(req.GetTrafficLimit()); err != nil {
+		return nil, toStatus(err)
+	}
 	loc, err := s.obj.Locate(ctx, r, nil)
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if app.IsVirtual(loc.File) {
+		return nil, toStatus(app.ErrVirtualFile) // issue 12 fileops: nothing to download
+	}
+	s.obj.NotePreview(ctx, r, loc.File, req.GetPurpose()) // recent files (11.4)
 	fileHeaders(ctx, loc.File.GetFile())
 	redirect(ctx, loc.URL)
 	return &objectv1.DownloadFileResponse{}, nil
@@ -299,6 +316,9 @@ func (s *Server) DownloadFile(ctx context.Context, req *objectv1.DownloadFileReq
 func (s *Server) GetFileInfo(ctx context.Context, req *objectv1.GetFileInfoRequest) (*objectv1.GetFileInfoResponse, error) {
 	r, err := fileRequest(req.GetLibraryId(), req.GetSpaceId(), req.GetFilePath(), req.GetHistoryId(), req.GetContentDisposition())
 	if err != nil {
+		return nil, toStatus(err)
+	}
+	if r.TrafficLimit, err = app.ParseTrafficLimit(req.GetTrafficLimit()); err != nil {
 		return nil, toStatus(err)
 	}
 	loc, err := s.obj.Locate(ctx, r, req.Period)
@@ -314,11 +334,22 @@ func (s *Server) GetFileInfo(ctx context.Context, req *objectv1.GetFileInfoReque
 		LocalCreationTime: f.LocalCreationTime, LocalModificationTime: f.LocalModificationTime,
 		VersionId: f.VersionId,
 	}
-	if !req.GetPreCheck() {
+	if !req.GetPreCheck() && loc.URL != "" { // a virtual file has no URL (decision 25)
 		info.CosUrl = proto.String(loc.URL)
 	}
 	if req.GetWithInode() {
 		info.Inode = proto.String(strconv.FormatInt(loc.File.GetInode(), 10))
+	}
+	// favorites (issue 12 item 4): isFavorite and the recent files' preview record.
+	if req.GetWithFavoriteStatus() {
+		fav, err := s.obj.IsFavorite(ctx, r, loc.File)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		info.IsFavorite = &fav
+	}
+	if !req.GetPreCheck() {
+		s.obj.NotePreview(ctx, r, loc.File, req.GetPurpose())
 	}
 	return &objectv1.GetFileInfoResponse{Info: info}, nil
 }

@@ -183,8 +183,10 @@ type LibraryExtension struct {
 	RecognizeSensitiveContent *bool   `protobuf:"varint,20,opt,name=recognize_sensitive_content,json=recognizeSensitiveContent,proto3,oneof" json:"recognize_sensitive_content,omitempty"`
 	// Origins allowed to call the API from a browser; empty allows any origin.
 	CorsAllowedOrigins *structpb.ListValue `protobuf:"bytes,21,opt,name=cors_allowed_origins,json=corsAllowedOrigins,proto3" json:"cors_allowed_origins,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Zip preview and uncompress (smh-api.md 3.17, docs/archives.md); off by default.
+	EnableFileUncompress *bool `protobuf:"varint,22,opt,name=enable_file_uncompress,json=enableFileUncompress,proto3,oneof" json:"enable_file_uncompress,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *LibraryExtension) Reset() {
@@ -362,6 +364,13 @@ func (x *LibraryExtension) GetCorsAllowedOrigins() *structpb.ListValue {
 		return x.CorsAllowedOrigins
 	}
 	return nil
+}
+
+func (x *LibraryExtension) GetEnableFileUncompress() bool {
+	if x != nil && x.EnableFileUncompress != nil {
+		return *x.EnableFileUncompress
+	}
+	return false
 }
 
 // LibraryPatch lists the fields a partial update may carry; absent fields keep their value.
@@ -593,7 +602,7 @@ const file_smh_library_v1_library_proto_rawDesc = "" +
 	"\bfile_num\x18\t \x01(\x03R\afileNum\x12*\n" +
 	"\x0elibrary_secret\x18\n" +
 	" \x01(\tH\x00R\rlibrarySecret\x88\x01\x01B\x11\n" +
-	"\x0f_library_secret\"\x8f\f\n" +
+	"\x0f_library_secret\"\xe5\f\n" +
 	"\x10LibraryExtension\x12+\n" +
 	"\x0fis_file_library\x18\x01 \x01(\bH\x00R\risFileLibrary\x88\x01\x01\x12)\n" +
 	"\x0eis_multi_space\x18\x02 \x01(\bH\x01R\fisMultiSpace\x88\x01\x01\x12)\n" +
@@ -619,7 +628,8 @@ const file_smh_library_v1_library_proto_rawDesc = "" +
 	"\rlibrary_quota\x18\x12 \x01(\x04H\x0eR\flibraryQuota\x88\x01\x01\x12D\n" +
 	"\x1ddeny_on_quota_less_than_usage\x18\x13 \x01(\bH\x0fR\x18denyOnQuotaLessThanUsage\x88\x01\x01\x12C\n" +
 	"\x1brecognize_sensitive_content\x18\x14 \x01(\bH\x10R\x19recognizeSensitiveContent\x88\x01\x01\x12L\n" +
-	"\x14cors_allowed_origins\x18\x15 \x01(\v2\x1a.google.protobuf.ListValueR\x12corsAllowedOriginsB\x12\n" +
+	"\x14cors_allowed_origins\x18\x15 \x01(\v2\x1a.google.protobuf.ListValueR\x12corsAllowedOrigins\x129\n" +
+	"\x16enable_file_uncompress\x18\x16 \x01(\bH\x11R\x14enableFileUncompress\x88\x01\x01B\x12\n" +
 	"\x10_is_file_libraryB\x11\n" +
 	"\x0f_is_multi_spaceB\x11\n" +
 	"\x0f_is_multi_albumB\x11\n" +
@@ -636,7 +646,8 @@ const file_smh_library_v1_library_proto_rawDesc = "" +
 	"\r_enable_quotaB\x10\n" +
 	"\x0e_library_quotaB \n" +
 	"\x1e_deny_on_quota_less_than_usageB\x1e\n" +
-	"\x1c_recognize_sensitive_content\"\xa7\x01\n" +
+	"\x1c_recognize_sensitive_contentB\x19\n" +
+	"\x17_enable_file_uncompress\"\xa7\x01\n" +
 	"\fLibraryPatch\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tH\x00R\x04name\x88\x01\x01\x12\x1b\n" +
 	"\x06remark\x18\x02 \x01(\tH\x01R\x06remark\x88\x01\x01\x12M\n" +

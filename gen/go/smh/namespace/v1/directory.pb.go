@@ -122,7 +122,10 @@ type DirectoryEntry struct {
 	// Symlinks: the target's inode, a decimal string (4.3 linkTo).
 	LinkTo *string `protobuf:"bytes,17,opt,name=link_to,json=linkTo,proto3,oneof" json:"link_to,omitempty"`
 	// Files: the content's version number (9.7 versionId); absent for directories and symlinks.
-	VersionId     *int32 `protobuf:"varint,18,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
+	VersionId *int32 `protobuf:"varint,18,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
+	// with_favorite_status=1 only: the acting user has favorited the entry (11.3,
+	// docs/favorites.md).
+	IsFavorite    *bool `protobuf:"varint,19,opt,name=is_favorite,json=isFavorite,proto3,oneof" json:"is_favorite,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -281,6 +284,13 @@ func (x *DirectoryEntry) GetVersionId() int32 {
 		return *x.VersionId
 	}
 	return 0
+}
+
+func (x *DirectoryEntry) GetIsFavorite() bool {
+	if x != nil && x.IsFavorite != nil {
+		return *x.IsFavorite
+	}
+	return false
 }
 
 // DirectoryTransfer is the JSON body of PUT on a directory that copies ({"copyFrom"}, 4.6) or
@@ -447,6 +457,182 @@ func (x *Task) GetMessage() string {
 	return ""
 }
 
+type CalibrateDirectoryStatsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	DirPath   string                 `protobuf:"bytes,3,opt,name=dir_path,json=dirPath,proto3" json:"dir_path,omitempty"`
+	// normal, recycle or history (required).
+	StatsType string `protobuf:"bytes,4,opt,name=stats_type,json=statsType,proto3" json:"stats_type,omitempty"`
+	// Required for recycle except at the root.
+	RecycledId    string `protobuf:"bytes,5,opt,name=recycled_id,json=recycledId,proto3" json:"recycled_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalibrateDirectoryStatsRequest) Reset() {
+	*x = CalibrateDirectoryStatsRequest{}
+	mi := &file_smh_namespace_v1_directory_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalibrateDirectoryStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalibrateDirectoryStatsRequest) ProtoMessage() {}
+
+func (x *CalibrateDirectoryStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_directory_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalibrateDirectoryStatsRequest.ProtoReflect.Descriptor instead.
+func (*CalibrateDirectoryStatsRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_directory_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CalibrateDirectoryStatsRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *CalibrateDirectoryStatsRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *CalibrateDirectoryStatsRequest) GetDirPath() string {
+	if x != nil {
+		return x.DirPath
+	}
+	return ""
+}
+
+func (x *CalibrateDirectoryStatsRequest) GetStatsType() string {
+	if x != nil {
+		return x.StatsType
+	}
+	return ""
+}
+
+func (x *CalibrateDirectoryStatsRequest) GetRecycledId() string {
+	if x != nil {
+		return x.RecycledId
+	}
+	return ""
+}
+
+// task_id is a JSON number (7: "taskId is a JSON number in those answers").
+type CalibrateDirectoryStatsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TaskId        float64                `protobuf:"fixed64,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalibrateDirectoryStatsResponse) Reset() {
+	*x = CalibrateDirectoryStatsResponse{}
+	mi := &file_smh_namespace_v1_directory_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalibrateDirectoryStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalibrateDirectoryStatsResponse) ProtoMessage() {}
+
+func (x *CalibrateDirectoryStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_directory_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalibrateDirectoryStatsResponse.ProtoReflect.Descriptor instead.
+func (*CalibrateDirectoryStatsResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_directory_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CalibrateDirectoryStatsResponse) GetTaskId() float64 {
+	if x != nil {
+		return x.TaskId
+	}
+	return 0
+}
+
+// CalibrateDirectoryStatsResult is the typed result of a calibrateDirectoryStats task (7.3).
+type CalibrateDirectoryStatsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        int32                  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
+	Code          *string                `protobuf:"bytes,2,opt,name=code,proto3,oneof" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalibrateDirectoryStatsResult) Reset() {
+	*x = CalibrateDirectoryStatsResult{}
+	mi := &file_smh_namespace_v1_directory_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalibrateDirectoryStatsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalibrateDirectoryStatsResult) ProtoMessage() {}
+
+func (x *CalibrateDirectoryStatsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_directory_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalibrateDirectoryStatsResult.ProtoReflect.Descriptor instead.
+func (*CalibrateDirectoryStatsResult) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_directory_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CalibrateDirectoryStatsResult) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *CalibrateDirectoryStatsResult) GetCode() string {
+	if x != nil && x.Code != nil {
+		return *x.Code
+	}
+	return ""
+}
+
 var File_smh_namespace_v1_directory_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_directory_proto_rawDesc = "" +
@@ -459,7 +645,7 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\x17local_modification_time\x18\x04 \x01(\tR\x15localModificationTime\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\a\n" +
 	"\x0eDirectoryEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12#\n" +
@@ -481,7 +667,9 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\alink_to\x18\x11 \x01(\tH\tR\x06linkTo\x88\x01\x01\x12\"\n" +
 	"\n" +
 	"version_id\x18\x12 \x01(\x05H\n" +
-	"R\tversionId\x88\x01\x01\x1a;\n" +
+	"R\tversionId\x88\x01\x01\x12$\n" +
+	"\vis_favorite\x18\x13 \x01(\bH\vR\n" +
+	"isFavorite\x88\x01\x01\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0f\n" +
@@ -497,7 +685,8 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\t_categoryB\n" +
 	"\n" +
 	"\b_link_toB\r\n" +
-	"\v_version_id\"\xc5\x01\n" +
+	"\v_version_idB\x0e\n" +
+	"\f_is_favorite\"\xc5\x01\n" +
 	"\x11DirectoryTransfer\x12\x1b\n" +
 	"\tcopy_from\x18\x01 \x01(\tR\bcopyFrom\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12@\n" +
@@ -513,7 +702,22 @@ const file_smh_namespace_v1_directory_proto_rawDesc = "" +
 	"\amessage\x18\x06 \x01(\tH\x01R\amessage\x88\x01\x01B\a\n" +
 	"\x05_codeB\n" +
 	"\n" +
-	"\b_messageJ\x04\b\x04\x10\x05B\xca\x01\n" +
+	"\b_messageJ\x04\b\x04\x10\x05\"\xb5\x01\n" +
+	"\x1eCalibrateDirectoryStatsRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
+	"\bdir_path\x18\x03 \x01(\tR\adirPath\x12\x1d\n" +
+	"\n" +
+	"stats_type\x18\x04 \x01(\tR\tstatsType\x12\x1f\n" +
+	"\vrecycled_id\x18\x05 \x01(\tR\n" +
+	"recycledId\":\n" +
+	"\x1fCalibrateDirectoryStatsResponse\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\x01R\x06taskId\"Y\n" +
+	"\x1dCalibrateDirectoryStatsResult\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\x05R\x06status\x12\x17\n" +
+	"\x04code\x18\x02 \x01(\tH\x00R\x04code\x88\x01\x01B\a\n" +
+	"\x05_codeB\xca\x01\n" +
 	"\x14com.smh.namespace.v1B\x0eDirectoryProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
 var (
@@ -528,20 +732,23 @@ func file_smh_namespace_v1_directory_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_directory_proto_rawDescData
 }
 
-var file_smh_namespace_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_smh_namespace_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_smh_namespace_v1_directory_proto_goTypes = []any{
-	(*DirectoryAttributes)(nil), // 0: smh.namespace.v1.DirectoryAttributes
-	(*DirectoryEntry)(nil),      // 1: smh.namespace.v1.DirectoryEntry
-	(*DirectoryTransfer)(nil),   // 2: smh.namespace.v1.DirectoryTransfer
-	(*Task)(nil),                // 3: smh.namespace.v1.Task
-	nil,                         // 4: smh.namespace.v1.DirectoryAttributes.MetaDataEntry
-	nil,                         // 5: smh.namespace.v1.DirectoryEntry.MetaDataEntry
-	(*structpb.Value)(nil),      // 6: google.protobuf.Value
+	(*DirectoryAttributes)(nil),             // 0: smh.namespace.v1.DirectoryAttributes
+	(*DirectoryEntry)(nil),                  // 1: smh.namespace.v1.DirectoryEntry
+	(*DirectoryTransfer)(nil),               // 2: smh.namespace.v1.DirectoryTransfer
+	(*Task)(nil),                            // 3: smh.namespace.v1.Task
+	(*CalibrateDirectoryStatsRequest)(nil),  // 4: smh.namespace.v1.CalibrateDirectoryStatsRequest
+	(*CalibrateDirectoryStatsResponse)(nil), // 5: smh.namespace.v1.CalibrateDirectoryStatsResponse
+	(*CalibrateDirectoryStatsResult)(nil),   // 6: smh.namespace.v1.CalibrateDirectoryStatsResult
+	nil,                                     // 7: smh.namespace.v1.DirectoryAttributes.MetaDataEntry
+	nil,                                     // 8: smh.namespace.v1.DirectoryEntry.MetaDataEntry
+	(*structpb.Value)(nil),                  // 9: google.protobuf.Value
 }
 var file_smh_namespace_v1_directory_proto_depIdxs = []int32{
-	4, // 0: smh.namespace.v1.DirectoryAttributes.meta_data:type_name -> smh.namespace.v1.DirectoryAttributes.MetaDataEntry
-	5, // 1: smh.namespace.v1.DirectoryEntry.meta_data:type_name -> smh.namespace.v1.DirectoryEntry.MetaDataEntry
-	6, // 2: smh.namespace.v1.Task.result:type_name -> google.protobuf.Value
+	7, // 0: smh.namespace.v1.DirectoryAttributes.meta_data:type_name -> smh.namespace.v1.DirectoryAttributes.MetaDataEntry
+	8, // 1: smh.namespace.v1.DirectoryEntry.meta_data:type_name -> smh.namespace.v1.DirectoryEntry.MetaDataEntry
+	9, // 2: smh.namespace.v1.Task.result:type_name -> google.protobuf.Value
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -557,13 +764,14 @@ func file_smh_namespace_v1_directory_proto_init() {
 	file_smh_namespace_v1_directory_proto_msgTypes[1].OneofWrappers = []any{}
 	file_smh_namespace_v1_directory_proto_msgTypes[2].OneofWrappers = []any{}
 	file_smh_namespace_v1_directory_proto_msgTypes[3].OneofWrappers = []any{}
+	file_smh_namespace_v1_directory_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_directory_proto_rawDesc), len(file_smh_namespace_v1_directory_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

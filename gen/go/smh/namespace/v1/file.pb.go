@@ -9,6 +9,7 @@ package namespacev1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -243,9 +244,12 @@ type StoredFile struct {
 	BlobId string `protobuf:"bytes,3,opt,name=blob_id,json=blobId,proto3" json:"blob_id,omitempty"`
 	UserId string `protobuf:"bytes,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// For a symlink resolved to its target: the link's own path.
-	LinkPath      []string `protobuf:"bytes,5,rep,name=link_path,json=linkPath,proto3" json:"link_path,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LinkPath []string `protobuf:"bytes,5,rep,name=link_path,json=linkPath,proto3" json:"link_path,omitempty"`
+	// ResolveFile only (issue 12 fileops): the space's download traffic limit in bytes per second
+	// (2.10 setSpaceTrafficLimit), 0 = none. The object service signs it into the download URL.
+	DownloadTrafficLimit int64 `protobuf:"varint,6,opt,name=download_traffic_limit,json=downloadTrafficLimit,proto3" json:"download_traffic_limit,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *StoredFile) Reset() {
@@ -311,6 +315,13 @@ func (x *StoredFile) GetLinkPath() []string {
 		return x.LinkPath
 	}
 	return nil
+}
+
+func (x *StoredFile) GetDownloadTrafficLimit() int64 {
+	if x != nil {
+		return x.DownloadTrafficLimit
+	}
+	return 0
 }
 
 // FileTransfer is the JSON body of PUT on a file that copies ({"copyFrom"}, 3.13), moves
@@ -488,11 +499,226 @@ func (x *UploadRules) GetAllowFileExtname() []string {
 	return nil
 }
 
+type CreateVirtualFileRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	FilePath  string                 `protobuf:"bytes,3,opt,name=file_path,json=filePath,proto3" json:"file_path,omitempty"`
+	// ask, rename (default) or overwrite.
+	ConflictResolutionStrategy string           `protobuf:"bytes,4,opt,name=conflict_resolution_strategy,json=conflictResolutionStrategy,proto3" json:"conflict_resolution_strategy,omitempty"`
+	Body                       *VirtualFileBody `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *CreateVirtualFileRequest) Reset() {
+	*x = CreateVirtualFileRequest{}
+	mi := &file_smh_namespace_v1_file_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateVirtualFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateVirtualFileRequest) ProtoMessage() {}
+
+func (x *CreateVirtualFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_file_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateVirtualFileRequest.ProtoReflect.Descriptor instead.
+func (*CreateVirtualFileRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_file_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreateVirtualFileRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *CreateVirtualFileRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *CreateVirtualFileRequest) GetFilePath() string {
+	if x != nil {
+		return x.FilePath
+	}
+	return ""
+}
+
+func (x *CreateVirtualFileRequest) GetConflictResolutionStrategy() string {
+	if x != nil {
+		return x.ConflictResolutionStrategy
+	}
+	return ""
+}
+
+func (x *CreateVirtualFileRequest) GetBody() *VirtualFileBody {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+// VirtualFileBody is the optional JSON body of ?virtual_file. size is a string of bytes (a
+// number is accepted too); it counts against the quota.
+type VirtualFileBody struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	ContentType           string                 `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	MetaData              map[string]string      `protobuf:"bytes,2,rep,name=meta_data,json=metaData,proto3" json:"meta_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Labels                []string               `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty"`
+	Category              *string                `protobuf:"bytes,4,opt,name=category,proto3,oneof" json:"category,omitempty"`
+	Size                  *structpb.Value        `protobuf:"bytes,5,opt,name=size,proto3" json:"size,omitempty"`
+	LocalCreationTime     *string                `protobuf:"bytes,6,opt,name=local_creation_time,json=localCreationTime,proto3,oneof" json:"local_creation_time,omitempty"`
+	LocalModificationTime *string                `protobuf:"bytes,7,opt,name=local_modification_time,json=localModificationTime,proto3,oneof" json:"local_modification_time,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *VirtualFileBody) Reset() {
+	*x = VirtualFileBody{}
+	mi := &file_smh_namespace_v1_file_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VirtualFileBody) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VirtualFileBody) ProtoMessage() {}
+
+func (x *VirtualFileBody) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_file_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VirtualFileBody.ProtoReflect.Descriptor instead.
+func (*VirtualFileBody) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_file_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *VirtualFileBody) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *VirtualFileBody) GetMetaData() map[string]string {
+	if x != nil {
+		return x.MetaData
+	}
+	return nil
+}
+
+func (x *VirtualFileBody) GetLabels() []string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *VirtualFileBody) GetCategory() string {
+	if x != nil && x.Category != nil {
+		return *x.Category
+	}
+	return ""
+}
+
+func (x *VirtualFileBody) GetSize() *structpb.Value {
+	if x != nil {
+		return x.Size
+	}
+	return nil
+}
+
+func (x *VirtualFileBody) GetLocalCreationTime() string {
+	if x != nil && x.LocalCreationTime != nil {
+		return *x.LocalCreationTime
+	}
+	return ""
+}
+
+func (x *VirtualFileBody) GetLocalModificationTime() string {
+	if x != nil && x.LocalModificationTime != nil {
+		return *x.LocalModificationTime
+	}
+	return ""
+}
+
+type CreateVirtualFileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	File          *FileObject            `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateVirtualFileResponse) Reset() {
+	*x = CreateVirtualFileResponse{}
+	mi := &file_smh_namespace_v1_file_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateVirtualFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateVirtualFileResponse) ProtoMessage() {}
+
+func (x *CreateVirtualFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_file_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateVirtualFileResponse.ProtoReflect.Descriptor instead.
+func (*CreateVirtualFileResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_file_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CreateVirtualFileResponse) GetFile() *FileObject {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
 var File_smh_namespace_v1_file_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_file_proto_rawDesc = "" +
 	"\n" +
-	"\x1bsmh/namespace/v1/file.proto\x12\x10smh.namespace.v1\"\xfc\x06\n" +
+	"\x1bsmh/namespace/v1/file.proto\x12\x10smh.namespace.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a smh/namespace/v1/directory.proto\x1a\x1csmh/namespace/v1/space.proto\"\xfc\x06\n" +
 	"\n" +
 	"FileObject\x12\x12\n" +
 	"\x04path\x18\x01 \x03(\tR\x04path\x12\x12\n" +
@@ -525,14 +751,15 @@ const file_smh_namespace_v1_file_proto_rawDesc = "" +
 	"\t_categoryB\x16\n" +
 	"\x14_local_creation_timeB\x1a\n" +
 	"\x18_local_modification_timeB\r\n" +
-	"\v_version_id\"\xa3\x01\n" +
+	"\v_version_id\"\xd9\x01\n" +
 	"\n" +
 	"StoredFile\x120\n" +
 	"\x04file\x18\x01 \x01(\v2\x1c.smh.namespace.v1.FileObjectR\x04file\x12\x14\n" +
 	"\x05inode\x18\x02 \x01(\x03R\x05inode\x12\x17\n" +
 	"\ablob_id\x18\x03 \x01(\tR\x06blobId\x12\x17\n" +
 	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x1b\n" +
-	"\tlink_path\x18\x05 \x03(\tR\blinkPath\"\x8f\x02\n" +
+	"\tlink_path\x18\x05 \x03(\tR\blinkPath\x124\n" +
+	"\x16download_traffic_limit\x18\x06 \x01(\x03R\x14downloadTrafficLimit\"\x8f\x02\n" +
 	"\fFileTransfer\x12\x1b\n" +
 	"\tcopy_from\x18\x01 \x01(\tR\bcopyFrom\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x17\n" +
@@ -551,7 +778,35 @@ const file_smh_namespace_v1_file_proto_rawDesc = "" +
 	"allowVideo\x12.\n" +
 	"\x13allow_photo_extname\x18\x04 \x03(\tR\x11allowPhotoExtname\x12.\n" +
 	"\x13allow_video_extname\x18\x05 \x03(\tR\x11allowVideoExtname\x12,\n" +
-	"\x12allow_file_extname\x18\x06 \x03(\tR\x10allowFileExtnameB\xc5\x01\n" +
+	"\x12allow_file_extname\x18\x06 \x03(\tR\x10allowFileExtname\"\xea\x01\n" +
+	"\x18CreateVirtualFileRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x1b\n" +
+	"\tfile_path\x18\x03 \x01(\tR\bfilePath\x12@\n" +
+	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x125\n" +
+	"\x04body\x18\x05 \x01(\v2!.smh.namespace.v1.VirtualFileBodyR\x04body\"\xd7\x03\n" +
+	"\x0fVirtualFileBody\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12L\n" +
+	"\tmeta_data\x18\x02 \x03(\v2/.smh.namespace.v1.VirtualFileBody.MetaDataEntryR\bmetaData\x12\x16\n" +
+	"\x06labels\x18\x03 \x03(\tR\x06labels\x12\x1f\n" +
+	"\bcategory\x18\x04 \x01(\tH\x00R\bcategory\x88\x01\x01\x12*\n" +
+	"\x04size\x18\x05 \x01(\v2\x16.google.protobuf.ValueR\x04size\x123\n" +
+	"\x13local_creation_time\x18\x06 \x01(\tH\x01R\x11localCreationTime\x88\x01\x01\x12;\n" +
+	"\x17local_modification_time\x18\a \x01(\tH\x02R\x15localModificationTime\x88\x01\x01\x1a;\n" +
+	"\rMetaDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
+	"\t_categoryB\x16\n" +
+	"\x14_local_creation_timeB\x1a\n" +
+	"\x18_local_modification_time\"M\n" +
+	"\x19CreateVirtualFileResponse\x120\n" +
+	"\x04file\x18\x01 \x01(\v2\x1c.smh.namespace.v1.FileObjectR\x04file2\xdd\x03\n" +
+	"\x0eFileOpsService\x12l\n" +
+	"\x11CreateVirtualFile\x12*.smh.namespace.v1.CreateVirtualFileRequest\x1a+.smh.namespace.v1.CreateVirtualFileResponse\x12f\n" +
+	"\x0fGetContentsView\x12(.smh.namespace.v1.GetContentsViewRequest\x1a).smh.namespace.v1.GetContentsViewResponse\x12u\n" +
+	"\x14SetSpaceTrafficLimit\x12-.smh.namespace.v1.SetSpaceTrafficLimitRequest\x1a..smh.namespace.v1.SetSpaceTrafficLimitResponse\x12~\n" +
+	"\x17CalibrateDirectoryStats\x120.smh.namespace.v1.CalibrateDirectoryStatsRequest\x1a1.smh.namespace.v1.CalibrateDirectoryStatsResponseB\xc5\x01\n" +
 	"\x14com.smh.namespace.v1B\tFileProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
 var (
@@ -566,22 +821,45 @@ func file_smh_namespace_v1_file_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_file_proto_rawDescData
 }
 
-var file_smh_namespace_v1_file_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_smh_namespace_v1_file_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_smh_namespace_v1_file_proto_goTypes = []any{
-	(*FileObject)(nil),   // 0: smh.namespace.v1.FileObject
-	(*StoredFile)(nil),   // 1: smh.namespace.v1.StoredFile
-	(*FileTransfer)(nil), // 2: smh.namespace.v1.FileTransfer
-	(*UploadRules)(nil),  // 3: smh.namespace.v1.UploadRules
-	nil,                  // 4: smh.namespace.v1.FileObject.MetaDataEntry
+	(*FileObject)(nil),                      // 0: smh.namespace.v1.FileObject
+	(*StoredFile)(nil),                      // 1: smh.namespace.v1.StoredFile
+	(*FileTransfer)(nil),                    // 2: smh.namespace.v1.FileTransfer
+	(*UploadRules)(nil),                     // 3: smh.namespace.v1.UploadRules
+	(*CreateVirtualFileRequest)(nil),        // 4: smh.namespace.v1.CreateVirtualFileRequest
+	(*VirtualFileBody)(nil),                 // 5: smh.namespace.v1.VirtualFileBody
+	(*CreateVirtualFileResponse)(nil),       // 6: smh.namespace.v1.CreateVirtualFileResponse
+	nil,                                     // 7: smh.namespace.v1.FileObject.MetaDataEntry
+	nil,                                     // 8: smh.namespace.v1.VirtualFileBody.MetaDataEntry
+	(*structpb.Value)(nil),                  // 9: google.protobuf.Value
+	(*GetContentsViewRequest)(nil),          // 10: smh.namespace.v1.GetContentsViewRequest
+	(*SetSpaceTrafficLimitRequest)(nil),     // 11: smh.namespace.v1.SetSpaceTrafficLimitRequest
+	(*CalibrateDirectoryStatsRequest)(nil),  // 12: smh.namespace.v1.CalibrateDirectoryStatsRequest
+	(*GetContentsViewResponse)(nil),         // 13: smh.namespace.v1.GetContentsViewResponse
+	(*SetSpaceTrafficLimitResponse)(nil),    // 14: smh.namespace.v1.SetSpaceTrafficLimitResponse
+	(*CalibrateDirectoryStatsResponse)(nil), // 15: smh.namespace.v1.CalibrateDirectoryStatsResponse
 }
 var file_smh_namespace_v1_file_proto_depIdxs = []int32{
-	4, // 0: smh.namespace.v1.FileObject.meta_data:type_name -> smh.namespace.v1.FileObject.MetaDataEntry
-	0, // 1: smh.namespace.v1.StoredFile.file:type_name -> smh.namespace.v1.FileObject
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	7,  // 0: smh.namespace.v1.FileObject.meta_data:type_name -> smh.namespace.v1.FileObject.MetaDataEntry
+	0,  // 1: smh.namespace.v1.StoredFile.file:type_name -> smh.namespace.v1.FileObject
+	5,  // 2: smh.namespace.v1.CreateVirtualFileRequest.body:type_name -> smh.namespace.v1.VirtualFileBody
+	8,  // 3: smh.namespace.v1.VirtualFileBody.meta_data:type_name -> smh.namespace.v1.VirtualFileBody.MetaDataEntry
+	9,  // 4: smh.namespace.v1.VirtualFileBody.size:type_name -> google.protobuf.Value
+	0,  // 5: smh.namespace.v1.CreateVirtualFileResponse.file:type_name -> smh.namespace.v1.FileObject
+	4,  // 6: smh.namespace.v1.FileOpsService.CreateVirtualFile:input_type -> smh.namespace.v1.CreateVirtualFileRequest
+	10, // 7: smh.namespace.v1.FileOpsService.GetContentsView:input_type -> smh.namespace.v1.GetContentsViewRequest
+	11, // 8: smh.namespace.v1.FileOpsService.SetSpaceTrafficLimit:input_type -> smh.namespace.v1.SetSpaceTrafficLimitRequest
+	12, // 9: smh.namespace.v1.FileOpsService.CalibrateDirectoryStats:input_type -> smh.namespace.v1.CalibrateDirectoryStatsRequest
+	6,  // 10: smh.namespace.v1.FileOpsService.CreateVirtualFile:output_type -> smh.namespace.v1.CreateVirtualFileResponse
+	13, // 11: smh.namespace.v1.FileOpsService.GetContentsView:output_type -> smh.namespace.v1.GetContentsViewResponse
+	14, // 12: smh.namespace.v1.FileOpsService.SetSpaceTrafficLimit:output_type -> smh.namespace.v1.SetSpaceTrafficLimitResponse
+	15, // 13: smh.namespace.v1.FileOpsService.CalibrateDirectoryStats:output_type -> smh.namespace.v1.CalibrateDirectoryStatsResponse
+	10, // [10:14] is the sub-list for method output_type
+	6,  // [6:10] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_file_proto_init() }
@@ -589,17 +867,20 @@ func file_smh_namespace_v1_file_proto_init() {
 	if File_smh_namespace_v1_file_proto != nil {
 		return
 	}
+	file_smh_namespace_v1_directory_proto_init()
+	file_smh_namespace_v1_space_proto_init()
 	file_smh_namespace_v1_file_proto_msgTypes[0].OneofWrappers = []any{}
 	file_smh_namespace_v1_file_proto_msgTypes[2].OneofWrappers = []any{}
+	file_smh_namespace_v1_file_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_file_proto_rawDesc), len(file_smh_namespace_v1_file_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   9,
 			NumExtensions: 0,
-			NumServices:   0,
+			NumServices:   1,
 		},
 		GoTypes:           file_smh_namespace_v1_file_proto_goTypes,
 		DependencyIndexes: file_smh_namespace_v1_file_proto_depIdxs,

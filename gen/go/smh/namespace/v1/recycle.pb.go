@@ -1213,208 +1213,6 @@ func (*SetRecycleLifecycleResponse) Descriptor() ([]byte, []int) {
 	return file_smh_namespace_v1_recycle_proto_rawDescGZIP(), []int{18}
 }
 
-type GetTaskResultRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
-	SpaceId       string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
-	TaskId        string                 `protobuf:"bytes,3,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetTaskResultRequest) Reset() {
-	*x = GetTaskResultRequest{}
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[19]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetTaskResultRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetTaskResultRequest) ProtoMessage() {}
-
-func (x *GetTaskResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[19]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetTaskResultRequest.ProtoReflect.Descriptor instead.
-func (*GetTaskResultRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_recycle_proto_rawDescGZIP(), []int{19}
-}
-
-func (x *GetTaskResultRequest) GetLibraryId() string {
-	if x != nil {
-		return x.LibraryId
-	}
-	return ""
-}
-
-func (x *GetTaskResultRequest) GetSpaceId() string {
-	if x != nil {
-		return x.SpaceId
-	}
-	return ""
-}
-
-func (x *GetTaskResultRequest) GetTaskId() string {
-	if x != nil {
-		return x.TaskId
-	}
-	return ""
-}
-
-// 7.3: task_id is a string here. The result field named after task_type is present once the
-// task has finished with one: batchRestoreRecycleResults for batchRestoreRecycle (an array of
-// {status, recycledItemId, path, code?, message?}), copyDirectoryResult ({"path"}) for
-// copyDirectory (docs/lifecycle.md). A failed task (500) has no result, but its code and message.
-type GetTaskResultResponse struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	TaskId   string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	TaskType string                 `protobuf:"bytes,2,opt,name=task_type,json=taskType,proto3" json:"task_type,omitempty"`
-	// 202 running, 200 done, 207 some items failed, 400 every item failed, 500 failed.
-	Status int32 `protobuf:"varint,3,opt,name=status,proto3" json:"status,omitempty"`
-	// RestoreResult objects; a list value so that other task types leave it out.
-	BatchRestoreRecycleResults *structpb.ListValue  `protobuf:"bytes,4,opt,name=batch_restore_recycle_results,json=batchRestoreRecycleResults,proto3" json:"batch_restore_recycle_results,omitempty"`
-	CopyDirectoryResult        *CopyDirectoryResult `protobuf:"bytes,5,opt,name=copy_directory_result,json=copyDirectoryResult,proto3" json:"copy_directory_result,omitempty"`
-	Code                       *string              `protobuf:"bytes,6,opt,name=code,proto3,oneof" json:"code,omitempty"`
-	Message                    *string              `protobuf:"bytes,7,opt,name=message,proto3,oneof" json:"message,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
-}
-
-func (x *GetTaskResultResponse) Reset() {
-	*x = GetTaskResultResponse{}
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[20]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetTaskResultResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetTaskResultResponse) ProtoMessage() {}
-
-func (x *GetTaskResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[20]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetTaskResultResponse.ProtoReflect.Descriptor instead.
-func (*GetTaskResultResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_recycle_proto_rawDescGZIP(), []int{20}
-}
-
-func (x *GetTaskResultResponse) GetTaskId() string {
-	if x != nil {
-		return x.TaskId
-	}
-	return ""
-}
-
-func (x *GetTaskResultResponse) GetTaskType() string {
-	if x != nil {
-		return x.TaskType
-	}
-	return ""
-}
-
-func (x *GetTaskResultResponse) GetStatus() int32 {
-	if x != nil {
-		return x.Status
-	}
-	return 0
-}
-
-func (x *GetTaskResultResponse) GetBatchRestoreRecycleResults() *structpb.ListValue {
-	if x != nil {
-		return x.BatchRestoreRecycleResults
-	}
-	return nil
-}
-
-func (x *GetTaskResultResponse) GetCopyDirectoryResult() *CopyDirectoryResult {
-	if x != nil {
-		return x.CopyDirectoryResult
-	}
-	return nil
-}
-
-func (x *GetTaskResultResponse) GetCode() string {
-	if x != nil && x.Code != nil {
-		return *x.Code
-	}
-	return ""
-}
-
-func (x *GetTaskResultResponse) GetMessage() string {
-	if x != nil && x.Message != nil {
-		return *x.Message
-	}
-	return ""
-}
-
-type CopyDirectoryResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          []string               `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CopyDirectoryResult) Reset() {
-	*x = CopyDirectoryResult{}
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[21]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CopyDirectoryResult) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CopyDirectoryResult) ProtoMessage() {}
-
-func (x *CopyDirectoryResult) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[21]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CopyDirectoryResult.ProtoReflect.Descriptor instead.
-func (*CopyDirectoryResult) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_recycle_proto_rawDescGZIP(), []int{21}
-}
-
-func (x *CopyDirectoryResult) GetPath() []string {
-	if x != nil {
-		return x.Path
-	}
-	return nil
-}
-
 type ResolveRecycledFileRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	LibraryId      string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
@@ -1426,7 +1224,7 @@ type ResolveRecycledFileRequest struct {
 
 func (x *ResolveRecycledFileRequest) Reset() {
 	*x = ResolveRecycledFileRequest{}
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[22]
+	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1438,7 +1236,7 @@ func (x *ResolveRecycledFileRequest) String() string {
 func (*ResolveRecycledFileRequest) ProtoMessage() {}
 
 func (x *ResolveRecycledFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[22]
+	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1451,7 +1249,7 @@ func (x *ResolveRecycledFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveRecycledFileRequest.ProtoReflect.Descriptor instead.
 func (*ResolveRecycledFileRequest) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_recycle_proto_rawDescGZIP(), []int{22}
+	return file_smh_namespace_v1_recycle_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ResolveRecycledFileRequest) GetLibraryId() string {
@@ -1485,7 +1283,7 @@ type ResolveRecycledFileResponse struct {
 
 func (x *ResolveRecycledFileResponse) Reset() {
 	*x = ResolveRecycledFileResponse{}
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[23]
+	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1295,7 @@ func (x *ResolveRecycledFileResponse) String() string {
 func (*ResolveRecycledFileResponse) ProtoMessage() {}
 
 func (x *ResolveRecycledFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[23]
+	mi := &file_smh_namespace_v1_recycle_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1308,7 @@ func (x *ResolveRecycledFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveRecycledFileResponse.ProtoReflect.Descriptor instead.
 func (*ResolveRecycledFileResponse) Descriptor() ([]byte, []int) {
-	return file_smh_namespace_v1_recycle_proto_rawDescGZIP(), []int{23}
+	return file_smh_namespace_v1_recycle_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ResolveRecycledFileResponse) GetFile() *StoredFile {
@@ -1627,32 +1425,14 @@ const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12@\n" +
 	"\tlifecycle\x18\x03 \x01(\v2\".smh.namespace.v1.RecycleLifecycleR\tlifecycle\"\x1d\n" +
-	"\x1bSetRecycleLifecycleResponse\"i\n" +
-	"\x14GetTaskResultRequest\x12\x1d\n" +
-	"\n" +
-	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
-	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x17\n" +
-	"\atask_id\x18\x03 \x01(\tR\x06taskId\"\xec\x02\n" +
-	"\x15GetTaskResultResponse\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1b\n" +
-	"\ttask_type\x18\x02 \x01(\tR\btaskType\x12\x16\n" +
-	"\x06status\x18\x03 \x01(\x05R\x06status\x12]\n" +
-	"\x1dbatch_restore_recycle_results\x18\x04 \x01(\v2\x1a.google.protobuf.ListValueR\x1abatchRestoreRecycleResults\x12Y\n" +
-	"\x15copy_directory_result\x18\x05 \x01(\v2%.smh.namespace.v1.CopyDirectoryResultR\x13copyDirectoryResult\x12\x17\n" +
-	"\x04code\x18\x06 \x01(\tH\x00R\x04code\x88\x01\x01\x12\x1d\n" +
-	"\amessage\x18\a \x01(\tH\x01R\amessage\x88\x01\x01B\a\n" +
-	"\x05_codeB\n" +
-	"\n" +
-	"\b_message\")\n" +
-	"\x13CopyDirectoryResult\x12\x12\n" +
-	"\x04path\x18\x01 \x03(\tR\x04path\"\x80\x01\n" +
+	"\x1bSetRecycleLifecycleResponse\"\x80\x01\n" +
 	"\x1aResolveRecycledFileRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12(\n" +
 	"\x10recycled_item_id\x18\x03 \x01(\tR\x0erecycledItemId\"O\n" +
 	"\x1bResolveRecycledFileResponse\x120\n" +
-	"\x04file\x18\x01 \x01(\v2\x1c.smh.namespace.v1.StoredFileR\x04file2\xb5\b\n" +
+	"\x04file\x18\x01 \x01(\v2\x1c.smh.namespace.v1.StoredFileR\x04file2\xd3\a\n" +
 	"\x0eRecycleService\x12]\n" +
 	"\fListRecycled\x12%.smh.namespace.v1.ListRecycledRequest\x1a&.smh.namespace.v1.ListRecycledResponse\x12f\n" +
 	"\x0fGetRecycledItem\x12(.smh.namespace.v1.GetRecycledItemRequest\x1a).smh.namespace.v1.GetRecycledItemResponse\x12f\n" +
@@ -1661,8 +1441,7 @@ const file_smh_namespace_v1_recycle_proto_rawDesc = "" +
 	"\rPurgeRecycled\x12&.smh.namespace.v1.PurgeRecycledRequest\x1a'.smh.namespace.v1.PurgeRecycledResponse\x12o\n" +
 	"\x12PurgeRecycledBatch\x12+.smh.namespace.v1.PurgeRecycledBatchRequest\x1a,.smh.namespace.v1.PurgeRecycledBatchResponse\x12`\n" +
 	"\rEmptyRecycled\x12&.smh.namespace.v1.EmptyRecycledRequest\x1a'.smh.namespace.v1.EmptyRecycledResponse\x12r\n" +
-	"\x13SetRecycleLifecycle\x12,.smh.namespace.v1.SetRecycleLifecycleRequest\x1a-.smh.namespace.v1.SetRecycleLifecycleResponse\x12`\n" +
-	"\rGetTaskResult\x12&.smh.namespace.v1.GetTaskResultRequest\x1a'.smh.namespace.v1.GetTaskResultResponse\x12r\n" +
+	"\x13SetRecycleLifecycle\x12,.smh.namespace.v1.SetRecycleLifecycleRequest\x1a-.smh.namespace.v1.SetRecycleLifecycleResponse\x12r\n" +
 	"\x13ResolveRecycledFile\x12,.smh.namespace.v1.ResolveRecycledFileRequest\x1a-.smh.namespace.v1.ResolveRecycledFileResponseB\xc8\x01\n" +
 	"\x14com.smh.namespace.v1B\fRecycleProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
@@ -1678,7 +1457,7 @@ func file_smh_namespace_v1_recycle_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_recycle_proto_rawDescData
 }
 
-var file_smh_namespace_v1_recycle_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_smh_namespace_v1_recycle_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_smh_namespace_v1_recycle_proto_goTypes = []any{
 	(*RecycledItem)(nil),                 // 0: smh.namespace.v1.RecycledItem
 	(*ListRecycledRequest)(nil),          // 1: smh.namespace.v1.ListRecycledRequest
@@ -1699,50 +1478,43 @@ var file_smh_namespace_v1_recycle_proto_goTypes = []any{
 	(*RecycleLifecycle)(nil),             // 16: smh.namespace.v1.RecycleLifecycle
 	(*SetRecycleLifecycleRequest)(nil),   // 17: smh.namespace.v1.SetRecycleLifecycleRequest
 	(*SetRecycleLifecycleResponse)(nil),  // 18: smh.namespace.v1.SetRecycleLifecycleResponse
-	(*GetTaskResultRequest)(nil),         // 19: smh.namespace.v1.GetTaskResultRequest
-	(*GetTaskResultResponse)(nil),        // 20: smh.namespace.v1.GetTaskResultResponse
-	(*CopyDirectoryResult)(nil),          // 21: smh.namespace.v1.CopyDirectoryResult
-	(*ResolveRecycledFileRequest)(nil),   // 22: smh.namespace.v1.ResolveRecycledFileRequest
-	(*ResolveRecycledFileResponse)(nil),  // 23: smh.namespace.v1.ResolveRecycledFileResponse
-	(*structpb.Value)(nil),               // 24: google.protobuf.Value
-	(*structpb.ListValue)(nil),           // 25: google.protobuf.ListValue
-	(*StoredFile)(nil),                   // 26: smh.namespace.v1.StoredFile
+	(*ResolveRecycledFileRequest)(nil),   // 19: smh.namespace.v1.ResolveRecycledFileRequest
+	(*ResolveRecycledFileResponse)(nil),  // 20: smh.namespace.v1.ResolveRecycledFileResponse
+	(*structpb.Value)(nil),               // 21: google.protobuf.Value
+	(*structpb.ListValue)(nil),           // 22: google.protobuf.ListValue
+	(*StoredFile)(nil),                   // 23: smh.namespace.v1.StoredFile
 }
 var file_smh_namespace_v1_recycle_proto_depIdxs = []int32{
 	0,  // 0: smh.namespace.v1.ListRecycledResponse.contents:type_name -> smh.namespace.v1.RecycledItem
 	0,  // 1: smh.namespace.v1.GetRecycledItemResponse.item:type_name -> smh.namespace.v1.RecycledItem
-	24, // 2: smh.namespace.v1.RestoreRecycledBatchRequest.ids:type_name -> google.protobuf.Value
-	25, // 3: smh.namespace.v1.RestoreRecycledBatchResponse.result:type_name -> google.protobuf.ListValue
-	24, // 4: smh.namespace.v1.PurgeRecycledBatchRequest.ids:type_name -> google.protobuf.Value
+	21, // 2: smh.namespace.v1.RestoreRecycledBatchRequest.ids:type_name -> google.protobuf.Value
+	22, // 3: smh.namespace.v1.RestoreRecycledBatchResponse.result:type_name -> google.protobuf.ListValue
+	21, // 4: smh.namespace.v1.PurgeRecycledBatchRequest.ids:type_name -> google.protobuf.Value
 	16, // 5: smh.namespace.v1.SetRecycleLifecycleRequest.lifecycle:type_name -> smh.namespace.v1.RecycleLifecycle
-	25, // 6: smh.namespace.v1.GetTaskResultResponse.batch_restore_recycle_results:type_name -> google.protobuf.ListValue
-	21, // 7: smh.namespace.v1.GetTaskResultResponse.copy_directory_result:type_name -> smh.namespace.v1.CopyDirectoryResult
-	26, // 8: smh.namespace.v1.ResolveRecycledFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	1,  // 9: smh.namespace.v1.RecycleService.ListRecycled:input_type -> smh.namespace.v1.ListRecycledRequest
-	3,  // 10: smh.namespace.v1.RecycleService.GetRecycledItem:input_type -> smh.namespace.v1.GetRecycledItemRequest
-	5,  // 11: smh.namespace.v1.RecycleService.RestoreRecycled:input_type -> smh.namespace.v1.RestoreRecycledRequest
-	7,  // 12: smh.namespace.v1.RecycleService.RestoreRecycledBatch:input_type -> smh.namespace.v1.RestoreRecycledBatchRequest
-	10, // 13: smh.namespace.v1.RecycleService.PurgeRecycled:input_type -> smh.namespace.v1.PurgeRecycledRequest
-	12, // 14: smh.namespace.v1.RecycleService.PurgeRecycledBatch:input_type -> smh.namespace.v1.PurgeRecycledBatchRequest
-	14, // 15: smh.namespace.v1.RecycleService.EmptyRecycled:input_type -> smh.namespace.v1.EmptyRecycledRequest
-	17, // 16: smh.namespace.v1.RecycleService.SetRecycleLifecycle:input_type -> smh.namespace.v1.SetRecycleLifecycleRequest
-	19, // 17: smh.namespace.v1.RecycleService.GetTaskResult:input_type -> smh.namespace.v1.GetTaskResultRequest
-	22, // 18: smh.namespace.v1.RecycleService.ResolveRecycledFile:input_type -> smh.namespace.v1.ResolveRecycledFileRequest
-	2,  // 19: smh.namespace.v1.RecycleService.ListRecycled:output_type -> smh.namespace.v1.ListRecycledResponse
-	4,  // 20: smh.namespace.v1.RecycleService.GetRecycledItem:output_type -> smh.namespace.v1.GetRecycledItemResponse
-	6,  // 21: smh.namespace.v1.RecycleService.RestoreRecycled:output_type -> smh.namespace.v1.RestoreRecycledResponse
-	9,  // 22: smh.namespace.v1.RecycleService.RestoreRecycledBatch:output_type -> smh.namespace.v1.RestoreRecycledBatchResponse
-	11, // 23: smh.namespace.v1.RecycleService.PurgeRecycled:output_type -> smh.namespace.v1.PurgeRecycledResponse
-	13, // 24: smh.namespace.v1.RecycleService.PurgeRecycledBatch:output_type -> smh.namespace.v1.PurgeRecycledBatchResponse
-	15, // 25: smh.namespace.v1.RecycleService.EmptyRecycled:output_type -> smh.namespace.v1.EmptyRecycledResponse
-	18, // 26: smh.namespace.v1.RecycleService.SetRecycleLifecycle:output_type -> smh.namespace.v1.SetRecycleLifecycleResponse
-	20, // 27: smh.namespace.v1.RecycleService.GetTaskResult:output_type -> smh.namespace.v1.GetTaskResultResponse
-	23, // 28: smh.namespace.v1.RecycleService.ResolveRecycledFile:output_type -> smh.namespace.v1.ResolveRecycledFileResponse
-	19, // [19:29] is the sub-list for method output_type
-	9,  // [9:19] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	23, // 6: smh.namespace.v1.ResolveRecycledFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	1,  // 7: smh.namespace.v1.RecycleService.ListRecycled:input_type -> smh.namespace.v1.ListRecycledRequest
+	3,  // 8: smh.namespace.v1.RecycleService.GetRecycledItem:input_type -> smh.namespace.v1.GetRecycledItemRequest
+	5,  // 9: smh.namespace.v1.RecycleService.RestoreRecycled:input_type -> smh.namespace.v1.RestoreRecycledRequest
+	7,  // 10: smh.namespace.v1.RecycleService.RestoreRecycledBatch:input_type -> smh.namespace.v1.RestoreRecycledBatchRequest
+	10, // 11: smh.namespace.v1.RecycleService.PurgeRecycled:input_type -> smh.namespace.v1.PurgeRecycledRequest
+	12, // 12: smh.namespace.v1.RecycleService.PurgeRecycledBatch:input_type -> smh.namespace.v1.PurgeRecycledBatchRequest
+	14, // 13: smh.namespace.v1.RecycleService.EmptyRecycled:input_type -> smh.namespace.v1.EmptyRecycledRequest
+	17, // 14: smh.namespace.v1.RecycleService.SetRecycleLifecycle:input_type -> smh.namespace.v1.SetRecycleLifecycleRequest
+	19, // 15: smh.namespace.v1.RecycleService.ResolveRecycledFile:input_type -> smh.namespace.v1.ResolveRecycledFileRequest
+	2,  // 16: smh.namespace.v1.RecycleService.ListRecycled:output_type -> smh.namespace.v1.ListRecycledResponse
+	4,  // 17: smh.namespace.v1.RecycleService.GetRecycledItem:output_type -> smh.namespace.v1.GetRecycledItemResponse
+	6,  // 18: smh.namespace.v1.RecycleService.RestoreRecycled:output_type -> smh.namespace.v1.RestoreRecycledResponse
+	9,  // 19: smh.namespace.v1.RecycleService.RestoreRecycledBatch:output_type -> smh.namespace.v1.RestoreRecycledBatchResponse
+	11, // 20: smh.namespace.v1.RecycleService.PurgeRecycled:output_type -> smh.namespace.v1.PurgeRecycledResponse
+	13, // 21: smh.namespace.v1.RecycleService.PurgeRecycledBatch:output_type -> smh.namespace.v1.PurgeRecycledBatchResponse
+	15, // 22: smh.namespace.v1.RecycleService.EmptyRecycled:output_type -> smh.namespace.v1.EmptyRecycledResponse
+	18, // 23: smh.namespace.v1.RecycleService.SetRecycleLifecycle:output_type -> smh.namespace.v1.SetRecycleLifecycleResponse
+	20, // 24: smh.namespace.v1.RecycleService.ResolveRecycledFile:output_type -> smh.namespace.v1.ResolveRecycledFileResponse
+	16, // [16:25] is the sub-list for method output_type
+	7,  // [7:16] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_recycle_proto_init() }
@@ -1756,14 +1528,13 @@ func file_smh_namespace_v1_recycle_proto_init() {
 	file_smh_namespace_v1_recycle_proto_msgTypes[8].OneofWrappers = []any{}
 	file_smh_namespace_v1_recycle_proto_msgTypes[9].OneofWrappers = []any{}
 	file_smh_namespace_v1_recycle_proto_msgTypes[16].OneofWrappers = []any{}
-	file_smh_namespace_v1_recycle_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_recycle_proto_rawDesc), len(file_smh_namespace_v1_recycle_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -599,77 +599,6 @@ func local_request_RecycleService_SetRecycleLifecycle_0(ctx context.Context, mar
 	return msg, metadata, err
 }
 
-func request_RecycleService_GetTaskResult_0(ctx context.Context, marshaler runtime.Marshaler, client RecycleServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
-	var (
-		protoReq GetTaskResultRequest
-		metadata runtime.ServerMetadata
-		err      error
-	)
-	val, ok := pathParams["library_id"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "library_id")
-	}
-	protoReq.LibraryId, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "library_id", err)
-	}
-	val, ok = pathParams["space_id"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "space_id")
-	}
-	protoReq.SpaceId, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "space_id", err)
-	}
-	val, ok = pathParams["task_id"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "task_id")
-	}
-	protoReq.TaskId, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "task_id", err)
-	}
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-	}
-	msg, err := client.GetTaskResult(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
-	return msg, metadata, err
-}
-
-func local_request_RecycleService_GetTaskResult_0(ctx context.Context, marshaler runtime.Marshaler, server RecycleServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
-	var (
-		protoReq GetTaskResultRequest
-		metadata runtime.ServerMetadata
-		err      error
-	)
-	val, ok := pathParams["library_id"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "library_id")
-	}
-	protoReq.LibraryId, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "library_id", err)
-	}
-	val, ok = pathParams["space_id"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "space_id")
-	}
-	protoReq.SpaceId, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "space_id", err)
-	}
-	val, ok = pathParams["task_id"]
-	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "task_id")
-	}
-	protoReq.TaskId, err = runtime.String(val)
-	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "task_id", err)
-	}
-	msg, err := server.GetTaskResult(ctx, &protoReq)
-	return msg, metadata, err
-}
-
 // RegisterRecycleServiceHandlerServer registers the http handlers for service RecycleService to "mux".
 // UnaryRPC     :call RecycleServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -835,26 +764,6 @@ func RegisterRecycleServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 			return
 		}
 		forward_RecycleService_SetRecycleLifecycle_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
-	})
-	mux.Handle(http.MethodGet, pattern_RecycleService_GetTaskResult_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		var stream runtime.ServerTransportStream
-		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
-		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/smh.namespace.v1.RecycleService/GetTaskResult", runtime.WithHTTPPathPattern("/_smh/task-result/{library_id}/{space_id}/{task_id}"))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		resp, md, err := local_request_RecycleService_GetTaskResult_0(annotatedContext, inboundMarshaler, server, req, pathParams)
-		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
-		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
-		if err != nil {
-			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		forward_RecycleService_GetTaskResult_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -1032,23 +941,6 @@ func RegisterRecycleServiceHandlerClient(ctx context.Context, mux *runtime.Serve
 		}
 		forward_RecycleService_SetRecycleLifecycle_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_RecycleService_GetTaskResult_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
-		ctx, cancel := context.WithCancel(req.Context())
-		defer cancel()
-		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/smh.namespace.v1.RecycleService/GetTaskResult", runtime.WithHTTPPathPattern("/_smh/task-result/{library_id}/{space_id}/{task_id}"))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		resp, md, err := request_RecycleService_GetTaskResult_0(annotatedContext, inboundMarshaler, client, req, pathParams)
-		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
-		if err != nil {
-			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
-			return
-		}
-		forward_RecycleService_GetTaskResult_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
-	})
 	return nil
 }
 
@@ -1070,7 +962,6 @@ var (
 	pattern_RecycleService_PurgeRecycledBatch_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 1, 0, 4, 1, 5, 4}, []string{"_smh", "recycled", "purge-batch", "library_id", "space_id"}, ""))
 	pattern_RecycleService_EmptyRecycled_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 1, 0, 4, 1, 5, 4}, []string{"_smh", "recycled", "empty", "library_id", "space_id"}, ""))
 	pattern_RecycleService_SetRecycleLifecycle_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 1, 0, 4, 1, 5, 4}, []string{"_smh", "recycled", "lifecycle", "library_id", "space_id"}, ""))
-	pattern_RecycleService_GetTaskResult_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 1, 0, 4, 1, 5, 3, 1, 0, 4, 1, 5, 4}, []string{"_smh", "task-result", "library_id", "space_id", "task_id"}, ""))
 )
 
 var (
@@ -1082,5 +973,4 @@ var (
 	forward_RecycleService_PurgeRecycledBatch_0   = runtime.ForwardResponseMessage
 	forward_RecycleService_EmptyRecycled_0        = runtime.ForwardResponseMessage
 	forward_RecycleService_SetRecycleLifecycle_0  = runtime.ForwardResponseMessage
-	forward_RecycleService_GetTaskResult_0        = runtime.ForwardResponseMessage
 )

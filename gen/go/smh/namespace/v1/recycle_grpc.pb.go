@@ -27,7 +27,6 @@ const (
 	RecycleService_PurgeRecycledBatch_FullMethodName   = "/smh.namespace.v1.RecycleService/PurgeRecycledBatch"
 	RecycleService_EmptyRecycled_FullMethodName        = "/smh.namespace.v1.RecycleService/EmptyRecycled"
 	RecycleService_SetRecycleLifecycle_FullMethodName  = "/smh.namespace.v1.RecycleService/SetRecycleLifecycle"
-	RecycleService_GetTaskResult_FullMethodName        = "/smh.namespace.v1.RecycleService/GetTaskResult"
 	RecycleService_ResolveRecycledFile_FullMethodName  = "/smh.namespace.v1.RecycleService/ResolveRecycledFile"
 )
 
@@ -36,7 +35,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // RecycleService is a space's recycle bin (smh-api.md section 5, docs/lifecycle.md): the ten
-// operations of the bin and the typed task query (7.3) its batch restores report through. It
+// operations of the bin. It
 // is served by the namespace process beside NamespaceService, on the same connection; a service
 // of its own keeps the bin's contract in one file. Credentials travel as metadata, as for every
 // business call. recycled_item_id in a path arrives as the decimal text the client sent and is
@@ -63,9 +62,6 @@ type RecycleServiceClient interface {
 	EmptyRecycled(ctx context.Context, in *EmptyRecycledRequest, opts ...grpc.CallOption) (*EmptyRecycledResponse, error)
 	// POST ...?lifecycle body {"retentionDays"}: 204 (5.9).
 	SetRecycleLifecycle(ctx context.Context, in *SetRecycleLifecycleRequest, opts ...grpc.CallOption) (*SetRecycleLifecycleResponse, error)
-	// GET /api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}: one task with its typed result
-	// (7.3): batch restores and directory copies.
-	GetTaskResult(ctx context.Context, in *GetTaskResultRequest, opts ...grpc.CallOption) (*GetTaskResultResponse, error)
 	// Internal call of the object service (operator key), with the caller's credentials
 	// forwarded: the file a recycled item holds, for 5.7 info and 5.8 preview. A directory item
 	// or an unknown id is 404 RecycledItemNotFound.
@@ -160,16 +156,6 @@ func (c *recycleServiceClient) SetRecycleLifecycle(ctx context.Context, in *SetR
 	return out, nil
 }
 
-func (c *recycleServiceClient) GetTaskResult(ctx context.Context, in *GetTaskResultRequest, opts ...grpc.CallOption) (*GetTaskResultResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetTaskResultResponse)
-	err := c.cc.Invoke(ctx, RecycleService_GetTaskResult_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 func (c *recycleServiceClient) ResolveRecycledFile(ctx context.Context, in *ResolveRecycledFileRequest, opts ...grpc.CallOption) (*ResolveRecycledFileResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ResolveRecycledFileResponse)
@@ -185,7 +171,7 @@ func (c *recycleServiceClient) ResolveRecycledFile(ctx context.Context, in *Reso
 // for forward compatibility.
 //
 // RecycleService is a space's recycle bin (smh-api.md section 5, docs/lifecycle.md): the ten
-// operations of the bin and the typed task query (7.3) its batch restores report through. It
+// operations of the bin. It
 // is served by the namespace process beside NamespaceService, on the same connection; a service
 // of its own keeps the bin's contract in one file. Credentials travel as metadata, as for every
 // business call. recycled_item_id in a path arrives as the decimal text the client sent and is
@@ -212,9 +198,6 @@ type RecycleServiceServer interface {
 	EmptyRecycled(context.Context, *EmptyRecycledRequest) (*EmptyRecycledResponse, error)
 	// POST ...?lifecycle body {"retentionDays"}: 204 (5.9).
 	SetRecycleLifecycle(context.Context, *SetRecycleLifecycleRequest) (*SetRecycleLifecycleResponse, error)
-	// GET /api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}: one task with its typed result
-	// (7.3): batch restores and directory copies.
-	GetTaskResult(context.Context, *GetTaskResultRequest) (*GetTaskResultResponse, error)
 	// Internal call of the object service (operator key), with the caller's credentials
 	// forwarded: the file a recycled item holds, for 5.7 info and 5.8 preview. A directory item
 	// or an unknown id is 404 RecycledItemNotFound.
@@ -252,9 +235,6 @@ func (UnimplementedRecycleServiceServer) EmptyRecycled(context.Context, *EmptyRe
 }
 func (UnimplementedRecycleServiceServer) SetRecycleLifecycle(context.Context, *SetRecycleLifecycleRequest) (*SetRecycleLifecycleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetRecycleLifecycle not implemented")
-}
-func (UnimplementedRecycleServiceServer) GetTaskResult(context.Context, *GetTaskResultRequest) (*GetTaskResultResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method GetTaskResult not implemented")
 }
 func (UnimplementedRecycleServiceServer) ResolveRecycledFile(context.Context, *ResolveRecycledFileRequest) (*ResolveRecycledFileResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResolveRecycledFile not implemented")
@@ -424,24 +404,6 @@ func _RecycleService_SetRecycleLifecycle_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
-func _RecycleService_GetTaskResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetTaskResultRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(RecycleServiceServer).GetTaskResult(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: RecycleService_GetTaskResult_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RecycleServiceServer).GetTaskResult(ctx, req.(*GetTaskResultRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 func _RecycleService_ResolveRecycledFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ResolveRecycledFileRequest)
 	if err := dec(in); err != nil {
@@ -498,10 +460,6 @@ var RecycleService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetRecycleLifecycle",
 			Handler:    _RecycleService_SetRecycleLifecycle_Handler,
-		},
-		{
-			MethodName: "GetTaskResult",
-			Handler:    _RecycleService_GetTaskResult_Handler,
 		},
 		{
 			MethodName: "ResolveRecycledFile",

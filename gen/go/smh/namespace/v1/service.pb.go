@@ -1614,7 +1614,7 @@ type ListDirectoryRequest struct {
 	// union mixes directories and files in one order.
 	SortType  string `protobuf:"bytes,15,opt,name=sort_type,json=sortType,proto3" json:"sort_type,omitempty"`
 	WithInode bool   `protobuf:"varint,16,opt,name=with_inode,json=withInode,proto3" json:"with_inode,omitempty"`
-	// Accepted; favorites and content CAS come later.
+	// isFavorite on each entry (docs/favorites.md); content CAS is accepted only.
 	WithFavoriteStatus bool `protobuf:"varint,17,opt,name=with_favorite_status,json=withFavoriteStatus,proto3" json:"with_favorite_status,omitempty"`
 	WithContentCas     bool `protobuf:"varint,18,opt,name=with_content_cas,json=withContentCas,proto3" json:"with_content_cas,omitempty"`
 	unknownFields      protoimpl.UnknownFields
@@ -2546,8 +2546,12 @@ type DirectoryUpdate struct {
 	// replace (default): meta_data is the whole new metadata; merge: a JSON merge patch over the
 	// stored metadata, whose null values delete their keys (3.16).
 	MetaDataDirective string `protobuf:"bytes,3,opt,name=meta_data_directive,json=metaDataDirective,proto3" json:"meta_data_directive,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// issue 12 fileops: a virtual file's content type and size (3.16, 3.17); refused on any other
+	// entry. size is a string of bytes (a number is accepted).
+	ContentType   *string         `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3,oneof" json:"content_type,omitempty"`
+	Size          *structpb.Value `protobuf:"bytes,5,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DirectoryUpdate) Reset() {
@@ -2599,6 +2603,20 @@ func (x *DirectoryUpdate) GetMetaDataDirective() string {
 		return x.MetaDataDirective
 	}
 	return ""
+}
+
+func (x *DirectoryUpdate) GetContentType() string {
+	if x != nil && x.ContentType != nil {
+		return *x.ContentType
+	}
+	return ""
+}
+
+func (x *DirectoryUpdate) GetSize() *structpb.Value {
+	if x != nil {
+		return x.Size
+	}
+	return nil
 }
 
 type UpdateDirectoryResponse struct {
@@ -3372,12 +3390,14 @@ func (x *CreateSymlinkResponse) GetPath() []string {
 }
 
 type GetInodeInfoRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
-	SpaceId       string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
-	Inode         string                 `protobuf:"bytes,3,opt,name=inode,proto3" json:"inode,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	Inode     string                 `protobuf:"bytes,3,opt,name=inode,proto3" json:"inode,omitempty"`
+	// isFavorite of the acting user (docs/favorites.md).
+	WithFavoriteStatus bool `protobuf:"varint,4,opt,name=with_favorite_status,json=withFavoriteStatus,proto3" json:"with_favorite_status,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GetInodeInfoRequest) Reset() {
@@ -3429,6 +3449,13 @@ func (x *GetInodeInfoRequest) GetInode() string {
 		return x.Inode
 	}
 	return ""
+}
+
+func (x *GetInodeInfoRequest) GetWithFavoriteStatus() bool {
+	if x != nil {
+		return x.WithFavoriteStatus
+	}
+	return false
 }
 
 type GetInodeInfoResponse struct {
@@ -3658,7 +3685,10 @@ type CommitFileRequest struct {
 	// The object service's upload (confirm key). A commit repeated with the same id answers the
 	// entry the first one made instead of making another, so a confirm retried after a lost
 	// answer is safe (architecture.md, "every write RPC is safe to retry").
-	UploadId      string `protobuf:"bytes,18,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	UploadId string `protobuf:"bytes,18,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	// The content was not sent: an instant upload by hash (3.1, decision 2). The change feed says
+	// so (3.18 isRapidUpload).
+	RapidUpload   bool `protobuf:"varint,19,opt,name=rapid_upload,json=rapidUpload,proto3" json:"rapid_upload,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3817,6 +3847,13 @@ func (x *CommitFileRequest) GetUploadId() string {
 		return x.UploadId
 	}
 	return ""
+}
+
+func (x *CommitFileRequest) GetRapidUpload() bool {
+	if x != nil {
+		return x.RapidUpload
+	}
+	return false
 }
 
 type CommitFileResponse struct {
@@ -4386,11 +4423,14 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x19\n" +
 	"\bdir_path\x18\x03 \x01(\tR\adirPath\x129\n" +
-	"\x06update\x18\x04 \x01(\v2!.smh.namespace.v1.DirectoryUpdateR\x06update\"\xa6\x01\n" +
+	"\x06update\x18\x04 \x01(\v2!.smh.namespace.v1.DirectoryUpdateR\x06update\"\x8b\x02\n" +
 	"\x0fDirectoryUpdate\x12.\n" +
 	"\x06labels\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x06labels\x123\n" +
 	"\tmeta_data\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\bmetaData\x12.\n" +
-	"\x13meta_data_directive\x18\x03 \x01(\tR\x11metaDataDirective\"\x19\n" +
+	"\x13meta_data_directive\x18\x03 \x01(\tR\x11metaDataDirective\x12&\n" +
+	"\fcontent_type\x18\x04 \x01(\tH\x00R\vcontentType\x88\x01\x01\x12*\n" +
+	"\x04size\x18\x05 \x01(\v2\x16.google.protobuf.ValueR\x04sizeB\x0f\n" +
+	"\r_content_type\"\x19\n" +
 	"\x17UpdateDirectoryResponse\"\xaf\x01\n" +
 	"\x18GetDirectoryStatsRequest\x12\x1d\n" +
 	"\n" +
@@ -4452,12 +4492,13 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\x1cconflict_resolution_strategy\x18\x04 \x01(\tR\x1aconflictResolutionStrategy\x12:\n" +
 	"\btransfer\x18\x05 \x01(\v2\x1e.smh.namespace.v1.FileTransferR\btransfer\"+\n" +
 	"\x15CreateSymlinkResponse\x12\x12\n" +
-	"\x04path\x18\x01 \x03(\tR\x04path\"e\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\"\x97\x01\n" +
 	"\x13GetInodeInfoRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x14\n" +
-	"\x05inode\x18\x03 \x01(\tR\x05inode\"N\n" +
+	"\x05inode\x18\x03 \x01(\tR\x05inode\x120\n" +
+	"\x14with_favorite_status\x18\x04 \x01(\bR\x12withFavoriteStatus\"N\n" +
 	"\x14GetInodeInfoResponse\x126\n" +
 	"\x05entry\x18\x01 \x01(\v2 .smh.namespace.v1.DirectoryEntryR\x05entry\"\xdd\x01\n" +
 	"\x12CheckUploadRequest\x12\x1d\n" +
@@ -4474,7 +4515,7 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12@\n" +
 	"\x1cconflict_resolution_strategy\x18\x03 \x01(\tR\x1aconflictResolutionStrategy\x12\x14\n" +
 	"\x05force\x18\x04 \x01(\bR\x05force\x123\n" +
-	"\x05rules\x18\x05 \x01(\v2\x1d.smh.namespace.v1.UploadRulesR\x05rules\"\xb9\x05\n" +
+	"\x05rules\x18\x05 \x01(\v2\x1d.smh.namespace.v1.UploadRulesR\x05rules\"\xdc\x05\n" +
 	"\x11CommitFileRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -4495,7 +4536,8 @@ const file_smh_namespace_v1_service_proto_rawDesc = "" +
 	"\bcategory\x18\x0f \x01(\tH\x00R\bcategory\x88\x01\x01\x12.\n" +
 	"\x13local_creation_time\x18\x10 \x01(\tR\x11localCreationTime\x126\n" +
 	"\x17local_modification_time\x18\x11 \x01(\tR\x15localModificationTime\x12\x1b\n" +
-	"\tupload_id\x18\x12 \x01(\tR\buploadId\x1a;\n" +
+	"\tupload_id\x18\x12 \x01(\tR\buploadId\x12!\n" +
+	"\frapid_upload\x18\x13 \x01(\bR\vrapidUpload\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
@@ -4718,111 +4760,112 @@ var file_smh_namespace_v1_service_proto_depIdxs = []int32{
 	42,  // 17: smh.namespace.v1.UpdateDirectoryRequest.update:type_name -> smh.namespace.v1.DirectoryUpdate
 	72,  // 18: smh.namespace.v1.DirectoryUpdate.labels:type_name -> google.protobuf.Value
 	72,  // 19: smh.namespace.v1.DirectoryUpdate.meta_data:type_name -> google.protobuf.Value
-	78,  // 20: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
-	79,  // 21: smh.namespace.v1.CopyFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	79,  // 22: smh.namespace.v1.MoveFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	79,  // 23: smh.namespace.v1.CreateSymlinkRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
-	75,  // 24: smh.namespace.v1.GetInodeInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
-	80,  // 25: smh.namespace.v1.CheckUploadResponse.rules:type_name -> smh.namespace.v1.UploadRules
-	69,  // 26: smh.namespace.v1.CommitFileRequest.meta_data:type_name -> smh.namespace.v1.CommitFileRequest.MetaDataEntry
-	81,  // 27: smh.namespace.v1.CommitFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	81,  // 28: smh.namespace.v1.ResolveFileResponse.file:type_name -> smh.namespace.v1.StoredFile
-	81,  // 29: smh.namespace.v1.ResolveAlbumCoverResponse.file:type_name -> smh.namespace.v1.StoredFile
-	0,   // 30: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
-	2,   // 31: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
-	4,   // 32: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
-	6,   // 33: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
-	8,   // 34: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
-	10,  // 35: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
-	12,  // 36: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
-	14,  // 37: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
-	16,  // 38: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
-	18,  // 39: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
-	20,  // 40: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
-	22,  // 41: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
-	24,  // 42: smh.namespace.v1.NamespaceService.GetLibrariesUsage:input_type -> smh.namespace.v1.GetLibrariesUsageRequest
-	27,  // 43: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
-	29,  // 44: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
-	31,  // 45: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
-	33,  // 46: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
-	35,  // 47: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
-	37,  // 48: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
-	39,  // 49: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
-	41,  // 50: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
-	44,  // 51: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
-	46,  // 52: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
-	48,  // 53: smh.namespace.v1.NamespaceService.DeleteFile:input_type -> smh.namespace.v1.DeleteFileRequest
-	50,  // 54: smh.namespace.v1.NamespaceService.CopyFile:input_type -> smh.namespace.v1.CopyFileRequest
-	52,  // 55: smh.namespace.v1.NamespaceService.MoveFile:input_type -> smh.namespace.v1.MoveFileRequest
-	54,  // 56: smh.namespace.v1.NamespaceService.CreateSymlink:input_type -> smh.namespace.v1.CreateSymlinkRequest
-	56,  // 57: smh.namespace.v1.NamespaceService.GetInodeInfo:input_type -> smh.namespace.v1.GetInodeInfoRequest
-	58,  // 58: smh.namespace.v1.NamespaceService.CheckUpload:input_type -> smh.namespace.v1.CheckUploadRequest
-	60,  // 59: smh.namespace.v1.NamespaceService.CommitFile:input_type -> smh.namespace.v1.CommitFileRequest
-	62,  // 60: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
-	64,  // 61: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
-	66,  // 62: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
-	82,  // 63: smh.namespace.v1.NamespaceService.GetHistorySettings:input_type -> smh.namespace.v1.GetHistorySettingsRequest
-	83,  // 64: smh.namespace.v1.NamespaceService.SetHistorySettings:input_type -> smh.namespace.v1.SetHistorySettingsRequest
-	84,  // 65: smh.namespace.v1.NamespaceService.ClearLibraryHistory:input_type -> smh.namespace.v1.ClearLibraryHistoryRequest
-	85,  // 66: smh.namespace.v1.NamespaceService.GetLibraryTasks:input_type -> smh.namespace.v1.GetLibraryTasksRequest
-	86,  // 67: smh.namespace.v1.NamespaceService.GetLibraryTaskResult:input_type -> smh.namespace.v1.GetLibraryTaskResultRequest
-	87,  // 68: smh.namespace.v1.NamespaceService.ListHistory:input_type -> smh.namespace.v1.ListHistoryRequest
-	88,  // 69: smh.namespace.v1.NamespaceService.DeleteHistory:input_type -> smh.namespace.v1.DeleteHistoryRequest
-	89,  // 70: smh.namespace.v1.NamespaceService.SetLatestVersion:input_type -> smh.namespace.v1.SetLatestVersionRequest
-	90,  // 71: smh.namespace.v1.NamespaceService.CreateQuota:input_type -> smh.namespace.v1.CreateQuotaRequest
-	91,  // 72: smh.namespace.v1.NamespaceService.GetQuota:input_type -> smh.namespace.v1.GetQuotaRequest
-	92,  // 73: smh.namespace.v1.NamespaceService.GetSpaceQuota:input_type -> smh.namespace.v1.GetSpaceQuotaRequest
-	93,  // 74: smh.namespace.v1.NamespaceService.UpdateQuota:input_type -> smh.namespace.v1.UpdateQuotaRequest
-	1,   // 75: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
-	3,   // 76: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
-	5,   // 77: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
-	7,   // 78: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
-	9,   // 79: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
-	11,  // 80: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
-	13,  // 81: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
-	15,  // 82: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
-	17,  // 83: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
-	19,  // 84: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
-	21,  // 85: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
-	23,  // 86: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
-	25,  // 87: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
-	28,  // 88: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
-	30,  // 89: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
-	32,  // 90: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
-	34,  // 91: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
-	36,  // 92: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
-	38,  // 93: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
-	40,  // 94: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
-	43,  // 95: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
-	45,  // 96: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
-	47,  // 97: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
-	49,  // 98: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
-	51,  // 99: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
-	53,  // 100: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
-	55,  // 101: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
-	57,  // 102: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
-	59,  // 103: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
-	61,  // 104: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
-	63,  // 105: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
-	65,  // 106: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
-	67,  // 107: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
-	94,  // 108: smh.namespace.v1.NamespaceService.GetHistorySettings:output_type -> smh.namespace.v1.GetHistorySettingsResponse
-	95,  // 109: smh.namespace.v1.NamespaceService.SetHistorySettings:output_type -> smh.namespace.v1.SetHistorySettingsResponse
-	96,  // 110: smh.namespace.v1.NamespaceService.ClearLibraryHistory:output_type -> smh.namespace.v1.ClearLibraryHistoryResponse
-	97,  // 111: smh.namespace.v1.NamespaceService.GetLibraryTasks:output_type -> smh.namespace.v1.GetLibraryTasksResponse
-	98,  // 112: smh.namespace.v1.NamespaceService.GetLibraryTaskResult:output_type -> smh.namespace.v1.GetLibraryTaskResultResponse
-	99,  // 113: smh.namespace.v1.NamespaceService.ListHistory:output_type -> smh.namespace.v1.ListHistoryResponse
-	100, // 114: smh.namespace.v1.NamespaceService.DeleteHistory:output_type -> smh.namespace.v1.DeleteHistoryResponse
-	101, // 115: smh.namespace.v1.NamespaceService.SetLatestVersion:output_type -> smh.namespace.v1.SetLatestVersionResponse
-	102, // 116: smh.namespace.v1.NamespaceService.CreateQuota:output_type -> smh.namespace.v1.CreateQuotaResponse
-	103, // 117: smh.namespace.v1.NamespaceService.GetQuota:output_type -> smh.namespace.v1.GetQuotaResponse
-	104, // 118: smh.namespace.v1.NamespaceService.GetSpaceQuota:output_type -> smh.namespace.v1.GetSpaceQuotaResponse
-	105, // 119: smh.namespace.v1.NamespaceService.UpdateQuota:output_type -> smh.namespace.v1.UpdateQuotaResponse
-	75,  // [75:120] is the sub-list for method output_type
-	30,  // [30:75] is the sub-list for method input_type
-	30,  // [30:30] is the sub-list for extension type_name
-	30,  // [30:30] is the sub-list for extension extendee
-	0,   // [0:30] is the sub-list for field type_name
+	72,  // 20: smh.namespace.v1.DirectoryUpdate.size:type_name -> google.protobuf.Value
+	78,  // 21: smh.namespace.v1.GetTasksResponse.tasks:type_name -> smh.namespace.v1.Task
+	79,  // 22: smh.namespace.v1.CopyFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	79,  // 23: smh.namespace.v1.MoveFileRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	79,  // 24: smh.namespace.v1.CreateSymlinkRequest.transfer:type_name -> smh.namespace.v1.FileTransfer
+	75,  // 25: smh.namespace.v1.GetInodeInfoResponse.entry:type_name -> smh.namespace.v1.DirectoryEntry
+	80,  // 26: smh.namespace.v1.CheckUploadResponse.rules:type_name -> smh.namespace.v1.UploadRules
+	69,  // 27: smh.namespace.v1.CommitFileRequest.meta_data:type_name -> smh.namespace.v1.CommitFileRequest.MetaDataEntry
+	81,  // 28: smh.namespace.v1.CommitFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	81,  // 29: smh.namespace.v1.ResolveFileResponse.file:type_name -> smh.namespace.v1.StoredFile
+	81,  // 30: smh.namespace.v1.ResolveAlbumCoverResponse.file:type_name -> smh.namespace.v1.StoredFile
+	0,   // 31: smh.namespace.v1.NamespaceService.CreateSpace:input_type -> smh.namespace.v1.CreateSpaceRequest
+	2,   // 32: smh.namespace.v1.NamespaceService.DeleteSpace:input_type -> smh.namespace.v1.DeleteSpaceRequest
+	4,   // 33: smh.namespace.v1.NamespaceService.ListSpacesLegacy:input_type -> smh.namespace.v1.ListSpacesLegacyRequest
+	6,   // 34: smh.namespace.v1.NamespaceService.ListSpaces:input_type -> smh.namespace.v1.ListSpacesRequest
+	8,   // 35: smh.namespace.v1.NamespaceService.CountSpaces:input_type -> smh.namespace.v1.CountSpacesRequest
+	10,  // 36: smh.namespace.v1.NamespaceService.GetSpaceExtension:input_type -> smh.namespace.v1.GetSpaceExtensionRequest
+	12,  // 37: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:input_type -> smh.namespace.v1.UpdateSpaceExtensionRequest
+	14,  // 38: smh.namespace.v1.NamespaceService.GetSpaceSize:input_type -> smh.namespace.v1.GetSpaceSizeRequest
+	16,  // 39: smh.namespace.v1.NamespaceService.GetSpaceFileCount:input_type -> smh.namespace.v1.GetSpaceFileCountRequest
+	18,  // 40: smh.namespace.v1.NamespaceService.GetLibraryUsage:input_type -> smh.namespace.v1.GetLibraryUsageRequest
+	20,  // 41: smh.namespace.v1.NamespaceService.GetSpacesUsage:input_type -> smh.namespace.v1.GetSpacesUsageRequest
+	22,  // 42: smh.namespace.v1.NamespaceService.PurgeLibrary:input_type -> smh.namespace.v1.PurgeLibraryRequest
+	24,  // 43: smh.namespace.v1.NamespaceService.GetLibrariesUsage:input_type -> smh.namespace.v1.GetLibrariesUsageRequest
+	27,  // 44: smh.namespace.v1.NamespaceService.CreateDirectory:input_type -> smh.namespace.v1.CreateDirectoryRequest
+	29,  // 45: smh.namespace.v1.NamespaceService.ListDirectory:input_type -> smh.namespace.v1.ListDirectoryRequest
+	31,  // 46: smh.namespace.v1.NamespaceService.GetDirectoryInfo:input_type -> smh.namespace.v1.GetDirectoryInfoRequest
+	33,  // 47: smh.namespace.v1.NamespaceService.HeadDirectory:input_type -> smh.namespace.v1.HeadDirectoryRequest
+	35,  // 48: smh.namespace.v1.NamespaceService.DeleteDirectory:input_type -> smh.namespace.v1.DeleteDirectoryRequest
+	37,  // 49: smh.namespace.v1.NamespaceService.CopyDirectory:input_type -> smh.namespace.v1.CopyDirectoryRequest
+	39,  // 50: smh.namespace.v1.NamespaceService.MoveDirectory:input_type -> smh.namespace.v1.MoveDirectoryRequest
+	41,  // 51: smh.namespace.v1.NamespaceService.UpdateDirectory:input_type -> smh.namespace.v1.UpdateDirectoryRequest
+	44,  // 52: smh.namespace.v1.NamespaceService.GetDirectoryStats:input_type -> smh.namespace.v1.GetDirectoryStatsRequest
+	46,  // 53: smh.namespace.v1.NamespaceService.GetTasks:input_type -> smh.namespace.v1.GetTasksRequest
+	48,  // 54: smh.namespace.v1.NamespaceService.DeleteFile:input_type -> smh.namespace.v1.DeleteFileRequest
+	50,  // 55: smh.namespace.v1.NamespaceService.CopyFile:input_type -> smh.namespace.v1.CopyFileRequest
+	52,  // 56: smh.namespace.v1.NamespaceService.MoveFile:input_type -> smh.namespace.v1.MoveFileRequest
+	54,  // 57: smh.namespace.v1.NamespaceService.CreateSymlink:input_type -> smh.namespace.v1.CreateSymlinkRequest
+	56,  // 58: smh.namespace.v1.NamespaceService.GetInodeInfo:input_type -> smh.namespace.v1.GetInodeInfoRequest
+	58,  // 59: smh.namespace.v1.NamespaceService.CheckUpload:input_type -> smh.namespace.v1.CheckUploadRequest
+	60,  // 60: smh.namespace.v1.NamespaceService.CommitFile:input_type -> smh.namespace.v1.CommitFileRequest
+	62,  // 61: smh.namespace.v1.NamespaceService.ResolveFile:input_type -> smh.namespace.v1.ResolveFileRequest
+	64,  // 62: smh.namespace.v1.NamespaceService.ResolveAlbumCover:input_type -> smh.namespace.v1.ResolveAlbumCoverRequest
+	66,  // 63: smh.namespace.v1.NamespaceService.ReferencedBlobs:input_type -> smh.namespace.v1.ReferencedBlobsRequest
+	82,  // 64: smh.namespace.v1.NamespaceService.GetHistorySettings:input_type -> smh.namespace.v1.GetHistorySettingsRequest
+	83,  // 65: smh.namespace.v1.NamespaceService.SetHistorySettings:input_type -> smh.namespace.v1.SetHistorySettingsRequest
+	84,  // 66: smh.namespace.v1.NamespaceService.ClearLibraryHistory:input_type -> smh.namespace.v1.ClearLibraryHistoryRequest
+	85,  // 67: smh.namespace.v1.NamespaceService.GetLibraryTasks:input_type -> smh.namespace.v1.GetLibraryTasksRequest
+	86,  // 68: smh.namespace.v1.NamespaceService.GetLibraryTaskResult:input_type -> smh.namespace.v1.GetLibraryTaskResultRequest
+	87,  // 69: smh.namespace.v1.NamespaceService.ListHistory:input_type -> smh.namespace.v1.ListHistoryRequest
+	88,  // 70: smh.namespace.v1.NamespaceService.DeleteHistory:input_type -> smh.namespace.v1.DeleteHistoryRequest
+	89,  // 71: smh.namespace.v1.NamespaceService.SetLatestVersion:input_type -> smh.namespace.v1.SetLatestVersionRequest
+	90,  // 72: smh.namespace.v1.NamespaceService.CreateQuota:input_type -> smh.namespace.v1.CreateQuotaRequest
+	91,  // 73: smh.namespace.v1.NamespaceService.GetQuota:input_type -> smh.namespace.v1.GetQuotaRequest
+	92,  // 74: smh.namespace.v1.NamespaceService.GetSpaceQuota:input_type -> smh.namespace.v1.GetSpaceQuotaRequest
+	93,  // 75: smh.namespace.v1.NamespaceService.UpdateQuota:input_type -> smh.namespace.v1.UpdateQuotaRequest
+	1,   // 76: smh.namespace.v1.NamespaceService.CreateSpace:output_type -> smh.namespace.v1.CreateSpaceResponse
+	3,   // 77: smh.namespace.v1.NamespaceService.DeleteSpace:output_type -> smh.namespace.v1.DeleteSpaceResponse
+	5,   // 78: smh.namespace.v1.NamespaceService.ListSpacesLegacy:output_type -> smh.namespace.v1.ListSpacesLegacyResponse
+	7,   // 79: smh.namespace.v1.NamespaceService.ListSpaces:output_type -> smh.namespace.v1.ListSpacesResponse
+	9,   // 80: smh.namespace.v1.NamespaceService.CountSpaces:output_type -> smh.namespace.v1.CountSpacesResponse
+	11,  // 81: smh.namespace.v1.NamespaceService.GetSpaceExtension:output_type -> smh.namespace.v1.GetSpaceExtensionResponse
+	13,  // 82: smh.namespace.v1.NamespaceService.UpdateSpaceExtension:output_type -> smh.namespace.v1.UpdateSpaceExtensionResponse
+	15,  // 83: smh.namespace.v1.NamespaceService.GetSpaceSize:output_type -> smh.namespace.v1.GetSpaceSizeResponse
+	17,  // 84: smh.namespace.v1.NamespaceService.GetSpaceFileCount:output_type -> smh.namespace.v1.GetSpaceFileCountResponse
+	19,  // 85: smh.namespace.v1.NamespaceService.GetLibraryUsage:output_type -> smh.namespace.v1.GetLibraryUsageResponse
+	21,  // 86: smh.namespace.v1.NamespaceService.GetSpacesUsage:output_type -> smh.namespace.v1.GetSpacesUsageResponse
+	23,  // 87: smh.namespace.v1.NamespaceService.PurgeLibrary:output_type -> smh.namespace.v1.PurgeLibraryResponse
+	25,  // 88: smh.namespace.v1.NamespaceService.GetLibrariesUsage:output_type -> smh.namespace.v1.GetLibrariesUsageResponse
+	28,  // 89: smh.namespace.v1.NamespaceService.CreateDirectory:output_type -> smh.namespace.v1.CreateDirectoryResponse
+	30,  // 90: smh.namespace.v1.NamespaceService.ListDirectory:output_type -> smh.namespace.v1.ListDirectoryResponse
+	32,  // 91: smh.namespace.v1.NamespaceService.GetDirectoryInfo:output_type -> smh.namespace.v1.GetDirectoryInfoResponse
+	34,  // 92: smh.namespace.v1.NamespaceService.HeadDirectory:output_type -> smh.namespace.v1.HeadDirectoryResponse
+	36,  // 93: smh.namespace.v1.NamespaceService.DeleteDirectory:output_type -> smh.namespace.v1.DeleteDirectoryResponse
+	38,  // 94: smh.namespace.v1.NamespaceService.CopyDirectory:output_type -> smh.namespace.v1.CopyDirectoryResponse
+	40,  // 95: smh.namespace.v1.NamespaceService.MoveDirectory:output_type -> smh.namespace.v1.MoveDirectoryResponse
+	43,  // 96: smh.namespace.v1.NamespaceService.UpdateDirectory:output_type -> smh.namespace.v1.UpdateDirectoryResponse
+	45,  // 97: smh.namespace.v1.NamespaceService.GetDirectoryStats:output_type -> smh.namespace.v1.GetDirectoryStatsResponse
+	47,  // 98: smh.namespace.v1.NamespaceService.GetTasks:output_type -> smh.namespace.v1.GetTasksResponse
+	49,  // 99: smh.namespace.v1.NamespaceService.DeleteFile:output_type -> smh.namespace.v1.DeleteFileResponse
+	51,  // 100: smh.namespace.v1.NamespaceService.CopyFile:output_type -> smh.namespace.v1.CopyFileResponse
+	53,  // 101: smh.namespace.v1.NamespaceService.MoveFile:output_type -> smh.namespace.v1.MoveFileResponse
+	55,  // 102: smh.namespace.v1.NamespaceService.CreateSymlink:output_type -> smh.namespace.v1.CreateSymlinkResponse
+	57,  // 103: smh.namespace.v1.NamespaceService.GetInodeInfo:output_type -> smh.namespace.v1.GetInodeInfoResponse
+	59,  // 104: smh.namespace.v1.NamespaceService.CheckUpload:output_type -> smh.namespace.v1.CheckUploadResponse
+	61,  // 105: smh.namespace.v1.NamespaceService.CommitFile:output_type -> smh.namespace.v1.CommitFileResponse
+	63,  // 106: smh.namespace.v1.NamespaceService.ResolveFile:output_type -> smh.namespace.v1.ResolveFileResponse
+	65,  // 107: smh.namespace.v1.NamespaceService.ResolveAlbumCover:output_type -> smh.namespace.v1.ResolveAlbumCoverResponse
+	67,  // 108: smh.namespace.v1.NamespaceService.ReferencedBlobs:output_type -> smh.namespace.v1.ReferencedBlobsResponse
+	94,  // 109: smh.namespace.v1.NamespaceService.GetHistorySettings:output_type -> smh.namespace.v1.GetHistorySettingsResponse
+	95,  // 110: smh.namespace.v1.NamespaceService.SetHistorySettings:output_type -> smh.namespace.v1.SetHistorySettingsResponse
+	96,  // 111: smh.namespace.v1.NamespaceService.ClearLibraryHistory:output_type -> smh.namespace.v1.ClearLibraryHistoryResponse
+	97,  // 112: smh.namespace.v1.NamespaceService.GetLibraryTasks:output_type -> smh.namespace.v1.GetLibraryTasksResponse
+	98,  // 113: smh.namespace.v1.NamespaceService.GetLibraryTaskResult:output_type -> smh.namespace.v1.GetLibraryTaskResultResponse
+	99,  // 114: smh.namespace.v1.NamespaceService.ListHistory:output_type -> smh.namespace.v1.ListHistoryResponse
+	100, // 115: smh.namespace.v1.NamespaceService.DeleteHistory:output_type -> smh.namespace.v1.DeleteHistoryResponse
+	101, // 116: smh.namespace.v1.NamespaceService.SetLatestVersion:output_type -> smh.namespace.v1.SetLatestVersionResponse
+	102, // 117: smh.namespace.v1.NamespaceService.CreateQuota:output_type -> smh.namespace.v1.CreateQuotaResponse
+	103, // 118: smh.namespace.v1.NamespaceService.GetQuota:output_type -> smh.namespace.v1.GetQuotaResponse
+	104, // 119: smh.namespace.v1.NamespaceService.GetSpaceQuota:output_type -> smh.namespace.v1.GetSpaceQuotaResponse
+	105, // 120: smh.namespace.v1.NamespaceService.UpdateQuota:output_type -> smh.namespace.v1.UpdateQuotaResponse
+	76,  // [76:121] is the sub-list for method output_type
+	31,  // [31:76] is the sub-list for method input_type
+	31,  // [31:31] is the sub-list for extension type_name
+	31,  // [31:31] is the sub-list for extension extendee
+	0,   // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_service_proto_init() }
@@ -4842,6 +4885,7 @@ func file_smh_namespace_v1_service_proto_init() {
 	file_smh_namespace_v1_service_proto_msgTypes[36].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[38].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[39].OneofWrappers = []any{}
+	file_smh_namespace_v1_service_proto_msgTypes[42].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[49].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[58].OneofWrappers = []any{}
 	file_smh_namespace_v1_service_proto_msgTypes[60].OneofWrappers = []any{}

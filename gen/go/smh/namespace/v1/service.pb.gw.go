@@ -1820,6 +1820,8 @@ func local_request_NamespaceService_CreateSymlink_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
+var filter_NamespaceService_GetInodeInfo_0 = &utilities.DoubleArray{Encoding: map[string]int{"library_id": 0, "space_id": 1, "inode": 2}, Base: []int{1, 1, 2, 3, 0, 0, 0}, Check: []int{0, 1, 1, 1, 2, 3, 4}}
+
 func request_NamespaceService_GetInodeInfo_0(ctx context.Context, marshaler runtime.Marshaler, client NamespaceServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq GetInodeInfoRequest
@@ -1849,6 +1851,12 @@ func request_NamespaceService_GetInodeInfo_0(ctx context.Context, marshaler runt
 	protoReq.Inode, err = runtime.String(val)
 	if err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "inode", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_NamespaceService_GetInodeInfo_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
@@ -1886,6 +1894,12 @@ func local_request_NamespaceService_GetInodeInfo_0(ctx context.Context, marshale
 	protoReq.Inode, err = runtime.String(val)
 	if err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "inode", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_NamespaceService_GetInodeInfo_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	msg, err := server.GetInodeInfo(ctx, &protoReq)
 	return msg, metadata, err

@@ -275,6 +275,515 @@ func (x *SpaceUsage) GetFileSize() int64 {
 	return 0
 }
 
+type GetContentsViewRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId   string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	// onlyDir or onlyFile (required).
+	Filter string  `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	Marker *string `protobuf:"bytes,4,opt,name=marker,proto3,oneof" json:"marker,omitempty"`
+	// 1-1000, default 20.
+	Limit *int32 `protobuf:"varint,5,opt,name=limit,proto3,oneof" json:"limit,omitempty"`
+	// name, modificationTime, size, creationTime, uploadTime, localCreationTime or
+	// localModificationTime; empty = name.
+	OrderBy string `protobuf:"bytes,6,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
+	// asc (default) or desc.
+	OrderByType string `protobuf:"bytes,7,opt,name=order_by_type,json=orderByType,proto3" json:"order_by_type,omitempty"`
+	// true or false (default); 1 and 0 too.
+	WithPath string `protobuf:"bytes,8,opt,name=with_path,json=withPath,proto3" json:"with_path,omitempty"`
+	// Exact match on a file's category.
+	Category      *string `protobuf:"bytes,9,opt,name=category,proto3,oneof" json:"category,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetContentsViewRequest) Reset() {
+	*x = GetContentsViewRequest{}
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetContentsViewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetContentsViewRequest) ProtoMessage() {}
+
+func (x *GetContentsViewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetContentsViewRequest.ProtoReflect.Descriptor instead.
+func (*GetContentsViewRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_space_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetContentsViewRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *GetContentsViewRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *GetContentsViewRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *GetContentsViewRequest) GetMarker() string {
+	if x != nil && x.Marker != nil {
+		return *x.Marker
+	}
+	return ""
+}
+
+func (x *GetContentsViewRequest) GetLimit() int32 {
+	if x != nil && x.Limit != nil {
+		return *x.Limit
+	}
+	return 0
+}
+
+func (x *GetContentsViewRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
+}
+
+func (x *GetContentsViewRequest) GetOrderByType() string {
+	if x != nil {
+		return x.OrderByType
+	}
+	return ""
+}
+
+func (x *GetContentsViewRequest) GetWithPath() string {
+	if x != nil {
+		return x.WithPath
+	}
+	return ""
+}
+
+func (x *GetContentsViewRequest) GetCategory() string {
+	if x != nil && x.Category != nil {
+		return *x.Category
+	}
+	return ""
+}
+
+type GetContentsViewResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Absent on the last page.
+	NextMarker    *string              `protobuf:"bytes,1,opt,name=next_marker,json=nextMarker,proto3,oneof" json:"next_marker,omitempty"`
+	Contents      []*ContentsViewEntry `protobuf:"bytes,2,rep,name=contents,proto3" json:"contents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetContentsViewResponse) Reset() {
+	*x = GetContentsViewResponse{}
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetContentsViewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetContentsViewResponse) ProtoMessage() {}
+
+func (x *GetContentsViewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetContentsViewResponse.ProtoReflect.Descriptor instead.
+func (*GetContentsViewResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_space_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetContentsViewResponse) GetNextMarker() string {
+	if x != nil && x.NextMarker != nil {
+		return *x.NextMarker
+	}
+	return ""
+}
+
+func (x *GetContentsViewResponse) GetContents() []*ContentsViewEntry {
+	if x != nil {
+		return x.Contents
+	}
+	return nil
+}
+
+// ContentsViewEntry is one entry of the flat contents view (2.10).
+type ContentsViewEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// with_path=true only: the entry's path as segments.
+	Path  []string `protobuf:"bytes,2,rep,name=path,proto3" json:"path,omitempty"`
+	Inode string   `protobuf:"bytes,3,opt,name=inode,proto3" json:"inode,omitempty"`
+	// dir, file, image, video, symlink or virtual.
+	Type                  string            `protobuf:"bytes,4,opt,name=type,proto3" json:"type,omitempty"`
+	CreationTime          string            `protobuf:"bytes,5,opt,name=creation_time,json=creationTime,proto3" json:"creation_time,omitempty"`
+	ModificationTime      string            `protobuf:"bytes,6,opt,name=modification_time,json=modificationTime,proto3" json:"modification_time,omitempty"`
+	VersionId             *int32            `protobuf:"varint,7,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
+	ContentType           *string           `protobuf:"bytes,8,opt,name=content_type,json=contentType,proto3,oneof" json:"content_type,omitempty"`
+	Size                  *int64            `protobuf:"varint,9,opt,name=size,proto3,oneof" json:"size,omitempty"`
+	ETag                  *string           `protobuf:"bytes,10,opt,name=e_tag,json=eTag,proto3,oneof" json:"e_tag,omitempty"`
+	Crc64                 *string           `protobuf:"bytes,11,opt,name=crc64,proto3,oneof" json:"crc64,omitempty"`
+	MetaData              map[string]string `protobuf:"bytes,12,rep,name=meta_data,json=metaData,proto3" json:"meta_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	PreviewByDoc          *bool             `protobuf:"varint,13,opt,name=preview_by_doc,json=previewByDoc,proto3,oneof" json:"preview_by_doc,omitempty"`
+	PreviewByCi           *bool             `protobuf:"varint,14,opt,name=preview_by_ci,json=previewByCI,proto3,oneof" json:"preview_by_ci,omitempty"`
+	PreviewAsIcon         *bool             `protobuf:"varint,15,opt,name=preview_as_icon,json=previewAsIcon,proto3,oneof" json:"preview_as_icon,omitempty"`
+	FileType              *string           `protobuf:"bytes,16,opt,name=file_type,json=fileType,proto3,oneof" json:"file_type,omitempty"`
+	Labels                []string          `protobuf:"bytes,17,rep,name=labels,proto3" json:"labels,omitempty"`
+	Category              *string           `protobuf:"bytes,18,opt,name=category,proto3,oneof" json:"category,omitempty"`
+	LocalCreationTime     *string           `protobuf:"bytes,19,opt,name=local_creation_time,json=localCreationTime,proto3,oneof" json:"local_creation_time,omitempty"`
+	LocalModificationTime *string           `protobuf:"bytes,20,opt,name=local_modification_time,json=localModificationTime,proto3,oneof" json:"local_modification_time,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *ContentsViewEntry) Reset() {
+	*x = ContentsViewEntry{}
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContentsViewEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContentsViewEntry) ProtoMessage() {}
+
+func (x *ContentsViewEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContentsViewEntry.ProtoReflect.Descriptor instead.
+func (*ContentsViewEntry) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_space_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ContentsViewEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+func (x *ContentsViewEntry) GetInode() string {
+	if x != nil {
+		return x.Inode
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetCreationTime() string {
+	if x != nil {
+		return x.CreationTime
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetModificationTime() string {
+	if x != nil {
+		return x.ModificationTime
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetVersionId() int32 {
+	if x != nil && x.VersionId != nil {
+		return *x.VersionId
+	}
+	return 0
+}
+
+func (x *ContentsViewEntry) GetContentType() string {
+	if x != nil && x.ContentType != nil {
+		return *x.ContentType
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetSize() int64 {
+	if x != nil && x.Size != nil {
+		return *x.Size
+	}
+	return 0
+}
+
+func (x *ContentsViewEntry) GetETag() string {
+	if x != nil && x.ETag != nil {
+		return *x.ETag
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetCrc64() string {
+	if x != nil && x.Crc64 != nil {
+		return *x.Crc64
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetMetaData() map[string]string {
+	if x != nil {
+		return x.MetaData
+	}
+	return nil
+}
+
+func (x *ContentsViewEntry) GetPreviewByDoc() bool {
+	if x != nil && x.PreviewByDoc != nil {
+		return *x.PreviewByDoc
+	}
+	return false
+}
+
+func (x *ContentsViewEntry) GetPreviewByCi() bool {
+	if x != nil && x.PreviewByCi != nil {
+		return *x.PreviewByCi
+	}
+	return false
+}
+
+func (x *ContentsViewEntry) GetPreviewAsIcon() bool {
+	if x != nil && x.PreviewAsIcon != nil {
+		return *x.PreviewAsIcon
+	}
+	return false
+}
+
+func (x *ContentsViewEntry) GetFileType() string {
+	if x != nil && x.FileType != nil {
+		return *x.FileType
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetLabels() []string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *ContentsViewEntry) GetCategory() string {
+	if x != nil && x.Category != nil {
+		return *x.Category
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetLocalCreationTime() string {
+	if x != nil && x.LocalCreationTime != nil {
+		return *x.LocalCreationTime
+	}
+	return ""
+}
+
+func (x *ContentsViewEntry) GetLocalModificationTime() string {
+	if x != nil && x.LocalModificationTime != nil {
+		return *x.LocalModificationTime
+	}
+	return ""
+}
+
+type SetSpaceTrafficLimitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId     string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	SpaceId       string                 `protobuf:"bytes,2,opt,name=space_id,json=spaceId,proto3" json:"space_id,omitempty"`
+	Body          *TrafficLimit          `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetSpaceTrafficLimitRequest) Reset() {
+	*x = SetSpaceTrafficLimitRequest{}
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetSpaceTrafficLimitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetSpaceTrafficLimitRequest) ProtoMessage() {}
+
+func (x *SetSpaceTrafficLimitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetSpaceTrafficLimitRequest.ProtoReflect.Descriptor instead.
+func (*SetSpaceTrafficLimitRequest) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_space_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SetSpaceTrafficLimitRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *SetSpaceTrafficLimitRequest) GetSpaceId() string {
+	if x != nil {
+		return x.SpaceId
+	}
+	return ""
+}
+
+func (x *SetSpaceTrafficLimitRequest) GetBody() *TrafficLimit {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+// TrafficLimit is the body of setSpaceTrafficLimit: a JSON number, 102400-104857600 bytes per
+// second or -1 (no limit). A Value so that a string or a fraction is told apart and refused.
+type TrafficLimit struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	DownloadTrafficLimit *structpb.Value        `protobuf:"bytes,1,opt,name=download_traffic_limit,json=downloadTrafficLimit,proto3" json:"download_traffic_limit,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *TrafficLimit) Reset() {
+	*x = TrafficLimit{}
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrafficLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrafficLimit) ProtoMessage() {}
+
+func (x *TrafficLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrafficLimit.ProtoReflect.Descriptor instead.
+func (*TrafficLimit) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_space_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *TrafficLimit) GetDownloadTrafficLimit() *structpb.Value {
+	if x != nil {
+		return x.DownloadTrafficLimit
+	}
+	return nil
+}
+
+type SetSpaceTrafficLimitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetSpaceTrafficLimitResponse) Reset() {
+	*x = SetSpaceTrafficLimitResponse{}
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetSpaceTrafficLimitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetSpaceTrafficLimitResponse) ProtoMessage() {}
+
+func (x *SetSpaceTrafficLimitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_namespace_v1_space_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetSpaceTrafficLimitResponse.ProtoReflect.Descriptor instead.
+func (*SetSpaceTrafficLimitResponse) Descriptor() ([]byte, []int) {
+	return file_smh_namespace_v1_space_proto_rawDescGZIP(), []int{8}
+}
+
 var File_smh_namespace_v1_space_proto protoreflect.FileDescriptor
 
 const file_smh_namespace_v1_space_proto_rawDesc = "" +
@@ -307,7 +816,74 @@ const file_smh_namespace_v1_space_proto_rawDesc = "" +
 	"\bcapacity\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\bcapacity\x12?\n" +
 	"\x0favailable_space\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x0eavailableSpace\x12\x12\n" +
 	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x1b\n" +
-	"\tfile_size\x18\x05 \x01(\x03R\bfileSizeB\xc6\x01\n" +
+	"\tfile_size\x18\x05 \x01(\x03R\bfileSize\"\xc1\x02\n" +
+	"\x16GetContentsViewRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x12\x16\n" +
+	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x1b\n" +
+	"\x06marker\x18\x04 \x01(\tH\x00R\x06marker\x88\x01\x01\x12\x19\n" +
+	"\x05limit\x18\x05 \x01(\x05H\x01R\x05limit\x88\x01\x01\x12\x19\n" +
+	"\border_by\x18\x06 \x01(\tR\aorderBy\x12\"\n" +
+	"\rorder_by_type\x18\a \x01(\tR\vorderByType\x12\x1b\n" +
+	"\twith_path\x18\b \x01(\tR\bwithPath\x12\x1f\n" +
+	"\bcategory\x18\t \x01(\tH\x02R\bcategory\x88\x01\x01B\t\n" +
+	"\a_markerB\b\n" +
+	"\x06_limitB\v\n" +
+	"\t_category\"\x90\x01\n" +
+	"\x17GetContentsViewResponse\x12$\n" +
+	"\vnext_marker\x18\x01 \x01(\tH\x00R\n" +
+	"nextMarker\x88\x01\x01\x12?\n" +
+	"\bcontents\x18\x02 \x03(\v2#.smh.namespace.v1.ContentsViewEntryR\bcontentsB\x0e\n" +
+	"\f_next_marker\"\xf1\a\n" +
+	"\x11ContentsViewEntry\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04path\x18\x02 \x03(\tR\x04path\x12\x14\n" +
+	"\x05inode\x18\x03 \x01(\tR\x05inode\x12\x12\n" +
+	"\x04type\x18\x04 \x01(\tR\x04type\x12#\n" +
+	"\rcreation_time\x18\x05 \x01(\tR\fcreationTime\x12+\n" +
+	"\x11modification_time\x18\x06 \x01(\tR\x10modificationTime\x12\"\n" +
+	"\n" +
+	"version_id\x18\a \x01(\x05H\x00R\tversionId\x88\x01\x01\x12&\n" +
+	"\fcontent_type\x18\b \x01(\tH\x01R\vcontentType\x88\x01\x01\x12\x17\n" +
+	"\x04size\x18\t \x01(\x03H\x02R\x04size\x88\x01\x01\x12\x18\n" +
+	"\x05e_tag\x18\n" +
+	" \x01(\tH\x03R\x04eTag\x88\x01\x01\x12\x19\n" +
+	"\x05crc64\x18\v \x01(\tH\x04R\x05crc64\x88\x01\x01\x12N\n" +
+	"\tmeta_data\x18\f \x03(\v21.smh.namespace.v1.ContentsViewEntry.MetaDataEntryR\bmetaData\x12)\n" +
+	"\x0epreview_by_doc\x18\r \x01(\bH\x05R\fpreviewByDoc\x88\x01\x01\x12'\n" +
+	"\rpreview_by_ci\x18\x0e \x01(\bH\x06R\vpreviewByCI\x88\x01\x01\x12+\n" +
+	"\x0fpreview_as_icon\x18\x0f \x01(\bH\aR\rpreviewAsIcon\x88\x01\x01\x12 \n" +
+	"\tfile_type\x18\x10 \x01(\tH\bR\bfileType\x88\x01\x01\x12\x16\n" +
+	"\x06labels\x18\x11 \x03(\tR\x06labels\x12\x1f\n" +
+	"\bcategory\x18\x12 \x01(\tH\tR\bcategory\x88\x01\x01\x123\n" +
+	"\x13local_creation_time\x18\x13 \x01(\tH\n" +
+	"R\x11localCreationTime\x88\x01\x01\x12;\n" +
+	"\x17local_modification_time\x18\x14 \x01(\tH\vR\x15localModificationTime\x88\x01\x01\x1a;\n" +
+	"\rMetaDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\r\n" +
+	"\v_version_idB\x0f\n" +
+	"\r_content_typeB\a\n" +
+	"\x05_sizeB\b\n" +
+	"\x06_e_tagB\b\n" +
+	"\x06_crc64B\x11\n" +
+	"\x0f_preview_by_docB\x10\n" +
+	"\x0e_preview_by_ciB\x12\n" +
+	"\x10_preview_as_iconB\f\n" +
+	"\n" +
+	"_file_typeB\v\n" +
+	"\t_categoryB\x16\n" +
+	"\x14_local_creation_timeB\x1a\n" +
+	"\x18_local_modification_time\"\x8b\x01\n" +
+	"\x1bSetSpaceTrafficLimitRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x122\n" +
+	"\x04body\x18\x03 \x01(\v2\x1e.smh.namespace.v1.TrafficLimitR\x04body\"\\\n" +
+	"\fTrafficLimit\x12L\n" +
+	"\x16download_traffic_limit\x18\x01 \x01(\v2\x16.google.protobuf.ValueR\x14downloadTrafficLimit\"\x1e\n" +
+	"\x1cSetSpaceTrafficLimitResponseB\xc6\x01\n" +
 	"\x14com.smh.namespace.v1B\n" +
 	"SpaceProtoP\x01Z>github.com/opensmh/opensmh/gen/go/smh/namespace/v1;namespacev1\xa2\x02\x03SNX\xaa\x02\x10Smh.Namespace.V1\xca\x02\x11Smh\\Namespace_\\V1\xe2\x02\x1dSmh\\Namespace_\\V1\\GPBMetadata\xea\x02\x12Smh::Namespace::V1b\x06proto3"
 
@@ -323,25 +899,36 @@ func file_smh_namespace_v1_space_proto_rawDescGZIP() []byte {
 	return file_smh_namespace_v1_space_proto_rawDescData
 }
 
-var file_smh_namespace_v1_space_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_smh_namespace_v1_space_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_smh_namespace_v1_space_proto_goTypes = []any{
-	(*SpaceExtension)(nil), // 0: smh.namespace.v1.SpaceExtension
-	(*SpaceSummary)(nil),   // 1: smh.namespace.v1.SpaceSummary
-	(*SpaceUsage)(nil),     // 2: smh.namespace.v1.SpaceUsage
-	(*structpb.Value)(nil), // 3: google.protobuf.Value
+	(*SpaceExtension)(nil),               // 0: smh.namespace.v1.SpaceExtension
+	(*SpaceSummary)(nil),                 // 1: smh.namespace.v1.SpaceSummary
+	(*SpaceUsage)(nil),                   // 2: smh.namespace.v1.SpaceUsage
+	(*GetContentsViewRequest)(nil),       // 3: smh.namespace.v1.GetContentsViewRequest
+	(*GetContentsViewResponse)(nil),      // 4: smh.namespace.v1.GetContentsViewResponse
+	(*ContentsViewEntry)(nil),            // 5: smh.namespace.v1.ContentsViewEntry
+	(*SetSpaceTrafficLimitRequest)(nil),  // 6: smh.namespace.v1.SetSpaceTrafficLimitRequest
+	(*TrafficLimit)(nil),                 // 7: smh.namespace.v1.TrafficLimit
+	(*SetSpaceTrafficLimitResponse)(nil), // 8: smh.namespace.v1.SetSpaceTrafficLimitResponse
+	nil,                                  // 9: smh.namespace.v1.ContentsViewEntry.MetaDataEntry
+	(*structpb.Value)(nil),               // 10: google.protobuf.Value
 }
 var file_smh_namespace_v1_space_proto_depIdxs = []int32{
-	3, // 0: smh.namespace.v1.SpaceExtension.allow_photo_extname:type_name -> google.protobuf.Value
-	3, // 1: smh.namespace.v1.SpaceExtension.allow_video_extname:type_name -> google.protobuf.Value
-	3, // 2: smh.namespace.v1.SpaceExtension.allow_file_extname:type_name -> google.protobuf.Value
-	3, // 3: smh.namespace.v1.SpaceExtension.space_tag:type_name -> google.protobuf.Value
-	3, // 4: smh.namespace.v1.SpaceUsage.capacity:type_name -> google.protobuf.Value
-	3, // 5: smh.namespace.v1.SpaceUsage.available_space:type_name -> google.protobuf.Value
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	10, // 0: smh.namespace.v1.SpaceExtension.allow_photo_extname:type_name -> google.protobuf.Value
+	10, // 1: smh.namespace.v1.SpaceExtension.allow_video_extname:type_name -> google.protobuf.Value
+	10, // 2: smh.namespace.v1.SpaceExtension.allow_file_extname:type_name -> google.protobuf.Value
+	10, // 3: smh.namespace.v1.SpaceExtension.space_tag:type_name -> google.protobuf.Value
+	10, // 4: smh.namespace.v1.SpaceUsage.capacity:type_name -> google.protobuf.Value
+	10, // 5: smh.namespace.v1.SpaceUsage.available_space:type_name -> google.protobuf.Value
+	5,  // 6: smh.namespace.v1.GetContentsViewResponse.contents:type_name -> smh.namespace.v1.ContentsViewEntry
+	9,  // 7: smh.namespace.v1.ContentsViewEntry.meta_data:type_name -> smh.namespace.v1.ContentsViewEntry.MetaDataEntry
+	7,  // 8: smh.namespace.v1.SetSpaceTrafficLimitRequest.body:type_name -> smh.namespace.v1.TrafficLimit
+	10, // 9: smh.namespace.v1.TrafficLimit.download_traffic_limit:type_name -> google.protobuf.Value
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_smh_namespace_v1_space_proto_init() }
@@ -350,13 +937,16 @@ func file_smh_namespace_v1_space_proto_init() {
 		return
 	}
 	file_smh_namespace_v1_space_proto_msgTypes[0].OneofWrappers = []any{}
+	file_smh_namespace_v1_space_proto_msgTypes[3].OneofWrappers = []any{}
+	file_smh_namespace_v1_space_proto_msgTypes[4].OneofWrappers = []any{}
+	file_smh_namespace_v1_space_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_namespace_v1_space_proto_rawDesc), len(file_smh_namespace_v1_space_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

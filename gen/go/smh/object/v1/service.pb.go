@@ -944,7 +944,8 @@ type DownloadFileRequest struct {
 	ContentDisposition string `protobuf:"bytes,5,opt,name=content_disposition,json=contentDisposition,proto3" json:"content_disposition,omitempty"`
 	// download or preview; accepted.
 	Purpose string `protobuf:"bytes,6,opt,name=purpose,proto3" json:"purpose,omitempty"`
-	// Accepted; OpenSMH does not throttle.
+	// Bits per second, 819200-838860800 as COS reads it; the download URL is paced to it (and to
+	// the space's downloadTrafficLimit, the lower wins; docs/fileops.md).
 	TrafficLimit   string `protobuf:"bytes,7,opt,name=traffic_limit,json=trafficLimit,proto3" json:"traffic_limit,omitempty"`
 	InternalDomain bool   `protobuf:"varint,8,opt,name=internal_domain,json=internalDomain,proto3" json:"internal_domain,omitempty"`
 	unknownFields  protoimpl.UnknownFields

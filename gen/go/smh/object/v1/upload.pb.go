@@ -718,8 +718,10 @@ type FileInfo struct {
 	VersionId *int32 `protobuf:"varint,19,opt,name=version_id,json=versionId,proto3,oneof" json:"version_id,omitempty"`
 	// When cos_url stops working (ISO-8601); set by the recycled-file info (5.7).
 	CosUrlExpiration *string `protobuf:"bytes,20,opt,name=cos_url_expiration,json=cosUrlExpiration,proto3,oneof" json:"cos_url_expiration,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// with_favorite_status=1 only (3.9, docs/favorites.md).
+	IsFavorite    *bool `protobuf:"varint,21,opt,name=is_favorite,json=isFavorite,proto3,oneof" json:"is_favorite,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FileInfo) Reset() {
@@ -892,6 +894,13 @@ func (x *FileInfo) GetCosUrlExpiration() string {
 	return ""
 }
 
+func (x *FileInfo) GetIsFavorite() bool {
+	if x != nil && x.IsFavorite != nil {
+		return *x.IsFavorite
+	}
+	return false
+}
+
 var File_smh_object_v1_upload_proto protoreflect.FileDescriptor
 
 const file_smh_object_v1_upload_proto_rawDesc = "" +
@@ -971,7 +980,7 @@ const file_smh_object_v1_upload_proto_rawDesc = "" +
 	"expiration\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\a\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd0\a\n" +
 	"\bFileInfo\x12\x1c\n" +
 	"\acos_url\x18\x01 \x01(\tH\x00R\x06cosUrl\x88\x01\x01\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12#\n" +
@@ -994,7 +1003,9 @@ const file_smh_object_v1_upload_proto_rawDesc = "" +
 	"\x05inode\x18\x12 \x01(\tH\x04R\x05inode\x88\x01\x01\x12\"\n" +
 	"\n" +
 	"version_id\x18\x13 \x01(\x05H\x05R\tversionId\x88\x01\x01\x121\n" +
-	"\x12cos_url_expiration\x18\x14 \x01(\tH\x06R\x10cosUrlExpiration\x88\x01\x01\x1a;\n" +
+	"\x12cos_url_expiration\x18\x14 \x01(\tH\x06R\x10cosUrlExpiration\x88\x01\x01\x12$\n" +
+	"\vis_favorite\x18\x15 \x01(\bH\aR\n" +
+	"isFavorite\x88\x01\x01\x1a;\n" +
 	"\rMetaDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\n" +
@@ -1005,7 +1016,8 @@ const file_smh_object_v1_upload_proto_rawDesc = "" +
 	"\x18_local_modification_timeB\b\n" +
 	"\x06_inodeB\r\n" +
 	"\v_version_idB\x15\n" +
-	"\x13_cos_url_expirationB\xb0\x01\n" +
+	"\x13_cos_url_expirationB\x0e\n" +
+	"\f_is_favoriteB\xb0\x01\n" +
 	"\x11com.smh.object.v1B\vUploadProtoP\x01Z8github.com/opensmh/opensmh/gen/go/smh/object/v1;objectv1\xa2\x02\x03SOX\xaa\x02\rSmh.Object.V1\xca\x02\rSmh\\Object\\V1\xe2\x02\x19Smh\\Object\\V1\\GPBMetadata\xea\x02\x0fSmh::Object::V1b\x06proto3"
 
 var (
