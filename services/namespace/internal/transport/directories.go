@@ -318,7 +318,7 @@ func (s *Server) UpdateDirectory(ctx context.Context, req *namespacev1.UpdateDir
 	}
 	// issue 12 fileops: a virtual file's contentType and size, checked and written first.
 	if u != nil && (u.ContentType != nil || u.Size != nil) {
-		size, err := sizeValue("size", u.GetSize())
+		size, err := wholeBytes("size", u.GetSize())
 		if err != nil {
 			return nil, toStatus(err)
 		}

@@ -23,39 +23,9 @@ type FileOpsServer struct {
 
 var _ namespacev1.FileOpsServiceServer = (*FileOpsServer)(nil)
 
-// sizeValue reads a size given as a JSON string of digits or a whole number (12.4: inputs accept
-// both); nil when absent.
-func sizeValue(name string, v *structpb.Value) (*int64, error) {
-	if v == nil {
-		return nil, nil
-	}
-	bad := &app.InputError{Err: app.ErrParamInvalid, Reason: name + " must be a non-negative whole number of bytes"}
-	var n int64
-	switch k := v.GetKind().(type) {
-	case *structpb.Value_StringValue:
-		x, err := strconv.ParseInt(k.StringValue, 10, 64)
-		if err != nil {
-			return nil, bad
-		}
-		n = x
-	case *structpb.Value_NumberValue:
-		f := k.NumberValue
-		if f != math.Trunc(f) || f < 0 || f > 1<<53 {
-			return nil, bad
-		}
-		n = int64(f)
-	default:
-		return nil, bad
-	}
-	if n < 0 {
-		return nil, bad
-	}
-	return &n, nil
-}
-
 // virtualFile reads createVirtualFile's body (3.17); every field is optional, size "0" by default.
 func virtualFile(b *namespacev1.VirtualFileBody) (app.VirtualFile, error) {
-	size, err := sizeValue("size", b.GetSize())
+	size, err := wholeBytes("size", b.GetSize())
 	if err != nil {
 		return app.VirtualFile{}, err
 	}

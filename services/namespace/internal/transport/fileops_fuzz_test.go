@@ -12,11 +12,11 @@ import (
 )
 
 // FuzzVirtualFileBody fuzzes createVirtualFile's body (3.17) from the JSON the gateway decodes:
-// size is absent (0), a whole number 0-2^53 or a decimal string of an int64 ≥ 0, read exactly;
-// anything else is ParamInvalid, never a panic.
+// size is absent (0), a whole number 0-2^53 or a canonical decimal string of an int64 ≥ 0, read
+// exactly; anything else is ParamInvalid, never a panic.
 func FuzzVirtualFileBody(f *testing.F) {
 	for _, seed := range []string{`{}`, `{"size":"1234"}`, `{"size":12}`, `{"size":-1}`, `{"size":"-1"}`, `{"size":1.5}`,
-		`{"size":true}`, `{"size":"9223372036854775808"}`, `{"size":1e300}`, `{"contentType":"a/b","labels":["x"],"metaData":{"x-smh-meta-a":"b"}}`} {
+		`{"size":true}`, `{"size":"00"}`, `{"size":"+1"}`, `{"size":"9223372036854775808"}`, `{"size":1e300}`, `{"contentType":"a/b","labels":["x"],"metaData":{"x-smh-meta-a":"b"}}`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"strconv"
 
@@ -15,10 +14,6 @@ import (
 )
 
 // Quotas (smh-api.md section 6): the handlers convert the JSON body, call one use case each.
-
-// maxExactJSONInteger is the largest integer a JSON number carries exactly (2^53); a larger
-// capacity must be sent as a decimal string.
-const maxExactJSONInteger = 1 << 53
 
 // quotaPatch reads a quota body: capacity as a number or a decimal string of bytes (6.1),
 // spaces as a list of strings (absent = unchanged). Anything else is a 400 that names the field.
@@ -51,35 +46,9 @@ func quotaPatch(b *namespacev1.QuotaBody) (app.QuotaPatch, error) {
 	return out, nil
 }
 
-// capacityOf reads capacity: absent or null = not given.
+// capacityOf reads capacity (6.1): absent or null = not given.
 func capacityOf(v *structpb.Value) (*int64, error) {
-	bad := &app.InputError{Err: app.ErrParamInvalid, Reason: "capacity must be a whole number of bytes, 0 or more, as a number or a decimal string"}
-	switch k := v.GetKind().(type) {
-	case nil, *structpb.Value_NullValue:
-		return nil, nil
-	case *structpb.Value_NumberValue:
-		n := k.NumberValue
-		if n < 0 || n > maxExactJSONInteger || n != math.Trunc(n) {
-			return nil, bad
-		}
-		return proto.Int64(int64(n)), nil
-	case *structpb.Value_StringValue:
-		s := k.StringValue
-		if s == "" || len(s) > 19 {
-			return nil, bad
-		}
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return nil, bad
-			}
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, bad
-		}
-		return &n, nil
-	}
-	return nil, bad
+	return wholeBytes("capacity", v)
 }
 
 func (s *Server) CreateQuota(ctx context.Context, req *namespacev1.CreateQuotaRequest) (*namespacev1.CreateQuotaResponse, error) {
