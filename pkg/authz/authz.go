@@ -35,6 +35,9 @@ type Principal struct {
 	Grants GrantSet
 	// ViaLibrarySecret: the request presented the library secret instead of a token (decision 4).
 	ViaLibrarySecret bool
+	// ShareID is set on a share access token (13.9): it reaches that share's visitor routes
+	// through AuthenticateShare and nothing else; Authenticate refuses it (docs/shares.md).
+	ShareID string
 }
 
 // Has reports whether the principal may do what grant names. admin implies every permission;
@@ -138,6 +141,10 @@ func (a *Authorizer) Authenticate(ctx context.Context, libraryID string) (*Princ
 		if p, err = a.tokens.ValidateToken(ctx, libraryID, token); err != nil {
 			return nil, err
 		}
+		if p.ShareID != "" {
+			// A share access token is a visitor's pass to one share, never a library token.
+			return nil, ErrInvalidAccessToken
+		}
 	}
 	if p.Grants&bitAdmin != 0 && p.UserID == "" {
 		if acting := reqmeta.Incoming(ctx, reqmeta.ActingUser); acting != "" {
@@ -145,6 +152,25 @@ func (a *Authorizer) Authenticate(ctx context.Context, libraryID string) (*Princ
 			cp.UserID = acting
 			p = &cp
 		}
+	}
+	return p, nil
+}
+
+// AuthenticateShare answers the principal of a share visitor's request (13.10-13.12): the
+// x-smh-access-token must be a live share access token of libraryID minted for shareID. No
+// token → 400 EmptyAccessToken; a library token, the library secret, a token of another share
+// or an expired one → 403 InvalidAccessToken.
+func (a *Authorizer) AuthenticateShare(ctx context.Context, libraryID, shareID string) (*Principal, error) {
+	token := reqmeta.Incoming(ctx, reqmeta.AccessToken)
+	if token == "" {
+		return nil, ErrEmptyAccessToken
+	}
+	p, err := a.tokens.ValidateToken(ctx, libraryID, token)
+	if err != nil {
+		return nil, err
+	}
+	if shareID == "" || p.ShareID != shareID {
+		return nil, ErrInvalidAccessToken
 	}
 	return p, nil
 }

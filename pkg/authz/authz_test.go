@@ -191,6 +191,48 @@ func TestAuthenticateWithoutSecretVerifier(t *testing.T) {
 	}
 }
 
+// TestShareTokensReachOnlyTheirShare: a share access token is refused by Authenticate (every
+// library route) and accepted by AuthenticateShare only for its own share (docs/shares.md).
+func TestShareTokensReachOnlyTheirShare(t *testing.T) {
+	visitor := &Principal{LibraryID: "lib", ShareID: "sh1"}
+	plain := &Principal{LibraryID: "lib", SpaceIDs: []string{"s"}, Grants: grants(t, UploadFile)}
+	az := New(fakeTokens{"t-share": visitor, "t-plain": plain}, fakeSecrets{"lib": "sec"})
+	ctxOf := func(md ...string) context.Context {
+		return metadata.NewIncomingContext(context.Background(), metadata.Pairs(md...))
+	}
+	if _, err := az.Authenticate(ctxOf(reqmeta.AccessToken, "t-share"), "lib"); !errors.Is(err, ErrInvalidAccessToken) {
+		t.Fatalf("library route with a share token: %v, want InvalidAccessToken", err)
+	}
+	tests := []struct {
+		name    string
+		md      []string
+		share   string
+		wantErr error
+	}{
+		{name: "own share", md: []string{reqmeta.AccessToken, "t-share"}, share: "sh1"},
+		{name: "another share", md: []string{reqmeta.AccessToken, "t-share"}, share: "sh2", wantErr: ErrInvalidAccessToken},
+		{name: "no share named", md: []string{reqmeta.AccessToken, "t-share"}, share: "", wantErr: ErrInvalidAccessToken},
+		{name: "library token", md: []string{reqmeta.AccessToken, "t-plain"}, share: "sh1", wantErr: ErrInvalidAccessToken},
+		{name: "library secret", md: []string{reqmeta.LibrarySecret, "sec"}, share: "sh1", wantErr: ErrEmptyAccessToken},
+		{name: "no token", share: "sh1", wantErr: ErrEmptyAccessToken},
+		{name: "unknown token", md: []string{reqmeta.AccessToken, "nope"}, share: "sh1", wantErr: ErrInvalidAccessToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := az.AuthenticateShare(ctxOf(tt.md...), "lib", tt.share)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || p.ShareID != tt.share {
+				t.Fatalf("principal %+v, err %v", p, err)
+			}
+		})
+	}
+}
+
 func BenchmarkHas(b *testing.B) {
 	p := &Principal{Grants: bitSpaceAdmin}
 	for b.Loop() {

@@ -159,6 +159,7 @@ func PrincipalFromProto(pp *tokenv1.Principal) *Principal {
 		UserID:    pp.GetUserId(),
 		ClientID:  pp.GetClientId(),
 		SessionID: pp.GetSessionId(),
+		ShareID:   pp.GetShareId(),
 	}
 	for _, g := range pp.GetGrants() {
 		if b, ok := GrantBit(g); ok {
@@ -178,6 +179,7 @@ func PrincipalToProto(p *Principal) *tokenv1.Principal {
 		ClientId:  p.ClientID,
 		SessionId: p.SessionID,
 		Grants:    p.Grants.Names(),
+		ShareId:   p.ShareID,
 	}
 	if !p.AllSpaces {
 		pp.SpaceIds = p.SpaceIDs

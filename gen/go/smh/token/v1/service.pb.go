@@ -22,6 +22,130 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type MintShareTokenRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
+	// The share's id as the namespace names it (ShareId).
+	ShareId string `protobuf:"bytes,2,opt,name=share_id,json=shareId,proto3" json:"share_id,omitempty"`
+	// The visitor, when they verified with their own library token (forbidAnonymousUser); else
+	// empty (anonymous).
+	UserId        string `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	ClientId      string `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MintShareTokenRequest) Reset() {
+	*x = MintShareTokenRequest{}
+	mi := &file_smh_token_v1_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MintShareTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MintShareTokenRequest) ProtoMessage() {}
+
+func (x *MintShareTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_token_v1_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MintShareTokenRequest.ProtoReflect.Descriptor instead.
+func (*MintShareTokenRequest) Descriptor() ([]byte, []int) {
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *MintShareTokenRequest) GetLibraryId() string {
+	if x != nil {
+		return x.LibraryId
+	}
+	return ""
+}
+
+func (x *MintShareTokenRequest) GetShareId() string {
+	if x != nil {
+		return x.ShareId
+	}
+	return ""
+}
+
+func (x *MintShareTokenRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *MintShareTokenRequest) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+type MintShareTokenResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	AccessToken string                 `protobuf:"bytes,1,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	// Unix milliseconds when the token lapses.
+	ExpiresAtMs   int64 `protobuf:"varint,2,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MintShareTokenResponse) Reset() {
+	*x = MintShareTokenResponse{}
+	mi := &file_smh_token_v1_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MintShareTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MintShareTokenResponse) ProtoMessage() {}
+
+func (x *MintShareTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_smh_token_v1_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MintShareTokenResponse.ProtoReflect.Descriptor instead.
+func (*MintShareTokenResponse) Descriptor() ([]byte, []int) {
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *MintShareTokenResponse) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+func (x *MintShareTokenResponse) GetExpiresAtMs() int64 {
+	if x != nil {
+		return x.ExpiresAtMs
+	}
+	return 0
+}
+
 type CreateTokenRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	LibraryId string                 `protobuf:"bytes,1,opt,name=library_id,json=libraryId,proto3" json:"library_id,omitempty"`
@@ -44,7 +168,7 @@ type CreateTokenRequest struct {
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[0]
+	mi := &file_smh_token_v1_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -56,7 +180,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[0]
+	mi := &file_smh_token_v1_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -69,7 +193,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{0}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateTokenRequest) GetLibraryId() string {
@@ -153,7 +277,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[1]
+	mi := &file_smh_token_v1_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -165,7 +289,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[1]
+	mi := &file_smh_token_v1_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -178,7 +302,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{1}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateTokenResponse) GetAccessToken() string {
@@ -205,7 +329,7 @@ type RenewTokenRequest struct {
 
 func (x *RenewTokenRequest) Reset() {
 	*x = RenewTokenRequest{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[2]
+	mi := &file_smh_token_v1_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -217,7 +341,7 @@ func (x *RenewTokenRequest) String() string {
 func (*RenewTokenRequest) ProtoMessage() {}
 
 func (x *RenewTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[2]
+	mi := &file_smh_token_v1_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -230,7 +354,7 @@ func (x *RenewTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewTokenRequest.ProtoReflect.Descriptor instead.
 func (*RenewTokenRequest) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{2}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RenewTokenRequest) GetLibraryId() string {
@@ -257,7 +381,7 @@ type RenewTokenResponse struct {
 
 func (x *RenewTokenResponse) Reset() {
 	*x = RenewTokenResponse{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[3]
+	mi := &file_smh_token_v1_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -269,7 +393,7 @@ func (x *RenewTokenResponse) String() string {
 func (*RenewTokenResponse) ProtoMessage() {}
 
 func (x *RenewTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[3]
+	mi := &file_smh_token_v1_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -282,7 +406,7 @@ func (x *RenewTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewTokenResponse.ProtoReflect.Descriptor instead.
 func (*RenewTokenResponse) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{3}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RenewTokenResponse) GetAccessToken() string {
@@ -309,7 +433,7 @@ type DeleteTokenRequest struct {
 
 func (x *DeleteTokenRequest) Reset() {
 	*x = DeleteTokenRequest{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[4]
+	mi := &file_smh_token_v1_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -321,7 +445,7 @@ func (x *DeleteTokenRequest) String() string {
 func (*DeleteTokenRequest) ProtoMessage() {}
 
 func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[4]
+	mi := &file_smh_token_v1_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -334,7 +458,7 @@ func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTokenRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTokenRequest) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{4}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DeleteTokenRequest) GetLibraryId() string {
@@ -359,7 +483,7 @@ type DeleteTokenResponse struct {
 
 func (x *DeleteTokenResponse) Reset() {
 	*x = DeleteTokenResponse{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[5]
+	mi := &file_smh_token_v1_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -371,7 +495,7 @@ func (x *DeleteTokenResponse) String() string {
 func (*DeleteTokenResponse) ProtoMessage() {}
 
 func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[5]
+	mi := &file_smh_token_v1_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -384,7 +508,7 @@ func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTokenResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTokenResponse) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{5}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{7}
 }
 
 type DeleteUserTokensRequest struct {
@@ -402,7 +526,7 @@ type DeleteUserTokensRequest struct {
 
 func (x *DeleteUserTokensRequest) Reset() {
 	*x = DeleteUserTokensRequest{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[6]
+	mi := &file_smh_token_v1_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -414,7 +538,7 @@ func (x *DeleteUserTokensRequest) String() string {
 func (*DeleteUserTokensRequest) ProtoMessage() {}
 
 func (x *DeleteUserTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[6]
+	mi := &file_smh_token_v1_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -427,7 +551,7 @@ func (x *DeleteUserTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserTokensRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserTokensRequest) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{6}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DeleteUserTokensRequest) GetLibraryId() string {
@@ -466,7 +590,7 @@ type DeleteUserTokensResponse struct {
 
 func (x *DeleteUserTokensResponse) Reset() {
 	*x = DeleteUserTokensResponse{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[7]
+	mi := &file_smh_token_v1_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +602,7 @@ func (x *DeleteUserTokensResponse) String() string {
 func (*DeleteUserTokensResponse) ProtoMessage() {}
 
 func (x *DeleteUserTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[7]
+	mi := &file_smh_token_v1_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +615,7 @@ func (x *DeleteUserTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserTokensResponse.ProtoReflect.Descriptor instead.
 func (*DeleteUserTokensResponse) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{7}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{9}
 }
 
 type ValidateTokenRequest struct {
@@ -504,7 +628,7 @@ type ValidateTokenRequest struct {
 
 func (x *ValidateTokenRequest) Reset() {
 	*x = ValidateTokenRequest{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[8]
+	mi := &file_smh_token_v1_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -516,7 +640,7 @@ func (x *ValidateTokenRequest) String() string {
 func (*ValidateTokenRequest) ProtoMessage() {}
 
 func (x *ValidateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[8]
+	mi := &file_smh_token_v1_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -529,7 +653,7 @@ func (x *ValidateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateTokenRequest.ProtoReflect.Descriptor instead.
 func (*ValidateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{8}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ValidateTokenRequest) GetLibraryId() string {
@@ -555,7 +679,7 @@ type ValidateTokenResponse struct {
 
 func (x *ValidateTokenResponse) Reset() {
 	*x = ValidateTokenResponse{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[9]
+	mi := &file_smh_token_v1_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -567,7 +691,7 @@ func (x *ValidateTokenResponse) String() string {
 func (*ValidateTokenResponse) ProtoMessage() {}
 
 func (x *ValidateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[9]
+	mi := &file_smh_token_v1_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -580,7 +704,7 @@ func (x *ValidateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateTokenResponse.ProtoReflect.Descriptor instead.
 func (*ValidateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{9}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ValidateTokenResponse) GetPrincipal() *Principal {
@@ -598,7 +722,7 @@ type WatchRevocationsRequest struct {
 
 func (x *WatchRevocationsRequest) Reset() {
 	*x = WatchRevocationsRequest{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[10]
+	mi := &file_smh_token_v1_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -610,7 +734,7 @@ func (x *WatchRevocationsRequest) String() string {
 func (*WatchRevocationsRequest) ProtoMessage() {}
 
 func (x *WatchRevocationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[10]
+	mi := &file_smh_token_v1_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -623,7 +747,7 @@ func (x *WatchRevocationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRevocationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchRevocationsRequest) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{10}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{12}
 }
 
 type WatchRevocationsResponse struct {
@@ -636,7 +760,7 @@ type WatchRevocationsResponse struct {
 
 func (x *WatchRevocationsResponse) Reset() {
 	*x = WatchRevocationsResponse{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[11]
+	mi := &file_smh_token_v1_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -648,7 +772,7 @@ func (x *WatchRevocationsResponse) String() string {
 func (*WatchRevocationsResponse) ProtoMessage() {}
 
 func (x *WatchRevocationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[11]
+	mi := &file_smh_token_v1_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -661,7 +785,7 @@ func (x *WatchRevocationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRevocationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchRevocationsResponse) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{11}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WatchRevocationsResponse) GetTokenHashes() []string {
@@ -680,7 +804,7 @@ type PurgeLibraryTokensRequest struct {
 
 func (x *PurgeLibraryTokensRequest) Reset() {
 	*x = PurgeLibraryTokensRequest{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[12]
+	mi := &file_smh_token_v1_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +816,7 @@ func (x *PurgeLibraryTokensRequest) String() string {
 func (*PurgeLibraryTokensRequest) ProtoMessage() {}
 
 func (x *PurgeLibraryTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[12]
+	mi := &file_smh_token_v1_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +829,7 @@ func (x *PurgeLibraryTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PurgeLibraryTokensRequest.ProtoReflect.Descriptor instead.
 func (*PurgeLibraryTokensRequest) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{12}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PurgeLibraryTokensRequest) GetLibraryId() string {
@@ -723,7 +847,7 @@ type PurgeLibraryTokensResponse struct {
 
 func (x *PurgeLibraryTokensResponse) Reset() {
 	*x = PurgeLibraryTokensResponse{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[13]
+	mi := &file_smh_token_v1_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -735,7 +859,7 @@ func (x *PurgeLibraryTokensResponse) String() string {
 func (*PurgeLibraryTokensResponse) ProtoMessage() {}
 
 func (x *PurgeLibraryTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[13]
+	mi := &file_smh_token_v1_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -748,7 +872,7 @@ func (x *PurgeLibraryTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PurgeLibraryTokensResponse.ProtoReflect.Descriptor instead.
 func (*PurgeLibraryTokensResponse) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{13}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{15}
 }
 
 type RevokeLibraryTokensRequest struct {
@@ -762,7 +886,7 @@ type RevokeLibraryTokensRequest struct {
 
 func (x *RevokeLibraryTokensRequest) Reset() {
 	*x = RevokeLibraryTokensRequest{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[14]
+	mi := &file_smh_token_v1_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +898,7 @@ func (x *RevokeLibraryTokensRequest) String() string {
 func (*RevokeLibraryTokensRequest) ProtoMessage() {}
 
 func (x *RevokeLibraryTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[14]
+	mi := &file_smh_token_v1_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +911,7 @@ func (x *RevokeLibraryTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeLibraryTokensRequest.ProtoReflect.Descriptor instead.
 func (*RevokeLibraryTokensRequest) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{14}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RevokeLibraryTokensRequest) GetLibraryId() string {
@@ -812,7 +936,7 @@ type RevokeLibraryTokensResponse struct {
 
 func (x *RevokeLibraryTokensResponse) Reset() {
 	*x = RevokeLibraryTokensResponse{}
-	mi := &file_smh_token_v1_service_proto_msgTypes[15]
+	mi := &file_smh_token_v1_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -824,7 +948,7 @@ func (x *RevokeLibraryTokensResponse) String() string {
 func (*RevokeLibraryTokensResponse) ProtoMessage() {}
 
 func (x *RevokeLibraryTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_smh_token_v1_service_proto_msgTypes[15]
+	mi := &file_smh_token_v1_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -837,14 +961,23 @@ func (x *RevokeLibraryTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeLibraryTokensResponse.ProtoReflect.Descriptor instead.
 func (*RevokeLibraryTokensResponse) Descriptor() ([]byte, []int) {
-	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{15}
+	return file_smh_token_v1_service_proto_rawDescGZIP(), []int{17}
 }
 
 var File_smh_token_v1_service_proto protoreflect.FileDescriptor
 
 const file_smh_token_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1asmh/token/v1/service.proto\x12\fsmh.token.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x18smh/token/v1/token.proto\"\xd4\x02\n" +
+	"\x1asmh/token/v1/service.proto\x12\fsmh.token.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x18smh/token/v1/token.proto\"\x87\x01\n" +
+	"\x15MintShareTokenRequest\x12\x1d\n" +
+	"\n" +
+	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
+	"\bshare_id\x18\x02 \x01(\tR\ashareId\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x1b\n" +
+	"\tclient_id\x18\x04 \x01(\tR\bclientId\"_\n" +
+	"\x16MintShareTokenResponse\x12!\n" +
+	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12\"\n" +
+	"\rexpires_at_ms\x18\x02 \x01(\x03R\vexpiresAtMs\"\xd4\x02\n" +
 	"\x12CreateTokenRequest\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
@@ -904,7 +1037,7 @@ const file_smh_token_v1_service_proto_rawDesc = "" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x126\n" +
 	"\x17below_secret_generation\x18\x02 \x01(\x03R\x15belowSecretGeneration\"\x1d\n" +
-	"\x1bRevokeLibraryTokensResponse2\xfe\x05\n" +
+	"\x1bRevokeLibraryTokensResponse2\xdb\x06\n" +
 	"\fTokenService\x12R\n" +
 	"\vCreateToken\x12 .smh.token.v1.CreateTokenRequest\x1a!.smh.token.v1.CreateTokenResponse\x12O\n" +
 	"\n" +
@@ -914,7 +1047,8 @@ const file_smh_token_v1_service_proto_rawDesc = "" +
 	"\rValidateToken\x12\".smh.token.v1.ValidateTokenRequest\x1a#.smh.token.v1.ValidateTokenResponse\x12c\n" +
 	"\x10WatchRevocations\x12%.smh.token.v1.WatchRevocationsRequest\x1a&.smh.token.v1.WatchRevocationsResponse0\x01\x12g\n" +
 	"\x12PurgeLibraryTokens\x12'.smh.token.v1.PurgeLibraryTokensRequest\x1a(.smh.token.v1.PurgeLibraryTokensResponse\x12j\n" +
-	"\x13RevokeLibraryTokens\x12(.smh.token.v1.RevokeLibraryTokensRequest\x1a).smh.token.v1.RevokeLibraryTokensResponseB\xaa\x01\n" +
+	"\x13RevokeLibraryTokens\x12(.smh.token.v1.RevokeLibraryTokensRequest\x1a).smh.token.v1.RevokeLibraryTokensResponse\x12[\n" +
+	"\x0eMintShareToken\x12#.smh.token.v1.MintShareTokenRequest\x1a$.smh.token.v1.MintShareTokenResponseB\xaa\x01\n" +
 	"\x10com.smh.token.v1B\fServiceProtoP\x01Z6github.com/opensmh/opensmh/gen/go/smh/token/v1;tokenv1\xa2\x02\x03STX\xaa\x02\fSmh.Token.V1\xca\x02\fSmh\\Token\\V1\xe2\x02\x18Smh\\Token\\V1\\GPBMetadata\xea\x02\x0eSmh::Token::V1b\x06proto3"
 
 var (
@@ -929,48 +1063,52 @@ func file_smh_token_v1_service_proto_rawDescGZIP() []byte {
 	return file_smh_token_v1_service_proto_rawDescData
 }
 
-var file_smh_token_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_smh_token_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_smh_token_v1_service_proto_goTypes = []any{
-	(*CreateTokenRequest)(nil),          // 0: smh.token.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),         // 1: smh.token.v1.CreateTokenResponse
-	(*RenewTokenRequest)(nil),           // 2: smh.token.v1.RenewTokenRequest
-	(*RenewTokenResponse)(nil),          // 3: smh.token.v1.RenewTokenResponse
-	(*DeleteTokenRequest)(nil),          // 4: smh.token.v1.DeleteTokenRequest
-	(*DeleteTokenResponse)(nil),         // 5: smh.token.v1.DeleteTokenResponse
-	(*DeleteUserTokensRequest)(nil),     // 6: smh.token.v1.DeleteUserTokensRequest
-	(*DeleteUserTokensResponse)(nil),    // 7: smh.token.v1.DeleteUserTokensResponse
-	(*ValidateTokenRequest)(nil),        // 8: smh.token.v1.ValidateTokenRequest
-	(*ValidateTokenResponse)(nil),       // 9: smh.token.v1.ValidateTokenResponse
-	(*WatchRevocationsRequest)(nil),     // 10: smh.token.v1.WatchRevocationsRequest
-	(*WatchRevocationsResponse)(nil),    // 11: smh.token.v1.WatchRevocationsResponse
-	(*PurgeLibraryTokensRequest)(nil),   // 12: smh.token.v1.PurgeLibraryTokensRequest
-	(*PurgeLibraryTokensResponse)(nil),  // 13: smh.token.v1.PurgeLibraryTokensResponse
-	(*RevokeLibraryTokensRequest)(nil),  // 14: smh.token.v1.RevokeLibraryTokensRequest
-	(*RevokeLibraryTokensResponse)(nil), // 15: smh.token.v1.RevokeLibraryTokensResponse
-	(*structpb.Struct)(nil),             // 16: google.protobuf.Struct
-	(*Principal)(nil),                   // 17: smh.token.v1.Principal
+	(*MintShareTokenRequest)(nil),       // 0: smh.token.v1.MintShareTokenRequest
+	(*MintShareTokenResponse)(nil),      // 1: smh.token.v1.MintShareTokenResponse
+	(*CreateTokenRequest)(nil),          // 2: smh.token.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),         // 3: smh.token.v1.CreateTokenResponse
+	(*RenewTokenRequest)(nil),           // 4: smh.token.v1.RenewTokenRequest
+	(*RenewTokenResponse)(nil),          // 5: smh.token.v1.RenewTokenResponse
+	(*DeleteTokenRequest)(nil),          // 6: smh.token.v1.DeleteTokenRequest
+	(*DeleteTokenResponse)(nil),         // 7: smh.token.v1.DeleteTokenResponse
+	(*DeleteUserTokensRequest)(nil),     // 8: smh.token.v1.DeleteUserTokensRequest
+	(*DeleteUserTokensResponse)(nil),    // 9: smh.token.v1.DeleteUserTokensResponse
+	(*ValidateTokenRequest)(nil),        // 10: smh.token.v1.ValidateTokenRequest
+	(*ValidateTokenResponse)(nil),       // 11: smh.token.v1.ValidateTokenResponse
+	(*WatchRevocationsRequest)(nil),     // 12: smh.token.v1.WatchRevocationsRequest
+	(*WatchRevocationsResponse)(nil),    // 13: smh.token.v1.WatchRevocationsResponse
+	(*PurgeLibraryTokensRequest)(nil),   // 14: smh.token.v1.PurgeLibraryTokensRequest
+	(*PurgeLibraryTokensResponse)(nil),  // 15: smh.token.v1.PurgeLibraryTokensResponse
+	(*RevokeLibraryTokensRequest)(nil),  // 16: smh.token.v1.RevokeLibraryTokensRequest
+	(*RevokeLibraryTokensResponse)(nil), // 17: smh.token.v1.RevokeLibraryTokensResponse
+	(*structpb.Struct)(nil),             // 18: google.protobuf.Struct
+	(*Principal)(nil),                   // 19: smh.token.v1.Principal
 }
 var file_smh_token_v1_service_proto_depIdxs = []int32{
-	16, // 0: smh.token.v1.CreateTokenRequest.extension:type_name -> google.protobuf.Struct
-	17, // 1: smh.token.v1.ValidateTokenResponse.principal:type_name -> smh.token.v1.Principal
-	0,  // 2: smh.token.v1.TokenService.CreateToken:input_type -> smh.token.v1.CreateTokenRequest
-	2,  // 3: smh.token.v1.TokenService.RenewToken:input_type -> smh.token.v1.RenewTokenRequest
-	4,  // 4: smh.token.v1.TokenService.DeleteToken:input_type -> smh.token.v1.DeleteTokenRequest
-	6,  // 5: smh.token.v1.TokenService.DeleteUserTokens:input_type -> smh.token.v1.DeleteUserTokensRequest
-	8,  // 6: smh.token.v1.TokenService.ValidateToken:input_type -> smh.token.v1.ValidateTokenRequest
-	10, // 7: smh.token.v1.TokenService.WatchRevocations:input_type -> smh.token.v1.WatchRevocationsRequest
-	12, // 8: smh.token.v1.TokenService.PurgeLibraryTokens:input_type -> smh.token.v1.PurgeLibraryTokensRequest
-	14, // 9: smh.token.v1.TokenService.RevokeLibraryTokens:input_type -> smh.token.v1.RevokeLibraryTokensRequest
-	1,  // 10: smh.token.v1.TokenService.CreateToken:output_type -> smh.token.v1.CreateTokenResponse
-	3,  // 11: smh.token.v1.TokenService.RenewToken:output_type -> smh.token.v1.RenewTokenResponse
-	5,  // 12: smh.token.v1.TokenService.DeleteToken:output_type -> smh.token.v1.DeleteTokenResponse
-	7,  // 13: smh.token.v1.TokenService.DeleteUserTokens:output_type -> smh.token.v1.DeleteUserTokensResponse
-	9,  // 14: smh.token.v1.TokenService.ValidateToken:output_type -> smh.token.v1.ValidateTokenResponse
-	11, // 15: smh.token.v1.TokenService.WatchRevocations:output_type -> smh.token.v1.WatchRevocationsResponse
-	13, // 16: smh.token.v1.TokenService.PurgeLibraryTokens:output_type -> smh.token.v1.PurgeLibraryTokensResponse
-	15, // 17: smh.token.v1.TokenService.RevokeLibraryTokens:output_type -> smh.token.v1.RevokeLibraryTokensResponse
-	10, // [10:18] is the sub-list for method output_type
-	2,  // [2:10] is the sub-list for method input_type
+	18, // 0: smh.token.v1.CreateTokenRequest.extension:type_name -> google.protobuf.Struct
+	19, // 1: smh.token.v1.ValidateTokenResponse.principal:type_name -> smh.token.v1.Principal
+	2,  // 2: smh.token.v1.TokenService.CreateToken:input_type -> smh.token.v1.CreateTokenRequest
+	4,  // 3: smh.token.v1.TokenService.RenewToken:input_type -> smh.token.v1.RenewTokenRequest
+	6,  // 4: smh.token.v1.TokenService.DeleteToken:input_type -> smh.token.v1.DeleteTokenRequest
+	8,  // 5: smh.token.v1.TokenService.DeleteUserTokens:input_type -> smh.token.v1.DeleteUserTokensRequest
+	10, // 6: smh.token.v1.TokenService.ValidateToken:input_type -> smh.token.v1.ValidateTokenRequest
+	12, // 7: smh.token.v1.TokenService.WatchRevocations:input_type -> smh.token.v1.WatchRevocationsRequest
+	14, // 8: smh.token.v1.TokenService.PurgeLibraryTokens:input_type -> smh.token.v1.PurgeLibraryTokensRequest
+	16, // 9: smh.token.v1.TokenService.RevokeLibraryTokens:input_type -> smh.token.v1.RevokeLibraryTokensRequest
+	0,  // 10: smh.token.v1.TokenService.MintShareToken:input_type -> smh.token.v1.MintShareTokenRequest
+	3,  // 11: smh.token.v1.TokenService.CreateToken:output_type -> smh.token.v1.CreateTokenResponse
+	5,  // 12: smh.token.v1.TokenService.RenewToken:output_type -> smh.token.v1.RenewTokenResponse
+	7,  // 13: smh.token.v1.TokenService.DeleteToken:output_type -> smh.token.v1.DeleteTokenResponse
+	9,  // 14: smh.token.v1.TokenService.DeleteUserTokens:output_type -> smh.token.v1.DeleteUserTokensResponse
+	11, // 15: smh.token.v1.TokenService.ValidateToken:output_type -> smh.token.v1.ValidateTokenResponse
+	13, // 16: smh.token.v1.TokenService.WatchRevocations:output_type -> smh.token.v1.WatchRevocationsResponse
+	15, // 17: smh.token.v1.TokenService.PurgeLibraryTokens:output_type -> smh.token.v1.PurgeLibraryTokensResponse
+	17, // 18: smh.token.v1.TokenService.RevokeLibraryTokens:output_type -> smh.token.v1.RevokeLibraryTokensResponse
+	1,  // 19: smh.token.v1.TokenService.MintShareToken:output_type -> smh.token.v1.MintShareTokenResponse
+	11, // [11:20] is the sub-list for method output_type
+	2,  // [2:11] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name
@@ -982,14 +1120,14 @@ func file_smh_token_v1_service_proto_init() {
 		return
 	}
 	file_smh_token_v1_token_proto_init()
-	file_smh_token_v1_service_proto_msgTypes[6].OneofWrappers = []any{}
+	file_smh_token_v1_service_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_smh_token_v1_service_proto_rawDesc), len(file_smh_token_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

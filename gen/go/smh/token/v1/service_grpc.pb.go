@@ -27,6 +27,7 @@ const (
 	TokenService_WatchRevocations_FullMethodName    = "/smh.token.v1.TokenService/WatchRevocations"
 	TokenService_PurgeLibraryTokens_FullMethodName  = "/smh.token.v1.TokenService/PurgeLibraryTokens"
 	TokenService_RevokeLibraryTokens_FullMethodName = "/smh.token.v1.TokenService/RevokeLibraryTokens"
+	TokenService_MintShareToken_FullMethodName      = "/smh.token.v1.TokenService/MintShareToken"
 )
 
 // TokenServiceClient is the client API for TokenService service.
@@ -55,6 +56,11 @@ type TokenServiceClient interface {
 	// below_secret_generation, and refuses such mints from then on (a secret reset with
 	// revokeTokens). Tokens of later generations stay. Needs the operator key. Safe to repeat.
 	RevokeLibraryTokens(ctx context.Context, in *RevokeLibraryTokensRequest, opts ...grpc.CallOption) (*RevokeLibraryTokensResponse, error)
+	// Internal (issue 13, docs/shares.md): mints a share access token (13.9) once the namespace
+	// has verified a visitor's extraction code. It lasts ten minutes from the mint and is not
+	// renewed by use; its principal has share_id set, no grants and no spaces, so only the
+	// share's visitor routes accept it. Needs the operator key.
+	MintShareToken(ctx context.Context, in *MintShareTokenRequest, opts ...grpc.CallOption) (*MintShareTokenResponse, error)
 }
 
 type tokenServiceClient struct {
@@ -154,6 +160,16 @@ func (c *tokenServiceClient) RevokeLibraryTokens(ctx context.Context, in *Revoke
 	return out, nil
 }
 
+func (c *tokenServiceClient) MintShareToken(ctx context.Context, in *MintShareTokenRequest, opts ...grpc.CallOption) (*MintShareTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MintShareTokenResponse)
+	err := c.cc.Invoke(ctx, TokenService_MintShareToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TokenServiceServer is the server API for TokenService service.
 // All implementations must embed UnimplementedTokenServiceServer
 // for forward compatibility.
@@ -180,6 +196,11 @@ type TokenServiceServer interface {
 	// below_secret_generation, and refuses such mints from then on (a secret reset with
 	// revokeTokens). Tokens of later generations stay. Needs the operator key. Safe to repeat.
 	RevokeLibraryTokens(context.Context, *RevokeLibraryTokensRequest) (*RevokeLibraryTokensResponse, error)
+	// Internal (issue 13, docs/shares.md): mints a share access token (13.9) once the namespace
+	// has verified a visitor's extraction code. It lasts ten minutes from the mint and is not
+	// renewed by use; its principal has share_id set, no grants and no spaces, so only the
+	// share's visitor routes accept it. Needs the operator key.
+	MintShareToken(context.Context, *MintShareTokenRequest) (*MintShareTokenResponse, error)
 	mustEmbedUnimplementedTokenServiceServer()
 }
 
@@ -213,6 +234,9 @@ func (UnimplementedTokenServiceServer) PurgeLibraryTokens(context.Context, *Purg
 }
 func (UnimplementedTokenServiceServer) RevokeLibraryTokens(context.Context, *RevokeLibraryTokensRequest) (*RevokeLibraryTokensResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeLibraryTokens not implemented")
+}
+func (UnimplementedTokenServiceServer) MintShareToken(context.Context, *MintShareTokenRequest) (*MintShareTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MintShareToken not implemented")
 }
 func (UnimplementedTokenServiceServer) mustEmbedUnimplementedTokenServiceServer() {}
 func (UnimplementedTokenServiceServer) testEmbeddedByValue()                      {}
@@ -372,6 +396,24 @@ func _TokenService_RevokeLibraryTokens_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TokenService_MintShareToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MintShareTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).MintShareToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_MintShareToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).MintShareToken(ctx, req.(*MintShareTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TokenService_ServiceDesc is the grpc.ServiceDesc for TokenService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -406,6 +448,10 @@ var TokenService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeLibraryTokens",
 			Handler:    _TokenService_RevokeLibraryTokens_Handler,
+		},
+		{
+			MethodName: "MintShareToken",
+			Handler:    _TokenService_MintShareToken_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -35,7 +35,10 @@ type Principal struct {
 	// The token's lifetime and sliding-renewal window, in seconds.
 	Period int32 `protobuf:"varint,7,opt,name=period,proto3" json:"period,omitempty"`
 	// Unix milliseconds when the token lapses unless it is used again.
-	ExpiresAtMs   int64 `protobuf:"varint,8,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	ExpiresAtMs int64 `protobuf:"varint,8,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	// Set only on a share access token (smh-api.md 13.9, docs/shares.md): the token reaches that
+	// one share's visitor routes and nothing else. Every other route refuses it.
+	ShareId       string `protobuf:"bytes,9,opt,name=share_id,json=shareId,proto3" json:"share_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -126,11 +129,18 @@ func (x *Principal) GetExpiresAtMs() int64 {
 	return 0
 }
 
+func (x *Principal) GetShareId() string {
+	if x != nil {
+		return x.ShareId
+	}
+	return ""
+}
+
 var File_smh_token_v1_token_proto protoreflect.FileDescriptor
 
 const file_smh_token_v1_token_proto_rawDesc = "" +
 	"\n" +
-	"\x18smh/token/v1/token.proto\x12\fsmh.token.v1\"\xf0\x01\n" +
+	"\x18smh/token/v1/token.proto\x12\fsmh.token.v1\"\x8b\x02\n" +
 	"\tPrincipal\x12\x1d\n" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x1b\n" +
@@ -141,7 +151,8 @@ const file_smh_token_v1_token_proto_rawDesc = "" +
 	"session_id\x18\x05 \x01(\tR\tsessionId\x12\x16\n" +
 	"\x06grants\x18\x06 \x03(\tR\x06grants\x12\x16\n" +
 	"\x06period\x18\a \x01(\x05R\x06period\x12\"\n" +
-	"\rexpires_at_ms\x18\b \x01(\x03R\vexpiresAtMsB\xa8\x01\n" +
+	"\rexpires_at_ms\x18\b \x01(\x03R\vexpiresAtMs\x12\x19\n" +
+	"\bshare_id\x18\t \x01(\tR\ashareIdB\xa8\x01\n" +
 	"\x10com.smh.token.v1B\n" +
 	"TokenProtoP\x01Z6github.com/opensmh/opensmh/gen/go/smh/token/v1;tokenv1\xa2\x02\x03STX\xaa\x02\fSmh.Token.V1\xca\x02\fSmh\\Token\\V1\xe2\x02\x18Smh\\Token\\V1\\GPBMetadata\xea\x02\x0eSmh::Token::V1b\x06proto3"
 
