@@ -135,7 +135,7 @@ func New(cfg Config) *Object {
 		maxPart: cfg.MaxPartSize, maxSimple: cfg.MaxSimpleSize, gcGrace: cfg.GCGrace, ffmpeg: cfg.FFmpeg,
 		maxOpenUploads: cfg.MaxOpenUploads,
 		archives:       cfg.Archives, archiveLimits: cfg.ArchiveLimits.Defaults(), run: newArchiveRun(),
-		shares:         cfg.Shares, visitors: cfg.Visitors, zipLimits: cfg.ZipLimits.Defaults(),
+		shares: cfg.Shares, visitors: cfg.Visitors, zipLimits: cfg.ZipLimits.Defaults(),
 	}
 	if o.maxOpenUploads == 0 {
 		o.maxOpenUploads = DefaultMaxOpenUploads

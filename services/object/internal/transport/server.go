@@ -82,7 +82,7 @@ func New(obj *app.Object) *Server { return &Server{obj: obj} }
 // Register adds the service to r.
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	objectv1.RegisterObjectServiceServer(r, s)
-	objectv1.RegisterArchiveServiceServer(r, &ArchiveServer{obj: s.obj}) // archives (3.17)
+	objectv1.RegisterArchiveServiceServer(r, &ArchiveServer{obj: s.obj})       // archives (3.17)
 	objectv1.RegisterSharedFileServiceServer(r, &SharedFileServer{obj: s.obj}) // issue 13 fetch (13.11)
 }
 
