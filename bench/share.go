@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
 
@@ -35,8 +36,13 @@ const (
 // raiseVisitorLimits lifts the per (share, client address) limit for the run: one client here
 // makes every request, which the default limit would rightly slow down.
 func raiseVisitorLimits(o *server.Options) {
-	o.ShareVisitors = nil // unbounded (docs/shares.md: abuse limits, not speed limits)
+	limits := ratelimit.DefaultShareLimits()
+	limits.Visits = shareVisitsRaised
+	o.ShareLimits = &limits
 }
+
+// shareVisitsRaised is the run's visitor limit: far above what the clients can ask.
+var shareVisitsRaised = ratelimit.Rate{Events: 1_000_000, Per: time.Second, Burst: 1_000_000}
 
 func runShare(ctx context.Context, d time.Duration, c int) error {
 	return onEachEngine(ctx, "(q)", func(e engine) error { return shareVsOwner(ctx, e, d, c) })
@@ -153,7 +159,8 @@ func shareVsOwner(ctx context.Context, e engine, d time.Duration, c int) error {
 		return fmt.Errorf("errors: owner %d, visitor %d, visitor download only %d", o.errors, v.errors, vo.errors)
 	}
 	fmt.Printf("(q) share visitor vs owner on %s: a shared %d-byte file, %d clients, each round following the 302 to the bytes\n", e.name, shareFileSize, c)
-	fmt.Printf("    visitor rate limits raised for the run: they bound abuse, not speed (docs/shares.md)\n")
+	fmt.Printf("    visitor rate limit raised for the run to %s per (share, address): the default (%s) bounds abuse, not speed (docs/shares.md)\n",
+		shareVisitsRaised, ratelimit.DefaultShareLimits().Visits)
 	fmt.Printf("    owner download (3.8)          %s\n", o)
 	fmt.Printf("    visitor list + download       %s\n", v)
 	fmt.Printf("    visitor download only         %s\n", vo)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
 
@@ -94,7 +95,7 @@ func (o *Object) admitVisitor(req SharedFileRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if o.visitors != nil && !o.visitors.Allow(req.ShareCode+"\x00"+req.ClientAddress) {
+	if o.visitors != nil && !o.visitors.Allow(ratelimit.Key(req.ShareCode, ratelimit.AddressKey(req.ClientAddress))) {
 		return "", ErrVisitorRateLimited
 	}
 	return formatInodeChain(chain), nil
