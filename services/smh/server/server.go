@@ -353,7 +353,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		// issue 13 shares: links name the public URL; share tokens come from authtoken.
 		PublicURL:    s.URL,
 		TokenService: tokenv1.NewTokenServiceClient(conn),
-		ShareLimits: s.opts.ShareLimits,
+		ShareLimits:  s.opts.ShareLimits,
 	})
 	if err != nil {
 		return err
