@@ -122,7 +122,7 @@ func (v visitor) follow(t *testing.T, r response, header http.Header) response {
 func testShareFetch(t *testing.T, s *system) {
 	f := fileLibrary(t, s, nil)
 	owner := shareOwner{f: f}
-	f.dir().mkdirs(t, f.token, []string{"docs", "docs/sub", "docs/empty", "pics", "private"})
+	f.dir().mkdirs(t, f.token, []string{"docs/sub", "docs/empty", "pics", "private"})
 	readme := []byte("hello, visitor\n")
 	deep := randomBytes(t, 300_000)
 	photo := jpegBytes(t, 300, 200)
@@ -191,23 +191,31 @@ func testShareFetch(t *testing.T, s *system) {
 		private := f.do("GET", "private/secret.txt", q("", "info", "", "with_inode", "1"), nil).JSON(t)["inode"].(string)
 		expectError(t, v.get("download", private), http.StatusNotFound, "FileNotInShare")
 		expectError(t, v.get("preview", docs, private), http.StatusNotFound, "FileNotInShare")
-		// A directory is not a file to download.
-		if r := v.get("download", docs, sub); r.Status < 400 || r.Status >= 500 {
-			t.Fatalf("download of a directory: %d %s", r.Status, r.Body)
-		}
-		_ = s
+		// A directory is not a file to download or preview, nor a file a folder to zip.
+		expectError(t, v.get("download", docs, sub), http.StatusBadRequest, "ParamInvalid")
+		expectError(t, v.get("preview", docs), http.StatusBadRequest, "ParamInvalid")
+		expectError(t, v.get("zip", docs, readmeInode), http.StatusBadRequest, "ParamInvalid")
+		expectError(t, s.call("GET", v.path(docs, private), q(v.token, "zip", ""), nil, nil), http.StatusNotFound, "FileNotInShare")
 	})
 
 	t.Run("foreign tokens refused", func(t *testing.T) {
 		s := s.on(t)
 		_, otherCode := owner.create(t, "other", []string{"single.bin"}, map[string]any{"isPermanent": true, "canDownload": true})
 		other := visit(t, s, otherCode)
-		for name, token := range map[string]string{"library token": f.token, "another share's token": other.token, "none": ""} {
-			r := s.call("GET", v.path(docs, readmeInode), q(token, "download", ""), nil, nil)
-			if r.Status != http.StatusForbidden && r.Status != http.StatusUnauthorized {
-				t.Fatalf("%s: %d %s", name, r.Status, r.Body)
+		tests := []struct {
+			name, token string
+			status      int
+			code        string
+		}{
+			{"library token", f.token, http.StatusForbidden, "InvalidAccessToken"},
+			{"another share's token", other.token, http.StatusForbidden, "InvalidAccessToken"},
+			{"no token", "", http.StatusBadRequest, "EmptyAccessToken"},
+		}
+		for _, tt := range tests {
+			for _, flag := range []string{"download", "preview"} {
+				expectError(t, s.call("GET", v.path(docs, readmeInode), q(tt.token, flag, ""), nil, nil), tt.status, tt.code)
 			}
-			expectError(t, r, r.Status, r.JSON(t)["code"].(string))
+			expectError(t, s.call("GET", v.path(docs), q(tt.token, "zip", ""), nil, nil), tt.status, tt.code)
 		}
 	})
 
@@ -253,7 +261,10 @@ func testShareFetch(t *testing.T, s *system) {
 		qv.Set("chain", pics)
 		u.RawQuery = qv.Encode()
 		expectXML(t, s.raw("GET", u.String(), nil, nil), http.StatusForbidden, "SignatureDoesNotMatch")
-		_ = empty
+		// The empty directory is listed in the share as in the zip.
+		if _, ok := v.inodes(t, docs, empty)[""]; ok {
+			t.Fatal("an empty directory lists an entry")
+		}
 	})
 
 	t.Run("expired share token refused", func(t *testing.T) {
@@ -302,7 +313,49 @@ func testShareFetch(t *testing.T, s *system) {
 			t.Fatalf("zip of a disabled share: %d %s", r.Status, r.Body)
 		}
 	})
-	_ = shareID
+	t.Run("visitor rate limit per share and address", func(t *testing.T) {
+		s := s.on(t)
+		_, busyCode := owner.create(t, "busy", []string{"single.bin"}, map[string]any{"isPermanent": true, "canPreview": true})
+		busy := visit(t, s, busyCode)
+		in := busy.inodes(t)["single.bin"]
+		// The default allows bursts of 200 per (share, address); the test clock stands still,
+		// so the bucket does not refill while the loop runs.
+		limited := 0
+		for i := range 202 {
+			r := busy.get("preview", in)
+			if r.Status == http.StatusTooManyRequests {
+				expectError(t, r, http.StatusTooManyRequests, "RateLimitExceeded")
+				limited = i
+				break
+			}
+			if r.Status != http.StatusFound {
+				t.Fatalf("preview %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		if limited != 200 {
+			t.Fatalf("refused at request %d, want the 201st", limited+1)
+		}
+		// Another share from the same address is not held back.
+		if r := visit(t, s, code).get("download", docs, readmeInode); r.Status != http.StatusFound {
+			t.Fatalf("another share: %d %s", r.Status, r.Body)
+		}
+		s.clock.Advance(time.Second) // 20 events a second come back
+		if r := busy.get("preview", in); r.Status != http.StatusFound {
+			t.Fatalf("after a second: %d %s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("disabled share refuses at once", func(t *testing.T) {
+		s := s.on(t)
+		w := visit(t, s, code)
+		zipURL := w.get("zip", docs).Header.Get("Location")
+		owner.setEnabled(t, shareID, false)
+		expectError(t, w.get("download", docs, readmeInode), http.StatusForbidden, "ShareDisabled")
+		expectError(t, w.get("zip", docs), http.StatusForbidden, "ShareDisabled")
+		// A zip URL signed before the disable re-checks the share before its first byte.
+		expectXML(t, s.raw("GET", zipURL, nil, nil), http.StatusForbidden, "ShareDisabled")
+		owner.setEnabled(t, shareID, true)
+	})
 }
 
 // expectZip unpacks a zip answer and compares every file's bytes and the directories.
