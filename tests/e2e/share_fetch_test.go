@@ -185,8 +185,11 @@ func testShareFetch(t *testing.T, s *system) {
 	t.Run("bad chains", func(t *testing.T) {
 		s := s.on(t)
 		expectError(t, v.get("download"), http.StatusBadRequest, "ParamInvalid")
-		expectError(t, v.get("download", "x1"), http.StatusBadRequest, "ParamInvalid")
-		expectError(t, v.get("download", docs, "0"), http.StatusBadRequest, "ParamInvalid")
+		// A malformed chain is refused as the visitor listing refuses it (13.10).
+		for _, bad := range [][]string{{"x1"}, {docs, "0"}, {docs, ""}, {"0" + docs}} {
+			expectError(t, v.get("download", bad...), http.StatusBadRequest, "InvalidParameter")
+			expectError(t, v.get("zip", bad...), http.StatusBadRequest, "InvalidParameter")
+		}
 		// An inode of the library that the share does not hold.
 		private := f.do("GET", "private/secret.txt", q("", "info", "", "with_inode", "1"), nil).JSON(t)["inode"].(string)
 		expectError(t, v.get("download", private), http.StatusNotFound, "FileNotInShare")

@@ -37,6 +37,9 @@ var (
 	ErrVisitorRateLimited = errors.New("too many share requests from this address")
 	// ErrSharesUnavailable: the service was built without a share resolver.
 	ErrSharesUnavailable = errors.New("share links are not served by this object service")
+	// ErrBadInodeChain: the inode chain is not decimal inodes joined by "/" (400
+	// InvalidParameter, as the visitor listing answers it; docs/shares.md).
+	ErrBadInodeChain = errors.New("bad inode chain")
 )
 
 // shareURLPeriod is how long a visitor's signed URL holds: long enough to follow the 302 and
@@ -56,13 +59,13 @@ func ParseInodeChain(s string) ([]int64, error) {
 	}
 	parts := strings.Split(s, "/")
 	if len(parts) > maxInodeChain {
-		return nil, &InputError{Err: ErrParamInvalid, Reason: "the inode chain is deeper than 64 levels"}
+		return nil, &InputError{Err: ErrBadInodeChain, Reason: "the inode chain is deeper than 64 levels"}
 	}
 	chain := make([]int64, len(parts))
 	for i, p := range parts {
 		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || n <= 0 || strconv.FormatInt(n, 10) != p {
-			return nil, &InputError{Err: ErrParamInvalid, Reason: "the inode chain must be positive decimal inodes joined by /"}
+			return nil, &InputError{Err: ErrBadInodeChain, Reason: "the inode chain must be positive decimal inodes joined by /"}
 		}
 		chain[i] = n
 	}

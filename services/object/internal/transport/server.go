@@ -55,6 +55,7 @@ func ErrorMap() smherr.Map {
 		{Err: app.ErrMultipleDirectories, SMH: smherr.New(http.StatusBadRequest, "FileUncompressMultipleDirectoriesNotSupported", "select at most one directory")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "select at most 1000 files")},
 		// issue 13 fetch: a share visitor's bytes (docs/shares.md "Visitor bytes").
+		{Err: app.ErrBadInodeChain, SMH: smherr.New(http.StatusBadRequest, "InvalidParameter", "bad inode chain")},
 		{Err: app.ErrVisitorRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "too many requests for this share; slow down")},
 		{Err: app.ErrZipTooManyEntries, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the folder holds too many entries to download as one zip")},
 		{Err: app.ErrZipTooLarge, SMH: smherr.New(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the folder is too large to download as one zip")},
