@@ -94,6 +94,12 @@ type Config struct {
 // ShareZipLimits bound a share visitor's folder download (docs/shares.md).
 type ShareZipLimits = app.ZipLimits
 
+// Defaults of ShareZipLimits, for the flags of the binaries.
+const (
+	DefaultShareZipMaxEntries = app.DefaultZipMaxEntries
+	DefaultShareZipMaxBytes   = app.DefaultZipMaxBytes
+)
+
 // ArchiveLimits bound archive reading (docs/archives.md).
 type ArchiveLimits = archive.Limits
 
