@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/ratelimit"
@@ -132,15 +133,16 @@ func shareVsOwner(ctx context.Context, e engine, d time.Duration, c int) error {
 	if err != nil {
 		return err
 	}
-	owner := func(int, int) error { return follow(a.fileURL("shared.bin")) }
-	visitorOnly := func(int, int) error { return follow(visitorURL(inode, "download")) }
-	visitor := func(int, int) error {
+	var firstErr firstError
+	owner := firstErr.keep("owner", func(int, int) error { return follow(a.fileURL("shared.bin")) })
+	visitorOnly := firstErr.keep("visitor download", func(int, int) error { return follow(visitorURL(inode, "download")) })
+	visitor := firstErr.keep("visitor list + download", func(int, int) error {
 		in, err := list()
 		if err != nil {
 			return err
 		}
 		return follow(visitorURL(in, "download"))
-	}
+	})
 	// Verify once, untimed: every path answers the right bytes before anything is measured.
 	for _, op := range []func(int, int) error{owner, visitor, visitorOnly} {
 		if err := op(0, 0); err != nil {
@@ -155,9 +157,6 @@ func shareVsOwner(ctx context.Context, e engine, d time.Duration, c int) error {
 		visitorsOnly = append(visitorsOnly, measure(c, slice, visitorOnly))
 	}
 	o, v, vo := merge(owners), merge(visitors), merge(visitorsOnly)
-	if o.errors+v.errors+vo.errors > 0 {
-		return fmt.Errorf("errors: owner %d, visitor %d, visitor download only %d", o.errors, v.errors, vo.errors)
-	}
 	fmt.Printf("(q) share visitor vs owner on %s: a shared %d-byte file, %d clients, each round following the 302 to the bytes\n", e.name, shareFileSize, c)
 	fmt.Printf("    visitor rate limit raised for the run to %s per (share, address): the default (%s) bounds abuse, not speed (docs/shares.md)\n",
 		shareVisitsRaised, ratelimit.DefaultShareLimits().Visits)
@@ -166,7 +165,36 @@ func shareVsOwner(ctx context.Context, e engine, d time.Duration, c int) error {
 	fmt.Printf("    visitor download only         %s\n", vo)
 	fmt.Printf("    ratio visitor/owner           %.2f   (list + download rounds per second; target >= 0.8)\n", v.rate()/o.rate())
 	fmt.Printf("    ratio visitor download/owner  %.2f   (download rounds only)\n\n", vo.rate()/o.rate())
+	if err := firstErr.get(); err != nil {
+		return fmt.Errorf("failed rounds (owner %d, visitor %d, visitor download only %d), the first: %w", o.errors, v.errors, vo.errors, err)
+	}
 	return nil
+}
+
+// firstError keeps the first error of the measured operations, to say why rounds failed.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) keep(what string, op func(int, int) error) func(int, int) error {
+	return func(w, i int) error {
+		err := op(w, i)
+		if err != nil {
+			f.mu.Lock()
+			if f.err == nil {
+				f.err = fmt.Errorf("%s: %w", what, err)
+			}
+			f.mu.Unlock()
+		}
+		return err
+	}
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // merge sums the measurements of the interleaved slices: operations and time add up; the
@@ -178,9 +206,11 @@ func merge(rs []result) result {
 		out.ops += r.ops
 		out.errors += r.errors
 		out.elapsed += r.elapsed
-		p50s, p99s = append(p50s, r.p50), append(p99s, r.p99)
+		if r.ops > 0 { // a slice where every round failed has no latencies
+			p50s, p99s = append(p50s, r.p50), append(p99s, r.p99)
+		}
 	}
-	if len(rs) == 0 {
+	if len(p50s) == 0 {
 		return out
 	}
 	out.p50, out.p99 = median(p50s), median(p99s)
