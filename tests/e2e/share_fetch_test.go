@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -132,6 +133,23 @@ func testShareFetch(t *testing.T, s *system) {
 	f.upload("pics/cat.jpg", photo, nil)
 	f.upload("single.bin", single, nil)
 	f.upload("private/secret.txt", []byte("not shared"), nil)
+	report := []byte("%PDF-1.4 not really")
+	f.upload("docs/report.pdf", report, nil)
+	// The owner's custom metadata stays the owner's: a visitor's download does not carry it.
+	if r := f.doWith("PUT", "docs/noted.txt", nil, nil, http.Header{"X-Smh-Meta-Note": {"private"}}); r.Status != http.StatusCreated {
+		t.Fatalf("begin: %d %s", r.Status, r.Body)
+	} else {
+		var tk ticket
+		if err := json.Unmarshal(r.Body, &tk); err != nil {
+			t.Fatal(err)
+		}
+		if put := f.send(tk, "", readme); put.Status != http.StatusOK {
+			t.Fatalf("PUT: %d %s", put.Status, put.Body)
+		}
+		if c := f.confirm(tk.ConfirmKey, nil, map[string]any{"crc64": crcOf(readme)}); c.Status != http.StatusOK {
+			t.Fatalf("confirm: %d %s", c.Status, c.Body)
+		}
+	}
 
 	shareID, code := owner.create(t, "holiday", []string{"docs", "pics"}, map[string]any{"isPermanent": true, "canPreview": true, "canDownload": true})
 	v := visit(t, s, code)
@@ -150,8 +168,15 @@ func testShareFetch(t *testing.T, s *system) {
 			t.Fatalf("download: %d, %d bytes, want the %d uploaded", got.Status, len(got.Body), len(deep))
 		}
 		expectServedAs(t, "shared download", got, "application/octet-stream", false, "deep.bin")
-		if r.Header.Get("x-smh-size") != "300000" {
-			t.Fatalf("x-smh-size %q", r.Header.Get("x-smh-size"))
+		if r.Header.Get("x-smh-size") != "300000" || r.Header.Get("x-smh-crc64") != crcOf(deep) {
+			t.Fatalf("x-smh-size %q, x-smh-crc64 %q", r.Header.Get("x-smh-size"), r.Header.Get("x-smh-crc64"))
+		}
+		noted := v.get("download", docs, inDocs["noted.txt"])
+		if m := metaHeaders(noted.Header); noted.Status != http.StatusFound || len(m) != 0 {
+			t.Fatalf("a visitor's download: %d with the owner's metadata %v", noted.Status, m)
+		}
+		if m := metaHeaders(f.do("GET", "docs/noted.txt", nil, nil).Header); len(m) != 1 {
+			t.Fatalf("the owner's download carries %v, want the note", m)
 		}
 		ranged := s.raw("GET", r.Header.Get("Location"), nil, http.Header{"Range": {"bytes=1000-1999"}})
 		if ranged.Status != http.StatusPartialContent || !bytes.Equal(ranged.Body, deep[1000:2000]) {
@@ -180,6 +205,12 @@ func testShareFetch(t *testing.T, s *system) {
 			t.Fatalf("document preview %q", doc.Body)
 		}
 		expectServedAs(t, "shared document preview", doc, "text/plain; charset=utf-8", true, "readme.txt")
+		// A file the data endpoint would only hand out as an attachment is no preview: it
+		// would be a download, which canPreview alone does not grant.
+		expectError(t, v.get("preview", docs, inDocs["report.pdf"]), http.StatusForbidden, "CannotPreview")
+		if got := v.follow(t, v.get("download", docs, inDocs["report.pdf"]), nil); !bytes.Equal(got.Body, report) {
+			t.Fatalf("download of the PDF: %q", got.Body)
+		}
 	})
 
 	t.Run("bad chains", func(t *testing.T) {
@@ -248,9 +279,9 @@ func testShareFetch(t *testing.T, s *system) {
 
 	t.Run("zip of a folder and of the whole share", func(t *testing.T) {
 		s := s.on(t)
-		files := map[string][]byte{"readme.txt": readme, "sub/deep.bin": deep}
+		files := map[string][]byte{"readme.txt": readme, "noted.txt": readme, "report.pdf": report, "sub/deep.bin": deep}
 		expectZip(t, v.follow(t, v.get("zip", docs), nil), files, "sub/", "empty/")
-		whole := map[string][]byte{"docs/readme.txt": readme, "docs/sub/deep.bin": deep, "pics/cat.jpg": photo}
+		whole := map[string][]byte{"docs/readme.txt": readme, "docs/noted.txt": readme, "docs/report.pdf": report, "docs/sub/deep.bin": deep, "pics/cat.jpg": photo}
 		got := v.follow(t, v.get("zip"), nil)
 		expectZip(t, got, whole, "docs/", "docs/sub/", "docs/empty/", "pics/")
 		expectSecurityHeaders(t, "zip", got)
@@ -318,21 +349,21 @@ func testShareFetch(t *testing.T, s *system) {
 	})
 	t.Run("visitor rate limit per share and address", func(t *testing.T) {
 		s := s.on(t)
-		_, busyCode := owner.create(t, "busy", []string{"single.bin"}, map[string]any{"isPermanent": true, "canPreview": true})
+		_, busyCode := owner.create(t, "busy", []string{"single.bin"}, map[string]any{"isPermanent": true, "canDownload": true})
 		busy := visit(t, s, busyCode)
 		in := busy.inodes(t)["single.bin"]
 		// The default allows bursts of 200 per (share, address); the test clock stands still,
 		// so the bucket does not refill while the loop runs.
 		limited := 0
 		for i := range 202 {
-			r := busy.get("preview", in)
+			r := busy.get("download", in)
 			if r.Status == http.StatusTooManyRequests {
 				expectError(t, r, http.StatusTooManyRequests, "RateLimitExceeded")
 				limited = i
 				break
 			}
 			if r.Status != http.StatusFound {
-				t.Fatalf("preview %d: %d %s", i, r.Status, r.Body)
+				t.Fatalf("download %d: %d %s", i, r.Status, r.Body)
 			}
 		}
 		if limited != 200 {
@@ -343,7 +374,7 @@ func testShareFetch(t *testing.T, s *system) {
 			t.Fatalf("another share: %d %s", r.Status, r.Body)
 		}
 		s.clock.Advance(time.Second) // 20 events a second come back
-		if r := busy.get("preview", in); r.Status != http.StatusFound {
+		if r := busy.get("download", in); r.Status != http.StatusFound {
 			t.Fatalf("after a second: %d %s", r.Status, r.Body)
 		}
 	})

@@ -37,6 +37,10 @@ var (
 	ErrVisitorRateLimited = errors.New("too many share requests from this address")
 	// ErrSharesUnavailable: the service was built without a share resolver.
 	ErrSharesUnavailable = errors.New("share links are not served by this object service")
+	// ErrNotViewable: a visitor's preview of a file that the data endpoint would not show in
+	// place (a PDF, an archive, HTML): it would be a download, which canPreview does not grant
+	// (403 CannotPreview; docs/shares.md).
+	ErrNotViewable = errors.New("the file cannot be shown in place")
 	// ErrBadInodeChain: the inode chain is not decimal inodes joined by "/" (400
 	// InvalidParameter, as the visitor listing answers it; docs/shares.md).
 	ErrBadInodeChain = errors.New("bad inode chain")
@@ -143,6 +147,11 @@ func (o *Object) PreviewShared(ctx context.Context, req SharedFileRequest, opts 
 	fr, f, err := o.resolveShared(ctx, req, "preview")
 	if err != nil {
 		return Located{}, err
+	}
+	if _, inline := media.Presentation(f.GetFile().GetContentType(), f.GetFile().GetName()); !inline {
+		// The data endpoint would send it as an attachment: a preview would hand out the file
+		// to a visitor who may only look. (The namespace has counted the preview already.)
+		return Located{}, ErrNotViewable
 	}
 	return o.previewFor(ctx, fr, f, opts, shareURLPeriod)
 }
