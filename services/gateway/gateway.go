@@ -164,6 +164,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	// --- end change feed ---
+	// ---- issue 13 tokens: 13.12 save from a share
+	if err := namespacev1.RegisterShareSaveServiceHandlerClient(ctx, mux, namespacev1.NewShareSaveServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 tokens
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -257,6 +262,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.ArchiveTaskService_ServiceDesc.ServiceName: cfg.Namespace,
 			// issue 12 change feed (3.18)
 			namespacev1.DeltaService_ServiceDesc.ServiceName: cfg.Namespace,
+			// issue 13 tokens: 13.12 save from a share
+			namespacev1.ShareSaveService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(append(grpcx.ServerOptions(logger), grpcx.PublicEdgeOptions()...),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),
