@@ -233,7 +233,7 @@ func routePolicies() map[string]routePolicy {
 		// Interim rows until the shares block's visitor policy kind walks share tokens: the walk
 		// names a share that does not exist, and the namespace looks the share up before the
 		// token, so every caller gets 404 ShareNotFound. Which tokens are refused on a live
-		// share (a library token, the library secret's absence, another share's token, an
+		// share (a library token, the library secret, no token, another share's token, an
 		// expired one) is proven in share_fetch_test.go ("foreign tokens refused", "expired
 		// share token refused").
 		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?preview":  {credentialFree: true, answer: "ShareNotFound"},

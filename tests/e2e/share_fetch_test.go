@@ -251,6 +251,9 @@ func testShareFetch(t *testing.T, s *system) {
 			}
 			expectError(t, s.call("GET", v.path(docs), q(tt.token, "zip", ""), nil, nil), tt.status, tt.code)
 		}
+		// The library secret is no share token either.
+		secret := url.Values{"library_id": {f.lib}, "library_secret": {f.library.Secret}, "download": {""}}
+		expectError(t, s.call("GET", v.path(docs, readmeInode), secret, nil, nil), http.StatusBadRequest, "EmptyAccessToken")
 	})
 
 	t.Run("capabilities off", func(t *testing.T) {
