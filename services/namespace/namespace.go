@@ -18,6 +18,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/jobs"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
@@ -66,6 +67,9 @@ type Config struct {
 	// DeltaRetention is how long the change feed keeps its events (3.18; 0 = 180 days): a
 	// cursor whose next events are older answers CursorExpired.
 	DeltaRetention time.Duration
+	// ShareLimits bound share visitors per client address and per share (issue 13,
+	// docs/shares.md); nil = ratelimit.DefaultShareLimits.
+	ShareLimits *ratelimit.ShareLimits
 }
 
 // Defaults of Config.TaskWorkers and Config.TaskQueue.

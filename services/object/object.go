@@ -20,6 +20,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/jobs"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/services/object/internal/app"
@@ -81,6 +82,9 @@ type Config struct {
 	// ArchiveLimits bound what one archive may make zip preview and uncompress do (zero fields:
 	// the defaults of docs/archives.md).
 	ArchiveLimits ArchiveLimits
+	// ShareLimits bound share visitors per client address and per share (issue 13,
+	// docs/shares.md); nil = ratelimit.DefaultShareLimits.
+	ShareLimits *ratelimit.ShareLimits
 }
 
 // ArchiveLimits bound archive reading (docs/archives.md).

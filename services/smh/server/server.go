@@ -35,6 +35,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/inproc"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/authtoken"
@@ -87,8 +88,12 @@ type Options struct {
 	// data endpoint (zero = 16 KiB per 30 s). MaxOpenUploads: unconfirmed uploads one user of a
 	// library may hold (0 = 1,000; negative: no cap).
 	BodyReadTimeout time.Duration
-	UploadMinRate   bodytime.Rate
-	MaxOpenUploads  int
+	// TrustedProxies: proxies whose X-Forwarded-For names the client address (gateway.Config).
+	TrustedProxies []string
+	// ShareLimits bound share visitors (namespace and object Config); nil = defaults.
+	ShareLimits    *ratelimit.ShareLimits
+	UploadMinRate  bodytime.Rate
+	MaxOpenUploads int
 	// ArchiveLimits bound zip preview and uncompress (zero fields: docs/archives.md defaults).
 	ArchiveLimits object.ArchiveLimits
 	// EtcdNoFsync is for tests only.
@@ -224,7 +229,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	}
 	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, Namespace: s.conn, Object: s.conn,
 		Data: s.obj.DataHandler(), AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public, PublicURL: s.URL, DataURL: o.DataURL,
-		Tokens: s.tokens.Validator(), BodyReadTimeout: o.BodyReadTimeout})
+		Tokens: s.tokens.Validator(), BodyReadTimeout: o.BodyReadTimeout, TrustedProxies: o.TrustedProxies})
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -341,6 +346,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		TxTimeout:   s.opts.Deadlines.SQLTx,
 		TaskWorkers: s.opts.TaskWorkers,
 		TaskQueue:   s.opts.TaskQueue,
+		ShareLimits: s.opts.ShareLimits,
 	})
 	if err != nil {
 		return err
@@ -356,22 +362,23 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	}
 	s.blobDir = blobDir
 	obj, err := object.New(ctx, object.Config{
-		DSN:        objectDSN,
-		BlobDir:    blobDir,
-		S3:         s.opts.S3,
-		Domain:     domain,
-		Libraries:  libraryv1.NewLibraryServiceClient(conn),
-		Tokens:     tokens.Validator(),
-		Namespace:  conn,
-		AdminKey:   s.AdminKey,
-		Clock:      s.opts.Clock,
-		Logger:     s.logger,
-		Etcd:       s.cli,
-		GCEvery:    s.opts.GCEvery,
-		GCGrace:    s.opts.GCGrace,
-		TicketTTL:  s.opts.UploadTicketTTL,
-		SessionTTL: s.opts.UploadSessionTTL,
-		TxTimeout:  s.opts.Deadlines.SQLTx,
+		DSN:         objectDSN,
+		BlobDir:     blobDir,
+		S3:          s.opts.S3,
+		Domain:      domain,
+		Libraries:   libraryv1.NewLibraryServiceClient(conn),
+		Tokens:      tokens.Validator(),
+		Namespace:   conn,
+		AdminKey:    s.AdminKey,
+		Clock:       s.opts.Clock,
+		Logger:      s.logger,
+		Etcd:        s.cli,
+		GCEvery:     s.opts.GCEvery,
+		GCGrace:     s.opts.GCGrace,
+		TicketTTL:   s.opts.UploadTicketTTL,
+		SessionTTL:  s.opts.UploadSessionTTL,
+		ShareLimits: s.opts.ShareLimits,
+		TxTimeout:   s.opts.Deadlines.SQLTx,
 
 		MaxOpenUploads: s.opts.MaxOpenUploads,
 		BodyMinRate:    s.opts.UploadMinRate,
@@ -382,7 +389,8 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	}
 	s.obj = obj
 
-	s.public = grpc.NewServer(grpcx.ServerOptions(s.logger)...)
+	// The public server overwrites the client address from the peer (grpcx.PublicEdgeOptions).
+	s.public = grpc.NewServer(append(grpcx.ServerOptions(s.logger), grpcx.PublicEdgeOptions()...)...)
 	for _, r := range []grpc.ServiceRegistrar{conn, s.public} {
 		libs.Register(r)
 		tokens.Register(r)

@@ -153,4 +153,9 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}/list", Target: "/_smh/favorite/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListFavorites"},
 	{Method: "POST", Pattern: "/api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file", Target: "/_smh/recent/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListRecentFiles"},
 	// --- end favorites ---
+	// ---- issue 13 tokens: 13.12 save from a share (decision 14, docs/shares.md). The literal
+	// "file" must win over the owner side's POST /api/v1/share/{LibraryId}/{SpaceId} (create):
+	// this row must stay before that one.
+	{Method: "POST", Pattern: "/api/v1/share/file/{ShareCode}", Flags: []string{"save"}, Target: "/_smh/share/save/{ShareCode}", RPC: "smh.namespace.v1.ShareSaveService/SaveShareFiles"},
+	// ---- end issue 13 tokens
 }

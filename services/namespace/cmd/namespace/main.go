@@ -13,6 +13,7 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/namespace"
@@ -29,6 +30,8 @@ func main() {
 	fs.StringVar(&dsn, "sql-dsn", "./data/namespace.db", "postgres://... for PostgreSQL, otherwise a SQLite file")
 	fs.IntVar(&taskWorkers, "task-workers", namespace.DefaultTaskWorkers, "async directory copies and deletes run at once; more wait in the queue")
 	fs.IntVar(&taskQueue, "task-queue", namespace.DefaultTaskQueue, "async directory tasks that may wait for a worker; beyond it a request answers 503")
+	shareLimits := ratelimit.DefaultShareLimits()
+	shareLimits.AddFlags(fs)
 	os.Exit(cmdutil.Main("namespace", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -52,6 +55,7 @@ func main() {
 		svc, err := namespace.New(env.Ctx, namespace.Config{
 			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
 			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: taskWorkers, TaskQueue: taskQueue,
+			ShareLimits: &shareLimits,
 		})
 		if err != nil {
 			return err
