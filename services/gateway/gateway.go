@@ -169,6 +169,16 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	// ---- end issue 13 tokens
+	// ---- issue 13 fetch: a share visitor's bytes (13.11), served by the object service.
+	if err := objectv1.RegisterSharedFileServiceHandlerClient(ctx, mux, objectv1.NewSharedFileServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 fetch
+	// ---- issue 13 shares: share links (section 13), served by the namespace.
+	if err := namespacev1.RegisterShareServiceHandlerClient(ctx, mux, namespacev1.NewShareServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 shares
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -264,6 +274,12 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.DeltaService_ServiceDesc.ServiceName: cfg.Namespace,
 			// issue 13 tokens: 13.12 save from a share
 			namespacev1.ShareSaveService_ServiceDesc.ServiceName: cfg.Namespace,
+			// ---- issue 13 fetch
+			objectv1.SharedFileService_ServiceDesc.ServiceName: cfg.Object,
+			// ---- end issue 13 fetch
+			// ---- issue 13 shares
+			namespacev1.ShareService_ServiceDesc.ServiceName: cfg.Namespace,
+			// ---- end issue 13 shares
 		}
 		opts := append(append(grpcx.ServerOptions(logger), grpcx.PublicEdgeOptions()...),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),
