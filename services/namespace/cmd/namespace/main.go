@@ -57,7 +57,7 @@ func main() {
 			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
 			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: taskWorkers, TaskQueue: taskQueue,
 			ShareLimits: &shareLimits,
-			PublicURL: publicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
+			PublicURL:   publicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
 		})
 		if err != nil {
 			return err
