@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
 )
 
 // The batch measurement (issue 12 item 8, docs/batch.md), once per namespace store engine

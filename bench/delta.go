@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"time"
-
 )
 
 // The change feed measurement (smh-api.md 3.18, docs/changefeed.md), once per store engine:

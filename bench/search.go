@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // The search measurement (docs/search.md, issue 12 item 8):

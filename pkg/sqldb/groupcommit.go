@@ -33,6 +33,8 @@ const (
 // caller, its captured variables stay its own); the batch goroutine only frames it.
 type groupCommit struct {
 	write *sql.DB
+	// stmts keeps the writer's statements prepared across batches (stmtcache.go).
+	stmts *stmtCache
 
 	mu     sync.Mutex
 	queue  []*writeCall
@@ -50,7 +52,7 @@ type groupCommit struct {
 // newGroupCommit starts the batch goroutine on write, the single-connection writer pool; close
 // stops it.
 func newGroupCommit(write *sql.DB) *groupCommit {
-	g := &groupCommit{write: write, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	g := &groupCommit{write: write, stmts: newStmtCache(), wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -109,7 +111,7 @@ func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error) error {
 		c.ran <- false
 		return err
 	}
-	err := c.runFn(t.tx, fn)
+	err := c.runFn(t.tx, g.stmts, fn)
 	if batchErr := <-c.result; batchErr != nil {
 		return batchErr
 	}
@@ -119,8 +121,8 @@ func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error) error {
 // runFn runs fn in the batch's transaction and tells the batch whether its work stays. A panic
 // (or runtime.Goexit, as t.Fatal does) counts as a failure and goes on up the caller's
 // goroutine. The Tx dies with fn: the transaction is another caller's afterwards.
-func (c *writeCall) runFn(sqlTx *sql.Tx, fn func(*Tx) error) error {
-	tx := &Tx{tx: sqlTx, shared: true}
+func (c *writeCall) runFn(sqlTx *sql.Tx, stmts *stmtCache, fn func(*Tx) error) error {
+	tx := &Tx{tx: sqlTx, shared: true, stmts: stmts}
 	succeeded := false
 	defer func() {
 		tx.done.Store(true)
@@ -199,6 +201,7 @@ func (g *groupCommit) close() {
 	g.mu.Unlock()
 	g.signal()
 	<-g.stopped
+	g.stmts.close()
 }
 
 func (g *groupCommit) run() {
@@ -273,6 +276,8 @@ func (g *groupCommit) batch(calls []*writeCall) {
 	for _, c := range ran {
 		c.result <- err
 	}
+	// The connection is free until the next batch begins, on this goroutine.
+	g.stmts.preparePending(g.write)
 }
 
 // runCall gives c its turn in tx inside a savepoint, and releases or rolls back the savepoint

@@ -339,6 +339,8 @@ type Tx struct {
 	given, bounded context.Context
 	// releases free the statement contexts made for the bound, when the function returns.
 	releases []context.CancelFunc
+	// stmts keeps the SQLite writer's statements prepared (stmtcache.go); nil elsewhere.
+	stmts *stmtCache
 }
 
 // end marks the Tx dead once its function returned and frees its statement contexts.
@@ -355,17 +357,29 @@ func (t *Tx) Postgres() bool { return t.postgres }
 
 // Exec runs a statement.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.statementContext(ctx), t.rebind(query), args...)
+	ctx = t.statementContext(ctx)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, t.rebind(query), args...)
 }
 
 // Query runs a query answering rows.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.statementContext(ctx), t.rebind(query), args...)
+	ctx = t.statementContext(ctx)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, t.rebind(query), args...)
 }
 
 // QueryRow runs a query answering at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.statementContext(ctx), t.rebind(query), args...)
+	ctx = t.statementContext(ctx)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, t.rebind(query), args...)
 }
 
 // statementContext answers the context a statement of t runs with. In a shared transaction it

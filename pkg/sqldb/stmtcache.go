@@ -1,0 +1,94 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxCachedStatements bounds the statements the SQLite writer keeps prepared. Stores build a
+// few queries with a variable number of placeholders (IN lists); once the cache is full, new
+// queries simply run unprepared, as every query did before the cache.
+const maxCachedStatements = 512
+
+// stmtCache keeps the SQLite writer's statements prepared across transactions. Preparing
+// (parsing and planning) costs about as much as running a short statement, and a write
+// transaction runs the same few dozen statements over and over (a batch delete of 1,000 files
+// runs each of its statements 1,000 times). Every write runs on the one writer connection, so
+// a statement prepared once serves every later transaction.
+//
+// A statement cannot be prepared while a transaction holds the writer's only connection
+// (database/sql's Prepare would wait for a free one), so a transaction that misses the cache
+// runs its statement unprepared and notes it; the batch goroutine prepares the noted
+// statements between transactions, when the connection is free.
+type stmtCache struct {
+	mu      sync.Mutex
+	ready   map[string]*sql.Stmt
+	pending map[string]struct{}
+}
+
+func newStmtCache() *stmtCache {
+	return &stmtCache{ready: map[string]*sql.Stmt{}, pending: map[string]struct{}{}}
+}
+
+// lookup answers the prepared statement of query, or nil after noting it for preparePending.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.ready[query]; ok {
+		return st
+	}
+	if len(c.ready)+len(c.pending) < maxCachedStatements {
+		c.pending[query] = struct{}{}
+	}
+	return nil
+}
+
+// preparePending prepares the noted statements on db. It runs only when no transaction holds
+// db's connection. A statement that fails to prepare (it may rely on a table made later in its
+// transaction) is dropped; it keeps running unprepared.
+func (c *stmtCache) preparePending(db *sql.DB) {
+	c.mu.Lock()
+	queries := make([]string, 0, len(c.pending))
+	for q := range c.pending {
+		queries = append(queries, q)
+	}
+	clear(c.pending)
+	c.mu.Unlock()
+	for _, q := range queries {
+		st, err := db.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if _, ok := c.ready[q]; ok {
+			_ = st.Close()
+		} else {
+			c.ready[q] = st
+		}
+		c.mu.Unlock()
+	}
+}
+
+// close releases every prepared statement.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.ready {
+		_ = st.Close()
+		delete(c.ready, q)
+	}
+}
+
+// stmt answers t's statement for query: the writer's prepared one bound to t's transaction
+// when t has a cache and it holds query, else nil (the caller runs query unprepared).
+func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	st := t.stmts.lookup(query)
+	if st == nil {
+		return nil
+	}
+	return t.tx.StmtContext(ctx, st)
+}
