@@ -209,6 +209,12 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	root := http.NewServeMux()
 	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
 	root.Handle(console.Prefix, console.Handler(originOf(cfg.PublicURL), originOf(cfg.DataURL)))
+	// ---- issue 13 page
+	// The share visitor page: what a share link <public URL>/s/<code> opens (docs/shares.md).
+	sharePage := console.SharePageHandler(originOf(cfg.PublicURL), originOf(cfg.DataURL))
+	root.Handle(console.ShareLinkPrefix, sharePage)
+	root.Handle(console.SharePageAssets, sharePage)
+	// ---- end issue 13 page
 	root.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, checks) })
 	// Liveness: the process serves HTTP. Unlike /healthz it asks no service, so an orchestrator
 	// does not restart a gateway because a backend is down.
