@@ -94,10 +94,11 @@ function chainPath(chain) {
   return `/api/v1/share/file/${codePath()}/${encodeURIComponent(chain.join("/"))}`;
 }
 
-// fileURL answers a preview, download or zip URL of the entry at the end of chain, with a fresh
-// share access token in its query (for <img>, <video> and download links).
-export async function fileURL(chain, flag) {
-  const q = new URLSearchParams({ [flag]: "", access_token: await accessToken() });
+// fileURL answers a preview, download or zip URL of the entry at the end of chain (zip: a
+// folder, or the whole share for []), with a fresh share access token in its query (for <img>,
+// <video> and download links). ?zip is OpenSMH's folder download (docs/shares.md).
+export async function fileURL(chain, flag, extra = {}) {
+  const q = new URLSearchParams({ [flag]: "", ...extra, access_token: await accessToken() });
   return `${chainPath(chain)}?${q}`;
 }
 

@@ -12,6 +12,8 @@ const $ = (id) => document.getElementById(id);
 const languageSlot = "opensmh.share.language";
 
 const pageSize = 50;
+// Thumbnails are asked this many pixels wide (the list shows them at 48 CSS pixels).
+const thumbSize = 96;
 
 // What the page shows: the share's public facts, the folder chain from the share root
 // ([{inode, name}]), and the marker of the next page of the folder listed.
@@ -281,7 +283,8 @@ async function listFolder(more) {
   view.marker = data?.hasMore ? data.marker || "" : "";
   $("more").hidden = !view.marker;
   $("empty").hidden = $("entries").children.length > 0;
-  $("zip-here").hidden = view.chain.length === 0 || !canDownload(view.chain.at(-1).item);
+  // The whole share (at its root) or the folder shown, as one zip.
+  $("zip-here").hidden = !canDownload(view.chain.at(-1)?.item);
   if (!more && !view.detail?.canPreview && !view.detail?.canDownload) {
     notify(t("noAccess"));
   }
@@ -318,8 +321,9 @@ async function entryRow(item, chain) {
   const ext = extension(item.name);
   const media = isDir ? "" : imageExt.has(ext) ? "image" : videoExt.has(ext) ? "video" : "";
   let visual = el("span", { class: "icon", "aria-hidden": "true" }, isDir ? "DIR" : (ext || "file").slice(0, 4).toUpperCase());
-  if (media === "image" && canPreview(item)) {
-    const src = await fileURL(path, "preview");
+  if (media && canPreview(item)) {
+    // A small thumbnail (a video's is its cover frame, 13.11 preview as 3.11).
+    const src = await fileURL(path, "preview", { size: String(thumbSize) });
     const icon = visual;
     visual = el("img", { class: "thumb", src, alt: "", loading: "lazy", width: "48", height: "48",
       onerror: (e) => e.target.replaceWith(icon) });
@@ -334,9 +338,14 @@ async function entryRow(item, chain) {
     actions.push(el("button", { type: "button", class: "ghost", dataset: { action: "preview" }, "aria-label": label("preview"),
       onclick: () => openViewer(item, path, "image") }, t("preview")));
   }
-  if (media === "video" && canPreview(item)) {
+  // A video plays from the download route: its preview is the cover frame. Without download
+  // rights the cover is what the visitor may see.
+  if (media === "video" && canDownload(item)) {
     actions.push(el("button", { type: "button", class: "ghost", dataset: { action: "play" }, "aria-label": label("play"),
       onclick: () => openViewer(item, path, "video") }, t("play")));
+  } else if (media === "video" && canPreview(item)) {
+    actions.push(el("button", { type: "button", class: "ghost", dataset: { action: "preview" }, "aria-label": label("preview"),
+      onclick: () => openViewer(item, path, "image") }, t("preview")));
   }
   if (canDownload(item)) {
     actions.push(isDir
@@ -370,14 +379,15 @@ async function download(path, what) {
 }
 
 // openViewer shows an image or plays a video IN the page: the element's source is the preview
-// route, which answers a redirect to the bytes on the data endpoint (never a page of ours).
+// route (an image: the picture itself) or the download route (a video), which answer a redirect
+// to the bytes on the data endpoint; nothing the visitor opens is ever a page on our origin.
 async function openViewer(item, path, kind) {
   const viewer = $("viewer");
   clearViewer();
   $("viewer-title").textContent = item.name;
   let src;
   try {
-    src = await fileURL(path, "preview");
+    src = await fileURL(path, kind === "video" ? "download" : "preview");
   } catch (err) {
     notify(describe(err));
     return;
