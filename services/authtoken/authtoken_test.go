@@ -12,6 +12,7 @@ import (
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/etcdx/etcdtest"
@@ -156,4 +157,36 @@ func BenchmarkValidateParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestShareTokenRefusedByLibraryRoutes: a share access token minted over gRPC is refused by the
+// library routes' authentication (authz.Authenticate) in process and through the remote
+// validator a split deployment uses, and accepted only by its own share's visitor routes.
+func TestShareTokenRefusedByLibraryRoutes(t *testing.T) {
+	svc, c := start(t)
+	rv, err := authz.NewRemoteValidator(context.Background(), c, adminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rv.Close()
+	m, err := c.MintShareToken(adminauth.Outgoing(context.Background(), adminKey), &tokenv1.MintShareTokenRequest{LibraryId: "lib", ShareId: "sh1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(reqmeta.AccessToken, m.GetAccessToken()))
+	for name, v := range map[string]authz.TokenValidator{"in process": svc.Validator(), "remote": rv} {
+		t.Run(name, func(t *testing.T) {
+			az := authz.New(v, nil)
+			if _, err := az.Authenticate(ctx, "lib"); !errors.Is(err, authz.ErrInvalidAccessToken) {
+				t.Errorf("library route accepted a share token: %v", err)
+			}
+			p, err := az.AuthenticateShare(ctx, "lib", "sh1")
+			if err != nil || p.ShareID != "sh1" {
+				t.Errorf("own share: %+v, %v", p, err)
+			}
+			if _, err := az.AuthenticateShare(ctx, "lib", "sh2"); !errors.Is(err, authz.ErrInvalidAccessToken) {
+				t.Errorf("another share accepted the token: %v", err)
+			}
+		})
+	}
 }

@@ -75,6 +75,10 @@ type Config struct {
 	// BodyReadTimeout bounds how long the body of an API or admin request may take to arrive;
 	// 0 = DefaultBodyReadTimeout.
 	BodyReadTimeout time.Duration
+	// TrustedProxies lists the proxies (CIDR prefixes or addresses) whose X-Forwarded-For names the
+	// client address the services rate-limit by; default none: the connection's remote address
+	// (docs/security.md, "Client addresses").
+	TrustedProxies []string
 }
 
 // Gateway is an http.Handler for the public port.
@@ -183,6 +187,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		dataHost = data.Host
 	}
 
+	addresses, err := edge.NewClientAddresses(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	table := dispatch.Compile(dispatch.Routes)
 	g := &Gateway{grpc: cfg.GRPC, dataHost: dataHost}
 	tokens := cfg.Tokens
@@ -234,7 +242,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	// dispatcher's peek included). With a download origin, its host serves the data endpoint only.
 	site := noSniff(credentialsFirst(table, early, adminauth.NewChecker(cfg.AdminKey), withCORS,
 		boundAPIBodies(bodyTimeout, matchOnce(table, businessFirst(edge.CheckHeaders(maxHeaderBytes, edge.LimitBody(maxJSONBody, api)), root)))))
-	g.rest = edge.Observe(logger, routeNamer(table), g.byOrigin(cfg.Data, site))
+	// The client address is stamped before anything else sees the request, the data endpoint's
+	// downloads included.
+	g.rest = edge.Observe(logger, routeNamer(table), addresses.Stamp(g.byOrigin(cfg.Data, site)))
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{
@@ -254,7 +264,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			// issue 12 change feed (3.18)
 			namespacev1.DeltaService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
-		opts := append(grpcx.ServerOptions(logger),
+		opts := append(append(grpcx.ServerOptions(logger), grpcx.PublicEdgeOptions()...),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),
 			grpc.UnknownServiceHandler(grpcproxy.Handler(backends)))
 		g.grpc = grpc.NewServer(opts...)

@@ -87,8 +87,10 @@ type Options struct {
 	// data endpoint (zero = 16 KiB per 30 s). MaxOpenUploads: unconfirmed uploads one user of a
 	// library may hold (0 = 1,000; negative: no cap).
 	BodyReadTimeout time.Duration
-	UploadMinRate   bodytime.Rate
-	MaxOpenUploads  int
+	// TrustedProxies: proxies whose X-Forwarded-For names the client address (gateway.Config).
+	TrustedProxies []string
+	UploadMinRate  bodytime.Rate
+	MaxOpenUploads int
 	// ArchiveLimits bound zip preview and uncompress (zero fields: docs/archives.md defaults).
 	ArchiveLimits object.ArchiveLimits
 	// EtcdNoFsync is for tests only.
@@ -224,7 +226,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	}
 	gw, err := gateway.New(ctx, gateway.Config{Library: s.conn, Token: s.conn, Namespace: s.conn, Object: s.conn,
 		Data: s.obj.DataHandler(), AdminKey: s.AdminKey, Logger: s.logger, GRPC: s.public, PublicURL: s.URL, DataURL: o.DataURL,
-		Tokens: s.tokens.Validator(), BodyReadTimeout: o.BodyReadTimeout})
+		Tokens: s.tokens.Validator(), BodyReadTimeout: o.BodyReadTimeout, TrustedProxies: o.TrustedProxies})
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -382,7 +384,8 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	}
 	s.obj = obj
 
-	s.public = grpc.NewServer(grpcx.ServerOptions(s.logger)...)
+	// The public server overwrites the client address from the peer (grpcx.PublicEdgeOptions).
+	s.public = grpc.NewServer(append(grpcx.ServerOptions(s.logger), grpcx.PublicEdgeOptions()...)...)
 	for _, r := range []grpc.ServiceRegistrar{conn, s.public} {
 		libs.Register(r)
 		tokens.Register(r)

@@ -32,6 +32,9 @@ type entry struct {
 	// rec is the record as loaded; only LastRenewedAt may be stale (recorded holds the truth).
 	rec       Record
 	principal *authz.Principal // shared, read-only
+	// slides is false for share access tokens: a use neither extends their life nor gets
+	// written as a renewal (13.9: valid 10 minutes from the mint).
+	slides bool
 
 	recorded atomic.Int64 // unix ns of the recorded renewal
 	lastUse  atomic.Int64 // unix ns of this instance's last use
@@ -49,6 +52,7 @@ func newEntry(hash [32]byte, hashHex string, rec Record, modRev int64) *entry {
 		UserID:    rec.UserID,
 		ClientID:  rec.ClientID,
 		SessionID: rec.SessionID,
+		ShareID:   rec.ShareID,
 	}
 	for _, g := range rec.Grants {
 		if b, ok := authz.GrantBit(g); ok {
@@ -62,6 +66,7 @@ func newEntry(hash [32]byte, hashHex string, rec Record, modRev int64) *entry {
 		period:    rec.PeriodSeconds * int64(time.Second),
 		rec:       rec,
 		principal: p,
+		slides:    rec.ShareID == "",
 	}
 	renewed := rec.LastRenewedAt.UnixNano()
 	e.recorded.Store(renewed)
@@ -79,9 +84,10 @@ func (e *entry) expiresAt() int64 { return e.lastActivity() + e.period }
 func (e *entry) expired(now int64) bool { return now >= e.expiresAt() }
 
 // touch records a use. Writes to the shared cache line are limited to one per second per token,
-// which is far finer than any period (≥ 1200 s).
+// which is far finer than any period (≥ 1200 s). A use of a token that does not slide is not
+// recorded at all, so its expiry stays where the mint put it.
 func (e *entry) touch(now int64) {
-	if now-e.lastUse.Load() >= int64(time.Second) {
+	if e.slides && now-e.lastUse.Load() >= int64(time.Second) {
 		e.lastUse.Store(now)
 	}
 }

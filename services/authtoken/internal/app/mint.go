@@ -64,16 +64,8 @@ func (t *Tokens) Mint(ctx context.Context, in MintInput) (Minted, error) {
 		return Minted{}, err
 	}
 
-	raw := make([]byte, tokenBytes)
-	if _, err := rand.Read(raw); err != nil {
-		return Minted{}, fmt.Errorf("token randomness: %w", err)
-	}
-	token := tokenPrefix + hex.EncodeToString(raw)
-	hash := sha256.Sum256([]byte(token))
-	hashHex := hex.EncodeToString(hash[:])
-
 	now := t.clock.Now()
-	rec := Record{
+	token, err := t.create(ctx, Record{
 		LibraryID:     in.LibraryID,
 		UserID:        in.UserID,
 		ClientID:      in.ClientID,
@@ -86,13 +78,29 @@ func (t *Tokens) Mint(ctx context.Context, in MintInput) (Minted, error) {
 		LastRenewedAt: now,
 		// Stored so that a later secret reset can revoke this token (RevokeSecretGenerations).
 		SecretGeneration: facts.SecretGeneration,
-	}
-	epoch := t.cache.epoch.Load()
-	modRev, err := t.store.Create(ctx, hashHex, rec)
+	})
 	if err != nil {
 		return Minted{}, err
 	}
+	return Minted{Token: token, ExpiresIn: period}, nil
+}
+
+// create draws a new token value, stores rec under its hash and caches it. The value leaves this
+// function only in the answer; etcd sees its hash.
+func (t *Tokens) create(ctx context.Context, rec Record) (string, error) {
+	raw := make([]byte, tokenBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("token randomness: %w", err)
+	}
+	token := tokenPrefix + hex.EncodeToString(raw)
+	hash := sha256.Sum256([]byte(token))
+	hashHex := hex.EncodeToString(hash[:])
+	epoch := t.cache.epoch.Load()
+	modRev, err := t.store.Create(ctx, hashHex, rec)
+	if err != nil {
+		return "", err
+	}
 	// Cache at once: the first use is then a hit. A refused insert (re-sync) only costs a load.
 	t.cache.insert(newEntry(hash, hashHex, rec, modRev), epoch)
-	return Minted{Token: token, ExpiresIn: period}, nil
+	return token, nil
 }

@@ -19,6 +19,10 @@ func (t *Tokens) Renew(ctx context.Context, libraryID, token string) (Minted, er
 	if err != nil {
 		return Minted{}, err
 	}
+	if !e.slides {
+		// A share access token is not a library token and its ten minutes are fixed (13.9).
+		return Minted{}, ErrInvalidAccessToken
+	}
 	return Minted{Token: token, ExpiresIn: time.Duration(e.period)}, nil
 }
 

@@ -14,6 +14,9 @@ type Record struct {
 	SpaceIDs  []string `json:"spaceIds,omitempty"`
 	AllSpaces bool     `json:"allSpaces,omitempty"`
 	Grants    []string `json:"grants,omitempty"`
+	// ShareID marks a share access token (13.9, MintShare): a visitor's pass to that one share,
+	// whose expiry does not slide (LastRenewedAt stays CreatedAt).
+	ShareID string `json:"shareId,omitempty"`
 	// PeriodSeconds is the lifetime and sliding window (section 1.1).
 	PeriodSeconds int64     `json:"period"`
 	CreatedAt     time.Time `json:"createdAt"`

@@ -3,13 +3,24 @@ package transport
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
+	"github.com/opensmh/opensmh/services/authtoken/internal/app"
 )
 
-// MintShareToken is the issue 13 skeleton: the share token helper implements it (docs/shares.md).
+// MintShareToken mints a share access token (13.9) for the namespace once it has verified a
+// visitor's extraction code (operator key, as every internal RPC). docs/shares.md.
 func (h *Handler) MintShareToken(ctx context.Context, req *tokenv1.MintShareTokenRequest) (*tokenv1.MintShareTokenResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "share tokens are not built yet")
+	if err := h.admin.Check(ctx); err != nil {
+		return nil, err
+	}
+	m, err := h.tokens.MintShare(ctx, app.ShareMintInput{
+		LibraryID: req.GetLibraryId(),
+		ShareID:   req.GetShareId(),
+		UserID:    req.GetUserId(),
+		ClientID:  req.GetClientId(),
+	})
+	if err != nil {
+		return nil, ToSMH(err)
+	}
+	return &tokenv1.MintShareTokenResponse{AccessToken: m.Token, ExpiresAtMs: m.ExpiresAt.UnixMilli()}, nil
 }

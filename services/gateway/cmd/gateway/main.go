@@ -26,6 +26,7 @@ func main() {
 	var common cmdutil.Common
 	var listen, publicURL, dataURL, certFile, keyFile, dataDir, objectData string
 	var bodyReadTimeout time.Duration
+	var trustedProxies []string
 	fs := pflag.NewFlagSet("gateway", pflag.ContinueOnError)
 	common.Add(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:8443", "HTTPS address (REST and gRPC)")
@@ -36,6 +37,7 @@ func main() {
 	fs.StringVar(&dataDir, "data-dir", "./data", "where the local CA and certificate are kept")
 	fs.StringVar(&objectData, "object-data-url", "http://127.0.0.1:9105", "the object service's data endpoint, proxied under /data/ (empty: an ingress routes it)")
 	fs.DurationVar(&bodyReadTimeout, "body-read-timeout", gateway.DefaultBodyReadTimeout, "how long the body of an API or admin request may take to arrive; then 408 ReadRequestTimeout")
+	fs.StringSliceVar(&trustedProxies, "trusted-proxies", nil, "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client address that rate limits count; default none (docs/security.md)")
 	os.Exit(cmdutil.Main("gateway", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -88,7 +90,7 @@ func main() {
 		}
 		defer objects.Close()
 		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL, DataURL: dataURL,
-			BodyReadTimeout: bodyReadTimeout}
+			BodyReadTimeout: bodyReadTimeout, TrustedProxies: trustedProxies}
 		if objectData != "" {
 			target, err := url.Parse(objectData)
 			if err != nil || target.Host == "" {

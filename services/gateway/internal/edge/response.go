@@ -53,7 +53,8 @@ func OutgoingHeader(key string) (string, bool) {
 // by the dispatcher, the request id), the operator key and custom file metadata to the services.
 func IncomingHeader(key string) (string, bool) {
 	switch k := strings.ToLower(key); k {
-	case reqmeta.AccessToken, reqmeta.LibrarySecret, reqmeta.ActingUser, reqmeta.RequestID, reqmeta.Authorization:
+	case reqmeta.AccessToken, reqmeta.LibrarySecret, reqmeta.ActingUser, reqmeta.RequestID, reqmeta.Authorization,
+		reqmeta.ClientAddress: // set by ClientAddresses.Stamp, never the client's own
 		return k, true
 	case "traceparent", "tracestate", "baggage":
 		return "", false // the client stats handler injects the current span's context itself

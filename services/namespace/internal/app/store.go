@@ -366,6 +366,9 @@ type Store interface {
 	SearchStore
 	DeltaStore
 	FavoriteStore // favorites (issue 12 item 4)
+	// ---- issue 13 shares
+	ShareStore // share links (section 13, docs/shares.md)
+	// ---- end issue 13 shares
 
 	// Asynchronous tasks (decision 7, 7.1): their state, shared by every replica.
 

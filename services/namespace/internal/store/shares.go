@@ -1,0 +1,518 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/opensmh/opensmh/pkg/sqldb"
+	"github.com/opensmh/opensmh/services/namespace/internal/app"
+)
+
+// Share links (smh-api.md section 13, docs/shares.md) over migration 0016. Flags are stored as
+// 0/1 integers on both engines (scanned into ints, then read as bools).
+
+// shareColumns is the column list every share query selects, in scanShare's order. The item
+// count, first item and visitor count are subqueries: a page holds at most 100 shares.
+const shareColumns = `s.id, s.library_id, s.space_id, s.share_id, s.code, s.creator_id, s.name, s.extraction_code,
+	s.is_permanent, s.expire_at, s.can_preview, s.can_download, s.can_save, s.forbid_anonymous,
+	s.preview_limit, s.preview_used, s.download_limit, s.download_used, s.user_limit, s.to_users,
+	s.admin_enabled, s.owner_enabled, s.status, s.failed_codes, s.failed_window_start,
+	s.created_at, s.updated_at, s.version,
+	(SELECT COUNT(*) FROM share_items i WHERE i.share_pk = s.id),
+	COALESCE((SELECT i.inode FROM share_items i WHERE i.share_pk = s.id ORDER BY i.position LIMIT 1), 0),
+	(SELECT COUNT(*) FROM share_visitors v WHERE v.share_pk = s.id)`
+
+func scanShare(sc scanner) (app.Share, error) {
+	var (
+		sh                                                      app.Share
+		permanent, canPreview, canDownload, canSave, forbidAnon int
+		adminOn, ownerOn                                        int
+		expire, failedStart, created, updated                   int64
+		toUsers                                                 string
+	)
+	err := sc.Scan(&sh.PK, &sh.LibraryID, &sh.SpaceID, &sh.ShareID, &sh.Code, &sh.CreatorID, &sh.Name, &sh.Config.ExtractionCode,
+		&permanent, &expire, &canPreview, &canDownload, &canSave, &forbidAnon,
+		&sh.Config.PreviewLimit, &sh.PreviewUsed, &sh.Config.DownloadLimit, &sh.DownloadUsed, &sh.Config.UserLimit, &toUsers,
+		&adminOn, &ownerOn, &sh.Status, &sh.FailedCodes, &failedStart,
+		&created, &updated, &sh.Version, &sh.ItemCount, &sh.FirstItem, &sh.Visitors)
+	if err != nil {
+		return app.Share{}, err
+	}
+	sh.Config.IsPermanent = permanent != 0
+	if !sh.Config.IsPermanent {
+		sh.Config.ExpireAt = fromMillis(expire)
+	}
+	sh.Config.CanPreview, sh.Config.CanDownload, sh.Config.CanSave = canPreview != 0, canDownload != 0, canSave != 0
+	sh.Config.ForbidAnonymous = forbidAnon != 0
+	sh.AdminEnabled, sh.OwnerEnabled = adminOn != 0, ownerOn != 0
+	if failedStart != 0 {
+		sh.FailedWindowStart = fromMillis(failedStart)
+	}
+	sh.CreatedAt, sh.UpdatedAt = fromMillis(created), fromMillis(updated)
+	if err := json.Unmarshal([]byte(toUsers), &sh.ToUsers); err != nil {
+		return app.Share{}, fmt.Errorf("share %d to_users: %w", sh.PK, err)
+	}
+	if len(sh.ToUsers) == 0 {
+		sh.ToUsers = nil
+	}
+	return sh, nil
+}
+
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func expireMillis(c app.ShareConfig) int64 {
+	if c.IsPermanent {
+		return 0
+	}
+	return millis(c.ExpireAt)
+}
+
+// CreateShare resolves every path to a live entry and records the share and its items.
+func (s *SQL) CreateShare(ctx context.Context, sh app.Share, paths [][]string) (app.Share, error) {
+	toUsers := "[]"
+	if len(sh.ToUsers) > 0 {
+		b, _ := json.Marshal(sh.ToUsers) // a slice of strings always marshals
+		toUsers = string(b)
+	}
+	var out app.Share
+	// No structural lock: the items are named by inode, so an entry deleted right after the
+	// share is recorded simply stops being visible through it (as one deleted later would).
+	err := s.inWrite(ctx, sh.LibraryID, "", func(t *sqldb.Tx) error {
+		inodes := make([]int64, 0, len(paths))
+		seen := make(map[int64]bool, len(paths))
+		for _, p := range paths {
+			n, err := lookupPath(ctx, t, sh.LibraryID, sh.SpaceID, p)
+			if errors.Is(err, app.ErrNotDirectory) {
+				return app.ErrNodeNotFound // a file on the way: no entry there
+			}
+			if err != nil {
+				return err
+			}
+			if n.Inode == 0 {
+				return app.ErrNodeNotFound // the root is not an entry one can share
+			}
+			if !seen[n.Inode] {
+				seen[n.Inode] = true
+				inodes = append(inodes, n.Inode)
+			}
+		}
+		c := sh.Config
+		var pk int64
+		err := t.QueryRow(ctx, `INSERT INTO shares (library_id, space_id, share_id, code, creator_id, name, extraction_code,
+			is_permanent, expire_at, can_preview, can_download, can_save, forbid_anonymous,
+			preview_limit, download_limit, user_limit, to_users, admin_enabled, owner_enabled, status,
+			created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, 0, ?, ?) RETURNING id`,
+			sh.LibraryID, sh.SpaceID, sh.ShareID, sh.Code, sh.CreatorID, sh.Name, c.ExtractionCode,
+			flag(c.IsPermanent), expireMillis(c), flag(c.CanPreview), flag(c.CanDownload), flag(c.CanSave), flag(c.ForbidAnonymous),
+			c.PreviewLimit, c.DownloadLimit, c.UserLimit, toUsers, millis(sh.CreatedAt), millis(sh.CreatedAt)).Scan(&pk)
+		if err != nil {
+			return wrap("create share", err)
+		}
+		for i, in := range inodes {
+			if _, err := t.Exec(ctx, `INSERT INTO share_items (share_pk, position, inode) VALUES (?, ?, ?)`, pk, i, in); err != nil {
+				return wrap("create share item", err)
+			}
+		}
+		out, err = shareWhere(ctx, t, "s.id = ?", pk)
+		return err
+	})
+	return out, err
+}
+
+func shareWhere(ctx context.Context, t *sqldb.Tx, where string, args ...any) (app.Share, error) {
+	sh, err := scanShare(t.QueryRow(ctx, "SELECT "+shareColumns+" FROM shares s WHERE "+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Share{}, app.ErrShareNotFound
+	}
+	return sh, wrap("share", err)
+}
+
+// GetShare answers a share by library and ShareID.
+func (s *SQL) GetShare(ctx context.Context, libraryID, shareID string) (app.Share, error) {
+	var sh app.Share
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		var err error
+		sh, err = shareWhere(ctx, t, "s.library_id = ? AND s.share_id = ?", libraryID, shareID)
+		return err
+	})
+	return sh, err
+}
+
+// GetShareByCode answers the share of a visitor's code.
+func (s *SQL) GetShareByCode(ctx context.Context, code string) (app.Share, error) {
+	var sh app.Share
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		var err error
+		sh, err = shareWhere(ctx, t, "s.code = ?", code)
+		return err
+	})
+	return sh, err
+}
+
+// shareSortKey is the SQL expression of an order; expireTime puts permanent shares last
+// (ascending) by reading them as the largest time.
+func shareSortKey(o app.ShareOrder) (expr string, text bool, err error) {
+	switch o {
+	case app.ShareByCreateTime, "":
+		return "s.created_at", false, nil
+	case app.ShareByExpireTime:
+		return fmt.Sprintf("(CASE WHEN s.is_permanent = 1 THEN %d ELSE s.expire_at END)", int64(math.MaxInt64)), false, nil
+	case app.ShareByName:
+		return "s.name", true, nil
+	case app.ShareByCreator:
+		return "s.creator_id", true, nil
+	}
+	return "", false, fmt.Errorf("store: unknown share order %q", o)
+}
+
+// shareMarker is a listing position: the last share's sort key and row id, with the order
+// and direction it was made for (a marker of another listing is refused).
+type shareMarker struct {
+	Order string `json:"o"`
+	Desc  bool   `json:"d,omitempty"`
+	Str   string `json:"s,omitempty"`
+	Num   int64  `json:"n,omitempty"`
+	ID    int64  `json:"i"`
+}
+
+func (m shareMarker) String() string {
+	b, _ := json.Marshal(m) // plain fields always marshal
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func parseShareMarker(s string, order app.ShareOrder, desc, text bool) (shareMarker, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return shareMarker{}, app.ErrMarkerNotFound
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var m shareMarker
+	if err := dec.Decode(&m); err != nil || dec.More() || m.ID <= 0 || m.Order != string(order) || m.Desc != desc ||
+		(text && m.Num != 0) || (!text && m.Str != "") {
+		return shareMarker{}, app.ErrMarkerNotFound
+	}
+	return m, nil
+}
+
+// ListShares answers a page in the query's order, row id breaking ties (keyset pagination).
+func (s *SQL) ListShares(ctx context.Context, libraryID string, q app.ShareQuery) (app.SharePage, error) {
+	if q.OrderBy == "" {
+		q.OrderBy = app.ShareByCreateTime
+	}
+	key, text, err := shareSortKey(q.OrderBy)
+	if err != nil {
+		return app.SharePage{}, err
+	}
+	where := []string{"s.library_id = ?"}
+	args := []any{libraryID}
+	if q.CreatorID != "" {
+		where = append(where, "s.creator_id = ?")
+		args = append(args, q.CreatorID)
+	}
+	between := func(col string, from, to *time.Time) {
+		if from != nil {
+			where = append(where, col+" >= ?")
+			args = append(args, millis(*from))
+		}
+		if to != nil {
+			where = append(where, col+" <= ?")
+			args = append(args, millis(*to))
+		}
+	}
+	between("s.created_at", q.CreatedFrom, q.CreatedTo)
+	if q.ExpireFrom != nil || q.ExpireTo != nil {
+		// A permanent share never expires: no expiry range holds it.
+		where = append(where, "s.is_permanent = 0")
+		between("s.expire_at", q.ExpireFrom, q.ExpireTo)
+	}
+	var page app.SharePage
+	err = s.inRead(ctx, func(t *sqldb.Tx) error {
+		if q.NameLike != "" {
+			fn := "instr(lower(s.name), lower(?)) > 0"
+			if t.Postgres() {
+				fn = "strpos(lower(s.name), lower(?)) > 0"
+			}
+			where = append(where, fn)
+			args = append(args, q.NameLike)
+		}
+		cmp, dir := ">", "ASC"
+		if q.Desc {
+			cmp, dir = "<", "DESC"
+		}
+		if q.Marker != "" {
+			m, err := parseShareMarker(q.Marker, q.OrderBy, q.Desc, text)
+			if err != nil {
+				return err
+			}
+			var v any = m.Num
+			if text {
+				v = m.Str
+			}
+			where = append(where, fmt.Sprintf("(%s %s ? OR (%s = ? AND s.id %s ?))", key, cmp, key, cmp))
+			args = append(args, v, v, m.ID)
+		}
+		limit := max(q.Limit, 1)
+		query := "SELECT " + shareColumns + " FROM shares s WHERE " + strings.Join(where, " AND ") +
+			" ORDER BY " + key + " " + dir + ", s.id " + dir + " LIMIT ?"
+		args = append(args, limit+1)
+		if err := queryEach(ctx, t, query, args, func(sc scanner) error {
+			sh, err := scanShare(sc)
+			if err != nil {
+				return err
+			}
+			page.Shares = append(page.Shares, sh)
+			return nil
+		}); err != nil {
+			return wrap("list shares", err)
+		}
+		if len(page.Shares) > limit {
+			page.Shares = page.Shares[:limit]
+			last := page.Shares[limit-1]
+			m := shareMarker{Order: string(q.OrderBy), Desc: q.Desc, ID: last.PK}
+			switch q.OrderBy {
+			case app.ShareByCreateTime:
+				m.Num = millis(last.CreatedAt)
+			case app.ShareByExpireTime:
+				m.Num = math.MaxInt64
+				if !last.Config.IsPermanent {
+					m.Num = millis(last.Config.ExpireAt)
+				}
+			case app.ShareByName:
+				m.Str = last.Name
+			case app.ShareByCreator:
+				m.Str = last.CreatorID
+			}
+			page.NextMarker = m.String()
+		}
+		return nil
+	})
+	return page, err
+}
+
+// UpdateShare is a compare-and-set on the version: the UPDATE matches only the version read.
+func (s *SQL) UpdateShare(ctx context.Context, libraryID, shareID string, version int64, name *string, cfg app.ShareConfig, now time.Time) (app.Share, error) {
+	var out app.Share
+	err := s.inWrite(ctx, libraryID, "", func(t *sqldb.Tx) error {
+		set := `extraction_code = ?, is_permanent = ?, expire_at = ?, can_preview = ?, can_download = ?, can_save = ?,
+			forbid_anonymous = ?, preview_limit = ?, download_limit = ?, user_limit = ?, preview_used = 0, download_used = 0,
+			updated_at = ?, version = version + 1`
+		args := []any{cfg.ExtractionCode, flag(cfg.IsPermanent), expireMillis(cfg), flag(cfg.CanPreview), flag(cfg.CanDownload),
+			flag(cfg.CanSave), flag(cfg.ForbidAnonymous), cfg.PreviewLimit, cfg.DownloadLimit, cfg.UserLimit, millis(now)}
+		if name != nil {
+			set += ", name = ?"
+			args = append(args, *name)
+		}
+		args = append(args, libraryID, shareID, version)
+		res, err := t.Exec(ctx, "UPDATE shares SET "+set+" WHERE library_id = ? AND share_id = ? AND version = ?", args...)
+		if err != nil {
+			return wrap("update share", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return wrap("update share", err)
+		} else if n == 0 {
+			if _, err := shareWhere(ctx, t, "s.library_id = ? AND s.share_id = ?", libraryID, shareID); err != nil {
+				return err
+			}
+			return app.ErrShareUpdated
+		}
+		out, err = shareWhere(ctx, t, "s.library_id = ? AND s.share_id = ?", libraryID, shareID)
+		return err
+	})
+	return out, err
+}
+
+// SetShareEnabled sets the given flags.
+func (s *SQL) SetShareEnabled(ctx context.Context, libraryID, shareID string, adminEnabled, ownerEnabled *bool, now time.Time) error {
+	set := "updated_at = ?"
+	args := []any{millis(now)}
+	if adminEnabled != nil {
+		set += ", admin_enabled = ?"
+		args = append(args, flag(*adminEnabled))
+	}
+	if ownerEnabled != nil {
+		set += ", owner_enabled = ?"
+		args = append(args, flag(*ownerEnabled))
+	}
+	args = append(args, libraryID, shareID)
+	return s.inWrite(ctx, libraryID, "", func(t *sqldb.Tx) error {
+		return oneRow(t.Exec(ctx, "UPDATE shares SET "+set+" WHERE library_id = ? AND share_id = ?", args...))
+	})
+}
+
+// oneRow answers ErrShareNotFound when a statement on one share touched none.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return wrap("share", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap("share", err)
+	}
+	if n == 0 {
+		return app.ErrShareNotFound
+	}
+	return nil
+}
+
+// DeleteShare removes the share; items and visitors go with it (ON DELETE CASCADE).
+func (s *SQL) DeleteShare(ctx context.Context, libraryID, shareID string) error {
+	return s.inWrite(ctx, libraryID, "", func(t *sqldb.Tx) error {
+		return oneRow(t.Exec(ctx, "DELETE FROM shares WHERE library_id = ? AND share_id = ?", libraryID, shareID))
+	})
+}
+
+// CountShareUse is one conditional UPDATE, so concurrent fetches never count past the limit.
+func (s *SQL) CountShareUse(ctx context.Context, sharePK int64, purpose app.SharePurpose, limit int64) error {
+	col := "preview_used"
+	if purpose == app.PurposeDownload {
+		col = "download_used"
+	}
+	return s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
+		err := oneRow(t.Exec(ctx, "UPDATE shares SET "+col+" = "+col+" + 1 WHERE id = ? AND (? = 0 OR "+col+" < ?)",
+			sharePK, limit, limit))
+		if errors.Is(err, app.ErrShareNotFound) {
+			if _, err := shareWhere(ctx, t, "s.id = ?", sharePK); err != nil {
+				return err
+			}
+			return app.ErrShareLimitReached
+		}
+		return err
+	})
+}
+
+// RecordWrongCode restarts the window when it is over, else counts on; the row is shared by
+// every replica, so the per-share limit holds across them.
+func (s *SQL) RecordWrongCode(ctx context.Context, sharePK int64, now time.Time, window time.Duration) (int64, error) {
+	var n int64
+	err := s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
+		startBefore := millis(now.Add(-window))
+		err := t.QueryRow(ctx, `UPDATE shares SET
+			failed_codes = CASE WHEN failed_window_start <= ? THEN 1 ELSE failed_codes + 1 END,
+			failed_window_start = CASE WHEN failed_window_start <= ? THEN ? ELSE failed_window_start END
+			WHERE id = ? RETURNING failed_codes`, startBefore, startBefore, millis(now), sharePK).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			return app.ErrShareNotFound
+		}
+		return wrap("record wrong code", err)
+	})
+	return n, err
+}
+
+// AddShareVisitor counts a visitor once; the limit check and the insert share a transaction.
+func (s *SQL) AddShareVisitor(ctx context.Context, sharePK int64, userID string, limit int64, now time.Time) error {
+	return s.inWrite(ctx, "", "", func(t *sqldb.Tx) error {
+		if t.Postgres() {
+			// Serialise the visitors of one share, so two new visitors cannot both take the last
+			// place.
+			if _, err := t.Exec(ctx, "SELECT id FROM shares WHERE id = ? FOR UPDATE", sharePK); err != nil {
+				return wrap("lock share", err)
+			}
+		}
+		var known, count int64
+		if err := t.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), 0)
+			FROM share_visitors WHERE share_pk = ?`, userID, sharePK).Scan(&count, &known); err != nil {
+			return wrap("share visitors", err)
+		}
+		if known > 0 {
+			return nil
+		}
+		if limit > 0 && count >= limit {
+			return app.ErrShareUserLimit
+		}
+		_, err := t.Exec(ctx, `INSERT INTO share_visitors (share_pk, user_id, first_seen) VALUES (?, ?, ?)`, sharePK, userID, millis(now))
+		if sqldb.IsUniqueViolation(err) {
+			return nil
+		}
+		return wrap("add share visitor", err)
+	})
+}
+
+// LiveShareItems walks the items in position order and keeps those whose row and ancestors are
+// live.
+func (s *SQL) LiveShareItems(ctx context.Context, sh app.Share, limit int) ([]app.Node, error) {
+	var out []app.Node
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		var inodes []int64
+		if err := queryEach(ctx, t, `SELECT inode FROM share_items WHERE share_pk = ? ORDER BY position`, []any{sh.PK}, func(sc scanner) error {
+			var in int64
+			if err := sc.Scan(&in); err != nil {
+				return err
+			}
+			inodes = append(inodes, in)
+			return nil
+		}); err != nil {
+			return wrap("share items", err)
+		}
+		for _, in := range inodes {
+			if len(out) >= limit {
+				break
+			}
+			n, _, err := liveEntry(ctx, t, sh.LibraryID, sh.SpaceID, in)
+			if errors.Is(err, app.ErrNodeNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, n.Node)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ShareChainEnd checks the chain link by link: an item of the share, then children.
+func (s *SQL) ShareChainEnd(ctx context.Context, sh app.Share, chain []int64) (app.Node, error) {
+	if len(chain) == 0 {
+		return app.Node{}, app.ErrNotInShare
+	}
+	var end app.Node
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		var n int64
+		if err := t.QueryRow(ctx, `SELECT COUNT(*) FROM share_items WHERE share_pk = ? AND inode = ?`, sh.PK, chain[0]).Scan(&n); err != nil {
+			return wrap("share item", err)
+		}
+		if n == 0 {
+			return app.ErrNotInShare
+		}
+		first, _, err := liveEntry(ctx, t, sh.LibraryID, sh.SpaceID, chain[0])
+		if errors.Is(err, app.ErrNodeNotFound) {
+			return app.ErrNotInShare
+		}
+		if err != nil {
+			return err
+		}
+		cur := first
+		for _, in := range chain[1:] {
+			if !cur.isDir() {
+				return app.ErrNotInShare
+			}
+			next, err := nodeByInode(ctx, t, sh.LibraryID, sh.SpaceID, in)
+			if errors.Is(err, app.ErrNodeNotFound) || (err == nil && next.ParentInode != cur.Inode) {
+				return app.ErrNotInShare
+			}
+			if err != nil {
+				return err
+			}
+			cur = next
+		}
+		end = cur.Node
+		return nil
+	})
+	return end, err
+}
