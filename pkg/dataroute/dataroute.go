@@ -13,6 +13,9 @@ const (
 	Prefix         = "/data/"
 	UploadPrefix   = Prefix + "u/"
 	DownloadPrefix = Prefix + "o/"
+	// ZipPrefix: a share visitor's folder download, streamed as a zip (issue 13 fetch,
+	// docs/shares.md).
+	ZipPrefix = Prefix + "z/"
 )
 
 // Is reports whether r belongs to the data endpoint: a path under /data/, or a form upload,

@@ -164,6 +164,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	// --- end change feed ---
+	// ---- issue 13 fetch: a share visitor's bytes (13.11), served by the object service.
+	if err := objectv1.RegisterSharedFileServiceHandlerClient(ctx, mux, objectv1.NewSharedFileServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 fetch
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -263,6 +268,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.ArchiveTaskService_ServiceDesc.ServiceName: cfg.Namespace,
 			// issue 12 change feed (3.18)
 			namespacev1.DeltaService_ServiceDesc.ServiceName: cfg.Namespace,
+			// ---- issue 13 fetch
+			objectv1.SharedFileService_ServiceDesc.ServiceName: cfg.Object,
+			// ---- end issue 13 fetch
 		}
 		opts := append(append(grpcx.ServerOptions(logger), grpcx.PublicEdgeOptions()...),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

@@ -81,7 +81,18 @@ type Config struct {
 	// ArchiveLimits bound what one archive may make zip preview and uncompress do (zero fields:
 	// the defaults of docs/archives.md).
 	ArchiveLimits ArchiveLimits
+	// ShareVisitors bounds a share visitor's preview, download and zip requests per (share,
+	// client address) (issue 13, docs/shares.md); nil: unbounded. ShareZipLimits bound one
+	// folder download (zero fields: the defaults of docs/shares.md).
+	ShareVisitors  Limiter
+	ShareZipLimits ShareZipLimits
 }
+
+// Limiter bounds how often one key may act (pkg/ratelimit).
+type Limiter = app.Limiter
+
+// ShareZipLimits bound a share visitor's folder download (docs/shares.md).
+type ShareZipLimits = app.ZipLimits
 
 // ArchiveLimits bound archive reading (docs/archives.md).
 type ArchiveLimits = archive.Limits
@@ -154,6 +165,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		MaxOpenUploads: cfg.MaxOpenUploads,
 		Archives:       archiveTasks{client: namespacev1.NewArchiveTaskServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
 		ArchiveLimits:  cfg.ArchiveLimits,
+		// issue 13 fetch: a share visitor's bytes.
+		Shares:    shareResolver{client: namespacev1.NewShareResolverServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
+		Visitors:  cfg.ShareVisitors,
+		ZipLimits: cfg.ShareZipLimits,
 	})
 	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger, cfg.BodyMinRate), stopGC: func() {}}
 	if cfg.GCEvery >= 0 {
@@ -329,4 +344,26 @@ func (a archiveTasks) FinishUncompressTask(ctx context.Context, in *namespacev1.
 func (a archiveTasks) EnsureDirectory(ctx context.Context, in *namespacev1.EnsureDirectoryRequest) error {
 	_, err := a.client.EnsureDirectory(adminauth.Outgoing(ctx, a.adminKey), in)
 	return err
+}
+
+// shareResolver calls the namespace's ShareResolverService (issue 13 fetch) with the operator
+// key and the visitor's forwarded share access token. The zip stream's re-check
+// (signed_by_object) forwards nothing: no visitor token travels on the data endpoint.
+type shareResolver struct {
+	client   namespacev1.ShareResolverServiceClient
+	adminKey string
+}
+
+var _ app.ShareResolver = shareResolver{}
+
+func (s shareResolver) ResolveSharedFile(ctx context.Context, in *namespacev1.ResolveSharedFileRequest) (*namespacev1.ResolveSharedFileResponse, error) {
+	return s.client.ResolveSharedFile(forward(adminauth.Outgoing(ctx, s.adminKey)), in)
+}
+
+func (s shareResolver) ListSharedTree(ctx context.Context, in *namespacev1.ListSharedTreeRequest) (*namespacev1.ListSharedTreeResponse, error) {
+	out := adminauth.Outgoing(ctx, s.adminKey)
+	if !in.GetSignedByObject() {
+		out = forward(out)
+	}
+	return s.client.ListSharedTree(out, in)
 }

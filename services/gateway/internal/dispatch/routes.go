@@ -153,4 +153,12 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}/list", Target: "/_smh/favorite/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListFavorites"},
 	{Method: "POST", Pattern: "/api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file", Target: "/_smh/recent/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListRecentFiles"},
 	// --- end favorites ---
+	// ---- issue 13 fetch: a share visitor's bytes (13.11, docs/shares.md "Visitor bytes"). The
+	// flag picks the operation on the visitor's file pattern; ?list of the same pattern is the
+	// shares block's. {Inodes...} is the chain decoded once, so "%2F" and "/" split alike (13.10).
+	// ?zip is an OpenSMH extension: the visitor page's folder download.
+	{Method: "GET", Pattern: "/api/v1/share/file/{ShareCode}/{Inodes...}", Flags: []string{"preview"}, Target: "/_smh/share/file-preview/{ShareCode}/{Inodes}", RPC: "smh.object.v1.SharedFileService/PreviewSharedFile"},
+	{Method: "GET", Pattern: "/api/v1/share/file/{ShareCode}/{Inodes...}", Flags: []string{"download"}, Target: "/_smh/share/file-download/{ShareCode}/{Inodes}", RPC: "smh.object.v1.SharedFileService/DownloadSharedFile"},
+	{Method: "GET", Pattern: "/api/v1/share/file/{ShareCode}/{Inodes...}", Flags: []string{"zip"}, Target: "/_smh/share/zip/{ShareCode}/{Inodes}", RPC: "smh.object.v1.SharedFileService/ZipSharedDirectory"},
+	// ---- end issue 13 fetch
 }

@@ -91,6 +91,12 @@ type Config struct {
 	// FunctionNotEnabled. ArchiveLimits bound what one archive may expand to (zero: defaults).
 	Archives      ArchiveTasks
 	ArchiveLimits archive.Limits
+	// Shares is the namespace's judgement of share visitors (13.11, shares.go); nil answers
+	// share routes with Unavailable. Visitors bounds each (share, client address); nil: no
+	// bound. ZipLimits bound a folder download (zero fields: the defaults of docs/shares.md).
+	Shares    ShareResolver
+	Visitors  Limiter
+	ZipLimits ZipLimits
 }
 
 // Object is the object service's use cases.
@@ -112,6 +118,10 @@ type Object struct {
 	archives      ArchiveTasks
 	archiveLimits archive.Limits
 	run           *archiveRun
+
+	shares    ShareResolver
+	visitors  Limiter
+	zipLimits ZipLimits
 }
 
 // New builds the use cases.
@@ -125,6 +135,7 @@ func New(cfg Config) *Object {
 		maxPart: cfg.MaxPartSize, maxSimple: cfg.MaxSimpleSize, gcGrace: cfg.GCGrace, ffmpeg: cfg.FFmpeg,
 		maxOpenUploads: cfg.MaxOpenUploads,
 		archives:       cfg.Archives, archiveLimits: cfg.ArchiveLimits.Defaults(), run: newArchiveRun(),
+		shares: cfg.Shares, visitors: cfg.Visitors, zipLimits: cfg.ZipLimits.Defaults(),
 	}
 	if o.maxOpenUploads == 0 {
 		o.maxOpenUploads = DefaultMaxOpenUploads

@@ -163,10 +163,16 @@ func (o *Object) AlbumCover(ctx context.Context, libraryID, spaceID, album strin
 }
 
 func (o *Object) previewOf(ctx context.Context, req FileRequest, f *namespacev1.StoredFile, opts media.ThumbOptions) (Located, error) {
+	return o.previewFor(ctx, req, f, opts, defaultURLPeriod*time.Second)
+}
+
+// previewFor is previewOf with the signed URL's lifetime: a share visitor's is shorter
+// (shares.go).
+func (o *Object) previewFor(ctx context.Context, req FileRequest, f *namespacev1.StoredFile, opts media.ThumbOptions, period time.Duration) (Located, error) {
 	if IsVirtual(f) {
 		return Located{}, ErrVirtualFile
 	}
-	original := Located{File: f, URL: o.urlOf(req, f, blobKey(f.GetBlobId()), f.GetFile().GetContentType(), defaultURLPeriod*time.Second)}
+	original := Located{File: f, URL: o.urlOf(req, f, blobKey(f.GetBlobId()), f.GetFile().GetContentType(), period)}
 	b, err := o.store.GetBlob(ctx, f.GetBlobId())
 	if err != nil {
 		if errors.Is(err, ErrBlobNotFound) {
@@ -188,7 +194,7 @@ func (o *Object) previewOf(ctx context.Context, req FileRequest, f *namespacev1.
 		// A picture that cannot be drawn is still a file: 3.11 redirects to the original.
 		return original, nil
 	}
-	return Located{File: f, URL: o.urlOf(req, f, key, ct, defaultURLPeriod*time.Second)}, nil
+	return Located{File: f, URL: o.urlOf(req, f, key, ct, period)}, nil
 }
 
 // derivative makes (or finds) the thumbnail stored under key and answers its content type.

@@ -30,6 +30,7 @@ import (
 const (
 	UploadPrefix   = dataroute.UploadPrefix
 	DownloadPrefix = dataroute.DownloadPrefix
+	ZipPrefix      = dataroute.ZipPrefix
 )
 
 // Handler serves the data endpoint.
@@ -99,6 +100,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.form(w, r, body)
 	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, DownloadPrefix):
 		h.get(w, r)
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, ZipPrefix):
+		h.zip(w, r) // issue 13 fetch: a share visitor's folder download
 	default:
 		writeError(w, r, http.StatusMethodNotAllowed, "MethodNotAllowed", "the method is not allowed on this resource")
 	}
@@ -388,8 +391,15 @@ func classify(err error) (int, string, string) {
 		return http.StatusBadRequest, "IncompleteBody", "the body is shorter or longer than its Content-Length"
 	case errors.As(err, &in):
 		return http.StatusBadRequest, "InvalidArgument", in.Reason
+	case errors.Is(err, app.ErrZipTooManyEntries), errors.Is(err, app.ErrZipTooLarge):
+		return http.StatusBadRequest, "EntityTooLarge", "the folder is too large to download as one zip"
 	case errors.Is(err, context.Canceled):
 		return 499, "ClientDisconnected", "client disconnected"
+	case smherr.As(err) != nil && smherr.As(err).Status < 500:
+		// The namespace's refusal of a share (issue 13: disabled, expired, deleted, no
+		// download): its SMH code and message are meant for callers.
+		e := smherr.As(err)
+		return e.Status, e.Code, e.Message
 	case smherr.DependencyFailed(err): // a store or service down or hung: retry later
 		return http.StatusServiceUnavailable, "ServiceUnavailable", "service unavailable; try again later"
 	}

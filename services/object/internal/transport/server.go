@@ -54,6 +54,11 @@ func ErrorMap() smherr.Map {
 		{Err: app.ErrFunctionNotEnabled, SMH: smherr.New(http.StatusBadRequest, "FunctionNotEnabled", "file uncompress is not enabled for this library")},
 		{Err: app.ErrMultipleDirectories, SMH: smherr.New(http.StatusBadRequest, "FileUncompressMultipleDirectoriesNotSupported", "select at most one directory")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "select at most 1000 files")},
+		// issue 13 fetch: a share visitor's bytes (docs/shares.md "Visitor bytes").
+		{Err: app.ErrVisitorRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "too many requests for this share; slow down")},
+		{Err: app.ErrZipTooManyEntries, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the folder holds too many entries to download as one zip")},
+		{Err: app.ErrZipTooLarge, SMH: smherr.New(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the folder is too large to download as one zip")},
+		{Err: app.ErrSharesUnavailable, SMH: smherr.New(http.StatusServiceUnavailable, "ServiceUnavailable", "share links are not served here")},
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -77,7 +82,8 @@ func New(obj *app.Object) *Server { return &Server{obj: obj} }
 // Register adds the service to r.
 func (s *Server) Register(r grpc.ServiceRegistrar) {
 	objectv1.RegisterObjectServiceServer(r, s)
-	objectv1.RegisterArchiveServiceServer(r, &ArchiveServer{obj: s.obj}) // archives (3.17)
+	objectv1.RegisterArchiveServiceServer(r, &ArchiveServer{obj: s.obj})       // archives (3.17)
+	objectv1.RegisterSharedFileServiceServer(r, &SharedFileServer{obj: s.obj}) // issue 13 fetch (13.11)
 }
 
 // iso formats times as SMH does (12.4).

@@ -151,9 +151,14 @@ type ListSharedTreeRequest struct {
 	// Opaque, from the previous page's next_marker; "" = the first page.
 	Marker string `protobuf:"bytes,3,opt,name=marker,proto3" json:"marker,omitempty"`
 	// 1-1000; 0 = 1000.
-	Limit         int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Limit int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Set by the object service while it streams a zip whose signed URL it has verified itself
+	// (issue 13 fetch, docs/shares.md "Visitor bytes"): no visitor token travels. The namespace
+	// accepts this form from the operator key only, and still checks the share's state
+	// (enabled, not expired, not deleted), canDownload and the chain.
+	SignedByObject bool `protobuf:"varint,5,opt,name=signed_by_object,json=signedByObject,proto3" json:"signed_by_object,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListSharedTreeRequest) Reset() {
@@ -212,6 +217,13 @@ func (x *ListSharedTreeRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *ListSharedTreeRequest) GetSignedByObject() bool {
+	if x != nil {
+		return x.SignedByObject
+	}
+	return false
 }
 
 // SharedTreeEntry is one entry under the listed directory. path is relative to it (segments);
@@ -368,13 +380,14 @@ const file_smh_namespace_v1_share_resolver_proto_rawDesc = "" +
 	"\n" +
 	"library_id\x18\x01 \x01(\tR\tlibraryId\x12\x19\n" +
 	"\bspace_id\x18\x02 \x01(\tR\aspaceId\x120\n" +
-	"\x04file\x18\x03 \x01(\v2\x1c.smh.namespace.v1.StoredFileR\x04file\"|\n" +
+	"\x04file\x18\x03 \x01(\v2\x1c.smh.namespace.v1.StoredFileR\x04file\"\xa6\x01\n" +
 	"\x15ListSharedTreeRequest\x12\x1d\n" +
 	"\n" +
 	"share_code\x18\x01 \x01(\tR\tshareCode\x12\x16\n" +
 	"\x06inodes\x18\x02 \x01(\tR\x06inodes\x12\x16\n" +
 	"\x06marker\x18\x03 \x01(\tR\x06marker\x12\x14\n" +
-	"\x05limit\x18\x04 \x01(\x05R\x05limit\"n\n" +
+	"\x05limit\x18\x04 \x01(\x05R\x05limit\x12(\n" +
+	"\x10signed_by_object\x18\x05 \x01(\bR\x0esignedByObject\"n\n" +
 	"\x0fSharedTreeEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x03(\tR\x04path\x12\x15\n" +
 	"\x06is_dir\x18\x02 \x01(\bR\x05isDir\x120\n" +
