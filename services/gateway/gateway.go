@@ -169,6 +169,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	// ---- end issue 13 fetch
+	// ---- issue 13 shares: share links (section 13), served by the namespace.
+	if err := namespacev1.RegisterShareServiceHandlerClient(ctx, mux, namespacev1.NewShareServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 shares
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -271,6 +276,9 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			// ---- issue 13 fetch
 			objectv1.SharedFileService_ServiceDesc.ServiceName: cfg.Object,
 			// ---- end issue 13 fetch
+			// ---- issue 13 shares
+			namespacev1.ShareService_ServiceDesc.ServiceName: cfg.Namespace,
+			// ---- end issue 13 shares
 		}
 		opts := append(append(grpcx.ServerOptions(logger), grpcx.PublicEdgeOptions()...),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

@@ -14,6 +14,7 @@ import (
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
@@ -66,6 +67,13 @@ type Config struct {
 	// DeltaRetention is how long the change feed keeps its events (3.18; 0 = 180 days): a
 	// cursor whose next events are older answers CursorExpired.
 	DeltaRetention time.Duration
+	// ---- issue 13 shares
+	// PublicURL is the base clients reach (the gateway's --public-url; the all-in-one passes its
+	// own): share links are <PublicURL>/s/<code> and shareDomain its host (docs/shares.md).
+	PublicURL string
+	// TokenService mints share access tokens (MintShareToken, operator key); nil refuses 13.9.
+	TokenService tokenv1.TokenServiceClient
+	// ---- end issue 13 shares
 }
 
 // Defaults of Config.TaskWorkers and Config.TaskQueue.
@@ -112,6 +120,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		TaskWorkers:         cfg.TaskWorkers,
 		TaskQueue:           cfg.TaskQueue,
 		SearchGroups:        cfg.SearchGroups,
+		Shares:              shareSettings(cfg), // issue 13 shares
 	})
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -297,3 +306,31 @@ func (l libraryFacts) SetFileHistory(ctx context.Context, id string, enabled *bo
 	}
 	return err
 }
+
+// ---- issue 13 shares
+
+func shareSettings(cfg Config) app.ShareSettings {
+	st := app.ShareSettings{PublicURL: cfg.PublicURL}
+	if cfg.TokenService != nil {
+		st.Minter = shareMinter{client: cfg.TokenService, adminKey: cfg.AdminKey}
+	}
+	return st
+}
+
+// shareMinter asks authtoken for share access tokens as the operator.
+type shareMinter struct {
+	client   tokenv1.TokenServiceClient
+	adminKey string
+}
+
+func (m shareMinter) MintShareToken(ctx context.Context, libraryID, shareID, userID, clientID string) (string, time.Time, error) {
+	resp, err := m.client.MintShareToken(adminauth.Outgoing(ctx, m.adminKey), &tokenv1.MintShareTokenRequest{
+		LibraryId: libraryID, ShareId: shareID, UserId: userID, ClientId: clientID,
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return resp.GetAccessToken(), time.UnixMilli(resp.GetExpiresAtMs()).UTC(), nil
+}
+
+// ---- end issue 13 shares

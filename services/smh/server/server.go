@@ -93,6 +93,12 @@ type Options struct {
 	MaxOpenUploads int
 	// ArchiveLimits bound zip preview and uncompress (zero fields: docs/archives.md defaults).
 	ArchiveLimits object.ArchiveLimits
+	// ---- issue 13 fetch: ShareVisitors bounds a share visitor's preview, download and zip
+	// requests per (share, client address) (nil: unbounded); ShareZipLimits bound a folder
+	// download (zero fields: the defaults of docs/shares.md).
+	ShareVisitors  object.Limiter
+	ShareZipLimits object.ShareZipLimits
+	// ---- end issue 13 fetch
 	// EtcdNoFsync is for tests only.
 	EtcdNoFsync bool
 	// DrainTimeout bounds how long a stop waits for in-flight requests; default 10 s.
@@ -343,6 +349,9 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		TxTimeout:   s.opts.Deadlines.SQLTx,
 		TaskWorkers: s.opts.TaskWorkers,
 		TaskQueue:   s.opts.TaskQueue,
+		// issue 13 shares: links name the public URL; share tokens come from authtoken.
+		PublicURL:    s.URL,
+		TokenService: tokenv1.NewTokenServiceClient(conn),
 	})
 	if err != nil {
 		return err
@@ -378,6 +387,8 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		MaxOpenUploads: s.opts.MaxOpenUploads,
 		BodyMinRate:    s.opts.UploadMinRate,
 		ArchiveLimits:  s.opts.ArchiveLimits,
+		ShareVisitors:  s.opts.ShareVisitors,  // issue 13 fetch
+		ShareZipLimits: s.opts.ShareZipLimits, // issue 13 fetch
 	})
 	if err != nil {
 		return err

@@ -161,4 +161,19 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/share/file/{ShareCode}/{Inodes...}", Flags: []string{"download"}, Target: "/_smh/share/file-download/{ShareCode}/{Inodes}", RPC: "smh.object.v1.SharedFileService/DownloadSharedFile"},
 	{Method: "GET", Pattern: "/api/v1/share/file/{ShareCode}/{Inodes...}", Flags: []string{"zip"}, Target: "/_smh/share/zip/{ShareCode}/{Inodes}", RPC: "smh.object.v1.SharedFileService/ZipSharedDirectory"},
 	// ---- end issue 13 fetch
+	// ---- issue 13 shares: share links (section 13, docs/shares.md). Visitor rows (literal
+	// url-detail, verify, file) come before the owner rows whose second segment is {LibraryId};
+	// list and search before {ShareId}; flagged POST rows (setEnabled, update) before the
+	// unflagged create, whose segment is a space id (13.0 routing pitfalls).
+	{Method: "GET", Pattern: "/api/v1/share/url-detail/{ShareToken}", Target: "/_smh/share/url-detail/{ShareToken}", RPC: "smh.namespace.v1.ShareService/GetShareUrlDetail"},
+	{Method: "POST", Pattern: "/api/v1/share/verify/{ShareCode}", Target: "/_smh/share/verify/{ShareCode}", RPC: "smh.namespace.v1.ShareService/VerifyExtractionCode"},
+	{Method: "GET", Pattern: "/api/v1/share/file/{ShareCode}/{Inodes...}", Flags: []string{"list"}, Target: "/_smh/share/file-list/{ShareCode}/{Inodes}", RPC: "smh.namespace.v1.ShareService/ListShareFiles"},
+	{Method: "GET", Pattern: "/api/v1/share/{LibraryId}/list", Target: "/_smh/share/list/{LibraryId}", RPC: "smh.namespace.v1.ShareService/ListShares"},
+	{Method: "POST", Pattern: "/api/v1/share/{LibraryId}/search", Target: "/_smh/share/search/{LibraryId}", RPC: "smh.namespace.v1.ShareService/SearchShares"},
+	{Method: "GET", Pattern: "/api/v1/share/{LibraryId}/{ShareId}", Target: "/_smh/share/detail/{LibraryId}/{ShareId}", RPC: "smh.namespace.v1.ShareService/GetShareDetail"},
+	{Method: "DELETE", Pattern: "/api/v1/share/{LibraryId}/{ShareId}", Target: "/_smh/share/delete/{LibraryId}/{ShareId}", RPC: "smh.namespace.v1.ShareService/DeleteShare"},
+	{Method: "POST", Pattern: "/api/v1/share/{LibraryId}/{ShareId}", Flags: []string{"setEnabled"}, Target: "/_smh/share/set-enabled/{LibraryId}/{ShareId}", RPC: "smh.namespace.v1.ShareService/SetShareEnabled"},
+	{Method: "POST", Pattern: "/api/v1/share/{LibraryId}/{ShareId}", Flags: []string{"update"}, Target: "/_smh/share/update/{LibraryId}/{ShareId}", RPC: "smh.namespace.v1.ShareService/UpdateShare"},
+	{Method: "POST", Pattern: "/api/v1/share/{LibraryId}/{SpaceId}", Target: "/_smh/share/create/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.ShareService/CreateShare"},
+	// ---- end issue 13 shares
 }

@@ -20,13 +20,14 @@ import (
 
 func main() {
 	var common cmdutil.Common
-	var listen, advertise, dsn string
+	var listen, advertise, dsn, publicURL string
 	var taskWorkers, taskQueue int
 	fs := pflag.NewFlagSet("namespace", pflag.ContinueOnError)
 	common.Add(fs)
 	fs.StringVar(&listen, "listen", "127.0.0.1:9103", "gRPC address")
 	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
 	fs.StringVar(&dsn, "sql-dsn", "./data/namespace.db", "postgres://... for PostgreSQL, otherwise a SQLite file")
+	fs.StringVar(&publicURL, "public-url", "", "base URL clients reach (the gateway's --public-url): share links name it (docs/shares.md)")
 	fs.IntVar(&taskWorkers, "task-workers", namespace.DefaultTaskWorkers, "async directory copies and deletes run at once; more wait in the queue")
 	fs.IntVar(&taskQueue, "task-queue", namespace.DefaultTaskQueue, "async directory tasks that may wait for a worker; beyond it a request answers 503")
 	os.Exit(cmdutil.Main("namespace", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
@@ -52,6 +53,7 @@ func main() {
 		svc, err := namespace.New(env.Ctx, namespace.Config{
 			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
 			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: taskWorkers, TaskQueue: taskQueue,
+			PublicURL: publicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
 		})
 		if err != nil {
 			return err

@@ -101,6 +101,11 @@ type Config struct {
 	// DeltaRetention is how long the change feed keeps events (3.18; default
 	// DefaultDeltaRetention, 180 days): checkFileDeletion reports it in days.
 	DeltaRetention time.Duration
+	// ---- issue 13 shares
+	// Shares wires share links (section 13, docs/shares.md): the public URL of links, the token
+	// minter and the visitor rate limits.
+	Shares ShareSettings
+	// ---- end issue 13 shares
 }
 
 // Defaults of Config's task pool: a task copies or deletes a large tree in one transaction, so a
@@ -127,6 +132,8 @@ type Namespace struct {
 	searchGroups int
 	// deltaRetention: see Config.DeltaRetention.
 	deltaRetention time.Duration
+	// shares: see Config.Shares (issue 13 shares).
+	shares ShareSettings
 }
 
 // New builds the use cases.
@@ -161,7 +168,9 @@ func New(cfg Config) *Namespace {
 	if cfg.DeltaRetention <= 0 {
 		cfg.DeltaRetention = DefaultDeltaRetention
 	}
+	cfg.Shares.defaults() // issue 13 shares
 	return &Namespace{
+		shares:              cfg.Shares, // issue 13 shares
 		store:               cfg.Store,
 		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
 		settings:            cfg.LibrarySettings,

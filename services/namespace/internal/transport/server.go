@@ -107,6 +107,22 @@ func errorMap() smherr.Map {
 		{Err: app.ErrFavoriteNotFound, SMH: smherr.New(http.StatusNotFound, "FavoriteIdNotFound", "the entry is not a favorite")},
 		{Err: app.ErrPathNotFound, SMH: smherr.New(http.StatusNotFound, "PathNotFound", "no such file or directory")},
 		// --- end favorites ---
+		// ---- issue 13 shares: section 13 (docs/shares.md; Share* codes of 12.6, UNCONFIRMED)
+		{Err: app.ErrShareNotFound, SMH: smherr.New(http.StatusNotFound, "ShareNotFound", "share not found")},
+		{Err: app.ErrNotInShare, SMH: smherr.New(http.StatusNotFound, "FileNotInShare", "the entry is not in the share")},
+		{Err: app.ErrShareFileEmpty, SMH: smherr.New(http.StatusNotFound, "ShareFileEmpty", "nothing the share names is left")},
+		{Err: app.ErrShareFileNotFound, SMH: smherr.New(http.StatusNotFound, "FileNotFound", "a shared path names no file or directory")},
+		{Err: app.ErrShareUpdated, SMH: smherr.New(http.StatusConflict, "ShareHasBeenUpdated", "the share was updated meanwhile; read it and try again")},
+		{Err: app.ErrShareDisabled, SMH: smherr.New(http.StatusForbidden, "ShareDisabled", "the share is disabled")},
+		{Err: app.ErrShareExpired, SMH: smherr.New(http.StatusForbidden, "ShareExpired", "the share has expired")},
+		{Err: app.ErrShareUserLimit, SMH: smherr.New(http.StatusForbidden, "ShareUserLimitExceeded", "the share has as many visitors as it allows")},
+		{Err: app.ErrExtractionCodeInvalid, SMH: smherr.New(http.StatusForbidden, "ExtractionCodeInvalid", "wrong extraction code")},
+		{Err: app.ErrCannotPreview, SMH: smherr.New(http.StatusForbidden, "CannotPreview", "the share does not allow this preview")},
+		{Err: app.ErrCannotDownload, SMH: smherr.New(http.StatusForbidden, "CannotDownload", "the share does not allow this download")},
+		{Err: app.ErrShareLimitReached, SMH: smherr.New(http.StatusForbidden, "CannotDownload", "the share's limit is reached")},
+		{Err: app.ErrShareRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "too many attempts; try again later")},
+		{Err: app.ErrInvalidParameter, SMH: smherr.New(http.StatusBadRequest, "InvalidParameter", "invalid parameter")},
+		// ---- end issue 13 shares
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -140,6 +156,10 @@ func (s *Server) Register(r grpc.ServiceRegistrar) {
 	// issue 12 change feed (3.18)
 	namespacev1.RegisterDeltaServiceServer(r, &DeltaServer{s: s})
 	namespacev1.RegisterFavoriteServiceServer(r, &FavoriteServer{s: s}) // favorites (issue 12 item 4)
+	// ---- issue 13 shares: share links and the object service's resolver (docs/shares.md)
+	namespacev1.RegisterShareServiceServer(r, &ShareServer{s: s})
+	namespacev1.RegisterShareResolverServiceServer(r, &ShareResolverServer{s: s})
+	// ---- end issue 13 shares
 }
 
 // iso formats times as SMH does (12.4).

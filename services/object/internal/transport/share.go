@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
+	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/services/object/internal/app"
 )
 
@@ -19,7 +20,7 @@ var _ objectv1.SharedFileServiceServer = (*SharedFileServer)(nil)
 
 // clientAddressKey is the metadata key the gateway sets from the connection's address for
 // every proxied request, overwriting whatever the client sent (reqmeta.ClientAddress).
-const clientAddressKey = "x-smh-client-address"
+const clientAddressKey = reqmeta.ClientAddress
 
 // sharedFileRequest gathers a visitor's request: the share, the chain and where it came from.
 func sharedFileRequest(ctx context.Context, code, inodes string) app.SharedFileRequest {
