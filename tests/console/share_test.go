@@ -192,10 +192,17 @@ func (fx *shareFixture) visit(t *testing.T) *page {
 
 func entrySel(name string) string { return `#entries li[data-name="` + name + `"]` }
 
-func testVisitorNeedsCode(t *testing.T, _ *page, fx *shareFixture) {
+// need fails a step at once when the owner step made no link (instead of waiting on a page
+// that cannot come).
+func (fx *shareFixture) need(t *testing.T) {
+	t.Helper()
 	if fx.link == "" {
 		t.Fatal("no share link: the owner step failed")
 	}
+}
+
+func testVisitorNeedsCode(t *testing.T, _ *page, fx *shareFixture) {
+	fx.need(t)
 	v := fx.visit(t)
 	if st := v.attr("#share", "data-state"); st != "code" {
 		t.Fatalf("the share page is in state %q, want code (it has an extraction code)", st)
@@ -228,6 +235,7 @@ func testVisitorNeedsCode(t *testing.T, _ *page, fx *shareFixture) {
 }
 
 func testVisitorBrowses(t *testing.T, _ *page, fx *shareFixture) {
+	fx.need(t)
 	v := fx.visitor.on(t)
 	v.click(entrySel("trip") + " button.entry-open")
 	v.waitVisible(entrySel("sunset.png"))
@@ -246,6 +254,7 @@ func testVisitorBrowses(t *testing.T, _ *page, fx *shareFixture) {
 }
 
 func testVisitorPreviewsAndPlays(t *testing.T, _ *page, fx *shareFixture) {
+	fx.need(t)
 	v := fx.visitor.on(t)
 	v.waitVisible(entrySel("sunset.png"))
 	v.click(entrySel("sunset.png") + ` [data-action="preview"]`)
@@ -271,6 +280,7 @@ func testVisitorPreviewsAndPlays(t *testing.T, _ *page, fx *shareFixture) {
 }
 
 func testVisitorDownloads(t *testing.T, _ *page, fx *shareFixture) {
+	fx.need(t)
 	v := fx.visitor.on(t)
 	v.waitVisible(entrySel("notes.bin"))
 	if got := v.download(entrySel("notes.bin") + ` [data-action="download"]`); !bytes.Equal(got, fx.files["trip/notes.bin"]) {
@@ -331,6 +341,7 @@ func keys(m map[string][]byte) []string {
 }
 
 func testVisitorPhone(t *testing.T, _ *page, fx *shareFixture) {
+	fx.need(t)
 	v := fx.visitor.on(t)
 	v.phone()
 	defer v.desktop()
@@ -359,6 +370,7 @@ func testVisitorPhone(t *testing.T, _ *page, fx *shareFixture) {
 }
 
 func testVisitorChinese(t *testing.T, _ *page, fx *shareFixture) {
+	fx.need(t)
 	v := fx.visitor.on(t)
 	english := v.text(`#crumbs button[data-depth="0"]`)
 	v.choose("#lang", "zh-CN")
@@ -384,6 +396,7 @@ func testUnknownShareLink(t *testing.T, _ *page, fx *shareFixture) {
 }
 
 func testOwnerDisablesShare(t *testing.T, p *page, fx *shareFixture) {
+	fx.need(t)
 	code := fx.link[strings.LastIndex(fx.link, "/")+1:]
 	row := `#shares-table tr[data-code="` + code + `"]`
 	if !p.visible(row) {
