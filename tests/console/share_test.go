@@ -269,11 +269,24 @@ func testVisitorPreviewsAndPlays(t *testing.T, _ *page, fx *shareFixture) {
 	if !fx.video {
 		return
 	}
+	// Whatever happens, the viewer must not stay open over the next steps.
+	defer func() { eval[chromedp.Void](v, `document.getElementById("viewer").close()`) }()
 	v.click(entrySel("clip.mp4") + ` [data-action="play"]`)
-	v.waitVisible("#viewer-video")
+	if _, err := poll[bool](v, `return $("#viewer").open && !$("#viewer-video").hidden && $("#viewer-video").src !== "";`); err != nil {
+		t.Fatalf("the viewer does not show the video element: %v; %s%s", err, query[string](v, `JSON.stringify({open: $("#viewer").open,
+			hidden: $("#viewer-video").hidden, src: $("#viewer-video").src, title: text("#viewer-title"), viewerError: text("#viewer-error"),
+			img: $("#viewer-img").hidden})`), v.diagnose())
+	}
 	eval[chromedp.Void](v, `(() => { const m = document.getElementById("viewer-video"); m.muted = true; m.play().catch(() => {}); })()`)
-	v.wait("the video to play (readyState >= 2 and currentTime advancing)",
-		`$("#viewer-video").readyState >= 2 && $("#viewer-video").currentTime > 0 && $("#viewer-error").textContent === ""`)
+	if _, err := poll[bool](v, `return $("#viewer-video").readyState >= 2 && $("#viewer-video").currentTime > 0;`); err != nil {
+		v.shot("share-video-failed")
+		t.Fatalf("the video did not play: %v; video state %s%s", err, query[string](v, `JSON.stringify({readyState: $("#viewer-video").readyState,
+			networkState: $("#viewer-video").networkState, currentTime: $("#viewer-video").currentTime, error: $("#viewer-video").error && $("#viewer-video").error.message,
+			viewerError: text("#viewer-error"), paused: $("#viewer-video").paused, visible: visible("#viewer-video")})`), v.diagnose())
+	}
+	if msg := v.text("#viewer-error"); msg != "" {
+		t.Errorf("#viewer-error says %q while the video plays", msg)
+	}
 	v.shot("share-video")
 	v.click("#viewer-close")
 	v.waitHidden("#viewer")

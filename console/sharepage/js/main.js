@@ -142,7 +142,13 @@ async function start() {
   $("more").addEventListener("click", () => listFolder(true));
   $("zip-here").addEventListener("click", () => download(view.chain.map((c) => c.inode), "zip"));
   $("viewer-close").addEventListener("click", () => $("viewer").close());
-  $("viewer").addEventListener("close", clearViewer);
+  // The close event of an earlier close() can arrive after the viewer was opened again: then it
+  // is open and showing the next file, which must stay.
+  $("viewer").addEventListener("close", () => {
+    if (!$("viewer").open) {
+      clearViewer();
+    }
+  });
 
   const code = decodeURIComponent(location.pathname.split("/")[2] || "");
   setShareCode(code);
