@@ -20,7 +20,7 @@ const thumbSize = 96;
 const view = { detail: null, chain: [], marker: "", listing: 0 };
 
 // Photo and video extensions the page shows in place; anything else is only downloaded.
-const imageExt = new Set(["jpg", "jpeg", "png", "gif", "webp", "avif", "bmp", "svg"]);
+const imageExt = new Set(["jpg", "jpeg", "png", "gif", "webp", "avif", "bmp"]);
 const videoExt = new Set(["mp4", "m4v", "webm", "mov", "ogv"]);
 
 function el(tag, attrs = {}, ...children) {
