@@ -40,6 +40,7 @@ func TestSharePage(t *testing.T) {
 		{"VisitorDownloads", testVisitorDownloads},
 		{"VisitorPhone", testVisitorPhone},
 		{"VisitorChinese", testVisitorChinese},
+		{"VisitorReverifies", testVisitorReverifies},
 		{"UnknownLink", testUnknownShareLink},
 		{"OwnerDisables", testOwnerDisablesShare},
 	}
@@ -399,6 +400,42 @@ func testVisitorChinese(t *testing.T, _ *page, fx *shareFixture) {
 	v.choose("#lang", "en")
 	v.wait("the page in English", `document.documentElement.lang === "en" && text('#crumbs button[data-depth="0"]') === `+js(english))
 	v.idle()
+}
+
+// testVisitorReverifies revokes the page's share access token behind its back (1.3, as an
+// early expiry would): the next listing answers 403 InvalidAccessToken and the page verifies again
+// with the code it kept in memory, without asking the visitor.
+func testVisitorReverifies(t *testing.T, _ *page, fx *shareFixture) {
+	fx.need(t)
+	v := fx.visitor.on(t)
+	const requests = `performance.getEntriesByType("resource").map((e) => e.name)`
+	lastToken := func() string {
+		return query[string](v, `(() => { const lists = `+requests+`.filter((u) => u.includes("/api/v1/share/file/") && new URL(u).searchParams.has("list"));
+			return lists.length ? new URL(lists.at(-1)).searchParams.get("access_token") : ""; })()`)
+	}
+	verifies := func() int {
+		return query[int](v, requests+`.filter((u) => u.includes("/api/v1/share/verify/")).length`)
+	}
+	old := lastToken()
+	if old == "" {
+		t.Fatal("the page made no listing request with a token")
+	}
+	before := verifies()
+	if r := fx.s.call(t, "DELETE", "/api/v1/token/"+fx.api.lib.LibraryID+"/"+old, nil, nil); r.Status/100 != 2 {
+		t.Fatalf("revoke the visitor's share token: %d %s", r.Status, r.Body)
+	}
+	v.click(`#crumbs button[data-depth="0"]`)
+	v.waitVisible(entrySel("readme.txt"))
+	v.idle()
+	if after := verifies(); after != before+1 {
+		t.Errorf("the page verified %d times after its token was revoked, want once", after-before)
+	}
+	if renewed := lastToken(); renewed == "" || renewed == old {
+		t.Errorf("the listing after the revocation used token %q, want a new one", renewed)
+	}
+	if v.visible("#notice") || v.attr("#share", "data-state") != "ready" || v.visible("#code-form") {
+		t.Errorf("the visitor saw the renewal: #notice %q, state %q", v.text("#notice"), v.attr("#share", "data-state"))
+	}
 }
 
 func testUnknownShareLink(t *testing.T, _ *page, fx *shareFixture) {
