@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -42,6 +43,8 @@ func TestSharePage(t *testing.T) {
 		{"VisitorChinese", testVisitorChinese},
 		{"VisitorReverifies", testVisitorReverifies},
 		{"UnknownLink", testUnknownShareLink},
+		{"ProblemStates", testShareProblemStates},
+		{"Paging", testSharePaging},
 		{"OwnerDisables", testOwnerDisablesShare},
 	}
 	// After every step, neither page may have violated its CSP.
@@ -113,6 +116,7 @@ func (fx *shareFixture) seed(t *testing.T) {
 		fx.video = true
 	}
 	fx.api.mkdir(t, "trip/day2")
+	fx.api.mkdirs(t, "many/d%02d", 55)
 	for path, data := range fx.files {
 		fx.api.put(t, path, data)
 	}
@@ -443,6 +447,75 @@ func testUnknownShareLink(t *testing.T, _ *page, fx *shareFixture) {
 	v.do("open an unknown share link", chromedp.Navigate(fx.s.srv.URL+"/s/nosuchshare0"))
 	v.wait("the not-found state", `$("#share").dataset.state === "notfound" && text("#state-text") !== ""`)
 	v.shot("share-not-found")
+}
+
+// createShare creates a share through the API (13.1) and answers its link.
+func (fx *shareFixture) createShare(t *testing.T, body map[string]any) string {
+	t.Helper()
+	r := fx.api.call(t, "POST", "share/{lib}/-", nil, body)
+	var created struct {
+		Endpoint string `json:"endpoint"`
+	}
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &created) != nil || created.Endpoint == "" {
+		t.Fatalf("create a share %v: %d %s", body, r.Status, r.Body)
+	}
+	return created.Endpoint
+}
+
+// testShareProblemStates: a share that is only for signed-in users, and an expired one, explain
+// themselves instead of asking for a code.
+func testShareProblemStates(t *testing.T, _ *page, fx *shareFixture) {
+	v := fx.visitor.on(t)
+	cases := []struct {
+		name, state, says string
+		config            map[string]any
+	}{
+		{"signed-in only", "login-required", "app", map[string]any{"isPermanent": true, "canPreview": true, "forbidAnonymousUser": true}},
+		{"expired", "expired", "expired", map[string]any{"expireTime": "2020-01-01T00:00:00Z", "canDownload": true}},
+	}
+	for _, c := range cases {
+		link := fx.createShare(t, map[string]any{"name": c.name, "filePath": []string{"readme.txt"}, "config": c.config})
+		v.do("open the "+c.name+" share", chromedp.Navigate(link))
+		v.wait("the "+c.state+" state", `$("#share").dataset.state === `+js(c.state))
+		if txt := v.text("#state-text"); !strings.Contains(txt, c.says) {
+			t.Errorf("the %s share's page says %q, want it to mention %q", c.name, txt, c.says)
+		}
+		if v.visible("#code-form") || v.visible("#tree") {
+			t.Errorf("the %s share's page offers the code form or the tree", c.name)
+		}
+		v.shot("share-" + c.state)
+	}
+}
+
+// testSharePaging: a folder of 55 entries shows 50, then the rest after "load more".
+func testSharePaging(t *testing.T, _ *page, fx *shareFixture) {
+	v := fx.visitor.on(t)
+	link := fx.createShare(t, map[string]any{"name": "Many", "filePath": []string{"many"}, "config": map[string]any{"isPermanent": true, "canDownload": true}})
+	v.do("open the paging share", chromedp.Navigate(link))
+	v.waitVisible(entrySel("many"))
+	v.click(entrySel("many") + " button.entry-open")
+	v.waitVisible(entrySel("d00"))
+	v.idle()
+	if n := query[int](v, `$$("#entries li").length`); n != 50 {
+		t.Errorf("the first page lists %d entries, want 50", n)
+	}
+	v.click("#more")
+	v.wait("55 entries", `$$("#entries li").length === 55`)
+	v.idle()
+	if v.visible("#more") {
+		t.Error("#more is still shown after the last page")
+	}
+	names := query[[]string](v, `$$("#entries li").map((li) => li.dataset.name)`)
+	if len(names) != 55 || len(slices.Compact(sorted(names))) != 55 {
+		t.Errorf("the folder lists %d entries (%d distinct), want 55", len(names), len(slices.Compact(sorted(names))))
+	}
+	// No preview rights: no thumbnails or preview buttons; download rights: zip buttons.
+	if n := query[int](v, `$$("#entries img.thumb, #entries [data-action=preview], #entries [data-action=play]").length`); n != 0 {
+		t.Errorf("%d preview controls on a share without preview rights", n)
+	}
+	if n := query[int](v, `$$("#entries [data-action=zip]").length`); n != 55 {
+		t.Errorf("%d zip buttons for 55 folders of a share with download rights", n)
+	}
 }
 
 func testOwnerDisablesShare(t *testing.T, p *page, fx *shareFixture) {
