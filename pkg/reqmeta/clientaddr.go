@@ -7,3 +7,8 @@ package reqmeta
 // address. A service may therefore trust it as far as it trusts the gateway. Empty means the call
 // did not come through the public edge (an internal caller).
 const ClientAddress = "x-smh-client-address"
+
+// ShareAccessToken carries a share access token beside the caller's own token: the
+// share_access_token query of 13.12's save (decision 14), moved out of the URL by the gateway
+// like access_token.
+const ShareAccessToken = "x-smh-share-access-token"

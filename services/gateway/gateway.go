@@ -174,6 +174,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	// ---- end issue 13 shares
+	// ---- issue 13 tokens: 13.12 save from a share
+	if err := namespacev1.RegisterShareSaveServiceHandlerClient(ctx, mux, namespacev1.NewShareSaveServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 tokens
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -279,6 +284,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			// ---- issue 13 shares
 			namespacev1.ShareService_ServiceDesc.ServiceName: cfg.Namespace,
 			// ---- end issue 13 shares
+			// issue 13 tokens: 13.12 save from a share
+			namespacev1.ShareSaveService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(append(grpcx.ServerOptions(logger), grpcx.PublicEdgeOptions()...),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

@@ -19,6 +19,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/jobs"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
@@ -74,6 +75,9 @@ type Config struct {
 	// TokenService mints share access tokens (MintShareToken, operator key); nil refuses 13.9.
 	TokenService tokenv1.TokenServiceClient
 	// ---- end issue 13 shares
+	// ShareLimits bound share visitors per client address and per share (issue 13,
+	// docs/shares.md); nil = ratelimit.DefaultShareLimits.
+	ShareLimits *ratelimit.ShareLimits
 }
 
 // Defaults of Config.TaskWorkers and Config.TaskQueue.

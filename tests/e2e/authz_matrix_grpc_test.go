@@ -51,6 +51,9 @@ var internalMethods = []string{
 	// favorites (issue 12 item 4): the object service's recent-file record and isFavorite.
 	"smh.namespace.v1.FavoriteService/RecordRecentFile",
 	"smh.namespace.v1.FavoriteService/GetFavoriteStatus",
+	// ---- issue 13 tokens: the namespace mints share access tokens once a code is verified.
+	"smh.token.v1.TokenService/MintShareToken",
+	// ---- end issue 13 tokens
 }
 
 // openServices answer everyone: they hold no tenant data (health and the schema itself).

@@ -223,6 +223,12 @@ func routePolicies() map[string]routePolicy {
 		"GET /api/v1/favorite/{LibraryId}/{SpaceId}/list":              {space: true},
 		"POST /api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file": {space: true},
 		// --- end favorites ---
+		// ---- issue 13 tokens: 13.12 save. The library is the share's, known only once the
+		// share is found, so the body is read first: every caller of the walk (no body, no such
+		// share) gets ParamInvalid. Its authorization is tested in namespace's sharesave_test.go
+		// and e2e/sharesave_test.go.
+		"POST /api/v1/share/file/{ShareCode} ?save": {credentialFree: true, answer: "ParamInvalid"},
+		// ---- end issue 13 tokens
 	}
 }
 
@@ -498,6 +504,7 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "RecycledItemId": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
 	params["SearchId"] = "0123456789abcdef0123456789abcdef" // search (issue 12): a well-formed id naming none
+	params["ShareCode"] = "no-such-share"                   // issue 13 tokens: a share code naming none
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/etcdx"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/inproc"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/authtoken"
@@ -89,14 +90,14 @@ type Options struct {
 	BodyReadTimeout time.Duration
 	// TrustedProxies: proxies whose X-Forwarded-For names the client address (gateway.Config).
 	TrustedProxies []string
+	// ShareLimits bound share visitors (namespace and object Config); nil = defaults.
+	ShareLimits    *ratelimit.ShareLimits
 	UploadMinRate  bodytime.Rate
 	MaxOpenUploads int
 	// ArchiveLimits bound zip preview and uncompress (zero fields: docs/archives.md defaults).
 	ArchiveLimits object.ArchiveLimits
-	// ---- issue 13 fetch: ShareVisitors bounds a share visitor's preview, download and zip
-	// requests per (share, client address) (nil: unbounded); ShareZipLimits bound a folder
-	// download (zero fields: the defaults of docs/shares.md).
-	ShareVisitors  object.Limiter
+	// ---- issue 13 fetch: ShareZipLimits bound a share visitor's folder download (zero
+	// fields: the defaults of docs/shares.md).
 	ShareZipLimits object.ShareZipLimits
 	// ---- end issue 13 fetch
 	// EtcdNoFsync is for tests only.
@@ -352,6 +353,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		// issue 13 shares: links name the public URL; share tokens come from authtoken.
 		PublicURL:    s.URL,
 		TokenService: tokenv1.NewTokenServiceClient(conn),
+		ShareLimits:  s.opts.ShareLimits,
 	})
 	if err != nil {
 		return err
@@ -367,27 +369,27 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	}
 	s.blobDir = blobDir
 	obj, err := object.New(ctx, object.Config{
-		DSN:        objectDSN,
-		BlobDir:    blobDir,
-		S3:         s.opts.S3,
-		Domain:     domain,
-		Libraries:  libraryv1.NewLibraryServiceClient(conn),
-		Tokens:     tokens.Validator(),
-		Namespace:  conn,
-		AdminKey:   s.AdminKey,
-		Clock:      s.opts.Clock,
-		Logger:     s.logger,
-		Etcd:       s.cli,
-		GCEvery:    s.opts.GCEvery,
-		GCGrace:    s.opts.GCGrace,
-		TicketTTL:  s.opts.UploadTicketTTL,
-		SessionTTL: s.opts.UploadSessionTTL,
-		TxTimeout:  s.opts.Deadlines.SQLTx,
+		DSN:         objectDSN,
+		BlobDir:     blobDir,
+		S3:          s.opts.S3,
+		Domain:      domain,
+		Libraries:   libraryv1.NewLibraryServiceClient(conn),
+		Tokens:      tokens.Validator(),
+		Namespace:   conn,
+		AdminKey:    s.AdminKey,
+		Clock:       s.opts.Clock,
+		Logger:      s.logger,
+		Etcd:        s.cli,
+		GCEvery:     s.opts.GCEvery,
+		GCGrace:     s.opts.GCGrace,
+		TicketTTL:   s.opts.UploadTicketTTL,
+		SessionTTL:  s.opts.UploadSessionTTL,
+		ShareLimits: s.opts.ShareLimits,
+		TxTimeout:   s.opts.Deadlines.SQLTx,
 
 		MaxOpenUploads: s.opts.MaxOpenUploads,
 		BodyMinRate:    s.opts.UploadMinRate,
 		ArchiveLimits:  s.opts.ArchiveLimits,
-		ShareVisitors:  s.opts.ShareVisitors,  // issue 13 fetch
 		ShareZipLimits: s.opts.ShareZipLimits, // issue 13 fetch
 	})
 	if err != nil {

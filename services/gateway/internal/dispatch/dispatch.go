@@ -210,7 +210,9 @@ func peekBodyKeys(r *http.Request) map[string]bool {
 // Credential query parameters. access_token and library_secret move into request metadata and
 // leave the URL, so no later layer can log or trace them; user_id is copied, because it is also a
 // field of the token RPCs.
-var movedToMetadata = map[string]string{"access_token": "X-Smh-Access-Token", "library_secret": "X-Smh-Library-Secret"}
+// share_access_token (13.12, decision 14) travels the same way.
+var movedToMetadata = map[string]string{"access_token": "X-Smh-Access-Token", "library_secret": "X-Smh-Library-Secret",
+	"share_access_token": "X-Smh-Share-Access-Token"}
 
 const actingUserHeader = "X-Smh-User-Id"
 

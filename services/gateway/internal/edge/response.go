@@ -54,7 +54,8 @@ func OutgoingHeader(key string) (string, bool) {
 func IncomingHeader(key string) (string, bool) {
 	switch k := strings.ToLower(key); k {
 	case reqmeta.AccessToken, reqmeta.LibrarySecret, reqmeta.ActingUser, reqmeta.RequestID, reqmeta.Authorization,
-		reqmeta.ClientAddress: // set by ClientAddresses.Stamp, never the client's own
+		reqmeta.ShareAccessToken, // moved out of the query by the dispatcher (13.12)
+		reqmeta.ClientAddress:    // set by ClientAddresses.Stamp, never the client's own
 		return k, true
 	case "traceparent", "tracestate", "baggage":
 		return "", false // the client stats handler injects the current span's context itself

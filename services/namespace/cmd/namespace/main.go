@@ -13,6 +13,7 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/namespace"
@@ -30,6 +31,8 @@ func main() {
 	fs.StringVar(&publicURL, "public-url", "", "base URL clients reach (the gateway's --public-url): share links name it (docs/shares.md)")
 	fs.IntVar(&taskWorkers, "task-workers", namespace.DefaultTaskWorkers, "async directory copies and deletes run at once; more wait in the queue")
 	fs.IntVar(&taskQueue, "task-queue", namespace.DefaultTaskQueue, "async directory tasks that may wait for a worker; beyond it a request answers 503")
+	shareLimits := ratelimit.DefaultShareLimits()
+	shareLimits.AddFlags(fs)
 	os.Exit(cmdutil.Main("namespace", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -54,6 +57,7 @@ func main() {
 			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
 			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: taskWorkers, TaskQueue: taskQueue,
 			PublicURL: publicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
+			ShareLimits: &shareLimits,
 		})
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 	"github.com/opensmh/opensmh/services/gateway"
 	"github.com/opensmh/opensmh/services/namespace"
@@ -117,6 +118,12 @@ func newServe() *cobra.Command {
 	fs.DurationVar(&o.UploadSessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired; then cleanup removes it and its bytes")
 	// Bounds on hostile clients (docs/security.md): slow bodies and piles of unconfirmed uploads.
 	fs.DurationVar(&o.BodyReadTimeout, "body-read-timeout", gateway.DefaultBodyReadTimeout, "how long the body of an API or admin request may take to arrive; then 408 ReadRequestTimeout")
+	shareLimits := ratelimit.DefaultShareLimits()
+	shareLimits.AddFlags(fs)
+	o.ShareLimits = &shareLimits
+	// issue 13 fetch: bounds of a share visitor's folder download (docs/shares.md).
+	fs.IntVar(&o.ShareZipLimits.MaxEntries, "share-zip-max-entries", object.DefaultShareZipMaxEntries, "files and directories one share folder download (zip) may hold")
+	fs.Int64Var(&o.ShareZipLimits.MaxBytes, "share-zip-max-bytes", object.DefaultShareZipMaxBytes, "file bytes one share folder download (zip) may hold")
 	fs.StringSliceVar(&o.TrustedProxies, "trusted-proxies", nil, "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client address that rate limits count; default none (docs/security.md)")
 	fs.Int64Var(&o.UploadMinRate.Bytes, "upload-min-bytes", object.DefaultUploadMinBytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
 	fs.DurationVar(&o.UploadMinRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
