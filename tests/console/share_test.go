@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/browser"
@@ -68,12 +69,22 @@ func (p *page) checkNoCSPViolations() {
 		p.t.Errorf("CSP violations on %s: %q", query[string](p, "location.href"), v)
 	}
 	errs, _ := p.messages.snapshot()
-	for _, e := range errs {
+	// Each logged error is reported once, by the step that saw it first.
+	cspReported.Lock()
+	defer cspReported.Unlock()
+	for _, e := range errs[cspReported.seen[p.messages]:] {
 		if strings.Contains(e, "Content Security Policy") {
 			p.t.Errorf("Chromium logged a CSP violation: %s", e)
 		}
 	}
+	cspReported.seen[p.messages] = len(errs)
 }
+
+// cspReported counts, per browser, the logged errors checkNoCSPViolations has looked at.
+var cspReported = struct {
+	sync.Mutex
+	seen map[*pageMessages]int
+}{seen: map[*pageMessages]int{}}
 
 // shareFixture is the library the test shares from, the link the console made, and the
 // visitor's browser.
