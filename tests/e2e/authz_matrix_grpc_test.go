@@ -166,6 +166,9 @@ func (m *matrix) grpcFields(t *testing.T, r gateway.Route, fx *spaceFixture) map
 		}
 		vals["transfer"] = transfer
 	}
+	// ---- issue 13 fetch: the share visitor rows name a share and an inode chain.
+	vals["share_code"], vals["inodes"] = params["ShareCode"], params["Inodes"]
+	// ---- end issue 13 fetch
 	switch {
 	case strings.HasPrefix(r.Pattern, "/api/v1/token"):
 		vals = map[string]any{"library_id": m.multi.ID, "access_token": m.throwawayToken(t), "user_id": "matrix-throwaway"}

@@ -229,6 +229,17 @@ func routePolicies() map[string]routePolicy {
 		// and e2e/sharesave_test.go.
 		"POST /api/v1/share/file/{ShareCode} ?save": {credentialFree: true, answer: "ParamInvalid"},
 		// ---- end issue 13 tokens
+		// ---- issue 13 fetch: a share visitor's bytes (13.11, docs/shares.md "Visitor bytes").
+		// Interim rows until the shares block's visitor policy kind walks share tokens: the walk
+		// names a share that does not exist, and the namespace looks the share up before the
+		// token, so every caller gets 404 ShareNotFound. Which tokens are refused on a live
+		// share (a library token, the library secret, no token, another share's token, an
+		// expired one) is proven in share_fetch_test.go ("foreign tokens refused", "expired
+		// share token refused").
+		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?preview":  {credentialFree: true, answer: "ShareNotFound"},
+		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?download": {credentialFree: true, answer: "ShareNotFound"},
+		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?zip":      {credentialFree: true, answer: "ShareNotFound"},
+		// ---- end issue 13 fetch
 	}
 }
 
@@ -505,6 +516,7 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 	}
 	params["SearchId"] = "0123456789abcdef0123456789abcdef" // search (issue 12): a well-formed id naming none
 	params["ShareCode"] = "no-such-share"                   // issue 13 tokens: a share code naming none
+	params["Inodes"] = fx.inode                             // issue 13 fetch: a well-formed chain
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)
 	}
