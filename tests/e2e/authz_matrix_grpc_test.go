@@ -54,6 +54,10 @@ var internalMethods = []string{
 	// ---- issue 13 tokens: the namespace mints share access tokens once a code is verified.
 	"smh.token.v1.TokenService/MintShareToken",
 	// ---- end issue 13 tokens
+	// ---- issue 13 fetch: the object service asks the namespace what a share visitor may fetch
+	// (the visitor's share token travels forwarded beside the operator key).
+	"smh.namespace.v1.ShareResolverService/*",
+	// ---- end issue 13 fetch
 }
 
 // openServices answer everyone: they hold no tenant data (health and the schema itself).

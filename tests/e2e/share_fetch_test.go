@@ -185,6 +185,13 @@ func testShareFetch(t *testing.T, s *system) {
 		if ranged.Status != http.StatusPartialContent || !bytes.Equal(ranged.Body, deep[1000:2000]) {
 			t.Fatalf("Range: %d, %d bytes", ranged.Status, len(ranged.Body))
 		}
+		// internal_domain is accepted, 0 or 1 (one domain here).
+		for _, d := range []string{"0", "1"} {
+			r := s.call("GET", v.path(docs, readmeInode), q(v.token, "download", "", "internal_domain", d), nil, nil)
+			if got := v.follow(t, r, nil); !bytes.Equal(got.Body, readme) {
+				t.Fatalf("internal_domain=%s: %q", d, got.Body)
+			}
+		}
 		// The chain may also arrive with literal slashes.
 		lit := s.call("GET", "/api/v1/share/file/"+code+"/"+docs+"/"+readmeInode, q(v.token, "download", ""), nil, nil)
 		if got := v.follow(t, lit, nil); !bytes.Equal(got.Body, readme) {

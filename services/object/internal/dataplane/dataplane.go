@@ -395,15 +395,23 @@ func classify(err error) (int, string, string) {
 		return http.StatusBadRequest, "EntityTooLarge", "the folder is too large to download as one zip"
 	case errors.Is(err, context.Canceled):
 		return 499, "ClientDisconnected", "client disconnected"
-	case smherr.As(err) != nil && smherr.As(err).Status < 500:
-		// The namespace's refusal of a share (issue 13: disabled, expired, deleted, no
-		// download): its SMH code and message are meant for callers.
-		e := smherr.As(err)
+	case callerError(err) != nil:
+		e := callerError(err)
 		return e.Status, e.Code, e.Message
 	case smherr.DependencyFailed(err): // a store or service down or hung: retry later
 		return http.StatusServiceUnavailable, "ServiceUnavailable", "service unavailable; try again later"
 	}
 	return http.StatusInternalServerError, "InternalError", "internal error"
+}
+
+// callerError answers the SMH error below 500 that err carries, or nil: the namespace's refusal
+// of a share visitor (issue 13: disabled, expired, deleted, no download), whose code and
+// message are meant for callers.
+func callerError(err error) *smherr.Error {
+	if e := smherr.As(err); e != nil && e.Status < http.StatusInternalServerError {
+		return e
+	}
+	return nil
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {

@@ -19,19 +19,10 @@ type SharedFileServer struct {
 
 var _ objectv1.SharedFileServiceServer = (*SharedFileServer)(nil)
 
-// clientAddressKey is the metadata key the gateway sets from the connection's address for
-// every proxied request, overwriting whatever the client sent (reqmeta.ClientAddress).
-const clientAddressKey = reqmeta.ClientAddress
-
-// sharedFileRequest gathers a visitor's request: the share, the chain and where it came from.
+// sharedFileRequest gathers a visitor's request: the share, the chain and where it came from
+// (the address the gateway stamps from the connection, whatever the client sent).
 func sharedFileRequest(ctx context.Context, code, inodes string) app.SharedFileRequest {
-	var addr string
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(clientAddressKey); len(v) > 0 {
-			addr = v[0]
-		}
-	}
-	return app.SharedFileRequest{ShareCode: code, Inodes: inodes, ClientAddress: addr}
+	return app.SharedFileRequest{ShareCode: code, Inodes: inodes, ClientAddress: reqmeta.Incoming(ctx, reqmeta.ClientAddress)}
 }
 
 func (s *SharedFileServer) PreviewSharedFile(ctx context.Context, req *objectv1.PreviewSharedFileRequest) (*objectv1.PreviewSharedFileResponse, error) {
