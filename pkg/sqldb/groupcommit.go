@@ -277,7 +277,7 @@ func (g *groupCommit) batch(calls []*writeCall) {
 		c.result <- err
 	}
 	// The connection is free until the next batch begins, on this goroutine.
-	g.stmts.preparePending(g.write)
+	g.stmts.preparePending(context.Background(), g.write)
 }
 
 // runCall gives c its turn in tx inside a savepoint, and releases or rolls back the savepoint

@@ -76,6 +76,9 @@ type DB struct {
 	read *sql.DB
 	// group batches InWrite's transactions on SQLite; nil on PostgreSQL.
 	group *groupCommit
+	// readStmts keeps SQLite's read statements prepared (stmtcache.go); nil on PostgreSQL,
+	// whose driver keeps its own statement cache per connection.
+	readStmts *stmtCache
 	// metrics times InWrite and InRead.
 	metrics txMetrics
 	// txTimeout bounds every InWrite and InRead.
@@ -191,7 +194,7 @@ func openSQLite(dsn string) (*DB, error) {
 	readers := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	return &DB{write: write, read: read, group: newGroupCommit(write)}, nil
+	return &DB{write: write, read: read, group: newGroupCommit(write), readStmts: newStmtCache()}, nil
 }
 
 // Close releases the engine's connections. On SQLite it lets a running batch of writes commit,
@@ -199,6 +202,9 @@ func openSQLite(dsn string) (*DB, error) {
 func (db *DB) Close() error {
 	if db.group != nil {
 		db.group.close()
+	}
+	if db.readStmts != nil {
+		db.readStmts.close()
 	}
 	err := db.write.Close()
 	if db.read != db.write {
@@ -306,6 +312,15 @@ func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) (err error) {
 }
 
 func (db *DB) inReadTransaction(ctx context.Context, fn func(*Tx) error) error {
+	err := db.inReadOnce(ctx, fn)
+	if db.readStmts != nil {
+		// The transaction's connection is back in the pool: prepare what it ran unprepared.
+		db.readStmts.preparePending(ctx, db.read)
+	}
+	return err
+}
+
+func (db *DB) inReadOnce(ctx context.Context, fn func(*Tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.postgres {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -315,7 +330,7 @@ func (db *DB) inReadTransaction(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("sqldb: begin: %w", err)
 	}
 	defer func() { _ = sqlTx.Rollback() }()
-	tx := &Tx{tx: sqlTx, postgres: db.postgres, bound: ctx}
+	tx := &Tx{tx: sqlTx, postgres: db.postgres, bound: ctx, stmts: db.readStmts}
 	defer tx.end()
 	return fn(tx)
 }

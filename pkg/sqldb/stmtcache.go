@@ -11,7 +11,8 @@ import (
 // queries simply run unprepared, as every query did before the cache.
 const maxCachedStatements = 512
 
-// stmtCache keeps the SQLite writer's statements prepared across transactions. Preparing
+// stmtCache keeps SQLite's statements prepared across transactions, one cache for the writer
+// and one for the readers. Preparing
 // (parsing and planning) costs about as much as running a short statement, and a write
 // transaction runs the same few dozen statements over and over (a batch delete of 1,000 files
 // runs each of its statements 1,000 times). Every write runs on the one writer connection, so
@@ -44,10 +45,12 @@ func (c *stmtCache) lookup(query string) *sql.Stmt {
 	return nil
 }
 
-// preparePending prepares the noted statements on db. It runs only when no transaction holds
-// db's connection. A statement that fails to prepare (it may rely on a table made later in its
-// transaction) is dropped; it keeps running unprepared.
-func (c *stmtCache) preparePending(db *sql.DB) {
+// preparePending prepares the noted statements on db, with a connection of db's pool; the
+// caller holds none (the writer's batch goroutine between batches, a reader after its
+// transaction). database/sql then prepares each on the other connections of the pool the first
+// time a transaction there runs it, and keeps it. A statement that fails to prepare (it may
+// rely on a table made later in its transaction) is dropped; it keeps running unprepared.
+func (c *stmtCache) preparePending(ctx context.Context, db *sql.DB) {
 	c.mu.Lock()
 	queries := make([]string, 0, len(c.pending))
 	for q := range c.pending {
@@ -56,7 +59,7 @@ func (c *stmtCache) preparePending(db *sql.DB) {
 	clear(c.pending)
 	c.mu.Unlock()
 	for _, q := range queries {
-		st, err := db.PrepareContext(context.Background(), q)
+		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			continue
 		}
@@ -80,7 +83,7 @@ func (c *stmtCache) close() {
 	}
 }
 
-// stmt answers t's statement for query: the writer's prepared one bound to t's transaction
+// stmt answers t's statement for query: the cache's prepared one bound to t's transaction
 // when t has a cache and it holds query, else nil (the caller runs query unprepared).
 func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if t.stmts == nil {

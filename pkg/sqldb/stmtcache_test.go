@@ -79,3 +79,29 @@ func TestWriterKeepsStatementsPrepared(t *testing.T) {
 		t.Fatalf("%d statements cached, bound %d", size, maxCachedStatements)
 	}
 }
+
+// TestReadersKeepStatementsPrepared: a read statement is prepared once its first transaction
+// ended, and serves later read transactions with the same answers.
+func TestReadersKeepStatementsPrepared(t *testing.T) {
+	db := openSQLiteDB(t)
+	ctx := context.Background()
+	const q = "SELECT COUNT(*) FROM items WHERE id > ?"
+	for i := range 3 {
+		if err := db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 2001+i) }); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.InRead(ctx, func(tx *Tx) error { return tx.QueryRow(ctx, q, 2000).Scan(&n) }); err != nil {
+			t.Fatal(err)
+		}
+		if n != i+1 {
+			t.Fatalf("round %d counted %d, want %d", i, n, i+1)
+		}
+		db.readStmts.mu.Lock()
+		_, ok := db.readStmts.ready[q]
+		db.readStmts.mu.Unlock()
+		if !ok {
+			t.Fatalf("round %d: the read statement is not kept prepared", i)
+		}
+	}
+}

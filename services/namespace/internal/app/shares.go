@@ -910,22 +910,28 @@ func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, 
 	if end.IsDir() {
 		return Share{}, Resolved{}, invalid("the chain must end with a file")
 	}
-	path, err := n.store.PathOf(ctx, sh.LibraryID, sh.SpaceID, end.Inode)
-	if err != nil {
-		return Share{}, Resolved{}, ErrNotInShare
+	// A file is served as the chain found it; the visitor never learns the owner's path.
+	res := Resolved{Node: end}
+	if end.IsSymlink() {
+		// A link is followed to its target, as the owner's own download follows it.
+		path, err := n.store.PathOf(ctx, sh.LibraryID, sh.SpaceID, end.Inode)
+		if err != nil {
+			return Share{}, Resolved{}, ErrNotInShare
+		}
+		if res, err = n.store.ResolveFile(ctx, sh.LibraryID, sh.SpaceID, path); err != nil {
+			return Share{}, Resolved{}, ErrNotInShare
+		}
+		res.Path, res.LinkPath = nil, nil
 	}
-	res, err := n.store.ResolveFile(ctx, sh.LibraryID, sh.SpaceID, path)
-	if err != nil {
-		return Share{}, Resolved{}, ErrNotInShare
-	}
-	// Limits apply to single-file shares only (13.0); every success is counted.
-	if !(sh.ItemCount == 1 && len(chain) == 1) {
-		limit = 0
-	}
-	if err := n.store.CountShareUse(ctx, sh.PK, purpose, limit); errors.Is(err, ErrShareLimitReached) {
-		return Share{}, Resolved{}, refused
-	} else if err != nil {
-		return Share{}, Resolved{}, err
+	// Limits apply to single-file shares only (13.0), and the counters exist for the limits:
+	// a use is counted, atomically against its limit, only while one applies (docs/shares.md),
+	// so an unlimited share's downloads cost no write.
+	if sh.ItemCount == 1 && len(chain) == 1 && limit > 0 {
+		if err := n.store.CountShareUse(ctx, sh.PK, purpose, limit); errors.Is(err, ErrShareLimitReached) {
+			return Share{}, Resolved{}, refused
+		} else if err != nil {
+			return Share{}, Resolved{}, err
+		}
 	}
 	return sh, res, nil
 }
