@@ -13,13 +13,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"google.golang.org/grpc/metadata"
 
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 )
 
@@ -67,57 +68,28 @@ type ShareTokenMinter interface {
 	MintShareToken(ctx context.Context, libraryID, shareID, userID, clientID string) (token string, expiresAt time.Time, err error)
 }
 
-// Limiter bounds how often a key may act (per client address, per share and address).
-type Limiter interface {
-	Allow(key string) bool
-}
-
 // ShareSettings wires the share use cases (Config.Shares).
 type ShareSettings struct {
 	// PublicURL is the base clients reach (the gateway's --public-url): links are
 	// <PublicURL>/s/<code>.
 	PublicURL string
 	Minter    ShareTokenMinter
-	// VerifyLimiter bounds verify calls per client address; BrowseLimiter listing calls per
-	// share and client address. nil = WindowLimiter defaults (docs/shares.md).
-	VerifyLimiter, BrowseLimiter Limiter
+	// Limits bound wrong extraction codes per client address and visitor listings per (share,
+	// client address) with pkg/ratelimit, the limiter the object service uses for preview,
+	// download and zip (docs/shares.md, "Rate limits"). nil = ratelimit.DefaultShareLimits.
+	Limits *ratelimit.ShareLimits
 }
 
-// WindowLimiter is a fixed-window in-memory limiter: at most N per key per window.
-type WindowLimiter struct {
-	N      int
-	Window time.Duration
-	Now    func() time.Time
-
-	mu      sync.Mutex
-	start   time.Time
-	counted map[string]int
+// shareLimiters are the buckets built from ShareSettings.Limits (nil limiter = no limit).
+type shareLimiters struct {
+	wrongCodes, visits *ratelimit.Limiter
 }
 
-// Allow counts one action of key.
-func (l *WindowLimiter) Allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if l.Now != nil {
-		now = l.Now()
-	}
-	if l.counted == nil || now.Sub(l.start) >= l.Window {
-		l.start, l.counted = now, map[string]int{}
-	}
-	if l.counted[key] >= l.N {
-		return false
-	}
-	l.counted[key]++
-	return true
-}
-
-func (s *ShareSettings) defaults() {
-	if s.VerifyLimiter == nil {
-		s.VerifyLimiter = &WindowLimiter{N: 60, Window: time.Minute}
-	}
-	if s.BrowseLimiter == nil {
-		s.BrowseLimiter = &WindowLimiter{N: 600, Window: time.Minute}
+func newShareLimiters(s ShareSettings, c clock.Clock) shareLimiters {
+	l := s.Limits.OrDefault()
+	return shareLimiters{
+		wrongCodes: ratelimit.New(l.WrongCodes, ratelimit.WithClock(c)),
+		visits:     ratelimit.New(l.Visits, ratelimit.WithClock(c)),
 	}
 }
 
@@ -695,8 +667,10 @@ func (n *Namespace) VerifyExtractionCode(ctx context.Context, code string, b Sha
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	addr := reqmeta.Incoming(ctx, reqmeta.ClientAddress)
-	if !n.shares.VerifyLimiter.Allow("verify\x00" + addr) {
+	// Only wrong codes spend the address's budget: a visitor who mistyped is not locked out of
+	// the right code while the bucket holds an event (docs/shares.md, "Rate limits").
+	addr := ratelimit.AddressKey(reqmeta.Incoming(ctx, reqmeta.ClientAddress))
+	if !n.shareLimits.wrongCodes.Available(addr) {
 		return "", time.Time{}, ErrShareRateLimited
 	}
 	if err := n.visitable(sh); err != nil {
@@ -712,6 +686,7 @@ func (n *Namespace) VerifyExtractionCode(ctx context.Context, code string, b Sha
 	// Compare digests, so neither the content nor the length of the code leaks through timing.
 	given, want := sha256.Sum256([]byte(*b.ExtractionCode)), sha256.Sum256([]byte(sh.Config.ExtractionCode))
 	if subtle.ConstantTimeCompare(given[:], want[:]) != 1 {
+		n.shareLimits.wrongCodes.Allow(addr)
 		if _, err := n.store.RecordWrongCode(ctx, sh.PK, now, WrongCodeWindow); err != nil {
 			return "", time.Time{}, err
 		}
@@ -784,7 +759,7 @@ func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFile
 	if err != nil {
 		return ShareFiles{}, err
 	}
-	if !n.shares.BrowseLimiter.Allow(sh.ShareID + "\x00" + reqmeta.Incoming(ctx, reqmeta.ClientAddress)) {
+	if !n.shareLimits.visits.Allow(sh.ShareID + "\x00" + ratelimit.AddressKey(reqmeta.Incoming(ctx, reqmeta.ClientAddress))) {
 		return ShareFiles{}, ErrShareRateLimited
 	}
 	limit := defaultShareLimit
