@@ -24,6 +24,9 @@
 // and (o), batch delete against single deletes, per engine (bench/batch.go).
 // and (p), per engine: reading 10,000 events of the change feed vs listing 10,000 entries
 // (bench/delta.go).
+// ---- issue 13 fetch: and (q), per engine: a share visitor's list + download of a shared 4 KiB
+// file vs the owner's own download (bench/share.go).
+// ---- end issue 13 fetch
 package main
 
 import (
@@ -67,7 +70,7 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcdefghijklmnop", "which measurements to run, e.g. -only a, -only efg, -only hij, -only klm, -only n, -only o or -only p")
+	only := flag.String("only", "abcdefghijklmnopq", "which measurements to run, e.g. -only a, -only efg, -only hij, -only klm, -only n, -only o, -only p or -only q (issue 13 fetch)")
 	// (i): many small uploads at once, as a sync client or a busy page sends them.
 	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i)")
 	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
@@ -353,6 +356,13 @@ func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 			return err
 		}
 	}
+	// ---- issue 13 fetch: (q) a share visitor's download vs the owner's (bench/share.go).
+	if strings.Contains(only, "q") {
+		if err := runShare(ctx, d, nc); err != nil {
+			return err
+		}
+	}
+	// ---- end issue 13 fetch
 	return nil
 }
 

@@ -83,20 +83,22 @@ type Config struct {
 	// the defaults of docs/archives.md).
 	ArchiveLimits ArchiveLimits
 	// ShareLimits bound share visitors per client address and per share (issue 13,
-	// docs/shares.md); nil = ratelimit.DefaultShareLimits.
+	// docs/shares.md); nil = ratelimit.DefaultShareLimits. The object service applies Visits
+	// to preview, download and zip per (share, client address).
 	ShareLimits *ratelimit.ShareLimits
-	// ShareVisitors bounds a share visitor's preview, download and zip requests per (share,
-	// client address) (issue 13, docs/shares.md); nil: unbounded. ShareZipLimits bound one
-	// folder download (zero fields: the defaults of docs/shares.md).
-	ShareVisitors  Limiter
+	// ShareZipLimits bound one folder download of a share visitor (zero fields: the defaults
+	// of docs/shares.md).
 	ShareZipLimits ShareZipLimits
 }
 
-// Limiter bounds how often one key may act (pkg/ratelimit).
-type Limiter = app.Limiter
-
 // ShareZipLimits bound a share visitor's folder download (docs/shares.md).
 type ShareZipLimits = app.ZipLimits
+
+// Defaults of ShareZipLimits, for the flags of the binaries.
+const (
+	DefaultShareZipMaxEntries = app.DefaultZipMaxEntries
+	DefaultShareZipMaxBytes   = app.DefaultZipMaxBytes
+)
 
 // ArchiveLimits bound archive reading (docs/archives.md).
 type ArchiveLimits = archive.Limits
@@ -171,7 +173,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		ArchiveLimits:  cfg.ArchiveLimits,
 		// issue 13 fetch: a share visitor's bytes.
 		Shares:    shareResolver{client: namespacev1.NewShareResolverServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
-		Visitors:  cfg.ShareVisitors,
+		Visitors:  ratelimit.New(cfg.ShareLimits.OrDefault().Visits, ratelimit.WithClock(clockOrReal(cfg.Clock))),
 		ZipLimits: cfg.ShareZipLimits,
 	})
 	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger, cfg.BodyMinRate), stopGC: func() {}}
@@ -370,4 +372,12 @@ func (s shareResolver) ListSharedTree(ctx context.Context, in *namespacev1.ListS
 		out = forward(out)
 	}
 	return s.client.ListSharedTree(out, in)
+}
+
+// clockOrReal answers c, or the wall clock when c is nil.
+func clockOrReal(c clock.Clock) clock.Clock {
+	if c == nil {
+		return clock.Real{}
+	}
+	return c
 }

@@ -4,6 +4,7 @@
 package split
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -97,7 +98,9 @@ func TestSplitDeployment(t *testing.T) {
 	library := proc.Start(t, "library", env, bin("library"), "--listen", libAddr, "--public-url", publicURL)
 	tokenArgs := []string{"--listen", tokAddr}
 	authtoken := proc.Start(t, "authtoken", env, bin("authtoken"), tokenArgs...)
-	namespace := proc.Start(t, "namespace", env, bin("namespace"), "--listen", nsAddr, "--sql-dsn", filepath.Join(tmp, "namespace.db"))
+	// --public-url: share links name the gateway (issue 13).
+	namespace := proc.Start(t, "namespace", env, bin("namespace"), "--listen", nsAddr, "--sql-dsn", filepath.Join(tmp, "namespace.db"),
+		"--public-url", publicURL)
 	// Tickets and download URLs name the download origin; the gateway proxies the data endpoint
 	// there to the object process.
 	object := proc.Start(t, "object", env, bin("object"), "--listen", objAddr, "--data-listen", dataAddr, "--domain", dataHost,
@@ -358,6 +361,101 @@ func TestSplitDeployment(t *testing.T) {
 		}
 		f.expectDownload("kept.bin", data)
 	})
+
+	// ---- issue 13 fetch: a share visit across processes (docs/shares.md). The namespace
+	// process keeps the share and judges the visitor; authtoken mints the share access token;
+	// the object process asks the namespace's ShareResolverService, signs the URL, and streams
+	// the bytes and the zip through the gateway's data proxy.
+	t.Run("share visit across processes", func(t *testing.T) {
+		code, lib := call("POST", "/admin/v1/libraries", nil, `{"name":"shared","libraryExtension":{"isFileLibrary":true}}`, true)
+		if code != http.StatusCreated {
+			t.Fatalf("create library: %d %v", code, lib)
+		}
+		shareLib := lib["libraryId"].(string)
+		code, m := call("GET", "/api/v1/token", url.Values{"library_id": {shareLib}, "library_secret": {lib["librarySecret"].(string)},
+			"grant": {"admin"}, "user_id": {"erin"}}, "", false)
+		if code != http.StatusOK {
+			t.Fatalf("mint: %d %v", code, m)
+		}
+		owner := m["accessToken"].(string)
+		f := &files{t: t, base: publicURL, data: dataURL, lib: shareLib, token: owner,
+			http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		if code, m := call("PUT", "/api/v1/directory/"+shareLib+"/-/trip/empty", url.Values{"access_token": {owner}}, "", false); code != http.StatusCreated {
+			t.Fatalf("mkdir: %d %v", code, m)
+		}
+		photo, notes := randomBytes(t, 200_000), []byte("day one\n")
+		f.upload("trip/photo.bin", photo, false)
+		f.upload("trip/notes.txt", notes, false)
+
+		code, share := call("POST", "/api/v1/share/"+shareLib+"/-", url.Values{"access_token": {owner}},
+			`{"name":"trip","filePath":["trip"],"config":{"isPermanent":true,"canPreview":true,"canDownload":true}}`, false)
+		if code != http.StatusOK || share["code"] == nil {
+			t.Fatalf("create share: %d %v", code, share)
+		}
+		shareCode := share["code"].(string)
+		if code, d := call("GET", "/api/v1/share/url-detail/"+shareCode, nil, "", false); code != http.StatusOK || d["name"] != "trip" || d["canDownload"] != true {
+			t.Fatalf("url-detail: %d %v", code, d)
+		}
+		code, v := call("POST", "/api/v1/share/verify/"+shareCode, nil, `{"extractionCode":""}`, false)
+		if code != http.StatusOK || v["accessToken"] == nil {
+			t.Fatalf("verify: %d %v", code, v)
+		}
+		visitor := v["accessToken"].(string)
+		list := func(chain string) map[string]string {
+			t.Helper()
+			code, page := call("GET", "/api/v1/share/file/"+shareCode+"/"+url.PathEscape(chain), url.Values{"list": {""}, "access_token": {visitor}}, "", false)
+			items, _ := page["contents"].([]any)
+			if code != http.StatusOK || len(items) == 0 {
+				t.Fatalf("list %q: %d %v", chain, code, page)
+			}
+			out := map[string]string{}
+			for _, it := range items {
+				e := it.(map[string]any)
+				out[e["name"].(string)] = e["inode"].(string)
+			}
+			return out
+		}
+		trip := list("")["trip"]
+		inTrip := list(trip)
+		visit := func(chain, flag string) []byte {
+			t.Helper()
+			resp, body := f.do("GET", publicURL+"/api/v1/share/file/"+shareCode+"/"+url.PathEscape(chain)+"?"+flag+"&access_token="+url.QueryEscape(visitor), nil, nil)
+			loc := resp.Header.Get("Location")
+			if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, dataURL+"/data/") {
+				t.Fatalf("%s %q: %d %s (Location %q)", flag, chain, resp.StatusCode, body, loc)
+			}
+			resp, got := f.do("GET", loc, nil, nil)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") != "sandbox" {
+				t.Fatalf("GET %s: %d, CSP %q", loc, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+			}
+			return got
+		}
+		if got := visit(trip+"/"+inTrip["photo.bin"], "download"); !bytes.Equal(got, photo) {
+			t.Fatalf("shared download: %d bytes, want the %d uploaded", len(got), len(photo))
+		}
+		archive := visit(trip, "zip")
+		zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+		if err != nil {
+			t.Fatalf("zip across processes: %v", err)
+		}
+		got := map[string][]byte{}
+		for _, zf := range zr.File {
+			rc, err := zf.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[zf.Name], err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(got) != 3 || !bytes.Equal(got["photo.bin"], photo) || !bytes.Equal(got["notes.txt"], notes) || got["empty/"] == nil {
+			t.Fatalf("zip entries %d: photo %d bytes, notes %q, empty dir %v", len(got), len(got["photo.bin"]), got["notes.txt"], got["empty/"] != nil)
+		}
+	})
+	// ---- end issue 13 fetch
 
 	// A crash of authtoken loses nothing: a new process serves the same tokens.
 	authtoken.Kill(t)

@@ -96,10 +96,8 @@ type Options struct {
 	MaxOpenUploads int
 	// ArchiveLimits bound zip preview and uncompress (zero fields: docs/archives.md defaults).
 	ArchiveLimits object.ArchiveLimits
-	// ---- issue 13 fetch: ShareVisitors bounds a share visitor's preview, download and zip
-	// requests per (share, client address) (nil: unbounded); ShareZipLimits bound a folder
-	// download (zero fields: the defaults of docs/shares.md).
-	ShareVisitors  object.Limiter
+	// ---- issue 13 fetch: ShareZipLimits bound a share visitor's folder download (zero
+	// fields: the defaults of docs/shares.md).
 	ShareZipLimits object.ShareZipLimits
 	// ---- end issue 13 fetch
 	// EtcdNoFsync is for tests only.
@@ -392,7 +390,6 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		MaxOpenUploads: s.opts.MaxOpenUploads,
 		BodyMinRate:    s.opts.UploadMinRate,
 		ArchiveLimits:  s.opts.ArchiveLimits,
-		ShareVisitors:  s.opts.ShareVisitors,  // issue 13 fetch
 		ShareZipLimits: s.opts.ShareZipLimits, // issue 13 fetch
 	})
 	if err != nil {

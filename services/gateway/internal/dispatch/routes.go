@@ -166,6 +166,11 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/share/file/{ShareCode}/{Inodes...}", Flags: []string{"download"}, Target: "/_smh/share/file-download/{ShareCode}/{Inodes}", RPC: "smh.object.v1.SharedFileService/DownloadSharedFile"},
 	{Method: "GET", Pattern: "/api/v1/share/file/{ShareCode}/{Inodes...}", Flags: []string{"zip"}, Target: "/_smh/share/zip/{ShareCode}/{Inodes}", RPC: "smh.object.v1.SharedFileService/ZipSharedDirectory"},
 	// ---- end issue 13 fetch
+	// ---- issue 13 tokens: 13.12 save from a share (decision 14, docs/shares.md). The literal
+	// "file" must win over the owner side's POST /api/v1/share/{LibraryId}/{SpaceId} (create):
+	// this row must stay before that one.
+	{Method: "POST", Pattern: "/api/v1/share/file/{ShareCode}", Flags: []string{"save"}, Target: "/_smh/share/save/{ShareCode}", RPC: "smh.namespace.v1.ShareSaveService/SaveShareFiles"},
+	// ---- end issue 13 tokens
 	// ---- issue 13 shares: share links (section 13, docs/shares.md). Visitor rows (literal
 	// url-detail, verify, file) come before the owner rows whose second segment is {LibraryId};
 	// list and search before {ShareId}; flagged POST rows (setEnabled, update) before the

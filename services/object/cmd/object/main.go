@@ -58,6 +58,10 @@ func main() {
 	fs.DurationVar(&minRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
 	shareLimits := ratelimit.DefaultShareLimits()
 	shareLimits.AddFlags(fs)
+	// issue 13 fetch: bounds of a share visitor's folder download (docs/shares.md).
+	var zipLimits object.ShareZipLimits
+	fs.IntVar(&zipLimits.MaxEntries, "share-zip-max-entries", object.DefaultShareZipMaxEntries, "files and directories one share folder download (zip) may hold")
+	fs.Int64Var(&zipLimits.MaxBytes, "share-zip-max-bytes", object.DefaultShareZipMaxBytes, "file bytes one share folder download (zip) may hold")
 	os.Exit(cmdutil.Main("object", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -74,7 +78,7 @@ func main() {
 		}
 		cfg := object.Config{DSN: dsn, Domain: domain, AdminKey: adminKey, Logger: env.Logger, Etcd: env.Etcd,
 			GCEvery: gcEvery, GCGrace: gcGrace, TicketTTL: ticketTTL, SessionTTL: sessionTTL, TxTimeout: env.Deadlines.SQLTx,
-			MaxOpenUploads: maxOpenUploads, BodyMinRate: minRate, ShareLimits: &shareLimits}
+			MaxOpenUploads: maxOpenUploads, BodyMinRate: minRate, ShareLimits: &shareLimits, ShareZipLimits: zipLimits}
 		if s3.Endpoint != "" {
 			// Credentials come from the environment only, never from flags a process list shows.
 			s3.AccessKey, s3.SecretKey = os.Getenv("SMH_S3_ACCESS_KEY"), os.Getenv("SMH_S3_SECRET_KEY")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
 
@@ -36,6 +37,13 @@ var (
 	ErrVisitorRateLimited = errors.New("too many share requests from this address")
 	// ErrSharesUnavailable: the service was built without a share resolver.
 	ErrSharesUnavailable = errors.New("share links are not served by this object service")
+	// ErrNotViewable: a visitor's preview of a file that the data endpoint would not show in
+	// place (a PDF, an archive, HTML): it would be a download, which canPreview does not grant
+	// (403 CannotPreview; docs/shares.md).
+	ErrNotViewable = errors.New("the file cannot be shown in place")
+	// ErrBadInodeChain: the inode chain is not decimal inodes joined by "/" (400
+	// InvalidParameter, as the visitor listing answers it; docs/shares.md).
+	ErrBadInodeChain = errors.New("bad inode chain")
 )
 
 // shareURLPeriod is how long a visitor's signed URL holds: long enough to follow the 302 and
@@ -55,13 +63,13 @@ func ParseInodeChain(s string) ([]int64, error) {
 	}
 	parts := strings.Split(s, "/")
 	if len(parts) > maxInodeChain {
-		return nil, &InputError{Err: ErrParamInvalid, Reason: "the inode chain is deeper than 64 levels"}
+		return nil, &InputError{Err: ErrBadInodeChain, Reason: "the inode chain is deeper than 64 levels"}
 	}
 	chain := make([]int64, len(parts))
 	for i, p := range parts {
 		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || n <= 0 || strconv.FormatInt(n, 10) != p {
-			return nil, &InputError{Err: ErrParamInvalid, Reason: "the inode chain must be positive decimal inodes joined by /"}
+			return nil, &InputError{Err: ErrBadInodeChain, Reason: "the inode chain must be positive decimal inodes joined by /"}
 		}
 		chain[i] = n
 	}
@@ -94,7 +102,7 @@ func (o *Object) admitVisitor(req SharedFileRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if o.visitors != nil && !o.visitors.Allow(req.ShareCode+"\x00"+req.ClientAddress) {
+	if o.visitors != nil && !o.visitors.Allow(ratelimit.Key(req.ShareCode, ratelimit.AddressKey(req.ClientAddress))) {
 		return "", ErrVisitorRateLimited
 	}
 	return formatInodeChain(chain), nil
@@ -139,6 +147,11 @@ func (o *Object) PreviewShared(ctx context.Context, req SharedFileRequest, opts 
 	fr, f, err := o.resolveShared(ctx, req, "preview")
 	if err != nil {
 		return Located{}, err
+	}
+	if _, inline := media.Presentation(f.GetFile().GetContentType(), f.GetFile().GetName()); !inline {
+		// The data endpoint would send it as an attachment: a preview would hand out the file
+		// to a visitor who may only look. (The namespace has counted the preview already.)
+		return Located{}, ErrNotViewable
 	}
 	return o.previewFor(ctx, fr, f, opts, shareURLPeriod)
 }

@@ -1,11 +1,9 @@
 package dataplane
 
 import (
-	"mime"
 	"net/http"
-	"strings"
 
-	"github.com/opensmh/opensmh/pkg/filetype"
+	"github.com/opensmh/opensmh/services/object/internal/media"
 )
 
 // Uploaded bytes are hostile until proven otherwise: a user with upload_file can store an HTML
@@ -31,48 +29,9 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 }
 
-// presentation decides how a download is served from its signed content type and file name:
-// the Content-Type to send and whether it may show inline. A passive type with a passive
-// extension (or none) keeps its type and may show inline; anything else is sent as
-// application/octet-stream and always as an attachment, so that no browser treats it as a
-// page, a script or a stylesheet, even one that ignores Content-Disposition for a subresource.
-// The type is compared after mime.ParseMediaType, so parameters and casing change nothing; an
-// unparsable type is not passive.
+// presentation decides how a download is served (media.Presentation): the Content-Type to send
+// and whether it may show inline. The rule lives beside the media types so that the share
+// visitor's preview (app.PreviewShared) judges by the same one.
 func presentation(contentType, name string) (string, bool) {
-	const opaque = "application/octet-stream"
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || !isPassiveType(mt) || !isPassiveName(name) {
-		return opaque, false
-	}
-	return mime.FormatMediaType(mt, params), true
-}
-
-// isPassiveType reports whether a media type (as mime.ParseMediaType answers it: lower case, no
-// parameters) is one browsers display with no script engine: raster images, audio, video and
-// plain text. Not passive, so downloaded: HTML, XHTML, SVG and XML (scripts and event
-// handlers), JavaScript and CSS, JSON, and PDF, whose viewers run scripts and follow links of
-// their own.
-func isPassiveType(mt string) bool {
-	switch mt {
-	case "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp", "image/heic", "image/heif",
-		"text/plain":
-		return true
-	}
-	return strings.HasPrefix(mt, "video/") || strings.HasPrefix(mt, "audio/")
-}
-
-// isPassiveName reports whether a file name ends in no extension or a passive one: the images
-// and videos pkg/filetype names (SVG is not among them), audio, and plain text. The name counts
-// as well as the type, because a browser that saves a file shown in place keeps its name:
-// "notes.html" shown as text would open as a page once saved.
-func isPassiveName(name string) bool {
-	ext := filetype.ExtOf(name)
-	if ext == "" || filetype.KindByExt(ext) != filetype.Other {
-		return true
-	}
-	switch ext {
-	case "mp3", "m4a", "aac", "wav", "flac", "ogg", "oga", "opus", "wma", "amr", "txt", "log":
-		return true
-	}
-	return false
+	return media.Presentation(contentType, name)
 }

@@ -55,6 +55,8 @@ func ErrorMap() smherr.Map {
 		{Err: app.ErrMultipleDirectories, SMH: smherr.New(http.StatusBadRequest, "FileUncompressMultipleDirectoriesNotSupported", "select at most one directory")},
 		{Err: app.ErrTooManyItems, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "select at most 1000 files")},
 		// issue 13 fetch: a share visitor's bytes (docs/shares.md "Visitor bytes").
+		{Err: app.ErrNotViewable, SMH: smherr.New(http.StatusForbidden, "CannotPreview", "this file cannot be previewed in place; download it")},
+		{Err: app.ErrBadInodeChain, SMH: smherr.New(http.StatusBadRequest, "InvalidParameter", "bad inode chain")},
 		{Err: app.ErrVisitorRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "too many requests for this share; slow down")},
 		{Err: app.ErrZipTooManyEntries, SMH: smherr.New(http.StatusBadRequest, "TooManyItems", "the folder holds too many entries to download as one zip")},
 		{Err: app.ErrZipTooLarge, SMH: smherr.New(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "the folder is too large to download as one zip")},
@@ -281,7 +283,14 @@ func fileRequest(lib, space, path, history, disposition string) (app.FileRequest
 // x-smh-meta-* pairs that pass fileattr's rules, so a stored key can never add a Location,
 // ETag or x-smh-* header of ours, whenever and however the row was written.
 func fileHeaders(ctx context.Context, f *namespacev1.FileObject) {
-	pairs := []string{
+	pairs := append(fileFacts(f), fileattr.HeaderPairs(f.GetMetaData())...)
+	_ = grpc.SetHeader(ctx, metadata.Pairs(pairs...))
+}
+
+// fileFacts are the x-smh-* headers of a file's own facts, without its custom metadata: what a
+// share visitor's download carries (the owner's x-smh-meta-* may be private; docs/shares.md).
+func fileFacts(f *namespacev1.FileObject) []string {
+	return []string{
 		"x-smh-type", f.GetType(),
 		"x-smh-creation-time", f.GetCreationTime(),
 		"x-smh-content-type", f.GetContentType(),
@@ -289,8 +298,6 @@ func fileHeaders(ctx context.Context, f *namespacev1.FileObject) {
 		"x-smh-etag", f.GetETag(),
 		"x-smh-crc64", f.GetCrc64(),
 	}
-	pairs = append(pairs, fileattr.HeaderPairs(f.GetMetaData())...)
-	_ = grpc.SetHeader(ctx, metadata.Pairs(pairs...))
 }
 
 func redirect(ctx context.Context, url string) {

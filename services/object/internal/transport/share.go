@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
@@ -51,7 +52,7 @@ func (s *SharedFileServer) DownloadSharedFile(ctx context.Context, req *objectv1
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	fileHeaders(ctx, loc.File.GetFile())
+	_ = grpc.SetHeader(ctx, metadata.Pairs(fileFacts(loc.File.GetFile())...))
 	redirect(ctx, loc.URL)
 	return &objectv1.DownloadSharedFileResponse{}, nil
 }

@@ -121,6 +121,9 @@ func newServe() *cobra.Command {
 	shareLimits := ratelimit.DefaultShareLimits()
 	shareLimits.AddFlags(fs)
 	o.ShareLimits = &shareLimits
+	// issue 13 fetch: bounds of a share visitor's folder download (docs/shares.md).
+	fs.IntVar(&o.ShareZipLimits.MaxEntries, "share-zip-max-entries", object.DefaultShareZipMaxEntries, "files and directories one share folder download (zip) may hold")
+	fs.Int64Var(&o.ShareZipLimits.MaxBytes, "share-zip-max-bytes", object.DefaultShareZipMaxBytes, "file bytes one share folder download (zip) may hold")
 	fs.StringSliceVar(&o.TrustedProxies, "trusted-proxies", nil, "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client address that rate limits count; default none (docs/security.md)")
 	fs.Int64Var(&o.UploadMinRate.Bytes, "upload-min-bytes", object.DefaultUploadMinBytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
 	fs.DurationVar(&o.UploadMinRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
