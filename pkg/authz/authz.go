@@ -163,6 +163,11 @@ func (a *Authorizer) Authenticate(ctx context.Context, libraryID string) (*Princ
 func (a *Authorizer) AuthenticateShare(ctx context.Context, libraryID, shareID string) (*Principal, error) {
 	token := reqmeta.Incoming(ctx, reqmeta.AccessToken)
 	if token == "" {
+		if reqmeta.Incoming(ctx, reqmeta.LibrarySecret) != "" {
+			// The library secret vouches for the library, never for a share's visitor
+			// (docs/shares.md, "Authorization"): refused as a library token is.
+			return nil, ErrInvalidAccessToken
+		}
 		return nil, ErrEmptyAccessToken
 	}
 	p, err := a.tokens.ValidateToken(ctx, libraryID, token)

@@ -359,8 +359,8 @@ func (n *Namespace) CreateShare(ctx context.Context, libraryID, spaceID string, 
 	return n.linkOf(sh), nil
 }
 
-// shareAccess answers the share and whether the caller manages it: admin, the space_admin of
-// its space, or its creator. A caller who does not manage it learns nothing: ShareNotFound.
+// shareAccess answers the share when the caller manages it (managesShare), else 403
+// NoPermission.
 func (n *Namespace) shareAccess(ctx context.Context, libraryID, shareID string) (Share, *authz.Principal, error) {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
@@ -374,7 +374,7 @@ func (n *Namespace) shareAccess(ctx context.Context, libraryID, shareID string) 
 	if err != nil {
 		return Share{}, nil, err
 	}
-	if !managesShare(p, sh) {
+	if !managesShare(r.lib, p, sh) {
 		return Share{}, nil, authz.ErrNoPermission
 	}
 	return sh, p, nil
@@ -382,14 +382,24 @@ func (n *Namespace) shareAccess(ctx context.Context, libraryID, shareID string) 
 
 func isAdmin(p *authz.Principal) bool { return p.Has(authz.Admin) }
 
-func managesShare(p *authz.Principal, sh Share) bool {
-	switch {
-	case isAdmin(p):
-		return true
-	case p.Has(authz.SpaceAdmin) && p.RequireSpace(sh.SpaceID) == nil:
+// shareLibraryAdmin reports an admin of every space. A token minted for some spaces of a
+// multi-tenant library is an admin of those spaces only: it manages their shares but neither
+// lists nor searches the library's, as for library usage (docs/shares.md, "Authorization").
+func shareLibraryAdmin(lib Library, p *authz.Principal) bool {
+	return isAdmin(p) && !(lib.IsMultiSpace && len(p.SpaceIDs) > 0 && !p.AllSpaces)
+}
+
+// managesShare: an admin of every space; otherwise the token must reach the share's space (a
+// tenant's token never touches another tenant's shares, whoever created them) and belong to an
+// admin or space_admin of it, or to the share's creator.
+func managesShare(lib Library, p *authz.Principal, sh Share) bool {
+	if shareLibraryAdmin(lib, p) {
 		return true
 	}
-	return p.UserID != "" && p.UserID == sh.CreatorID
+	if p.RequireSpace(sh.SpaceID) != nil {
+		return false
+	}
+	return isAdmin(p) || p.Has(authz.SpaceAdmin) || (p.UserID != "" && p.UserID == sh.CreatorID)
 }
 
 // ShareDetail answers 13.3 with the share's first live entry when withFileInfo.
@@ -531,11 +541,15 @@ func (n *Namespace) ListShares(ctx context.Context, libraryID string, q ShareLis
 		return ShareListing{}, err
 	}
 	sq := ShareQuery{Marker: q.Marker, CreatorID: q.CreatorID}
-	if !isAdmin(p) {
+	if !shareLibraryAdmin(r.lib, p) {
 		if p.UserID == "" || (q.CreatorID != "" && q.CreatorID != p.UserID) {
 			return ShareListing{}, authz.ErrNoPermission
 		}
 		sq.CreatorID = p.UserID
+		if !p.AllSpaces {
+			// Only the shares of the spaces the token reaches (none for a token without spaces).
+			sq.SpaceIDs = append([]string{}, p.SpaceIDs...)
+		}
 	}
 	if sq.OrderBy, sq.Desc, err = shareOrder(q.OrderBy, q.OrderByType); err != nil {
 		return ShareListing{}, err
@@ -574,7 +588,7 @@ func (n *Namespace) SearchShares(ctx context.Context, libraryID string, q ShareL
 	if err != nil {
 		return ShareListing{}, err
 	}
-	if !isAdmin(p) {
+	if !shareLibraryAdmin(r.lib, p) {
 		return ShareListing{}, authz.ErrNoPermission
 	}
 	sq := ShareQuery{Marker: q.Marker, CreatorID: q.CreatorID, NameLike: q.Name}
