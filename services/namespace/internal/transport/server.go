@@ -109,7 +109,6 @@ func errorMap() smherr.Map {
 		// --- end favorites ---
 		// ---- issue 13 tokens: save from a share (13.12, decision 14, docs/shares.md)
 		{Err: app.ErrCannotSaveToNetDisk, SMH: smherr.New(http.StatusForbidden, "CannotSaveToNetDisk", "the share does not allow saving")},
-		{Err: app.ErrSaveShareClosed, SMH: smherr.New(http.StatusForbidden, "ShareDisabled", "the share is disabled or expired")},
 		// ---- end issue 13 tokens
 		// ---- issue 13 shares: section 13 (docs/shares.md; Share* codes of 12.6, UNCONFIRMED)
 		{Err: app.ErrShareNotFound, SMH: smherr.New(http.StatusNotFound, "ShareNotFound", "share not found")},
