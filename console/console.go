@@ -34,32 +34,10 @@ type asset struct {
 // own that its scripts may send requests to: the public URL's origin, where upload and download
 // targets point when the console is reached under another name.
 func Handler(connectOrigins ...string) http.Handler {
-	assets := map[string]asset{}
-	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := static.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(body)
-		ctype := mime.TypeByExtension(path.Ext(p))
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
-		assets[strings.TrimPrefix(p, "static/")] = asset{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, contentType: ctype}
-		return nil
-	})
-	if err != nil {
-		// The files are compiled in: failing to read them is a broken build.
-		panic("console: " + err.Error())
-	}
+	assets := loadAssets(static, "static")
 	csp := contentSecurityPolicy(connectOrigins)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		if !readOnly(w, r) {
 			return
 		}
 		name := strings.TrimPrefix(r.URL.Path, Prefix)
@@ -71,18 +49,59 @@ func Handler(connectOrigins ...string) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", a.contentType)
-		h.Set("ETag", a.etag)
-		// Revalidate every time (a 304 is cheap): a new binary must never run with old scripts.
-		h.Set("Cache-Control", "no-cache")
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		// Thumbnail and download URLs carry the console's access token in their query.
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+		a.serve(w, r, csp)
 	})
+}
+
+// loadAssets reads the embedded files under root, once, keyed by their path below it.
+func loadAssets(files embed.FS, root string) map[string]asset {
+	assets := map[string]asset{}
+	err := fs.WalkDir(files, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := files.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		ctype := mime.TypeByExtension(path.Ext(p))
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		assets[strings.TrimPrefix(p, root+"/")] = asset{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, contentType: ctype}
+		return nil
+	})
+	if err != nil {
+		// The files are compiled in: failing to read them is a broken build.
+		panic("console: " + err.Error())
+	}
+	return assets
+}
+
+// readOnly answers whether the request is a GET or HEAD, and answers 405 when it is not.
+func readOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+// serve writes one embedded file with the headers every page of ours carries.
+func (a asset) serve(w http.ResponseWriter, r *http.Request, csp string) {
+	h := w.Header()
+	h.Set("Content-Type", a.contentType)
+	h.Set("ETag", a.etag)
+	// Revalidate every time (a 304 is cheap): a new binary must never run with old scripts.
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Thumbnail and download URLs carry an access token in their query.
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 }
 
 // contentSecurityPolicy allows the console's own files and nothing from elsewhere: no inline

@@ -156,26 +156,9 @@ func (a *Authorizer) Authenticate(ctx context.Context, libraryID string) (*Princ
 	return p, nil
 }
 
-// AuthenticateShare answers the principal of a share visitor's request (13.10-13.12): the
-// x-smh-access-token must be a live share access token of libraryID minted for shareID. No
-// token → 400 EmptyAccessToken; a library token, the library secret, a token of another share
-// or an expired one → 403 InvalidAccessToken.
+// AuthenticateShare answers the principal of a share visitor's request (13.10, 13.11): the
+// x-smh-access-token must be a live share access token of libraryID minted for shareID (see
+// ValidateShareToken).
 func (a *Authorizer) AuthenticateShare(ctx context.Context, libraryID, shareID string) (*Principal, error) {
-	token := reqmeta.Incoming(ctx, reqmeta.AccessToken)
-	if token == "" {
-		if reqmeta.Incoming(ctx, reqmeta.LibrarySecret) != "" {
-			// The library secret vouches for the library, never for a share's visitor
-			// (docs/shares.md, "Authorization"): refused as a library token is.
-			return nil, ErrInvalidAccessToken
-		}
-		return nil, ErrEmptyAccessToken
-	}
-	p, err := a.tokens.ValidateToken(ctx, libraryID, token)
-	if err != nil {
-		return nil, err
-	}
-	if shareID == "" || p.ShareID != shareID {
-		return nil, ErrInvalidAccessToken
-	}
-	return p, nil
+	return a.ValidateShareToken(ctx, libraryID, shareID, reqmeta.Incoming(ctx, reqmeta.AccessToken))
 }

@@ -213,7 +213,7 @@ func TestShareTokensReachOnlyTheirShare(t *testing.T) {
 		{name: "another share", md: []string{reqmeta.AccessToken, "t-share"}, share: "sh2", wantErr: ErrInvalidAccessToken},
 		{name: "no share named", md: []string{reqmeta.AccessToken, "t-share"}, share: "", wantErr: ErrInvalidAccessToken},
 		{name: "library token", md: []string{reqmeta.AccessToken, "t-plain"}, share: "sh1", wantErr: ErrInvalidAccessToken},
-		{name: "library secret", md: []string{reqmeta.LibrarySecret, "sec"}, share: "sh1", wantErr: ErrInvalidAccessToken},
+		{name: "library secret", md: []string{reqmeta.LibrarySecret, "sec"}, share: "sh1", wantErr: ErrEmptyAccessToken},
 		{name: "no token", share: "sh1", wantErr: ErrEmptyAccessToken},
 		{name: "unknown token", md: []string{reqmeta.AccessToken, "nope"}, share: "sh1", wantErr: ErrInvalidAccessToken},
 	}

@@ -2,10 +2,11 @@ package authz
 
 import "context"
 
-// ValidateShareToken checks a share access token presented beside the caller's own token (13.12's
-// share_access_token, decision 14): it must be a live share access token of libraryID minted for
-// shareID. An empty token → 400 EmptyAccessToken; anything else that is not such a token → 403
-// InvalidAccessToken.
+// ValidateShareToken checks a share access token, as a visitor's own credential
+// (AuthenticateShare) or beside the caller's library token (13.12's share_access_token,
+// decision 14): it must be a live share access token of libraryID minted for shareID. An empty
+// token → 400 EmptyAccessToken; a library token, a token of another share or an expired one →
+// 403 InvalidAccessToken.
 func (a *Authorizer) ValidateShareToken(ctx context.Context, libraryID, shareID, token string) (*Principal, error) {
 	if token == "" {
 		return nil, ErrEmptyAccessToken

@@ -164,11 +164,6 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	// --- end change feed ---
-	// ---- issue 13 tokens: 13.12 save from a share
-	if err := namespacev1.RegisterShareSaveServiceHandlerClient(ctx, mux, namespacev1.NewShareSaveServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// ---- end issue 13 tokens
 	// ---- issue 13 fetch: a share visitor's bytes (13.11), served by the object service.
 	if err := objectv1.RegisterSharedFileServiceHandlerClient(ctx, mux, objectv1.NewSharedFileServiceClient(cfg.Object)); err != nil {
 		return nil, err
@@ -179,6 +174,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	// ---- end issue 13 shares
+	// ---- issue 13 tokens: 13.12 save from a share
+	if err := namespacev1.RegisterShareSaveServiceHandlerClient(ctx, mux, namespacev1.NewShareSaveServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 tokens
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -232,6 +232,12 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	root := http.NewServeMux()
 	root.Handle("/admin/", edge.LimitBody(maxJSONBody, mux))
 	root.Handle(console.Prefix, console.Handler(originOf(cfg.PublicURL), originOf(cfg.DataURL)))
+	// ---- issue 13 page
+	// The share visitor page: what a share link <public URL>/s/<code> opens (docs/shares.md).
+	sharePage := console.SharePageHandler(originOf(cfg.PublicURL), originOf(cfg.DataURL))
+	root.Handle(console.ShareLinkPrefix, sharePage)
+	root.Handle(console.SharePageAssets, sharePage)
+	// ---- end issue 13 page
 	root.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, checks) })
 	// Liveness: the process serves HTTP. Unlike /healthz it asks no service, so an orchestrator
 	// does not restart a gateway because a backend is down.
@@ -272,14 +278,14 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			namespacev1.ArchiveTaskService_ServiceDesc.ServiceName: cfg.Namespace,
 			// issue 12 change feed (3.18)
 			namespacev1.DeltaService_ServiceDesc.ServiceName: cfg.Namespace,
-			// issue 13 tokens: 13.12 save from a share
-			namespacev1.ShareSaveService_ServiceDesc.ServiceName: cfg.Namespace,
 			// ---- issue 13 fetch
 			objectv1.SharedFileService_ServiceDesc.ServiceName: cfg.Object,
 			// ---- end issue 13 fetch
 			// ---- issue 13 shares
 			namespacev1.ShareService_ServiceDesc.ServiceName: cfg.Namespace,
 			// ---- end issue 13 shares
+			// issue 13 tokens: 13.12 save from a share
+			namespacev1.ShareSaveService_ServiceDesc.ServiceName: cfg.Namespace,
 		}
 		opts := append(append(grpcx.ServerOptions(logger), grpcx.PublicEdgeOptions()...),
 			grpc.ForceServerCodec(grpcproxy.Codec{}),

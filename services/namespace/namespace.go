@@ -68,9 +68,6 @@ type Config struct {
 	// DeltaRetention is how long the change feed keeps its events (3.18; 0 = 180 days): a
 	// cursor whose next events are older answers CursorExpired.
 	DeltaRetention time.Duration
-	// ShareLimits bound share visitors per client address and per share (issue 13,
-	// docs/shares.md); nil = ratelimit.DefaultShareLimits.
-	ShareLimits *ratelimit.ShareLimits
 	// ---- issue 13 shares
 	// PublicURL is the base clients reach (the gateway's --public-url; the all-in-one passes its
 	// own): share links are <PublicURL>/s/<code> and shareDomain its host (docs/shares.md).
@@ -78,6 +75,9 @@ type Config struct {
 	// TokenService mints share access tokens (MintShareToken, operator key); nil refuses 13.9.
 	TokenService tokenv1.TokenServiceClient
 	// ---- end issue 13 shares
+	// ShareLimits bound share visitors per client address and per share (issue 13,
+	// docs/shares.md); nil = ratelimit.DefaultShareLimits.
+	ShareLimits *ratelimit.ShareLimits
 }
 
 // Defaults of Config.TaskWorkers and Config.TaskQueue.

@@ -64,9 +64,9 @@ const (
 	notVisitor visitorKind = iota
 	// visitorOpen: url-detail and verify answer anyone (verify judges the extraction code).
 	visitorOpen
-	// visitorToken: only a share access token of the share opens it; no credential is 400
-	// EmptyAccessToken, any other (library tokens, the library secret, another share's token)
-	// 403 InvalidAccessToken.
+	// visitorToken: only a share access token of the share opens it; no token (the library
+	// secret alone included) is 400 EmptyAccessToken, any other (library tokens, another
+	// share's token, revoked or expired ones) 403 InvalidAccessToken.
 	visitorToken
 )
 
@@ -298,7 +298,8 @@ func (p routePolicy) denial(c credential, spaceID string) (status int, code stri
 		switch {
 		case c.shareVisitor:
 			return 0, "", true
-		case c.query.Get("access_token") == "" && c.query.Get("library_secret") == "":
+		case c.query.Get("access_token") == "":
+			// The library secret alone is no token at all (share_fetch_test.go).
 			return http.StatusBadRequest, "EmptyAccessToken", false
 		}
 		return http.StatusForbidden, "InvalidAccessToken", false

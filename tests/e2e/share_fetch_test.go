@@ -133,6 +133,9 @@ func testShareFetch(t *testing.T, s *system) {
 	f.upload("pics/cat.jpg", photo, nil)
 	f.upload("single.bin", single, nil)
 	f.upload("private/secret.txt", []byte("not shared"), nil)
+	if r := f.do("PUT", "docs/virtual.txt", q("", "virtual_file", ""), map[string]any{"contentType": "text/plain", "size": "10"}); r.Status != http.StatusOK {
+		t.Fatalf("virtual file: %d %s", r.Status, r.Body)
+	}
 	report := []byte("%PDF-1.4 not really")
 	f.upload("docs/report.pdf", report, nil)
 	// The owner's custom metadata stays the owner's: a visitor's download does not carry it.
@@ -225,6 +228,9 @@ func testShareFetch(t *testing.T, s *system) {
 		private := f.do("GET", "private/secret.txt", q("", "info", "", "with_inode", "1"), nil).JSON(t)["inode"].(string)
 		expectError(t, v.get("download", private), http.StatusNotFound, "FileNotInShare")
 		expectError(t, v.get("preview", docs, private), http.StatusNotFound, "FileNotInShare")
+		// A virtual file has no bytes (3.17, decision 25); a zip leaves it out (below).
+		expectError(t, v.get("download", docs, inDocs["virtual.txt"]), http.StatusBadRequest, "UnsupportedFileType")
+		expectError(t, v.get("preview", docs, inDocs["virtual.txt"]), http.StatusBadRequest, "UnsupportedFileType")
 		// A directory is not a file to download or preview, nor a file a folder to zip.
 		expectError(t, v.get("download", docs, sub), http.StatusBadRequest, "ParamInvalid")
 		expectError(t, v.get("preview", docs), http.StatusBadRequest, "ParamInvalid")
@@ -251,6 +257,9 @@ func testShareFetch(t *testing.T, s *system) {
 			}
 			expectError(t, s.call("GET", v.path(docs), q(tt.token, "zip", ""), nil, nil), tt.status, tt.code)
 		}
+		// The library secret is no share token either.
+		secret := url.Values{"library_id": {f.lib}, "library_secret": {f.library.Secret}, "download": {""}}
+		expectError(t, s.call("GET", v.path(docs, readmeInode), secret, nil, nil), http.StatusBadRequest, "EmptyAccessToken")
 	})
 
 	t.Run("capabilities off", func(t *testing.T) {

@@ -54,7 +54,7 @@ function rowBoxes() {
 }
 
 // selected answers the rows checked now: their name, path and kind.
-function selected() {
+export function selected() {
   return rowBoxes().filter((b) => b.checked).map((b) => {
     const row = b.closest("tr");
     const name = row.dataset.name;

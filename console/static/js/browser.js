@@ -7,6 +7,7 @@ import { clearFavorites, starButton, wireFavorites } from "./favorites.js";
 import { t } from "./i18n.js";
 import { afterDelete, binOn, hideLifecycle, openVersions, showLifecycle, showQuota, wireLifecycle } from "./lifecycle.js";
 import { clearSearch, wireSearch } from "./search.js";
+import { clearShares, wireShares } from "./shares.js";
 import { $, askName, clearError, confirmAction, currentEpoch, el, formatBytes, formatCount, formatTime, guarded, showError } from "./ui.js";
 
 // The page's state: which library, space and directory it shows.
@@ -65,6 +66,7 @@ export function wireBrowser() {
   wireSearch(host);
   wireBatch(host);
   wireFavorites(host);
+  wireShares(host);
 }
 
 // showDetail renders the detail page of a library at a space and directory (space null: the
@@ -427,5 +429,6 @@ export function clearBrowser() {
   clearSearch();
   clearBatch();
   clearFavorites();
+  clearShares();
   delete $("detail-page").dataset.state;
 }

@@ -350,10 +350,10 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		TxTimeout:   s.opts.Deadlines.SQLTx,
 		TaskWorkers: s.opts.TaskWorkers,
 		TaskQueue:   s.opts.TaskQueue,
-		ShareLimits: s.opts.ShareLimits,
 		// issue 13 shares: links name the public URL; share tokens come from authtoken.
 		PublicURL:    s.URL,
 		TokenService: tokenv1.NewTokenServiceClient(conn),
+		ShareLimits:  s.opts.ShareLimits,
 	})
 	if err != nil {
 		return err

@@ -153,11 +153,6 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}/list", Target: "/_smh/favorite/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListFavorites"},
 	{Method: "POST", Pattern: "/api/v1/recent/{LibraryId}/{SpaceId}/recently-used-file", Target: "/_smh/recent/list/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/ListRecentFiles"},
 	// --- end favorites ---
-	// ---- issue 13 tokens: 13.12 save from a share (decision 14, docs/shares.md). The literal
-	// "file" must win over the owner side's POST /api/v1/share/{LibraryId}/{SpaceId} (create):
-	// this row must stay before that one.
-	{Method: "POST", Pattern: "/api/v1/share/file/{ShareCode}", Flags: []string{"save"}, Target: "/_smh/share/save/{ShareCode}", RPC: "smh.namespace.v1.ShareSaveService/SaveShareFiles"},
-	// ---- end issue 13 tokens
 	// ---- issue 13 fetch: a share visitor's bytes (13.11, docs/shares.md "Visitor bytes"). The
 	// flag picks the operation on the visitor's file pattern; ?list of the same pattern is the
 	// shares block's. {Inodes...} is the chain decoded once, so "%2F" and "/" split alike (13.10).

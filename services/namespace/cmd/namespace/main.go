@@ -56,8 +56,8 @@ func main() {
 		svc, err := namespace.New(env.Ctx, namespace.Config{
 			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
 			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: taskWorkers, TaskQueue: taskQueue,
+			PublicURL: publicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
 			ShareLimits: &shareLimits,
-			PublicURL:   publicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
 		})
 		if err != nil {
 			return err

@@ -816,16 +816,8 @@ func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFile
 			return ShareFiles{}, ErrShareFileEmpty
 		}
 		sortRoot(items, order, desc)
-		start := 0
-		if q.Marker != "" {
-			if start, err = strconv.Atoi(strings.TrimPrefix(q.Marker, "r")); err != nil || !strings.HasPrefix(q.Marker, "r") || start < 0 || start > len(items) {
-				return ShareFiles{}, ErrMarkerNotFound
-			}
-		}
-		end := min(start+limit, len(items))
-		out.Entries = items[start:end]
-		if end < len(items) {
-			out.NextMarker = "r" + strconv.Itoa(end)
+		if out.Entries, out.NextMarker, err = pageByOffset(items, "r", q.Marker, limit); err != nil {
+			return ShareFiles{}, err
 		}
 		return out, nil
 	}
@@ -991,18 +983,30 @@ func (n *Namespace) ListSharedTree(ctx context.Context, code, inodes, marker str
 			return SharedTree{}, err
 		}
 	}
-	start := 0
-	if marker != "" {
-		if start, err = strconv.Atoi(strings.TrimPrefix(marker, "t")); err != nil || !strings.HasPrefix(marker, "t") || start < 0 || start > len(all) {
-			return SharedTree{}, ErrMarkerNotFound
-		}
-	}
-	end := min(start+limit, len(all))
-	out.Entries = all[start:end]
-	if end < len(all) {
-		out.NextMarker = "t" + strconv.Itoa(end)
+	if out.Entries, out.NextMarker, err = pageByOffset(all, "t", marker, limit); err != nil {
+		return SharedTree{}, err
 	}
 	return out, nil
+}
+
+// pageByOffset answers the page of items a marker names and the next page's marker ("" after
+// the last page). A marker is kind followed by the offset of its page's first item, so a
+// marker of one listing kind is refused by another (404 MarkerNotFound).
+func pageByOffset[T any](items []T, kind, marker string, limit int) ([]T, string, error) {
+	start := 0
+	if marker != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(marker, kind))
+		if err != nil || !strings.HasPrefix(marker, kind) || n < 0 || n > len(items) {
+			return nil, "", ErrMarkerNotFound
+		}
+		start = n
+	}
+	end := min(start+limit, len(items))
+	next := ""
+	if end < len(items) {
+		next = kind + strconv.Itoa(end)
+	}
+	return items[start:end], next, nil
 }
 
 func (n *Namespace) walkShared(ctx context.Context, sh Share, dir int64, prefix []string, acc []SharedTreeEntry) ([]SharedTreeEntry, error) {

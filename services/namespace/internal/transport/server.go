@@ -107,9 +107,6 @@ func errorMap() smherr.Map {
 		{Err: app.ErrFavoriteNotFound, SMH: smherr.New(http.StatusNotFound, "FavoriteIdNotFound", "the entry is not a favorite")},
 		{Err: app.ErrPathNotFound, SMH: smherr.New(http.StatusNotFound, "PathNotFound", "no such file or directory")},
 		// --- end favorites ---
-		// ---- issue 13 tokens: save from a share (13.12, decision 14, docs/shares.md)
-		{Err: app.ErrCannotSaveToNetDisk, SMH: smherr.New(http.StatusForbidden, "CannotSaveToNetDisk", "the share does not allow saving")},
-		// ---- end issue 13 tokens
 		// ---- issue 13 shares: section 13 (docs/shares.md; Share* codes of 12.6, UNCONFIRMED)
 		{Err: app.ErrShareNotFound, SMH: smherr.New(http.StatusNotFound, "ShareNotFound", "share not found")},
 		{Err: app.ErrNotInShare, SMH: smherr.New(http.StatusNotFound, "FileNotInShare", "the entry is not in the share")},
@@ -126,6 +123,9 @@ func errorMap() smherr.Map {
 		{Err: app.ErrShareRateLimited, SMH: smherr.New(http.StatusTooManyRequests, "RateLimitExceeded", "too many attempts; try again later")},
 		{Err: app.ErrInvalidParameter, SMH: smherr.New(http.StatusBadRequest, "InvalidParameter", "invalid parameter")},
 		// ---- end issue 13 shares
+		// ---- issue 13 tokens: save from a share (13.12, decision 14, docs/shares.md)
+		{Err: app.ErrCannotSaveToNetDisk, SMH: smherr.New(http.StatusForbidden, "CannotSaveToNetDisk", "the share does not allow saving")},
+		// ---- end issue 13 tokens
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
 	}
@@ -159,13 +159,13 @@ func (s *Server) Register(r grpc.ServiceRegistrar) {
 	// issue 12 change feed (3.18)
 	namespacev1.RegisterDeltaServiceServer(r, &DeltaServer{s: s})
 	namespacev1.RegisterFavoriteServiceServer(r, &FavoriteServer{s: s}) // favorites (issue 12 item 4)
-	// ---- issue 13 tokens: save from a share (13.12)
-	namespacev1.RegisterShareSaveServiceServer(r, &ShareSaveServer{s: s})
-	// ---- end issue 13 tokens
 	// ---- issue 13 shares: share links and the object service's resolver (docs/shares.md)
 	namespacev1.RegisterShareServiceServer(r, &ShareServer{s: s})
 	namespacev1.RegisterShareResolverServiceServer(r, &ShareResolverServer{s: s})
 	// ---- end issue 13 shares
+	// ---- issue 13 tokens: save from a share (13.12)
+	namespacev1.RegisterShareSaveServiceServer(r, &ShareSaveServer{s: s})
+	// ---- end issue 13 tokens
 }
 
 // iso formats times as SMH does (12.4).
