@@ -314,7 +314,7 @@ func (l libraryFacts) SetFileHistory(ctx context.Context, id string, enabled *bo
 // ---- issue 13 shares
 
 func shareSettings(cfg Config) app.ShareSettings {
-	st := app.ShareSettings{PublicURL: cfg.PublicURL}
+	st := app.ShareSettings{PublicURL: cfg.PublicURL, Limits: cfg.ShareLimits}
 	if cfg.TokenService != nil {
 		st.Minter = shareMinter{client: cfg.TokenService, adminKey: cfg.AdminKey}
 	}

@@ -47,7 +47,28 @@ type routePolicy struct {
 	// answer is the SMH code an allowed caller gets when the route cannot succeed on the
 	// fixtures ("" = a 2xx or 3xx).
 	answer string
+	// ---- issue 13 wiring
+	// shareOwner: only the fixture share's managers (docs/shares.md, "Authorization"): an
+	// admin of every space; else a token reaching the share's space (space A) of an admin, a
+	// space_admin or the creator (matrixUser). Anyone else: 403 NoPermission.
+	shareOwner bool
+	// visitor: a share visitor's route, which takes no library credential.
+	visitor visitorKind
+	// ---- end issue 13 wiring
 }
+
+// visitorKind says what a share visitor's route takes (issue 13 wiring).
+type visitorKind int
+
+const (
+	notVisitor visitorKind = iota
+	// visitorOpen: url-detail and verify answer anyone (verify judges the extraction code).
+	visitorOpen
+	// visitorToken: only a share access token of the share opens it; no token (the library
+	// secret alone included) is 400 EmptyAccessToken, any other (library tokens, another
+	// share's token, revoked or expired ones) 403 InvalidAccessToken.
+	visitorToken
+)
 
 var (
 	uploadGrants  = []string{authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce, authz.BeginUpload, authz.BeginUploadForce}
@@ -229,17 +250,25 @@ func routePolicies() map[string]routePolicy {
 		// and e2e/sharesave_test.go.
 		"POST /api/v1/share/file/{ShareCode} ?save": {credentialFree: true, answer: "ParamInvalid"},
 		// ---- end issue 13 tokens
-		// ---- issue 13 fetch: a share visitor's bytes (13.11, docs/shares.md "Visitor bytes").
-		// Interim rows until the shares block's visitor policy kind walks share tokens: the walk
-		// names a share that does not exist, and the namespace looks the share up before the
-		// token, so every caller gets 404 ShareNotFound. Which tokens are refused on a live
-		// share (a library token, the library secret, no token, another share's token, an
-		// expired one) is proven in share_fetch_test.go ("foreign tokens refused", "expired
-		// share token refused").
-		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?preview":  {credentialFree: true, answer: "ShareNotFound"},
-		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?download": {credentialFree: true, answer: "ShareNotFound"},
-		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?zip":      {credentialFree: true, answer: "ShareNotFound"},
-		// ---- end issue 13 fetch
+		// ---- issue 13 wiring: share links (docs/shares.md, "Authorization"). The fixture
+		// share (space A, created by matrixUser, extraction code) takes f.txt and d; create
+		// shares f.txt anew, update rewrites the same config, setEnabled sets ownerEnabled
+		// true, an allowed delete removes a share made for it. List answers every principal
+		// (its own shares, in its spaces); search is the library-wide admin's.
+		"POST /api/v1/share/{LibraryId}/{SpaceId}":                 {space: true},
+		"GET /api/v1/share/{LibraryId}/list":                       {},
+		"POST /api/v1/share/{LibraryId}/search":                    {grants: []string{authz.Admin}, libraryWide: true},
+		"GET /api/v1/share/{LibraryId}/{ShareId}":                  {shareOwner: true},
+		"DELETE /api/v1/share/{LibraryId}/{ShareId}":               {shareOwner: true},
+		"POST /api/v1/share/{LibraryId}/{ShareId} ?setEnabled":     {shareOwner: true},
+		"POST /api/v1/share/{LibraryId}/{ShareId} ?update":         {shareOwner: true},
+		"GET /api/v1/share/url-detail/{ShareToken}":                {visitor: visitorOpen},
+		"POST /api/v1/share/verify/{ShareCode}":                    {visitor: visitorOpen},
+		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?list":     {visitor: visitorToken},
+		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?preview":  {visitor: visitorToken},
+		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?download": {visitor: visitorToken},
+		"GET /api/v1/share/file/{ShareCode}/{Inodes...} ?zip":      {visitor: visitorToken},
+		// ---- end issue 13 wiring
 	}
 }
 
@@ -255,12 +284,25 @@ type credential struct {
 	refusedStatus int
 	// public: the caller is anonymous and addresses the public-read library.
 	public bool
+	// shareVisitor: the credential is a share access token of the fixture share (issue 13
+	// wiring); its query is re-pointed at the current fixture share after every rebuild.
+	shareVisitor bool
 }
 
 // denial answers what c gets on a route with policy p in space spaceID, or ok.
 func (p routePolicy) denial(c credential, spaceID string) (status int, code string, ok bool) {
-	if p.credentialFree {
+	if p.credentialFree || p.visitor == visitorOpen {
 		return 0, "", true
+	}
+	if p.visitor == visitorToken {
+		switch {
+		case c.shareVisitor:
+			return 0, "", true
+		case c.query.Get("access_token") == "":
+			// The library secret alone is no token at all (share_fetch_test.go).
+			return http.StatusBadRequest, "EmptyAccessToken", false
+		}
+		return http.StatusForbidden, "InvalidAccessToken", false
 	}
 	if c.refused != "" {
 		return c.refusedStatus, c.refused, false
@@ -270,6 +312,15 @@ func (p routePolicy) denial(c credential, spaceID string) (status int, code stri
 			return 0, "", true
 		}
 		return http.StatusBadRequest, "EmptyAccessToken", false
+	}
+	if p.shareOwner {
+		// The fixture share lives in space A, whatever space the walk addresses.
+		libraryAdmin := c.p.Has(authz.Admin) && (len(c.p.SpaceIDs) == 0 || c.p.AllSpaces)
+		reaches := c.p.RequireSpace(spaceA) == nil
+		if libraryAdmin || reaches && (c.p.Has(authz.Admin) || c.p.Has(authz.SpaceAdmin) || c.p.UserID == matrixUser) {
+			return 0, "", true
+		}
+		return http.StatusForbidden, "NoPermission", false
 	}
 	grantOK := len(p.grants) == 0 || c.p.RequireAny(p.grants...) == nil
 	if p.libraryWide && len(c.p.SpaceIDs) > 0 && !c.p.AllSpaces {
@@ -326,6 +377,13 @@ type matrix struct {
 	adminOf   map[string]string
 	a, b, pub *spaceFixture
 	seq       int
+	// ---- issue 13 wiring: share is the fixture share of space A (remade with space A's
+	// fixtures), otherShare one of space B; shareQuery is the share token credential's query,
+	// pointed at share's token; allowedPhase: the walk sends allowed calls.
+	share, otherShare *shareFixture
+	shareQuery        url.Values
+	allowedPhase      bool
+	// ---- end issue 13 wiring
 }
 
 const (
@@ -347,6 +405,7 @@ func newMatrix(t *testing.T, s *system) *matrix {
 	m.b = m.fixture(t, m.multi.ID, spaceB)
 	m.pub = m.fixture(t, m.public.ID, "-")
 	m.fixture(t, m.other.ID, spaceA)
+	m.share, m.otherShare = m.newShare(t, m.a), m.newShare(t, m.b) // issue 13 wiring
 	media := fileAPI{s: s, lib: m.media.ID, space: "-", token: m.adminOf[m.media.ID]}
 	media.dir().mkdirs(t, media.token, []string{"album"})
 	media.upload("album/cover.png", pngBytes(t, 8, 8), nil)
@@ -464,6 +523,14 @@ func (m *matrix) credentials(t *testing.T) []credential {
 		p: &authz.Principal{LibraryID: m.multi.ID, SpaceIDs: []string{spaceA}, UserID: "mallory", Grants: mustGrants(t, authz.SpaceAdmin)}})
 	creds = append(creds, credential{name: "library secret", query: url.Values{"library_secret": {m.multi.Secret}, "user_id": {matrixUser}},
 		p: &authz.Principal{LibraryID: m.multi.ID, AllSpaces: true, UserID: matrixUser, Grants: mustGrants(t, authz.Admin), ViaLibrarySecret: true}})
+	// ---- issue 13 wiring: share access tokens (minted by verify, after the clock moved) are
+	// refused by every library route; only their own share's visitor routes take them.
+	m.share.token = m.verifyShare(t, m.share)
+	m.shareQuery = tok(m.share.token)
+	creds = append(creds,
+		credential{name: "share access token", query: m.shareQuery, shareVisitor: true, refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
+		credential{name: "another share's token", query: tok(m.verifyShare(t, m.otherShare)), refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden})
+	// ---- end issue 13 wiring
 	return creds
 }
 
@@ -515,8 +582,15 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 		"TaskIdList": "1", "TaskId": "2147483647", "HistoryId": "999999999", "RecycledItemId": "1", "AlbumName": "album", "DirPath": "d", "FilePath": "f.txt", "ConfirmKey": fx.pending,
 	}
 	params["SearchId"] = "0123456789abcdef0123456789abcdef" // search (issue 12): a well-formed id naming none
-	params["ShareCode"] = "no-such-share"                   // issue 13 tokens: a share code naming none
-	params["Inodes"] = fx.inode                             // issue 13 fetch: a well-formed chain
+	// issue 13 wiring: the fixture share; a visitor's chain names its file for preview and
+	// download, its directory for a zip, its root for a listing.
+	params["ShareCode"], params["ShareToken"], params["ShareId"], params["Inodes"] = m.share.code, m.share.code, m.share.id, ""
+	switch {
+	case slices.Contains(flags, "preview"), slices.Contains(flags, "download"):
+		params["Inodes"] = m.share.file
+	case slices.Contains(flags, "zip"):
+		params["Inodes"] = m.share.dir
+	}
 	if slices.Contains(flags, "renew") {
 		params["ConfirmKey"] = fx.multipart // only multipart uploads are renewed (3.5)
 	}
@@ -548,6 +622,9 @@ func (m *matrix) values(t *testing.T, method, bodyKey string, flags []string, on
 func (m *matrix) restRequest(t *testing.T, r gateway.Route, c credential, fx *spaceFixture) request {
 	t.Helper()
 	params, body := m.values(t, r.Method, r.BodyKey, r.Flags, strings.HasPrefix(r.Pattern, "/api/v1/directory/"), fx)
+	if b, ok := m.shareBody(t, r, params); ok { // issue 13 wiring
+		body = b
+	}
 	tokenRow := strings.HasPrefix(r.Pattern, "/api/v1/token")
 	if tokenRow {
 		params["LibraryId"] = m.multi.ID // the library of the token the path names
@@ -627,6 +704,12 @@ func (m *matrix) fingerprint(t *testing.T) string {
 			out = append(out, fmt.Sprintf("upload %s/%s/%s: %d %s", fx.lib, fx.space, key, r.Status, r.Body))
 		}
 	}
+	// issue 13 wiring: every share of the multi-tenant library, as its admin lists them.
+	shares := s.call("GET", "/api/v1/share/"+m.multi.ID+"/list", q(m.adminOf[m.multi.ID], "limit", "100"), nil, nil)
+	if shares.Status != http.StatusOK {
+		t.Fatalf("list shares: %d %s", shares.Status, shares.Body)
+	}
+	out = append(out, "shares "+string(shares.Body))
 	stored := s.storedObjects("")
 	keys := make([]string, 0, len(stored))
 	for k, v := range stored {
@@ -716,7 +799,7 @@ func (w walkCounts) log(t *testing.T, what string) {
 // TestTenantIsolationMatrix walks every dispatcher row against every credential over HTTPS.
 // Refused calls are sent first against the shared fixtures, which must not change; allowed
 // calls then run, the fixtures being rebuilt after each that consumes them.
-func TestTenantIsolationMatrix(t *testing.T) { onEveryEngine(t, testTenantIsolationMatrix) }
+func TestTenantIsolationMatrix(t *testing.T) { onEveryEngineUnthrottled(t, testTenantIsolationMatrix) }
 
 func testTenantIsolationMatrix(t *testing.T, s *system) {
 	m := newMatrix(t, s)
@@ -768,6 +851,7 @@ func testTenantIsolationMatrix(t *testing.T, s *system) {
 		t.Errorf("refused calls changed the state:\n%s", lineDiff(before, after))
 	}
 
+	m.allowedPhase = true
 	for _, pair := range allowed {
 		r, c := routes[pair[0]], creds[pair[1]]
 		p := policies[rowKey(r)]
@@ -790,6 +874,10 @@ func (m *matrix) rebuild(t *testing.T, c credential) {
 		return
 	}
 	m.a = m.fixture(t, m.multi.ID, spaceA)
+	// issue 13 wiring: the call may have taken the shared entries (or the space) away.
+	m.share = m.newShare(t, m.a)
+	m.share.token = m.verifyShare(t, m.share)
+	m.shareQuery.Set("access_token", m.share.token)
 }
 
 // lineDiff answers the lines only one of a and b holds.

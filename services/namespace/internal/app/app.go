@@ -134,6 +134,8 @@ type Namespace struct {
 	deltaRetention time.Duration
 	// shares: see Config.Shares (issue 13 shares).
 	shares ShareSettings
+	// shareLimits: the buckets of Config.Shares.Limits (issue 13 wiring).
+	shareLimits shareLimiters
 }
 
 // New builds the use cases.
@@ -168,9 +170,9 @@ func New(cfg Config) *Namespace {
 	if cfg.DeltaRetention <= 0 {
 		cfg.DeltaRetention = DefaultDeltaRetention
 	}
-	cfg.Shares.defaults() // issue 13 shares
 	return &Namespace{
-		shares:              cfg.Shares, // issue 13 shares
+		shares:              cfg.Shares,                              // issue 13 shares
+		shareLimits:         newShareLimiters(cfg.Shares, cfg.Clock), // issue 13 wiring
 		store:               cfg.Store,
 		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
 		settings:            cfg.LibrarySettings,

@@ -108,6 +108,8 @@ type Share struct {
 // ShareQuery selects a page of shares (13.4, 13.5). Empty fields do not filter.
 type ShareQuery struct {
 	CreatorID string
+	// SpaceIDs, when not nil, keeps only the shares of these spaces (empty: none).
+	SpaceIDs []string
 	// NameLike matches names containing it, case-insensitively.
 	NameLike               string
 	CreatedFrom, CreatedTo *time.Time

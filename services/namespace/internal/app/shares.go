@@ -13,13 +13,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"google.golang.org/grpc/metadata"
 
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/clock"
+	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 )
 
@@ -67,57 +68,28 @@ type ShareTokenMinter interface {
 	MintShareToken(ctx context.Context, libraryID, shareID, userID, clientID string) (token string, expiresAt time.Time, err error)
 }
 
-// Limiter bounds how often a key may act (per client address, per share and address).
-type Limiter interface {
-	Allow(key string) bool
-}
-
 // ShareSettings wires the share use cases (Config.Shares).
 type ShareSettings struct {
 	// PublicURL is the base clients reach (the gateway's --public-url): links are
 	// <PublicURL>/s/<code>.
 	PublicURL string
 	Minter    ShareTokenMinter
-	// VerifyLimiter bounds verify calls per client address; BrowseLimiter listing calls per
-	// share and client address. nil = WindowLimiter defaults (docs/shares.md).
-	VerifyLimiter, BrowseLimiter Limiter
+	// Limits bound wrong extraction codes per client address and visitor listings per (share,
+	// client address) with pkg/ratelimit, the limiter the object service uses for preview,
+	// download and zip (docs/shares.md, "Rate limits"). nil = ratelimit.DefaultShareLimits.
+	Limits *ratelimit.ShareLimits
 }
 
-// WindowLimiter is a fixed-window in-memory limiter: at most N per key per window.
-type WindowLimiter struct {
-	N      int
-	Window time.Duration
-	Now    func() time.Time
-
-	mu      sync.Mutex
-	start   time.Time
-	counted map[string]int
+// shareLimiters are the buckets built from ShareSettings.Limits (nil limiter = no limit).
+type shareLimiters struct {
+	wrongCodes, visits *ratelimit.Limiter
 }
 
-// Allow counts one action of key.
-func (l *WindowLimiter) Allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if l.Now != nil {
-		now = l.Now()
-	}
-	if l.counted == nil || now.Sub(l.start) >= l.Window {
-		l.start, l.counted = now, map[string]int{}
-	}
-	if l.counted[key] >= l.N {
-		return false
-	}
-	l.counted[key]++
-	return true
-}
-
-func (s *ShareSettings) defaults() {
-	if s.VerifyLimiter == nil {
-		s.VerifyLimiter = &WindowLimiter{N: 60, Window: time.Minute}
-	}
-	if s.BrowseLimiter == nil {
-		s.BrowseLimiter = &WindowLimiter{N: 600, Window: time.Minute}
+func newShareLimiters(s ShareSettings, c clock.Clock) shareLimiters {
+	l := s.Limits.OrDefault()
+	return shareLimiters{
+		wrongCodes: ratelimit.New(l.WrongCodes, ratelimit.WithClock(c)),
+		visits:     ratelimit.New(l.Visits, ratelimit.WithClock(c)),
 	}
 }
 
@@ -387,8 +359,8 @@ func (n *Namespace) CreateShare(ctx context.Context, libraryID, spaceID string, 
 	return n.linkOf(sh), nil
 }
 
-// shareAccess answers the share and whether the caller manages it: admin, the space_admin of
-// its space, or its creator. A caller who does not manage it learns nothing: ShareNotFound.
+// shareAccess answers the share when the caller manages it (managesShare), else 403
+// NoPermission.
 func (n *Namespace) shareAccess(ctx context.Context, libraryID, shareID string) (Share, *authz.Principal, error) {
 	r, err := n.begin(ctx, libraryID)
 	if err != nil {
@@ -402,7 +374,7 @@ func (n *Namespace) shareAccess(ctx context.Context, libraryID, shareID string) 
 	if err != nil {
 		return Share{}, nil, err
 	}
-	if !managesShare(p, sh) {
+	if !managesShare(r.lib, p, sh) {
 		return Share{}, nil, authz.ErrNoPermission
 	}
 	return sh, p, nil
@@ -410,14 +382,24 @@ func (n *Namespace) shareAccess(ctx context.Context, libraryID, shareID string) 
 
 func isAdmin(p *authz.Principal) bool { return p.Has(authz.Admin) }
 
-func managesShare(p *authz.Principal, sh Share) bool {
-	switch {
-	case isAdmin(p):
-		return true
-	case p.Has(authz.SpaceAdmin) && p.RequireSpace(sh.SpaceID) == nil:
+// shareLibraryAdmin reports an admin of every space. A token minted for some spaces of a
+// multi-tenant library is an admin of those spaces only: it manages their shares but neither
+// lists nor searches the library's, as for library usage (docs/shares.md, "Authorization").
+func shareLibraryAdmin(lib Library, p *authz.Principal) bool {
+	return isAdmin(p) && !(lib.IsMultiSpace && len(p.SpaceIDs) > 0 && !p.AllSpaces)
+}
+
+// managesShare: an admin of every space; otherwise the token must reach the share's space (a
+// tenant's token never touches another tenant's shares, whoever created them) and belong to an
+// admin or space_admin of it, or to the share's creator.
+func managesShare(lib Library, p *authz.Principal, sh Share) bool {
+	if shareLibraryAdmin(lib, p) {
 		return true
 	}
-	return p.UserID != "" && p.UserID == sh.CreatorID
+	if p.RequireSpace(sh.SpaceID) != nil {
+		return false
+	}
+	return isAdmin(p) || p.Has(authz.SpaceAdmin) || (p.UserID != "" && p.UserID == sh.CreatorID)
 }
 
 // ShareDetail answers 13.3 with the share's first live entry when withFileInfo.
@@ -559,11 +541,15 @@ func (n *Namespace) ListShares(ctx context.Context, libraryID string, q ShareLis
 		return ShareListing{}, err
 	}
 	sq := ShareQuery{Marker: q.Marker, CreatorID: q.CreatorID}
-	if !isAdmin(p) {
+	if !shareLibraryAdmin(r.lib, p) {
 		if p.UserID == "" || (q.CreatorID != "" && q.CreatorID != p.UserID) {
 			return ShareListing{}, authz.ErrNoPermission
 		}
 		sq.CreatorID = p.UserID
+		if !p.AllSpaces {
+			// Only the shares of the spaces the token reaches (none for a token without spaces).
+			sq.SpaceIDs = append([]string{}, p.SpaceIDs...)
+		}
 	}
 	if sq.OrderBy, sq.Desc, err = shareOrder(q.OrderBy, q.OrderByType); err != nil {
 		return ShareListing{}, err
@@ -602,7 +588,7 @@ func (n *Namespace) SearchShares(ctx context.Context, libraryID string, q ShareL
 	if err != nil {
 		return ShareListing{}, err
 	}
-	if !isAdmin(p) {
+	if !shareLibraryAdmin(r.lib, p) {
 		return ShareListing{}, authz.ErrNoPermission
 	}
 	sq := ShareQuery{Marker: q.Marker, CreatorID: q.CreatorID, NameLike: q.Name}
@@ -695,8 +681,10 @@ func (n *Namespace) VerifyExtractionCode(ctx context.Context, code string, b Sha
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	addr := reqmeta.Incoming(ctx, reqmeta.ClientAddress)
-	if !n.shares.VerifyLimiter.Allow("verify\x00" + addr) {
+	// Only wrong codes spend the address's budget: a visitor who mistyped is not locked out of
+	// the right code while the bucket holds an event (docs/shares.md, "Rate limits").
+	addr := ratelimit.AddressKey(reqmeta.Incoming(ctx, reqmeta.ClientAddress))
+	if !n.shareLimits.wrongCodes.Available(addr) {
 		return "", time.Time{}, ErrShareRateLimited
 	}
 	if err := n.visitable(sh); err != nil {
@@ -712,6 +700,7 @@ func (n *Namespace) VerifyExtractionCode(ctx context.Context, code string, b Sha
 	// Compare digests, so neither the content nor the length of the code leaks through timing.
 	given, want := sha256.Sum256([]byte(*b.ExtractionCode)), sha256.Sum256([]byte(sh.Config.ExtractionCode))
 	if subtle.ConstantTimeCompare(given[:], want[:]) != 1 {
+		n.shareLimits.wrongCodes.Allow(addr)
 		if _, err := n.store.RecordWrongCode(ctx, sh.PK, now, WrongCodeWindow); err != nil {
 			return "", time.Time{}, err
 		}
@@ -784,7 +773,7 @@ func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFile
 	if err != nil {
 		return ShareFiles{}, err
 	}
-	if !n.shares.BrowseLimiter.Allow(sh.ShareID + "\x00" + reqmeta.Incoming(ctx, reqmeta.ClientAddress)) {
+	if !n.shareLimits.visits.Allow(sh.ShareID + "\x00" + ratelimit.AddressKey(reqmeta.Incoming(ctx, reqmeta.ClientAddress))) {
 		return ShareFiles{}, ErrShareRateLimited
 	}
 	limit := defaultShareLimit

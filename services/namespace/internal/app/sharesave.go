@@ -23,8 +23,6 @@ import (
 var (
 	// ErrCannotSaveToNetDisk: the share does not allow saving (canSaveToNetdisk false).
 	ErrCannotSaveToNetDisk = errors.New("the share does not allow saving")
-	// ErrSaveShareClosed: the share is disabled or expired; a save is refused as a visit is.
-	ErrSaveShareClosed = errors.New("the share is disabled or expired")
 )
 
 // maxSaveChain bounds sourceInodesPath as 13.10 bounds {Inodes}.
@@ -189,7 +187,7 @@ func (n *Namespace) SaveFromShare(ctx context.Context, code, shareToken string, 
 	if err != nil {
 		return Batch{}, err
 	}
-	if err := n.saveAllowed(ctx, sh, t.p, shareToken); err != nil {
+	if err := n.saveAllowed(ctx, t.r.lib, sh, t.p, shareToken); err != nil {
 		return Batch{}, err
 	}
 	items, err := n.saveItems(ctx, sh, in)
@@ -198,6 +196,9 @@ func (n *Namespace) SaveFromShare(ctx context.Context, code, shareToken string, 
 	}
 	targetDir, err := SplitPath(in.TargetPath, t.r.lib.MaxNameLength)
 	if err != nil {
+		return Batch{}, err
+	}
+	if err := n.saveFitsQuota(ctx, t, sh, items); err != nil {
 		return Batch{}, err
 	}
 	run := func(ctx context.Context) ([]BatchResult, error) {
@@ -230,16 +231,21 @@ func (n *Namespace) SaveFromShare(ctx context.Context, code, shareToken string, 
 	return Batch{Op: BatchCopy, Results: results}, nil
 }
 
-// saveAllowed applies the share's side of decision 14 to the authenticated saver p.
-func (n *Namespace) saveAllowed(ctx context.Context, sh Share, p *authz.Principal, shareToken string) error {
-	if !sh.AdminEnabled || !sh.OwnerEnabled || (!sh.Config.IsPermanent && !n.clock.Now().Before(sh.Config.ExpireAt)) {
-		return ErrSaveShareClosed
+// saveAllowed applies the share's side of decision 14 to the authenticated saver p (lib is the
+// share's library, which the saver's token is of).
+func (n *Namespace) saveAllowed(ctx context.Context, lib Library, sh Share, p *authz.Principal, shareToken string) error {
+	// A save is refused as a visit is: disabled → ShareDisabled, expired → ShareExpired.
+	if err := n.visitable(sh); err != nil {
+		return err
 	}
 	if !sh.Config.CanSave {
 		return ErrCannotSaveToNetDisk
 	}
-	privileged := p.Has(authz.Admin) || (p.UserID != "" && p.UserID == sh.CreatorID)
-	if privileged {
+	// Whoever manages the share (and so may read its code in the detail) needs no share token:
+	// an admin of every space, an admin or space_admin whose token reaches the share's space;
+	// nor does its creator, whichever space their token names (they chose the code). An admin
+	// of other spaces only shows the code like anyone (docs/shares.md, "Saving").
+	if managesShare(lib, p, sh) || (p.UserID != "" && p.UserID == sh.CreatorID) {
 		return nil
 	}
 	if sh.Config.ExtractionCode != "" {
@@ -254,6 +260,35 @@ func (n *Namespace) saveAllowed(ctx context.Context, sh Share, p *authz.Principa
 	// A share for named users saves for those users only.
 	if len(sh.ToUsers) > 0 && !slices.Contains(sh.ToUsers, p.UserID) {
 		return authz.ErrNoPermission
+	}
+	return nil
+}
+
+// saveFitsQuota refuses the whole save with ErrQuotaLimitReached before anything changes when
+// its entries' bytes together exceed what the target space (its quota, the library's cap) may
+// still take (decision 16: a write over quota changes nothing; docs/shares.md). The count is
+// conservative: a file that will overwrite another counts whole. Each entry's transfer checks
+// the quota again in its own transaction, so a concurrent writer cannot slip past this check.
+func (n *Namespace) saveFitsQuota(ctx context.Context, t target, sh Share, items []saveItem) error {
+	rules := rulesFor(t.r.lib, t.p)
+	remaining, limited, err := n.store.RemainingSpace(ctx, t.r.lib.ID, t.space.ID, rules.LibraryQuota)
+	if err != nil || !limited {
+		return err
+	}
+	var total int64
+	for _, it := range items {
+		if !it.node.IsDir() {
+			total += it.node.Size
+			continue
+		}
+		st, err := n.store.TreeStats(ctx, sh.LibraryID, sh.SpaceID, it.from)
+		if err != nil {
+			return err
+		}
+		total += st.Size
+	}
+	if total > remaining {
+		return ErrQuotaLimitReached
 	}
 	return nil
 }

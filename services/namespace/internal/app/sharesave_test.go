@@ -199,6 +199,10 @@ func TestSaveFromShareRefusals(t *testing.T) {
 			f.newShare("coded", app.ShareConfig{IsPermanent: true, CanSave: true, ExtractionCode: "abc123"}, "top.txt")
 			f.newShare("expired", app.ShareConfig{CanSave: true, ExpireAt: f.clk.Now().Add(-time.Hour)}, "top.txt")
 			f.newShare("named", app.ShareConfig{IsPermanent: true, CanSave: true, ForbidAnonymous: true}, "top.txt")
+			off := f.newShare("off", app.ShareConfig{IsPermanent: true, CanSave: true}, "top.txt")
+			if err := f.st.SetShareEnabled(context.Background(), "tlib", off.ShareID, nil, ptr(false), f.clk.Now()); err != nil {
+				t.Fatal(err)
+			}
 			outside := f.put("src", "private.txt", "blob-p", 1)
 			tests := []struct {
 				name, token, code, shareToken string
@@ -211,7 +215,9 @@ func TestSaveFromShareRefusals(t *testing.T) {
 				{"other space", "tlib:upload_file@src2", "code-one", "", saveBody("", "", f.top), nil},
 				{"unknown share", saver, "code-none", "", saveBody("", "", f.top), app.ErrShareNotFound},
 				{"cannot save", saver, "code-nosave", "", saveBody("", "", f.top), app.ErrCannotSaveToNetDisk},
-				{"expired", saver, "code-expired", "", saveBody("", "", f.top), app.ErrSaveShareClosed},
+				{"expired", saver, "code-expired", "", saveBody("", "", f.top), app.ErrShareExpired},
+				{"disabled", saver, "code-off", "", saveBody("", "", f.top), app.ErrShareDisabled},
+				{"admin of the target space only, without the share token", "tlib:admin@dst", "code-coded", "", saveBody("", "", f.top), authz.ErrInvalidAccessToken},
 				{"code without share token", saver, "code-coded", "", saveBody("", "", f.top), authz.ErrInvalidAccessToken},
 				{"code with another share's token", saver, "code-coded", "share:tlib:sid-one", saveBody("", "", f.top), authz.ErrInvalidAccessToken},
 				{"not in share", saver, "code-one", "", saveBody("", "", outside), app.ErrNotInShare},
@@ -236,7 +242,7 @@ func TestSaveFromShareRefusals(t *testing.T) {
 			}
 			// The passes that open the coded share: its own share token, or being its creator
 			// ("u-upload_file_force"), or admin.
-			for _, c := range []struct{ token, shareToken string }{{saver, "share:tlib:sid-coded"}, {"tlib:upload_file_force@dst", ""}, {"tlib:admin@dst", ""}} {
+			for _, c := range []struct{ token, shareToken string }{{saver, "share:tlib:sid-coded"}, {"tlib:upload_file_force@dst", ""}, {"tlib:admin@src,dst", ""}} {
 				if b, err := f.ns.SaveFromShare(as(c.token), "code-coded", c.shareToken, saveBody("", "", f.top)); err != nil || b.Results[0].Err != nil {
 					t.Errorf("%s with %q: %+v %v", c.token, c.shareToken, b, err)
 				}

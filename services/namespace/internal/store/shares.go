@@ -224,6 +224,16 @@ func (s *SQL) ListShares(ctx context.Context, libraryID string, q app.ShareQuery
 		where = append(where, "s.creator_id = ?")
 		args = append(args, q.CreatorID)
 	}
+	switch {
+	case q.SpaceIDs == nil:
+	case len(q.SpaceIDs) == 0:
+		where = append(where, "1 = 0")
+	default:
+		where = append(where, "s.space_id IN (?"+strings.Repeat(", ?", len(q.SpaceIDs)-1)+")")
+		for _, id := range q.SpaceIDs {
+			args = append(args, id)
+		}
+	}
 	between := func(col string, from, to *time.Time) {
 		if from != nil {
 			where = append(where, col+" >= ?")

@@ -171,6 +171,16 @@ func TestShareListOrdersFiltersAndMarkers(t *testing.T) {
 		if got := f.listAllShares(app.ShareQuery{CreatorID: "u1", Limit: 10}); !slices.Equal(got, []string{"Alpha", "bravo"}) {
 			t.Fatalf("creator u1 = %v", got)
 		}
+		// issue 13 wiring: a tenant's token lists only its spaces' shares.
+		if got := f.listAllShares(app.ShareQuery{SpaceIDs: []string{f.space}, Limit: 10}); len(got) != len(names) {
+			t.Fatalf("shares of the fixture's space = %v", got)
+		}
+		if got := f.listAllShares(app.ShareQuery{SpaceIDs: []string{"elsewhere", "nowhere"}, Limit: 10}); len(got) != 0 {
+			t.Fatalf("shares of other spaces = %v", got)
+		}
+		if got := f.listAllShares(app.ShareQuery{SpaceIDs: []string{}, Limit: 10}); len(got) != 0 {
+			t.Fatalf("shares of no space = %v", got)
+		}
 		if got := f.listAllShares(app.ShareQuery{NameLike: "A", Limit: 10}); !slices.Equal(got, []string{"delta", "Alpha", "charlie", "bravo"}) {
 			t.Fatalf("name like a = %v", got)
 		}

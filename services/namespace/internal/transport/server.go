@@ -125,9 +125,6 @@ func errorMap() smherr.Map {
 		// ---- end issue 13 shares
 		// ---- issue 13 tokens: save from a share (13.12, decision 14, docs/shares.md)
 		{Err: app.ErrCannotSaveToNetDisk, SMH: smherr.New(http.StatusForbidden, "CannotSaveToNetDisk", "the share does not allow saving")},
-		{Err: app.ErrSaveShareClosed, SMH: smherr.New(http.StatusForbidden, "ShareDisabled", "the share is disabled or expired")},
-		{Err: app.ErrShareNotFound, SMH: smherr.New(http.StatusNotFound, "ShareNotFound", "share not found")},
-		{Err: app.ErrNotInShare, SMH: smherr.New(http.StatusNotFound, "FileNotInShare", "the entry is not in the share")},
 		// ---- end issue 13 tokens
 		{Err: context.Canceled, SMH: smherr.New(499, "ClientDisconnected", "client disconnected")},
 		{Err: context.DeadlineExceeded, SMH: smherr.New(http.StatusGatewayTimeout, "RequestTimeout", "request timed out")},
