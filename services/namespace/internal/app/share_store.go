@@ -46,6 +46,20 @@ type ShareStore interface {
 	// inode must be a live item of the share and each next one a live child of the one before.
 	// ErrNotInShare otherwise.
 	ShareChainEnd(ctx context.Context, sh Share, chain []int64) (Node, error)
+	// VisitShare reads, in one transaction, the share a visitor's code names and what chain
+	// names in it: up to itemLimit live items when chain is empty (LiveShareItems), else the
+	// entry at its end (ShareChainEnd). ErrShareNotFound when the code names no share; what
+	// the chain finds, or why it finds nothing, is the ShareVisit's, for the caller to answer
+	// only after it has judged the visitor and the share's state.
+	VisitShare(ctx context.Context, code string, chain []int64, itemLimit int) (ShareVisit, error)
+}
+
+// ShareVisit is what VisitShare read: the share, and Items (empty chain) or End, or ChainErr.
+type ShareVisit struct {
+	Share    Share
+	Items    []Node
+	End      Node
+	ChainErr error
 }
 
 // Share store errors.

@@ -751,6 +751,20 @@ func (n *Namespace) visitShare(ctx context.Context, code string, checkToken bool
 	return sh, n.visitable(sh)
 }
 
+// visitShareAt is visitShare with what chain names read in the same transaction (VisitShare):
+// the visitor and the share's state are judged first, so a caller without a valid token learns
+// nothing about the chain.
+func (n *Namespace) visitShareAt(ctx context.Context, code string, chain []int64, itemLimit int) (ShareVisit, error) {
+	v, err := n.store.VisitShare(ctx, code, chain, itemLimit)
+	if err != nil {
+		return ShareVisit{}, err
+	}
+	if _, err := n.auth.AuthenticateShare(ctx, v.Share.LibraryID, v.Share.ShareID); err != nil {
+		return ShareVisit{}, err
+	}
+	return v, n.visitable(v.Share)
+}
+
 // ShareFilesQuery is 13.10's query as received.
 type ShareFilesQuery struct {
 	Inodes               string
@@ -769,10 +783,12 @@ type ShareFiles struct {
 // ListShareFiles answers 13.10: the share's items at the root, else the children of the
 // directory the chain ends at.
 func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFilesQuery) (ShareFiles, error) {
-	sh, err := n.visitShare(ctx, code, true)
+	chain, chainErr := ParseInodeChain(q.Inodes)
+	v, err := n.visitShareAt(ctx, code, chain, maxShareItems)
 	if err != nil {
 		return ShareFiles{}, err
 	}
+	sh := v.Share
 	if !n.shareLimits.visits.Allow(sh.ShareID + "\x00" + ratelimit.AddressKey(reqmeta.Incoming(ctx, reqmeta.ClientAddress))) {
 		return ShareFiles{}, ErrShareRateLimited
 	}
@@ -802,16 +818,15 @@ func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFile
 	default:
 		return ShareFiles{}, ErrInvalidParameter
 	}
-	chain, err := ParseInodeChain(q.Inodes)
-	if err != nil {
-		return ShareFiles{}, err
+	if chainErr != nil {
+		return ShareFiles{}, chainErr
+	}
+	if v.ChainErr != nil {
+		return ShareFiles{}, v.ChainErr
 	}
 	out := ShareFiles{Share: sh}
 	if len(chain) == 0 {
-		items, err := n.store.LiveShareItems(ctx, sh, maxShareItems)
-		if err != nil {
-			return ShareFiles{}, err
-		}
+		items := v.Items
 		if len(items) == 0 {
 			return ShareFiles{}, ErrShareFileEmpty
 		}
@@ -821,10 +836,7 @@ func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFile
 		}
 		return out, nil
 	}
-	dir, err := n.store.ShareChainEnd(ctx, sh, chain)
-	if err != nil {
-		return ShareFiles{}, err
-	}
+	dir := v.End
 	if !dir.IsDir() {
 		return ShareFiles{}, invalid("the chain must end with a directory to list")
 	}
@@ -870,10 +882,12 @@ func sortRoot(items []Node, order OrderBy, desc bool) {
 // file of the share; purpose preview needs canPreview, download canDownload; a success counts,
 // and on a single-file share refuses past the limit.
 func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, purpose SharePurpose) (Share, Resolved, error) {
-	sh, err := n.visitShare(ctx, code, true)
+	chain, chainErr := ParseInodeChain(inodes)
+	v, err := n.visitShareAt(ctx, code, chain, 0)
 	if err != nil {
 		return Share{}, Resolved{}, err
 	}
+	sh := v.Share
 	refused, allowed, limit := ErrCannotPreview, sh.Config.CanPreview, sh.Config.PreviewLimit
 	switch purpose {
 	case PurposePreview:
@@ -885,17 +899,16 @@ func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, 
 	if !allowed {
 		return Share{}, Resolved{}, refused
 	}
-	chain, err := ParseInodeChain(inodes)
-	if err != nil {
-		return Share{}, Resolved{}, err
+	if chainErr != nil {
+		return Share{}, Resolved{}, chainErr
 	}
 	if len(chain) == 0 {
 		return Share{}, Resolved{}, ErrNotInShare
 	}
-	end, err := n.store.ShareChainEnd(ctx, sh, chain)
-	if err != nil {
-		return Share{}, Resolved{}, err
+	if v.ChainErr != nil {
+		return Share{}, Resolved{}, v.ChainErr
 	}
+	end := v.End
 	if end.IsDir() {
 		return Share{}, Resolved{}, invalid("the chain must end with a file")
 	}

@@ -457,72 +457,108 @@ func (s *SQL) AddShareVisitor(ctx context.Context, sharePK int64, userID string,
 func (s *SQL) LiveShareItems(ctx context.Context, sh app.Share, limit int) ([]app.Node, error) {
 	var out []app.Node
 	err := s.inRead(ctx, func(t *sqldb.Tx) error {
-		var inodes []int64
-		if err := queryEach(ctx, t, `SELECT inode FROM share_items WHERE share_pk = ? ORDER BY position`, []any{sh.PK}, func(sc scanner) error {
-			var in int64
-			if err := sc.Scan(&in); err != nil {
-				return err
-			}
-			inodes = append(inodes, in)
-			return nil
-		}); err != nil {
-			return wrap("share items", err)
-		}
-		for _, in := range inodes {
-			if len(out) >= limit {
-				break
-			}
-			n, _, err := liveEntry(ctx, t, sh.LibraryID, sh.SpaceID, in)
-			if errors.Is(err, app.ErrNodeNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			out = append(out, n.Node)
-		}
-		return nil
+		var err error
+		out, err = liveShareItems(ctx, t, sh, limit)
+		return err
 	})
 	return out, err
 }
 
+func liveShareItems(ctx context.Context, t *sqldb.Tx, sh app.Share, limit int) ([]app.Node, error) {
+	var inodes []int64
+	if err := queryEach(ctx, t, `SELECT inode FROM share_items WHERE share_pk = ? ORDER BY position`, []any{sh.PK}, func(sc scanner) error {
+		var in int64
+		if err := sc.Scan(&in); err != nil {
+			return err
+		}
+		inodes = append(inodes, in)
+		return nil
+	}); err != nil {
+		return nil, wrap("share items", err)
+	}
+	var out []app.Node
+	for _, in := range inodes {
+		if len(out) >= limit {
+			break
+		}
+		n, _, err := liveEntry(ctx, t, sh.LibraryID, sh.SpaceID, in)
+		if errors.Is(err, app.ErrNodeNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n.Node)
+	}
+	return out, nil
+}
+
 // ShareChainEnd checks the chain link by link: an item of the share, then children.
 func (s *SQL) ShareChainEnd(ctx context.Context, sh app.Share, chain []int64) (app.Node, error) {
+	var end app.Node
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		var err error
+		end, err = shareChainEnd(ctx, t, sh, chain)
+		return err
+	})
+	return end, err
+}
+
+func shareChainEnd(ctx context.Context, t *sqldb.Tx, sh app.Share, chain []int64) (app.Node, error) {
 	if len(chain) == 0 {
 		return app.Node{}, app.ErrNotInShare
 	}
-	var end app.Node
-	err := s.inRead(ctx, func(t *sqldb.Tx) error {
-		var n int64
-		if err := t.QueryRow(ctx, `SELECT COUNT(*) FROM share_items WHERE share_pk = ? AND inode = ?`, sh.PK, chain[0]).Scan(&n); err != nil {
-			return wrap("share item", err)
+	var n int64
+	if err := t.QueryRow(ctx, `SELECT COUNT(*) FROM share_items WHERE share_pk = ? AND inode = ?`, sh.PK, chain[0]).Scan(&n); err != nil {
+		return app.Node{}, wrap("share item", err)
+	}
+	if n == 0 {
+		return app.Node{}, app.ErrNotInShare
+	}
+	first, _, err := liveEntry(ctx, t, sh.LibraryID, sh.SpaceID, chain[0])
+	if errors.Is(err, app.ErrNodeNotFound) {
+		return app.Node{}, app.ErrNotInShare
+	}
+	if err != nil {
+		return app.Node{}, err
+	}
+	cur := first
+	for _, in := range chain[1:] {
+		if !cur.isDir() {
+			return app.Node{}, app.ErrNotInShare
 		}
-		if n == 0 {
-			return app.ErrNotInShare
-		}
-		first, _, err := liveEntry(ctx, t, sh.LibraryID, sh.SpaceID, chain[0])
-		if errors.Is(err, app.ErrNodeNotFound) {
-			return app.ErrNotInShare
+		next, err := nodeByInode(ctx, t, sh.LibraryID, sh.SpaceID, in)
+		if errors.Is(err, app.ErrNodeNotFound) || (err == nil && next.ParentInode != cur.Inode) {
+			return app.Node{}, app.ErrNotInShare
 		}
 		if err != nil {
+			return app.Node{}, err
+		}
+		cur = next
+	}
+	return cur.Node, nil
+}
+
+// VisitShare reads the share and what the chain names in one transaction: a visitor's call
+// costs one read, not one for the share and one for its entries.
+func (s *SQL) VisitShare(ctx context.Context, code string, chain []int64, itemLimit int) (app.ShareVisit, error) {
+	var v app.ShareVisit
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		var err error
+		if v.Share, err = shareWhere(ctx, t, "s.code = ?", code); err != nil {
 			return err
 		}
-		cur := first
-		for _, in := range chain[1:] {
-			if !cur.isDir() {
-				return app.ErrNotInShare
-			}
-			next, err := nodeByInode(ctx, t, sh.LibraryID, sh.SpaceID, in)
-			if errors.Is(err, app.ErrNodeNotFound) || (err == nil && next.ParentInode != cur.Inode) {
-				return app.ErrNotInShare
-			}
-			if err != nil {
-				return err
-			}
-			cur = next
+		var found error
+		if len(chain) == 0 {
+			v.Items, found = liveShareItems(ctx, t, v.Share, itemLimit)
+		} else {
+			v.End, found = shareChainEnd(ctx, t, v.Share, chain)
 		}
-		end = cur.Node
-		return nil
+		if errors.Is(found, app.ErrNotInShare) {
+			v.ChainErr = found
+			return nil
+		}
+		return found
 	})
-	return end, err
+	return v, err
 }

@@ -121,6 +121,21 @@ func TestShareCreateGetAndItems(t *testing.T) {
 				t.Fatalf("chain %v = %v, want ErrNotInShare", chain, err)
 			}
 		}
+		// VisitShare reads the same in one transaction, by code; a chain that leaves the share
+		// is the visit's ChainErr, an unknown code the call's error.
+		v, err := f.st.VisitShare(f.ctx, sh.Code, nil, 10)
+		if err != nil || v.Share.PK != sh.PK || v.ChainErr != nil || len(v.Items) != 2 || v.Items[0].Inode != docs.Inode {
+			t.Fatalf("visit of the root = %+v, %v", v, err)
+		}
+		if v, err = f.st.VisitShare(f.ctx, sh.Code, []int64{docs.Inode, deep.Inode, a.Inode}, 0); err != nil || v.ChainErr != nil || v.End.Inode != a.Inode {
+			t.Fatalf("visit of a chain = %+v, %v", v, err)
+		}
+		if v, err = f.st.VisitShare(f.ctx, sh.Code, []int64{outside.Inode}, 0); err != nil || !errors.Is(v.ChainErr, app.ErrNotInShare) {
+			t.Fatalf("visit outside the share = %+v, %v", v, err)
+		}
+		if _, err = f.st.VisitShare(f.ctx, "no-such-code", nil, 10); !errors.Is(err, app.ErrShareNotFound) {
+			t.Fatalf("visit of an unknown code = %v", err)
+		}
 		// A deleted item (into the bin) is gone from the share, and so is what it holds.
 		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("docs"), app.WriteRules{Recycle: true}, f.tick()); err != nil {
 			t.Fatal(err)
