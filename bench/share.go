@@ -38,7 +38,7 @@ const (
 // makes every request, which the default limit would rightly slow down.
 func raiseVisitorLimits(o *server.Options) {
 	limits := ratelimit.DefaultShareLimits()
-	limits.Visits = shareVisitsRaised
+	limits.Visits, limits.ShareVisits = shareVisitsRaised, shareVisitsRaised
 	o.ShareLimits = &limits
 }
 
@@ -158,8 +158,8 @@ func shareVsOwner(ctx context.Context, e engine, d time.Duration, c int) error {
 	}
 	o, v, vo := merge(owners), merge(visitors), merge(visitorsOnly)
 	fmt.Printf("(q) share visitor vs owner on %s: a shared %d-byte file, %d clients, each round following the 302 to the bytes\n", e.name, shareFileSize, c)
-	fmt.Printf("    visitor rate limit raised for the run to %s per (share, address): the default (%s) bounds abuse, not speed (docs/shares.md)\n",
-		shareVisitsRaised, ratelimit.DefaultShareLimits().Visits)
+	fmt.Printf("    visitor rate limits raised for the run to %s per (share, address) and per share: the defaults (%s, %s) bound abuse, not speed (docs/shares.md)\n",
+		shareVisitsRaised, ratelimit.DefaultShareLimits().Visits, ratelimit.DefaultShareLimits().ShareVisits)
 	fmt.Printf("    owner download (3.8)          %s\n", o)
 	fmt.Printf("    visitor list + download       %s\n", v)
 	fmt.Printf("    visitor download only         %s\n", vo)

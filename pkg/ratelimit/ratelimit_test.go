@@ -164,11 +164,56 @@ func TestShareLimitFlags(t *testing.T) {
 	if f := fs.Lookup("share-visit-limit"); f == nil || f.DefValue != "20/1s,200" {
 		t.Fatalf("visit flag default %v", f)
 	}
-	if err := fs.Parse([]string{"--share-wrong-code-limit=1000/1m", "--share-visit-limit=off"}); err != nil {
+	if f := fs.Lookup("share-visit-total-limit"); f == nil || f.DefValue != "200/1s,2000" {
+		t.Fatalf("per-share visit flag default %v", f)
+	}
+	if err := fs.Parse([]string{"--share-wrong-code-limit=1000/1m", "--share-visit-limit=off", "--share-visit-total-limit=5/1s"}); err != nil {
 		t.Fatal(err)
 	}
-	if limits.WrongCodes != (ratelimit.Rate{Events: 1000, Per: time.Minute}) || !limits.Visits.Unlimited() {
+	if limits.WrongCodes != (ratelimit.Rate{Events: 1000, Per: time.Minute}) || !limits.Visits.Unlimited() ||
+		limits.ShareVisits != (ratelimit.Rate{Events: 5, Per: time.Second}) {
 		t.Errorf("parsed %+v", limits)
+	}
+}
+
+// TestShareVisitors: a share's visitors are bounded per address and, all addresses together,
+// per share; a request its address may not make spends nothing of the share's budget.
+func TestShareVisitors(t *testing.T) {
+	clk := clock.NewFake(t0)
+	v := ratelimit.NewShareVisitors(ratelimit.ShareLimits{
+		Visits:      ratelimit.Rate{Events: 1, Per: time.Second, Burst: 3},
+		ShareVisits: ratelimit.Rate{Events: 1, Per: time.Second, Burst: 5},
+	}, ratelimit.WithClock(clk))
+	count := func(share, addr string, n int) int {
+		got := 0
+		for range n {
+			if v.Allow(share, addr) {
+				got++
+			}
+		}
+		return got
+	}
+	if got := count("s1", "192.0.2.1", 10); got != 3 {
+		t.Fatalf("one address got %d, want its burst of 3", got)
+	}
+	if got := count("s1", "192.0.2.2", 10); got != 2 {
+		t.Fatalf("a second address got %d, want the 2 left of the share's 5", got)
+	}
+	if got := count("s1", "192.0.2.3", 10); got != 0 {
+		t.Fatalf("a third address got %d of an exhausted share", got)
+	}
+	if got := count("s2", "192.0.2.3", 10); got != 3 {
+		t.Fatalf("another share got %d, want 3: shares do not share budgets", got)
+	}
+	clk.Advance(time.Second)
+	if got := count("s1", "192.0.2.4", 10); got != 1 {
+		t.Fatalf("after a second the share allowed %d, want 1", got)
+	}
+	off := ratelimit.NewShareVisitors(ratelimit.ShareLimits{})
+	for range 1000 {
+		if !off.Allow("s", "192.0.2.1") {
+			t.Fatal("limits off refused a visit")
+		}
 	}
 }
 

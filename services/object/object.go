@@ -173,7 +173,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		ArchiveLimits:  cfg.ArchiveLimits,
 		// issue 13 fetch: a share visitor's bytes.
 		Shares:    shareResolver{client: namespacev1.NewShareResolverServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
-		Visitors:  ratelimit.New(cfg.ShareLimits.OrDefault().Visits, ratelimit.WithClock(clockOrReal(cfg.Clock))),
+		Visitors:  ratelimit.NewShareVisitors(cfg.ShareLimits.OrDefault(), ratelimit.WithClock(clockOrReal(cfg.Clock))),
 		ZipLimits: cfg.ShareZipLimits,
 	})
 	s := &Service{store: db, obj: obj, server: transport.New(obj), data: dataplane.New(obj, cfg.Logger, cfg.BodyMinRate), stopGC: func() {}}

@@ -135,7 +135,7 @@ func onEveryEngineUnthrottled(t *testing.T, fn func(t *testing.T, s *system)) {
 		t.Run(e.Name, func(t *testing.T) {
 			fn(t, startSystemWith(t, systemOptions{DSN: e.DSN(t), Tune: func(o *server.Options) {
 				limits := ratelimit.DefaultShareLimits()
-				limits.Visits = ratelimit.Rate{} // unlimited
+				limits.Visits, limits.ShareVisits = ratelimit.Rate{}, ratelimit.Rate{} // unlimited
 				o.ShareLimits = &limits
 			}}))
 		})

@@ -82,14 +82,15 @@ type ShareSettings struct {
 
 // shareLimiters are the buckets built from ShareSettings.Limits (nil limiter = no limit).
 type shareLimiters struct {
-	wrongCodes, visits *ratelimit.Limiter
+	wrongCodes *ratelimit.Limiter
+	visits     *ratelimit.ShareVisitors
 }
 
 func newShareLimiters(s ShareSettings, c clock.Clock) shareLimiters {
 	l := s.Limits.OrDefault()
 	return shareLimiters{
 		wrongCodes: ratelimit.New(l.WrongCodes, ratelimit.WithClock(c)),
-		visits:     ratelimit.New(l.Visits, ratelimit.WithClock(c)),
+		visits:     ratelimit.NewShareVisitors(l, ratelimit.WithClock(c)),
 	}
 }
 
@@ -789,7 +790,7 @@ func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFile
 		return ShareFiles{}, err
 	}
 	sh := v.Share
-	if !n.shareLimits.visits.Allow(sh.ShareID + "\x00" + ratelimit.AddressKey(reqmeta.Incoming(ctx, reqmeta.ClientAddress))) {
+	if !n.shareLimits.visits.Allow(sh.ShareID, reqmeta.Incoming(ctx, reqmeta.ClientAddress)) {
 		return ShareFiles{}, ErrShareRateLimited
 	}
 	limit := defaultShareLimit

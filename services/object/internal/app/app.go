@@ -92,8 +92,8 @@ type Config struct {
 	Archives      ArchiveTasks
 	ArchiveLimits archive.Limits
 	// Shares is the namespace's judgement of share visitors (13.11, shares.go); nil answers
-	// share routes with Unavailable. Visitors bounds each (share, client address); nil: no
-	// bound. ZipLimits bound a folder download (zero fields: the defaults of docs/shares.md).
+	// share routes with Unavailable. Visitors bounds each (share, client address) and each share; nil:
+	// no bound. ZipLimits bound a folder download (zero fields: the defaults of docs/shares.md).
 	Shares    ShareResolver
 	Visitors  Limiter
 	ZipLimits ZipLimits

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
-	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
 
@@ -25,9 +24,10 @@ type ShareResolver interface {
 	ListSharedTree(ctx context.Context, in *namespacev1.ListSharedTreeRequest) (*namespacev1.ListSharedTreeResponse, error)
 }
 
-// Limiter bounds how often one key may act (pkg/ratelimit's Limiter).
+// Limiter bounds a share's visitor requests per (share, client address) and per share
+// (pkg/ratelimit's ShareVisitors).
 type Limiter interface {
-	Allow(key string) bool
+	Allow(share, addr string) bool
 }
 
 // Share visitor errors.
@@ -93,7 +93,8 @@ type SharedFileRequest struct {
 	ClientAddress string
 }
 
-// admitVisitor parses the chain and applies the visitor rate limit of (share, address).
+// admitVisitor parses the chain and applies the visitor rate limits of (share, address) and of
+// the share.
 func (o *Object) admitVisitor(req SharedFileRequest) (string, error) {
 	if o.shares == nil {
 		return "", ErrSharesUnavailable
@@ -102,7 +103,7 @@ func (o *Object) admitVisitor(req SharedFileRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if o.visitors != nil && !o.visitors.Allow(ratelimit.Key(req.ShareCode, ratelimit.AddressKey(req.ClientAddress))) {
+	if o.visitors != nil && !o.visitors.Allow(req.ShareCode, req.ClientAddress) {
 		return "", ErrVisitorRateLimited
 	}
 	return formatInodeChain(chain), nil

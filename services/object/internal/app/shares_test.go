@@ -76,7 +76,7 @@ func TestVisitorURLs(t *testing.T) {
 
 func TestVisitorRateLimitPerShareAndAddress(t *testing.T) {
 	now := clock.NewFake(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
-	limiter := ratelimit.New(ratelimit.Rate{Events: 1, Per: time.Second, Burst: 2}, ratelimit.WithClock(now))
+	limiter := ratelimit.NewShareVisitors(ratelimit.ShareLimits{Visits: ratelimit.Rate{Events: 1, Per: time.Second, Burst: 2}}, ratelimit.WithClock(now))
 	o, _ := newShareObject(&namespacev1.FileObject{Name: "a.txt", ContentType: "text/plain"}, limiter, now)
 	get := func(code, addr string) error {
 		_, err := o.DownloadShared(context.Background(), SharedFileRequest{ShareCode: code, Inodes: "1", ClientAddress: addr})
