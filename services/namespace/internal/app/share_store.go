@@ -52,6 +52,9 @@ type ShareStore interface {
 	// the chain finds, or why it finds nothing, is the ShareVisit's, for the caller to answer
 	// only after it has judged the visitor and the share's state.
 	VisitShare(ctx context.Context, code string, chain []int64, itemLimit int) (ShareVisit, error)
+	// ShareHolds reports whether inode is a live entry inside the share: one of its items or
+	// under one (a symlink's target must be, for a visitor to reach it).
+	ShareHolds(ctx context.Context, sh Share, inode int64) (bool, error)
 }
 
 // ShareVisit is what VisitShare read: the share, and Items (empty chain) or End, or ChainErr.

@@ -916,7 +916,8 @@ func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, 
 	// A file is served as the chain found it; the visitor never learns the owner's path.
 	res := Resolved{Node: end}
 	if end.IsSymlink() {
-		// A link is followed to its target, as the owner's own download follows it.
+		// A link is followed to its target only when the target is inside the share too: a
+		// link must not hand visitors a file the owner did not share (docs/shares.md).
 		path, err := n.store.PathOf(ctx, sh.LibraryID, sh.SpaceID, end.Inode)
 		if err != nil {
 			return Share{}, Resolved{}, ErrNotInShare
@@ -925,6 +926,11 @@ func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, 
 			return Share{}, Resolved{}, ErrNotInShare
 		}
 		res.Path, res.LinkPath = nil, nil
+		if inside, err := n.store.ShareHolds(ctx, sh, res.Node.Inode); err != nil {
+			return Share{}, Resolved{}, err
+		} else if !inside {
+			return Share{}, Resolved{}, ErrNotInShare
+		}
 	}
 	// Limits apply to single-file shares only (13.0), and the counters exist for the limits:
 	// a use is counted, atomically against its limit, only while one applies (docs/shares.md),
@@ -983,6 +989,9 @@ func (n *Namespace) ListSharedTree(ctx context.Context, code, inodes, marker str
 			return SharedTree{}, ErrShareFileEmpty
 		}
 		for _, it := range items {
+			if it.IsSymlink() {
+				continue // as in walkShared: the zip holds files, not links
+			}
 			all = append(all, SharedTreeEntry{Path: []string{it.Name}, Node: it})
 			if it.IsDir() {
 				if all, err = n.walkShared(ctx, sh, it.Inode, []string{it.Name}, all); err != nil {
@@ -1039,6 +1048,9 @@ func (n *Namespace) walkShared(ctx context.Context, sh Share, dir int64, prefix 
 		for _, e := range page.Entries {
 			if len(acc) >= maxSharedTree {
 				return nil, ErrTooManyItems
+			}
+			if e.IsSymlink() {
+				continue // a link has no bytes of its own; the zip holds files, not links
 			}
 			path := append(slices.Clone(prefix), e.Name)
 			acc = append(acc, SharedTreeEntry{Path: path, Node: e})

@@ -539,6 +539,38 @@ func shareChainEnd(ctx context.Context, t *sqldb.Tx, sh app.Share, chain []int64
 	return cur.Node, nil
 }
 
+// ShareHolds walks up from inode: inside the share when it or an ancestor is an item.
+func (s *SQL) ShareHolds(ctx context.Context, sh app.Share, inode int64) (bool, error) {
+	var holds bool
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		if _, _, err := liveEntry(ctx, t, sh.LibraryID, sh.SpaceID, inode); errors.Is(err, app.ErrNodeNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		for cur := inode; cur > 0; {
+			var n int64
+			if err := t.QueryRow(ctx, `SELECT COUNT(*) FROM share_items WHERE share_pk = ? AND inode = ?`, sh.PK, cur).Scan(&n); err != nil {
+				return wrap("share item", err)
+			}
+			if n > 0 {
+				holds = true
+				return nil
+			}
+			node, err := nodeByInode(ctx, t, sh.LibraryID, sh.SpaceID, cur)
+			if errors.Is(err, app.ErrNodeNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			cur = node.ParentInode
+		}
+		return nil
+	})
+	return holds, err
+}
+
 // VisitShare reads the share and what the chain names in one transaction: a visitor's call
 // costs one read, not one for the share and one for its entries.
 func (s *SQL) VisitShare(ctx context.Context, code string, chain []int64, itemLimit int) (app.ShareVisit, error) {

@@ -136,6 +136,15 @@ func TestShareCreateGetAndItems(t *testing.T) {
 		if _, err = f.st.VisitShare(f.ctx, "no-such-code", nil, 10); !errors.Is(err, app.ErrShareNotFound) {
 			t.Fatalf("visit of an unknown code = %v", err)
 		}
+		// ShareHolds: an item and what lies under it are inside; the rest of the space is not.
+		for _, c := range []struct {
+			inode int64
+			want  bool
+		}{{docs.Inode, true}, {deep.Inode, true}, {a.Inode, true}, {b.Inode, true}, {outside.Inode, false}, {999999, false}} {
+			if got, err := f.st.ShareHolds(f.ctx, sh, c.inode); err != nil || got != c.want {
+				t.Fatalf("ShareHolds(%d) = %v, %v; want %v", c.inode, got, err, c.want)
+			}
+		}
 		// A deleted item (into the bin) is gone from the share, and so is what it holds.
 		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("docs"), app.WriteRules{Recycle: true}, f.tick()); err != nil {
 			t.Fatal(err)
