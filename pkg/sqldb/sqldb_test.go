@@ -474,3 +474,40 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// InStatements runs each statement on its own snapshot: a write committed between two of its
+// statements is seen by the second, which is what makes it cheaper than InRead and what its
+// callers accept. Its Tx dies with fn, as a transaction's does.
+func TestInStatements(t *testing.T) {
+	eachEngine(t, func(t *testing.T, _ string, db *DB) {
+		ctx := context.Background()
+		base := queryInt(t, db, "SELECT COUNT(*) FROM items")
+		var kept *Tx
+		err := db.InStatements(ctx, func(tx *Tx) error {
+			kept = tx
+			var before, after int64
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM items").Scan(&before); err != nil {
+				return err
+			}
+			if err := db.InWrite(ctx, func(w *Tx) error { return insertItem(ctx, w, 3001) }); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM items").Scan(&after); err != nil {
+				return err
+			}
+			if before != base || after != base+1 {
+				t.Errorf("statements counted %d then %d rows, want %d then %d", before, after, base, base+1)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if recover() == nil {
+				t.Error("a statement through InStatements' Tx after fn returned did not panic")
+			}
+		}()
+		_, _ = kept.Query(ctx, "SELECT 1")
+	})
+}

@@ -412,3 +412,86 @@ func TestShareWrongCodeWindow(t *testing.T) {
 		}
 	})
 }
+
+// VisitShare answers in one statement what LiveShareItems and ShareChainEnd answer by walking
+// row by row: the two must agree through deletes into the bin, restores, moves and renames, at
+// every item limit, for chains that stay in the share and chains that leave it.
+func TestVisitShareAgreesWithTheWalk(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("docs/deep/deeper")
+		f.mkdir("other")
+		f.file("docs/deep/deeper/x.bin", 4)
+		f.file("docs/deep/a.txt", 3)
+		f.file("docs/top.txt", 2)
+		f.file("b.pdf", 5)
+		f.file("other/o.txt", 1)
+		sh := f.newShare("v", "alice", "visit", app.ShareConfig{IsPermanent: true, CanDownload: true},
+			"docs/deep/a.txt", "b.pdf", "docs", "other/o.txt")
+		inodes := map[string]int64{}
+		for _, path := range []string{"docs", "docs/deep", "docs/deep/deeper", "docs/deep/deeper/x.bin", "docs/deep/a.txt",
+			"docs/top.txt", "b.pdf", "other", "other/o.txt"} {
+			inodes[path] = f.lookup(path).Inode
+		}
+		chains := [][]int64{
+			{inodes["docs"]}, {inodes["docs"], inodes["docs/deep"]}, {inodes["docs"], inodes["docs/deep"], inodes["docs/deep/deeper"], inodes["docs/deep/deeper/x.bin"]},
+			{inodes["docs/deep/a.txt"]}, {inodes["b.pdf"]}, {inodes["other/o.txt"]}, {inodes["other"]},
+			{inodes["docs/deep"]}, {inodes["docs"], inodes["docs/deep/a.txt"]}, {inodes["b.pdf"], inodes["docs"]},
+			{inodes["docs"], inodes["docs/top.txt"], inodes["docs/deep"]}, {999999}, {inodes["docs"], 999999},
+		}
+		agree := func(when string) {
+			t.Helper()
+			for _, limit := range []int{1, 2, 3, 10} {
+				want, err := f.st.LiveShareItems(f.ctx, sh, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, err := f.st.VisitShare(f.ctx, sh.Code, nil, limit)
+				if err != nil || v.Share.PK != sh.PK || v.ChainErr != nil {
+					t.Fatalf("%s: visit of the root (limit %d) = %+v, %v", when, limit, v, err)
+				}
+				if len(v.Items) != len(want) {
+					t.Fatalf("%s: visit of the root (limit %d) found %d items, the walk %d", when, limit, len(v.Items), len(want))
+				}
+				for i := range want {
+					if v.Items[i].Inode != want[i].Inode || v.Items[i].Name != want[i].Name || v.Items[i].Size != want[i].Size {
+						t.Fatalf("%s: item %d of the visit %+v, of the walk %+v", when, i, v.Items[i], want[i])
+					}
+				}
+			}
+			for _, chain := range chains {
+				end, walkErr := f.st.ShareChainEnd(f.ctx, sh, chain)
+				v, err := f.st.VisitShare(f.ctx, sh.Code, chain, 0)
+				if err != nil || v.Share.PK != sh.PK {
+					t.Fatalf("%s: visit of %v = %+v, %v", when, chain, v, err)
+				}
+				if !errors.Is(v.ChainErr, walkErr) && !(walkErr == nil && v.ChainErr == nil) {
+					t.Fatalf("%s: visit of %v: %v, the walk %v", when, chain, v.ChainErr, walkErr)
+				}
+				if walkErr == nil && (v.End.Inode != end.Inode || v.End.Name != end.Name) {
+					t.Fatalf("%s: visit of %v ends at %+v, the walk at %+v", when, chain, v.End, end)
+				}
+			}
+		}
+		agree("as shared")
+		if _, err := f.st.Move(f.ctx, f.lib, f.space, p("docs/deep/a.txt"), p("docs/deep/renamed.txt"), app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		agree("after a rename")
+		deleted, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("docs/deep"), binRules, f.tick())
+		if err != nil {
+			t.Fatal(err)
+		}
+		agree("with an item's ancestor in the bin")
+		f.restore(deleted.RecycledID, app.RestoreOptions{})
+		agree("after the restore")
+		if _, err := f.st.Move(f.ctx, f.lib, f.space, p("docs/deep"), p("other/deep"), app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		agree("with a shared directory's child moved out")
+		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("b.pdf"), app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		agree("with an item deleted for good")
+	})
+}
