@@ -736,32 +736,20 @@ func (n *Namespace) VerifyExtractionCode(ctx context.Context, code string, b Sha
 	return n.shares.Minter.MintShareToken(ctx, sh.LibraryID, sh.ShareID, userID, b.DeviceID)
 }
 
-// visitShare finds the share of a visitor's code and checks the visitor's share access token
-// and the share's state. Every call reads the share: a disabled, expired or deleted share
-// refuses at once.
-func (n *Namespace) visitShare(ctx context.Context, code string, checkToken bool) (Share, error) {
-	sh, err := n.store.GetShareByCode(ctx, code)
-	if err != nil {
-		return Share{}, err
-	}
-	if checkToken {
-		if _, err := n.auth.AuthenticateShare(ctx, sh.LibraryID, sh.ShareID); err != nil {
-			return Share{}, err
-		}
-	}
-	return sh, n.visitable(sh)
-}
-
-// visitShareAt is visitShare with what chain names read in the same transaction (VisitShare):
-// the visitor and the share's state are judged first, so a caller without a valid token learns
-// nothing about the chain.
-func (n *Namespace) visitShareAt(ctx context.Context, code string, chain []int64, itemLimit int) (ShareVisit, error) {
+// visitShareAt reads the visitor's share and what chain names in it in one read (VisitShare),
+// then judges the visitor's share access token (unless the caller verified its own signed URL:
+// checkToken false) and the share's state before anything the chain found is answered: a caller
+// without a valid token learns nothing about the chain, and since every call reads the share, a
+// disabled, expired or deleted share refuses at once.
+func (n *Namespace) visitShareAt(ctx context.Context, code string, chain []int64, itemLimit int, checkToken bool) (ShareVisit, error) {
 	v, err := n.store.VisitShare(ctx, code, chain, itemLimit)
 	if err != nil {
 		return ShareVisit{}, err
 	}
-	if _, err := n.auth.AuthenticateShare(ctx, v.Share.LibraryID, v.Share.ShareID); err != nil {
-		return ShareVisit{}, err
+	if checkToken {
+		if _, err := n.auth.AuthenticateShare(ctx, v.Share.LibraryID, v.Share.ShareID); err != nil {
+			return ShareVisit{}, err
+		}
 	}
 	return v, n.visitable(v.Share)
 }
@@ -785,7 +773,7 @@ type ShareFiles struct {
 // directory the chain ends at.
 func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFilesQuery) (ShareFiles, error) {
 	chain, chainErr := ParseInodeChain(q.Inodes)
-	v, err := n.visitShareAt(ctx, code, chain, maxShareItems)
+	v, err := n.visitShareAt(ctx, code, chain, maxShareItems, true)
 	if err != nil {
 		return ShareFiles{}, err
 	}
@@ -884,7 +872,7 @@ func sortRoot(items []Node, order OrderBy, desc bool) {
 // and on a single-file share refuses past the limit.
 func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, purpose SharePurpose) (Share, Resolved, error) {
 	chain, chainErr := ParseInodeChain(inodes)
-	v, err := n.visitShareAt(ctx, code, chain, 0)
+	v, err := n.visitShareAt(ctx, code, chain, 0, true)
 	if err != nil {
 		return Share{}, Resolved{}, err
 	}
@@ -964,31 +952,31 @@ type SharedTree struct {
 // object service verified its own signed URL, so no visitor token travels (the share's state,
 // canDownload and the chain are still checked). A tree beyond maxSharedTree entries is refused.
 func (n *Namespace) ListSharedTree(ctx context.Context, code, inodes, marker string, limit int, trusted bool) (SharedTree, error) {
-	sh, err := n.visitShare(ctx, code, !trusted)
+	chain, chainErr := ParseInodeChain(inodes)
+	v, err := n.visitShareAt(ctx, code, chain, maxShareItems, !trusted)
 	if err != nil {
 		return SharedTree{}, err
 	}
+	sh := v.Share
 	if !sh.Config.CanDownload {
 		return SharedTree{}, ErrCannotDownload
+	}
+	if chainErr != nil {
+		return SharedTree{}, chainErr
+	}
+	if v.ChainErr != nil {
+		return SharedTree{}, v.ChainErr
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	chain, err := ParseInodeChain(inodes)
-	if err != nil {
-		return SharedTree{}, err
-	}
 	out := SharedTree{Share: sh, Name: sh.Name}
 	var all []SharedTreeEntry
 	if len(chain) == 0 {
-		items, err := n.store.LiveShareItems(ctx, sh, maxShareItems)
-		if err != nil {
-			return SharedTree{}, err
-		}
-		if len(items) == 0 {
+		if len(v.Items) == 0 {
 			return SharedTree{}, ErrShareFileEmpty
 		}
-		for _, it := range items {
+		for _, it := range v.Items {
 			if it.IsSymlink() {
 				continue // as in walkShared: the zip holds files, not links
 			}
@@ -1000,10 +988,7 @@ func (n *Namespace) ListSharedTree(ctx context.Context, code, inodes, marker str
 			}
 		}
 	} else {
-		dir, err := n.store.ShareChainEnd(ctx, sh, chain)
-		if err != nil {
-			return SharedTree{}, err
-		}
+		dir := v.End
 		if !dir.IsDir() {
 			return SharedTree{}, invalid("the chain must end with a directory")
 		}
