@@ -18,15 +18,20 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestSharePage walks through a share link end to end in Chromium: the operator shares a folder
-// and a file from the console's file browser and copies the link; a visitor in another browser
-// (a fresh profile: no operator key, no token) opens it, types a wrong and then the right
-// extraction code, browses the tree, sees a thumbnail, previews an image, plays a video,
-// downloads a file and a folder as a zip, on a phone and in Chinese; the operator turns the
-// share off and the visitor's page says so. No page may violate its CSP.
+// TestSharePage walks through a share link end to end in Chromium, once per namespace store
+// engine (SQLite, PostgreSQL: the shares, their tokens and the visitors' listings live there): the
+// operator shares a folder and a file from the console's file browser and copies the link; a
+// visitor in another browser (a fresh profile: no operator key, no token) opens it, types a wrong
+// and then the right extraction code, browses the tree, sees a thumbnail, previews an image, plays
+// a video, downloads a file and a folder as a zip, on a phone and in Chinese; the operator turns
+// the share off and the visitor's page says so. No page may violate its CSP.
 func TestSharePage(t *testing.T) {
 	exe := requireChromium(t)
-	s := startSystem(t)
+	onEveryStore(t, func(t *testing.T, dsn string) { testSharePageOn(t, exe, dsn) })
+}
+
+func testSharePageOn(t *testing.T, exe, dsn string) {
+	s := startSystemWith(t, systemOptions{DSN: dsn})
 	owner := startBrowser(t, s, exe)
 	owner.collectCSPViolations(t)
 	lib := s.createLibrary(t, "Holiday", map[string]any{"isFileLibrary": true})
