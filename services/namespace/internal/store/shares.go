@@ -664,13 +664,15 @@ func visitQuery(code string, chain []int64, itemLimit int) (string, []any) {
 }
 
 // visitWalkUp is the walk from the items (all, or the one the chain starts at) up through live
-// rows; an item whose walk reaches the root (cur = 0) is live.
+// rows; an item whose walk reaches the root (cur = 0) is live, a dead row ends its walk with a
+// NULL. Each step is a lookup by primary key written as a scalar subquery, so that no planner
+// turns it into a scan of the nodes (PostgreSQL did, on tables it had no statistics for).
 const visitWalkUp = `WITH RECURSIVE sh AS (SELECT ` + shareVisitColumns + ` FROM shares s WHERE s.code = ?),
 	up(item, cur, depth) AS (
 		SELECT i.inode, i.inode, 0 FROM share_items i JOIN sh ON i.share_pk = sh.id %s
 		UNION ALL
-		SELECT up.item, n.parent_inode, up.depth + 1 FROM up JOIN nodes n ON n.inode = up.cur
-		WHERE up.cur <> 0 AND n.deleted_at IS NULL AND up.depth <= ?
+		SELECT up.item, (SELECT n.parent_inode FROM nodes n WHERE n.inode = up.cur AND n.deleted_at IS NULL), up.depth + 1
+		FROM up WHERE up.cur <> 0 AND up.depth <= ?
 	)`
 
 var visitRootQuery = fmt.Sprintf(visitWalkUp, "") + `
