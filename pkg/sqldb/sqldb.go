@@ -145,7 +145,11 @@ func openPostgres(dsn string, maxConns int) (*DB, error) {
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(max(1, maxConns/2))
+	// Every open connection may stay idle: a pool that keeps fewer than it opens closes one each
+	// time a burst ends and opens one (a PostgreSQL backend process, forked and authenticated:
+	// milliseconds) at the next, so under steady load above the idle limit most queries waited
+	// for a new connection. Idle ones still close after ConnMaxIdleTime.
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{postgres: true, write: db, read: db}, nil
 }

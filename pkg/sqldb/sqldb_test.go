@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -442,6 +443,41 @@ func TestOpenPostgres(t *testing.T) {
 	})
 	if err != nil || iso != "repeatable read" {
 		t.Fatalf("read isolation %q, %v", iso, err)
+	}
+}
+
+// A PostgreSQL connection is a forked backend: bursts of load must find the pool's connections
+// kept, not closed when each burst ends and opened again at the next (the pool kept half its
+// connections idle once, and most queries of a loaded server waited for a new backend).
+func TestPostgresPoolKeepsItsConnections(t *testing.T) {
+	dsn := sqldbtest.PostgresDSN(t)
+	const conns = 6
+	db, err := Open(context.Background(), dsn, Options{PostgresMaxConns: conns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for burst := range 5 {
+		var wg sync.WaitGroup
+		for range 4 * conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := db.InStatements(ctx, func(tx *Tx) error {
+					var x int
+					return tx.QueryRow(ctx, "SELECT 1 FROM pg_sleep(0.01)").Scan(&x)
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if st := db.read.Stats(); st.MaxIdleClosed != 0 || st.OpenConnections != conns {
+			t.Fatalf("after burst %d: %d connections open, %d closed for the idle limit; want %d open, none closed",
+				burst, st.OpenConnections, st.MaxIdleClosed, conns)
+		}
 	}
 }
 
