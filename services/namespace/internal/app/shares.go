@@ -933,76 +933,6 @@ func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, 
 	return sh, res, nil
 }
 
-// SharedTreeEntry is one entry under a listed directory, path relative to it.
-type SharedTreeEntry struct {
-	Path []string
-	Node Node
-}
-
-// SharedTree is a page of a share's tree for a zip.
-type SharedTree struct {
-	Share      Share
-	Name       string
-	Entries    []SharedTreeEntry
-	NextMarker string
-}
-
-// ListSharedTree answers a page of every entry under the chain's directory (the whole share
-// for an empty chain), depth first, for a zip (needs canDownload; not counted). trusted: the
-// object service verified its own signed URL, so no visitor token travels (the share's state,
-// canDownload and the chain are still checked). A tree beyond maxSharedTree entries is refused.
-func (n *Namespace) ListSharedTree(ctx context.Context, code, inodes, marker string, limit int, trusted bool) (SharedTree, error) {
-	chain, chainErr := ParseInodeChain(inodes)
-	v, err := n.visitShareAt(ctx, code, chain, maxShareItems, !trusted)
-	if err != nil {
-		return SharedTree{}, err
-	}
-	sh := v.Share
-	if !sh.Config.CanDownload {
-		return SharedTree{}, ErrCannotDownload
-	}
-	if chainErr != nil {
-		return SharedTree{}, chainErr
-	}
-	if v.ChainErr != nil {
-		return SharedTree{}, v.ChainErr
-	}
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	out := SharedTree{Share: sh, Name: sh.Name}
-	var all []SharedTreeEntry
-	if len(chain) == 0 {
-		if len(v.Items) == 0 {
-			return SharedTree{}, ErrShareFileEmpty
-		}
-		for _, it := range v.Items {
-			if it.IsSymlink() {
-				continue // as in walkShared: the zip holds files, not links
-			}
-			all = append(all, SharedTreeEntry{Path: []string{it.Name}, Node: it})
-			if it.IsDir() {
-				if all, err = n.walkShared(ctx, sh, it.Inode, []string{it.Name}, all); err != nil {
-					return SharedTree{}, err
-				}
-			}
-		}
-	} else {
-		dir := v.End
-		if !dir.IsDir() {
-			return SharedTree{}, invalid("the chain must end with a directory")
-		}
-		out.Name = dir.Name
-		if all, err = n.walkShared(ctx, sh, dir.Inode, nil, all); err != nil {
-			return SharedTree{}, err
-		}
-	}
-	if out.Entries, out.NextMarker, err = pageByOffset(all, "t", marker, limit); err != nil {
-		return SharedTree{}, err
-	}
-	return out, nil
-}
-
 // pageByOffset answers the page of items a marker names and the next page's marker ("" after
 // the last page). A marker is kind followed by the offset of its page's first item, so a
 // marker of one listing kind is refused by another (404 MarkerNotFound).
@@ -1021,33 +951,4 @@ func pageByOffset[T any](items []T, kind, marker string, limit int) ([]T, string
 		next = kind + strconv.Itoa(end)
 	}
 	return items[start:end], next, nil
-}
-
-func (n *Namespace) walkShared(ctx context.Context, sh Share, dir int64, prefix []string, acc []SharedTreeEntry) ([]SharedTreeEntry, error) {
-	opts := ListOptions{OrderBy: OrderName, Limit: 1000}
-	for {
-		page, err := n.store.List(ctx, sh.LibraryID, sh.SpaceID, dir, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page.Entries {
-			if len(acc) >= maxSharedTree {
-				return nil, ErrTooManyItems
-			}
-			if e.IsSymlink() {
-				continue // a link has no bytes of its own; the zip holds files, not links
-			}
-			path := append(slices.Clone(prefix), e.Name)
-			acc = append(acc, SharedTreeEntry{Path: path, Node: e})
-			if e.IsDir() {
-				if acc, err = n.walkShared(ctx, sh, e.Inode, path, acc); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if page.NextMarker == "" {
-			return acc, nil
-		}
-		opts.Marker = page.NextMarker
-	}
 }
