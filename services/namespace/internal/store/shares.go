@@ -598,6 +598,9 @@ func (s *SQL) ShareHolds(ctx context.Context, sh app.Share, inode int64) (bool, 
 // one snapshot, with no transaction to begin and end. When it finds nothing live, a second
 // statement tells a missing share from a chain that leads nowhere.
 func (s *SQL) VisitShare(ctx context.Context, code string, chain []int64, itemLimit int) (app.ShareVisit, error) {
+	if len(chain) > maxChainJoins {
+		return s.visitByWalk(ctx, code, chain)
+	}
 	var v app.ShareVisit
 	err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
 		found := false
@@ -637,6 +640,32 @@ func (s *SQL) VisitShare(ctx context.Context, code string, chain []int64, itemLi
 			v.ChainErr = app.ErrNotInShare
 		}
 		return nil
+	})
+	return v, err
+}
+
+// maxChainJoins is the longest chain visitQuery joins in one statement: SQLite joins at most 64
+// tables, and a chain joins one per link. Deeper chains (visitors send at most 64 links) are
+// walked link by link in one read transaction, as every chain was before.
+const maxChainJoins = 32
+
+// visitByWalk is VisitShare for a chain longer than maxChainJoins.
+func (s *SQL) visitByWalk(ctx context.Context, code string, chain []int64) (app.ShareVisit, error) {
+	var v app.ShareVisit
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		sh, err := scanShare(t.QueryRow(ctx, "SELECT "+shareVisitColumns+" FROM shares s WHERE s.code = ?", code))
+		if errors.Is(err, sql.ErrNoRows) {
+			return app.ErrShareNotFound
+		}
+		if err != nil {
+			return wrap("share", err)
+		}
+		v.Share = sh
+		v.End, err = shareChainEnd(ctx, t, sh, chain)
+		if errors.Is(err, app.ErrNotInShare) {
+			v.ChainErr, err = err, nil
+		}
+		return err
 	})
 	return v, err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -493,5 +494,39 @@ func TestVisitShareAgreesWithTheWalk(t *testing.T) {
 			t.Fatal(err)
 		}
 		agree("with an item deleted for good")
+	})
+}
+
+// The longest chain a visitor may send (64 links) answers as a short one does: the joins of
+// one statement stop short of SQLite's 64 tables, and longer chains are walked row by row.
+func TestVisitShareLongestChain(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		path := "top"
+		for range 63 {
+			path += "/d"
+		}
+		f.mkdir(path)
+		f.file(path+"/end.txt", 7)
+		sh := f.newShare("deep", "alice", "deep", app.ShareConfig{IsPermanent: true, CanDownload: true}, "top")
+		var chain []int64
+		parts := strings.Split(path+"/end.txt", "/")
+		for i := range parts {
+			chain = append(chain, f.lookup(strings.Join(parts[:i+1], "/")).Inode)
+		}
+		if len(chain) != 65 {
+			t.Fatalf("chain of %d", len(chain))
+		}
+		for _, n := range []int{1, 2, 31, 32, 33, 63, 64} {
+			v, err := f.st.VisitShare(f.ctx, sh.Code, chain[:n], 0)
+			if err != nil || v.ChainErr != nil || v.End.Inode != chain[n-1] {
+				t.Fatalf("chain of %d: %+v, %v", n, v.ChainErr, err)
+			}
+			bad := slices.Clone(chain[:n])
+			bad[n/2] = chain[64]
+			if v, err := f.st.VisitShare(f.ctx, sh.Code, bad, 0); err != nil || !errors.Is(v.ChainErr, app.ErrNotInShare) {
+				t.Fatalf("broken chain of %d: %+v, %v", n, v.ChainErr, err)
+			}
+		}
 	})
 }
