@@ -593,11 +593,11 @@ func (s *SQL) ShareHolds(ctx context.Context, sh app.Share, inode int64) (bool, 
 	return holds, err
 }
 
-// VisitShare reads the share and what the chain names in one statement (visitQuery): a
+// readVisit reads the share and what the chain names in one statement (visitQuery): a
 // visitor's call is the hot path of a popular share, and one statement is one round trip and
 // one snapshot, with no transaction to begin and end. When it finds nothing live, a second
 // statement tells a missing share from a chain that leads nowhere.
-func (s *SQL) VisitShare(ctx context.Context, code string, chain []int64, itemLimit int) (app.ShareVisit, error) {
+func (s *SQL) readVisit(ctx context.Context, code string, chain []int64, itemLimit int) (app.ShareVisit, error) {
 	if len(chain) > maxChainJoins {
 		return s.visitByWalk(ctx, code, chain)
 	}
