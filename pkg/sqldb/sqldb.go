@@ -145,7 +145,11 @@ func openPostgres(dsn string, maxConns int) (*DB, error) {
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(max(1, maxConns/2))
+	// Every open connection may stay idle: a pool that keeps fewer than it opens closes one each
+	// time a burst ends and opens one (a PostgreSQL backend process, forked and authenticated:
+	// milliseconds) at the next, so under steady load above the idle limit most queries waited
+	// for a new connection. Idle ones still close after ConnMaxIdleTime.
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &DB{postgres: true, write: db, read: db}, nil
 }
@@ -311,6 +315,26 @@ func (db *DB) InRead(ctx context.Context, fn func(*Tx) error) (err error) {
 	return markUnavailable(ctx, db.inReadTransaction(ctx, fn))
 }
 
+// InStatements runs fn's statements on the readers without a transaction: each statement reads
+// its own snapshot. A read that is one statement, or whose statements need no common snapshot,
+// saves BEGIN and COMMIT: two round trips on PostgreSQL, and on SQLite a read transaction's
+// setup, which costs as much as a short query. Errors, timeout and metrics are InRead's.
+func (db *DB) InStatements(ctx context.Context, fn func(*Tx) error) (err error) {
+	defer db.metrics.observe(ctx, kindRead, time.Now(), &err)
+	err = errUnfinished
+	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
+	defer cancel()
+	tx := &Tx{pool: db.read, postgres: db.postgres, bound: ctx, stmts: db.readStmts}
+	func() {
+		defer tx.end()
+		err = fn(tx)
+	}()
+	if db.readStmts != nil {
+		db.readStmts.preparePending(ctx, db.read)
+	}
+	return markUnavailable(ctx, err)
+}
+
 func (db *DB) inReadTransaction(ctx context.Context, fn func(*Tx) error) error {
 	err := db.inReadOnce(ctx, fn)
 	if db.readStmts != nil {
@@ -335,12 +359,14 @@ func (db *DB) inReadOnce(ctx context.Context, fn func(*Tx) error) error {
 	return fn(tx)
 }
 
-// Tx is one transaction with the engine's placeholder style: queries are written with "?" and
-// hold no "?" inside literals or identifiers. A Tx is valid only while the function it was
-// given to runs; a statement through it afterwards panics (on SQLite the transaction belongs to
-// other callers by then).
+// Tx is one transaction (or, from InStatements, statements each on their own snapshot) with the
+// engine's placeholder style: queries are written with "?" and hold no "?" inside literals or
+// identifiers. A Tx is valid only while the function it was given to runs; a statement through
+// it afterwards panics (on SQLite the transaction belongs to other callers by then).
 type Tx struct {
-	tx       *sql.Tx
+	tx *sql.Tx
+	// pool runs the statements instead of tx when there is no transaction (InStatements).
+	pool     *sql.DB
 	postgres bool
 	// shared marks a transaction that other callers' functions share (an SQLite batch).
 	shared bool
@@ -354,7 +380,8 @@ type Tx struct {
 	given, bounded context.Context
 	// releases free the statement contexts made for the bound, when the function returns.
 	releases []context.CancelFunc
-	// stmts keeps the SQLite writer's statements prepared (stmtcache.go); nil elsewhere.
+	// stmts keeps SQLite's statements prepared (stmtcache.go), the writer's or the readers';
+	// nil on PostgreSQL.
 	stmts *stmtCache
 }
 
@@ -376,6 +403,9 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
+	if t.tx == nil {
+		return t.pool.ExecContext(ctx, t.rebind(query), args...)
+	}
 	return t.tx.ExecContext(ctx, t.rebind(query), args...)
 }
 
@@ -385,6 +415,9 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
+	if t.tx == nil {
+		return t.pool.QueryContext(ctx, t.rebind(query), args...)
+	}
 	return t.tx.QueryContext(ctx, t.rebind(query), args...)
 }
 
@@ -393,6 +426,9 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = t.statementContext(ctx)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
+	}
+	if t.tx == nil {
+		return t.pool.QueryRowContext(ctx, t.rebind(query), args...)
 	}
 	return t.tx.QueryRowContext(ctx, t.rebind(query), args...)
 }

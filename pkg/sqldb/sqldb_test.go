@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -445,6 +446,41 @@ func TestOpenPostgres(t *testing.T) {
 	}
 }
 
+// A PostgreSQL connection is a forked backend: bursts of load must find the pool's connections
+// kept, not closed when each burst ends and opened again at the next (the pool kept half its
+// connections idle once, and most queries of a loaded server waited for a new backend).
+func TestPostgresPoolKeepsItsConnections(t *testing.T) {
+	dsn := sqldbtest.PostgresDSN(t)
+	const conns = 6
+	db, err := Open(context.Background(), dsn, Options{PostgresMaxConns: conns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for burst := range 5 {
+		var wg sync.WaitGroup
+		for range 4 * conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := db.InStatements(ctx, func(tx *Tx) error {
+					var x int
+					return tx.QueryRow(ctx, "SELECT 1 FROM pg_sleep(0.01)").Scan(&x)
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if st := db.read.Stats(); st.MaxIdleClosed != 0 || st.OpenConnections != conns {
+			t.Fatalf("after burst %d: %d connections open, %d closed for the idle limit; want %d open, none closed",
+				burst, st.OpenConnections, st.MaxIdleClosed, conns)
+		}
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	if _, err := Open(ctx, "postgres://user:s3cret@%zz/db", Options{}); err == nil ||
@@ -473,4 +509,41 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("%s: Open succeeded", name)
 		}
 	}
+}
+
+// InStatements runs each statement on its own snapshot: a write committed between two of its
+// statements is seen by the second, which is what makes it cheaper than InRead and what its
+// callers accept. Its Tx dies with fn, as a transaction's does.
+func TestInStatements(t *testing.T) {
+	eachEngine(t, func(t *testing.T, _ string, db *DB) {
+		ctx := context.Background()
+		base := queryInt(t, db, "SELECT COUNT(*) FROM items")
+		var kept *Tx
+		err := db.InStatements(ctx, func(tx *Tx) error {
+			kept = tx
+			var before, after int64
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM items").Scan(&before); err != nil {
+				return err
+			}
+			if err := db.InWrite(ctx, func(w *Tx) error { return insertItem(ctx, w, 3001) }); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM items").Scan(&after); err != nil {
+				return err
+			}
+			if before != base || after != base+1 {
+				t.Errorf("statements counted %d then %d rows, want %d then %d", before, after, base, base+1)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if recover() == nil {
+				t.Error("a statement through InStatements' Tx after fn returned did not panic")
+			}
+		}()
+		_, _ = kept.Query(ctx, "SELECT 1")
+	})
 }

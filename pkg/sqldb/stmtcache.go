@@ -83,15 +83,15 @@ func (c *stmtCache) close() {
 	}
 }
 
-// stmt answers t's statement for query: the cache's prepared one bound to t's transaction
-// when t has a cache and it holds query, else nil (the caller runs query unprepared).
+// stmt answers t's statement for query: the cache's prepared one, bound to t's transaction if
+// t has one, when t has a cache and it holds query; else nil (the caller runs query unprepared).
 func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if t.stmts == nil {
 		return nil
 	}
 	st := t.stmts.lookup(query)
-	if st == nil {
-		return nil
+	if st == nil || t.tx == nil {
+		return st // without a transaction the pool's statement serves as it is
 	}
 	return t.tx.StmtContext(ctx, st)
 }

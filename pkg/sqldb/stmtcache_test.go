@@ -105,3 +105,21 @@ func TestReadersKeepStatementsPrepared(t *testing.T) {
 		}
 	}
 }
+
+func TestStatementsWithoutTransactionKeptPrepared(t *testing.T) {
+	db := openSQLiteDB(t)
+	ctx := context.Background()
+	const q = "SELECT COUNT(*) FROM items WHERE id > ?"
+	for i := range 3 {
+		var n int
+		if err := db.InStatements(ctx, func(tx *Tx) error { return tx.QueryRow(ctx, q, 0).Scan(&n) }); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		db.readStmts.mu.Lock()
+		_, ok := db.readStmts.ready[q]
+		db.readStmts.mu.Unlock()
+		if !ok {
+			t.Fatalf("round %d: the statement is not kept prepared", i)
+		}
+	}
+}

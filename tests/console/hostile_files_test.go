@@ -112,7 +112,7 @@ func TestUploadedFilesRunNoScript(t *testing.T) {
 		{"DownloadOrigin", "localhost"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := startSystemWith(t, tt.dataHost)
+			s := startSystemWith(t, systemOptions{DataHost: tt.dataHost})
 			b := startBrowser(t, s, exe)
 			p := b.on(t)
 			rec := startRecorder(t)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -18,15 +19,21 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestSharePage walks through a share link end to end in Chromium: the operator shares a folder
-// and a file from the console's file browser and copies the link; a visitor in another browser
-// (a fresh profile: no operator key, no token) opens it, types a wrong and then the right
-// extraction code, browses the tree, sees a thumbnail, previews an image, plays a video,
-// downloads a file and a folder as a zip, on a phone and in Chinese; the operator turns the
-// share off and the visitor's page says so. No page may violate its CSP.
+// TestSharePage walks through a share link end to end in Chromium, once per namespace store
+// engine (SQLite, PostgreSQL: the shares, their tokens and the visitors' listings live there): the
+// operator shares a folder and a file from the console's file browser and copies the link; a
+// visitor in another browser (a fresh profile: no operator key, no token) opens it, types a wrong
+// and then the right extraction code, browses the tree, sees a thumbnail, previews an image, plays
+// a video, downloads a file and a folder as a zip, on a phone and in Chinese; the operator goes
+// through the share dialog and the shares view in Chinese and on a phone, and turns the share off
+// and the visitor's page says so. No page may violate its CSP.
 func TestSharePage(t *testing.T) {
 	exe := requireChromium(t)
-	s := startSystem(t)
+	onEveryStore(t, func(t *testing.T, dsn string) { testSharePageOn(t, exe, dsn) })
+}
+
+func testSharePageOn(t *testing.T, exe, dsn string) {
+	s := startSystemWith(t, systemOptions{DSN: dsn})
 	owner := startBrowser(t, s, exe)
 	owner.collectCSPViolations(t)
 	lib := s.createLibrary(t, "Holiday", map[string]any{"isFileLibrary": true})
@@ -36,6 +43,8 @@ func TestSharePage(t *testing.T) {
 	fx.visitor.collectCSPViolations(t)
 	steps := []scenario[*shareFixture]{
 		{"OwnerCreatesShare", testOwnerCreatesShare},
+		{"OwnerChinese", testOwnerSharesChinese},
+		{"OwnerPhone", testOwnerSharesPhone},
 		{"VisitorNeedsCode", testVisitorNeedsCode},
 		{"VisitorBrowses", testVisitorBrowses},
 		{"VisitorPreviewsAndPlays", testVisitorPreviewsAndPlays},
@@ -148,44 +157,21 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 func testOwnerCreatesShare(t *testing.T, p *page, fx *shareFixture) {
 	p.load("/library/" + fx.api.lib.LibraryID)
-	p.waitVisible(fileRow("trip"))
-	p.selectRows("trip", "readme.txt")
-	p.click("#batch-share")
-	p.waitVisible("#share-dialog")
+	p.openShareDialog("trip", "readme.txt")
 	p.fill("#share-name", "Summer trip")
 	p.fill("#share-code", extractionCode)
 	if !query[bool](p, `$("#share-permanent").checked && $("#share-can-preview").checked && $("#share-can-download").checked`) {
 		t.Errorf("the share dialog does not start permanent with preview and download allowed")
 	}
 	p.shot("share-dialog")
-	p.click("#share-ok")
-	p.waitVisible("#share-result")
-	fx.link = query[string](p, `$("#share-link").value`)
-	if !strings.HasPrefix(fx.link, fx.s.srv.URL+"/s/") || len(fx.link) == len(fx.s.srv.URL+"/s/") {
-		t.Fatalf("the share link is %q, want %s/s/<code>", fx.link, fx.s.srv.URL)
-	}
-	// Copy: the browser lets the console's origin write the clipboard and the test read it.
-	for _, name := range []string{"clipboard-read", "clipboard-write"} {
-		if _, err := chromedp.CallBrowser(p.tab, browser.SetPermission, browser.SetPermissionParams{
-			Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted, Origin: fx.s.srv.URL,
-		}); err != nil {
-			t.Fatalf("grant %s: %v", name, err)
-		}
-	}
-	p.click("#share-copy")
-	p.wait(`#share-copied data-state="ok"`, `$("#share-copied").dataset.state === "ok"`)
-	copied := step(p, "read the clipboard", chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
-	if copied != fx.link {
-		t.Errorf("the clipboard holds %q, want the link %q", copied, fx.link)
-	}
+	fx.link = p.createShareInDialog(fx.s)
 	p.shot("share-created")
 	p.click("#share-done")
 	p.waitHidden("#share-dialog")
 
 	// The shares view lists it, turned on, with the same link.
 	p.click("#shares-open")
-	code := fx.link[strings.LastIndex(fx.link, "/")+1:]
-	row := `#shares-table tr[data-code="` + code + `"]`
+	row := shareRowSel(fx.link)
 	p.waitVisible(row)
 	if st := p.attr(row, "data-enabled"); st != "1" {
 		t.Errorf("the new share's row has data-enabled=%q, want 1", st)
@@ -194,6 +180,231 @@ func testOwnerCreatesShare(t *testing.T, p *page, fx *shareFixture) {
 		t.Errorf("the shares view links %q, want %q", href, fx.link)
 	}
 	p.shot("shares-view")
+}
+
+// openShareDialog selects the named rows of the file list shown and opens the share dialog.
+func (p *page) openShareDialog(names ...string) {
+	p.t.Helper()
+	p.waitVisible(fileRow(names[0]))
+	p.selectRows(names...)
+	p.click("#batch-share")
+	p.waitVisible("#share-dialog")
+}
+
+// createShareInDialog creates the share the open dialog describes, copies its link with the
+// dialog's copy button, checks that the clipboard holds it, and answers it.
+func (p *page) createShareInDialog(s *system) string {
+	p.t.Helper()
+	p.click("#share-ok")
+	p.waitVisible("#share-result")
+	link := query[string](p, `$("#share-link").value`)
+	if !strings.HasPrefix(link, s.srv.URL+"/s/") || len(link) == len(s.srv.URL+"/s/") {
+		p.t.Fatalf("the share link is %q, want %s/s/<code>", link, s.srv.URL)
+	}
+	// Copy: the browser lets the console's origin write the clipboard and the test read it.
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(p.tab, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted, Origin: s.srv.URL,
+		}); err != nil {
+			p.t.Fatalf("grant %s: %v", name, err)
+		}
+	}
+	p.click("#share-copy")
+	p.wait(`#share-copied data-state="ok"`, `$("#share-copied").dataset.state === "ok"`)
+	copied := step(p, "read the clipboard", chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	if copied != link {
+		p.t.Errorf("the clipboard holds %q, want the link %q", copied, link)
+	}
+	return link
+}
+
+// shareRowSel answers the selector of a share's row in the shares view, by its link.
+func shareRowSel(link string) string {
+	return `#shares-table tr[data-code="` + link[strings.LastIndex(link, "/")+1:] + `"]`
+}
+
+// testOwnerSharesChinese goes through the owner's side in Simplified Chinese on a laptop: every
+// word the dialog, the shares view and the confirm dialog show is translated.
+func testOwnerSharesChinese(t *testing.T, p *page, fx *shareFixture) {
+	p.load("/library/" + fx.api.lib.LibraryID)
+	p.language("zh-CN")
+	defer p.language("en")
+	const name = "夏日旅行"
+	fx.ownerShareRound(t, p, name, func(where string, roots ...string) {
+		fx.checkTranslated(t, p, where, name, roots...)
+	})
+}
+
+// testOwnerSharesPhone goes through the owner's side on a phone, in English and in Chinese: nothing
+// sticks out of the screen sideways, the controls are big enough to touch, and the Chinese words
+// (with the column names the phone's card layout shows) are translated.
+func testOwnerSharesPhone(t *testing.T, p *page, fx *shareFixture) {
+	// The controls of the owner's side; a checkbox's target is its label.
+	const controls = `#lang, #shares-open, #batch-bar button, #share-dialog button, #share-dialog input:not([type="checkbox"]),
+		#share-dialog label.check, #shares button, #confirm-dialog button`
+	p.load("/library/" + fx.api.lib.LibraryID)
+	p.phone()
+	defer p.desktop()
+	defer p.language("en")
+	for _, lang := range []string{"en", "zh-CN"} {
+		p.language(lang)
+		name := "Phone " + lang
+		fx.ownerShareRound(t, p, name, func(where string, roots ...string) {
+			p.checkPhoneLayout()
+			p.checkOnScreen(roots...)
+			p.checkTouchTargets(controls)
+			if lang != "en" {
+				fx.checkTranslated(t, p, where, name, roots...)
+			}
+			if t.Failed() {
+				p.shot("shares-phone-" + lang + "-failed")
+			}
+		})
+	}
+}
+
+// language switches the console's language and waits for the page to show it.
+func (p *page) language(lang string) {
+	p.t.Helper()
+	p.choose("#lang", lang)
+	p.wait("<html lang="+lang+">", `document.documentElement.lang === `+js(lang))
+	p.idle()
+}
+
+// ownerShareRound shares trip and readme.txt as name from the file browser shown, in the language
+// and on the screen the page has now, and goes through what the owner does with a share; check
+// looks at the page at each stop (where names it), given the roots of what is shown there:
+//
+//   - the batch bar and the toolbar button of the shares view, with two rows selected;
+//   - the share dialog as it opens, refusing an empty name, refusing an expiry in the past, and
+//     with the link created and copied;
+//   - the shares view listing it, after turning it off and on, the confirm dialog of its delete,
+//     and the view after the delete (the API agrees that it is gone).
+func (fx *shareFixture) ownerShareRound(t *testing.T, p *page, name string, check func(where string, roots ...string)) {
+	t.Helper()
+	p.waitVisible(fileRow("trip"))
+	p.selectRows("trip", "readme.txt")
+	check("two rows selected", "#batch-bar", "#shares-open")
+	p.click("#batch-share")
+	p.waitVisible("#share-dialog")
+	check("the share dialog", "#share-dialog")
+
+	p.fill("#share-name", "")
+	p.click("#share-ok")
+	p.wait("#share-error for an empty name", `text("#share-error") !== ""`)
+	check("the share dialog refusing an empty name", "#share-dialog")
+	p.fill("#share-name", name)
+	p.setChecked("#share-permanent", false)
+	p.waitVisible("#share-expire")
+	eval[chromedp.Void](p, `(() => { const e = document.getElementById("share-expire"); e.value = "2020-01-01T12:00";
+		e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	p.click("#share-ok")
+	p.wait("#share-error for an expiry in the past", `text("#share-error") !== ""`)
+	check("the share dialog refusing an expiry in the past", "#share-dialog")
+	p.setChecked("#share-permanent", true)
+	p.waitHidden("#share-expire")
+
+	link := p.createShareInDialog(fx.s)
+	check("the share dialog with the link copied", "#share-dialog")
+	p.click("#share-done")
+	p.waitHidden("#share-dialog")
+
+	row := shareRowSel(link)
+	if !p.visible("#shares") {
+		p.click("#shares-open")
+	} else {
+		p.click("#shares-refresh")
+	}
+	p.waitVisible(row)
+	p.idle()
+	check("the shares view", "#shares")
+	p.click(row + ` [data-action="disable"]`)
+	p.wait("the row to show the share off", `$(`+js(row)+`) && $(`+js(row)+`).dataset.enabled === "0" && text("#shares-status") !== ""`)
+	p.idle()
+	check("the shares view with the share turned off", "#shares")
+	p.click(row + ` [data-action="enable"]`)
+	p.wait("the row to show the share on", `$(`+js(row)+`) && $(`+js(row)+`).dataset.enabled === "1"`)
+	p.idle()
+	p.click(row + ` [data-action="delete"]`)
+	p.waitVisible("#confirm-dialog")
+	check("the confirm dialog of the delete", "#confirm-dialog")
+	p.click("#confirm-ok")
+	p.wait("the deleted share's row to go", `!$(`+js(row)+`)`)
+	p.idle()
+	check("the shares view after the delete", "#shares")
+	code := link[strings.LastIndex(link, "/")+1:]
+	if r := fx.s.call(t, "GET", "/api/v1/share/url-detail/"+code, nil, nil); r.Status != http.StatusNotFound {
+		t.Errorf("url-detail of the share deleted in the console: %d %s, want 404", r.Status, r.Body)
+	}
+	p.click("#shares-close")
+	p.click("#batch-clear")
+	p.waitHidden("#batch-bar")
+}
+
+// checkTranslated fails on each English word left under the roots in a Chinese console: the text
+// and the labels (aria-label, placeholder, title, data-label) of what is shown, once the data is
+// taken out (links; the names of the library's entries and shares, with the share being worked on,
+// which may be deleted already; the shares' creators).
+func (fx *shareFixture) checkTranslated(t *testing.T, p *page, where, share string, roots ...string) {
+	t.Helper()
+	data := []string{share}
+	for path := range fx.files {
+		data = append(data, strings.Split(path, "/")...)
+	}
+	r := fx.api.call(t, "GET", "share/{lib}/list", url.Values{"limit": {"100"}}, nil)
+	var list struct {
+		Contents []struct {
+			Name      string `json:"name"`
+			CreatorID string `json:"creatorId"`
+		} `json:"contents"`
+	}
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &list) != nil {
+		t.Fatalf("list the library's shares: %d %s", r.Status, r.Body)
+	}
+	for _, sh := range list.Contents {
+		data = append(data, sh.Name, sh.CreatorID)
+	}
+	// Longest first, so that a name inside another is not taken out of it first.
+	slices.SortFunc(data, func(a, b string) int { return len(b) - len(a) })
+	for _, s := range p.untranslated(data, roots...) {
+		t.Errorf("%s: English in the Chinese console: %q", where, s)
+	}
+}
+
+// untranslated answers the words shown under the roots (text, and the aria-label, placeholder,
+// title and data-label of elements shown) that still hold a Latin letter once links and the data
+// strings are taken out.
+func (p *page) untranslated(data []string, roots ...string) []string {
+	p.t.Helper()
+	dataJSON, err := json.Marshal(data)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return query[[]string](p, `(() => {
+		const data = `+string(dataJSON)+`;
+		const english = (s) => {
+			s = s.replace(/https?:\/\/\S+/g, "");
+			for (const d of data) { if (d) s = s.split(d).join(""); }
+			return /[A-Za-z]/.test(s);
+		};
+		const out = [];
+		for (const root of $$(`+js(strings.Join(roots, ", "))+`)) {
+			if (!root.checkVisibility()) continue;
+			const texts = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+			for (let n = texts.nextNode(); n; n = texts.nextNode()) {
+				const s = n.textContent.trim();
+				if (s && n.parentElement.checkVisibility() && english(s)) out.push(s);
+			}
+			for (const e of [root, ...root.querySelectorAll("*")]) {
+				if (!e.checkVisibility()) continue;
+				for (const a of ["aria-label", "placeholder", "title", "data-label"]) {
+					const v = e.getAttribute(a);
+					if (v && english(v)) out.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + a + "=" + v);
+				}
+			}
+		}
+		return out;
+	})()`)
 }
 
 // visit opens the share link in the visitor's browser and waits for the page to settle.
@@ -376,22 +587,12 @@ func testVisitorPhone(t *testing.T, _ *page, fx *shareFixture) {
 	defer v.desktop()
 	v.waitVisible(entrySel("sunset.png"))
 	v.idle()
-	if over := query[int](v, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
-		t.Errorf("the share page overflows a %d px wide phone by %d px", phoneWidth, over)
-	}
+	v.checkPhoneLayout()
 	// The main actions are on screen horizontally and big enough to touch.
-	small := query[[]string](v, `$$("#entries button, #crumbs button, #lang").filter((b) => b.checkVisibility()).filter((b) => {
-		const r = b.getBoundingClientRect();
-		return r.height < 44 || r.left < 0 || r.right > document.documentElement.clientWidth;
-	}).map((b) => b.outerHTML.slice(0, 80) + " " + JSON.stringify(b.getBoundingClientRect()))`)
-	for _, s := range small {
-		t.Errorf("a control is smaller than 44 px or off screen on a phone: %s", s)
-	}
+	v.checkTouchTargets("#entries button, #crumbs button, #lang")
 	v.click(entrySel("sunset.png") + ` [data-action="preview"]`)
 	v.wait("the image preview to load", `$("#viewer-img").complete && $("#viewer-img").naturalWidth > 0`)
-	if over := query[int](v, `(() => { const r = $("#viewer").getBoundingClientRect(); return Math.max(0, r.right - document.documentElement.clientWidth, -r.left); })()`); over > 0 {
-		t.Errorf("the viewer sticks out of the phone's screen by %d px", over)
-	}
+	v.checkOnScreen("#viewer")
 	v.shot("share-phone-preview")
 	v.click("#viewer-close")
 	v.waitHidden("#viewer")
@@ -532,7 +733,7 @@ func testSharePaging(t *testing.T, _ *page, fx *shareFixture) {
 func testOwnerDisablesShare(t *testing.T, p *page, fx *shareFixture) {
 	fx.need(t)
 	code := fx.link[strings.LastIndex(fx.link, "/")+1:]
-	row := `#shares-table tr[data-code="` + code + `"]`
+	row := shareRowSel(fx.link)
 	if !p.visible(row) {
 		p.load("/library/" + fx.api.lib.LibraryID)
 		p.click("#shares-open")
@@ -569,5 +770,40 @@ func testOwnerDisablesShare(t *testing.T, p *page, fx *shareFixture) {
 	}
 	if r := fx.s.call(t, "GET", "/api/v1/share/url-detail/"+code, nil, nil); r.Status != http.StatusNotFound {
 		t.Errorf("url-detail of the deleted share: %d %s, want 404", r.Status, r.Body)
+	}
+}
+
+// checkTouchTargets fails on each shown control matching sel that is less than 44 CSS px high
+// (too small for a fingertip) or sticks out of the screen sideways.
+func (p *page) checkTouchTargets(sel string) {
+	p.t.Helper()
+	small := query[[]string](p, `$$(`+js(sel)+`).filter((b) => b.checkVisibility()).filter((b) => {
+		const r = b.getBoundingClientRect();
+		return r.height < 44 || r.left < 0 || r.right > document.documentElement.clientWidth;
+	}).map((b) => b.outerHTML.slice(0, 100) + " " + JSON.stringify(b.getBoundingClientRect()))`)
+	for _, s := range small {
+		p.t.Errorf("a control is smaller than 44 px or off screen on a phone: %s", s)
+	}
+}
+
+// checkOnScreen fails when the roots, or anything shown inside them, stick out of the screen
+// sideways (also inside a box that scrolls: what is out of sight there is as good as missing).
+func (p *page) checkOnScreen(roots ...string) {
+	p.t.Helper()
+	out := query[[]string](p, `(() => {
+		const w = document.documentElement.clientWidth, out = [];
+		for (const root of $$(`+js(strings.Join(roots, ", "))+`)) {
+			for (const e of [root, ...root.querySelectorAll("*")]) {
+				if (!e.checkVisibility()) continue;
+				const r = e.getBoundingClientRect();
+				if (r.width > 0 && (r.left < -0.5 || r.right > w + 0.5)) {
+					out.push(e.outerHTML.slice(0, 100) + " " + JSON.stringify(r));
+				}
+			}
+		}
+		return out;
+	})()`)
+	for _, s := range out {
+		p.t.Errorf("sticks out of the %d px wide screen: %s", phoneWidth, s)
 	}
 }

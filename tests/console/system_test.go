@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/opensmh/opensmh/tests/internal/syncbuf"
 
 	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/services/namespace/storetest"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
 
@@ -37,29 +39,38 @@ type system struct {
 	logs *syncbuf.Buffer
 }
 
-// startSystem boots an all-in-one on a free loopback port in a temporary data dir. The server's
-// log is shown when the test fails.
+// startSystem boots an all-in-one on a free loopback port in a temporary data dir, on SQLite.
+// The server's log is shown when the test fails.
 func startSystem(t *testing.T) *system {
 	t.Helper()
-	return startSystemWith(t, "")
+	return startSystemWith(t, systemOptions{})
 }
 
-// startSystemWith is startSystem with a download origin (--data-url) named dataHost on the same
-// port; "" serves the data endpoint beside the console.
-func startSystemWith(t *testing.T, dataHost string) *system {
+// systemOptions are what a test changes in the all-in-one it starts.
+type systemOptions struct {
+	// DataHost names a download origin (--data-url) on the same port; "" serves the data
+	// endpoint beside the console.
+	DataHost string
+	// DSN is the namespace and object SQL store (see onEveryStore); "" = SQLite files in the data dir.
+	DSN string
+}
+
+// startSystemWith is startSystem with options.
+func startSystemWith(t *testing.T, o systemOptions) *system {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
 	opts := server.Options{
 		DataDir:     t.TempDir(),
 		Listen:      "127.0.0.1:0",
 		AdminKey:    adminKey,
+		SQLDSN:      o.DSN,
 		EtcdNoFsync: true,
 		GCEvery:     -1,
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Out:         io.Discard,
 	}
-	if dataHost != "" {
-		opts.Listen, opts.DataURL = dataorigin.On(t, dataHost)
+	if o.DataHost != "" {
+		opts.Listen, opts.DataURL = dataorigin.On(t, o.DataHost)
 	}
 	srv, err := server.Start(t.Context(), opts)
 	if err != nil {
@@ -81,6 +92,26 @@ func startSystemWith(t *testing.T, dataHost string) *system {
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true},
 	}}
+}
+
+// onEveryStore runs fn as one subtest per namespace store engine, with the dsn to start the
+// system on (systemOptions.DSN): "sqlite" (the server's own files) and "postgres" (a new database,
+// dropped at the end, on the server the maintenance DSN in SMH_TEST_POSTGRES_DSN names). Without
+// that variable the postgres subtest is skipped, saying so; when CI is set it fails instead, as a
+// missing Chromium does (.ci/run sets it).
+func onEveryStore(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	admin := os.Getenv(storetest.PostgresDSNEnv)
+	if admin == "" && os.Getenv("CI") != "" {
+		t.Fatalf("PostgreSQL NOT RUN: %s is not set (.ci/run sets it); CI runs the console tests on both store engines", storetest.PostgresDSNEnv)
+	}
+	t.Run("sqlite", func(t *testing.T) { fn(t, "") })
+	t.Run("postgres", func(t *testing.T) {
+		if admin == "" {
+			t.Skipf("PostgreSQL NOT RUN: set %s to a maintenance DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", storetest.PostgresDSNEnv)
+		}
+		fn(t, storetest.NewPostgresDatabase(t, admin))
+	})
 }
 
 // spkiHash answers the base64 SHA-256 of the server certificate's public key, the form

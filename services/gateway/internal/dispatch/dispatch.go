@@ -125,6 +125,16 @@ func (c compiled) match(segs []string) (map[string]string, bool) {
 		}
 		segs = segs[:len(segs)-1]
 	}
+	// Literal segments first: most rows of the table fail there, and a failing row should cost
+	// no allocation (every API request tries the rows in order, twice: Address and Match).
+	for i, p := range c.segments {
+		if c.rest && i == len(c.segments)-1 {
+			break
+		}
+		if !strings.HasPrefix(p, "{") && segs[i] != p {
+			return nil, false
+		}
+	}
 	params := map[string]string{}
 	for i, p := range c.segments {
 		if c.rest && i == len(c.segments)-1 {

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -132,5 +133,26 @@ func TestRewriteMovesCredentialsOutOfTheURL(t *testing.T) {
 	m, _ = table.Match(plain)
 	if got := Rewrite(plain, m).Header.Get("X-Smh-Library-Secret"); got != "" {
 		t.Fatalf("client-sent credential header kept: %q", got)
+	}
+}
+
+// BenchmarkMatch matches requests that reach rows late in the table (a share visitor's list, a
+// file download), as every API request does twice (Address, then Match).
+func BenchmarkMatch(b *testing.B) {
+	table := Compile(Routes)
+	for _, target := range []string{
+		"/api/v1/share/file/abc/12?list&access_token=t",
+		"/api/v1/file/smhlib0000000001/-/docs/a.txt?access_token=t",
+	} {
+		r := httptest.NewRequest(http.MethodGet, target, nil)
+		if _, ok := table.Match(r); !ok {
+			b.Fatalf("%s matches no row", target)
+		}
+		b.Run(target[:20], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				table.Match(r)
+			}
+		})
 	}
 }

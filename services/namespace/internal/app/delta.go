@@ -45,6 +45,7 @@ const (
 	EventTaskFileTrash        = "TASK.FILE.TRASH"
 	EventRecycleDelete        = "RECYCLE.DELETE"
 	EventHistoryLatest        = "HISTORY.LATEST"
+	EventHistoryDelete        = "HISTORY.DELETE"
 )
 
 // Change-feed limits (3.18) and the default retention of its events.

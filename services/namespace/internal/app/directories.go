@@ -563,12 +563,12 @@ func (n *Namespace) UpdateDirectory(ctx context.Context, libraryID, spaceID, raw
 	}
 	if meta.Merge {
 		// The 2 KB budget is the merged result's, judged where it is written.
-		return readable(n.store.MergeMeta(ctx, libraryID, spaceID, t.path, labels, meta.Set, meta.Delete, fileattr.CheckMeta, n.clock.Now()))
+		return readable(n.store.MergeMeta(ctx, libraryID, spaceID, t.path, labels, meta.Set, meta.Delete, fileattr.CheckMeta, userOf(t.p), n.clock.Now()))
 	}
 	if err := fileattr.CheckMeta(meta.Set); err != nil {
 		return err
 	}
-	return readable(n.store.UpdateAttrs(ctx, libraryID, spaceID, t.path, labels, meta.Set, n.clock.Now()))
+	return readable(n.store.UpdateAttrs(ctx, libraryID, spaceID, t.path, labels, meta.Set, userOf(t.p), n.clock.Now()))
 }
 
 // MetaUpdate is the metadata part of an ?update (3.16, 4.9): Set replaces the whole metadata

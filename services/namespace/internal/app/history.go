@@ -108,8 +108,8 @@ type HistoryStore interface {
 	// Version answers one version of the space; ErrHistoryNotFound when there is none with id.
 	Version(ctx context.Context, libraryID, spaceID string, id int64) (Version, error)
 	// DeleteVersions removes versions of the space, all or none: an id the space does not hold
-	// answers ErrHistoryNotFound and nothing is removed.
-	DeleteVersions(ctx context.Context, libraryID, spaceID string, ids []int64) error
+	// answers ErrHistoryNotFound and nothing is removed. userID is the change feed's actor.
+	DeleteVersions(ctx context.Context, libraryID, spaceID string, ids []int64, userID string, now time.Time) error
 	// RestoreVersion makes version id the file's current content (9.6): the current content
 	// becomes a version, the file takes the version's content (creationWay HistoryRestored), the
 	// chosen version stays. The restore adds the version's bytes to the space's usage, so it is
@@ -459,14 +459,15 @@ func currentContent(n Node) Version {
 // 100 ids, all or none (an unknown id answers ErrHistoryNotFound and deletes nothing).
 // body is the decoded JSON body (nil when absent), checked after authorization.
 func (n *Namespace) DeleteHistory(ctx context.Context, libraryID, spaceID string, body any) error {
-	if _, err := n.open(ctx, libraryID, spaceID, "", false, authz.Admin, authz.SpaceAdmin, authz.DeleteHistory); err != nil {
+	t, err := n.open(ctx, libraryID, spaceID, "", false, authz.Admin, authz.SpaceAdmin, authz.DeleteHistory)
+	if err != nil {
 		return err
 	}
 	ids, err := HistoryIDs(body)
 	if err != nil {
 		return err
 	}
-	return n.store.DeleteVersions(ctx, libraryID, spaceID, ids)
+	return n.store.DeleteVersions(ctx, libraryID, spaceID, ids, userOf(t.p), n.clock.Now())
 }
 
 // HistoryIDs reads a 9.5 body: a JSON array (decoded: []any) of 1 to 100 history ids, each a

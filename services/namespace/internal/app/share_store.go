@@ -46,7 +46,7 @@ type ShareStore interface {
 	// inode must be a live item of the share and each next one a live child of the one before.
 	// ErrNotInShare otherwise.
 	ShareChainEnd(ctx context.Context, sh Share, chain []int64) (Node, error)
-	// VisitShare reads, in one transaction, the share a visitor's code names and what chain
+	// VisitShare reads, as one snapshot, the share a visitor's code names and what chain
 	// names in it: up to itemLimit live items when chain is empty (LiveShareItems), else the
 	// entry at its end (ShareChainEnd). ErrShareNotFound when the code names no share; what
 	// the chain finds, or why it finds nothing, is the ShareVisit's, for the caller to answer

@@ -736,32 +736,20 @@ func (n *Namespace) VerifyExtractionCode(ctx context.Context, code string, b Sha
 	return n.shares.Minter.MintShareToken(ctx, sh.LibraryID, sh.ShareID, userID, b.DeviceID)
 }
 
-// visitShare finds the share of a visitor's code and checks the visitor's share access token
-// and the share's state. Every call reads the share: a disabled, expired or deleted share
-// refuses at once.
-func (n *Namespace) visitShare(ctx context.Context, code string, checkToken bool) (Share, error) {
-	sh, err := n.store.GetShareByCode(ctx, code)
-	if err != nil {
-		return Share{}, err
-	}
-	if checkToken {
-		if _, err := n.auth.AuthenticateShare(ctx, sh.LibraryID, sh.ShareID); err != nil {
-			return Share{}, err
-		}
-	}
-	return sh, n.visitable(sh)
-}
-
-// visitShareAt is visitShare with what chain names read in the same transaction (VisitShare):
-// the visitor and the share's state are judged first, so a caller without a valid token learns
-// nothing about the chain.
-func (n *Namespace) visitShareAt(ctx context.Context, code string, chain []int64, itemLimit int) (ShareVisit, error) {
+// visitShareAt reads the visitor's share and what chain names in it in one read (VisitShare),
+// then judges the visitor's share access token (unless the caller verified its own signed URL:
+// checkToken false) and the share's state before anything the chain found is answered: a caller
+// without a valid token learns nothing about the chain, and since every call reads the share, a
+// disabled, expired or deleted share refuses at once.
+func (n *Namespace) visitShareAt(ctx context.Context, code string, chain []int64, itemLimit int, checkToken bool) (ShareVisit, error) {
 	v, err := n.store.VisitShare(ctx, code, chain, itemLimit)
 	if err != nil {
 		return ShareVisit{}, err
 	}
-	if _, err := n.auth.AuthenticateShare(ctx, v.Share.LibraryID, v.Share.ShareID); err != nil {
-		return ShareVisit{}, err
+	if checkToken {
+		if _, err := n.auth.AuthenticateShare(ctx, v.Share.LibraryID, v.Share.ShareID); err != nil {
+			return ShareVisit{}, err
+		}
 	}
 	return v, n.visitable(v.Share)
 }
@@ -785,7 +773,7 @@ type ShareFiles struct {
 // directory the chain ends at.
 func (n *Namespace) ListShareFiles(ctx context.Context, code string, q ShareFilesQuery) (ShareFiles, error) {
 	chain, chainErr := ParseInodeChain(q.Inodes)
-	v, err := n.visitShareAt(ctx, code, chain, maxShareItems)
+	v, err := n.visitShareAt(ctx, code, chain, maxShareItems, true)
 	if err != nil {
 		return ShareFiles{}, err
 	}
@@ -884,7 +872,7 @@ func sortRoot(items []Node, order OrderBy, desc bool) {
 // and on a single-file share refuses past the limit.
 func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, purpose SharePurpose) (Share, Resolved, error) {
 	chain, chainErr := ParseInodeChain(inodes)
-	v, err := n.visitShareAt(ctx, code, chain, 0)
+	v, err := n.visitShareAt(ctx, code, chain, 0, true)
 	if err != nil {
 		return Share{}, Resolved{}, err
 	}
@@ -945,79 +933,6 @@ func (n *Namespace) ResolveSharedFile(ctx context.Context, code, inodes string, 
 	return sh, res, nil
 }
 
-// SharedTreeEntry is one entry under a listed directory, path relative to it.
-type SharedTreeEntry struct {
-	Path []string
-	Node Node
-}
-
-// SharedTree is a page of a share's tree for a zip.
-type SharedTree struct {
-	Share      Share
-	Name       string
-	Entries    []SharedTreeEntry
-	NextMarker string
-}
-
-// ListSharedTree answers a page of every entry under the chain's directory (the whole share
-// for an empty chain), depth first, for a zip (needs canDownload; not counted). trusted: the
-// object service verified its own signed URL, so no visitor token travels (the share's state,
-// canDownload and the chain are still checked). A tree beyond maxSharedTree entries is refused.
-func (n *Namespace) ListSharedTree(ctx context.Context, code, inodes, marker string, limit int, trusted bool) (SharedTree, error) {
-	sh, err := n.visitShare(ctx, code, !trusted)
-	if err != nil {
-		return SharedTree{}, err
-	}
-	if !sh.Config.CanDownload {
-		return SharedTree{}, ErrCannotDownload
-	}
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	chain, err := ParseInodeChain(inodes)
-	if err != nil {
-		return SharedTree{}, err
-	}
-	out := SharedTree{Share: sh, Name: sh.Name}
-	var all []SharedTreeEntry
-	if len(chain) == 0 {
-		items, err := n.store.LiveShareItems(ctx, sh, maxShareItems)
-		if err != nil {
-			return SharedTree{}, err
-		}
-		if len(items) == 0 {
-			return SharedTree{}, ErrShareFileEmpty
-		}
-		for _, it := range items {
-			if it.IsSymlink() {
-				continue // as in walkShared: the zip holds files, not links
-			}
-			all = append(all, SharedTreeEntry{Path: []string{it.Name}, Node: it})
-			if it.IsDir() {
-				if all, err = n.walkShared(ctx, sh, it.Inode, []string{it.Name}, all); err != nil {
-					return SharedTree{}, err
-				}
-			}
-		}
-	} else {
-		dir, err := n.store.ShareChainEnd(ctx, sh, chain)
-		if err != nil {
-			return SharedTree{}, err
-		}
-		if !dir.IsDir() {
-			return SharedTree{}, invalid("the chain must end with a directory")
-		}
-		out.Name = dir.Name
-		if all, err = n.walkShared(ctx, sh, dir.Inode, nil, all); err != nil {
-			return SharedTree{}, err
-		}
-	}
-	if out.Entries, out.NextMarker, err = pageByOffset(all, "t", marker, limit); err != nil {
-		return SharedTree{}, err
-	}
-	return out, nil
-}
-
 // pageByOffset answers the page of items a marker names and the next page's marker ("" after
 // the last page). A marker is kind followed by the offset of its page's first item, so a
 // marker of one listing kind is refused by another (404 MarkerNotFound).
@@ -1036,33 +951,4 @@ func pageByOffset[T any](items []T, kind, marker string, limit int) ([]T, string
 		next = kind + strconv.Itoa(end)
 	}
 	return items[start:end], next, nil
-}
-
-func (n *Namespace) walkShared(ctx context.Context, sh Share, dir int64, prefix []string, acc []SharedTreeEntry) ([]SharedTreeEntry, error) {
-	opts := ListOptions{OrderBy: OrderName, Limit: 1000}
-	for {
-		page, err := n.store.List(ctx, sh.LibraryID, sh.SpaceID, dir, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page.Entries {
-			if len(acc) >= maxSharedTree {
-				return nil, ErrTooManyItems
-			}
-			if e.IsSymlink() {
-				continue // a link has no bytes of its own; the zip holds files, not links
-			}
-			path := append(slices.Clone(prefix), e.Name)
-			acc = append(acc, SharedTreeEntry{Path: path, Node: e})
-			if e.IsDir() {
-				if acc, err = n.walkShared(ctx, sh, e.Inode, path, acc); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if page.NextMarker == "" {
-			return acc, nil
-		}
-		opts.Marker = page.NextMarker
-	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,7 +32,8 @@ func FuzzShareBodies(f *testing.F) {
 		check := func(err error, c ShareConfig) {
 			if err != nil {
 				var in *InputError
-				if !errors.As(err, &in) && !errors.Is(err, ErrTooManyItems) {
+				// ErrNameTooLong is SplitPath's 400 DirectoryNameLengthExceed (transport's map).
+				if !errors.As(err, &in) && !errors.Is(err, ErrTooManyItems) && !errors.Is(err, ErrNameTooLong) {
 					t.Fatalf("%s: %v is not an input error", data, err)
 				}
 				return
@@ -85,6 +87,33 @@ func FuzzInodeChain(f *testing.F) {
 		}
 		if strings.Join(parts, "/") != strings.TrimSuffix(s, "/") {
 			t.Fatalf("%q parsed as %v", s, chain)
+		}
+	})
+}
+
+// FuzzTreeMarker fuzzes ListSharedTree's marker: ErrMarkerNotFound, or a cursor within the
+// bounds (entries given, depth, no empty name) whose own marker reads back the same.
+func FuzzTreeMarker(f *testing.F) {
+	for _, c := range []treeCursor{{}, {Item: 7, Path: []string{"a", "b"}, Descend: true, Given: 1000}, {Path: []string{"x"}, Given: 5}} {
+		f.Add(c.marker())
+	}
+	for _, s := range []string{"", "w", "r0", "w!!", "weyJuIjotMX0", "weyJwIjpbIiJdLCJuIjoxfQ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := parseTreeMarker(s)
+		if err != nil {
+			if !errors.Is(err, ErrMarkerNotFound) {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if c.Given < 0 || c.Given > maxSharedTree || len(c.Path) > maxTreeCursorDepth || slices.Contains(c.Path, "") {
+			t.Fatalf("%q: cursor %+v out of bounds", s, c)
+		}
+		again, err := parseTreeMarker(c.marker())
+		if err != nil || again.Item != c.Item || again.Descend != c.Descend || again.Given != c.Given || !slices.Equal(again.Path, c.Path) {
+			t.Fatalf("%q: %+v reads back as %+v, %v", s, c, again, err)
 		}
 	})
 }

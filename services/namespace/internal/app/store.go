@@ -316,13 +316,15 @@ type Store interface {
 	// CountTree counts the entries under path, not the entry itself, stopping at atMost (for the
 	// async threshold of decision 7).
 	CountTree(ctx context.Context, libraryID, spaceID string, path []string, atMost int64) (int64, error)
-	// UpdateAttrs replaces a node's labels and/or metadata (nil = keep).
-	UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string, meta map[string]string, now time.Time) error
+	// UpdateAttrs replaces a node's labels and/or metadata (nil = keep), by userID (the change
+	// feed's actor).
+	UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string, meta map[string]string,
+		userID string, now time.Time) error
 	// MergeMeta sets the pairs of set and removes the keys of del in the stored metadata, keeping
 	// the others, and replaces labels unless nil (3.16 metaDataDirective merge). check judges the
 	// merged metadata inside the same transaction; its error aborts the update and is answered.
 	MergeMeta(ctx context.Context, libraryID, spaceID string, path []string, labels []string, set map[string]string, del []string,
-		check func(merged map[string]string) error, now time.Time) error
+		check func(merged map[string]string) error, userID string, now time.Time) error
 	// PathOf answers the path of an inode ("" components never occur); ErrNodeNotFound if gone.
 	PathOf(ctx context.Context, libraryID, spaceID string, inode int64) ([]string, error)
 

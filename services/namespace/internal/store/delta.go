@@ -26,6 +26,7 @@ import (
 const (
 	locationLive     = 0
 	locationBin      = 1
+	locationHistory  = 2
 	locationDeleted  = 3
 	deltaEventsBatch = 1000
 )
@@ -139,6 +140,60 @@ func recordMany(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, now
 	}
 	if got, err := res.RowsAffected(); err != nil || got != k {
 		return fmt.Errorf("store: change feed: %d of %d events recorded", got, k)
+	}
+	return nil
+}
+
+// recordVersionDeletes records a HISTORY.DELETE (location 2) for each history version the
+// condition where selects (over file_versions aliased v), in the space of each, before they are
+// deleted in the same transaction. The event shows the version: its content, number and
+// creation time, at its file's inode, parent and name; extraInfo's versionId is the version's id
+// (docs/changefeed.md). Spaces are taken in order, so two such transactions lock them alike.
+func recordVersionDeletes(ctx context.Context, t *sqldb.Tx, now time.Time, userID, where string, args ...any) error {
+	type count struct {
+		lib, space string
+		k          int64
+	}
+	var counts []count
+	// A version whose file row is gone (none should be: purges drop the versions first) has no
+	// place to show and no reader who knows it: it gets no event.
+	rows, err := t.Query(ctx, `SELECT v.library_id, v.space_id, COUNT(*) FROM file_versions v
+		JOIN nodes n ON n.inode = v.inode WHERE `+where+`
+		GROUP BY v.library_id, v.space_id ORDER BY v.library_id, v.space_id`, args...)
+	if err != nil {
+		return wrap("change feed", err)
+	}
+	for rows.Next() {
+		var c count
+		if err := rows.Scan(&c.lib, &c.space, &c.k); err != nil {
+			rows.Close()
+			return wrap("change feed", err)
+		}
+		counts = append(counts, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("change feed", err)
+	}
+	for _, c := range counts {
+		first, err := nextSeq(ctx, t, c.lib, c.space, c.k)
+		if err != nil {
+			return err
+		}
+		res, err := t.Exec(ctx, `INSERT INTO delta_events (`+deltaColumns+`)
+			SELECT v.library_id, v.space_id, ? + ROW_NUMBER() OVER (ORDER BY v.id), ?, ?, ?, ?, ?,
+				'{"versionId":"' || CAST(v.id AS TEXT) || '"}',
+				v.inode, n.parent_inode, n.name, v.type, v.size, v.etag, v.crc64, v.content_type, n.category,
+				n.local_created, n.local_modified, v.created_at, v.created_at, v.version, n.link_target
+			FROM file_versions v JOIN nodes n ON n.inode = v.inode
+			WHERE v.library_id = ? AND v.space_id = ? AND (`+where+`)`,
+			append([]any{first - 1, app.EventHistoryDelete, millis(now), userID, locationHistory, false, c.lib, c.space}, args...)...)
+		if err != nil {
+			return wrap("change feed", err)
+		}
+		if got, err := res.RowsAffected(); err != nil || got != c.k {
+			return fmt.Errorf("store: change feed: %d of %d version events recorded", got, c.k)
+		}
 	}
 	return nil
 }

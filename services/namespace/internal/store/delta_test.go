@@ -86,6 +86,9 @@ func (c *feedClient) drop(inode int64) {
 
 // apply replays one event as docs/changefeed.md tells a client to.
 func (c *feedClient) apply(ctx context.Context, e app.DeltaEvent) {
+	if e.Location == locationHistory {
+		return // about a history version: the live entry is as it was
+	}
 	if e.Location != 0 {
 		c.drop(e.Node.Inode)
 		return

@@ -318,7 +318,7 @@ func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string,
 				node   nodeRow
 			}
 			var rows []row
-			err := queryEach(ctx, t, `SELECT r.operated_at, r.action, `+aliasedNodeColumns+` FROM recent_files r
+			err := queryEach(ctx, t, `SELECT r.operated_at, r.action, `+nodeColumnsOf("n")+` FROM recent_files r
 				JOIN nodes n ON n.inode = r.inode AND n.library_id = r.library_id AND n.space_id = r.space_id AND n.deleted_at IS NULL
 				WHERE `+where+` ORDER BY r.operated_at DESC, r.inode DESC, r.action DESC LIMIT ?`, args, func(sc scanner) error {
 				var r row
@@ -369,12 +369,3 @@ func (s *SQL) ListRecent(ctx context.Context, libraryID, spaceID, userID string,
 
 // recentBatch is the least number of rows ListRecent reads at once.
 const recentBatch = 100
-
-// aliasedNodeColumns is nodeColumns qualified with the alias n, for joins.
-var aliasedNodeColumns = func() string {
-	cols := strings.Split(nodeColumns, ",")
-	for i, c := range cols {
-		cols[i] = "n." + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
-}()

@@ -378,7 +378,8 @@ func recountRows(rows []treeRow, top int64) recount {
 
 // CalibrateStats recomputes stored totals from the rows (4.9 calibrateDirectoryStats,
 // docs/fileops.md): normal — the subtree totals and child counts of path and every directory
-// below it, and at the root the space's live counters; recycle — the held rows and totals of bin
+// below it; at the root the space's live counters, below it the correction of path's totals
+// applied to its ancestors and the space's live counters; recycle — the held rows and totals of bin
 // item recycledID (0 = none) and the space's bin counters; history — the space's version
 // counters (directories store no history totals). One write transaction, so a calibration and a
 // write never interleave.
@@ -411,7 +412,10 @@ func (s *SQL) CalibrateStats(ctx context.Context, libraryID, spaceID string, pat
 			return err
 		}
 		if top.Inode != 0 {
-			return nil
+			// The directory's drift was counted along its whole chain (every write moves it,
+			// docs/lifecycle.md), so its ancestors and the space's live counters are off by as
+			// much: they move by the correction, as a write of that size would move them.
+			return growTree(ctx, t, libraryID, spaceID, top.ParentInode, addTotals(rc.totals[top.Inode], neg(top.tree)))
 		}
 		tt := rc.totals[0]
 		_, err = t.Exec(ctx, `UPDATE spaces SET size = ?, file_num = ?, dir_num = ?, root_child_dirs = ?, root_child_files = ?

@@ -3,9 +3,11 @@ package store
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
@@ -114,7 +116,8 @@ func TestCalibrateStats(t *testing.T) {
 		rawExec(t, s, "UPDATE spaces SET size = 1, file_num = 2, dir_num = 3, root_child_dirs = 9, recycled_size = 4, recycled_file_num = 5, recycled_dir_num = 6, history_size = 7, history_file_num = 8")
 		rawExec(t, s, "UPDATE recycled_items SET size = 1, files = 1, dirs = 1")
 
-		// A subdirectory: its subtree is repaired, the rest is left for a root calibration.
+		// A subdirectory: its subtree is repaired (its correction also moves the space, see
+		// TestCalibrateStatsRepairsAncestors); d, outside it, is left for a root calibration.
 		if err := s.CalibrateStats(f.ctx, f.lib, f.space, p("a"), app.StatsNormal, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -156,6 +159,127 @@ func TestCalibrateStats(t *testing.T) {
 		}
 		if err := s.ClaimCalibration(f.ctx, f.lib, f.space, "normal:1", time.Minute, now.Add(time.Minute)); err != nil {
 			t.Fatalf("after the minute: %v", err)
+		}
+	})
+}
+
+// skewChain moves the stored totals of the directory at path, of every directory above it and
+// the space's live counters by d, as a write that counted a wrong amount would have moved them
+// (docs/lifecycle.md: every write moves the whole chain). Raw SQL, so that the store's own
+// arithmetic is not what sets the test up.
+func (f *fixture) skewChain(path string, d app.TreeTotals) {
+	f.t.Helper()
+	parts := p(path)
+	for i := len(parts); i > 0; i-- {
+		rawExec(f.t, f.raw, "UPDATE nodes SET tree_size = tree_size + ?, tree_files = tree_files + ?, tree_dirs = tree_dirs + ? WHERE inode = ?",
+			d.Size, d.Files, d.Dirs, f.lookup(strings.Join(parts[:i], "/")).Inode)
+	}
+	rawExec(f.t, f.raw, "UPDATE spaces SET size = size + ?, file_num = file_num + ?, dir_num = dir_num + ? WHERE library_id = ? AND space_id = ?",
+		d.Size, d.Files, d.Dirs, f.lib, f.space)
+}
+
+// storedTotals answers the subtree totals stored on a directory row, live or deleted.
+func (f *fixture) storedTotals(inode int64) app.TreeTotals {
+	f.t.Helper()
+	var tt app.TreeTotals
+	err := f.raw.inRead(f.ctx, func(t *sqldb.Tx) error {
+		return t.QueryRow(f.ctx, "SELECT tree_size, tree_files, tree_dirs FROM nodes WHERE inode = ?", inode).
+			Scan(&tt.Size, &tt.Files, &tt.Dirs)
+	})
+	if err != nil {
+		f.t.Fatalf("stored totals of %d: %v", inode, err)
+	}
+	return tt
+}
+
+// Calibrating a directory below the root repairs what its ancestors and the space hold by what
+// its own totals were off, in the same transaction: the drift that entered through the directory
+// was counted along its whole chain. Drift that entered elsewhere stays for its own calibration.
+func TestCalibrateStatsRepairsAncestors(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("a/b/c")
+		f.mkdir("d")
+		f.file("a/b/c/one.bin", 10)
+		f.file("a/b/two.bin", 20)
+		f.file("a/three.bin", 30)
+		f.file("d/four.bin", 40)
+		f.file("top.bin", 50)
+		f.mkdir("a/bin/inner")
+		f.file("a/bin/inner/five.bin", 60)
+		f.file("a/bin/six.bin", 70)
+		binTop, binInner := f.lookup("a/bin").Inode, f.lookup("a/bin/inner").Inode
+		deleted, err := s.DeleteTree(f.ctx, f.lib, f.space, p("a/bin"), app.WriteRules{Recycle: true}, f.tick())
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, s, f.lib, f.space)
+		want := f.counts()
+
+		// Drift under a/b (one level below it and at it), calibrated at a/b: every directory,
+		// ancestor and counter equals the recount again.
+		f.skewChain("a/b/c", app.TreeTotals{Size: 7, Files: 2, Dirs: 1})
+		f.skewChain("a/b", app.TreeTotals{Size: -3, Files: -1, Dirs: 4})
+		if err := s.CalibrateStats(f.ctx, f.lib, f.space, p("a/b"), app.StatsNormal, 0); err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, s, f.lib, f.space)
+		if c := f.counts(); c != want {
+			t.Fatalf("counters after calibrating a/b: %+v, want %+v", c, want)
+		}
+
+		// Drift under a directory of the root and drift elsewhere: calibrating the first leaves
+		// the other's share on the space and on its directory.
+		f.skewChain("a/b/c", app.TreeTotals{Size: 5, Files: 1})
+		f.skewChain("d", app.TreeTotals{Size: 11, Dirs: 2})
+		if err := s.CalibrateStats(f.ctx, f.lib, f.space, p("a"), app.StatsNormal, 0); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.storedTotals(f.lookup("a").Inode); got != (app.TreeTotals{Size: 60, Files: 3, Dirs: 2}) {
+			t.Fatalf("a holds %+v after its calibration", got)
+		}
+		if got := f.storedTotals(f.lookup("d").Inode); got != (app.TreeTotals{Size: 51, Files: 1, Dirs: 2}) {
+			t.Fatalf("d, outside the calibrated directory, holds %+v", got)
+		}
+		if c := f.counts(); c.Size != want.Size+11 || c.FileNum != want.FileNum || c.DirNum != want.DirNum+2 {
+			t.Fatalf("counters %+v, want %+v with d's drift (11 bytes, 2 directories)", c, want)
+		}
+		if err := s.CalibrateStats(f.ctx, f.lib, f.space, p("d"), app.StatsNormal, 0); err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, s, f.lib, f.space)
+
+		// The root: every row and the space's counters from the recount, whatever drifted where.
+		f.skewChain("a/b/c", app.TreeTotals{Size: 1, Files: 1, Dirs: 1})
+		f.skewChain("d", app.TreeTotals{Size: -2})
+		rawExec(t, s, "UPDATE nodes SET tree_size = tree_size + 9 WHERE inode = ?", f.lookup("a/b").Inode)
+		rawExec(t, s, "UPDATE spaces SET size = size + 13, root_child_files = 0")
+		if err := s.CalibrateStats(f.ctx, f.lib, f.space, nil, app.StatsNormal, 0); err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, s, f.lib, f.space)
+		if c := f.counts(); c != want {
+			t.Fatalf("counters after calibrating the root: %+v, want %+v", c, want)
+		}
+
+		// A bin item: its held rows, its totals and the bin counters are recounted; the live
+		// directory it was deleted from (a) and the live counters are not its ancestors any more.
+		aBefore := f.storedTotals(f.lookup("a").Inode)
+		rawExec(t, s, "UPDATE nodes SET tree_size = tree_size + 4, tree_files = tree_files + 1 WHERE inode IN (?, ?)", binTop, binInner)
+		rawExec(t, s, "UPDATE recycled_items SET size = size + 4, files = files + 1 WHERE id = ?", deleted.RecycledID)
+		rawExec(t, s, "UPDATE spaces SET recycled_size = recycled_size + 4, recycled_file_num = recycled_file_num + 1")
+		if err := s.CalibrateStats(f.ctx, f.lib, f.space, nil, app.StatsRecycle, deleted.RecycledID); err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, s, f.lib, f.space)
+		if got := f.storedTotals(binTop); got != (app.TreeTotals{Size: 130, Files: 2, Dirs: 1}) {
+			t.Fatalf("the bin item's row holds %+v", got)
+		}
+		if got := f.storedTotals(f.lookup("a").Inode); got != aBefore {
+			t.Fatalf("a moved from %+v to %+v by calibrating a bin item deleted from it", aBefore, got)
+		}
+		if c := f.counts(); c != want {
+			t.Fatalf("counters after calibrating the bin item: %+v, want %+v", c, want)
 		}
 	})
 }

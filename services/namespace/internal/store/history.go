@@ -98,7 +98,7 @@ func keepVersion(ctx context.Context, t *sqldb.Tx, old nodeRow, into int64, rule
 	if err != nil {
 		return wrap("keep version", err)
 	}
-	return trimVersions(ctx, t, old.LibraryID, old.SpaceID, into, rules.KeepVersions)
+	return trimVersions(ctx, t, old.LibraryID, old.SpaceID, into, rules, now)
 }
 
 // archiveContent inserts n's current content as a version of the file into and counts it.
@@ -123,8 +123,9 @@ func archiveContent(ctx context.Context, t *sqldb.Tx, n nodeRow, into int64, rul
 	return addHistoryCounts(ctx, t, n.LibraryID, n.SpaceID, n.Size, 1)
 }
 
-// trimVersions drops the oldest versions of inode beyond keep (fileHistoryCount, decision 19).
-func trimVersions(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, inode int64, keep int) error {
+// trimVersions drops the oldest versions of inode beyond rules.KeepVersions (fileHistoryCount,
+// decision 19); the change feed gets a HISTORY.DELETE for each, by rules.UserID.
+func trimVersions(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, inode int64, rules app.WriteRules, now time.Time) error {
 	rows, err := t.Query(ctx, `SELECT id, size FROM file_versions WHERE inode = ? ORDER BY id DESC`, inode)
 	if err != nil {
 		return wrap("trim versions", err)
@@ -140,7 +141,7 @@ func trimVersions(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, i
 			rows.Close()
 			return wrap("trim versions", err)
 		}
-		if seen++; seen > keep {
+		if seen++; seen > rules.KeepVersions {
 			drop = append(drop, id)
 			dropBytes += size
 		}
@@ -152,7 +153,11 @@ func trimVersions(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, i
 	if len(drop) == 0 {
 		return nil
 	}
-	if _, err := t.Exec(ctx, "DELETE FROM file_versions WHERE id IN (?"+strings.Repeat(", ?", len(drop)-1)+")", drop...); err != nil {
+	in := "id IN (?" + strings.Repeat(", ?", len(drop)-1) + ")"
+	if err := recordVersionDeletes(ctx, t, now, rules.UserID, "v."+in, drop...); err != nil {
+		return err
+	}
+	if _, err := t.Exec(ctx, "DELETE FROM file_versions WHERE "+in, drop...); err != nil {
 		return wrap("trim versions", err)
 	}
 	return addHistoryCounts(ctx, t, libraryID, spaceID, -dropBytes, -int64(len(drop)))
@@ -324,8 +329,9 @@ func (s *SQL) Version(ctx context.Context, libraryID, spaceID string, id int64) 
 	return v, err
 }
 
-// DeleteVersions removes versions of the space (9.5), all or none.
-func (s *SQL) DeleteVersions(ctx context.Context, libraryID, spaceID string, ids []int64) error {
+// DeleteVersions removes versions of the space (9.5), all or none, each with a HISTORY.DELETE
+// by userID in the change feed.
+func (s *SQL) DeleteVersions(ctx context.Context, libraryID, spaceID string, ids []int64, userID string, now time.Time) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	if len(ids) == 0 {
 		return nil
@@ -335,13 +341,18 @@ func (s *SQL) DeleteVersions(ctx context.Context, libraryID, spaceID string, ids
 		for _, id := range ids {
 			args = append(args, id)
 		}
-		where := " FROM file_versions WHERE library_id = ? AND space_id = ? AND id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")"
+		in := "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")"
+		where := " FROM file_versions WHERE library_id = ? AND space_id = ? AND " + in
 		var num, size int64
 		if err := t.QueryRow(ctx, "SELECT COUNT(*), "+sumBigint("size")+where, args...).Scan(&num, &size); err != nil {
 			return wrap("delete versions", err)
 		}
 		if num != int64(len(ids)) {
 			return app.ErrHistoryNotFound
+		}
+		// All ids are the space's (counted above), so the ids alone select them.
+		if err := recordVersionDeletes(ctx, t, now, userID, "v."+in, args[2:]...); err != nil {
+			return err
 		}
 		if _, err := t.Exec(ctx, "DELETE"+where, args...); err != nil {
 			return wrap("delete versions", err)
@@ -391,7 +402,7 @@ func (s *SQL) RestoreVersion(ctx context.Context, libraryID, spaceID string, id 
 			return err
 		}
 		if rules.KeepVersions > 0 {
-			if err := trimVersions(ctx, t, libraryID, spaceID, cur.Inode, rules.KeepVersions); err != nil {
+			if err := trimVersions(ctx, t, libraryID, spaceID, cur.Inode, rules, now); err != nil {
 				return err
 			}
 		}
@@ -433,6 +444,10 @@ func (s *SQL) ClearLibraryHistory(ctx context.Context, libraryID string, every t
 		}
 		if recent > 0 {
 			return app.ErrRateLimited
+		}
+		// A library task, not one user's write: the events carry no user (docs/changefeed.md).
+		if err := recordVersionDeletes(ctx, t, now, "", "v.library_id = ?", libraryID); err != nil {
+			return err
 		}
 		res, err := t.Exec(ctx, "DELETE FROM file_versions WHERE library_id = ?", libraryID)
 		if err != nil {
@@ -552,7 +567,11 @@ func (s *SQL) ExpireVersions(ctx context.Context, now time.Time, limit int) (int
 		}
 		for start := 0; start < len(ids); start += referencedBatch {
 			batch := ids[start:min(start+referencedBatch, len(ids))]
-			if _, err := t.Exec(ctx, "DELETE FROM file_versions WHERE id IN (?"+strings.Repeat(", ?", len(batch)-1)+")", batch...); err != nil {
+			in := "id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
+			if err := recordVersionDeletes(ctx, t, now, "", "v."+in, batch...); err != nil {
+				return err
+			}
+			if _, err := t.Exec(ctx, "DELETE FROM file_versions WHERE "+in, batch...); err != nil {
 				return wrap("expire versions", err)
 			}
 		}

@@ -311,13 +311,13 @@ func TestDeleteVersionsAllOrNothing(t *testing.T) {
 			t.Fatalf("ListVersions = %+v, %v", page, err)
 		}
 		a, b := page.Versions[0].ID, page.Versions[1].ID
-		if err := s.DeleteVersions(f.ctx, f.lib, f.space, []int64{a, 999999}); !errors.Is(err, app.ErrHistoryNotFound) {
+		if err := s.DeleteVersions(f.ctx, f.lib, f.space, []int64{a, 999999}, "u1", f.tick()); !errors.Is(err, app.ErrHistoryNotFound) {
 			t.Fatalf("DeleteVersions with an unknown id: %v", err)
 		}
 		if size, num := f.historyCounts(); size != 14 || num != 2 {
 			t.Fatalf("a refused delete changed the counters: %d, %d", size, num)
 		}
-		if err := s.DeleteVersions(f.ctx, f.lib, f.space, []int64{a, a}); err != nil {
+		if err := s.DeleteVersions(f.ctx, f.lib, f.space, []int64{a, a}, "u1", f.tick()); err != nil {
 			t.Fatalf("DeleteVersions: %v", err)
 		}
 		if _, err := s.Version(f.ctx, f.lib, f.space, a); !errors.Is(err, app.ErrHistoryNotFound) {

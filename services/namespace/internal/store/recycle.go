@@ -70,16 +70,7 @@ func binCounts(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, d ap
 
 // itemColumns are an item's own columns followed by its entry's nodeColumns (r and n).
 var itemColumns = `r.id, r.original_path, r.size, r.files, r.dirs, r.removed_at, r.expires_at, r.removed_by, ` +
-	prefixColumns(nodeColumns, "n.")
-
-// prefixColumns qualifies each column of a comma-separated list.
-func prefixColumns(cols, prefix string) string {
-	parts := strings.Split(cols, ",")
-	for i, c := range parts {
-		parts[i] = prefix + strings.TrimSpace(c)
-	}
-	return strings.Join(parts, ", ")
-}
+	nodeColumnsOf("n")
 
 // itemRow is an item with its entry's full row.
 type itemRow struct {

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
@@ -13,6 +14,15 @@ import (
 const nodeColumns = `inode, library_id, space_id, parent_inode, name, type, user_id, created_at, modified_at,
 	local_created, local_modified, size, content_type, etag, crc64, metadata, labels, child_dirs, child_files,
 	blob_id, link_target, category, tree_size, tree_files, tree_dirs, version, creation_way, latest_at`
+
+// nodeColumnsOf is nodeColumns qualified by a table alias, for queries that join.
+func nodeColumnsOf(alias string) string {
+	cols := strings.Split(nodeColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
 
 // nodeRow is a node with the store-only columns a use case never sees.
 type nodeRow struct {

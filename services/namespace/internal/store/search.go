@@ -27,15 +27,6 @@ const positionShift = 40
 // searchBatch is how many candidate rows one query of a search reads at least.
 const searchBatch = 128
 
-// nodeColumnsOf is nodeColumns qualified by a table alias, for queries that join.
-func nodeColumnsOf(alias string) string {
-	cols := strings.Split(nodeColumns, ",")
-	for i, c := range cols {
-		cols[i] = alias + "." + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
-}
-
 // Search implements app.SearchStore.
 func (s *SQL) Search(ctx context.Context, libraryID, spaceID string, f app.SearchFilter, after int64,
 	fn func(app.SearchHit) bool,

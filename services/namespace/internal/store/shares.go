@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/sqldb"
@@ -19,45 +20,66 @@ import (
 // Share links (smh-api.md section 13, docs/shares.md) over migration 0016. Flags are stored as
 // 0/1 integers on both engines (scanned into ints, then read as bools).
 
-// shareColumns is the column list every share query selects, in scanShare's order. The item
+// shareColumns is the column list every share query selects, in shareScan's order. The item
 // count, first item and visitor count are subqueries: a page holds at most 100 shares.
-const shareColumns = `s.id, s.library_id, s.space_id, s.share_id, s.code, s.creator_id, s.name, s.extraction_code,
+const shareColumns = shareOwnColumns + `,
+	COALESCE((SELECT i.inode FROM share_items i WHERE i.share_pk = s.id ORDER BY i.position LIMIT 1), 0) AS first_item,
+	(SELECT COUNT(*) FROM share_visitors v WHERE v.share_pk = s.id) AS visitors`
+
+// shareVisitColumns is shareColumns for a visitor's call, which reads neither the first item
+// nor the visitor count (verify counts visitors itself): a share with many visitors costs its
+// visits nothing more. Share.FirstItem and Share.Visitors are 0 in what a visit answers.
+const shareVisitColumns = shareOwnColumns + `, 0 AS first_item, 0 AS visitors`
+
+const shareOwnColumns = `s.id, s.library_id, s.space_id, s.share_id, s.code, s.creator_id, s.name, s.extraction_code,
 	s.is_permanent, s.expire_at, s.can_preview, s.can_download, s.can_save, s.forbid_anonymous,
 	s.preview_limit, s.preview_used, s.download_limit, s.download_used, s.user_limit, s.to_users,
 	s.admin_enabled, s.owner_enabled, s.status, s.failed_codes, s.failed_window_start,
 	s.created_at, s.updated_at, s.version,
-	(SELECT COUNT(*) FROM share_items i WHERE i.share_pk = s.id),
-	COALESCE((SELECT i.inode FROM share_items i WHERE i.share_pk = s.id ORDER BY i.position LIMIT 1), 0),
-	(SELECT COUNT(*) FROM share_visitors v WHERE v.share_pk = s.id)`
+	(SELECT COUNT(*) FROM share_items i WHERE i.share_pk = s.id) AS item_count`
 
 func scanShare(sc scanner) (app.Share, error) {
-	var (
-		sh                                                      app.Share
-		permanent, canPreview, canDownload, canSave, forbidAnon int
-		adminOn, ownerOn                                        int
-		expire, failedStart, created, updated                   int64
-		toUsers                                                 string
-	)
-	err := sc.Scan(&sh.PK, &sh.LibraryID, &sh.SpaceID, &sh.ShareID, &sh.Code, &sh.CreatorID, &sh.Name, &sh.Config.ExtractionCode,
-		&permanent, &expire, &canPreview, &canDownload, &canSave, &forbidAnon,
-		&sh.Config.PreviewLimit, &sh.PreviewUsed, &sh.Config.DownloadLimit, &sh.DownloadUsed, &sh.Config.UserLimit, &toUsers,
-		&adminOn, &ownerOn, &sh.Status, &sh.FailedCodes, &failedStart,
-		&created, &updated, &sh.Version, &sh.ItemCount, &sh.FirstItem, &sh.Visitors)
-	if err != nil {
+	var r shareScan
+	if err := sc.Scan(r.dests()...); err != nil {
 		return app.Share{}, err
 	}
-	sh.Config.IsPermanent = permanent != 0
+	return r.share()
+}
+
+// shareScan holds a row's shareColumns while it is scanned, so that a row carrying more columns
+// after them (a visit's entries) scans in one call (leading).
+type shareScan struct {
+	sh                                                      app.Share
+	permanent, canPreview, canDownload, canSave, forbidAnon int
+	adminOn, ownerOn                                        int
+	expire, failedStart, created, updated                   int64
+	toUsers                                                 string
+}
+
+func (r *shareScan) dests() []any {
+	sh := &r.sh
+	return []any{&sh.PK, &sh.LibraryID, &sh.SpaceID, &sh.ShareID, &sh.Code, &sh.CreatorID, &sh.Name, &sh.Config.ExtractionCode,
+		&r.permanent, &r.expire, &r.canPreview, &r.canDownload, &r.canSave, &r.forbidAnon,
+		&sh.Config.PreviewLimit, &sh.PreviewUsed, &sh.Config.DownloadLimit, &sh.DownloadUsed, &sh.Config.UserLimit, &r.toUsers,
+		&r.adminOn, &r.ownerOn, &sh.Status, &sh.FailedCodes, &r.failedStart,
+		&r.created, &r.updated, &sh.Version, &sh.ItemCount, &sh.FirstItem, &sh.Visitors}
+}
+
+// share answers the scanned share.
+func (r *shareScan) share() (app.Share, error) {
+	sh := r.sh
+	sh.Config.IsPermanent = r.permanent != 0
 	if !sh.Config.IsPermanent {
-		sh.Config.ExpireAt = fromMillis(expire)
+		sh.Config.ExpireAt = fromMillis(r.expire)
 	}
-	sh.Config.CanPreview, sh.Config.CanDownload, sh.Config.CanSave = canPreview != 0, canDownload != 0, canSave != 0
-	sh.Config.ForbidAnonymous = forbidAnon != 0
-	sh.AdminEnabled, sh.OwnerEnabled = adminOn != 0, ownerOn != 0
-	if failedStart != 0 {
-		sh.FailedWindowStart = fromMillis(failedStart)
+	sh.Config.CanPreview, sh.Config.CanDownload, sh.Config.CanSave = r.canPreview != 0, r.canDownload != 0, r.canSave != 0
+	sh.Config.ForbidAnonymous = r.forbidAnon != 0
+	sh.AdminEnabled, sh.OwnerEnabled = r.adminOn != 0, r.ownerOn != 0
+	if r.failedStart != 0 {
+		sh.FailedWindowStart = fromMillis(r.failedStart)
 	}
-	sh.CreatedAt, sh.UpdatedAt = fromMillis(created), fromMillis(updated)
-	if err := json.Unmarshal([]byte(toUsers), &sh.ToUsers); err != nil {
+	sh.CreatedAt, sh.UpdatedAt = fromMillis(r.created), fromMillis(r.updated)
+	if err := json.Unmarshal([]byte(r.toUsers), &sh.ToUsers); err != nil {
 		return app.Share{}, fmt.Errorf("share %d to_users: %w", sh.PK, err)
 	}
 	if len(sh.ToUsers) == 0 {
@@ -571,26 +593,137 @@ func (s *SQL) ShareHolds(ctx context.Context, sh app.Share, inode int64) (bool, 
 	return holds, err
 }
 
-// VisitShare reads the share and what the chain names in one transaction: a visitor's call
-// costs one read, not one for the share and one for its entries.
-func (s *SQL) VisitShare(ctx context.Context, code string, chain []int64, itemLimit int) (app.ShareVisit, error) {
+// readVisit reads the share and what the chain names in one statement (visitQuery): a
+// visitor's call is the hot path of a popular share, and one statement is one round trip and
+// one snapshot, with no transaction to begin and end. When it finds nothing live, a second
+// statement tells a missing share from a chain that leads nowhere.
+func (s *SQL) readVisit(ctx context.Context, code string, chain []int64, itemLimit int) (app.ShareVisit, error) {
+	if len(chain) > maxChainJoins {
+		return s.visitByWalk(ctx, code, chain)
+	}
 	var v app.ShareVisit
-	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+	err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
+		found := false
+		if len(chain) > 0 || itemLimit > 0 {
+			query, args := visitQuery(code, chain, itemLimit)
+			var share shareScan
+			err := queryEach(ctx, t, query, args, func(sc scanner) error {
+				n, err := scanNode(leading{sc: sc, first: share.dests()})
+				if err != nil {
+					return err
+				}
+				if !found {
+					if v.Share, err = share.share(); err != nil {
+						return err
+					}
+					found = true
+				}
+				if len(chain) == 0 {
+					v.Items = append(v.Items, n.Node)
+				} else {
+					v.End = n.Node
+				}
+				return nil
+			})
+			if err != nil {
+				return wrap("visit share", err)
+			}
+		}
+		if found {
+			return nil
+		}
 		var err error
 		if v.Share, err = shareWhere(ctx, t, "s.code = ?", code); err != nil {
 			return err
 		}
-		var found error
-		if len(chain) == 0 {
-			v.Items, found = liveShareItems(ctx, t, v.Share, itemLimit)
-		} else {
-			v.End, found = shareChainEnd(ctx, t, v.Share, chain)
+		if len(chain) > 0 {
+			v.ChainErr = app.ErrNotInShare
 		}
-		if errors.Is(found, app.ErrNotInShare) {
-			v.ChainErr = found
-			return nil
-		}
-		return found
+		return nil
 	})
 	return v, err
+}
+
+// maxChainJoins is the longest chain visitQuery joins in one statement: SQLite joins at most 64
+// tables, and a chain joins one per link. Deeper chains (visitors send at most 64 links) are
+// walked link by link in one read transaction, as every chain was before.
+const maxChainJoins = 32
+
+// visitByWalk is VisitShare for a chain longer than maxChainJoins.
+func (s *SQL) visitByWalk(ctx context.Context, code string, chain []int64) (app.ShareVisit, error) {
+	var v app.ShareVisit
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		sh, err := scanShare(t.QueryRow(ctx, "SELECT "+shareVisitColumns+" FROM shares s WHERE s.code = ?", code))
+		if errors.Is(err, sql.ErrNoRows) {
+			return app.ErrShareNotFound
+		}
+		if err != nil {
+			return wrap("share", err)
+		}
+		v.Share = sh
+		v.End, err = shareChainEnd(ctx, t, sh, chain)
+		if errors.Is(err, app.ErrNotInShare) {
+			v.ChainErr, err = err, nil
+		}
+		return err
+	})
+	return v, err
+}
+
+// visitQuery is VisitShare's statement. Every row carries the share (shareVisitColumns), then an
+// entry (nodeColumns): with an empty chain, each of the share's items whose row and ancestors
+// are live, in the share's order, at most itemLimit; else the chain's end, found when the chain's
+// first inode is a live item (the recursive walk up reaches the root through live rows only)
+// and each next inode a live child of the one before. No row: no share, or nothing live there.
+func visitQuery(code string, chain []int64, itemLimit int) (string, []any) {
+	if len(chain) == 0 {
+		return visitRootQuery, []any{code, maxDepth, itemLimit}
+	}
+	args := make([]any, 0, len(chain)+3)
+	args = append(args, code, chain[0], maxDepth)
+	for _, in := range chain {
+		args = append(args, in)
+	}
+	if q, ok := visitChainQueries.Load(len(chain)); ok {
+		return q.(string), args
+	}
+	q := visitChainQuery(len(chain))
+	visitChainQueries.Store(len(chain), q)
+	return q, args
+}
+
+// visitWalkUp is the walk from the items (all, or the one the chain starts at) up through live
+// rows; an item whose walk reaches the root (cur = 0) is live, a dead row ends its walk with a
+// NULL. Each step is a lookup by primary key written as a scalar subquery, so that no planner
+// turns it into a scan of the nodes (PostgreSQL did, on tables it had no statistics for).
+const visitWalkUp = `WITH RECURSIVE sh AS (SELECT ` + shareVisitColumns + ` FROM shares s WHERE s.code = ?),
+	up(item, cur, depth) AS (
+		SELECT i.inode, i.inode, 0 FROM share_items i JOIN sh ON i.share_pk = sh.id %s
+		UNION ALL
+		SELECT up.item, (SELECT n.parent_inode FROM nodes n WHERE n.inode = up.cur AND n.deleted_at IS NULL), up.depth + 1
+		FROM up WHERE up.cur <> 0 AND up.depth <= ?
+	)`
+
+var visitRootQuery = fmt.Sprintf(visitWalkUp, "") + `
+	SELECT sh.*, ` + nodeColumnsOf("n") + ` FROM sh JOIN share_items i ON i.share_pk = sh.id
+	JOIN nodes n ON n.inode = i.inode AND n.library_id = sh.library_id AND n.space_id = sh.space_id
+	WHERE i.inode IN (SELECT item FROM up WHERE cur = 0)
+	ORDER BY i.position LIMIT ?`
+
+// visitChainQueries caches visitChainQuery by chain length: a visit builds no string.
+var visitChainQueries sync.Map
+
+func visitChainQuery(length int) string {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf(visitWalkUp, "WHERE i.inode = ?"))
+	fmt.Fprintf(&b, `
+	SELECT sh.*, %s FROM sh
+	JOIN nodes n0 ON n0.inode = ? AND n0.library_id = sh.library_id AND n0.space_id = sh.space_id`, nodeColumnsOf(fmt.Sprint("n", length-1)))
+	for k := 1; k < length; k++ {
+		fmt.Fprintf(&b, `
+	JOIN nodes n%d ON n%d.inode = ? AND n%d.parent_inode = n%d.inode AND n%d.deleted_at IS NULL`, k, k, k, k-1, k)
+	}
+	b.WriteString(`
+	WHERE EXISTS (SELECT 1 FROM up WHERE cur = 0) LIMIT 1`)
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -409,6 +410,123 @@ func TestShareWrongCodeWindow(t *testing.T) {
 		}
 		if _, err := s.RecordWrongCode(f.ctx, 999999, t0, window); !errors.Is(err, app.ErrShareNotFound) {
 			t.Fatalf("unknown share = %v", err)
+		}
+	})
+}
+
+// VisitShare answers in one statement what LiveShareItems and ShareChainEnd answer by walking
+// row by row: the two must agree through deletes into the bin, restores, moves and renames, at
+// every item limit, for chains that stay in the share and chains that leave it.
+func TestVisitShareAgreesWithTheWalk(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("docs/deep/deeper")
+		f.mkdir("other")
+		f.file("docs/deep/deeper/x.bin", 4)
+		f.file("docs/deep/a.txt", 3)
+		f.file("docs/top.txt", 2)
+		f.file("b.pdf", 5)
+		f.file("other/o.txt", 1)
+		sh := f.newShare("v", "alice", "visit", app.ShareConfig{IsPermanent: true, CanDownload: true},
+			"docs/deep/a.txt", "b.pdf", "docs", "other/o.txt")
+		inodes := map[string]int64{}
+		for _, path := range []string{"docs", "docs/deep", "docs/deep/deeper", "docs/deep/deeper/x.bin", "docs/deep/a.txt",
+			"docs/top.txt", "b.pdf", "other", "other/o.txt"} {
+			inodes[path] = f.lookup(path).Inode
+		}
+		chains := [][]int64{
+			{inodes["docs"]}, {inodes["docs"], inodes["docs/deep"]}, {inodes["docs"], inodes["docs/deep"], inodes["docs/deep/deeper"], inodes["docs/deep/deeper/x.bin"]},
+			{inodes["docs/deep/a.txt"]}, {inodes["b.pdf"]}, {inodes["other/o.txt"]}, {inodes["other"]},
+			{inodes["docs/deep"]}, {inodes["docs"], inodes["docs/deep/a.txt"]}, {inodes["b.pdf"], inodes["docs"]},
+			{inodes["docs"], inodes["docs/top.txt"], inodes["docs/deep"]}, {999999}, {inodes["docs"], 999999},
+		}
+		agree := func(when string) {
+			t.Helper()
+			for _, limit := range []int{1, 2, 3, 10} {
+				want, err := f.st.LiveShareItems(f.ctx, sh, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, err := f.st.VisitShare(f.ctx, sh.Code, nil, limit)
+				if err != nil || v.Share.PK != sh.PK || v.ChainErr != nil {
+					t.Fatalf("%s: visit of the root (limit %d) = %+v, %v", when, limit, v, err)
+				}
+				if len(v.Items) != len(want) {
+					t.Fatalf("%s: visit of the root (limit %d) found %d items, the walk %d", when, limit, len(v.Items), len(want))
+				}
+				for i := range want {
+					if v.Items[i].Inode != want[i].Inode || v.Items[i].Name != want[i].Name || v.Items[i].Size != want[i].Size {
+						t.Fatalf("%s: item %d of the visit %+v, of the walk %+v", when, i, v.Items[i], want[i])
+					}
+				}
+			}
+			for _, chain := range chains {
+				end, walkErr := f.st.ShareChainEnd(f.ctx, sh, chain)
+				v, err := f.st.VisitShare(f.ctx, sh.Code, chain, 0)
+				if err != nil || v.Share.PK != sh.PK {
+					t.Fatalf("%s: visit of %v = %+v, %v", when, chain, v, err)
+				}
+				if !errors.Is(v.ChainErr, walkErr) && !(walkErr == nil && v.ChainErr == nil) {
+					t.Fatalf("%s: visit of %v: %v, the walk %v", when, chain, v.ChainErr, walkErr)
+				}
+				if walkErr == nil && (v.End.Inode != end.Inode || v.End.Name != end.Name) {
+					t.Fatalf("%s: visit of %v ends at %+v, the walk at %+v", when, chain, v.End, end)
+				}
+			}
+		}
+		agree("as shared")
+		if _, err := f.st.Move(f.ctx, f.lib, f.space, p("docs/deep/a.txt"), p("docs/deep/renamed.txt"), app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		agree("after a rename")
+		deleted, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("docs/deep"), binRules, f.tick())
+		if err != nil {
+			t.Fatal(err)
+		}
+		agree("with an item's ancestor in the bin")
+		f.restore(deleted.RecycledID, app.RestoreOptions{})
+		agree("after the restore")
+		if _, err := f.st.Move(f.ctx, f.lib, f.space, p("docs/deep"), p("other/deep"), app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		agree("with a shared directory's child moved out")
+		if _, err := f.st.DeleteTree(f.ctx, f.lib, f.space, p("b.pdf"), app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		agree("with an item deleted for good")
+	})
+}
+
+// The longest chain a visitor may send (64 links) answers as a short one does: the joins of
+// one statement stop short of SQLite's 64 tables, and longer chains are walked row by row.
+func TestVisitShareLongestChain(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		path := "top"
+		for range 63 {
+			path += "/d"
+		}
+		f.mkdir(path)
+		f.file(path+"/end.txt", 7)
+		sh := f.newShare("deep", "alice", "deep", app.ShareConfig{IsPermanent: true, CanDownload: true}, "top")
+		var chain []int64
+		parts := strings.Split(path+"/end.txt", "/")
+		for i := range parts {
+			chain = append(chain, f.lookup(strings.Join(parts[:i+1], "/")).Inode)
+		}
+		if len(chain) != 65 {
+			t.Fatalf("chain of %d", len(chain))
+		}
+		for _, n := range []int{1, 2, 31, 32, 33, 63, 64} {
+			v, err := f.st.VisitShare(f.ctx, sh.Code, chain[:n], 0)
+			if err != nil || v.ChainErr != nil || v.End.Inode != chain[n-1] {
+				t.Fatalf("chain of %d: %+v, %v", n, v.ChainErr, err)
+			}
+			bad := slices.Clone(chain[:n])
+			bad[n/2] = chain[64]
+			if v, err := f.st.VisitShare(f.ctx, sh.Code, bad, 0); err != nil || !errors.Is(v.ChainErr, app.ErrNotInShare) {
+				t.Fatalf("broken chain of %d: %+v, %v", n, v.ChainErr, err)
+			}
 		}
 	})
 }

@@ -46,6 +46,9 @@ type SQL struct {
 	nextAnalyze atomic.Int64
 	analyzing   atomic.Bool
 	background  sync.WaitGroup
+
+	// visits keeps share visits while nothing they read has changed (visitcache.go).
+	visits visitCache
 }
 
 var _ app.Store = (*SQL)(nil)

@@ -746,22 +746,22 @@ func (s *SQL) TreeStats(ctx context.Context, libraryID, spaceID string, path []s
 }
 
 // UpdateAttrs replaces the labels and/or metadata of the entry at path (nil keeps) and sets its
-// modification time (4.9 ?update).
+// modification time (4.9 ?update), by userID.
 func (s *SQL) UpdateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
-	meta map[string]string, now time.Time,
+	meta map[string]string, userID string, now time.Time,
 ) error {
 	var change func(map[string]string) (map[string]string, error)
 	if meta != nil {
 		change = func(map[string]string) (map[string]string, error) { return meta, nil }
 	}
-	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, change, now)
+	return s.updateAttrs(ctx, libraryID, spaceID, path, labels, change, userID, now)
 }
 
 // MergeMeta sets the pairs of set and removes the keys of del in the entry's metadata, keeping
 // the others (3.16 metaDataDirective merge: a JSON merge patch, null deletes), and replaces its
 // labels unless nil. check judges the result before it is written.
 func (s *SQL) MergeMeta(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
-	set map[string]string, del []string, check func(map[string]string) error, now time.Time,
+	set map[string]string, del []string, check func(map[string]string) error, userID string, now time.Time,
 ) error {
 	// The merge is app.MetaUpdate.Merged, the code FuzzMetaDataUpdate drives; check bounds the
 	// merged result inside the write transaction (fileattr's 2 KB).
@@ -773,14 +773,16 @@ func (s *SQL) MergeMeta(ctx context.Context, libraryID, spaceID string, path []s
 			}
 		}
 		return merged, nil
-	}, now)
+	}, userID, now)
 }
 
 // updateAttrs sets labels (unless nil) and the metadata change makes of the stored one (unless
 // change is nil) in one transaction, so concurrent merges never lose each other's keys. An error
-// of change aborts the transaction and is answered as it is.
+// of change aborts the transaction and is answered as it is. The change feed gets a FILE.MODIFY
+// whose sizes and etag say the content stayed (docs/changefeed.md): the new modification time
+// shows in the event, and a client refetches the attributes the feed does not carry.
 func (s *SQL) updateAttrs(ctx context.Context, libraryID, spaceID string, path []string, labels []string,
-	change func(map[string]string) (map[string]string, error), now time.Time,
+	metaChange func(map[string]string) (map[string]string, error), userID string, now time.Time,
 ) error {
 	if len(path) == 0 {
 		return errRootNotEntry
@@ -795,16 +797,19 @@ func (s *SQL) updateAttrs(ctx context.Context, libraryID, spaceID string, path [
 			q += ", labels = ?"
 			args = append(args, encodeLabels(labels))
 		}
-		if change != nil {
-			meta, err := change(n.MetaData)
+		if metaChange != nil {
+			meta, err := metaChange(n.MetaData)
 			if err != nil {
 				return err
 			}
 			q += ", metadata = ?"
 			args = append(args, encodeMeta(meta))
 		}
-		_, err = t.Exec(ctx, q+" WHERE inode = ?", append(args, n.Inode)...)
-		return wrap("update attributes", err)
+		if _, err := t.Exec(ctx, q+" WHERE inode = ?", append(args, n.Inode)...); err != nil {
+			return wrap("update attributes", err)
+		}
+		return recordChange(ctx, t, libraryID, spaceID, now, change{kind: app.EventFileModify, inode: n.Inode,
+			userID: userID, extra: map[string]any{"oldSize": n.Size, "newSize": n.Size, "oldEtag": n.ETag}})
 	})
 }
 

@@ -118,7 +118,7 @@ func TestCopyTree(t *testing.T) {
 		f := newFixture(t, s)
 		inodes := bigTree(f, "src")
 		f.file("src/d0/e/meta", 3)
-		if err := f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("src/d0/e/meta"), []string{"l"}, map[string]string{"k": "v"}, f.tick()); err != nil {
+		if err := f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("src/d0/e/meta"), []string{"l"}, map[string]string{"k": "v"}, "u1", f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		before := f.counts()
@@ -255,23 +255,23 @@ func TestAttrsAndPaths(t *testing.T) {
 		f := newFixture(t, s)
 		f.mkdir("a/b")
 		fl := f.file("a/b/c", 1)
-		if err := f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("a/b/c"), []string{"x"}, nil, f.tick()); err != nil {
+		if err := f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("a/b/c"), []string{"x"}, nil, "u1", f.tick()); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("a/b/c"), nil, map[string]string{"m": "1"}, f.tick()); err != nil {
+		if err := f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("a/b/c"), nil, map[string]string{"m": "1"}, "u1", f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		n := f.lookup("a/b/c")
 		if !slices.Equal(n.Labels, []string{"x"}) || n.MetaData["m"] != "1" || !n.ModifiedAt.Equal(f.now) {
 			t.Fatalf("attributes %+v", n)
 		}
-		if err := f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("a/b/c"), []string{}, map[string]string{}, f.tick()); err != nil {
+		if err := f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("a/b/c"), []string{}, map[string]string{}, "u1", f.tick()); err != nil {
 			t.Fatal(err)
 		}
 		if n := f.lookup("a/b/c"); n.Labels != nil || n.MetaData != nil {
 			t.Fatalf("cleared attributes %+v", n)
 		}
-		wantErr(t, "missing", f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("a/x"), nil, nil, f.tick()), app.ErrNodeNotFound)
+		wantErr(t, "missing", f.st.UpdateAttrs(f.ctx, f.lib, f.space, p("a/x"), nil, nil, "u1", f.tick()), app.ErrNodeNotFound)
 
 		path, err := f.st.PathOf(f.ctx, f.lib, f.space, fl.Inode)
 		if err != nil || !reflect.DeepEqual(path, p("a/b/c")) {
