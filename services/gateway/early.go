@@ -67,7 +67,7 @@ func writeWithBody(table *dispatch.Table, r *http.Request) (libraryID string, ok
 	if !strings.HasPrefix(r.URL.Path, "/api/") || r.Method == http.MethodGet || r.Method == http.MethodHead || !hasBody(r) {
 		return "", false
 	}
-	m, ok := table.Address(r)
+	_, m, ok := table.AddressOnce(r)
 	if !ok || strings.HasPrefix(m.Route.RPC, tokenService) {
 		return "", false
 	}

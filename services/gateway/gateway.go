@@ -383,7 +383,7 @@ func noSniff(next http.Handler) http.Handler {
 func matchOnce(table *dispatch.Table, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			m, ok := table.Match(r)
+			m, ok := table.MatchOnce(r)
 			r = dispatch.WithMatch(r, m, ok)
 		}
 		next.ServeHTTP(w, r)
@@ -418,16 +418,21 @@ func smhAPI(mux http.Handler) http.Handler {
 // routeNamer names a request by its table row's pattern (or its top-level area) for spans and
 // logs. It reads no body: the rows a body chooses between share their pattern.
 func routeNamer(table *dispatch.Table) edge.RouteNamer {
-	return func(r *http.Request) string { return routeName(table, r) }
+	return func(r *http.Request) (string, *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// The match is remembered on the request: the layers after this one reuse it.
+			r, m, ok := table.AddressOnce(r)
+			if ok {
+				return m.Route.Pattern, r
+			}
+			return "/api/*", r
+		}
+		return routeName(r), r
+	}
 }
 
-func routeName(table *dispatch.Table, r *http.Request) string {
+func routeName(r *http.Request) string {
 	switch {
-	case strings.HasPrefix(r.URL.Path, "/api/"):
-		if m, ok := table.Address(r); ok {
-			return m.Route.Pattern
-		}
-		return "/api/*"
 	case strings.HasPrefix(r.URL.Path, "/admin/"):
 		return "/admin/*"
 	case r.URL.Path == "/healthz", r.URL.Path == "/livez":

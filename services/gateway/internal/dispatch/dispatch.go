@@ -279,6 +279,37 @@ func WithMatch(r *http.Request, m Match, ok bool) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), matchKey{}, m))
 }
 
+// addressKey keeps a request's Address, with whether it found a row.
+type addressKey struct{}
+
+type addressed struct {
+	m  Match
+	ok bool
+}
+
+// AddressOnce answers Address(r), computed on the first call for a request and remembered on
+// the request it returns: the route's name, the early credential check and the dispatch all
+// need it, and a match scans the table.
+func (t *Table) AddressOnce(r *http.Request) (*http.Request, Match, bool) {
+	if a, found := r.Context().Value(addressKey{}).(addressed); found {
+		return r, a.m, a.ok
+	}
+	m, ok := t.Address(r)
+	return r.WithContext(context.WithValue(r.Context(), addressKey{}, addressed{m, ok})), m, ok
+}
+
+// MatchOnce answers Match(r), from the remembered Address when the body cannot change it: the
+// rows before Address's do not take r's method, path and flags, so Match reaches the same row,
+// and a row that looks at no body key is Match's answer too.
+func (t *Table) MatchOnce(r *http.Request) (Match, bool) {
+	if a, found := r.Context().Value(addressKey{}).(addressed); found && (!a.ok || !a.m.Route.readsBody()) {
+		return a.m, a.ok
+	}
+	return t.Match(r)
+}
+
+func (r *Route) readsBody() bool { return r.BodyKey != "" || len(r.BodyKeyAbsent) > 0 }
+
 // MatchOf answers the match WithMatch remembered.
 func MatchOf(r *http.Request) (Match, bool) {
 	m, ok := r.Context().Value(matchKey{}).(Match)

@@ -23,8 +23,9 @@ import (
 const RequestIDHeader = "X-SMH-Request-Id"
 
 // RouteNamer names the route of a request for spans and logs without its parameters: paths
-// carry tokens (1.2, 1.3) and user file names, which must stay out of traces.
-type RouteNamer func(*http.Request) string
+// carry tokens (1.2, 1.3) and user file names, which must stay out of traces. It answers the
+// request to serve as well: a namer may remember on it what it learned (the dispatcher's match).
+type RouteNamer func(*http.Request) (string, *http.Request)
 
 // Observe gives every request an id (X-SMH-Request-Id on the response, in the context for the
 // error body, as metadata for the services), a server span named by route, and an access log
@@ -45,7 +46,7 @@ func Observe(logger *slog.Logger, routeOf RouteNamer, next http.Handler) http.Ha
 		w.Header().Set(RequestIDHeader, id)
 		r.Header.Set(reqmeta.RequestID, id)
 
-		route := routeOf(r)
+		route, r := routeOf(r)
 		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := tracer.Start(ctx, r.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route),

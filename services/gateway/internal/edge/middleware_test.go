@@ -41,7 +41,7 @@ func TestObserve(t *testing.T) {
 				seenCtx = telemetry.RequestID(r.Context())
 				tt.handler(w)
 			})
-			route := func(*http.Request) string { return "/api/v1/file/{LibraryId}" }
+			route := func(r *http.Request) (string, *http.Request) { return "/api/v1/file/{LibraryId}", r }
 			r := httptest.NewRequest("GET", "/api/v1/file/smhlib/secret-name.txt?access_token=tok-secret", nil)
 			r.Header.Set("X-SMH-Request-Id", "client-chosen") // a client cannot choose the id
 			w := httptest.NewRecorder()
@@ -78,7 +78,7 @@ func TestObserve(t *testing.T) {
 }
 
 func TestObserveGivesEachRequestItsOwnID(t *testing.T) {
-	h := Observe(slog.New(slog.DiscardHandler), func(*http.Request) string { return "/" },
+	h := Observe(slog.New(slog.DiscardHandler), func(r *http.Request) (string, *http.Request) { return "/", r },
 		http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	seen := map[string]bool{}
 	for range 10 {
@@ -94,7 +94,7 @@ func TestObserveGivesEachRequestItsOwnID(t *testing.T) {
 
 // Streaming responses (downloads, watches) must be able to flush through the status recorder.
 func TestObserveLetsFlushThrough(t *testing.T) {
-	h := Observe(slog.New(slog.DiscardHandler), func(*http.Request) string { return "/" },
+	h := Observe(slog.New(slog.DiscardHandler), func(r *http.Request) (string, *http.Request) { return "/", r },
 		http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte("part"))
 			if err := http.NewResponseController(w).Flush(); err != nil {
