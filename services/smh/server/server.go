@@ -94,6 +94,8 @@ type Options struct {
 	ShareLimits    *ratelimit.ShareLimits
 	UploadMinRate  bodytime.Rate
 	MaxOpenUploads int
+	// InlineBlobMax: the largest upload kept in the object database (object.Config).
+	InlineBlobMax int64
 	// ArchiveLimits bound zip preview and uncompress (zero fields: docs/archives.md defaults).
 	ArchiveLimits object.ArchiveLimits
 	// ---- issue 13 fetch: ShareZipLimits bound a share visitor's folder download (zero
@@ -388,6 +390,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		TxTimeout:   s.opts.Deadlines.SQLTx,
 
 		MaxOpenUploads: s.opts.MaxOpenUploads,
+		InlineBlobMax:  s.opts.InlineBlobMax,
 		BodyMinRate:    s.opts.UploadMinRate,
 		ArchiveLimits:  s.opts.ArchiveLimits,
 		ShareZipLimits: s.opts.ShareZipLimits, // issue 13 fetch
