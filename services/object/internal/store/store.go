@@ -214,25 +214,39 @@ func (s *SQL) RecordBlob(ctx context.Context, b app.Blob) error {
 	return s.db.InWrite(ctx, func(t *sqldb.Tx) error { return insertBlob(ctx, t, b) })
 }
 
-// AttachBlob implements app.Store.
+// AttachBlob implements app.Store. The state test is the UPDATE's own condition: the statement
+// locks the row on both engines and (on PostgreSQL, after waiting for a concurrent writer of it)
+// judges the row as committed, so no separate lock and read are needed.
 func (s *SQL) AttachBlob(ctx context.Context, uploadID string, b app.Blob) error {
 	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
-		u, err := lockUpload(ctx, t, uploadID)
-		if err != nil {
-			return err
-		}
-		if u.State != app.StateOpen && u.State != app.StateReceived {
-			return app.ErrUploadNotOpen
-		}
-		if err := insertBlob(ctx, t, b); err != nil {
-			return err
-		}
 		// A blob attached before is no longer held by this upload: garbage collection finds it
 		// idle and unreferenced after its grace period.
-		_, err = t.Exec(ctx, `UPDATE uploads SET blob_id = ?, state = ? WHERE id = ?`,
-			b.ID, string(app.StateReceived), uploadID)
-		return wrap("attach blob", err)
+		res, err := t.Exec(ctx, `UPDATE uploads SET blob_id = ?, state = ? WHERE id = ? AND state IN (?, ?)`,
+			b.ID, string(app.StateReceived), uploadID, string(app.StateOpen), string(app.StateReceived))
+		if err := updatedOne(ctx, t, res, err, uploadID, "attach blob"); err != nil {
+			return err
+		}
+		return insertBlob(ctx, t, b)
 	})
+}
+
+// updatedOne judges a conditional UPDATE of one upload: nil when it changed the row, otherwise
+// ErrUploadNotFound for an unknown id and ErrUploadNotOpen for an upload in another state.
+func updatedOne(ctx context.Context, t *sqldb.Tx, res sql.Result, err error, uploadID, op string) error {
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return wrap(op, err)
+	}
+	var one int
+	switch err := t.QueryRow(ctx, `SELECT 1 FROM uploads WHERE id = ?`, uploadID).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return app.ErrUploadNotFound
+	case err != nil:
+		return wrap(op, err)
+	}
+	return app.ErrUploadNotOpen
 }
 
 // PutPart implements app.Store.
@@ -317,16 +331,9 @@ func (s *SQL) RenewUpload(ctx context.Context, id string, expires time.Time) err
 // client's retry and answers the same file (docs/smallfiles.md).
 func (s *SQL) Confirm(ctx context.Context, id string, answer []byte) error {
 	return s.db.InLazyWrite(ctx, func(t *sqldb.Tx) error {
-		u, err := lockUpload(ctx, t, id)
-		if err != nil {
-			return err
-		}
-		if u.State == app.StateAborted {
-			return app.ErrUploadNotOpen
-		}
-		_, err = t.Exec(ctx, `UPDATE uploads SET state = ?, answer = ? WHERE id = ?`,
-			string(app.StateConfirmed), string(answer), id)
-		return wrap("confirm", err)
+		res, err := t.Exec(ctx, `UPDATE uploads SET state = ?, answer = ? WHERE id = ? AND state <> ?`,
+			string(app.StateConfirmed), string(answer), id, string(app.StateAborted))
+		return updatedOne(ctx, t, res, err, id, "confirm")
 	})
 }
 
