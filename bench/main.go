@@ -27,6 +27,7 @@
 // ---- issue 13 fetch: and (q), per engine: a share visitor's list + download of a shared 4 KiB
 // file vs the owner's own download (bench/share.go).
 // ---- end issue 13 fetch
+// and (r)-(t), the data lifecycle on SQLite (bench/lifecycle.go).
 package main
 
 import (
@@ -70,7 +71,7 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcdefghijklmnopq", "which measurements to run, e.g. -only a, -only efg, -only hij, -only klm, -only n, -only o, -only p or -only q (issue 13 fetch)")
+	only := flag.String("only", "abcdefghijnopqrst", "which measurements to run, e.g. -only a, -only efg, -only hij, -only n, -only o, -only p, -only q (issue 13 fetch) or -only rst")
 	// (i): many small uploads at once, as a sync client or a busy page sends them.
 	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i)")
 	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
@@ -345,7 +346,7 @@ func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 			return err
 		}
 	}
-	if strings.ContainsAny(only, "klm") {
+	if strings.ContainsAny(only, "rst") {
 		if err := runLifecycle(ctx, d, nc, only); err != nil {
 			return err
 		}
