@@ -20,6 +20,7 @@
 //	    HTTPS server that only writes the body to a file (fsync at the end) or streams it back
 //	(i) 4 KiB begin+PUT+confirm cycles per second vs 3 round trips to /livez per cycle
 //	(j) the growth of the process's RSS during (h)'s upload (data dir only)
+//	(k) 4 KiB downloads (GET, 302, GET the signed URL) per second vs 2 round trips to /livez each
 //
 // and (o), batch delete against single deletes, per engine (bench/batch.go).
 // and (p), per engine: reading 10,000 events of the change feed vs listing 10,000 entries
@@ -71,10 +72,10 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcdefghijnopqrst", "which measurements to run, e.g. -only a, -only efg, -only hij, -only n, -only o, -only p, -only q (issue 13 fetch) or -only rst")
-	// (i): many small uploads at once, as a sync client or a busy page sends them.
-	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i)")
-	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
+	only := flag.String("only", "abcdefghijknopqrst", "which measurements to run, e.g. -only a, -only efg, -only hijk, -only n, -only o, -only p, -only q (issue 13 fetch) or -only rst")
+	// (i) and (k): many small transfers at once, as a sync client or a busy page makes them.
+	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i) and the downloads (k)")
+	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(k): dir (the data dir), s3 (gofakes3 in process) or both")
 	bigMiB := flag.Int64("hmib", 1024, "size in MiB of the single-stream transfers of (h) and (j) on the data dir")
 	s3MiB := flag.Int64("s3mib", 256, "size in MiB of (h) on S3 (gofakes3 holds multipart parts in memory)")
 	rounds := flag.Int("hrounds", 5, "rounds of (h) after its warm-up round; the median of the per-round ratios counts")
@@ -329,7 +330,7 @@ func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 			return err
 		}
 	}
-	if strings.ContainsAny(only, "hij") {
+	if strings.ContainsAny(only, "hijk") {
 		if err := runObject(ctx, obj); err != nil {
 			return err
 		}
