@@ -108,6 +108,7 @@ type result struct {
 	errors   int64
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	lat      []time.Duration // every successful call's, sorted
 }
 
 func (r result) rate() float64 { return float64(r.ops) / r.elapsed.Seconds() }
@@ -153,11 +154,29 @@ func measure(c int, d time.Duration, op func(worker int, i int) error) result {
 	elapsed := time.Since(start)
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	r := result{ops: ops.Load(), errors: errs.Load(), elapsed: elapsed}
+	r := result{ops: ops.Load(), errors: errs.Load(), elapsed: elapsed, lat: all}
 	if len(all) > 0 {
 		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
 	}
 	return r
+}
+
+// pool sums the measurements of interleaved slices, with the percentiles of all their calls
+// together.
+func pool(rs []result) result {
+	var out result
+	var all [][]time.Duration
+	for _, r := range rs {
+		out.ops += r.ops
+		out.errors += r.errors
+		out.elapsed += r.elapsed
+		all = append(all, r.lat)
+	}
+	out.lat = slices.Sorted(slices.Values(slices.Concat(all...)))
+	if len(out.lat) > 0 {
+		out.p50, out.p99 = out.lat[len(out.lat)/2], out.lat[len(out.lat)*99/100]
+	}
+	return out
 }
 
 // instance is one all-in-one started for the benchmark, with a library and an admin token.

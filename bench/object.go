@@ -1009,7 +1009,7 @@ func smallDownloads(a objAPI, store string, d time.Duration, c int) error {
 		trivials = append(trivials, measure(c, d, trivial))
 		downloads = append(downloads, measure(c, d, download))
 	}
-	base, down := merge(trivials), merge(downloads)
+	base, down := pool(trivials), pool(downloads)
 	var p50 [2]time.Duration
 	for k := range p50 {
 		var all []time.Duration
@@ -1022,7 +1022,7 @@ func smallDownloads(a objAPI, store string, d time.Duration, c int) error {
 	}
 	fmt.Printf("(k) %d KiB downloads (GET -> 302, GET Location: the signed data URL) per second on %s, %d concurrent\n", cycleSize>>10, store, c)
 	fmt.Printf("    clients over %d files, vs the same client making 2 round trips to the trivial /livez route per\n", downloadFiles)
-	fmt.Printf("    download; %d alternating rounds of %s each; p50/p99 are the medians of the rounds'. The ratio\n", downloadRounds, d)
+	fmt.Printf("    download; %d alternating rounds of %s each, p50/p99 over all of them. The ratio\n", downloadRounds, d)
 	fmt.Printf("    is the cost of OpenSMH's own work (token, namespace resolve, records, signing, the blob read%s)\n", map[bool]string{true: "", false: " from S3"}[store == "data dir"])
 	fmt.Printf("    2x /livez        %s\n", roundString(base, "rounds"))
 	fmt.Printf("    download         %s\n", roundString(down, "rounds"))
