@@ -47,6 +47,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -72,6 +73,9 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
+	// Where the time goes beyond CPU: `go tool trace -pprof=sync|syscall|sched FILE` turns the
+	// trace into profiles of the time goroutines spent blocked, in system calls and waiting for a CPU.
+	traceFile := flag.String("trace", "", "write an execution trace of the measurements to this file")
 	only := flag.String("only", "abcdefghijknopqrst", "which measurements to run, e.g. -only a, -only efg, -only hijk, -only n, -only o, -only p, -only q (issue 13 fetch) or -only rst")
 	// (i) and (k): many small transfers at once, as a sync client or a busy page makes them.
 	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i) and the downloads (k)")
@@ -93,6 +97,19 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer trace.Stop()
 	}
 	obj := objectOptions{d: *duration, c: *objConcurrency, only: *only, stores: *blobs, size: *bigMiB * mib, s3Size: *s3MiB * mib, rounds: max(1, *rounds)}
 	if err := run(*duration, *concurrency, *nsConcurrency, *only, obj); err != nil {
