@@ -367,16 +367,36 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 // a symlink followed to its target. Any principal of the space, or anonymous on a public-read
 // library or space (12.7). A historyID answers that version's content (9.7): a version of
 // another file is ErrHistoryNotFound.
+//
+// It is openFile and the store's ResolveFile, with the space and the file read together
+// (ResolveFileInSpace: one statement for a download) and the same answers in the same order.
 func (n *Namespace) ResolveFile(ctx context.Context, libraryID, spaceID, rawPath, historyID string) (Resolved, error) {
-	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, true)
+	req, _, err := n.authorize(ctx, libraryID, true)
 	if err != nil {
 		return Resolved{}, err
 	}
-	r, err := n.store.ResolveFile(ctx, libraryID, spaceID, t.path)
-	if err != nil {
-		return Resolved{}, notFile(err, ErrFileNotFound)
+	path, pathErr := SplitFilePath(rawPath, req.lib.MaxNameLength)
+	var file SpaceFile
+	read := n.getSpace(ctx, libraryID, spaceID) // a malformed path answers after the space is checked, as in openFile
+	if pathErr == nil {
+		read = func() (Space, error) {
+			var err error
+			file, err = n.store.ResolveFileInSpace(ctx, libraryID, spaceID, path)
+			return file.Space, err
+		}
 	}
-	r.TrafficLimit = t.space.Ext.DownloadTrafficLimit
+	sp, err := n.spaceBy(ctx, req, spaceID, read)
+	if err != nil {
+		return Resolved{}, err
+	}
+	if pathErr != nil {
+		return Resolved{}, pathErr
+	}
+	if file.FileErr != nil {
+		return Resolved{}, notFile(file.FileErr, ErrFileNotFound)
+	}
+	r := file.File
+	r.TrafficLimit = sp.Ext.DownloadTrafficLimit
 	if historyID != "" {
 		return n.withVersion(ctx, r, historyID)
 	}

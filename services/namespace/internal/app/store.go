@@ -179,6 +179,15 @@ type Resolved struct {
 	TrafficLimit int64
 }
 
+// SpaceFile is a space and the file a path of it names, read together (ResolveFileInSpace).
+type SpaceFile struct {
+	Space Space
+	File  Resolved
+	// FileErr is ResolveFile's error for the path (ErrNodeNotFound, ErrIsDirectory, ...); File
+	// is zero then.
+	FileErr error
+}
+
 // OrderBy is a listing order (4.2 order_by).
 type OrderBy string
 
@@ -350,6 +359,10 @@ type Store interface {
 	// ResolveFile answers the file at path for reading, a symlink followed to its target.
 	// ErrIsDirectory for a directory.
 	ResolveFile(ctx context.Context, libraryID, spaceID string, path []string) (Resolved, error)
+	// ResolveFileInSpace is GetSpace and ResolveFile in one read (a download needs both):
+	// ErrSpaceNotFound when there is no space; else the space and ResolveFile's answer for path,
+	// its error in FileErr.
+	ResolveFileInSpace(ctx context.Context, libraryID, spaceID string, path []string) (SpaceFile, error)
 	// NodeByInode answers a live entry by inode and its path; ErrNodeNotFound when there is
 	// none (or it is deleted).
 	NodeByInode(ctx context.Context, libraryID, spaceID string, inode int64) (Node, []string, error)
