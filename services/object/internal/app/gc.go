@@ -48,8 +48,8 @@ func (o *Object) CollectGarbage(ctx context.Context) (GCReport, error) {
 	n, err = o.collectBlobs(ctx, now)
 	r.Blobs += n
 	errs = append(errs, err)
-	if n > 0 {
-		// Inline blobs' bytes went with their records (docs/smallfiles.md).
+	if r.ExpiredUploads+r.Blobs > 0 {
+		// Inline blobs' bytes went with their records, sessions with theirs (docs/smallfiles.md).
 		errs = append(errs, o.store.ReturnFreeSpace(ctx))
 	}
 	r.OrphanBlobs, r.OrphanParts, err = o.sweepOrphans(ctx, now)
