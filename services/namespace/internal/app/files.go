@@ -209,11 +209,31 @@ type UploadCheck struct {
 // answers the space's rules for the bytes. The object service calls it with the end user's
 // credentials, so it is authorized like any business call.
 func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath, strategy string, fileSize *int64) (UploadCheck, error) {
-	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false,
+	// openFile's steps in its order, with the space and the destination read together
+	// (DestinationInSpace: one statement for a begin into an existing directory).
+	r, p, err := n.authorize(ctx, libraryID, false,
 		authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce, authz.BeginUpload, authz.BeginUploadForce)
 	if err != nil {
 		return UploadCheck{}, err
 	}
+	path, pathErr := SplitFilePath(rawPath, r.lib.MaxNameLength)
+	var dest SpaceDestination
+	read := n.getSpace(ctx, libraryID, spaceID) // a malformed path answers after the space is checked
+	if pathErr == nil {
+		read = func() (Space, error) {
+			var err error
+			dest, err = n.store.DestinationInSpace(ctx, libraryID, spaceID, path)
+			return dest.Space, err
+		}
+	}
+	sp, err := n.spaceBy(ctx, r, spaceID, read)
+	if err != nil {
+		return UploadCheck{}, err
+	}
+	if pathErr != nil {
+		return UploadCheck{}, pathErr
+	}
+	t := target{r: r, p: p, space: sp, path: path}
 	c, err := parseFileStrategy(strategy)
 	if err != nil {
 		return UploadCheck{}, err
@@ -225,10 +245,10 @@ func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath
 		return UploadCheck{}, err
 	}
 	force := t.p.Has(authz.UploadFileForce) || t.p.Has(authz.BeginUploadForce)
-	if err := n.checkDestination(ctx, t, c, force); err != nil {
+	if err := checkDestination(dest, c, force); err != nil {
 		return UploadCheck{}, err
 	}
-	if err := n.checkDeclaredSize(ctx, t, c, fileSize); err != nil {
+	if err := n.checkDeclaredSize(ctx, t, dest, c, fileSize); err != nil {
 		return UploadCheck{}, err
 	}
 	return UploadCheck{Path: t.path, UserID: userOf(t.p), Strategy: c, Force: force, Rules: uploadRules(t.r.lib, t.space)}, nil
@@ -237,22 +257,14 @@ func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath
 // checkDestination looks at the destination of an upload before any byte moves: the parent must
 // be a directory (404 DirectoryNotFound when missing, 409 when a file is on the way); ask refuses
 // a taken name; overwrite refuses a directory (409) and, without force, a file (403).
-func (n *Namespace) checkDestination(ctx context.Context, t target, c Conflict, force bool) error {
-	lib, space := t.r.lib.ID, t.space.ID
-	existing, err := n.store.Lookup(ctx, lib, space, t.path)
-	if errors.Is(err, ErrNodeNotFound) {
-		parent, err := n.store.Lookup(ctx, lib, space, t.path[:len(t.path)-1])
-		if err != nil {
-			return err
-		}
-		if !parent.IsDir() {
-			return ErrNotDirectory
-		}
-		return nil
+func checkDestination(dest SpaceDestination, c Conflict, force bool) error {
+	if errors.Is(dest.ExistingErr, ErrNodeNotFound) {
+		return dest.ParentErr
 	}
-	if err != nil {
-		return err
+	if dest.ExistingErr != nil {
+		return dest.ExistingErr
 	}
+	existing := dest.Existing
 	switch c {
 	case ConflictAsk:
 		return ErrNameTaken

@@ -798,3 +798,119 @@ func (s *SQL) writeFor(strategy app.Conflict) func(context.Context, string, stri
 	}
 	return s.inCreate
 }
+
+// DestinationInSpace reads the space and what an upload to path finds; see app.Store. A begin is
+// the common case: a space that exists, a parent directory a few levels deep, a free name. That
+// is one statement (destinationQuery) without a transaction's setup. Anything else (no space, a
+// parent missing, a file or deeper, a taken name whose entry the caller needs whole) is read step
+// by step in one read transaction, as GetSpace and Lookup read it.
+func (s *SQL) DestinationInSpace(ctx context.Context, libraryID, spaceID string, path []string) (app.SpaceDestination, error) {
+	var out app.SpaceDestination
+	if q, ok := destinationQuery(len(path)); ok {
+		args := make([]any, 0, 3*len(path)+2)
+		for _, name := range slices.Backward(path[:len(path)-1]) {
+			args = append(args, libraryID, spaceID, name)
+		}
+		args = append(args, libraryID, spaceID, path[len(path)-1], libraryID, spaceID)
+		found := false
+		err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
+			var (
+				sp         spaceFields
+				parent     sql.NullInt64
+				parentType sql.NullString
+				existing   sql.NullInt64
+			)
+			err := t.QueryRow(ctx, q, args...).Scan(append(sp.dests(), &parent, &parentType, &existing)...)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return nil
+			case err != nil:
+				return wrap("upload destination", err)
+			case !parent.Valid || existing.Valid || (parent.Int64 != 0 && parentType.String != string(app.TypeDir)):
+				return nil // a name missing or a file on the way, or a taken name: the reads below
+			}
+			if out.Space, err = sp.space(); err != nil {
+				return wrap("upload destination", err)
+			}
+			found = true
+			out.ExistingErr = app.ErrNodeNotFound
+			return nil
+		})
+		if err != nil || found {
+			return out, err
+		}
+	}
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		sp, err := getSpace(ctx, t, libraryID, spaceID, false)
+		if err != nil {
+			return err
+		}
+		out = app.SpaceDestination{Space: sp}
+		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
+		out.Existing, out.ExistingErr = n.Node, err
+		if !errors.Is(err, app.ErrNodeNotFound) {
+			return answerOrFailure(err)
+		}
+		parent, err := lookupPath(ctx, t, libraryID, spaceID, path[:len(path)-1])
+		switch {
+		case err != nil:
+			out.ParentErr = err
+			return answerOrFailure(err)
+		case !parent.isDir():
+			out.ParentErr = app.ErrNotDirectory
+		}
+		return nil
+	})
+	if err != nil {
+		return app.SpaceDestination{}, err
+	}
+	return out, nil
+}
+
+// answerOrFailure passes a read's failure and swallows lookupPath's answers about a path (see
+// isFileAnswer), which DestinationInSpace hands to its caller in the answer.
+func answerOrFailure(err error) error {
+	if err == nil || isFileAnswer(err) {
+		return nil
+	}
+	return err
+}
+
+// destinationQueries holds destinationQuery's statement for each path length.
+var destinationQueries = func() []string {
+	qs := make([]string, maxSpaceFileDepth+2)
+	for n := 1; n <= maxSpaceFileDepth+1; n++ {
+		qs[n] = buildDestinationQuery(n - 1)
+	}
+	return qs
+}()
+
+// destinationQuery answers the statement that reads a space (spaceColumns), the inode and type of
+// the parent of a path of n names (NULL when a name on the way is missing; 0 for the root) and the
+// inode of the live entry at the path (NULL when the name is free). Its arguments are library id,
+// space id and name for each level of the parent from the deepest up, then library id, space id
+// and the last name, then library id and space id. ok is false for an empty path or a parent
+// deeper than maxSpaceFileDepth.
+func destinationQuery(n int) (q string, ok bool) {
+	if n < 1 || n > maxSpaceFileDepth+1 {
+		return "", false
+	}
+	return destinationQueries[n], true
+}
+
+// buildDestinationQuery writes destinationQuery's statement for a parent depth levels deep: the
+// parent is spaceFileQuery's chain of live children by name (index nodes_live_name), the entry one
+// more lookup in the same index.
+func buildDestinationQuery(depth int) string {
+	parent := "CAST(0 AS BIGINT)"
+	for range depth {
+		parent = `(SELECT inode FROM nodes WHERE library_id = ? AND space_id = ? AND name = ? AND deleted_at IS NULL
+			AND parent_inode = ` + parent + `)`
+	}
+	return `WITH par (inode) AS (SELECT ` + parent + `)
+		SELECT ` + spaceColumnsOf("sp") + `, par.inode, pn.type,
+			(SELECT e.inode FROM nodes e WHERE e.library_id = ? AND e.space_id = ? AND e.name = ? AND e.deleted_at IS NULL
+				AND e.parent_inode = par.inode)
+		FROM spaces sp CROSS JOIN par LEFT JOIN nodes pn ON pn.inode = par.inode
+		WHERE sp.library_id = ? AND sp.space_id = ?`
+}

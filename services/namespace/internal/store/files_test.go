@@ -614,3 +614,59 @@ func TestResolveFileInSpace(t *testing.T) {
 		}
 	})
 }
+
+// TestDestinationInSpace: the one read of a begin answers what GetSpace and the Lookups of the
+// path and its parent answer, on every kind of path, at and past the depth of one statement.
+func TestDestinationInSpace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("d")
+		f.putFile("d/t.txt", 5, "blob-t", "")
+		f.putFile("top.txt", 3, "blob-top", "")
+		f.link("d/l", "top.txt")
+		f.putFile("d/gone.txt", 1, "blob-gone", "")
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("d/gone.txt"), binRules, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		deep := strings.Repeat("x/", maxSpaceFileDepth+1)
+		f.mkdir(strings.TrimSuffix(deep, "/"))
+		atLimit := strings.Repeat("x/", maxSpaceFileDepth)
+		paths := []string{"new.txt", "top.txt", "d", "d/new.txt", "d/t.txt", "d/l", "d/gone.txt", "top.txt/x", "d/t.txt/x/y",
+			"none/new.txt", "none/deeper/new.txt", deep + "new.txt", atLimit + "new.txt", atLimit + "x", "x/new.txt"}
+		for _, space := range []string{f.space, "missing"} {
+			for _, path := range paths {
+				got, err := s.DestinationInSpace(f.ctx, f.lib, space, p(path))
+				wantSpace, spaceErr := s.GetSpace(f.ctx, f.lib, space)
+				if spaceErr != nil {
+					if !errors.Is(err, spaceErr) || !reflect.DeepEqual(got, app.SpaceDestination{}) {
+						t.Errorf("%s %q: %+v, %v; want %v", space, path, got, err, spaceErr)
+					}
+					continue
+				}
+				want := app.SpaceDestination{Space: wantSpace}
+				want.Existing, want.ExistingErr = s.Lookup(f.ctx, f.lib, space, p(path))
+				if errors.Is(want.ExistingErr, app.ErrNodeNotFound) {
+					parent, err := s.Lookup(f.ctx, f.lib, space, p(path)[:len(p(path))-1])
+					switch {
+					case err != nil:
+						want.ParentErr = err
+					case !parent.IsDir():
+						want.ParentErr = app.ErrNotDirectory
+					}
+				}
+				if err != nil || !reflect.DeepEqual(got.Space, want.Space) || !reflect.DeepEqual(got.Existing, want.Existing) ||
+					!sameErr(got.ExistingErr, want.ExistingErr) || !sameErr(got.ParentErr, want.ParentErr) {
+					t.Errorf("%s %q:\n got %+v, %v\nwant %+v", space, path, got, err, want)
+				}
+			}
+		}
+	})
+}
+
+// sameErr: both nil, or the same sentinel.
+func sameErr(got, want error) bool {
+	if got == nil || want == nil {
+		return got == want
+	}
+	return errors.Is(got, want) || errors.Is(want, got)
+}
