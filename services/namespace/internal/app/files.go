@@ -324,15 +324,8 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 	if len(path) != len(c.Path) {
 		return Placed{}, invalid("path segments may not contain \"/\"")
 	}
-	if !lib.IsMultiSpace {
-		if c.SpaceID != DefaultSpace {
-			return Placed{}, ErrSpaceNotFound
-		}
-		if err := n.ensureDefaultSpace(ctx, c.LibraryID); err != nil {
-			return Placed{}, err
-		}
-	}
-	sp, err := n.store.GetSpace(ctx, c.LibraryID, c.SpaceID)
+	// One read of the space; the single-tenant space "-" is made if it is missing.
+	sp, err := n.lookupSpace(ctx, lib, c.SpaceID)
 	if err != nil {
 		return Placed{}, err
 	}
