@@ -918,16 +918,7 @@ func uploadCycles(a objAPI, store string, d time.Duration, c int) error {
 		}
 		return keep(err)
 	})
-	var p50 [3]time.Duration
-	for k := range p50 {
-		var all []time.Duration
-		for w := range steps {
-			all = append(all, steps[w][k]...)
-		}
-		if len(all) > 0 {
-			p50[k] = median(all)
-		}
-	}
+	p50 := stepMedians(steps)
 	fmt.Printf("(i) %d KiB uploads (begin + PUT + confirm) per second on %s, %d concurrent clients, vs the same\n", cycleSize>>10, store, c)
 	fmt.Printf("    client making 3 round trips to the trivial /livez route of the same server per cycle: the\n")
 	fmt.Printf("    baseline pays the same HTTP/TLS round trips, so the ratio is the cost of OpenSMH's own work\n")
@@ -1010,16 +1001,7 @@ func smallDownloads(a objAPI, store string, d time.Duration, c int) error {
 		downloads = append(downloads, measure(c, d, download))
 	}
 	base, down := pool(trivials), pool(downloads)
-	var p50 [2]time.Duration
-	for k := range p50 {
-		var all []time.Duration
-		for w := range steps {
-			all = append(all, steps[w][k]...)
-		}
-		if len(all) > 0 {
-			p50[k] = median(all)
-		}
-	}
+	p50 := stepMedians(steps)
 	fmt.Printf("(k) %d KiB downloads (GET -> 302, GET Location: the signed data URL) per second on %s, %d concurrent\n", cycleSize>>10, store, c)
 	fmt.Printf("    clients over %d files, vs the same client making 2 round trips to the trivial /livez route per\n", downloadFiles)
 	fmt.Printf("    download; %d alternating rounds of %s each, p50/p99 over all of them. The ratio\n", downloadRounds, d)
@@ -1062,6 +1044,22 @@ func uploadSmall(a objAPI, c, n int, name func(int) string, content func(int) []
 	}
 	wg.Wait()
 	return firstErr.get()
+}
+
+// stepMedians answers the median time of each step of a round, over every worker's rounds.
+func stepMedians[A ~[2][]time.Duration | ~[3][]time.Duration](steps []A) []time.Duration {
+	var zero A
+	out := make([]time.Duration, len(zero))
+	for k := range out {
+		var all []time.Duration
+		for _, s := range steps {
+			all = append(all, s[k]...)
+		}
+		if len(all) > 0 {
+			out[k] = median(all)
+		}
+	}
+	return out
 }
 
 func cycleString(r result) string { return roundString(r, "cycles") }

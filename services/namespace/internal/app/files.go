@@ -158,6 +158,26 @@ func (n *Namespace) openFile(ctx context.Context, libraryID, spaceID, rawPath st
 	return n.openWith(ctx, libraryID, spaceID, rawPath, SplitFilePath, publicRead, grants...)
 }
 
+// spaceAndPath is openFile's space and path steps for a request already authorized, with a store
+// read that answers the space given the parsed path, so that a use case reads what it needs at the
+// path with the space's row (ResolveFileInSpace, DestinationInSpace). A malformed path answers
+// after the space is checked, as in openFile.
+func (n *Namespace) spaceAndPath(ctx context.Context, r request, spaceID, rawPath string, read func(path []string) (Space, error)) (Space, []string, error) {
+	path, pathErr := SplitFilePath(rawPath, r.lib.MaxNameLength)
+	readSpace := n.getSpace(ctx, r.lib.ID, spaceID)
+	if pathErr == nil {
+		readSpace = func() (Space, error) { return read(path) }
+	}
+	sp, err := n.spaceBy(ctx, r, spaceID, readSpace)
+	if err != nil {
+		return Space{}, nil, err
+	}
+	if pathErr != nil {
+		return Space{}, nil, pathErr
+	}
+	return sp, path, nil
+}
+
 // notFile maps what the store answers for a path that holds no file: missing, a directory, or a
 // file on the way. Other errors pass.
 func notFile(err error, notFound error) error {
@@ -216,22 +236,14 @@ func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath
 	if err != nil {
 		return UploadCheck{}, err
 	}
-	path, pathErr := SplitFilePath(rawPath, r.lib.MaxNameLength)
 	var dest SpaceDestination
-	read := n.getSpace(ctx, libraryID, spaceID) // a malformed path answers after the space is checked
-	if pathErr == nil {
-		read = func() (Space, error) {
-			var err error
-			dest, err = n.store.DestinationInSpace(ctx, libraryID, spaceID, path)
-			return dest.Space, err
-		}
-	}
-	sp, err := n.spaceBy(ctx, r, spaceID, read)
+	sp, path, err := n.spaceAndPath(ctx, r, spaceID, rawPath, func(path []string) (Space, error) {
+		var err error
+		dest, err = n.store.DestinationInSpace(ctx, libraryID, spaceID, path)
+		return dest.Space, err
+	})
 	if err != nil {
 		return UploadCheck{}, err
-	}
-	if pathErr != nil {
-		return UploadCheck{}, pathErr
 	}
 	t := target{r: r, p: p, space: sp, path: path}
 	c, err := parseFileStrategy(strategy)
@@ -380,22 +392,14 @@ func (n *Namespace) ResolveFile(ctx context.Context, libraryID, spaceID, rawPath
 	if err != nil {
 		return Resolved{}, err
 	}
-	path, pathErr := SplitFilePath(rawPath, req.lib.MaxNameLength)
 	var file SpaceFile
-	read := n.getSpace(ctx, libraryID, spaceID) // a malformed path answers after the space is checked, as in openFile
-	if pathErr == nil {
-		read = func() (Space, error) {
-			var err error
-			file, err = n.store.ResolveFileInSpace(ctx, libraryID, spaceID, path)
-			return file.Space, err
-		}
-	}
-	sp, err := n.spaceBy(ctx, req, spaceID, read)
+	sp, _, err := n.spaceAndPath(ctx, req, spaceID, rawPath, func(path []string) (Space, error) {
+		var err error
+		file, err = n.store.ResolveFileInSpace(ctx, libraryID, spaceID, path)
+		return file.Space, err
+	})
 	if err != nil {
 		return Resolved{}, err
-	}
-	if pathErr != nil {
-		return Resolved{}, pathErr
 	}
 	if file.FileErr != nil {
 		return Resolved{}, notFile(file.FileErr, ErrFileNotFound)

@@ -647,18 +647,25 @@ func spaceFileQuery(depth int) (q string, ok bool) {
 	return spaceFileQueries[depth], true
 }
 
+// liveChain is the expression of the inode at the end of a path depth names long below the inode
+// root: each level the live child by name, a scalar subquery taking library id, space id and
+// name, the deepest level's arguments first.
+func liveChain(depth int, root string) string {
+	inode := root
+	for range depth {
+		inode = `(SELECT inode FROM nodes WHERE library_id = ? AND space_id = ? AND name = ? AND deleted_at IS NULL
+			AND parent_inode = ` + inode + `)`
+	}
+	return inode
+}
+
 // buildSpaceFileQuery writes spaceFileQuery's statement. Each level is the inode of a live child
 // by name, a scalar subquery on constants that both planners answer from the unique index
 // nodes_live_name whatever their statistics; the entry itself is then a primary-key lookup. A
 // file has no children, so a path through a file finds nothing, as a missing name does.
 func buildSpaceFileQuery(depth int) string {
-	parent := "0"
-	for range depth {
-		parent = `(SELECT inode FROM nodes WHERE library_id = ? AND space_id = ? AND name = ? AND deleted_at IS NULL
-			AND parent_inode = ` + parent + `)`
-	}
 	return "SELECT " + spaceColumnsOf("sp") + ", " + nodeColumnsOf("n") + ` FROM spaces sp
-		JOIN nodes n ON n.inode = ` + parent + `
+		JOIN nodes n ON n.inode = ` + liveChain(depth, "0") + `
 		WHERE sp.library_id = ? AND sp.space_id = ?`
 }
 
@@ -902,12 +909,7 @@ func destinationQuery(n int) (q string, ok bool) {
 // parent is spaceFileQuery's chain of live children by name (index nodes_live_name), the entry one
 // more lookup in the same index.
 func buildDestinationQuery(depth int) string {
-	parent := "CAST(0 AS BIGINT)"
-	for range depth {
-		parent = `(SELECT inode FROM nodes WHERE library_id = ? AND space_id = ? AND name = ? AND deleted_at IS NULL
-			AND parent_inode = ` + parent + `)`
-	}
-	return `WITH par (inode) AS (SELECT ` + parent + `)
+	return `WITH par (inode) AS (SELECT ` + liveChain(depth, "CAST(0 AS BIGINT)") + `)
 		SELECT ` + spaceColumnsOf("sp") + `, par.inode, pn.type,
 			(SELECT e.inode FROM nodes e WHERE e.library_id = ? AND e.space_id = ? AND e.name = ? AND e.deleted_at IS NULL
 				AND e.parent_inode = par.inode)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +17,6 @@ import (
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 	"github.com/opensmh/opensmh/services/object/internal/app"
-	"github.com/opensmh/opensmh/services/object/internal/blob"
-	"github.com/opensmh/opensmh/services/object/internal/store"
 )
 
 // onlyBytes hides a reader's other methods, so nothing can learn the body's size from it.
@@ -31,15 +28,7 @@ type onlyBytes struct{ io.Reader }
 // range, and a body that disagrees with its Content-Length is refused.
 func TestInlineUploads(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "object.db"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := blob.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, blobs := openStores(t)
 	const limit = 1 << 10
 	ns := &fakeNamespace{committed: map[string]string{}}
 	clk := clock.NewFake(time.Now())
