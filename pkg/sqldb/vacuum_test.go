@@ -56,7 +56,7 @@ func TestReturnFreePages(t *testing.T) {
 	}
 	empty := fileSize(t, db, path)
 	value := strings.Repeat("x", 60<<10)
-	const rows = 200 // about 12 MiB
+	const rows = 400 // about 24 MiB: more than one write of ReturnFreePages (returnPagesPerWrite)
 	for i := 1; i <= rows; i++ {
 		if err := db.InWrite(ctx, func(tx *Tx) error {
 			_, err := tx.Exec(ctx, `INSERT INTO bulk (id, data) VALUES (?, ?)`, i, []byte(value))
