@@ -19,28 +19,28 @@ import (
 // The data lifecycle measurements (docs/lifecycle.md), each a ratio of two OpenSMH operations
 // measured in the same run:
 //
-//	(k) delete a directory holding 100,000 descendants into the recycle bin and restore it,
+//	(r) delete a directory holding 100,000 descendants into the recycle bin and restore it,
 //	    against the same for an empty directory (both change one row; target <= 2);
-//	(l) 4 KiB upload cycles overwriting files with a space quota, the library cap and history
+//	(s) 4 KiB upload cycles overwriting files with a space quota, the library cap and history
 //	    versions on, against the same cycles in a library with all of them off (target >= 0.9);
-//	(m) a page of a recycle bin holding 100,000 items near its end against near its start
+//	(t) a page of a recycle bin holding 100,000 items near its end against near its start
 //	    (target <= 1.5).
 
 const (
-	// binTreeSize is how many descendants (k)'s directory holds; binItems how many items (m)'s
+	// binTreeSize is how many descendants (r)'s directory holds; binItems how many items (t)'s
 	// bin holds.
 	binTreeSize = 100_000
 	binItems    = 100_000
 	// binPageLimit is the largest page the recycle list allows (5.1).
 	binPageLimit = 100
-	// lifecycleRounds is how many (k) round trips and (l) interleaved rounds run.
+	// lifecycleRounds is how many (r) round trips and (s) interleaved rounds run.
 	lifecycleRounds = 9
-	// overwriteNames is how many names each (l) worker overwrites in turn, so history keeps
+	// overwriteNames is how many names each (s) worker overwrites in turn, so history keeps
 	// versions and drops the oldest.
 	overwriteNames = 4
 )
 
-// runLifecycle runs (k)-(m) on one all-in-one with the default store (SQLite).
+// runLifecycle runs (r)-(t) on one all-in-one with the default store (SQLite).
 func runLifecycle(ctx context.Context, d time.Duration, c int, only string) error {
 	in, err := startInstance(ctx, "", c)
 	if err != nil {
@@ -48,27 +48,27 @@ func runLifecycle(ctx context.Context, d time.Duration, c int, only string) erro
 	}
 	defer in.stop()
 	fmt.Printf("data lifecycle: SQLite store, own all-in-one, fsync on\n\n")
-	if strings.Contains(only, "k") {
+	if strings.Contains(only, "r") {
 		lib, err := in.library(`{"isFileLibrary":true,"useRecycleBin":true}`)
 		if err != nil {
 			return err
 		}
 		if err := binRoundTrips(lib); err != nil {
-			return fmt.Errorf("(k): %w", err)
+			return fmt.Errorf("(r): %w", err)
 		}
 	}
-	if strings.Contains(only, "l") {
+	if strings.Contains(only, "s") {
 		if err := lifecycleCycles(in, d, c); err != nil {
-			return fmt.Errorf("(l): %w", err)
+			return fmt.Errorf("(s): %w", err)
 		}
 	}
-	if strings.Contains(only, "m") {
+	if strings.Contains(only, "t") {
 		lib, err := in.library(`{"isFileLibrary":true,"useRecycleBin":true}`)
 		if err != nil {
 			return err
 		}
 		if err := binListing(lib, c); err != nil {
-			return fmt.Errorf("(m): %w", err)
+			return fmt.Errorf("(t): %w", err)
 		}
 	}
 	return nil
@@ -209,7 +209,7 @@ func (in *instance) binRoundTrip(dir string) (time.Duration, time.Duration, erro
 	return t1.Sub(t0), time.Since(t2), nil
 }
 
-// binRoundTrips prints (k).
+// binRoundTrips prints (r).
 func binRoundTrips(in *instance) error {
 	start := time.Now()
 	size, err := in.fillTree("full", binTreeSize)
@@ -241,7 +241,7 @@ func binRoundTrips(in *instance) error {
 	if err := json.Unmarshal(body, &st); err != nil || int(st.DirCount) != size {
 		return fmt.Errorf("after %d round trips the tree holds %v directories, want %d (%.200s)", lifecycleRounds+1, st.DirCount, size, body)
 	}
-	fmt.Printf("(k) delete into the recycle bin and restore: a directory with %d descendants (made by copies in %s)\n", size, fill.Round(100*time.Millisecond))
+	fmt.Printf("(r) delete into the recycle bin and restore: a directory with %d descendants (made by copies in %s)\n", size, fill.Round(100*time.Millisecond))
 	fmt.Printf("    against an empty directory, %d rounds after a warm-up, median latency\n", lifecycleRounds)
 	fmt.Printf("    delete  empty %9s   full %9s   ratio %.2f\n", short(median(del[0])), short(median(del[1])), median(del[1]).Seconds()/median(del[0]).Seconds())
 	fmt.Printf("    restore empty %9s   full %9s   ratio %.2f\n", short(median(res[0])), short(median(res[1])), median(res[1]).Seconds()/median(res[0]).Seconds())
@@ -250,7 +250,7 @@ func binRoundTrips(in *instance) error {
 	return nil
 }
 
-// lifecycleCycles prints (l): rounds alternate between the two libraries, and the median of the
+// lifecycleCycles prints (s): rounds alternate between the two libraries, and the median of the
 // per-round ratios counts (the machine is shared and noisy).
 func lifecycleCycles(in *instance, d time.Duration, c int) error {
 	on, err := in.library(`{"isFileLibrary":true,"useRecycleBin":true,"enableFileHistory":true,"fileHistoryCount":3,` +
@@ -318,7 +318,7 @@ func lifecycleCycles(in *instance, d time.Duration, c int) error {
 		return fmt.Errorf("history kept no versions: %.200s", hist)
 	}
 	slices.Sort(ratios)
-	fmt.Printf("(l) %d KiB upload cycles overwriting %d names per client, %d concurrent clients, %d rounds of %s each:\n",
+	fmt.Printf("(s) %d KiB upload cycles overwriting %d names per client, %d concurrent clients, %d rounds of %s each:\n",
 		cycleSize>>10, overwriteNames, c, lifecycleRounds, round)
 	fmt.Printf("    quota (space and library) and history on, against a library with both off\n")
 	fmt.Printf("    on   median %.0f cycles/s\n", medianFloat(onRates))
@@ -333,7 +333,7 @@ func medianFloat(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-// binListing prints (m): a bin of binItems items, its first pages against its last pages.
+// binListing prints (t): a bin of binItems items, its first pages against its last pages.
 func binListing(in *instance, c int) error {
 	start := time.Now()
 	if _, err := in.do("PUT", in.api("directory", "bin"), nil, http.StatusCreated); err != nil {
@@ -400,7 +400,7 @@ func binListing(in *instance, c int) error {
 		return fmt.Errorf("walked %d items, want %d", seen, binItems)
 	}
 	first, last := median(pages[:min(20, len(pages))]), median(pages[max(0, len(pages)-20):])
-	fmt.Printf("(m) recycle bin of %d items (made by REST in %s), limit=%d, marker mode, default order\n", binItems, fill.Round(time.Second), binPageLimit)
+	fmt.Printf("(t) recycle bin of %d items (made by REST in %s), limit=%d, marker mode, default order\n", binItems, fill.Round(time.Second), binPageLimit)
 	fmt.Printf("    page near start  median %9s  (pages 1-20)\n", short(first))
 	fmt.Printf("    page near end    median %9s  (last 20 pages)\n", short(last))
 	fmt.Printf("    ratio            %.2f   (end/start; target <= 1.5)\n\n", last.Seconds()/first.Seconds())

@@ -20,6 +20,7 @@
 //	    HTTPS server that only writes the body to a file (fsync at the end) or streams it back
 //	(i) 4 KiB begin+PUT+confirm cycles per second vs 3 round trips to /livez per cycle
 //	(j) the growth of the process's RSS during (h)'s upload (data dir only)
+//	(k) 4 KiB downloads (GET, 302, GET the signed URL) per second vs 2 round trips to /livez each
 //
 // and (o), batch delete against single deletes, per engine (bench/batch.go).
 // and (p), per engine: reading 10,000 events of the change feed vs listing 10,000 entries
@@ -27,6 +28,7 @@
 // ---- issue 13 fetch: and (q), per engine: a share visitor's list + download of a shared 4 KiB
 // file vs the owner's own download (bench/share.go).
 // ---- end issue 13 fetch
+// and (r)-(t), the data lifecycle on SQLite (bench/lifecycle.go).
 package main
 
 import (
@@ -45,6 +47,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -70,10 +73,13 @@ func main() {
 	// on PostgreSQL), so more namespace clients only lengthen the queue.
 	nsConcurrency := flag.Int("nc", 32, "concurrent clients for the namespace measurements (e)-(g)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
-	only := flag.String("only", "abcdefghijklmnopq", "which measurements to run, e.g. -only a, -only efg, -only hij, -only klm, -only n, -only o, -only p or -only q (issue 13 fetch)")
-	// (i): many small uploads at once, as a sync client or a busy page sends them.
-	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i)")
-	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(j): dir (the data dir), s3 (gofakes3 in process) or both")
+	// Where the time goes beyond CPU: `go tool trace -pprof=sync|syscall|sched FILE` turns the
+	// trace into profiles of the time goroutines spent blocked, in system calls and waiting for a CPU.
+	traceFile := flag.String("trace", "", "write an execution trace of the measurements to this file")
+	only := flag.String("only", "abcdefghijknopqrst", "which measurements to run, e.g. -only a, -only efg, -only hijk, -only n, -only o, -only p, -only q (issue 13 fetch) or -only rst")
+	// (i) and (k): many small transfers at once, as a sync client or a busy page makes them.
+	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i) and the downloads (k)")
+	blobs := flag.String("blobs", "dir,s3", "blob stores for (h)-(k): dir (the data dir), s3 (gofakes3 in process) or both")
 	bigMiB := flag.Int64("hmib", 1024, "size in MiB of the single-stream transfers of (h) and (j) on the data dir")
 	s3MiB := flag.Int64("s3mib", 256, "size in MiB of (h) on S3 (gofakes3 holds multipart parts in memory)")
 	rounds := flag.Int("hrounds", 5, "rounds of (h) after its warm-up round; the median of the per-round ratios counts")
@@ -92,6 +98,19 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer trace.Stop()
+	}
 	obj := objectOptions{d: *duration, c: *objConcurrency, only: *only, stores: *blobs, size: *bigMiB * mib, s3Size: *s3MiB * mib, rounds: max(1, *rounds)}
 	if err := run(*duration, *concurrency, *nsConcurrency, *only, obj); err != nil {
 		pprof.StopCPUProfile()
@@ -106,6 +125,7 @@ type result struct {
 	errors   int64
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	lat      []time.Duration // every successful call's, sorted
 }
 
 func (r result) rate() float64 { return float64(r.ops) / r.elapsed.Seconds() }
@@ -151,11 +171,29 @@ func measure(c int, d time.Duration, op func(worker int, i int) error) result {
 	elapsed := time.Since(start)
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	r := result{ops: ops.Load(), errors: errs.Load(), elapsed: elapsed}
+	r := result{ops: ops.Load(), errors: errs.Load(), elapsed: elapsed, lat: all}
 	if len(all) > 0 {
 		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
 	}
 	return r
+}
+
+// pool sums the measurements of interleaved slices, with the percentiles of all their calls
+// together.
+func pool(rs []result) result {
+	var out result
+	var all [][]time.Duration
+	for _, r := range rs {
+		out.ops += r.ops
+		out.errors += r.errors
+		out.elapsed += r.elapsed
+		all = append(all, r.lat)
+	}
+	out.lat = slices.Sorted(slices.Values(slices.Concat(all...)))
+	if len(out.lat) > 0 {
+		out.p50, out.p99 = out.lat[len(out.lat)/2], out.lat[len(out.lat)*99/100]
+	}
+	return out
 }
 
 // instance is one all-in-one started for the benchmark, with a library and an admin token.
@@ -328,7 +366,7 @@ func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 			return err
 		}
 	}
-	if strings.ContainsAny(only, "hij") {
+	if strings.ContainsAny(only, "hijk") {
 		if err := runObject(ctx, obj); err != nil {
 			return err
 		}
@@ -345,7 +383,7 @@ func run(d time.Duration, c, nc int, only string, obj objectOptions) error {
 			return err
 		}
 	}
-	if strings.ContainsAny(only, "klm") {
+	if strings.ContainsAny(only, "rst") {
 		if err := runLifecycle(ctx, d, nc, only); err != nil {
 			return err
 		}

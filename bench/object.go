@@ -39,14 +39,19 @@ import (
 	"github.com/opensmh/opensmh/services/smh/server"
 )
 
-// The object-service measurements (h)-(j), once per blob store: the data dir, and S3 (gofakes3
+// The object-service measurements (h)-(k), once per blob store: the data dir, and S3 (gofakes3
 // in this process, over TLS, with its file-backed backend).
 
 const (
 	// blockSize is the length of the random block the big transfers repeat.
 	blockSize = 1 << 20
-	// cycleSize is the file size of (i)'s begin+PUT+confirm cycles.
+	// cycleSize is the file size of (i)'s begin+PUT+confirm cycles and of (k)'s downloads.
 	cycleSize = 4 << 10
+	// downloadFiles is how many files (k) downloads in turn: each a different cycleSize slice of
+	// the random block, so a mixed-up answer shows.
+	downloadFiles = blockSize / cycleSize
+	// downloadRounds is how many times (k) alternates its baseline and its downloads.
+	downloadRounds = 2
 	// s3PartSize is the part size of the S3 blob store (services/object/internal/blob), which the
 	// S3 baseline uses too.
 	s3PartSize = 16 << 20
@@ -55,10 +60,10 @@ const (
 	mib        = 1 << 20
 )
 
-// objectOptions are the flags of (h)-(j).
+// objectOptions are the flags of (h)-(k).
 type objectOptions struct {
 	d      time.Duration
-	c      int    // concurrent clients of (i)
+	c      int    // concurrent clients of (i) and (k)
 	only   string // letters
 	stores string // "dir", "s3" or both
 	size   int64  // (h) and (j) on the data dir
@@ -66,7 +71,7 @@ type objectOptions struct {
 	rounds int    // alternating rounds of (h)
 }
 
-// runObject runs (h)-(j) on each selected blob store, each on an all-in-one of its own.
+// runObject runs (h)-(k) on each selected blob store, each on an all-in-one of its own.
 func runObject(ctx context.Context, o objectOptions) error {
 	ran := false
 	if strings.Contains(o.stores, "dir") {
@@ -120,7 +125,7 @@ func benchS3(ctx context.Context, o objectOptions) error {
 	return benchObject(in, o, "S3", o.s3Size, raw)
 }
 
-// benchObject runs (h)-(j) on one instance. s3 is the S3 baseline's sink (nil on the data dir).
+// benchObject runs (h)-(k) on one instance. s3 is the S3 baseline's sink (nil on the data dir).
 func benchObject(in *instance, o objectOptions, store string, size int64, s3 *s3Sink) error {
 	api := newObjAPI(in)
 	only := o.only
@@ -135,6 +140,11 @@ func benchObject(in *instance, o objectOptions, store string, size int64, s3 *s3
 	}
 	if strings.Contains(only, "i") {
 		if err := uploadCycles(api, store, o.d, o.c); err != nil {
+			return err
+		}
+	}
+	if strings.Contains(only, "k") {
+		if err := smallDownloads(api, store, o.d, o.c); err != nil {
 			return err
 		}
 	}
@@ -908,16 +918,7 @@ func uploadCycles(a objAPI, store string, d time.Duration, c int) error {
 		}
 		return keep(err)
 	})
-	var p50 [3]time.Duration
-	for k := range p50 {
-		var all []time.Duration
-		for w := range steps {
-			all = append(all, steps[w][k]...)
-		}
-		if len(all) > 0 {
-			p50[k] = median(all)
-		}
-	}
+	p50 := stepMedians(steps)
 	fmt.Printf("(i) %d KiB uploads (begin + PUT + confirm) per second on %s, %d concurrent clients, vs the same\n", cycleSize>>10, store, c)
 	fmt.Printf("    client making 3 round trips to the trivial /livez route of the same server per cycle: the\n")
 	fmt.Printf("    baseline pays the same HTTP/TLS round trips, so the ratio is the cost of OpenSMH's own work\n")
@@ -932,8 +933,140 @@ func uploadCycles(a objAPI, store string, d time.Duration, c int) error {
 	return nil
 }
 
-func cycleString(r result) string {
-	return fmt.Sprintf("%10.0f cycles/s  p50 %9s  p99 %9s  (%d cycles, %d errors)", r.rate(), short(r.p50), short(r.p99), r.ops, r.errors)
+// smallDownloads prints (k): downloads of cycleSize-byte files (GET the file, 302, GET the
+// signed data URL of Location) per second at concurrency c vs the same client making two round
+// trips to /livez per download. The two are measured in alternating slices of d each.
+func smallDownloads(a objAPI, store string, d time.Duration, c int) error {
+	if _, err := a.do("PUT", a.srv.URL+"/api/v1/directory/"+a.libraryID+"/-/downloads?access_token="+url.QueryEscape(a.token), nil, http.StatusCreated); err != nil {
+		return err
+	}
+	block := newBlock()
+	content := func(i int) []byte { return block[i*cycleSize : (i+1)*cycleSize] }
+	name := func(i int) string { return fmt.Sprintf("downloads/f%03d.bin", i) }
+	if err := uploadSmall(a, c, downloadFiles, name, content); err != nil {
+		return fmt.Errorf("(k) upload: %w", err)
+	}
+
+	// fetch downloads file k and answers how long each step took.
+	fetch := func(k int) (redirect, data time.Duration, err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		t0 := time.Now()
+		resp, _, err := get(ctx, a.big, a.fileURL(name(k)), http.StatusFound, io.Discard)
+		if err != nil {
+			return 0, 0, err
+		}
+		t1 := time.Now()
+		loc := resp.Header.Get("Location")
+		if loc == "" {
+			return 0, 0, errors.New("302 without Location")
+		}
+		var got bytes.Buffer
+		if _, _, err := get(ctx, a.big, loc, http.StatusOK, &got); err != nil {
+			return 0, 0, fmt.Errorf("GET Location: %w", err)
+		}
+		if !bytes.Equal(got.Bytes(), content(k)) {
+			return 0, 0, fmt.Errorf("%s: %d bytes that differ from the %d uploaded", name(k), got.Len(), cycleSize)
+		}
+		return t1.Sub(t0), time.Since(t1), nil
+	}
+	// Verify once, untimed: every file answers its own bytes before anything is measured.
+	for k := range downloadFiles {
+		if _, _, err := fetch(k); err != nil {
+			return fmt.Errorf("(k) check: %w", err)
+		}
+	}
+	var firstErr firstError
+	// Each worker also keeps the time of each step, for the breakdown.
+	steps := make([][2][]time.Duration, c)
+	download := firstErr.keep("download", func(w, i int) error {
+		redirect, data, err := fetch((w + i*c) % downloadFiles) // the workers take the files in turn
+		if err == nil {
+			steps[w][0], steps[w][1] = append(steps[w][0], redirect), append(steps[w][1], data)
+		}
+		return err
+	})
+	livez := a.srv.URL + "/livez"
+	trivial := firstErr.keep("2x /livez", func(int, int) error {
+		for range 2 {
+			if _, err := a.do("GET", livez, nil, http.StatusOK); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var trivials, downloads []result
+	for range downloadRounds {
+		trivials = append(trivials, measure(c, d, trivial))
+		downloads = append(downloads, measure(c, d, download))
+	}
+	base, down := pool(trivials), pool(downloads)
+	p50 := stepMedians(steps)
+	fmt.Printf("(k) %d KiB downloads (GET -> 302, GET Location: the signed data URL) per second on %s, %d concurrent\n", cycleSize>>10, store, c)
+	fmt.Printf("    clients over %d files, vs the same client making 2 round trips to the trivial /livez route per\n", downloadFiles)
+	fmt.Printf("    download; %d alternating rounds of %s each, p50/p99 over all of them. The ratio\n", downloadRounds, d)
+	fmt.Printf("    is the cost of OpenSMH's own work (token, namespace resolve, records, signing, the blob read%s)\n", map[bool]string{true: "", false: " from S3"}[store == "data dir"])
+	fmt.Printf("    2x /livez        %s\n", roundString(base, "rounds"))
+	fmt.Printf("    download         %s\n", roundString(down, "rounds"))
+	fmt.Printf("                     p50 of each step: GET -> 302 %s, GET Location %s\n", short(p50[0]), short(p50[1]))
+	fmt.Printf("    ratio            %.3f   (target >= 0.35)\n\n", down.rate()/base.rate())
+	if err := firstErr.get(); err != nil {
+		return fmt.Errorf("(k) had errors (%d baseline, %d downloads), the first: %w", base.errors, down.errors, err)
+	}
+	return nil
+}
+
+// uploadSmall uploads n small files (begin, PUT, confirm) from c workers.
+func uploadSmall(a objAPI, c, n int, name func(int) string, content func(int) []byte) error {
+	var next atomic.Int64
+	var firstErr firstError
+	var wg sync.WaitGroup
+	for w := range c {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				err := firstErr.keep(name(i), func(int, int) error {
+					body := content(i)
+					t, err := a.begin(name(i))
+					if err != nil {
+						return err
+					}
+					if _, err := a.send(a.client, t, bytes.NewReader(body), int64(len(body))); err != nil {
+						return fmt.Errorf("PUT: %w", err)
+					}
+					_, err = a.confirm(t.ConfirmKey, crcOf(body, int64(len(body))))
+					return err
+				})(w, i)
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr.get()
+}
+
+// stepMedians answers the median time of each step of a round, over every worker's rounds.
+func stepMedians[A ~[2][]time.Duration | ~[3][]time.Duration](steps []A) []time.Duration {
+	var zero A
+	out := make([]time.Duration, len(zero))
+	for k := range out {
+		var all []time.Duration
+		for _, s := range steps {
+			all = append(all, s[k]...)
+		}
+		if len(all) > 0 {
+			out[k] = median(all)
+		}
+	}
+	return out
+}
+
+func cycleString(r result) string { return roundString(r, "cycles") }
+
+// roundString prints a measurement whose operations are rounds of several requests.
+func roundString(r result, unit string) string {
+	return fmt.Sprintf("%10.0f %s/s  p50 %9s  p99 %9s  (%d %s, %d errors)", r.rate(), unit, short(r.p50), short(r.p99), r.ops, unit, r.errors)
 }
 
 // fakeS3 is gofakes3 with the file-backed s3afero backend in a temp dir, served over TLS by

@@ -40,6 +40,11 @@ type groupCommit struct {
 	queue  []*writeCall
 	closed bool
 
+	// unsynced is the writer's synchronous setting: false FULL (each COMMIT fsyncs the WAL),
+	// true NORMAL (a COMMIT writes the WAL without fsync; the next FULL commit's fsync, or a
+	// checkpoint's, covers it). Only the batch goroutine touches it.
+	unsynced bool
+
 	// wake tells run that the queue grew or Close began; buffered, so a wake-up is never lost.
 	wake chan struct{}
 	// stopped is closed when run returns.
@@ -59,6 +64,9 @@ func newGroupCommit(write *sql.DB) *groupCommit {
 
 // writeCall is one InWrite waiting for, or having, its turn in a batch.
 type writeCall struct {
+	// lazy calls need no fsync of their own (InLazyWrite); a batch holds calls of one kind, so a
+	// lazy call never waits for an fsync and a durable one always has its own.
+	lazy bool
 	// state moves from callWaiting to callStarted (the batch took it: its turn message comes)
 	// or to callCancelled (its caller gave up first: the batch skips it).
 	state atomic.Int32
@@ -87,11 +95,11 @@ type turn struct {
 // error, may rest on the work of batch-mates before it (a row it found taken, a counter it
 // read), which is true for others only once the batch has committed. If the batch does not
 // commit, its error replaces fn's: what fn saw never happened.
-func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error) error {
+func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &writeCall{start: make(chan turn, 1), ran: make(chan bool, 1), result: make(chan error, 1)}
+	c := &writeCall{lazy: lazy, start: make(chan turn, 1), ran: make(chan bool, 1), result: make(chan error, 1)}
 	if err := g.enqueue(c); err != nil {
 		return err
 	}
@@ -159,16 +167,30 @@ func (g *groupCommit) signal() {
 	}
 }
 
-// take removes up to n calls from the front of the queue; none once Close has begun.
-func (g *groupCommit) take(n int) (calls []*writeCall, closed bool) {
+// take removes up to n calls of one kind (lazy or not) from the queue, in queue order; the
+// kind is the first waiting call's unless like names one. None once Close has begun.
+func (g *groupCommit) take(n int, like *writeCall) (calls []*writeCall, closed bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
 		return nil, true
 	}
-	n = min(n, len(g.queue))
-	calls = slices.Clone(g.queue[:n])
-	g.queue = slices.Delete(g.queue, 0, n)
+	if len(g.queue) == 0 {
+		return nil, false
+	}
+	if like == nil {
+		like = g.queue[0]
+	}
+	kept := g.queue[:0]
+	for _, c := range g.queue {
+		if len(calls) < n && c.lazy == like.lazy {
+			calls = append(calls, c)
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	clear(g.queue[len(kept):])
+	g.queue = kept
 	return calls, false
 }
 
@@ -208,7 +230,7 @@ func (g *groupCommit) run() {
 	defer close(g.stopped)
 	for range g.wake {
 		for {
-			calls, closed := g.take(maxBatchCalls)
+			calls, closed := g.take(maxBatchCalls, nil)
 			if closed {
 				g.mu.Lock()
 				left := g.queue
@@ -230,6 +252,22 @@ func (g *groupCommit) run() {
 // batch runs calls, and those that arrive meanwhile within the bounds, in one transaction, and
 // commits it once.
 func (g *groupCommit) batch(calls []*writeCall) {
+	lazy := calls[0].lazy
+	if lazy != g.unsynced {
+		// The setting cannot change inside a transaction; between batches the writer is idle.
+		mode := "FULL"
+		if lazy {
+			mode = "NORMAL"
+		}
+		if _, err := g.write.Exec("PRAGMA synchronous = " + mode); err != nil {
+			err = fmt.Errorf("sqldb: set synchronous: %w", err)
+			for _, c := range calls {
+				c.refuse(err)
+			}
+			return
+		}
+		g.unsynced = lazy
+	}
 	// The batch's transaction lives beyond any caller's context: a caller that gives up must not
 	// roll back the others' work.
 	tx, err := g.write.BeginTx(context.Background(), nil)
@@ -251,7 +289,7 @@ func (g *groupCommit) batch(calls []*writeCall) {
 			if len(calls) >= maxBatchCalls || time.Since(began) >= maxBatchSpan {
 				break
 			}
-			more, _ := g.take(maxBatchCalls - len(calls))
+			more, _ := g.take(maxBatchCalls-len(calls), calls[0])
 			if len(more) == 0 {
 				break
 			}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+
+	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
 )
 
 // The group commit is SQLite's: these tests run on SQLite files only. None measures time; a
@@ -557,4 +559,76 @@ func BenchmarkInWriteParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestGroupCommitLazyWrites: a batch holds calls of one kind. Lazy calls (InLazyWrite) commit
+// with synchronous=NORMAL and durable ones (InWrite) with FULL, each seen from inside its own
+// function, while both kinds arrive together; and every write of both kinds lands.
+func TestGroupCommitLazyWrites(t *testing.T) {
+	db := openSQLiteDB(t)
+	ctx := context.Background()
+	// Calls queued behind a held writer are of both kinds, so the batch goroutine has to split them.
+	release := holdWriter(t, db)
+	const writers, each = 16, 20
+	errs := make(chan error, writers*each)
+	var wg sync.WaitGroup
+	for w := range writers {
+		lazy := w%2 == 0
+		wg.Go(func() {
+			for i := range each {
+				id := 5000 + w*each + i
+				write := db.InWrite
+				want := 2 // FULL
+				if lazy {
+					write, want = db.InLazyWrite, 1 // NORMAL
+				}
+				errs <- write(ctx, func(tx *Tx) error {
+					var mode int
+					// A prepared PRAGMA holds the value of its preparation, and the writer keeps
+					// statements prepared: a text of its own per call is read afresh.
+					if err := tx.QueryRow(ctx, fmt.Sprintf("PRAGMA synchronous -- call %d", id)).Scan(&mode); err != nil {
+						return err
+					}
+					if mode != want {
+						return fmt.Errorf("call %d (lazy %v) runs with synchronous=%d", id, lazy, mode)
+					}
+					return insertItem(ctx, tx, id)
+				})
+			}
+		})
+	}
+	waitQueued(t, db, writers)
+	release()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := queryInt(t, db, "SELECT COUNT(*) FROM items WHERE id >= 5000"); n != writers*each {
+		t.Fatalf("%d rows, want %d", n, writers*each)
+	}
+}
+
+// TestLazyWritePostgres: on PostgreSQL a lazy write is a transaction with synchronous_commit off,
+// and a durable one keeps the server's setting.
+func TestLazyWritePostgres(t *testing.T) {
+	db := openDB(t, sqldbtest.PostgresDSN(t))
+	ctx := context.Background()
+	setting := func(write func(context.Context, func(*Tx) error) error) string {
+		var v string
+		if err := write(ctx, func(tx *Tx) error {
+			return tx.QueryRow(ctx, "SELECT current_setting('synchronous_commit')").Scan(&v)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := setting(db.InLazyWrite); v != "off" {
+		t.Fatalf("lazy write: synchronous_commit %q, want off", v)
+	}
+	if v := setting(db.InWrite); v != "on" {
+		t.Fatalf("durable write: synchronous_commit %q, want on", v)
+	}
 }

@@ -59,6 +59,11 @@ type Options struct {
 	// fails the request (503 ServiceUnavailable) instead of holding it for ever (0 =
 	// DefaultTxTimeout). A caller's earlier deadline still wins.
 	TxTimeout time.Duration
+	// ReturnFreePages keeps an SQLite file's free pages returnable to the file system
+	// (auto_vacuum=INCREMENTAL, set up on Open, with a one-time VACUUM for a file made without
+	// it): ReturnFreePages then shrinks the file by what deleted rows freed. For stores whose
+	// rows carry bulk (the object store's inline blobs). No effect on PostgreSQL.
+	ReturnFreePages bool
 }
 
 // DefaultTxTimeout is TxTimeout when Options leaves it unset: far above any transaction a
@@ -122,6 +127,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if db.txTimeout <= 0 {
 		db.txTimeout = DefaultTxTimeout
 	}
+	if opts.ReturnFreePages && !db.postgres {
+		if err := db.incrementalVacuum(ctx); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
 	if opts.Migrations != nil {
 		if err := db.migrate(ctx, opts); err != nil {
 			_ = db.Close()
@@ -178,6 +189,13 @@ func openSQLite(dsn string) (*DB, error) {
 	// of a transaction, so a transaction never fails half-way on a lock upgrade when another
 	// process writes to the same file.
 	wv.Add("_pragma", "journal_mode(WAL)")
+	// FULL: a COMMIT returns once the WAL is on disk. Lazy batches switch to NORMAL for their
+	// commit (InLazyWrite).
+	wv.Add("_pragma", "synchronous(FULL)")
+	// Each call of a group-committed batch runs in a savepoint, so every page a call changes
+	// first is copied to the sub-journal, a temporary file by default: one write(2) per page,
+	// measured at a third of a file commit's CPU. In memory it is a copy.
+	wv.Add("_pragma", "temp_store(MEMORY)")
 	wv.Set("_txlock", "immediate")
 	write, err := sql.Open("sqlite", name+sep+wv.Encode())
 	if err != nil {
@@ -279,9 +297,32 @@ func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
 	defer cancel()
 	if db.group != nil {
-		return markUnavailable(ctx, db.group.inWrite(ctx, fn))
+		return markUnavailable(ctx, db.group.inWrite(ctx, fn, false))
 	}
 	return markUnavailable(ctx, db.inOwnTransaction(ctx, fn))
+}
+
+// InLazyWrite is InWrite for writes that a machine's crash may undo harmlessly: its COMMIT
+// returns without waiting for the disk. The work is committed and visible to every reader when
+// it answers, and survives the process being killed (the OS holds it), but reaches the disk only
+// with the next InWrite's commit, a checkpoint, or, on PostgreSQL, the WAL writer within
+// moments (synchronous_commit off for this transaction). Never for anything a client is told
+// is stored: an upload session's opening is lazy (a lost one answers 404 and the client begins
+// again), the bytes it receives are not.
+func (db *DB) InLazyWrite(ctx context.Context, fn func(*Tx) error) (err error) {
+	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
+	err = errUnfinished
+	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
+	defer cancel()
+	if db.group != nil {
+		return markUnavailable(ctx, db.group.inWrite(ctx, fn, true))
+	}
+	return markUnavailable(ctx, db.inOwnTransaction(ctx, func(t *Tx) error {
+		if _, err := t.Exec(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
+			return err
+		}
+		return fn(t)
+	}))
 }
 
 // inOwnTransaction runs fn in a write transaction of its own: InWrite on PostgreSQL, and the

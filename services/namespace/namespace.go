@@ -170,39 +170,42 @@ const purgeElection = "/smh/namespace/jobs/purge-deleted"
 // entries went.
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	now := s.clock.Now()
-	if _, err := drainBatches(func() (int64, error) { return s.store.ExpireRecycled(ctx, now, purgeBatch) }); err != nil {
-		return 0, err
+	steps := []struct {
+		name  string
+		batch func() (int64, error)
+	}{
+		{"expire recycled", func() (int64, error) { return s.store.ExpireRecycled(ctx, now, purgeBatch) }},
+		// Quotas with removeWhenExceed over their capacity long enough give back what they must
+		// (their removed entries join the ones drained next).
+		{"quota removals", func() (int64, error) { return s.store.EnforceQuotaRemovals(ctx, now, purgeBatch) }},
+		{"deleted entries", func() (int64, error) { return s.store.DrainPurges(ctx, now.Add(-s.purgeAfter), purgeBatch) }},
+		{"commits", func() (int64, error) { return s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch) }},
+		{"tasks", func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) }},
+		{"library tasks", func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }},
+		// Legacy search ids past their life (docs/search.md).
+		{"searches", func() (int64, error) { return s.store.PurgeSearches(ctx, now, purgeBatch) }},
+		// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage
+		// for the object service once nothing else names them.
+		{"versions", func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) }},
+		// Change-feed events past the retention window (3.18, docs/changefeed.md).
+		{"change feed", func() (int64, error) { return s.store.PruneDelta(ctx, now.Add(-s.deltaRetention), purgeBatch) }},
 	}
-	// Quotas with removeWhenExceed over their capacity long enough give back what they must
-	// (their removed entries join the ones drained next).
-	if _, err := drainBatches(func() (int64, error) { return s.store.EnforceQuotaRemovals(ctx, now, purgeBatch) }); err != nil {
-		return 0, err
+	var entries, rows int64
+	for _, step := range steps {
+		n, err := drainBatches(step.batch)
+		rows += n
+		if step.name == "deleted entries" {
+			entries = n
+		}
+		if err != nil {
+			return entries, err
+		}
 	}
-	total, err := drainBatches(func() (int64, error) { return s.store.DrainPurges(ctx, now.Add(-s.purgeAfter), purgeBatch) })
-	if err != nil {
-		return total, err
+	if rows > 0 {
+		// What the rows held goes back to the file system (docs/smallfiles.md "Space comes back").
+		return entries, s.store.ReturnFreeSpace(ctx)
 	}
-	if _, err := drainBatches(func() (int64, error) { return s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch) }); err != nil {
-		return total, err
-	}
-	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
-		return total, err
-	}
-	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }); err != nil {
-		return total, err
-	}
-	// Legacy search ids past their life (docs/search.md).
-	if _, err := drainBatches(func() (int64, error) { return s.store.PurgeSearches(ctx, now, purgeBatch) }); err != nil {
-		return total, err
-	}
-	// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage for
-	// the object service once nothing else names them.
-	if _, err := drainBatches(func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) }); err != nil {
-		return total, err
-	}
-	// Change-feed events past the retention window (3.18, docs/changefeed.md).
-	_, err = drainBatches(func() (int64, error) { return s.store.PruneDelta(ctx, now.Add(-s.deltaRetention), purgeBatch) })
-	return total, err
+	return entries, nil
 }
 
 // drainBatches repeats one batch of a purge until a batch comes back short of purgeBatch (the

@@ -73,6 +73,9 @@ type Config struct {
 	// MaxOpenUploads caps one user's unconfirmed uploads in a library (default 1,000; negative:
 	// no cap); a begin beyond it answers 429 RateLimitExceeded.
 	MaxOpenUploads int
+	// InlineBlobMax is the largest upload kept in its blob's record in the object database
+	// instead of the blob store (0 = 64 KiB, negative: none; docs/smallfiles.md).
+	InlineBlobMax int64
 	// BodyMinRate is the slowest a client may send upload bytes to the data endpoint: at least
 	// BodyMinRate.Bytes in every BodyMinRate.Window (default 16 KiB per 30 s).
 	BodyMinRate bodytime.Rate
@@ -107,6 +110,7 @@ type ArchiveLimits = archive.Limits
 // user's unconfirmed uploads and the slowest an upload body may arrive.
 const (
 	DefaultMaxOpenUploads  = app.DefaultMaxOpenUploads
+	DefaultInlineBlobMax   = app.DefaultInlineBlobMax
 	DefaultUploadMinBytes  = dataplane.DefaultMinBytes
 	DefaultUploadMinWindow = dataplane.DefaultMinWindow
 )
@@ -169,6 +173,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		FFmpeg:     media.FindFFmpeg(),
 
 		MaxOpenUploads: cfg.MaxOpenUploads,
+		InlineBlobMax:  cfg.InlineBlobMax,
 		Archives:       archiveTasks{client: namespacev1.NewArchiveTaskServiceClient(cfg.Namespace), adminKey: cfg.AdminKey},
 		ArchiveLimits:  cfg.ArchiveLimits,
 		// issue 13 fetch: a share visitor's bytes.

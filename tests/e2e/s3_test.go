@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+
+	"github.com/opensmh/opensmh/services/smh/server"
 )
 
 // TestS3BlobStore runs the upload and download flows of file_test.go, and the blob lifecycle of
@@ -32,7 +34,9 @@ func TestS3BlobStore(t *testing.T) {
 	}
 	for _, fl := range flows {
 		t.Run(fl.name, func(t *testing.T) {
-			s := startSystemWith(t, systemOptions{S3: startFakeS3(t)})
+			// Every upload's bytes go to the bucket: the small files these flows send would
+			// otherwise stay in the object database (docs/smallfiles.md; TestS3SmallFilesInline).
+			s := startSystemWith(t, systemOptions{S3: startFakeS3(t), Tune: func(o *server.Options) { o.InlineBlobMax = -1 }})
 			if s.srv.BlobDir() != "" {
 				t.Fatalf("blobs in %s, not in S3", s.srv.BlobDir())
 			}
@@ -41,6 +45,35 @@ func TestS3BlobStore(t *testing.T) {
 				t.Fatal("no blob reached the S3 bucket")
 			}
 		})
+	}
+}
+
+// TestS3SmallFilesInline: with the bytes on S3, a small file's bytes stay in its blob's record
+// and never reach the bucket (docs/smallfiles.md), a larger one's do, and both read back whole
+// and in ranges.
+func TestS3SmallFilesInline(t *testing.T) {
+	s := startSystemWith(t, systemOptions{S3: startFakeS3(t)})
+	f := fileLibrary(t, s, nil)
+	small := randomBytes(t, 4<<10)
+	f.upload("small.bin", small, nil)
+	if got := s.storedObjects("blobs/"); len(got) != 0 {
+		t.Fatalf("a 4 KiB file reached the bucket: %v", got)
+	}
+	if got := f.download("small.bin"); !bytes.Equal(got, small) {
+		t.Fatalf("small file: downloaded %d bytes differ from the %d uploaded", len(got), len(small))
+	}
+	cos := f.do("GET", "small.bin", url.Values{"info": {""}}, nil).JSON(t)["cosUrl"].(string)
+	got := s.raw("GET", cos, nil, http.Header{"Range": {"bytes=100-199"}})
+	if got.Status != http.StatusPartialContent || !bytes.Equal(got.Body, small[100:200]) {
+		t.Fatalf("range of the small file: %d, %d bytes", got.Status, len(got.Body))
+	}
+	large := randomBytes(t, 64<<10+1)
+	f.upload("large.bin", large, nil)
+	if got := s.storedObjects("blobs/"); len(got) != 1 {
+		t.Fatalf("a file one byte over the inline limit: %d objects in the bucket, want 1", len(got))
+	}
+	if got := f.download("large.bin"); !bytes.Equal(got, large) {
+		t.Fatalf("large file: downloaded %d bytes differ from the %d uploaded", len(got), len(large))
 	}
 }
 

@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"io/fs"
 	"log"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,6 +37,7 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/pkg/telemetry"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
@@ -53,6 +56,9 @@ type system struct {
 	logs *syncbuf.Buffer
 	// s3 is the S3 server holding the file bytes (nil: the data dir does).
 	s3 *fakeS3
+	// objectDSN is the object service's database, where small blobs keep their bytes
+	// (docs/smallfiles.md): SQLite in the data dir, or the PostgreSQL database of the system.
+	objectDSN string
 }
 
 // startSystem boots an all-in-one on a free port in a temporary data dir, with the namespace
@@ -127,7 +133,7 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		t.Fatal(err)
 	}
 	s := &system{
-		t: t, srv: srv, clock: fake, adminKey: srv.AdminKey, logs: logs, s3: o.S3,
+		t: t, srv: srv, clock: fake, adminKey: srv.AdminKey, logs: logs, s3: o.S3, objectDSN: cmp.Or(o.DSN, filepath.Join(opts.DataDir, "object.db")),
 		// Redirects are answers to check (downloads are 302s, 3.8), never followed.
 		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
@@ -224,6 +230,48 @@ func (s *system) storedObjects(prefix string) map[string][]byte {
 			out[rel] = data
 		}
 		return nil
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	maps.Copy(out, s.inlineBlobs(prefix))
+	return out
+}
+
+// inlineBlobs answers the small blobs whose bytes live in their record in the object database,
+// under the keys the blob store would give them (blobs/<xx>/<id>), those under prefix.
+func (s *system) inlineBlobs(prefix string) map[string][]byte {
+	s.t.Helper()
+	out := map[string][]byte{}
+	if !strings.HasPrefix("blobs/", prefix) && !strings.HasPrefix(prefix, "blobs/") {
+		return out
+	}
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, s.objectDSN, sqldb.Options{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.InStatements(ctx, func(t *sqldb.Tx) error {
+		// An empty blob is inline whatever its column holds (the store reads its bytes as empty).
+		rows, err := t.Query(ctx, `SELECT id, data FROM blobs WHERE data IS NOT NULL OR size = 0`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				id   string
+				data []byte
+			)
+			if err := rows.Scan(&id, &data); err != nil {
+				return err
+			}
+			if key := "blobs/" + id[:2] + "/" + id; strings.HasPrefix(key, prefix) {
+				out[key] = data
+			}
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		s.t.Fatal(err)

@@ -537,7 +537,18 @@ func (c *smhClient) admin(t *testing.T, method, path string, body string) answer
 // createFileLibrary makes a single-tenant file library and mints an admin token for it.
 func (c *smhClient) createFileLibrary(t *testing.T) {
 	t.Helper()
-	r := c.admin(t, "POST", "/admin/v1/libraries", `{"name":"crash","libraryExtension":{"isFileLibrary":true}}`)
+	c.createLibrary(t, map[string]any{"isFileLibrary": true})
+}
+
+// createLibrary makes a single-tenant library with the given libraryExtension settings and
+// mints an admin token for it.
+func (c *smhClient) createLibrary(t *testing.T, extension map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"name": "crash", "libraryExtension": extension})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.admin(t, "POST", "/admin/v1/libraries", string(body))
 	if r.status != http.StatusCreated {
 		t.Fatalf("create library: %d %s", r.status, r.body)
 	}
@@ -579,9 +590,18 @@ type uploadTicket struct {
 
 // begin starts a simple (PUT, 3.1) or multipart (POST ?multipart, 3.2) upload.
 func (c *smhClient) begin(name string, multipart bool) (uploadTicket, error) {
+	return c.beginResolving(name, multipart, "")
+}
+
+// beginResolving is begin with a conflict_resolution_strategy (ask, rename, overwrite; "" for
+// the default).
+func (c *smhClient) beginResolving(name string, multipart bool, strategy string) (uploadTicket, error) {
 	method, q := "PUT", url.Values{}
 	if multipart {
 		method, q = "POST", url.Values{"multipart": {""}}
+	}
+	if strategy != "" {
+		q.Set("conflict_resolution_strategy", strategy)
 	}
 	r := c.api(nil, method, c.fileURL(name), q, nil)
 	if r.err != nil || r.status != http.StatusCreated {

@@ -32,7 +32,8 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 	c := newSMHClient(t, "https://"+addr, ca, adminKey)
 	c.createFileLibrary(t)
 	c.mkdir(t, "crash")
-	body := []byte("metrics")
+	// Over the inline limit (docs/smallfiles.md), so that its bytes go through the blob store.
+	body := bytes.Repeat([]byte("metrics "), 8<<10+1)
 	tk, err := c.begin("m.txt", false)
 	if err != nil {
 		t.Fatal(err)

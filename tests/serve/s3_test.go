@@ -52,9 +52,13 @@ func TestServeOnS3(t *testing.T) {
 	c := newSMHClient(t, "https://"+addr, ca, adminKey)
 	c.createFileLibrary(t)
 	c.mkdir(t, "crash")
-	small := &crashUpload{name: "small.txt", data: []byte("bytes kept in S3\n")}
+	// A small file's bytes stay in its blob's record in the object database (docs/smallfiles.md);
+	// a simple upload over the inline limit and a multipart one go to the bucket.
+	small := &crashUpload{name: "small.txt", data: []byte("bytes kept inline\n")}
+	simple := &crashUpload{name: "simple.bin", data: bytes.Repeat([]byte("fedcba9876543210"), 70<<6)} // 70 KiB
 	big := &crashUpload{name: "parts.bin", data: bytes.Repeat([]byte("0123456789abcdef"), 3<<16), multipart: true} // 3 MiB: 3 parts
-	for _, u := range []*crashUpload{small, big} {
+	uploads := []*crashUpload{small, simple, big}
+	for _, u := range uploads {
 		if err := u.uploadWhole(c); err != nil {
 			t.Fatalf("upload %s: %v\n%s", u.name, err, first.Output())
 		}
@@ -70,8 +74,9 @@ func TestServeOnS3(t *testing.T) {
 	for _, o := range list.Contents {
 		stored[o.Size]++
 	}
-	if stored[int64(len(small.data))] != 1 || stored[int64(len(big.data))] != 1 {
-		t.Fatalf("the bucket holds blobs of sizes %v; want one of %d and one of %d bytes", stored, len(small.data), len(big.data))
+	if len(list.Contents) != 2 || stored[int64(len(simple.data))] != 1 || stored[int64(len(big.data))] != 1 {
+		t.Fatalf("the bucket holds blobs of sizes %v; want one of %d and one of %d bytes (the %d-byte file inline)",
+			stored, len(simple.data), len(big.data), len(small.data))
 	}
 	if err := filepath.WalkDir(data, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.Contains(filepath.ToSlash(p), "/blobs/") {
@@ -81,7 +86,7 @@ func TestServeOnS3(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []*crashUpload{small, big} {
+	for _, u := range uploads {
 		c.download(t, u)
 	}
 
@@ -92,7 +97,7 @@ func TestServeOnS3(t *testing.T) {
 	second := serve(t, env, args...)
 	waitHealthy(t, addr, ca)
 	c = c.reconnect(t)
-	for _, u := range []*crashUpload{small, big} {
+	for _, u := range uploads {
 		c.download(t, u)
 	}
 	if code := second.Stop(t, syscall.SIGTERM); code != 0 {

@@ -78,6 +78,9 @@ type Options struct {
 	// themselves). GCGrace is how long unreferenced bytes are kept (0 = 1 h).
 	GCEvery time.Duration
 	GCGrace time.Duration
+	// PurgeAfter is how long the rows of entries deleted for good (an emptied bin included) are
+	// kept before the purge removes them (0 = 10 min); until then their blobs stay referenced.
+	PurgeAfter time.Duration
 	// UploadTicketTTL is how long an upload ticket's signature holds (0 = 1 h); an unconfirmed
 	// upload may be confirmed for UploadSessionTTL after its last ticket (0 = 24 h), then the
 	// cleanup job removes it and its bytes.
@@ -94,6 +97,8 @@ type Options struct {
 	ShareLimits    *ratelimit.ShareLimits
 	UploadMinRate  bodytime.Rate
 	MaxOpenUploads int
+	// InlineBlobMax: the largest upload kept in the object database (object.Config).
+	InlineBlobMax int64
 	// ArchiveLimits bound zip preview and uncompress (zero fields: docs/archives.md defaults).
 	ArchiveLimits object.ArchiveLimits
 	// ---- issue 13 fetch: ShareZipLimits bound a share visitor's folder download (zero
@@ -347,6 +352,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		Logger:    s.logger,
 		// The background jobs of tests are run by the tests themselves.
 		PurgeEvery:  s.opts.GCEvery,
+		PurgeAfter:  s.opts.PurgeAfter,
 		TxTimeout:   s.opts.Deadlines.SQLTx,
 		TaskWorkers: s.opts.TaskWorkers,
 		TaskQueue:   s.opts.TaskQueue,
@@ -388,6 +394,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 		TxTimeout:   s.opts.Deadlines.SQLTx,
 
 		MaxOpenUploads: s.opts.MaxOpenUploads,
+		InlineBlobMax:  s.opts.InlineBlobMax,
 		BodyMinRate:    s.opts.UploadMinRate,
 		ArchiveLimits:  s.opts.ArchiveLimits,
 		ShareZipLimits: s.opts.ShareZipLimits, // issue 13 fetch

@@ -146,15 +146,9 @@ func (n *Namespace) open(ctx context.Context, libraryID, spaceID, rawPath string
 func (n *Namespace) openWith(ctx context.Context, libraryID, spaceID, rawPath string,
 	parse func(raw string, maxLen int) ([]string, error), publicRead bool, grants ...string,
 ) (target, error) {
-	r, err := n.begin(ctx, libraryID)
+	r, p, err := n.authorize(ctx, libraryID, publicRead, grants...)
 	if err != nil {
 		return target{}, err
-	}
-	var p *authz.Principal
-	if !publicRead || r.p != nil || len(grants) > 0 {
-		if p, err = r.require(grants...); err != nil {
-			return target{}, err
-		}
 	}
 	sp, err := n.space(ctx, r, spaceID)
 	if err != nil {
@@ -165,6 +159,23 @@ func (n *Namespace) openWith(ctx context.Context, libraryID, spaceID, rawPath st
 		return target{}, err
 	}
 	return target{r: r, p: p, space: sp, path: path}, nil
+}
+
+// authorize is open's first step: the library, the caller, and the grants it needs (none = any
+// principal, or anonymous when publicRead). The principal is nil for an anonymous public read.
+func (n *Namespace) authorize(ctx context.Context, libraryID string, publicRead bool, grants ...string) (request, *authz.Principal, error) {
+	r, err := n.begin(ctx, libraryID)
+	if err != nil {
+		return request{}, nil, err
+	}
+	if publicRead && r.p == nil && len(grants) == 0 {
+		return r, nil, nil
+	}
+	p, err := r.require(grants...)
+	if err != nil {
+		return request{}, nil, err
+	}
+	return r, p, nil
 }
 
 func userOf(p *authz.Principal) string {

@@ -158,6 +158,26 @@ func (n *Namespace) openFile(ctx context.Context, libraryID, spaceID, rawPath st
 	return n.openWith(ctx, libraryID, spaceID, rawPath, SplitFilePath, publicRead, grants...)
 }
 
+// spaceAndPath is openFile's space and path steps for a request already authorized, with a store
+// read that answers the space given the parsed path, so that a use case reads what it needs at the
+// path with the space's row (ResolveFileInSpace, DestinationInSpace). A malformed path answers
+// after the space is checked, as in openFile.
+func (n *Namespace) spaceAndPath(ctx context.Context, r request, spaceID, rawPath string, read func(path []string) (Space, error)) (Space, []string, error) {
+	path, pathErr := SplitFilePath(rawPath, r.lib.MaxNameLength)
+	readSpace := n.getSpace(ctx, r.lib.ID, spaceID)
+	if pathErr == nil {
+		readSpace = func() (Space, error) { return read(path) }
+	}
+	sp, err := n.spaceBy(ctx, r, spaceID, readSpace)
+	if err != nil {
+		return Space{}, nil, err
+	}
+	if pathErr != nil {
+		return Space{}, nil, pathErr
+	}
+	return sp, path, nil
+}
+
 // notFile maps what the store answers for a path that holds no file: missing, a directory, or a
 // file on the way. Other errors pass.
 func notFile(err error, notFound error) error {
@@ -209,11 +229,23 @@ type UploadCheck struct {
 // answers the space's rules for the bytes. The object service calls it with the end user's
 // credentials, so it is authorized like any business call.
 func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath, strategy string, fileSize *int64) (UploadCheck, error) {
-	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, false,
+	// openFile's steps in its order, with the space and the destination read together
+	// (DestinationInSpace: one statement for a begin into an existing directory).
+	r, p, err := n.authorize(ctx, libraryID, false,
 		authz.Admin, authz.SpaceAdmin, authz.UploadFile, authz.UploadFileForce, authz.BeginUpload, authz.BeginUploadForce)
 	if err != nil {
 		return UploadCheck{}, err
 	}
+	var dest SpaceDestination
+	sp, path, err := n.spaceAndPath(ctx, r, spaceID, rawPath, func(path []string) (Space, error) {
+		var err error
+		dest, err = n.store.DestinationInSpace(ctx, libraryID, spaceID, path)
+		return dest.Space, err
+	})
+	if err != nil {
+		return UploadCheck{}, err
+	}
+	t := target{r: r, p: p, space: sp, path: path}
 	c, err := parseFileStrategy(strategy)
 	if err != nil {
 		return UploadCheck{}, err
@@ -225,10 +257,10 @@ func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath
 		return UploadCheck{}, err
 	}
 	force := t.p.Has(authz.UploadFileForce) || t.p.Has(authz.BeginUploadForce)
-	if err := n.checkDestination(ctx, t, c, force); err != nil {
+	if err := checkDestination(dest, c, force); err != nil {
 		return UploadCheck{}, err
 	}
-	if err := n.checkDeclaredSize(ctx, t, c, fileSize); err != nil {
+	if err := n.checkDeclaredSize(ctx, t, dest, c, fileSize); err != nil {
 		return UploadCheck{}, err
 	}
 	return UploadCheck{Path: t.path, UserID: userOf(t.p), Strategy: c, Force: force, Rules: uploadRules(t.r.lib, t.space)}, nil
@@ -237,22 +269,14 @@ func (n *Namespace) CheckUpload(ctx context.Context, libraryID, spaceID, rawPath
 // checkDestination looks at the destination of an upload before any byte moves: the parent must
 // be a directory (404 DirectoryNotFound when missing, 409 when a file is on the way); ask refuses
 // a taken name; overwrite refuses a directory (409) and, without force, a file (403).
-func (n *Namespace) checkDestination(ctx context.Context, t target, c Conflict, force bool) error {
-	lib, space := t.r.lib.ID, t.space.ID
-	existing, err := n.store.Lookup(ctx, lib, space, t.path)
-	if errors.Is(err, ErrNodeNotFound) {
-		parent, err := n.store.Lookup(ctx, lib, space, t.path[:len(t.path)-1])
-		if err != nil {
-			return err
-		}
-		if !parent.IsDir() {
-			return ErrNotDirectory
-		}
-		return nil
+func checkDestination(dest SpaceDestination, c Conflict, force bool) error {
+	if errors.Is(dest.ExistingErr, ErrNodeNotFound) {
+		return dest.ParentErr
 	}
-	if err != nil {
-		return err
+	if dest.ExistingErr != nil {
+		return dest.ExistingErr
 	}
+	existing := dest.Existing
 	switch c {
 	case ConflictAsk:
 		return ErrNameTaken
@@ -312,15 +336,8 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 	if len(path) != len(c.Path) {
 		return Placed{}, invalid("path segments may not contain \"/\"")
 	}
-	if !lib.IsMultiSpace {
-		if c.SpaceID != DefaultSpace {
-			return Placed{}, ErrSpaceNotFound
-		}
-		if err := n.ensureDefaultSpace(ctx, c.LibraryID); err != nil {
-			return Placed{}, err
-		}
-	}
-	sp, err := n.store.GetSpace(ctx, c.LibraryID, c.SpaceID)
+	// One read of the space; the single-tenant space "-" is made if it is missing.
+	sp, err := n.lookupSpace(ctx, lib, c.SpaceID)
 	if err != nil {
 		return Placed{}, err
 	}
@@ -367,16 +384,28 @@ func (n *Namespace) CommitFile(ctx context.Context, c Commit) (Placed, error) {
 // a symlink followed to its target. Any principal of the space, or anonymous on a public-read
 // library or space (12.7). A historyID answers that version's content (9.7): a version of
 // another file is ErrHistoryNotFound.
+//
+// It is openFile and the store's ResolveFile, with the space and the file read together
+// (ResolveFileInSpace: one statement for a download) and the same answers in the same order.
 func (n *Namespace) ResolveFile(ctx context.Context, libraryID, spaceID, rawPath, historyID string) (Resolved, error) {
-	t, err := n.openFile(ctx, libraryID, spaceID, rawPath, true)
+	req, _, err := n.authorize(ctx, libraryID, true)
 	if err != nil {
 		return Resolved{}, err
 	}
-	r, err := n.store.ResolveFile(ctx, libraryID, spaceID, t.path)
+	var file SpaceFile
+	sp, _, err := n.spaceAndPath(ctx, req, spaceID, rawPath, func(path []string) (Space, error) {
+		var err error
+		file, err = n.store.ResolveFileInSpace(ctx, libraryID, spaceID, path)
+		return file.Space, err
+	})
 	if err != nil {
-		return Resolved{}, notFile(err, ErrFileNotFound)
+		return Resolved{}, err
 	}
-	r.TrafficLimit = t.space.Ext.DownloadTrafficLimit
+	if file.FileErr != nil {
+		return Resolved{}, notFile(file.FileErr, ErrFileNotFound)
+	}
+	r := file.File
+	r.TrafficLimit = sp.Ext.DownloadTrafficLimit
 	if historyID != "" {
 		return n.withVersion(ctx, r, historyID)
 	}

@@ -333,7 +333,7 @@ func (n *Namespace) UpdateQuota(ctx context.Context, libraryID, x string, patch 
 // issued. An overwrite without history replaces the old bytes, so only the difference counts;
 // with history the old content stays as a version and the whole size counts. The confirm checks
 // the real size again in its own transaction.
-func (n *Namespace) checkDeclaredSize(ctx context.Context, t target, c Conflict, fileSize *int64) error {
+func (n *Namespace) checkDeclaredSize(ctx context.Context, t target, dest SpaceDestination, c Conflict, fileSize *int64) error {
 	if fileSize == nil || *fileSize == 0 {
 		return nil
 	}
@@ -344,7 +344,7 @@ func (n *Namespace) checkDeclaredSize(ctx context.Context, t target, c Conflict,
 	}
 	added := *fileSize
 	if c == ConflictOverwrite && rules.KeepVersions == 0 {
-		if old, err := n.store.Lookup(ctx, t.r.lib.ID, t.space.ID, t.path); err == nil && !old.IsDir() {
+		if old := dest.Existing; dest.ExistingErr == nil && !old.IsDir() {
 			added -= old.Size
 		}
 	}

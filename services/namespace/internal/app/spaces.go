@@ -228,6 +228,17 @@ func (n *Namespace) CountSpaces(ctx context.Context, libraryID string) (int64, e
 // space loads a space the request may read: the token reaches it, or it (or its library) is
 // public-read (12.7). The single-tenant space "-" is created on first use.
 func (n *Namespace) space(ctx context.Context, r request, spaceID string) (Space, error) {
+	return n.spaceBy(ctx, r, spaceID, n.getSpace(ctx, r.lib.ID, spaceID))
+}
+
+// getSpace is the read of a space alone, for spaceBy and lookupSpaceBy.
+func (n *Namespace) getSpace(ctx context.Context, libraryID, spaceID string) func() (Space, error) {
+	return func() (Space, error) { return n.store.GetSpace(ctx, libraryID, spaceID) }
+}
+
+// spaceBy is space with the store read that answers the space: GetSpace, or a read that brings
+// what the use case needs from the space along with it (ResolveFile).
+func (n *Namespace) spaceBy(ctx context.Context, r request, spaceID string, read func() (Space, error)) (Space, error) {
 	if r.p != nil {
 		// The token's spaces are checked before the store is asked, so a token of some tenants'
 		// spaces cannot learn which other spaces exist. A single-tenant library answers any id
@@ -237,9 +248,9 @@ func (n *Namespace) space(ctx context.Context, r request, spaceID string) (Space
 				return Space{}, err
 			}
 		}
-		return n.lookupSpace(ctx, r.lib, spaceID)
+		return n.lookupSpaceBy(ctx, r.lib, spaceID, read)
 	}
-	s, err := n.lookupSpace(ctx, r.lib, spaceID)
+	s, err := n.lookupSpaceBy(ctx, r.lib, spaceID, read)
 	switch {
 	case err == nil && (r.lib.IsPublicRead || s.Ext.IsPublicRead):
 		return s, nil
@@ -254,17 +265,23 @@ func (n *Namespace) space(ctx context.Context, r request, spaceID string) (Space
 
 // lookupSpace loads a space of lib, creating a single-tenant library's space "-" on first use.
 func (n *Namespace) lookupSpace(ctx context.Context, lib Library, spaceID string) (Space, error) {
+	return n.lookupSpaceBy(ctx, lib, spaceID, n.getSpace(ctx, lib.ID, spaceID))
+}
+
+// lookupSpaceBy is lookupSpace with the store read that answers the space (see spaceBy); the
+// read runs again once "-" is created.
+func (n *Namespace) lookupSpaceBy(ctx context.Context, lib Library, spaceID string, read func() (Space, error)) (Space, error) {
 	if !lib.IsMultiSpace {
 		if spaceID != DefaultSpace {
 			return Space{}, ErrSpaceNotFound
 		}
 	}
-	s, err := n.store.GetSpace(ctx, lib.ID, spaceID)
+	s, err := read()
 	if errors.Is(err, ErrSpaceNotFound) && !lib.IsMultiSpace {
 		if err := n.ensureDefaultSpace(ctx, lib.ID); err != nil {
 			return Space{}, err
 		}
-		return n.store.GetSpace(ctx, lib.ID, spaceID)
+		return read()
 	}
 	return s, err
 }

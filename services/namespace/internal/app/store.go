@@ -179,6 +179,28 @@ type Resolved struct {
 	TrafficLimit int64
 }
 
+// SpaceFile is a space and the file a path of it names, read together (ResolveFileInSpace).
+type SpaceFile struct {
+	Space Space
+	File  Resolved
+	// FileErr is ResolveFile's error for the path (ErrNodeNotFound, ErrIsDirectory, ...); File
+	// is zero then.
+	FileErr error
+}
+
+// SpaceDestination is a space and what an upload to a path of it finds there, read together
+// (DestinationInSpace): Lookup's answers for the path and, when nothing is there, for its parent.
+type SpaceDestination struct {
+	Space Space
+	// Existing is the live entry at the path; ExistingErr is Lookup's error for the path when
+	// there is none (ErrNodeNotFound: the name is free; ErrNotDirectory: a file on the way).
+	Existing    Node
+	ExistingErr error
+	// ParentErr says, when the name is free, why its parent cannot hold it: Lookup's error for
+	// the parent, or ErrNotDirectory when the parent is a file. Nil: it can.
+	ParentErr error
+}
+
 // OrderBy is a listing order (4.2 order_by).
 type OrderBy string
 
@@ -350,6 +372,14 @@ type Store interface {
 	// ResolveFile answers the file at path for reading, a symlink followed to its target.
 	// ErrIsDirectory for a directory.
 	ResolveFile(ctx context.Context, libraryID, spaceID string, path []string) (Resolved, error)
+	// ResolveFileInSpace is GetSpace and ResolveFile in one read (a download needs both):
+	// ErrSpaceNotFound when there is no space; else the space and ResolveFile's answer for path,
+	// its error in FileErr.
+	ResolveFileInSpace(ctx context.Context, libraryID, spaceID string, path []string) (SpaceFile, error)
+	// DestinationInSpace is GetSpace and the Lookups an upload's check makes (the path, then its
+	// parent) in one read: a begin needs them all. Errors are GetSpace's; what the path and its
+	// parent hold is in the answer.
+	DestinationInSpace(ctx context.Context, libraryID, spaceID string, path []string) (SpaceDestination, error)
 	// NodeByInode answers a live entry by inode and its path; ErrNodeNotFound when there is
 	// none (or it is deleted).
 	NodeByInode(ctx context.Context, libraryID, spaceID string, inode int64) (Node, []string, error)

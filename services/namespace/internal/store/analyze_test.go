@@ -43,28 +43,38 @@ func testAnalysed(t *testing.T, s *SQL) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// The lookup every create makes now uses the (parent, name) index.
-	var plan strings.Builder
-	err := s.inRead(ctx, func(tx *sqldb.Tx) error {
-		rows, err := tx.Query(ctx, `EXPLAIN SELECT inode FROM nodes WHERE library_id = 'smhlib0000000001'
-				AND space_id = '-' AND parent_inode = 0 AND name = 'd0100' AND deleted_at IS NULL`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
+	// The lookup every create makes now uses the (parent, name) index, and so does each level of
+	// a download's space-and-file statement.
+	explain := func(q string, args ...any) string {
+		var plan strings.Builder
+		err := s.inRead(ctx, func(tx *sqldb.Tx) error {
+			rows, err := tx.Query(ctx, "EXPLAIN "+q, args...)
+			if err != nil {
 				return err
 			}
-			plan.WriteString(line + "\n")
+			defer rows.Close()
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					return err
+				}
+				plan.WriteString(line + "\n")
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return rows.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
+		return plan.String()
 	}
-	if !strings.Contains(plan.String(), "nodes_live_name") {
-		t.Fatalf("lookup plan does not use nodes_live_name:\n%s", plan.String())
+	plan := explain(`SELECT inode FROM nodes WHERE library_id = 'smhlib0000000001'
+		AND space_id = '-' AND parent_inode = 0 AND name = 'd0100' AND deleted_at IS NULL`)
+	if !strings.Contains(plan, "nodes_live_name") {
+		t.Fatalf("lookup plan does not use nodes_live_name:\n%s", plan)
+	}
+	q, _ := spaceFileQuery(2)
+	plan = explain(q, "smhlib0000000001", "-", "f.txt", "smhlib0000000001", "-", "d0100", "smhlib0000000001", "-")
+	if strings.Count(plan, "nodes_live_name") != 2 {
+		t.Fatalf("space-and-file plan does not find both levels by nodes_live_name:\n%s", plan)
 	}
 }

@@ -525,29 +525,148 @@ func (s *SQL) CreateSymlink(ctx context.Context, libraryID, spaceID string, path
 func (s *SQL) ResolveFile(ctx context.Context, libraryID, spaceID string, path []string) (app.Resolved, error) {
 	var out app.Resolved
 	err := s.inRead(ctx, func(t *sqldb.Tx) error {
-		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
-		if err != nil {
-			return err
-		}
-		if n.isDir() {
-			return app.ErrIsDirectory
-		}
-		if !n.IsSymlink() {
-			out = app.Resolved{Node: n.Node, Path: slices.Clone(path)}
-			return nil
-		}
-		tgt, err := nodeByInode(ctx, t, libraryID, spaceID, n.LinkTarget)
-		if err != nil {
-			return err
-		}
-		tp, err := pathOf(ctx, t, libraryID, spaceID, tgt.Inode)
-		out = app.Resolved{Node: tgt.Node, Path: tp, LinkPath: slices.Clone(path)}
+		var err error
+		out, err = resolveFile(ctx, t, libraryID, spaceID, path)
 		return err
 	})
 	if err != nil {
 		return app.Resolved{}, err
 	}
 	return out, nil
+}
+
+func resolveFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string) (app.Resolved, error) {
+	n, err := lookupPath(ctx, t, libraryID, spaceID, path)
+	if err != nil {
+		return app.Resolved{}, err
+	}
+	if n.isDir() {
+		return app.Resolved{}, app.ErrIsDirectory
+	}
+	if !n.IsSymlink() {
+		return app.Resolved{Node: n.Node, Path: slices.Clone(path)}, nil
+	}
+	tgt, err := nodeByInode(ctx, t, libraryID, spaceID, n.LinkTarget)
+	if err != nil {
+		return app.Resolved{}, err
+	}
+	tp, err := pathOf(ctx, t, libraryID, spaceID, tgt.Inode)
+	if err != nil {
+		return app.Resolved{}, err
+	}
+	return app.Resolved{Node: tgt.Node, Path: tp, LinkPath: slices.Clone(path)}, nil
+}
+
+// ResolveFileInSpace reads the space and the file at path; see app.Store. A download is the
+// common case: a space that exists and a path that names a file, not a symlink, a few levels
+// deep. That is one statement (spaceFileQuery), without a transaction's setup. Anything else
+// (no row, a symlink to follow, a deeper path) is read step by step in one read transaction,
+// which answers which part is missing as GetSpace and ResolveFile do.
+func (s *SQL) ResolveFileInSpace(ctx context.Context, libraryID, spaceID string, path []string) (app.SpaceFile, error) {
+	var out app.SpaceFile
+	if q, ok := spaceFileQuery(len(path)); ok {
+		args := make([]any, 0, 3*len(path)+2)
+		for _, name := range slices.Backward(path) {
+			args = append(args, libraryID, spaceID, name)
+		}
+		args = append(args, libraryID, spaceID)
+		var found bool
+		err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
+			var sp spaceFields
+			n, err := scanNode(leading{sc: t.QueryRow(ctx, q, args...), first: sp.dests()})
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return wrap("resolve in space", err)
+			}
+			if out.Space, err = sp.space(); err != nil {
+				return wrap("resolve in space", err)
+			}
+			found = true
+			switch {
+			case n.isDir():
+				out.FileErr = app.ErrIsDirectory
+			case n.IsSymlink():
+				found = false // its target and the target's path: the read below
+			default:
+				out.File = app.Resolved{Node: n.Node, Path: slices.Clone(path)}
+			}
+			return nil
+		})
+		if err != nil || found {
+			return out, err
+		}
+	}
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		sp, err := getSpace(ctx, t, libraryID, spaceID, false)
+		if err != nil {
+			return err
+		}
+		out = app.SpaceFile{Space: sp}
+		out.File, out.FileErr = resolveFile(ctx, t, libraryID, spaceID, path)
+		if out.FileErr != nil && !isFileAnswer(out.FileErr) {
+			return out.FileErr // a failed read, not an answer about the path
+		}
+		return nil
+	})
+	if err != nil {
+		return app.SpaceFile{}, err
+	}
+	return out, nil
+}
+
+// isFileAnswer tells whether err, from resolveFile, says what the path holds (nothing, a
+// directory, a file on the way) rather than that the read failed.
+func isFileAnswer(err error) bool {
+	return errors.Is(err, app.ErrNodeNotFound) || errors.Is(err, app.ErrIsDirectory) || errors.Is(err, app.ErrNotDirectory)
+}
+
+// maxSpaceFileDepth is the deepest path spaceFileQuery resolves in one statement. Each level is
+// a nested scalar subquery, and SQLite bounds an expression's depth (1,000, about 30 levels of
+// these); a deeper path is walked level by level instead.
+const maxSpaceFileDepth = 16
+
+// spaceFileQueries holds spaceFileQuery's statement of each depth, so a download builds no string.
+var spaceFileQueries = func() []string {
+	qs := make([]string, maxSpaceFileDepth+1)
+	for depth := 1; depth <= maxSpaceFileDepth; depth++ {
+		qs[depth] = buildSpaceFileQuery(depth)
+	}
+	return qs
+}()
+
+// spaceFileQuery answers the one statement that reads a space (spaceColumns) and the live entry
+// at a path of depth names (nodeColumns); its arguments are library id, space id and name for
+// each level from the deepest up to the root, then library id and space id. No row: no space, or nothing live at
+// the path. ok is false for an empty path or one deeper than maxSpaceFileDepth.
+func spaceFileQuery(depth int) (q string, ok bool) {
+	if depth < 1 || depth > maxSpaceFileDepth {
+		return "", false
+	}
+	return spaceFileQueries[depth], true
+}
+
+// liveChain is the expression of the inode at the end of a path depth names long below the inode
+// root: each level the live child by name, a scalar subquery taking library id, space id and
+// name, the deepest level's arguments first.
+func liveChain(depth int, root string) string {
+	inode := root
+	for range depth {
+		inode = `(SELECT inode FROM nodes WHERE library_id = ? AND space_id = ? AND name = ? AND deleted_at IS NULL
+			AND parent_inode = ` + inode + `)`
+	}
+	return inode
+}
+
+// buildSpaceFileQuery writes spaceFileQuery's statement. Each level is the inode of a live child
+// by name, a scalar subquery on constants that both planners answer from the unique index
+// nodes_live_name whatever their statistics; the entry itself is then a primary-key lookup. A
+// file has no children, so a path through a file finds nothing, as a missing name does.
+func buildSpaceFileQuery(depth int) string {
+	return "SELECT " + spaceColumnsOf("sp") + ", " + nodeColumnsOf("n") + ` FROM spaces sp
+		JOIN nodes n ON n.inode = ` + liveChain(depth, "0") + `
+		WHERE sp.library_id = ? AND sp.space_id = ?`
 }
 
 // NodeByInode answers a live entry by inode and its path (3.16 inode info).
@@ -685,4 +804,115 @@ func (s *SQL) writeFor(strategy app.Conflict) func(context.Context, string, stri
 		return s.inWrite
 	}
 	return s.inCreate
+}
+
+// DestinationInSpace reads the space and what an upload to path finds; see app.Store. A begin is
+// the common case: a space that exists, a parent directory a few levels deep, a free name. That
+// is one statement (destinationQuery) without a transaction's setup. Anything else (no space, a
+// parent missing, a file or deeper, a taken name whose entry the caller needs whole) is read step
+// by step in one read transaction, as GetSpace and Lookup read it.
+func (s *SQL) DestinationInSpace(ctx context.Context, libraryID, spaceID string, path []string) (app.SpaceDestination, error) {
+	var out app.SpaceDestination
+	if q, ok := destinationQuery(len(path)); ok {
+		args := make([]any, 0, 3*len(path)+2)
+		for _, name := range slices.Backward(path[:len(path)-1]) {
+			args = append(args, libraryID, spaceID, name)
+		}
+		args = append(args, libraryID, spaceID, path[len(path)-1], libraryID, spaceID)
+		found := false
+		err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
+			var (
+				sp         spaceFields
+				parent     sql.NullInt64
+				parentType sql.NullString
+				existing   sql.NullInt64
+			)
+			err := t.QueryRow(ctx, q, args...).Scan(append(sp.dests(), &parent, &parentType, &existing)...)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return nil
+			case err != nil:
+				return wrap("upload destination", err)
+			case !parent.Valid || existing.Valid || (parent.Int64 != 0 && parentType.String != string(app.TypeDir)):
+				return nil // a name missing or a file on the way, or a taken name: the reads below
+			}
+			if out.Space, err = sp.space(); err != nil {
+				return wrap("upload destination", err)
+			}
+			found = true
+			out.ExistingErr = app.ErrNodeNotFound
+			return nil
+		})
+		if err != nil || found {
+			return out, err
+		}
+	}
+	err := s.inRead(ctx, func(t *sqldb.Tx) error {
+		sp, err := getSpace(ctx, t, libraryID, spaceID, false)
+		if err != nil {
+			return err
+		}
+		out = app.SpaceDestination{Space: sp}
+		n, err := lookupPath(ctx, t, libraryID, spaceID, path)
+		out.Existing, out.ExistingErr = n.Node, err
+		if !errors.Is(err, app.ErrNodeNotFound) {
+			return answerOrFailure(err)
+		}
+		parent, err := lookupPath(ctx, t, libraryID, spaceID, path[:len(path)-1])
+		switch {
+		case err != nil:
+			out.ParentErr = err
+			return answerOrFailure(err)
+		case !parent.isDir():
+			out.ParentErr = app.ErrNotDirectory
+		}
+		return nil
+	})
+	if err != nil {
+		return app.SpaceDestination{}, err
+	}
+	return out, nil
+}
+
+// answerOrFailure passes a read's failure and swallows lookupPath's answers about a path (see
+// isFileAnswer), which DestinationInSpace hands to its caller in the answer.
+func answerOrFailure(err error) error {
+	if err == nil || isFileAnswer(err) {
+		return nil
+	}
+	return err
+}
+
+// destinationQueries holds destinationQuery's statement for each path length.
+var destinationQueries = func() []string {
+	qs := make([]string, maxSpaceFileDepth+2)
+	for n := 1; n <= maxSpaceFileDepth+1; n++ {
+		qs[n] = buildDestinationQuery(n - 1)
+	}
+	return qs
+}()
+
+// destinationQuery answers the statement that reads a space (spaceColumns), the inode and type of
+// the parent of a path of n names (NULL when a name on the way is missing; 0 for the root) and the
+// inode of the live entry at the path (NULL when the name is free). Its arguments are library id,
+// space id and name for each level of the parent from the deepest up, then library id, space id
+// and the last name, then library id and space id. ok is false for an empty path or a parent
+// deeper than maxSpaceFileDepth.
+func destinationQuery(n int) (q string, ok bool) {
+	if n < 1 || n > maxSpaceFileDepth+1 {
+		return "", false
+	}
+	return destinationQueries[n], true
+}
+
+// buildDestinationQuery writes destinationQuery's statement for a parent depth levels deep: the
+// parent is spaceFileQuery's chain of live children by name (index nodes_live_name), the entry one
+// more lookup in the same index.
+func buildDestinationQuery(depth int) string {
+	return `WITH par (inode) AS (SELECT ` + liveChain(depth, "CAST(0 AS BIGINT)") + `)
+		SELECT ` + spaceColumnsOf("sp") + `, par.inode, pn.type,
+			(SELECT e.inode FROM nodes e WHERE e.library_id = ? AND e.space_id = ? AND e.name = ? AND e.deleted_at IS NULL
+				AND e.parent_inode = par.inode)
+		FROM spaces sp CROSS JOIN par LEFT JOIN nodes pn ON pn.inode = par.inode
+		WHERE sp.library_id = ? AND sp.space_id = ?`
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -532,4 +533,140 @@ func TestTreeStats(t *testing.T) {
 			t.Fatalf("stats of a file: %v", err)
 		}
 	})
+}
+
+// ResolveFileInSpace answers what GetSpace and ResolveFile answer, for every kind of path: a
+// file at each depth (past the one-statement depth too), a directory, a symlink, nothing, a path
+// through a file, a deleted file and the live one that took its name, another space's file.
+func TestResolveFileInSpace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		err := s.UpdateSpaceExtension(f.ctx, f.lib, f.space, func(ext app.SpaceExtension) (app.SpaceExtension, error) {
+			ext.DownloadTrafficLimit, ext.IsPublicRead = 1<<20, true
+			return ext, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.mkdir("d")
+		f.mkdir("e")
+		f.putFile("d/t.txt", 5, "blob-t", "")
+		f.putFile("top.txt", 3, "blob-top", "")
+		f.link("e/l", "d/t.txt")
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("d/t.txt"), binRules, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		f.putFile("d/t.txt", 7, "blob-t2", "") // the name again, live beside its deleted row
+		f.link("e/l2", "d/t.txt")
+		f.putFile("d/gone.txt", 1, "blob-gone", "")
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("d/gone.txt"), binRules, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		deep := strings.Repeat("x/", maxSpaceFileDepth+1)
+		f.mkdir(strings.TrimSuffix(deep, "/"))
+		f.putFile(deep+"f.txt", 2, "blob-deep", "")
+		atLimit := strings.Repeat("x/", maxSpaceFileDepth-1) + "limit.txt"
+		f.putFile(atLimit, 4, "blob-limit", "")
+		if err := s.CreateSpace(f.ctx, app.Space{LibraryID: f.lib, ID: "other", UserID: "u2", CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateFile(f.ctx, f.lib, "other", p("only-there.txt"), app.Node{Size: 1, BlobID: "blob-o"}, app.ConflictAsk, app.WriteRules{}, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+
+		paths := []string{"top.txt", "d/t.txt", "d", "d/none", "d/t.txt/x", "e/l", "e/l2", "d/gone.txt", "none/t.txt",
+			deep + "f.txt", atLimit, strings.TrimSuffix(atLimit, "limit.txt") + "none", "only-there.txt"}
+		for _, space := range []string{f.space, "other", "missing"} {
+			for _, path := range paths {
+				got, err := s.ResolveFileInSpace(f.ctx, f.lib, space, p(path))
+				wantSpace, spaceErr := s.GetSpace(f.ctx, f.lib, space)
+				if spaceErr != nil {
+					if !errors.Is(err, spaceErr) || !reflect.DeepEqual(got, app.SpaceFile{}) {
+						t.Errorf("%s %q: %+v, %v; want %v", space, path, got, err, spaceErr)
+					}
+					continue
+				}
+				want, fileErr := s.ResolveFile(f.ctx, f.lib, space, p(path))
+				if err != nil || !reflect.DeepEqual(got.Space, wantSpace) || !reflect.DeepEqual(got.File, want) ||
+					!errors.Is(got.FileErr, fileErr) || (got.FileErr == nil) != (fileErr == nil) {
+					t.Errorf("%s %q: %+v, %v; want %+v, %+v, %v", space, path, got, err, wantSpace, want, fileErr)
+				}
+			}
+		}
+		// The answers that matter to a download, spelt out.
+		got, err := s.ResolveFileInSpace(f.ctx, f.lib, f.space, p("d/t.txt"))
+		if err != nil || got.File.Node.BlobID != "blob-t2" || got.Space.Ext.DownloadTrafficLimit != 1<<20 || !got.Space.Ext.IsPublicRead {
+			t.Fatalf("live file = %+v, %v", got, err)
+		}
+		if got, _ := s.ResolveFileInSpace(f.ctx, f.lib, f.space, p("e/l2")); got.File.Node.BlobID != "blob-t2" || !reflect.DeepEqual(got.File.LinkPath, p("e/l2")) {
+			t.Fatalf("symlink = %+v", got)
+		}
+		if got, _ := s.ResolveFileInSpace(f.ctx, f.lib, f.space, p("d/gone.txt")); !errors.Is(got.FileErr, app.ErrNodeNotFound) {
+			t.Fatalf("deleted file = %+v", got)
+		}
+		if got, _ := s.ResolveFileInSpace(f.ctx, f.lib, f.space, p("d")); !errors.Is(got.FileErr, app.ErrIsDirectory) {
+			t.Fatalf("directory = %+v", got)
+		}
+		for _, path := range []string{deep + "f.txt", atLimit} {
+			if got, err := s.ResolveFileInSpace(f.ctx, f.lib, f.space, p(path)); err != nil || got.File.Node.Name != p(path)[len(p(path))-1] {
+				t.Fatalf("%q = %+v, %v", path, got, err)
+			}
+		}
+	})
+}
+
+// TestDestinationInSpace: the one read of a begin answers what GetSpace and the Lookups of the
+// path and its parent answer, on every kind of path, at and past the depth of one statement.
+func TestDestinationInSpace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *SQL) {
+		f := newFixture(t, s)
+		f.mkdir("d")
+		f.putFile("d/t.txt", 5, "blob-t", "")
+		f.putFile("top.txt", 3, "blob-top", "")
+		f.link("d/l", "top.txt")
+		f.putFile("d/gone.txt", 1, "blob-gone", "")
+		if _, err := f.st.DeleteFile(f.ctx, f.lib, f.space, p("d/gone.txt"), binRules, f.tick()); err != nil {
+			t.Fatal(err)
+		}
+		deep := strings.Repeat("x/", maxSpaceFileDepth+1)
+		f.mkdir(strings.TrimSuffix(deep, "/"))
+		atLimit := strings.Repeat("x/", maxSpaceFileDepth)
+		paths := []string{"new.txt", "top.txt", "d", "d/new.txt", "d/t.txt", "d/l", "d/gone.txt", "top.txt/x", "d/t.txt/x/y",
+			"none/new.txt", "none/deeper/new.txt", deep + "new.txt", atLimit + "new.txt", atLimit + "x", "x/new.txt"}
+		for _, space := range []string{f.space, "missing"} {
+			for _, path := range paths {
+				got, err := s.DestinationInSpace(f.ctx, f.lib, space, p(path))
+				wantSpace, spaceErr := s.GetSpace(f.ctx, f.lib, space)
+				if spaceErr != nil {
+					if !errors.Is(err, spaceErr) || !reflect.DeepEqual(got, app.SpaceDestination{}) {
+						t.Errorf("%s %q: %+v, %v; want %v", space, path, got, err, spaceErr)
+					}
+					continue
+				}
+				want := app.SpaceDestination{Space: wantSpace}
+				want.Existing, want.ExistingErr = s.Lookup(f.ctx, f.lib, space, p(path))
+				if errors.Is(want.ExistingErr, app.ErrNodeNotFound) {
+					parent, err := s.Lookup(f.ctx, f.lib, space, p(path)[:len(p(path))-1])
+					switch {
+					case err != nil:
+						want.ParentErr = err
+					case !parent.IsDir():
+						want.ParentErr = app.ErrNotDirectory
+					}
+				}
+				if err != nil || !reflect.DeepEqual(got.Space, want.Space) || !reflect.DeepEqual(got.Existing, want.Existing) ||
+					!sameErr(got.ExistingErr, want.ExistingErr) || !sameErr(got.ParentErr, want.ParentErr) {
+					t.Errorf("%s %q:\n got %+v, %v\nwant %+v", space, path, got, err, want)
+				}
+			}
+		}
+	})
+}
+
+// sameErr: both nil, or the same sentinel.
+func sameErr(got, want error) bool {
+	if got == nil || want == nil {
+		return got == want
+	}
+	return errors.Is(got, want) || errors.Is(want, got)
 }

@@ -16,8 +16,11 @@ const nodeColumns = `inode, library_id, space_id, parent_inode, name, type, user
 	blob_id, link_target, category, tree_size, tree_files, tree_dirs, version, creation_way, latest_at`
 
 // nodeColumnsOf is nodeColumns qualified by a table alias, for queries that join.
-func nodeColumnsOf(alias string) string {
-	cols := strings.Split(nodeColumns, ",")
+func nodeColumnsOf(alias string) string { return qualified(alias, nodeColumns) }
+
+// qualified qualifies each column of a column list by a table alias.
+func qualified(alias, columns string) string {
+	cols := strings.Split(columns, ",")
 	for i, c := range cols {
 		cols[i] = alias + "." + strings.TrimSpace(c)
 	}

@@ -35,19 +35,35 @@ func (s *SQL) CreateSpace(ctx context.Context, sp app.Space) error {
 
 const spaceColumns = `library_id, space_id, user_id, created_at, extension`
 
+// spaceColumnsOf is spaceColumns qualified by a table alias, for queries that join.
+func spaceColumnsOf(alias string) string { return qualified(alias, spaceColumns) }
+
+// spaceFields receives spaceColumns, alone (scanSpace) or leading a row (leading).
+type spaceFields struct {
+	sp      app.Space
+	created int64
+	ext     string
+}
+
+func (f *spaceFields) dests() []any {
+	return []any{&f.sp.LibraryID, &f.sp.ID, &f.sp.UserID, &f.created, &f.ext}
+}
+
+// space answers the scanned space.
+func (f *spaceFields) space() (app.Space, error) {
+	sp := f.sp
+	sp.CreatedAt = fromMillis(f.created)
+	var err error
+	sp.Ext, err = decodeExtension(f.ext)
+	return sp, err
+}
+
 func scanSpace(sc scanner) (app.Space, error) {
-	var (
-		sp      app.Space
-		created int64
-		ext     string
-	)
-	if err := sc.Scan(&sp.LibraryID, &sp.ID, &sp.UserID, &created, &ext); err != nil {
+	var f spaceFields
+	if err := sc.Scan(f.dests()...); err != nil {
 		return app.Space{}, err
 	}
-	sp.CreatedAt = fromMillis(created)
-	var err error
-	sp.Ext, err = decodeExtension(ext)
-	return sp, err
+	return f.space()
 }
 
 // GetSpace answers a space; ErrSpaceNotFound when there is none.

@@ -72,12 +72,19 @@ func Open(ctx context.Context, dsn string, txTimeout time.Duration) (*SQL, error
 		VersionTable:     versionTable,
 		PostgresMaxConns: postgresMaxConns,
 		TxTimeout:        txTimeout,
+		// Deleted entries, versions and change-feed events give their room back after the purge
+		// (docs/smallfiles.md "Space comes back").
+		ReturnFreePages: true,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &SQL{db: db}, nil
 }
+
+// ReturnFreeSpace gives the room that deleted rows freed back to the file system (SQLite; a
+// no-op on PostgreSQL, whose autovacuum makes it reusable).
+func (s *SQL) ReturnFreeSpace(ctx context.Context) error { return s.db.ReturnFreePages(ctx) }
 
 // Close waits for a running ANALYZE and releases the engine's connections.
 func (s *SQL) Close() error {

@@ -33,6 +33,7 @@ func main() {
 	var s3 object.S3Config
 	var gcEvery, gcGrace, ticketTTL, sessionTTL time.Duration
 	var maxOpenUploads int
+	var inlineBlobMax int64
 	var minRate bodytime.Rate
 	fs := pflag.NewFlagSet("object", pflag.ContinueOnError)
 	common.Add(fs)
@@ -54,6 +55,7 @@ func main() {
 	fs.DurationVar(&ticketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")
 	fs.DurationVar(&sessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired")
 	fs.IntVar(&maxOpenUploads, "max-open-uploads", object.DefaultMaxOpenUploads, "unconfirmed uploads one user of a library may hold; a begin beyond answers 429 (negative: no cap)")
+	fs.Int64Var(&inlineBlobMax, "inline-blob-max", object.DefaultInlineBlobMax, "uploads of at most this many bytes keep their bytes in the object database instead of the blob store (negative: none)")
 	fs.Int64Var(&minRate.Bytes, "upload-min-bytes", object.DefaultUploadMinBytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
 	fs.DurationVar(&minRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
 	shareLimits := ratelimit.DefaultShareLimits()
@@ -78,7 +80,7 @@ func main() {
 		}
 		cfg := object.Config{DSN: dsn, Domain: domain, AdminKey: adminKey, Logger: env.Logger, Etcd: env.Etcd,
 			GCEvery: gcEvery, GCGrace: gcGrace, TicketTTL: ticketTTL, SessionTTL: sessionTTL, TxTimeout: env.Deadlines.SQLTx,
-			MaxOpenUploads: maxOpenUploads, BodyMinRate: minRate, ShareLimits: &shareLimits, ShareZipLimits: zipLimits}
+			MaxOpenUploads: maxOpenUploads, InlineBlobMax: inlineBlobMax, BodyMinRate: minRate, ShareLimits: &shareLimits, ShareZipLimits: zipLimits}
 		if s3.Endpoint != "" {
 			// Credentials come from the environment only, never from flags a process list shows.
 			s3.AccessKey, s3.SecretKey = os.Getenv("SMH_S3_ACCESS_KEY"), os.Getenv("SMH_S3_SECRET_KEY")

@@ -87,6 +87,9 @@ type Config struct {
 	// (default 1,000; negative: no cap). Tokens with an empty user id and the library secret
 	// count as one user of their library.
 	MaxOpenUploads int
+	// InlineBlobMax is the largest upload whose bytes are kept in its blob's record instead of
+	// the blob store (docs/smallfiles.md); 0 = DefaultInlineBlobMax, negative = none.
+	InlineBlobMax int64
 	// Archives is the namespace's side of zip preview and uncompress (3.17); nil answers
 	// FunctionNotEnabled. ArchiveLimits bound what one archive may expand to (zero: defaults).
 	Archives      ArchiveTasks
@@ -101,8 +104,9 @@ type Config struct {
 
 // Object is the object service's use cases.
 type Object struct {
-	store  Store
-	blobs  blob.Store
+	store Store
+	// blobs reads inline blobs from their records and everything else from the blob store.
+	blobs  inlineReads
 	ns     Namespace
 	auth   *authz.Authorizer
 	signer *Signer
@@ -114,6 +118,7 @@ type Object struct {
 	gcGrace               time.Duration
 	ffmpeg                media.FFmpeg
 	maxOpenUploads        int
+	inlineMax             int64
 
 	archives      ArchiveTasks
 	archiveLimits archive.Limits
@@ -130,15 +135,18 @@ func New(cfg Config) *Object {
 		cfg.Clock = clock.Real{}
 	}
 	o := &Object{
-		store: cfg.Store, blobs: cfg.Blobs, ns: cfg.Namespace, auth: cfg.Auth, signer: cfg.Signer,
+		store: cfg.Store, blobs: inlineReads{Store: cfg.Blobs, records: cfg.Store}, ns: cfg.Namespace, auth: cfg.Auth, signer: cfg.Signer,
 		clock: cfg.Clock, domain: cfg.Domain, ticketTTL: cfg.TicketTTL, sessionTTL: cfg.SessionTTL,
 		maxPart: cfg.MaxPartSize, maxSimple: cfg.MaxSimpleSize, gcGrace: cfg.GCGrace, ffmpeg: cfg.FFmpeg,
-		maxOpenUploads: cfg.MaxOpenUploads,
-		archives:       cfg.Archives, archiveLimits: cfg.ArchiveLimits.Defaults(), run: newArchiveRun(),
+		maxOpenUploads: cfg.MaxOpenUploads, inlineMax: cfg.InlineBlobMax,
+		archives: cfg.Archives, archiveLimits: cfg.ArchiveLimits.Defaults(), run: newArchiveRun(),
 		shares: cfg.Shares, visitors: cfg.Visitors, zipLimits: cfg.ZipLimits.Defaults(),
 	}
 	if o.maxOpenUploads == 0 {
 		o.maxOpenUploads = DefaultMaxOpenUploads
+	}
+	if o.inlineMax == 0 {
+		o.inlineMax = DefaultInlineBlobMax
 	}
 	if o.ticketTTL <= 0 {
 		o.ticketTTL = time.Hour

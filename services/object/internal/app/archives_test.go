@@ -96,7 +96,7 @@ func TestBlobReaderAt(t *testing.T) {
 	if _, err := local.Put(t.Context(), "k", bytes.NewReader(data), int64(len(data))); err != nil {
 		t.Fatal(err)
 	}
-	o := &Object{blobs: local}
+	o := &Object{blobs: inlineReads{Store: local}}
 	r := &blobReaderAt{ctx: t.Context(), o: o, key: "k", size: int64(len(data))}
 	for _, c := range []struct{ off, n int }{{0, 10}, {readAhead - 5, 20}, {5, 2 * readAhead}, {len(data) - 3, 3}, {100, 1}} {
 		p := make([]byte, c.n)

@@ -25,15 +25,7 @@ import (
 // confirm answers the file the first attempt committed, whose blob garbage collection must keep.
 func TestMultipartConfirmInterruptedAfterCommitKeepsTheBytes(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "object.db"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := blob.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, blobs := openStores(t)
 	ns := &fakeNamespace{committed: map[string]string{}}
 	st := &confirmFailsOnce{Store: db, fail: true}
 	clk := clock.NewFake(time.Now())
@@ -91,6 +83,21 @@ func TestMultipartConfirmInterruptedAfterCommitKeepsTheBytes(t *testing.T) {
 	if len(left) != 1 || left[0] != key {
 		t.Fatalf("blob store holds %v, want only %s", left, key)
 	}
+}
+
+// openStores opens a real object store (SQLite) and a local blob store, both in temp dirs.
+func openStores(t *testing.T) (*store.SQL, *blob.Local) {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "object.db"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobs, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, blobs
 }
 
 // confirmFailsOnce is the store with Confirm failing once, as if the process died just before.

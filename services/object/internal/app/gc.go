@@ -48,9 +48,13 @@ func (o *Object) CollectGarbage(ctx context.Context) (GCReport, error) {
 	n, err = o.collectBlobs(ctx, now)
 	r.Blobs += n
 	errs = append(errs, err)
+	if r.ExpiredUploads+r.Blobs > 0 {
+		// Inline blobs' bytes went with their records, sessions with theirs (docs/smallfiles.md).
+		errs = append(errs, o.store.ReturnFreeSpace(ctx))
+	}
 	r.OrphanBlobs, r.OrphanParts, err = o.sweepOrphans(ctx, now)
 	errs = append(errs, err)
-	if tc, ok := o.blobs.(tempCleaner); ok {
+	if tc, ok := o.blobs.Store.(tempCleaner); ok {
 		n, err := tc.CleanTemp(o.gcGrace)
 		r.TempFiles += n
 		errs = append(errs, err)

@@ -113,7 +113,14 @@ type Blob struct {
 	Kind          BlobKind
 	CreatedAt     time.Time
 	UsedAt        time.Time
+	// Data is the whole content of a small blob, kept in its record instead of the blob store
+	// (docs/smallfiles.md); nil when the bytes are in the blob store under blobKey(ID). Only
+	// GetBlob reads it back.
+	Data []byte
 }
+
+// Inline reports whether the blob's bytes are in its record rather than in the blob store.
+func (b Blob) Inline() bool { return b.Data != nil }
 
 // QuotedETag is the ETag as HTTP and SMH write it, between double quotes.
 func (b Blob) QuotedETag() string { return `"` + b.ETag + `"` }
@@ -169,6 +176,9 @@ type Store interface {
 	DoomBlob(ctx context.Context, id string, usedBefore time.Time) (bool, error)
 	// DeleteBlob removes a doomed blob's record (after its bytes).
 	DeleteBlob(ctx context.Context, id string) error
+	// ReturnFreeSpace gives back to the file system the room that deleted records, inline
+	// bytes above all, freed (a no-op where the database reuses it by itself).
+	ReturnFreeSpace(ctx context.Context) error
 	// DoomedBlobs lists blobs doomed but not yet deleted (a collection cut short by a crash).
 	DoomedBlobs(ctx context.Context, limit int) ([]Blob, error)
 	// KnownBlobs answers which of ids have a record (for orphaned bytes in the blob store).

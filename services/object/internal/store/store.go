@@ -44,6 +44,9 @@ func Open(ctx context.Context, dsn string, txTimeout time.Duration) (*SQL, error
 		MigrationLockKey: migrationLockKey,
 		VersionTable:     "object_schema_version",
 		TxTimeout:        txTimeout,
+		// Inline blobs are most of the file's bytes; garbage collection gives back what they
+		// freed (docs/smallfiles.md).
+		ReturnFreePages: true,
 	})
 	if err != nil {
 		return nil, err
@@ -109,6 +112,10 @@ func scanUpload(row interface{ Scan(...any) error }) (app.Upload, error) {
 // first (the no-op UPDATE takes the row lock on both engines), so two begins of one owner count
 // one after the other and the cap holds under concurrency; at PostgreSQL's READ COMMITTED the
 // count, a later statement, sees the sessions the lock holder committed.
+//
+// The write is lazy (sqldb.InLazyWrite): a session lost to a machine crash costs its client a
+// new begin (its PUT answers 404), and the PUT's durable commit makes the session durable too
+// (docs/smallfiles.md).
 func (s *SQL) CreateUpload(ctx context.Context, u app.Upload, maxOpen int) error {
 	path, err := json.Marshal(u.Path)
 	if err != nil {
@@ -122,7 +129,7 @@ func (s *SQL) CreateUpload(ctx context.Context, u app.Upload, maxOpen int) error
 	if err != nil {
 		return err
 	}
-	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
+	return s.db.InLazyWrite(ctx, func(t *sqldb.Tx) error {
 		if maxOpen > 0 {
 			if err := holdOpenSlot(ctx, t, u, maxOpen); err != nil {
 				return err
@@ -159,10 +166,10 @@ func holdOpenSlot(ctx context.Context, t *sqldb.Tx, u app.Upload, maxOpen int) e
 	return nil
 }
 
-// GetUpload implements app.Store.
+// GetUpload implements app.Store. One statement, so no transaction.
 func (s *SQL) GetUpload(ctx context.Context, id string) (app.Upload, error) {
 	var u app.Upload
-	err := s.db.InRead(ctx, func(t *sqldb.Tx) error {
+	err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
 		var err error
 		u, err = getUpload(ctx, t, id)
 		return err
@@ -189,11 +196,16 @@ func getUpload(ctx context.Context, t *sqldb.Tx, id string) (app.Upload, error) 
 	return u, wrap("get upload", err)
 }
 
+// insertBlob records b, with its bytes when they are inline (b.Data non-nil; NULL otherwise).
 func insertBlob(ctx context.Context, t *sqldb.Tx, b app.Blob) error {
+	var data any
+	if b.Data != nil {
+		data = b.Data
+	}
 	_, err := t.Exec(ctx, `INSERT INTO blobs (id, library_id, space_id, size, crc64, etag, beginning_hash, full_hash,
-		content_type, kind, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		content_type, kind, created_at, used_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.ID, b.LibraryID, b.SpaceID, b.Size, b.CRC64, b.ETag, b.BeginningHash, b.FullHash, b.ContentType, string(b.Kind),
-		ms(b.CreatedAt), ms(b.UsedAt))
+		ms(b.CreatedAt), ms(b.UsedAt), data)
 	return wrap("insert blob", err)
 }
 
@@ -202,25 +214,39 @@ func (s *SQL) RecordBlob(ctx context.Context, b app.Blob) error {
 	return s.db.InWrite(ctx, func(t *sqldb.Tx) error { return insertBlob(ctx, t, b) })
 }
 
-// AttachBlob implements app.Store.
+// AttachBlob implements app.Store. The state test is the UPDATE's own condition: the statement
+// locks the row on both engines and (on PostgreSQL, after waiting for a concurrent writer of it)
+// judges the row as committed, so no separate lock and read are needed.
 func (s *SQL) AttachBlob(ctx context.Context, uploadID string, b app.Blob) error {
 	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
-		u, err := lockUpload(ctx, t, uploadID)
-		if err != nil {
-			return err
-		}
-		if u.State != app.StateOpen && u.State != app.StateReceived {
-			return app.ErrUploadNotOpen
-		}
-		if err := insertBlob(ctx, t, b); err != nil {
-			return err
-		}
 		// A blob attached before is no longer held by this upload: garbage collection finds it
 		// idle and unreferenced after its grace period.
-		_, err = t.Exec(ctx, `UPDATE uploads SET blob_id = ?, state = ? WHERE id = ?`,
-			b.ID, string(app.StateReceived), uploadID)
-		return wrap("attach blob", err)
+		res, err := t.Exec(ctx, `UPDATE uploads SET blob_id = ?, state = ? WHERE id = ? AND state IN (?, ?)`,
+			b.ID, string(app.StateReceived), uploadID, string(app.StateOpen), string(app.StateReceived))
+		if err := updatedOne(ctx, t, res, err, uploadID, "attach blob"); err != nil {
+			return err
+		}
+		return insertBlob(ctx, t, b)
 	})
+}
+
+// updatedOne judges a conditional UPDATE of one upload: nil when it changed the row, otherwise
+// ErrUploadNotFound for an unknown id and ErrUploadNotOpen for an upload in another state.
+func updatedOne(ctx context.Context, t *sqldb.Tx, res sql.Result, err error, uploadID, op string) error {
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return wrap(op, err)
+	}
+	var one int
+	switch err := t.QueryRow(ctx, `SELECT 1 FROM uploads WHERE id = ?`, uploadID).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return app.ErrUploadNotFound
+	case err != nil:
+		return wrap(op, err)
+	}
+	return app.ErrUploadNotOpen
 }
 
 // PutPart implements app.Store.
@@ -299,18 +325,15 @@ func (s *SQL) RenewUpload(ctx context.Context, id string, expires time.Time) err
 }
 
 // Confirm implements app.Store.
+//
+// The write is lazy (sqldb.InLazyWrite): it follows the namespace's durable commit of the file,
+// which records the upload id, so a confirm undone by a machine crash is repeated by the
+// client's retry and answers the same file (docs/smallfiles.md).
 func (s *SQL) Confirm(ctx context.Context, id string, answer []byte) error {
-	return s.db.InWrite(ctx, func(t *sqldb.Tx) error {
-		u, err := lockUpload(ctx, t, id)
-		if err != nil {
-			return err
-		}
-		if u.State == app.StateAborted {
-			return app.ErrUploadNotOpen
-		}
-		_, err = t.Exec(ctx, `UPDATE uploads SET state = ?, answer = ? WHERE id = ?`,
-			string(app.StateConfirmed), string(answer), id)
-		return wrap("confirm", err)
+	return s.db.InLazyWrite(ctx, func(t *sqldb.Tx) error {
+		res, err := t.Exec(ctx, `UPDATE uploads SET state = ?, answer = ? WHERE id = ? AND state <> ?`,
+			string(app.StateConfirmed), string(answer), id, string(app.StateAborted))
+		return updatedOne(ctx, t, res, err, id, "confirm")
 	})
 }
 
@@ -332,17 +355,28 @@ func (s *SQL) AbortUpload(ctx context.Context, id string) error {
 	})
 }
 
+// blobColumns are a blob's record without its inline bytes (data), which only GetBlob reads.
 const blobColumns = `id, library_id, space_id, size, crc64, etag, beginning_hash, full_hash, content_type, kind, created_at, used_at`
 
-func scanBlob(row interface{ Scan(...any) error }) (app.Blob, error) {
+// scanBlob reads blobColumns, followed by data when withData.
+func scanBlob(row interface{ Scan(...any) error }, withData bool) (app.Blob, error) {
 	var (
 		b             app.Blob
 		kind          string
 		created, used int64
 	)
-	if err := row.Scan(&b.ID, &b.LibraryID, &b.SpaceID, &b.Size, &b.CRC64, &b.ETag, &b.BeginningHash, &b.FullHash,
-		&b.ContentType, &kind, &created, &used); err != nil {
+	dest := []any{&b.ID, &b.LibraryID, &b.SpaceID, &b.Size, &b.CRC64, &b.ETag, &b.BeginningHash, &b.FullHash,
+		&b.ContentType, &kind, &created, &used}
+	if withData {
+		dest = append(dest, &b.Data)
+	}
+	if err := row.Scan(dest...); err != nil {
 		return app.Blob{}, err
+	}
+	if withData && b.Size == 0 {
+		// Drivers may scan an empty value as nil, which would read as "in the blob store"; an
+		// empty blob's bytes are known without looking anywhere.
+		b.Data = []byte{}
 	}
 	b.Kind = app.BlobKind(kind)
 	b.CreatedAt, b.UsedAt = fromMS(created), fromMS(used)
@@ -361,7 +395,7 @@ func (s *SQL) TakeBlobByHash(ctx context.Context, libraryID, spaceID, beginningH
 			args = append(args, fullHash)
 		}
 		var err error
-		b, err = scanBlob(t.QueryRow(ctx, q+` ORDER BY created_at LIMIT 1`, args...))
+		b, err = scanBlob(t.QueryRow(ctx, q+` ORDER BY created_at LIMIT 1`, args...), false)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.ErrBlobNotFound
 		}
@@ -385,12 +419,14 @@ func (s *SQL) TakeBlobByHash(ctx context.Context, libraryID, spaceID, beginningH
 	return b, err
 }
 
-// GetBlob implements app.Store.
+// GetBlob implements app.Store: the record with its inline bytes, in one statement. Only small
+// blobs have them, so reading them along costs little and saves a second query for the callers
+// that serve them (downloads, previews).
 func (s *SQL) GetBlob(ctx context.Context, id string) (app.Blob, error) {
 	var b app.Blob
-	err := s.db.InRead(ctx, func(t *sqldb.Tx) error {
+	err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
 		var err error
-		b, err = scanBlob(t.QueryRow(ctx, `SELECT `+blobColumns+` FROM blobs WHERE id = ?`, id))
+		b, err = scanBlob(t.QueryRow(ctx, `SELECT `+blobColumns+`, data FROM blobs WHERE id = ?`, id), true)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.ErrBlobNotFound
 		}
@@ -456,7 +492,7 @@ func (s *SQL) blobs(ctx context.Context, query string, args ...any) ([]app.Blob,
 		}
 		defer rows.Close()
 		for rows.Next() {
-			b, err := scanBlob(rows)
+			b, err := scanBlob(rows, false)
 			if err != nil {
 				return wrap("blobs", err)
 			}
@@ -491,6 +527,9 @@ func (s *SQL) DeleteBlob(ctx context.Context, id string) error {
 		return wrap("delete blob", err)
 	})
 }
+
+// ReturnFreeSpace implements app.Store.
+func (s *SQL) ReturnFreeSpace(ctx context.Context) error { return s.db.ReturnFreePages(ctx) }
 
 // KnownBlobs implements app.Store.
 func (s *SQL) KnownBlobs(ctx context.Context, ids []string) (map[string]bool, error) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -281,6 +282,66 @@ func TestConcurrentParts(t *testing.T) {
 		}
 		if parts, _ := s.Parts(ctx, "m"); len(parts) != 20 {
 			t.Fatalf("%d parts", len(parts))
+		}
+	})
+}
+
+// TestInlineBlobs: a small blob's bytes ride in its record. Attached with its upload, they come
+// back from GetBlob exactly (an empty blob's as empty, not as "in the blob store"); a blob stored
+// outside keeps Data nil; listings never carry the bytes; deleting the record takes them along.
+func TestInlineBlobs(t *testing.T) {
+	onEveryEngine(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		content := []byte("small \x00 bytes \xff of a photo's thumbnail")
+		cases := []struct {
+			id   string
+			data []byte
+		}{{"inline", content}, {"empty", []byte{}}, {"outside", nil}}
+		for _, c := range cases {
+			u := upload("u-"+c.id, app.KindSimple)
+			if err := s.CreateUpload(ctx, u, 0); err != nil {
+				t.Fatal(err)
+			}
+			b := blobRec(c.id, t0)
+			b.Size, b.Data = int64(len(c.data)), c.data
+			if c.data == nil {
+				b.Size = 1 << 20
+			}
+			if err := s.AttachBlob(ctx, u.ID, b); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.GetBlob(ctx, c.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Inline() != (c.data != nil) || !bytes.Equal(got.Data, c.data) {
+				t.Fatalf("%s: GetBlob answered inline=%v data %q, want %q", c.id, got.Inline(), got.Data, c.data)
+			}
+		}
+		// Listings (garbage collection's) leave the bytes out.
+		listed, err := s.IdleBlobs(ctx, t0.Add(time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range listed {
+			if b.Data != nil {
+				t.Fatalf("IdleBlobs carried the bytes of %s", b.ID)
+			}
+		}
+		if err := s.AbortUpload(ctx, "u-inline"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.DoomBlob(ctx, "inline", t0.Add(time.Hour)); err != nil || !ok {
+			t.Fatalf("doom: %v %v", ok, err)
+		}
+		if err := s.DeleteBlob(ctx, "inline"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetBlob(ctx, "inline"); !errors.Is(err, app.ErrBlobNotFound) {
+			t.Fatalf("GetBlob after delete: %v", err)
+		}
+		if err := s.ReturnFreeSpace(ctx); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

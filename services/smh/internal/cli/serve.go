@@ -40,7 +40,7 @@ func newServe() *cobra.Command {
 			for _, d := range []struct {
 				flag string
 				v    time.Duration
-			}{{"--gc-grace", o.GCGrace}, {"--upload-ticket-ttl", o.UploadTicketTTL}, {"--upload-session-ttl", o.UploadSessionTTL},
+			}{{"--gc-grace", o.GCGrace}, {"--purge-after", o.PurgeAfter}, {"--upload-ticket-ttl", o.UploadTicketTTL}, {"--upload-session-ttl", o.UploadSessionTTL},
 				{"--body-read-timeout", o.BodyReadTimeout}, {"--upload-min-window", o.UploadMinRate.Window}} {
 				if d.v <= 0 {
 					return usagef("%s must be positive", d.flag)
@@ -114,6 +114,7 @@ func newServe() *cobra.Command {
 	// the cleanup jobs work in real time.
 	fs.DurationVar(&o.GCEvery, "gc-every", time.Minute, "pause between cleanup runs (object garbage collection, purge of deleted entries); negative disables them")
 	fs.DurationVar(&o.GCGrace, "gc-grace", time.Hour, "how long unreferenced bytes and stray temporary files are kept; must exceed the longest stall of an upload")
+	fs.DurationVar(&o.PurgeAfter, "purge-after", 10*time.Minute, "how long entries deleted for good (an emptied recycle bin included) keep their rows, and so their bytes, before the purge removes them")
 	fs.DurationVar(&o.UploadTicketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")
 	fs.DurationVar(&o.UploadSessionTTL, "upload-session-ttl", 24*time.Hour, "how long an unconfirmed upload may still be confirmed after its last ticket expired; then cleanup removes it and its bytes")
 	// Bounds on hostile clients (docs/security.md): slow bodies and piles of unconfirmed uploads.
@@ -127,6 +128,7 @@ func newServe() *cobra.Command {
 	fs.StringSliceVar(&o.TrustedProxies, "trusted-proxies", nil, "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client address that rate limits count; default none (docs/security.md)")
 	fs.Int64Var(&o.UploadMinRate.Bytes, "upload-min-bytes", object.DefaultUploadMinBytes, "an upload body must deliver at least this many bytes in every --upload-min-window, or is cut with 408")
 	fs.DurationVar(&o.UploadMinRate.Window, "upload-min-window", object.DefaultUploadMinWindow, "the window of --upload-min-bytes")
+	fs.Int64Var(&o.InlineBlobMax, "inline-blob-max", object.DefaultInlineBlobMax, "uploads of at most this many bytes keep their bytes in the object database instead of the blob store (negative: none)")
 	fs.IntVar(&o.MaxOpenUploads, "max-open-uploads", object.DefaultMaxOpenUploads, "unconfirmed uploads one user of a library may hold; a begin beyond answers 429 RateLimitExceeded (negative: no cap)")
 	// Deadlines of the calls to etcd, the SQL stores and between services: the flags of the
 	// split binaries.
