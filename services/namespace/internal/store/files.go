@@ -565,11 +565,7 @@ func resolveFile(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pa
 func (s *SQL) ResolveFileInSpace(ctx context.Context, libraryID, spaceID string, path []string) (app.SpaceFile, error) {
 	var out app.SpaceFile
 	if q, ok := spaceFileQuery(len(path)); ok {
-		args := make([]any, 0, 3*len(path)+2)
-		for _, name := range slices.Backward(path) {
-			args = append(args, libraryID, spaceID, name)
-		}
-		args = append(args, libraryID, spaceID)
+		args := chainArgs(libraryID, spaceID, path, libraryID, spaceID)
 		var found bool
 		err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
 			var sp spaceFields
@@ -814,11 +810,7 @@ func (s *SQL) writeFor(strategy app.Conflict) func(context.Context, string, stri
 func (s *SQL) DestinationInSpace(ctx context.Context, libraryID, spaceID string, path []string) (app.SpaceDestination, error) {
 	var out app.SpaceDestination
 	if q, ok := destinationQuery(len(path)); ok {
-		args := make([]any, 0, 3*len(path)+2)
-		for _, name := range slices.Backward(path[:len(path)-1]) {
-			args = append(args, libraryID, spaceID, name)
-		}
-		args = append(args, libraryID, spaceID, path[len(path)-1], libraryID, spaceID)
+		args := chainArgs(libraryID, spaceID, path[:len(path)-1], libraryID, spaceID, path[len(path)-1], libraryID, spaceID)
 		found := false
 		err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
 			var (

@@ -56,6 +56,14 @@ func rootNode(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string) (node
 }
 
 func lookupPath(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, path []string) (nodeRow, error) {
+	if q, ok := pathQuery(len(path)); ok {
+		// A live entry at the path is found in one statement; a miss (nothing there, a file on
+		// the way, no space) is walked level by level below, which tells which it is.
+		n, err := scanNode(t.QueryRow(ctx, q, chainArgs(libraryID, spaceID, path, libraryID, spaceID)...))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return n, wrap("lookup", err)
+		}
+	}
 	cur, err := rootNode(ctx, t, libraryID, spaceID)
 	if err != nil {
 		return nodeRow{}, err
@@ -69,6 +77,37 @@ func lookupPath(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, pat
 		}
 	}
 	return cur, nil
+}
+
+// pathQueries holds pathQuery's statement for each depth.
+var pathQueries = func() []string {
+	qs := make([]string, maxSpaceFileDepth+1)
+	for depth := 1; depth <= maxSpaceFileDepth; depth++ {
+		qs[depth] = "SELECT " + nodeColumnsOf("n") + ` FROM spaces sp JOIN nodes n ON n.inode = ` + liveChain(depth, "0") + `
+			WHERE sp.library_id = ? AND sp.space_id = ?`
+	}
+	return qs
+}()
+
+// pathQuery answers the statement that reads the live entry at a path of depth names in a space
+// that exists (its arguments: chainArgs, then library id and space id); ok is false for the root
+// and for paths deeper than maxSpaceFileDepth. A file has no children, so a path through one
+// finds nothing, as a missing name does.
+func pathQuery(depth int) (string, bool) {
+	if depth < 1 || depth > maxSpaceFileDepth {
+		return "", false
+	}
+	return pathQueries[depth], true
+}
+
+// chainArgs answers liveChain's arguments for names (library id, space id and name per level, the
+// deepest first), followed by more.
+func chainArgs(libraryID, spaceID string, names []string, more ...any) []any {
+	args := make([]any, 0, 3*len(names)+len(more))
+	for _, name := range slices.Backward(names) {
+		args = append(args, libraryID, spaceID, name)
+	}
+	return append(args, more...)
 }
 
 func childByName(ctx context.Context, t *sqldb.Tx, libraryID, spaceID string, parent int64, name string) (nodeRow, error) {
