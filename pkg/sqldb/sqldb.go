@@ -291,15 +291,8 @@ func (db *DB) Engine() string {
 //
 // The call runs under the DB's TxTimeout; a failure to reach the database, or that deadline,
 // answers an error marked smherr.ErrUnavailable (see markUnavailable).
-func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
-	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
-	err = errUnfinished // what the metrics see if fn panics: a return replaces it
-	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
-	defer cancel()
-	if db.group != nil {
-		return markUnavailable(ctx, db.group.inWrite(ctx, fn, false))
-	}
-	return markUnavailable(ctx, db.inOwnTransaction(ctx, fn))
+func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) error {
+	return db.inWrite(ctx, fn, false)
 }
 
 // InLazyWrite is InWrite for writes that a machine's crash may undo harmlessly: its COMMIT
@@ -309,20 +302,31 @@ func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
 // moments (synchronous_commit off for this transaction). Never for anything a client is told
 // is stored: an upload session's opening is lazy (a lost one answers 404 and the client begins
 // again), the bytes it receives are not.
-func (db *DB) InLazyWrite(ctx context.Context, fn func(*Tx) error) (err error) {
+func (db *DB) InLazyWrite(ctx context.Context, fn func(*Tx) error) error {
+	return db.inWrite(ctx, fn, true)
+}
+
+// inWrite is InWrite and InLazyWrite: metrics, the transaction bound, and the group commit on
+// SQLite or a transaction of its own on PostgreSQL (there, a lazy one turns synchronous_commit
+// off for itself).
+func (db *DB) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool) (err error) {
 	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
-	err = errUnfinished
+	err = errUnfinished // what the metrics see if fn panics: a return replaces it
 	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
 	defer cancel()
 	if db.group != nil {
-		return markUnavailable(ctx, db.group.inWrite(ctx, fn, true))
+		return markUnavailable(ctx, db.group.inWrite(ctx, fn, lazy))
 	}
-	return markUnavailable(ctx, db.inOwnTransaction(ctx, func(t *Tx) error {
-		if _, err := t.Exec(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
-			return err
+	if lazy {
+		durable := fn
+		fn = func(t *Tx) error {
+			if _, err := t.Exec(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
+				return err
+			}
+			return durable(t)
 		}
-		return fn(t)
-	}))
+	}
+	return markUnavailable(ctx, db.inOwnTransaction(ctx, fn))
 }
 
 // inOwnTransaction runs fn in a write transaction of its own: InWrite on PostgreSQL, and the
