@@ -126,6 +126,30 @@ type result struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	lat      []time.Duration // every successful call's, sorted
+	// cpu is the CPU time the whole benchmark process (clients and the all-in-one it starts)
+	// used during the measurement: with elapsed it tells whether the machine was busy or the
+	// measured path was waiting.
+	cpu time.Duration
+}
+
+// cores is how many cores the process kept busy on average.
+func (r result) cores() float64 { return r.cpu.Seconds() / r.elapsed.Seconds() }
+
+// cpuPerOp is the process CPU time per successful operation.
+func (r result) cpuPerOp() time.Duration {
+	if r.ops == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.ops)
+}
+
+// processCPU answers the CPU time (user and system) this process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (r result) rate() float64 { return float64(r.ops) / r.elapsed.Seconds() }
@@ -151,7 +175,7 @@ func measure(c int, d time.Duration, op func(worker int, i int) error) result {
 	lat := make([][]time.Duration, c)
 	stop := time.Now().Add(d)
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	for w := 0; w < c; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -168,10 +192,10 @@ func measure(c int, d time.Duration, op func(worker int, i int) error) result {
 		}(w)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	r := result{ops: ops.Load(), errors: errs.Load(), elapsed: elapsed, lat: all}
+	r := result{ops: ops.Load(), errors: errs.Load(), elapsed: elapsed, lat: all, cpu: cpu}
 	if len(all) > 0 {
 		r.p50, r.p99 = all[len(all)/2], all[len(all)*99/100]
 	}
@@ -187,6 +211,7 @@ func pool(rs []result) result {
 		out.ops += r.ops
 		out.errors += r.errors
 		out.elapsed += r.elapsed
+		out.cpu += r.cpu
 		all = append(all, r.lat)
 	}
 	out.lat = slices.Sorted(slices.Values(slices.Concat(all...)))

@@ -1066,7 +1066,8 @@ func cycleString(r result) string { return roundString(r, "cycles") }
 
 // roundString prints a measurement whose operations are rounds of several requests.
 func roundString(r result, unit string) string {
-	return fmt.Sprintf("%10.0f %s/s  p50 %9s  p99 %9s  (%d %s, %d errors)", r.rate(), unit, short(r.p50), short(r.p99), r.ops, unit, r.errors)
+	return fmt.Sprintf("%10.0f %s/s  p50 %9s  p99 %9s  (%d %s, %d errors; %.2f cores, %s CPU each)",
+		r.rate(), unit, short(r.p50), short(r.p99), r.ops, unit, r.errors, r.cores(), short(r.cpuPerOp()))
 }
 
 // fakeS3 is gofakes3 with the file-backed s3afero backend in a temp dir, served over TLS by

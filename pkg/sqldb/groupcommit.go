@@ -25,12 +25,15 @@ const (
 	savepoint = "sqldb_call"
 )
 
-// groupCommit owns SQLite's write transactions. SQLite has one writer, and each COMMIT fsyncs
-// the WAL (synchronous=FULL), so committing every InWrite alone costs one fsync per write and
-// concurrent writers queue for it. groupCommit takes the calls waiting at the same time, runs
-// them one after another in one transaction, each in its own savepoint, and commits once: one
-// fsync for the batch. A call's function runs on its caller's goroutine (its panic unwinds the
-// caller, its captured variables stay its own); the batch goroutine only frames it.
+// groupCommit owns SQLite's write transactions. SQLite has one writer, and a durable COMMIT
+// waits for an fsync of the WAL, so committing every InWrite alone costs one fsync per write
+// and concurrent writers queue for it. groupCommit takes the calls waiting at the same time,
+// runs them one after another in one transaction, each in its own savepoint, and commits once.
+// The COMMIT itself does not wait for the disk (synchronous=NORMAL): the batch's durable calls
+// are answered by walSync after an fsync that began after it, while the writer runs the next
+// batch, so the writer never waits for the disk and one fsync covers the batches committed
+// while the one before it ran. A call's function runs on its caller's goroutine (its panic
+// unwinds the caller, its captured variables stay its own); the batch goroutine only frames it.
 type groupCommit struct {
 	write *sql.DB
 	// stmts keeps the writer's statements prepared across batches (stmtcache.go).
@@ -40,10 +43,9 @@ type groupCommit struct {
 	queue  []*writeCall
 	closed bool
 
-	// unsynced is the writer's synchronous setting: false FULL (each COMMIT fsyncs the WAL),
-	// true NORMAL (a COMMIT writes the WAL without fsync; the next FULL commit's fsync, or a
-	// checkpoint's, covers it). Only the batch goroutine touches it.
-	unsynced bool
+	// durable answers durable calls after their batch's COMMIT reached the disk; nil for an
+	// in-memory database, which has no disk to reach.
+	durable *walSync
 
 	// wake tells run that the queue grew or Close began; buffered, so a wake-up is never lost.
 	wake chan struct{}
@@ -54,18 +56,21 @@ type groupCommit struct {
 	batches atomic.Int64
 }
 
-// newGroupCommit starts the batch goroutine on write, the single-connection writer pool; close
-// stops it.
-func newGroupCommit(write *sql.DB) *groupCommit {
+// newGroupCommit starts the batch goroutine on write, the single-connection writer pool of the
+// database whose WAL is the file wal ("" in memory); close stops it.
+func newGroupCommit(write *sql.DB, wal string) *groupCommit {
 	g := &groupCommit{write: write, stmts: newStmtCache(), wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	if wal != "" {
+		g.durable = newWALSync(wal)
+	}
 	go g.run()
 	return g
 }
 
 // writeCall is one InWrite waiting for, or having, its turn in a batch.
 type writeCall struct {
-	// lazy calls need no fsync of their own (InLazyWrite); a batch holds calls of one kind, so a
-	// lazy call never waits for an fsync and a durable one always has its own.
+	// lazy calls are answered at their batch's COMMIT (InLazyWrite); durable ones after the
+	// fsync that follows it.
 	lazy bool
 	// state moves from callWaiting to callStarted (the batch took it: its turn message comes)
 	// or to callCancelled (its caller gave up first: the batch skips it).
@@ -167,30 +172,17 @@ func (g *groupCommit) signal() {
 	}
 }
 
-// take removes up to n calls of one kind (lazy or not) from the queue, in queue order; the
-// kind is the first waiting call's unless like names one. None once Close has begun.
-func (g *groupCommit) take(n int, like *writeCall) (calls []*writeCall, closed bool) {
+// take removes up to n calls from the queue, in queue order. None once Close has begun.
+func (g *groupCommit) take(n int) (calls []*writeCall, closed bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
 		return nil, true
 	}
-	if len(g.queue) == 0 {
-		return nil, false
-	}
-	if like == nil {
-		like = g.queue[0]
-	}
-	kept := g.queue[:0]
-	for _, c := range g.queue {
-		if len(calls) < n && c.lazy == like.lazy {
-			calls = append(calls, c)
-		} else {
-			kept = append(kept, c)
-		}
-	}
-	clear(g.queue[len(kept):])
-	g.queue = kept
+	n = min(n, len(g.queue))
+	calls = slices.Clone(g.queue[:n])
+	clear(g.queue[:n])
+	g.queue = g.queue[n:]
 	return calls, false
 }
 
@@ -223,6 +215,9 @@ func (g *groupCommit) close() {
 	g.mu.Unlock()
 	g.signal()
 	<-g.stopped
+	if g.durable != nil {
+		g.durable.close()
+	}
 	g.stmts.close()
 }
 
@@ -230,7 +225,7 @@ func (g *groupCommit) run() {
 	defer close(g.stopped)
 	for range g.wake {
 		for {
-			calls, closed := g.take(maxBatchCalls, nil)
+			calls, closed := g.take(maxBatchCalls)
 			if closed {
 				g.mu.Lock()
 				left := g.queue
@@ -252,22 +247,6 @@ func (g *groupCommit) run() {
 // batch runs calls, and those that arrive meanwhile within the bounds, in one transaction, and
 // commits it once.
 func (g *groupCommit) batch(calls []*writeCall) {
-	lazy := calls[0].lazy
-	if lazy != g.unsynced {
-		// The setting cannot change inside a transaction; between batches the writer is idle.
-		mode := "FULL"
-		if lazy {
-			mode = "NORMAL"
-		}
-		if _, err := g.write.Exec("PRAGMA synchronous = " + mode); err != nil {
-			err = fmt.Errorf("sqldb: set synchronous: %w", err)
-			for _, c := range calls {
-				c.refuse(err)
-			}
-			return
-		}
-		g.unsynced = lazy
-	}
 	// The batch's transaction lives beyond any caller's context: a caller that gives up must not
 	// roll back the others' work.
 	tx, err := g.write.BeginTx(context.Background(), nil)
@@ -289,7 +268,7 @@ func (g *groupCommit) batch(calls []*writeCall) {
 			if len(calls) >= maxBatchCalls || time.Since(began) >= maxBatchSpan {
 				break
 			}
-			more, _ := g.take(maxBatchCalls-len(calls), calls[0])
+			more, _ := g.take(maxBatchCalls - len(calls))
 			if len(more) == 0 {
 				break
 			}
@@ -311,8 +290,16 @@ func (g *groupCommit) batch(calls []*writeCall) {
 		err = fmt.Errorf("sqldb: commit: %w", err)
 	}
 	// A caller whose fn panicked or did not run reads no result; the channel holds it.
+	var durable []*writeCall
 	for _, c := range ran {
+		if err == nil && !c.lazy && g.durable != nil {
+			durable = append(durable, c)
+			continue
+		}
 		c.result <- err
+	}
+	if g.durable != nil {
+		g.durable.answerAfterSync(durable)
 	}
 	// The connection is free until the next batch begins, on this goroutine.
 	g.stmts.preparePending(context.Background(), g.write)

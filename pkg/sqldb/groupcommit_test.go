@@ -561,39 +561,63 @@ func BenchmarkInWriteParallel(b *testing.B) {
 	})
 }
 
-// TestGroupCommitLazyWrites: a batch holds calls of one kind. Lazy calls (InLazyWrite) commit
-// with synchronous=NORMAL and durable ones (InWrite) with FULL, each seen from inside its own
-// function, while both kinds arrive together; and every write of both kinds lands.
-func TestGroupCommitLazyWrites(t *testing.T) {
+// TestDurableAfterSync: a durable write is answered only after an fsync of the WAL that began
+// after its COMMIT (its row is visible when the fsync begins, and the caller has not heard yet);
+// a lazy write is answered at its COMMIT, with no fsync.
+func TestDurableAfterSync(t *testing.T) {
 	db := openSQLiteDB(t)
 	ctx := context.Background()
-	// Calls queued behind a held writer are of both kinds, so the batch goroutine has to split them.
+	var answered atomic.Bool
+	var checked atomic.Int64
+	db.group.durable.beforeSync = func(int) {
+		if !itemExists(t, db, 7000) {
+			t.Error("an fsync began before the COMMIT of the call it answers")
+		}
+		if answered.Load() {
+			t.Error("the durable call was answered before its fsync")
+		}
+		checked.Add(1)
+	}
+	if err := db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 7000) }); err != nil {
+		t.Fatal(err)
+	}
+	answered.Store(true)
+	if checked.Load() != 1 {
+		t.Fatalf("%d fsyncs ran for one durable write, want 1", checked.Load())
+	}
+	db.group.durable.beforeSync = nil
+
+	syncs := db.group.durable.syncs.Load()
+	if err := db.InLazyWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 7001) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.group.durable.syncs.Load() - syncs; n != 0 {
+		t.Fatalf("a lazy write ran %d fsyncs, want none", n)
+	}
+	if !itemExists(t, db, 7001) {
+		t.Fatal("the lazy write is not visible after it was answered")
+	}
+}
+
+// TestGroupCommitMixedKinds: lazy and durable calls queued together share batches, and the
+// durable ones of a batch share one fsync.
+func TestGroupCommitMixedKinds(t *testing.T) {
+	db := openSQLiteDB(t)
+	ctx := context.Background()
+	// Counted from before the holding call, whose batch and fsync count too.
+	syncs, batches := db.group.durable.syncs.Load(), db.group.batches.Load()
 	release := holdWriter(t, db)
 	const writers, each = 16, 20
 	errs := make(chan error, writers*each)
 	var wg sync.WaitGroup
 	for w := range writers {
-		lazy := w%2 == 0
+		write := db.InWrite
+		if w%2 == 0 {
+			write = db.InLazyWrite
+		}
 		wg.Go(func() {
 			for i := range each {
-				id := 5000 + w*each + i
-				write := db.InWrite
-				want := 2 // FULL
-				if lazy {
-					write, want = db.InLazyWrite, 1 // NORMAL
-				}
-				errs <- write(ctx, func(tx *Tx) error {
-					var mode int
-					// A prepared PRAGMA holds the value of its preparation, and the writer keeps
-					// statements prepared: a text of its own per call is read afresh.
-					if err := tx.QueryRow(ctx, fmt.Sprintf("PRAGMA synchronous -- call %d", id)).Scan(&mode); err != nil {
-						return err
-					}
-					if mode != want {
-						return fmt.Errorf("call %d (lazy %v) runs with synchronous=%d", id, lazy, mode)
-					}
-					return insertItem(ctx, tx, id)
-				})
+				errs <- write(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 5000+w*each+i) })
 			}
 		})
 	}
@@ -608,6 +632,12 @@ func TestGroupCommitLazyWrites(t *testing.T) {
 	}
 	if n := queryInt(t, db, "SELECT COUNT(*) FROM items WHERE id >= 5000"); n != writers*each {
 		t.Fatalf("%d rows, want %d", n, writers*each)
+	}
+	// Each writer has one call queued at a time, so a batch holds at most one call per writer;
+	// a batch with durable calls adds at most one fsync.
+	s, b := db.group.durable.syncs.Load()-syncs, db.group.batches.Load()-batches
+	if s == 0 || s > b {
+		t.Fatalf("%d fsyncs for %d batches of %d durable calls, want between 1 and the batches", s, b, writers/2*each)
 	}
 }
 

@@ -8,14 +8,15 @@
 // writer. On PostgreSQL both are one capped pool. What a store serialises beyond that (its own
 // advisory locks, statistics upkeep) stays in the store.
 //
-// SQLite writes are group-committed. Every COMMIT fsyncs the WAL (synchronous=FULL), and with a
-// single writer concurrent transactions would each wait for their own fsync in turn. Instead the
-// InWrite calls waiting at the same time share one transaction: each function runs, one after
-// another, inside its own SAVEPOINT (a failing one rolls back to it, so only its own changes
-// go), and one COMMIT, one fsync, ends the batch. A caller still hears nil only after the COMMIT
-// holding its work returned, and every caller of the batch hears only after it ended (what a
-// function saw of its batch-mates' work is true only then). PostgreSQL keeps one transaction per
-// call: the server group-commits concurrent transactions itself.
+// SQLite writes are group-committed. With a single writer, concurrent transactions would each
+// wait for their own fsync of the WAL in turn. Instead the InWrite calls waiting at the same
+// time share one transaction: each function runs, one after another, inside its own SAVEPOINT
+// (a failing one rolls back to it, so only its own changes go), and one COMMIT ends the batch.
+// The COMMIT does not wait for the disk; an fsync of the WAL after it does, beside the writer's
+// next batch (walsync.go). A caller hears nil only after its batch's COMMIT, and for InWrite
+// only after an fsync that followed it; every caller of the batch hears only after it ended
+// (what a function saw of its batch-mates' work is true only then). PostgreSQL keeps one
+// transaction per call: the server group-commits concurrent transactions itself.
 package sqldb
 
 import (
@@ -189,9 +190,9 @@ func openSQLite(dsn string) (*DB, error) {
 	// of a transaction, so a transaction never fails half-way on a lock upgrade when another
 	// process writes to the same file.
 	wv.Add("_pragma", "journal_mode(WAL)")
-	// FULL: a COMMIT returns once the WAL is on disk. Lazy batches switch to NORMAL for their
-	// commit (InLazyWrite).
-	wv.Add("_pragma", "synchronous(FULL)")
+	// NORMAL: a COMMIT returns once its frames are in the WAL, not on disk; the group commit
+	// answers a durable call after an fsync of the WAL that followed its COMMIT (walsync.go).
+	wv.Add("_pragma", "synchronous(NORMAL)")
 	// Each call of a group-committed batch runs in a savepoint, so every page a call changes
 	// first is copied to the sub-journal, a temporary file by default: one write(2) per page,
 	// measured at a third of a file commit's CPU. In memory it is a copy.
@@ -216,7 +217,11 @@ func openSQLite(dsn string) (*DB, error) {
 	readers := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	return &DB{write: write, read: read, group: newGroupCommit(write), readStmts: newStmtCache()}, nil
+		wal := ""
+	if path := sqliteFile(name); path != "" {
+		wal = path + "-wal"
+	}
+	return &DB{write: write, read: read, group: newGroupCommit(write, wal), readStmts: newStmtCache()}, nil
 }
 
 // Close releases the engine's connections. On SQLite it lets a running batch of writes commit,
@@ -289,40 +294,49 @@ func (db *DB) Engine() string {
 // transaction at the default isolation (READ COMMITTED), so a store that must serialise more
 // takes its own lock first thing in fn.
 //
+// On SQLite fn's work is visible to readers from its batch's COMMIT, a moment before the fsync
+// that InWrite waits for: a reader may see work that a machine crash in that moment undoes (never
+// a process crash), though no writer can build on it durably without covering it, as a later
+// commit's fsync covers every earlier frame of the WAL (docs/smallfiles.md).
+//
 // The call runs under the DB's TxTimeout; a failure to reach the database, or that deadline,
 // answers an error marked smherr.ErrUnavailable (see markUnavailable).
-func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) (err error) {
-	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
-	err = errUnfinished // what the metrics see if fn panics: a return replaces it
-	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
-	defer cancel()
-	if db.group != nil {
-		return markUnavailable(ctx, db.group.inWrite(ctx, fn, false))
-	}
-	return markUnavailable(ctx, db.inOwnTransaction(ctx, fn))
+func (db *DB) InWrite(ctx context.Context, fn func(*Tx) error) error {
+	return db.inWrite(ctx, fn, false)
 }
 
 // InLazyWrite is InWrite for writes that a machine's crash may undo harmlessly: its COMMIT
 // returns without waiting for the disk. The work is committed and visible to every reader when
 // it answers, and survives the process being killed (the OS holds it), but reaches the disk only
-// with the next InWrite's commit, a checkpoint, or, on PostgreSQL, the WAL writer within
+// with the next InWrite's fsync, a checkpoint, or, on PostgreSQL, the WAL writer within
 // moments (synchronous_commit off for this transaction). Never for anything a client is told
 // is stored: an upload session's opening is lazy (a lost one answers 404 and the client begins
 // again), the bytes it receives are not.
-func (db *DB) InLazyWrite(ctx context.Context, fn func(*Tx) error) (err error) {
+func (db *DB) InLazyWrite(ctx context.Context, fn func(*Tx) error) error {
+	return db.inWrite(ctx, fn, true)
+}
+
+// inWrite is InWrite and InLazyWrite: metrics, the transaction bound, and the group commit on
+// SQLite or a transaction of its own on PostgreSQL (there, a lazy one turns synchronous_commit
+// off for itself).
+func (db *DB) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool) (err error) {
 	defer db.metrics.observe(ctx, kindWrite, time.Now(), &err)
-	err = errUnfinished
+	err = errUnfinished // what the metrics see if fn panics: a return replaces it
 	ctx, cancel := context.WithTimeout(ctx, db.txTimeoutFor(ctx))
 	defer cancel()
 	if db.group != nil {
-		return markUnavailable(ctx, db.group.inWrite(ctx, fn, true))
+		return markUnavailable(ctx, db.group.inWrite(ctx, fn, lazy))
 	}
-	return markUnavailable(ctx, db.inOwnTransaction(ctx, func(t *Tx) error {
-		if _, err := t.Exec(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
-			return err
+	if lazy {
+		durable := fn
+		fn = func(t *Tx) error {
+			if _, err := t.Exec(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
+				return err
+			}
+			return durable(t)
 		}
-		return fn(t)
-	}))
+	}
+	return markUnavailable(ctx, db.inOwnTransaction(ctx, fn))
 }
 
 // inOwnTransaction runs fn in a write transaction of its own: InWrite on PostgreSQL, and the

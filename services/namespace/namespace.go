@@ -171,30 +171,31 @@ const purgeElection = "/smh/namespace/jobs/purge-deleted"
 func (s *Service) PurgeDeleted(ctx context.Context) (int64, error) {
 	now := s.clock.Now()
 	steps := []struct {
-		name  string
 		batch func() (int64, error)
+		// entries marks the step whose count PurgeDeleted answers.
+		entries bool
 	}{
-		{"expire recycled", func() (int64, error) { return s.store.ExpireRecycled(ctx, now, purgeBatch) }},
+		{batch: func() (int64, error) { return s.store.ExpireRecycled(ctx, now, purgeBatch) }},
 		// Quotas with removeWhenExceed over their capacity long enough give back what they must
 		// (their removed entries join the ones drained next).
-		{"quota removals", func() (int64, error) { return s.store.EnforceQuotaRemovals(ctx, now, purgeBatch) }},
-		{"deleted entries", func() (int64, error) { return s.store.DrainPurges(ctx, now.Add(-s.purgeAfter), purgeBatch) }},
-		{"commits", func() (int64, error) { return s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch) }},
-		{"tasks", func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) }},
-		{"library tasks", func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }},
+		{batch: func() (int64, error) { return s.store.EnforceQuotaRemovals(ctx, now, purgeBatch) }},
+		{batch: func() (int64, error) { return s.store.DrainPurges(ctx, now.Add(-s.purgeAfter), purgeBatch) }, entries: true},
+		{batch: func() (int64, error) { return s.store.PruneCommits(ctx, now.Add(-commitMemory), purgeBatch) }},
+		{batch: func() (int64, error) { return s.store.PurgeTasks(ctx, now.Add(-taskMemory), purgeBatch) }},
+		{batch: func() (int64, error) { return s.store.PurgeLibraryTasks(ctx, now.Add(-taskMemory), purgeBatch) }},
 		// Legacy search ids past their life (docs/search.md).
-		{"searches", func() (int64, error) { return s.store.PurgeSearches(ctx, now, purgeBatch) }},
+		{batch: func() (int64, error) { return s.store.PurgeSearches(ctx, now, purgeBatch) }},
 		// History versions past fileHistoryExpireDay (decision 19); their blobs become garbage
 		// for the object service once nothing else names them.
-		{"versions", func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) }},
+		{batch: func() (int64, error) { return s.store.ExpireVersions(ctx, now, purgeBatch) }},
 		// Change-feed events past the retention window (3.18, docs/changefeed.md).
-		{"change feed", func() (int64, error) { return s.store.PruneDelta(ctx, now.Add(-s.deltaRetention), purgeBatch) }},
+		{batch: func() (int64, error) { return s.store.PruneDelta(ctx, now.Add(-s.deltaRetention), purgeBatch) }},
 	}
 	var entries, rows int64
 	for _, step := range steps {
 		n, err := drainBatches(step.batch)
 		rows += n
-		if step.name == "deleted entries" {
+		if step.entries {
 			entries = n
 		}
 		if err != nil {

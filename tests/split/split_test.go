@@ -57,25 +57,9 @@ func TestMain(m *testing.M) {
 }
 
 func TestSplitDeployment(t *testing.T) {
-	etcdBin, err := exec.LookPath("etcd")
-	if err != nil {
-		t.Fatalf("the split-deployment test needs an etcd binary on PATH (apt-get install etcd-server): %v", err)
-	}
+	etcdBin := requireEtcd(t)
 	tmp := t.TempDir()
-	etcdURL, peerURL := "http://"+proc.FreeAddr(t), "http://"+proc.FreeAddr(t)
-	proc.Start(t, "etcd", nil, etcdBin,
-		"--name", "split", "--data-dir", filepath.Join(tmp, "etcd"),
-		"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
-		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "split="+peerURL)
-	proc.WaitFor(t, "etcd", 30*time.Second, func() bool {
-		resp, err := http.Get(etcdURL + "/health")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	etcdURL := startEtcd(t, etcdBin, filepath.Join(tmp, "etcd"))
 
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
@@ -471,14 +455,58 @@ func TestSplitDeployment(t *testing.T) {
 			t.Errorf("%s exit code %d", p.Name, code)
 		}
 	}
-	for _, p := range []*proc.Proc{gateway, object, namespace, authtoken, library} {
+	expectNoSecretLogged(t, []*proc.Proc{gateway, object, namespace, authtoken, library}, secret, survivor, tok, adminKey, fileToken)
+}
+
+// requireEtcd answers the path of the etcd binary; a split deployment cannot run without one.
+func requireEtcd(t *testing.T) string {
+	t.Helper()
+	etcdBin, err := exec.LookPath("etcd")
+	if err != nil {
+		t.Fatalf("the split-deployment test needs an etcd binary on PATH (apt-get install etcd-server): %v", err)
+	}
+	return etcdBin
+}
+
+// startEtcd runs a one-member etcd cluster keeping its data in dir, waits until it is healthy and
+// answers its client URL.
+func startEtcd(t *testing.T, etcdBin, dir string) string {
+	t.Helper()
+	etcdURL, peerURL := "http://"+proc.FreeAddr(t), "http://"+proc.FreeAddr(t)
+	proc.Start(t, "etcd", nil, etcdBin,
+		"--name", "split", "--data-dir", dir,
+		"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
+		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
+		"--initial-cluster", "split="+peerURL)
+	proc.WaitFor(t, "etcd", 30*time.Second, func() bool {
+		resp, err := http.Get(etcdURL + "/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return etcdURL
+}
+
+// expectNoSecretLogged fails t for every output line of procs that holds one of secrets (empty
+// ones are ignored: a secret the test never obtained cannot leak).
+func expectNoSecretLogged(t *testing.T, procs []*proc.Proc, secrets ...string) {
+	t.Helper()
+	for _, p := range procs {
 		scanner := bufio.NewScanner(strings.NewReader(p.Output()))
+		scanner.Buffer(nil, 1<<20)
 		for scanner.Scan() {
 			line := scanner.Text()
-			if strings.Contains(line, secret) || strings.Contains(line, survivor) || strings.Contains(line, tok) || strings.Contains(line, adminKey) ||
-				(fileToken != "" && strings.Contains(line, fileToken)) {
-				t.Errorf("%s logged a secret or token: %s", p.Name, line)
+			for _, s := range secrets {
+				if s != "" && strings.Contains(line, s) {
+					t.Errorf("%s logged a secret or token: %s", p.Name, line)
+					break
+				}
 			}
+		}
+		if err := scanner.Err(); err != nil {
+			t.Errorf("reading the output of %s: %v", p.Name, err)
 		}
 	}
 }
@@ -531,6 +559,17 @@ func (f *files) api(method, pathOrKey string, q url.Values, body []byte) (*http.
 // ticket's domain with exactly its headers, and confirms with the crc64 (3.4).
 func (f *files) upload(name string, data []byte, multipart bool) {
 	f.t.Helper()
+	resp, ticket := f.begin(name, multipart)
+	if resp.StatusCode != http.StatusCreated {
+		f.t.Fatalf("begin %s: %d %s", name, resp.StatusCode, ticket)
+	}
+	f.sendAndConfirm(name, data, multipart, ticket)
+}
+
+// begin asks for the ticket of a simple or multipart upload and answers the response and its
+// body whatever the status, for callers that expect a failure.
+func (f *files) begin(name string, multipart bool) (*http.Response, []byte) {
+	f.t.Helper()
 	method, q := "PUT", url.Values{}
 	if multipart {
 		method, q = "POST", url.Values{"multipart": {""}}
@@ -538,15 +577,18 @@ func (f *files) upload(name string, data []byte, multipart bool) {
 	if f.overwrite {
 		q.Set("conflict_resolution_strategy", "overwrite")
 	}
-	resp, body := f.api(method, name, q, nil)
-	if resp.StatusCode != http.StatusCreated {
-		f.t.Fatalf("begin %s: %d %s", name, resp.StatusCode, body)
-	}
+	return f.api(method, name, q, nil)
+}
+
+// sendAndConfirm sends data to the target of ticket (the body of begin's 201) and confirms the
+// upload.
+func (f *files) sendAndConfirm(name string, data []byte, multipart bool, ticket []byte) {
+	f.t.Helper()
 	var tk struct {
 		Domain, Path, UploadID, ConfirmKey string
 		Headers                            map[string]string
 	}
-	if err := json.Unmarshal(body, &tk); err != nil {
+	if err := json.Unmarshal(ticket, &tk); err != nil {
 		f.t.Fatal(err)
 	}
 	if "https://"+tk.Domain != f.data {
@@ -569,7 +611,7 @@ func (f *files) upload(name string, data []byte, multipart bool) {
 		}
 	}
 	crc := strconv.FormatUint(crc64.Checksum(data, crc64.MakeTable(crc64.ECMA)), 10)
-	resp, body = f.api("POST", tk.ConfirmKey, url.Values{"confirm": {""}}, []byte(`{"crc64":"`+crc+`"}`))
+	resp, body := f.api("POST", tk.ConfirmKey, url.Values{"confirm": {""}}, []byte(`{"crc64":"`+crc+`"}`))
 	if resp.StatusCode != http.StatusOK {
 		f.t.Fatalf("confirm %s: %d %s", name, resp.StatusCode, body)
 	}

@@ -105,7 +105,7 @@ func (o *Object) putBlob(ctx context.Context, u Upload, contentType string, r io
 			}
 			d := hashing.New()
 			_, _ = d.Write(data)
-			b := o.blobRecord(u, contentType, d.Sum(), data[:min(len(data), media.SniffLen)])
+			b := o.blobRecord(newID(), u, contentType, d.Sum(), data[:min(len(data), media.SniffLen)])
 			b.Data = data
 			return b, nil
 		}
@@ -129,9 +129,7 @@ func (o *Object) putBlob(ctx context.Context, u Upload, contentType string, r io
 		_ = o.blobs.Delete(context.WithoutCancel(ctx), blobKey(id))
 		return Blob{}, ErrPartTooLarge
 	}
-	b := o.blobRecord(u, contentType, d.Sum(), head.b)
-	b.ID = id
-	return b, nil
+	return o.blobRecord(id, u, contentType, d.Sum(), head.b), nil
 }
 
 // readSmall reads a body expected to be small: size bytes exactly when size >= 0 (more or fewer
@@ -159,13 +157,13 @@ func readSmall(r io.Reader, size, max int64) (data []byte, rest io.Reader, err e
 	return buf[:n:n], nil, nil
 }
 
-// blobRecord is the record of new content with these digests, head its first bytes (for
-// sniffing); the caller sets its id or its inline bytes.
-func (o *Object) blobRecord(u Upload, contentType string, sums hashing.Sums, head []byte) Blob {
+// blobRecord is the record of new content with these digests under id, head its first bytes
+// (for sniffing); the caller sets its inline bytes, if any.
+func (o *Object) blobRecord(id string, u Upload, contentType string, sums hashing.Sums, head []byte) Blob {
 	sniffed := media.Sniff(head)
 	now := o.clock.Now()
 	return Blob{
-		ID: newID(), LibraryID: u.LibraryID, SpaceID: u.SpaceID, Size: sums.Size, CRC64: sums.CRC64String(),
+		ID: id, LibraryID: u.LibraryID, SpaceID: u.SpaceID, Size: sums.Size, CRC64: sums.CRC64String(),
 		ETag: sums.ETagValue(), BeginningHash: sums.BeginningHash, FullHash: sums.FullHash,
 		ContentType: contentTypeOf(u.Path[len(u.Path)-1], contentType, sniffed), Kind: kindOf(sniffed),
 		CreatedAt: now, UsedAt: now,

@@ -79,13 +79,6 @@ func openBytes(data []byte, offset, length int64) (io.ReadCloser, error) {
 
 // blobIDOf answers the blob id of a key blobKey made.
 func blobIDOf(key string) (string, bool) {
-	rest, ok := strings.CutPrefix(key, "blobs/")
-	if !ok {
-		return "", false
-	}
-	prefix, id, ok := strings.Cut(rest, "/")
-	if !ok || len(id) < 2 || id[:2] != prefix || strings.Contains(id, "/") {
-		return "", false
-	}
-	return id, true
+	id := key[strings.LastIndexByte(key, '/')+1:]
+	return id, len(id) >= 2 && key == blobKey(id)
 }

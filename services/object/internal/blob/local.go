@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -86,7 +87,13 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		}
 	}()
 
-	n, err := io.Copy(tmp, ctxReader{ctx: ctx, r: r})
+	if size > 0 {
+		// Reserving the blob's extent up front spares the file system allocating blocks write by
+		// write: measured here, it and whole-block writes cut the kernel's CPU for a 1 GiB file
+		// by half (docs/smallfiles.md). A file system without fallocate just allocates as it goes.
+		_ = syscall.Fallocate(int(tmp.Fd()), 0, 0, size)
+	}
+	n, err := writeInBlocks(tmp, ctxReader{ctx: ctx, r: r})
 	if err != nil {
 		return 0, fmt.Errorf("blob: put %q: %w", key, err)
 	}
@@ -104,6 +111,42 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 	}
 	renamed = true
 	return n, nil
+}
+
+// writeBlock is how many bytes Put gathers from the body before each write(2): a network body
+// arrives in frames of a few KiB, and writing each one costs a system call and the file system's
+// bookkeeping per call.
+const writeBlock = 1 << 20
+
+var writeBlocks = sync.Pool{New: func() any { b := make([]byte, writeBlock); return &b }}
+
+// writeInBlocks copies r to f to its end, each write but the last one writeBlock long.
+func writeInBlocks(f *os.File, r io.Reader) (int64, error) {
+	bp := writeBlocks.Get().(*[]byte)
+	defer writeBlocks.Put(bp)
+	buf := *bp
+	var written int64
+	for {
+		var filled int
+		var readErr error
+		for filled < len(buf) && readErr == nil {
+			var n int
+			n, readErr = r.Read(buf[filled:])
+			filled += n
+		}
+		if filled > 0 {
+			if _, err := f.Write(buf[:filled]); err != nil {
+				return written, err
+			}
+			written += int64(filled)
+		}
+		if readErr == io.EOF {
+			return written, nil
+		}
+		if readErr != nil {
+			return written, readErr
+		}
+	}
 }
 
 // moveIntoPlace renames the finished temporary file to the key's path, creating its parent

@@ -55,6 +55,8 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store, opts ...Option) {
 		{"BigUnknownSize", func(t *testing.T, s blob.Store) { testBig(t, s, -1) }},
 		{"Replace", testReplace},
 		{"SizeMismatch", testSizeMismatch},
+		{"TrickledBody", testTrickledBody},
+		{"BodyFailsMidway", testBodyFailsMidway},
 		{"Delete", testDelete},
 		{"List", testList},
 		{"ListStopsOnError", testListStopsOnError},
@@ -418,6 +420,62 @@ func testInvalidKeys(t *testing.T, s blob.Store) {
 	for _, key := range []string{"A-Z_a-z.0-9/x", longest} {
 		put(t, s, key, []byte("ok"), 2)
 		wantContent(t, s, key, []byte("ok"))
+	}
+}
+
+// trickle answers its bytes a few at a time, in reads of changing lengths, as a network body
+// arrives in frames: stores that gather the bytes into blocks must not lose or repeat any.
+type trickle struct {
+	data []byte
+	next int
+}
+
+func (r *trickle) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	r.next = r.next*7919%16381 + 1 // 1 to 16381 bytes, never the same twice running
+	n := copy(p[:min(len(p), r.next)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func testTrickledBody(t *testing.T, s blob.Store) {
+	data := randomBytes(5, 3<<20+12345) // crosses several blocks of any size up to 1 MiB
+	for _, size := range []int64{int64(len(data)), -1} {
+		key := fmt.Sprintf("trickled/%d", size)
+		n, err := s.Put(t.Context(), key, &trickle{data: data, next: 1}, size)
+		if err != nil || n != int64(len(data)) {
+			t.Fatalf("Put(size %d) = %d, %v; want %d", size, n, err, len(data))
+		}
+		wantContent(t, s, key, data)
+	}
+}
+
+// failingBody answers its bytes and then err instead of io.EOF.
+type failingBody struct {
+	data []byte
+	err  error
+}
+
+func (r *failingBody) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p[:min(len(p), 3000)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func testBodyFailsMidway(t *testing.T, s blob.Store) {
+	broken := errors.New("connection reset by the test")
+	for _, size := range []int64{4 << 20, -1} {
+		key := fmt.Sprintf("broken/%d", size)
+		_, err := s.Put(t.Context(), key, &failingBody{data: randomBytes(6, 2<<20+1), err: broken}, size)
+		if err == nil {
+			t.Fatalf("Put(size %d) of a body that failed half-way succeeded", size)
+		}
+		wantNotFound(t, s, key)
 	}
 }
 
