@@ -76,6 +76,7 @@ func main() {
 	// Where the time goes beyond CPU: `go tool trace -pprof=sync|syscall|sched FILE` turns the
 	// trace into profiles of the time goroutines spent blocked, in system calls and waiting for a CPU.
 	traceFile := flag.String("trace", "", "write an execution trace of the measurements to this file")
+	memProfile := flag.String("memprofile", "", "write a profile of the allocations made during the measurements to this file")
 	only := flag.String("only", "abcdefghijknopqrst", "which measurements to run, e.g. -only a, -only efg, -only hijk, -only n, -only o, -only p, -only q (issue 13 fetch) or -only rst")
 	// (i) and (k): many small transfers at once, as a sync client or a busy page makes them.
 	objConcurrency := flag.Int("oc", 32, "concurrent clients for the upload cycles (i) and the downloads (k)")
@@ -111,11 +112,29 @@ func main() {
 		}
 		defer trace.Stop()
 	}
+	if *memProfile != "" {
+		defer writeAllocs(*memProfile)
+	}
 	obj := objectOptions{d: *duration, c: *objConcurrency, only: *only, stores: *blobs, size: *bigMiB * mib, s3Size: *s3MiB * mib, rounds: max(1, *rounds)}
 	if err := run(*duration, *concurrency, *nsConcurrency, *only, obj); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
+	}
+}
+
+// writeAllocs writes the allocations made since the process started (pprof's allocs profile:
+// go tool pprof -sample_index=alloc_space) to path.
+func writeAllocs(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if closeErr := f.Close(); err == nil {
+			err = closeErr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: memprofile:", err)
 	}
 }
 

@@ -86,8 +86,9 @@ func (c *Conn) Invoke(ctx context.Context, fullMethod string, args, reply any, o
 
 	// The callee sees what a server would: the caller's outgoing metadata as incoming, and no
 	// outgoing metadata of its own, so nothing leaks into the calls it makes.
+	// FromOutgoingContext answers a copy of its own: the callee cannot change the caller's.
 	md, _ := metadata.FromOutgoingContext(ctx)
-	sctx := metadata.NewIncomingContext(metadata.NewOutgoingContext(ctx, metadata.MD{}), md.Copy())
+	sctx := metadata.NewIncomingContext(metadata.NewOutgoingContext(ctx, metadata.MD{}), md)
 	sctx, span := c.tracer.Start(sctx, fullMethod[1:], trace.WithSpanKind(trace.SpanKindServer))
 	defer span.End()
 	stream := &transportStream{method: fullMethod}

@@ -29,13 +29,10 @@ const (
 // forward-response hook applies it and never shows it to the client.
 const HTTPStatus = "x-smh-http-status"
 
-// Incoming answers the first value of key in the request metadata, or "".
+// Incoming answers the first value of key in the request metadata, or "". It reads the one key
+// (metadata.FromIncomingContext would copy every key and value of the request first).
 func Incoming(ctx context.Context, key string) string {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok {
-		return ""
-	}
-	if v := md.Get(key); len(v) > 0 {
+	if v := metadata.ValueFromIncomingContext(ctx, key); len(v) > 0 {
 		return v[0]
 	}
 	return ""

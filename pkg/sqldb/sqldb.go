@@ -217,7 +217,7 @@ func openSQLite(dsn string) (*DB, error) {
 	readers := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-		wal := ""
+	wal := ""
 	if path := sqliteFile(name); path != "" {
 		wal = path + "-wal"
 	}

@@ -256,10 +256,9 @@ var _ app.Namespace = namespaceClient{}
 var forwarded = []string{reqmeta.AccessToken, reqmeta.LibrarySecret, reqmeta.ActingUser, reqmeta.RequestID}
 
 func forward(ctx context.Context) context.Context {
-	in, _ := metadata.FromIncomingContext(ctx)
 	var pairs []string
 	for _, k := range forwarded {
-		for _, v := range in.Get(k) {
+		for _, v := range metadata.ValueFromIncomingContext(ctx, k) {
 			pairs = append(pairs, k, v)
 		}
 	}
