@@ -428,6 +428,18 @@ type smhClient struct {
 	lib, token         string
 }
 
+// withoutSecrets answers text with the client's access token and the operator key replaced:
+// net/http quotes a failed request's URL, access_token included, in its error, and test logs
+// are kept and shared like any other (docs/security.md: secrets never appear in logs).
+func (c *smhClient) withoutSecrets(text string) string {
+	for _, secret := range []string{c.token, url.QueryEscape(c.token), c.adminKey} {
+		if secret != "" {
+			text = strings.ReplaceAll(text, secret, "[redacted]")
+		}
+	}
+	return text
+}
+
 func newSMHClient(t *testing.T, base, caFile, adminKey string) *smhClient {
 	c := &smhClient{base: base, ca: caFile, adminKey: adminKey}
 	pool, err := tlsx.CertPool(caFile)
@@ -494,6 +506,10 @@ func (c *smhClient) do(method, rawURL string, body io.Reader, size int64, header
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var failed *url.Error
+		if errors.As(err, &failed) {
+			failed.URL = c.withoutSecrets(failed.URL)
+		}
 		return answer{err: err}
 	}
 	defer resp.Body.Close()
@@ -753,5 +769,20 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, ok func() (bool
 			t.Fatalf("timed out after %v waiting for %s; last: %s", timeout, what, state)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestClientErrorsHideSecrets: a request that fails on the way (nothing listens) reports its URL
+// without the access token, so the failures the tests above log carry no secret.
+func TestClientErrorsHideSecrets(t *testing.T) {
+	const token = "test-token-that-must-not-be-logged"
+	c := &smhClient{base: "https://" + proc.FreeAddr(t), token: token, adminKey: "test-operator-key-not-logged",
+		http: &http.Client{Timeout: 10 * time.Second}}
+	a := c.api(nil, "GET", "/api/v1/file/lib/-/a.txt", nil, nil)
+	if a.err == nil {
+		t.Fatal("a request to a port nobody listens on succeeded")
+	}
+	if msg := a.err.Error(); strings.Contains(msg, token) || !strings.Contains(msg, "[redacted]") {
+		t.Fatalf("the error %q shows the token or no redaction mark", msg)
 	}
 }

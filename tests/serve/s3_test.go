@@ -55,7 +55,7 @@ func TestServeOnS3(t *testing.T) {
 	// A small file's bytes stay in its blob's record in the object database (docs/smallfiles.md);
 	// a simple upload over the inline limit and a multipart one go to the bucket.
 	small := &crashUpload{name: "small.txt", data: []byte("bytes kept inline\n")}
-	simple := &crashUpload{name: "simple.bin", data: bytes.Repeat([]byte("fedcba9876543210"), 70<<6)} // 70 KiB
+	simple := &crashUpload{name: "simple.bin", data: bytes.Repeat([]byte("fedcba9876543210"), 70<<6)}              // 70 KiB
 	big := &crashUpload{name: "parts.bin", data: bytes.Repeat([]byte("0123456789abcdef"), 3<<16), multipart: true} // 3 MiB: 3 parts
 	uploads := []*crashUpload{small, simple, big}
 	for _, u := range uploads {
