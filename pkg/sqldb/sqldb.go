@@ -328,12 +328,12 @@ func (db *DB) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool) (err e
 		return markUnavailable(ctx, db.group.inWrite(ctx, fn, lazy))
 	}
 	if lazy {
-		durable := fn
+		work := fn
 		fn = func(t *Tx) error {
 			if _, err := t.Exec(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
 				return err
 			}
-			return durable(t)
+			return work(t)
 		}
 	}
 	return markUnavailable(ctx, db.inOwnTransaction(ctx, fn))
