@@ -43,6 +43,10 @@ type groupCommit struct {
 	queue  []*writeCall
 	closed bool
 
+	// batchEnd runs after a batch's calls, before its COMMIT (Options.SQLiteBatchEnd); nil for
+	// none.
+	batchEnd func(context.Context, *Tx) error
+
 	// durable answers durable calls after their batch's COMMIT reached the disk; nil for an
 	// in-memory database, which has no disk to reach.
 	durable *walSync
@@ -58,8 +62,8 @@ type groupCommit struct {
 
 // newGroupCommit starts the batch goroutine on write, the single-connection writer pool of the
 // database whose WAL is the file wal ("" in memory); close stops it.
-func newGroupCommit(write *sql.DB, wal string) *groupCommit {
-	g := &groupCommit{write: write, stmts: newStmtCache(), wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+func newGroupCommit(write *sql.DB, wal string, batchEnd func(context.Context, *Tx) error) *groupCommit {
+	g := &groupCommit{write: write, stmts: newStmtCache(), batchEnd: batchEnd, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	if wal != "" {
 		g.durable = newWALSync(wal)
 	}
@@ -283,6 +287,9 @@ func (g *groupCommit) batch(calls []*writeCall) {
 			g.requeue(calls[i+1:])
 		}
 	}
+	if lost == nil && len(ran) > 0 && g.batchEnd != nil {
+		lost = g.endBatch(tx)
+	}
 	if lost != nil {
 		_ = tx.Rollback()
 		err = fmt.Errorf("sqldb: batch rolled back: %w", lost)
@@ -303,6 +310,16 @@ func (g *groupCommit) batch(calls []*writeCall) {
 	}
 	// The connection is free until the next batch begins, on this goroutine.
 	g.stmts.preparePending(context.Background(), g.write)
+}
+
+// endBatch runs batchEnd in tx, after every call of the batch had its turn.
+func (g *groupCommit) endBatch(sqlTx *sql.Tx) error {
+	tx := &Tx{tx: sqlTx, shared: true, stmts: g.stmts}
+	defer tx.done.Store(true)
+	if err := g.batchEnd(context.Background(), tx); err != nil {
+		return fmt.Errorf("batch end: %w", err)
+	}
+	return nil
 }
 
 // runCall gives c its turn in tx inside a savepoint, and releases or rolls back the savepoint
