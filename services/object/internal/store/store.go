@@ -360,7 +360,7 @@ func (s *SQL) AbortUpload(ctx context.Context, id string) error {
 	})
 }
 
-// blobColumns are a blob's record without its inline bytes (data), which only GetBlob reads.
+// blobColumns are a blob's record without its inline bytes (data), which GetBlob adds.
 const blobColumns = `id, library_id, space_id, size, crc64, etag, beginning_hash, full_hash, content_type, kind, created_at, used_at`
 
 // scanBlob reads blobColumns, followed by data when withData.
@@ -428,10 +428,23 @@ func (s *SQL) TakeBlobByHash(ctx context.Context, libraryID, spaceID, beginningH
 // blobs have them, so reading them along costs little and saves a second query for the callers
 // that serve them (downloads, previews).
 func (s *SQL) GetBlob(ctx context.Context, id string) (app.Blob, error) {
+	return s.getBlob(ctx, id, true)
+}
+
+// BlobRecord implements app.Store: GetBlob without the inline bytes.
+func (s *SQL) BlobRecord(ctx context.Context, id string) (app.Blob, error) {
+	return s.getBlob(ctx, id, false)
+}
+
+func (s *SQL) getBlob(ctx context.Context, id string, withData bool) (app.Blob, error) {
+	q := `SELECT ` + blobColumns + ` FROM blobs WHERE id = ?`
+	if withData {
+		q = `SELECT ` + blobColumns + `, data FROM blobs WHERE id = ?`
+	}
 	var b app.Blob
 	err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
 		var err error
-		b, err = scanBlob(t.QueryRow(ctx, `SELECT `+blobColumns+`, data FROM blobs WHERE id = ?`, id), true)
+		b, err = scanBlob(t.QueryRow(ctx, q, id), withData)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.ErrBlobNotFound
 		}
