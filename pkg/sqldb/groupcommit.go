@@ -95,8 +95,10 @@ const (
 )
 
 type turn struct {
-	tx  *sql.Tx
-	err error
+	tx *sql.Tx
+	// bound keeps the statements bound to tx for the whole batch (txStmts).
+	bound txStmts
+	err   error
 }
 
 // inWrite queues fn for a batch and runs it, on this goroutine, when its turn comes. Whether fn
@@ -128,7 +130,7 @@ func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool
 		c.ran <- false
 		return err
 	}
-	err := c.runFn(t.tx, g.stmts, fn)
+	err := c.runFn(t, g.stmts, fn)
 	if batchErr := <-c.result; batchErr != nil {
 		return batchErr
 	}
@@ -138,8 +140,8 @@ func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool
 // runFn runs fn in the batch's transaction and tells the batch whether its work stays. A panic
 // (or runtime.Goexit, as t.Fatal does) counts as a failure and goes on up the caller's
 // goroutine. The Tx dies with fn: the transaction is another caller's afterwards.
-func (c *writeCall) runFn(sqlTx *sql.Tx, stmts *stmtCache, fn func(*Tx) error) error {
-	tx := &Tx{tx: sqlTx, shared: true, stmts: stmts}
+func (c *writeCall) runFn(t turn, stmts *stmtCache, fn func(*Tx) error) error {
+	tx := &Tx{tx: t.tx, shared: true, stmts: stmts, batchStmts: t.bound}
 	succeeded := false
 	defer func() {
 		tx.done.Store(true)
@@ -262,6 +264,7 @@ func (g *groupCommit) batch(calls []*writeCall) {
 		return
 	}
 	g.batches.Add(1)
+	bound := txStmts{}
 	began := time.Now()
 	var (
 		ran  []*writeCall // calls that had their turn, waiting for the batch's end
@@ -279,7 +282,7 @@ func (g *groupCommit) batch(calls []*writeCall) {
 			calls = append(calls, more...)
 		}
 		var hadTurn bool
-		hadTurn, lost = g.runCall(tx, calls[i])
+		hadTurn, lost = g.runCall(tx, bound, calls[i])
 		if hadTurn {
 			ran = append(ran, calls[i])
 		}
@@ -288,7 +291,7 @@ func (g *groupCommit) batch(calls []*writeCall) {
 		}
 	}
 	if lost == nil && len(ran) > 0 && g.batchEnd != nil {
-		lost = g.endBatch(tx)
+		lost = g.endBatch(tx, bound)
 	}
 	if lost != nil {
 		_ = tx.Rollback()
@@ -313,8 +316,8 @@ func (g *groupCommit) batch(calls []*writeCall) {
 }
 
 // endBatch runs batchEnd in tx, after every call of the batch had its turn.
-func (g *groupCommit) endBatch(sqlTx *sql.Tx) error {
-	tx := &Tx{tx: sqlTx, shared: true, stmts: g.stmts}
+func (g *groupCommit) endBatch(sqlTx *sql.Tx, bound txStmts) error {
+	tx := &Tx{tx: sqlTx, shared: true, stmts: g.stmts, batchStmts: bound}
 	defer tx.done.Store(true)
 	if err := g.batchEnd(context.Background(), tx); err != nil {
 		return fmt.Errorf("batch end: %w", err)
@@ -326,7 +329,7 @@ func (g *groupCommit) endBatch(sqlTx *sql.Tx) error {
 // by fn's outcome. hadTurn reports that c had its turn and waits for the batch's end; lost, that
 // tx itself is gone (a savepoint statement failed, as it does after SQLite rolled the whole
 // transaction back on I/O failure or a full disk), so nothing of the batch can commit.
-func (g *groupCommit) runCall(tx *sql.Tx, c *writeCall) (hadTurn bool, lost error) {
+func (g *groupCommit) runCall(tx *sql.Tx, bound txStmts, c *writeCall) (hadTurn bool, lost error) {
 	if !c.state.CompareAndSwap(callWaiting, callStarted) {
 		return false, nil // its caller gave up before its turn
 	}
@@ -335,7 +338,7 @@ func (g *groupCommit) runCall(tx *sql.Tx, c *writeCall) (hadTurn bool, lost erro
 		c.start <- turn{err: fmt.Errorf("sqldb: %w", err)}
 		return false, err
 	}
-	c.start <- turn{tx: tx}
+	c.start <- turn{tx: tx, bound: bound}
 	if <-c.ran {
 		if _, err := tx.Exec("RELEASE " + savepoint); err != nil {
 			return true, fmt.Errorf("release savepoint: %w", err)

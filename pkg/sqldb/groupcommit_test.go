@@ -746,3 +746,41 @@ func TestBatchEnd(t *testing.T) {
 		t.Fatalf("after a failed upkeep: tally %d of %d rows, row 501 there: %v", tally, count, itemExists(t, db, 501))
 	}
 }
+
+// TestBatchStatementsSurviveAGivenUpCall: the calls of a batch share the statements bound to
+// its transaction; a call whose caller gave up, the first of its batch to run the statement,
+// fails it without spoiling it for the calls after it.
+func TestBatchStatementsSurviveAGivenUpCall(t *testing.T) {
+	db := openSQLiteDB(t)
+	ctx := context.Background()
+	// Run the statement once so that the cache prepares it for the batch below.
+	if err := db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 10) }); err != nil {
+		t.Fatal(err)
+	}
+	release := holdWriter(t, db)
+	results := make([]chan error, 3)
+	for i := range results {
+		results[i] = make(chan error, 1)
+		go func() {
+			callCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			results[i] <- db.InWrite(callCtx, func(tx *Tx) error {
+				if i == 0 {
+					cancel() // this caller gives up in the middle of its turn
+				}
+				return insertItem(callCtx, tx, 20+i)
+			})
+		}()
+		waitQueued(t, db, i+1)
+	}
+	release()
+	for i, r := range results {
+		err := <-r
+		if (i == 0) != (err != nil) {
+			t.Fatalf("call %d answered %v", i, err)
+		}
+	}
+	if itemExists(t, db, 20) || !itemExists(t, db, 21) || !itemExists(t, db, 22) {
+		t.Fatalf("rows 20, 21, 22 there: %v %v %v; want false true true", itemExists(t, db, 20), itemExists(t, db, 21), itemExists(t, db, 22))
+	}
+}

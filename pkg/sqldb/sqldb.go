@@ -445,6 +445,9 @@ type Tx struct {
 	// stmts keeps SQLite's statements prepared (stmtcache.go), the writer's or the readers';
 	// nil on PostgreSQL.
 	stmts *stmtCache
+	// batchStmts keeps the statements bound to tx for all the calls of an SQLite batch; nil
+	// elsewhere.
+	batchStmts txStmts
 }
 
 // end marks the Tx dead once its function returned and frees its statement contexts.
