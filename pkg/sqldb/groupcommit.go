@@ -96,9 +96,9 @@ const (
 
 type turn struct {
 	tx *sql.Tx
-	// bound keeps the statements bound to tx for the whole batch (txStmts).
-	bound txStmts
-	err   error
+	// batchStmts keeps the statements bound to tx for the whole batch (txStmts).
+	batchStmts txStmts
+	err        error
 }
 
 // inWrite queues fn for a batch and runs it, on this goroutine, when its turn comes. Whether fn
@@ -141,7 +141,7 @@ func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool
 // (or runtime.Goexit, as t.Fatal does) counts as a failure and goes on up the caller's
 // goroutine. The Tx dies with fn: the transaction is another caller's afterwards.
 func (c *writeCall) runFn(t turn, stmts *stmtCache, fn func(*Tx) error) error {
-	tx := &Tx{tx: t.tx, shared: true, stmts: stmts, batchStmts: t.bound}
+	tx := &Tx{tx: t.tx, shared: true, stmts: stmts, batchStmts: t.batchStmts}
 	succeeded := false
 	defer func() {
 		tx.done.Store(true)
@@ -338,7 +338,7 @@ func (g *groupCommit) runCall(tx *sql.Tx, bound txStmts, c *writeCall) (hadTurn 
 		c.start <- turn{err: fmt.Errorf("sqldb: %w", err)}
 		return false, err
 	}
-	c.start <- turn{tx: tx, bound: bound}
+	c.start <- turn{tx: tx, batchStmts: bound}
 	if <-c.ran {
 		if _, err := tx.Exec("RELEASE " + savepoint); err != nil {
 			return true, fmt.Errorf("release savepoint: %w", err)
