@@ -43,6 +43,10 @@ type groupCommit struct {
 	queue  []*writeCall
 	closed bool
 
+	// batchEnd runs after a batch's calls, before its COMMIT (Options.SQLiteBatchEnd); nil for
+	// none.
+	batchEnd func(context.Context, *Tx) error
+
 	// durable answers durable calls after their batch's COMMIT reached the disk; nil for an
 	// in-memory database, which has no disk to reach.
 	durable *walSync
@@ -58,8 +62,8 @@ type groupCommit struct {
 
 // newGroupCommit starts the batch goroutine on write, the single-connection writer pool of the
 // database whose WAL is the file wal ("" in memory); close stops it.
-func newGroupCommit(write *sql.DB, wal string) *groupCommit {
-	g := &groupCommit{write: write, stmts: newStmtCache(), wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+func newGroupCommit(write *sql.DB, wal string, batchEnd func(context.Context, *Tx) error) *groupCommit {
+	g := &groupCommit{write: write, stmts: newStmtCache(), batchEnd: batchEnd, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	if wal != "" {
 		g.durable = newWALSync(wal)
 	}
@@ -91,8 +95,10 @@ const (
 )
 
 type turn struct {
-	tx  *sql.Tx
-	err error
+	tx *sql.Tx
+	// batchStmts keeps the statements bound to tx for the whole batch (txStmts).
+	batchStmts txStmts
+	err        error
 }
 
 // inWrite queues fn for a batch and runs it, on this goroutine, when its turn comes. Whether fn
@@ -124,7 +130,7 @@ func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool
 		c.ran <- false
 		return err
 	}
-	err := c.runFn(t.tx, g.stmts, fn)
+	err := c.runFn(t, g.stmts, fn)
 	if batchErr := <-c.result; batchErr != nil {
 		return batchErr
 	}
@@ -134,8 +140,8 @@ func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool
 // runFn runs fn in the batch's transaction and tells the batch whether its work stays. A panic
 // (or runtime.Goexit, as t.Fatal does) counts as a failure and goes on up the caller's
 // goroutine. The Tx dies with fn: the transaction is another caller's afterwards.
-func (c *writeCall) runFn(sqlTx *sql.Tx, stmts *stmtCache, fn func(*Tx) error) error {
-	tx := &Tx{tx: sqlTx, shared: true, stmts: stmts}
+func (c *writeCall) runFn(t turn, stmts *stmtCache, fn func(*Tx) error) error {
+	tx := &Tx{tx: t.tx, shared: true, stmts: stmts, batchStmts: t.batchStmts}
 	succeeded := false
 	defer func() {
 		tx.done.Store(true)
@@ -258,6 +264,7 @@ func (g *groupCommit) batch(calls []*writeCall) {
 		return
 	}
 	g.batches.Add(1)
+	bound := txStmts{}
 	began := time.Now()
 	var (
 		ran  []*writeCall // calls that had their turn, waiting for the batch's end
@@ -275,13 +282,16 @@ func (g *groupCommit) batch(calls []*writeCall) {
 			calls = append(calls, more...)
 		}
 		var hadTurn bool
-		hadTurn, lost = g.runCall(tx, calls[i])
+		hadTurn, lost = g.runCall(tx, bound, calls[i])
 		if hadTurn {
 			ran = append(ran, calls[i])
 		}
 		if lost != nil {
 			g.requeue(calls[i+1:])
 		}
+	}
+	if lost == nil && len(ran) > 0 && g.batchEnd != nil {
+		lost = g.endBatch(tx, bound)
 	}
 	if lost != nil {
 		_ = tx.Rollback()
@@ -305,11 +315,21 @@ func (g *groupCommit) batch(calls []*writeCall) {
 	g.stmts.preparePending(context.Background(), g.write)
 }
 
+// endBatch runs batchEnd in tx, after every call of the batch had its turn.
+func (g *groupCommit) endBatch(sqlTx *sql.Tx, bound txStmts) error {
+	tx := &Tx{tx: sqlTx, shared: true, stmts: g.stmts, batchStmts: bound}
+	defer tx.done.Store(true)
+	if err := g.batchEnd(context.Background(), tx); err != nil {
+		return fmt.Errorf("batch end: %w", err)
+	}
+	return nil
+}
+
 // runCall gives c its turn in tx inside a savepoint, and releases or rolls back the savepoint
 // by fn's outcome. hadTurn reports that c had its turn and waits for the batch's end; lost, that
 // tx itself is gone (a savepoint statement failed, as it does after SQLite rolled the whole
 // transaction back on I/O failure or a full disk), so nothing of the batch can commit.
-func (g *groupCommit) runCall(tx *sql.Tx, c *writeCall) (hadTurn bool, lost error) {
+func (g *groupCommit) runCall(tx *sql.Tx, bound txStmts, c *writeCall) (hadTurn bool, lost error) {
 	if !c.state.CompareAndSwap(callWaiting, callStarted) {
 		return false, nil // its caller gave up before its turn
 	}
@@ -318,7 +338,7 @@ func (g *groupCommit) runCall(tx *sql.Tx, c *writeCall) (hadTurn bool, lost erro
 		c.start <- turn{err: fmt.Errorf("sqldb: %w", err)}
 		return false, err
 	}
-	c.start <- turn{tx: tx}
+	c.start <- turn{tx: tx, batchStmts: bound}
 	if <-c.ran {
 		if _, err := tx.Exec("RELEASE " + savepoint); err != nil {
 			return true, fmt.Errorf("release savepoint: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -666,5 +667,120 @@ func TestLazyWritePostgres(t *testing.T) {
 	}
 	if v := setting(db.InWrite); v != "on" {
 		t.Fatalf("durable write: synchronous_commit %q, want on", v)
+	}
+}
+
+// TestBatchEnd: Options.SQLiteBatchEnd runs once in every batch, after its calls and before its
+// COMMIT, so a reader never sees the calls' work without it; its failure rolls the whole batch
+// back and fails every call of it, and the batches after it go on.
+func TestBatchEnd(t *testing.T) {
+	var (
+		ends atomic.Int64
+		fail atomic.Bool
+	)
+	opts := testOptions(t)
+	opts.SQLiteBatchEnd = func(ctx context.Context, tx *Tx) error {
+		ends.Add(1)
+		if fail.Load() {
+			return errors.New("upkeep failed")
+		}
+		// The upkeep: a tally of the rows, always equal to the count at a commit.
+		_, err := tx.Exec(ctx, `UPDATE items SET note = (SELECT COUNT(*) FROM items) WHERE id = 1`)
+		return err
+	}
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	tallied := func() (tally, count int64) {
+		t.Helper()
+		err := db.InRead(ctx, func(tx *Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT CAST(note AS INTEGER) FROM items WHERE id = 1`).Scan(&tally); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, `SELECT COUNT(*) FROM items`).Scan(&count)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tally, count
+	}
+
+	// Calls queued behind a held writer share batches; the upkeep runs once in each.
+	release := holdWriter(t, db)
+	const calls = 40
+	errs := make(chan error, calls)
+	for i := range calls {
+		go func() { errs <- db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 100+i) }) }()
+	}
+	waitQueued(t, db, calls)
+	release()
+	for range calls {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if tally, count := tallied(); tally != count {
+			t.Fatalf("a reader saw %d rows with a tally of %d: the batch committed without its upkeep", count, tally)
+		}
+	}
+	if e, b := ends.Load(), db.group.batches.Load(); e != b || b >= calls {
+		t.Fatalf("the upkeep ran %d times in %d batches of %d calls", e, b, calls+1)
+	}
+
+	// A failing upkeep fails its batch whole.
+	fail.Store(true)
+	err = db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 500) })
+	if err == nil || !strings.Contains(err.Error(), "upkeep failed") {
+		t.Fatalf("a call whose batch's upkeep failed answered %v", err)
+	}
+	if itemExists(t, db, 500) {
+		t.Fatal("the call's row stayed after its batch's upkeep failed")
+	}
+	fail.Store(false)
+	if err := db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 501) }); err != nil {
+		t.Fatal(err)
+	}
+	if tally, count := tallied(); tally != count || !itemExists(t, db, 501) {
+		t.Fatalf("after a failed upkeep: tally %d of %d rows, row 501 there: %v", tally, count, itemExists(t, db, 501))
+	}
+}
+
+// TestBatchStatementsSurviveAGivenUpCall: the calls of a batch share the statements bound to
+// its transaction; a call whose caller gave up, the first of its batch to run the statement,
+// fails it without spoiling it for the calls after it.
+func TestBatchStatementsSurviveAGivenUpCall(t *testing.T) {
+	db := openSQLiteDB(t)
+	ctx := context.Background()
+	// Run the statement once so that the cache prepares it for the batch below.
+	if err := db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 10) }); err != nil {
+		t.Fatal(err)
+	}
+	release := holdWriter(t, db)
+	results := make([]chan error, 3)
+	for i := range results {
+		results[i] = make(chan error, 1)
+		go func() {
+			callCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			results[i] <- db.InWrite(callCtx, func(tx *Tx) error {
+				if i == 0 {
+					cancel() // this caller gives up in the middle of its turn
+				}
+				return insertItem(callCtx, tx, 20+i)
+			})
+		}()
+		waitQueued(t, db, i+1)
+	}
+	release()
+	for i, r := range results {
+		err := <-r
+		if (i == 0) != (err != nil) {
+			t.Fatalf("call %d answered %v", i, err)
+		}
+	}
+	if itemExists(t, db, 20) || !itemExists(t, db, 21) || !itemExists(t, db, 22) {
+		t.Fatalf("rows 20, 21, 22 there: %v %v %v; want false true true", itemExists(t, db, 20), itemExists(t, db, 21), itemExists(t, db, 22))
 	}
 }

@@ -65,6 +65,13 @@ type Options struct {
 	// it): ReturnFreePages then shrinks the file by what deleted rows freed. For stores whose
 	// rows carry bulk (the object store's inline blobs). No effect on PostgreSQL.
 	ReturnFreePages bool
+	// SQLiteBatchEnd, when set, runs once in every SQLite write transaction (a group-commit
+	// batch) after its calls and before its COMMIT: upkeep that costs much less done once for
+	// the batch than once for each of its calls (the namespace's search index,
+	// docs/smallfiles.md "Search names, once a batch"). Readers never see a batch without it.
+	// Its error rolls the whole batch back. Not run on PostgreSQL, where every write is a
+	// transaction of its own.
+	SQLiteBatchEnd func(ctx context.Context, t *Tx) error
 }
 
 // DefaultTxTimeout is TxTimeout when Options leaves it unset: far above any transaction a
@@ -118,7 +125,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db, err = openPostgres(dsn, opts.PostgresMaxConns)
 	} else {
-		db, err = openSQLite(dsn)
+		db, err = openSQLite(dsn, opts.SQLiteBatchEnd)
 	}
 	if err != nil {
 		return nil, err
@@ -166,7 +173,7 @@ func openPostgres(dsn string, maxConns int) (*DB, error) {
 	return &DB{postgres: true, write: db, read: db}, nil
 }
 
-func openSQLite(dsn string) (*DB, error) {
+func openSQLite(dsn string, batchEnd func(context.Context, *Tx) error) (*DB, error) {
 	name := strings.TrimPrefix(dsn, "sqlite://")
 	if name == "" {
 		return nil, errors.New("sqldb: empty SQLite path")
@@ -221,7 +228,7 @@ func openSQLite(dsn string) (*DB, error) {
 	if path := sqliteFile(name); path != "" {
 		wal = path + "-wal"
 	}
-	return &DB{write: write, read: read, group: newGroupCommit(write, wal), readStmts: newStmtCache()}, nil
+	return &DB{write: write, read: read, group: newGroupCommit(write, wal, batchEnd), readStmts: newStmtCache()}, nil
 }
 
 // Close releases the engine's connections. On SQLite it lets a running batch of writes commit,
@@ -438,6 +445,9 @@ type Tx struct {
 	// stmts keeps SQLite's statements prepared (stmtcache.go), the writer's or the readers';
 	// nil on PostgreSQL.
 	stmts *stmtCache
+	// batchStmts keeps the statements bound to tx for all the calls of an SQLite batch; nil
+	// elsewhere.
+	batchStmts txStmts
 }
 
 // end marks the Tx dead once its function returned and frees its statement contexts.

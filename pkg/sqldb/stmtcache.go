@@ -93,5 +93,22 @@ func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if st == nil || t.tx == nil {
 		return st // without a transaction the pool's statement serves as it is
 	}
-	return t.tx.StmtContext(ctx, st)
+	if t.batchStmts == nil || ctx.Err() != nil {
+		// A done context binds a statement that fails at every use: never one to keep.
+		return t.tx.StmtContext(ctx, st)
+	}
+	b, ok := t.batchStmts[st]
+	if !ok {
+		b = t.tx.StmtContext(ctx, st)
+		t.batchStmts[st] = b
+	}
+	return b
 }
+
+// txStmts keeps the prepared statements bound to one SQLite batch's transaction. database/sql
+// makes a new transaction statement at each Tx.StmtContext, and the calls of a batch run the
+// same statements (five file commits run each of theirs five times): bound once, each serves
+// the whole batch, and database/sql closes it with the transaction. The calls of a batch run
+// one after another (groupCommit hands the transaction from one to the next), so the map needs
+// no lock.
+type txStmts map[*sql.Stmt]*sql.Stmt

@@ -91,7 +91,17 @@ type Gateway struct {
 	dataHost string
 	// tokens is the validator the gateway built itself, closed by Stop.
 	tokens *authz.RemoteValidator
+	// warm serves REST requests other than the probes on goroutines whose stacks have grown
+	// (edge.Warm); a probe is served at once on its own, however busy the gateway is.
+	warm http.Handler
 }
+
+// warmIdle and warmIdleFor bound the goroutines kept waiting for requests (edge.Warm): enough
+// for the requests a busy gateway serves at once, each given back after a quiet spell.
+const (
+	warmIdle    = 256
+	warmIdleFor = 10 * time.Second
+)
 
 // maxJSONBody bounds the JSON bodies of the REST API. File bytes never travel through it (they go
 // to the object service's data endpoint), so a larger body is a mistake or an attack.
@@ -260,6 +270,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	// The client address is stamped before anything else sees the request, the data endpoint's
 	// downloads included.
 	g.rest = edge.Observe(logger, routeNamer(table), addresses.Stamp(g.byOrigin(cfg.Data, site)))
+	g.warm = edge.NewWarm(warmIdle, warmIdleFor).Handler(g.rest)
 
 	if g.grpc == nil {
 		backends := map[string]grpc.ClientConnInterface{
@@ -299,13 +310,17 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
-// ServeHTTP sends gRPC (HTTP/2, application/grpc) to the gRPC server and everything else to REST.
+// ServeHTTP sends gRPC (HTTP/2, application/grpc) to the gRPC server and everything else to REST:
+// the probes on the goroutine net/http gave them (they are shallow), the rest on warm ones.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") && !g.onDataHost(r) {
+	switch {
+	case r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") && !g.onDataHost(r):
 		g.grpc.ServeHTTP(w, r)
-		return
+	case r.URL.Path == "/livez" || r.URL.Path == "/healthz":
+		g.rest.ServeHTTP(w, r)
+	default:
+		g.warm.ServeHTTP(w, r)
 	}
-	g.rest.ServeHTTP(w, r)
 }
 
 // Stop stops the gRPC server and the token validator the gateway built (split deployment).

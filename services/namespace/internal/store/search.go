@@ -500,3 +500,17 @@ func (s *SQL) PurgeSearches(ctx context.Context, now time.Time, limit int) (int6
 	})
 	return n, err
 }
+
+// indexPendingNames brings SQLite's search index up to date with the names a write transaction
+// added, renamed or removed: the triggers of migration 0017 record each change in
+// node_names_pending while the batch's calls run, and this applies them in their order, once,
+// before the batch commits (docs/smallfiles.md "Search names, once a batch"). A NULL first
+// column is an ordinary insert into the index; 'delete' takes an old name out.
+func indexPendingNames(ctx context.Context, t *sqldb.Tx) error {
+	if _, err := t.Exec(ctx, `INSERT INTO node_names (node_names, rowid, name)
+		SELECT CASE forget WHEN 1 THEN 'delete' END, inode, name FROM node_names_pending ORDER BY seq`); err != nil {
+		return wrap("index names", err)
+	}
+	_, err := t.Exec(ctx, `DELETE FROM node_names_pending`)
+	return wrap("index names", err)
+}

@@ -75,6 +75,7 @@ func Open(ctx context.Context, dsn string, txTimeout time.Duration) (*SQL, error
 		// Deleted entries, versions and change-feed events give their room back after the purge
 		// (docs/smallfiles.md "Space comes back").
 		ReturnFreePages: true,
+		SQLiteBatchEnd:  indexPendingNames,
 	})
 	if err != nil {
 		return nil, err

@@ -666,6 +666,34 @@ func checkInvariants(t *testing.T, s *SQL, lib, space string) {
 		q(`SELECT recycled_size FROM spaces WHERE library_id = $LIB AND space_id = $SPACE`) != binSize {
 		t.Fatalf("bin counters %+v, items hold files=%d dirs=%d size=%d", c, binFiles, binDirs, binSize)
 	}
+	if s.Engine() == "sqlite" {
+		checkSearchIndex(t, s)
+	}
+}
+
+// checkSearchIndex checks SQLite's search index against the rows it indexes (every space of the
+// database): no change left pending after a commit (migration 0017), every live row indexed
+// under its name and nothing else, and FTS5's own structure sound.
+func checkSearchIndex(t *testing.T, s *SQL) {
+	t.Helper()
+	if n := rawQueryInt(t, s, `SELECT COUNT(*) FROM node_names_pending`); n != 0 {
+		t.Fatalf("%d search index changes left pending after their commit", n)
+	}
+	// node_names_docsize holds a row for each indexed row id.
+	if n := rawQueryInt(t, s, `SELECT COUNT(*) FROM nodes n WHERE n.deleted_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM node_names_docsize d WHERE d.id = n.inode)`); n != 0 {
+		t.Fatalf("%d live entries missing from the search index", n)
+	}
+	if n := rawQueryInt(t, s, `SELECT COUNT(*) FROM node_names_docsize d
+		WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.inode = d.id AND n.deleted_at IS NULL)`); n != 0 {
+		t.Fatalf("%d search index entries for rows that are gone or deleted", n)
+	}
+	// Each live name of three characters or more finds its own row.
+	if n := rawQueryInt(t, s, `SELECT COUNT(*) FROM nodes n WHERE n.deleted_at IS NULL AND length(n.name) >= 3
+		AND n.inode NOT IN (SELECT rowid FROM node_names WHERE node_names MATCH '"' || replace(n.name, '"', '""') || '"')`); n != 0 {
+		t.Fatalf("%d live entries that a search for their own name does not find", n)
+	}
+	rawExec(t, s, `INSERT INTO node_names (node_names) VALUES ('integrity-check')`)
 }
 
 // names renders a listing for failure messages.

@@ -173,7 +173,7 @@ func (o *Object) previewFor(ctx context.Context, req FileRequest, f *namespacev1
 		return Located{}, ErrVirtualFile
 	}
 	original := Located{File: f, URL: o.urlOf(req, f, blobKey(f.GetBlobId()), f.GetFile().GetContentType(), period)}
-	b, err := o.store.GetBlob(ctx, f.GetBlobId())
+	b, err := o.store.BlobRecord(ctx, f.GetBlobId())
 	if err != nil {
 		if errors.Is(err, ErrBlobNotFound) {
 			return original, nil

@@ -158,7 +158,10 @@ type Store interface {
 	// when none matches. fullHash "" matches on the beginning hash and size only (the 202 probe)
 	// and marks nothing.
 	TakeBlobByHash(ctx context.Context, libraryID, spaceID, beginningHash, fullHash string, size int64, now time.Time) (Blob, error)
+	// GetBlob reads a blob's record with its bytes when they are inline (Data); BlobRecord reads
+	// the record alone, for callers that never read the bytes. ErrBlobNotFound when none.
 	GetBlob(ctx context.Context, id string) (Blob, error)
+	BlobRecord(ctx context.Context, id string) (Blob, error)
 	// RecordBlob records b, a blob an uncompress wrote (archives.go); its used time keeps it from
 	// garbage collection while the namespace commits it.
 	RecordBlob(ctx context.Context, b Blob) error

@@ -395,7 +395,7 @@ func (o *Object) bytesOf(ctx context.Context, u Upload) (Blob, *Blob, error) {
 		if u.State != StateReceived || u.BlobID == "" {
 			return Blob{}, nil, ErrUploadIncomplete
 		}
-		b, err := o.store.GetBlob(ctx, u.BlobID)
+		b, err := o.store.BlobRecord(ctx, u.BlobID) // a confirm reads no bytes
 		return b, nil, err
 	}
 	parts, err := o.store.Parts(ctx, u.ID)

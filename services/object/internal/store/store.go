@@ -108,10 +108,11 @@ func scanUpload(row interface{ Scan(...any) error }) (app.Upload, error) {
 	return u, nil
 }
 
-// CreateUpload implements app.Store. With a cap, the owner's row in upload_owners is locked
-// first (the no-op UPDATE takes the row lock on both engines), so two begins of one owner count
-// one after the other and the cap holds under concurrency; at PostgreSQL's READ COMMITTED the
-// count, a later statement, sees the sessions the lock holder committed.
+// CreateUpload implements app.Store. With a cap, two begins of one owner count one after the
+// other, so the cap holds under concurrency: on PostgreSQL the owner's row in upload_owners is
+// locked first (the no-op UPDATE takes the row lock), and at READ COMMITTED the count, a later
+// statement, sees the sessions the lock holder committed; on SQLite the single writer runs them
+// one after the other.
 //
 // The write is lazy (sqldb.InLazyWrite): a session lost to a machine crash costs its client a
 // new begin (its PUT answers 404), and the PUT's durable commit makes the session durable too
@@ -143,16 +144,20 @@ func (s *SQL) CreateUpload(ctx context.Context, u app.Upload, maxOpen int) error
 	})
 }
 
-// holdOpenSlot locks u's owner and answers app.ErrTooManyOpenUploads when the owner already has
-// maxOpen unconfirmed sessions that have not expired at u.CreatedAt.
+// holdOpenSlot answers app.ErrTooManyOpenUploads when u's owner already has maxOpen unconfirmed
+// sessions that have not expired at u.CreatedAt. On PostgreSQL it first locks the owner's row,
+// so that two replicas' begins for one owner count one after the other; SQLite's single writer
+// already runs them one after the other, and the lock's UPDATE would only cost a page write.
 func holdOpenSlot(ctx context.Context, t *sqldb.Tx, u app.Upload, maxOpen int) error {
-	if _, err := t.Exec(ctx, `INSERT INTO upload_owners (library_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
-		u.LibraryID, u.UserID); err != nil {
-		return wrap("add upload owner", err)
-	}
-	if _, err := t.Exec(ctx, `UPDATE upload_owners SET user_id = user_id WHERE library_id = ? AND user_id = ?`,
-		u.LibraryID, u.UserID); err != nil {
-		return wrap("lock upload owner", err)
+	if t.Postgres() {
+		if _, err := t.Exec(ctx, `INSERT INTO upload_owners (library_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+			u.LibraryID, u.UserID); err != nil {
+			return wrap("add upload owner", err)
+		}
+		if _, err := t.Exec(ctx, `UPDATE upload_owners SET user_id = user_id WHERE library_id = ? AND user_id = ?`,
+			u.LibraryID, u.UserID); err != nil {
+			return wrap("lock upload owner", err)
+		}
 	}
 	var open int
 	err := t.QueryRow(ctx, `SELECT COUNT(*) FROM uploads WHERE library_id = ? AND user_id = ? AND state IN (?, ?) AND expires_at > ?`,
@@ -355,7 +360,7 @@ func (s *SQL) AbortUpload(ctx context.Context, id string) error {
 	})
 }
 
-// blobColumns are a blob's record without its inline bytes (data), which only GetBlob reads.
+// blobColumns are a blob's record without its inline bytes (data), which GetBlob adds.
 const blobColumns = `id, library_id, space_id, size, crc64, etag, beginning_hash, full_hash, content_type, kind, created_at, used_at`
 
 // scanBlob reads blobColumns, followed by data when withData.
@@ -423,10 +428,23 @@ func (s *SQL) TakeBlobByHash(ctx context.Context, libraryID, spaceID, beginningH
 // blobs have them, so reading them along costs little and saves a second query for the callers
 // that serve them (downloads, previews).
 func (s *SQL) GetBlob(ctx context.Context, id string) (app.Blob, error) {
+	return s.getBlob(ctx, id, true)
+}
+
+// BlobRecord implements app.Store: GetBlob without the inline bytes.
+func (s *SQL) BlobRecord(ctx context.Context, id string) (app.Blob, error) {
+	return s.getBlob(ctx, id, false)
+}
+
+func (s *SQL) getBlob(ctx context.Context, id string, withData bool) (app.Blob, error) {
+	q := `SELECT ` + blobColumns + ` FROM blobs WHERE id = ?`
+	if withData {
+		q = `SELECT ` + blobColumns + `, data FROM blobs WHERE id = ?`
+	}
 	var b app.Blob
 	err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
 		var err error
-		b, err = scanBlob(t.QueryRow(ctx, `SELECT `+blobColumns+`, data FROM blobs WHERE id = ?`, id), true)
+		b, err = scanBlob(t.QueryRow(ctx, q, id), withData)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.ErrBlobNotFound
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"os"
 	"slices"
 	"sync"
@@ -288,7 +289,8 @@ func TestConcurrentParts(t *testing.T) {
 
 // TestInlineBlobs: a small blob's bytes ride in its record. Attached with its upload, they come
 // back from GetBlob exactly (an empty blob's as empty, not as "in the blob store"); a blob stored
-// outside keeps Data nil; listings never carry the bytes; deleting the record takes them along.
+// outside keeps Data nil; BlobRecord and listings never carry the bytes; deleting the record
+// takes them along.
 func TestInlineBlobs(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
@@ -317,6 +319,18 @@ func TestInlineBlobs(t *testing.T) {
 			if got.Inline() != (c.data != nil) || !bytes.Equal(got.Data, c.data) {
 				t.Fatalf("%s: GetBlob answered inline=%v data %q, want %q", c.id, got.Inline(), got.Data, c.data)
 			}
+			// BlobRecord is the same record without the bytes.
+			rec, err := s.BlobRecord(ctx, c.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Data = nil
+			if rec.Data != nil || !reflect.DeepEqual(rec, got) {
+				t.Fatalf("%s: BlobRecord answered %+v, want %+v", c.id, rec, got)
+			}
+		}
+		if _, err := s.BlobRecord(ctx, "missing"); !errors.Is(err, app.ErrBlobNotFound) {
+			t.Fatalf("BlobRecord of a missing blob: %v", err)
 		}
 		// Listings (garbage collection's) leave the bytes out.
 		listed, err := s.IdleBlobs(ctx, t0.Add(time.Hour), 10)
