@@ -264,11 +264,17 @@ func (db *DB) txTimeoutFor(ctx context.Context) time.Duration {
 	return db.txTimeout
 }
 
-// Ping checks that the database answers (a connection, and a round trip on it): the readiness
-// probe of the services that own a store. Its error is marked as InRead's is. It asks a reader:
+// Ping checks that the database answers (a connection, and a round trip on it), and on SQLite
+// that its writes are not refused after a failed fsync of the WAL: the readiness probe of the
+// services that own a store. Its error is marked as InRead's is. It asks a reader:
 // SQLite's one writer may be busy with a long transaction (a large directory copy) for longer
 // than a probe waits, and the store answers meanwhile.
 func (db *DB) Ping(ctx context.Context) error {
+	if db.group != nil {
+		if err := db.group.lost(); err != nil {
+			return err // the writes are refused: not ready (walSync.sync)
+		}
+	}
 	return markUnavailable(ctx, db.read.PingContext(ctx))
 }
 
