@@ -253,6 +253,12 @@ func (g *groupCommit) run() {
 // batch runs calls, and those that arrive meanwhile within the bounds, in one transaction, and
 // commits it once.
 func (g *groupCommit) batch(calls []*writeCall) {
+	if err := g.lost(); err != nil {
+		for _, c := range calls {
+			c.refuse(err)
+		}
+		return
+	}
 	// The batch's transaction lives beyond any caller's context: a caller that gives up must not
 	// roll back the others' work.
 	tx, err := g.write.BeginTx(context.Background(), nil)
@@ -313,6 +319,15 @@ func (g *groupCommit) batch(calls []*writeCall) {
 	}
 	// The connection is free until the next batch begins, on this goroutine.
 	g.stmts.preparePending(context.Background(), g.write)
+}
+
+// lost answers the WAL fsync failure after which the database refuses every write
+// (walSync.sync; marked unavailable); nil while the WAL syncs, and always in memory.
+func (g *groupCommit) lost() error {
+	if g.durable == nil {
+		return nil
+	}
+	return g.durable.lost()
 }
 
 // endBatch runs batchEnd in tx, after every call of the batch had its turn.

@@ -5,16 +5,19 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"modernc.org/sqlite"
 
+	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
 )
 
@@ -782,5 +785,44 @@ func TestBatchStatementsSurviveAGivenUpCall(t *testing.T) {
 	}
 	if itemExists(t, db, 20) || !itemExists(t, db, 21) || !itemExists(t, db, 22) {
 		t.Fatalf("rows 20, 21, 22 there: %v %v %v; want false true true", itemExists(t, db, 20), itemExists(t, db, 21), itemExists(t, db, 22))
+	}
+}
+
+// TestFailedSyncRefusesWrites: when an fsync of the WAL fails, the durable call it answers hears
+// it, and from then on every write, durable or lazy, is refused as unavailable (503) without
+// running, and Ping fails, even once the disk would sync again: after a failed fsync nothing
+// written is known to be durable, and the kernel may report the next fsync as a success. Reads
+// go on.
+func TestFailedSyncRefusesWrites(t *testing.T) {
+	db := openSQLiteDB(t)
+	ctx := context.Background()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var fail atomic.Bool
+	fail.Store(true)
+	db.group.durable.syncFile = func(f *os.File) error {
+		if fail.Load() {
+			return syscall.EIO
+		}
+		return f.Sync()
+	}
+	err := db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 8000) })
+	if !errors.Is(err, syscall.EIO) || !errors.Is(err, smherr.ErrUnavailable) {
+		t.Fatalf("the write whose fsync failed answered %v", err)
+	}
+	fail.Store(false)
+	for _, write := range []func(context.Context, func(*Tx) error) error{db.InWrite, db.InLazyWrite} {
+		ran := false
+		err := write(ctx, func(tx *Tx) error { ran = true; return insertItem(ctx, tx, 8001) })
+		if !errors.Is(err, smherr.ErrUnavailable) || !errors.Is(err, syscall.EIO) || ran {
+			t.Fatalf("a write after the failed fsync answered %v (its function ran: %v)", err, ran)
+		}
+	}
+	if err := db.Ping(ctx); !errors.Is(err, smherr.ErrUnavailable) {
+		t.Fatalf("Ping after the failed fsync answered %v", err)
+	}
+	if n := queryInt(t, db, "SELECT COUNT(*) FROM items"); n < 1 {
+		t.Fatalf("reads after the failed fsync see %d rows", n)
 	}
 }

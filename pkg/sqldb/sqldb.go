@@ -101,6 +101,10 @@ type DB struct {
 // defaultPostgresMaxConns is each process's connection budget when Options leaves it unset.
 const defaultPostgresMaxConns = 20
 
+// walSizeLimit is the size an SQLite WAL file is cut back to after a checkpoint (bytes); a
+// variable so that a test can lower it.
+var walSizeLimit int64 = 64 << 20
+
 // sqliteBusyTimeoutMS bounds how long a connection waits for another process's lock on the file
 // (a process never contends with itself: it has one writer).
 const sqliteBusyTimeoutMS = 10000
@@ -204,6 +208,10 @@ func openSQLite(dsn string, batchEnd func(context.Context, *Tx) error) (*DB, err
 	// first is copied to the sub-journal, a temporary file by default: one write(2) per page,
 	// measured at a third of a file commit's CPU. In memory it is a copy.
 	wv.Add("_pragma", "temp_store(MEMORY)")
+	// A WAL keeps the size of its largest transaction for as long as the database is open (a
+	// large batch delete's, say) unless a limit tells SQLite to cut it back once a checkpoint has
+	// made its frames useless (at the next write).
+	wv.Add("_pragma", "journal_size_limit("+strconv.FormatInt(walSizeLimit, 10)+")")
 	wv.Set("_txlock", "immediate")
 	write, err := sql.Open("sqlite", name+sep+wv.Encode())
 	if err != nil {
@@ -264,11 +272,17 @@ func (db *DB) txTimeoutFor(ctx context.Context) time.Duration {
 	return db.txTimeout
 }
 
-// Ping checks that the database answers (a connection, and a round trip on it): the readiness
-// probe of the services that own a store. Its error is marked as InRead's is. It asks a reader:
+// Ping checks that the database answers (a connection, and a round trip on it), and on SQLite
+// that its writes are not refused after a failed fsync of the WAL: the readiness probe of the
+// services that own a store. Its error is marked as InRead's is. It asks a reader:
 // SQLite's one writer may be busy with a long transaction (a large directory copy) for longer
 // than a probe waits, and the store answers meanwhile.
 func (db *DB) Ping(ctx context.Context) error {
+	if db.group != nil {
+		if err := db.group.lost(); err != nil {
+			return err // the writes are refused: not ready (walSync.sync)
+		}
+	}
 	return markUnavailable(ctx, db.read.PingContext(ctx))
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -546,4 +547,49 @@ func TestInStatements(t *testing.T) {
 		}()
 		_, _ = kept.Query(ctx, "SELECT 1")
 	})
+}
+
+// TestWALCutBack: after a transaction far larger than the WAL limit, the WAL file is cut back to
+// the limit at a later write, once a checkpoint has copied its frames into the database, instead
+// of keeping the large transaction's size while the database is open.
+func TestWALCutBack(t *testing.T) {
+	const limit = 1 << 20
+	defer func(old int64) { walSizeLimit = old }(walSizeLimit)
+	walSizeLimit = limit
+	path := filepath.Join(t.TempDir(), "test.db")
+	db := openDB(t, path)
+	ctx := context.Background()
+	big := strings.Repeat("x", 4000)
+	if err := db.InWrite(ctx, func(tx *Tx) error {
+		for i := range 2000 { // about 8 MiB of pages
+			if _, err := tx.Exec(ctx, "INSERT INTO items (id, name, note) VALUES (?, ?, ?)", 10_000+i, "big "+strconv.Itoa(i), big); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	walSize := func() int64 {
+		t.Helper()
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	if n := walSize(); n <= 4*limit {
+		t.Fatalf("the large transaction left a WAL of %d bytes, expected several MiB", n)
+	}
+	for i := range 3 {
+		if err := db.InWrite(ctx, func(tx *Tx) error { return insertItem(ctx, tx, 20_000+i) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := walSize(); n > limit {
+		t.Fatalf("the WAL keeps %d bytes after later writes, limit %d", n, limit)
+	}
+	if n := queryInt(t, db, "SELECT COUNT(*) FROM items WHERE id >= 10000"); n != 2003 {
+		t.Fatalf("%d rows after the cut, want 2003", n)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
 // walSync makes committed batches durable beside the writer (docs/smallfiles.md, "A commit's
@@ -30,10 +32,15 @@ type walSync struct {
 	wake    chan struct{}
 	stopped chan struct{}
 
+	// failed holds the first fsync failure, for good (lost).
+	failed atomic.Pointer[error]
+
 	// syncs counts the fsyncs done (for tests: one covers many calls).
 	syncs atomic.Int64
 	// beforeSync, when set (tests), runs before each fsync with the calls it will answer.
 	beforeSync func(calls int)
+	// syncFile, when set (tests), replaces (*os.File).Sync.
+	syncFile func(*os.File) error
 }
 
 func newWALSync(path string) *walSync {
@@ -91,6 +98,9 @@ func (s *walSync) run() {
 // file means SQLite checkpointed it into the database (and synced that) and removed it: nothing
 // is left to make durable.
 func (s *walSync) sync() error {
+	if err := s.lost(); err != nil {
+		return err
+	}
 	s.syncs.Add(1)
 	f, err := os.Open(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -99,14 +109,33 @@ func (s *walSync) sync() error {
 	if err != nil {
 		return fmt.Errorf("sqldb: open the WAL to sync it: %w", withoutPath(err))
 	}
-	err = f.Sync()
+	if s.syncFile != nil {
+		err = s.syncFile(f)
+	} else {
+		err = f.Sync()
+	}
 	if closeErr := f.Close(); err == nil {
 		err = closeErr
 	}
 	if err != nil {
 		// Whether the commit reached the disk is unknown: the caller hears a failure, as after a
-		// lost connection (its work may still be visible, so a retry must be idempotent).
-		return fmt.Errorf("sqldb: sync the WAL: %w", withoutPath(err))
+		// lost connection (its work may still be visible, so a retry must be idempotent). And
+		// so is whether any later fsync would mean anything: after a failed fsync the kernel may
+		// have dropped the dirty pages it could not write and report the next fsync as a
+		// success. The database refuses every write from now on (lost), as PostgreSQL stops on
+		// a failed fsync; a restart recovers from what the disk holds.
+		err = smherr.Unavailable(fmt.Errorf("sqldb: sync the WAL: %w; writes are refused until the process restarts", withoutPath(err)))
+		s.failed.CompareAndSwap(nil, &err)
+		return err
+	}
+	return nil
+}
+
+// lost answers the fsync failure after which nothing written is known to be durable, nil
+// before any.
+func (s *walSync) lost() error {
+	if p := s.failed.Load(); p != nil {
+		return *p
 	}
 	return nil
 }
