@@ -8,13 +8,12 @@ import (
 	"strings"
 )
 
-// privateSQLiteFile makes the database file a SQLite name opens exist with mode 0600 before
-// SQLite opens it, and tightens an existing one and its journals. SQLite gives the -wal and -shm
-// files it creates later the mode of the database file, so the whole database stays private to
-// the server's user whatever the process umask (docs/security.md). In-memory databases have no
-// file.
-func privateSQLiteFile(name string) error {
-	path := sqliteFile(name)
+// privateSQLiteFile makes the database file at path (sqliteFile of the name SQLite opens) exist
+// with mode 0600 before SQLite opens it, and tightens an existing one and its journals. SQLite
+// gives the -wal and -shm files it creates later the mode of the database file, so the whole
+// database stays private to the server's user whatever the process umask (docs/security.md).
+// In-memory databases have no file (path "").
+func privateSQLiteFile(path string) error {
 	if path == "" {
 		return nil
 	}

@@ -182,7 +182,8 @@ func openSQLite(dsn string, batchEnd func(context.Context, *Tx) error) (*DB, err
 	if name == "" {
 		return nil, errors.New("sqldb: empty SQLite path")
 	}
-	if err := privateSQLiteFile(name); err != nil {
+	path := sqliteFile(name)
+	if err := privateSQLiteFile(path); err != nil {
 		return nil, err
 	}
 	sep := "?"
@@ -233,7 +234,7 @@ func openSQLite(dsn string, batchEnd func(context.Context, *Tx) error) (*DB, err
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	wal := ""
-	if path := sqliteFile(name); path != "" {
+	if path != "" {
 		wal = path + "-wal"
 	}
 	return &DB{write: write, read: read, group: newGroupCommit(write, wal, batchEnd), readStmts: newStmtCache()}, nil
