@@ -101,6 +101,12 @@ type turn struct {
 	err        error
 }
 
+// shared answers the Tx through which one function works in the batch's transaction (a call's,
+// or the batch end's).
+func (t turn) shared(stmts *stmtCache) *Tx {
+	return &Tx{tx: t.tx, shared: true, stmts: stmts, batchStmts: t.batchStmts}
+}
+
 // inWrite queues fn for a batch and runs it, on this goroutine, when its turn comes. Whether fn
 // succeeds or fails, it answers only at the batch's end: what fn saw, and so its result or its
 // error, may rest on the work of batch-mates before it (a row it found taken, a counter it
@@ -141,7 +147,7 @@ func (g *groupCommit) inWrite(ctx context.Context, fn func(*Tx) error, lazy bool
 // (or runtime.Goexit, as t.Fatal does) counts as a failure and goes on up the caller's
 // goroutine. The Tx dies with fn: the transaction is another caller's afterwards.
 func (c *writeCall) runFn(t turn, stmts *stmtCache, fn func(*Tx) error) error {
-	tx := &Tx{tx: t.tx, shared: true, stmts: stmts, batchStmts: t.batchStmts}
+	tx := t.shared(stmts)
 	succeeded := false
 	defer func() {
 		tx.done.Store(true)
@@ -253,17 +259,8 @@ func (g *groupCommit) run() {
 // batch runs calls, and those that arrive meanwhile within the bounds, in one transaction, and
 // commits it once.
 func (g *groupCommit) batch(calls []*writeCall) {
-	if err := g.lost(); err != nil {
-		for _, c := range calls {
-			c.refuse(err)
-		}
-		return
-	}
-	// The batch's transaction lives beyond any caller's context: a caller that gives up must not
-	// roll back the others' work.
-	tx, err := g.write.BeginTx(context.Background(), nil)
+	tx, err := g.begin()
 	if err != nil {
-		err = fmt.Errorf("sqldb: begin: %w", err)
 		for _, c := range calls {
 			c.refuse(err)
 		}
@@ -321,6 +318,19 @@ func (g *groupCommit) batch(calls []*writeCall) {
 	g.stmts.preparePending(context.Background(), g.write)
 }
 
+// begin starts a batch's transaction, unless the database refuses writes (lost). The transaction
+// lives beyond any caller's context: a caller that gives up must not roll back the others' work.
+func (g *groupCommit) begin() (*sql.Tx, error) {
+	if err := g.lost(); err != nil {
+		return nil, err
+	}
+	tx, err := g.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: begin: %w", err)
+	}
+	return tx, nil
+}
+
 // lost answers the WAL fsync failure after which the database refuses every write
 // (walSync.sync; marked unavailable); nil while the WAL syncs, and always in memory.
 func (g *groupCommit) lost() error {
@@ -332,7 +342,7 @@ func (g *groupCommit) lost() error {
 
 // endBatch runs batchEnd in tx, after every call of the batch had its turn.
 func (g *groupCommit) endBatch(sqlTx *sql.Tx, bound txStmts) error {
-	tx := &Tx{tx: sqlTx, shared: true, stmts: g.stmts, batchStmts: bound}
+	tx := turn{tx: sqlTx, batchStmts: bound}.shared(g.stmts)
 	defer tx.done.Store(true)
 	if err := g.batchEnd(context.Background(), tx); err != nil {
 		return fmt.Errorf("batch end: %w", err)

@@ -39,12 +39,12 @@ type walSync struct {
 	syncs atomic.Int64
 	// beforeSync, when set (tests), runs before each fsync with the calls it will answer.
 	beforeSync func(calls int)
-	// syncFile, when set (tests), replaces (*os.File).Sync.
+	// syncFile is (*os.File).Sync; tests make it fail.
 	syncFile func(*os.File) error
 }
 
 func newWALSync(path string) *walSync {
-	s := &walSync{path: path, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	s := &walSync{path: path, wake: make(chan struct{}, 1), stopped: make(chan struct{}), syncFile: (*os.File).Sync}
 	go s.run()
 	return s
 }
@@ -109,11 +109,7 @@ func (s *walSync) sync() error {
 	if err != nil {
 		return fmt.Errorf("sqldb: open the WAL to sync it: %w", withoutPath(err))
 	}
-	if s.syncFile != nil {
-		err = s.syncFile(f)
-	} else {
-		err = f.Sync()
-	}
+	err = s.syncFile(f)
 	if closeErr := f.Close(); err == nil {
 		err = closeErr
 	}

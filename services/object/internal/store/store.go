@@ -437,10 +437,11 @@ func (s *SQL) BlobRecord(ctx context.Context, id string) (app.Blob, error) {
 }
 
 func (s *SQL) getBlob(ctx context.Context, id string, withData bool) (app.Blob, error) {
-	q := `SELECT ` + blobColumns + ` FROM blobs WHERE id = ?`
+	columns := blobColumns
 	if withData {
-		q = `SELECT ` + blobColumns + `, data FROM blobs WHERE id = ?`
+		columns += `, data`
 	}
+	q := `SELECT ` + columns + ` FROM blobs WHERE id = ?`
 	var b app.Blob
 	err := s.db.InStatements(ctx, func(t *sqldb.Tx) error {
 		var err error
