@@ -32,7 +32,7 @@ func HashToken(token string) [32]byte {
 // RemoteValidator validates tokens through authtoken's ValidateToken RPC for services that run in
 // another process. It keeps each principal in memory for a short time (bounded by the token's
 // expiry) and drops revoked tokens as authtoken's WatchRevocations stream names them, so a
-// revocation reaches this cache within the stream's latency (architecture.md, "Authorization").
+// revocation reaches this cache within the stream's latency (docs/architecture.md, "Authorization").
 // While the stream is down nothing is cached, so a missed revocation can never be served.
 type RemoteValidator struct {
 	client     tokenv1.TokenServiceClient

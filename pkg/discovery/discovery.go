@@ -1,5 +1,5 @@
 // Package discovery registers service instances in etcd under a lease and resolves them with
-// the etcd naming resolver (architecture.md, "Services"): an instance that dies disappears when
+// the etcd naming resolver (docs/architecture.md, "Services"): an instance that dies disappears when
 // its lease lapses, and clients round-robin over the live ones.
 package discovery
 

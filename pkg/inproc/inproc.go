@@ -1,6 +1,6 @@
 // Package inproc connects clients to services registered in the same process with no wire in
-// between: the all-in-one's gateway and services call each other through it (architecture.md:
-// "an in-memory connection is fine"). A call still runs the services' interceptors, carries
+// between: the all-in-one's gateway and services call each other through it (docs/architecture.md,
+// "How the services talk"). A call still runs the services' interceptors, carries
 // metadata in and response headers out, answers errors as gRPC statuses and gets a server span,
 // so the handlers cannot tell it from a network call; it skips only framing, HTTP/2 and
 // marshalling, the hop the benchmark shows to cost more than half of a cheap request. It also

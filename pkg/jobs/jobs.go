@@ -1,5 +1,5 @@
 // Package jobs runs a service's background jobs with one active runner across replicas
-// (architecture.md, "Background work"): each job is an etcd election, and only its leader runs
+// (docs/architecture.md, "Background work"): each job is an etcd election, and only its leader runs
 // the job, at once and then every interval, until it loses the lease or stops.
 package jobs
 

@@ -1,4 +1,4 @@
-// Package smherr carries SMH error codes (smh-api.md section 12.6) through gRPC.
+// Package smherr carries SMH error codes (SMH API section 12.6) through gRPC.
 //
 // A use case returns its own sentinel errors; each service's transport maps them to an *Error with
 // one table. The *Error becomes a gRPC status whose ErrorInfo reason is the SMH code, and the

@@ -1,6 +1,6 @@
 // Package gateway is the public HTTPS edge: the SMH business API through the dispatcher table,
 // the admin API, gRPC for internal callers, CORS, request ids, SMH error bodies and /healthz, all
-// on one port (architecture.md, "The public edge"). It holds no business logic.
+// on one port (docs/architecture.md, "The public edge"). It holds no business logic.
 package gateway
 
 import (

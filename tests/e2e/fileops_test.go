@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// File operations over HTTPS (smh-api.md 3.12-3.16) on every namespace engine. The subtests
+// File operations over HTTPS (SMH API 3.12-3.16) on every namespace engine. The subtests
 // share one system; each makes its own library.
 func TestFileOperations(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *system) {

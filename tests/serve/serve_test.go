@@ -1,4 +1,4 @@
-// Package serve checks the operator's side of bin/smh serve (admin-api.md section 1): first start,
+// Package serve checks the operator's side of bin/smh serve (docs/architecture.md, "Starting it"): first start,
 // the one-time operator key, flags and SMH_* env, clear start-up errors, and a clean stop.
 package serve
 

@@ -511,7 +511,7 @@ func expectNoSecretLogged(t *testing.T, procs []*proc.Proc, secrets ...string) {
 	}
 }
 
-// files drives the file endpoints of one single-tenant library (smh-api.md section 3) through the
+// files drives the file endpoints of one single-tenant library (SMH API section 3) through the
 // gateway: begin, the bytes to the ticket's target, confirm, and downloads by 302.
 type files struct {
 	t    *testing.T

@@ -1,7 +1,7 @@
-// Package server runs every OpenSMH service in one process on embedded defaults (admin-api.md
-// section 1): embedded etcd in the data dir, the services wired through the same gRPC interfaces
-// as in a split deployment (over an in-process connection, pkg/inproc), and the gateway on one
-// HTTPS port.
+// Package server runs every OpenSMH service in one process on embedded defaults
+// (docs/architecture.md, "Starting it"): embedded etcd in the data dir, the services wired through
+// the same gRPC interfaces as in a split deployment (over an in-process connection, pkg/inproc),
+// and the gateway on one HTTPS port.
 package server
 
 import (
@@ -45,7 +45,7 @@ import (
 	"github.com/opensmh/opensmh/services/object"
 )
 
-// Options configure the all-in-one. Zero values take the defaults of admin-api.md section 1.
+// Options configure the all-in-one. Zero values take the defaults of docs/architecture.md, "Starting it".
 type Options struct {
 	DataDir   string // default ./data
 	Listen    string // default 127.0.0.1:8443

@@ -1,4 +1,4 @@
-// Package app holds the authtoken use cases (smh-api.md section 1): minting, renewing, revoking and
+// Package app holds the authtoken use cases (SMH API section 1): minting, renewing, revoking and
 // validating access tokens, the in-memory token cache, and the background work that keeps the
 // cache honest (etcd watch) and records sliding renewals (throttled flusher).
 package app
@@ -20,7 +20,7 @@ type Config struct {
 	// Clock judges expiry; nil = wall clock.
 	Clock clock.Clock
 	// RenewalWriteInterval is the least time between two renewal writes of one token driven by use
-	// (architecture.md: "sliding renewal is recorded at most once per token per minute").
+	// (docs/architecture.md: "sliding renewal is recorded at most once per token per minute").
 	// Default 1 minute, measured on Clock.
 	RenewalWriteInterval time.Duration
 	// FlushEvery is how often the flusher looks for renewals to write (wall time). Default 10 s.
@@ -107,7 +107,7 @@ func (t *Tokens) Close() error {
 }
 
 // follow applies etcd changes to the cache and tells revocation subscribers. It resumes after
-// errors and re-syncs after compaction (architecture.md: revocations reach every cache).
+// errors and re-syncs after compaction (docs/architecture.md: revocations reach every cache).
 func (t *Tokens) follow(ctx context.Context, rev int64) {
 	const minBackoff, maxBackoff = 50 * time.Millisecond, 2 * time.Second
 	backoff := minBackoff

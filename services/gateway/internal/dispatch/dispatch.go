@@ -20,7 +20,7 @@ type Route struct {
 	// Pattern is the public path: literal segments and {Param} segments. A final {Param...}
 	// takes the rest of the path (a file or directory path, section 12.3).
 	Pattern string
-	// Flags are query keys that must be present, with or without a value (smh-api.md pitfall 2).
+	// Flags are query keys that must be present, with or without a value (SMH API pitfall 2).
 	Flags []string
 	// BodyKey, when set, must be a top-level key of the JSON body (PUT on a file: copyFrom, from,
 	// linkTo). BodyKeyAbsent lists keys whose presence rules the row out (plain upload).

@@ -1,13 +1,13 @@
 package dispatch
 
 // Routes is the SMH dispatcher table: the one place where the public SMH business API is listed
-// (architecture.md, "The public edge"). SMH picks an operation by method, path shape, flag query
+// (docs/architecture.md, "The public edge"). SMH picks an operation by method, path shape, flag query
 // keys (present with or without a value) and, for PUT on a file, by a key of the JSON body;
 // grpc-gateway routes by method and path only, so each row names the internal grpc-gateway route
 // (proto/http.yaml) of exactly one RPC. Within one method and path shape, rows with more flags
 // come first, so the most specific row wins.
 var Routes = []Route{
-	// smh-api.md 1.1: generate an access token (GET, or POST with an optional JSON body).
+	// SMH API 1.1: generate an access token (GET, or POST with an optional JSON body).
 	{Method: "GET", Pattern: "/api/v1/token", Target: "/_smh/token/create", RPC: "smh.token.v1.TokenService/CreateToken"},
 	{Method: "POST", Pattern: "/api/v1/token", Target: "/_smh/token/create", RPC: "smh.token.v1.TokenService/CreateToken"},
 	// 1.2: renew.
@@ -17,7 +17,7 @@ var Routes = []Route{
 	// 1.4: delete a user's tokens.
 	{Method: "DELETE", Pattern: "/api/v1/token/{LibraryId}", Target: "/_smh/token/delete-user/{LibraryId}", RPC: "smh.token.v1.TokenService/DeleteUserTokens"},
 
-	// smh-api.md section 2: tenant spaces. Literal segments ("list", "count") come before the
+	// SMH API section 2: tenant spaces. Literal segments ("list", "count") come before the
 	// rows whose segment is a parameter.
 	{Method: "POST", Pattern: "/api/v1/space/{LibraryId}", Target: "/_smh/space/create/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/CreateSpace"},
 	{Method: "GET", Pattern: "/api/v1/space/{LibraryId}", Target: "/_smh/space/list-legacy/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/ListSpacesLegacy"},
@@ -44,7 +44,7 @@ var Routes = []Route{
 	{Method: "POST", Pattern: "/api/v1/space/{LibraryId}/{SpaceId}/traffic-limit", Target: "/_smh/space/traffic-limit/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FileOpsService/SetSpaceTrafficLimit"},
 	// ---- end issue 12 fileops
 
-	// smh-api.md section 4: directories and albums. {DirPath...} is the rest of the path, decoded
+	// SMH API section 4: directories and albums. {DirPath...} is the rest of the path, decoded
 	// once (12.3); it may be empty (the root). GET picks info, stats, then the listing, whose
 	// hyphenated pagination flags become a path segment of the internal route (decision 1).
 	{Method: "PUT", Pattern: "/api/v1/directory/{LibraryId}/{SpaceId}/{DirPath...}", BodyKey: "copyFrom", Target: "/_smh/directory/copy/{LibraryId}/{SpaceId}/{DirPath}", RPC: "smh.namespace.v1.NamespaceService/CopyDirectory"},
@@ -64,7 +64,7 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"zip-preview"}, Target: "/_smh/file/zip-preview/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ArchiveService/PreviewZipFile"},
 	{Method: "POST", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", Flags: []string{"uncompress"}, Target: "/_smh/file/uncompress/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.object.v1.ArchiveService/UncompressFile"},
 	// --- end archives
-	// smh-api.md section 3: files. PUT picks copy, move or symlink by a key of the JSON body and
+	// SMH API section 3: files. PUT picks copy, move or symlink by a key of the JSON body and
 	// otherwise begins a simple upload (object service); the confirm-key calls name one segment.
 	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "copyFrom", Target: "/_smh/file/copy/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/CopyFile"},
 	{Method: "PUT", Pattern: "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}", BodyKey: "from", Target: "/_smh/file/move/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/MoveFile"},
@@ -91,7 +91,7 @@ var Routes = []Route{
 	// 7.2 and 7.4: library-level tasks (one segment fewer than 7.1 and 7.3).
 	{Method: "GET", Pattern: "/api/v1/task/{LibraryId}/{TaskIdList}", Target: "/_smh/library-task/{LibraryId}/{TaskIdList}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryTasks"},
 	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{TaskId}", Target: "/_smh/library-task-result/{LibraryId}/{TaskId}", RPC: "smh.namespace.v1.NamespaceService/GetLibraryTaskResult"},
-	// smh-api.md section 9: history versions. The library's settings name the literal
+	// SMH API section 9: history versions. The library's settings name the literal
 	// "library-history" where the space routes name a space and more segments.
 	{Method: "GET", Pattern: "/api/v1/directory-history/{LibraryId}/library-history", Target: "/_smh/history/settings/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/GetHistorySettings"},
 	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/library-history", Target: "/_smh/history/settings/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/SetHistorySettings"},
@@ -99,13 +99,13 @@ var Routes = []Route{
 	{Method: "GET", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/history-list/{FilePath...}", Target: "/_smh/history/list/{LibraryId}/{SpaceId}/{FilePath}", RPC: "smh.namespace.v1.NamespaceService/ListHistory"},
 	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/delete", Target: "/_smh/history/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/DeleteHistory"},
 	{Method: "POST", Pattern: "/api/v1/directory-history/{LibraryId}/{SpaceId}/latest-version/{HistoryId}", Target: "/_smh/history/latest/{LibraryId}/{SpaceId}/{HistoryId}", RPC: "smh.namespace.v1.NamespaceService/SetLatestVersion"},
-	// smh-api.md section 6: quotas. {SpaceOrQuotaId} is a space or a quota id (decision 13).
+	// SMH API section 6: quotas. {SpaceOrQuotaId} is a space or a quota id (decision 13).
 	{Method: "POST", Pattern: "/api/v1/quota/{LibraryId}", Target: "/_smh/quota/create/{LibraryId}", RPC: "smh.namespace.v1.NamespaceService/CreateQuota"},
 	{Method: "GET", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/get/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/GetQuota"},
 	{Method: "PUT", Pattern: "/api/v1/quota/{LibraryId}/{SpaceOrQuotaId}", Target: "/_smh/quota/update/{LibraryId}/{SpaceOrQuotaId}", RPC: "smh.namespace.v1.NamespaceService/UpdateQuota"},
 	{Method: "GET", Pattern: "/api/v1/space-quota/{LibraryId}/{SpaceId}", Target: "/_smh/quota/space/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.NamespaceService/GetSpaceQuota"},
 
-	// --- search (issue 12): smh-api.md section 8 (docs/search.md). The literal last segments come
+	// --- search (issue 12): SMH API section 8 (docs/search.md). The literal last segments come
 	// before the {SearchId} rows of the legacy search.
 	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/space-contents", Target: "/_smh/search/legacy/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/CreateLegacySearch"},
 	{Method: "POST", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/search-fs", Target: "/_smh/search/fs/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.SearchService/SearchFs"},
@@ -115,7 +115,7 @@ var Routes = []Route{
 	{Method: "DELETE", Pattern: "/api/v1/search/{LibraryId}/{SpaceId}/{SearchId}", Target: "/_smh/search/legacy/{LibraryId}/{SpaceId}/{SearchId}", RPC: "smh.namespace.v1.SearchService/DeleteLegacySearch"},
 	// --- end search ---
 
-	// smh-api.md section 5: the recycle bin. The flag picks the operation (5's route table); a
+	// SMH API section 5: the recycle bin. The flag picks the operation (5's route table); a
 	// listing without a pagination flag is marker mode (decision 15). A recycled file's info and
 	// preview sign URLs of its bytes, so the object service answers them. GET on an item without
 	// a flag answers the item as the list shows it (an OpenSMH addition, docs/lifecycle.md).
@@ -133,19 +133,19 @@ var Routes = []Route{
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}/{RecycledItemId}", Target: "/_smh/recycled/purge/{LibraryId}/{SpaceId}/{RecycledItemId}", RPC: "smh.namespace.v1.RecycleService/PurgeRecycled"},
 	{Method: "DELETE", Pattern: "/api/v1/recycled/{LibraryId}/{SpaceId}", Target: "/_smh/recycled/empty/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.RecycleService/EmptyRecycled"},
 
-	// Issue 12, batch: smh-api.md section 10 (batch copy, move, delete; the flag picks the
+	// Issue 12, batch: SMH API section 10 (batch copy, move, delete; the flag picks the
 	// operation) and 7.3, one task with its typed result, for every task kind (docs/batch.md).
 	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"copy"}, Target: "/_smh/batch/copy/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchCopy"},
 	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"move"}, Target: "/_smh/batch/move/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchMove"},
 	{Method: "POST", Pattern: "/api/v1/batch/{LibraryId}/{SpaceId}", Flags: []string{"delete"}, Target: "/_smh/batch/delete/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.BatchService/BatchDelete"},
 	{Method: "GET", Pattern: "/api/v1/task-result/{LibraryId}/{SpaceId}/{TaskId}", Target: "/_smh/task-result/{LibraryId}/{SpaceId}/{TaskId}", RPC: "smh.namespace.v1.BatchService/QueryTaskResult"},
-	// --- issue 12 change feed: smh-api.md 3.18 (docs/changefeed.md) ---
+	// --- issue 12 change feed: SMH API 3.18 (docs/changefeed.md) ---
 	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/cursor", Target: "/_smh/fs-delta/cursor/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/GetDeltaCursor"},
 	{Method: "GET", Pattern: "/api/v1/fs-delta/{LibraryId}/{SpaceId}/delta", Target: "/_smh/fs-delta/delta/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.DeltaService/QueryDeltaLog"},
 	{Method: "GET", Pattern: "/api/v1/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", Target: "/_smh/file-deletion-check/{LibraryId}/{SpaceId}/{Inode}", RPC: "smh.namespace.v1.DeltaService/CheckFileDeletion"},
 	// --- end change feed ---
 	// --- favorites (issue 12 item 4) ---
-	// smh-api.md section 11: favorites (decision 8) and 11.4 recent files. ?cancel comes first;
+	// SMH API section 11: favorites (decision 8) and 11.4 recent files. ?cancel comes first;
 	// the matcher takes one trailing "/" after {SpaceId}, so Android's ".../{SpaceId}/?cancel"
 	// reaches the same row.
 	{Method: "POST", Pattern: "/api/v1/favorite/{LibraryId}/{SpaceId}", Flags: []string{"cancel"}, Target: "/_smh/favorite/cancel/{LibraryId}/{SpaceId}", RPC: "smh.namespace.v1.FavoriteService/CancelFavorite"},

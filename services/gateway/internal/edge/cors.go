@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// OriginPolicy answers the origins a library allows; empty allows any (admin-api.md section 2,
+// OriginPolicy answers the origins a library allows; empty allows any (docs/architecture.md, "The admin API",
 // corsAllowedOrigins). An unknown library answers nil, nil: the request will fail on its own with
 // an SMH error, which the browser must be able to read.
 type OriginPolicy interface {
 	AllowedOrigins(ctx context.Context, libraryID string) ([]string, error)
 }
 
-// ExposedHeaders are the response headers browsers may read (architecture.md, "CORS").
+// ExposedHeaders are the response headers browsers may read (docs/architecture.md, "CORS").
 var ExposedHeaders = []string{"X-SMH-Request-Id", "ETag", "Location", "Content-Range", "Content-Length",
 	"x-smh-type", "x-smh-creation-time", "x-smh-modification-time", "x-smh-content-type", "x-smh-size",
 	"x-smh-crc64", "x-smh-etag", "x-smh-file-id", "x-smh-inode"}

@@ -1,5 +1,5 @@
 // Package app holds the namespace service's use cases: tenant spaces now, the tree of
-// directories and albums next (smh-api.md sections 2 and 4). Each use case authenticates its
+// directories and albums next (SMH API sections 2 and 4). Each use case authenticates its
 // request through the shared authz package and applies the SMH rules; the store does the SQL.
 package app
 

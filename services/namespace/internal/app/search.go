@@ -16,7 +16,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
-// Search (smh-api.md section 8, decisions 20, 22 and 30): the legacy asynchronous search (8.1),
+// Search (SMH API section 8, decisions 20, 22 and 30): the legacy asynchronous search (8.1),
 // search-fs (8.2), search-fs-stats (8.3) and search-ai (8.4). docs/search.md records the
 // decisions the spec leaves open; the index itself is the store's (store/search.go).
 

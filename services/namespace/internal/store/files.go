@@ -13,7 +13,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// File entries (smh-api.md section 3).
+// File entries (SMH API section 3).
 //
 // A file row carries its blob id (the object service's bytes; copies share it). A symlink is a
 // row of type symlink with link_target set to its target's inode, size 0 and no blob of its own;

@@ -14,7 +14,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// The recycle bin (smh-api.md section 5, docs/lifecycle.md). A bin item is a row of
+// The recycle bin (SMH API section 5, docs/lifecycle.md). A bin item is a row of
 // recycled_items naming the deleted entry's own nodes row, which deleteEntry marked deleted
 // (deleted_root = itself); the entry's descendants stay untouched below it. Restoring clears the
 // mark and hangs the entry under a live parent again; purging moves the entry to purge_queue,

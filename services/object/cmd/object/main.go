@@ -49,7 +49,7 @@ func main() {
 	fs.StringVar(&s3.Prefix, "s3-prefix", "", "key prefix inside the bucket")
 	fs.BoolVar(&s3.Secure, "s3-secure", true, "reach the store over HTTPS")
 	fs.BoolVar(&s3.CreateBucket, "s3-create-bucket", false, "create the bucket if it does not exist")
-	// The same cleanup and lifetime knobs as smh serve (admin-api.md), for a split deployment.
+	// The same cleanup and lifetime knobs as smh serve (docs/architecture.md, "Operator surface"), for a split deployment.
 	fs.DurationVar(&gcEvery, "gc-every", time.Minute, "pause between cleanup runs (elected across replicas); negative disables them")
 	fs.DurationVar(&gcGrace, "gc-grace", time.Hour, "how long unreferenced bytes and stray temporary files are kept; must exceed the longest stall of an upload")
 	fs.DurationVar(&ticketTTL, "upload-ticket-ttl", time.Hour, "how long an upload ticket's signature holds")

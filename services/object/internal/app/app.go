@@ -1,6 +1,6 @@
 // Package app holds the object service's use cases: upload sessions and their confirm, the data
 // endpoint's receiving and serving of bytes, downloads, previews and garbage collection
-// (smh-api.md section 3, decision 11). The namespace service owns file entries; this package
+// (SMH API section 3, decision 11). The namespace service owns file entries; this package
 // reaches it through the Namespace interface and never writes its tables.
 package app
 

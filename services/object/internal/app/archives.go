@@ -16,7 +16,7 @@ import (
 	"github.com/opensmh/opensmh/services/object/internal/archive"
 )
 
-// Zip preview and uncompress (smh-api.md 3.17, decision 26, docs/archives.md). The archive is
+// Zip preview and uncompress (SMH API 3.17, decision 26, docs/archives.md). The archive is
 // read where its bytes are, from the blob store with ranged reads; each extracted file becomes a
 // new blob committed through the namespace as a confirmed upload is, so quota, history, the
 // conflict strategy and the counters apply to it.

@@ -1,4 +1,4 @@
-// Package cli is the smh command (admin-api.md section 3): serve, version, and the library and
+// Package cli is the smh command (docs/architecture.md, "The smh command"): serve, version, and the library and
 // token commands that call a running server over HTTPS.
 package cli
 

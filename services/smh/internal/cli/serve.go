@@ -52,7 +52,7 @@ func newServe() *cobra.Command {
 			o.Logger = telemetry.NewLogger(os.Stderr, level)
 			o.Out = cmd.OutOrStdout()
 			o.EtcdEndpoints = config.SplitList(etcd)
-			// The operator key comes from SMH_ADMIN_KEY only (admin-api.md section 1), never a flag,
+			// The operator key comes from SMH_ADMIN_KEY only (docs/architecture.md, "Starting it"), never a flag,
 			// so it does not show in the process list.
 			o.AdminKey = os.Getenv("SMH_ADMIN_KEY")
 			if s3.Endpoint != "" {
