@@ -12,7 +12,7 @@ type Route struct {
 	Method, Pattern string
 	Flags           []string
 	BodyKey         string
-	// RPC is the method the row reaches, as "package.Service/Method".
+	// RPC is the gRPC full name of the method the row reaches, "/package.Service/Method".
 	RPC string
 }
 

@@ -117,9 +117,8 @@ func TestEveryRowReachesItsRPC(t *testing.T) {
 		w := httptest.NewRecorder()
 		smhAPI(mux).ServeHTTP(w, dispatch.WithMatch(r, m, ok))
 		called := rec.take()
-		want := "/" + row.RPC
-		if len(called) != 1 || called[0] != want {
-			t.Errorf("%s -> %s: called %v, want %s (answer %d %s)", name, m.Path, called, want, w.Code, strings.TrimSpace(w.Body.String()))
+		if len(called) != 1 || called[0] != row.RPC {
+			t.Errorf("%s -> %s: called %v, want %s (answer %d %s)", name, m.Path, called, row.RPC, w.Code, strings.TrimSpace(w.Body.String()))
 		}
 	}
 }

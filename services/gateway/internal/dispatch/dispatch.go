@@ -27,7 +27,9 @@ type Route struct {
 	BodyKey string
 	// Target is the internal route with the same {Param} names.
 	Target string
-	// RPC names the method the row reaches, for spans and logs.
+	// RPC is the gRPC full name ("/package.Service/Method", the generated *_FullMethodName) of
+	// the method Target reaches; TestEveryRowReachesItsRPC holds the two together. The early
+	// credential check reads it to leave token management alone.
 	RPC string
 }
 
