@@ -83,13 +83,12 @@ func rowRequest(row dispatch.Route) *http.Request {
 	for _, f := range row.Flags {
 		flags = append(flags, url.QueryEscape(f))
 	}
-	var r *http.Request
-	if row.BodyKey != "" {
-		r = httptest.NewRequest(row.Method, path+"?"+strings.Join(flags, "&"), strings.NewReader(`{"`+row.BodyKey+`":"1"}`))
-		r.Header.Set("Content-Type", "application/json")
-	} else {
-		r = httptest.NewRequest(row.Method, path+"?"+strings.Join(flags, "&"), nil)
+	target := path + "?" + strings.Join(flags, "&")
+	if row.BodyKey == "" {
+		return httptest.NewRequest(row.Method, target, nil)
 	}
+	r := httptest.NewRequest(row.Method, target, strings.NewReader(`{"`+row.BodyKey+`":"1"}`))
+	r.Header.Set("Content-Type", "application/json")
 	return r
 }
 
