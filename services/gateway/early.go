@@ -58,7 +58,7 @@ func credentialsFirst(table *dispatch.Table, auth *authz.Authorizer, admin *admi
 
 // tokenService prefixes the token-management rows, which authenticate by the library secret or
 // by the token in the path (1.1-1.4) instead of the access_token query.
-var tokenService = tokenv1.TokenService_ServiceDesc.ServiceName + "/"
+var tokenService = "/" + tokenv1.TokenService_ServiceDesc.ServiceName + "/"
 
 // writeWithBody answers the library of a business-API write whose request carries a body: a
 // row of the table that is not a read (public reads need no credentials, 12.7) or token

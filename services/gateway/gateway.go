@@ -119,76 +119,11 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			// SMH clients expect every field, false and 0 included; fields with presence
-			// (optional, messages) stay absent when unset.
-			MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
-			UnmarshalOptions: protojson.UnmarshalOptions{},
-		}),
-		runtime.WithErrorHandler(edge.ErrorHandler),
-		runtime.WithRoutingErrorHandler(edge.RoutingErrorHandler),
-		runtime.WithForwardResponseOption(edge.ForwardStatus),
-		runtime.WithForwardResponseRewriter(edge.ChosenAnswer),
-		runtime.WithOutgoingHeaderMatcher(edge.OutgoingHeader),
-		runtime.WithIncomingHeaderMatcher(edge.IncomingHeader),
-	)
+	mux, err := newServeMux(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	libraries := libraryv1.NewLibraryServiceClient(cfg.Library)
-	if err := libraryv1.RegisterLibraryServiceHandlerClient(ctx, mux, libraries); err != nil {
-		return nil, err
-	}
-	if err := tokenv1.RegisterTokenServiceHandlerClient(ctx, mux, tokenv1.NewTokenServiceClient(cfg.Token)); err != nil {
-		return nil, err
-	}
-	if err := namespacev1.RegisterNamespaceServiceHandlerClient(ctx, mux, namespacev1.NewNamespaceServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	if err := namespacev1.RegisterRecycleServiceHandlerClient(ctx, mux, namespacev1.NewRecycleServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// issue 12 fileops.
-	if err := namespacev1.RegisterFileOpsServiceHandlerClient(ctx, mux, namespacev1.NewFileOpsServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// search (issue 12): section 8.
-	if err := namespacev1.RegisterSearchServiceHandlerClient(ctx, mux, namespacev1.NewSearchServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// favorites (issue 12 item 4): section 11, served by the namespace.
-	if err := namespacev1.RegisterFavoriteServiceHandlerClient(ctx, mux, namespacev1.NewFavoriteServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
-		return nil, err
-	}
-	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
-	if err := namespacev1.RegisterBatchServiceHandlerClient(ctx, mux, namespacev1.NewBatchServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// archives (issue 12 item 6): zip preview and uncompress (3.17).
-	if err := objectv1.RegisterArchiveServiceHandlerClient(ctx, mux, objectv1.NewArchiveServiceClient(cfg.Object)); err != nil {
-		return nil, err
-	}
-	// --- issue 12 change feed (3.18) ---
-	if err := namespacev1.RegisterDeltaServiceHandlerClient(ctx, mux, namespacev1.NewDeltaServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// --- end change feed ---
-	// ---- issue 13 fetch: a share visitor's bytes (13.11), served by the object service.
-	if err := objectv1.RegisterSharedFileServiceHandlerClient(ctx, mux, objectv1.NewSharedFileServiceClient(cfg.Object)); err != nil {
-		return nil, err
-	}
-	// ---- end issue 13 fetch
-	// ---- issue 13 shares: share links (section 13), served by the namespace.
-	if err := namespacev1.RegisterShareServiceHandlerClient(ctx, mux, namespacev1.NewShareServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// ---- end issue 13 shares
-	// ---- issue 13 tokens: 13.12 save from a share
-	if err := namespacev1.RegisterShareSaveServiceHandlerClient(ctx, mux, namespacev1.NewShareSaveServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// ---- end issue 13 tokens
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
@@ -308,6 +243,82 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		g.ownsGRPC = true
 	}
 	return g, nil
+}
+
+// newServeMux builds the grpc-gateway mux of the internal routes (proto/http.yaml) that the
+// dispatcher table's rows target, and of the admin API, each service's handlers calling it over
+// its connection in cfg. The table test resolves every row through this same mux.
+func newServeMux(ctx context.Context, cfg Config) (*runtime.ServeMux, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			// SMH clients expect every field, false and 0 included; fields with presence
+			// (optional, messages) stay absent when unset.
+			MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{},
+		}),
+		runtime.WithErrorHandler(edge.ErrorHandler),
+		runtime.WithRoutingErrorHandler(edge.RoutingErrorHandler),
+		runtime.WithForwardResponseOption(edge.ForwardStatus),
+		runtime.WithForwardResponseRewriter(edge.ChosenAnswer),
+		runtime.WithOutgoingHeaderMatcher(edge.OutgoingHeader),
+		runtime.WithIncomingHeaderMatcher(edge.IncomingHeader),
+	)
+	if err := libraryv1.RegisterLibraryServiceHandlerClient(ctx, mux, libraryv1.NewLibraryServiceClient(cfg.Library)); err != nil {
+		return nil, err
+	}
+	if err := tokenv1.RegisterTokenServiceHandlerClient(ctx, mux, tokenv1.NewTokenServiceClient(cfg.Token)); err != nil {
+		return nil, err
+	}
+	if err := namespacev1.RegisterNamespaceServiceHandlerClient(ctx, mux, namespacev1.NewNamespaceServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	if err := namespacev1.RegisterRecycleServiceHandlerClient(ctx, mux, namespacev1.NewRecycleServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// issue 12 fileops.
+	if err := namespacev1.RegisterFileOpsServiceHandlerClient(ctx, mux, namespacev1.NewFileOpsServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// search (issue 12): section 8.
+	if err := namespacev1.RegisterSearchServiceHandlerClient(ctx, mux, namespacev1.NewSearchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// favorites (issue 12 item 4): section 11, served by the namespace.
+	if err := namespacev1.RegisterFavoriteServiceHandlerClient(ctx, mux, namespacev1.NewFavoriteServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
+	if err := namespacev1.RegisterBatchServiceHandlerClient(ctx, mux, namespacev1.NewBatchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// archives (issue 12 item 6): zip preview and uncompress (3.17).
+	if err := objectv1.RegisterArchiveServiceHandlerClient(ctx, mux, objectv1.NewArchiveServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// --- issue 12 change feed (3.18) ---
+	if err := namespacev1.RegisterDeltaServiceHandlerClient(ctx, mux, namespacev1.NewDeltaServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// --- end change feed ---
+	// ---- issue 13 fetch: a share visitor's bytes (13.11), served by the object service.
+	if err := objectv1.RegisterSharedFileServiceHandlerClient(ctx, mux, objectv1.NewSharedFileServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 fetch
+	// ---- issue 13 shares: share links (section 13), served by the namespace.
+	if err := namespacev1.RegisterShareServiceHandlerClient(ctx, mux, namespacev1.NewShareServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 shares
+	// ---- issue 13 tokens: 13.12 save from a share
+	if err := namespacev1.RegisterShareSaveServiceHandlerClient(ctx, mux, namespacev1.NewShareSaveServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 tokens
+	return mux, nil
 }
 
 // ServeHTTP sends gRPC (HTTP/2, application/grpc) to the gRPC server and everything else to REST:
