@@ -29,7 +29,8 @@
 #   - object: SMH_DOMAIN is set (it is required) to a host[:port] without scheme, the one of
 #     SMH_PUBLIC_URL; SMH_DATA_LISTEN's port is declared; unless SMH_S3_ENDPOINT is set,
 #     SMH_BLOB_DIR lies on a persistent volume, /tmp is writable; the gateway's
-#     SMH_OBJECT_DATA_URL names the object data port (through a Service on Kubernetes); a
+#     SMH_OBJECT_DATA_URL is etcd (the default) or names the object data port (through a Service
+#     on Kubernetes), and a NetworkPolicy admits the gateway to that port; a
 #     Deployment mounting a ReadWriteOnce claim runs one replica with the Recreate strategy and no
 #     HPA, and a pod mounting a claim as non-root sets fsGroup;
 #   - Services, PodDisruptionBudgets and HPAs point at existing workloads and ports;
@@ -528,9 +529,6 @@ for p, d in objects():
             if not under("/tmp", mounts):
                 err(w, "needs a writable /tmp (an emptyDir): the root filesystem is read-only")
         if b == "gateway":
-            url = env_value(envmap.get("SMH_OBJECT_DATA_URL", {}))
-            if not url:
-                err(w, "SMH_OBJECT_DATA_URL must be set: its default (127.0.0.1) is not the object service in a pod")
             lis = envmap.get("SMH_LISTEN", {}).get("value")
             if not lis or port_of(lis) not in numbers:
                 err(w, f"SMH_LISTEN {lis!r} must be set to a declared container port")
@@ -679,7 +677,12 @@ for b, insts in deployed.items():
 # The gateway's SMH_OBJECT_DATA_URL: a Service selecting the object pods, on their data port.
 for w, labels, envmap, _ in deployed.get("gateway", []):
     url = env_value(envmap.get("SMH_OBJECT_DATA_URL", {}))
-    if not url:
+    if url in (None, "", "etcd"):
+        # The default: the gateway dials each object pod's data endpoint as listed in etcd.
+        for _w, olabels, oenv, _port in deployed.get("object", []):
+            dport = port_of(oenv.get("SMH_DATA_LISTEN", {}).get("value"))
+            if dport and not admits(olabels, labels, dport):
+                err(w, f"no NetworkPolicy admits the gateway to the object data port {dport}")
         continue
     u = urlsplit(url)
     if u.scheme != "http" or not u.hostname:
@@ -825,8 +828,8 @@ if compose in docs and docs[compose]:
             url = str(env.get("SMH_OBJECT_DATA_URL") or "")
             u = urlsplit(url)
             target = svcs.get(u.hostname or "") if u.scheme == "http" else None
-            if not url:
-                err(w, "SMH_OBJECT_DATA_URL must be set: its default (127.0.0.1) is not the object container")
+            if url in ("", "etcd"):
+                pass  # the default: the object containers' data endpoints as listed in etcd
             elif not target or binary_of_service(target) != "object":
                 err(w, f"SMH_OBJECT_DATA_URL {url!r} must be http://<the object service>:<its data port>")
             elif u.port != port_of(compose_env(target).get("SMH_DATA_LISTEN")):

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"regexp"
 	"strings"
@@ -513,25 +512,6 @@ func healthz(w http.ResponseWriter, r *http.Request, checks map[string]healthChe
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[ok], "services": report})
-}
-
-// DataProxy forwards data-endpoint requests to the object service at target (split deployment).
-// Bodies stream both ways: nothing is buffered, and responses are flushed as they come.
-func DataProxy(target *url.URL) http.Handler {
-	return &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
-			r.Out.Host = r.In.Host
-			r.SetXForwarded()
-		},
-		// The object service answers with the request id the gateway gave it; the gateway has
-		// set the header already, so the copy would only repeat it.
-		ModifyResponse: func(resp *http.Response) error {
-			resp.Header.Del(edge.RequestIDHeader)
-			return nil
-		},
-		FlushInterval: -1,
-	}
 }
 
 // originOf answers the scheme://host[:port] of a URL ("" when there is none).

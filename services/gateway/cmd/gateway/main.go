@@ -13,14 +13,20 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/gateway"
 )
+
+// objectDataDiscovered is the --object-data-url that follows the object instances' data
+// endpoints in etcd (pkg/discovery.ObjectData).
+const objectDataDiscovered = "etcd"
 
 func main() {
 	var common cmdutil.Common
@@ -35,7 +41,7 @@ func main() {
 	fs.StringVar(&certFile, "tls-cert", "", "server certificate (PEM); default: local CA in --data-dir")
 	fs.StringVar(&keyFile, "tls-key", "", "server key (PEM)")
 	fs.StringVar(&dataDir, "data-dir", "./data", "where the local CA and certificate are kept")
-	fs.StringVar(&objectData, "object-data-url", "http://127.0.0.1:9105", "the object service's data endpoint, proxied under /data/ (empty: an ingress routes it)")
+	fs.StringVar(&objectData, "object-data-url", objectDataDiscovered, "where the object service's data endpoints are, proxied under /data/: "+objectDataDiscovered+" (the instances listed in etcd, in turn), http://host:port (one), or empty (an ingress routes them)")
 	fs.DurationVar(&bodyReadTimeout, "body-read-timeout", gateway.DefaultBodyReadTimeout, "how long the body of an API or admin request may take to arrive; then 408 ReadRequestTimeout")
 	fs.StringSliceVar(&trustedProxies, "trusted-proxies", nil, "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client address that rate limits count; default none (docs/security.md)")
 	os.Exit(cmdutil.Main("gateway", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
@@ -91,12 +97,21 @@ func main() {
 		defer objects.Close()
 		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL, DataURL: dataURL,
 			BodyReadTimeout: bodyReadTimeout, TrustedProxies: trustedProxies}
-		if objectData != "" {
-			target, err := url.Parse(objectData)
-			if err != nil || target.Host == "" {
-				return fmt.Errorf("--object-data-url %q is not a URL", objectData)
+		switch objectData {
+		case "":
+		case objectDataDiscovered:
+			instances, err := discovery.Follow(env.Ctx, env.Etcd, discovery.ObjectData)
+			if err != nil {
+				return fmt.Errorf("follow the object data endpoints in etcd: %w", err)
 			}
-			cfg.Data = gateway.DataProxy(target)
+			defer instances.Close()
+			cfg.Data = gateway.DataProxy(instances.Rotation, env.Logger)
+		default:
+			target, err := url.Parse(objectData)
+			if err != nil || target.Scheme != "http" || target.Host == "" || strings.Trim(target.Path, "/") != "" {
+				return fmt.Errorf("--object-data-url %q must be %s, http://host:port or empty", objectData, objectDataDiscovered)
+			}
+			cfg.Data = gateway.DataProxy(gateway.StaticInstances(target.Host), env.Logger)
 		}
 		gw, err := gateway.New(env.Ctx, cfg)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/bodytime"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
@@ -29,7 +30,7 @@ import (
 
 func main() {
 	var common cmdutil.Common
-	var listen, advertise, dataListen, domain, dsn, blobDir string
+	var listen, advertise, dataListen, dataAdvertise, domain, dsn, blobDir string
 	var s3 object.S3Config
 	var gcEvery, gcGrace, ticketTTL, sessionTTL time.Duration
 	var maxOpenUploads int
@@ -40,6 +41,7 @@ func main() {
 	fs.StringVar(&listen, "listen", "127.0.0.1:9104", "gRPC address")
 	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
 	fs.StringVar(&dataListen, "data-listen", "127.0.0.1:9105", "HTTP address of the data endpoint, proxied by the gateway")
+	fs.StringVar(&dataAdvertise, "data-advertise", "", "address of the data endpoint the gateway dials, listed in etcd (default: the --advertise host with the data endpoint's port, else the data listen address)")
 	fs.StringVar(&domain, "domain", "", "host[:port] that tickets and download URLs name: the gateway's --data-url host when it has one, else its public HTTPS address (required)")
 	fs.StringVar(&dsn, "sql-dsn", "./data/object.db", "postgres://... for PostgreSQL, otherwise a SQLite file")
 	fs.StringVar(&blobDir, "blob-dir", "./data/blobs", "local directory of blobs (unless --s3-endpoint is set)")
@@ -128,6 +130,16 @@ func main() {
 			defer cancel()
 			_ = data.Shutdown(ctx)
 		}()
+		// Listed in etcd for gateways that follow the data endpoints (--object-data-url etcd);
+		// the deferred Close unlists it before the endpoint stops.
+		if dataAdvertise == "" {
+			dataAdvertise = defaultDataAdvertise(advertise, lis.Addr())
+		}
+		listed, err := discovery.Register(env.Ctx, env.Etcd, discovery.ObjectData, dataAdvertise)
+		if err != nil {
+			return fmt.Errorf("list the data endpoint in etcd: %w", err)
+		}
+		defer listed.Close()
 		hosted := make(chan error, 1)
 		go func() {
 			hosted <- servicehost.Run(env.Ctx, servicehost.Options{
@@ -142,4 +154,16 @@ func main() {
 			return err
 		}
 	}))
+}
+
+// defaultDataAdvertise answers the data endpoint's address for others when --data-advertise is
+// not given: the host other services dial for gRPC (--advertise: a pod IP, a compose service
+// name) with the data endpoint's port, or else the data listener's own address.
+func defaultDataAdvertise(advertise string, data net.Addr) string {
+	host, _, err := net.SplitHostPort(advertise)
+	_, port, portErr := net.SplitHostPort(data.String())
+	if err != nil || host == "" || portErr != nil {
+		return data.String()
+	}
+	return net.JoinHostPort(host, port)
 }
