@@ -99,6 +99,20 @@ func (p *Proc) Stop(t testing.TB, sig syscall.Signal) int {
 	return p.ExitCode(t)
 }
 
+// Exited reports whether the process has ended.
+func (p *Proc) Exited() bool {
+	_, ended := p.wait(0)
+	return ended
+}
+
+// Signal sends sig without waiting for anything (SIGSTOP, SIGCONT).
+func (p *Proc) Signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %s: %v", p.Name, err)
+	}
+}
+
 // Kill ends the process at once, as a crash would.
 func (p *Proc) Kill(t testing.TB) {
 	t.Helper()
