@@ -30,17 +30,16 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/opensmh/opensmh/pkg/discovery"
-	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 	"github.com/opensmh/opensmh/tests/internal/tcpproxy"
 )
 
 // TestFaultsUnderLoad runs the split deployment with two replicas of every service (three etcd
-// members, PostgreSQL, the object service on S3, two gateways sharing one CA) while a workload
+// members, a PostgreSQL server of its own, the object service on S3, two gateways sharing one CA) while a workload
 // uploads and downloads through the gateways, and injects faults one after another (issue 15,
 // item 2): kill -9 of one replica of each service, kill -9 of the etcd leader, PostgreSQL away
-// for 10 s, a process paused. Each killed process is started again, as a supervisor would.
+// for 10 s (stopped, then cut off), a process paused. Each killed process is started again, as a supervisor would.
 //
 // It asserts that no request ever answers 500 (a dependency that is down answers 503
 // ServiceUnavailable), that only the requests caught by a fault fail (after each fault settles,
@@ -50,14 +49,7 @@ import (
 // window after the etcd leader's loss.
 func TestFaultsUnderLoad(t *testing.T) {
 	etcdBin := requireEtcd(t)
-	adminDSN := os.Getenv(sqldbtest.PostgresDSNEnv)
-	if adminDSN == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL NOT RUN: %s is not set (.ci/run sets it)", sqldbtest.PostgresDSNEnv)
-		}
-		t.Skipf("PostgreSQL NOT RUN: set %s", sqldbtest.PostgresDSNEnv)
-	}
-	d := startFaultDeployment(t, etcdBin, adminDSN)
+	d := startFaultDeployment(t, etcdBin)
 	w := d.startWorkload(t, 4)
 
 	settle := func(what string) {
@@ -90,21 +82,32 @@ func TestFaultsUnderLoad(t *testing.T) {
 	d.restart(t, leader)
 	d.waitEtcdHealthy(t)
 
-	// 3. PostgreSQL away for 10 s: writes answer 503, readiness turns false, then true again.
-	w.mark("PostgreSQL away")
-	d.postgres.Cut()
-	proc.WaitFor(t, "the gateways' readiness to turn false while PostgreSQL is away", 20*time.Second, func() bool {
-		return d.healthz(t, "gateway-a") == http.StatusServiceUnavailable && d.healthz(t, "gateway-b") == http.StatusServiceUnavailable
-	})
-	time.Sleep(time.Until(w.markedAt().Add(10 * time.Second)))
-	if got := w.failuresSince(w.markedAt()); got == 0 {
-		t.Errorf("no request failed while PostgreSQL was away: the workload did not reach it")
+	// 3. PostgreSQL away for 10 s, twice: stopped as an operator stops it (every session told
+	// "terminating connection due to administrator command"), then cut off by the network
+	// (connections reset, new ones refused). Requests answer 503, readiness turns false, then true
+	// again.
+	for _, outage := range []struct {
+		what       string
+		stop, back func()
+	}{
+		{"PostgreSQL stopped", d.postgres.Stop, d.postgres.Start},
+		{"PostgreSQL cut off", d.postgresLink.Cut, d.postgresLink.Restore},
+	} {
+		w.mark(outage.what)
+		outage.stop()
+		proc.WaitFor(t, "the gateways' readiness to turn false: "+outage.what, 20*time.Second, func() bool {
+			return d.healthz(t, "gateway-a") == http.StatusServiceUnavailable && d.healthz(t, "gateway-b") == http.StatusServiceUnavailable
+		})
+		time.Sleep(time.Until(w.markedAt().Add(10 * time.Second)))
+		if got := w.failuresSince(w.markedAt()); got == 0 {
+			t.Errorf("%s: no request failed: the workload did not reach it", outage.what)
+		}
+		outage.back()
+		proc.WaitFor(t, "the gateways' readiness to turn true again: "+outage.what, 45*time.Second, func() bool {
+			return d.healthz(t, "gateway-a") == http.StatusOK && d.healthz(t, "gateway-b") == http.StatusOK
+		})
+		settle(outage.what)
 	}
-	d.postgres.Restore()
-	proc.WaitFor(t, "the gateways' readiness to turn true after PostgreSQL is back", 45*time.Second, func() bool {
-		return d.healthz(t, "gateway-a") == http.StatusOK && d.healthz(t, "gateway-b") == http.StatusOK
-	})
-	settle("PostgreSQL's return")
 
 	// 4. A paused process (SIGSTOP, as a stalled VM or a long GC pause): callers time out on it
 	// or move to the other replica; after SIGCONT it carries on.
@@ -143,11 +146,13 @@ type faultDeployment struct {
 	// all holds every process started, the killed ones too, for the check of their logs.
 	all      []*proc.Proc
 	etcdURLs []string
-	postgres *tcpproxy.Proxy
-	gateways map[string]string // name -> listen address
-	pool     *x509.CertPool
-	client   *http.Client
-	adminKey string
+	// postgres is the test's own server; the services reach it through postgresLink.
+	postgres     *postgresServer
+	postgresLink *tcpproxy.Proxy
+	gateways     map[string]string // name -> listen address
+	pool         *x509.CertPool
+	client       *http.Client
+	adminKey     string
 	// secrets are what no process may log: the operator key, the KEK, the library secret, the
 	// workload's token.
 	secrets []string
@@ -167,7 +172,7 @@ const (
 	faultDataHost   = "files.faults.test"
 )
 
-func startFaultDeployment(t *testing.T, etcdBin, adminDSN string) *faultDeployment {
+func startFaultDeployment(t *testing.T, etcdBin string) *faultDeployment {
 	t.Helper()
 	tmp := t.TempDir()
 	d := &faultDeployment{tmp: tmp, bin: func(name string) string { return filepath.Join(binDir, name) },
@@ -192,15 +197,10 @@ func startFaultDeployment(t *testing.T, etcdBin, adminDSN string) *faultDeployme
 	}
 	d.waitEtcdHealthy(t)
 
-	// PostgreSQL behind a proxy the test can cut.
-	dsn := sqldbtest.NewPostgresDatabase(t, adminDSN)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.postgres = tcpproxy.Start(t, u.Host)
-	u.Host = d.postgres.Addr
-	dsn = u.String()
+	// PostgreSQL of the test's own, behind a proxy the test can cut.
+	d.postgres = startPostgres(t)
+	d.postgresLink = tcpproxy.Start(t, d.postgres.Addr())
+	dsn := d.postgres.DSN(d.postgresLink.Addr)
 
 	s3 := startFakeS3(t, tmp)
 	const kek = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes, base64

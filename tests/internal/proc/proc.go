@@ -42,8 +42,21 @@ type Proc struct {
 // and its output is logged if the test failed.
 func Start(t testing.TB, name string, env []string, path string, args ...string) *Proc {
 	t.Helper()
+	return start(t, name, env, nil, path, args...)
+}
+
+// StartAs is Start as another user (cred; nil: this process's own), for a server that refuses
+// to run as root.
+func StartAs(t testing.TB, name string, cred *syscall.Credential, path string, args ...string) *Proc {
+	t.Helper()
+	return start(t, name, nil, cred, path, args...)
+}
+
+func start(t testing.TB, name string, env []string, cred *syscall.Credential, path string, args ...string) *Proc {
+	t.Helper()
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
