@@ -56,26 +56,15 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 	}
 	objectDSN := sqldbtest.NewPostgresDatabase(t, adminDSN)
 
-	// gofakes3 over TLS, trusted by the object processes through SSL_CERT_FILE (see
-	// tests/serve/s3_test.go for why not plain HTTP).
-	const bucket, prefix = "opensmh-split", "replicas"
-	backend := s3mem.New()
-	fakeS3 := httptest.NewUnstartedServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
-	fakeS3.Config.ErrorLog = log.New(io.Discard, "", 0)
-	fakeS3.StartTLS()
-	t.Cleanup(fakeS3.Close)
 	tmp := t.TempDir()
-	fakeS3CA := filepath.Join(tmp, "s3-ca.pem")
-	if err := os.WriteFile(fakeS3CA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: fakeS3.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
+	s3 := startFakeS3(t, tmp)
+	const bucket, prefix = "opensmh-split", "replicas"
+	backend := s3.backend
 	etcdURL := startEtcd(t, etcdBin, filepath.Join(tmp, "etcd"))
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
 	kekText := base64.StdEncoding.EncodeToString(kek)
 	const adminKey = "replicas-operator-key-0123456789"
-	const s3SecretKey = "replicas-s3-secret-key-0123456789"
 	gwAddr, libAddr, tokAddr, nsAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
 	publicURL := "https://" + gwAddr
 	// The download origin as in TestSplitDeployment: another host name on the gateway's port.
@@ -96,8 +85,7 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 
 	// Both replicas start at once on a fresh database and a missing bucket: they race to migrate
 	// the schema and to create the bucket, as replicas of a new deployment do.
-	objectEnv := append(slices.Clone(env), "SSL_CERT_FILE="+fakeS3CA,
-		"SMH_S3_ACCESS_KEY=replicas-access", "SMH_S3_SECRET_KEY="+s3SecretKey)
+	objectEnv := append(slices.Clone(env), s3.env...)
 	startReplica := func(name string) *objectReplica {
 		r := &objectReplica{dataAddr: proc.FreeAddr(t), metricsAddr: proc.FreeAddr(t)}
 		// The replica lists the counting forwarder in front of its data endpoint as the address
@@ -106,7 +94,7 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 		r.Proc = proc.Start(t, name, objectEnv, bin("object"), "--listen", proc.FreeAddr(t), "--data-listen", r.dataAddr,
 			"--data-advertise", r.data.addr(), "--metrics-listen", r.metricsAddr,
 			"--domain", dataHost, "--sql-dsn", objectDSN,
-			"--s3-endpoint", strings.TrimPrefix(fakeS3.URL, "https://"), "--s3-bucket", bucket, "--s3-prefix", prefix, "--s3-create-bucket")
+			"--s3-endpoint", s3.endpoint, "--s3-bucket", bucket, "--s3-prefix", prefix, "--s3-create-bucket")
 		return r
 	}
 	replicaA, replicaB := startReplica("object A"), startReplica("object B")
@@ -282,7 +270,7 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 		}
 	}
 	expectNoSecretLogged(t, []*proc.Proc{gateway, replicaA.Proc, replicaB.Proc, namespace, authtoken, library},
-		adminKey, kekText, s3SecretKey, librarySecret, minted.AccessToken)
+		adminKey, kekText, s3.secretKey, librarySecret, minted.AccessToken)
 }
 
 // objectReplica is one object process with the addresses the test reaches it on.
@@ -510,4 +498,30 @@ func createFileLibrary(t *testing.T, client *http.Client, publicURL, adminKey st
 		t.Fatalf("create file library: %d %v", resp.StatusCode, err)
 	}
 	return lib.LibraryID, lib.LibrarySecret
+}
+
+// fakeS3 is gofakes3 over TLS, trusted by the object processes through SSL_CERT_FILE (see
+// tests/serve/s3_test.go for why not plain HTTP).
+type fakeS3 struct {
+	backend  *s3mem.Backend
+	endpoint string // host:port
+	// env is what an object process needs to reach it: the CA and the credentials.
+	env       []string
+	secretKey string
+}
+
+func startFakeS3(t *testing.T, tmp string) fakeS3 {
+	t.Helper()
+	backend := s3mem.New()
+	srv := httptest.NewUnstartedServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(tmp, "s3-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const secretKey = "split-s3-secret-key-0123456789"
+	return fakeS3{backend: backend, endpoint: strings.TrimPrefix(srv.URL, "https://"), secretKey: secretKey,
+		env: []string{"SSL_CERT_FILE=" + caFile, "SMH_S3_ACCESS_KEY=split-access", "SMH_S3_SECRET_KEY=" + secretKey}}
 }

@@ -42,8 +42,21 @@ type Proc struct {
 // and its output is logged if the test failed.
 func Start(t testing.TB, name string, env []string, path string, args ...string) *Proc {
 	t.Helper()
+	return start(t, name, env, nil, path, args...)
+}
+
+// StartAs is Start as another user (cred; nil: this process's own), for a server that refuses
+// to run as root.
+func StartAs(t testing.TB, name string, cred *syscall.Credential, path string, args ...string) *Proc {
+	t.Helper()
+	return start(t, name, nil, cred, path, args...)
+}
+
+func start(t testing.TB, name string, env []string, cred *syscall.Credential, path string, args ...string) *Proc {
+	t.Helper()
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -97,6 +110,20 @@ func (p *Proc) Stop(t testing.TB, sig syscall.Signal) int {
 	t.Helper()
 	_ = p.cmd.Process.Signal(sig)
 	return p.ExitCode(t)
+}
+
+// Exited reports whether the process has ended.
+func (p *Proc) Exited() bool {
+	_, ended := p.wait(0)
+	return ended
+}
+
+// Signal sends sig without waiting for anything (SIGSTOP, SIGCONT).
+func (p *Proc) Signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %s: %v", p.Name, err)
+	}
 }
 
 // Kill ends the process at once, as a crash would.
