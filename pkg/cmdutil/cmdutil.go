@@ -118,7 +118,7 @@ func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run 
 		return 1
 	}
 	defer stopMetrics(context.Background())
-	cli, err := etcdx.Connect(ctx, config.SplitList(common.Etcd), common.Deadlines.Etcd)
+	cli, err := etcdx.Connect(ctx, config.SplitList(common.Etcd), common.Deadlines.Etcd, logger)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
 		return 1

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"time"
@@ -12,6 +13,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"github.com/opensmh/opensmh/pkg/telemetry"
 )
 
 // Embedded is a single-member etcd running inside this process.
@@ -28,6 +31,9 @@ type EmbeddedOptions struct {
 	ClientURL string
 	// NoFsync trades durability for speed; for unit tests only.
 	NoFsync bool
+	// Logger receives the member's own log (telemetry.ZapLogger: warn and above unless it is at
+	// debug); nil drops it, for tests.
+	Logger *slog.Logger
 }
 
 // StartEmbedded starts a single-member etcd and waits until it serves.
@@ -38,8 +44,10 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	cfg := embed.NewConfig()
 	cfg.Dir = opts.Dir
 	cfg.Name = "smh"
+	// LogLevel does not filter the log (the logger's handler does); kept off debug because at
+	// debug etcd also serves pprof and request traces on the client port.
 	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(opts.Logger).With(zap.String("component", "etcd")))
 	cfg.UnsafeNoFsync = opts.NoFsync
 	client := opts.ClientURL
 	if client == "" {
@@ -76,6 +84,14 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	return &Embedded{etcd: e, Endpoint: "http://" + addr}, nil
 }
 
+// zapLogger answers the zap logger etcd writes to: logger's handler, or nothing without one.
+func zapLogger(logger *slog.Logger) *zap.Logger {
+	if logger == nil {
+		return zap.NewNop()
+	}
+	return telemetry.ZapLogger(logger)
+}
+
 // Close stops the member.
 func (e *Embedded) Close() { e.etcd.Close() }
 
@@ -90,12 +106,13 @@ func Ping(cli *clientv3.Client) func(ctx context.Context) error {
 
 // Connect opens a client to endpoints and checks that etcd answers. Every request through the
 // client runs under callTimeout (0 = DefaultCallTimeout), or its caller's earlier deadline; see
-// boundCalls for the exceptions.
-func Connect(ctx context.Context, endpoints []string, callTimeout time.Duration) (*clientv3.Client, error) {
+// boundCalls for the exceptions. The client's own log (lost leaders, retries) goes to logger as
+// for the embedded member; nil drops it.
+func Connect(ctx context.Context, endpoints []string, callTimeout time.Duration, logger *slog.Logger) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,
 		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
+		Logger:      zapLogger(logger).With(zap.String("component", "etcd-client")),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcd client: %w", err)

@@ -286,14 +286,14 @@ func (s *Server) loadKeys() error {
 func (s *Server) startEtcd(ctx context.Context) error {
 	endpoints := s.opts.EtcdEndpoints
 	if len(endpoints) == 0 {
-		e, err := etcdx.StartEmbedded(ctx, etcdx.EmbeddedOptions{Dir: filepath.Join(s.opts.DataDir, "etcd"), NoFsync: s.opts.EtcdNoFsync})
+		e, err := etcdx.StartEmbedded(ctx, etcdx.EmbeddedOptions{Dir: filepath.Join(s.opts.DataDir, "etcd"), NoFsync: s.opts.EtcdNoFsync, Logger: s.logger})
 		if err != nil {
 			return err
 		}
 		s.etcd = e
 		endpoints = []string{e.Endpoint}
 	}
-	cli, err := etcdx.Connect(ctx, endpoints, s.opts.Deadlines.Etcd)
+	cli, err := etcdx.Connect(ctx, endpoints, s.opts.Deadlines.Etcd, s.logger)
 	if err != nil {
 		return err
 	}
