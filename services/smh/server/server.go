@@ -251,7 +251,11 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}
 	go func() { s.served <- s.http.Serve(tls.NewListener(lis, s.TLSConfig)) }()
-	s.logger.Info("opensmh serving", "url", s.URL, "listen", s.Addr, "data_dir", o.DataDir)
+	serving := []any{"url", s.URL, "listen", s.Addr, "data_dir", o.DataDir}
+	if s.CACert != "" {
+		serving = append(serving, "ca_cert", s.CACert) // what clients must trust
+	}
+	s.logger.Info("opensmh serving", serving...)
 	return s, nil
 }
 
