@@ -456,6 +456,11 @@ func TestSplitDeployment(t *testing.T) {
 		}
 	}
 	expectNoSecretLogged(t, []*proc.Proc{gateway, object, namespace, authtoken, library}, secret, survivor, tok, adminKey, fileToken)
+	// Every line of every binary is a JSON log record (issue 15), the namespace's background
+	// jobs and gRPC's own log included.
+	for _, p := range []*proc.Proc{gateway, object, namespace, authtoken, library} {
+		p.LogRecords(t)
+	}
 }
 
 // requireEtcd answers the path of the etcd binary; a split deployment cannot run without one.
