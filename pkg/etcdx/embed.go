@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/opensmh/opensmh/pkg/telemetry"
 )
@@ -21,6 +23,8 @@ import (
 type Embedded struct {
 	etcd     *embed.Etcd
 	Endpoint string
+	// stopping is set by Close: see stoppingCore.
+	stopping *atomic.Bool
 }
 
 // EmbeddedOptions tune the embedded member.
@@ -47,7 +51,11 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 	// LogLevel does not filter the log (the logger's handler does); kept off debug because at
 	// debug etcd also serves pprof and request traces on the client port.
 	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(opts.Logger).With(zap.String("component", "etcd")))
+	stopping := new(atomic.Bool)
+	lg := zapLogger(opts.Logger).With(zap.String("component", "etcd")).WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return stoppingCore{Core: c, stopping: stopping}
+	}))
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
 	cfg.UnsafeNoFsync = opts.NoFsync
 	client := opts.ClientURL
 	if client == "" {
@@ -81,7 +89,27 @@ func StartEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error)
 		return nil, ctx.Err()
 	}
 	addr := e.Clients[0].Addr().String()
-	return &Embedded{etcd: e, Endpoint: "http://" + addr}, nil
+	return &Embedded{etcd: e, Endpoint: "http://" + addr, stopping: stopping}, nil
+}
+
+// stoppingCore demotes the member's records to debug once Close began: a member being stopped
+// reports each of its closing listeners as an error ("setting up serving from embedded etcd
+// failed", "use of closed network connection"), which on a clean stop would be noise that
+// looks like a failure.
+type stoppingCore struct {
+	zapcore.Core
+	stopping *atomic.Bool
+}
+
+func (c stoppingCore) Check(entry zapcore.Entry, checked *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.stopping.Load() && entry.Level > zapcore.DebugLevel {
+		entry.Level = zapcore.DebugLevel
+	}
+	return c.Core.Check(entry, checked)
+}
+
+func (c stoppingCore) With(fields []zapcore.Field) zapcore.Core {
+	return stoppingCore{Core: c.Core.With(fields), stopping: c.stopping}
 }
 
 // zapLogger answers the zap logger etcd writes to: logger's handler, or nothing without one.
@@ -93,7 +121,10 @@ func zapLogger(logger *slog.Logger) *zap.Logger {
 }
 
 // Close stops the member.
-func (e *Embedded) Close() { e.etcd.Close() }
+func (e *Embedded) Close() {
+	e.stopping.Store(true)
+	e.etcd.Close()
+}
 
 // Ping answers a check that cli's cluster serves a linearizable read (it has a leader and a
 // quorum): the readiness probe of the services whose store is etcd.
