@@ -112,7 +112,7 @@ func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run 
 		fmt.Fprintf(os.Stderr, "%s: --log-level: %v\n", service, err)
 		return 2
 	}
-	logger := InstallLogger(level).With("service", service)
+	logger := InstallLogger(level, "service", service)
 	shutdown, err := telemetry.SetupTracing(context.Background(), "opensmh-"+service)
 	if err != nil {
 		// OTEL_* names an exporter or protocol we do not know: a usage error, found after the
@@ -128,12 +128,13 @@ func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run 
 	return 0
 }
 
-// InstallLogger answers the process's JSON logger on stderr and makes it the default of slog,
-// of the log package and of gRPC's own log, so that a logger left unset somewhere, or a library
-// that logs through the log package or grpclog, still writes JSON lines instead of text. Call it
-// first thing in main: gRPC's log may be replaced only before any gRPC use.
-func InstallLogger(level slog.Level) *slog.Logger {
-	logger := telemetry.NewLogger(os.Stderr, level)
+// InstallLogger answers the process's JSON logger on stderr, its records carrying attrs (slog
+// key-value pairs), and makes it the default of slog, of the log package and of gRPC's own log,
+// so that a logger left unset somewhere, or a library that logs through the log package or
+// grpclog, still writes JSON lines instead of text. Call it first thing in main: gRPC's log may
+// be replaced only before any gRPC use.
+func InstallLogger(level slog.Level, attrs ...any) *slog.Logger {
+	logger := telemetry.NewLogger(os.Stderr, level).With(attrs...)
 	slog.SetDefault(logger)
 	grpcLog := telemetry.ZapLogger(logger.With("component", "grpc"))
 	if level > slog.LevelDebug {
