@@ -456,6 +456,15 @@ func TestSplitDeployment(t *testing.T) {
 		}
 	}
 	expectNoSecretLogged(t, []*proc.Proc{gateway, object, namespace, authtoken, library}, secret, survivor, tok, adminKey, fileToken)
+	// Every line of every binary is a JSON log record (issue 15) naming its service, the
+	// namespace's background jobs and the etcd client's and gRPC's own log included.
+	for _, p := range []*proc.Proc{gateway, object, namespace, authtoken, library} {
+		for _, r := range p.LogRecords(t) {
+			if service, _ := r["service"].(string); service == "" || !strings.HasPrefix(p.Name, service) {
+				t.Errorf("%s wrote a record without its service: %v", p.Name, r)
+			}
+		}
+	}
 }
 
 // requireEtcd answers the path of the etcd binary; a split deployment cannot run without one.

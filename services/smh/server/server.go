@@ -251,7 +251,11 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}
 	go func() { s.served <- s.http.Serve(tls.NewListener(lis, s.TLSConfig)) }()
-	s.logger.Info("opensmh serving", "url", s.URL, "listen", s.Addr, "data_dir", o.DataDir)
+	serving := []any{"url", s.URL, "listen", s.Addr, "data_dir", o.DataDir}
+	if s.CACert != "" {
+		serving = append(serving, "ca_cert", s.CACert) // what clients must trust
+	}
+	s.logger.Info("opensmh serving", serving...)
 	return s, nil
 }
 
@@ -286,14 +290,14 @@ func (s *Server) loadKeys() error {
 func (s *Server) startEtcd(ctx context.Context) error {
 	endpoints := s.opts.EtcdEndpoints
 	if len(endpoints) == 0 {
-		e, err := etcdx.StartEmbedded(ctx, etcdx.EmbeddedOptions{Dir: filepath.Join(s.opts.DataDir, "etcd"), NoFsync: s.opts.EtcdNoFsync})
+		e, err := etcdx.StartEmbedded(ctx, etcdx.EmbeddedOptions{Dir: filepath.Join(s.opts.DataDir, "etcd"), NoFsync: s.opts.EtcdNoFsync, Logger: s.logger})
 		if err != nil {
 			return err
 		}
 		s.etcd = e
 		endpoints = []string{e.Endpoint}
 	}
-	cli, err := etcdx.Connect(ctx, endpoints, s.opts.Deadlines.Etcd)
+	cli, err := etcdx.Connect(ctx, endpoints, s.opts.Deadlines.Etcd, s.logger)
 	if err != nil {
 		return err
 	}

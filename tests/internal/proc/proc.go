@@ -3,10 +3,13 @@
 package proc
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -76,6 +79,35 @@ func start(t testing.TB, name string, env []string, cred *syscall.Credential, pa
 
 // Output answers everything the process wrote so far.
 func (p *Proc) Output() string { return p.out.String() }
+
+// LogRecords answers every line the process wrote, each decoded as a JSON log record, and fails
+// t for each line that is not one: a JSON object with a time (RFC 3339), a level and a msg. The
+// binaries write nothing else once their logger exists (issue 15).
+func (p *Proc) LogRecords(t testing.TB) []map[string]any {
+	t.Helper()
+	var records []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(p.Output()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Errorf("%s wrote a line that is not a JSON object: %q", p.Name, sc.Text())
+			continue
+		}
+		when, _ := r["time"].(string)
+		level, _ := r["level"].(string)
+		_, hasMsg := r["msg"].(string)
+		if _, err := time.Parse(time.RFC3339Nano, when); err != nil || level == "" || !hasMsg {
+			t.Errorf("%s wrote a JSON line without time, level and msg: %q", p.Name, sc.Text())
+			continue
+		}
+		records = append(records, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Errorf("reading the output of %s: %v", p.Name, err)
+	}
+	return records
+}
 
 // wait answers the exit error, or false when the process is still running after d.
 func (p *Proc) wait(d time.Duration) (error, bool) {

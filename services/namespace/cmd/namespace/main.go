@@ -54,7 +54,7 @@ func main() {
 		}
 		defer validator.Close()
 		svc, err := namespace.New(env.Ctx, namespace.Config{
-			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
+			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd, Logger: env.Logger,
 			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: taskWorkers, TaskQueue: taskQueue,
 			PublicURL: publicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
 			ShareLimits: &shareLimits,

@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/telemetry"
@@ -17,6 +17,25 @@ import (
 	"github.com/opensmh/opensmh/services/object"
 	"github.com/opensmh/opensmh/services/smh/server"
 )
+
+// serve runs the all-in-one until ctx ends (SIGINT, SIGTERM).
+func serve(ctx context.Context, o server.Options, metricsListen string) error {
+	shutdown, err := telemetry.SetupTracing(ctx, "opensmh")
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.Background())
+	stopMetrics, err := telemetry.ServeMetrics(metricsListen, "opensmh", o.Logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics(context.Background())
+	srv, err := server.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	return srv.Wait(ctx)
+}
 
 func newServe() *cobra.Command {
 	var o server.Options
@@ -49,7 +68,6 @@ func newServe() *cobra.Command {
 			if o.UploadMinRate.Bytes <= 0 {
 				return usagef("--upload-min-bytes must be positive")
 			}
-			o.Logger = telemetry.NewLogger(os.Stderr, level)
 			o.Out = cmd.OutOrStdout()
 			o.EtcdEndpoints = config.SplitList(etcd)
 			// The operator key comes from SMH_ADMIN_KEY only (docs/architecture.md, "Starting it"), never a flag,
@@ -67,26 +85,15 @@ func newServe() *cobra.Command {
 				}
 				o.SecretKEK = b
 			}
-			shutdown, err := telemetry.SetupTracing(cmd.Context(), "opensmh")
-			if err != nil {
-				return err
+			// From here on every line is a JSON log record (the generated operator key excepted,
+			// which is shown on stdout and never logged); a failure is one error record naming
+			// the cause.
+			o.Logger = cmdutil.InstallLogger(level)
+			if err := serve(cmd.Context(), o, metricsListen); err != nil {
+				o.Logger.Error("smh stopped", "error", err.Error())
+				return &reportedError{err}
 			}
-			defer shutdown(cmd.Context())
-			stopMetrics, err := telemetry.ServeMetrics(metricsListen, "opensmh", o.Logger)
-			if err != nil {
-				return err
-			}
-			defer stopMetrics(context.Background())
-			srv, err := server.Start(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "OpenSMH serving on %s", srv.URL)
-			if srv.CACert != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), " (CA certificate: %s)", srv.CACert)
-			}
-			fmt.Fprintln(cmd.OutOrStdout())
-			return srv.Wait(cmd.Context())
+			return nil
 		},
 	}
 	fs := cmd.Flags()
