@@ -11,6 +11,7 @@ import (
 
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/backoff"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
@@ -187,11 +188,12 @@ func PrincipalToProto(p *Principal) *tokenv1.Principal {
 	return pp
 }
 
-// watch keeps the revocation stream open, reconnecting with capped exponential backoff.
+// watch keeps the revocation stream open, reconnecting with jittered backoff: every validator
+// of a deployment loses the stream when authtoken restarts, and they should not all come back at
+// the same instant.
 func (r *RemoteValidator) watch(ctx context.Context) {
 	defer close(r.done)
-	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
-	backoff := minBackoff
+	retry := backoff.New(100*time.Millisecond, 5*time.Second)
 	for {
 		wasLive := r.watchOnce(ctx)
 		r.reset(false)
@@ -199,16 +201,11 @@ func (r *RemoteValidator) watch(ctx context.Context) {
 			return
 		}
 		if wasLive {
-			backoff = minBackoff
+			retry.Reset()
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if retry.Wait(ctx) != nil {
 			return
-		case <-t.C:
 		}
-		backoff = min(backoff*2, maxBackoff)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"go.etcd.io/etcd/client/v3/naming/endpoints"
 	"go.etcd.io/etcd/client/v3/naming/resolver"
 	"google.golang.org/grpc"
+
+	"github.com/opensmh/opensmh/pkg/backoff"
 )
 
 // Prefix is where instances are registered: Prefix + service + "/" + address.
@@ -75,13 +77,15 @@ func (r *Registration) attach(ctx context.Context) (<-chan *clientv3.LeaseKeepAl
 }
 
 // keep drains keep-alive answers (the client drops them otherwise) and, when the keep-alive ends
-// before Close, attaches again with backoff.
+// before Close, attaches again with jittered backoff: after an etcd outage every instance of the
+// deployment re-attaches, and they should not all ask at the same instant.
 func (r *Registration) keep(ka <-chan *clientv3.LeaseKeepAliveResponse) {
 	defer close(r.stopped)
+	retry := backoff.New(200*time.Millisecond, 5*time.Second)
 	for {
 		for range ka {
 		}
-		backoff := 200 * time.Millisecond
+		retry.Reset()
 		for {
 			if r.ctx.Err() != nil {
 				return
@@ -93,12 +97,9 @@ func (r *Registration) keep(ka <-chan *clientv3.LeaseKeepAliveResponse) {
 				ka = next
 				break
 			}
-			select {
-			case <-r.ctx.Done():
+			if retry.Wait(r.ctx) != nil {
 				return
-			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, 5*time.Second)
 		}
 	}
 }

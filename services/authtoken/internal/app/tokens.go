@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/backoff"
 	"github.com/opensmh/opensmh/pkg/clock"
 )
 
@@ -108,16 +109,18 @@ func (t *Tokens) Close() error {
 
 // follow applies etcd changes to the cache and tells revocation subscribers. It resumes after
 // errors and re-syncs after compaction (docs/architecture.md: revocations reach every cache).
+// Retries are jittered so that the authtoken replicas do not all return to etcd at the same
+// instant.
 func (t *Tokens) follow(ctx context.Context, rev int64) {
-	const minBackoff, maxBackoff = 50 * time.Millisecond, 2 * time.Second
-	backoff := minBackoff
+	retry := backoff.New(50*time.Millisecond, 2*time.Second)
 	needResync := false
 	for ctx.Err() == nil {
 		if needResync {
 			r, err := t.store.Revision(ctx)
 			if err != nil {
-				clock.Sleep(ctx, backoff)
-				backoff = min(2*backoff, maxBackoff)
+				if retry.Wait(ctx) != nil {
+					return
+				}
 				continue
 			}
 			// Deletions between rev and r were lost: forget everything (entries reload lazily)
@@ -128,7 +131,8 @@ func (t *Tokens) follow(ctx context.Context, rev int64) {
 		}
 		last, err := t.store.Watch(ctx, rev+1, t.apply)
 		if last > rev {
-			rev, backoff = last, minBackoff
+			rev = last
+			retry.Reset()
 		}
 		if ctx.Err() != nil {
 			return
@@ -136,8 +140,9 @@ func (t *Tokens) follow(ctx context.Context, rev int64) {
 		if errors.Is(err, ErrCompacted) {
 			needResync = true
 		}
-		clock.Sleep(ctx, backoff)
-		backoff = min(2*backoff, maxBackoff)
+		if retry.Wait(ctx) != nil {
+			return
+		}
 	}
 }
 
