@@ -135,6 +135,13 @@ func TestFaultsUnderLoad(t *testing.T) {
 		d.expectFile(t, w.lib, w.token, f)
 	}
 	expectNoSecretLogged(t, d.all, d.secrets...)
+	// Our processes log JSON records only; a killed one may have had its last line cut short,
+	// and etcd and PostgreSQL log in their own formats.
+	for name, p := range d.procs {
+		if service, _, _ := strings.Cut(name, "-"); service != "etcd" && !p.restarted {
+			p.LogRecords(t)
+		}
+	}
 }
 
 // faultDeployment is the split deployment TestFaultsUnderLoad runs and harms.
