@@ -3,7 +3,6 @@ package deploy
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,21 +18,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := proc.Build(
-		"github.com/opensmh/opensmh/services/smh/cmd/smh",
-		"github.com/opensmh/opensmh/services/library/cmd/library",
-		"github.com/opensmh/opensmh/services/authtoken/cmd/authtoken",
-		"github.com/opensmh/opensmh/services/namespace/cmd/namespace",
-		"github.com/opensmh/opensmh/services/object/cmd/object",
-		"github.com/opensmh/opensmh/services/gateway/cmd/gateway")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(proc.RunWithBinaries(m, &binDir, append([]string{proc.SMHCommand}, proc.ServiceCommands...)...))
 }
 
 const systemdDir = "../../deploy/systemd"

@@ -33,6 +33,31 @@ func Build(pkgs ...string) (string, error) {
 	return dir, nil
 }
 
+// ServiceCommands are the import paths of the split deployment's binaries.
+var ServiceCommands = []string{
+	"github.com/opensmh/opensmh/services/library/cmd/library",
+	"github.com/opensmh/opensmh/services/authtoken/cmd/authtoken",
+	"github.com/opensmh/opensmh/services/namespace/cmd/namespace",
+	"github.com/opensmh/opensmh/services/object/cmd/object",
+	"github.com/opensmh/opensmh/services/gateway/cmd/gateway",
+}
+
+// SMHCommand is the import path of the smh command (smh serve, the all-in-one).
+const SMHCommand = "github.com/opensmh/opensmh/services/smh/cmd/smh"
+
+// RunWithBinaries is a test package's TestMain: it builds pkgs into a temporary directory, sets
+// *dir to it, runs the tests, removes the directory and answers the exit code.
+func RunWithBinaries(m *testing.M, dir *string, pkgs ...string) int {
+	built, err := Build(pkgs...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(built)
+	*dir = built
+	return m.Run()
+}
+
 // Proc is a running child process.
 type Proc struct {
 	Name string
