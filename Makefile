@@ -4,7 +4,7 @@ PKGS = $(shell go list -m -f '{{.Dir}}/...')
 BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken namespace=services/namespace/cmd/namespace object=services/object/cmd/object gateway=services/gateway/cmd/gateway
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test fuzz vet generate check-generated check-tidy check-deploy bench clean
+.PHONY: all build run test fuzz vet staticcheck generate check-generated check-tidy check-deploy bench clean
 
 all: build
 
@@ -20,8 +20,8 @@ build:
 run: build
 	bin/smh serve
 
-## test: generated code is current, modules are tidy, vet, deployment files check, then every test with the race detector, then the fuzz targets
-test: check-generated check-tidy vet check-deploy build
+## test: generated code is current, modules are tidy, vet, staticcheck, deployment files check, then every test with the race detector, then the fuzz targets
+test: check-generated check-tidy vet staticcheck check-deploy build
 	# The e2e package runs every route on both engines under -race: past go test's 10 min default.
 	go test -race -count=1 -timeout 30m $(PKGS)
 	@test -n "$$SMH_TEST_POSTGRES_DSN" || echo "NOTE: PostgreSQL store tests NOT RUN (set SMH_TEST_POSTGRES_DSN to run them)"
@@ -37,6 +37,12 @@ check-deploy:
 
 vet:
 	go vet $(PKGS)
+
+# staticcheck at the version pinned in scripts/tools.sh, over every module; run from the workspace
+# root, so go.work resolves each module's packages.
+staticcheck:
+	@scripts/tools.sh
+	.bin/staticcheck $(PKGS)
 
 ## generate: lint the protos and regenerate gen/ with the pinned tools
 generate:
