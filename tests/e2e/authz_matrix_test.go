@@ -61,7 +61,7 @@ type routePolicy struct {
 type visitorKind int
 
 const (
-	notVisitor visitorKind = iota
+	_ visitorKind = iota // the zero value: a route that is not a share visitor's
 	// visitorOpen: url-detail and verify answer anyone (verify judges the extraction code).
 	visitorOpen
 	// visitorToken: only a share access token of the share opens it; no token (the library

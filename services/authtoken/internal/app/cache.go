@@ -257,14 +257,3 @@ func (c *cache) snapshot() []*entry {
 	}
 	return out
 }
-
-func (c *cache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.entries)
-		s.mu.RUnlock()
-	}
-	return n
-}

@@ -411,9 +411,7 @@ func ParseSearchRequest(body any, legacy bool, maxNameLen int) (SearchRequest, e
 			p.fail("type must be filename or filecontent")
 		}
 	}
-	for _, kw := range strings.Fields(p.str("keyword")) {
-		f.Keywords = append(f.Keywords, kw)
-	}
+	f.Keywords = append(f.Keywords, strings.Fields(p.str("keyword"))...)
 	f.Keywords = append(f.Keywords, p.strList("keywords")...)
 	f.Keywords = cleanKeywords(f.Keywords)
 	if len(f.Keywords) > maxKeywords {

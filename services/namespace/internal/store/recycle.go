@@ -23,20 +23,10 @@ import (
 
 const day = 24 * time.Hour
 
-// recycle makes the entry n, just deleted by deleteEntry, an item of its space's bin: it holds
-// totals and remembers parents, the names of its parent directories. The bin's counters grow by
-// what the live counters lost, so the space's usage does not change.
-func recycle(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, totals app.TreeTotals,
-	rules app.WriteRules, now time.Time,
-) (int64, error) {
-	id, err := recycleItem(ctx, t, n, parents, totals, rules, now)
-	if err != nil {
-		return 0, err
-	}
-	return id, binCounts(ctx, t, n.LibraryID, n.SpaceID, totals)
-}
-
-// recycleItem is recycle without the bin's counters, which its caller moves.
+// recycleItem makes the entry n, just deleted by deleteEntry, an item of its space's bin: it
+// holds totals and remembers parents, the names of its parent directories. The bin's counters
+// must grow by what the live counters lost, so the space's usage does not change; the caller
+// moves them (deleteEntry through its deleteAcc, once per flush).
 func recycleItem(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, totals app.TreeTotals,
 	rules app.WriteRules, now time.Time,
 ) (int64, error) {

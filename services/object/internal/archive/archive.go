@@ -278,7 +278,7 @@ func (a *Reader) walkTar(fn func(Entry, func() (io.Reader, error)) error) error 
 		}
 		e := Entry{Name: h.Name, Size: h.Size, Modified: h.ModTime}
 		switch h.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader already reports the legacy TypeRegA as TypeReg or TypeDir
 		case tar.TypeDir:
 			e.Kind = KindDir
 		case tar.TypeSymlink:
