@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/discovery"
+	"github.com/opensmh/opensmh/pkg/serve"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/gateway"
 )
@@ -123,19 +123,7 @@ func main() {
 		// data endpoint; bodies are bounded per request instead (BodyReadTimeout, the minimum rate).
 		srv := &http.Server{Handler: gw, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(tls.NewListener(lis, tlsCfg)) }()
 		env.Logger.Info("gateway serving", "url", publicURL)
-		select {
-		case err := <-served:
-			return err
-		case <-env.Ctx.Done():
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
+		return serve.Run(env.Ctx, serve.Options{Logger: env.Logger}, serve.HTTP("https server", srv, tls.NewListener(lis, tlsCfg)))
 	}))
 }

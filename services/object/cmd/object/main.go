@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +23,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
+	"github.com/opensmh/opensmh/pkg/serve"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/object"
 )
@@ -121,17 +121,9 @@ func main() {
 		if err != nil {
 			return fmt.Errorf("cannot listen on %s: %w", dataListen, err)
 		}
-		data := &http.Server{Handler: svc.DataHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
-		served := make(chan error, 1)
-		go func() { served <- data.Serve(lis) }()
-		defer func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = data.Shutdown(ctx)
-		}()
+		defer lis.Close() // should Run fail before the data endpoint serves
 		// Listed in etcd for gateways that follow the data endpoints (--object-data-url etcd);
-		// the deferred Close unlists it before the endpoint stops.
+		// it leaves the list before the endpoint drains.
 		if dataAdvertise == "" {
 			dataAdvertise = defaultDataAdvertise(advertise, lis.Addr())
 		}
@@ -140,19 +132,14 @@ func main() {
 			return fmt.Errorf("list the data endpoint in etcd: %w", err)
 		}
 		defer listed.Close()
-		hosted := make(chan error, 1)
-		go func() {
-			hosted <- servicehost.Run(env.Ctx, servicehost.Options{
-				Name: "object", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
-				Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
-			})
-		}()
-		select {
-		case err := <-served:
-			return fmt.Errorf("data endpoint: %w", err)
-		case err := <-hosted:
-			return err
-		}
+		data := serve.HTTP("data endpoint", &http.Server{Handler: svc.DataHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}, lis)
+		data.Leave = listed.Close
+		return servicehost.Run(env.Ctx, servicehost.Options{
+			Name: "object", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
+			Servers: []serve.Server{data},
+		})
 	}))
 }
 
