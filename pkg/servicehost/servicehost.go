@@ -9,6 +9,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/spf13/pflag"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -76,4 +77,15 @@ func Run(ctx context.Context, o Options) error {
 	}
 	o.Logger.Info("serving", "service", o.Name, "address", addr)
 	return serve.Run(ctx, serve.Options{DrainTimeout: o.DrainTimeout, Logger: o.Logger}, append([]serve.Server{host}, o.Servers...)...)
+}
+
+// Addresses are a service binary's gRPC address flags.
+type Addresses struct {
+	Listen, Advertise string
+}
+
+// AddFlags declares --listen (defaulting to listen) and --advertise on fs.
+func (a *Addresses) AddFlags(fs *pflag.FlagSet, listen string) {
+	fs.StringVar(&a.Listen, "listen", listen, "gRPC address")
+	fs.StringVar(&a.Advertise, "advertise", "", "address other services dial (default: the listen address)")
 }
