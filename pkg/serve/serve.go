@@ -56,8 +56,14 @@ func HTTP(name string, srv *http.Server, lis net.Listener) Server {
 // GRPC answers srv serving on lis. Drain is grpc.Server.GracefulStop, Stop grpc.Server.Stop.
 func GRPC(name string, srv *grpc.Server, lis net.Listener) Server {
 	return Server{
-		Name:  name,
-		Serve: func() error { return srv.Serve(lis) },
+		Name: name,
+		Serve: func() error {
+			// ErrServerStopped: the stop came before Serve began (ctx ended during the start).
+			if err := srv.Serve(lis); !errors.Is(err, grpc.ErrServerStopped) {
+				return err
+			}
+			return nil
+		},
 		Drain: func(ctx context.Context) error {
 			stopped := make(chan struct{})
 			go func() { srv.GracefulStop(); close(stopped) }()

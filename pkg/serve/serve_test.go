@@ -201,6 +201,22 @@ func TestCancelStopsEveryServer(t *testing.T) {
 	}
 }
 
+func TestContextEndedBeforeRunStopsEveryServer(t *testing.T) {
+	lis := listen(t)
+	web := HTTP("web", &http.Server{Handler: http.NotFoundHandler()}, lis)
+	rpc, rpcAddr := grpcServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := await(t, run(t, ctx, Options{}, web, rpc), "Run's return"); err != nil {
+		t.Fatalf("Run = %v, want nil: a stop that comes before Serve is a normal stop", err)
+	}
+	for _, addr := range []string{lis.Addr().String(), rpcAddr} {
+		if !refuses(addr) {
+			t.Errorf("%s still accepts connections", addr)
+		}
+	}
+}
+
 func TestDrainLongerThanTheTimeoutIsCut(t *testing.T) {
 	started, cut := make(chan struct{}), make(chan struct{})
 	srv := &http.Server{Handler: http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
