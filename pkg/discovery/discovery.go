@@ -37,6 +37,8 @@ type Registration struct {
 
 	mu    sync.Mutex
 	lease clientv3.LeaseID
+
+	closed sync.Once
 }
 
 // Register lists addr as an instance of service until Close or until the process dies.
@@ -104,8 +106,11 @@ func (r *Registration) keep(ka <-chan *clientv3.LeaseKeepAliveResponse) {
 	}
 }
 
-// Close removes the instance at once (revoking its lease) instead of waiting for the TTL.
-func (r *Registration) Close() {
+// Close removes the instance at once (revoking its lease) instead of waiting for the TTL. Later
+// calls do nothing: a process may unlist an instance as it starts to stop and again on its way out.
+func (r *Registration) Close() { r.closed.Do(r.close) }
+
+func (r *Registration) close() {
 	r.cancel()
 	<-r.stopped
 	r.mu.Lock()

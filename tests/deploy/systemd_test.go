@@ -11,6 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
+	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/services/authtoken"
+	"github.com/opensmh/opensmh/services/gateway"
+	"github.com/opensmh/opensmh/services/library"
+	"github.com/opensmh/opensmh/services/namespace"
+	"github.com/opensmh/opensmh/services/object"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
@@ -101,6 +109,19 @@ func TestSystemdEnvFilesNameRealFlags(t *testing.T) {
 	}
 }
 
+// TestSplitFlagsAreTheBinaries checks that the flag sets the services export are the flags their
+// binaries declare, so the check above reads the binaries' real flags.
+func TestSplitFlagsAreTheBinaries(t *testing.T) {
+	for _, s := range splitServices {
+		exported, declared := flagsOf(t, s), helpFlags(t, s)
+		slices.Sort(exported)
+		slices.Sort(declared)
+		if !slices.Equal(exported, declared) {
+			t.Errorf("%s: the exported flags are %q, its --help lists %q", s, exported, declared)
+		}
+	}
+}
+
 func envSettings(t *testing.T, path string) []string {
 	t.Helper()
 	f, err := os.Open(path)
@@ -127,11 +148,36 @@ func envSettings(t *testing.T, path string) []string {
 	return names
 }
 
-var flagName = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9-]+)`)
+// splitFlags are the flags of each split binary beside cmdutil.Common, as its service exports
+// them (its main declares exactly these).
+var splitFlags = map[string]interface{ AddFlags(*pflag.FlagSet) }{
+	"library":   &library.Flags{},
+	"authtoken": &authtoken.Flags{},
+	"namespace": &namespace.Flags{},
+	"object":    &object.Flags{},
+	"gateway":   &gateway.Flags{},
+}
 
 // flagsOf answers the long flags binary (a binary name, optionally with its subcommand)
-// declares, from its own --help.
+// declares: a split binary's from the flag sets its service exports, smh serve's from its own
+// --help (its flags are declared in a package internal to services/smh).
 func flagsOf(t *testing.T, binary string) []string {
+	t.Helper()
+	if own, ok := splitFlags[binary]; ok {
+		fs := pflag.NewFlagSet(binary, pflag.ContinueOnError)
+		new(cmdutil.Common).Add(fs)
+		own.AddFlags(fs)
+		var flags []string
+		fs.VisitAll(func(f *pflag.Flag) { flags = append(flags, f.Name) })
+		return flags
+	}
+	return helpFlags(t, binary)
+}
+
+var flagName = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9-]+)`)
+
+// helpFlags answers the long flags binary lists in its --help.
+func helpFlags(t *testing.T, binary string) []string {
 	t.Helper()
 	args := strings.Fields(binary)
 	cmd := exec.Command(filepath.Join(binDir, args[0]), append(args[1:], "--help")...)

@@ -7,7 +7,6 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,6 +36,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/inproc"
 	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
+	"github.com/opensmh/opensmh/pkg/serve"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/gateway"
@@ -135,8 +135,12 @@ type Server struct {
 	ns     *namespace.Service
 	obj    *object.Service
 	http   *http.Server
-	served chan error
-	health []*health.Server
+	// stopServing ends the serving of the HTTPS port (pkg/serve.Run); served is closed once it
+	// stopped, runErr holding what Run answered.
+	stopServing context.CancelFunc
+	served      chan struct{}
+	runErr      error
+	health      []*health.Server
 	// stopProbes ends the stores' readiness checks.
 	stopProbes func()
 	closed     sync.Once
@@ -164,9 +168,9 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		o.Clock = clock.Real{}
 	}
 	if o.DrainTimeout == 0 {
-		o.DrainTimeout = 10 * time.Second
+		o.DrainTimeout = serve.DefaultDrainTimeout
 	}
-	s := &Server{opts: o, logger: o.Logger, served: make(chan error, 1)}
+	s := &Server{opts: o, logger: o.Logger}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -250,7 +254,19 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}
-	go func() { s.served <- s.http.Serve(tls.NewListener(lis, s.TLSConfig)) }()
+	https := serve.HTTP("https server", s.http, tls.NewListener(lis, s.TLSConfig))
+	https.Leave = func() {
+		for _, hs := range s.health {
+			hs.Shutdown()
+		}
+	}
+	// Served until Stop, not until ctx ends: ctx bounds the start.
+	untilStop, stopServing := context.WithCancel(context.Background())
+	s.stopServing, s.served = stopServing, make(chan struct{})
+	go func() {
+		s.runErr = serve.Run(untilStop, serve.Options{DrainTimeout: o.DrainTimeout, Logger: s.logger}, https)
+		close(s.served)
+	}()
 	serving := []any{"url", s.URL, "listen", s.Addr, "data_dir", o.DataDir}
 	if s.CACert != "" {
 		serving = append(serving, "ca_cert", s.CACert) // what clients must trust
@@ -451,33 +467,20 @@ func (s *Server) Tokens() *authtoken.Service { return s.tokens }
 func (s *Server) Wait(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
-		return s.Stop()
-	case err := <-s.served:
-		s.close()
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return err
+	case <-s.served:
 	}
+	return s.Stop()
 }
 
-// Stop stops accepting, finishes in-flight requests within the drain timeout, and shuts down
-// the services and etcd.
+// Stop stops accepting, finishes in-flight requests within the drain timeout (pkg/serve.Run),
+// and shuts down the services and etcd. It answers the HTTPS server's failure, if it failed.
 func (s *Server) Stop() error {
-	for _, hs := range s.health {
-		hs.Shutdown()
-	}
-	var err error
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainTimeout)
-		defer cancel()
-		if e := s.http.Shutdown(ctx); e != nil {
-			err = fmt.Errorf("drain: %w", e)
-			s.http.Close()
-		}
+	if s.stopServing != nil {
+		s.stopServing()
+		<-s.served
 	}
 	s.close()
-	return err
+	return s.runErr
 }
 
 func (s *Server) close() { s.closed.Do(s.closeOnce) }
