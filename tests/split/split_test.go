@@ -472,21 +472,35 @@ func requireEtcd(t *testing.T) string {
 // answers its client URL.
 func startEtcd(t *testing.T, etcdBin, dir string) string {
 	t.Helper()
-	etcdURL, peerURL := "http://"+proc.FreeAddr(t), "http://"+proc.FreeAddr(t)
-	proc.Start(t, "etcd", nil, etcdBin,
-		"--name", "split", "--data-dir", dir,
-		"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
-		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "split="+peerURL)
+	m := etcdMember{bin: etcdBin, dir: dir, clientURL: "http://" + proc.FreeAddr(t), peerURL: "http://" + proc.FreeAddr(t)}
+	m.start(t)
+	return m.clientURL
+}
+
+// etcdMember is a one-member etcd cluster that a test can kill and start again on the same
+// addresses and data directory, as an operator restarting a failed member does.
+type etcdMember struct {
+	bin, dir           string
+	clientURL, peerURL string
+	proc               *proc.Proc
+}
+
+// start runs the member and waits until it is healthy.
+func (m *etcdMember) start(t *testing.T) {
+	t.Helper()
+	m.proc = proc.Start(t, "etcd", nil, m.bin,
+		"--name", "split", "--data-dir", m.dir,
+		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
+		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
+		"--initial-cluster", "split="+m.peerURL)
 	proc.WaitFor(t, "etcd", 30*time.Second, func() bool {
-		resp, err := http.Get(etcdURL + "/health")
+		resp, err := http.Get(m.clientURL + "/health")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return etcdURL
 }
 
 // expectNoSecretLogged fails t for every output line of procs that holds one of secrets (empty
