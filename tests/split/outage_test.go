@@ -1,6 +1,7 @@
 package split
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
@@ -13,6 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
 	"github.com/opensmh/opensmh/pkg/tlsx"
@@ -148,6 +153,36 @@ func TestSplitDependencyDown(t *testing.T) {
 	}
 	list := func() answer { return dir("GET", "") }
 	getLibrary := func() answer { return call("GET", "/admin/v1/libraries/"+libraryID, nil, true) }
+	// What a Kubernetes probe of the namespace process asks (k8s/namespace-service.yaml):
+	// readiness names the service, liveness asks for "".
+	nsConn, err := grpc.NewClient(nsAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nsConn.Close()
+	namespaceHealth := func(service string) healthpb.HealthCheckResponse_ServingStatus {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := healthpb.NewHealthClient(nsConn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+		if err != nil {
+			t.Fatalf("health of %q on the namespace process: %v", service, err)
+		}
+		return resp.GetStatus()
+	}
+	const namespaceService = "smh.namespace.v1.NamespaceService"
+	waitNamespaceReady := func(want healthpb.HealthCheckResponse_ServingStatus) {
+		t.Helper()
+		for end := time.Now().Add(recoveryWait); namespaceHealth(namespaceService) != want; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("the namespace process never reported %v", want)
+			}
+		}
+		if live := namespaceHealth(""); live != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("the namespace process's liveness (\"\") is %v", live)
+		}
+	}
+	waitNamespaceReady(healthpb.HealthCheckResponse_SERVING)
 	if a := mkdir("before"); a.status != http.StatusCreated {
 		t.Fatalf("mkdir with everything up: %d %s", a.status, a.body)
 	}
@@ -158,6 +193,7 @@ func TestSplitDependencyDown(t *testing.T) {
 		expectUnavailable(t, "list", list())
 		expectUnavailable(t, "begin an upload", beginUpload("while-cut.bin"))
 		waitHealth(http.StatusServiceUnavailable, "namespace", "object")
+		waitNamespaceReady(healthpb.HealthCheckResponse_NOT_SERVING)
 		if h := health(); !h.servicesAre("serving", "library", "authtoken") {
 			t.Fatalf("/healthz %s: the etcd-backed services are up", h.body)
 		}
@@ -165,6 +201,7 @@ func TestSplitDependencyDown(t *testing.T) {
 		postgres.Restore()
 		waitSucceeds(t, "mkdir after the restore", http.StatusCreated, func() answer { return mkdir("after-cut") })
 		waitHealth(http.StatusOK)
+		waitNamespaceReady(healthpb.HealthCheckResponse_SERVING)
 		waitSucceeds(t, "begin an upload after the restore", http.StatusCreated, func() answer { return beginUpload("after-cut.bin") })
 		if a := list(); a.status != http.StatusOK || !strings.Contains(string(a.body), "after-cut") {
 			t.Fatalf("list after the restore: %d %s", a.status, a.body)
@@ -186,6 +223,11 @@ func TestSplitDependencyDown(t *testing.T) {
 		etcd.proc.Kill(t)
 		expectUnavailable(t, "get library", getLibrary())
 		expectUnavailable(t, "mint", mint())
+		// The namespace and object processes need no etcd of their own to serve these, but they
+		// ask the library service, which does: its 503 reaches the caller as it is.
+		expectUnavailable(t, "mkdir", mkdir("while-etcd-down"))
+		expectUnavailable(t, "list", list())
+		expectUnavailable(t, "begin an upload", beginUpload("while-etcd-down.bin"))
 		waitHealth(http.StatusServiceUnavailable, "library", "authtoken")
 
 		restartEtcd()
