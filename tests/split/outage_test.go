@@ -59,108 +59,21 @@ func TestSplitDependencyDown(t *testing.T) {
 	objectDSN := throughProxy(sqldbtest.NewPostgresDatabase(t, adminDSN), postgres)
 
 	tmp := t.TempDir()
-	etcd := &etcdMember{bin: etcdBin, dir: filepath.Join(tmp, "etcd"), clientURL: "http://" + proc.FreeAddr(t), peerURL: "http://" + proc.FreeAddr(t)}
+	etcd := newEtcdMember(t, etcdBin, filepath.Join(tmp, "etcd"), "split")
+	etcd.cluster = etcd.name + "=" + etcd.peerURL
 	etcd.start(t)
 	// The processes started here live as long as the whole test, not the subtest that starts them.
 	restartEtcd := func() { etcd.start(t) }
+	d := startDeployment(t, tmp, etcd.clientURL, namespaceDSN, objectDSN)
 
-	kek := make([]byte, 32)
-	_, _ = rand.Read(kek)
-	const adminKey = "outage-operator-key-0123456789"
-	gwAddr, libAddr, tokAddr, nsAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
-	objAddr, dataAddr := proc.FreeAddr(t), proc.FreeAddr(t)
-	publicURL := "https://" + gwAddr
-	_, gwPort, _ := strings.Cut(gwAddr, ":")
-	dataHost := "localhost:" + gwPort
-	env := []string{
-		"SMH_ADMIN_KEY=" + adminKey,
-		"SMH_SECRET_KEK=" + base64.StdEncoding.EncodeToString(kek),
-		"SMH_ETCD_ENDPOINTS=" + etcd.clientURL,
-		// Short store deadlines make a hung dependency answer soon, and frequent readiness checks
-		// make /healthz follow soon; nothing below asserts a duration.
-		"SMH_SQL_TX_TIMEOUT=2s",
-		"SMH_ETCD_CALL_TIMEOUT=2s",
-		"SMH_READINESS_EVERY=200ms",
-	}
-	bin := func(name string) string { return filepath.Join(binDir, name) }
-	startObject := func() *proc.Proc {
-		return proc.Start(t, "object", env, bin("object"), "--listen", objAddr, "--data-listen", dataAddr, "--domain", dataHost,
-			"--sql-dsn", objectDSN, "--blob-dir", filepath.Join(tmp, "blobs"))
-	}
-	object := startObject()
-	procs := []*proc.Proc{
-		proc.Start(t, "library", env, bin("library"), "--listen", libAddr, "--public-url", publicURL),
-		proc.Start(t, "authtoken", env, bin("authtoken"), "--listen", tokAddr),
-		proc.Start(t, "namespace", env, bin("namespace"), "--listen", nsAddr, "--sql-dsn", namespaceDSN, "--public-url", publicURL),
-		object,
-		proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"),
-			"--object-data-url", "http://"+dataAddr, "--data-url", "https://"+dataHost),
-	}
-
-	caFile := filepath.Join(tmp, "gw", "tls", tlsx.CACertFile)
-	proc.WaitFor(t, "the gateway's CA certificate", 30*time.Second, func() bool { _, err := os.Stat(caFile); return err == nil })
-	pool, err := tlsx.CertPool(caFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The client's timeout only ends a hang; the answers below come from the deadlines above.
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	call := func(method, path string, q url.Values, admin bool) answer {
-		t.Helper()
-		req, _ := http.NewRequest(method, publicURL+path+"?"+q.Encode(), nil)
-		if admin {
-			req.Header.Set("Authorization", "Bearer "+adminKey)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			// The request's URL holds the access token: the error names the path only.
-			t.Fatalf("%s %s: %v", method, path, strings.ReplaceAll(err.Error(), q.Encode(), "…"))
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return answer{status: resp.StatusCode, body: body, requestID: resp.Header.Get("X-SMH-Request-Id")}
-	}
-	health := func() answer { return call("GET", "/healthz", nil, false) }
-	waitHealth := func(status int, notServing ...string) {
-		t.Helper()
-		var last answer
-		for end := time.Now().Add(recoveryWait); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-			if last = health(); last.status == status && last.servicesAre("not_serving", notServing...) {
-				return
-			}
-		}
-		t.Fatalf("/healthz never answered %d with %v not serving; last %d %s", status, notServing, last.status, last.body)
-	}
-	waitHealth(http.StatusOK)
-
-	libraryID, librarySecret := createFileLibrary(t, client, publicURL, adminKey)
-	mint := func() answer {
-		return call("GET", "/api/v1/token", url.Values{"library_id": {libraryID}, "library_secret": {librarySecret},
-			"grant": {"admin"}, "user_id": {"oscar"}}, false)
-	}
-	minted := mint()
-	var tok struct{ AccessToken string }
-	if err := json.Unmarshal(minted.body, &tok); minted.status != http.StatusOK || err != nil {
-		t.Fatalf("mint: %d %s", minted.status, minted.body)
-	}
-	dir := func(method, name string) answer {
-		return call(method, "/api/v1/directory/"+libraryID+"/-/"+url.PathEscape(name), url.Values{"access_token": {tok.AccessToken}}, false)
-	}
-	mkdir := func(name string) answer { return dir("PUT", name) }
-	// An upload's begin is the object service's write (smh-api.md 3.1).
-	beginUpload := func(name string) answer {
-		return call("PUT", "/api/v1/file/"+libraryID+"/-/"+url.PathEscape(name), url.Values{"access_token": {tok.AccessToken}}, false)
-	}
-	list := func() answer { return dir("GET", "") }
-	getLibrary := func() answer { return call("GET", "/admin/v1/libraries/"+libraryID, nil, true) }
 	// What a Kubernetes probe of the namespace process asks (k8s/namespace-service.yaml):
 	// readiness names the service, liveness asks for "".
-	nsConn, err := grpc.NewClient(nsAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	nsConn, err := grpc.NewClient(d.namespaceAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nsConn.Close()
-	namespaceHealth := func(service string) healthpb.HealthCheckResponse_ServingStatus {
+	namespaceHealth := func(t *testing.T, service string) healthpb.HealthCheckResponse_ServingStatus {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -171,90 +84,232 @@ func TestSplitDependencyDown(t *testing.T) {
 		return resp.GetStatus()
 	}
 	const namespaceService = "smh.namespace.v1.NamespaceService"
-	waitNamespaceReady := func(want healthpb.HealthCheckResponse_ServingStatus) {
+	waitNamespaceReady := func(t *testing.T, want healthpb.HealthCheckResponse_ServingStatus) {
 		t.Helper()
-		for end := time.Now().Add(recoveryWait); namespaceHealth(namespaceService) != want; time.Sleep(100 * time.Millisecond) {
+		for end := time.Now().Add(recoveryWait); namespaceHealth(t, namespaceService) != want; time.Sleep(100 * time.Millisecond) {
 			if time.Now().After(end) {
 				t.Fatalf("the namespace process never reported %v", want)
 			}
 		}
-		if live := namespaceHealth(""); live != healthpb.HealthCheckResponse_SERVING {
+		if live := namespaceHealth(t, ""); live != healthpb.HealthCheckResponse_SERVING {
 			t.Fatalf("the namespace process's liveness (\"\") is %v", live)
 		}
 	}
-	waitNamespaceReady(healthpb.HealthCheckResponse_SERVING)
-	if a := mkdir("before"); a.status != http.StatusCreated {
+	waitNamespaceReady(t, healthpb.HealthCheckResponse_SERVING)
+	if a := d.mkdir(t, "before"); a.status != http.StatusCreated {
 		t.Fatalf("mkdir with everything up: %d %s", a.status, a.body)
 	}
 
 	t.Run("PostgreSQL stopped", func(t *testing.T) {
 		postgres.Cut()
-		expectUnavailable(t, "mkdir", mkdir("while-cut"))
-		expectUnavailable(t, "list", list())
-		expectUnavailable(t, "begin an upload", beginUpload("while-cut.bin"))
-		waitHealth(http.StatusServiceUnavailable, "namespace", "object")
-		waitNamespaceReady(healthpb.HealthCheckResponse_NOT_SERVING)
-		if h := health(); !h.servicesAre("serving", "library", "authtoken") {
+		expectUnavailable(t, "mkdir", d.mkdir(t, "while-cut"))
+		expectUnavailable(t, "list", d.list(t))
+		expectUnavailable(t, "begin an upload", d.beginUpload(t, "while-cut.bin"))
+		d.waitHealth(t, http.StatusServiceUnavailable, "namespace", "object")
+		waitNamespaceReady(t, healthpb.HealthCheckResponse_NOT_SERVING)
+		if h := d.health(t); !h.servicesAre("serving", "library", "authtoken") {
 			t.Fatalf("/healthz %s: the etcd-backed services are up", h.body)
 		}
 
 		postgres.Restore()
-		waitSucceeds(t, "mkdir after the restore", http.StatusCreated, func() answer { return mkdir("after-cut") })
-		waitHealth(http.StatusOK)
-		waitNamespaceReady(healthpb.HealthCheckResponse_SERVING)
-		waitSucceeds(t, "begin an upload after the restore", http.StatusCreated, func() answer { return beginUpload("after-cut.bin") })
-		if a := list(); a.status != http.StatusOK || !strings.Contains(string(a.body), "after-cut") {
+		waitSucceeds(t, "mkdir after the restore", http.StatusCreated, func() answer { return d.mkdir(t, "after-cut") })
+		d.waitHealth(t, http.StatusOK)
+		waitNamespaceReady(t, healthpb.HealthCheckResponse_SERVING)
+		waitSucceeds(t, "begin an upload after the restore", http.StatusCreated, func() answer { return d.beginUpload(t, "after-cut.bin") })
+		if a := d.list(t); a.status != http.StatusOK || !strings.Contains(string(a.body), "after-cut") {
 			t.Fatalf("list after the restore: %d %s", a.status, a.body)
 		}
 	})
 
 	t.Run("PostgreSQL hung", func(t *testing.T) {
 		postgres.BlackHole()
-		expectUnavailable(t, "mkdir", mkdir("while-hung"))
-		expectUnavailable(t, "list", list())
-		waitHealth(http.StatusServiceUnavailable, "namespace", "object")
+		expectUnavailable(t, "mkdir", d.mkdir(t, "while-hung"))
+		expectUnavailable(t, "list", d.list(t))
+		d.waitHealth(t, http.StatusServiceUnavailable, "namespace", "object")
 
 		postgres.Restore()
-		waitSucceeds(t, "mkdir after the hang", http.StatusCreated, func() answer { return mkdir("after-hang") })
-		waitHealth(http.StatusOK)
+		waitSucceeds(t, "mkdir after the hang", http.StatusCreated, func() answer { return d.mkdir(t, "after-hang") })
+		d.waitHealth(t, http.StatusOK)
 	})
 
 	t.Run("etcd killed", func(t *testing.T) {
 		etcd.proc.Kill(t)
-		expectUnavailable(t, "get library", getLibrary())
-		expectUnavailable(t, "mint", mint())
+		expectUnavailable(t, "get library", d.getLibrary(t))
+		expectUnavailable(t, "mint", d.mint(t))
 		// The namespace and object processes need no etcd of their own to serve these, but they
 		// ask the library service, which does: its 503 reaches the caller as it is.
-		expectUnavailable(t, "mkdir", mkdir("while-etcd-down"))
-		expectUnavailable(t, "list", list())
-		expectUnavailable(t, "begin an upload", beginUpload("while-etcd-down.bin"))
-		waitHealth(http.StatusServiceUnavailable, "library", "authtoken")
+		expectUnavailable(t, "mkdir", d.mkdir(t, "while-etcd-down"))
+		expectUnavailable(t, "list", d.list(t))
+		expectUnavailable(t, "begin an upload", d.beginUpload(t, "while-etcd-down.bin"))
+		d.waitHealth(t, http.StatusServiceUnavailable, "library", "authtoken")
 
 		restartEtcd()
-		waitSucceeds(t, "get library after the restart", http.StatusOK, getLibrary)
-		waitSucceeds(t, "mint after the restart", http.StatusOK, mint)
-		waitHealth(http.StatusOK)
+		waitSucceeds(t, "get library after the restart", http.StatusOK, func() answer { return d.getLibrary(t) })
+		waitSucceeds(t, "mint after the restart", http.StatusOK, func() answer { return d.mint(t) })
+		d.waitHealth(t, http.StatusOK)
 		// The processes found each other through etcd before the outage; they still do.
-		waitSucceeds(t, "mkdir after the restart", http.StatusCreated, func() answer { return mkdir("after-etcd") })
+		waitSucceeds(t, "mkdir after the restart", http.StatusCreated, func() answer { return d.mkdir(t, "after-etcd") })
 	})
 
 	t.Run("object process killed", func(t *testing.T) {
-		object.Kill(t)
-		expectUnavailable(t, "begin an upload", beginUpload("while-killed.bin"))
+		d.object.Kill(t)
+		expectUnavailable(t, "begin an upload", d.beginUpload(t, "while-killed.bin"))
 		var last answer
 		for end := time.Now().Add(recoveryWait); time.Now().Before(end) && !last.servicesAre("unreachable", "object"); time.Sleep(100 * time.Millisecond) {
-			last = health()
+			last = d.health(t)
 		}
 		if last.status != http.StatusServiceUnavailable || !last.servicesAre("unreachable", "object") {
 			t.Fatalf("/healthz with the object process gone: %d %s", last.status, last.body)
 		}
 
-		procs = append(procs, startObject())
-		waitSucceeds(t, "begin an upload after the object process is back", http.StatusCreated, func() answer { return beginUpload("after-restart.bin") })
-		waitHealth(http.StatusOK)
+		d.restartObject()
+		waitSucceeds(t, "begin an upload after the object process is back", http.StatusCreated, func() answer { return d.beginUpload(t, "after-restart.bin") })
+		d.waitHealth(t, http.StatusOK)
 	})
 
-	expectNoSecretLogged(t, procs, adminKey, librarySecret, tok.AccessToken)
+	d.expectNoSecretLogged(t)
+}
+
+// deployment is a split deployment (the five OpenSMH processes) on a given etcd and given
+// databases, with one file library and an admin token of it.
+type deployment struct {
+	tmp, publicURL, namespaceAddr string
+	client                        *http.Client
+	procs                         []*proc.Proc
+	object                        *proc.Proc
+	startObject                   func() *proc.Proc
+
+	libraryID, librarySecret, token string
+}
+
+const deploymentAdminKey = "outage-operator-key-0123456789"
+
+// startDeployment starts the processes with short store deadlines (a hung dependency answers
+// soon) and frequent readiness checks (/healthz follows soon), waits for /healthz to answer 200,
+// and makes the library and the token. namespaceDSN and objectDSN are the --sql-dsn of the two
+// stores ("" for a SQLite file in tmp).
+func startDeployment(t *testing.T, tmp, etcdEndpoints, namespaceDSN, objectDSN string) *deployment {
+	t.Helper()
+	if namespaceDSN == "" {
+		namespaceDSN = filepath.Join(tmp, "namespace.db")
+	}
+	if objectDSN == "" {
+		objectDSN = filepath.Join(tmp, "object.db")
+	}
+	kek := make([]byte, 32)
+	_, _ = rand.Read(kek)
+	gwAddr, libAddr, tokAddr, nsAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
+	objAddr, dataAddr := proc.FreeAddr(t), proc.FreeAddr(t)
+	d := &deployment{tmp: tmp, publicURL: "https://" + gwAddr, namespaceAddr: nsAddr}
+	_, gwPort, _ := strings.Cut(gwAddr, ":")
+	dataHost := "localhost:" + gwPort
+	env := []string{
+		"SMH_ADMIN_KEY=" + deploymentAdminKey,
+		"SMH_SECRET_KEK=" + base64.StdEncoding.EncodeToString(kek),
+		"SMH_ETCD_ENDPOINTS=" + etcdEndpoints,
+		// Nothing the tests assert is a duration: these only shorten the waits.
+		"SMH_SQL_TX_TIMEOUT=2s",
+		"SMH_ETCD_CALL_TIMEOUT=2s",
+		"SMH_READINESS_EVERY=200ms",
+	}
+	bin := func(name string) string { return filepath.Join(binDir, name) }
+	d.startObject = func() *proc.Proc {
+		return proc.Start(t, "object", env, bin("object"), "--listen", objAddr, "--data-listen", dataAddr, "--domain", dataHost,
+			"--sql-dsn", objectDSN, "--blob-dir", filepath.Join(tmp, "blobs"))
+	}
+	d.object = d.startObject()
+	d.procs = []*proc.Proc{
+		proc.Start(t, "library", env, bin("library"), "--listen", libAddr, "--public-url", d.publicURL),
+		proc.Start(t, "authtoken", env, bin("authtoken"), "--listen", tokAddr),
+		proc.Start(t, "namespace", env, bin("namespace"), "--listen", nsAddr, "--sql-dsn", namespaceDSN, "--public-url", d.publicURL),
+		d.object,
+		proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"),
+			"--object-data-url", "http://"+dataAddr, "--data-url", "https://"+dataHost),
+	}
+
+	caFile := filepath.Join(tmp, "gw", "tls", tlsx.CACertFile)
+	proc.WaitFor(t, "the gateway's CA certificate", 30*time.Second, func() bool { _, err := os.Stat(caFile); return err == nil })
+	pool, err := tlsx.CertPool(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client's timeout only ends a hang; the answers come from the deadlines above.
+	d.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	d.waitHealth(t, http.StatusOK)
+
+	d.libraryID, d.librarySecret = createFileLibrary(t, d.client, d.publicURL, deploymentAdminKey)
+	minted := d.mint(t)
+	var tok struct{ AccessToken string }
+	if err := json.Unmarshal(minted.body, &tok); minted.status != http.StatusOK || err != nil {
+		t.Fatalf("mint: %d %s", minted.status, minted.body)
+	}
+	d.token = tok.AccessToken
+	return d
+}
+
+// restartObject starts the object process again after a kill; it lives as long as the deployment.
+func (d *deployment) restartObject() {
+	d.object = d.startObject()
+	d.procs = append(d.procs, d.object)
+}
+
+func (d *deployment) call(t *testing.T, method, path string, q url.Values, admin bool) answer {
+	t.Helper()
+	req, _ := http.NewRequest(method, d.publicURL+path+"?"+q.Encode(), nil)
+	if admin {
+		req.Header.Set("Authorization", "Bearer "+deploymentAdminKey)
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		// The request's URL holds the access token: the error names the path only.
+		t.Fatalf("%s %s: %v", method, path, strings.ReplaceAll(err.Error(), q.Encode(), "…"))
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: body, requestID: resp.Header.Get("X-SMH-Request-Id")}
+}
+
+func (d *deployment) health(t *testing.T) answer { return d.call(t, "GET", "/healthz", nil, false) }
+
+// waitHealth polls /healthz until it answers status with each of notServing reported not serving.
+func (d *deployment) waitHealth(t *testing.T, status int, notServing ...string) {
+	t.Helper()
+	var last answer
+	for end := time.Now().Add(recoveryWait); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if last = d.health(t); last.status == status && last.servicesAre("not_serving", notServing...) {
+			return
+		}
+	}
+	t.Fatalf("/healthz never answered %d with %v not serving; last %d %s", status, notServing, last.status, last.body)
+}
+
+// mint asks authtoken for an admin token with the library secret (the gateway checks the secret
+// with the library service first).
+func (d *deployment) mint(t *testing.T) answer {
+	return d.call(t, "GET", "/api/v1/token", url.Values{"library_id": {d.libraryID}, "library_secret": {d.librarySecret},
+		"grant": {"admin"}, "user_id": {"oscar"}}, false)
+}
+
+func (d *deployment) getLibrary(t *testing.T) answer {
+	return d.call(t, "GET", "/admin/v1/libraries/"+d.libraryID, nil, true)
+}
+
+func (d *deployment) mkdir(t *testing.T, name string) answer {
+	return d.call(t, "PUT", "/api/v1/directory/"+d.libraryID+"/-/"+url.PathEscape(name), url.Values{"access_token": {d.token}}, false)
+}
+
+func (d *deployment) list(t *testing.T) answer {
+	return d.call(t, "GET", "/api/v1/directory/"+d.libraryID+"/-/", url.Values{"access_token": {d.token}}, false)
+}
+
+// beginUpload asks for an upload's ticket (smh-api.md 3.1): the object service's write.
+func (d *deployment) beginUpload(t *testing.T, name string) answer {
+	return d.call(t, "PUT", "/api/v1/file/"+d.libraryID+"/-/"+url.PathEscape(name), url.Values{"access_token": {d.token}}, false)
+}
+
+func (d *deployment) expectNoSecretLogged(t *testing.T) {
+	t.Helper()
+	expectNoSecretLogged(t, d.procs, deploymentAdminKey, d.librarySecret, d.token)
 }
 
 // answer is a response of the gateway.
@@ -315,4 +370,92 @@ func waitSucceeds(t *testing.T, what string, want int, request func() answer) {
 		t.Fatalf("%s: %d %s", what, last.status, last.body)
 	}
 	t.Fatalf("%s never succeeded; last %d %s", what, last.status, last.body)
+}
+
+// TestSplitEtcdQuorumLost runs the split deployment on a three-member etcd cluster: when the
+// leader is killed, requests answer as they did or 503 while the others elect a new one, never
+// 500, and succeed again without a restart; with a second member killed the cluster has no
+// leader, and the requests that need etcd answer 503 ServiceUnavailable and /healthz 503 naming
+// library and authtoken until the members are back.
+func TestSplitEtcdQuorumLost(t *testing.T) {
+	etcdBin := requireEtcd(t)
+	tmp := t.TempDir()
+	var members []*etcdMember
+	var initial, endpoints []string
+	for _, name := range []string{"a", "b", "c"} {
+		m := newEtcdMember(t, etcdBin, filepath.Join(tmp, "etcd-"+name), name)
+		members = append(members, m)
+		initial = append(initial, m.name+"="+m.peerURL)
+		endpoints = append(endpoints, m.clientURL)
+	}
+	for _, m := range members { // all at once: each waits for the others to form the cluster
+		m.cluster = strings.Join(initial, ",")
+		m.launch(t)
+	}
+	for _, m := range members {
+		m.waitHealthy(t)
+	}
+	d := startDeployment(t, tmp, strings.Join(endpoints, ","), "", "")
+
+	leader := etcdLeader(t, members)
+	leader.proc.Kill(t)
+	// Whether a request meets the election is up to the scheduler: either answer is right.
+	waitSucceeds(t, "get library after the leader's loss", http.StatusOK, func() answer { return d.getLibrary(t) })
+	waitSucceeds(t, "mint after the leader's loss", http.StatusOK, func() answer { return d.mint(t) })
+	waitSucceeds(t, "mkdir after the leader's loss", http.StatusCreated, func() answer { return d.mkdir(t, "after-election") })
+	d.waitHealth(t, http.StatusOK)
+
+	var second *etcdMember
+	for _, m := range members {
+		if m != leader {
+			second = m
+			break
+		}
+	}
+	second.proc.Kill(t)
+	expectUnavailable(t, "get library without a leader", d.getLibrary(t))
+	expectUnavailable(t, "mint without a leader", d.mint(t))
+	d.waitHealth(t, http.StatusServiceUnavailable, "library", "authtoken")
+
+	for _, m := range []*etcdMember{leader, second} {
+		m.launch(t)
+	}
+	for _, m := range members {
+		m.waitHealthy(t)
+	}
+	waitSucceeds(t, "get library with the quorum back", http.StatusOK, func() answer { return d.getLibrary(t) })
+	waitSucceeds(t, "mint with the quorum back", http.StatusOK, func() answer { return d.mint(t) })
+	d.waitHealth(t, http.StatusOK)
+	d.expectNoSecretLogged(t)
+}
+
+// etcdLeader answers the member that leads the cluster, as the members report it.
+func etcdLeader(t *testing.T, members []*etcdMember) *etcdMember {
+	t.Helper()
+	var leaderID string
+	ids := map[string]*etcdMember{}
+	for _, m := range members {
+		resp, err := http.Post(m.clientURL+"/v3/maintenance/status", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatalf("status of etcd %s: %v", m.name, err)
+		}
+		var status struct {
+			Header struct {
+				MemberID string `json:"member_id"`
+			}
+			Leader string
+		}
+		err = json.NewDecoder(resp.Body).Decode(&status)
+		resp.Body.Close()
+		if err != nil || status.Header.MemberID == "" || status.Leader == "" {
+			t.Fatalf("status of etcd %s: %v %+v", m.name, err, status)
+		}
+		ids[status.Header.MemberID] = m
+		leaderID = status.Leader
+	}
+	leader, ok := ids[leaderID]
+	if !ok {
+		t.Fatalf("the leader %s is none of the members %v", leaderID, ids)
+	}
+	return leader
 }
