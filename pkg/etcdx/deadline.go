@@ -33,7 +33,7 @@ func boundCalls(cli *clientv3.Client, timeout time.Duration) {
 
 // call runs one request under the bound and marks a failure of the cluster (no answer within
 // the deadline, no leader, no member reachable) with smherr.ErrUnavailable, so that the
-// services answer it with 503 ServiceUnavailable rather than 500.
+// services answer it with 503 ServiceUnavailable rather than 500 (docs/operations.md).
 func call[T any](ctx context.Context, timeout time.Duration, request func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
