@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -137,10 +138,15 @@ func TestSplitDependencyDown(t *testing.T) {
 		expectUnavailable(t, "get library", d.getLibrary(t))
 		expectUnavailable(t, "mint", d.mint(t))
 		// The namespace and object processes need no etcd of their own to serve these, but they
-		// ask the library service, which does: its 503 reaches the caller as it is.
-		expectUnavailable(t, "mkdir", d.mkdir(t, "while-etcd-down"))
-		expectUnavailable(t, "list", d.list(t))
-		expectUnavailable(t, "begin an upload", d.beginUpload(t, "while-etcd-down.bin"))
+		// ask the library service for the library's settings, which it cannot read: its 503
+		// reaches the caller as it is once their copy of the settings (a short cache) is stale.
+		attempt := 0
+		waitUnavailable(t, "mkdir", http.StatusCreated, func() answer { attempt++; return d.mkdir(t, fmt.Sprint("while-etcd-down-", attempt)) })
+		waitUnavailable(t, "list", http.StatusOK, func() answer { return d.list(t) })
+		waitUnavailable(t, "begin an upload", http.StatusCreated, func() answer {
+			attempt++
+			return d.beginUpload(t, fmt.Sprint("while-etcd-down-", attempt, ".bin"))
+		})
 		d.waitHealth(t, http.StatusServiceUnavailable, "library", "authtoken")
 
 		restartEtcd()
@@ -353,6 +359,24 @@ func expectUnavailable(t *testing.T, what string, a answer) {
 			t.Fatalf("%s: the answer leaks %q: %s", what, leak, a.body)
 		}
 	}
+}
+
+// waitUnavailable repeats a request until it answers 503 ServiceUnavailable (see
+// expectUnavailable); meanwhile it may still succeed (answer ok) from what a service has cached.
+func waitUnavailable(t *testing.T, what string, ok int, request func() answer) {
+	t.Helper()
+	var last answer
+	for end := time.Now().Add(recoveryWait); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		switch last = request(); last.status {
+		case http.StatusServiceUnavailable:
+			expectUnavailable(t, what, last)
+			return
+		case ok:
+			continue
+		}
+		t.Fatalf("%s: %d %s, want %d or 503", what, last.status, last.body, ok)
+	}
+	t.Fatalf("%s never answered 503; last %d %s", what, last.status, last.body)
 }
 
 // waitSucceeds repeats a request until it answers want; meanwhile only 503s are allowed (the
