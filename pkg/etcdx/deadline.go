@@ -55,7 +55,20 @@ func clusterUnavailable(ctx context.Context, err error) bool {
 	if errors.As(err, &etcdErr) {
 		return etcdErr.Code() == codes.Unavailable
 	}
-	return status.Code(err) == codes.Unavailable
+	st, ok := status.FromError(err)
+	if !ok {
+		return false
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	case codes.Unknown:
+		// gRPC carries our deadline to the etcd server, whose copy ends a moment before ours: a
+		// member waiting for a leader then answers its context's error as Unknown "context
+		// deadline exceeded", which reaches us while ctx.Err() is still nil.
+		return st.Message() == context.DeadlineExceeded.Error()
+	}
+	return false
 }
 
 type boundedKV struct {

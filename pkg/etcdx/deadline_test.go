@@ -30,6 +30,10 @@ func TestClusterUnavailable(t *testing.T) {
 		{"request timed out, as the gRPC status", rpctypes.ErrGRPCTimeout, true},
 		{"no member reachable", status.Error(codes.Unavailable, "connection refused"), true},
 		{"the request's deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), true},
+		// Met with a cluster that lost its quorum: the member's copy of our deadline ended first.
+		{"the deadline, as the server answers it", status.Error(codes.Unknown, "context deadline exceeded"), true},
+		{"the deadline, as a gRPC status", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), true},
+		{"another unknown error", status.Error(codes.Unknown, "mvcc: required revision is a future revision"), false},
 		{"compacted revision", rpctypes.ErrCompacted, false},
 		{"too many operations in a transaction", rpctypes.ErrTooManyOps, false},
 		{"lease not found", rpctypes.ErrLeaseNotFound, false},
