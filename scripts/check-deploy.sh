@@ -23,7 +23,8 @@
 #     SMH_ADVERTISE uses the same port; SMH_METRICS_LISTEN, where set, is 0.0.0.0 on a declared
 #     port of its own, the pod template carries prometheus.io/scrape "true" and prometheus.io/port
 #     naming it, and a NetworkPolicy selecting the pods admits it; the gateway is probed over HTTPS on /healthz and /livez,
-#     library/authtoken/namespace/object with grpc probes; namespace and object get SMH_SQL_DSN
+#     library/authtoken/namespace/object with grpc probes, readiness naming the service's gRPC
+#     name (its health follows its store) and liveness and startup naming none; namespace and object get SMH_SQL_DSN
 #     from a Secret and that DSN (in the template) is PostgreSQL, since a SQLite file cannot be
 #     shared by replicas;
 #   - object: SMH_DOMAIN is set (it is required) to a host[:port] without scheme, the one of
@@ -175,6 +176,9 @@ def check_env_name(where, b, name):
         err(where, f"env {name} is not read by {b} (it reads {', '.join(sorted(allowed_env(b)))})")
 
 GRPC_SERVICES = ("library", "authtoken", "namespace", "object")  # internal gRPC, registered in etcd
+# The gRPC service name each one's store health is reported under (readiness.Probe.Service).
+HEALTH_NAMES = {"library": "smh.library.v1.LibraryService", "authtoken": "smh.token.v1.TokenService",
+                "namespace": "smh.namespace.v1.NamespaceService", "object": "smh.object.v1.ObjectService"}
 # Env each internal service must get besides SMH_ADMIN_KEY: a required setting the binary refuses
 # to start without (SMH_SECRET_KEK, object's --domain) or one whose default does not fit a
 # container (a SQLite file on the read-only root, a data endpoint on 127.0.0.1).
@@ -497,6 +501,14 @@ for p, d in objects():
             for probe in ("readinessProbe", "livenessProbe"):
                 if "grpc" not in (c.get(probe) or {}):
                     err(w, f"{probe} must be a grpc probe (grpc.health.v1)")
+            # Readiness names the service, whose health follows its store (pkg/readiness); ""
+            # stays SERVING while the process serves, so liveness and startup ask for that.
+            ready_as = ((c.get("readinessProbe") or {}).get("grpc") or {}).get("service")
+            if ready_as != HEALTH_NAMES[b]:
+                err(w, f"readinessProbe.grpc.service {ready_as!r} must be {HEALTH_NAMES[b]} (\"\" answers SERVING while the store is down)")
+            for probe in ("livenessProbe", "startupProbe"):
+                if ((c.get(probe) or {}).get("grpc") or {}).get("service"):
+                    err(w, f"{probe}.grpc must not name a service: a store outage would restart the pod")
         if b in SQL_SERVICES and "SMH_SQL_DSN" in envmap:
             # The DSN holds the database password, and the Deployment runs several replicas,
             # which only a shared PostgreSQL allows (a SQLite file is single-instance).

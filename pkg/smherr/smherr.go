@@ -54,7 +54,7 @@ var (
 
 // ErrUnavailable marks a failure of a dependency rather than of the request: a store wraps its
 // connection failures and its own deadlines with it (errors.Is finds both it and the cause), and
-// Convert answers them with ErrServiceUnavailable.
+// Convert answers them with ErrServiceUnavailable. docs/operations.md lists what counts as down.
 var ErrUnavailable = errors.New("dependency unavailable")
 
 // Unavailable marks cause as a dependency failure (see ErrUnavailable); nil stays nil.

@@ -490,22 +490,34 @@ type healthCheck struct {
 	service string
 }
 
-// healthz answers 200 once every service reports SERVING over grpc.health.v1.
+// healthCheckTimeout bounds one service's answer to /healthz: a service that does not answer in
+// time is reported unreachable.
+const healthCheckTimeout = 2 * time.Second
+
+// healthz answers 200 once every service reports SERVING over grpc.health.v1 (what each service
+// checks: docs/operations.md). The services are asked at once, each under its own bound, so a
+// hung one is reported unreachable without the others being reported so after it.
 func healthz(w http.ResponseWriter, r *http.Request, checks map[string]healthCheck) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
+	type outcome struct{ name, status string }
+	outcomes := make(chan outcome, len(checks))
+	for name, c := range checks {
+		go func() {
+			ctx, cancel := context.WithTimeout(r.Context(), healthCheckTimeout)
+			defer cancel()
+			resp, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: c.service})
+			if err != nil {
+				outcomes <- outcome{name, "unreachable"}
+				return
+			}
+			outcomes <- outcome{name, strings.ToLower(resp.GetStatus().String())}
+		}()
+	}
 	report := map[string]string{}
 	ok := true
-	for name, c := range checks {
-		resp, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: c.service})
-		switch {
-		case err != nil:
-			report[name], ok = "unreachable", false
-		case resp.GetStatus() != healthpb.HealthCheckResponse_SERVING:
-			report[name], ok = strings.ToLower(resp.GetStatus().String()), false
-		default:
-			report[name] = "serving"
-		}
+	for range checks { // every goroutine sends once and is done: they end with this loop
+		o := <-outcomes
+		report[o.name] = o.status
+		ok = ok && o.status == "serving"
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !ok {
