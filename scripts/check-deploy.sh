@@ -103,7 +103,19 @@ for b, path in BINARIES.items():
         flags[b], direct_env[b], dials[b] = set(), set(), set()
         continue
     src = read(p)
-    fl = set(FLAG_RE.findall(src))
+    # A service declares its flags in its package's flags.go (Flags, Settings), the gRPC
+    # addresses in pkg/servicehost (Addresses), the common ones in pkg/cmdutil.
+    decl = src
+    own = os.path.join(root, "services", b, "flags.go")
+    if os.path.exists(own):
+        decl += read(own)
+        if "servicehost.Addresses" in decl:
+            decl += read(os.path.join(root, "pkg/servicehost/servicehost.go"))
+    # smh serve declares the flags it shares with a service from that service's Settings.
+    for svc in ("library", "authtoken", "namespace", "object", "gateway"):
+        if b == "smh" and svc + ".Settings" in src:
+            decl += read(os.path.join(root, "services", svc, "flags.go"))
+    fl = set(FLAG_RE.findall(decl))
     if "common.Add(fs)" in src:
         fl |= set(FLAG_RE.findall(read(os.path.join(root, COMMON))))
     if not fl:
