@@ -135,8 +135,10 @@ type Server struct {
 	ns     *namespace.Service
 	obj    *object.Service
 	http   *http.Server
-	served chan error
-	health []*health.Server
+	// gateway serves the REST API; Stop ends its caches' lookups.
+	gateway *gateway.Gateway
+	served  chan error
+	health  []*health.Server
 	// stopProbes ends the stores' readiness checks.
 	stopProbes func()
 	closed     sync.Once
@@ -243,6 +245,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		lis.Close()
 		return nil, err
 	}
+	s.gateway = gw
 	s.http = &http.Server{
 		Handler:           gw,
 		TLSConfig:         s.TLSConfig,
@@ -488,6 +491,9 @@ func (s *Server) closeOnce() {
 	}
 	if s.public != nil {
 		s.public.Stop()
+	}
+	if s.gateway != nil {
+		s.gateway.Stop() // its caches' lookups in flight; the gRPC server is ours, stopped above
 	}
 	if s.tokens != nil {
 		_ = s.tokens.Close()
