@@ -38,6 +38,7 @@ type Tokens struct {
 	libraries LibraryVerifier
 	clock     clock.Clock
 	cache     *cache
+	loads     *loads
 	revoked   *revocations
 
 	writeInterval time.Duration
@@ -57,6 +58,7 @@ func New(cfg Config) *Tokens {
 		libraries:     cfg.Libraries,
 		clock:         cfg.Clock,
 		cache:         newCache(),
+		loads:         newLoads(),
 		revoked:       newRevocations(),
 		writeInterval: cfg.RenewalWriteInterval,
 		flushEvery:    cfg.FlushEvery,
@@ -99,6 +101,7 @@ func (t *Tokens) Close() error {
 	t.closeOnce.Do(func() {
 		t.cancel()
 		t.wg.Wait()
+		t.loads.shutdown()
 		t.revoked.shutdown()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
