@@ -16,6 +16,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/grpcx/grpctest"
+	"github.com/opensmh/opensmh/pkg/inproc"
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
@@ -86,13 +87,17 @@ func (f *fakeTokenService) kill(token string) string {
 
 func startFake(t *testing.T, clk clock.Clock) (*fakeTokenService, tokenv1.TokenServiceClient) {
 	t.Helper()
-	f := &fakeTokenService{
+	f := newFake(clk)
+	conn := grpctest.Serve(t, func(r grpc.ServiceRegistrar) { tokenv1.RegisterTokenServiceServer(r, f) })
+	return f, tokenv1.NewTokenServiceClient(conn)
+}
+
+func newFake(clk clock.Clock) *fakeTokenService {
+	return &fakeTokenService{
 		clock: clk, admin: adminauth.NewChecker(testAdminKey),
 		live:   map[string]bool{"tok-a": true, "tok-b": true},
 		revoke: make(chan []string), dropAll: make(chan struct{}),
 	}
-	conn := grpctest.Serve(t, func(r grpc.ServiceRegistrar) { tokenv1.RegisterTokenServiceServer(r, f) })
-	return f, tokenv1.NewTokenServiceClient(conn)
 }
 
 func eventually(t *testing.T, what string, f func() bool) {
@@ -239,4 +244,28 @@ func TestRemoteValidatorConcurrentMissesAskOnce(t *testing.T) {
 	if n := f.calls.Load() - before; n != 1 {
 		t.Fatalf("%d validations for %d concurrent requests, want 1", n, callers)
 	}
+}
+
+// The all-in-one hosts authtoken on its in-process connection: the revocation stream works
+// there too, so a validator over it caches and drops revoked tokens as over the network.
+func TestRemoteValidatorOverInProcessConnection(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+	f := newFake(clk)
+	conn := inproc.New()
+	tokenv1.RegisterTokenServiceServer(conn, f)
+	rv, err := NewRemoteValidator(context.Background(), tokenv1.NewTokenServiceClient(conn), testAdminKey, WithClock(clk), WithCacheTTL(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rv.Close()
+	eventually(t, "caching once the stream is confirmed", func() bool { return cached(t, f, rv, "tok-a") })
+	f.revoke <- []string{f.kill("tok-a")}
+	eventually(t, "revocation evicts", func() bool {
+		_, err := rv.ValidateToken(context.Background(), "lib", "tok-a")
+		e := smherr.As(err)
+		return e != nil && e.Code == "InvalidAccessToken"
+	})
+	subs := f.subs.Load()
+	f.dropAll <- struct{}{}
+	eventually(t, "resubscribed", func() bool { return f.subs.Load() > subs })
 }

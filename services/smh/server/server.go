@@ -316,6 +316,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	// between services are given first thing on the callee's side, as a network client would.
 	conn := inproc.New(append([]grpc.UnaryServerInterceptor{grpcx.DefaultDeadlines(s.opts.Deadlines.GRPC())},
 		grpcx.UnaryInterceptors(s.logger)...)...)
+	conn.UseStreamInterceptors(grpcx.StreamInterceptors(s.logger)...)
 	s.conn = conn
 
 	libs, err := library.New(library.Config{
