@@ -109,6 +109,10 @@ func New[K comparable, V any](ttl time.Duration, maxEntries int, opts ...Option[
 // keeps ctx's values (metadata, trace) but not its cancellation, and ends after the load timeout
 // or when the cache is closed.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, load Loader[V]) (V, error) {
+	if err := ctx.Err(); err != nil {
+		var zero V
+		return zero, err // a caller already gone starts no load
+	}
 	c.mu.Lock()
 	if el, ok := c.entries[key]; ok {
 		e := el.Value.(*entry[K, V])

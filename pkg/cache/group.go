@@ -30,6 +30,10 @@ func NewGroup[K comparable, V any](loadTimeout time.Duration) *Group[K, V] {
 
 // Do answers load's answer for key, sharing a load in flight.
 func (g *Group[K, V]) Do(ctx context.Context, key K, load Loader[V]) (V, error) {
+	if err := ctx.Err(); err != nil {
+		var zero V
+		return zero, err // a caller already gone starts no load
+	}
 	g.mu.Lock()
 	f, ok := g.flights[key]
 	if !ok {
