@@ -29,6 +29,7 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/smherr"
@@ -90,6 +91,8 @@ type Gateway struct {
 	dataHost string
 	// tokens is the validator the gateway built itself, closed by Stop.
 	tokens *authz.RemoteValidator
+	// origins caches libraries' CORS origins; Stop ends its lookups in flight.
+	origins *edge.CachedOrigins
 	// warm serves REST requests other than the probes on goroutines whose stacks have grown
 	// (edge.Warm); a probe is served at once on its own, however busy the gateway is.
 	warm http.Handler
@@ -128,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if ttl == 0 {
 		ttl = 5 * time.Second
 	}
-	origins := &edge.CachedOrigins{TTL: ttl, Now: time.Now, Lookup: func(ctx context.Context, id string) ([]string, error) {
+	origins := edge.NewCachedOrigins(func(ctx context.Context, id string) ([]string, error) {
 		resp, err := libraries.GetLibraryAccess(adminauth.Outgoing(ctx, cfg.AdminKey), &libraryv1.GetLibraryAccessRequest{LibraryId: id})
 		if err != nil {
 			if smherr.As(err).Code == "LibraryNotFound" {
@@ -137,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			return nil, err
 		}
 		return resp.GetAccess().GetCorsAllowedOrigins(), nil
-	}}
+	}, ttl, clock.Real{})
 
 	dataHost := ""
 	if data, err := ParseDataURL(cfg.DataURL, cfg.PublicURL); err != nil {
@@ -151,7 +154,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	table := dispatch.Compile(dispatch.Routes)
-	g := &Gateway{grpc: cfg.GRPC, dataHost: dataHost}
+	g := &Gateway{grpc: cfg.GRPC, dataHost: dataHost, origins: origins}
 	tokens := cfg.Tokens
 	if tokens == nil {
 		v, err := authz.NewRemoteValidator(ctx, tokenv1.NewTokenServiceClient(cfg.Token), cfg.AdminKey)
@@ -342,6 +345,7 @@ func (g *Gateway) Stop() {
 	if g.tokens != nil {
 		_ = g.tokens.Close()
 	}
+	g.origins.Close()
 }
 
 // ParseDataURL checks a download origin (--data-url) against the public URL: https, no path, and

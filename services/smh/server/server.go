@@ -141,6 +141,8 @@ type Server struct {
 	served      chan struct{}
 	runErr      error
 	health      []*health.Server
+	// gateway serves the REST API; Stop ends its caches' lookups.
+	gateway *gateway.Gateway
 	// stopProbes ends the stores' readiness checks.
 	stopProbes func()
 	closed     sync.Once
@@ -247,6 +249,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		lis.Close()
 		return nil, err
 	}
+	s.gateway = gw
 	s.http = &http.Server{
 		Handler:           gw,
 		TLSConfig:         s.TLSConfig,
@@ -329,6 +332,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	// between services are given first thing on the callee's side, as a network client would.
 	conn := inproc.New(append([]grpc.UnaryServerInterceptor{grpcx.DefaultDeadlines(s.opts.Deadlines.GRPC())},
 		grpcx.UnaryInterceptors(s.logger)...)...)
+	conn.UseStreamInterceptors(grpcx.StreamInterceptors(s.logger)...)
 	s.conn = conn
 
 	libs, err := library.New(library.Config{
@@ -491,6 +495,9 @@ func (s *Server) closeOnce() {
 	}
 	if s.public != nil {
 		s.public.Stop()
+	}
+	if s.gateway != nil {
+		s.gateway.Stop() // its caches' lookups in flight; the gRPC server is ours, stopped above
 	}
 	if s.tokens != nil {
 		_ = s.tokens.Close()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/backoff"
+	pkgcache "github.com/opensmh/opensmh/pkg/cache" // the token cache is cache.go's
 	"github.com/opensmh/opensmh/pkg/clock"
 )
 
@@ -38,6 +39,7 @@ type Tokens struct {
 	libraries LibraryVerifier
 	clock     clock.Clock
 	cache     *cache
+	loads     *pkgcache.Group[[32]byte, *entry]
 	revoked   *revocations
 
 	writeInterval time.Duration
@@ -57,6 +59,7 @@ func New(cfg Config) *Tokens {
 		libraries:     cfg.Libraries,
 		clock:         cfg.Clock,
 		cache:         newCache(),
+		loads:         pkgcache.NewGroup[[32]byte, *entry](loadTimeout),
 		revoked:       newRevocations(),
 		writeInterval: cfg.RenewalWriteInterval,
 		flushEvery:    cfg.FlushEvery,
@@ -99,6 +102,7 @@ func (t *Tokens) Close() error {
 	t.closeOnce.Do(func() {
 		t.cancel()
 		t.wg.Wait()
+		t.loads.Close()
 		t.revoked.shutdown()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

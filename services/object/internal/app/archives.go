@@ -81,11 +81,12 @@ func newArchiveRun() *archiveRun {
 	return &archiveRun{id: newID(), ctx: ctx, cancel: cancel}
 }
 
-// Close stops the running uncompress tasks, which record that they were interrupted, and waits
-// for them.
+// Close stops the running uncompress tasks, which record that they were interrupted, and the
+// thumbnails being drawn, and waits for them.
 func (o *Object) Close() {
 	o.run.cancel()
 	o.run.wg.Wait()
+	o.thumbnails.Close()
 }
 
 // openArchive resolves the file through the namespace (grants, space, existence) and answers it
