@@ -3,8 +3,10 @@ SHELL := /bin/bash
 PKGS = $(shell go list -m -f '{{.Dir}}/...')
 BINARIES := smh=services/smh/cmd/smh library=services/library/cmd/library authtoken=services/authtoken/cmd/authtoken namespace=services/namespace/cmd/namespace object=services/object/cmd/object gateway=services/gateway/cmd/gateway
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# The last released contract, a buf image: make test fails when proto/ breaks it on the wire.
+RELEASED_CONTRACT := proto/released/v1.binpb
 
-.PHONY: all build run test fuzz vet generate check-generated check-tidy check-deploy bench clean
+.PHONY: all build run test fuzz vet staticcheck breaking release-contract generate check-generated check-tidy check-deploy bench clean
 
 all: build
 
@@ -20,8 +22,8 @@ build:
 run: build
 	bin/smh serve
 
-## test: generated code is current, modules are tidy, vet, deployment files check, then every test with the race detector, then the fuzz targets
-test: check-generated check-tidy vet check-deploy build
+## test: generated code is current, modules are tidy, vet, staticcheck, no breaking contract change, deployment files check, then every test with the race detector, then the fuzz targets
+test: check-generated check-tidy vet staticcheck breaking check-deploy build
 	# The e2e package runs every route on both engines under -race: past go test's 10 min default.
 	go test -race -count=1 -timeout 30m $(PKGS)
 	@test -n "$$SMH_TEST_POSTGRES_DSN" || echo "NOTE: PostgreSQL store tests NOT RUN (set SMH_TEST_POSTGRES_DSN to run them)"
@@ -37,6 +39,22 @@ check-deploy:
 
 vet:
 	go vet $(PKGS)
+
+# staticcheck at the version pinned in scripts/tools.sh, over every module; run from the workspace
+# root, so go.work resolves each module's packages.
+staticcheck:
+	@scripts/tools.sh
+	.bin/staticcheck $(PKGS)
+
+# The contract in proto/ against the last released one, at buf.yaml's breaking level (WIRE).
+breaking:
+	@scripts/tools.sh
+	.bin/buf breaking proto --against $(RELEASED_CONTRACT)
+
+## release-contract: record proto/ as the released contract (on purpose only: then a break passes make test)
+release-contract:
+	@scripts/tools.sh
+	.bin/buf build proto --exclude-source-info -o $(RELEASED_CONTRACT)
 
 ## generate: lint the protos and regenerate gen/ with the pinned tools
 generate:

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// The change feed measurement (smh-api.md 3.18, docs/changefeed.md), once per store engine:
+// The change feed measurement (SMH API 3.18, docs/changefeed.md), once per store engine:
 //
 //	(p) reading 10,000 events of a space's delta log in pages of 1,000 through the REST API,
 //	    against listing a directory of 10,000 entries in pages of 1,000 through the REST API

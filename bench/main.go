@@ -460,7 +460,7 @@ func runTokens(ctx context.Context, d time.Duration, c int, only string) error {
 		_, err := in.do(method, u, nil, want)
 		return err
 	}
-	etcd, err := etcdx.Connect(ctx, []string{srv.EtcdEndpoint()}, 0)
+	etcd, err := etcdx.Connect(ctx, []string{srv.EtcdEndpoint()}, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -518,7 +518,7 @@ func runTokens(ctx context.Context, d time.Duration, c int, only string) error {
 // etcd, with its own cache) accept each one, revokes it through REST, and measures how long the
 // second instance keeps accepting it.
 func revocationLatency(ctx context.Context, srv *server.Server, client *http.Client, mintURL, libraryID string, n int) ([]time.Duration, error) {
-	cli, err := etcdx.Connect(ctx, []string{srv.EtcdEndpoint()}, 0)
+	cli, err := etcdx.Connect(ctx, []string{srv.EtcdEndpoint()}, 0, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -175,7 +175,7 @@ func (a objAPI) fileURL(name string, kv ...string) string {
 	return a.srv.URL + "/api/v1/file/" + a.libraryID + "/-/" + name + "?" + q.Encode()
 }
 
-// ticket is the answer of a begin call (smh-api.md 3.1).
+// ticket is the answer of a begin call (SMH API 3.1).
 type ticket struct {
 	Domain     string            `json:"domain"`
 	Path       string            `json:"path"`

@@ -1,7 +1,7 @@
 // Package console is the operator's web console: static HTML, CSS and JavaScript (no build step,
 // nothing fetched from elsewhere) embedded in the binary and served by the gateway under
 // /console/. The console talks to the admin API with the operator key and to the business API
-// with tokens it mints for the operator (admin-api.md section 2).
+// with tokens it mints for the operator (docs/architecture.md, "The admin API").
 package console
 
 import (

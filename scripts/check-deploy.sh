@@ -23,13 +23,15 @@
 #     SMH_ADVERTISE uses the same port; SMH_METRICS_LISTEN, where set, is 0.0.0.0 on a declared
 #     port of its own, the pod template carries prometheus.io/scrape "true" and prometheus.io/port
 #     naming it, and a NetworkPolicy selecting the pods admits it; the gateway is probed over HTTPS on /healthz and /livez,
-#     library/authtoken/namespace/object with grpc probes; namespace and object get SMH_SQL_DSN
+#     library/authtoken/namespace/object with grpc probes, readiness naming the service's gRPC
+#     name (its health follows its store) and liveness and startup naming none; namespace and object get SMH_SQL_DSN
 #     from a Secret and that DSN (in the template) is PostgreSQL, since a SQLite file cannot be
 #     shared by replicas;
 #   - object: SMH_DOMAIN is set (it is required) to a host[:port] without scheme, the one of
 #     SMH_PUBLIC_URL; SMH_DATA_LISTEN's port is declared; unless SMH_S3_ENDPOINT is set,
 #     SMH_BLOB_DIR lies on a persistent volume, /tmp is writable; the gateway's
-#     SMH_OBJECT_DATA_URL names the object data port (through a Service on Kubernetes); a
+#     SMH_OBJECT_DATA_URL is etcd (the default) or names the object data port (through a Service
+#     on Kubernetes), and a NetworkPolicy admits the gateway to that port; a
 #     Deployment mounting a ReadWriteOnce claim runs one replica with the Recreate strategy and no
 #     HPA, and a pod mounting a claim as non-root sets fsGroup;
 #   - Services, PodDisruptionBudgets and HPAs point at existing workloads and ports;
@@ -101,7 +103,19 @@ for b, path in BINARIES.items():
         flags[b], direct_env[b], dials[b] = set(), set(), set()
         continue
     src = read(p)
-    fl = set(FLAG_RE.findall(src))
+    # A service declares its flags in its package's flags.go (Flags, Settings), the gRPC
+    # addresses in pkg/servicehost (Addresses), the common ones in pkg/cmdutil.
+    decl = src
+    own = os.path.join(root, "services", b, "flags.go")
+    if os.path.exists(own):
+        decl += read(own)
+        if "servicehost.Addresses" in decl:
+            decl += read(os.path.join(root, "pkg/servicehost/servicehost.go"))
+    # smh serve declares the flags it shares with a service from that service's Settings.
+    for svc in ("library", "authtoken", "namespace", "object", "gateway"):
+        if b == "smh" and svc + ".Settings" in src:
+            decl += read(os.path.join(root, "services", svc, "flags.go"))
+    fl = set(FLAG_RE.findall(decl))
     if "common.Add(fs)" in src:
         fl |= set(FLAG_RE.findall(read(os.path.join(root, COMMON))))
     if not fl:
@@ -174,6 +188,9 @@ def check_env_name(where, b, name):
         err(where, f"env {name} is not read by {b} (it reads {', '.join(sorted(allowed_env(b)))})")
 
 GRPC_SERVICES = ("library", "authtoken", "namespace", "object")  # internal gRPC, registered in etcd
+# The gRPC service name each one's store health is reported under (readiness.Probe.Service).
+HEALTH_NAMES = {"library": "smh.library.v1.LibraryService", "authtoken": "smh.token.v1.TokenService",
+                "namespace": "smh.namespace.v1.NamespaceService", "object": "smh.object.v1.ObjectService"}
 # Env each internal service must get besides SMH_ADMIN_KEY: a required setting the binary refuses
 # to start without (SMH_SECRET_KEK, object's --domain) or one whose default does not fit a
 # container (a SQLite file on the read-only root, a data endpoint on 127.0.0.1).
@@ -496,6 +513,14 @@ for p, d in objects():
             for probe in ("readinessProbe", "livenessProbe"):
                 if "grpc" not in (c.get(probe) or {}):
                     err(w, f"{probe} must be a grpc probe (grpc.health.v1)")
+            # Readiness names the service, whose health follows its store (pkg/readiness); ""
+            # stays SERVING while the process serves, so liveness and startup ask for that.
+            ready_as = ((c.get("readinessProbe") or {}).get("grpc") or {}).get("service")
+            if ready_as != HEALTH_NAMES[b]:
+                err(w, f"readinessProbe.grpc.service {ready_as!r} must be {HEALTH_NAMES[b]} (\"\" answers SERVING while the store is down)")
+            for probe in ("livenessProbe", "startupProbe"):
+                if ((c.get(probe) or {}).get("grpc") or {}).get("service"):
+                    err(w, f"{probe}.grpc must not name a service: a store outage would restart the pod")
         if b in SQL_SERVICES and "SMH_SQL_DSN" in envmap:
             # The DSN holds the database password, and the Deployment runs several replicas,
             # which only a shared PostgreSQL allows (a SQLite file is single-instance).
@@ -528,9 +553,6 @@ for p, d in objects():
             if not under("/tmp", mounts):
                 err(w, "needs a writable /tmp (an emptyDir): the root filesystem is read-only")
         if b == "gateway":
-            url = env_value(envmap.get("SMH_OBJECT_DATA_URL", {}))
-            if not url:
-                err(w, "SMH_OBJECT_DATA_URL must be set: its default (127.0.0.1) is not the object service in a pod")
             lis = envmap.get("SMH_LISTEN", {}).get("value")
             if not lis or port_of(lis) not in numbers:
                 err(w, f"SMH_LISTEN {lis!r} must be set to a declared container port")
@@ -679,7 +701,12 @@ for b, insts in deployed.items():
 # The gateway's SMH_OBJECT_DATA_URL: a Service selecting the object pods, on their data port.
 for w, labels, envmap, _ in deployed.get("gateway", []):
     url = env_value(envmap.get("SMH_OBJECT_DATA_URL", {}))
-    if not url:
+    if url in (None, "", "etcd"):
+        # The default: the gateway dials each object pod's data endpoint as listed in etcd.
+        for _w, olabels, oenv, _port in deployed.get("object", []):
+            dport = port_of(oenv.get("SMH_DATA_LISTEN", {}).get("value"))
+            if dport and not admits(olabels, labels, dport):
+                err(w, f"no NetworkPolicy admits the gateway to the object data port {dport}")
         continue
     u = urlsplit(url)
     if u.scheme != "http" or not u.hostname:
@@ -825,8 +852,8 @@ if compose in docs and docs[compose]:
             url = str(env.get("SMH_OBJECT_DATA_URL") or "")
             u = urlsplit(url)
             target = svcs.get(u.hostname or "") if u.scheme == "http" else None
-            if not url:
-                err(w, "SMH_OBJECT_DATA_URL must be set: its default (127.0.0.1) is not the object container")
+            if url in ("", "etcd"):
+                pass  # the default: the object containers' data endpoints as listed in etcd
             elif not target or binary_of_service(target) != "object":
                 err(w, f"SMH_OBJECT_DATA_URL {url!r} must be http://<the object service>:<its data port>")
             elif u.port != port_of(compose_env(target).get("SMH_DATA_LISTEN")):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the code-generation tools at pinned versions into .bin/ (git-ignored).
+# Installs the code-generation and lint tools at pinned versions into .bin/ (git-ignored).
 # buf comes from the npm registry (the package carries the same binary as a go install, in seconds);
-# the protoc plugins come from the Go module proxy. Nothing here talks to a schema registry.
+# the protoc plugins and staticcheck come from the Go module proxy. Nothing here talks to a schema registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,7 @@ BUF_VERSION=1.75.0
 PROTOC_GEN_GO_VERSION=v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
 GRPC_GATEWAY_VERSION=v2.33.0
+STATICCHECK_VERSION=v0.8.2
 
 mkdir -p .bin
 bin="$PWD/.bin"
@@ -34,3 +35,4 @@ goinstall protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GE
 goinstall protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
 goinstall protoc-gen-grpc-gateway github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway "$GRPC_GATEWAY_VERSION"
 goinstall protoc-gen-openapiv2 github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2 "$GRPC_GATEWAY_VERSION"
+goinstall staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION"

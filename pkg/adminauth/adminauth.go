@@ -14,7 +14,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
-// ErrInvalidAdminKey answers a missing or wrong operator key (admin-api.md section 2).
+// ErrInvalidAdminKey answers a missing or wrong operator key (docs/architecture.md, "The admin API").
 var ErrInvalidAdminKey = smherr.New(http.StatusUnauthorized, "InvalidAdminKey", "missing or wrong admin key")
 
 // Checker holds the operator key's digest and compares presented keys in constant time.

@@ -1,4 +1,4 @@
-// Package authz is the one authorization path of every OpenSMH service (architecture.md,
+// Package authz is the one authorization path of every OpenSMH service (docs/architecture.md,
 // "Authorization"): credentials of a request → Principal (token via authtoken, or the library
 // secret) → grant check → space check.
 package authz
@@ -11,7 +11,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
-// SMH errors of authorization (smh-api.md section 12.6).
+// SMH errors of authorization (SMH API section 12.6).
 var (
 	ErrEmptyAccessToken         = smherr.New(http.StatusBadRequest, "EmptyAccessToken", "access token missing")
 	ErrInvalidAccessToken       = smherr.New(http.StatusForbidden, "InvalidAccessToken", "access token invalid, expired, or of another library")

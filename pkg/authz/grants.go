@@ -1,6 +1,6 @@
 package authz
 
-// Grant names as SMH spells them (smh-api.md section 1.1). Services check them with
+// Grant names as SMH spells them (SMH API section 1.1). Services check them with
 // Principal.Has / RequireAny.
 const (
 	Admin                    = "admin"

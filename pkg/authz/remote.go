@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
+	"github.com/opensmh/opensmh/pkg/backoff"
+	"github.com/opensmh/opensmh/pkg/cache"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
@@ -32,8 +33,10 @@ func HashToken(token string) [32]byte {
 // RemoteValidator validates tokens through authtoken's ValidateToken RPC for services that run in
 // another process. It keeps each principal in memory for a short time (bounded by the token's
 // expiry) and drops revoked tokens as authtoken's WatchRevocations stream names them, so a
-// revocation reaches this cache within the stream's latency (architecture.md, "Authorization").
+// revocation reaches this cache within the stream's latency (docs/architecture.md, "Authorization").
 // While the stream is down nothing is cached, so a missed revocation can never be served.
+// Concurrent misses of one token ask authtoken once (pkg/cache); a revocation or a stream reset
+// also keeps a validation in flight from being cached, because it may concern that token.
 type RemoteValidator struct {
 	client     tokenv1.TokenServiceClient
 	adminKey   string
@@ -41,20 +44,24 @@ type RemoteValidator struct {
 	ttl        time.Duration
 	maxEntries int
 
-	mu    sync.RWMutex
-	cache map[[32]byte]remoteEntry
-	// gen moves on every revocation and stream reset; a validation answered across a move is not
-	// cached, because the revocation may have concerned it.
-	gen  uint64
-	live atomic.Bool
+	// cache is keyed by token hash and library: a waiter must not get the answer to a request
+	// for another library.
+	cache *cache.Cache[remoteKey, remoteEntry]
+	live  atomic.Bool
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
+type remoteKey struct {
+	hash      [32]byte
+	libraryID string
+}
+
 type remoteEntry struct {
-	p     *Principal
-	until time.Time
+	p *Principal
+	// expires is the token's own expiry, which may come before the TTL.
+	expires time.Time
 }
 
 // RemoteOption tunes a RemoteValidator.
@@ -67,7 +74,7 @@ func WithClock(c clock.Clock) RemoteOption { return func(r *RemoteValidator) { r
 // (which also records the use for sliding renewal). Default 10 s.
 func WithCacheTTL(d time.Duration) RemoteOption { return func(r *RemoteValidator) { r.ttl = d } }
 
-// WithMaxEntries bounds the cache; when full it is emptied (default 100,000 principals).
+// WithMaxEntries bounds the cache; past it the oldest principals go (default 100,000).
 func WithMaxEntries(n int) RemoteOption { return func(r *RemoteValidator) { r.maxEntries = n } }
 
 var _ TokenValidator = (*RemoteValidator)(nil)
@@ -88,21 +95,28 @@ func NewRemoteValidator(ctx context.Context, client tokenv1.TokenServiceClient, 
 		clock:      clock.Real{},
 		ttl:        10 * time.Second,
 		maxEntries: 100_000,
-		cache:      make(map[[32]byte]remoteEntry),
 		done:       make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(r)
 	}
+	r.cache = cache.New[remoteKey](r.ttl, r.maxEntries, cache.WithClock[remoteEntry](r.clock),
+		cache.WithExpiry(func(e remoteEntry) time.Time {
+			if !r.live.Load() {
+				return time.Time{} // not kept: a revocation could be missed
+			}
+			return e.expires
+		}))
 	ctx, r.cancel = context.WithCancel(ctx)
 	go r.watch(ctx)
 	return r, nil
 }
 
-// Close stops the revocation subscription and waits for it.
+// Close stops the revocation subscription and the validations in flight, and waits for them.
 func (r *RemoteValidator) Close() error {
 	r.cancel()
 	<-r.done
+	r.cache.Close()
 	return nil
 }
 
@@ -114,40 +128,22 @@ func (r *RemoteValidator) ValidateToken(ctx context.Context, libraryID, token st
 	if len(token) > MaxTokenLength {
 		return nil, ErrInvalidAccessToken
 	}
-	h := HashToken(token)
-	now := r.clock.Now()
-	r.mu.RLock()
-	e, ok := r.cache[h]
-	gen := r.gen
-	r.mu.RUnlock()
-	if ok && now.Before(e.until) {
-		if e.p.LibraryID != libraryID {
-			return nil, ErrInvalidAccessToken
+	key := remoteKey{hash: HashToken(token), libraryID: libraryID}
+	e, err := r.cache.Get(ctx, key, func(ctx context.Context) (remoteEntry, error) {
+		resp, err := r.client.ValidateToken(adminauth.Outgoing(ctx, r.adminKey), &tokenv1.ValidateTokenRequest{LibraryId: libraryID, AccessToken: token})
+		if err != nil {
+			return remoteEntry{}, smherr.As(err)
 		}
-		return e.p, nil
-	}
-	resp, err := r.client.ValidateToken(adminauth.Outgoing(ctx, r.adminKey), &tokenv1.ValidateTokenRequest{LibraryId: libraryID, AccessToken: token})
+		pp := resp.GetPrincipal()
+		if pp.GetLibraryId() != libraryID {
+			return remoteEntry{}, ErrInvalidAccessToken
+		}
+		return remoteEntry{p: PrincipalFromProto(pp), expires: time.UnixMilli(pp.GetExpiresAtMs())}, nil
+	})
 	if err != nil {
-		return nil, smherr.As(err)
+		return nil, err
 	}
-	pp := resp.GetPrincipal()
-	if pp.GetLibraryId() != libraryID {
-		return nil, ErrInvalidAccessToken
-	}
-	p := PrincipalFromProto(pp)
-	until := now.Add(r.ttl)
-	if exp := time.UnixMilli(pp.GetExpiresAtMs()); exp.Before(until) {
-		until = exp
-	}
-	r.mu.Lock()
-	if r.gen == gen && r.live.Load() {
-		if len(r.cache) >= r.maxEntries {
-			clear(r.cache)
-		}
-		r.cache[h] = remoteEntry{p: p, until: until}
-	}
-	r.mu.Unlock()
-	return p, nil
+	return e.p, nil
 }
 
 // PrincipalFromProto converts authtoken's wire principal. Unknown grant names (a newer authtoken)
@@ -187,11 +183,12 @@ func PrincipalToProto(p *Principal) *tokenv1.Principal {
 	return pp
 }
 
-// watch keeps the revocation stream open, reconnecting with capped exponential backoff.
+// watch keeps the revocation stream open, reconnecting with jittered backoff: every validator
+// of a deployment loses the stream when authtoken restarts, and they should not all come back at
+// the same instant.
 func (r *RemoteValidator) watch(ctx context.Context) {
 	defer close(r.done)
-	const minBackoff, maxBackoff = 100 * time.Millisecond, 5 * time.Second
-	backoff := minBackoff
+	retry := backoff.New(100*time.Millisecond, 5*time.Second)
 	for {
 		wasLive := r.watchOnce(ctx)
 		r.reset(false)
@@ -199,16 +196,11 @@ func (r *RemoteValidator) watch(ctx context.Context) {
 			return
 		}
 		if wasLive {
-			backoff = minBackoff
+			retry.Reset()
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if retry.Wait(ctx) != nil {
 			return
-		case <-t.C:
 		}
-		backoff = min(backoff*2, maxBackoff)
 	}
 }
 
@@ -235,23 +227,27 @@ func (r *RemoteValidator) watchOnce(ctx context.Context) bool {
 	}
 }
 
+// reset empties the cache when the stream comes up or goes down. live is stored first: a
+// validation kept between the two is dropped by the Clear, and one finishing after it began
+// before it and is not kept (pkg/cache's generations).
 func (r *RemoteValidator) reset(live bool) {
-	r.mu.Lock()
-	clear(r.cache)
-	r.gen++
 	r.live.Store(live)
-	r.mu.Unlock()
+	r.cache.Clear()
 }
 
+// revoke drops the named tokens in every library. It walks the cache once per message (a
+// library purge names many tokens in one); revocations are rare next to validations.
 func (r *RemoteValidator) revoke(hashes []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.gen++
+	revoked := make(map[[32]byte]struct{}, len(hashes))
 	for _, s := range hashes {
 		var h [32]byte
 		if n, err := hex.Decode(h[:], []byte(s)); err != nil || n != len(h) {
 			continue
 		}
-		delete(r.cache, h)
+		revoked[h] = struct{}{}
 	}
+	r.cache.ForgetFunc(func(k remoteKey) bool {
+		_, ok := revoked[k.hash]
+		return ok
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/grpcx/grpctest"
+	"github.com/opensmh/opensmh/pkg/inproc"
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
@@ -33,10 +34,15 @@ type fakeTokenService struct {
 	live    map[string]bool
 	revoke  chan []string
 	dropAll chan struct{}
+	// gate, when set, holds every validation until it is closed.
+	gate chan struct{}
 }
 
 func (f *fakeTokenService) ValidateToken(_ context.Context, req *tokenv1.ValidateTokenRequest) (*tokenv1.ValidateTokenResponse, error) {
 	f.calls.Add(1)
+	if f.gate != nil {
+		<-f.gate
+	}
 	f.mu.Lock()
 	ok := f.live[req.GetAccessToken()]
 	f.mu.Unlock()
@@ -81,13 +87,17 @@ func (f *fakeTokenService) kill(token string) string {
 
 func startFake(t *testing.T, clk clock.Clock) (*fakeTokenService, tokenv1.TokenServiceClient) {
 	t.Helper()
-	f := &fakeTokenService{
+	f := newFake(clk)
+	conn := grpctest.Serve(t, func(r grpc.ServiceRegistrar) { tokenv1.RegisterTokenServiceServer(r, f) })
+	return f, tokenv1.NewTokenServiceClient(conn)
+}
+
+func newFake(clk clock.Clock) *fakeTokenService {
+	return &fakeTokenService{
 		clock: clk, admin: adminauth.NewChecker(testAdminKey),
 		live:   map[string]bool{"tok-a": true, "tok-b": true},
 		revoke: make(chan []string), dropAll: make(chan struct{}),
 	}
-	conn := grpctest.Serve(t, func(r grpc.ServiceRegistrar) { tokenv1.RegisterTokenServiceServer(r, f) })
-	return f, tokenv1.NewTokenServiceClient(conn)
 }
 
 func eventually(t *testing.T, what string, f func() bool) {
@@ -194,4 +204,68 @@ func TestRemoteValidatorWithoutStreamDoesNotCache(t *testing.T) {
 			t.Fatal("cached without a revocation stream")
 		}
 	}
+}
+
+// A burst of requests carrying one token that is not cached costs authtoken one validation.
+func TestRemoteValidatorConcurrentMissesAskOnce(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+	f, client := startFake(t, clk)
+	rv, err := NewRemoteValidator(context.Background(), client, testAdminKey, WithClock(clk), WithCacheTTL(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rv.Close()
+	eventually(t, "caching once the stream is confirmed", func() bool { return cached(t, f, rv, "tok-a") })
+
+	f.gate = make(chan struct{}) // no validation runs now: the validator's cache is warm
+	before := f.calls.Load()
+	const callers = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := rv.ValidateToken(context.Background(), "lib", "tok-b")
+			errs <- err
+		}()
+	}
+	// The first caller's validation waits at the gate; the others either join it or, arriving
+	// after it answered, find tok-b cached. Either way authtoken is asked once.
+	eventually(t, "the validation reached authtoken", func() bool { return f.calls.Load() == before+1 })
+	close(f.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Load() - before; n != 1 {
+		t.Fatalf("%d validations for %d concurrent requests, want 1", n, callers)
+	}
+}
+
+// The all-in-one hosts authtoken on its in-process connection: the revocation stream works
+// there too, so a validator over it caches and drops revoked tokens as over the network.
+func TestRemoteValidatorOverInProcessConnection(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+	f := newFake(clk)
+	conn := inproc.New()
+	tokenv1.RegisterTokenServiceServer(conn, f)
+	rv, err := NewRemoteValidator(context.Background(), tokenv1.NewTokenServiceClient(conn), testAdminKey, WithClock(clk), WithCacheTTL(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rv.Close()
+	eventually(t, "caching once the stream is confirmed", func() bool { return cached(t, f, rv, "tok-a") })
+	f.revoke <- []string{f.kill("tok-a")}
+	eventually(t, "revocation evicts", func() bool {
+		_, err := rv.ValidateToken(context.Background(), "lib", "tok-a")
+		e := smherr.As(err)
+		return e != nil && e.Code == "InvalidAccessToken"
+	})
+	subs := f.subs.Load()
+	f.dropAll <- struct{}{}
+	eventually(t, "resubscribed", func() bool { return f.subs.Load() > subs })
 }

@@ -14,8 +14,12 @@ import (
 
 	"github.com/spf13/pflag"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zapgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/grpclog"
 
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/pkg/discovery"
@@ -85,6 +89,11 @@ type Env struct {
 // Main makes the files the process creates private (PrivateFiles), parses flags (SMH_* env fills
 // the ones not given), sets up logging, tracing, metrics (--metrics-listen) and etcd, and runs run
 // until SIGINT/SIGTERM. It answers the process exit code: 0 ok, 1 failure, 2 usage.
+//
+// Every line the process writes is a JSON log record on stderr, with one exception: a usage
+// error (a flag, SMH_* env or --log-level that does not parse) is one plain `service: ...` line,
+// as it comes before there is a logger to write it. Any later error, a failed start included,
+// is one error record naming the cause.
 func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run func(Env) error) int {
 	PrivateFiles()
 	if err := fs.Parse(args); err != nil {
@@ -103,32 +112,55 @@ func Main(service string, fs *pflag.FlagSet, common *Common, args []string, run 
 		fmt.Fprintf(os.Stderr, "%s: --log-level: %v\n", service, err)
 		return 2
 	}
-	logger := telemetry.NewLogger(os.Stderr, level).With("service", service)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	shutdown, err := telemetry.SetupTracing(ctx, "opensmh-"+service)
+	logger := InstallLogger(level, "service", service)
+	shutdown, err := telemetry.SetupTracing(context.Background(), "opensmh-"+service)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+		// OTEL_* names an exporter or protocol we do not know: a usage error, found after the
+		// logger exists.
+		logger.Error(service+" stopped", "error", err.Error())
 		return 2
 	}
 	defer shutdown(context.Background())
-	stopMetrics, err := telemetry.ServeMetrics(common.MetricsListen, "opensmh-"+service, logger)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
-		return 1
-	}
-	defer stopMetrics(context.Background())
-	cli, err := etcdx.Connect(ctx, config.SplitList(common.Etcd), common.Deadlines.Etcd)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
-		return 1
-	}
-	defer cli.Close()
-	if err := run(Env{Ctx: ctx, Logger: logger, Etcd: cli, Deadlines: common.Deadlines}); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+	if err := runLogged(service, common, logger, run); err != nil {
+		logger.Error(service+" stopped", "error", err.Error())
 		return 1
 	}
 	return 0
+}
+
+// InstallLogger answers the process's JSON logger on stderr, its records carrying attrs (slog
+// key-value pairs), and makes it the default of slog, of the log package and of gRPC's own log,
+// so that a logger left unset somewhere, or a library that logs through the log package or
+// grpclog, still writes JSON lines instead of text. Call it first thing in main: gRPC's log may
+// be replaced only before any gRPC use.
+func InstallLogger(level slog.Level, attrs ...any) *slog.Logger {
+	logger := telemetry.NewLogger(os.Stderr, level).With(attrs...)
+	slog.SetDefault(logger)
+	grpcLog := telemetry.ZapLogger(logger.With("component", "grpc"))
+	if level > slog.LevelDebug {
+		// As gRPC's default log: errors only. Its warnings (a peer not reachable yet, a
+		// connection reset) come at every restart of a split deployment.
+		grpcLog = grpcLog.WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel))
+	}
+	grpclog.SetLoggerV2(zapgrpc.NewLogger(grpcLog))
+	return logger
+}
+
+// runLogged is Main once the logger exists.
+func runLogged(service string, common *Common, logger *slog.Logger, run func(Env) error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stopMetrics, err := telemetry.ServeMetrics(common.MetricsListen, "opensmh-"+service, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics(context.Background())
+	cli, err := etcdx.Connect(ctx, config.SplitList(common.Etcd), common.Deadlines.Etcd, logger)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	return run(Env{Ctx: ctx, Logger: logger, Etcd: cli, Deadlines: common.Deadlines})
 }
 
 // Dial connects to the live instances of another service through etcd (round robin). Calls

@@ -1,5 +1,5 @@
 // Package config reads settings from flags and SMH_* environment variables; flags win
-// (admin-api.md section 1, "config").
+// (docs/architecture.md, "Starting it").
 package config
 
 import (

@@ -1,5 +1,5 @@
 // Package discovery registers service instances in etcd under a lease and resolves them with
-// the etcd naming resolver (architecture.md, "Services"): an instance that dies disappears when
+// the etcd naming resolver (docs/architecture.md, "Services"): an instance that dies disappears when
 // its lease lapses, and clients round-robin over the live ones.
 package discovery
 
@@ -13,6 +13,8 @@ import (
 	"go.etcd.io/etcd/client/v3/naming/endpoints"
 	"go.etcd.io/etcd/client/v3/naming/resolver"
 	"google.golang.org/grpc"
+
+	"github.com/opensmh/opensmh/pkg/backoff"
 )
 
 // Prefix is where instances are registered: Prefix + service + "/" + address.
@@ -35,6 +37,8 @@ type Registration struct {
 
 	mu    sync.Mutex
 	lease clientv3.LeaseID
+
+	closed sync.Once
 }
 
 // Register lists addr as an instance of service until Close or until the process dies.
@@ -75,13 +79,15 @@ func (r *Registration) attach(ctx context.Context) (<-chan *clientv3.LeaseKeepAl
 }
 
 // keep drains keep-alive answers (the client drops them otherwise) and, when the keep-alive ends
-// before Close, attaches again with backoff.
+// before Close, attaches again with jittered backoff: after an etcd outage every instance of the
+// deployment re-attaches, and they should not all ask at the same instant.
 func (r *Registration) keep(ka <-chan *clientv3.LeaseKeepAliveResponse) {
 	defer close(r.stopped)
+	retry := backoff.New(200*time.Millisecond, 5*time.Second)
 	for {
 		for range ka {
 		}
-		backoff := 200 * time.Millisecond
+		retry.Reset()
 		for {
 			if r.ctx.Err() != nil {
 				return
@@ -93,18 +99,18 @@ func (r *Registration) keep(ka <-chan *clientv3.LeaseKeepAliveResponse) {
 				ka = next
 				break
 			}
-			select {
-			case <-r.ctx.Done():
+			if retry.Wait(r.ctx) != nil {
 				return
-			case <-time.After(backoff):
 			}
-			backoff = min(2*backoff, 5*time.Second)
 		}
 	}
 }
 
-// Close removes the instance at once (revoking its lease) instead of waiting for the TTL.
-func (r *Registration) Close() {
+// Close removes the instance at once (revoking its lease) instead of waiting for the TTL. Later
+// calls do nothing: a process may unlist an instance as it starts to stop and again on its way out.
+func (r *Registration) Close() { r.closed.Do(r.close) }
+
+func (r *Registration) close() {
 	r.cancel()
 	<-r.stopped
 	r.mu.Lock()

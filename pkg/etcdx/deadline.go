@@ -33,7 +33,7 @@ func boundCalls(cli *clientv3.Client, timeout time.Duration) {
 
 // call runs one request under the bound and marks a failure of the cluster (no answer within
 // the deadline, no leader, no member reachable) with smherr.ErrUnavailable, so that the
-// services answer it with 503 ServiceUnavailable rather than 500.
+// services answer it with 503 ServiceUnavailable rather than 500 (docs/operations.md).
 func call[T any](ctx context.Context, timeout time.Duration, request func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -55,7 +55,20 @@ func clusterUnavailable(ctx context.Context, err error) bool {
 	if errors.As(err, &etcdErr) {
 		return etcdErr.Code() == codes.Unavailable
 	}
-	return status.Code(err) == codes.Unavailable
+	st, ok := status.FromError(err)
+	if !ok {
+		return false
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	case codes.Unknown:
+		// gRPC carries our deadline to the etcd server, whose copy ends a moment before ours: a
+		// member waiting for a leader then answers its context's error as Unknown "context
+		// deadline exceeded", which reaches us while ctx.Err() is still nil.
+		return st.Message() == context.DeadlineExceeded.Error()
+	}
+	return false
 }
 
 type boundedKV struct {

@@ -1,5 +1,5 @@
 // Package filetype answers what a file is by its name: its extension and the media kind that
-// extension names by default. Media libraries take only images and videos (smh-api.md 2.11), and
+// extension names by default. Media libraries take only images and videos (SMH API 2.11), and
 // a rename there must keep the media type (3.14, FileTypeNotMatched); the namespace and the object
 // service decide both from these lists, so the two never disagree.
 //

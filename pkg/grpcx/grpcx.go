@@ -35,7 +35,7 @@ func ServerOptions(logger *slog.Logger) []grpc.ServerOption {
 	return append([]grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.ChainUnaryInterceptor(UnaryInterceptors(logger)...),
-		grpc.ChainStreamInterceptor(streamRequestID, streamRecover(logger)),
+		grpc.ChainStreamInterceptor(StreamInterceptors(logger)...),
 	}, serverKeepalive()...)
 }
 
@@ -43,6 +43,13 @@ func ServerOptions(logger *slog.Logger) []grpc.ServerOption {
 // grpc.Server (the in-process connection of the all-in-one).
 func UnaryInterceptors(logger *slog.Logger) []grpc.UnaryServerInterceptor {
 	return []grpc.UnaryServerInterceptor{unaryRequestID, unaryRecover(logger), unaryLog(logger)}
+}
+
+// StreamInterceptors are the stream server interceptors in their order, for the in-process
+// connection as UnaryInterceptors. Streams get no default deadline: they live as long as their
+// caller (a revocation watch).
+func StreamInterceptors(logger *slog.Logger) []grpc.StreamServerInterceptor {
+	return []grpc.StreamServerInterceptor{streamRequestID, streamRecover(logger)}
 }
 
 // ClientOptions answers the options every client of an OpenSMH service uses: tracing, the

@@ -1,11 +1,12 @@
 // Package inproc connects clients to services registered in the same process with no wire in
-// between: the all-in-one's gateway and services call each other through it (architecture.md:
-// "an in-memory connection is fine"). A call still runs the services' interceptors, carries
+// between: the all-in-one's gateway and services call each other through it (docs/architecture.md,
+// "How the services talk"). A call still runs the services' interceptors, carries
 // metadata in and response headers out, answers errors as gRPC statuses and gets a server span,
 // so the handlers cannot tell it from a network call; it skips only framing, HTTP/2 and
 // marshalling, the hop the benchmark shows to cost more than half of a cheap request. It also
 // times every call in rpc.server.call.duration as otelgrpc does on a gRPC server, so per-RPC
-// metrics do not depend on how the services are deployed.
+// metrics do not depend on how the services are deployed. Unary and server-streaming RPCs are
+// served (stream.go); a client-streaming or bidirectional one is refused at registration.
 package inproc
 
 import (
@@ -32,10 +33,12 @@ import (
 
 // Conn is both the registrar services register on and the connection clients call through.
 type Conn struct {
-	methods     map[string]method
-	interceptor grpc.UnaryServerInterceptor
-	tracer      trace.Tracer
-	duration    metric.Float64Histogram
+	methods            map[string]method
+	streams            map[string]streamMethod
+	interceptor        grpc.UnaryServerInterceptor
+	streamInterceptors []grpc.StreamServerInterceptor
+	tracer             trace.Tracer
+	duration           metric.Float64Histogram
 }
 
 type method struct {
@@ -57,18 +60,21 @@ func New(interceptors ...grpc.UnaryServerInterceptor) *Conn {
 	}
 	return &Conn{
 		methods:     map[string]method{},
+		streams:     map[string]streamMethod{},
 		interceptor: chain(interceptors),
 		tracer:      otel.Tracer("github.com/opensmh/opensmh/pkg/inproc"),
 		duration:    d.Inst(),
 	}
 }
 
-// RegisterService implements grpc.ServiceRegistrar for unary methods. Register everything before
-// the first call: the method table is read without a lock.
+// RegisterService implements grpc.ServiceRegistrar for unary and server-streaming methods; it
+// panics on a client-streaming or bidirectional one (stream.go). Register everything before the
+// first call: the method tables are read without a lock.
 func (c *Conn) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	for _, m := range desc.Methods {
 		c.methods["/"+desc.ServiceName+"/"+m.MethodName] = method{impl: impl, handler: m.Handler}
 	}
+	c.registerStreams(desc, impl)
 }
 
 // Invoke implements grpc.ClientConnInterface.
@@ -150,12 +156,6 @@ func canonicalCode(c codes.Code) string {
 		b.WriteRune(unicode.ToUpper(r))
 	}
 	return b.String()
-}
-
-// NewStream implements grpc.ClientConnInterface; streaming RPCs are served over the network
-// only (none of them is exposed through the gateway).
-func (c *Conn) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
-	return nil, status.Error(codes.Unimplemented, "inproc: streaming RPCs need a network connection")
 }
 
 // transportStream collects the response metadata a handler sets with grpc.SetHeader.

@@ -1,5 +1,5 @@
 // Package jobs runs a service's background jobs with one active runner across replicas
-// (architecture.md, "Background work"): each job is an etcd election, and only its leader runs
+// (docs/architecture.md, "Background work"): each job is an etcd election, and only its leader runs
 // the job, at once and then every interval, until it loses the lease or stops.
 package jobs
 
@@ -73,8 +73,13 @@ func (j Job) lead(ctx context.Context, cli *clientv3.Client) error {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resignTimeout)
 		defer cancel()
 		_ = election.Resign(rctx) // if it fails, the lease lapses and does the same
-		// On stop ctx is cancelled, so this cannot revoke the lease; holding nothing after the
-		// resignation, it lapses within its TTL.
+		if ctx.Err() != nil {
+			// On stop ctx is cancelled, so the lease cannot be revoked (trying only logs the
+			// etcd client's warning); holding nothing after the resignation, it lapses within
+			// its TTL.
+			session.Orphan()
+			return
+		}
 		_ = session.Close()
 	}()
 

@@ -3,7 +3,9 @@
 // its gRPC service name, and SERVING again once the store answers.
 //
 // Stores are pinged on a timer, not on each health Check: a load balancer polling /healthz
-// every second from several places must not turn into as many database round trips.
+// every second from several places must not turn into as many database round trips. The empty
+// service name "" is left SERVING, as liveness: a store's outage must not have the process
+// restarted. docs/operations.md says what each service checks and what the probes ask.
 package readiness
 
 import (

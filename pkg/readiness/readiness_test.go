@@ -14,7 +14,7 @@ import (
 
 // TestReportsTheStore checks that each probe's outcome is its service's health on every server:
 // known from the start, NOT_SERVING while its store fails, SERVING again when it answers, and
-// one hung store does not hold back the other's report.
+// one hung store does not hold back the other's report; "" stays SERVING throughout.
 func TestReportsTheStore(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
@@ -43,6 +43,11 @@ func TestReportsTheStore(t *testing.T) {
 		}
 		if s := status(hs, hung.Service); s != healthpb.HealthCheckResponse_NOT_SERVING {
 			t.Fatalf("hung store reported %v", s)
+		}
+		// "" is the liveness answer (what a Kubernetes liveness probe asks): a store's outage
+		// must not have the process restarted.
+		if s := status(hs, ""); s != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("the process's own health reported %v while a store is down", s)
 		}
 	}
 	down.Store(false)

@@ -1,5 +1,5 @@
 // Package reqmeta names the gRPC metadata that crosses the gateway and the services, and sets the
-// response metadata the gateway turns into HTTP (architecture.md, "The public edge").
+// response metadata the gateway turns into HTTP (docs/architecture.md, "The public edge").
 package reqmeta
 
 import (
@@ -16,7 +16,7 @@ const (
 	AccessToken   = "x-smh-access-token"
 	LibrarySecret = "x-smh-library-secret"
 	// ActingUser is the user_id query of a request, used when an admin token with an empty user id
-	// acts as that user (smh-api.md 12.2).
+	// acts as that user (SMH API 12.2).
 	ActingUser = "x-smh-user-id"
 	// RequestID is set by the gateway (or the first service a gRPC caller reaches) and echoed in
 	// every response and log line.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/spf13/pflag"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -18,6 +19,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/readiness"
+	"github.com/opensmh/opensmh/pkg/serve"
 )
 
 // Options describe one service process.
@@ -31,16 +33,20 @@ type Options struct {
 	Logger            *slog.Logger
 	// Register adds the service's gRPC services to the server.
 	Register func(grpc.ServiceRegistrar)
-	// DrainTimeout bounds the graceful stop; default 10 s.
+	// DrainTimeout bounds the graceful stop; default serve.DefaultDrainTimeout.
 	DrainTimeout time.Duration
+	// Servers are the process's other servers (the object service's data endpoint), served
+	// and stopped together with the gRPC server.
+	Servers []serve.Server
 	// Probes check the service's store; each reports its gRPC service's health, which the
 	// gateway's /healthz asks (pkg/readiness).
 	Probes    []readiness.Probe
 	Readiness readiness.Options
 }
 
-// Run serves until ctx ends, then leaves discovery first (so no new calls arrive), finishes
-// in-flight calls within DrainTimeout, and returns.
+// Run serves until ctx ends or a server fails, together with o.Servers, and stops them all as
+// pkg/serve does: it leaves discovery and turns health to NOT_SERVING first (so no new calls
+// arrive), then finishes in-flight calls within DrainTimeout.
 func Run(ctx context.Context, o Options) error {
 	lis, err := net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -54,41 +60,32 @@ func Run(ctx context.Context, o Options) error {
 	stopProbes := readiness.Start(o.Probes, o.Readiness, hs)
 	defer stopProbes()
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-
 	addr := o.Advertise
 	if addr == "" {
 		addr = lis.Addr().String()
 	}
+	// Listed before Serve starts: a call that arrives first waits in the listen backlog.
 	reg, err := discovery.Register(ctx, o.Etcd, o.Name, addr)
 	if err != nil {
-		srv.Stop()
-		<-served
+		lis.Close()
 		return err
 	}
-	o.Logger.Info("serving", "service", o.Name, "address", addr)
-
-	select {
-	case <-ctx.Done():
-	case err := <-served:
+	host := serve.GRPC("grpc server", srv, lis)
+	host.Leave = func() {
 		reg.Close()
-		return fmt.Errorf("grpc server: %w", err)
+		hs.Shutdown()
 	}
-	reg.Close()
-	hs.Shutdown()
-	drain := o.DrainTimeout
-	if drain == 0 {
-		drain = 10 * time.Second
-	}
-	stopped := make(chan struct{})
-	go func() { srv.GracefulStop(); close(stopped) }()
-	select {
-	case <-stopped:
-	case <-time.After(drain):
-		srv.Stop()
-		<-stopped
-	}
-	<-served
-	return nil
+	o.Logger.Info("serving", "service", o.Name, "address", addr)
+	return serve.Run(ctx, serve.Options{DrainTimeout: o.DrainTimeout, Logger: o.Logger}, append([]serve.Server{host}, o.Servers...)...)
+}
+
+// Addresses are a service binary's gRPC address flags.
+type Addresses struct {
+	Listen, Advertise string
+}
+
+// AddFlags declares --listen (defaulting to listen) and --advertise on fs.
+func (a *Addresses) AddFlags(fs *pflag.FlagSet, listen string) {
+	fs.StringVar(&a.Listen, "listen", listen, "gRPC address")
+	fs.StringVar(&a.Advertise, "advertise", "", "address other services dial (default: the listen address)")
 }

@@ -1,4 +1,4 @@
-// Package smherr carries SMH error codes (smh-api.md section 12.6) through gRPC.
+// Package smherr carries SMH error codes (SMH API section 12.6) through gRPC.
 //
 // A use case returns its own sentinel errors; each service's transport maps them to an *Error with
 // one table. The *Error becomes a gRPC status whose ErrorInfo reason is the SMH code, and the
@@ -54,7 +54,7 @@ var (
 
 // ErrUnavailable marks a failure of a dependency rather than of the request: a store wraps its
 // connection failures and its own deadlines with it (errors.Is finds both it and the cause), and
-// Convert answers them with ErrServiceUnavailable.
+// Convert answers them with ErrServiceUnavailable. docs/operations.md lists what counts as down.
 var ErrUnavailable = errors.New("dependency unavailable")
 
 // Unavailable marks cause as a dependency failure (see ErrUnavailable); nil stays nil.

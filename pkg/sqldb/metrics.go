@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// txMetrics times InWrite and InRead calls (architecture.md, "Observability": store latencies).
+// txMetrics times InWrite and InRead calls (docs/architecture.md, "Observability": store latencies).
 // The attributes are only engine, kind (read, write) and outcome (ok, error): no per-query labels,
 // so the series stay few and recording costs one histogram update. A write's time includes its
 // wait for the group commit on SQLite, which is what its caller waits.

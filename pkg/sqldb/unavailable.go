@@ -19,7 +19,8 @@ import (
 // request, failed: the server could not be reached or dropped the connection, refuses
 // connections for now, or did not answer within the call's deadline (ctx is the call's own
 // context, TxTimeout included). Every other error, and one from a caller that gave up
-// (context.Canceled), is answered as it is.
+// (context.Canceled), is answered as it is, so a real bug still answers 500. What an outage
+// answers, for every kind of dependency: docs/operations.md.
 func markUnavailable(ctx context.Context, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return err

@@ -1,5 +1,5 @@
 // Package telemetry sets up OpenTelemetry tracing from the standard OTEL_* environment and the
-// JSON logger that carries request and trace ids (architecture.md, "Observability").
+// JSON logger that carries request and trace ids (docs/architecture.md, "Observability").
 package telemetry
 
 import (

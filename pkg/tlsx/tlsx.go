@@ -1,5 +1,5 @@
 // Package tlsx provides the server certificate: the operator's, or a local CA and a server
-// certificate created on first start (admin-api.md section 1, "TLS").
+// certificate created on first start (docs/architecture.md, "Starting it").
 package tlsx
 
 import (

@@ -1,5 +1,5 @@
-// Package authtoken is the token service (architecture.md, "Services"): it mints, renews, revokes
-// and validates SMH access tokens (smh-api.md section 1), keeps them in etcd as hashes, and serves
+// Package authtoken is the token service (docs/architecture.md, "Services"): it mints, renews, revokes
+// and validates SMH access tokens (SMH API section 1), keeps them in etcd as hashes, and serves
 // validation from memory for in-process callers (Validator) and over gRPC (ValidateToken).
 package authtoken
 

@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	// sweepElection is the etcd election that lets one replica at a time sweep (architecture.md,
+	// sweepElection is the etcd election that lets one replica at a time sweep (docs/architecture.md,
 	// "Background work": one active runner per job).
 	sweepElection = "/smh/authtoken/jobs/sweep-expired"
 	// DefaultSweepEvery is how often the elected replica sweeps expired tokens out of etcd.

@@ -31,7 +31,7 @@ const DefaultBodyReadTimeout = 30 * time.Second
 // cors adds the CORS headers the service's answer would carry, so a browser can read the refusal.
 //
 // The admin API is refused alike: a request with a body and without the operator key gets 401
-// InvalidAdminKey (admin-api.md section 2) before its body is read.
+// InvalidAdminKey (docs/architecture.md, "The admin API") before its body is read.
 func credentialsFirst(table *dispatch.Table, auth *authz.Authorizer, admin *adminauth.Checker, cors func(http.Handler) http.Handler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/admin/") && hasBody(r) {
@@ -58,7 +58,7 @@ func credentialsFirst(table *dispatch.Table, auth *authz.Authorizer, admin *admi
 
 // tokenService prefixes the token-management rows, which authenticate by the library secret or
 // by the token in the path (1.1-1.4) instead of the access_token query.
-var tokenService = tokenv1.TokenService_ServiceDesc.ServiceName + "/"
+var tokenService = "/" + tokenv1.TokenService_ServiceDesc.ServiceName + "/"
 
 // writeWithBody answers the library of a business-API write whose request carries a body: a
 // row of the table that is not a read (public reads need no credentials, 12.7) or token

@@ -1,6 +1,6 @@
 // Package gateway is the public HTTPS edge: the SMH business API through the dispatcher table,
 // the admin API, gRPC for internal callers, CORS, request ids, SMH error bodies and /healthz, all
-// on one port (architecture.md, "The public edge"). It holds no business logic.
+// on one port (docs/architecture.md, "The public edge"). It holds no business logic.
 package gateway
 
 import (
@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"regexp"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/adminauth"
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/dataroute"
 	"github.com/opensmh/opensmh/pkg/grpcx"
 	"github.com/opensmh/opensmh/pkg/smherr"
@@ -91,6 +91,8 @@ type Gateway struct {
 	dataHost string
 	// tokens is the validator the gateway built itself, closed by Stop.
 	tokens *authz.RemoteValidator
+	// origins caches libraries' CORS origins; Stop ends its lookups in flight.
+	origins *edge.CachedOrigins
 	// warm serves REST requests other than the probes on goroutines whose stacks have grown
 	// (edge.Warm); a probe is served at once on its own, however busy the gateway is.
 	warm http.Handler
@@ -119,82 +121,17 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			// SMH clients expect every field, false and 0 included; fields with presence
-			// (optional, messages) stay absent when unset.
-			MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
-			UnmarshalOptions: protojson.UnmarshalOptions{},
-		}),
-		runtime.WithErrorHandler(edge.ErrorHandler),
-		runtime.WithRoutingErrorHandler(edge.RoutingErrorHandler),
-		runtime.WithForwardResponseOption(edge.ForwardStatus),
-		runtime.WithForwardResponseRewriter(edge.ChosenAnswer),
-		runtime.WithOutgoingHeaderMatcher(edge.OutgoingHeader),
-		runtime.WithIncomingHeaderMatcher(edge.IncomingHeader),
-	)
+	mux, err := newServeMux(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	libraries := libraryv1.NewLibraryServiceClient(cfg.Library)
-	if err := libraryv1.RegisterLibraryServiceHandlerClient(ctx, mux, libraries); err != nil {
-		return nil, err
-	}
-	if err := tokenv1.RegisterTokenServiceHandlerClient(ctx, mux, tokenv1.NewTokenServiceClient(cfg.Token)); err != nil {
-		return nil, err
-	}
-	if err := namespacev1.RegisterNamespaceServiceHandlerClient(ctx, mux, namespacev1.NewNamespaceServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	if err := namespacev1.RegisterRecycleServiceHandlerClient(ctx, mux, namespacev1.NewRecycleServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// issue 12 fileops.
-	if err := namespacev1.RegisterFileOpsServiceHandlerClient(ctx, mux, namespacev1.NewFileOpsServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// search (issue 12): section 8.
-	if err := namespacev1.RegisterSearchServiceHandlerClient(ctx, mux, namespacev1.NewSearchServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// favorites (issue 12 item 4): section 11, served by the namespace.
-	if err := namespacev1.RegisterFavoriteServiceHandlerClient(ctx, mux, namespacev1.NewFavoriteServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
-		return nil, err
-	}
-	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
-	if err := namespacev1.RegisterBatchServiceHandlerClient(ctx, mux, namespacev1.NewBatchServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// archives (issue 12 item 6): zip preview and uncompress (3.17).
-	if err := objectv1.RegisterArchiveServiceHandlerClient(ctx, mux, objectv1.NewArchiveServiceClient(cfg.Object)); err != nil {
-		return nil, err
-	}
-	// --- issue 12 change feed (3.18) ---
-	if err := namespacev1.RegisterDeltaServiceHandlerClient(ctx, mux, namespacev1.NewDeltaServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// --- end change feed ---
-	// ---- issue 13 fetch: a share visitor's bytes (13.11), served by the object service.
-	if err := objectv1.RegisterSharedFileServiceHandlerClient(ctx, mux, objectv1.NewSharedFileServiceClient(cfg.Object)); err != nil {
-		return nil, err
-	}
-	// ---- end issue 13 fetch
-	// ---- issue 13 shares: share links (section 13), served by the namespace.
-	if err := namespacev1.RegisterShareServiceHandlerClient(ctx, mux, namespacev1.NewShareServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// ---- end issue 13 shares
-	// ---- issue 13 tokens: 13.12 save from a share
-	if err := namespacev1.RegisterShareSaveServiceHandlerClient(ctx, mux, namespacev1.NewShareSaveServiceClient(cfg.Namespace)); err != nil {
-		return nil, err
-	}
-	// ---- end issue 13 tokens
 
 	ttl := cfg.OriginsTTL
 	if ttl == 0 {
 		ttl = 5 * time.Second
 	}
-	origins := &edge.CachedOrigins{TTL: ttl, Now: time.Now, Lookup: func(ctx context.Context, id string) ([]string, error) {
+	origins := edge.NewCachedOrigins(func(ctx context.Context, id string) ([]string, error) {
 		resp, err := libraries.GetLibraryAccess(adminauth.Outgoing(ctx, cfg.AdminKey), &libraryv1.GetLibraryAccessRequest{LibraryId: id})
 		if err != nil {
 			if smherr.As(err).Code == "LibraryNotFound" {
@@ -203,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			return nil, err
 		}
 		return resp.GetAccess().GetCorsAllowedOrigins(), nil
-	}}
+	}, ttl, clock.Real{})
 
 	dataHost := ""
 	if data, err := ParseDataURL(cfg.DataURL, cfg.PublicURL); err != nil {
@@ -217,7 +154,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	table := dispatch.Compile(dispatch.Routes)
-	g := &Gateway{grpc: cfg.GRPC, dataHost: dataHost}
+	g := &Gateway{grpc: cfg.GRPC, dataHost: dataHost, origins: origins}
 	tokens := cfg.Tokens
 	if tokens == nil {
 		v, err := authz.NewRemoteValidator(ctx, tokenv1.NewTokenServiceClient(cfg.Token), cfg.AdminKey)
@@ -310,6 +247,82 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	return g, nil
 }
 
+// newServeMux builds the grpc-gateway mux of the internal routes (proto/http.yaml) that the
+// dispatcher table's rows target, and of the admin API, each service's handlers calling it over
+// its connection in cfg. The table test resolves every row through this same mux.
+func newServeMux(ctx context.Context, cfg Config) (*runtime.ServeMux, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			// SMH clients expect every field, false and 0 included; fields with presence
+			// (optional, messages) stay absent when unset.
+			MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{},
+		}),
+		runtime.WithErrorHandler(edge.ErrorHandler),
+		runtime.WithRoutingErrorHandler(edge.RoutingErrorHandler),
+		runtime.WithForwardResponseOption(edge.ForwardStatus),
+		runtime.WithForwardResponseRewriter(edge.ChosenAnswer),
+		runtime.WithOutgoingHeaderMatcher(edge.OutgoingHeader),
+		runtime.WithIncomingHeaderMatcher(edge.IncomingHeader),
+	)
+	if err := libraryv1.RegisterLibraryServiceHandlerClient(ctx, mux, libraryv1.NewLibraryServiceClient(cfg.Library)); err != nil {
+		return nil, err
+	}
+	if err := tokenv1.RegisterTokenServiceHandlerClient(ctx, mux, tokenv1.NewTokenServiceClient(cfg.Token)); err != nil {
+		return nil, err
+	}
+	if err := namespacev1.RegisterNamespaceServiceHandlerClient(ctx, mux, namespacev1.NewNamespaceServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	if err := namespacev1.RegisterRecycleServiceHandlerClient(ctx, mux, namespacev1.NewRecycleServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// issue 12 fileops.
+	if err := namespacev1.RegisterFileOpsServiceHandlerClient(ctx, mux, namespacev1.NewFileOpsServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// search (issue 12): section 8.
+	if err := namespacev1.RegisterSearchServiceHandlerClient(ctx, mux, namespacev1.NewSearchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// favorites (issue 12 item 4): section 11, served by the namespace.
+	if err := namespacev1.RegisterFavoriteServiceHandlerClient(ctx, mux, namespacev1.NewFavoriteServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	if err := objectv1.RegisterObjectServiceHandlerClient(ctx, mux, objectv1.NewObjectServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// Issue 12, batch: batch operations and the typed task query (docs/batch.md).
+	if err := namespacev1.RegisterBatchServiceHandlerClient(ctx, mux, namespacev1.NewBatchServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// archives (issue 12 item 6): zip preview and uncompress (3.17).
+	if err := objectv1.RegisterArchiveServiceHandlerClient(ctx, mux, objectv1.NewArchiveServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// --- issue 12 change feed (3.18) ---
+	if err := namespacev1.RegisterDeltaServiceHandlerClient(ctx, mux, namespacev1.NewDeltaServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// --- end change feed ---
+	// ---- issue 13 fetch: a share visitor's bytes (13.11), served by the object service.
+	if err := objectv1.RegisterSharedFileServiceHandlerClient(ctx, mux, objectv1.NewSharedFileServiceClient(cfg.Object)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 fetch
+	// ---- issue 13 shares: share links (section 13), served by the namespace.
+	if err := namespacev1.RegisterShareServiceHandlerClient(ctx, mux, namespacev1.NewShareServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 shares
+	// ---- issue 13 tokens: 13.12 save from a share
+	if err := namespacev1.RegisterShareSaveServiceHandlerClient(ctx, mux, namespacev1.NewShareSaveServiceClient(cfg.Namespace)); err != nil {
+		return nil, err
+	}
+	// ---- end issue 13 tokens
+	return mux, nil
+}
+
 // ServeHTTP sends gRPC (HTTP/2, application/grpc) to the gRPC server and everything else to REST:
 // the probes on the goroutine net/http gave them (they are shallow), the rest on warm ones.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -332,6 +345,7 @@ func (g *Gateway) Stop() {
 	if g.tokens != nil {
 		_ = g.tokens.Close()
 	}
+	g.origins.Close()
 }
 
 // ParseDataURL checks a download origin (--data-url) against the public URL: https, no path, and
@@ -480,47 +494,40 @@ type healthCheck struct {
 	service string
 }
 
-// healthz answers 200 once every service reports SERVING over grpc.health.v1.
+// healthCheckTimeout bounds one service's answer to /healthz: a service that does not answer in
+// time is reported unreachable.
+const healthCheckTimeout = 2 * time.Second
+
+// healthz answers 200 once every service reports SERVING over grpc.health.v1 (what each service
+// checks: docs/operations.md). The services are asked at once, each under its own bound, so a
+// hung one is reported unreachable without the others being reported so after it.
 func healthz(w http.ResponseWriter, r *http.Request, checks map[string]healthCheck) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
+	type outcome struct{ name, status string }
+	outcomes := make(chan outcome, len(checks))
+	for name, c := range checks {
+		go func() {
+			ctx, cancel := context.WithTimeout(r.Context(), healthCheckTimeout)
+			defer cancel()
+			resp, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: c.service})
+			if err != nil {
+				outcomes <- outcome{name, "unreachable"}
+				return
+			}
+			outcomes <- outcome{name, strings.ToLower(resp.GetStatus().String())}
+		}()
+	}
 	report := map[string]string{}
 	ok := true
-	for name, c := range checks {
-		resp, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: c.service})
-		switch {
-		case err != nil:
-			report[name], ok = "unreachable", false
-		case resp.GetStatus() != healthpb.HealthCheckResponse_SERVING:
-			report[name], ok = strings.ToLower(resp.GetStatus().String()), false
-		default:
-			report[name] = "serving"
-		}
+	for range checks { // every goroutine sends once and is done: they end with this loop
+		o := <-outcomes
+		report[o.name] = o.status
+		ok = ok && o.status == "serving"
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !ok {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[ok], "services": report})
-}
-
-// DataProxy forwards data-endpoint requests to the object service at target (split deployment).
-// Bodies stream both ways: nothing is buffered, and responses are flushed as they come.
-func DataProxy(target *url.URL) http.Handler {
-	return &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target)
-			r.Out.Host = r.In.Host
-			r.SetXForwarded()
-		},
-		// The object service answers with the request id the gateway gave it; the gateway has
-		// set the header already, so the copy would only repeat it.
-		ModifyResponse: func(resp *http.Response) error {
-			resp.Header.Del(edge.RequestIDHeader)
-			return nil
-		},
-		FlushInterval: -1,
-	}
 }
 
 // originOf answers the scheme://host[:port] of a URL ("" when there is none).

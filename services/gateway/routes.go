@@ -12,8 +12,7 @@ type Route struct {
 	Method, Pattern string
 	Flags           []string
 	BodyKey         string
-	BodyKeyAbsent   []string
-	// RPC is the method the row reaches, as "package.Service/Method".
+	// RPC is the gRPC full name of the method the row reaches, "/package.Service/Method".
 	RPC string
 }
 
@@ -24,7 +23,7 @@ func Routes() []Route {
 	for _, r := range dispatch.Routes {
 		out = append(out, Route{
 			Method: r.Method, Pattern: r.Pattern, Flags: slices.Clone(r.Flags),
-			BodyKey: r.BodyKey, BodyKeyAbsent: slices.Clone(r.BodyKeyAbsent), RPC: r.RPC,
+			BodyKey: r.BodyKey, RPC: r.RPC,
 		})
 	}
 	return out

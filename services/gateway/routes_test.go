@@ -13,7 +13,7 @@ func TestRoutesCopyTheTable(t *testing.T) {
 		t.Fatalf("%d rows, the table has %d", len(got), len(dispatch.Routes))
 	}
 	for i, r := range dispatch.Routes {
-		want := Route{Method: r.Method, Pattern: r.Pattern, Flags: r.Flags, BodyKey: r.BodyKey, BodyKeyAbsent: r.BodyKeyAbsent, RPC: r.RPC}
+		want := Route{Method: r.Method, Pattern: r.Pattern, Flags: r.Flags, BodyKey: r.BodyKey, RPC: r.RPC}
 		if !reflect.DeepEqual(got[i], want) {
 			t.Errorf("row %d = %+v, want %+v", i, got[i], want)
 		}

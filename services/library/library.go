@@ -1,5 +1,5 @@
-// Package library wires the library service (architecture.md, "Services"): libraries, their
-// settings and secrets, and the admin API of admin-api.md section 2. The all-in-one binary and the
+// Package library wires the library service (docs/architecture.md, "Services"): libraries, their
+// settings and secrets, and the admin API of docs/architecture.md, "The admin API". The all-in-one binary and the
 // standalone one both build it with New and register it on their gRPC server.
 package library
 
@@ -105,7 +105,7 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 	libraryv1.RegisterLibraryServiceServer(r, s.server)
 }
 
-// accessDomainOf answers the host[:port] of the public URL (admin-api.md section 2).
+// accessDomainOf answers the host[:port] of the public URL (docs/architecture.md, "The admin API").
 func accessDomainOf(publicURL string) (string, error) {
 	u, err := url.Parse(publicURL)
 	if err != nil || u.Host == "" {

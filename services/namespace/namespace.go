@@ -1,4 +1,4 @@
-// Package namespace is the namespace service (architecture.md, "Services"): tenant spaces and the
+// Package namespace is the namespace service (docs/architecture.md, "Services"): tenant spaces and the
 // tree of directories, albums and files, on a SQL store (SQLite in the data dir, or PostgreSQL).
 package namespace
 

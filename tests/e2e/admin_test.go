@@ -21,7 +21,7 @@ import (
 
 var libraryIDPattern = regexp.MustCompile(`^smh[0-9a-z]{13}$`)
 
-// extensionFields are the libraryExtension fields of admin-api.md section 2.
+// extensionFields are the libraryExtension fields of docs/architecture.md, "The admin API".
 var extensionFields = []string{
 	"isFileLibrary", "isMultiSpace", "isMultiAlbum", "isPublicRead", "allowPhoto", "allowVideo",
 	"allowPhotoExtname", "allowVideoExtname", "allowFileExtname", "useRecycleBin", "autoRemoveRecycledDays",
@@ -263,7 +263,7 @@ func TestAdminLibraries(t *testing.T) {
 		}
 	})
 
-	// admin-api.md section 2: create answers the library "with librarySecret", get "without the
+	// docs/architecture.md, "The admin API": create answers the library "with librarySecret", get "without the
 	// secret"; list and patch answer the same library object as get.
 	t.Run("only create answers librarySecret", func(t *testing.T) {
 		answers := map[string]response{
@@ -576,7 +576,7 @@ func figuresOf(m map[string]any) usageFigures {
 }
 
 // wantUsage checks the usage figures of library id in each admin answer that shows a library:
-// get, the list and patch (admin-api.md section 2: strings in JSON).
+// get, the list and patch (docs/architecture.md, "The admin API": strings in JSON).
 func (s *system) wantUsage(t *testing.T, id string, size int64, dirs, files int) {
 	t.Helper()
 	want := usageFigures{strconv.FormatInt(size, 10), strconv.Itoa(dirs), strconv.Itoa(files)}

@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// Zip preview and uncompress over real HTTPS (smh-api.md 3.17, decision 26, 7.1, 7.3;
+// Zip preview and uncompress over real HTTPS (SMH API 3.17, decision 26, 7.1, 7.3;
 // docs/archives.md): both preview forms, whole and selected extraction, the conflict
 // strategies, another space (admin only), the library switch, crafted bombs and path escapes
 // (nothing written outside the target, the task reports each failure), and the task queries.

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/structpb"
 
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/services/gateway"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
@@ -85,15 +86,15 @@ func (m *matrix) verifyShare(t *testing.T, sh *shareFixture) string {
 func (m *matrix) shareBody(t *testing.T, r gateway.Route, params map[string]string) (body map[string]any, ok bool) {
 	t.Helper()
 	switch r.RPC {
-	case "smh.namespace.v1.ShareService/CreateShare":
+	case namespacev1.ShareService_CreateShare_FullMethodName:
 		return map[string]any{"name": m.next("created"), "filePath": []any{"f.txt"}, "config": map[string]any{"isPermanent": true}}, true
-	case "smh.namespace.v1.ShareService/UpdateShare":
+	case namespacev1.ShareService_UpdateShare_FullMethodName:
 		return map[string]any{"name": "matrix share", "config": matrixShareConfig()}, true
-	case "smh.namespace.v1.ShareService/SetShareEnabled":
+	case namespacev1.ShareService_SetShareEnabled_FullMethodName:
 		return map[string]any{"ownerEnabled": true}, true
-	case "smh.namespace.v1.ShareService/VerifyExtractionCode":
+	case namespacev1.ShareService_VerifyExtractionCode_FullMethodName:
 		return map[string]any{"extractionCode": matrixShareCode}, true
-	case "smh.namespace.v1.ShareService/DeleteShare":
+	case namespacev1.ShareService_DeleteShare_FullMethodName:
 		if m.allowedPhase {
 			params["ShareId"] = m.newShare(t, m.a).id
 		}
@@ -112,9 +113,9 @@ func (m *matrix) shareGRPCFields(t *testing.T, r gateway.Route, params map[strin
 		return
 	}
 	switch r.RPC {
-	case "smh.namespace.v1.ShareService/SetShareEnabled":
+	case namespacev1.ShareService_SetShareEnabled_FullMethodName:
 		vals["body"] = map[string]any{"owner_enabled": true}
-	case "smh.namespace.v1.ShareService/VerifyExtractionCode":
+	case namespacev1.ShareService_VerifyExtractionCode_FullMethodName:
 		vals["body"] = map[string]any{"extraction_code": matrixShareCode}
 	default:
 		st, err := structpb.NewStruct(body)

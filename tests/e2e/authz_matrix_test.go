@@ -61,7 +61,7 @@ type routePolicy struct {
 type visitorKind int
 
 const (
-	notVisitor visitorKind = iota
+	_ visitorKind = iota // the zero value: a route that is not a share visitor's
 	// visitorOpen: url-detail and verify answer anyone (verify judges the extraction code).
 	visitorOpen
 	// visitorToken: only a share access token of the share opens it; no token (the library
@@ -79,7 +79,7 @@ var (
 	tokenRoute    = routePolicy{credentialFree: true}
 )
 
-// rowKey names a dispatcher row: method, pattern, flags and body keys.
+// rowKey names a dispatcher row: method, pattern, flags and body key.
 func rowKey(r gateway.Route) string {
 	k := r.Method + " " + r.Pattern
 	if len(r.Flags) > 0 {
@@ -87,9 +87,6 @@ func rowKey(r gateway.Route) string {
 	}
 	if r.BodyKey != "" {
 		k += " {" + r.BodyKey + "}"
-	}
-	if len(r.BodyKeyAbsent) > 0 {
-		k += " !{" + strings.Join(r.BodyKeyAbsent, ",") + "}"
 	}
 	return k
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// Batch copy, move and delete over real HTTPS (smh-api.md section 10, 7.1-7.3, decisions 7 and
+// Batch copy, move and delete over real HTTPS (SMH API section 10, 7.1-7.3, decisions 7 and
 // 17, docs/batch.md): 200 when every item succeeded, 207 with per-item results in request
 // order, 202 with a task over the threshold and every task query form; each item answers what
 // its single call answers; bad bodies change nothing.

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The change feed and the deletion check over real HTTPS (smh-api.md 3.18,
+// The change feed and the deletion check over real HTTPS (SMH API 3.18,
 // docs/changefeed.md): cursor, events in commit order with their fields and extraInfo, paging,
 // bad cursors and limits, expiry after the retention window, checkFileDeletion.
 

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// dirAPI addresses the directory endpoints (smh-api.md section 4) of one library and space.
+// dirAPI addresses the directory endpoints (SMH API section 4) of one library and space.
 type dirAPI struct {
 	s          *system
 	lib, space string

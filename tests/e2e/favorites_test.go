@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Favorites and recently used files over real HTTPS (smh-api.md section 11, decision 8,
+// Favorites and recently used files over real HTTPS (SMH API section 11, decision 8,
 // docs/favorites.md): per-user lists, add by path or inode, cancel (with and without the
 // trailing slash), both pagination modes, deleted targets, isFavorite on listing and info, and
 // recent files recorded by real downloads, info calls and overwrite uploads.

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// fileAPI addresses the file endpoints (smh-api.md section 3) of one library and space.
+// fileAPI addresses the file endpoints (SMH API section 3) of one library and space.
 type fileAPI struct {
 	s          *system
 	lib, space string

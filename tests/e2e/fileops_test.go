@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// File operations over HTTPS (smh-api.md 3.12-3.16) on every namespace engine. The subtests
+// File operations over HTTPS (SMH API 3.12-3.16) on every namespace engine. The subtests
 // share one system; each makes its own library.
 func TestFileOperations(t *testing.T) {
 	onEveryEngine(t, func(t *testing.T, s *system) {
@@ -530,8 +530,6 @@ func testBlobLifecycle(t *testing.T, s *system) {
 	if len(keys) != 1 {
 		t.Fatalf("blobs holding the bytes: %v", keys)
 	}
-	cos := f.do("GET", "copy.bin", q("", "info", ""), nil).JSON(t)["cosUrl"].(string)
-
 	if st := f.status("DELETE", "orig.bin"); st != http.StatusNoContent {
 		t.Fatalf("delete original: %d", st)
 	}
@@ -546,7 +544,7 @@ func testBlobLifecycle(t *testing.T, s *system) {
 	if got := f.download("copy.bin"); !bytes.Equal(got, data) {
 		t.Fatal("the copy lost its bytes to garbage collection")
 	}
-	cos = f.do("GET", "copy.bin", q("", "info", ""), nil).JSON(t)["cosUrl"].(string)
+	cos := f.do("GET", "copy.bin", q("", "info", ""), nil).JSON(t)["cosUrl"].(string)
 
 	if st := f.status("DELETE", "copy.bin"); st != http.StatusNoContent {
 		t.Fatalf("delete copy: %d", st)

@@ -11,7 +11,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// History versions over HTTPS (smh-api.md section 9, 7.2, 7.4, decisions 19 and 24).
+// History versions over HTTPS (SMH API section 9, 7.2, 7.4, decisions 19 and 24).
 
 // historyAPI addresses the history routes of one library's space.
 type historyAPI struct {

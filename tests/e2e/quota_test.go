@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// Quotas over HTTPS (smh-api.md section 6, decisions 10, 13, 16, 27; docs/lifecycle.md "Quota").
+// Quotas over HTTPS (SMH API section 6, decisions 10, 13, 16, 27; docs/lifecycle.md "Quota").
 
 // quotaAPI addresses the quota routes of one library with one token.
 type quotaAPI struct {

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// The recycle bin over real HTTPS (smh-api.md section 5, 5.10, 7.1, 7.3; docs/lifecycle.md): the
+// The recycle bin over real HTTPS (SMH API section 5, 5.10, 7.1, 7.3; docs/lifecycle.md): the
 // delete answers, all ten operations, restore strategies, batch answers 200/207/202 and the task
 // queries, purge and empty, and the bin switched off.
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// Search over real HTTPS (smh-api.md section 8, decisions 20, 22, 30; docs/search.md): the
+// Search over real HTTPS (SMH API section 8, decisions 20, 22, 30; docs/search.md): the
 // legacy search id, search-fs with its filters and markers, search-fs-stats, search-ai; renames
 // and deletes reflected at once, scope, the token's spaces and the library switch.
 

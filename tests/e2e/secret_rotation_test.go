@@ -76,7 +76,7 @@ func (p tokenProbe) expectRevoked(t *testing.T, what, libraryID, token string) {
 			t.Fatalf("%s: use %d answered %q, want InvalidAccessToken", what, i, code)
 		}
 	}
-	// And the status clients see over REST is 403 (smh-api.md 12.6).
+	// And the status clients see over REST is 403 (SMH API 12.6).
 	r := p.s.call("GET", "/api/v1/directory/"+libraryID+"/-/", url.Values{"access_token": {token}}, nil, nil)
 	expectError(t, r, http.StatusForbidden, "InvalidAccessToken")
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/opensmh/opensmh/services/smh/server"
 )
 
-// A share visitor's bytes over real HTTPS (smh-api.md 13.11, docs/shares.md "Visitor bytes:
+// A share visitor's bytes over real HTTPS (SMH API 13.11, docs/shares.md "Visitor bytes:
 // preview, download, zip"): the visitor verifies, lists, then previews and downloads with the
 // share access token; the 302 leads to the data endpoint's short-lived signed URL. Counters and
 // limits, capabilities off, chains outside the share, foreign and expired tokens, the folder

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Share links over real HTTPS on both engines (smh-api.md section 13, docs/shares.md): the
+// Share links over real HTTPS on both engines (SMH API section 13, docs/shares.md): the
 // owner lifecycle, list and search paging and order, update replacing the config and resetting
 // counters, enable/disable, and the visitor flow url-detail → verify → list, with every refusal
 // taking effect at once.

@@ -9,7 +9,7 @@ import (
 
 var generatedSpaceID = regexp.MustCompile(`^space[0-9a-z]{13}$`)
 
-// Tenant spaces (smh-api.md section 2) over HTTPS, on every store engine.
+// Tenant spaces (SMH API section 2) over HTTPS, on every store engine.
 func TestSpaces(t *testing.T) { onEveryEngine(t, testSpaces) }
 
 func testSpaces(t *testing.T, s *system) {

@@ -26,7 +26,7 @@ import (
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
-// TestCrashDuringUploads checks architecture.md's failure rules on a real process (issue 4 item 7):
+// TestCrashDuringUploads checks docs/architecture.md's failure rules on a real process (issue 4 item 7):
 // SIGKILL the all-in-one while 50 uploads are at every stage, restart it on the same data dir,
 // and show that (a) every upload whose confirm answered 200 reads back byte-identical, (b)
 // nothing unconfirmed is visible, and (c) the cleanup jobs remove the garbage the crash left,
@@ -420,7 +420,7 @@ func (s *stallingReader) Read(p []byte) (int, error) {
 	return 0, errors.New("the client stopped sending")
 }
 
-// ---- a small SMH client (smh-api.md section 3, admin-api.md section 2) ----------------------
+// ---- a small SMH client (SMH API section 3, docs/architecture.md, "The admin API") ----------------------
 
 type smhClient struct {
 	base, ca, adminKey string

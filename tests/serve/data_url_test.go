@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,7 +16,8 @@ import (
 
 // TestServeDataURL: `smh serve` takes its download origin from SMH_DATA_URL, makes its local
 // certificate name the download host, and serves only the data endpoint there; a download
-// origin that is not https or shares the public host name stops the start with one clear line.
+// origin that is not https or shares the public host name stops the start with one clear line
+// (the error record).
 func TestServeDataURL(t *testing.T) {
 	t.Run("refused values", func(t *testing.T) {
 		for _, tt := range []struct{ name, dataURL, want string }{
@@ -30,10 +30,7 @@ func TestServeDataURL(t *testing.T) {
 				if code := p.ExitCode(t); code == 0 {
 					t.Fatalf("exit 0 with --data-url %s", tt.dataURL)
 				}
-				lines := strings.Split(strings.TrimSpace(p.Output()), "\n")
-				if last := lines[len(lines)-1]; !strings.HasPrefix(last, "smh: ") || !strings.Contains(last, tt.want) {
-					t.Fatalf("last line %q does not say %q\n%s", last, tt.want, p.Output())
-				}
+				expectFailureLine(t, p.Output(), tt.want, false)
 			})
 		}
 	})

@@ -16,7 +16,7 @@ import (
 )
 
 // --metrics-listen serves Prometheus metrics on a plain-HTTP listener of its own
-// (architecture.md, "Observability"): RPC latencies from otelgrpc, the edge's requests by route,
+// (docs/architecture.md, "Observability"): RPC latencies from otelgrpc, the edge's requests by route,
 // the SQL stores' transactions and the blob store's operations. The public HTTPS port does not
 // serve them.
 func TestMetricsOnTheirOwnListener(t *testing.T) {

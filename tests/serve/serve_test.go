@@ -1,9 +1,10 @@
-// Package serve checks the operator's side of bin/smh serve (admin-api.md section 1): first start,
+// Package serve checks the operator's side of bin/smh serve (docs/architecture.md, "Starting it"): first start,
 // the one-time operator key, flags and SMH_* env, clear start-up errors, and a clean stop.
 package serve
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -105,16 +106,17 @@ func TestStartupErrorsAreOneClearLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name string
-		args []string
-		want string
+		name  string
+		args  []string
+		want  string
+		usage bool
 	}{
-		{"port taken", []string{"--data-dir", t.TempDir(), "--listen", busy.Addr().String()}, "cannot listen on " + busy.Addr().String()},
-		{"data dir unwritable", []string{"--data-dir", filepath.Join(notADir, "data"), "--listen", proc.FreeAddr(t)}, "is not writable"},
-		{"bad certificate", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--tls-cert", badCert, "--tls-key", badCert}, "bad certificate"},
-		{"half a certificate", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--tls-cert", badCert}, "--tls-cert and --tls-key must be given together"},
-		{"plain http public url", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--public-url", "http://example.com"}, "must be an https:// URL"},
-		{"unknown flag", []string{"--no-such-flag"}, "unknown flag"},
+		{"port taken", []string{"--data-dir", t.TempDir(), "--listen", busy.Addr().String()}, "cannot listen on " + busy.Addr().String(), false},
+		{"data dir unwritable", []string{"--data-dir", filepath.Join(notADir, "data"), "--listen", proc.FreeAddr(t)}, "is not writable", false},
+		{"bad certificate", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--tls-cert", badCert, "--tls-key", badCert}, "bad certificate", false},
+		{"half a certificate", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--tls-cert", badCert}, "--tls-cert and --tls-key must be given together", false},
+		{"plain http public url", []string{"--data-dir", t.TempDir(), "--listen", proc.FreeAddr(t), "--public-url", "http://example.com"}, "must be an https:// URL", false},
+		{"unknown flag", []string{"--no-such-flag"}, "unknown flag", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,11 +124,26 @@ func TestStartupErrorsAreOneClearLine(t *testing.T) {
 			if code := p.ExitCode(t); code == 0 {
 				t.Fatalf("exit 0 for %s", tt.name)
 			}
-			lines := strings.Split(strings.TrimSpace(p.Output()), "\n")
-			last := lines[len(lines)-1]
-			if !strings.HasPrefix(last, "smh: ") || !strings.Contains(last, tt.want) {
-				t.Fatalf("last line %q does not name the cause %q\n%s", last, tt.want, p.Output())
-			}
+			expectFailureLine(t, p.Output(), tt.want, tt.usage)
 		})
+	}
+}
+
+// expectFailureLine fails t unless the last line of out names the cause want: a usage error is
+// one plain "smh: " line (there is no logger yet); a failure once logging began is smh's one
+// JSON error record, as every other line.
+func expectFailureLine(t *testing.T, out, want string, usage bool) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if usage {
+		if !strings.HasPrefix(last, "smh: ") || !strings.Contains(last, want) {
+			t.Fatalf("last line %q does not name the cause %q\n%s", last, want, out)
+		}
+		return
+	}
+	var record struct{ Level, Msg, Error string }
+	if err := json.Unmarshal([]byte(last), &record); err != nil || record.Level != "ERROR" || record.Msg != "smh stopped" || !strings.Contains(record.Error, want) {
+		t.Fatalf("last line %q is not the error record naming the cause %q\n%s", last, want, out)
 	}
 }

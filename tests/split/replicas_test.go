@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -36,11 +38,12 @@ import (
 
 // TestSplitObjectReplicasOnS3 runs two object processes that share one PostgreSQL database and
 // one S3 bucket behind the gateway (issue 14: the split deployment keeps working with several
-// object replicas on S3). The gateway balances object gRPC calls over both through etcd, but sends
-// every upload's and download's bytes to replica A's data endpoint (--object-data-url takes one
-// URL, issue 15): so an upload begun on B has its bytes received by A, and one confirmed on B was
-// received by A. Small files stay inline in the shared database, larger ones go to the bucket;
-// after B is killed, A alone serves the old files and takes new ones.
+// object replicas on S3). The gateway balances object gRPC calls over both through etcd, and
+// the bytes of uploads and downloads over both data endpoints, which it also finds in etcd
+// (--object-data-url etcd, issue 15): so uploads begun on one replica have their bytes received
+// by either, and are confirmed on either. Small files stay inline in the shared database, larger
+// ones go to the bucket; after B is killed, A alone serves the old files and takes new ones, and
+// no upload's or download's bytes fail for the data endpoint B left listed until its lease lapsed.
 func TestSplitObjectReplicasOnS3(t *testing.T) {
 	etcdBin := requireEtcd(t)
 	adminDSN := os.Getenv(sqldbtest.PostgresDSNEnv)
@@ -53,26 +56,15 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 	}
 	objectDSN := sqldbtest.NewPostgresDatabase(t, adminDSN)
 
-	// gofakes3 over TLS, trusted by the object processes through SSL_CERT_FILE (see
-	// tests/serve/s3_test.go for why not plain HTTP).
-	const bucket, prefix = "opensmh-split", "replicas"
-	backend := s3mem.New()
-	fakeS3 := httptest.NewUnstartedServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
-	fakeS3.Config.ErrorLog = log.New(io.Discard, "", 0)
-	fakeS3.StartTLS()
-	t.Cleanup(fakeS3.Close)
 	tmp := t.TempDir()
-	fakeS3CA := filepath.Join(tmp, "s3-ca.pem")
-	if err := os.WriteFile(fakeS3CA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: fakeS3.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
+	s3 := startFakeS3(t, tmp)
+	const bucket, prefix = "opensmh-split", "replicas"
+	backend := s3.backend
 	etcdURL := startEtcd(t, etcdBin, filepath.Join(tmp, "etcd"))
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
 	kekText := base64.StdEncoding.EncodeToString(kek)
 	const adminKey = "replicas-operator-key-0123456789"
-	const s3SecretKey = "replicas-s3-secret-key-0123456789"
 	gwAddr, libAddr, tokAddr, nsAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
 	publicURL := "https://" + gwAddr
 	// The download origin as in TestSplitDeployment: another host name on the gateway's port.
@@ -93,23 +85,26 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 
 	// Both replicas start at once on a fresh database and a missing bucket: they race to migrate
 	// the schema and to create the bucket, as replicas of a new deployment do.
-	objectEnv := append(slices.Clone(env), "SSL_CERT_FILE="+fakeS3CA,
-		"SMH_S3_ACCESS_KEY=replicas-access", "SMH_S3_SECRET_KEY="+s3SecretKey)
+	objectEnv := append(slices.Clone(env), s3.env...)
 	startReplica := func(name string) *objectReplica {
 		r := &objectReplica{dataAddr: proc.FreeAddr(t), metricsAddr: proc.FreeAddr(t)}
+		// The replica lists the counting forwarder in front of its data endpoint as the address
+		// to dial, so the test sees which replica's data endpoint carried bytes.
+		r.data = startForwarder(t, r.dataAddr)
 		r.Proc = proc.Start(t, name, objectEnv, bin("object"), "--listen", proc.FreeAddr(t), "--data-listen", r.dataAddr,
-			"--metrics-listen", r.metricsAddr,
+			"--data-advertise", r.data.addr(), "--metrics-listen", r.metricsAddr,
 			"--domain", dataHost, "--sql-dsn", objectDSN,
-			"--s3-endpoint", strings.TrimPrefix(fakeS3.URL, "https://"), "--s3-bucket", bucket, "--s3-prefix", prefix, "--s3-create-bucket")
+			"--s3-endpoint", s3.endpoint, "--s3-bucket", bucket, "--s3-prefix", prefix, "--s3-create-bucket")
 		return r
 	}
 	replicaA, replicaB := startReplica("object A"), startReplica("object B")
 	// The gateway starts once both are listed, so that its balancer has both from the first call.
 	proc.WaitFor(t, "both object replicas to register in etcd", 60*time.Second, func() bool {
-		return etcdKeyCount(etcdURL, discovery.Prefix+"object/") == 2
+		return etcdKeyCount(etcdURL, discovery.Prefix+"object/") == 2 &&
+			etcdKeyCount(etcdURL, discovery.Prefix+discovery.ObjectData+"/") == 2
 	})
 	gateway := proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"),
-		"--object-data-url", "http://"+replicaA.dataAddr, "--data-url", dataURL)
+		"--object-data-url", "etcd", "--data-url", dataURL)
 
 	caFile := filepath.Join(tmp, "gw", "tls", tlsx.CACertFile)
 	proc.WaitFor(t, "the gateway's CA certificate", 30*time.Second, func() bool { _, err := os.Stat(caFile); return err == nil })
@@ -190,19 +185,24 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 			t.Errorf("%s: replica A answered %d, B %d; want %d between them", method, callsA[method], callsB[method], want)
 		}
 	}
-	// All bytes went to A's data endpoint: a begin answered by B proves A took bytes for a session
-	// B opened, a confirm answered by B that B completed an upload whose bytes A received.
 	for _, method := range []string{beginSimple, confirm} {
 		if callsA[method] == 0 || callsB[method] == 0 {
 			t.Errorf("%s: replica A answered %d, B %d; want both to have answered some", method, callsA[method], callsB[method])
 		}
+	}
+	// Both data endpoints took uploads' bytes: the gateway takes them in turn.
+	sentA, sentB := replicaA.data.received.Load(), replicaB.data.received.Load()
+	t.Logf("bytes sent to the data endpoints: replica A %d, replica B %d", sentA, sentB)
+	if sentA < 1<<20 || sentB < 1<<20 {
+		t.Errorf("data endpoints received %d (A) and %d (B) bytes; want both to have taken uploads (the workload sends %d)",
+			sentA, sentB, 15*(smallSize+nearLimitSize)+5*simpleSize+2*multipartSize)
 	}
 	if t.Failed() {
 		t.FailNow()
 	}
 
 	// 2. Every file reads back byte-identical (download URLs are signed by whichever replica
-	// answered DownloadFile, and served by A).
+	// answered DownloadFile, and served by either).
 	for _, u := range firstBatch {
 		f.expectDownload(u.name, u.data)
 	}
@@ -219,6 +219,8 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 	// begin may answer 503 (the call went to B), and nothing else is acceptable. Once one upload
 	// has gone through, every later one must.
 	replicaB.Kill(t)
+	// Its data endpoint's port dies with it: the forwarder standing in for it stops listening.
+	replicaB.data.close()
 	callsA = replicaA.okCalls(t)
 	afterCrash := newUpload(t, "after-crash-first.bin", smallSize, false)
 	var ticket []byte
@@ -268,7 +270,12 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 		}
 	}
 	expectNoSecretLogged(t, []*proc.Proc{gateway, replicaA.Proc, replicaB.Proc, namespace, authtoken, library},
-		adminKey, kekText, s3SecretKey, librarySecret, minted.AccessToken)
+		adminKey, kekText, s3.secretKey, librarySecret, minted.AccessToken)
+	// Every line is a JSON log record (issue 15); replica B is left out, as its kill may have
+	// cut its last line short.
+	for _, p := range []*proc.Proc{gateway, replicaA.Proc, namespace, authtoken, library} {
+		p.LogRecords(t)
+	}
 }
 
 // objectReplica is one object process with the addresses the test reaches it on.
@@ -276,7 +283,72 @@ type objectReplica struct {
 	*proc.Proc
 	dataAddr    string
 	metricsAddr string
+	// data is the forwarder the replica lists as its data endpoint.
+	data *forwarder
 }
+
+// forwarder is a TCP forwarder in front of one data endpoint, counting the bytes clients send
+// through it.
+type forwarder struct {
+	lis      net.Listener
+	received atomic.Int64
+}
+
+func startForwarder(t *testing.T, target string) *forwarder {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forwarder{lis: lis}
+	t.Cleanup(f.close)
+	go func() {
+		for {
+			client, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			go f.forward(client, target)
+		}
+	}()
+	return f
+}
+
+func (f *forwarder) forward(client net.Conn, target string) {
+	defer client.Close()
+	server, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(countingWriter{server, &f.received}, client)
+		if tcp, ok := server.(*net.TCPConn); ok {
+			_ = tcp.CloseWrite()
+		}
+		close(done)
+	}()
+	_, _ = io.Copy(client, server)
+	_ = client.Close()
+	<-done
+}
+
+// countingWriter counts what it passes on as it goes: the gateway keeps its connections open.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (f *forwarder) addr() string { return f.lis.Addr().String() }
+
+func (f *forwarder) close() { _ = f.lis.Close() }
 
 // okCalls answers, per gRPC method, how many calls the replica answered with OK, from otelgrpc's
 // rpc.server.call.duration histogram.
@@ -431,4 +503,30 @@ func createFileLibrary(t *testing.T, client *http.Client, publicURL, adminKey st
 		t.Fatalf("create file library: %d %v", resp.StatusCode, err)
 	}
 	return lib.LibraryID, lib.LibrarySecret
+}
+
+// fakeS3 is gofakes3 over TLS, trusted by the object processes through SSL_CERT_FILE (see
+// tests/serve/s3_test.go for why not plain HTTP).
+type fakeS3 struct {
+	backend  *s3mem.Backend
+	endpoint string // host:port
+	// env is what an object process needs to reach it: the CA and the credentials.
+	env       []string
+	secretKey string
+}
+
+func startFakeS3(t *testing.T, tmp string) fakeS3 {
+	t.Helper()
+	backend := s3mem.New()
+	srv := httptest.NewUnstartedServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(tmp, "s3-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const secretKey = "split-s3-secret-key-0123456789"
+	return fakeS3{backend: backend, endpoint: strings.TrimPrefix(srv.URL, "https://"), secretKey: secretKey,
+		env: []string{"SSL_CERT_FILE=" + caFile, "SMH_S3_ACCESS_KEY=split-access", "SMH_S3_SECRET_KEY=" + secretKey}}
 }

@@ -40,20 +40,7 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := proc.Build(
-		"github.com/opensmh/opensmh/services/library/cmd/library",
-		"github.com/opensmh/opensmh/services/authtoken/cmd/authtoken",
-		"github.com/opensmh/opensmh/services/namespace/cmd/namespace",
-		"github.com/opensmh/opensmh/services/object/cmd/object",
-		"github.com/opensmh/opensmh/services/gateway/cmd/gateway")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(proc.RunWithBinaries(m, &binDir, proc.ServiceCommands...))
 }
 
 func TestSplitDeployment(t *testing.T) {
@@ -456,6 +443,15 @@ func TestSplitDeployment(t *testing.T) {
 		}
 	}
 	expectNoSecretLogged(t, []*proc.Proc{gateway, object, namespace, authtoken, library}, secret, survivor, tok, adminKey, fileToken)
+	// Every line of every binary is a JSON log record (issue 15) naming its service, the
+	// namespace's background jobs and the etcd client's and gRPC's own log included.
+	for _, p := range []*proc.Proc{gateway, object, namespace, authtoken, library} {
+		for _, r := range p.LogRecords(t) {
+			if service, _ := r["service"].(string); service == "" || !strings.HasPrefix(p.Name, service) {
+				t.Errorf("%s wrote a record without its service: %v", p.Name, r)
+			}
+		}
+	}
 }
 
 // requireEtcd answers the path of the etcd binary; a split deployment cannot run without one.
@@ -472,21 +468,53 @@ func requireEtcd(t *testing.T) string {
 // answers its client URL.
 func startEtcd(t *testing.T, etcdBin, dir string) string {
 	t.Helper()
-	etcdURL, peerURL := "http://"+proc.FreeAddr(t), "http://"+proc.FreeAddr(t)
-	proc.Start(t, "etcd", nil, etcdBin,
-		"--name", "split", "--data-dir", dir,
-		"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
-		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "split="+peerURL)
-	proc.WaitFor(t, "etcd", 30*time.Second, func() bool {
-		resp, err := http.Get(etcdURL + "/health")
+	m := newEtcdMember(t, etcdBin, dir, "split")
+	m.cluster = m.name + "=" + m.peerURL
+	m.start(t)
+	return m.clientURL
+}
+
+// etcdMember is a member of an etcd cluster that a test can kill and start again on the same
+// addresses and data directory, as an operator restarting a failed member does.
+type etcdMember struct {
+	bin, dir, name     string
+	clientURL, peerURL string
+	// cluster is --initial-cluster: every member's name=peerURL.
+	cluster string
+	proc    *proc.Proc
+}
+
+func newEtcdMember(t *testing.T, etcdBin, dir, name string) *etcdMember {
+	return &etcdMember{bin: etcdBin, dir: dir, name: name, clientURL: "http://" + proc.FreeAddr(t), peerURL: "http://" + proc.FreeAddr(t)}
+}
+
+// start runs the member and waits until it is healthy (for a member of a larger cluster: until
+// the cluster has a leader).
+func (m *etcdMember) start(t *testing.T) {
+	t.Helper()
+	m.launch(t)
+	m.waitHealthy(t)
+}
+
+func (m *etcdMember) launch(t *testing.T) {
+	t.Helper()
+	m.proc = proc.Start(t, "etcd "+m.name, nil, m.bin,
+		"--name", m.name, "--data-dir", m.dir,
+		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
+		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
+		"--initial-cluster", m.cluster)
+}
+
+func (m *etcdMember) waitHealthy(t *testing.T) {
+	t.Helper()
+	proc.WaitFor(t, "etcd "+m.name, 30*time.Second, func() bool {
+		resp, err := http.Get(m.clientURL + "/health")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return etcdURL
 }
 
 // expectNoSecretLogged fails t for every output line of procs that holds one of secrets (empty
@@ -511,7 +539,7 @@ func expectNoSecretLogged(t *testing.T, procs []*proc.Proc, secrets ...string) {
 	}
 }
 
-// files drives the file endpoints of one single-tenant library (smh-api.md section 3) through the
+// files drives the file endpoints of one single-tenant library (SMH API section 3) through the
 // gateway: begin, the bytes to the ticket's target, confirm, and downloads by 302.
 type files struct {
 	t    *testing.T

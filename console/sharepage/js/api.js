@@ -1,4 +1,4 @@
-// The public share routes (smh-api.md 13.8-13.11) and the visitor's share access token.
+// The public share routes (SMH API 13.8-13.11) and the visitor's share access token.
 // The token and the extraction code typed live in this module's memory only: never in
 // localStorage, sessionStorage, a cookie or the URL bar (docs/shares.md, "The visitor page").
 

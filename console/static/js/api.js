@@ -109,7 +109,7 @@ export function forgetToken(libraryId) {
   tokens.delete(libraryId);
 }
 
-// encodePath encodes each segment of a slash-separated path (smh-api.md 12.3).
+// encodePath encodes each segment of a slash-separated path (SMH API 12.3).
 export function encodePath(path) {
   return path.split("/").filter(Boolean).map(encodeURIComponent).join("/");
 }

@@ -1,4 +1,4 @@
-// Multi-select in the file browser and the batch calls on the selection (smh-api.md 10): move
+// Multi-select in the file browser and the batch calls on the selection (SMH API 10): move
 // and copy into a directory, delete. A small batch answers at once (200 every item done, 207 with
 // per-item results in request order); a large one answers 202 {taskId} and runs as a task that
 // the task view polls (7.3) until it ends. docs/console.md says how the console uses them.

@@ -1,4 +1,4 @@
-// Favorites (smh-api.md 11) of the space being browsed: the star on each entry of the file list
+// Favorites (SMH API 11) of the space being browsed: the star on each entry of the file list
 // (the listing asks with_favorite_status=1, 4.2), and the favorites view (11.3 with with_path).
 // Favorites belong to the token's user: the console's tokens act for the user
 // "opensmh-console" (api.js), so these are the operator's own favorites (docs/console.md).

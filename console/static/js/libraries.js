@@ -6,7 +6,7 @@ import { t } from "./i18n.js";
 import { $, clearError, confirmAction, currentEpoch, el, formatTime, guarded, showError } from "./ui.js";
 
 export const pageSize = 10;
-// The limits of admin-api.md section 2.
+// The limits of docs/architecture.md, "The admin API".
 const maxName = 50;
 const maxRemark = 250;
 

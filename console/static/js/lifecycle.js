@@ -1,5 +1,5 @@
 // The data lifecycle views of a library's detail page, for the space being browsed: the recycle
-// bin (smh-api.md 5), a file's history versions (9) and the space's quota with its usage (6, 2.9).
+// bin (SMH API 5), a file's history versions (9) and the space's quota with its usage (6, 2.9).
 // docs/lifecycle.md says how the server keeps them.
 
 import { apiURL, ApiError, business, encodePath } from "./api.js";

@@ -1,4 +1,4 @@
-// The search box of the file browser: a name search (smh-api.md 8.2, search-fs) in the current
+// The search box of the file browser: a name search (SMH API 8.2, search-fs) in the current
 // directory or the whole space, results with their directory, and "load more" following
 // nextMarker. A library without enableSearch answers 400 SearchNotEnabled: the results panel
 // says so (with the way to turn it on) instead of an error notice.

@@ -1,4 +1,4 @@
-// Share links on the owner side (smh-api.md 13): "Share…" on the selected entries creates a
+// Share links on the owner side (SMH API 13): "Share…" on the selected entries creates a
 // share (13.1) and shows its link with a copy button; the shares view lists the library's shares
 // (13.4) with enable/disable (13.6) and delete (13.2). docs/console.md, "Share links", says what
 // the console decides (which shares it lists, which switch it turns).

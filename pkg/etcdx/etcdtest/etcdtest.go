@@ -20,7 +20,7 @@ func New(t testing.TB) *clientv3.Client {
 		t.Fatalf("embedded etcd: %v", err)
 	}
 	t.Cleanup(e.Close)
-	cli, err := etcdx.Connect(ctx, []string{e.Endpoint}, 0)
+	cli, err := etcdx.Connect(ctx, []string{e.Endpoint}, 0, nil)
 	if err != nil {
 		t.Fatalf("etcd client: %v", err)
 	}

@@ -1,13 +1,12 @@
-// Package server runs every OpenSMH service in one process on embedded defaults (admin-api.md
-// section 1): embedded etcd in the data dir, the services wired through the same gRPC interfaces
-// as in a split deployment (over an in-process connection, pkg/inproc), and the gateway on one
-// HTTPS port.
+// Package server runs every OpenSMH service in one process on embedded defaults
+// (docs/architecture.md, "Starting it"): embedded etcd in the data dir, the services wired through
+// the same gRPC interfaces as in a split deployment (over an in-process connection, pkg/inproc),
+// and the gateway on one HTTPS port.
 package server
 
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,6 +36,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/inproc"
 	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
+	"github.com/opensmh/opensmh/pkg/serve"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/gateway"
@@ -45,7 +45,7 @@ import (
 	"github.com/opensmh/opensmh/services/object"
 )
 
-// Options configure the all-in-one. Zero values take the defaults of admin-api.md section 1.
+// Options configure the all-in-one. Zero values take the defaults of docs/architecture.md, "Starting it".
 type Options struct {
 	DataDir   string // default ./data
 	Listen    string // default 127.0.0.1:8443
@@ -135,8 +135,14 @@ type Server struct {
 	ns     *namespace.Service
 	obj    *object.Service
 	http   *http.Server
-	served chan error
-	health []*health.Server
+	// stopServing ends the serving of the HTTPS port (pkg/serve.Run); served is closed once it
+	// stopped, runErr holding what Run answered.
+	stopServing context.CancelFunc
+	served      chan struct{}
+	runErr      error
+	health      []*health.Server
+	// gateway serves the REST API; Stop ends its caches' lookups.
+	gateway *gateway.Gateway
 	// stopProbes ends the stores' readiness checks.
 	stopProbes func()
 	closed     sync.Once
@@ -164,9 +170,9 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		o.Clock = clock.Real{}
 	}
 	if o.DrainTimeout == 0 {
-		o.DrainTimeout = 10 * time.Second
+		o.DrainTimeout = serve.DefaultDrainTimeout
 	}
-	s := &Server{opts: o, logger: o.Logger, served: make(chan error, 1)}
+	s := &Server{opts: o, logger: o.Logger}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -243,6 +249,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		lis.Close()
 		return nil, err
 	}
+	s.gateway = gw
 	s.http = &http.Server{
 		Handler:           gw,
 		TLSConfig:         s.TLSConfig,
@@ -250,8 +257,24 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}
-	go func() { s.served <- s.http.Serve(tls.NewListener(lis, s.TLSConfig)) }()
-	s.logger.Info("opensmh serving", "url", s.URL, "listen", s.Addr, "data_dir", o.DataDir)
+	https := serve.HTTP("https server", s.http, tls.NewListener(lis, s.TLSConfig))
+	https.Leave = func() {
+		for _, hs := range s.health {
+			hs.Shutdown()
+		}
+	}
+	// Served until Stop, not until ctx ends: ctx bounds the start.
+	untilStop, stopServing := context.WithCancel(context.Background())
+	s.stopServing, s.served = stopServing, make(chan struct{})
+	go func() {
+		s.runErr = serve.Run(untilStop, serve.Options{DrainTimeout: o.DrainTimeout, Logger: s.logger}, https)
+		close(s.served)
+	}()
+	serving := []any{"url", s.URL, "listen", s.Addr, "data_dir", o.DataDir}
+	if s.CACert != "" {
+		serving = append(serving, "ca_cert", s.CACert) // what clients must trust
+	}
+	s.logger.Info("opensmh serving", serving...)
 	return s, nil
 }
 
@@ -286,14 +309,14 @@ func (s *Server) loadKeys() error {
 func (s *Server) startEtcd(ctx context.Context) error {
 	endpoints := s.opts.EtcdEndpoints
 	if len(endpoints) == 0 {
-		e, err := etcdx.StartEmbedded(ctx, etcdx.EmbeddedOptions{Dir: filepath.Join(s.opts.DataDir, "etcd"), NoFsync: s.opts.EtcdNoFsync})
+		e, err := etcdx.StartEmbedded(ctx, etcdx.EmbeddedOptions{Dir: filepath.Join(s.opts.DataDir, "etcd"), NoFsync: s.opts.EtcdNoFsync, Logger: s.logger})
 		if err != nil {
 			return err
 		}
 		s.etcd = e
 		endpoints = []string{e.Endpoint}
 	}
-	cli, err := etcdx.Connect(ctx, endpoints, s.opts.Deadlines.Etcd)
+	cli, err := etcdx.Connect(ctx, endpoints, s.opts.Deadlines.Etcd, s.logger)
 	if err != nil {
 		return err
 	}
@@ -309,6 +332,7 @@ func (s *Server) startServices(ctx context.Context, domain string) error {
 	// between services are given first thing on the callee's side, as a network client would.
 	conn := inproc.New(append([]grpc.UnaryServerInterceptor{grpcx.DefaultDeadlines(s.opts.Deadlines.GRPC())},
 		grpcx.UnaryInterceptors(s.logger)...)...)
+	conn.UseStreamInterceptors(grpcx.StreamInterceptors(s.logger)...)
 	s.conn = conn
 
 	libs, err := library.New(library.Config{
@@ -447,33 +471,20 @@ func (s *Server) Tokens() *authtoken.Service { return s.tokens }
 func (s *Server) Wait(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
-		return s.Stop()
-	case err := <-s.served:
-		s.close()
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return err
+	case <-s.served:
 	}
+	return s.Stop()
 }
 
-// Stop stops accepting, finishes in-flight requests within the drain timeout, and shuts down
-// the services and etcd.
+// Stop stops accepting, finishes in-flight requests within the drain timeout (pkg/serve.Run),
+// and shuts down the services and etcd. It answers the HTTPS server's failure, if it failed.
 func (s *Server) Stop() error {
-	for _, hs := range s.health {
-		hs.Shutdown()
-	}
-	var err error
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainTimeout)
-		defer cancel()
-		if e := s.http.Shutdown(ctx); e != nil {
-			err = fmt.Errorf("drain: %w", e)
-			s.http.Close()
-		}
+	if s.stopServing != nil {
+		s.stopServing()
+		<-s.served
 	}
 	s.close()
-	return err
+	return s.runErr
 }
 
 func (s *Server) close() { s.closed.Do(s.closeOnce) }
@@ -484,6 +495,9 @@ func (s *Server) closeOnce() {
 	}
 	if s.public != nil {
 		s.public.Stop()
+	}
+	if s.gateway != nil {
+		s.gateway.Stop() // its caches' lookups in flight; the gRPC server is ours, stopped above
 	}
 	if s.tokens != nil {
 		_ = s.tokens.Close()

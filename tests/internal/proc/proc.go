@@ -3,10 +3,13 @@
 package proc
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +33,31 @@ func Build(pkgs ...string) (string, error) {
 	return dir, nil
 }
 
+// ServiceCommands are the import paths of the split deployment's binaries.
+var ServiceCommands = []string{
+	"github.com/opensmh/opensmh/services/library/cmd/library",
+	"github.com/opensmh/opensmh/services/authtoken/cmd/authtoken",
+	"github.com/opensmh/opensmh/services/namespace/cmd/namespace",
+	"github.com/opensmh/opensmh/services/object/cmd/object",
+	"github.com/opensmh/opensmh/services/gateway/cmd/gateway",
+}
+
+// SMHCommand is the import path of the smh command (smh serve, the all-in-one).
+const SMHCommand = "github.com/opensmh/opensmh/services/smh/cmd/smh"
+
+// RunWithBinaries is a test package's TestMain: it builds pkgs into a temporary directory, sets
+// *dir to it, runs the tests, removes the directory and answers the exit code.
+func RunWithBinaries(m *testing.M, dir *string, pkgs ...string) int {
+	built, err := Build(pkgs...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(built)
+	*dir = built
+	return m.Run()
+}
+
 // Proc is a running child process.
 type Proc struct {
 	Name string
@@ -42,8 +70,21 @@ type Proc struct {
 // and its output is logged if the test failed.
 func Start(t testing.TB, name string, env []string, path string, args ...string) *Proc {
 	t.Helper()
+	return start(t, name, env, nil, path, args...)
+}
+
+// StartAs is Start as another user (cred; nil: this process's own), for a server that refuses
+// to run as root.
+func StartAs(t testing.TB, name string, cred *syscall.Credential, path string, args ...string) *Proc {
+	t.Helper()
+	return start(t, name, nil, cred, path, args...)
+}
+
+func start(t testing.TB, name string, env []string, cred *syscall.Credential, path string, args ...string) *Proc {
+	t.Helper()
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -63,6 +104,35 @@ func Start(t testing.TB, name string, env []string, path string, args ...string)
 
 // Output answers everything the process wrote so far.
 func (p *Proc) Output() string { return p.out.String() }
+
+// LogRecords answers every line the process wrote, each decoded as a JSON log record, and fails
+// t for each line that is not one: a JSON object with a time (RFC 3339), a level and a msg. The
+// binaries write nothing else once their logger exists (issue 15).
+func (p *Proc) LogRecords(t testing.TB) []map[string]any {
+	t.Helper()
+	var records []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(p.Output()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Errorf("%s wrote a line that is not a JSON object: %q", p.Name, sc.Text())
+			continue
+		}
+		when, _ := r["time"].(string)
+		level, _ := r["level"].(string)
+		_, hasMsg := r["msg"].(string)
+		if _, err := time.Parse(time.RFC3339Nano, when); err != nil || level == "" || !hasMsg {
+			t.Errorf("%s wrote a JSON line without time, level and msg: %q", p.Name, sc.Text())
+			continue
+		}
+		records = append(records, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Errorf("reading the output of %s: %v", p.Name, err)
+	}
+	return records
+}
 
 // wait answers the exit error, or false when the process is still running after d.
 func (p *Proc) wait(d time.Duration) (error, bool) {
@@ -97,6 +167,20 @@ func (p *Proc) Stop(t testing.TB, sig syscall.Signal) int {
 	t.Helper()
 	_ = p.cmd.Process.Signal(sig)
 	return p.ExitCode(t)
+}
+
+// Exited reports whether the process has ended.
+func (p *Proc) Exited() bool {
+	_, ended := p.wait(0)
+	return ended
+}
+
+// Signal sends sig without waiting for anything (SIGSTOP, SIGCONT).
+func (p *Proc) Signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %s: %v", p.Name, err)
+	}
 }
 
 // Kill ends the process at once, as a crash would.

@@ -17,11 +17,10 @@ import (
 
 func main() {
 	var common cmdutil.Common
-	var listen, advertise string
+	var flags authtoken.Flags
 	fs := pflag.NewFlagSet("authtoken", pflag.ContinueOnError)
 	common.Add(fs)
-	fs.StringVar(&listen, "listen", "127.0.0.1:9102", "gRPC address")
-	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
+	flags.AddFlags(fs)
 	os.Exit(cmdutil.Main("authtoken", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -43,7 +42,7 @@ func main() {
 		}
 		defer svc.Close()
 		return servicehost.Run(env.Ctx, servicehost.Options{
-			Name: "authtoken", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			Name: "authtoken", Listen: flags.Listen, Advertise: flags.Advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
 			Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
 		})
 	}))

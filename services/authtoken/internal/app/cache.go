@@ -8,7 +8,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// The token cache serves validation from memory (architecture.md, "Authorization"): a hash, a
+// The token cache serves validation from memory (docs/architecture.md, "Authorization"): a hash, a
 // map lookup under a shard's read lock and an atomic last-use update; no etcd I/O on a hit.
 //
 // Revocation safety. Entries are loaded lazily on a miss with one etcd Get, which races with the
@@ -256,15 +256,4 @@ func (c *cache) snapshot() []*entry {
 		s.mu.RUnlock()
 	}
 	return out
-}
-
-func (c *cache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.entries)
-		s.mu.RUnlock()
-	}
-	return n
 }

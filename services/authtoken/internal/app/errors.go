@@ -6,7 +6,7 @@ import (
 )
 
 // Sentinel errors of the token use cases; the transport maps each to its SMH code with one table
-// (smh-api.md section 12.6).
+// (SMH API section 12.6).
 var (
 	ErrEmptyLibraryIDAndSecret = errors.New("library id and secret missing")
 	ErrEmptyLibraryID          = errors.New("library id missing")

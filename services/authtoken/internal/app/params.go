@@ -10,7 +10,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// Period bounds (smh-api.md section 1.1, period).
+// Period bounds (SMH API section 1.1, period).
 const (
 	DefaultPeriod = 86400 * time.Second
 	MinPeriod     = 1200 * time.Second

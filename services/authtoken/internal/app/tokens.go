@@ -1,4 +1,4 @@
-// Package app holds the authtoken use cases (smh-api.md section 1): minting, renewing, revoking and
+// Package app holds the authtoken use cases (SMH API section 1): minting, renewing, revoking and
 // validating access tokens, the in-memory token cache, and the background work that keeps the
 // cache honest (etcd watch) and records sliding renewals (throttled flusher).
 package app
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opensmh/opensmh/pkg/backoff"
+	pkgcache "github.com/opensmh/opensmh/pkg/cache" // the token cache is cache.go's
 	"github.com/opensmh/opensmh/pkg/clock"
 )
 
@@ -20,7 +22,7 @@ type Config struct {
 	// Clock judges expiry; nil = wall clock.
 	Clock clock.Clock
 	// RenewalWriteInterval is the least time between two renewal writes of one token driven by use
-	// (architecture.md: "sliding renewal is recorded at most once per token per minute").
+	// (docs/architecture.md: "sliding renewal is recorded at most once per token per minute").
 	// Default 1 minute, measured on Clock.
 	RenewalWriteInterval time.Duration
 	// FlushEvery is how often the flusher looks for renewals to write (wall time). Default 10 s.
@@ -37,6 +39,7 @@ type Tokens struct {
 	libraries LibraryVerifier
 	clock     clock.Clock
 	cache     *cache
+	loads     *pkgcache.Group[[32]byte, *entry]
 	revoked   *revocations
 
 	writeInterval time.Duration
@@ -56,6 +59,7 @@ func New(cfg Config) *Tokens {
 		libraries:     cfg.Libraries,
 		clock:         cfg.Clock,
 		cache:         newCache(),
+		loads:         pkgcache.NewGroup[[32]byte, *entry](loadTimeout),
 		revoked:       newRevocations(),
 		writeInterval: cfg.RenewalWriteInterval,
 		flushEvery:    cfg.FlushEvery,
@@ -98,6 +102,7 @@ func (t *Tokens) Close() error {
 	t.closeOnce.Do(func() {
 		t.cancel()
 		t.wg.Wait()
+		t.loads.Close()
 		t.revoked.shutdown()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -107,17 +112,19 @@ func (t *Tokens) Close() error {
 }
 
 // follow applies etcd changes to the cache and tells revocation subscribers. It resumes after
-// errors and re-syncs after compaction (architecture.md: revocations reach every cache).
+// errors and re-syncs after compaction (docs/architecture.md: revocations reach every cache).
+// Retries are jittered so that the authtoken replicas do not all return to etcd at the same
+// instant.
 func (t *Tokens) follow(ctx context.Context, rev int64) {
-	const minBackoff, maxBackoff = 50 * time.Millisecond, 2 * time.Second
-	backoff := minBackoff
+	retry := backoff.New(50*time.Millisecond, 2*time.Second)
 	needResync := false
 	for ctx.Err() == nil {
 		if needResync {
 			r, err := t.store.Revision(ctx)
 			if err != nil {
-				clock.Sleep(ctx, backoff)
-				backoff = min(2*backoff, maxBackoff)
+				if retry.Wait(ctx) != nil {
+					return
+				}
 				continue
 			}
 			// Deletions between rev and r were lost: forget everything (entries reload lazily)
@@ -128,7 +135,8 @@ func (t *Tokens) follow(ctx context.Context, rev int64) {
 		}
 		last, err := t.store.Watch(ctx, rev+1, t.apply)
 		if last > rev {
-			rev, backoff = last, minBackoff
+			rev = last
+			retry.Reset()
 		}
 		if ctx.Err() != nil {
 			return
@@ -136,8 +144,9 @@ func (t *Tokens) follow(ctx context.Context, rev int64) {
 		if errors.Is(err, ErrCompacted) {
 			needResync = true
 		}
-		clock.Sleep(ctx, backoff)
-		backoff = min(2*backoff, maxBackoff)
+		if retry.Wait(ctx) != nil {
+			return
+		}
 	}
 }
 

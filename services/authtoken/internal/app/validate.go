@@ -56,7 +56,7 @@ func (t *Tokens) use(ctx context.Context, libraryID, token string) (*entry, erro
 			return nil, ErrInvalidAccessToken
 		}
 		var err error
-		if e, err = t.load(ctx, h); err != nil {
+		if e, err = t.loadShared(ctx, h); err != nil {
 			return nil, err
 		}
 	}

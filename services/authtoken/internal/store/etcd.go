@@ -1,4 +1,4 @@
-// Package store keeps authtoken's records in etcd (architecture.md: the control plane).
+// Package store keeps authtoken's records in etcd (docs/architecture.md: the control plane).
 //
 // Keys (authtoken owns everything under /smh/authtoken/):
 //

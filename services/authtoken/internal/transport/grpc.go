@@ -19,7 +19,7 @@ import (
 	"github.com/opensmh/opensmh/services/authtoken/internal/app"
 )
 
-// errorMap is the service's one error table (smh-api.md section 12.6). A function, not a package
+// errorMap is the service's one error table (SMH API section 12.6). A function, not a package
 // variable, so nothing can change it; it runs only when a request fails.
 func errorMap() smherr.Map {
 	return smherr.Map{

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,43 +12,37 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/discovery"
+	"github.com/opensmh/opensmh/pkg/serve"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/services/gateway"
 )
 
 func main() {
 	var common cmdutil.Common
-	var listen, publicURL, dataURL, certFile, keyFile, dataDir, objectData string
-	var bodyReadTimeout time.Duration
-	var trustedProxies []string
+	var flags gateway.Flags
 	fs := pflag.NewFlagSet("gateway", pflag.ContinueOnError)
 	common.Add(fs)
-	fs.StringVar(&listen, "listen", "127.0.0.1:8443", "HTTPS address (REST and gRPC)")
-	fs.StringVar(&publicURL, "public-url", "", "base URL clients reach (default https://<listen>)")
-	fs.StringVar(&dataURL, "data-url", "", "download origin: https:// URL of a host of its own that serves the data endpoint and nothing else; the object service's --domain must name its host (default: the data endpoint is served on every host)")
-	fs.StringVar(&certFile, "tls-cert", "", "server certificate (PEM); default: local CA in --data-dir")
-	fs.StringVar(&keyFile, "tls-key", "", "server key (PEM)")
-	fs.StringVar(&dataDir, "data-dir", "./data", "where the local CA and certificate are kept")
-	fs.StringVar(&objectData, "object-data-url", "http://127.0.0.1:9105", "the object service's data endpoint, proxied under /data/ (empty: an ingress routes it)")
-	fs.DurationVar(&bodyReadTimeout, "body-read-timeout", gateway.DefaultBodyReadTimeout, "how long the body of an API or admin request may take to arrive; then 408 ReadRequestTimeout")
-	fs.StringSliceVar(&trustedProxies, "trusted-proxies", nil, "proxies (CIDR prefixes or addresses, comma-separated) whose X-Forwarded-For names the client address that rate limits count; default none (docs/security.md)")
+	flags.AddFlags(fs)
 	os.Exit(cmdutil.Main("gateway", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
 			return err
 		}
-		if bodyReadTimeout <= 0 {
+		if flags.BodyReadTimeout <= 0 {
 			return errors.New("--body-read-timeout must be positive")
 		}
-		lis, err := net.Listen("tcp", listen)
+		lis, err := net.Listen("tcp", flags.Listen)
 		if err != nil {
-			return fmt.Errorf("cannot listen on %s: %w", listen, err)
+			return fmt.Errorf("cannot listen on %s: %w", flags.Listen, err)
 		}
+		publicURL := flags.PublicURL
 		if publicURL == "" {
 			publicURL = "https://" + lis.Addr().String()
 		}
@@ -58,14 +51,14 @@ func main() {
 			return fmt.Errorf("--public-url %q must be an https:// URL", publicURL)
 		}
 		certHosts := []string{pub.Hostname()}
-		data, err := gateway.ParseDataURL(dataURL, publicURL)
+		data, err := gateway.ParseDataURL(flags.DataURL, publicURL)
 		if err != nil {
 			return err
 		}
 		if data != nil {
 			certHosts = append(certHosts, data.Hostname())
 		}
-		cert, err := tlsx.LoadOrCreate(filepath.Join(dataDir, "tls"), certFile, keyFile, certHosts)
+		cert, err := tlsx.LoadOrCreate(filepath.Join(flags.DataDir, "tls"), flags.TLSCert, flags.TLSKey, certHosts)
 		if err != nil {
 			return err
 		}
@@ -89,14 +82,23 @@ func main() {
 			return err
 		}
 		defer objects.Close()
-		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL, DataURL: dataURL,
-			BodyReadTimeout: bodyReadTimeout, TrustedProxies: trustedProxies}
-		if objectData != "" {
-			target, err := url.Parse(objectData)
-			if err != nil || target.Host == "" {
-				return fmt.Errorf("--object-data-url %q is not a URL", objectData)
+		cfg := gateway.Config{Library: libs, Token: tokens, Namespace: namespaces, Object: objects, AdminKey: adminKey, Logger: env.Logger, PublicURL: publicURL, DataURL: flags.DataURL,
+			BodyReadTimeout: flags.BodyReadTimeout, TrustedProxies: flags.TrustedProxies}
+		switch flags.ObjectData {
+		case "":
+		case gateway.ObjectDataDiscovered:
+			instances, err := discovery.Follow(env.Ctx, env.Etcd, discovery.ObjectData)
+			if err != nil {
+				return fmt.Errorf("follow the object data endpoints in etcd: %w", err)
 			}
-			cfg.Data = gateway.DataProxy(target)
+			defer instances.Close()
+			cfg.Data = gateway.DataProxy(instances.Rotation, env.Logger)
+		default:
+			target, err := url.Parse(flags.ObjectData)
+			if err != nil || target.Scheme != "http" || target.Host == "" || strings.Trim(target.Path, "/") != "" {
+				return fmt.Errorf("--object-data-url %q must be %s, http://host:port or empty", flags.ObjectData, gateway.ObjectDataDiscovered)
+			}
+			cfg.Data = gateway.DataProxy(gateway.StaticInstances(target.Host), env.Logger)
 		}
 		gw, err := gateway.New(env.Ctx, cfg)
 		if err != nil {
@@ -108,19 +110,7 @@ func main() {
 		// data endpoint; bodies are bounded per request instead (BodyReadTimeout, the minimum rate).
 		srv := &http.Server{Handler: gw, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)}
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(tls.NewListener(lis, tlsCfg)) }()
 		env.Logger.Info("gateway serving", "url", publicURL)
-		select {
-		case err := <-served:
-			return err
-		case <-env.Ctx.Done():
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
+		return serve.Run(env.Ctx, serve.Options{Logger: env.Logger}, serve.HTTP("https server", srv, tls.NewListener(lis, tlsCfg)))
 	}))
 }

@@ -20,15 +20,16 @@ type Route struct {
 	// Pattern is the public path: literal segments and {Param} segments. A final {Param...}
 	// takes the rest of the path (a file or directory path, section 12.3).
 	Pattern string
-	// Flags are query keys that must be present, with or without a value (smh-api.md pitfall 2).
+	// Flags are query keys that must be present, with or without a value (SMH API pitfall 2).
 	Flags []string
 	// BodyKey, when set, must be a top-level key of the JSON body (PUT on a file: copyFrom, from,
-	// linkTo). BodyKeyAbsent lists keys whose presence rules the row out (plain upload).
-	BodyKey       string
-	BodyKeyAbsent []string
+	// linkTo). The row without one that follows them takes the other bodies (plain upload).
+	BodyKey string
 	// Target is the internal route with the same {Param} names.
 	Target string
-	// RPC names the method the row reaches, for spans and logs.
+	// RPC is the gRPC full name ("/package.Service/Method", the generated *_FullMethodName) of
+	// the method Target reaches; TestEveryRowReachesItsRPC holds the two together. The early
+	// credential check reads it to leave token management alone.
 	RPC string
 }
 
@@ -97,14 +98,11 @@ func (t *Table) match(r *http.Request, byBody bool) (m Match, ok bool) {
 		if !ok || !hasFlags(q, c.route.Flags) {
 			continue
 		}
-		if byBody && (c.route.BodyKey != "" || len(c.route.BodyKeyAbsent) > 0) {
+		if byBody && c.route.BodyKey != "" {
 			if bodyKeys == nil {
 				bodyKeys = peekBodyKeys(r)
 			}
-			if c.route.BodyKey != "" && !bodyKeys[c.route.BodyKey] {
-				continue
-			}
-			if anyKey(bodyKeys, c.route.BodyKeyAbsent) {
+			if !bodyKeys[c.route.BodyKey] {
 				continue
 			}
 		}
@@ -183,15 +181,6 @@ func hasFlags(q url.Values, flags []string) bool {
 		}
 	}
 	return true
-}
-
-func anyKey(keys map[string]bool, names []string) bool {
-	for _, n := range names {
-		if keys[n] {
-			return true
-		}
-	}
-	return false
 }
 
 // peekBodyKeys reads the top-level keys of a JSON object body and puts the body back.
@@ -302,13 +291,11 @@ func (t *Table) AddressOnce(r *http.Request) (*http.Request, Match, bool) {
 // rows before Address's do not take r's method, path and flags, so Match reaches the same row,
 // and a row that looks at no body key is Match's answer too.
 func (t *Table) MatchOnce(r *http.Request) (Match, bool) {
-	if a, found := r.Context().Value(addressKey{}).(addressed); found && (!a.ok || !a.m.Route.readsBody()) {
+	if a, found := r.Context().Value(addressKey{}).(addressed); found && (!a.ok || a.m.Route.BodyKey == "") {
 		return a.m, a.ok
 	}
 	return t.Match(r)
 }
-
-func (r *Route) readsBody() bool { return r.BodyKey != "" || len(r.BodyKeyAbsent) > 0 }
 
 // MatchOf answers the match WithMatch remembered.
 func MatchOf(r *http.Request) (Match, bool) {

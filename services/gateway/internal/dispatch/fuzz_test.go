@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 )
 
 // request builds the request the server would hand the gateway for method and a request target
@@ -52,7 +54,7 @@ func FuzzDecodePath(f *testing.F) {
 		if !ok {
 			t.Fatalf("GET %s matched no route", r.URL.EscapedPath())
 		}
-		if m.Route.RPC != "smh.object.v1.ObjectService/DownloadFile" {
+		if m.Route.RPC != objectv1.ObjectService_DownloadFile_FullMethodName {
 			t.Fatalf("GET %s matched %s", r.URL.EscapedPath(), m.Route.RPC)
 		}
 		want := strings.TrimPrefix(r.URL.Path, filePrefix)
@@ -173,7 +175,7 @@ func TestMatchRestoresABodyPastThePeekLimit(t *testing.T) {
 	body := []byte(`{"copyFrom":"` + strings.Repeat("x", 2*bodyPeekLimit) + `"}`)
 	r, _ := request("PUT", "/api/v1/file/smhlib/-/a.jpg", body)
 	m, ok := Compile(Routes).Match(r)
-	if !ok || m.Route.RPC != "smh.object.v1.ObjectService/BeginSimpleUpload" {
+	if !ok || m.Route.RPC != objectv1.ObjectService_BeginSimpleUpload_FullMethodName {
 		t.Fatalf("matched %v %v, want the upload (the key is past the peek)", ok, m.Route)
 	}
 	if rest, err := io.ReadAll(r.Body); err != nil || !bytes.Equal(rest, body) {

@@ -9,7 +9,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
-// Failures of a bounded body (smh-api.md 12.6): it did not arrive within the bound, or the
+// Failures of a bounded body (SMH API 12.6): it did not arrive within the bound, or the
 // client went away in the middle of it.
 var (
 	errReadRequestTimeout = smherr.New(http.StatusRequestTimeout, "ReadRequestTimeout", "the request body did not arrive in time")

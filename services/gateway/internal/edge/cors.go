@@ -5,18 +5,20 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/opensmh/opensmh/pkg/cache"
+	"github.com/opensmh/opensmh/pkg/clock"
 )
 
-// OriginPolicy answers the origins a library allows; empty allows any (admin-api.md section 2,
+// OriginPolicy answers the origins a library allows; empty allows any (docs/architecture.md, "The admin API",
 // corsAllowedOrigins). An unknown library answers nil, nil: the request will fail on its own with
 // an SMH error, which the browser must be able to read.
 type OriginPolicy interface {
 	AllowedOrigins(ctx context.Context, libraryID string) ([]string, error)
 }
 
-// ExposedHeaders are the response headers browsers may read (architecture.md, "CORS").
+// ExposedHeaders are the response headers browsers may read (docs/architecture.md, "CORS").
 var ExposedHeaders = []string{"X-SMH-Request-Id", "ETag", "Location", "Content-Range", "Content-Length",
 	"x-smh-type", "x-smh-creation-time", "x-smh-modification-time", "x-smh-content-type", "x-smh-size",
 	"x-smh-crc64", "x-smh-etag", "x-smh-file-id", "x-smh-inode"}
@@ -69,43 +71,32 @@ func allowed(ctx context.Context, policy OriginPolicy, libraryID, origin string)
 	return len(origins) == 0 || slices.Contains(origins, "*") || slices.Contains(origins, origin)
 }
 
-// CachedOrigins keeps each library's origins for TTL, so a browser's burst of calls costs one
-// lookup; a changed list takes effect within TTL.
+// CachedOrigins keeps each library's origins for a TTL, so a browser's burst of calls costs one
+// lookup (concurrent misses of one library share it); a changed list takes effect within the
+// TTL. A failed lookup is not kept.
 type CachedOrigins struct {
-	Lookup func(ctx context.Context, libraryID string) ([]string, error)
-	TTL    time.Duration
-	Now    func() time.Time
-
-	mu      sync.Mutex
-	entries map[string]originsEntry
+	lookup func(ctx context.Context, libraryID string) ([]string, error)
+	cache  *cache.Cache[string, []string]
 }
 
-type originsEntry struct {
-	origins []string
-	until   time.Time
-}
-
-// maxCachedLibraries bounds the cache; past it the cache starts over.
+// maxCachedLibraries bounds the cache; past it the oldest entries go.
 const maxCachedLibraries = 10000
+
+// NewCachedOrigins answers a policy asking lookup at most once per library and TTL. Close it to
+// end lookups in flight.
+func NewCachedOrigins(lookup func(ctx context.Context, libraryID string) ([]string, error), ttl time.Duration, clk clock.Clock) *CachedOrigins {
+	return &CachedOrigins{
+		lookup: lookup,
+		cache:  cache.New[string](ttl, maxCachedLibraries, cache.WithClock[[]string](clk)),
+	}
+}
 
 // AllowedOrigins answers from the cache or the lookup.
 func (c *CachedOrigins) AllowedOrigins(ctx context.Context, libraryID string) ([]string, error) {
-	now := c.Now()
-	c.mu.Lock()
-	e, ok := c.entries[libraryID]
-	c.mu.Unlock()
-	if ok && now.Before(e.until) {
-		return e.origins, nil
-	}
-	origins, err := c.Lookup(ctx, libraryID)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxCachedLibraries {
-		c.entries = map[string]originsEntry{}
-	}
-	c.entries[libraryID] = originsEntry{origins: origins, until: now.Add(c.TTL)}
-	c.mu.Unlock()
-	return origins, nil
+	return c.cache.Get(ctx, libraryID, func(ctx context.Context) ([]string, error) {
+		return c.lookup(ctx, libraryID)
+	})
 }
+
+// Close ends the lookups in flight and waits for them.
+func (c *CachedOrigins) Close() { c.cache.Close() }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opensmh/opensmh/pkg/clock"
 )
 
 // policy is an in-test OriginPolicy: the origins of each library, or an error for "broken".
@@ -129,18 +131,16 @@ func TestCachedOrigins(t *testing.T) {
 	lookups := map[string]int{}
 	answers := map[string][]string{"lib1": {"https://a.example"}, "lib2": {"https://b.example"}}
 	var failNext bool
-	c := &CachedOrigins{
-		TTL: time.Minute,
-		Now: func() time.Time { return now },
-		Lookup: func(_ context.Context, id string) ([]string, error) {
-			lookups[id]++
-			if failNext {
-				failNext = false
-				return nil, errors.New("lookup failed")
-			}
-			return answers[id], nil
-		},
-	}
+	clk := clock.NewFake(now)
+	c := NewCachedOrigins(func(_ context.Context, id string) ([]string, error) {
+		lookups[id]++
+		if failNext {
+			failNext = false
+			return nil, errors.New("lookup failed")
+		}
+		return answers[id], nil
+	}, time.Minute, clk)
+	defer c.Close()
 	ctx := context.Background()
 
 	tests := []struct {
@@ -163,7 +163,7 @@ func TestCachedOrigins(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			now = now.Add(tt.advance)
+			clk.Advance(tt.advance)
 			failNext = tt.fail
 			got, err := c.AllowedOrigins(ctx, tt.library)
 			if (err != nil) != tt.wantErr {
@@ -182,14 +182,11 @@ func TestCachedOrigins(t *testing.T) {
 // CachedOrigins is the policy CORS uses: a burst of requests costs one lookup.
 func TestCORSWithCachedOrigins(t *testing.T) {
 	lookups := 0
-	c := &CachedOrigins{
-		TTL: time.Minute,
-		Now: func() time.Time { return time.Unix(0, 0) },
-		Lookup: func(context.Context, string) ([]string, error) {
-			lookups++
-			return []string{"https://app.example.com"}, nil
-		},
-	}
+	c := NewCachedOrigins(func(context.Context, string) ([]string, error) {
+		lookups++
+		return []string{"https://app.example.com"}, nil
+	}, time.Minute, clock.NewFake(time.Unix(0, 0)))
+	defer c.Close()
 	h := CORS(c, libraryFromQuery, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	for range 5 {
 		r := httptest.NewRequest("GET", "/x?library=lib1", nil)

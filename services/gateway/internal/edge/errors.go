@@ -15,7 +15,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/telemetry"
 )
 
-// errorBody is the SMH error body (smh-api.md 12.5).
+// errorBody is the SMH error body (SMH API 12.5).
 type errorBody struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
@@ -61,7 +61,7 @@ func RoutingErrorHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marsh
 	WriteError(w, r, smherr.ErrRouteNotFound)
 }
 
-// errTooLarge answers a body over the limit (smh-api.md 12.6, 413).
+// errTooLarge answers a body over the limit (SMH API 12.6, 413).
 var errTooLarge = smherr.New(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "request body too large")
 
 // LimitBody refuses bodies longer than limit with 413: at once when Content-Length says so, and

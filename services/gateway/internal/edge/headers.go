@@ -8,7 +8,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
-// errHeadersTooLarge answers a request whose header block is over the limit (smh-api.md 12.6, 431).
+// errHeadersTooLarge answers a request whose header block is over the limit (SMH API 12.6, 431).
 var errHeadersTooLarge = smherr.New(http.StatusRequestHeaderFieldsTooLarge, "HeaderFieldsTooLarge", "request header fields too large")
 
 // errMetaValue answers an x-smh-meta-* header that gRPC metadata cannot carry.

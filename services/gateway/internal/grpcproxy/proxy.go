@@ -1,6 +1,6 @@
 // Package grpcproxy forwards gRPC calls arriving on the gateway's public port to the service that
 // owns them, frame by frame, without decoding messages. It is what lets a split deployment keep
-// "REST and gRPC on one port" (architecture.md, "The public edge").
+// "REST and gRPC on one port" (docs/architecture.md, "The public edge").
 package grpcproxy
 
 import (

@@ -18,12 +18,10 @@ import (
 
 func main() {
 	var common cmdutil.Common
-	var listen, advertise, publicURL string
+	var flags library.Flags
 	fs := pflag.NewFlagSet("library", pflag.ContinueOnError)
 	common.Add(fs)
-	fs.StringVar(&listen, "listen", "127.0.0.1:9101", "gRPC address")
-	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
-	fs.StringVar(&publicURL, "public-url", "https://127.0.0.1:8443", "public URL of the gateway (libraries' accessDomain)")
+	flags.AddFlags(fs)
 	os.Exit(cmdutil.Main("library", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -51,7 +49,7 @@ func main() {
 			Etcd:      env.Etcd,
 			AdminKey:  adminKey,
 			SecretKEK: kek,
-			PublicURL: publicURL,
+			PublicURL: flags.PublicURL,
 			Purgers: []library.Purger{
 				library.TokenPurger(tokenv1.NewTokenServiceClient(tokens), adminKey),
 				library.NamespacePurger(namespacev1.NewNamespaceServiceClient(namespaces), adminKey),
@@ -63,7 +61,7 @@ func main() {
 			return err
 		}
 		return servicehost.Run(env.Ctx, servicehost.Options{
-			Name: "library", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			Name: "library", Listen: flags.Listen, Advertise: flags.Advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
 			Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
 		})
 	}))

@@ -1,5 +1,5 @@
 // Package app holds the library service's use cases: plain Go over a Store, with no gRPC or etcd
-// in sight. One file per use case; rules of admin-api.md section 2 and smh-api.md section S live in
+// in sight. One file per use case; rules of docs/architecture.md, "The admin API" and SMH API section S live in
 // settings.go.
 package app
 

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// NewLibrary is what CreateLibrary asks for (admin-api.md section 2).
+// NewLibrary is what CreateLibrary asks for (docs/architecture.md, "The admin API").
 type NewLibrary struct {
 	Name     string
 	Remark   string

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Delete removes a library and purges what other services keep of it (admin-api.md section 2:
+// Delete removes a library and purges what other services keep of it (docs/architecture.md, "The admin API":
 // "its spaces, files, tokens and bytes").
 //
 // Order, chosen so that no crash leaves a usable token of a deleted library behind unnoticed:

@@ -6,7 +6,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/smherr"
 )
 
-// Domain errors. The transport maps each to one SMH code (admin-api.md section 2, smh-api.md 12.6);
+// Domain errors. The transport maps each to one SMH code (docs/architecture.md, "The admin API", SMH API 12.6);
 // anything else a use case returns (etcd failures, broken records) becomes InternalError.
 var (
 	// ErrLibraryNotFound: no library with this id, or the id is not of the library-id form.
@@ -14,14 +14,14 @@ var (
 	// ErrLibraryExists: the store already holds this id (a random id collided).
 	ErrLibraryExists = errors.New("library already exists")
 	// ErrWrongSecret: the library id and secret do not match. Unknown ids answer the same error,
-	// so a caller cannot learn which ids exist (smh-api.md 12.6: WrongLibraryIdOrSecret).
+	// so a caller cannot learn which ids exist (SMH API 12.6: WrongLibraryIdOrSecret).
 	ErrWrongSecret = errors.New("wrong library id or secret")
-	// ErrImmutableField: a patch tried to change a field fixed at creation (smh-api.md section S).
+	// ErrImmutableField: a patch tried to change a field fixed at creation (SMH API section S).
 	ErrImmutableField = errors.New("library field is fixed at creation")
-	// ErrInvalidParam: a value breaks a rule of admin-api.md section 2 or smh-api.md section S.
+	// ErrInvalidParam: a value breaks a rule of docs/architecture.md, "The admin API" or SMH API section S.
 	ErrInvalidParam = errors.New("invalid parameter")
 	// ErrEmptyLibraryID, ErrEmptyLibrarySecret and ErrEmptyLibraryIDOrSecret name what a
-	// secret check is missing (smh-api.md 12.6).
+	// secret check is missing (SMH API 12.6).
 	ErrEmptyLibraryID         = errors.New("empty library id")
 	ErrEmptyLibrarySecret     = errors.New("empty library secret")
 	ErrEmptyLibraryIDOrSecret = errors.New("empty library id and secret")

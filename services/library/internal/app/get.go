@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Get answers one library, without its secret, with its usage figures (admin-api.md section 2).
+// Get answers one library, without its secret, with its usage figures (docs/architecture.md, "The admin API").
 func (l *Libraries) Get(ctx context.Context, id string) (Library, error) {
 	lib, err := l.get(ctx, id)
 	if err != nil {

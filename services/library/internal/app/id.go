@@ -15,7 +15,7 @@ const (
 )
 
 // newLibraryID answers "smh" + 13 lowercase base36 characters from crypto/rand
-// (admin-api.md section 2).
+// (docs/architecture.md, "The admin API").
 func newLibraryID() (string, error) {
 	out := make([]byte, 0, len(idPrefix)+idRandomLen)
 	out = append(out, idPrefix...)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Pagination of GET /admin/v1/libraries (admin-api.md section 2).
+// Pagination of GET /admin/v1/libraries (docs/architecture.md, "The admin API").
 const (
 	defaultPage     = 1
 	defaultPageSize = 10

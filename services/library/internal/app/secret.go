@@ -19,7 +19,7 @@ func (l *Libraries) Secret(ctx context.Context, id string) (string, error) {
 }
 
 // ResetSecret replaces a library's secret. The store swaps the sealed secret in one write, so the
-// old secret fails verification from the moment the new one is answered (admin-api.md section 2).
+// old secret fails verification from the moment the new one is answered (docs/architecture.md, "The admin API").
 //
 // With revokeTokens, the tokens minted with any earlier secret are revoked as well: a leaked
 // secret could have minted them, and sliding expiry would keep them alive for as long as they are

@@ -11,7 +11,7 @@ import (
 const sealVersion = 1
 
 // secretBox seals library secrets with AES-256-GCM under the key-encryption key
-// (architecture.md: secrets encrypted at rest). The library id is the additional data, so a
+// (docs/architecture.md: secrets encrypted at rest). The library id is the additional data, so a
 // sealed secret copied onto another library's key does not open.
 type secretBox struct {
 	aead cipher.AEAD

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of admin-api.md section 2 and smh-api.md section S.
+// Limits of docs/architecture.md, "The admin API" and SMH API section S.
 const (
 	maxNameChars              = 50
 	maxRemarkChars            = 250
@@ -21,12 +21,12 @@ const (
 	// useful history without letting a busy file's versions grow unnoticed.
 	DefaultFileHistoryCount = 10
 	// maxListItems and maxListItemChars bound the string lists, so one library record stays far
-	// below etcd's request size limit (architecture.md, "Three planes").
+	// below etcd's request size limit (docs/architecture.md, "Three planes").
 	maxListItems     = 1000
 	maxListItemChars = 255
 )
 
-// Settings are a library's service-level settings (smh-api.md section S, admin-api.md section 2),
+// Settings are a library's service-level settings (SMH API section S, docs/architecture.md, "The admin API"),
 // always complete: the defaults are applied at creation.
 type Settings struct {
 	IsFileLibrary             bool // fixed at creation
@@ -81,7 +81,7 @@ type SettingsPatch struct {
 }
 
 // DefaultSettings answers the section S defaults for a file or media library. allowPhoto and
-// allowVideo are true for media libraries (admin-api.md section 2) and false for file libraries,
+// allowVideo are true for media libraries (docs/architecture.md, "The admin API") and false for file libraries,
 // where they mean nothing.
 func DefaultSettings(isFileLibrary bool) Settings {
 	return Settings{
@@ -98,7 +98,7 @@ func DefaultSettings(isFileLibrary bool) Settings {
 }
 
 // checkImmutable refuses a patch that changes a field fixed at creation. Sending the current
-// value back is fine, so a console can return what it read (smh-api.md section S, "mutable: no").
+// value back is fine, so a console can return what it read (SMH API section S, "mutable: no").
 func checkImmutable(cur Settings, p SettingsPatch) error {
 	fixed := []struct {
 		name  string
@@ -169,7 +169,7 @@ func (s Settings) apply(p SettingsPatch) Settings {
 	return out
 }
 
-// validate checks complete settings against section S and admin-api.md section 2. Create and
+// validate checks complete settings against section S and docs/architecture.md, "The admin API". Create and
 // update both call it on the merged result, so the rules cannot drift apart. Origins are
 // normalised (see normalizeOrigin), hence the returned copy.
 func (s Settings) validate() (Settings, error) {
@@ -268,7 +268,7 @@ func validHost(h string) bool {
 	return h != ""
 }
 
-// checkName enforces admin-api.md section 2: 1–50 characters, required. The name is stored as
+// checkName enforces docs/architecture.md, "The admin API": 1–50 characters, required. The name is stored as
 // given; a name of only white space is as good as missing, and control characters have no place
 // in a name shown in consoles and listings.
 func checkName(name string) error {

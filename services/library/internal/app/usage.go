@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Usage is a library's usage figures (admin-api.md section 2: size, dirNum, fileNum): its live
+// Usage is a library's usage figures (docs/architecture.md, "The admin API": size, dirNum, fileNum): its live
 // bytes, directories and files over all its spaces. The namespace service keeps them; the library
 // service only reports them.
 type Usage struct {

@@ -9,7 +9,7 @@ import (
 )
 
 // Verify checks a library id and secret pair for internal callers (authtoken minting tokens,
-// business requests carrying library_secret, smh-api.md decision 4) and answers the library's
+// business requests carrying library_secret, decision 4) and answers the library's
 // access facts. Unknown ids and wrong secrets answer the same ErrWrongSecret, and the comparison
 // takes the same time wherever the secrets differ.
 func (l *Libraries) Verify(ctx context.Context, id, secret string) (Access, error) {

@@ -1,4 +1,4 @@
-// Package store keeps libraries in etcd (architecture.md: the control plane's store).
+// Package store keeps libraries in etcd (docs/architecture.md: the control plane's store).
 //
 // Keys, all under /smh/library/:
 //

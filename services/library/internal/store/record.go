@@ -84,7 +84,7 @@ func listsNotNull(s settingsRecord) settingsRecord {
 	return s
 }
 
-// orEmpty makes an absent list empty: answers show [] rather than null (admin-api.md section 2).
+// orEmpty makes an absent list empty: answers show [] rather than null (docs/architecture.md, "The admin API").
 func orEmpty(l []string) []string {
 	if l == nil {
 		return []string{}

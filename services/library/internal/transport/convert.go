@@ -9,7 +9,7 @@ import (
 )
 
 // creationTimeLayout is ISO-8601 UTC with milliseconds, as SMH writes times
-// (admin-api.md section 2, e.g. 2020-10-14T10:17:57.953Z).
+// (docs/architecture.md, "The admin API", e.g. 2020-10-14T10:17:57.953Z).
 const creationTimeLayout = "2006-01-02T15:04:05.000Z"
 
 // libraryProto answers a library with every extension field and its usage figures filled in.

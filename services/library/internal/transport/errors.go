@@ -7,7 +7,7 @@ import (
 	"github.com/opensmh/opensmh/services/library/internal/app"
 )
 
-// errorMap is the library service's one error table (style.md: one error map per service). SMH
+// errorMap is the library service's one error table (docs/decisions/0035-one-error-map-per-service.md). SMH
 // errors (adminauth.ErrInvalidAdminKey) pass through; anything unmapped, such as an etcd failure,
 // becomes InternalError.
 var errorMap = smherr.Map{

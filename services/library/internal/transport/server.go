@@ -14,7 +14,7 @@ import (
 )
 
 // Server implements LibraryService. Embedding the Unsafe interface makes a new RPC without a
-// handler a build error rather than Unimplemented at run time (style.md, etcd).
+// handler a build error rather than Unimplemented at run time (docs/decisions/0036-unsafe-server-embedding.md).
 type Server struct {
 	libraryv1.UnsafeLibraryServiceServer
 	libs         *app.Libraries
@@ -25,7 +25,7 @@ type Server struct {
 var _ libraryv1.LibraryServiceServer = (*Server)(nil)
 
 // New answers a server over the use cases. accessDomain is the host[:port] of the public URL that
-// every library object names (admin-api.md section 2).
+// every library object names (docs/architecture.md, "The admin API").
 func New(libs *app.Libraries, admin *adminauth.Checker, accessDomain string) *Server {
 	return &Server{libs: libs, admin: admin, accessDomain: accessDomain}
 }
@@ -152,7 +152,7 @@ func (s *Server) ResetLibrarySecret(ctx context.Context, req *libraryv1.ResetLib
 }
 
 // VerifyLibrarySecret checks an id and secret pair for the services (operator key): authtoken
-// to mint tokens (smh-api.md section 1.1), the others for library_secret on business calls
+// to mint tokens (SMH API section 1.1), the others for library_secret on business calls
 // (decision 4). On the public port it would be a secret-guessing oracle beside the business API.
 func (s *Server) VerifyLibrarySecret(ctx context.Context, req *libraryv1.VerifyLibrarySecretRequest) (*libraryv1.VerifyLibrarySecretResponse, error) {
 	if err := s.admin.Check(ctx); err != nil {

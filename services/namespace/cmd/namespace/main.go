@@ -13,7 +13,6 @@ import (
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
-	"github.com/opensmh/opensmh/pkg/ratelimit"
 	"github.com/opensmh/opensmh/pkg/readiness"
 	"github.com/opensmh/opensmh/pkg/servicehost"
 	"github.com/opensmh/opensmh/services/namespace"
@@ -21,18 +20,10 @@ import (
 
 func main() {
 	var common cmdutil.Common
-	var listen, advertise, dsn, publicURL string
-	var taskWorkers, taskQueue int
+	var flags namespace.Flags
 	fs := pflag.NewFlagSet("namespace", pflag.ContinueOnError)
 	common.Add(fs)
-	fs.StringVar(&listen, "listen", "127.0.0.1:9103", "gRPC address")
-	fs.StringVar(&advertise, "advertise", "", "address other services dial (default: the listen address)")
-	fs.StringVar(&dsn, "sql-dsn", "./data/namespace.db", "postgres://... for PostgreSQL, otherwise a SQLite file")
-	fs.StringVar(&publicURL, "public-url", "", "base URL clients reach (the gateway's --public-url): share links name it (docs/shares.md)")
-	fs.IntVar(&taskWorkers, "task-workers", namespace.DefaultTaskWorkers, "async directory copies and deletes run at once; more wait in the queue")
-	fs.IntVar(&taskQueue, "task-queue", namespace.DefaultTaskQueue, "async directory tasks that may wait for a worker; beyond it a request answers 503")
-	shareLimits := ratelimit.DefaultShareLimits()
-	shareLimits.AddFlags(fs)
+	flags.AddFlags(fs)
 	os.Exit(cmdutil.Main("namespace", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
@@ -54,17 +45,17 @@ func main() {
 		}
 		defer validator.Close()
 		svc, err := namespace.New(env.Ctx, namespace.Config{
-			DSN: dsn, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd,
-			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: taskWorkers, TaskQueue: taskQueue,
-			PublicURL: publicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
-			ShareLimits: &shareLimits,
+			DSN: flags.DSN, Libraries: libraryv1.NewLibraryServiceClient(libs), Tokens: validator, AdminKey: adminKey, Etcd: env.Etcd, Logger: env.Logger,
+			TxTimeout: env.Deadlines.SQLTx, TaskWorkers: flags.TaskWorkers, TaskQueue: flags.TaskQueue,
+			PublicURL: flags.PublicURL, TokenService: tokenv1.NewTokenServiceClient(tokens), // issue 13 shares
+			ShareLimits: &flags.ShareLimits,
 		})
 		if err != nil {
 			return err
 		}
 		defer svc.Close()
 		return servicehost.Run(env.Ctx, servicehost.Options{
-			Name: "namespace", Listen: listen, Advertise: advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
+			Name: "namespace", Listen: flags.Listen, Advertise: flags.Advertise, Etcd: env.Etcd, Logger: env.Logger, Register: svc.Register,
 			Probes: []readiness.Probe{svc.Probe()}, Readiness: env.Deadlines.Readiness(env.Logger),
 		})
 	}))

@@ -1,15 +1,15 @@
 // Package app holds the namespace service's use cases: tenant spaces now, the tree of
-// directories and albums next (smh-api.md sections 2 and 4). Each use case authenticates its
+// directories and albums next (SMH API sections 2 and 4). Each use case authenticates its
 // request through the shared authz package and applies the SMH rules; the store does the SQL.
 package app
 
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/cache"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/pkg/workpool"
@@ -174,7 +174,7 @@ func New(cfg Config) *Namespace {
 		shares:              cfg.Shares,                              // issue 13 shares
 		shareLimits:         newShareLimiters(cfg.Shares, cfg.Clock), // issue 13 wiring
 		store:               cfg.Store,
-		libraries:           &cachedLibraries{src: cfg.Libraries, ttl: cfg.LibraryTTL, entries: map[string]cachedLibrary{}},
+		libraries:           newCachedLibraries(cfg.Libraries, cfg.LibraryTTL),
 		settings:            cfg.LibrarySettings,
 		auth:                cfg.Auth,
 		clock:               cfg.Clock,
@@ -189,7 +189,10 @@ func New(cfg Config) *Namespace {
 
 // Close stops the background tasks (async directory copies), records them as interrupted and
 // waits for them; call it before closing the store.
-func (n *Namespace) Close() { n.tasks.close() }
+func (n *Namespace) Close() {
+	n.tasks.close()
+	n.libraries.close()
+}
 
 // request is an authenticated (or, for public reads, anonymous) request on a library.
 type request struct {
@@ -244,44 +247,28 @@ func (r request) require(grants ...string) (*authz.Principal, error) {
 	return p, nil
 }
 
-type cachedLibrary struct {
-	lib   Library
-	until time.Time
+// maxCachedLibraries bounds the library facts kept; past it the oldest go.
+const maxCachedLibraries = 10000
+
+// cachedLibraries keeps library facts for a short time: every business request needs them, and
+// a burst of requests on a library not yet cached asks the library service once. It counts age
+// on the wall clock, not Config.Clock: tests that freeze a fake clock still see library changes.
+type cachedLibraries struct {
+	src   Libraries
+	cache *cache.Cache[string, Library]
 }
 
-// cachedLibraries keeps library facts for a short time: every business request needs them.
-type cachedLibraries struct {
-	src Libraries
-	ttl time.Duration
-
-	mu      sync.Mutex
-	entries map[string]cachedLibrary
+func newCachedLibraries(src Libraries, ttl time.Duration) *cachedLibraries {
+	return &cachedLibraries{src: src, cache: cache.New[string, Library](ttl, maxCachedLibraries)}
 }
 
 func (c *cachedLibraries) Library(ctx context.Context, id string) (Library, error) {
-	now := time.Now()
-	c.mu.Lock()
-	e, ok := c.entries[id]
-	c.mu.Unlock()
-	if ok && now.Before(e.until) {
-		return e.lib, nil
-	}
-	lib, err := c.src.Library(ctx, id)
-	if err != nil {
-		return Library{}, err
-	}
-	c.mu.Lock()
-	if len(c.entries) > 10000 {
-		clear(c.entries)
-	}
-	c.entries[id] = cachedLibrary{lib: lib, until: now.Add(c.ttl)}
-	c.mu.Unlock()
-	return lib, nil
+	return c.cache.Get(ctx, id, func(ctx context.Context) (Library, error) { return c.src.Library(ctx, id) })
 }
 
-// forget drops the cached facts of a library: this instance changed them (9.2).
-func (c *cachedLibraries) forget(id string) {
-	c.mu.Lock()
-	delete(c.entries, id)
-	c.mu.Unlock()
-}
+// forget drops the cached facts of a library: this instance changed them (9.2). A read in
+// flight may have seen the old facts and is not kept.
+func (c *cachedLibraries) forget(id string) { c.cache.Forget(id) }
+
+// close ends the reads in flight.
+func (c *cachedLibraries) close() { c.cache.Close() }

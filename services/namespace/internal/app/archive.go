@@ -9,7 +9,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// The namespace's side of zip preview and uncompress (smh-api.md 3.17, docs/archives.md). The
+// The namespace's side of zip preview and uncompress (SMH API 3.17, docs/archives.md). The
 // object service reads and writes the bytes; it asks here who may do what, keeps its task in
 // this service's task store and commits what it extracts through CommitFile and
 // EnsureDirectory, so quota, history, conflicts and counters apply as for an upload.

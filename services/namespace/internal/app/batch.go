@@ -13,7 +13,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
-// Batch copy, move and delete (smh-api.md section 10, decisions 7 and 17, docs/batch.md). Every
+// Batch copy, move and delete (SMH API section 10, decisions 7 and 17, docs/batch.md). Every
 // item runs the single call's own checks and use case on the batch's opened space
 // (fileDelete and directoryDelete, then the store's chunked DeleteEntries; transferFileAt,
 // copyDirectoryAt, moveDirectoryAt), so it answers exactly what that call would: the same

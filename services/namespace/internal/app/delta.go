@@ -13,7 +13,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// The change feed and the deletion check (smh-api.md 3.18, docs/changefeed.md): getDeltaCursor,
+// The change feed and the deletion check (SMH API 3.18, docs/changefeed.md): getDeltaCursor,
 // queryDeltaLog and checkFileDeletion. The store records the events in the transactions that
 // change the tree; these use cases read them.
 

@@ -13,7 +13,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/fileattr"
 )
 
-// Directory use-case errors (smh-api.md 12.6); the transport maps each to its SMH code.
+// Directory use-case errors (SMH API 12.6); the transport maps each to its SMH code.
 var (
 	ErrEmptyPath            = errors.New("path missing")
 	ErrIllegalName          = errors.New("illegal file name")

@@ -12,7 +12,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
-// Favorites and recently used files (smh-api.md section 11, decision 8, docs/favorites.md).
+// Favorites and recently used files (SMH API section 11, decision 8, docs/favorites.md).
 // Both lists belong to the acting user: the token's user id, or the one user_id names on an
 // admin token minted without one (decision 21, in authz.Authenticate). A principal without a
 // user id has no favorites: 403 NoPermission (11: "a token issued without user_id gets no
@@ -176,7 +176,7 @@ func favoriteListOptions(q FavoriteQuery) (FavoriteListOptions, bool, error) {
 }
 
 // flagValue reads a boolean query value: absent is false, the bare key true (a flag's presence
-// is the switch, smh-api.md section 0); otherwise true/false, 1/0.
+// is the switch, docs/api-sections.md section 0); otherwise true/false, 1/0.
 func flagValue(v *string, name string) (bool, error) {
 	switch {
 	case v == nil:

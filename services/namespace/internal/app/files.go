@@ -12,12 +12,12 @@ import (
 	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
-// File use cases (smh-api.md section 3): the namespace side of files. The object service owns
+// File use cases (SMH API section 3): the namespace side of files. The object service owns
 // the bytes and calls CheckUpload when an upload begins, CommitFile when it is confirmed, and
 // ResolveFile / ResolveAlbumCover to serve reads; the business calls on entries (delete, copy,
 // move, symlink, inode info) come through the gateway.
 
-// File use-case errors (smh-api.md 12.6); the transport maps each to its SMH code.
+// File use-case errors (SMH API 12.6); the transport maps each to its SMH code.
 var (
 	ErrFileNotFound       = errors.New("file not found")
 	ErrSourceFileNotFound = errors.New("source file not found")
@@ -320,7 +320,7 @@ type Commit struct {
 }
 
 // CommitFile makes a confirmed upload visible (3.4): the entry, its blob reference and the space
-// counters in one store transaction (architecture.md, failure rules). The object service calls
+// counters in one store transaction (docs/architecture.md, failure rules). The object service calls
 // it with the operator key (checked by the transport) after the user's grants were checked by
 // CheckUpload; the name, album and whitelist rules and the destination are checked again, since
 // the tree may have changed meanwhile.

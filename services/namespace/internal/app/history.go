@@ -10,7 +10,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// History versions (smh-api.md section 9, decisions 19 and 24, docs/lifecycle.md).
+// History versions (SMH API section 9, decisions 19 and 24, docs/lifecycle.md).
 
 // History errors.
 var (

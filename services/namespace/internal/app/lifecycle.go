@@ -8,7 +8,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// The data lifecycle: recycle bin, history versions and quota (smh-api.md sections 5, 6, 9;
+// The data lifecycle: recycle bin, history versions and quota (SMH API sections 5, 6, 9;
 // docs/lifecycle.md is the design these types follow).
 
 // Lifecycle store errors.

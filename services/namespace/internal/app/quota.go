@@ -10,7 +10,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// Quotas (smh-api.md section 6, decisions 13, 16, 27; docs/lifecycle.md "Quota"). A quota caps
+// Quotas (SMH API section 6, decisions 13, 16, 27; docs/lifecycle.md "Quota"). A quota caps
 // the usage (live + bin + versions) of one or more spaces of a library; every write that brings
 // bytes into a covered space is checked inside its own transaction (the store's checkQuota), and
 // a begin-upload is checked against the declared size first (CheckUpload).

@@ -12,7 +12,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/authz"
 )
 
-// Recycle-bin use cases (smh-api.md section 5, docs/lifecycle.md). Deleting into the bin is
+// Recycle-bin use cases (SMH API section 5, docs/lifecycle.md). Deleting into the bin is
 // DeleteFile / DeleteDirectory; these are the ten operations on the bin itself and the typed
 // task query (7.3) its batch restores report through.
 

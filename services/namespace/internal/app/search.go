@@ -16,7 +16,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
-// Search (smh-api.md section 8, decisions 20, 22 and 30): the legacy asynchronous search (8.1),
+// Search (SMH API section 8, decisions 20, 22 and 30): the legacy asynchronous search (8.1),
 // search-fs (8.2), search-fs-stats (8.3) and search-ai (8.4). docs/search.md records the
 // decisions the spec leaves open; the index itself is the store's (store/search.go).
 
@@ -411,9 +411,7 @@ func ParseSearchRequest(body any, legacy bool, maxNameLen int) (SearchRequest, e
 			p.fail("type must be filename or filecontent")
 		}
 	}
-	for _, kw := range strings.Fields(p.str("keyword")) {
-		f.Keywords = append(f.Keywords, kw)
-	}
+	f.Keywords = append(f.Keywords, strings.Fields(p.str("keyword"))...)
 	f.Keywords = append(f.Keywords, p.strList("keywords")...)
 	f.Keywords = cleanKeywords(f.Keywords)
 	if len(f.Keywords) > maxKeywords {

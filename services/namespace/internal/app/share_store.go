@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Share links (smh-api.md section 13, docs/shares.md): the store's side. A share names entries
+// Share links (SMH API section 13, docs/shares.md): the store's side. A share names entries
 // of one space by inode (migration 0016); it goes with its space or library.
 
 // ShareStore keeps shares, their items, their visitors and their counters.

@@ -24,7 +24,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/reqmeta"
 )
 
-// Share links (smh-api.md section 13, decisions 18 and 28, docs/shares.md). The owner side
+// Share links (SMH API section 13, decisions 18 and 28, docs/shares.md). The owner side
 // (13.1-13.7) authenticates like every library route; the visitor side (13.8-13.10 and the
 // object service's ShareResolverService) finds the share by its code and, past 13.9, takes the
 // share access token authtoken minted for it. Every visitor call reads the share afresh, so a

@@ -11,7 +11,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/filetype"
 )
 
-// Saving from a share (smh-api.md 13.12, decision 14, docs/shares.md "Share access tokens,
+// Saving from a share (SMH API 13.12, decision 14, docs/shares.md "Share access tokens,
 // addresses and limits; saving"). The saver authenticates with their own library token, which
 // must let them upload into the target space; a share with an extraction code also wants its
 // share access token (unless the saver created the share or is admin). Each chosen entry lands

@@ -443,8 +443,8 @@ func (n *Namespace) PurgeLibrary(ctx context.Context, libraryID string) error {
 	return n.store.DeleteLibrary(ctx, libraryID)
 }
 
-// maxUsageLibraries bounds LibrariesUsage: the largest page of the admin list (admin-api.md
-// section 2), whose figures the library service asks for in one call.
+// maxUsageLibraries bounds LibrariesUsage: the largest page of the admin list (docs/architecture.md,
+// "The admin API"), whose figures the library service asks for in one call.
 const maxUsageLibraries = 100
 
 // LibrariesUsage answers the usage counters of libraries for the admin API's library object

@@ -28,7 +28,7 @@ var (
 	ErrSymlinkOverwrite = errors.New("a symlink cannot overwrite its own target")
 )
 
-// Space is a tenant space (smh-api.md section 2). A single-tenant library has exactly one, "-",
+// Space is a tenant space (SMH API section 2). A single-tenant library has exactly one, "-",
 // created with the library's first use.
 type Space struct {
 	LibraryID string
@@ -76,7 +76,7 @@ type SpaceCounts struct {
 func (c SpaceCounts) Usage() int64 { return c.Size + c.RecycledSize + c.HistorySize }
 
 // LibraryUsage is a library's live counters summed over its spaces: the usage figures of the
-// admin API's library object (admin-api.md section 2).
+// admin API's library object (docs/architecture.md, "The admin API").
 type LibraryUsage struct {
 	LibraryID string
 	Size      int64 // bytes used: live files, the bins and history versions (SpaceCounts.Usage)
@@ -242,7 +242,7 @@ type Page struct {
 // Conflict is the conflict resolution strategy for a name that is taken.
 type Conflict string
 
-// Strategies (smh-api.md pitfall 4).
+// Strategies (SMH API pitfall 4).
 const (
 	ConflictAsk       Conflict = "ask"
 	ConflictRename    Conflict = "rename"
@@ -420,7 +420,7 @@ type Store interface {
 	PurgeTasks(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
-// --- favorites (issue 12 item 4): smh-api.md section 11, docs/favorites.md ---
+// --- favorites (issue 12 item 4): SMH API section 11, docs/favorites.md ---
 
 // FavoriteStore keeps each user's favorites and recently used files of a space. Entries are
 // named by inode; an entry that is deleted (its row, or an ancestor's, marked deleted) or purged

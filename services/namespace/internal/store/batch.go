@@ -10,7 +10,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Batch delete (smh-api.md 10.1, docs/batch.md): the items of a batch are deleted in chunks of
+// Batch delete (SMH API 10.1, docs/batch.md): the items of a batch are deleted in chunks of
 // deleteChunk per transaction instead of one transaction each, which is what makes a 1,000-item
 // batch several times faster than 1,000 single deletes (a commit, and on SQLite its fsync, per
 // chunk, and the item's kind read in the same transaction). Each item is still deleted exactly

@@ -12,7 +12,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Cross-space copies and moves (batch items with copyFromSpaceId or fromSpaceId, smh-api.md 10.2
+// Cross-space copies and moves (batch items with copyFromSpaceId or fromSpaceId, SMH API 10.2
 // and 10.3, docs/batch.md). A space's tree lives in its own rows, so an entry crosses spaces as
 // new rows in the target space: a copy inserts them, a move inserts them and deletes the source
 // for good in the same transaction. A symlink becomes a copy of the file it points at (a link

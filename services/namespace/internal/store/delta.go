@@ -14,7 +14,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// The change feed of a space (smh-api.md 3.18, docs/changefeed.md). Every transaction that
+// The change feed of a space (SMH API 3.18, docs/changefeed.md). Every transaction that
 // changes a space's live tree records its events with recordChange (or recordMany) before it
 // commits: the events are a copy of each entry as the change left it, numbered from the space's
 // counter spaces.delta_seq. Taking a number updates the space's row, which PostgreSQL then holds

@@ -12,7 +12,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Favorites and recently used files (smh-api.md section 11, docs/favorites.md): rows of a user
+// Favorites and recently used files (SMH API section 11, docs/favorites.md): rows of a user
 // in a space naming an inode (migration 0012). An entry is live when its row is, and every
 // ancestor's (pathOf walks them): a deleted directory marks only its own row, so a favorite
 // below it reads as deleted through the walk.

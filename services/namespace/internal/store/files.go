@@ -13,7 +13,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// File entries (smh-api.md section 3).
+// File entries (SMH API section 3).
 //
 // A file row carries its blob id (the object service's bytes; copies share it). A symlink is a
 // row of type symlink with link_target set to its target's inode, size 0 and no blob of its own;
@@ -151,12 +151,12 @@ func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, r
 	if err := keepVersion(ctx, t, old, old.Inode, rules, now); err != nil {
 		return nodeRow{}, err
 	}
-	out, err := scanNode(t.QueryRow(ctx, `UPDATE nodes SET type = ?, user_id = ?, modified_at = ?,
+	_, err := t.Exec(ctx, `UPDATE nodes SET type = ?, user_id = ?, modified_at = ?,
 		local_created = ?, local_modified = ?, size = ?, content_type = ?, etag = ?, crc64 = ?,
-		metadata = ?, labels = ?, blob_id = ?, link_target = ?, category = ? WHERE inode = ? RETURNING `+nodeColumns,
+		metadata = ?, labels = ?, blob_id = ?, link_target = ?, category = ? WHERE inode = ?`,
 		string(f.Type), f.UserID, millis(now), f.LocalCreationTime, f.LocalModificationTime, f.Size,
 		f.ContentType, f.ETag, f.CRC64, encodeMeta(f.MetaData), encodeLabels(f.Labels), f.BlobID,
-		linkArg(f.LinkTarget), f.Category, old.Inode))
+		linkArg(f.LinkTarget), f.Category, old.Inode)
 	if err != nil {
 		return nodeRow{}, wrap("overwrite file", err)
 	}
@@ -168,8 +168,9 @@ func replaceInPlace(ctx context.Context, t *sqldb.Tx, old nodeRow, f app.Node, r
 	if err := touchDir(ctx, t, old.LibraryID, old.SpaceID, old.ParentInode, 0, 0, now); err != nil {
 		return nodeRow{}, err
 	}
-	// The returned row must show the version keepVersion gave the node.
-	out, err = nodeByInode(ctx, t, old.LibraryID, old.SpaceID, old.Inode)
+	// The returned row, read once the writes above are done, must show the version keepVersion
+	// gave the node.
+	out, err := nodeByInode(ctx, t, old.LibraryID, old.SpaceID, old.Inode)
 	if err != nil {
 		return nodeRow{}, err
 	}

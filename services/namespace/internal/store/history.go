@@ -16,7 +16,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// History versions (smh-api.md section 9, docs/lifecycle.md): rows of file_versions (migration
+// History versions (SMH API section 9, docs/lifecycle.md): rows of file_versions (migration
 // 0007). A version shares the blob of the content it keeps; the space's history_size and
 // history_file_num move with every version made or removed, in the same transaction.
 

@@ -11,7 +11,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Quotas (smh-api.md section 6, decision 16, docs/lifecycle.md "Quota"). A space's usage is
+// Quotas (SMH API section 6, decision 16, docs/lifecycle.md "Quota"). A space's usage is
 // its counters size + recycled_size + history_size, kept exact by the writes themselves, so a
 // quota's usage is a sum over its few spaces' rows: no tree is counted at check time.
 

@@ -14,7 +14,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// The recycle bin (smh-api.md section 5, docs/lifecycle.md). A bin item is a row of
+// The recycle bin (SMH API section 5, docs/lifecycle.md). A bin item is a row of
 // recycled_items naming the deleted entry's own nodes row, which deleteEntry marked deleted
 // (deleted_root = itself); the entry's descendants stay untouched below it. Restoring clears the
 // mark and hangs the entry under a live parent again; purging moves the entry to purge_queue,
@@ -23,20 +23,10 @@ import (
 
 const day = 24 * time.Hour
 
-// recycle makes the entry n, just deleted by deleteEntry, an item of its space's bin: it holds
-// totals and remembers parents, the names of its parent directories. The bin's counters grow by
-// what the live counters lost, so the space's usage does not change.
-func recycle(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, totals app.TreeTotals,
-	rules app.WriteRules, now time.Time,
-) (int64, error) {
-	id, err := recycleItem(ctx, t, n, parents, totals, rules, now)
-	if err != nil {
-		return 0, err
-	}
-	return id, binCounts(ctx, t, n.LibraryID, n.SpaceID, totals)
-}
-
-// recycleItem is recycle without the bin's counters, which its caller moves.
+// recycleItem makes the entry n, just deleted by deleteEntry, an item of its space's bin: it
+// holds totals and remembers parents, the names of its parent directories. The bin's counters
+// must grow by what the live counters lost, so the space's usage does not change; the caller
+// moves them (deleteEntry through its deleteAcc, once per flush).
 func recycleItem(ctx context.Context, t *sqldb.Tx, n nodeRow, parents []string, totals app.TreeTotals,
 	rules app.WriteRules, now time.Time,
 ) (int64, error) {

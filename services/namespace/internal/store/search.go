@@ -14,7 +14,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Search (smh-api.md section 8, docs/search.md). The name index is migration 0011's: FTS5 with
+// Search (SMH API section 8, docs/search.md). The name index is migration 0011's: FTS5 with
 // the trigram tokenizer on SQLite, a pg_trgm GIN index on PostgreSQL, both kept in the
 // transaction of every name change. A keyword finds the live rows whose name holds it; the other
 // filters are plain predicates on the same rows. A hit must also be reachable: deleting a

@@ -17,7 +17,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Share links (smh-api.md section 13, docs/shares.md) over migration 0016. Flags are stored as
+// Share links (SMH API section 13, docs/shares.md) over migration 0016. Flags are stored as
 // 0/1 integers on both engines (scanned into ints, then read as bools).
 
 // shareColumns is the column list every share query selects, in shareScan's order. The item

@@ -80,7 +80,7 @@ func Open(ctx context.Context, dsn string, txTimeout time.Duration) (*SQL, error
 	if err != nil {
 		return nil, err
 	}
-	return &SQL{db: db}, nil
+	return &SQL{db: db, visits: newVisitCache()}, nil
 }
 
 // ReturnFreeSpace gives the room that deleted rows freed back to the file system (SQLite; a
@@ -90,6 +90,7 @@ func (s *SQL) ReturnFreeSpace(ctx context.Context) error { return s.db.ReturnFre
 // Close waits for a running ANALYZE and releases the engine's connections.
 func (s *SQL) Close() error {
 	s.background.Wait()
+	s.visits.cache.Close()
 	return s.db.Close()
 }
 

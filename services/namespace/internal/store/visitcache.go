@@ -7,9 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/opensmh/opensmh/pkg/cache"
 	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
@@ -29,27 +30,46 @@ import (
 // deleted share refuses at once (the switches are read on every visit, a deleted share has no
 // row), and expiry is judged against the clock on every call.
 
-// maxCachedVisits bounds the visits kept; a visit of more than maxCachedVisitItems items (a
-// share's root with many entries) is not kept, so the cache holds at most about 400,000 entries'
-// rows.
+// maxCachedVisits bounds the visits kept (past it the oldest go); a visit of more than
+// maxCachedVisitItems items (a share's root with many entries) is not kept, so the cache holds at
+// most about 400,000 entries' rows. visitTTL only frees memory: an entry is checked against what
+// it read on every use, and one outdated by a write is never answered again.
 const (
 	maxCachedVisits     = 4096
 	maxCachedVisitItems = 100
+	visitTTL            = 10 * time.Minute
 )
 
+// visitKey names one answer of readVisit: what was visited and the state it was read in, so an
+// entry is only found by a visit that read the same state. Concurrent visits of one state
+// share one read (pkg/cache).
+type visitKey struct {
+	path               string // code, item limit and chain
+	pk, version, stamp int64
+}
+
 type visitCache struct {
-	mu      sync.Mutex
-	entries map[string]cachedVisit
-	// hits counts the visits answered from the cache.
+	cache *cache.Cache[visitKey, cachedVisit]
+	// hits counts the visits answered without a read of their own.
 	hits atomic.Int64
 }
 
 type cachedVisit struct {
-	stamp int64
 	visit app.ShareVisit
+	keep  bool
 }
 
-func visitKey(code string, chain []int64, itemLimit int) string {
+func newVisitCache() visitCache {
+	return visitCache{cache: cache.New[visitKey](visitTTL, maxCachedVisits,
+		cache.WithExpiry(func(v cachedVisit) time.Time {
+			if !v.keep {
+				return time.Time{}
+			}
+			return time.Now().Add(visitTTL)
+		}))}
+}
+
+func visitPath(code string, chain []int64, itemLimit int) string {
 	var b strings.Builder
 	b.WriteString(code)
 	b.WriteByte('|')
@@ -61,57 +81,32 @@ func visitKey(code string, chain []int64, itemLimit int) string {
 	return b.String()
 }
 
-// get answers the visit kept under key with stamp. Its Items are the caller's own (callers sort
-// them).
-func (c *visitCache) get(key string, stamp int64) (app.ShareVisit, bool) {
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	c.mu.Unlock()
-	if !ok || e.stamp != stamp {
-		return app.ShareVisit{}, false
-	}
-	c.hits.Add(1)
-	v := e.visit
-	v.Items = slices.Clone(v.Items)
-	return v, true
-}
-
-func (c *visitCache) put(key string, stamp int64, v app.ShareVisit) {
-	if len(v.Items) > maxCachedVisitItems {
-		return
-	}
-	v.Items = slices.Clone(v.Items)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]cachedVisit{}
-	}
-	if _, ok := c.entries[key]; !ok && len(c.entries) >= maxCachedVisits {
-		for k := range c.entries { // any one: a full cache of live shares is rare, and cheap to refill
-			delete(c.entries, k)
-			break
-		}
-	}
-	c.entries[key] = cachedVisit{stamp: stamp, visit: v}
-}
-
 // VisitShare answers readVisit's answer, from the cache while what it read is unchanged.
 func (s *SQL) VisitShare(ctx context.Context, code string, chain []int64, itemLimit int) (app.ShareVisit, error) {
 	now, err := s.shareState(ctx, code)
 	if err != nil {
 		return app.ShareVisit{}, err
 	}
-	key := visitKey(code, chain, itemLimit)
-	if v, ok := s.visits.get(key, now.sequence); ok && v.Share.PK == now.pk && v.Share.Version == now.version {
-		now.apply(&v.Share)
-		return v, nil
+	key := visitKey{path: visitPath(code, chain, itemLimit), pk: now.pk, version: now.version, stamp: now.sequence}
+	var read atomic.Bool
+	e, err := s.visits.cache.Get(ctx, key, func(ctx context.Context) (cachedVisit, error) {
+		read.Store(true)
+		v, err := s.readVisit(ctx, code, chain, itemLimit)
+		// The state was read first: a write since then moved it, and this entry is never found
+		// again. A visit of another share under the same code, or of another version, is not kept.
+		keep := err == nil && v.Share.PK == now.pk && v.Share.Version == now.version && len(v.Items) <= maxCachedVisitItems
+		return cachedVisit{visit: v, keep: keep}, err
+	})
+	if err != nil {
+		return app.ShareVisit{}, err
 	}
-	v, err := s.readVisit(ctx, code, chain, itemLimit)
-	if err == nil && v.Share.PK == now.pk {
-		// The sequence was read first: a write since then outdates the entry.
-		s.visits.put(key, now.sequence, v)
+	v := e.visit
+	v.Items = slices.Clone(v.Items) // the caller's own: callers sort them
+	if !read.Load() {
+		s.visits.hits.Add(1)
+		now.apply(&v.Share) // switches and counters as this visit read them
 	}
-	return v, err
+	return v, nil
 }
 
 // visitState is what a visit reads of its share every time.

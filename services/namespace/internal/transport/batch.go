@@ -13,7 +13,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Batch handlers (smh-api.md section 10) and the task queries' table of task kinds (7.1, 7.3):
+// Batch handlers (SMH API section 10) and the task queries' table of task kinds (7.1, 7.3):
 // the BatchService, served beside NamespaceService by the same process (docs/batch.md).
 
 // BatchServer implements namespacev1.BatchServiceServer.

@@ -14,7 +14,7 @@ import (
 const maxExactJSONInteger = 1 << 53
 
 // wholeBytes reads a byte count (a quota's capacity, a virtual file's size) given as a JSON
-// number or a decimal string (smh-api.md 12.4: inputs accept both); nil when absent or null.
+// number or a decimal string (SMH API 12.4: inputs accept both); nil when absent or null.
 // A string must be canonical decimal digits ("0", "1234"; not "+1", "007" or " 1") so that
 // what is stored reads back exactly as it was sent. Anything else is a 400 naming the field.
 func wholeBytes(field string, v *structpb.Value) (*int64, error) {

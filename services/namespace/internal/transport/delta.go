@@ -12,7 +12,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Change-feed handlers (smh-api.md 3.18, docs/changefeed.md): the DeltaService, served beside
+// Change-feed handlers (SMH API 3.18, docs/changefeed.md): the DeltaService, served beside
 // NamespaceService by the same process.
 
 // DeltaServer implements namespacev1.DeltaServiceServer.

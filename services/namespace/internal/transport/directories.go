@@ -16,7 +16,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Directory handlers (smh-api.md section 4) and the task query (7.1).
+// Directory handlers (SMH API section 4) and the task query (7.1).
 
 // nonEmpty answers s as an optional field: absent when empty.
 func nonEmpty(s string) *string {

@@ -14,7 +14,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Favorites and recently used files (smh-api.md section 11, docs/favorites.md): the
+// Favorites and recently used files (SMH API section 11, docs/favorites.md): the
 // FavoriteService, served beside NamespaceService by the same process.
 
 // FavoriteServer implements namespacev1.FavoriteServiceServer.

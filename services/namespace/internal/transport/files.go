@@ -9,7 +9,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// File handlers (smh-api.md section 3) and the object service's internal calls.
+// File handlers (SMH API section 3) and the object service's internal calls.
 
 // fileObject converts a file entry to SMH's file object (3.4, 3.9). The inode is always filled:
 // CommitFile has no with_inode, and the object service decides what its callers see.

@@ -15,7 +15,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// History handlers (smh-api.md section 9) and the library-level task queries (7.2, 7.4).
+// History handlers (SMH API section 9) and the library-level task queries (7.2, 7.4).
 
 func (s *Server) GetHistorySettings(ctx context.Context, req *namespacev1.GetHistorySettingsRequest) (*namespacev1.GetHistorySettingsResponse, error) {
 	h, err := s.ns.HistorySettings(ctx, req.GetLibraryId())

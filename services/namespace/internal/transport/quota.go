@@ -13,7 +13,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Quotas (smh-api.md section 6): the handlers convert the JSON body, call one use case each.
+// Quotas (SMH API section 6): the handlers convert the JSON body, call one use case each.
 
 // quotaPatch reads a quota body: capacity as a number or a decimal string of bytes (6.1),
 // spaces as a list of strings (absent = unchanged). Anything else is a 400 that names the field.

@@ -17,7 +17,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Recycle-bin handlers (smh-api.md section 5): the RecycleService, served beside
+// Recycle-bin handlers (SMH API section 5): the RecycleService, served beside
 // NamespaceService by the same process. Its batch restores report through the task queries
 // (batch.go's table of task kinds).
 

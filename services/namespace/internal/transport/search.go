@@ -13,7 +13,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Search handlers (smh-api.md section 8, docs/search.md): the SearchService, served beside
+// Search handlers (SMH API section 8, docs/search.md): the SearchService, served beside
 // NamespaceService by the same process.
 
 // SearchServer implements namespacev1.SearchServiceServer.

@@ -20,7 +20,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// errorMap is the namespace service's one error table (smh-api.md 12.6). Authorization errors
+// errorMap is the namespace service's one error table (SMH API 12.6). Authorization errors
 // are SMH errors already and pass through.
 func errorMap() smherr.Map {
 	return smherr.Map{

@@ -14,7 +14,7 @@ import (
 	"github.com/opensmh/opensmh/services/namespace/internal/app"
 )
 
-// Share links (smh-api.md section 13, docs/shares.md): ShareService (owner and visitor routes)
+// Share links (SMH API section 13, docs/shares.md): ShareService (owner and visitor routes)
 // and ShareResolverService (the object service's questions), served beside NamespaceService.
 
 // ShareServer implements namespacev1.ShareServiceServer.

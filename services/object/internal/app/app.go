@@ -1,6 +1,6 @@
 // Package app holds the object service's use cases: upload sessions and their confirm, the data
 // endpoint's receiving and serving of bytes, downloads, previews and garbage collection
-// (smh-api.md section 3, decision 11). The namespace service owns file entries; this package
+// (SMH API section 3, decision 11). The namespace service owns file entries; this package
 // reaches it through the Namespace interface and never writes its tables.
 package app
 
@@ -14,6 +14,7 @@ import (
 
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
+	"github.com/opensmh/opensmh/pkg/cache"
 	"github.com/opensmh/opensmh/pkg/clock"
 	"github.com/opensmh/opensmh/pkg/smherr"
 	"github.com/opensmh/opensmh/services/object/internal/archive"
@@ -127,6 +128,9 @@ type Object struct {
 	shares    ShareResolver
 	visitors  Limiter
 	zipLimits ZipLimits
+
+	// thumbnails collapses concurrent first previews of one picture into one rendering.
+	thumbnails *cache.Group[string, string]
 }
 
 // New builds the use cases.
@@ -141,6 +145,7 @@ func New(cfg Config) *Object {
 		maxOpenUploads: cfg.MaxOpenUploads, inlineMax: cfg.InlineBlobMax,
 		archives: cfg.Archives, archiveLimits: cfg.ArchiveLimits.Defaults(), run: newArchiveRun(),
 		shares: cfg.Shares, visitors: cfg.Visitors, zipLimits: cfg.ZipLimits.Defaults(),
+		thumbnails: cache.NewGroup[string, string](thumbnailTimeout),
 	}
 	if o.maxOpenUploads == 0 {
 		o.maxOpenUploads = DefaultMaxOpenUploads

@@ -16,7 +16,7 @@ import (
 	"github.com/opensmh/opensmh/services/object/internal/archive"
 )
 
-// Zip preview and uncompress (smh-api.md 3.17, decision 26, docs/archives.md). The archive is
+// Zip preview and uncompress (SMH API 3.17, decision 26, docs/archives.md). The archive is
 // read where its bytes are, from the blob store with ranged reads; each extracted file becomes a
 // new blob committed through the namespace as a confirmed upload is, so quota, history, the
 // conflict strategy and the counters apply to it.
@@ -81,11 +81,12 @@ func newArchiveRun() *archiveRun {
 	return &archiveRun{id: newID(), ctx: ctx, cancel: cancel}
 }
 
-// Close stops the running uncompress tasks, which record that they were interrupted, and waits
-// for them.
+// Close stops the running uncompress tasks, which record that they were interrupted, and the
+// thumbnails being drawn, and waits for them.
 func (o *Object) Close() {
 	o.run.cancel()
 	o.run.wg.Wait()
+	o.thumbnails.Close()
 }
 
 // openArchive resolves the file through the namespace (grants, space, existence) and answers it

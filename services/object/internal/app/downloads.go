@@ -189,13 +189,20 @@ func (o *Object) previewFor(ctx context.Context, req FileRequest, f *namespacev1
 		variant = "cover-" + variant
 	}
 	key := thumbKey(b.ID, variant)
-	ct, err := o.derivative(ctx, b, key, opts, video)
+	ct, err := o.thumbnails.Do(ctx, key, func(ctx context.Context) (string, error) {
+		return o.derivative(ctx, b, key, opts, video)
+	})
 	if err != nil {
 		// A picture that cannot be drawn is still a file: 3.11 redirects to the original.
 		return original, nil
 	}
 	return Located{File: f, URL: o.urlOf(req, f, key, ct, period)}, nil
 }
+
+// thumbnailTimeout bounds one thumbnail's drawing (a video's cover runs ffmpeg). The drawing is
+// shared by every preview of the picture asked meanwhile (a gallery opened by many visitors at
+// once draws each picture once), so it runs detached from the request that started it.
+const thumbnailTimeout = 2 * time.Minute
 
 // derivative makes (or finds) the thumbnail stored under key and answers its content type.
 func (o *Object) derivative(ctx context.Context, b Blob, key string, opts media.ThumbOptions, video bool) (string, error) {

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Garbage collection (architecture.md, "Background work" and "Failure rules"). Every step is
+// Garbage collection (docs/architecture.md, "Background work" and "Failure rules"). Every step is
 // idempotent and resumable: a crash at any point leaves state that the next run finishes.
 //
 // Why a blob is never collected while it may become a file: a blob is a candidate only when no

@@ -6,7 +6,7 @@ import (
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 )
 
-// Favorites and recent files seen from the object service (smh-api.md 3.8, 3.9, 11.4,
+// Favorites and recent files seen from the object service (SMH API 3.8, 3.9, 11.4,
 // docs/favorites.md): the namespace keeps both lists; the file routes that read bytes are here.
 
 // PurposePreview is the purpose value (3.8, 3.9) that puts a file on the caller's recently used

@@ -11,7 +11,7 @@ import (
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
 
-// A share visitor's bytes (smh-api.md 13.11, docs/shares.md "Visitor bytes: preview, download,
+// A share visitor's bytes (SMH API 13.11, docs/shares.md "Visitor bytes: preview, download,
 // zip"). The namespace judges the visitor (ShareResolverService): the share's state, its
 // permissions and counters, and that the inode chain lies inside it. This package only turns
 // its answer into a short-lived signed URL of the data endpoint, as 3.8 and 3.11 do for owners.

@@ -1,4 +1,4 @@
-// Package archive reads the archives that zip preview and uncompress take (smh-api.md 3.17,
+// Package archive reads the archives that zip preview and uncompress take (SMH API 3.17,
 // docs/archives.md): zip (stored and deflate) through random access, tar and gzip-compressed tar
 // as a stream. It never holds a whole archive or a whole entry in memory, and it bounds what an
 // archive may make the reader do on the bytes actually read, not on what headers claim: the
@@ -278,7 +278,7 @@ func (a *Reader) walkTar(fn func(Entry, func() (io.Reader, error)) error) error 
 		}
 		e := Entry{Name: h.Name, Size: h.Size, Modified: h.ModTime}
 		switch h.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader already reports the legacy TypeRegA as TypeReg or TypeDir
 		case tar.TypeDir:
 			e.Kind = KindDir
 		case tar.TypeSymlink:

@@ -14,7 +14,7 @@ import (
 )
 
 // Observed wraps s so that every call is timed in the blob.operation.duration histogram by store
-// kind ("local", "s3"), operation and outcome (ok, not_found, error) (architecture.md,
+// kind ("local", "s3"), operation and outcome (ok, not_found, error) (docs/architecture.md,
 // "Observability": blob latencies). Open is timed until the reader is answered, not while it is
 // read; List for the whole listing. A store's CleanTemp, when it has one, stays reachable.
 func Observed(kind string, s Store) Store {

@@ -3,7 +3,7 @@
 // FFmpeg). It does no I/O of its own beyond the readers and writers it is handed and, for video
 // covers, an optional ffmpeg process.
 //
-// SMH references (shared/spec/smh-api.md): 2.11 and 2.1 for the media-library rules, 3.4 for the
+// SMH references (docs/api-sections.md): 2.11 and 2.1 for the media-library rules, 3.4 for the
 // `type` field (`fileType` and `preview*` are pkg/filetype's Describe), 3.11 for thumbnail parameters, 4.8 for album covers.
 package media
 

@@ -23,7 +23,7 @@ import (
 	"github.com/opensmh/opensmh/services/object/internal/media"
 )
 
-// ErrorMap is the object service's one error table (smh-api.md 12.6). SMH errors of the
+// ErrorMap is the object service's one error table (SMH API 12.6). SMH errors of the
 // namespace and of authorization pass through. The data endpoint answers the same errors as
 // COS-style XML.
 func ErrorMap() smherr.Map {

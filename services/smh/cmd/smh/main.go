@@ -1,4 +1,4 @@
-// Command smh runs OpenSMH (smh serve) and operates a running server (admin-api.md section 3).
+// Command smh runs OpenSMH (smh serve) and operates a running server (docs/architecture.md, "The smh command").
 package main
 
 import (

@@ -1,4 +1,4 @@
-// Package cli is the smh command (admin-api.md section 3): serve, version, and the library and
+// Package cli is the smh command (docs/architecture.md, "The smh command"): serve, version, and the library and
 // token commands that call a running server over HTTPS.
 package cli
 
@@ -32,6 +32,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	var re *reportedError
+	if errors.As(err, &re) {
+		return 1
+	}
 	fmt.Fprintln(stderr, "smh:", err)
 	var ue *usageError
 	var ae *apiError
@@ -43,6 +47,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	return 1
 }
+
+// reportedError is a failure already written to the log (smh serve's, once its JSON logger
+// exists); Main only turns it into the exit code.
+type reportedError struct{ err error }
+
+func (e *reportedError) Error() string { return e.err.Error() }
+func (e *reportedError) Unwrap() error { return e.err }
 
 // isCobraUsage tells cobra's own argument and flag errors, which it returns as plain errors.
 func isCobraUsage(err error) bool {

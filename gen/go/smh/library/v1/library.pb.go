@@ -22,7 +22,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Library is a media library as the admin API shows it (admin-api.md section 2).
+// Library is a media library as the admin API shows it (docs/architecture.md, "The admin API").
 // int64 usage figures marshal as JSON strings, as SMH sends them.
 type Library struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -146,7 +146,7 @@ func (x *Library) GetLibrarySecret() string {
 	return ""
 }
 
-// LibraryExtension carries the service-level settings of smh-api.md section S.
+// LibraryExtension carries the service-level settings of SMH API section S.
 // Every field has presence so that a partial update can tell "absent" from "false" or "[]":
 // scalars are optional, and lists are ListValue, whose JSON form is a plain array of strings.
 type LibraryExtension struct {
@@ -183,7 +183,7 @@ type LibraryExtension struct {
 	RecognizeSensitiveContent *bool   `protobuf:"varint,20,opt,name=recognize_sensitive_content,json=recognizeSensitiveContent,proto3,oneof" json:"recognize_sensitive_content,omitempty"`
 	// Origins allowed to call the API from a browser; empty allows any origin.
 	CorsAllowedOrigins *structpb.ListValue `protobuf:"bytes,21,opt,name=cors_allowed_origins,json=corsAllowedOrigins,proto3" json:"cors_allowed_origins,omitempty"`
-	// Zip preview and uncompress (smh-api.md 3.17, docs/archives.md); off by default.
+	// Zip preview and uncompress (SMH API 3.17, docs/archives.md); off by default.
 	EnableFileUncompress *bool `protobuf:"varint,22,opt,name=enable_file_uncompress,json=enableFileUncompress,proto3,oneof" json:"enable_file_uncompress,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache

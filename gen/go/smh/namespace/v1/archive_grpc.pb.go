@@ -30,7 +30,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ArchiveTaskService is the namespace's side of zip preview and uncompress (smh-api.md 3.17,
+// ArchiveTaskService is the namespace's side of zip preview and uncompress (SMH API 3.17,
 // docs/archives.md). The object service reads the archive's bytes and writes the extracted
 // ones; it asks these internal calls (operator key; the end user's credentials forwarded where
 // noted) who may do what, and keeps the uncompress task in the namespace's task store, so the
@@ -115,7 +115,7 @@ func (c *archiveTaskServiceClient) EnsureDirectory(ctx context.Context, in *Ensu
 // All implementations must embed UnimplementedArchiveTaskServiceServer
 // for forward compatibility.
 //
-// ArchiveTaskService is the namespace's side of zip preview and uncompress (smh-api.md 3.17,
+// ArchiveTaskService is the namespace's side of zip preview and uncompress (SMH API 3.17,
 // docs/archives.md). The object service reads the archive's bytes and writes the extracted
 // ones; it asks these internal calls (operator key; the end user's credentials forwarded where
 // noted) who may do what, and keeps the uncompress task in the namespace's task store, so the

@@ -29,7 +29,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// BatchService runs batch copy, move and delete on a space (smh-api.md section 10, decisions 7
+// BatchService runs batch copy, move and delete on a space (SMH API section 10, decisions 7
 // and 17, docs/batch.md) and answers the typed task query of every task kind (7.3). It is
 // served by the namespace process beside NamespaceService, on the same connection. Credentials
 // travel as metadata, as for every business call.
@@ -106,7 +106,7 @@ func (c *batchServiceClient) QueryTaskResult(ctx context.Context, in *QueryTaskR
 // All implementations must embed UnimplementedBatchServiceServer
 // for forward compatibility.
 //
-// BatchService runs batch copy, move and delete on a space (smh-api.md section 10, decisions 7
+// BatchService runs batch copy, move and delete on a space (SMH API section 10, decisions 7
 // and 17, docs/batch.md) and answers the typed task query of every task kind (7.3). It is
 // served by the namespace process beside NamespaceService, on the same connection. Credentials
 // travel as metadata, as for every business call.

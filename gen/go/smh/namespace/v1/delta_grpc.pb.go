@@ -28,7 +28,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// DeltaService is a space's change feed and the deletion check (smh-api.md 3.18,
+// DeltaService is a space's change feed and the deletion check (SMH API 3.18,
 // docs/changefeed.md): getDeltaCursor, queryDeltaLog and checkFileDeletion. It is served by the
 // namespace process beside NamespaceService, on the same connection. Credentials travel as
 // metadata, as for every business call.
@@ -86,7 +86,7 @@ func (c *deltaServiceClient) CheckFileDeletion(ctx context.Context, in *CheckFil
 // All implementations must embed UnimplementedDeltaServiceServer
 // for forward compatibility.
 //
-// DeltaService is a space's change feed and the deletion check (smh-api.md 3.18,
+// DeltaService is a space's change feed and the deletion check (SMH API 3.18,
 // docs/changefeed.md): getDeltaCursor, queryDeltaLog and checkFileDeletion. It is served by the
 // namespace process beside NamespaceService, on the same connection. Credentials travel as
 // metadata, as for every business call.

@@ -22,7 +22,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// DirectoryAttributes are the optional attributes a created directory carries (smh-api.md 4.1
+// DirectoryAttributes are the optional attributes a created directory carries (SMH API 4.1
 // body, 2026).
 type DirectoryAttributes struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`

@@ -31,7 +31,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// FavoriteService is a user's favorites and recently used files (smh-api.md section 11, decision
+// FavoriteService is a user's favorites and recently used files (SMH API section 11, decision
 // 8, docs/favorites.md). Both lists are per user: the acting user of the request (the token's
 // user id, or user_id on an admin token without one, decision 21); a principal without a user id
 // is 403 NoPermission. It is served by the namespace process beside NamespaceService, on the same
@@ -130,7 +130,7 @@ func (c *favoriteServiceClient) GetFavoriteStatus(ctx context.Context, in *GetFa
 // All implementations must embed UnimplementedFavoriteServiceServer
 // for forward compatibility.
 //
-// FavoriteService is a user's favorites and recently used files (smh-api.md section 11, decision
+// FavoriteService is a user's favorites and recently used files (SMH API section 11, decision
 // 8, docs/favorites.md). Both lists are per user: the acting user of the request (the token's
 // user id, or user_id on an admin token without one, decision 21); a principal without a user id
 // is 403 NoPermission. It is served by the namespace process beside NamespaceService, on the same

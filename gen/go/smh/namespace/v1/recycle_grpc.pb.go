@@ -34,7 +34,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// RecycleService is a space's recycle bin (smh-api.md section 5, docs/lifecycle.md): the ten
+// RecycleService is a space's recycle bin (SMH API section 5, docs/lifecycle.md): the ten
 // operations of the bin. It
 // is served by the namespace process beside NamespaceService, on the same connection; a service
 // of its own keeps the bin's contract in one file. Credentials travel as metadata, as for every
@@ -170,7 +170,7 @@ func (c *recycleServiceClient) ResolveRecycledFile(ctx context.Context, in *Reso
 // All implementations must embed UnimplementedRecycleServiceServer
 // for forward compatibility.
 //
-// RecycleService is a space's recycle bin (smh-api.md section 5, docs/lifecycle.md): the ten
+// RecycleService is a space's recycle bin (SMH API section 5, docs/lifecycle.md): the ten
 // operations of the bin. It
 // is served by the namespace process beside NamespaceService, on the same connection; a service
 // of its own keeps the bin's contract in one file. Credentials travel as metadata, as for every

@@ -31,7 +31,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// SearchService is a space's search (smh-api.md section 8, docs/search.md): the legacy
+// SearchService is a space's search (SMH API section 8, docs/search.md): the legacy
 // asynchronous search (8.1), search-fs (8.2), search-fs-stats (8.3) and search-ai (8.4). It is
 // served by the namespace process beside NamespaceService, on the same connection. Bodies
 // arrive as JSON values and are read by the use case once the caller is let in, so a malformed
@@ -124,7 +124,7 @@ func (c *searchServiceClient) SearchAI(ctx context.Context, in *SearchAIRequest,
 // All implementations must embed UnimplementedSearchServiceServer
 // for forward compatibility.
 //
-// SearchService is a space's search (smh-api.md section 8, docs/search.md): the legacy
+// SearchService is a space's search (SMH API section 8, docs/search.md): the legacy
 // asynchronous search (8.1), search-fs (8.2), search-fs-stats (8.3) and search-ai (8.4). It is
 // served by the namespace process beside NamespaceService, on the same connection. Bodies
 // arrive as JSON values and are read by the use case once the caller is let in, so a malformed

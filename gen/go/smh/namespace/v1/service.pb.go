@@ -3684,7 +3684,7 @@ type CommitFileRequest struct {
 	LocalModificationTime string            `protobuf:"bytes,17,opt,name=local_modification_time,json=localModificationTime,proto3" json:"local_modification_time,omitempty"`
 	// The object service's upload (confirm key). A commit repeated with the same id answers the
 	// entry the first one made instead of making another, so a confirm retried after a lost
-	// answer is safe (architecture.md, "every write RPC is safe to retry").
+	// answer is safe (docs/architecture.md, "every write RPC is safe to retry").
 	UploadId string `protobuf:"bytes,18,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
 	// The content was not sent: an instant upload by hash (3.1, decision 2). The change feed says
 	// so (3.18 isRapidUpload).

@@ -71,7 +71,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // NamespaceService owns tenant spaces and the tree of directories, albums and files in them
-// (architecture.md). Credentials travel as metadata (x-smh-access-token, x-smh-library-secret,
+// (docs/architecture.md). Credentials travel as metadata (x-smh-access-token, x-smh-library-secret,
 // x-smh-user-id), as for every business call.
 type NamespaceServiceClient interface {
 	// POST /api/v1/space/{LibraryId}[?space_id=]: 201 {"spaceId"}.
@@ -99,7 +99,7 @@ type NamespaceServiceClient interface {
 	// Internal: removes every space and entry of a deleted library. Needs the operator key.
 	PurgeLibrary(ctx context.Context, in *PurgeLibraryRequest, opts ...grpc.CallOption) (*PurgeLibraryResponse, error)
 	// Internal: the live usage counters of libraries, summed over their spaces, for the usage
-	// figures of the admin API's library object (admin-api.md section 2). The library service calls
+	// figures of the admin API's library object (docs/architecture.md, "The admin API"). The library service calls
 	// it once per admin answer, with every library of the answer. Needs the operator key.
 	GetLibrariesUsage(ctx context.Context, in *GetLibrariesUsageRequest, opts ...grpc.CallOption) (*GetLibrariesUsageResponse, error)
 	// PUT /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: 201 {"path", "creationTime", ...}.
@@ -140,7 +140,7 @@ type NamespaceServiceClient interface {
 	// must meet.
 	CheckUpload(ctx context.Context, in *CheckUploadRequest, opts ...grpc.CallOption) (*CheckUploadResponse, error)
 	// Makes a confirmed upload visible: the entry, its blob reference and the space counters in
-	// one transaction (architecture.md, failure rules).
+	// one transaction (docs/architecture.md, failure rules).
 	CommitFile(ctx context.Context, in *CommitFileRequest, opts ...grpc.CallOption) (*CommitFileResponse, error)
 	// A file for reading (download, info, HEAD, preview), symlinks followed; public read applies.
 	ResolveFile(ctx context.Context, in *ResolveFileRequest, opts ...grpc.CallOption) (*ResolveFileResponse, error)
@@ -640,7 +640,7 @@ func (c *namespaceServiceClient) UpdateQuota(ctx context.Context, in *UpdateQuot
 // for forward compatibility.
 //
 // NamespaceService owns tenant spaces and the tree of directories, albums and files in them
-// (architecture.md). Credentials travel as metadata (x-smh-access-token, x-smh-library-secret,
+// (docs/architecture.md). Credentials travel as metadata (x-smh-access-token, x-smh-library-secret,
 // x-smh-user-id), as for every business call.
 type NamespaceServiceServer interface {
 	// POST /api/v1/space/{LibraryId}[?space_id=]: 201 {"spaceId"}.
@@ -668,7 +668,7 @@ type NamespaceServiceServer interface {
 	// Internal: removes every space and entry of a deleted library. Needs the operator key.
 	PurgeLibrary(context.Context, *PurgeLibraryRequest) (*PurgeLibraryResponse, error)
 	// Internal: the live usage counters of libraries, summed over their spaces, for the usage
-	// figures of the admin API's library object (admin-api.md section 2). The library service calls
+	// figures of the admin API's library object (docs/architecture.md, "The admin API"). The library service calls
 	// it once per admin answer, with every library of the answer. Needs the operator key.
 	GetLibrariesUsage(context.Context, *GetLibrariesUsageRequest) (*GetLibrariesUsageResponse, error)
 	// PUT /api/v1/directory/{LibraryId}/{SpaceId}/{DirPath}: 201 {"path", "creationTime", ...}.
@@ -709,7 +709,7 @@ type NamespaceServiceServer interface {
 	// must meet.
 	CheckUpload(context.Context, *CheckUploadRequest) (*CheckUploadResponse, error)
 	// Makes a confirmed upload visible: the entry, its blob reference and the space counters in
-	// one transaction (architecture.md, failure rules).
+	// one transaction (docs/architecture.md, failure rules).
 	CommitFile(context.Context, *CommitFileRequest) (*CommitFileResponse, error)
 	// A file for reading (download, info, HEAD, preview), symlinks followed; public read applies.
 	ResolveFile(context.Context, *ResolveFileRequest) (*ResolveFileResponse, error)

@@ -35,7 +35,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ShareService is share links (smh-api.md section 13, docs/shares.md): the owner side (13.1-13.7,
+// ShareService is share links (SMH API section 13, docs/shares.md): the owner side (13.1-13.7,
 // a library token or the library secret) and the visitor side without an account (13.8-13.10).
 // It is served by the namespace process beside NamespaceService, on the same connection.
 // Counters and limits are int32 so that JSON answers them as numbers (13.3).
@@ -174,7 +174,7 @@ func (c *shareServiceClient) ListShareFiles(ctx context.Context, in *ListShareFi
 // All implementations must embed UnimplementedShareServiceServer
 // for forward compatibility.
 //
-// ShareService is share links (smh-api.md section 13, docs/shares.md): the owner side (13.1-13.7,
+// ShareService is share links (SMH API section 13, docs/shares.md): the owner side (13.1-13.7,
 // a library token or the library secret) and the visitor side without an account (13.8-13.10).
 // It is served by the namespace process beside NamespaceService, on the same connection.
 // Counters and limits are int32 so that JSON answers them as numbers (13.3).

@@ -28,7 +28,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // ShareResolverService answers the object service (operator key) what a share visitor may
-// fetch (smh-api.md 13.11, docs/shares.md): preview and download of one shared file, and the
+// fetch (SMH API 13.11, docs/shares.md): preview and download of one shared file, and the
 // files of a shared directory for a zip stream. The visitor's share access token travels
 // forwarded as x-smh-access-token; the namespace judges it against the share named by its
 // code, the share's state (enabled, not expired, not deleted), its permissions and limits, and
@@ -76,7 +76,7 @@ func (c *shareResolverServiceClient) ListSharedTree(ctx context.Context, in *Lis
 // for forward compatibility.
 //
 // ShareResolverService answers the object service (operator key) what a share visitor may
-// fetch (smh-api.md 13.11, docs/shares.md): preview and download of one shared file, and the
+// fetch (SMH API 13.11, docs/shares.md): preview and download of one shared file, and the
 // files of a shared directory for a zip stream. The visitor's share access token travels
 // forwarded as x-smh-access-token; the namespace judges it against the share named by its
 // code, the share's state (enabled, not expired, not deleted), its permissions and limits, and

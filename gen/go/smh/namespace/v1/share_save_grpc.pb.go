@@ -26,7 +26,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ShareSaveService saves entries of a share into the saver's own space (smh-api.md 13.12,
+// ShareSaveService saves entries of a share into the saver's own space (SMH API 13.12,
 // decision 14, docs/shares.md "Share access tokens, addresses and limits; saving"). The saver's
 // library token travels as access_token, the share access token (when the share has an
 // extraction code) as share_access_token; the gateway moves both into request metadata.
@@ -59,7 +59,7 @@ func (c *shareSaveServiceClient) SaveShareFiles(ctx context.Context, in *SaveSha
 // All implementations must embed UnimplementedShareSaveServiceServer
 // for forward compatibility.
 //
-// ShareSaveService saves entries of a share into the saver's own space (smh-api.md 13.12,
+// ShareSaveService saves entries of a share into the saver's own space (SMH API 13.12,
 // decision 14, docs/shares.md "Share access tokens, addresses and limits; saving"). The saver's
 // library token travels as access_token, the share access token (when the share has an
 // extraction code) as share_access_token; the gateway moves both into request metadata.

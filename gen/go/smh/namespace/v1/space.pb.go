@@ -22,7 +22,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// SpaceExtension is a space's settings (smh-api.md 2.1, 2.5, 2.6). Fields with presence: an
+// SpaceExtension is a space's settings (SMH API 2.1, 2.5, 2.6). Fields with presence: an
 // update changes only what it carries. The lists and space_tag are google.protobuf.Value so that
 // JSON null ("clear") is told apart from an absent field ("keep"); answers carry a list or a string.
 type SpaceExtension struct {

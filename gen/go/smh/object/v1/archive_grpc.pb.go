@@ -27,7 +27,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ArchiveService answers zip preview and uncompress (smh-api.md 3.17, docs/archives.md), where
+// ArchiveService answers zip preview and uncompress (SMH API 3.17, docs/archives.md), where
 // the archive's bytes are: the object service reads them from the blob store with ranged reads
 // and writes each extracted file as a new blob, committed through the namespace like a
 // confirmed upload. file_path arrives percent-decoded once by the dispatcher (12.3).
@@ -70,7 +70,7 @@ func (c *archiveServiceClient) UncompressFile(ctx context.Context, in *Uncompres
 // All implementations must embed UnimplementedArchiveServiceServer
 // for forward compatibility.
 //
-// ArchiveService answers zip preview and uncompress (smh-api.md 3.17, docs/archives.md), where
+// ArchiveService answers zip preview and uncompress (SMH API 3.17, docs/archives.md), where
 // the archive's bytes are: the object service reads them from the blob store with ranged reads
 // and writes each extracted file as a new blob, committed through the namespace like a
 // confirmed upload. file_path arrives percent-decoded once by the dispatcher (12.3).

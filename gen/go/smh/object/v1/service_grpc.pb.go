@@ -40,7 +40,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // ObjectService owns the bytes of files: upload sessions, the signed data endpoint, blobs and
-// their derivatives (architecture.md). It never writes namespace tables: a confirmed upload
+// their derivatives (docs/architecture.md). It never writes namespace tables: a confirmed upload
 // becomes a file entry through NamespaceService.CommitFile. file_path and confirm_key arrive
 // percent-decoded once by the dispatcher (12.3).
 type ObjectServiceClient interface {
@@ -229,7 +229,7 @@ func (c *objectServiceClient) PreviewRecycledFile(ctx context.Context, in *Previ
 // for forward compatibility.
 //
 // ObjectService owns the bytes of files: upload sessions, the signed data endpoint, blobs and
-// their derivatives (architecture.md). It never writes namespace tables: a confirmed upload
+// their derivatives (docs/architecture.md). It never writes namespace tables: a confirmed upload
 // becomes a file entry through NamespaceService.CommitFile. file_path and confirm_key arrive
 // percent-decoded once by the dispatcher (12.3).
 type ObjectServiceServer interface {

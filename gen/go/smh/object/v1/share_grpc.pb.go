@@ -28,7 +28,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// SharedFileService serves a share visitor's bytes (smh-api.md 13.11, docs/shares.md "Visitor
+// SharedFileService serves a share visitor's bytes (SMH API 13.11, docs/shares.md "Visitor
 // bytes: preview, download, zip"). The visitor's share access token arrives as access_token
 // (x-smh-access-token); the object service forwards it to the namespace's ShareResolverService,
 // which judges the share, its permissions, its limits and the inode chain, then answers 302 to
@@ -89,7 +89,7 @@ func (c *sharedFileServiceClient) ZipSharedDirectory(ctx context.Context, in *Zi
 // All implementations must embed UnimplementedSharedFileServiceServer
 // for forward compatibility.
 //
-// SharedFileService serves a share visitor's bytes (smh-api.md 13.11, docs/shares.md "Visitor
+// SharedFileService serves a share visitor's bytes (SMH API 13.11, docs/shares.md "Visitor
 // bytes: preview, download, zip"). The visitor's share access token arrives as access_token
 // (x-smh-access-token); the object service forwards it to the namespace's ShareResolverService,
 // which judges the share, its permissions, its limits and the inode chain, then answers 302 to

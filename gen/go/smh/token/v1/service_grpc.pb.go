@@ -34,7 +34,7 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// TokenService mints, renews, revokes and validates access tokens (smh-api.md section 1).
+// TokenService mints, renews, revokes and validates access tokens (SMH API section 1).
 // The library secret travels as "x-smh-library-secret" metadata, never as a field, so that
 // it stays out of URLs, traces and logs once the gateway has read it.
 type TokenServiceClient interface {
@@ -174,7 +174,7 @@ func (c *tokenServiceClient) MintShareToken(ctx context.Context, in *MintShareTo
 // All implementations must embed UnimplementedTokenServiceServer
 // for forward compatibility.
 //
-// TokenService mints, renews, revokes and validates access tokens (smh-api.md section 1).
+// TokenService mints, renews, revokes and validates access tokens (SMH API section 1).
 // The library secret travels as "x-smh-library-secret" metadata, never as a field, so that
 // it stays out of URLs, traces and logs once the gateway has read it.
 type TokenServiceServer interface {

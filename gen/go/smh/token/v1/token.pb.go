@@ -36,7 +36,7 @@ type Principal struct {
 	Period int32 `protobuf:"varint,7,opt,name=period,proto3" json:"period,omitempty"`
 	// Unix milliseconds when the token lapses unless it is used again.
 	ExpiresAtMs int64 `protobuf:"varint,8,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
-	// Set only on a share access token (smh-api.md 13.9, docs/shares.md): the token reaches that
+	// Set only on a share access token (SMH API 13.9, docs/shares.md): the token reaches that
 	// one share's visitor routes and nothing else. Every other route refuses it.
 	ShareId       string `protobuf:"bytes,9,opt,name=share_id,json=shareId,proto3" json:"share_id,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -1,4 +1,4 @@
--- Schema v8 (PostgreSQL): quotas (smh-api.md section 6, docs/lifecycle.md "Quota").
+-- Schema v8 (PostgreSQL): quotas (SMH API section 6, docs/lifecycle.md "Quota").
 --
 -- A quota caps the usage (live + bin + versions bytes, the spaces' counters) of one or more
 -- spaces of a library; a space has at most one quota (quota_spaces' primary key). The removal

@@ -1,4 +1,4 @@
--- Schema v11 (PostgreSQL): the search index and the legacy search ids (smh-api.md section 8,
+-- Schema v11 (PostgreSQL): the search index and the legacy search ids (SMH API section 8,
 -- docs/search.md).
 --
 -- A pg_trgm GIN index over the case-folded names of live rows answers a substring keyword

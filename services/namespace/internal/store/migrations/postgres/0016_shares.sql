@@ -1,4 +1,4 @@
--- Schema v16 (PostgreSQL): share links (smh-api.md section 13, docs/shares.md). Mirrors
+-- Schema v16 (PostgreSQL): share links (SMH API section 13, docs/shares.md). Mirrors
 -- migrations/sqlite/0016_shares.sql; see the comments there. Flags are smallint 0/1 as in
 -- nodes.is_dir, so both engines scan alike.
 CREATE TABLE shares (

@@ -1,4 +1,4 @@
--- Schema v2 (SQLite): file entries (smh-api.md section 3).
+-- Schema v2 (SQLite): file entries (SMH API section 3).
 --   blob_id      the object service's blob holding a file's bytes; '' for directories and
 --                symlinks. Soft-deleted rows keep it: they still reference the blob until they
 --                are purged (the recycle bin will restore them), and ReferencedBlobs answers the

@@ -1,4 +1,4 @@
--- Schema v7 (SQLite): history versions and library tasks (smh-api.md section 9, 7.2, 7.4;
+-- Schema v7 (SQLite): history versions and library tasks (SMH API section 9, 7.2, 7.4;
 -- docs/lifecycle.md "History versions").
 --
 -- file_versions: one row per kept content of a file. inode is the file the version belongs to

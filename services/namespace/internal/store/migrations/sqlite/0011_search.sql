@@ -1,4 +1,4 @@
--- Schema v11 (SQLite): the search index and the legacy search ids (smh-api.md section 8,
+-- Schema v11 (SQLite): the search index and the legacy search ids (SMH API section 8,
 -- docs/search.md).
 --
 -- node_names indexes the names of live rows (deleted_at IS NULL) with FTS5's trigram tokenizer:

@@ -1,4 +1,4 @@
--- Schema v12 (SQLite): favorites and recently used files (smh-api.md section 11,
+-- Schema v12 (SQLite): favorites and recently used files (SMH API section 11,
 -- docs/favorites.md). Both are per user of a space and name entries by inode, which is never
 -- reused (nodes AUTOINCREMENT), so a favorite of a deleted or purged entry stays what it was and
 -- is listed as deleted. They go with their space or library (ON DELETE CASCADE).

@@ -1,4 +1,4 @@
--- Schema v13 (SQLite): the change feed of a space (smh-api.md 3.18, docs/changefeed.md).
+-- Schema v13 (SQLite): the change feed of a space (SMH API 3.18, docs/changefeed.md).
 --
 -- spaces.delta_seq is the sequence number of the space's last event. Every transaction that
 -- changes the tree takes the next numbers by incrementing it (recordChange), so the number

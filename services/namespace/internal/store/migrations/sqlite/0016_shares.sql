@@ -1,4 +1,4 @@
--- Schema v16 (SQLite): share links (smh-api.md section 13, docs/shares.md).
+-- Schema v16 (SQLite): share links (SMH API section 13, docs/shares.md).
 --
 -- A share belongs to a user (creator_id) of one space and names entries of that space by
 -- inode, which is never reused, so a moved or renamed entry stays shared and a purged one is
