@@ -270,6 +270,9 @@ func TestCLI(t *testing.T) {
 			{"url without a scheme", []string{"library", "list", "--url", "127.0.0.1:1", "--admin-key", testAdminKey}},
 			{"update with nothing to change", with("library", "update", "smh0000000000000")},
 			{"extension not JSON", with("library", "create", "--name", "x", "--extension", "{")},
+			// Checked against the contract before anything is sent: a misspelt field is not dropped.
+			{"extension field the contract lacks", with("library", "create", "--name", "x", "--extension", `{"useRecycleBn":true}`)},
+			{"extension field of the wrong type", with("library", "update", "smh0000000000000", "--extension", `{"enableSearch":"yes"}`)},
 			{"token create without a library", with("token", "create", "--library-secret", "s")},
 			{"token revoke with neither token nor user", with("token", "revoke", "--library", "smh0000000000000")},
 			{"bad integer flag", with("library", "list", "--page", "one")},

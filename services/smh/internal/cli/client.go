@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/opensmh/opensmh/pkg/tlsx"
 )
@@ -66,11 +68,13 @@ func newClient(base, adminKey, caCert string) (*client, error) {
 	}, nil
 }
 
-// do sends a request and decodes a JSON answer into out (when non-nil).
-func (c *client) do(method, path string, query url.Values, body any, admin bool, out any) error {
+// do sends a request and decodes a JSON answer into out (when non-nil). A body is the
+// generated request message of the RPC the route reaches, in its JSON form: a field the contract
+// does not have cannot be sent, and a renamed one fails to compile.
+func (c *client) do(method, path string, query url.Values, body proto.Message, admin bool, out any) error {
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := protojson.Marshal(body)
 		if err != nil {
 			return err
 		}
@@ -121,7 +125,7 @@ func (c *client) do(method, path string, query url.Values, body any, admin bool,
 }
 
 // show calls the API and prints the JSON answer, if any, indented on the command's output.
-func (c *client) show(cmd *cobra.Command, method, path string, query url.Values, body any, admin bool) error {
+func (c *client) show(cmd *cobra.Command, method, path string, query url.Values, body proto.Message, admin bool) error {
 	var out map[string]any
 	if err := c.do(method, path, query, body, admin, &out); err != nil {
 		return err

@@ -1,11 +1,14 @@
 package cli
 
 import (
-	"encoding/json"
 	"net/url"
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 )
 
 func newLibrary() *cobra.Command {
@@ -26,16 +29,16 @@ func newLibrary() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			setFlag := func(flag, field string, v bool) {
+			setFlag := func(flag string, field **bool, v bool) {
 				if cmd.Flags().Changed(flag) {
-					ext[field] = v
+					*field = proto.Bool(v)
 				}
 			}
-			setFlag("file-library", "isFileLibrary", fileLib)
-			setFlag("multi-space", "isMultiSpace", multiSpace)
-			setFlag("multi-album", "isMultiAlbum", multiAlbum)
-			setFlag("public-read", "isPublicRead", publicRead)
-			body := map[string]any{"name": name, "remark": remark, "libraryExtension": ext}
+			setFlag("file-library", &ext.IsFileLibrary, fileLib)
+			setFlag("multi-space", &ext.IsMultiSpace, multiSpace)
+			setFlag("multi-album", &ext.IsMultiAlbum, multiAlbum)
+			setFlag("public-read", &ext.IsPublicRead, publicRead)
+			body := &libraryv1.CreateLibraryRequest{Name: name, Remark: remark, LibraryExtension: ext}
 			return c.show(cmd, "POST", "/admin/v1/libraries", nil, body, true)
 		},
 	}
@@ -73,21 +76,22 @@ func newLibrary() *cobra.Command {
 	update := &cobra.Command{
 		Use: "update LIBRARY_ID", Short: "change mutable fields", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body := map[string]any{}
+			// The route's body is the patch itself (proto/http.yaml: body: library).
+			body := &libraryv1.LibraryPatch{}
 			if cmd.Flags().Changed("name") {
-				body["name"] = newName
+				body.Name = proto.String(newName)
 			}
 			if cmd.Flags().Changed("remark") {
-				body["remark"] = newRemark
+				body.Remark = proto.String(newRemark)
 			}
 			if newExt != "" {
 				ext, err := parseExtension(newExt)
 				if err != nil {
 					return err
 				}
-				body["libraryExtension"] = ext
+				body.LibraryExtension = ext
 			}
-			if len(body) == 0 {
+			if body.Name == nil && body.Remark == nil && body.LibraryExtension == nil {
 				return usagef("nothing to update: give --name, --remark or --extension")
 			}
 			return adminCall(cmd, &f, "PATCH", "/admin/v1/libraries/"+url.PathEscape(args[0]), body)
@@ -113,7 +117,7 @@ func newLibrary() *cobra.Command {
 				return usagef("--revoke-tokens goes with --reset")
 			}
 			if reset {
-				return adminCall(cmd, &f, "POST", path+":reset", map[string]any{"revokeTokens": revokeTokens})
+				return adminCall(cmd, &f, "POST", path+":reset", &libraryv1.ResetLibrarySecretRequest{RevokeTokens: revokeTokens})
 			}
 			return adminCall(cmd, &f, "GET", path, nil)
 		},
@@ -126,7 +130,7 @@ func newLibrary() *cobra.Command {
 	return cmd
 }
 
-func adminCall(cmd *cobra.Command, f *apiFlags, method, path string, body any) error {
+func adminCall(cmd *cobra.Command, f *apiFlags, method, path string, body proto.Message) error {
 	c, err := f.client(cmd)
 	if err != nil {
 		return err
@@ -134,13 +138,15 @@ func adminCall(cmd *cobra.Command, f *apiFlags, method, path string, body any) e
 	return c.show(cmd, method, path, nil, body, true)
 }
 
-func parseExtension(s string) (map[string]any, error) {
-	ext := map[string]any{}
+// parseExtension reads --extension: libraryExtension fields as JSON, checked against the
+// contract (a misspelt field is a usage error, not a setting the server never sees).
+func parseExtension(s string) (*libraryv1.LibraryExtension, error) {
+	ext := &libraryv1.LibraryExtension{}
 	if s == "" {
 		return ext, nil
 	}
-	if err := json.Unmarshal([]byte(s), &ext); err != nil {
-		return nil, usagef("--extension is not a JSON object: %v", err)
+	if err := protojson.Unmarshal([]byte(s), ext); err != nil {
+		return nil, usagef("--extension is not a JSON object of libraryExtension fields: %v", err)
 	}
 	return ext, nil
 }
