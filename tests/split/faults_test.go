@@ -27,8 +27,6 @@ import (
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/tests/internal/proc"
@@ -68,10 +66,10 @@ func TestFaultsUnderLoad(t *testing.T) {
 	}
 
 	// 2. kill -9 the etcd leader; the cluster elects another; the member is started again.
-	leader := d.etcdLeader(t)
-	w.mark("kill -9 the etcd leader " + leader)
+	leader := etcdLeader(t, d.etcd)
+	w.mark("kill -9 the etcd leader " + leader.name)
 	killedAt := time.Now()
-	d.kill(t, leader)
+	leader.proc.Kill(t)
 	settle("the etcd leader's loss")
 	if n := w.failuresSince(killedAt); n > 0 {
 		t.Logf("etcd leader loss: %d requests failed, from %v after the kill until %v after it", n,
@@ -79,8 +77,11 @@ func TestFaultsUnderLoad(t *testing.T) {
 	} else {
 		t.Logf("etcd leader loss: no request failed")
 	}
-	d.restart(t, leader)
-	d.waitEtcdHealthy(t)
+	leader.start(t)
+	d.all = append(d.all, leader.proc)
+	for _, m := range d.etcd {
+		m.waitHealthy(t)
+	}
 
 	// 3. PostgreSQL away for 10 s, twice: stopped as an operator stops it (every session told
 	// "terminating connection due to administrator command"), then cut off by the network
@@ -130,15 +131,19 @@ func TestFaultsUnderLoad(t *testing.T) {
 			t.Errorf("%s exited without being killed:\n%s", name, tail(p.Output(), 20))
 		}
 	}
+	for _, m := range d.etcd {
+		if m != leader && m.proc.Exited() {
+			t.Errorf("etcd %s exited without being killed:\n%s", m.name, tail(m.proc.Output(), 20))
+		}
+	}
 	// Every confirmed file reads back byte-identical, through either gateway.
 	for _, f := range confirmed {
 		d.expectFile(t, w.lib, w.token, f)
 	}
 	expectNoSecretLogged(t, d.all, d.secrets...)
-	// Our processes log JSON records only; a killed one may have had its last line cut short,
-	// and etcd and PostgreSQL log in their own formats.
-	for name, p := range d.procs {
-		if service, _, _ := strings.Cut(name, "-"); service != "etcd" && !p.restarted {
+	// Our processes log JSON records only; a killed one may have had its last line cut short.
+	for _, p := range d.procs {
+		if !p.restarted {
 			p.LogRecords(t)
 		}
 	}
@@ -151,8 +156,9 @@ type faultDeployment struct {
 	env   []string
 	procs map[string]*faultProc
 	// all holds every process started, the killed ones too, for the check of their logs.
-	all      []*proc.Proc
-	etcdURLs []string
+	all []*proc.Proc
+	// etcd is the cluster's three members.
+	etcd []*etcdMember
 	// postgres is the test's own server; the services reach it through postgresLink.
 	postgres     *postgresServer
 	postgresLink *tcpproxy.Proxy
@@ -185,24 +191,10 @@ func startFaultDeployment(t *testing.T, etcdBin string) *faultDeployment {
 	d := &faultDeployment{tmp: tmp, bin: func(name string) string { return filepath.Join(binDir, name) },
 		procs: map[string]*faultProc{}, gateways: map[string]string{}, adminKey: "faults-operator-key-0123456789"}
 
-	// Three etcd members.
-	type member struct{ name, client, peer string }
-	var members []member
-	var initial []string
-	for i := range 3 {
-		m := member{fmt.Sprintf("etcd-%d", i), "http://" + proc.FreeAddr(t), "http://" + proc.FreeAddr(t)}
-		members = append(members, m)
-		initial = append(initial, m.name+"="+m.peer)
-		d.etcdURLs = append(d.etcdURLs, m.client)
+	d.etcd = startEtcdCluster(t, etcdBin, tmp, "0", "1", "2")
+	for _, m := range d.etcd {
+		d.all = append(d.all, m.proc)
 	}
-	for _, m := range members {
-		d.start(t, m.name, nil, etcdBin, "--name", m.name, "--data-dir", filepath.Join(tmp, m.name),
-			"--listen-client-urls", m.client, "--advertise-client-urls", m.client,
-			"--listen-peer-urls", m.peer, "--initial-advertise-peer-urls", m.peer,
-			"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
-			"--heartbeat-interval", "100", "--election-timeout", "1000")
-	}
-	d.waitEtcdHealthy(t)
 
 	// PostgreSQL of the test's own, behind a proxy the test can cut.
 	d.postgres = startPostgres(t)
@@ -214,7 +206,7 @@ func startFaultDeployment(t *testing.T, etcdBin string) *faultDeployment {
 	d.env = []string{
 		"SMH_ADMIN_KEY=" + d.adminKey,
 		"SMH_SECRET_KEK=" + kek,
-		"SMH_ETCD_ENDPOINTS=" + strings.Join(d.etcdURLs, ","),
+		"SMH_ETCD_ENDPOINTS=" + clientURLs(d.etcd),
 		"SMH_LOG_LEVEL=info",
 		// Short deadlines, so a fault turns into an answer within the test's patience.
 		"SMH_SQL_TX_TIMEOUT=5s",
@@ -233,7 +225,7 @@ func startFaultDeployment(t *testing.T, etcdBin string) *faultDeployment {
 	}
 	proc.WaitFor(t, "two replicas of every service to register in etcd", 60*time.Second, func() bool {
 		for _, s := range []string{"library", "authtoken", "namespace", "object", discovery.ObjectData} {
-			if etcdKeyCount(d.etcdURLs[0], discovery.Prefix+s+"/") != 2 {
+			if etcdKeyCount(d.etcd[0].clientURL, discovery.Prefix+s+"/") != 2 {
 				return false
 			}
 		}
@@ -323,7 +315,7 @@ func (d *faultDeployment) signal(t *testing.T, name string, sig syscall.Signal) 
 }
 
 // restart starts a killed process again with its arguments, as a supervisor would, and waits
-// until it serves: an etcd member healthy, a service listed in etcd again, a gateway ready.
+// until it serves: a service listed in etcd again, a gateway ready.
 func (d *faultDeployment) restart(t *testing.T, name string) {
 	t.Helper()
 	old := d.procs[name]
@@ -331,56 +323,13 @@ func (d *faultDeployment) restart(t *testing.T, name string) {
 	d.all = append(d.all, d.procs[name].Proc)
 	service, _, _ := strings.Cut(name, "-")
 	switch service {
-	case "etcd":
-		d.waitEtcdHealthy(t)
 	case "gateway":
 		proc.WaitFor(t, name+" to serve again", 60*time.Second, func() bool { return d.healthz(t, name) == http.StatusOK })
 	default:
 		proc.WaitFor(t, name+" to register in etcd again", 60*time.Second, func() bool {
-			return etcdKeyCount(d.etcdURLs[0], discovery.Prefix+service+"/") == 2
+			return etcdKeyCount(d.etcd[0].clientURL, discovery.Prefix+service+"/") == 2
 		})
 	}
-}
-
-// waitEtcdHealthy waits until every running member answers /health with 200.
-func (d *faultDeployment) waitEtcdHealthy(t *testing.T) {
-	t.Helper()
-	proc.WaitFor(t, "every etcd member to be healthy", 60*time.Second, func() bool {
-		for i, u := range d.etcdURLs {
-			if p, ok := d.procs[fmt.Sprintf("etcd-%d", i)]; ok && p.Exited() {
-				continue
-			}
-			resp, err := http.Get(u + "/health")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return false
-			}
-		}
-		return true
-	})
-}
-
-// etcdLeader answers the name of the member that leads.
-func (d *faultDeployment) etcdLeader(t *testing.T) string {
-	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: d.etcdURLs, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	for i, u := range d.etcdURLs {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		st, err := cli.Status(ctx, u)
-		cancel()
-		if err == nil && st.Leader == st.Header.MemberId {
-			return fmt.Sprintf("etcd-%d", i)
-		}
-	}
-	t.Fatal("no etcd member says it leads")
-	return ""
 }
 
 // healthz answers the status of a gateway's /healthz (0 when it cannot be reached).

@@ -404,22 +404,8 @@ func waitSucceeds(t *testing.T, what string, want int, request func() answer) {
 func TestSplitEtcdQuorumLost(t *testing.T) {
 	etcdBin := requireEtcd(t)
 	tmp := t.TempDir()
-	var members []*etcdMember
-	var initial, endpoints []string
-	for _, name := range []string{"a", "b", "c"} {
-		m := newEtcdMember(t, etcdBin, filepath.Join(tmp, "etcd-"+name), name)
-		members = append(members, m)
-		initial = append(initial, m.name+"="+m.peerURL)
-		endpoints = append(endpoints, m.clientURL)
-	}
-	for _, m := range members { // all at once: each waits for the others to form the cluster
-		m.cluster = strings.Join(initial, ",")
-		m.launch(t)
-	}
-	for _, m := range members {
-		m.waitHealthy(t)
-	}
-	d := startDeployment(t, tmp, strings.Join(endpoints, ","), "", "")
+	members := startEtcdCluster(t, etcdBin, tmp, "a", "b", "c")
+	d := startDeployment(t, tmp, clientURLs(members), "", "")
 
 	leader := etcdLeader(t, members)
 	leader.proc.Kill(t)

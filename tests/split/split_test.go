@@ -488,6 +488,36 @@ func newEtcdMember(t *testing.T, etcdBin, dir, name string) *etcdMember {
 	return &etcdMember{bin: etcdBin, dir: dir, name: name, clientURL: "http://" + proc.FreeAddr(t), peerURL: "http://" + proc.FreeAddr(t)}
 }
 
+// startEtcdCluster runs one member per name, each keeping its data in tmp/etcd-<name>, and waits
+// until every one is healthy.
+func startEtcdCluster(t *testing.T, etcdBin, tmp string, names ...string) []*etcdMember {
+	t.Helper()
+	var members []*etcdMember
+	var initial []string
+	for _, name := range names {
+		m := newEtcdMember(t, etcdBin, filepath.Join(tmp, "etcd-"+name), name)
+		members = append(members, m)
+		initial = append(initial, m.name+"="+m.peerURL)
+	}
+	for _, m := range members { // all at once: each waits for the others to form the cluster
+		m.cluster = strings.Join(initial, ",")
+		m.launch(t)
+	}
+	for _, m := range members {
+		m.waitHealthy(t)
+	}
+	return members
+}
+
+// clientURLs answers the members' client URLs, comma-separated (SMH_ETCD_ENDPOINTS).
+func clientURLs(members []*etcdMember) string {
+	var urls []string
+	for _, m := range members {
+		urls = append(urls, m.clientURL)
+	}
+	return strings.Join(urls, ",")
+}
+
 // start runs the member and waits until it is healthy (for a member of a larger cluster: until
 // the cluster has a leader).
 func (m *etcdMember) start(t *testing.T) {
