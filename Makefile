@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # The last released contract, a buf image: make test fails when proto/ breaks it on the wire.
 RELEASED_CONTRACT := proto/released/v1.binpb
 
-.PHONY: all build run test fuzz vet staticcheck breaking release-contract generate check-generated check-tidy check-deploy bench clean
+.PHONY: all build run test e2e-split fuzz vet staticcheck breaking release-contract generate check-generated check-tidy check-deploy bench clean
 
 all: build
 
@@ -26,8 +26,14 @@ run: build
 test: check-generated check-tidy vet staticcheck breaking check-deploy build
 	# The e2e package runs every route on both engines under -race: past go test's 10 min default.
 	go test -race -count=1 -timeout 30m $(PKGS)
+	$(MAKE) e2e-split
 	@test -n "$$SMH_TEST_POSTGRES_DSN" || echo "NOTE: PostgreSQL store tests NOT RUN (set SMH_TEST_POSTGRES_DSN to run them)"
 	scripts/fuzz.sh
+
+## e2e-split: the e2e suite's split runner: its splitSuite against a split deployment (3 etcd
+## members, PostgreSQL, two replicas of every service, object on S3, two gateways); docs/testing.md
+e2e-split:
+	cd tests && SMH_E2E_DEPLOYMENT=split go test -race -count=1 -timeout 20m ./e2e
 
 ## fuzz: every fuzz target of the workspace for FUZZTIME each (default 15s); fails on any crash
 fuzz:

@@ -22,6 +22,7 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
 	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/tests/internal/cluster"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 	"github.com/opensmh/opensmh/tests/internal/tcpproxy"
 )
@@ -34,7 +35,7 @@ import (
 // same requests succeed and /healthz answers 200 again, without restarting any OpenSMH process
 // (docs/operations.md).
 func TestSplitDependencyDown(t *testing.T) {
-	etcdBin := requireEtcd(t)
+	etcdBin := cluster.EtcdBinary(t)
 	adminDSN := os.Getenv(sqldbtest.PostgresDSNEnv)
 	if adminDSN == "" {
 		if os.Getenv("CI") != "" {
@@ -60,12 +61,10 @@ func TestSplitDependencyDown(t *testing.T) {
 	objectDSN := throughProxy(sqldbtest.NewPostgresDatabase(t, adminDSN), postgres)
 
 	tmp := t.TempDir()
-	etcd := newEtcdMember(t, etcdBin, filepath.Join(tmp, "etcd"), "split")
-	etcd.cluster = etcd.name + "=" + etcd.peerURL
-	etcd.start(t)
+	etcd := cluster.StartEtcd(t, etcdBin, tmp)
 	// The processes started here live as long as the whole test, not the subtest that starts them.
-	restartEtcd := func() { etcd.start(t) }
-	d := startDeployment(t, tmp, etcd.clientURL, namespaceDSN, objectDSN)
+	restartEtcd := func() { etcd.Start(t) }
+	d := startDeployment(t, tmp, etcd.ClientURL, namespaceDSN, objectDSN)
 
 	// What a Kubernetes probe of the namespace process asks (k8s/namespace-service.yaml):
 	// readiness names the service, liveness asks for "".
@@ -134,7 +133,7 @@ func TestSplitDependencyDown(t *testing.T) {
 	})
 
 	t.Run("etcd killed", func(t *testing.T) {
-		etcd.proc.Kill(t)
+		etcd.Proc.Kill(t)
 		expectUnavailable(t, "get library", d.getLibrary(t))
 		expectUnavailable(t, "mint", d.mint(t))
 		// The namespace and object processes need no etcd of their own to serve these, but they
@@ -315,7 +314,7 @@ func (d *deployment) beginUpload(t *testing.T, name string) answer {
 
 func (d *deployment) expectNoSecretLogged(t *testing.T) {
 	t.Helper()
-	expectNoSecretLogged(t, d.procs, deploymentAdminKey, d.librarySecret, d.token)
+	proc.ExpectNoSecretLogged(t, d.procs, deploymentAdminKey, d.librarySecret, d.token)
 }
 
 // answer is a response of the gateway.
@@ -402,70 +401,38 @@ func waitSucceeds(t *testing.T, what string, want int, request func() answer) {
 // leader, and the requests that need etcd answer 503 ServiceUnavailable and /healthz 503 naming
 // library and authtoken until the members are back.
 func TestSplitEtcdQuorumLost(t *testing.T) {
-	etcdBin := requireEtcd(t)
 	tmp := t.TempDir()
-	members := startEtcdCluster(t, etcdBin, tmp, "a", "b", "c")
-	d := startDeployment(t, tmp, clientURLs(members), "", "")
+	members := cluster.StartEtcdCluster(t, cluster.EtcdBinary(t), tmp, "a", "b", "c")
+	d := startDeployment(t, tmp, cluster.ClientURLs(members), "", "")
 
-	leader := etcdLeader(t, members)
-	leader.proc.Kill(t)
+	leader := cluster.EtcdLeader(t, members)
+	leader.Proc.Kill(t)
 	// Whether a request meets the election is up to the scheduler: either answer is right.
 	waitSucceeds(t, "get library after the leader's loss", http.StatusOK, func() answer { return d.getLibrary(t) })
 	waitSucceeds(t, "mint after the leader's loss", http.StatusOK, func() answer { return d.mint(t) })
 	waitSucceeds(t, "mkdir after the leader's loss", http.StatusCreated, func() answer { return d.mkdir(t, "after-election") })
 	d.waitHealth(t, http.StatusOK)
 
-	var second *etcdMember
+	var second *cluster.EtcdMember
 	for _, m := range members {
 		if m != leader {
 			second = m
 			break
 		}
 	}
-	second.proc.Kill(t)
+	second.Proc.Kill(t)
 	expectUnavailable(t, "get library without a leader", d.getLibrary(t))
 	expectUnavailable(t, "mint without a leader", d.mint(t))
 	d.waitHealth(t, http.StatusServiceUnavailable, "library", "authtoken")
 
-	for _, m := range []*etcdMember{leader, second} {
-		m.launch(t)
+	for _, m := range []*cluster.EtcdMember{leader, second} {
+		m.Launch(t)
 	}
 	for _, m := range members {
-		m.waitHealthy(t)
+		m.WaitHealthy(t)
 	}
 	waitSucceeds(t, "get library with the quorum back", http.StatusOK, func() answer { return d.getLibrary(t) })
 	waitSucceeds(t, "mint with the quorum back", http.StatusOK, func() answer { return d.mint(t) })
 	d.waitHealth(t, http.StatusOK)
 	d.expectNoSecretLogged(t)
-}
-
-// etcdLeader answers the member that leads the cluster, as the members report it.
-func etcdLeader(t *testing.T, members []*etcdMember) *etcdMember {
-	t.Helper()
-	var leaderID string
-	ids := map[string]*etcdMember{}
-	for _, m := range members {
-		resp, err := http.Post(m.clientURL+"/v3/maintenance/status", "application/json", strings.NewReader("{}"))
-		if err != nil {
-			t.Fatalf("status of etcd %s: %v", m.name, err)
-		}
-		var status struct {
-			Header struct {
-				MemberID string `json:"member_id"`
-			}
-			Leader string
-		}
-		err = json.NewDecoder(resp.Body).Decode(&status)
-		resp.Body.Close()
-		if err != nil || status.Header.MemberID == "" || status.Leader == "" {
-			t.Fatalf("status of etcd %s: %v %+v", m.name, err, status)
-		}
-		ids[status.Header.MemberID] = m
-		leaderID = status.Leader
-	}
-	leader, ok := ids[leaderID]
-	if !ok {
-		t.Fatalf("the leader %s is none of the members %v", leaderID, ids)
-	}
-	return leader
 }

@@ -242,7 +242,16 @@ func (n *Namespace) ClearLibraryHistory(ctx context.Context, libraryID string) (
 		return 0, err
 	}
 	if r.lib.EnableFileHistory {
-		return 0, ErrHistoryEnabled
+		// The switch may have been turned off through another replica a moment ago (its cache
+		// is up to LibraryTTL old): a refusal is judged on the library service's answer, so a
+		// client that disabled history and then purges is never refused.
+		lib, err := n.libraries.fresh(ctx, libraryID)
+		if err != nil {
+			return 0, err
+		}
+		if lib.EnableFileHistory {
+			return 0, ErrHistoryEnabled
+		}
 	}
 	task, err := n.store.ClearLibraryHistory(ctx, libraryID, clearHistoryEvery, n.clock.Now())
 	if err != nil {
