@@ -135,4 +135,3 @@ func splitLogs() string {
 	}
 	return b.String()
 }
-
