@@ -6,6 +6,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -85,6 +86,8 @@ type Deployment struct {
 // Process is one service process, with what it takes to start it again.
 type Process struct {
 	*proc.Proc
+	// Addr is its --listen address: gRPC for a service, HTTPS for a gateway.
+	Addr string
 	path string
 	env  []string
 	args []string
@@ -99,9 +102,9 @@ const PublicURL = "https://" + PublicHost
 // with t.
 func Start(t proc.T, dir string, o Options) *Deployment {
 	t.Helper()
-	o.EtcdMembers = max(o.EtcdMembers, 3)
-	o.Replicas = max(o.Replicas, 2)
-	o.Gateways = max(o.Gateways, 2)
+	o.EtcdMembers = cmp.Or(o.EtcdMembers, 3)
+	o.Replicas = cmp.Or(o.Replicas, 2)
+	o.Gateways = cmp.Or(o.Gateways, 2)
 	d := &Deployment{Procs: map[string]*Process{}, Gateways: map[string]string{}, AdminKey: "split-operator-key-0123456789", opts: o}
 	for i := range o.Replicas {
 		d.replicas = append(d.replicas, string(rune('a'+i)))
@@ -229,8 +232,16 @@ func (d *Deployment) Transport() *http.Transport {
 func (d *Deployment) start(t proc.T, name string, env []string, binary string, args ...string) {
 	t.Helper()
 	path := filepath.Join(d.opts.BinDir, binary)
-	d.Procs[name] = &Process{Proc: proc.Start(t, name, env, path, args...), path: path, env: env, args: args}
+	d.Procs[name] = &Process{Proc: proc.Start(t, name, env, path, args...), Addr: listenAddr(args), path: path, env: env, args: args}
 	d.all = append(d.all, d.Procs[name].Proc)
+}
+
+// listenAddr answers the value of --listen in args.
+func listenAddr(args []string) string {
+	if i := slices.Index(args, "--listen"); i >= 0 && i+1 < len(args) {
+		return args[i+1]
+	}
+	return ""
 }
 
 // Kill ends a service process at once, as a crash would.
@@ -250,7 +261,7 @@ func (d *Deployment) Signal(t proc.T, name string, sig syscall.Signal) {
 func (d *Deployment) Restart(t proc.T, name string) {
 	t.Helper()
 	old := d.Procs[name]
-	d.Procs[name] = &Process{Proc: proc.Start(t, name, old.env, old.path, old.args...), path: old.path, env: old.env, args: old.args, Restarted: true}
+	d.Procs[name] = &Process{Proc: proc.Start(t, name, old.env, old.path, old.args...), Addr: old.Addr, path: old.path, env: old.env, args: old.args, Restarted: true}
 	d.all = append(d.all, d.Procs[name].Proc)
 	service, _, _ := strings.Cut(name, "-")
 	if service == "gateway" {
