@@ -17,31 +17,56 @@ import (
 // split deployment (deploymentEnv=split): three etcd members, a PostgreSQL server, two replicas
 // of every service with the object service on S3, two gateways finding object data endpoints
 // through etcd. A split deployment takes the same requests through several processes and
-// networks; the tests listed in splitSuite run there, chosen to cover tokens, files, directories,
-// spaces, shares, batches, history and the recycle bin within CI's time. A test that reaches
+// networks; the tests listed in splitSuite run there: every test that uses only the public API in
+// real time (tokens, uploads, directories, spaces, quotas, search, batches, history, archives,
+// shares, CORS, hostile files, the tenant-isolation matrix). A test that reaches
 // into the all-in-one (its clock, stores or jobs) fails on the split runner rather than
 // passing unseen: it is left out of the list on purpose.
 const deploymentEnv = "SMH_E2E_DEPLOYMENT"
 
 // splitSuite are the tests the split runner runs (each whole, with every subtest).
 var splitSuite = []string{
+	"TestAPIClientAbortIsA499",
+	"TestAdminKey",
 	"TestArchives",
 	"TestBatch",
+	"TestCORS",
+	"TestCORSOfUnknownLibrary",
+	"TestConfirmKeysStayWithTheirUpload",
+	"TestDataEndpointCORS",
+	"TestFileAttributeBounds",
 	"TestFileOpsExtra",
 	"TestFormUpload",
 	"TestHistoryVersions",
+	"TestHostileFilesNeverRenderAsPages",
 	"TestInstantUpload",
 	"TestInstantUploadStaysInItsSpace",
 	"TestLibraryExistenceIsNotRevealed",
 	"TestMultipartUpload",
+	"TestPaginationUnderConcurrentChanges",
+	"TestPublicRead",
+	"TestQuotaConcurrentUploads",
+	"TestQuotaEnforcement",
+	"TestQuotaOperations",
+	"TestQuotaSingleTenant",
+	"TestRangeEdges",
 	"TestSearch",
-	"TestSharesStayInTheirTenant",
+	"TestSearchFavoriteStatus",
+	"TestSecretResetRacingMints",
+	"TestShareSaveEdge",
 	"TestShareSymlinksStayInside",
+	"TestSharesStayInTheirTenant",
 	"TestSimpleUploadRoundTrip",
 	"TestSpaceExistenceIsNotRevealed",
 	"TestSpaces",
 	"TestTenantIsolationMatrix",
+	"TestTokenConcurrency",
+	"TestTokenDeleteUserTokens",
+	"TestTokenMint",
+	"TestTrailingSlashOnAFilePath",
 	"TestUploadConflictsAndPaths",
+	"TestVideoCover",
+	"TestWritesWithoutCredentialsRefusedBeforeTheBody",
 }
 
 // splitS3Prefix is the split deployment's key prefix in its bucket.
