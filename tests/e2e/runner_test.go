@@ -156,7 +156,11 @@ func splitSystem(t testing.TB, o systemOptions) *system {
 func splitLogs() string {
 	var b strings.Builder
 	for _, p := range split.All() {
-		b.WriteString(p.Output())
+		out := p.Output()
+		b.WriteString(out)
+		if out != "" && !strings.HasSuffix(out, "\n") {
+			b.WriteByte('\n') // a line being written: not glued to the next process's first
+		}
 	}
 	return b.String()
 }
