@@ -25,7 +25,7 @@ func kubernetesModuleDir(t *testing.T) (dir, version string) {
 	t.Helper()
 	cmd := exec.Command("go", "mod", "download", "-json", "k8s.io/kubernetes")
 	cmd.Dir = kubeAPIServerModule
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-buildvcs=false")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go mod download k8s.io/kubernetes (in tests/deploy/%s): %v %s", kubeAPIServerModule, err, stderrOf(err))
