@@ -171,7 +171,9 @@ func keyPEM(t *testing.T, k *ecdsa.PrivateKey) []byte {
 	return pemOf("EC PRIVATE KEY", der)
 }
 
-func pemOf(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+func pemOf(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
 
 // warnings collects the Warning headers the server answers (PodSecurity warns about workloads
 // whose pod template it would reject).

@@ -141,9 +141,9 @@ func mustJSON(t *testing.T, doc []byte) []byte {
 func TestK8sRulesReject(t *testing.T) {
 	bins := splitBinaries(t)
 	cases := []struct {
-		name  string
-		break_ func(objs k8sObjects)
-		want  string
+		name   string
+		mutate func(objs k8sObjects)
+		want   string
 	}{
 		{"env no flag fills", func(o k8sObjects) {
 			c := container(o, "library")
@@ -175,7 +175,7 @@ func TestK8sRulesReject(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			objs := loadK8s(t) // a fresh copy to break
-			c.break_(objs)
+			c.mutate(objs)
 			errs := checkK8sRules(objs, bins)
 			if !strings.Contains(strings.Join(errs, "\n"), c.want) {
 				t.Errorf("want a finding with %q, got %q", c.want, errs)
