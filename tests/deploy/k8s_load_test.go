@@ -79,15 +79,12 @@ func loadK8s(t *testing.T) k8sObjects {
 	listed, errs := kustomizationResources(dir)
 	origin := map[string]string{} // kind/name -> k8s/<file>
 	for _, file := range listed {
-		ms, fileErrs := decodeFile(filepath.Join(dir, file))
+		_, fileErrs := decodeFile(filepath.Join(dir, file), origin)
 		errs = append(errs, fileErrs...)
-		for _, m := range ms {
-			origin[m.GVK.Kind+"/"+m.name()] = m.File
-		}
 	}
 	rendered, renderErrs := render(dir, origin)
 	errs = append(errs, renderErrs...)
-	secrets, secretErrs := decodeFile(filepath.Join(dir, secretTemplate))
+	secrets, secretErrs := decodeFile(filepath.Join(dir, secretTemplate), map[string]string{})
 	errs = append(errs, secretErrs...)
 	for _, e := range errs {
 		t.Error(e)
@@ -127,8 +124,9 @@ func kustomizationResources(dir string) ([]string, []error) {
 	return k.Resources, errs
 }
 
-// decodeFile decodes each document of a manifest file strictly.
-func decodeFile(path string) ([]manifest, []error) {
+// decodeFile decodes each document of a manifest file strictly, and records in origin the file
+// of each object by kind/name (read leniently, so an object that fails is still named by its file).
+func decodeFile(path string, origin map[string]string) ([]manifest, []error) {
 	file := "k8s/" + filepath.Base(path)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -147,6 +145,13 @@ func decodeFile(path string) ([]manifest, []error) {
 		}
 		if len(bytes.TrimSpace(stripComments(doc))) == 0 {
 			continue
+		}
+		var id struct {
+			Kind     string
+			Metadata struct{ Name string }
+		}
+		if yaml.Unmarshal(doc, &id) == nil {
+			origin[id.Kind+"/"+id.Metadata.Name] = file
 		}
 		m, err := decodeManifest(file, doc)
 		if err != nil {

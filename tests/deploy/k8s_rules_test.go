@@ -111,7 +111,21 @@ func checkK8sRules(objs k8sObjects, bins map[string]binaryInfo) []string {
 	r.checkBudgetsAndAutoscalers()
 	r.checkPolicies()
 	r.checkReplicated()
+	r.checkNamespace()
 	return r.errs
+}
+
+// checkNamespace: the one Namespace enforces the restricted Pod Security Standard, which the
+// workloads are written to meet; enforcing it keeps them so (the dry run proves they meet it).
+func (r *k8sRules) checkNamespace() {
+	list := typed[*corev1.Namespace](r.objs.Rendered)
+	if len(list) != 1 {
+		r.errorf("k8s/", "renders %d Namespaces, want 1", len(list))
+		return
+	}
+	if got := list[0].O.Labels["pod-security.kubernetes.io/enforce"]; got != "restricted" {
+		r.errorf(list[0].String(), "label pod-security.kubernetes.io/enforce is %q, want restricted", got)
+	}
 }
 
 // index gathers ConfigMaps, template Secrets, claims, NetworkPolicies and workloads.

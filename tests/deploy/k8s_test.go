@@ -171,6 +171,9 @@ func TestK8sRulesReject(t *testing.T) {
 			f := false
 			container(o, "gateway").SecurityContext.ReadOnlyRootFilesystem = &f
 		}, "readOnlyRootFilesystem is not set"},
+		{"namespace not enforcing restricted", func(o k8sObjects) {
+			typed[*corev1.Namespace](o.Rendered)[0].O.Labels["pod-security.kubernetes.io/enforce"] = "baseline"
+		}, "want restricted"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
