@@ -1,4 +1,6 @@
-// Package deploy checks the deployment files of deploy/ against the real binaries.
+// Package deploy checks the deployment files against the real things: deploy/systemd against the
+// binaries and systemd, k8s/ against kustomize, the Kubernetes API types and schema, the binaries' flag
+// sets and a real kube-apiserver (decision 50).
 package deploy
 
 import (
