@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # The last released contract, a buf image: make test fails when proto/ breaks it on the wire.
 RELEASED_CONTRACT := proto/released/v1.binpb
 
-.PHONY: all build run test e2e-split fuzz vet staticcheck breaking release-contract generate check-generated check-tidy check-deploy bench clean
+.PHONY: all build run test e2e-split fuzz vet staticcheck breaking release-contract generate check-generated check-tidy check-deploy check-k8s bench clean
 
 all: build
 
@@ -39,9 +39,14 @@ e2e-split:
 fuzz:
 	scripts/fuzz.sh
 
-# docker-compose.yaml and k8s/ checked statically (no Docker engine or cluster here).
+# docker-compose.yaml and the Dockerfile checked statically (no Docker engine here). k8s/ is
+# checked by tests/deploy, part of make test's go test (check-k8s runs those tests alone).
 check-deploy:
 	scripts/check-deploy.sh
+
+## check-k8s: k8s/ rendered, decoded strictly, schema-validated, the project's rules, and a server-side dry run on a real kube-apiserver (built once per machine, minutes cold)
+check-k8s:
+	go test -count=1 -timeout 30m -run 'K8s' ./tests/deploy/
 
 vet:
 	go vet $(PKGS)

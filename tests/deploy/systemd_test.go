@@ -1,4 +1,6 @@
-// Package deploy checks the deployment files of deploy/ against the real binaries.
+// Package deploy checks the deployment files against the real things: deploy/systemd against the
+// binaries and systemd, k8s/ against kustomize, the Kubernetes API types and schema, the binaries' flag
+// sets and a real kube-apiserver (decision 50).
 package deploy
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/opensmh/opensmh/pkg/cmdutil"
+	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/gateway"
 	"github.com/opensmh/opensmh/services/library"
@@ -100,9 +103,8 @@ func TestSystemdEnvFilesNameRealFlags(t *testing.T) {
 				if envOnly[name] {
 					continue
 				}
-				flag := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, "SMH_")), "_", "-")
-				if !slices.Contains(flags, flag) {
-					t.Errorf("%s sets %s, but %s has no --%s", file, name, binary, flag)
+				if !slices.ContainsFunc(flags, func(f string) bool { return config.EnvName(f) == name }) {
+					t.Errorf("%s sets %s, but %s has no flag it fills", file, name, binary)
 				}
 			}
 		}
@@ -149,7 +151,7 @@ func envSettings(t *testing.T, path string) []string {
 }
 
 // splitFlags are the flags of each split binary beside cmdutil.Common, as its service exports
-// them (its main declares exactly these).
+// them (its main passes exactly these to cmdutil.FlagSet).
 var splitFlags = map[string]interface{ AddFlags(*pflag.FlagSet) }{
 	"library":   &library.Flags{},
 	"authtoken": &authtoken.Flags{},
@@ -164,11 +166,8 @@ var splitFlags = map[string]interface{ AddFlags(*pflag.FlagSet) }{
 func flagsOf(t *testing.T, binary string) []string {
 	t.Helper()
 	if own, ok := splitFlags[binary]; ok {
-		fs := pflag.NewFlagSet(binary, pflag.ContinueOnError)
-		new(cmdutil.Common).Add(fs)
-		own.AddFlags(fs)
 		var flags []string
-		fs.VisitAll(func(f *pflag.Flag) { flags = append(flags, f.Name) })
+		cmdutil.FlagSet(binary, new(cmdutil.Common), own).VisitAll(func(f *pflag.Flag) { flags = append(flags, f.Name) })
 		return flags
 	}
 	return helpFlags(t, binary)
