@@ -66,12 +66,19 @@ ENV GOLANG_VERSION=$GO_TOOLCHAIN GOTOOLCHAIN=local GOPATH=/go
 ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 RUN mkdir -p /go/src /go/bin && chmod -R 1777 /go && go version
 WORKDIR /go"
-GO_IMAGE="opensmh-local/golang:$GO_TOOLCHAIN-$(tag_hash <(echo "$GO_DOCKERFILE"))"
+GO_BASE_IMAGE="opensmh-local/golang-base:$GO_TOOLCHAIN-$(tag_hash <(echo "$GO_DOCKERFILE"))"
+# On top, the host's CA bundle: the build's go mod download reaches the Go module proxy the way
+# the host does, through whatever TLS-inspecting proxy the host trusts (Debian's bundle alone
+# does not know its CA). A thin layer of its own, so a changed host bundle rebuilds only it.
+HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+GO_CA_DOCKERFILE="FROM $GO_BASE_IMAGE
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt"
+GO_IMAGE="opensmh-local/golang:$GO_TOOLCHAIN-$(tag_hash <(echo "$GO_CA_DOCKERFILE") "$HOST_CA_BUNDLE")"
 
 # The runtime image: distroless-like, no shell and no package manager; CA certificates, tzdata,
 # /etc/passwd and /etc/group with root, nobody and nonroot (65532), running as nonroot.
 RUNTIME_DOCKERFILE="FROM $BASE AS src
-RUN mkdir -p /out/etc/ssl/certs /out/usr/share /out/tmp /out/home/nonroot \\
+RUN mkdir -p /out/etc/ssl/certs /out/usr/share /out/tmp /out/home /home-nonroot \\
  && cp /etc/ssl/certs/ca-certificates.crt /out/etc/ssl/certs/ \\
  && cp -a /usr/share/zoneinfo /out/usr/share/ \\
  && cp /etc/os-release /out/etc/ \\
@@ -79,11 +86,12 @@ RUN mkdir -p /out/etc/ssl/certs /out/usr/share /out/tmp /out/home/nonroot \\
       'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /out/etc/passwd \\
  && printf '%s\\n' 'root:x:0:' 'nobody:x:65534:' 'tty:x:5:' 'staff:x:50:' 'nonroot:x:65532:' > /out/etc/group \\
  && printf '%s\\n' 'hosts: files dns' > /out/etc/nsswitch.conf \\
- && chmod 1777 /out/tmp && chmod 700 /out/home/nonroot
+ && chmod 1777 /out/tmp && chmod 700 /home-nonroot
 FROM scratch
-# COPY keeps modes but makes every file root's: the home directory is given back to nonroot.
+# COPY keeps modes but makes every file root's: the home directory, copied on its own, is
+# nonroot's.
 COPY --from=src /out/ /
-COPY --from=src --chown=65532:65532 /out/home/nonroot /home/nonroot
+COPY --from=src --chown=65532:65532 /home-nonroot /home/nonroot
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 USER 65532:65532
 WORKDIR /home/nonroot"
@@ -100,14 +108,17 @@ CMD [\"/usr/local/bin/etcd\"]"
 ETCD_IMAGE="opensmh-local/etcd:$ETCD_VERSION-$(tag_hash <(echo "$ETCD_DOCKERFILE") "$here/etcd/go.mod" "$here/etcd/go.sum" "$here"/etcd/cmd/*/main.go)"
 
 # postgres: Debian's postgresql-15 and an entrypoint with the part of the official image's
-# contract the compose file uses. No default cluster: the entrypoint makes one in PGDATA.
+# contract the compose file uses. No default cluster: the entrypoint makes one in PGDATA. The
+# socket directory is world-writable, as in the official image: a tmpfs mounted there (as the
+# compose file does) copies the directory's mode, not its owner.
 POSTGRES_DOCKERFILE="FROM $BASE
 RUN mkdir -p /etc/postgresql-common/createcluster.d \\
  && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/no-main.conf \\
  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-$PG_MAJOR >/dev/null \\
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \\
  && mkdir -p /var/lib/postgresql/data /var/run/postgresql \\
- && chown postgres:postgres /var/lib/postgresql/data /var/run/postgresql && chmod 700 /var/lib/postgresql/data
+ && chown postgres:postgres /var/lib/postgresql/data /var/run/postgresql && chmod 700 /var/lib/postgresql/data \\
+ && chmod 3777 /var/run/postgresql
 COPY docker-entrypoint.sh /usr/local/bin/
 ENV PATH=/usr/lib/postgresql/$PG_MAJOR/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PGDATA=/var/lib/postgresql/data
 VOLUME /var/lib/postgresql/data
@@ -130,7 +141,7 @@ if ! have "$BASE"; then
   rm -rf "$work/rootfs"
 fi
 
-if ! have "$GO_IMAGE"; then
+if ! have "$GO_BASE_IMAGE"; then
   log "Go $GO_TOOLCHAIN toolchain from the Go module proxy"
   gomod="golang.org/toolchain@v0.0.1-go$GO_TOOLCHAIN.linux-amd64"
   goroot="$(cd "$work" && GOWORK=off GOFLAGS= go mod download -json "$gomod" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
@@ -138,8 +149,13 @@ if ! have "$GO_IMAGE"; then
   # A module zip keeps no execute bits: give them back to the commands, as the go command does
   # when it switches to a downloaded toolchain.
   cp -r "$goroot" "$work/go" && chmod -R u+w "$work/go" && chmod a+x "$work/go"/bin/* "$work/go"/pkg/tool/*/*
-  echo "$GO_DOCKERFILE" | "$DOCKER" build -q -t "$GO_IMAGE" -f - "$work/go" >/dev/null
+  echo "$GO_DOCKERFILE" | "$DOCKER" build -q -t "$GO_BASE_IMAGE" -f - "$work/go" >/dev/null
   rm -rf "$work/go"
+fi
+if ! have "$GO_IMAGE"; then
+  log "Go build image with the host's CA bundle"
+  mkdir -p "$work/ca" && cp "$HOST_CA_BUNDLE" "$work/ca/"
+  echo "$GO_CA_DOCKERFILE" | "$DOCKER" build -q -t "$GO_IMAGE" -f - "$work/ca" >/dev/null
 fi
 
 if ! have "$RUNTIME_IMAGE"; then
