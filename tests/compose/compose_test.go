@@ -62,7 +62,7 @@ func TestComposeUp(t *testing.T) {
 	}
 
 	// Both versions read the file the same way: the official images by default, the variables'
-	// when set; the split services by default, smh only in the all-in-one profile.
+	// when set; the split services by default, smh with the all-in-one profile.
 	for _, c := range []composeTool{v1, v2} {
 		t.Run("config/"+c.name, func(t *testing.T) { checkConfig(t, c, root) })
 	}
@@ -125,8 +125,9 @@ func requireCompose(t *testing.T, name string, argv []string, want string) compo
 func checkConfig(t *testing.T, c composeTool, root string) {
 	env := withoutImageVars(os.Environ())
 	env = append(env, "SMH_ADMIN_KEY=placeholder", "SMH_SECRET_KEK=placeholder", "SMH_POSTGRES_PASSWORD=placeholder")
+	envFile := emptyEnvFile(t)
 	render := func(env []string, profile bool) string {
-		args := []string{"-p", "smhconfig", "-f", filepath.Join(root, "docker-compose.yaml")}
+		args := []string{"-p", "smhconfig", "-f", filepath.Join(root, "docker-compose.yaml"), "--env-file", envFile}
 		if profile {
 			args = append(args, "--profile", "all-in-one")
 		}
@@ -198,6 +199,7 @@ type deployment struct {
 	project   string
 	profile   string
 	env       []string
+	envFile   string // empty: see emptyEnvFile
 	base      string // https://localhost:port
 	client    *http.Client
 	secrets   []string
@@ -235,7 +237,7 @@ func up(t *testing.T, docker string, c composeTool, root, profile, front string)
 	_, port, _ := net.SplitHostPort(proc.FreeAddr(t))
 	d := &deployment{t: t, docker: docker, compose: c, root: root, profile: profile,
 		project: fmt.Sprintf("smhtest%d%s", os.Getpid(), strings.NewReplacer("-", "", ".", "").Replace(c.name+profile)),
-		base:    "https://localhost:" + port, files: map[string][]byte{}}
+		base:    "https://localhost:" + port, files: map[string][]byte{}, envFile: emptyEnvFile(t)}
 	adminKey, kek, pgPassword := randomText(32), base64.StdEncoding.EncodeToString(randomBytes(32)), randomText(24)
 	d.secrets = []string{adminKey, kek, pgPassword}
 	d.env = append(os.Environ(),
@@ -285,7 +287,7 @@ func up(t *testing.T, docker string, c composeTool, root, profile, front string)
 func (d *deployment) composeRun(timeout time.Duration, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	base := []string{"-p", d.project, "-f", filepath.Join(d.root, "docker-compose.yaml")}
+	base := []string{"-p", d.project, "-f", filepath.Join(d.root, "docker-compose.yaml"), "--env-file", d.envFile}
 	if d.profile == "all-in-one" {
 		base = append(base, "--profile", "all-in-one")
 	}
@@ -573,6 +575,17 @@ func run(ctx context.Context, dir string, env, argv []string, args ...string) (s
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// emptyEnvFile is for --env-file: a developer's .env beside the compose file must not change
+// what is tested (1.29 wants a regular file, so not /dev/null).
+func emptyEnvFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "empty.env")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func withoutImageVars(env []string) []string {
