@@ -33,7 +33,7 @@ test: check-generated check-tidy vet staticcheck breaking check-deploy build
 fuzz:
 	scripts/fuzz.sh
 
-# docker-compose.yaml and k8s/ checked statically (no Docker engine or cluster here).
+# docker-compose.yaml, the Dockerfile and k8s/ checked statically (tests/compose also runs the compose file on a real engine).
 check-deploy:
 	scripts/check-deploy.sh
 
