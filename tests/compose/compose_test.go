@@ -281,7 +281,37 @@ func up(t *testing.T, docker string, c composeTool, root, profile, front string)
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	d.waitHealthy()
+	d.expectHardened()
 	return d
+}
+
+// expectHardened: every container of the OpenSMH image runs as nonroot on a read-only root,
+// without capabilities and with no-new-privileges, as the compose file and the Dockerfile say.
+func (d *deployment) expectHardened() {
+	t := d.t
+	t.Helper()
+	out, err := exec.Command(d.docker, "ps", "-q", "--filter", "label=com.docker.compose.project="+d.project).Output()
+	ids := strings.Fields(string(out))
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("docker ps of %s: %v, %d containers", d.project, err, len(ids))
+	}
+	ours := 0
+	for _, id := range ids {
+		c := d.inspect(id)
+		if c.Config.Image != "opensmh:"+imageTag {
+			continue
+		}
+		ours++
+		h := c.HostConfig
+		if c.Config.User != "65532:65532" || !h.ReadonlyRootfs || !slices.Contains(h.CapDrop, "ALL") ||
+			!slices.ContainsFunc(h.SecurityOpt, func(o string) bool { return strings.HasPrefix(o, "no-new-privileges") }) {
+			t.Errorf("%s: user %q, read-only root %v, cap_drop %v, security_opt %v; want 65532:65532, true, ALL, no-new-privileges",
+				c.Name, c.Config.User, h.ReadonlyRootfs, h.CapDrop, h.SecurityOpt)
+		}
+	}
+	if want := map[string]int{"split": 5, "all-in-one": 1}[d.profile]; ours != want {
+		t.Errorf("%d containers of opensmh:%s in %s, want %d", ours, imageTag, d.project, want)
+	}
 }
 
 func (d *deployment) composeRun(timeout time.Duration, args ...string) (string, error) {
@@ -370,10 +400,18 @@ func (d *deployment) crash(svc string) {
 }
 
 type containerState struct {
+	Name         string
 	RestartCount int
 	State        struct {
 		Running bool
 		Pid     int
+	}
+	Config struct {
+		Image, User string
+	}
+	HostConfig struct {
+		ReadonlyRootfs       bool
+		CapDrop, SecurityOpt []string
 	}
 }
 
