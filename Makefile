@@ -39,8 +39,9 @@ e2e-split:
 fuzz:
 	scripts/fuzz.sh
 
-# docker-compose.yaml and the Dockerfile checked statically (no Docker engine here). k8s/ is
-# checked by tests/deploy, part of make test's go test (check-k8s runs those tests alone).
+# docker-compose.yaml and the Dockerfile checked statically (no Docker engine here); tests/compose
+# also runs the compose file on a real engine. k8s/ is checked by tests/deploy, part of make test's
+# go test (check-k8s runs those tests alone).
 check-deploy:
 	scripts/check-deploy.sh
 
