@@ -85,24 +85,34 @@ type composeEnv map[string]string
 
 func (e *composeEnv) UnmarshalJSON(data []byte) error {
 	*e = composeEnv{}
-	var list []string
-	if json.Unmarshal(data, &list) == nil {
-		for _, s := range list {
-			k, v, _ := strings.Cut(s, "=")
-			(*e)[k] = v
-		}
-		return nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return err
-	}
-	for k, v := range m {
+	return listOrMap(data, func(s string) {
+		k, v, _ := strings.Cut(s, "=")
+		(*e)[k] = v
+	}, func(k string, v any) {
 		if v != nil {
 			(*e)[k] = fmt.Sprint(v)
 		} else {
 			(*e)[k] = ""
 		}
+	})
+}
+
+// listOrMap decodes compose's two spellings of a collection: a list of strings, each handed to
+// item, or a mapping, each entry handed to entry.
+func listOrMap[V any](data []byte, item func(string), entry func(string, V)) error {
+	var list []string
+	if json.Unmarshal(data, &list) == nil {
+		for _, s := range list {
+			item(s)
+		}
+		return nil
+	}
+	var m map[string]V
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	for k, v := range m {
+		entry(k, v)
 	}
 	return nil
 }
@@ -159,23 +169,10 @@ type dependsOn map[string]string
 
 func (d *dependsOn) UnmarshalJSON(data []byte) error {
 	*d = dependsOn{}
-	var list []string
-	if json.Unmarshal(data, &list) == nil {
-		for _, s := range list {
-			(*d)[s] = "service_started"
-		}
-		return nil
-	}
-	var m map[string]struct {
+	type wait struct {
 		Condition string `json:"condition"`
 	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		return err
-	}
-	for s, c := range m {
-		(*d)[s] = c.Condition
-	}
-	return nil
+	return listOrMap(data, func(s string) { (*d)[s] = "service_started" }, func(s string, w wait) { (*d)[s] = w.Condition })
 }
 
 // loadCompose parses docker-compose.yaml (anchors and `<<:` merge keys resolved by the YAML

@@ -429,10 +429,7 @@ func TestComposeRulesReject(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := loadCompose(t) // a fresh copy to break
 			c.mutate(f)
-			errs := checkComposeRules(f, bins)
-			if !strings.Contains(strings.Join(errs, "\n"), c.want) {
-				t.Errorf("want a finding with %q, got %q", c.want, errs)
-			}
+			wantFinding(t, checkComposeRules(f, bins), c.want)
 		})
 	}
 }
@@ -663,10 +660,7 @@ func TestDockerfileRulesReject(t *testing.T) {
 			if !strings.Contains(text, c.replace) {
 				t.Fatalf("the Dockerfile has no %q to break", c.replace)
 			}
-			errs := checkDockerfile(parseDockerfile(strings.Replace(text, c.replace, c.with, 1)), mods, bins)
-			if !strings.Contains(strings.Join(errs, "\n"), c.want) {
-				t.Errorf("want a finding with %q, got %q", c.want, errs)
-			}
+			wantFinding(t, checkDockerfile(parseDockerfile(strings.Replace(text, c.replace, c.with, 1)), mods, bins), c.want)
 		})
 	}
 }
