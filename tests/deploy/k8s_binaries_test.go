@@ -12,6 +12,7 @@ import (
 
 	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/services/smh/server"
 )
 
 // binaryInfo is what a split binary accepts and reaches, from its own code: its flag set as its
@@ -34,11 +35,8 @@ func splitBinary(t *testing.T, name string) binaryInfo {
 		t.Fatalf("%s is not a split binary", name)
 	}
 	b := binaryInfo{Name: name, Flags: map[string]bool{}, Env: map[string]bool{}}
-	cmdutil.FlagSet(name, new(cmdutil.Common), own).VisitAll(func(f *pflag.Flag) {
-		b.Flags[f.Name] = true
-		b.Env[config.EnvName(f.Name)] = true
-	})
-	direct, dials := mainCalls(t, name)
+	b.addFlags(cmdutil.FlagSet(name, new(cmdutil.Common), own))
+	direct, dials := mainCalls(t, filepath.Join("..", "..", "services", name, "cmd", name, "main.go"))
 	for _, v := range direct {
 		b.Env[v] = true
 	}
@@ -46,13 +44,37 @@ func splitBinary(t *testing.T, name string) binaryInfo {
 	return b
 }
 
-// mainCalls answers the variables a binary's main reads itself (cmdutil.RequireEnv, os.Getenv,
-// os.LookupEnv: the secrets that are never flags) and the services it dials (env.Dial), from the
-// parsed source of services/<name>/cmd/<name>/main.go: these are calls, not declarations, so no
-// exported value lists them.
-func mainCalls(t *testing.T, name string) (env, dials []string) {
+// allInOneBinary answers the binaryInfo of `smh serve` (Name "smh"): its flag set is the one its
+// command declares (server.Flags), and the variables it reads itself are read by its command's
+// source, services/smh/internal/cli/serve.go. It dials nothing: every service is in the process.
+func allInOneBinary(t *testing.T) binaryInfo {
 	t.Helper()
-	path := filepath.Join("..", "..", "services", name, "cmd", name, "main.go")
+	b := binaryInfo{Name: "smh", Flags: map[string]bool{}, Env: map[string]bool{}}
+	fs := pflag.NewFlagSet("smh serve", pflag.ContinueOnError)
+	new(server.Flags).AddFlags(fs)
+	b.addFlags(fs)
+	direct, _ := mainCalls(t, filepath.Join("..", "..", "services", "smh", "internal", "cli", "serve.go"))
+	for _, v := range direct {
+		b.Env[v] = true
+	}
+	return b
+}
+
+// addFlags records each flag of fs and the variable that fills it (config.EnvName, the mapping
+// cmdutil.Main and config.BindEnv apply).
+func (b *binaryInfo) addFlags(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		b.Flags[f.Name] = true
+		b.Env[config.EnvName(f.Name)] = true
+	})
+}
+
+// mainCalls answers the variables a binary's command reads itself (cmdutil.RequireEnv,
+// os.Getenv, os.LookupEnv: the secrets that are never flags) and the services it dials
+// (env.Dial), from the parsed source at path (a split binary's main.go): these are calls, not
+// declarations, so no exported value lists them.
+func mainCalls(t *testing.T, path string) (env, dials []string) {
+	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +99,7 @@ func mainCalls(t *testing.T, name string) (env, dials []string) {
 		return true
 	})
 	if len(env) == 0 {
-		t.Fatalf("%s: no RequireEnv/Getenv call found: every split binary reads SMH_ADMIN_KEY", path)
+		t.Fatalf("%s: no RequireEnv/Getenv call found: every binary reads SMH_ADMIN_KEY", path)
 	}
 	return env, dials
 }

@@ -275,13 +275,8 @@ func (r *k8sRules) checkOpenSMHContainer(w workload, where string, c corev1.Cont
 		r.errorf(where, "command %q is not one of the split binaries", argv[0])
 		return
 	}
-	for _, a := range argv[1:] {
-		if name, ok := strings.CutPrefix(a, "--"); ok {
-			name, _, _ = strings.Cut(name, "=")
-			if !bin.Flags[name] {
-				r.errorf(where, "--%s is not a flag of %s", name, bin.Name)
-			}
-		}
+	for _, e := range unknownFlags(bin, argv[1:]) {
+		r.errorf(where, "%s", e)
 	}
 	if len(c.EnvFrom) > 0 {
 		r.errorf(where, "envFrom hides which variables a binary gets: list env entries instead")
@@ -437,7 +432,9 @@ func (r *k8sRules) checkObject(where string, w workload, c corev1.Container, env
 		if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
 			public = r.configMap[e.ValueFrom.ConfigMapKeyRef.Name]["SMH_PUBLIC_URL"]
 		}
-		r.checkDomain(where, domain, public)
+		if e := domainProblem(domain, public); e != "" {
+			r.errorf(where, "%s", e)
+		}
 	}
 	data := env["SMH_DATA_LISTEN"].Value
 	if _, ok := env["SMH_DATA_LISTEN"]; ok && (!declaresNumber(c, portOf(data)) || portOf(data) == portOf(env["SMH_LISTEN"].Value)) {
@@ -455,22 +452,25 @@ func (r *k8sRules) checkObject(where string, w workload, c corev1.Container, env
 	}
 }
 
-func (r *k8sRules) checkDomain(where, domain, publicURL string) {
+// domainProblem answers what is wrong with object's SMH_DOMAIN ("" if nothing): it must be a
+// host[:port], the one of the public URL clients reach (when known), since upload tickets and
+// download URLs name it.
+func domainProblem(domain, publicURL string) string {
 	if !hostPort.MatchString(domain) {
-		r.errorf(where, "SMH_DOMAIN %q must be host[:port] (no scheme, no path)", domain)
-		return
+		return fmt.Sprintf("SMH_DOMAIN %q must be host[:port] (no scheme, no path)", domain)
 	}
 	u, err := url.Parse(publicURL)
 	if publicURL == "" || err != nil || u.Hostname() == "" {
-		return
+		return ""
 	}
 	want := u.Hostname()
 	if u.Port() != "" && u.Port() != "443" {
 		want += ":" + u.Port()
 	}
 	if !strings.EqualFold(domain, want) && !strings.EqualFold(domain, want+":443") {
-		r.errorf(where, "SMH_DOMAIN %q is not the host[:port] of SMH_PUBLIC_URL %q (%s)", domain, publicURL, want)
+		return fmt.Sprintf("SMH_DOMAIN %q is not the host[:port] of SMH_PUBLIC_URL %q (%s)", domain, publicURL, want)
 	}
+	return ""
 }
 
 // mountPaths answers the container's mount paths, and those of them on a PersistentVolumeClaim.

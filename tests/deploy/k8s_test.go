@@ -185,11 +185,17 @@ func TestK8sRulesReject(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			objs := loadK8s(t) // a fresh copy to break
 			c.mutate(objs)
-			errs := checkK8sRules(objs, bins)
-			if !strings.Contains(strings.Join(errs, "\n"), c.want) {
-				t.Errorf("want a finding with %q, got %q", c.want, errs)
-			}
+			wantFinding(t, checkK8sRules(objs, bins), c.want)
 		})
+	}
+}
+
+// wantFinding fails t unless one of the findings errs of a negative test's broken input
+// contains want: the rule meant to catch the break did.
+func wantFinding(t *testing.T, errs []string, want string) {
+	t.Helper()
+	if !strings.Contains(strings.Join(errs, "\n"), want) {
+		t.Errorf("want a finding with %q, got %q", want, errs)
 	}
 }
 

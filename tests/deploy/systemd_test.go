@@ -5,6 +5,7 @@ package deploy
 
 import (
 	"bufio"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/config"
 	"github.com/opensmh/opensmh/services/authtoken"
 	"github.com/opensmh/opensmh/services/gateway"
@@ -160,17 +160,18 @@ var splitFlags = map[string]interface{ AddFlags(*pflag.FlagSet) }{
 	"gateway":   &gateway.Flags{},
 }
 
-// flagsOf answers the long flags binary (a binary name, optionally with its subcommand)
-// declares: a split binary's from the flag sets its service exports, smh serve's from its own
-// --help (its flags are declared in a package internal to services/smh).
+// flagsOf answers the long flags binary (a split binary's name, or "smh serve") declares: a
+// split binary's from the flag sets its service exports, smh serve's from server.Flags, which
+// its command declares its flags with.
 func flagsOf(t *testing.T, binary string) []string {
 	t.Helper()
-	if own, ok := splitFlags[binary]; ok {
-		var flags []string
-		cmdutil.FlagSet(binary, new(cmdutil.Common), own).VisitAll(func(f *pflag.Flag) { flags = append(flags, f.Name) })
-		return flags
+	if _, ok := splitFlags[binary]; !ok && binary != "smh serve" {
+		t.Fatalf("no flag set known for %q", binary)
 	}
-	return helpFlags(t, binary)
+	if binary == "smh serve" {
+		return slices.Collect(maps.Keys(allInOneBinary(t).Flags))
+	}
+	return slices.Collect(maps.Keys(splitBinary(t, binary).Flags))
 }
 
 var flagName = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9-]+)`)
