@@ -35,7 +35,7 @@ test: check-generated check-tidy vet staticcheck breaking build
 e2e-split:
 	cd tests && SMH_E2E_DEPLOYMENT=split go test -race -count=1 -timeout 20m ./e2e
 
-## fuzz: every fuzz target of the workspace for FUZZTIME each (default 15s); fails on any crash
+## fuzz: every fuzz target of the workspace for FUZZTIME each (default 10s); fails on any crash
 fuzz:
 	scripts/fuzz.sh
 
