@@ -1,15 +1,21 @@
-# syntax=docker/dockerfile:1
 # OpenSMH: one image holding every binary; the command picks which one runs.
 #
-#   docker build -t opensmh --build-arg VERSION=$(git describe --always --dirty) .
+#   DOCKER_BUILDKIT=1 docker build -t opensmh --build-arg VERSION=$(git describe --always --dirty) .
 #   docker run opensmh                      # smh serve (all-in-one, the default CMD)
 #   docker run opensmh library --help       # or authtoken | namespace | object | gateway | smh
 #
 # There is no .dockerignore: only the sources the Go workspace needs are copied below, so bin/,
 # data/ (keys, local CA) and .git never reach the build context's layers.
+#
+# BuildKit is needed (RUN --mount caches); there is no `# syntax` line, so the builder's own
+# Dockerfile frontend is used and nothing is pulled for it. The base images are build arguments
+# naming the official ones; where no image registry is reachable, scripts/local-images.sh builds
+# stand-ins and prints the values (GO_IMAGE=$SMH_GO_IMAGE, RUNTIME_IMAGE=$SMH_RUNTIME_IMAGE).
+ARG GO_IMAGE=golang:1.26
+ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
 # ---- build ------------------------------------------------------------------------------
-FROM golang:1.26 AS build
+FROM ${GO_IMAGE} AS build
 WORKDIR /src
 # Module files first, so the dependency download is cached until a go.mod/go.sum changes.
 # Every module named in go.work must be present for workspace mode to load.
@@ -50,8 +56,8 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 
 # ---- run --------------------------------------------------------------------------------
 # distroless static: no shell, no package manager; CA certificates and /etc/passwd with the
-# nonroot user (65532) are included.
-FROM gcr.io/distroless/static-debian12:nonroot
+# nonroot user (65532) are included (and in the local stand-in too).
+FROM ${RUNTIME_IMAGE}
 COPY --from=build /out/bin/ /usr/local/bin/
 # /data belongs to the nonroot user so a fresh named volume mounted there (docker copies the
 # image's ownership into it) is writable: the all-in-one keeps etcd, keys, TLS, blobs and (default

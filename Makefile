@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # The last released contract, a buf image: make test fails when proto/ breaks it on the wire.
 RELEASED_CONTRACT := proto/released/v1.binpb
 
-.PHONY: all build run test fuzz vet staticcheck breaking release-contract generate check-generated check-tidy check-deploy bench clean
+.PHONY: all build run test e2e-split fuzz vet staticcheck breaking release-contract generate check-generated check-tidy check-k8s bench clean
 
 all: build
 
@@ -22,20 +22,29 @@ build:
 run: build
 	bin/smh serve
 
-## test: generated code is current, modules are tidy, vet, staticcheck, no breaking contract change, deployment files check, then every test with the race detector, then the fuzz targets
-test: check-generated check-tidy vet staticcheck breaking check-deploy build
+## test: generated code is current, modules are tidy, vet, staticcheck, no breaking contract change, then every test with the race detector (tests/deploy checks the deployment files), then the fuzz targets
+test: check-generated check-tidy vet staticcheck breaking build
 	# The e2e package runs every route on both engines under -race: past go test's 10 min default.
 	go test -race -count=1 -timeout 30m $(PKGS)
+	$(MAKE) e2e-split
 	@test -n "$$SMH_TEST_POSTGRES_DSN" || echo "NOTE: PostgreSQL store tests NOT RUN (set SMH_TEST_POSTGRES_DSN to run them)"
 	scripts/fuzz.sh
 
-## fuzz: every fuzz target of the workspace for FUZZTIME each (default 15s); fails on any crash
+## e2e-split: the e2e suite's split runner: its splitSuite against a split deployment (3 etcd
+## members, PostgreSQL, two replicas of every service, object on S3, two gateways); docs/testing.md
+e2e-split:
+	cd tests && SMH_E2E_DEPLOYMENT=split go test -race -count=1 -timeout 20m ./e2e
+
+## fuzz: every fuzz target of the workspace for FUZZTIME each (default 10s); fails on any crash
 fuzz:
 	scripts/fuzz.sh
 
-# docker-compose.yaml and k8s/ checked statically (no Docker engine or cluster here).
-check-deploy:
-	scripts/check-deploy.sh
+# The deployment files are checked by tests/deploy, part of make test's go test: docker-compose.yaml
+# and the Dockerfile statically (compose_rules_test.go; tests/compose runs the compose file on a real
+# engine), k8s/ rendered, schema-validated and dry-run (check-k8s runs those tests alone).
+## check-k8s: k8s/ rendered, decoded strictly, schema-validated, the project's rules, and a server-side dry run on a real kube-apiserver (built once per machine, minutes cold)
+check-k8s:
+	go test -count=1 -timeout 30m -run 'K8s' ./tests/deploy/
 
 vet:
 	go vet $(PKGS)

@@ -78,6 +78,16 @@ func (c *Common) Add(fs *pflag.FlagSet) {
 	c.Deadlines.Add(fs)
 }
 
+// FlagSet is a split binary's whole flag set: the common flags on common and its service's own
+// (the service package's Flags). Each main parses this set, and tests/deploy checks the
+// deployment files against it, so both read the one list a binary really accepts.
+func FlagSet(name string, common *Common, own interface{ AddFlags(*pflag.FlagSet) }) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	common.Add(fs)
+	own.AddFlags(fs)
+	return fs
+}
+
 // Env is what a service binary runs with.
 type Env struct {
 	Ctx       context.Context

@@ -120,7 +120,7 @@ func TestAdminKey(t *testing.T) {
 	})
 
 	t.Run("the admin key does not reach the log", func(t *testing.T) {
-		if strings.Contains(s.logs.String(), s.adminKey) {
+		if strings.Contains(s.logText(), s.adminKey) {
 			t.Fatal("the log holds the admin key")
 		}
 	})
@@ -153,10 +153,10 @@ func TestAdminLibraries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("creationTime %q: %v", ct, err)
 		}
-		if !when.Equal(s.clock.Now().UTC().Truncate(time.Millisecond)) {
-			t.Fatalf("creationTime %v, clock %v", when, s.clock.Now())
+		if !when.Equal(s.fakeClock().Now().UTC().Truncate(time.Millisecond)) {
+			t.Fatalf("creationTime %v, clock %v", when, s.fakeClock().Now())
 		}
-		u, _ := url.Parse(s.srv.URL)
+		u, _ := url.Parse(s.url)
 		if m["accessDomain"] != u.Host {
 			t.Fatalf("accessDomain %v, want %s", m["accessDomain"], u.Host)
 		}
@@ -446,7 +446,7 @@ func TestAdminList(t *testing.T) {
 	var ids []string // oldest first
 	for i := range n {
 		ids = append(ids, s.createLibrary(fmt.Sprintf("lib-%02d", i), nil).ID)
-		s.clock.Advance(time.Second)
+		s.fakeClock().Advance(time.Second)
 	}
 	newest := func(from, count int) []string {
 		var out []string
@@ -522,7 +522,7 @@ func TestAdminConcurrentCreate(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			body := strings.NewReader(fmt.Sprintf(`{"name":"c%d"}`, i))
-			req, _ := http.NewRequest("POST", s.srv.URL+"/admin/v1/libraries", body)
+			req, _ := http.NewRequest("POST", s.url+"/admin/v1/libraries", body)
 			req.Header.Set("Authorization", "Bearer "+s.adminKey)
 			resp, err := s.http.Do(req)
 			if err != nil {
@@ -640,7 +640,7 @@ func testAdminLibraryUsage(t *testing.T, s *system) {
 		}
 		s.wantUsage(t, f.lib, 1000, 1, 1)
 		// The purge removes the deleted rows for good; the figures already left them out.
-		s.clock.Advance(11 * time.Minute)
+		s.fakeClock().Advance(11 * time.Minute)
 		if purged, _ := s.collect(); purged == 0 {
 			t.Fatal("the purge removed nothing")
 		}

@@ -481,10 +481,16 @@ func (m *matrix) credentials(t *testing.T) []credential {
 		return tok(s.mustMint(m.multi, qv)), p
 	}
 
-	expired := s.mustMint(m.multi, url.Values{"grant": {authz.Admin}, "space_id": {spaceA}, "user_id": {matrixUser}, "period": {"1200"}})
-	s.clock.Advance(1201 * time.Second)
-	if r := s.call("GET", "/api/v1/space/"+m.multi.ID+"/"+spaceA+"/size", tok(expired), nil, nil); r.Status != http.StatusForbidden {
-		t.Fatalf("the expired token still works: %d %s", r.Status, r.Body)
+	// The expired credential needs time moved past the shortest period (20 min): the all-in-one's
+	// clock can; the split deployment keeps real time, and its matrix goes without that one
+	// credential (expiry itself is the in-process runner's, and TestTokenLifecycle's).
+	var expired string
+	if s.canMoveClock() {
+		expired = s.mustMint(m.multi, url.Values{"grant": {authz.Admin}, "space_id": {spaceA}, "user_id": {matrixUser}, "period": {"1200"}})
+		s.fakeClock().Advance(1201 * time.Second)
+		if r := s.call("GET", "/api/v1/space/"+m.multi.ID+"/"+spaceA+"/size", tok(expired), nil, nil); r.Status != http.StatusForbidden {
+			t.Fatalf("the expired token still works: %d %s", r.Status, r.Body)
+		}
 	}
 	revoked := s.mustMint(m.multi, url.Values{"grant": {authz.Admin}, "space_id": {spaceA}, "user_id": {matrixUser}})
 	if r := s.call("DELETE", "/api/v1/token/"+m.multi.ID+"/"+revoked, nil, nil, nil); r.Status != http.StatusNoContent {
@@ -495,7 +501,6 @@ func (m *matrix) credentials(t *testing.T) []credential {
 		{name: "none", query: url.Values{}},
 		{name: "garbage", query: tok("not-a-token-0123456789abcdef"), refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
 		{name: "revoked", query: tok(revoked), refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
-		{name: "expired", query: tok(expired), refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
 		{name: "other library's admin", query: tok(s.mustMint(m.other, url.Values{"grant": {authz.Admin}, "user_id": {matrixUser}})),
 			refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden},
 		{name: "other library's secret", query: url.Values{"library_secret": {m.other.Secret}},
@@ -516,6 +521,9 @@ func (m *matrix) credentials(t *testing.T) []credential {
 	add("delete_space without space_id", []string{authz.DeleteSpace})
 	// Another user of space A with every permission: the confirm keys of alice are not theirs.
 	other := s.mustMint(m.multi, url.Values{"grant": {authz.SpaceAdmin}, "space_id": {spaceA}, "user_id": {"mallory"}})
+	if expired != "" {
+		creds = append(creds, credential{name: "expired", query: tok(expired), refused: "InvalidAccessToken", refusedStatus: http.StatusForbidden})
+	}
 	creds = append(creds, credential{name: "another user's space_admin", query: tok(other),
 		p: &authz.Principal{LibraryID: m.multi.ID, SpaceIDs: []string{spaceA}, UserID: "mallory", Grants: mustGrants(t, authz.SpaceAdmin)}})
 	creds = append(creds, credential{name: "library secret", query: url.Values{"library_secret": {m.multi.Secret}, "user_id": {matrixUser}},
@@ -698,7 +706,7 @@ func (m *matrix) fingerprint(t *testing.T) string {
 	for _, fx := range []*spaceFixture{m.a, m.b, m.pub} {
 		for _, key := range []string{fx.pending, fx.multipart} {
 			r := s.call("GET", "/api/v1/file/"+fx.lib+"/"+fx.space+"/"+key, q(m.adminOf[fx.lib], "upload", ""), nil, nil)
-			out = append(out, fmt.Sprintf("upload %s/%s/%s: %d %s", fx.lib, fx.space, key, r.Status, r.Body))
+			out = append(out, fmt.Sprintf("upload %s/%s/%s: %d %s", fx.lib, fx.space, key, r.Status, withoutUploadTicket(t, r.Body)))
 		}
 	}
 	// issue 13 wiring: every share of the multi-tenant library, as its admin lists them.
@@ -714,6 +722,26 @@ func (m *matrix) fingerprint(t *testing.T) string {
 	}
 	sort.Strings(keys)
 	return strings.Join(append(out, keys...), "\n")
+}
+
+// withoutUploadTicket answers an upload's status without its part ticket: the ticket is signed
+// for each request until now plus its lifetime, so it changes as time passes (on the split
+// runner, whose clock is not frozen), not with the upload's state.
+func withoutUploadTicket(t *testing.T, body []byte) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return string(body) // an error answer: kept whole
+	}
+	if info, ok := m["uploadPartInfo"].(map[string]any); ok {
+		delete(info, "headers")
+		delete(info, "expiration")
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // tree lists a directory and its subdirectories, every entry as the listing answers it.

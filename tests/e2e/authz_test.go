@@ -24,7 +24,7 @@ func TestAuthorizationPackage(t *testing.T) {
 	other := s.createLibrary("other", nil)
 
 	conn := s.grpcConn(t)
-	a := authz.New(s.srv.Tokens().Validator(), authz.LibrarySecrets(libraryv1.NewLibraryServiceClient(conn), s.adminKey))
+	a := authz.New(s.server().Tokens().Validator(), authz.LibrarySecrets(libraryv1.NewLibraryServiceClient(conn), s.adminKey))
 
 	admin := s.mustMint(lib, url.Values{"grant": {"admin"}})
 	alice := s.mustMint(lib, url.Values{"user_id": {"alice"}, "client_id": {"phone"}, "space_id": {"s1,s2"}, "grant": {"upload_file,delete_file"}})

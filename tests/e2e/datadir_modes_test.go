@@ -24,7 +24,7 @@ func TestDataDirModesWithoutUmask(t *testing.T) {
 	if got := s.raw("GET", f.redirect("p.png", q("", "preview", "", "size", "100")), nil, nil); got.Status != http.StatusOK {
 		t.Fatalf("thumbnail: %d", got.Status)
 	}
-	data := filepath.Dir(filepath.Dir(s.srv.CACert)) // the local CA is <data dir>/tls/ca.pem
+	data := filepath.Dir(filepath.Dir(s.server().CACert)) // the local CA is <data dir>/tls/ca.pem
 	checked, _ := datadir.CheckPrivate(t, data)
 	if checked < 10 {
 		t.Fatalf("only %d entries in the data dir", checked)

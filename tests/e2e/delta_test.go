@@ -206,7 +206,7 @@ func testChangeFeed(t *testing.T, s *system) {
 
 	t.Run("a cursor past the retention window expires", func(t *testing.T) {
 		kept := feed.cursor(t) // the head before the window passes: no event after it is pruned
-		s.clock.Advance(181 * 24 * time.Hour)
+		s.fakeClock().Advance(181 * 24 * time.Hour)
 		fresh := s.mustMint(lib, url.Values{"grant": {"admin"}})
 		feed := feedAPI{s: s, lib: lib.ID, space: "-", token: fresh}
 		if r := d.do("PUT", "later", q(fresh), nil); r.Status/100 != 2 {

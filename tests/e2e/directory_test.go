@@ -278,7 +278,7 @@ func testDirectories(t *testing.T, s *system) {
 		// Created one second apart, with local times in the reverse order.
 		created := []string{"o2", "o0", "o1"}
 		for i, n := range created {
-			s.clock.Advance(time.Second)
+			s.fakeClock().Advance(time.Second)
 			lt := fmt.Sprintf("2020-01-0%dT00:00:00.000Z", 3-i)
 			if r := d.do("PUT", "ord/"+n, q(admin), map[string]any{"localCreationTime": lt, "localModificationTime": lt}); r.Status != http.StatusCreated {
 				t.Fatalf("create: %d %s", r.Status, r.Body)
@@ -493,7 +493,7 @@ func testDirectoriesMediaSpacesPublicRead(t *testing.T, s *system) {
 		tok := s.mustMint(lib, url.Values{"grant": {"admin"}})
 		d := dirAPI{s: s, lib: lib.ID, space: "-"}
 		for _, n := range []string{"zeta", "alpha"} {
-			s.clock.Advance(time.Second)
+			s.fakeClock().Advance(time.Second)
 			if r := d.do("PUT", n, q(tok), nil); r.Status != http.StatusCreated {
 				t.Fatalf("album: %d %s", r.Status, r.Body)
 			}

@@ -333,19 +333,19 @@ func testFavorites(t *testing.T, s *system) {
 		if r := f.do("GET", "b.pdf", q("", "purpose", "preview"), nil); r.Status != http.StatusFound {
 			t.Fatalf("preview download: %d %s", r.Status, r.Body)
 		}
-		s.clock.Advance(time.Second)
+		s.fakeClock().Advance(time.Second)
 		if r := f.do("GET", "sheet.xlsx", q("", "info", "", "purpose", "preview"), nil); r.Status != http.StatusOK {
 			t.Fatalf("preview info: %d %s", r.Status, r.Body)
 		}
-		s.clock.Advance(time.Second)
+		s.fakeClock().Advance(time.Second)
 		f.upload("notes.txt", []byte("v2"), q("", "conflict_resolution_strategy", "overwrite"))
-		s.clock.Advance(time.Second)
+		s.fakeClock().Advance(time.Second)
 		// Bob previews the pdf too: his list, not alice's.
 		if r := f.as(bob).do("GET", "b.pdf", q("", "purpose", "preview"), nil); r.Status != http.StatusFound {
 			t.Fatalf("bob's preview: %d", r.Status)
 		}
 		// A repeat refreshes the entry instead of adding one: b.pdf moves to the top.
-		s.clock.Advance(time.Second)
+		s.fakeClock().Advance(time.Second)
 		if r := f.do("GET", "b.pdf", q("", "purpose", "preview"), nil); r.Status != http.StatusFound {
 			t.Fatalf("second preview: %d", r.Status)
 		}

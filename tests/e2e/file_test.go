@@ -341,7 +341,7 @@ func TestSignaturesAreChecked(t *testing.T) {
 	file := f.upload("c.bin", data, nil)
 	cos := f.do("GET", "c.bin", url.Values{"info": {""}}, nil).JSON(t)["cosUrl"].(string)
 	expectXML(t, s.raw("GET", strings.Replace(cos, "c.bin", "d.bin", 1), nil, nil), http.StatusForbidden, "SignatureDoesNotMatch")
-	s.clock.Advance(3 * time.Hour)
+	s.fakeClock().Advance(3 * time.Hour)
 	expectXML(t, s.raw("GET", cos, nil, nil), http.StatusForbidden, "AccessDenied")
 	expectXML(t, f.send(other, "", data), http.StatusForbidden, "AccessDenied")
 	_ = file

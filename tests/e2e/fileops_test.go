@@ -537,7 +537,7 @@ func testBlobLifecycle(t *testing.T, s *system) {
 		t.Fatal("the copy lost its bytes with the original")
 	}
 	// Well past grace and purge age, a live copy keeps the blob.
-	s.clock.Advance(2 * time.Hour)
+	s.fakeClock().Advance(2 * time.Hour)
 	if purged, r := s.collect(); purged != 1 || r.Blobs != 0 || !slices.Equal(s.keysHolding("blobs/", data), keys) {
 		t.Fatalf("2 h after deleting the original: purged %d, %+v", purged, r)
 	}
@@ -550,11 +550,11 @@ func testBlobLifecycle(t *testing.T, s *system) {
 		t.Fatalf("delete copy: %d", st)
 	}
 	// Deleted entries are kept 10 minutes; until they are purged they still reference the blob.
-	s.clock.Advance(5 * time.Minute)
+	s.fakeClock().Advance(5 * time.Minute)
 	if purged, r := s.collect(); purged != 0 || r.Blobs != 0 || len(s.keysHolding("blobs/", data)) != 1 {
 		t.Fatalf("5 min after the last delete: purged %d, %+v", purged, r)
 	}
-	s.clock.Advance(6 * time.Minute)
+	s.fakeClock().Advance(6 * time.Minute)
 	purged, r := s.collect()
 	if purged != 1 || r.Blobs != 1 {
 		t.Fatalf("11 min after the last delete: purged %d, %+v", purged, r)
@@ -646,13 +646,13 @@ func testUploadLeftovers(t *testing.T, s *system) {
 	}
 
 	// Within the session the unconfirmed bytes stay; the deleted file's go.
-	s.clock.Advance(2 * time.Hour)
+	s.fakeClock().Advance(2 * time.Hour)
 	if _, r := s.collect(); r.ExpiredUploads != 0 || r.Blobs != 1 || len(s.keysHolding("blobs/", data)) != 1 || len(s.keysHolding("blobs/", whole)) != 0 {
 		t.Fatalf("2 h after the upload: %+v", r)
 	}
 	// Past ticket and session, the cleanup ends the sessions (the unconfirmed, the aborted and
 	// the confirmed one, which has answered repeated confirms long enough) and removes the bytes.
-	s.clock.Advance(23*time.Hour + time.Minute)
+	s.fakeClock().Advance(23*time.Hour + time.Minute)
 	_, gc := s.collect()
 	if gc.ExpiredUploads != 3 || gc.Blobs != 1 {
 		t.Fatalf("25 h after the upload: %+v", gc)
@@ -829,7 +829,7 @@ func testConcurrentUploads(t *testing.T, s *system, strategy string) {
 			t.Fatalf("overwrite: %d confirms created the file, want 1:%s", created, report())
 		}
 		// The replaced bytes are garbage once their entries are purged and the grace is over.
-		s.clock.Advance(2 * time.Hour)
+		s.fakeClock().Advance(2 * time.Hour)
 		s.collect()
 		for i, r := range racers {
 			held := len(s.keysHolding("blobs/", r.data))

@@ -49,7 +49,7 @@ func TestGatewayEdge(t *testing.T) {
 		if page.Status != http.StatusOK || !strings.Contains(string(page.Body), `id="signin"`) {
 			t.Fatalf("GET /console/: %d %.200s", page.Status, page.Body)
 		}
-		if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self' "+s.srv.URL) {
+		if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self' "+s.url) {
 			t.Fatalf("CSP %q", csp)
 		}
 		if r := s.call("GET", "/console/js/main.js", nil, nil, nil); r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") {
@@ -85,7 +85,7 @@ func TestGatewayEdge(t *testing.T) {
 	})
 
 	t.Run("plain HTTP to the HTTPS port is refused", func(t *testing.T) {
-		conn, err := net.DialTimeout("tcp", s.srv.Addr, 5*time.Second)
+		conn, err := net.DialTimeout("tcp", s.server().Addr, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestGatewayEdge(t *testing.T) {
 	})
 
 	t.Run("HTTP/2 is negotiated", func(t *testing.T) {
-		req, _ := http.NewRequest("GET", s.srv.URL+"/healthz", nil)
+		req, _ := http.NewRequest("GET", s.url+"/healthz", nil)
 		resp, err := s.http.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -123,7 +123,7 @@ func TestWritesWithoutCredentialsRefusedBeforeTheBody(t *testing.T) {
 			for _, rt := range routes {
 				for length, n := range bodyLengths {
 					t.Run(proto+"/"+tt.name+"/"+rt.method+" "+strings.SplitN(rt.path, "?", 2)[0]+"/"+length, func(t *testing.T) {
-						target, _ := url.Parse(s.srv.URL + rt.path)
+						target, _ := url.Parse(s.url + rt.path)
 						qs := target.Query()
 						for k, v := range tt.query {
 							qs[k] = v
@@ -147,7 +147,7 @@ func TestWritesWithoutCredentialsRefusedBeforeTheBody(t *testing.T) {
 		for name, h := range map[string]http.Header{"no key": nil, "wrong key": {"Authorization": {"Bearer wrong"}}} {
 			for length, n := range bodyLengths {
 				t.Run(proto+"/admin/"+name+"/"+length, func(t *testing.T) {
-					r := startBody(c, "POST", s.srv.URL+"/admin/v1/libraries", h, `{"na`, n).answer(t)
+					r := startBody(c, "POST", s.url+"/admin/v1/libraries", h, `{"na`, n).answer(t)
 					expectError(t, r, http.StatusUnauthorized, "InvalidAdminKey")
 				})
 			}
@@ -158,7 +158,7 @@ func TestWritesWithoutCredentialsRefusedBeforeTheBody(t *testing.T) {
 	// A browser can read the refusal: it carries the CORS headers the service's answer would.
 	t.Run("CORS", func(t *testing.T) {
 		const origin = "https://app.example"
-		r := startBody(s.http, "PUT", s.srv.URL+f.url("x.txt"), http.Header{"Origin": {origin}}, "{", 4<<10).answer(t)
+		r := startBody(s.http, "PUT", s.url+f.url("x.txt"), http.Header{"Origin": {origin}}, "{", 4<<10).answer(t)
 		expectError(t, r, http.StatusBadRequest, "EmptyAccessToken")
 		if got := r.Header.Get("Access-Control-Allow-Origin"); got != origin {
 			t.Fatalf("Access-Control-Allow-Origin %q on the early refusal", got)
@@ -190,11 +190,11 @@ func TestSlowAPIBodyCut(t *testing.T) {
 	for proto, c := range protocols(s) {
 		for length, n := range bodyLengths {
 			t.Run(proto+"/business API/"+length, func(t *testing.T) {
-				r := startBody(c, "PUT", s.srv.URL+f.url("slow.txt")+"?access_token="+url.QueryEscape(f.token), nil, `{"copyFr`, n).answer(t)
+				r := startBody(c, "PUT", s.url+f.url("slow.txt")+"?access_token="+url.QueryEscape(f.token), nil, `{"copyFr`, n).answer(t)
 				expectError(t, r, http.StatusRequestTimeout, "ReadRequestTimeout")
 			})
 			t.Run(proto+"/admin API/"+length, func(t *testing.T) {
-				r := startBody(c, "POST", s.srv.URL+"/admin/v1/libraries", http.Header{"Authorization": {"Bearer " + s.adminKey}}, `{"na`, n).answer(t)
+				r := startBody(c, "POST", s.url+"/admin/v1/libraries", http.Header{"Authorization": {"Bearer " + s.adminKey}}, `{"na`, n).answer(t)
 				expectError(t, r, http.StatusRequestTimeout, "ReadRequestTimeout")
 			})
 		}
@@ -211,7 +211,7 @@ func TestSlowAPIBodyCut(t *testing.T) {
 func TestTricklingConnectionsAllClosed(t *testing.T) {
 	s := slowSystem(t, "")
 	f := fileLibrary(t, s, nil)
-	host := strings.TrimPrefix(s.srv.URL, "https://")
+	host := strings.TrimPrefix(s.url, "https://")
 	const conns = 200
 	type outcome struct {
 		status int
@@ -388,10 +388,10 @@ func TestClientAbortIsA499(t *testing.T) {
 	var abort, request map[string]any
 	for abort == nil || request == nil {
 		if time.Now().After(deadline) {
-			t.Fatalf("no client-abort lines in the log:\n%s", s.logs.String())
+			t.Fatalf("no client-abort lines in the log:\n%s", s.logText())
 		}
 		time.Sleep(50 * time.Millisecond)
-		for _, line := range strings.Split(s.logs.String(), "\n") {
+		for _, line := range strings.Split(s.logText(), "\n") {
 			var m map[string]any
 			if json.Unmarshal([]byte(line), &m) != nil {
 				continue
@@ -407,8 +407,8 @@ func TestClientAbortIsA499(t *testing.T) {
 	if abort["level"] != "INFO" || request["level"] != "INFO" || request["status"] != float64(499) {
 		t.Fatalf("abort logged as %v and %v", abort, request)
 	}
-	if strings.Contains(s.logs.String(), "data endpoint failed") {
-		t.Fatalf("the abort was logged as a server error:\n%s", s.logs.String())
+	if strings.Contains(s.logText(), "data endpoint failed") {
+		t.Fatalf("the abort was logged as a server error:\n%s", s.logText())
 	}
 	// The upload is still open: the client may send its bytes again.
 	if r := f.send(tk, "", []byte("second try")); r.Status != http.StatusOK {
@@ -422,10 +422,13 @@ func TestAPIClientAbortIsA499(t *testing.T) {
 	s := startSystem(t)
 	f := fileLibrary(t, s, nil)
 	route := "/api/v1/file/{LibraryId}/{SpaceId}/{FilePath...}"
+	isError := func(m map[string]any) bool { return m["level"] == "ERROR" }
+	errorsBefore := len(logLines(s, isError))
 	for proto, c := range protocols(s) {
 		t.Run(proto, func(t *testing.T) {
-			before := strings.Count(s.logs.String(), `"msg":"client aborted request"`)
-			p := startBody(c, "PUT", s.srv.URL+f.url("abort.txt")+"?access_token="+url.QueryEscape(f.token), nil, `{"copyFr`, 4<<10)
+			aborted := func(m map[string]any) bool { return m["msg"] == "client aborted request" && m["route"] == route }
+			before := len(logLines(s, aborted))
+			p := startBody(c, "PUT", s.url+f.url("abort.txt")+"?access_token="+url.QueryEscape(f.token), nil, `{"copyFr`, 4<<10)
 			p.body.CloseWithError(errors.New("the client gives up"))
 			select {
 			case r := <-p.answers:
@@ -434,17 +437,29 @@ func TestAPIClientAbortIsA499(t *testing.T) {
 			case <-time.After(hangBound):
 				t.Fatal("the client's abort did not end the request")
 			}
-			line := waitForLog(t, s, func(m map[string]any) bool {
-				return m["msg"] == "client aborted request" && m["route"] == route
-			}, before)
+			line := waitForLog(t, s, aborted, before)
 			if line["level"] != "INFO" || line["status"] != float64(499) {
 				t.Fatalf("abort logged as %v", line)
 			}
 		})
 	}
-	if strings.Contains(s.logs.String(), `"level":"ERROR"`) {
-		t.Fatalf("an abort was logged as an error:\n%s", s.logs.String())
+	if errs := logLines(s, isError); len(errs) > errorsBefore {
+		t.Fatalf("an abort was logged as an error: %v", errs[errorsBefore:])
 	}
+}
+
+// logLines answers the log records of the system that match accepts, in the order written. On
+// the split runner the log is every process's, other tests' lines included: callers count what
+// they match, not every line.
+func logLines(s *system, match func(map[string]any) bool) []map[string]any {
+	var out []map[string]any
+	for _, line := range strings.Split(s.logText(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && match(m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // waitForLog waits (bounded: a hang fails) for the server to log a line that match accepts,
@@ -453,18 +468,11 @@ func waitForLog(t *testing.T, s *system, match func(map[string]any) bool, skip i
 	t.Helper()
 	deadline := time.Now().Add(hangBound)
 	for {
-		seen := 0
-		for _, line := range strings.Split(s.logs.String(), "\n") {
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) != nil || !match(m) {
-				continue
-			}
-			if seen++; seen > skip {
-				return m
-			}
+		if lines := logLines(s, match); len(lines) > skip {
+			return lines[skip]
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no such log line:\n%s", s.logs.String())
+			t.Fatalf("no such log line:\n%s", s.logText())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

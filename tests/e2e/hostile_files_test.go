@@ -228,7 +228,7 @@ const dataHost = "data.opensmh.test"
 
 func TestDownloadOrigin(t *testing.T) {
 	s := startSystemWith(t, systemOptions{DataHost: dataHost})
-	api, err := url.Parse(s.srv.URL)
+	api, err := url.Parse(s.url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestDownloadOrigin(t *testing.T) {
 	expectServedAs(t, "the page's download", s.raw("GET", urls["cosUrl"], nil, nil), "application/octet-stream", false, "page.html")
 
 	// The API host serves no user bytes: downloads, uploads and form posts there are refused.
-	onAPI := strings.Replace(urls["cosUrl"], data, s.srv.URL, 1)
+	onAPI := strings.Replace(urls["cosUrl"], data, s.url, 1)
 	for _, method := range []string{"GET", "HEAD"} {
 		r := s.raw(method, onAPI, nil, nil)
 		if r.Status != http.StatusNotFound || len(r.Body) != 0 && !strings.Contains(string(r.Body), `"RouteNotFound"`) {
@@ -281,12 +281,12 @@ func TestDownloadOrigin(t *testing.T) {
 	for k, v := range tk2.Headers {
 		h.Set(k, v)
 	}
-	expectError(t, s.raw("PUT", s.srv.URL+tk2.Path, bytes.NewReader(page), h), http.StatusNotFound, "RouteNotFound")
+	expectError(t, s.raw("PUT", s.url+tk2.Path, bytes.NewReader(page), h), http.StatusNotFound, "RouteNotFound")
 	var form bytes.Buffer
 	mw := multipart.NewWriter(&form)
 	_ = mw.WriteField("key", "x")
 	_ = mw.Close()
-	expectError(t, s.raw("POST", s.srv.URL+"/", &form, http.Header{"Content-Type": {mw.FormDataContentType()}}), http.StatusNotFound, "RouteNotFound")
+	expectError(t, s.raw("POST", s.url+"/", &form, http.Header{"Content-Type": {mw.FormDataContentType()}}), http.StatusNotFound, "RouteNotFound")
 	if r := f.send(tk2, "", page); r.Status != http.StatusOK {
 		t.Fatalf("the refused PUT spent the ticket: PUT to the download origin answers %d %s", r.Status, r.Body)
 	}
@@ -315,7 +315,7 @@ func TestDownloadOrigin(t *testing.T) {
 			http.StatusNotFound, "RouteNotFound")
 	}
 	// gRPC callers reach the services on the API host only.
-	pool, err := tlsx.CertPool(s.srv.CACert)
+	pool, err := tlsx.CertPool(s.server().CACert)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestDownloadOrigin(t *testing.T) {
 	// The console's policy lets its pages load thumbnails from and upload to the download origin.
 	csp := s.call("GET", "/console/", nil, nil, nil).Header.Get("Content-Security-Policy")
 	for _, directive := range []string{"img-src", "media-src", "connect-src"} {
-		if !strings.Contains(csp, directive+" 'self' "+s.srv.URL+" "+data) {
+		if !strings.Contains(csp, directive+" 'self' "+s.url+" "+data) {
 			t.Errorf("console CSP %q: %s does not allow %s", csp, directive, data)
 		}
 	}

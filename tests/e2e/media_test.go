@@ -103,7 +103,7 @@ func TestMediaLibrary(t *testing.T) {
 			data []byte
 		}{{"trip/a.png", pic}, {"trip/b.jpg", photo}} {
 			name := up.name
-			s.clock.Advance(time.Second)
+			s.fakeClock().Advance(time.Second)
 			m := f.upload(name, up.data, nil)
 			if m["type"] != "image" || m["fileType"] != "image" || m["previewByCI"] != true {
 				t.Fatalf("%s: %v", name, m)
@@ -135,7 +135,7 @@ func TestMediaLibrary(t *testing.T) {
 		if names, _ := f.list("trip"); !slices.Equal(names, []string{"a.png", "b.jpg"}) {
 			t.Fatalf("album after refused uploads: %v", names)
 		}
-		s.clock.Advance(2 * time.Hour)
+		s.fakeClock().Advance(2 * time.Hour)
 		s.collect()
 		if keys := s.keysHolding("blobs/", text); len(keys) != 0 {
 			t.Fatalf("the refused text is still stored under %v", keys)
@@ -288,7 +288,7 @@ func TestAlbumCovers(t *testing.T) {
 		f := mediaLibrary(t, s, map[string]any{"isMultiAlbum": true})
 		f.dir().mkdirs(t, f.token, []string{"trip", "empty"})
 		f.upload("trip/first.png", pngBytes(t, 300, 200), nil)
-		s.clock.Advance(time.Second)
+		s.fakeClock().Advance(time.Second)
 		f.upload("trip/second.jpg", jpegBytes(t, 100, 100), nil)
 		cover := func(api fileAPI, album string, qq url.Values) response {
 			t.Helper()

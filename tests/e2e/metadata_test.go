@@ -62,8 +62,8 @@ func fileHeaders(t *testing.T, f fileAPI, name string) (get, head http.Header) {
 	if g.Status != http.StatusFound {
 		t.Fatalf("download: %d %s", g.Status, g.Body)
 	}
-	if loc := g.Header.Values("Location"); len(loc) != 1 || !strings.HasPrefix(loc[0], f.s.srv.URL+"/") {
-		t.Fatalf("download Location %q, want exactly one, on %s", loc, f.s.srv.URL)
+	if loc := g.Header.Values("Location"); len(loc) != 1 || !strings.HasPrefix(loc[0], f.s.url+"/") {
+		t.Fatalf("download Location %q, want exactly one, on %s", loc, f.s.url)
 	}
 	h := f.do("HEAD", name, nil, nil)
 	if h.Status != http.StatusOK {

@@ -33,7 +33,7 @@ func TestPaginationUnderConcurrentChanges(t *testing.T) {
 					// "s0007"), so the keyset boundary is crossed by inserts and deletes all the time.
 					// Raw requests: this goroutine must not fail the test (only the test's own may).
 					send := func(method, path string) {
-						req, err := http.NewRequestWithContext(ctx, method, s.srv.URL+path+"?"+q(admin).Encode(), nil)
+						req, err := http.NewRequestWithContext(ctx, method, s.url+path+"?"+q(admin).Encode(), nil)
 						if err != nil {
 							return
 						}

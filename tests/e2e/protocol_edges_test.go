@@ -30,7 +30,7 @@ func TestTLSOffer(t *testing.T) {
 		if suite != 0 {
 			cfg.CipherSuites = []uint16{suite}
 		}
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", s.srv.Addr, cfg)
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", s.server().Addr, cfg)
 		if err != nil {
 			return tls.ConnectionState{}, err
 		}
@@ -268,14 +268,14 @@ func TestBidiNamesRefused(t *testing.T) {
 func rawRequest(t *testing.T, s *system, method, target string) response {
 	t.Helper()
 	tr := s.http.Transport.(*http.Transport)
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", s.srv.Addr,
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", s.server().Addr,
 		&tls.Config{RootCAs: tr.TLSClientConfig.RootCAs, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", method, target, s.srv.Addr); err != nil {
+	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", method, target, s.server().Addr); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)

@@ -37,8 +37,8 @@ func TestS3BlobStore(t *testing.T) {
 			// Every upload's bytes go to the bucket: the small files these flows send would
 			// otherwise stay in the object database (docs/smallfiles.md; TestS3SmallFilesInline).
 			s := startSystemWith(t, systemOptions{S3: startFakeS3(t), Tune: func(o *server.Options) { o.InlineBlobMax = -1 }})
-			if s.srv.BlobDir() != "" {
-				t.Fatalf("blobs in %s, not in S3", s.srv.BlobDir())
+			if s.server().BlobDir() != "" {
+				t.Fatalf("blobs in %s, not in S3", s.server().BlobDir())
 			}
 			fl.run(t, s)
 			if fl.keeps && len(s.storedObjects("blobs/")) == 0 {

@@ -108,7 +108,7 @@ func TestSecretResetRevokesTokens(t *testing.T) {
 	// allows, so it is older than its own period when the reset comes.
 	inUse := s.mustMint(lib, url.Values{"user_id": {"carol"}, "client_id": {"tablet"}})
 	for range 5 {
-		s.clock.Advance(6 * time.Hour)
+		s.fakeClock().Advance(6 * time.Hour)
 		probe.expectAlive(t, "the token in use", lib.ID, inUse)
 	}
 	// Several users and devices.
@@ -174,7 +174,7 @@ func TestSecretResetRevokesTokens(t *testing.T) {
 	probe.expectAlive(t, "a token of the secret reset over gRPC", lib.ID, s.mustMint(lib, nil))
 	probe.expectAlive(t, "another library's token", bystander.ID, other)
 
-	logs := s.logs.String()
+	logs := s.logText()
 	for _, v := range append(minted, oldSecret, lib.Secret, fresh) {
 		if strings.Contains(logs, v) {
 			t.Fatal("a token or secret reached the log")

@@ -320,7 +320,7 @@ func testShareFetch(t *testing.T, s *system) {
 	t.Run("expired share token refused", func(t *testing.T) {
 		s := s.on(t)
 		late := visit(t, s, code)
-		s.clock.Advance(11 * time.Minute)
+		s.fakeClock().Advance(11 * time.Minute)
 		r := s.call("GET", late.path(docs, readmeInode), q(late.token, "download", ""), nil, nil)
 		expectError(t, r, http.StatusForbidden, "InvalidAccessToken")
 	})
@@ -389,7 +389,7 @@ func testShareFetch(t *testing.T, s *system) {
 		if r := visit(t, s, code).get("download", docs, readmeInode); r.Status != http.StatusFound {
 			t.Fatalf("another share: %d %s", r.Status, r.Body)
 		}
-		s.clock.Advance(time.Second) // 20 events a second come back
+		s.fakeClock().Advance(time.Second) // 20 events a second come back
 		if r := busy.get("download", in); r.Status != http.StatusFound {
 			t.Fatalf("after a second: %d %s", r.Status, r.Body)
 		}

@@ -54,12 +54,12 @@ func testShareLimitsPerAddress(t *testing.T, s *system) {
 		// share's own window, 10 per 10 minutes, is far from full).
 		expectError(t, sa.verify(two, map[string]any{"extractionCode": "xyz"}), http.StatusTooManyRequests, "RateLimitExceeded")
 		expectError(t, sa.verify(one, map[string]any{"extractionCode": "abc"}), http.StatusTooManyRequests, "RateLimitExceeded")
-		s.clock.Advance(20 * time.Second) // 3 per minute: one event back
+		s.fakeClock().Advance(20 * time.Second) // 3 per minute: one event back
 		sa.token(t, two, "xyz")
 	})
 
 	t.Run("visitor listing per share and address", func(t *testing.T) {
-		s.clock.Advance(time.Minute)
+		s.fakeClock().Advance(time.Minute)
 		tokOne, tokTwo := sa.token(t, one, "abc"), sa.token(t, two, "xyz")
 		for i := range 4 {
 			if r := sa.files(one, "", tokOne); r.Status != http.StatusOK {
@@ -71,7 +71,7 @@ func testShareLimitsPerAddress(t *testing.T, s *system) {
 		if r := sa.files(two, "", tokTwo); r.Status != http.StatusOK {
 			t.Fatalf("the other share: %d %s", r.Status, r.Body)
 		}
-		s.clock.Advance(15 * time.Second) // 4 per minute: one event back
+		s.fakeClock().Advance(15 * time.Second) // 4 per minute: one event back
 		if r := sa.files(one, "", tokOne); r.Status != http.StatusOK {
 			t.Fatalf("after the refill: %d %s", r.Status, r.Body)
 		}

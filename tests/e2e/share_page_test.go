@@ -12,19 +12,19 @@ import (
 // download origin; the download origin itself serves neither (docs/shares.md, "The visitor page").
 func TestSharePageServed(t *testing.T) {
 	s := startSystemWith(t, systemOptions{DataHost: dataHost})
-	api, err := url.Parse(s.srv.URL)
+	api, err := url.Parse(s.url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	data := "https://" + dataHost + ":" + api.Port()
 
-	page := s.raw("GET", s.srv.URL+"/s/AnyCode_123-x", nil, nil)
+	page := s.raw("GET", s.url+"/s/AnyCode_123-x", nil, nil)
 	if page.Status != http.StatusOK || !strings.Contains(string(page.Body), `src="/share-page/js/main.js"`) {
 		t.Fatalf("GET /s/AnyCode_123-x: %d %.200s", page.Status, page.Body)
 	}
 	csp := page.Header.Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
-		"img-src 'self' " + s.srv.URL + " " + data, "media-src 'self' " + s.srv.URL + " " + data, "connect-src 'self' " + s.srv.URL + " " + data} {
+		"img-src 'self' " + s.url + " " + data, "media-src 'self' " + s.url + " " + data, "connect-src 'self' " + s.url + " " + data} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("share page CSP %q lacks %q", csp, want)
 		}
@@ -34,16 +34,16 @@ func TestSharePageServed(t *testing.T) {
 			t.Errorf("share page %s %q, want %q", k, got, want)
 		}
 	}
-	if r := s.raw("GET", s.srv.URL+"/share-page/js/main.js", nil, nil); r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") {
+	if r := s.raw("GET", s.url+"/share-page/js/main.js", nil, nil); r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/javascript") {
 		t.Errorf("GET /share-page/js/main.js: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
 	// A path that is no share link, and a write, are refused.
 	for _, p := range []string{"/s/", "/s/a/b", "/share-page/index.html", "/share-page/nothing.js"} {
-		if r := s.raw("GET", s.srv.URL+p, nil, nil); r.Status != http.StatusNotFound {
+		if r := s.raw("GET", s.url+p, nil, nil); r.Status != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", p, r.Status)
 		}
 	}
-	if r := s.raw("POST", s.srv.URL+"/s/abc", strings.NewReader("x"), nil); r.Status/100 != 4 {
+	if r := s.raw("POST", s.url+"/s/abc", strings.NewReader("x"), nil); r.Status/100 != 4 {
 		t.Errorf("POST /s/abc: %d, want a 4xx", r.Status)
 	}
 

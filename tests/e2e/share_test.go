@@ -92,7 +92,7 @@ func testShareLinks(t *testing.T, s *system) {
 		return info["inode"].(string)
 	}
 	sa := shareAPI{s: s, lib: lib.ID}
-	expire := s.clock.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+	expire := s.fakeClock().Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
 
 	var id, code string
 	t.Run("create answers the link; bad bodies change nothing", func(t *testing.T) {
@@ -102,8 +102,8 @@ func testShareLinks(t *testing.T, s *system) {
 		if len(id) < 22 || len(code) < 22 || id == code {
 			t.Fatalf("id %q code %q", id, code)
 		}
-		pub, _ := url.Parse(s.srv.URL)
-		if m["endpoint"] != s.srv.URL+"/s/"+code || m["isPermanent"] != false || m["expireTime"] != expire || m["createTime"] == "" {
+		pub, _ := url.Parse(s.url)
+		if m["endpoint"] != s.url+"/s/"+code || m["isPermanent"] != false || m["expireTime"] != expire || m["createTime"] == "" {
 			t.Fatalf("create answer %v", m)
 		}
 		if dom := m["domain"].(map[string]any)["shareDomain"].([]any); len(dom) != 1 || dom[0] != pub.Host {
@@ -232,10 +232,10 @@ func testShareLinks(t *testing.T, s *system) {
 		}
 
 		// An expiring share expires, while the visitor's ten-minute token still lives.
-		inFive := s.clock.Now().Add(5 * time.Minute).UTC().Format(time.RFC3339)
+		inFive := s.fakeClock().Now().Add(5 * time.Minute).UTC().Format(time.RFC3339)
 		m := sa.mustCreate(t, alice, map[string]any{"name": "soon", "filePath": []string{"b.pdf"}, "config": map[string]any{"expireTime": inFive}})
 		soon := sa.token(t, m["code"].(string), "")
-		s.clock.Advance(6 * time.Minute)
+		s.fakeClock().Advance(6 * time.Minute)
 		expectError(t, sa.files(m["code"].(string), "", soon), http.StatusForbidden, "ShareExpired")
 		expectError(t, sa.verify(m["code"].(string), map[string]any{"extractionCode": ""}), http.StatusForbidden, "ShareExpired")
 		if d := sa.detail(alice, m["id"].(string)).JSON(t); d["isExpired"] != true {
@@ -294,7 +294,7 @@ func testShareLinks(t *testing.T, s *system) {
 			expectError(t, sa.verify(c, map[string]any{"extractionCode": "nope"}), http.StatusForbidden, "ExtractionCodeInvalid")
 		}
 		expectError(t, sa.verify(c, map[string]any{"extractionCode": "abc"}), http.StatusTooManyRequests, "RateLimitExceeded")
-		s.clock.Advance(11 * time.Minute)
+		s.fakeClock().Advance(11 * time.Minute)
 		sa.token(t, c, "abc")
 	})
 }

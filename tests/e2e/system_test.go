@@ -1,6 +1,8 @@
 // Package e2e drives OpenSMH over real HTTPS (and gRPC on the same port) the way SMH clients
-// and operators do. The suite boots the all-in-one in process with a fake clock, so token
-// expiry is tested by moving time, not by sleeping.
+// and operators do. It has two runners (runner_test.go): by default every test boots the
+// all-in-one in process with a fake clock, so token expiry is tested by moving time, not by
+// sleeping; with SMH_E2E_DEPLOYMENT=split the tests of splitSuite run unchanged against one
+// split deployment of separate processes.
 package e2e
 
 import (
@@ -47,7 +49,11 @@ import (
 
 // system is a running OpenSMH as a test sees it.
 type system struct {
-	t        testing.TB
+	t testing.TB
+	// url is the base URL of the public port.
+	url string
+	// srv and clock are the in-process all-in-one and its clock (nil on the split runner): reach
+	// them through server() and fakeClock().
 	srv      *server.Server
 	clock    *clock.Fake
 	http     *http.Client
@@ -94,6 +100,9 @@ type systemOptions struct {
 // startSystemWith boots an all-in-one on a free port in a temporary data dir.
 func startSystemWith(t testing.TB, o systemOptions) *system {
 	t.Helper()
+	if split != nil {
+		return splitSystem(t, o)
+	}
 	fake := clock.NewFake(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	logs := &syncbuf.Buffer{}
 	opts := server.Options{
@@ -133,7 +142,7 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		t.Fatal(err)
 	}
 	s := &system{
-		t: t, srv: srv, clock: fake, adminKey: srv.AdminKey, logs: logs, s3: o.S3, objectDSN: cmp.Or(o.DSN, filepath.Join(opts.DataDir, "object.db")),
+		t: t, url: srv.URL, srv: srv, clock: fake, adminKey: srv.AdminKey, logs: logs, s3: o.S3, objectDSN: cmp.Or(o.DSN, filepath.Join(opts.DataDir, "object.db")),
 		// Redirects are answers to check (downloads are 302s, 3.8), never followed.
 		http: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
@@ -143,6 +152,38 @@ func startSystemWith(t testing.TB, o systemOptions) *system {
 		}},
 	}
 	return s
+}
+
+// server answers the in-process all-in-one, for a test that reaches behind the public port (its
+// stores, its jobs, its data dir). Such a test cannot run split: on the split runner this fails.
+func (s *system) server() *server.Server {
+	s.t.Helper()
+	if s.srv == nil {
+		s.t.Fatalf("%s reaches into the all-in-one process: it cannot run on the split deployment (take it out of splitSuite)", s.t.Name())
+	}
+	return s.srv
+}
+
+// fakeClock answers the all-in-one's clock, which the test moves. The split deployment's
+// processes keep real time: on the split runner this fails.
+func (s *system) fakeClock() *clock.Fake {
+	s.t.Helper()
+	if s.clock == nil {
+		s.t.Fatalf("%s moves the clock: it cannot run on the split deployment (take it out of splitSuite)", s.t.Name())
+	}
+	return s.clock
+}
+
+// canMoveClock reports whether the test may move the system's clock (the all-in-one's).
+func (s *system) canMoveClock() bool { return s.clock != nil }
+
+// logText answers what the system logged so far: the all-in-one's log, or every split process's
+// output.
+func (s *system) logText() string {
+	if split != nil {
+		return splitLogs()
+	}
+	return s.logs.String()
 }
 
 // on answers the same system reporting to t, for subtests that share one system.
@@ -213,7 +254,7 @@ func (s *system) storedObjects(prefix string) map[string][]byte {
 		}
 		return out
 	}
-	root := s.srv.BlobDir()
+	root := s.server().BlobDir()
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -242,6 +283,7 @@ func (s *system) storedObjects(prefix string) map[string][]byte {
 // under the keys the blob store would give them (blobs/<xx>/<id>), those under prefix.
 func (s *system) inlineBlobs(prefix string) map[string][]byte {
 	s.t.Helper()
+	s.server() // the object database of the all-in-one
 	out := map[string][]byte{}
 	if !strings.HasPrefix("blobs/", prefix) && !strings.HasPrefix(prefix, "blobs/") {
 		return out
@@ -295,11 +337,11 @@ func (s *system) keysHolding(prefix string, data []byte) []string {
 // grpcConn dials the public port with gRPC over TLS, trusting the local CA; closed when the test ends.
 func (s *system) grpcConn(t testing.TB) *grpc.ClientConn {
 	t.Helper()
-	pool, err := tlsx.CertPool(s.srv.CACert)
+	pool, err := tlsx.CertPool(s.server().CACert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := grpc.NewClient(s.srv.Addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
+	conn, err := grpc.NewClient(s.server().Addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,11 +369,11 @@ func (r response) JSON(t testing.TB) map[string]any {
 // collect runs the namespace purge and the object cleanup once each, as their jobs would.
 func (s *system) collect() (purged int64, gc gcReport) {
 	s.t.Helper()
-	purged, err := s.srv.Namespace().PurgeDeleted(s.t.Context())
+	purged, err := s.server().Namespace().PurgeDeleted(s.t.Context())
 	if err != nil {
 		s.t.Fatalf("purge: %v", err)
 	}
-	r, err := s.srv.Objects().CollectGarbage(s.t.Context())
+	r, err := s.server().Objects().CollectGarbage(s.t.Context())
 	if err != nil {
 		s.t.Fatalf("collect garbage: %v", err)
 	}
@@ -365,7 +407,7 @@ func (s *system) tryCall(method, path string, query url.Values, body any, header
 		}
 		rd = bytes.NewReader(data)
 	}
-	u := s.srv.URL + path
+	u := s.url + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
@@ -417,7 +459,9 @@ func (s *system) createLibrary(name string, ext map[string]any) library {
 		s.t.Fatalf("create library: %d %s", r.Status, r.Body)
 	}
 	m := r.JSON(s.t)
-	return library{ID: m["libraryId"].(string), Secret: m["librarySecret"].(string), Body: m}
+	lib := library{ID: m["libraryId"].(string), Secret: m["librarySecret"].(string), Body: m}
+	s.noteSecret(lib.Secret)
+	return lib
 }
 
 // mint asks for a token; q holds the query beyond library_id and library_secret.
@@ -438,7 +482,17 @@ func (s *system) mustMint(lib library, q url.Values) string {
 	if r.Status != http.StatusOK {
 		s.t.Fatalf("mint: %d %s", r.Status, r.Body)
 	}
-	return r.JSON(s.t)["accessToken"].(string)
+	token := r.JSON(s.t)["accessToken"].(string)
+	s.noteSecret(token)
+	return token
+}
+
+// noteSecret records a library secret or token that no split process may log (the all-in-one's
+// tests check their log themselves).
+func (s *system) noteSecret(v string) {
+	if split != nil {
+		split.AddSecret(v)
+	}
 }
 
 // renew renews a token through REST.
@@ -472,7 +526,7 @@ var spans = tracetest.NewInMemoryExporter()
 func TestMain(m *testing.M) {
 	storetest.Report(os.Stderr, "e2e namespace tests")
 	tp := telemetry.SetupTracingWith(spans)
-	code := m.Run()
+	code := runTests(m)
 	_ = tp.Shutdown(context.Background())
 	os.Exit(code)
 }
@@ -487,7 +541,12 @@ func jsonInto(t testing.TB, body []byte, v *[]map[string]any) int {
 }
 
 // onEveryEngine runs fn against an all-in-one per namespace store engine (issue 3: both engines).
+// On the split runner it runs fn once, against the split deployment (on PostgreSQL).
 func onEveryEngine(t *testing.T, fn func(t *testing.T, s *system)) {
+	if split != nil {
+		t.Run("split", func(t *testing.T) { fn(t, startSystem(t)) })
+		return
+	}
 	for _, e := range storetest.Engines() {
 		t.Run(e.Name, func(t *testing.T) { fn(t, startSystemOn(t, e.DSN(t))) })
 	}

@@ -250,7 +250,7 @@ func ptr(s string) *string { return &s }
 
 func checkLogs(t *testing.T, s *system, secrets *sensitive) {
 	t.Helper()
-	logs := s.logs.String()
+	logs := s.logText()
 	if !strings.Contains(logs, `"route":"/api/v1/token`) {
 		t.Fatal("the server logged no token request, so the check below would prove nothing")
 	}
@@ -279,17 +279,17 @@ func TestTokenLifecycle(t *testing.T) {
 		if exp != 1200 {
 			t.Fatalf("expiresIn %v", exp)
 		}
-		s.clock.Advance(1199 * time.Second)
+		s.fakeClock().Advance(1199 * time.Second)
 		got, exp := tokenAnswer(t, s.renew(lib.ID, tok))
 		if got != tok || exp != 1200 {
 			t.Fatalf("renew answered %q %v; want the same token and 1200", got, exp)
 		}
-		s.clock.Advance(1199 * time.Second)
+		s.fakeClock().Advance(1199 * time.Second)
 		got, exp = tokenAnswer(t, s.renew(lib.ID, tok))
 		if got != tok || exp != 1200 {
 			t.Fatalf("second renew answered %q %v", got, exp)
 		}
-		s.clock.Advance(1201 * time.Second)
+		s.fakeClock().Advance(1201 * time.Second)
 		expectError(t, s.renew(lib.ID, tok), 403, "InvalidAccessToken")
 		// Expired stays expired.
 		expectError(t, s.renew(lib.ID, tok), 403, "InvalidAccessToken")
@@ -298,11 +298,11 @@ func TestTokenLifecycle(t *testing.T) {
 	t.Run("a token not used for its period expires", func(t *testing.T) {
 		tok := s.mustMint(lib, nil)
 		secrets.add(tok)
-		s.clock.Advance(86400*time.Second - time.Second)
+		s.fakeClock().Advance(86400*time.Second - time.Second)
 		if !s.alive(t, lib.ID, tok) {
 			t.Fatal("token expired before its period")
 		}
-		s.clock.Advance(86401 * time.Second)
+		s.fakeClock().Advance(86401 * time.Second)
 		expectError(t, s.renew(lib.ID, tok), 403, "InvalidAccessToken")
 	})
 
@@ -526,7 +526,7 @@ func TestTokenDeleteUserTokens(t *testing.T) {
 
 // rawCall is a goroutine-safe request (no t.Fatal) answering status and body.
 func (s *system) rawCall(method, path string, query url.Values) (int, []byte, error) {
-	u := s.srv.URL + path
+	u := s.url + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}

@@ -2,10 +2,7 @@ package split
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -13,24 +10,18 @@ import (
 	"hash/crc64"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/opensmh/opensmh/pkg/discovery"
-	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/tests/internal/cluster"
 	"github.com/opensmh/opensmh/tests/internal/proc"
-	"github.com/opensmh/opensmh/tests/internal/tcpproxy"
 )
 
 // TestFaultsUnderLoad runs the split deployment with two replicas of every service (three etcd
@@ -46,8 +37,7 @@ import (
 // end, and that no process that was not killed had to be restarted. It prints the failure
 // window after the etcd leader's loss.
 func TestFaultsUnderLoad(t *testing.T) {
-	etcdBin := requireEtcd(t)
-	d := startFaultDeployment(t, etcdBin)
+	d := startFaultDeployment(t)
 	w := d.startWorkload(t, 4)
 
 	settle := func(what string) {
@@ -59,17 +49,17 @@ func TestFaultsUnderLoad(t *testing.T) {
 	// 1. kill -9 one replica of each service, then start it again.
 	for _, name := range []string{"library-a", "authtoken-a", "namespace-a", "object-a", "gateway-a"} {
 		w.mark("kill -9 " + name)
-		d.kill(t, name)
+		d.Kill(t, name)
 		time.Sleep(2 * time.Second)
-		d.restart(t, name)
+		d.Restart(t, name)
 		settle("kill -9 " + name)
 	}
 
 	// 2. kill -9 the etcd leader; the cluster elects another; the member is started again.
-	leader := etcdLeader(t, d.etcd)
-	w.mark("kill -9 the etcd leader " + leader.name)
+	leader := cluster.EtcdLeader(t, d.Etcd)
+	w.mark("kill -9 the etcd leader " + leader.Name)
 	killedAt := time.Now()
-	leader.proc.Kill(t)
+	leader.Proc.Kill(t)
 	settle("the etcd leader's loss")
 	if n := w.failuresSince(killedAt); n > 0 {
 		t.Logf("etcd leader loss: %d requests failed, from %v after the kill until %v after it", n,
@@ -77,10 +67,10 @@ func TestFaultsUnderLoad(t *testing.T) {
 	} else {
 		t.Logf("etcd leader loss: no request failed")
 	}
-	leader.start(t)
-	d.all = append(d.all, leader.proc)
-	for _, m := range d.etcd {
-		m.waitHealthy(t)
+	leader.Start(t)
+	d.RestartedEtcd(leader)
+	for _, m := range d.Etcd {
+		m.WaitHealthy(t)
 	}
 
 	// 3. PostgreSQL away for 10 s, twice: stopped as an operator stops it (every session told
@@ -91,13 +81,13 @@ func TestFaultsUnderLoad(t *testing.T) {
 		what       string
 		stop, back func()
 	}{
-		{"PostgreSQL stopped", d.postgres.Stop, d.postgres.Start},
-		{"PostgreSQL cut off", d.postgresLink.Cut, d.postgresLink.Restore},
+		{"PostgreSQL stopped", d.Postgres.Stop, d.Postgres.Start},
+		{"PostgreSQL cut off", d.PostgresLink.Cut, d.PostgresLink.Restore},
 	} {
 		w.mark(outage.what)
 		outage.stop()
 		proc.WaitFor(t, "the gateways' readiness to turn false: "+outage.what, 20*time.Second, func() bool {
-			return d.healthz(t, "gateway-a") == http.StatusServiceUnavailable && d.healthz(t, "gateway-b") == http.StatusServiceUnavailable
+			return d.Healthz("gateway-a") == http.StatusServiceUnavailable && d.Healthz("gateway-b") == http.StatusServiceUnavailable
 		})
 		time.Sleep(time.Until(w.markedAt().Add(10 * time.Second)))
 		if got := w.failuresSince(w.markedAt()); got == 0 {
@@ -105,7 +95,7 @@ func TestFaultsUnderLoad(t *testing.T) {
 		}
 		outage.back()
 		proc.WaitFor(t, "the gateways' readiness to turn true again: "+outage.what, 45*time.Second, func() bool {
-			return d.healthz(t, "gateway-a") == http.StatusOK && d.healthz(t, "gateway-b") == http.StatusOK
+			return d.Healthz("gateway-a") == http.StatusOK && d.Healthz("gateway-b") == http.StatusOK
 		})
 		settle(outage.what)
 	}
@@ -113,9 +103,9 @@ func TestFaultsUnderLoad(t *testing.T) {
 	// 4. A paused process (SIGSTOP, as a stalled VM or a long GC pause): callers time out on it
 	// or move to the other replica; after SIGCONT it carries on.
 	w.mark("namespace-b paused")
-	d.signal(t, "namespace-b", syscall.SIGSTOP)
+	d.Signal(t, "namespace-b", syscall.SIGSTOP)
 	time.Sleep(5 * time.Second)
-	d.signal(t, "namespace-b", syscall.SIGCONT)
+	d.Signal(t, "namespace-b", syscall.SIGCONT)
 	settle("namespace-b resumed")
 
 	w.stop(t)
@@ -123,27 +113,27 @@ func TestFaultsUnderLoad(t *testing.T) {
 	t.Logf("workload: %d files confirmed, %d requests failed in all", len(confirmed), w.failureCount())
 	w.expectNo500(t)
 	// Every process that was not killed is the one that started: none exited.
-	for name, p := range d.procs {
-		if p.restarted {
+	for name, p := range d.Procs {
+		if p.Restarted {
 			continue
 		}
 		if p.Exited() {
 			t.Errorf("%s exited without being killed:\n%s", name, tail(p.Output(), 20))
 		}
 	}
-	for _, m := range d.etcd {
-		if m != leader && m.proc.Exited() {
-			t.Errorf("etcd %s exited without being killed:\n%s", m.name, tail(m.proc.Output(), 20))
+	for _, m := range d.Etcd {
+		if m != leader && m.Proc.Exited() {
+			t.Errorf("etcd %s exited without being killed:\n%s", m.Name, tail(m.Proc.Output(), 20))
 		}
 	}
 	// Every confirmed file reads back byte-identical, through either gateway.
 	for _, f := range confirmed {
 		d.expectFile(t, w.lib, w.token, f)
 	}
-	expectNoSecretLogged(t, d.all, d.secrets...)
+	d.ExpectNoSecretLogged(t)
 	// Our processes log JSON records only; a killed one may have had its last line cut short.
-	for _, p := range d.procs {
-		if !p.restarted {
+	for _, p := range d.Procs {
+		if !p.Restarted {
 			p.LogRecords(t)
 		}
 	}
@@ -151,204 +141,23 @@ func TestFaultsUnderLoad(t *testing.T) {
 
 // faultDeployment is the split deployment TestFaultsUnderLoad runs and harms.
 type faultDeployment struct {
-	tmp   string
-	bin   func(string) string
-	env   []string
-	procs map[string]*faultProc
-	// all holds every process started, the killed ones too, for the check of their logs.
-	all []*proc.Proc
-	// etcd is the cluster's three members.
-	etcd []*etcdMember
-	// postgres is the test's own server; the services reach it through postgresLink.
-	postgres     *postgresServer
-	postgresLink *tcpproxy.Proxy
-	gateways     map[string]string // name -> listen address
-	pool         *x509.CertPool
-	client       *http.Client
-	adminKey     string
-	// secrets are what no process may log: the operator key, the KEK, the library secret, the
-	// workload's token.
-	secrets []string
+	*cluster.Deployment
 }
 
-// faultProc is one process of the deployment, with what it takes to start it again.
-type faultProc struct {
-	*proc.Proc
-	path      string
-	env       []string
-	args      []string
-	restarted bool
-}
-
-const (
-	faultPublicHost = "media.faults.test"
-	faultDataHost   = "files.faults.test"
-)
-
-func startFaultDeployment(t *testing.T, etcdBin string) *faultDeployment {
+func startFaultDeployment(t *testing.T) faultDeployment {
 	t.Helper()
-	tmp := t.TempDir()
-	d := &faultDeployment{tmp: tmp, bin: func(name string) string { return filepath.Join(binDir, name) },
-		procs: map[string]*faultProc{}, gateways: map[string]string{}, adminKey: "faults-operator-key-0123456789"}
-
-	d.etcd = startEtcdCluster(t, etcdBin, tmp, "0", "1", "2")
-	for _, m := range d.etcd {
-		d.all = append(d.all, m.proc)
-	}
-
-	// PostgreSQL of the test's own, behind a proxy the test can cut.
-	d.postgres = startPostgres(t)
-	d.postgresLink = tcpproxy.Start(t, d.postgres.Addr())
-	dsn := d.postgres.DSN(d.postgresLink.Addr)
-
-	s3 := startFakeS3(t, tmp)
-	const kek = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes, base64
-	d.env = []string{
-		"SMH_ADMIN_KEY=" + d.adminKey,
-		"SMH_SECRET_KEK=" + kek,
-		"SMH_ETCD_ENDPOINTS=" + clientURLs(d.etcd),
-		"SMH_LOG_LEVEL=info",
+	return faultDeployment{cluster.Start(t, t.TempDir(), cluster.Options{
+		BinDir: binDir,
 		// Short deadlines, so a fault turns into an answer within the test's patience.
-		"SMH_SQL_TX_TIMEOUT=5s",
-		"SMH_READINESS_EVERY=1s",
-	}
-	publicURL, dataURL := "https://"+faultPublicHost, "https://"+faultDataHost
-	for _, r := range []string{"a", "b"} {
-		d.start(t, "library-"+r, d.env, d.bin("library"), "--listen", proc.FreeAddr(t), "--public-url", publicURL)
-		d.start(t, "authtoken-"+r, d.env, d.bin("authtoken"), "--listen", proc.FreeAddr(t))
-		d.start(t, "namespace-"+r, d.env, d.bin("namespace"), "--listen", proc.FreeAddr(t), "--sql-dsn", dsn, "--public-url", publicURL)
-		objectEnv := append(slices.Clone(d.env), s3.env...)
-		d.start(t, "object-"+r, objectEnv, d.bin("object"), "--listen", proc.FreeAddr(t), "--data-listen", proc.FreeAddr(t),
-			"--domain", faultDataHost, "--sql-dsn", dsn, "--s3-endpoint", s3.endpoint, "--s3-bucket", "faults",
-			"--s3-create-bucket", "--gc-every=-1s")
-		d.secrets = append(d.secrets, s3.secretKey)
-	}
-	proc.WaitFor(t, "two replicas of every service to register in etcd", 60*time.Second, func() bool {
-		for _, s := range []string{"library", "authtoken", "namespace", "object", discovery.ObjectData} {
-			if etcdKeyCount(d.etcd[0].clientURL, discovery.Prefix+s+"/") != 2 {
-				return false
-			}
-		}
-		return true
-	})
-
-	// Two gateways with one CA (README, "On machines of your own"): the first makes it, the
-	// second gets a copy before it starts.
-	for i, r := range []string{"a", "b"} {
-		dir := filepath.Join(tmp, "gateway-"+r)
-		if i == 1 {
-			for _, f := range []string{tlsx.CACertFile, "ca-key.pem"} {
-				data, err := os.ReadFile(filepath.Join(tmp, "gateway-a", "tls", f))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.MkdirAll(filepath.Join(dir, "tls"), 0o700); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, "tls", f), data, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		addr := proc.FreeAddr(t)
-		d.gateways["gateway-"+r] = addr
-		d.start(t, "gateway-"+r, d.env, d.bin("gateway"), "--listen", addr, "--public-url", publicURL, "--data-url", dataURL,
-			"--data-dir", dir)
-		if i == 0 {
-			caFile := filepath.Join(dir, "tls", tlsx.CACertFile)
-			proc.WaitFor(t, "the first gateway's CA", 30*time.Second, func() bool { _, err := os.Stat(caFile); return err == nil })
-		}
-	}
-	pool, err := tlsx.CertPool(filepath.Join(tmp, "gateway-a", "tls", tlsx.CACertFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.pool = pool
-	d.client = &http.Client{Timeout: 60 * time.Second, Transport: d.transport(pool),
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for name := range d.gateways {
-		proc.WaitFor(t, name+" to report every service ready", 60*time.Second, func() bool { return d.healthz(t, name) == http.StatusOK })
-	}
-	d.secrets = append(d.secrets, d.adminKey, kek)
-	return d
-}
-
-// transport reaches the public and download hosts through whichever gateway accepts a
-// connection, as a load balancer in front of both would.
-func (d *faultDeployment) transport(pool *x509.CertPool) http.RoundTripper {
-	var turn atomic.Uint64
-	dialer := &net.Dialer{Timeout: 2 * time.Second}
-	tr := &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			names := []string{"gateway-a", "gateway-b"}
-			start := int(turn.Add(1) % 2)
-			var err error
-			for i := range names {
-				var c net.Conn
-				if c, err = dialer.DialContext(ctx, network, d.gateways[names[(start+i)%2]]); err == nil {
-					return c, nil
-				}
-			}
-			return nil, err
-		},
-		ForceAttemptHTTP2:   true,
-		MaxIdleConnsPerHost: 8,
-	}
-	return tr
-}
-
-func (d *faultDeployment) start(t *testing.T, name string, env []string, path string, args ...string) {
-	t.Helper()
-	d.procs[name] = &faultProc{Proc: proc.Start(t, name, env, path, args...), path: path, env: env, args: args}
-	d.all = append(d.all, d.procs[name].Proc)
-}
-
-func (d *faultDeployment) kill(t *testing.T, name string) {
-	t.Helper()
-	d.procs[name].Kill(t)
-}
-
-func (d *faultDeployment) signal(t *testing.T, name string, sig syscall.Signal) {
-	t.Helper()
-	d.procs[name].Signal(t, sig)
-}
-
-// restart starts a killed process again with its arguments, as a supervisor would, and waits
-// until it serves: a service listed in etcd again, a gateway ready.
-func (d *faultDeployment) restart(t *testing.T, name string) {
-	t.Helper()
-	old := d.procs[name]
-	d.procs[name] = &faultProc{Proc: proc.Start(t, name, old.env, old.path, old.args...), path: old.path, env: old.env, args: old.args, restarted: true}
-	d.all = append(d.all, d.procs[name].Proc)
-	service, _, _ := strings.Cut(name, "-")
-	switch service {
-	case "gateway":
-		proc.WaitFor(t, name+" to serve again", 60*time.Second, func() bool { return d.healthz(t, name) == http.StatusOK })
-	default:
-		proc.WaitFor(t, name+" to register in etcd again", 60*time.Second, func() bool {
-			return etcdKeyCount(d.etcd[0].clientURL, discovery.Prefix+service+"/") == 2
-		})
-	}
-}
-
-// healthz answers the status of a gateway's /healthz (0 when it cannot be reached).
-func (d *faultDeployment) healthz(t *testing.T, gateway string) int {
-	t.Helper()
-	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.pool, ServerName: faultPublicHost}}}
-	defer c.CloseIdleConnections()
-	resp, err := c.Get("https://" + d.gateways[gateway] + "/healthz")
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+		Env:        []string{"SMH_SQL_TX_TIMEOUT=5s", "SMH_READINESS_EVERY=1s"},
+		ObjectArgs: []string{"--gc-every=-1s"},
+	})}
 }
 
 // expectFile downloads a confirmed file (302, then the signed URL) and compares its digest.
-func (d *faultDeployment) expectFile(t *testing.T, lib, token string, f confirmedFile) {
+func (d faultDeployment) expectFile(t *testing.T, lib, token string, f confirmedFile) {
 	t.Helper()
-	status, body, err := d.get("https://"+faultPublicHost+"/api/v1/file/"+lib+"/-/"+url.PathEscape(f.name)+"?access_token="+url.QueryEscape(token), true)
+	status, body, err := d.get(cluster.PublicURL+"/api/v1/file/"+lib+"/-/"+url.PathEscape(f.name)+"?access_token="+url.QueryEscape(token), true)
 	if err != nil || status != http.StatusFound {
 		t.Errorf("download %s: %d %v %.200s", f.name, status, err, body)
 		return
@@ -360,8 +169,8 @@ func (d *faultDeployment) expectFile(t *testing.T, lib, token string, f confirme
 }
 
 // get answers a GET's status and body, or for a redirect when location is set, its Location.
-func (d *faultDeployment) get(rawURL string, location bool) (int, []byte, error) {
-	resp, err := d.client.Get(rawURL)
+func (d faultDeployment) get(rawURL string, location bool) (int, []byte, error) {
+	resp, err := d.Client.Get(rawURL)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -374,16 +183,16 @@ func (d *faultDeployment) get(rawURL string, location bool) (int, []byte, error)
 }
 
 // newLibrary creates a file library and mints a token for the workload.
-func (d *faultDeployment) newLibrary(t *testing.T) (lib, token string) {
+func (d faultDeployment) newLibrary(t *testing.T) (lib, token string) {
 	t.Helper()
-	lib, secret := createFileLibrary(t, d.client, "https://"+faultPublicHost, d.adminKey)
-	status, body, err := d.get("https://"+faultPublicHost+"/api/v1/token?"+url.Values{"library_id": {lib}, "library_secret": {secret},
+	lib, secret := createFileLibrary(t, d.Client, cluster.PublicURL, d.AdminKey)
+	status, body, err := d.get(cluster.PublicURL+"/api/v1/token?"+url.Values{"library_id": {lib}, "library_secret": {secret},
 		"grant": {"admin"}, "user_id": {"worker"}}.Encode(), false)
 	var minted struct{ AccessToken string }
 	if err != nil || status != http.StatusOK || json.Unmarshal(body, &minted) != nil || minted.AccessToken == "" {
 		t.Fatalf("mint a token: %d %v %.200s", status, err, body)
 	}
-	d.secrets = append(d.secrets, secret, minted.AccessToken)
+	d.AddSecret(secret, minted.AccessToken)
 	return lib, minted.AccessToken
 }
 
@@ -411,7 +220,7 @@ func (f failure) String() string {
 // workload uploads files through the gateways with several workers and, now and then, reads one
 // back.
 type workload struct {
-	d          *faultDeployment
+	d          faultDeployment
 	lib, token string
 	stopCh     chan struct{}
 	stopping   sync.Once
@@ -432,7 +241,7 @@ type cycleOutcome struct {
 	ok   bool
 }
 
-func (d *faultDeployment) startWorkload(t *testing.T, workers int) *workload {
+func (d faultDeployment) startWorkload(t *testing.T, workers int) *workload {
 	t.Helper()
 	lib, token := d.newLibrary(t)
 	w := &workload{d: d, lib: lib, token: token, stopCh: make(chan struct{}), phase: "start", phaseAt: time.Now()}
@@ -493,7 +302,7 @@ func (w *workload) run(worker int) {
 // cycle uploads one file (begin, PUT, confirm) and answers whether it was confirmed; each failed
 // step is recorded.
 func (w *workload) cycle(name string, data []byte) bool {
-	base := "https://" + faultPublicHost + "/api/v1/file/" + w.lib + "/-/"
+	base := "https://" + cluster.PublicHost + "/api/v1/file/" + w.lib + "/-/"
 	q := "?access_token=" + url.QueryEscape(w.token)
 	status, body, err := w.do("begin", "PUT", base+url.PathEscape(name)+q, nil, nil, http.StatusCreated)
 	if err != nil {
@@ -528,7 +337,7 @@ func (w *workload) cycle(name string, data []byte) bool {
 }
 
 func (w *workload) download(f confirmedFile) {
-	status, loc, err := w.d.get("https://"+faultPublicHost+"/api/v1/file/"+w.lib+"/-/"+url.PathEscape(f.name)+"?access_token="+url.QueryEscape(w.token), true)
+	status, loc, err := w.d.get(cluster.PublicURL+"/api/v1/file/"+w.lib+"/-/"+url.PathEscape(f.name)+"?access_token="+url.QueryEscape(w.token), true)
 	if err != nil || status != http.StatusFound {
 		w.failed("download", status, loc, err)
 		return
@@ -554,7 +363,7 @@ func (w *workload) do(op, method, rawURL string, body []byte, h http.Header, wan
 	for k, v := range h {
 		req.Header[k] = v
 	}
-	resp, err := w.d.client.Do(req)
+	resp, err := w.d.Client.Do(req)
 	if err != nil {
 		w.fail(op, 0, "", err.Error())
 		return 0, nil, err

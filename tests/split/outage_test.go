@@ -2,16 +2,11 @@ package split
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,10 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
-	"github.com/opensmh/opensmh/pkg/tlsx"
-	"github.com/opensmh/opensmh/tests/internal/proc"
-	"github.com/opensmh/opensmh/tests/internal/tcpproxy"
+	"github.com/opensmh/opensmh/tests/internal/cluster"
 )
 
 // TestSplitDependencyDown takes the dependencies away from a split deployment (issue 15): the
@@ -34,42 +26,16 @@ import (
 // same requests succeed and /healthz answers 200 again, without restarting any OpenSMH process
 // (docs/operations.md).
 func TestSplitDependencyDown(t *testing.T) {
-	etcdBin := requireEtcd(t)
-	adminDSN := os.Getenv(sqldbtest.PostgresDSNEnv)
-	if adminDSN == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL NOT RUN: %s is not set (.ci/run sets it)", sqldbtest.PostgresDSNEnv)
-		}
-		t.Skipf("PostgreSQL NOT RUN: set %s to a maintenance DSN, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", sqldbtest.PostgresDSNEnv)
-	}
-	// Fresh databases, reached through the proxy.
-	throughProxy := func(dsn string, proxy *tcpproxy.Proxy) string {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Host = proxy.Addr
-		return u.String()
-	}
-	pgAddr, err := url.Parse(adminDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	postgres := tcpproxy.Start(t, pgAddr.Host)
-	namespaceDSN := throughProxy(sqldbtest.NewPostgresDatabase(t, adminDSN), postgres)
-	objectDSN := throughProxy(sqldbtest.NewPostgresDatabase(t, adminDSN), postgres)
-
-	tmp := t.TempDir()
-	etcd := newEtcdMember(t, etcdBin, filepath.Join(tmp, "etcd"), "split")
-	etcd.cluster = etcd.name + "=" + etcd.peerURL
-	etcd.start(t)
-	// The processes started here live as long as the whole test, not the subtest that starts them.
-	restartEtcd := func() { etcd.start(t) }
-	d := startDeployment(t, tmp, etcd.clientURL, namespaceDSN, objectDSN)
+	d := startDeployment(t, 1)
+	postgres, etcd := d.PostgresLink, d.Etcd[0]
+	// The processes started again live as long as the whole test, not the subtest that starts
+	// them: started with the test's t.
+	restartEtcd := func() { etcd.Start(t) }
+	restartObject := func() { d.Restart(t, "object-a") }
 
 	// What a Kubernetes probe of the namespace process asks (k8s/namespace-service.yaml):
 	// readiness names the service, liveness asks for "".
-	nsConn, err := grpc.NewClient(d.namespaceAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	nsConn, err := grpc.NewClient(d.Procs["namespace-a"].Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +100,7 @@ func TestSplitDependencyDown(t *testing.T) {
 	})
 
 	t.Run("etcd killed", func(t *testing.T) {
-		etcd.proc.Kill(t)
+		etcd.Proc.Kill(t)
 		expectUnavailable(t, "get library", d.getLibrary(t))
 		expectUnavailable(t, "mint", d.mint(t))
 		// The namespace and object processes need no etcd of their own to serve these, but they
@@ -158,7 +124,7 @@ func TestSplitDependencyDown(t *testing.T) {
 	})
 
 	t.Run("object process killed", func(t *testing.T) {
-		d.object.Kill(t)
+		d.Kill(t, "object-a")
 		expectUnavailable(t, "begin an upload", d.beginUpload(t, "while-killed.bin"))
 		var last answer
 		for end := time.Now().Add(recoveryWait); time.Now().Before(end) && !last.servicesAre("unreachable", "object"); time.Sleep(100 * time.Millisecond) {
@@ -168,104 +134,47 @@ func TestSplitDependencyDown(t *testing.T) {
 			t.Fatalf("/healthz with the object process gone: %d %s", last.status, last.body)
 		}
 
-		d.restartObject()
+		restartObject()
 		waitSucceeds(t, "begin an upload after the object process is back", http.StatusCreated, func() answer { return d.beginUpload(t, "after-restart.bin") })
 		d.waitHealth(t, http.StatusOK)
 	})
 
-	d.expectNoSecretLogged(t)
+	d.ExpectNoSecretLogged(t)
 }
 
-// deployment is a split deployment (the five OpenSMH processes) on a given etcd and given
-// databases, with one file library and an admin token of it.
+// deployment is a split deployment with one replica of each service, on its own PostgreSQL
+// behind a link the test cuts, with one file library and an admin token of it.
 type deployment struct {
-	tmp, publicURL, namespaceAddr string
-	client                        *http.Client
-	procs                         []*proc.Proc
-	object                        *proc.Proc
-	startObject                   func() *proc.Proc
-
+	*cluster.Deployment
 	libraryID, librarySecret, token string
 }
 
-const deploymentAdminKey = "outage-operator-key-0123456789"
-
-// startDeployment starts the processes with short store deadlines (a hung dependency answers
-// soon) and frequent readiness checks (/healthz follows soon), waits for /healthz to answer 200,
-// and makes the library and the token. namespaceDSN and objectDSN are the --sql-dsn of the two
-// stores ("" for a SQLite file in tmp).
-func startDeployment(t *testing.T, tmp, etcdEndpoints, namespaceDSN, objectDSN string) *deployment {
+// startDeployment starts the processes on etcdMembers etcd members with short store deadlines
+// (a hung dependency answers soon) and frequent readiness checks (/healthz follows soon), waits
+// for /healthz to answer 200, and makes the library and the token.
+func startDeployment(t *testing.T, etcdMembers int) *deployment {
 	t.Helper()
-	if namespaceDSN == "" {
-		namespaceDSN = filepath.Join(tmp, "namespace.db")
-	}
-	if objectDSN == "" {
-		objectDSN = filepath.Join(tmp, "object.db")
-	}
-	kek := make([]byte, 32)
-	_, _ = rand.Read(kek)
-	gwAddr, libAddr, tokAddr, nsAddr := proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t), proc.FreeAddr(t)
-	objAddr, dataAddr := proc.FreeAddr(t), proc.FreeAddr(t)
-	d := &deployment{tmp: tmp, publicURL: "https://" + gwAddr, namespaceAddr: nsAddr}
-	_, gwPort, _ := strings.Cut(gwAddr, ":")
-	dataHost := "localhost:" + gwPort
-	env := []string{
-		"SMH_ADMIN_KEY=" + deploymentAdminKey,
-		"SMH_SECRET_KEK=" + base64.StdEncoding.EncodeToString(kek),
-		"SMH_ETCD_ENDPOINTS=" + etcdEndpoints,
+	d := &deployment{Deployment: cluster.Start(t, t.TempDir(), cluster.Options{BinDir: binDir, EtcdMembers: etcdMembers, Replicas: 1, Gateways: 1,
 		// Nothing the tests assert is a duration: these only shorten the waits.
-		"SMH_SQL_TX_TIMEOUT=2s",
-		"SMH_ETCD_CALL_TIMEOUT=2s",
-		"SMH_READINESS_EVERY=200ms",
-	}
-	bin := func(name string) string { return filepath.Join(binDir, name) }
-	d.startObject = func() *proc.Proc {
-		return proc.Start(t, "object", env, bin("object"), "--listen", objAddr, "--data-listen", dataAddr, "--domain", dataHost,
-			"--sql-dsn", objectDSN, "--blob-dir", filepath.Join(tmp, "blobs"))
-	}
-	d.object = d.startObject()
-	d.procs = []*proc.Proc{
-		proc.Start(t, "library", env, bin("library"), "--listen", libAddr, "--public-url", d.publicURL),
-		proc.Start(t, "authtoken", env, bin("authtoken"), "--listen", tokAddr),
-		proc.Start(t, "namespace", env, bin("namespace"), "--listen", nsAddr, "--sql-dsn", namespaceDSN, "--public-url", d.publicURL),
-		d.object,
-		proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"),
-			"--object-data-url", "http://"+dataAddr, "--data-url", "https://"+dataHost),
-	}
-
-	caFile := filepath.Join(tmp, "gw", "tls", tlsx.CACertFile)
-	proc.WaitFor(t, "the gateway's CA certificate", 30*time.Second, func() bool { _, err := os.Stat(caFile); return err == nil })
-	pool, err := tlsx.CertPool(caFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The client's timeout only ends a hang; the answers come from the deadlines above.
-	d.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	d.waitHealth(t, http.StatusOK)
-
-	d.libraryID, d.librarySecret = createFileLibrary(t, d.client, d.publicURL, deploymentAdminKey)
+		Env: []string{"SMH_SQL_TX_TIMEOUT=2s", "SMH_ETCD_CALL_TIMEOUT=2s", "SMH_READINESS_EVERY=200ms"}})}
+	d.libraryID, d.librarySecret = createFileLibrary(t, d.Client, cluster.PublicURL, d.AdminKey)
 	minted := d.mint(t)
 	var tok struct{ AccessToken string }
 	if err := json.Unmarshal(minted.body, &tok); minted.status != http.StatusOK || err != nil {
 		t.Fatalf("mint: %d %s", minted.status, minted.body)
 	}
 	d.token = tok.AccessToken
+	d.AddSecret(d.librarySecret, d.token)
 	return d
-}
-
-// restartObject starts the object process again after a kill; it lives as long as the deployment.
-func (d *deployment) restartObject() {
-	d.object = d.startObject()
-	d.procs = append(d.procs, d.object)
 }
 
 func (d *deployment) call(t *testing.T, method, path string, q url.Values, admin bool) answer {
 	t.Helper()
-	req, _ := http.NewRequest(method, d.publicURL+path+"?"+q.Encode(), nil)
+	req, _ := http.NewRequest(method, cluster.PublicURL+path+"?"+q.Encode(), nil)
 	if admin {
-		req.Header.Set("Authorization", "Bearer "+deploymentAdminKey)
+		req.Header.Set("Authorization", "Bearer "+d.AdminKey)
 	}
-	resp, err := d.client.Do(req)
+	resp, err := d.Client.Do(req)
 	if err != nil {
 		// The request's URL holds the access token: the error names the path only.
 		t.Fatalf("%s %s: %v", method, path, strings.ReplaceAll(err.Error(), q.Encode(), "…"))
@@ -311,11 +220,6 @@ func (d *deployment) list(t *testing.T) answer {
 // beginUpload asks for an upload's ticket (smh-api.md 3.1): the object service's write.
 func (d *deployment) beginUpload(t *testing.T, name string) answer {
 	return d.call(t, "PUT", "/api/v1/file/"+d.libraryID+"/-/"+url.PathEscape(name), url.Values{"access_token": {d.token}}, false)
-}
-
-func (d *deployment) expectNoSecretLogged(t *testing.T) {
-	t.Helper()
-	expectNoSecretLogged(t, d.procs, deploymentAdminKey, d.librarySecret, d.token)
 }
 
 // answer is a response of the gateway.
@@ -402,70 +306,37 @@ func waitSucceeds(t *testing.T, what string, want int, request func() answer) {
 // leader, and the requests that need etcd answer 503 ServiceUnavailable and /healthz 503 naming
 // library and authtoken until the members are back.
 func TestSplitEtcdQuorumLost(t *testing.T) {
-	etcdBin := requireEtcd(t)
-	tmp := t.TempDir()
-	members := startEtcdCluster(t, etcdBin, tmp, "a", "b", "c")
-	d := startDeployment(t, tmp, clientURLs(members), "", "")
+	d := startDeployment(t, 3)
+	members := d.Etcd
 
-	leader := etcdLeader(t, members)
-	leader.proc.Kill(t)
+	leader := cluster.EtcdLeader(t, members)
+	leader.Proc.Kill(t)
 	// Whether a request meets the election is up to the scheduler: either answer is right.
 	waitSucceeds(t, "get library after the leader's loss", http.StatusOK, func() answer { return d.getLibrary(t) })
 	waitSucceeds(t, "mint after the leader's loss", http.StatusOK, func() answer { return d.mint(t) })
 	waitSucceeds(t, "mkdir after the leader's loss", http.StatusCreated, func() answer { return d.mkdir(t, "after-election") })
 	d.waitHealth(t, http.StatusOK)
 
-	var second *etcdMember
+	var second *cluster.EtcdMember
 	for _, m := range members {
 		if m != leader {
 			second = m
 			break
 		}
 	}
-	second.proc.Kill(t)
+	second.Proc.Kill(t)
 	expectUnavailable(t, "get library without a leader", d.getLibrary(t))
 	expectUnavailable(t, "mint without a leader", d.mint(t))
 	d.waitHealth(t, http.StatusServiceUnavailable, "library", "authtoken")
 
-	for _, m := range []*etcdMember{leader, second} {
-		m.launch(t)
+	for _, m := range []*cluster.EtcdMember{leader, second} {
+		m.Launch(t)
 	}
 	for _, m := range members {
-		m.waitHealthy(t)
+		m.WaitHealthy(t)
 	}
 	waitSucceeds(t, "get library with the quorum back", http.StatusOK, func() answer { return d.getLibrary(t) })
 	waitSucceeds(t, "mint with the quorum back", http.StatusOK, func() answer { return d.mint(t) })
 	d.waitHealth(t, http.StatusOK)
-	d.expectNoSecretLogged(t)
-}
-
-// etcdLeader answers the member that leads the cluster, as the members report it.
-func etcdLeader(t *testing.T, members []*etcdMember) *etcdMember {
-	t.Helper()
-	var leaderID string
-	ids := map[string]*etcdMember{}
-	for _, m := range members {
-		resp, err := http.Post(m.clientURL+"/v3/maintenance/status", "application/json", strings.NewReader("{}"))
-		if err != nil {
-			t.Fatalf("status of etcd %s: %v", m.name, err)
-		}
-		var status struct {
-			Header struct {
-				MemberID string `json:"member_id"`
-			}
-			Leader string
-		}
-		err = json.NewDecoder(resp.Body).Decode(&status)
-		resp.Body.Close()
-		if err != nil || status.Header.MemberID == "" || status.Leader == "" {
-			t.Fatalf("status of etcd %s: %v %+v", m.name, err, status)
-		}
-		ids[status.Header.MemberID] = m
-		leaderID = status.Leader
-	}
-	leader, ok := ids[leaderID]
-	if !ok {
-		t.Fatalf("the leader %s is none of the members %v", leaderID, ids)
-	}
-	return leader
+	d.ExpectNoSecretLogged(t)
 }

@@ -2,19 +2,15 @@ package split
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +29,7 @@ import (
 	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/sqldb/sqldbtest"
 	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/tests/internal/cluster"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
@@ -45,7 +42,7 @@ import (
 // ones go to the bucket; after B is killed, A alone serves the old files and takes new ones, and
 // no upload's or download's bytes fail for the data endpoint B left listed until its lease lapsed.
 func TestSplitObjectReplicasOnS3(t *testing.T) {
-	etcdBin := requireEtcd(t)
+	etcdBin := cluster.EtcdBinary(t)
 	adminDSN := os.Getenv(sqldbtest.PostgresDSNEnv)
 	if adminDSN == "" {
 		// As tests/console does: CI sets the variable, so there a missing server is a failure.
@@ -57,10 +54,10 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 	objectDSN := sqldbtest.NewPostgresDatabase(t, adminDSN)
 
 	tmp := t.TempDir()
-	s3 := startFakeS3(t, tmp)
+	s3 := cluster.StartFakeS3(t, tmp)
 	const bucket, prefix = "opensmh-split", "replicas"
-	backend := s3.backend
-	etcdURL := startEtcd(t, etcdBin, filepath.Join(tmp, "etcd"))
+	backend := s3.Backend
+	etcdURL := cluster.StartEtcd(t, etcdBin, tmp).ClientURL
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
 	kekText := base64.StdEncoding.EncodeToString(kek)
@@ -85,7 +82,7 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 
 	// Both replicas start at once on a fresh database and a missing bucket: they race to migrate
 	// the schema and to create the bucket, as replicas of a new deployment do.
-	objectEnv := append(slices.Clone(env), s3.env...)
+	objectEnv := append(slices.Clone(env), s3.Env...)
 	startReplica := func(name string) *objectReplica {
 		r := &objectReplica{dataAddr: proc.FreeAddr(t), metricsAddr: proc.FreeAddr(t)}
 		// The replica lists the counting forwarder in front of its data endpoint as the address
@@ -94,14 +91,14 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 		r.Proc = proc.Start(t, name, objectEnv, bin("object"), "--listen", proc.FreeAddr(t), "--data-listen", r.dataAddr,
 			"--data-advertise", r.data.addr(), "--metrics-listen", r.metricsAddr,
 			"--domain", dataHost, "--sql-dsn", objectDSN,
-			"--s3-endpoint", s3.endpoint, "--s3-bucket", bucket, "--s3-prefix", prefix, "--s3-create-bucket")
+			"--s3-endpoint", s3.Endpoint, "--s3-bucket", bucket, "--s3-prefix", prefix, "--s3-create-bucket")
 		return r
 	}
 	replicaA, replicaB := startReplica("object A"), startReplica("object B")
 	// The gateway starts once both are listed, so that its balancer has both from the first call.
 	proc.WaitFor(t, "both object replicas to register in etcd", 60*time.Second, func() bool {
-		return etcdKeyCount(etcdURL, discovery.Prefix+"object/") == 2 &&
-			etcdKeyCount(etcdURL, discovery.Prefix+discovery.ObjectData+"/") == 2
+		return cluster.EtcdKeyCount(etcdURL, discovery.Prefix+"object/") == 2 &&
+			cluster.EtcdKeyCount(etcdURL, discovery.Prefix+discovery.ObjectData+"/") == 2
 	})
 	gateway := proc.Start(t, "gateway", env, bin("gateway"), "--listen", gwAddr, "--data-dir", filepath.Join(tmp, "gw"),
 		"--object-data-url", "etcd", "--data-url", dataURL)
@@ -269,8 +266,8 @@ func TestSplitObjectReplicasOnS3(t *testing.T) {
 			t.Errorf("%s exit code %d", p.Name, code)
 		}
 	}
-	expectNoSecretLogged(t, []*proc.Proc{gateway, replicaA.Proc, replicaB.Proc, namespace, authtoken, library},
-		adminKey, kekText, s3.secretKey, librarySecret, minted.AccessToken)
+	proc.ExpectNoSecretLogged(t, []*proc.Proc{gateway, replicaA.Proc, replicaB.Proc, namespace, authtoken, library},
+		adminKey, kekText, s3.SecretKey, librarySecret, minted.AccessToken)
 	// Every line is a JSON log record (issue 15); replica B is left out, as its kill may have
 	// cut its last line short.
 	for _, p := range []*proc.Proc{gateway, replicaA.Proc, namespace, authtoken, library} {
@@ -460,33 +457,6 @@ func expectPlacement(t *testing.T, backend *s3mem.Backend, bucket, prefix string
 	}
 }
 
-// etcdKeyCount answers how many keys start with prefix, through etcd's JSON gateway (v3 API),
-// or -1 when etcd does not answer.
-func etcdKeyCount(etcdURL, prefix string) int {
-	end := []byte(prefix)
-	end[len(end)-1]++ // the range [prefix, end) is every key starting with prefix
-	req, _ := json.Marshal(map[string]any{"key": []byte(prefix), "range_end": end, "count_only": true})
-	resp, err := http.Post(etcdURL+"/v3/kv/range", "application/json", bytes.NewReader(req))
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	var answer struct {
-		Count string `json:"count"` // int64 in proto3 JSON; absent when 0
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&answer) != nil {
-		return -1
-	}
-	if answer.Count == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(answer.Count)
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
 // createFileLibrary creates a single-tenant file library through the admin API and answers its
 // id and secret.
 func createFileLibrary(t *testing.T, client *http.Client, publicURL, adminKey string) (id, secret string) {
@@ -503,30 +473,4 @@ func createFileLibrary(t *testing.T, client *http.Client, publicURL, adminKey st
 		t.Fatalf("create file library: %d %v", resp.StatusCode, err)
 	}
 	return lib.LibraryID, lib.LibrarySecret
-}
-
-// fakeS3 is gofakes3 over TLS, trusted by the object processes through SSL_CERT_FILE (see
-// tests/serve/s3_test.go for why not plain HTTP).
-type fakeS3 struct {
-	backend  *s3mem.Backend
-	endpoint string // host:port
-	// env is what an object process needs to reach it: the CA and the credentials.
-	env       []string
-	secretKey string
-}
-
-func startFakeS3(t *testing.T, tmp string) fakeS3 {
-	t.Helper()
-	backend := s3mem.New()
-	srv := httptest.NewUnstartedServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	caFile := filepath.Join(tmp, "s3-ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	const secretKey = "split-s3-secret-key-0123456789"
-	return fakeS3{backend: backend, endpoint: strings.TrimPrefix(srv.URL, "https://"), secretKey: secretKey,
-		env: []string{"SSL_CERT_FILE=" + caFile, "SMH_S3_ACCESS_KEY=split-access", "SMH_S3_SECRET_KEY=" + secretKey}}
 }

@@ -5,7 +5,6 @@ package split
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -18,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,6 +31,7 @@ import (
 	objectv1 "github.com/opensmh/opensmh/gen/go/smh/object/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/tlsx"
+	"github.com/opensmh/opensmh/tests/internal/cluster"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
@@ -44,9 +43,9 @@ func TestMain(m *testing.M) {
 }
 
 func TestSplitDeployment(t *testing.T) {
-	etcdBin := requireEtcd(t)
+	etcdBin := cluster.EtcdBinary(t)
 	tmp := t.TempDir()
-	etcdURL := startEtcd(t, etcdBin, filepath.Join(tmp, "etcd"))
+	etcdURL := cluster.StartEtcd(t, etcdBin, tmp).ClientURL
 
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
@@ -442,7 +441,7 @@ func TestSplitDeployment(t *testing.T) {
 			t.Errorf("%s exit code %d", p.Name, code)
 		}
 	}
-	expectNoSecretLogged(t, []*proc.Proc{gateway, object, namespace, authtoken, library}, secret, survivor, tok, adminKey, fileToken)
+	proc.ExpectNoSecretLogged(t, []*proc.Proc{gateway, object, namespace, authtoken, library}, secret, survivor, tok, adminKey, fileToken)
 	// Every line of every binary is a JSON log record (issue 15) naming its service, the
 	// namespace's background jobs and the etcd client's and gRPC's own log included.
 	for _, p := range []*proc.Proc{gateway, object, namespace, authtoken, library} {
@@ -450,121 +449,6 @@ func TestSplitDeployment(t *testing.T) {
 			if service, _ := r["service"].(string); service == "" || !strings.HasPrefix(p.Name, service) {
 				t.Errorf("%s wrote a record without its service: %v", p.Name, r)
 			}
-		}
-	}
-}
-
-// requireEtcd answers the path of the etcd binary; a split deployment cannot run without one.
-func requireEtcd(t *testing.T) string {
-	t.Helper()
-	etcdBin, err := exec.LookPath("etcd")
-	if err != nil {
-		t.Fatalf("the split-deployment test needs an etcd binary on PATH (apt-get install etcd-server): %v", err)
-	}
-	return etcdBin
-}
-
-// startEtcd runs a one-member etcd cluster keeping its data in dir, waits until it is healthy and
-// answers its client URL.
-func startEtcd(t *testing.T, etcdBin, dir string) string {
-	t.Helper()
-	m := newEtcdMember(t, etcdBin, dir, "split")
-	m.cluster = m.name + "=" + m.peerURL
-	m.start(t)
-	return m.clientURL
-}
-
-// etcdMember is a member of an etcd cluster that a test can kill and start again on the same
-// addresses and data directory, as an operator restarting a failed member does.
-type etcdMember struct {
-	bin, dir, name     string
-	clientURL, peerURL string
-	// cluster is --initial-cluster: every member's name=peerURL.
-	cluster string
-	proc    *proc.Proc
-}
-
-func newEtcdMember(t *testing.T, etcdBin, dir, name string) *etcdMember {
-	return &etcdMember{bin: etcdBin, dir: dir, name: name, clientURL: "http://" + proc.FreeAddr(t), peerURL: "http://" + proc.FreeAddr(t)}
-}
-
-// startEtcdCluster runs one member per name, each keeping its data in tmp/etcd-<name>, and waits
-// until every one is healthy.
-func startEtcdCluster(t *testing.T, etcdBin, tmp string, names ...string) []*etcdMember {
-	t.Helper()
-	var members []*etcdMember
-	var initial []string
-	for _, name := range names {
-		m := newEtcdMember(t, etcdBin, filepath.Join(tmp, "etcd-"+name), name)
-		members = append(members, m)
-		initial = append(initial, m.name+"="+m.peerURL)
-	}
-	for _, m := range members { // all at once: each waits for the others to form the cluster
-		m.cluster = strings.Join(initial, ",")
-		m.launch(t)
-	}
-	for _, m := range members {
-		m.waitHealthy(t)
-	}
-	return members
-}
-
-// clientURLs answers the members' client URLs, comma-separated (SMH_ETCD_ENDPOINTS).
-func clientURLs(members []*etcdMember) string {
-	var urls []string
-	for _, m := range members {
-		urls = append(urls, m.clientURL)
-	}
-	return strings.Join(urls, ",")
-}
-
-// start runs the member and waits until it is healthy (for a member of a larger cluster: until
-// the cluster has a leader).
-func (m *etcdMember) start(t *testing.T) {
-	t.Helper()
-	m.launch(t)
-	m.waitHealthy(t)
-}
-
-func (m *etcdMember) launch(t *testing.T) {
-	t.Helper()
-	m.proc = proc.Start(t, "etcd "+m.name, nil, m.bin,
-		"--name", m.name, "--data-dir", m.dir,
-		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
-		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
-		"--initial-cluster", m.cluster)
-}
-
-func (m *etcdMember) waitHealthy(t *testing.T) {
-	t.Helper()
-	proc.WaitFor(t, "etcd "+m.name, 30*time.Second, func() bool {
-		resp, err := http.Get(m.clientURL + "/health")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-}
-
-// expectNoSecretLogged fails t for every output line of procs that holds one of secrets (empty
-// ones are ignored: a secret the test never obtained cannot leak).
-func expectNoSecretLogged(t *testing.T, procs []*proc.Proc, secrets ...string) {
-	t.Helper()
-	for _, p := range procs {
-		scanner := bufio.NewScanner(strings.NewReader(p.Output()))
-		scanner.Buffer(nil, 1<<20)
-		for scanner.Scan() {
-			line := scanner.Text()
-			for _, s := range secrets {
-				if s != "" && strings.Contains(line, s) {
-					t.Errorf("%s logged a secret or token: %s", p.Name, line)
-					break
-				}
-			}
-		}
-		if err := scanner.Err(); err != nil {
-			t.Errorf("reading the output of %s: %v", p.Name, err)
 		}
 	}
 }

@@ -58,6 +58,17 @@ func RunWithBinaries(m *testing.M, dir *string, pkgs ...string) int {
 	return m.Run()
 }
 
+// T is what these helpers need of a test. A *testing.T has it, and so does the runner of a
+// package's TestMain that starts one deployment for all its tests (tests/internal/cluster.Suite).
+type T interface {
+	Helper()
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Failed() bool
+}
+
 // Proc is a running child process.
 type Proc struct {
 	Name string
@@ -68,19 +79,19 @@ type Proc struct {
 
 // Start runs path with args and extra environment; the process is killed when the test ends,
 // and its output is logged if the test failed.
-func Start(t testing.TB, name string, env []string, path string, args ...string) *Proc {
+func Start(t T, name string, env []string, path string, args ...string) *Proc {
 	t.Helper()
 	return start(t, name, env, nil, path, args...)
 }
 
 // StartAs is Start as another user (cred; nil: this process's own), for a server that refuses
 // to run as root.
-func StartAs(t testing.TB, name string, cred *syscall.Credential, path string, args ...string) *Proc {
+func StartAs(t T, name string, cred *syscall.Credential, path string, args ...string) *Proc {
 	t.Helper()
 	return start(t, name, nil, cred, path, args...)
 }
 
-func start(t testing.TB, name string, env []string, cred *syscall.Credential, path string, args ...string) *Proc {
+func start(t T, name string, env []string, cred *syscall.Credential, path string, args ...string) *Proc {
 	t.Helper()
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -108,7 +119,7 @@ func (p *Proc) Output() string { return p.out.String() }
 // LogRecords answers every line the process wrote, each decoded as a JSON log record, and fails
 // t for each line that is not one: a JSON object with a time (RFC 3339), a level and a msg. The
 // binaries write nothing else once their logger exists (issue 15).
-func (p *Proc) LogRecords(t testing.TB) []map[string]any {
+func (p *Proc) LogRecords(t T) []map[string]any {
 	t.Helper()
 	var records []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(p.Output()))
@@ -146,7 +157,7 @@ func (p *Proc) wait(d time.Duration) (error, bool) {
 }
 
 // ExitCode waits up to 30 s for the process to end and answers its exit code.
-func (p *Proc) ExitCode(t testing.TB) int {
+func (p *Proc) ExitCode(t T) int {
 	t.Helper()
 	err, ended := p.wait(30 * time.Second)
 	if !ended {
@@ -163,7 +174,7 @@ func (p *Proc) ExitCode(t testing.TB) int {
 }
 
 // Stop sends sig and answers the exit code.
-func (p *Proc) Stop(t testing.TB, sig syscall.Signal) int {
+func (p *Proc) Stop(t T, sig syscall.Signal) int {
 	t.Helper()
 	_ = p.cmd.Process.Signal(sig)
 	return p.ExitCode(t)
@@ -176,7 +187,7 @@ func (p *Proc) Exited() bool {
 }
 
 // Signal sends sig without waiting for anything (SIGSTOP, SIGCONT).
-func (p *Proc) Signal(t testing.TB, sig syscall.Signal) {
+func (p *Proc) Signal(t T, sig syscall.Signal) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatalf("signal %s: %v", p.Name, err)
@@ -184,25 +195,25 @@ func (p *Proc) Signal(t testing.TB, sig syscall.Signal) {
 }
 
 // Kill ends the process at once, as a crash would.
-func (p *Proc) Kill(t testing.TB) {
+func (p *Proc) Kill(t T) {
 	t.Helper()
 	_ = p.cmd.Process.Kill()
 	p.wait(30 * time.Second)
 }
 
 // FreeAddr answers a loopback address with a port that was free a moment ago.
-func FreeAddr(t testing.TB) string {
+func FreeAddr(t T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("a free port: %v", err)
 	}
 	defer l.Close()
 	return l.Addr().String()
 }
 
 // WaitFor polls ok every 100 ms until it holds, failing the test after timeout.
-func WaitFor(t testing.TB, what string, timeout time.Duration, ok func() bool) {
+func WaitFor(t T, what string, timeout time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !ok() {
@@ -210,5 +221,27 @@ func WaitFor(t testing.TB, what string, timeout time.Duration, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ExpectNoSecretLogged fails t for every output line of procs that holds one of secrets (empty
+// ones are ignored: a secret the test never obtained cannot leak).
+func ExpectNoSecretLogged(t T, procs []*Proc, secrets ...string) {
+	t.Helper()
+	for _, p := range procs {
+		scanner := bufio.NewScanner(strings.NewReader(p.Output()))
+		scanner.Buffer(nil, 1<<20)
+		for scanner.Scan() {
+			line := scanner.Text()
+			for _, s := range secrets {
+				if s != "" && strings.Contains(line, s) {
+					t.Errorf("%s logged a secret or token: %s", p.Name, line)
+					break
+				}
+			}
+		}
+		if err := scanner.Err(); err != nil {
+			t.Errorf("reading the output of %s: %v", p.Name, err)
+		}
 	}
 }

@@ -8,7 +8,8 @@ import (
 	"io"
 	"net"
 	"sync"
-	"testing"
+
+	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
 type mode int
@@ -21,7 +22,7 @@ const (
 
 // Proxy forwards connections on Addr to a target address.
 type Proxy struct {
-	t      testing.TB
+	t      proc.T
 	target string
 	// Addr is the loopback address the proxy listens on; it stays the same across Cut and
 	// Restore.
@@ -35,11 +36,11 @@ type Proxy struct {
 }
 
 // Start listens on a free loopback port and forwards to target until the test ends.
-func Start(t testing.TB, target string) *Proxy {
+func Start(t proc.T, target string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("a proxy listener: %v", err)
 	}
 	p := &Proxy{t: t, target: target, Addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
 	p.serve(ln)

@@ -6,8 +6,6 @@ package main
 import (
 	"os"
 
-	"github.com/spf13/pflag"
-
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/readiness"
@@ -18,9 +16,7 @@ import (
 func main() {
 	var common cmdutil.Common
 	var flags authtoken.Flags
-	fs := pflag.NewFlagSet("authtoken", pflag.ContinueOnError)
-	common.Add(fs)
-	flags.AddFlags(fs)
+	fs := cmdutil.FlagSet("authtoken", &common, &flags)
 	os.Exit(cmdutil.Main("authtoken", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/pkg/discovery"
 	"github.com/opensmh/opensmh/pkg/serve"
@@ -27,9 +25,7 @@ import (
 func main() {
 	var common cmdutil.Common
 	var flags gateway.Flags
-	fs := pflag.NewFlagSet("gateway", pflag.ContinueOnError)
-	common.Add(fs)
-	flags.AddFlags(fs)
+	fs := cmdutil.FlagSet("gateway", &common, &flags)
 	os.Exit(cmdutil.Main("gateway", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {

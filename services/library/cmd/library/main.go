@@ -5,8 +5,6 @@ package main
 import (
 	"os"
 
-	"github.com/spf13/pflag"
-
 	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/cmdutil"
@@ -19,9 +17,7 @@ import (
 func main() {
 	var common cmdutil.Common
 	var flags library.Flags
-	fs := pflag.NewFlagSet("library", pflag.ContinueOnError)
-	common.Add(fs)
-	flags.AddFlags(fs)
+	fs := cmdutil.FlagSet("library", &common, &flags)
 	os.Exit(cmdutil.Main("library", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {

@@ -7,8 +7,6 @@ package main
 import (
 	"os"
 
-	"github.com/spf13/pflag"
-
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
@@ -21,9 +19,7 @@ import (
 func main() {
 	var common cmdutil.Common
 	var flags namespace.Flags
-	fs := pflag.NewFlagSet("namespace", pflag.ContinueOnError)
-	common.Add(fs)
-	flags.AddFlags(fs)
+	fs := cmdutil.FlagSet("namespace", &common, &flags)
 	os.Exit(cmdutil.Main("namespace", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {

@@ -266,6 +266,12 @@ func (c *cachedLibraries) Library(ctx context.Context, id string) (Library, erro
 	return c.cache.Get(ctx, id, func(ctx context.Context) (Library, error) { return c.src.Library(ctx, id) })
 }
 
+// fresh answers the library service's facts of a library now, and caches them.
+func (c *cachedLibraries) fresh(ctx context.Context, id string) (Library, error) {
+	c.cache.Forget(id)
+	return c.Library(ctx, id)
+}
+
 // forget drops the cached facts of a library: this instance changed them (9.2). A read in
 // flight may have seen the old facts and is not kept.
 func (c *cachedLibraries) forget(id string) { c.cache.Forget(id) }

@@ -180,16 +180,22 @@ func (n *Namespace) libraryAdmin(ctx context.Context, libraryID string) (request
 
 // HistorySettings answers the library's history switches (9.1): library-wide admin.
 func (n *Namespace) HistorySettings(ctx context.Context, libraryID string) (HistorySettings, error) {
-	r, err := n.libraryAdmin(ctx, libraryID)
+	if _, err := n.libraryAdmin(ctx, libraryID); err != nil {
+		return HistorySettings{}, err
+	}
+	// Read afresh, not from this replica's cache: a client that just changed the switches
+	// through another replica reads what it wrote (settings reads are rare).
+	lib, err := n.libraries.fresh(ctx, libraryID)
 	if err != nil {
 		return HistorySettings{}, err
 	}
-	return HistorySettings{Enabled: r.lib.EnableFileHistory, Count: r.lib.FileHistoryCount, ExpireDay: r.lib.FileHistoryExpireDay}, nil
+	return HistorySettings{Enabled: lib.EnableFileHistory, Count: lib.FileHistoryCount, ExpireDay: lib.FileHistoryExpireDay}, nil
 }
 
 // SetHistorySettings changes the library's history switches (9.2): library-wide admin, partial, ranges
 // checked before anything changes. The library service stores them; this instance forgets its
-// cached facts of the library at once, other replicas within their cache's 2 s.
+// cached facts of the library at once. Other replicas answer the settings (9.1) and judge a purge
+// (9.3) afresh; their uploads follow the new switches within their cache's age (LibraryTTL, 2 s).
 func (n *Namespace) SetHistorySettings(ctx context.Context, libraryID string, patch HistoryPatch) error {
 	if _, err := n.libraryAdmin(ctx, libraryID); err != nil {
 		return err
@@ -242,7 +248,16 @@ func (n *Namespace) ClearLibraryHistory(ctx context.Context, libraryID string) (
 		return 0, err
 	}
 	if r.lib.EnableFileHistory {
-		return 0, ErrHistoryEnabled
+		// The switch may have been turned off through another replica a moment ago (its cache
+		// is up to LibraryTTL old): a refusal is judged on the library service's answer, so a
+		// client that disabled history and then purges is never refused.
+		lib, err := n.libraries.fresh(ctx, libraryID)
+		if err != nil {
+			return 0, err
+		}
+		if lib.EnableFileHistory {
+			return 0, ErrHistoryEnabled
+		}
 	}
 	task, err := n.store.ClearLibraryHistory(ctx, libraryID, clearHistoryEvery, n.clock.Now())
 	if err != nil {

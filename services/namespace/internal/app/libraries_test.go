@@ -54,3 +54,25 @@ func TestCachedLibraries(t *testing.T) {
 		t.Fatalf("after forget: %+v, %v", lib, err)
 	}
 }
+
+// A change made through another replica is not in this one's cache; fresh reads it anyway (a
+// refusal judged on a mutable fact asks the library service, see ClearLibraryHistory).
+func TestCachedLibrariesFresh(t *testing.T) {
+	src := &gatedLibraries{gate: make(chan struct{})}
+	close(src.gate)
+	libs := newCachedLibraries(src, time.Hour)
+	defer libs.close()
+	if lib, err := libs.Library(context.Background(), "lib"); err != nil || lib.IsPublicRead {
+		t.Fatalf("first read: %+v, %v", lib, err)
+	}
+	src.publicRead.Store(true) // changed behind this instance's back
+	if lib, _ := libs.Library(context.Background(), "lib"); lib.IsPublicRead {
+		t.Fatalf("the cached read saw the change: the cache did not hold")
+	}
+	if lib, err := libs.fresh(context.Background(), "lib"); err != nil || !lib.IsPublicRead {
+		t.Fatalf("fresh: %+v, %v", lib, err)
+	}
+	if lib, _ := libs.Library(context.Background(), "lib"); !lib.IsPublicRead {
+		t.Fatalf("the fresh facts were not cached")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/opensmh/opensmh/pkg/sqldb"
 	"github.com/opensmh/opensmh/services/namespace/storetest"
@@ -44,8 +45,11 @@ func openStore(t *testing.T, dsn string) *SQL {
 func rawQueryInt(t *testing.T, s *SQL, q string, args ...any) int64 {
 	t.Helper()
 	var n sql.NullInt64
-	err := s.inRead(context.Background(), func(tx *sqldb.Tx) error {
-		return tx.QueryRow(context.Background(), q, args...).Scan(&n)
+	// The checks scan whole spaces (checkInvariants' full-text check is a lookup per entry): on a
+	// loaded machine they outlast a request's transaction bound, which is not what they test.
+	ctx := sqldb.WithTxTimeout(context.Background(), 5*time.Minute)
+	err := s.inRead(ctx, func(tx *sqldb.Tx) error {
+		return tx.QueryRow(ctx, q, args...).Scan(&n)
 	})
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)

@@ -13,8 +13,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/pkg/authz"
@@ -29,9 +27,7 @@ import (
 func main() {
 	var common cmdutil.Common
 	var flags object.Flags
-	fs := pflag.NewFlagSet("object", pflag.ContinueOnError)
-	common.Add(fs)
-	flags.AddFlags(fs)
+	fs := cmdutil.FlagSet("object", &common, &flags)
 	os.Exit(cmdutil.Main("object", fs, &common, os.Args[1:], func(env cmdutil.Env) error {
 		adminKey, err := cmdutil.RequireEnv("SMH_ADMIN_KEY")
 		if err != nil {
