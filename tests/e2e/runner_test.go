@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/opensmh/opensmh/pkg/cmdutil"
 	"github.com/opensmh/opensmh/tests/internal/cluster"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
@@ -139,7 +140,7 @@ func runSplit(m *testing.M) int {
 // to the libraries it creates, as every test does already.
 func splitSystem(t testing.TB, o systemOptions) *system {
 	t.Helper()
-	if o.S3 != nil || o.DataHost != "" || o.Tune != nil || o.Deadlines != (systemOptions{}).Deadlines || o.EtcdEndpoints != nil {
+	if o.S3 != nil || o.DataHost != "" || o.Tune != nil || o.Deadlines != (cmdutil.Deadlines{}) || o.EtcdEndpoints != nil {
 		t.Fatalf("%s sets up an all-in-one of its own: it cannot run on the split deployment (take it out of splitSuite)", t.Name())
 	}
 	root, _, _ := strings.Cut(t.Name(), "/")

@@ -95,8 +95,12 @@ type Process struct {
 	Restarted bool
 }
 
-// PublicURL is the base URL of the business and admin APIs.
-const PublicURL = "https://" + PublicHost
+// PublicURL is the base URL of the business and admin APIs; DataURL is the download origin
+// (the gateways' --data-url).
+const (
+	PublicURL = "https://" + PublicHost
+	DataURL   = "https://" + DataHost
+)
 
 // Start starts a deployment and waits until every gateway reports every service ready; it ends
 // with t.
@@ -131,7 +135,6 @@ func Start(t proc.T, dir string, o Options) *Deployment {
 		"SMH_LOG_LEVEL=info",
 	}, o.Env...)
 	d.secrets = append(d.secrets, d.AdminKey, kek, d.S3.SecretKey)
-	dataURL := "https://" + DataHost
 	for _, r := range d.replicas {
 		d.start(t, "library-"+r, env, "library", "--listen", proc.FreeAddr(t), "--public-url", PublicURL)
 		d.start(t, "authtoken-"+r, env, "authtoken", "--listen", proc.FreeAddr(t))
@@ -149,13 +152,13 @@ func Start(t proc.T, dir string, o Options) *Deployment {
 		}
 		return true
 	})
-	d.startGateways(t, dir, env, dataURL)
+	d.startGateways(t, dir, env)
 	return d
 }
 
 // startGateways starts the gateways with one CA (README, "On machines of your own"): the first
 // makes it, the others get a copy before they start.
-func (d *Deployment) startGateways(t proc.T, dir string, env []string, dataURL string) {
+func (d *Deployment) startGateways(t proc.T, dir string, env []string) {
 	t.Helper()
 	first := filepath.Join(dir, "gateway-a")
 	for i := range d.opts.Gateways {
@@ -166,7 +169,7 @@ func (d *Deployment) startGateways(t proc.T, dir string, env []string, dataURL s
 		}
 		addr := proc.FreeAddr(t)
 		d.Gateways[name] = addr
-		d.start(t, name, env, "gateway", "--listen", addr, "--public-url", PublicURL, "--data-url", dataURL, "--data-dir", gwDir)
+		d.start(t, name, env, "gateway", "--listen", addr, "--public-url", PublicURL, "--data-url", DataURL, "--data-dir", gwDir)
 		if i == 0 {
 			caFile := filepath.Join(first, "tls", tlsx.CACertFile)
 			proc.WaitFor(t, "the first gateway's CA", 30*time.Second, func() bool { _, err := os.Stat(caFile); return err == nil })

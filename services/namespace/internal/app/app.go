@@ -272,8 +272,8 @@ func (c *cachedLibraries) fresh(ctx context.Context, id string) (Library, error)
 	return c.Library(ctx, id)
 }
 
-// forget drops the cached facts of a library: this instance changed them (9.2). A read in
-// flight may have seen the old facts and is not kept.
+// forget drops the cached facts of a library: this instance changed them (9.2), or the next
+// read must be fresh (9.1). A read in flight may have seen the old facts and is not kept.
 func (c *cachedLibraries) forget(id string) { c.cache.Forget(id) }
 
 // close ends the reads in flight.

@@ -180,16 +180,15 @@ func (n *Namespace) libraryAdmin(ctx context.Context, libraryID string) (request
 
 // HistorySettings answers the library's history switches (9.1): library-wide admin.
 func (n *Namespace) HistorySettings(ctx context.Context, libraryID string) (HistorySettings, error) {
-	if _, err := n.libraryAdmin(ctx, libraryID); err != nil {
-		return HistorySettings{}, err
-	}
 	// Read afresh, not from this replica's cache: a client that just changed the switches
-	// through another replica reads what it wrote (settings reads are rare).
-	lib, err := n.libraries.fresh(ctx, libraryID)
+	// through another replica reads what it wrote (settings reads are rare). Forgotten first,
+	// so the request's one read of the library is the fresh one.
+	n.libraries.forget(libraryID)
+	r, err := n.libraryAdmin(ctx, libraryID)
 	if err != nil {
 		return HistorySettings{}, err
 	}
-	return HistorySettings{Enabled: lib.EnableFileHistory, Count: lib.FileHistoryCount, ExpireDay: lib.FileHistoryExpireDay}, nil
+	return HistorySettings{Enabled: r.lib.EnableFileHistory, Count: r.lib.FileHistoryCount, ExpireDay: r.lib.FileHistoryExpireDay}, nil
 }
 
 // SetHistorySettings changes the library's history switches (9.2): library-wide admin, partial, ranges
