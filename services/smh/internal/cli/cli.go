@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/services/smh/client"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
@@ -38,9 +39,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "smh:", err)
 	var ue *usageError
-	var ae *apiError
+	var ae *client.Error
 	switch {
-	case errors.As(err, &ue), isCobraUsage(err):
+	case errors.As(err, &ue), isCobraUsage(err), errors.Is(err, client.ErrUsage):
 		return 2
 	case errors.As(err, &ae):
 		return 1
@@ -83,6 +84,7 @@ func newRoot(stdout io.Writer) *cobra.Command {
 		newLibrary(),
 		newToken(),
 	)
+	root.AddCommand(newFileCommands()...)
 	for _, c := range append(root.Commands(), root) {
 		requireSubcommand(c)
 	}
@@ -136,7 +138,7 @@ func (f *apiFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.caCert, "ca-cert", "", "CA certificate to trust, e.g. data/tls/ca.pem (env SMH_CA_CERT)")
 }
 
-func (f *apiFlags) client(cmd *cobra.Command) (*client, error) {
+func (f *apiFlags) client(cmd *cobra.Command) (*client.Client, error) {
 	if err := config.BindEnv(cmd.Flags()); err != nil {
 		return nil, usagef("%v", err)
 	}

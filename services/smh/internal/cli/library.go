@@ -39,7 +39,7 @@ func newLibrary() *cobra.Command {
 			setFlag("multi-album", &ext.IsMultiAlbum, multiAlbum)
 			setFlag("public-read", &ext.IsPublicRead, publicRead)
 			body := &libraryv1.CreateLibraryRequest{Name: name, Remark: remark, LibraryExtension: ext}
-			return c.show(cmd, "POST", "/admin/v1/libraries", nil, body, true)
+			return show(cmd, c, "POST", "/admin/v1/libraries", nil, body, true)
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "name, 1-50 characters")
@@ -59,7 +59,7 @@ func newLibrary() *cobra.Command {
 				return err
 			}
 			q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(pageSize)}}
-			return c.show(cmd, "GET", "/admin/v1/libraries", q, nil, true)
+			return show(cmd, c, "GET", "/admin/v1/libraries", q, nil, true)
 		},
 	}
 	list.Flags().IntVar(&page, "page", 1, "page number")
@@ -135,7 +135,7 @@ func adminCall(cmd *cobra.Command, f *apiFlags, method, path string, body proto.
 	if err != nil {
 		return err
 	}
-	return c.show(cmd, method, path, nil, body, true)
+	return show(cmd, c, method, path, nil, body, true)
 }
 
 // parseExtension reads --extension: libraryExtension fields as JSON, checked against the

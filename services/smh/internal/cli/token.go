@@ -4,6 +4,8 @@ import (
 	"net/url"
 
 	"github.com/spf13/cobra"
+
+	"github.com/opensmh/opensmh/services/smh/client"
 )
 
 func newToken() *cobra.Command {
@@ -14,7 +16,7 @@ func newToken() *cobra.Command {
 	cmd.PersistentFlags().StringVar(&libraryID, "library", "", "library id (env SMH_LIBRARY)")
 	cmd.PersistentFlags().StringVar(&secret, "library-secret", "", "library secret (env SMH_LIBRARY_SECRET)")
 	// libraryClient answers a client once the flags (or env) name a library.
-	libraryClient := func(cmd *cobra.Command) (*client, error) {
+	libraryClient := func(cmd *cobra.Command) (*client.Client, error) {
 		c, err := f.client(cmd)
 		if err != nil {
 			return nil, err
@@ -42,7 +44,7 @@ func newToken() *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			return c.show(cmd, "POST", "/api/v1/token", q, nil, false)
+			return show(cmd, c, "POST", "/api/v1/token", q, nil, false)
 		},
 	}
 	create.Flags().StringVar(&spaces, "space", "", "space id(s), comma-separated")
@@ -59,7 +61,7 @@ func newToken() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.show(cmd, "POST", "/api/v1/token/"+url.PathEscape(libraryID)+"/"+url.PathEscape(args[0]), nil, nil, false)
+			return show(cmd, c, "POST", "/api/v1/token/"+url.PathEscape(libraryID)+"/"+url.PathEscape(args[0]), nil, nil, false)
 		},
 	}
 
@@ -75,7 +77,7 @@ func newToken() *cobra.Command {
 			}
 			base := "/api/v1/token/" + url.PathEscape(libraryID)
 			if len(args) == 1 {
-				return c.do("DELETE", base+"/"+url.PathEscape(args[0]), nil, nil, false, nil)
+				return c.Call(cmd.Context(), "DELETE", base+"/"+url.PathEscape(args[0]), nil, nil, false, nil)
 			}
 			if secret == "" || !cmd.Flags().Changed("user") {
 				return usagef("give a TOKEN, or --library-secret and --user")
@@ -88,7 +90,7 @@ func newToken() *cobra.Command {
 			if cmd.Flags().Changed("session") {
 				q.Set("session_id", revSession)
 			}
-			return c.do("DELETE", base, q, nil, false, nil)
+			return c.Call(cmd.Context(), "DELETE", base, q, nil, false, nil)
 		},
 	}
 	revoke.Flags().StringVar(&revUser, "user", "", "user id(s), comma-separated")
