@@ -6,6 +6,7 @@ package cli
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,14 +20,17 @@ import (
 	"github.com/opensmh/opensmh/pkg/tlsx"
 	"github.com/opensmh/opensmh/tests/internal/cluster"
 	"github.com/opensmh/opensmh/tests/internal/proc"
+	"github.com/opensmh/opensmh/tests/internal/tcpproxy"
 )
 
 const adminKey = "cli-test-operator-key-0123456789abcdef"
 
-// server is the all-in-one the tests call.
+// server is the all-in-one the tests call. Clients reach it through a proxy (its public URL), so
+// that a test can count and slow the bytes that cross the network.
 var server struct {
 	bin, url, ca string
 	proc         *proc.Proc
+	proxy        *tcpproxy.Proxy
 }
 
 func TestMain(m *testing.M) {
@@ -40,10 +44,11 @@ func TestMain(m *testing.M) {
 		server.bin = filepath.Join(dir, "smh")
 		data := s.TempDir()
 		addr := proc.FreeAddr(s)
-		server.url = "https://" + addr
+		server.proxy = tcpproxy.Start(s, addr)
+		server.url = "https://" + server.proxy.Addr
 		server.ca = filepath.Join(data, "data", "tls", tlsx.CACertFile)
 		server.proc = proc.Start(s, "smh serve", []string{"SMH_ADMIN_KEY=" + adminKey}, server.bin, "serve",
-			"--data-dir", filepath.Join(data, "data"), "--listen", addr)
+			"--data-dir", filepath.Join(data, "data"), "--listen", addr, "--public-url", server.url)
 		proc.WaitFor(s, server.url+"/healthz", 60*time.Second, healthy)
 	}, m.Run))
 }
@@ -53,7 +58,7 @@ func healthy() bool {
 	if err != nil {
 		return false
 	}
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(pool)}}
 	resp, err := c.Get(server.url + "/healthz")
 	if err != nil {
 		return false
@@ -190,3 +195,5 @@ func (u user) writeFile(name string, data []byte) string {
 	}
 	return p
 }
+
+func tlsConfig(pool *x509.CertPool) *tls.Config { return &tls.Config{RootCAs: pool} }

@@ -34,29 +34,29 @@ func (s *Space) info(ctx context.Context, path string) (fileInfo, error) {
 // go to a partial file beside dst, named after the version's eTag: a later Download of the same
 // version resumes it with a Range request. The crc64 of the whole is checked against the
 // server's before the partial file takes dst's name, and dst gets the file's modification time.
-func (s *Space) Download(ctx context.Context, path, dst string, progress Progress) (Entry, error) {
+func (s *Space) Download(ctx context.Context, path, dst string, progress Progress) (Transfer, error) {
 	fi, err := s.info(ctx, path)
 	if err != nil {
-		return Entry{}, err
+		return Transfer{}, err
 	}
 	partial := partialName(dst, fi.ETag)
 	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return Entry{}, err
+		return Transfer{}, err
 	}
 	defer f.Close()
 	// The bytes already here count towards the crc64 and the progress.
 	crc := crc64.New(crcTable)
 	have, err := io.Copy(crc, f)
 	if err != nil {
-		return Entry{}, err
+		return Transfer{}, err
 	}
 	if have > int64(fi.Size) {
 		if err := f.Truncate(0); err != nil {
-			return Entry{}, err
+			return Transfer{}, err
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return Entry{}, err
+			return Transfer{}, err
 		}
 		crc.Reset()
 		have = 0
@@ -66,24 +66,24 @@ func (s *Space) Download(ctx context.Context, path, dst string, progress Progres
 	}
 	if have < int64(fi.Size) {
 		if err := s.c.fetch(ctx, fi.CosURL, have, io.MultiWriter(f, crc), progress); err != nil {
-			return Entry{}, err
+			return Transfer{}, err
 		}
 	}
 	if got := strconv.FormatUint(crc.Sum64(), 10); fi.CRC64 != "" && got != fi.CRC64 {
 		f.Close()
 		os.Remove(partial)
-		return Entry{}, fmt.Errorf("%s: the bytes received have crc64 %s, the server's file has %s; the partial download is removed", path, got, fi.CRC64)
+		return Transfer{}, fmt.Errorf("%s: the bytes received have crc64 %s, the server's file has %s; the partial download is removed", path, got, fi.CRC64)
 	}
 	if err := f.Close(); err != nil {
-		return Entry{}, err
+		return Transfer{}, err
 	}
 	if err := os.Rename(partial, dst); err != nil {
-		return Entry{}, err
+		return Transfer{}, err
 	}
 	if t, err := time.Parse(time.RFC3339Nano, fi.ModificationTime); err == nil {
 		os.Chtimes(dst, t, t)
 	}
-	return fi.Entry, nil
+	return Transfer{Entry: fi.Entry, Moved: int64(fi.Size) - have, Resumed: have}, nil
 }
 
 // DownloadTo writes the file at path to w and answers its attributes, or an error when the

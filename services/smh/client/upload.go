@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -59,6 +60,13 @@ func (o UploadOptions) withDefaults(size int64) UploadOptions {
 	return o
 }
 
+// Transfer is a file that went up or down: its attributes, the bytes that crossed the network
+// this time, and the bytes a resumed transfer found already in place.
+type Transfer struct {
+	Entry
+	Moved, Resumed int64
+}
+
 // ticket is a begin-upload answer (3.1, 3.2) or a status's uploadPartInfo (3.6).
 type ticket struct {
 	Domain     string            `json:"domain"`
@@ -96,10 +104,10 @@ type part struct {
 // upload of the same file (same size and modification time) to the same path resumes from the
 // parts the server holds (3.6), after checking each against the local bytes. Confirm carries the
 // local crc64, so the server refuses bytes that differ (400 BadCrc64).
-func (s *Space) Upload(ctx context.Context, path string, src *os.File, o UploadOptions) (Entry, error) {
+func (s *Space) Upload(ctx context.Context, path string, src *os.File, o UploadOptions) (Transfer, error) {
 	info, err := src.Stat()
 	if err != nil {
-		return Entry{}, err
+		return Transfer{}, err
 	}
 	size := info.Size()
 	o = o.withDefaults(size)
@@ -114,29 +122,31 @@ func (s *Space) Upload(ctx context.Context, path string, src *os.File, o UploadO
 	}()
 
 	var key string
+	var tr Transfer
 	if size < o.Threshold {
 		key, err = s.uploadWhole(ctx, path, src, size, o)
+		tr.Moved = size
 	} else {
-		key, err = s.uploadParts(ctx, path, src, info, o)
+		key, tr.Resumed, err = s.uploadParts(ctx, path, src, info, o)
+		tr.Moved = size - tr.Resumed
 	}
 	<-crcDone
 	if err != nil {
-		return Entry{}, err
+		return Transfer{}, err
 	}
 	if crcErr != nil {
-		return Entry{}, crcErr
+		return Transfer{}, crcErr
 	}
-	var e Entry
-	if _, err := s.call(ctx, "POST", s.url("file", key), url.Values{"confirm": {""}}, map[string]string{"crc64": crc}, &e); err != nil {
-		return Entry{}, err
+	if _, err := s.call(ctx, "POST", s.url("file", key), url.Values{"confirm": {""}}, map[string]string{"crc64": crc}, &tr.Entry); err != nil {
+		return Transfer{}, err
 	}
-	if e.CRC64 != crc {
-		return e, fmt.Errorf("the server confirmed crc64 %s for %s, the local file has %s", e.CRC64, path, crc)
+	if tr.CRC64 != crc {
+		return tr, fmt.Errorf("the server confirmed crc64 %s for %s, the local file has %s", tr.CRC64, path, crc)
 	}
 	if o.StateDir != "" {
 		os.Remove(recordPath(o.StateDir, s, path, src, info))
 	}
-	return e, nil
+	return tr, nil
 }
 
 // uploadWhole sends the file in one PUT (3.1) and answers the confirm key.
@@ -159,8 +169,9 @@ type uploadRecord struct {
 	PartSize   int64  `json:"partSize"`
 }
 
-// uploadParts runs a multipart upload (3.2), resuming a recorded one, and answers the confirm key.
-func (s *Space) uploadParts(ctx context.Context, path string, src *os.File, info os.FileInfo, o UploadOptions) (string, error) {
+// uploadParts runs a multipart upload (3.2), resuming a recorded one, and answers the confirm key
+// and the bytes of the parts the server already held.
+func (s *Space) uploadParts(ctx context.Context, path string, src *os.File, info os.FileInfo, o UploadOptions) (string, int64, error) {
 	size := info.Size()
 	record := ""
 	if o.StateDir != "" {
@@ -168,7 +179,7 @@ func (s *Space) uploadParts(ctx context.Context, path string, src *os.File, info
 	}
 	t, have, partSize, err := s.resume(ctx, record)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if t.ConfirmKey == "" {
 		partSize = o.PartSize
@@ -176,16 +187,17 @@ func (s *Space) uploadParts(ctx context.Context, path string, src *os.File, info
 		q.Set("multipart", "")
 		q.Set("filesize", strconv.FormatInt(size, 10))
 		if _, err := s.call(ctx, "POST", s.url("file", path), q, nil, &t); err != nil {
-			return "", err
+			return "", 0, err
 		}
 		if record != "" {
 			if err := writeRecord(record, uploadRecord{ConfirmKey: t.ConfirmKey, PartSize: partSize}); err != nil {
-				return "", err
+				return "", 0, err
 			}
 		}
 	}
 
 	parts := int((size + partSize - 1) / partSize)
+	var resumed atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Parallel)
 	for n := 1; n <= parts; n++ {
@@ -198,6 +210,7 @@ func (s *Space) uploadParts(ctx context.Context, path string, src *os.File, info
 					return err
 				}
 				if `"`+etag+`"` == p.ETag || etag == p.ETag {
+					resumed.Add(length)
 					if o.Progress != nil {
 						o.Progress(length)
 					}
@@ -208,9 +221,9 @@ func (s *Space) uploadParts(ctx context.Context, path string, src *os.File, info
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return "", err
+		return "", 0, err
 	}
-	return t.ConfirmKey, nil
+	return t.ConfirmKey, resumed.Load(), nil
 }
 
 // resume reads a record and asks the server which parts it holds (3.6). It answers a ticket with

@@ -327,12 +327,19 @@ func (t *transferFlags) bar(cmd *cobra.Command, name string, total int64) *bar {
 	return newBar(cmd.ErrOrStderr(), progressMode(t.progress).enabled(cmd.ErrOrStderr()), name, total)
 }
 
-// transferred is one file put or get moved, for --json.
+// transferred is one file put or get moved, for --json: movedBytes crossed the network this
+// time, resumedBytes were found in place (parts the server held, a partial local file).
 type transferred struct {
-	Local  string       `json:"local"`
-	Remote string       `json:"remote"`
-	Size   client.Int64 `json:"size"`
-	CRC64  string       `json:"crc64"`
+	Local   string       `json:"local"`
+	Remote  string       `json:"remote"`
+	Size    client.Int64 `json:"size"`
+	CRC64   string       `json:"crc64"`
+	Moved   int64        `json:"movedBytes"`
+	Resumed int64        `json:"resumedBytes"`
+}
+
+func transferredOf(local string, r remote, tr client.Transfer) transferred {
+	return transferred{Local: local, Remote: r.String(), Size: tr.Size, CRC64: tr.CRC64, Moved: tr.Moved, Resumed: tr.Resumed}
 }
 
 func newPut() *cobra.Command {
@@ -390,13 +397,13 @@ func newPut() *cobra.Command {
 					b := t.bar(cmd, filepath.Base(local), info.Size())
 					o := opts
 					o.Progress = b.progress()
-					e, err := sp.Upload(ctx, to.Path, f, o)
+					tr, err := sp.Upload(ctx, to.Path, f, o)
 					b.finish()
 					if err != nil {
 						return fmt.Errorf("put %s %s: %w", local, to, err)
 					}
-					to.Path = strings.Join(e.Path, "/")
-					done = append(done, transferred{Local: local, Remote: to.String(), Size: e.Size, CRC64: e.CRC64})
+					to.Path = strings.Join(tr.Path, "/")
+					done = append(done, transferredOf(local, to, tr))
 					return nil
 				}
 				for _, src := range srcs {
@@ -493,19 +500,15 @@ func newGet() *cobra.Command {
 					return usagef("%s: several sources need an existing local directory", dst)
 				}
 				var done []transferred
-				get := func(from remote, local string) error {
-					sp := s.space(from)
-					e, err := sp.Stat(ctx, from.Path)
-					if err != nil {
-						return fmt.Errorf("%s: %w", from, err)
-					}
-					b := t.bar(cmd, path.Base(from.Path), int64(e.Size))
-					e, err = sp.Download(ctx, from.Path, local, b.progress())
+				// get takes the file's size from the listing or stat that found it, for the bar.
+				get := func(from remote, size int64, local string) error {
+					b := t.bar(cmd, path.Base(from.Path), size)
+					tr, err := s.space(from).Download(ctx, from.Path, local, b.progress())
 					b.finish()
 					if err != nil {
 						return fmt.Errorf("get %s %s: %w", from, local, err)
 					}
-					done = append(done, transferred{Local: local, Remote: from.String(), Size: e.Size, CRC64: e.CRC64})
+					done = append(done, transferredOf(local, from, tr))
 					return nil
 				}
 				for _, r := range rs {
@@ -518,7 +521,7 @@ func newGet() *cobra.Command {
 						return fmt.Errorf("%s: %w", r, err)
 					}
 					if !e.IsDir() {
-						err = get(r, local)
+						err = get(r, int64(e.Size), local)
 					} else if !t.recursive {
 						return usagef("%s is a directory: give -r to download it with its contents", r)
 					} else {
@@ -542,7 +545,7 @@ func newGet() *cobra.Command {
 // getTree downloads the remote directory from into the local directory root, creating it.
 // Names are checked before they become local paths: a name the server sent cannot climb out of
 // root.
-func getTree(ctx context.Context, sp *client.Space, from remote, root string, get func(remote, string) error) error {
+func getTree(ctx context.Context, sp *client.Space, from remote, root string, get func(remote, int64, string) error) error {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
@@ -554,6 +557,6 @@ func getTree(ctx context.Context, sp *client.Space, from remote, root string, ge
 		if e.IsDir() {
 			return os.MkdirAll(local, 0o755)
 		}
-		return get(from.join(rel), local)
+		return get(from.join(rel), int64(e.Size), local)
 	})
 }
