@@ -91,6 +91,7 @@ func (f *fileFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.secret, "library-secret", "", "library secret, to mint a token for this command (env SMH_LIBRARY_SECRET)")
 	fs.StringVar(&f.user, "user", "", "user id of the token minted with --library-secret (env SMH_USER)")
 	fs.BoolVar(&f.json, "json", false, "print JSON for scripts")
+	cmd.ValidArgsFunction = f.complete
 }
 
 // session is one command's connection: the client and the token it calls with.
@@ -165,4 +166,40 @@ func stateDir() string {
 		return filepath.Join(d, "smh", "uploads")
 	}
 	return ""
+}
+
+// complete completes an argument of a file command: a remote address LIBRARY[/SPACE]:path by
+// listing the directory it names so far (directories end in a slash), anything else as a local
+// file. Credentials come from the same flags and environment as the command's.
+func (f *fileFlags) complete(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	colon := strings.IndexByte(toComplete, ':')
+	if colon < 0 || !remotePattern.MatchString(toComplete) {
+		return nil, cobra.ShellCompDirectiveDefault
+	}
+	typed := toComplete[colon+1:]
+	dirPart, namePrefix := "", typed
+	if i := strings.LastIndexByte(typed, '/'); i >= 0 {
+		dirPart, namePrefix = typed[:i+1], typed[i+1:]
+	}
+	r, _, err := parseRemote(toComplete[:colon+1] + dirPart)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var out []string
+	err = f.withSession(cmd, []remote{r}, func(s *session) error {
+		return s.space(r).List(cmd.Context(), r.Path, func(e client.Entry) error {
+			if strings.HasPrefix(e.Name, namePrefix) {
+				name := toComplete[:colon+1] + dirPart + e.Name
+				if e.IsDir() {
+					name += "/"
+				}
+				out = append(out, name)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 }

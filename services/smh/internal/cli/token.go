@@ -11,7 +11,8 @@ import (
 func newToken() *cobra.Command {
 	var f apiFlags
 	var libraryID, secret string
-	cmd := &cobra.Command{Use: "token", Short: "mint, renew and revoke access tokens (SMH section 1)"}
+	cmd := &cobra.Command{Use: "token", Short: "mint, renew and revoke access tokens (SMH section 1)",
+		Example: "  smh token create --library smh3jsttekkpsoqw --library-secret \"$SECRET\" --user alice --grant upload_file"}
 	f.add(cmd)
 	cmd.PersistentFlags().StringVar(&libraryID, "library", "", "library id (env SMH_LIBRARY)")
 	cmd.PersistentFlags().StringVar(&secret, "library-secret", "", "library secret (env SMH_LIBRARY_SECRET)")
@@ -30,6 +31,7 @@ func newToken() *cobra.Command {
 	var spaces, user, clientID, session, grant, period string
 	create := &cobra.Command{
 		Use: "create --library ID --library-secret S", Short: "mint an access token", Args: cobra.NoArgs,
+		Example: `  smh token create --library smh3jsttekkpsoqw --library-secret "$SECRET" --user alice --client phone-1 --grant upload_file,delete_file`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := libraryClient(cmd)
 			if err != nil {
@@ -56,6 +58,7 @@ func newToken() *cobra.Command {
 
 	renew := &cobra.Command{
 		Use: "renew --library ID TOKEN", Short: "renew a token for its period", Args: cobra.ExactArgs(1),
+		Example: `  smh token renew --library smh3jsttekkpsoqw "$TOKEN"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := libraryClient(cmd)
 			if err != nil {
@@ -69,7 +72,9 @@ func newToken() *cobra.Command {
 	revoke := &cobra.Command{
 		Use:   "revoke --library ID (TOKEN | --library-secret S --user U [--client C] [--session S])",
 		Short: "revoke one token, or a user's tokens",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  smh token revoke --library smh3jsttekkpsoqw "$TOKEN"
+  smh token revoke --library smh3jsttekkpsoqw --library-secret "$SECRET" --user alice --client phone-1`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := libraryClient(cmd)
 			if err != nil {
