@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	namespacev1 "github.com/opensmh/opensmh/gen/go/smh/namespace/v1"
+	tokenv1 "github.com/opensmh/opensmh/gen/go/smh/token/v1"
 	"github.com/opensmh/opensmh/services/gateway/internal/dispatch"
 )
 
@@ -127,14 +129,13 @@ func Build(internal []byte, routes []dispatch.Route) ([]byte, error) {
 	}
 
 	doc := map[string]any{
-		"swagger":     "2.0",
-		"info":        map[string]any{"title": "OpenSMH public API", "version": "v1", "description": description},
-		"schemes":     []any{"https"},
-		"consumes":    []any{"application/json"},
-		"produces":    []any{"application/json"},
-		"paths":       paths,
-		"parameters":  credentialParams(),
-		"definitions": map[string]any{},
+		"swagger":    "2.0",
+		"info":       map[string]any{"title": "OpenSMH public API", "version": "v1", "description": description},
+		"schemes":    []any{"https"},
+		"consumes":   []any{"application/json"},
+		"produces":   []any{"application/json"},
+		"paths":      paths,
+		"parameters": credentialParams(),
 		"securityDefinitions": map[string]any{adminKey: map[string]any{
 			"type": "apiKey", "in": "header", "name": "Authorization",
 			"description": `The operator key, as "Bearer <key>" (docs/architecture.md, "The admin API").`,
@@ -263,14 +264,14 @@ func publicOperation(op map[string]any, r dispatch.Route) map[string]any {
 // authenticate by the library secret or the token in their path; saving from a share also takes
 // the share's access token (decision 14).
 func credentialsOf(r dispatch.Route, hasUserID bool) []string {
-	if strings.HasPrefix(r.RPC, "/smh.token.v1.") {
+	if strings.HasPrefix(r.RPC, "/"+tokenv1.TokenService_ServiceDesc.ServiceName+"/") {
 		return []string{librarySecret}
 	}
 	out := []string{accessToken, librarySecret}
 	if !hasUserID {
 		out = append(out, userID)
 	}
-	if strings.Contains(r.RPC, ".ShareSaveService/") {
+	if strings.HasPrefix(r.RPC, "/"+namespacev1.ShareSaveService_ServiceDesc.ServiceName+"/") {
 		out = append(out, shareAccessToken)
 	}
 	return out
