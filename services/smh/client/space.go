@@ -52,6 +52,12 @@ func (c *Client) MintToken(ctx context.Context, libraryID, secret string, t Toke
 	return out, err
 }
 
+// RenewToken extends a token's life by its period (1.2).
+func (c *Client) RenewToken(ctx context.Context, libraryID, token string) error {
+	_, err := c.call(ctx, request{method: "POST", path: "/api/v1/token/" + url.PathEscape(libraryID) + "/" + url.PathEscape(token)}, nil)
+	return err
+}
+
 // RevokeToken deletes one access token (1.3).
 func (c *Client) RevokeToken(ctx context.Context, libraryID, token string) error {
 	_, err := c.call(ctx, request{method: "DELETE", path: "/api/v1/token/" + url.PathEscape(libraryID) + "/" + url.PathEscape(token)}, nil)

@@ -100,7 +100,14 @@ type session struct {
 	library string
 	token   string
 	minted  bool
+	// stopRenewing ends the renewal of the token.
+	stopRenewing context.CancelFunc
 }
+
+// renewEvery is how often a session renews its token. Every API call renews a token, but a
+// transfer talks to the data endpoint for as long as it takes: without this a token minted for
+// 20 minutes would expire under a long upload before its confirm.
+const renewEvery = 5 * time.Minute
 
 // open connects for calls to the library of the addresses; all must be in one library.
 func (f *fileFlags) open(cmd *cobra.Command, rs ...remote) (*session, error) {
@@ -125,11 +132,32 @@ func (f *fileFlags) open(cmd *cobra.Command, rs ...remote) (*session, error) {
 		}
 		s.token, s.minted = t.AccessToken, true
 	}
+	ctx, cancel := context.WithCancel(cmd.Context())
+	s.stopRenewing = cancel
+	if s.token != "" {
+		go s.renew(ctx)
+	}
 	return s, nil
 }
 
-// close revokes a token the session minted.
+// renew keeps the session's token alive until ctx ends; a failed renewal is left to the next
+// call to report.
+func (s *session) renew(ctx context.Context) {
+	t := time.NewTicker(renewEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = s.c.RenewToken(ctx, s.library, s.token)
+		}
+	}
+}
+
+// close stops the renewal and revokes a token the session minted.
 func (s *session) close() {
+	s.stopRenewing()
 	if !s.minted {
 		return
 	}
