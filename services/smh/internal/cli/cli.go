@@ -85,6 +85,7 @@ func newRoot(stdout io.Writer) *cobra.Command {
 		newToken(),
 	)
 	root.AddCommand(newFileCommands()...)
+	root.AddCommand(newTrash(), newVersions(), newQuota(), newFind(), newShare())
 	for _, c := range append(root.Commands(), root) {
 		requireSubcommand(c)
 	}

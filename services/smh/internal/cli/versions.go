@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opensmh/opensmh/services/smh/client"
+)
+
+// History versions (docs/cli.md, smh-api.md section 9): versions ls, restore and rm. With the
+// library's history on (enableFileHistory), an overwrite keeps the content it replaces.
+
+func newVersions() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "versions",
+		Short: "list, restore and delete the versions overwrites kept of a file",
+	}
+	cmd.AddCommand(newVersionsLs(), newVersionsRestore(), newVersionsRm())
+	return cmd
+}
+
+// versionsOf answers the history of the file at r, the current content first.
+func versionsOf(ctx context.Context, s *session, r remote) ([]client.Version, error) {
+	vs := []client.Version{}
+	err := s.space(r).ListVersions(ctx, r.Path, func(v client.Version) error {
+		vs = append(vs, v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r, err)
+	}
+	return vs, nil
+}
+
+// checkVersions fails unless every id is a kept version of the file at r: the history routes
+// take an id alone, and the path a user gives must not be decoration.
+func checkVersions(ctx context.Context, s *session, r remote, ids []int64) error {
+	vs, err := versionsOf(ctx, s, r)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !slices.ContainsFunc(vs, func(v client.Version) bool { return v.ID == id }) {
+			return fmt.Errorf("%s has no version %d (smh versions ls %s lists them)", r, id, r)
+		}
+	}
+	return nil
+}
+
+func newVersionsLs() *cobra.Command {
+	var f fileFlags
+	cmd := &cobra.Command{
+		Use:   "ls LIBRARY[/SPACE]:PATH",
+		Short: "list a file's versions: the current content, then the kept versions newest first",
+		Example: `  smh versions ls mylib:docs/plan.txt
+  smh versions ls --json mylib:docs/plan.txt | jq '.[1].id'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := mustFile(args[0])
+			if err != nil {
+				return err
+			}
+			return f.withSession(cmd, []remote{r}, func(s *session) error {
+				vs, err := versionsOf(cmd.Context(), s, r)
+				if err != nil {
+					return err
+				}
+				if f.json {
+					return printJSON(cmd.OutOrStdout(), vs)
+				}
+				w := cmd.OutOrStdout()
+				for _, v := range vs {
+					id := fmt.Sprint(v.ID)
+					if v.IsLatestVersion {
+						id = "current"
+					}
+					fmt.Fprintf(w, "%10s  v%-4d %19s %14d  %s\n", id, v.Version, shortTime(v.CreationTime), int64(v.Size), v.CreatedBy)
+				}
+				return nil
+			})
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
+
+func newVersionsRestore() *cobra.Command {
+	var f fileFlags
+	cmd := &cobra.Command{
+		Use:     "restore LIBRARY[/SPACE]:PATH VERSION_ID",
+		Short:   "make a kept version the file's content; the content it replaces is kept as a version",
+		Example: `  smh versions restore mylib:docs/plan.txt 1842`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := mustFile(args[0])
+			if err != nil {
+				return err
+			}
+			id, err := ids("version id", args[1:])
+			if err != nil {
+				return err
+			}
+			return f.withSession(cmd, []remote{r}, func(s *session) error {
+				if err := checkVersions(cmd.Context(), s, r, id); err != nil {
+					return err
+				}
+				e, err := s.space(r).RestoreVersion(cmd.Context(), id[0])
+				if err != nil {
+					return fmt.Errorf("%s: %w", r, err)
+				}
+				if f.json {
+					return printJSON(cmd.OutOrStdout(), e)
+				}
+				return nil
+			})
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
+
+func newVersionsRm() *cobra.Command {
+	var f fileFlags
+	cmd := &cobra.Command{
+		Use:     "rm LIBRARY[/SPACE]:PATH VERSION_ID...",
+		Short:   "delete kept versions of a file for good",
+		Example: `  smh versions rm mylib:docs/plan.txt 1842 1843`,
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := mustFile(args[0])
+			if err != nil {
+				return err
+			}
+			vids, err := ids("version id", args[1:])
+			if err != nil {
+				return err
+			}
+			return f.withSession(cmd, []remote{r}, func(s *session) error {
+				if err := checkVersions(cmd.Context(), s, r, vids); err != nil {
+					return err
+				}
+				if err := s.space(r).DeleteVersions(cmd.Context(), vids); err != nil {
+					return fmt.Errorf("%s: %w", r, err)
+				}
+				if f.json {
+					return printJSON(cmd.OutOrStdout(), map[string]any{"path": r.String(), "deleted": vids})
+				}
+				return nil
+			})
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
