@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -34,17 +35,14 @@ flag narrows the search further.`,
   smh find --json mylib/space1: --name invoice | jq -r '.[].remote'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustRemote(args[0])
-			if err != nil {
-				return err
-			}
-			sq := client.SearchQuery{Keywords: names, Scope: r.Path, InExtnames: exts, ExcludeExtnames: excludes, Labels: labels}
+			sq := client.SearchQuery{Keywords: names, InExtnames: exts, ExcludeExtnames: excludes, Labels: labels}
 			for _, t := range types {
 				if t != "file" && t != "dir" && t != "symlink" {
 					return usagef("--type must be file, dir or symlink, not %q", t)
 				}
 				sq.FileTypes = append(sq.FileTypes, t)
 			}
+			var err error
 			if sq.MinFileSize, err = optionalSize("min-size", minSize); err != nil {
 				return err
 			}
@@ -58,9 +56,10 @@ flag narrows the search further.`,
 			if sq.ModificationTimeEnd, err = optionalTime("older", older, now); err != nil {
 				return err
 			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
+			return f.on(cmd, args[0], mustRemote, func(r remote, sp *client.Space) error {
+				sq.Scope = r.Path
 				out := []found{}
-				err := s.space(r).Search(cmd.Context(), sq, func(h client.Hit) error {
+				err := sp.Search(cmd.Context(), sq, func(h client.Hit) error {
 					at := r
 					at.Path = strings.Join(h.Path, "/") // from the space root, not from DIR
 					out = append(out, found{Hit: h, Remote: at.String()})
@@ -69,17 +68,15 @@ flag narrows the search further.`,
 				if err != nil {
 					return err
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), out)
-				}
-				for _, h := range out {
-					name := h.Remote
-					if h.IsDir() {
-						name += "/"
+				return f.print(cmd, out, func(w io.Writer) {
+					for _, h := range out {
+						name := h.Remote
+						if h.IsDir() {
+							name += "/"
+						}
+						fmt.Fprintln(w, name)
 					}
-					fmt.Fprintln(cmd.OutOrStdout(), name)
-				}
-				return nil
+				})
 			})
 		},
 	}

@@ -29,13 +29,9 @@ both. Usage counts live files, the recycle bin and history versions.`,
   smh quota --json mylib/space1: | jq -r .space.availableSpace`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustSpace(args[0])
-			if err != nil {
-				return err
-			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
-				sp := s.space(r)
+			return f.on(cmd, args[0], mustSpace, func(r remote, sp *client.Space) error {
 				rep := quotaReport{Space: r}
+				var err error
 				if rep.Usage, err = sp.Usage(cmd.Context()); err != nil {
 					return err
 				}
@@ -47,11 +43,7 @@ both. Usage counts live files, the recycle bin and history versions.`,
 				case !client.IsCode(err, "NoPermission"):
 					return err
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), rep)
-				}
-				rep.print(cmd.OutOrStdout())
-				return nil
+				return f.print(cmd, rep, rep.print)
 			})
 		},
 	}

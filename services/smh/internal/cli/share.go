@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"time"
@@ -70,15 +71,13 @@ func newShareCreate() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), sh)
-				}
-				expires := sh.ExpireTime
-				if sh.IsPermanent {
-					expires = "never"
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "url:      %s\nid:       %s\nexpires:  %s\n", sh.Endpoint, sh.ID, expires)
-				return nil
+				return f.print(cmd, sh, func(w io.Writer) {
+					expires := sh.ExpireTime
+					if sh.IsPermanent {
+						expires = "never"
+					}
+					fmt.Fprintf(w, "url:      %s\nid:       %s\nexpires:  %s\n", sh.Endpoint, sh.ID, expires)
+				})
 			})
 		},
 	}
@@ -102,33 +101,23 @@ func newShareLs() *cobra.Command {
   smh share ls --json mylib: | jq -r '.[] | select(.isPermanent) | .id'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustSpace(args[0])
-			if err != nil {
-				return err
-			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
-				shares := []client.ShareInfo{}
-				if err := s.space(r).ListShares(cmd.Context(), func(sh client.ShareInfo) error {
-					shares = append(shares, sh)
-					return nil
-				}); err != nil {
+			return f.on(cmd, args[0], mustSpace, func(_ remote, sp *client.Space) error {
+				shares, err := collect(func(fn func(client.ShareInfo) error) error { return sp.ListShares(cmd.Context(), fn) })
+				if err != nil {
 					return err
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), shares)
-				}
-				w := cmd.OutOrStdout()
-				for _, sh := range shares {
-					expires, state := shortTime(sh.ExpireTime), "enabled"
-					if sh.IsPermanent {
-						expires = "never"
+				return f.print(cmd, shares, func(w io.Writer) {
+					for _, sh := range shares {
+						expires, state := shortTime(sh.ExpireTime), "enabled"
+						if sh.IsPermanent {
+							expires = "never"
+						}
+						if !sh.AdminEnabled || !sh.OwnerEnabled {
+							state = "disabled"
+						}
+						fmt.Fprintf(w, "%s  %-8s  %19s  %-12s  %s\n", sh.ID, state, expires, sh.CreatorID, sh.Name)
 					}
-					if !sh.AdminEnabled || !sh.OwnerEnabled {
-						state = "disabled"
-					}
-					fmt.Fprintf(w, "%s  %-8s  %19s  %-12s  %s\n", sh.ID, state, expires, sh.CreatorID, sh.Name)
-				}
-				return nil
+				})
 			})
 		},
 	}
@@ -144,25 +133,18 @@ func newShareRm() *cobra.Command {
 		Example: `  smh share rm mylib: 8aZ3kQ0pLm2xYv7nR4tW1s`,
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustSpace(args[0])
-			if err != nil {
-				return err
-			}
 			for _, id := range args[1:] {
 				if !shareIDPattern.MatchString(id) {
 					return usagef("%q is not a share id", id)
 				}
 			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
+			return f.on(cmd, args[0], mustSpace, func(_ remote, sp *client.Space) error {
 				for _, id := range args[1:] {
-					if err := s.space(r).DeleteShare(cmd.Context(), id); err != nil {
+					if err := sp.DeleteShare(cmd.Context(), id); err != nil {
 						return fmt.Errorf("share %s: %w", id, err)
 					}
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), map[string]any{"deleted": args[1:]})
-				}
-				return nil
+				return f.print(cmd, map[string]any{"deleted": args[1:]}, nil)
 			})
 		},
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -30,35 +31,31 @@ func newTrashLs() *cobra.Command {
   smh trash ls --json mylib/space1: | jq '.[] | select(.name == "report.pdf") | .recycledItemId'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustSpace(args[0])
-			if err != nil {
-				return err
-			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
-				items := []client.RecycledItem{}
-				if err := s.space(r).ListRecycled(cmd.Context(), func(it client.RecycledItem) error {
-					items = append(items, it)
-					return nil
-				}); err != nil {
+			return f.on(cmd, args[0], mustSpace, func(_ remote, sp *client.Space) error {
+				items, err := collect(func(fn func(client.RecycledItem) error) error { return sp.ListRecycled(cmd.Context(), fn) })
+				if err != nil {
 					return err
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), items)
-				}
-				w := cmd.OutOrStdout()
-				for _, it := range items {
-					size, where := fmt.Sprint(int64(it.Size)), strings.Join(it.OriginalPath, "/")
-					if it.Type == "dir" {
-						size, where = "DIR", where+"/"
+				return f.print(cmd, items, func(w io.Writer) {
+					for _, it := range items {
+						size, where := fmt.Sprint(int64(it.Size)), strings.Join(it.OriginalPath, "/")
+						if it.Type == "dir" {
+							size, where = "DIR", where+"/"
+						}
+						fmt.Fprintf(w, "%10d  %19s %14s  %4dd  %s\n", it.ID, shortTime(it.RemovalTime), size, it.RemainingTime, where)
 					}
-					fmt.Fprintf(w, "%10d  %19s %14s  %4dd  %s\n", it.ID, shortTime(it.RemovalTime), size, it.RemainingTime, where)
-				}
-				return nil
+				})
 			})
 		},
 	}
 	f.add(cmd)
 	return cmd
+}
+
+// restored is one item trash restore put back.
+type restored struct {
+	ID   int64  `json:"recycledItemId"`
+	Path string `json:"path"`
 }
 
 func newTrashRestore() *cobra.Command {
@@ -75,37 +72,26 @@ func newTrashRestore() *cobra.Command {
 			if err := checkConflict(conflict); err != nil {
 				return err
 			}
-			r, err := mustSpace(args[0])
-			if err != nil {
-				return err
-			}
 			items, err := ids("recycled item id", args[1:])
 			if err != nil {
 				return err
 			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
+			return f.on(cmd, args[0], mustSpace, func(r remote, sp *client.Space) error {
 				// One restore per item (5.4), not the batch (5.5): the batch takes no conflict
-				// strategy, and the first failure stops here with the items before it restored.
-				type restored struct {
-					ID   int64  `json:"recycledItemId"`
-					Path string `json:"path"`
-				}
+				// strategy. The first failure stops here, with the items before it restored
+				// and printed.
 				var out []restored
 				for _, id := range items {
-					landed, err := s.space(r).Restore(cmd.Context(), id, conflict, toRoot)
+					landed, err := sp.Restore(cmd.Context(), id, conflict, toRoot)
 					if err != nil {
 						return fmt.Errorf("restore %d: %w", id, err)
 					}
-					to := r.join(strings.Join(landed, "/"))
-					out = append(out, restored{id, to.String()})
+					out = append(out, restored{id, r.join(strings.Join(landed, "/")).String()})
 					if !f.json {
-						fmt.Fprintf(cmd.OutOrStdout(), "%d -> %s\n", id, to)
+						fmt.Fprintf(cmd.OutOrStdout(), "%d -> %s\n", id, out[len(out)-1].Path)
 					}
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), out)
-				}
-				return nil
+				return f.print(cmd, out, nil)
 			})
 		},
 	}
@@ -123,22 +109,15 @@ func newTrashRm() *cobra.Command {
 		Example: `  smh trash rm mylib: 312 313`,
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustSpace(args[0])
-			if err != nil {
-				return err
-			}
 			items, err := ids("recycled item id", args[1:])
 			if err != nil {
 				return err
 			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
-				if err := s.space(r).PurgeRecycled(cmd.Context(), items); err != nil {
+			return f.on(cmd, args[0], mustSpace, func(r remote, sp *client.Space) error {
+				if err := sp.PurgeRecycled(cmd.Context(), items); err != nil {
 					return err
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), map[string]any{"space": r.String(), "purged": items})
-				}
-				return nil
+				return f.print(cmd, map[string]any{"space": r.String(), "purged": items}, nil)
 			})
 		},
 	}
@@ -154,18 +133,11 @@ func newTrashEmpty() *cobra.Command {
 		Example: `  smh trash empty mylib/space1:`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustSpace(args[0])
-			if err != nil {
-				return err
-			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
-				if err := s.space(r).EmptyRecycleBin(cmd.Context()); err != nil {
+			return f.on(cmd, args[0], mustSpace, func(r remote, sp *client.Space) error {
+				if err := sp.EmptyRecycleBin(cmd.Context()); err != nil {
 					return err
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), map[string]any{"space": r.String(), "emptied": true})
-				}
-				return nil
+				return f.print(cmd, map[string]any{"space": r.String(), "emptied": true}, nil)
 			})
 		},
 	}

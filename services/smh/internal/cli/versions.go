@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -23,12 +24,8 @@ func newVersions() *cobra.Command {
 }
 
 // versionsOf answers the history of the file at r, the current content first.
-func versionsOf(ctx context.Context, s *session, r remote) ([]client.Version, error) {
-	vs := []client.Version{}
-	err := s.space(r).ListVersions(ctx, r.Path, func(v client.Version) error {
-		vs = append(vs, v)
-		return nil
-	})
+func versionsOf(ctx context.Context, sp *client.Space, r remote) ([]client.Version, error) {
+	vs, err := collect(func(fn func(client.Version) error) error { return sp.ListVersions(ctx, r.Path, fn) })
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r, err)
 	}
@@ -37,8 +34,8 @@ func versionsOf(ctx context.Context, s *session, r remote) ([]client.Version, er
 
 // checkVersions fails unless every id is a kept version of the file at r: the history routes
 // take an id alone, and the path a user gives must not be decoration.
-func checkVersions(ctx context.Context, s *session, r remote, ids []int64) error {
-	vs, err := versionsOf(ctx, s, r)
+func checkVersions(ctx context.Context, sp *client.Space, r remote, ids []int64) error {
+	vs, err := versionsOf(ctx, sp, r)
 	if err != nil {
 		return err
 	}
@@ -59,27 +56,20 @@ func newVersionsLs() *cobra.Command {
   smh versions ls --json mylib:docs/plan.txt | jq '.[1].id'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustFile(args[0])
-			if err != nil {
-				return err
-			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
-				vs, err := versionsOf(cmd.Context(), s, r)
+			return f.on(cmd, args[0], mustFile, func(r remote, sp *client.Space) error {
+				vs, err := versionsOf(cmd.Context(), sp, r)
 				if err != nil {
 					return err
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), vs)
-				}
-				w := cmd.OutOrStdout()
-				for _, v := range vs {
-					id := fmt.Sprint(v.ID)
-					if v.IsLatestVersion {
-						id = "current"
+				return f.print(cmd, vs, func(w io.Writer) {
+					for _, v := range vs {
+						id := fmt.Sprint(v.ID)
+						if v.IsLatestVersion {
+							id = "current"
+						}
+						fmt.Fprintf(w, "%10s  v%-4d %19s %14d  %s\n", id, v.Version, shortTime(v.CreationTime), int64(v.Size), v.CreatedBy)
 					}
-					fmt.Fprintf(w, "%10s  v%-4d %19s %14d  %s\n", id, v.Version, shortTime(v.CreationTime), int64(v.Size), v.CreatedBy)
-				}
-				return nil
+				})
 			})
 		},
 	}
@@ -95,26 +85,19 @@ func newVersionsRestore() *cobra.Command {
 		Example: `  smh versions restore mylib:docs/plan.txt 1842`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustFile(args[0])
-			if err != nil {
-				return err
-			}
 			id, err := ids("version id", args[1:])
 			if err != nil {
 				return err
 			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
-				if err := checkVersions(cmd.Context(), s, r, id); err != nil {
+			return f.on(cmd, args[0], mustFile, func(r remote, sp *client.Space) error {
+				if err := checkVersions(cmd.Context(), sp, r, id); err != nil {
 					return err
 				}
-				e, err := s.space(r).RestoreVersion(cmd.Context(), id[0])
+				e, err := sp.RestoreVersion(cmd.Context(), id[0])
 				if err != nil {
 					return fmt.Errorf("%s: %w", r, err)
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), e)
-				}
-				return nil
+				return f.print(cmd, e, nil)
 			})
 		},
 	}
@@ -130,25 +113,18 @@ func newVersionsRm() *cobra.Command {
 		Example: `  smh versions rm mylib:docs/plan.txt 1842 1843`,
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := mustFile(args[0])
-			if err != nil {
-				return err
-			}
 			vids, err := ids("version id", args[1:])
 			if err != nil {
 				return err
 			}
-			return f.withSession(cmd, []remote{r}, func(s *session) error {
-				if err := checkVersions(cmd.Context(), s, r, vids); err != nil {
+			return f.on(cmd, args[0], mustFile, func(r remote, sp *client.Space) error {
+				if err := checkVersions(cmd.Context(), sp, r, vids); err != nil {
 					return err
 				}
-				if err := s.space(r).DeleteVersions(cmd.Context(), vids); err != nil {
+				if err := sp.DeleteVersions(cmd.Context(), vids); err != nil {
 					return fmt.Errorf("%s: %w", r, err)
 				}
-				if f.json {
-					return printJSON(cmd.OutOrStdout(), map[string]any{"path": r.String(), "deleted": vids})
-				}
-				return nil
+				return f.print(cmd, map[string]any{"path": r.String(), "deleted": vids}, nil)
 			})
 		},
 	}
