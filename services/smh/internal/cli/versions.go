@@ -32,19 +32,28 @@ func versionsOf(ctx context.Context, sp *client.Space, r remote) ([]client.Versi
 	return vs, nil
 }
 
-// checkVersions fails unless every id is a kept version of the file at r: the history routes
-// take an id alone, and the path a user gives must not be decoration.
-func checkVersions(ctx context.Context, sp *client.Space, r remote, ids []int64) error {
-	vs, err := versionsOf(ctx, sp, r)
+// onVersions reads PATH VERSION_ID... and runs fn once every id is a kept version of the file:
+// the history routes take an id alone, and the path a user gives must not be decoration.
+func (f *fileFlags) onVersions(cmd *cobra.Command, args []string, fn func(r remote, sp *client.Space, ids []int64) error) error {
+	vids, err := ids("version id", args[1:])
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if !slices.ContainsFunc(vs, func(v client.Version) bool { return v.ID == id }) {
-			return fmt.Errorf("%s has no version %d (smh versions ls %s lists them)", r, id, r)
+	return f.on(cmd, args[0], mustFile, func(r remote, sp *client.Space) error {
+		vs, err := versionsOf(cmd.Context(), sp, r)
+		if err != nil {
+			return err
 		}
-	}
-	return nil
+		for _, id := range vids {
+			if !slices.ContainsFunc(vs, func(v client.Version) bool { return v.ID == id }) {
+				return fmt.Errorf("%s has no version %d (smh versions ls %s lists them)", r, id, r)
+			}
+		}
+		if err := fn(r, sp, vids); err != nil {
+			return fmt.Errorf("%s: %w", r, err)
+		}
+		return nil
+	})
 }
 
 func newVersionsLs() *cobra.Command {
@@ -85,17 +94,10 @@ func newVersionsRestore() *cobra.Command {
 		Example: `  smh versions restore mylib:docs/plan.txt 1842`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := ids("version id", args[1:])
-			if err != nil {
-				return err
-			}
-			return f.on(cmd, args[0], mustFile, func(r remote, sp *client.Space) error {
-				if err := checkVersions(cmd.Context(), sp, r, id); err != nil {
-					return err
-				}
+			return f.onVersions(cmd, args, func(_ remote, sp *client.Space, id []int64) error {
 				e, err := sp.RestoreVersion(cmd.Context(), id[0])
 				if err != nil {
-					return fmt.Errorf("%s: %w", r, err)
+					return err
 				}
 				return f.print(cmd, e, nil)
 			})
@@ -113,16 +115,9 @@ func newVersionsRm() *cobra.Command {
 		Example: `  smh versions rm mylib:docs/plan.txt 1842 1843`,
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			vids, err := ids("version id", args[1:])
-			if err != nil {
-				return err
-			}
-			return f.on(cmd, args[0], mustFile, func(r remote, sp *client.Space) error {
-				if err := checkVersions(cmd.Context(), sp, r, vids); err != nil {
-					return err
-				}
+			return f.onVersions(cmd, args, func(r remote, sp *client.Space, vids []int64) error {
 				if err := sp.DeleteVersions(cmd.Context(), vids); err != nil {
-					return fmt.Errorf("%s: %w", r, err)
+					return err
 				}
 				return f.print(cmd, map[string]any{"path": r.String(), "deleted": vids}, nil)
 			})
