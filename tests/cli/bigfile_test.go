@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opensmh/opensmh/pkg/tlsx"
 )
 
 // randomFile writes size pseudo-random bytes (the same for the same seed) to name in the user's
@@ -119,11 +118,10 @@ func (l library) token(t *testing.T) string {
 // holds, and answers their bytes.
 func heldParts(t *testing.T, l library, token, confirmKey string) (parts int, held int64) {
 	t.Helper()
-	pool, err := tlsx.CertPool(server.ca)
+	hc, err := httpsClient()
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(pool)}}
 	resp, err := hc.Get(server.url + "/api/v1/file/" + l.ID + "/-/" + url.PathEscape(confirmKey) + "?upload&access_token=" + url.QueryEscape(token))
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ package cli
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -54,17 +53,25 @@ func TestMain(m *testing.M) {
 }
 
 func healthy() bool {
-	pool, err := tlsx.CertPool(server.ca)
+	c, err := httpsClient()
 	if err != nil {
 		return false
 	}
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig(pool)}}
 	resp, err := c.Get(server.url + "/healthz")
 	if err != nil {
 		return false
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// httpsClient answers a client that trusts the server's CA, for what a test checks without smh.
+func httpsClient() (*http.Client, error) {
+	pool, err := tlsx.CertPool(server.ca)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}, nil
 }
 
 // result is one run of the binary.
@@ -195,5 +202,3 @@ func (u user) writeFile(name string, data []byte) string {
 	}
 	return p
 }
-
-func tlsConfig(pool *x509.CertPool) *tls.Config { return &tls.Config{RootCAs: pool} }

@@ -56,26 +56,16 @@ type listPage struct {
 // List calls fn for each entry of the directory dir ("" = the root), in the server's order,
 // a page of up to 1000 at a time.
 func (s *Space) List(ctx context.Context, dir string, fn func(Entry) error) error {
-	marker := ""
-	for {
-		q := url.Values{"by-marker": {"1"}, "limit": {"1000"}}
-		if marker != "" {
-			q.Set("marker", marker)
-		}
+	return eachPage(func(marker string) ([]Entry, string, error) {
+		q := markerQuery("1000", marker)
+		q.Set("by-marker", "1")
 		var page listPage
-		if _, err := s.call(ctx, "GET", s.url("directory", dir), q, nil, &page); err != nil {
-			return err
+		_, err := s.call(ctx, "GET", s.url("directory", dir), q, nil, &page)
+		if len(page.Contents) == 0 {
+			return nil, "", err
 		}
-		for _, e := range page.Contents {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		if page.NextMarker == "" || len(page.Contents) == 0 {
-			return nil
-		}
-		marker = page.NextMarker
-	}
+		return page.Contents, page.NextMarker, err
+	}, fn)
 }
 
 // Stat describes the file or directory at path (4.3); the root is a directory.

@@ -98,6 +98,7 @@ SMH_LIBRARY_SECRET). Exit codes: 0 ok, 1 API or runtime error, 2 usage error.`,
 		newToken(),
 	)
 	root.AddCommand(newFileCommands()...)
+	root.AddCommand(newTrash(), newVersions(), newQuota(), newFind(), newShare())
 	addHelpExamples(root)
 	for _, c := range append(root.Commands(), root) {
 		requireSubcommand(c)
