@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 // randomFile writes size pseudo-random bytes (the same for the same seed) to name in the user's
