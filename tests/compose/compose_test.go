@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/opensmh/opensmh/tests/internal/dataorigin"
+	"github.com/opensmh/opensmh/tests/internal/hostnet"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
@@ -54,6 +55,9 @@ type composeTool struct {
 
 func TestComposeUp(t *testing.T) {
 	docker := requireDocker(t)
+	// Builds and compose projects add and remove interfaces, which aborts a browser's requests
+	// (tests/console): one at a time.
+	hostnet.Hold(t)
 	v1 := requireCompose(t, "docker-compose 1.29", []string{"docker-compose"}, "version 1.")
 	v2 := requireCompose(t, "docker compose v2", []string{docker, "compose"}, "version v")
 	root, err := filepath.Abs("../..")
