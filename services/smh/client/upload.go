@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -198,6 +200,7 @@ func (s *Space) uploadParts(ctx context.Context, path string, src *os.File, info
 
 	parts := int((size + partSize - 1) / partSize)
 	var resumed atomic.Int64
+	live := &liveTicket{t: t}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Parallel)
 	for n := 1; n <= parts; n++ {
@@ -217,13 +220,50 @@ func (s *Space) uploadParts(ctx context.Context, path string, src *os.File, info
 					return nil
 				}
 			}
-			return s.c.putData(gctx, t.target(n), t.Headers, src, off, length, o.Progress)
+			cur := live.get()
+			err := s.c.putData(gctx, cur.target(n), cur.Headers, src, off, length, o.Progress)
+			if IsStatus(err, http.StatusForbidden) {
+				// The ticket's signature holds an hour (3.5): renew it and send the part again.
+				if cur, err = live.renew(gctx, s, cur); err == nil {
+					err = s.c.putData(gctx, cur.target(n), cur.Headers, src, off, length, o.Progress)
+				}
+			}
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return "", 0, err
 	}
 	return t.ConfirmKey, resumed.Load(), nil
+}
+
+// liveTicket is a multipart upload's ticket as the parts in flight share it: the first part
+// refused for an expired signature renews it (3.5), the others take the renewed one.
+type liveTicket struct {
+	mu sync.Mutex
+	t  ticket
+}
+
+func (l *liveTicket) get() ticket {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.t
+}
+
+// renew answers a ticket newer than stale, renewing it unless another part has already.
+func (l *liveTicket) renew(ctx context.Context, s *Space, stale ticket) (ticket, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !maps.Equal(l.t.Headers, stale.Headers) {
+		return l.t, nil
+	}
+	var fresh ticket
+	if _, err := s.call(ctx, "POST", s.url("file", l.t.ConfirmKey), url.Values{"renew": {""}}, nil, &fresh); err != nil {
+		return ticket{}, err
+	}
+	fresh.ConfirmKey = l.t.ConfirmKey
+	l.t = fresh
+	return fresh, nil
 }
 
 // resume reads a record and asks the server which parts it holds (3.6). It answers a ticket with
