@@ -20,13 +20,24 @@ type Progress func(n int64)
 // crcTable is CRC-64/ECMA-182 as COS and SMH compute it (smh-api.md 12.4).
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
-// crcOf answers the decimal crc64 of r's bytes.
-func crcOf(r io.Reader) (string, error) {
+// crcOf answers the decimal crc64 of r's bytes, or ctx's error once ctx ends: an interrupted
+// upload of a big file does not wait for the rest of it to be read.
+func crcOf(ctx context.Context, r io.Reader) (string, error) {
 	h := crc64.New(crcTable)
-	if _, err := io.Copy(h, r); err != nil {
-		return "", err
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := r.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			return strconv.FormatUint(h.Sum64(), 10), nil
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	return strconv.FormatUint(h.Sum64(), 10), nil
 }
 
 // chunkSize is the chunk of SMH's chained hash (smh-api.md 3.1).

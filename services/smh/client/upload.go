@@ -120,7 +120,7 @@ func (s *Space) Upload(ctx context.Context, path string, src *os.File, o UploadO
 	var crcErr error
 	go func() {
 		defer close(crcDone)
-		crc, crcErr = crcOf(io.NewSectionReader(src, 0, size))
+		crc, crcErr = crcOf(ctx, io.NewSectionReader(src, 0, size))
 	}()
 
 	var key string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -42,12 +43,20 @@ func newLs() *cobra.Command {
 			}
 			return f.withSession(cmd, []remote{r}, func(s *session) error {
 				var out []listed
-				err := walk(cmd.Context(), s.space(r), r.Path, "", recursive, func(rel string, e client.Entry) error {
+				sp := s.space(r)
+				err := walk(cmd.Context(), sp, r.Path, "", recursive, func(rel string, e client.Entry) error {
 					out = append(out, listed{Entry: e, Rel: rel})
 					return nil
 				})
+				// ls of a file shows the file, as ls(1) does.
+				if client.IsStatus(err, http.StatusNotFound) && r.Path != "" {
+					if e, serr := sp.Stat(cmd.Context(), r.Path); serr == nil && !e.IsDir() {
+						e.Name = path.Base(r.Path)
+						out, err = []listed{{Entry: e, Rel: e.Name}}, nil
+					}
+				}
 				if err != nil {
-					return err
+					return fmt.Errorf("%s: %w", r, err)
 				}
 				if f.json {
 					if out == nil {
