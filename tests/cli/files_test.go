@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -130,4 +133,49 @@ func TestUsageAndAPIExitCodes(t *testing.T) {
 	// Without credentials a private library refuses.
 	anon := user{t: t, dir: t.TempDir()}
 	anon.fails(1, "", "ls", lib.at(""))
+}
+
+// TestSpacesAddressing: in a multi-tenant library LIBRARY/SPACE:path names one space; a token for
+// one space (--token) reaches it and not the other; the library secret reaches both.
+func TestSpacesAddressing(t *testing.T) {
+	lib := newLibrary(t, "", "--file-library", "--multi-space")
+	owner := lib.owner(t)
+	admin := lib.token(t)
+	hc, err := httpsClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, space := range []string{"team-a", "team-b"} {
+		resp, err := hc.Post(server.url+"/api/v1/space/"+lib.ID+"?space_id="+space+"&access_token="+url.QueryEscape(admin), "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create space %s: HTTP %d", space, resp.StatusCode)
+		}
+	}
+	a, b := lib.ID+"/team-a:", lib.ID+"/team-b:"
+	owner.ok("put", owner.writeFile("plan.txt", []byte("a's plan")), a+"plan.txt")
+	owner.ok("put", owner.writeFile("other.txt", []byte("b's")), b+"other.txt")
+	if got := owner.ok("get", a+"plan.txt", "-"); got != "a's plan" {
+		t.Fatalf("get from team-a: %q", got)
+	}
+	owner.fails(1, "NotFound", "stat", b+"plan.txt")
+
+	// A token minted for team-a only.
+	var tok struct {
+		AccessToken string `json:"accessToken"`
+	}
+	out := operator(t).ok("token", "create", "--library", lib.ID, "--library-secret", lib.Secret, "--space", "team-a", "--grant", "space_admin")
+	if err := json.Unmarshal([]byte(out), &tok); err != nil {
+		t.Fatal(err)
+	}
+	member := user{t: t, env: []string{"SMH_TOKEN=" + tok.AccessToken}, dir: t.TempDir()}
+	member.ok("ls", a)
+	r := member.fails(1, "", "ls", b)
+	if strings.Contains(r.stderr, tok.AccessToken) {
+		t.Fatal("the refusal shows the token")
+	}
+	member.fails(1, "", "get", b+"other.txt", "-")
 }
