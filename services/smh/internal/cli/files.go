@@ -336,6 +336,29 @@ func (t *transferFlags) bar(cmd *cobra.Command, name string, total int64) *bar {
 	return newBar(cmd.ErrOrStderr(), progressMode(t.progress).enabled(cmd.ErrOrStderr()), name, total)
 }
 
+// fileOrTree transfers a file with file, a directory with tree when -r was given, and refuses a
+// directory without -r.
+func (t *transferFlags) fileOrTree(name string, isDir bool, file, tree func() error) error {
+	switch {
+	case !isDir:
+		return file()
+	case !t.recursive:
+		return usagef("%s is a directory: give -r to transfer it with its contents", name)
+	}
+	return tree()
+}
+
+// report prints what was transferred, with --json.
+func (t *transferFlags) report(cmd *cobra.Command, done []transferred) error {
+	if t.json {
+		if done == nil {
+			done = []transferred{} // an empty directory: [], not null
+		}
+		return printJSON(cmd.OutOrStdout(), done)
+	}
+	return nil
+}
+
 // transferred is one file put or get moved, for --json: movedBytes crossed the network this
 // time, resumedBytes were found in place (parts the server held, a partial local file).
 type transferred struct {
@@ -424,21 +447,13 @@ func newPut() *cobra.Command {
 					if into {
 						to = dst.join(filepath.Base(filepath.Clean(src)))
 					}
-					if !info.IsDir() {
-						err = put(src, to)
-					} else if !t.recursive {
-						return usagef("%s is a directory: give -r to upload it with its contents", src)
-					} else {
-						err = putTree(ctx, sp, src, to, put)
-					}
+					err = t.fileOrTree(src, info.IsDir(), func() error { return put(src, to) },
+						func() error { return putTree(ctx, sp, src, to, put) })
 					if err != nil {
 						return err
 					}
 				}
-				if t.json {
-					return printJSON(cmd.OutOrStdout(), done)
-				}
-				return nil
+				return t.report(cmd, done)
 			})
 		},
 	}
@@ -529,21 +544,13 @@ func newGet() *cobra.Command {
 					if err != nil {
 						return fmt.Errorf("%s: %w", r, err)
 					}
-					if !e.IsDir() {
-						err = get(r, int64(e.Size), local)
-					} else if !t.recursive {
-						return usagef("%s is a directory: give -r to download it with its contents", r)
-					} else {
-						err = getTree(ctx, s.space(r), r, local, get)
-					}
+					err = t.fileOrTree(r.String(), e.IsDir(), func() error { return get(r, int64(e.Size), local) },
+						func() error { return getTree(ctx, s.space(r), r, local, get) })
 					if err != nil {
 						return err
 					}
 				}
-				if t.json {
-					return printJSON(cmd.OutOrStdout(), done)
-				}
-				return nil
+				return t.report(cmd, done)
 			})
 		},
 	}
