@@ -179,3 +179,30 @@ func TestSpacesAddressing(t *testing.T) {
 	}
 	member.fails(1, "", "get", b+"other.txt", "-")
 }
+
+// TestPutFromStdin: put - uploads what it reads, and needs a file name to put it under.
+func TestPutFromStdin(t *testing.T) {
+	lib := newLibrary(t, "", "--file-library")
+	u := lib.owner(t)
+	data := strings.Repeat("a line of a log\n", 200000) // 3.2 MB: more than one part
+	c := u.cmd("put", "--part-size", "1", "--json", "-", lib.at("logs.txt"))
+	tmp := t.TempDir()
+	c.Env = append(c.Env, "TMPDIR="+tmp)
+	c.Stdin = strings.NewReader(data)
+	out, err := c.Output()
+	if err != nil {
+		t.Fatalf("put -: %v", err)
+	}
+	var res []moved
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != 1 || res[0].Local != "-" || res[0].Size != "3200000" {
+		t.Fatalf("put - answered %s (%v)", out, err)
+	}
+	if got := u.ok("get", lib.at("logs.txt"), "-"); got != data {
+		t.Fatalf("get - answered %d bytes, want %d", len(got), len(data))
+	}
+	u.fails(2, "file name", "put", "-", lib.at("dir/"))
+	u.fails(2, "stdin", "put", "-", "x", lib.at("two"))
+	if files, _ := os.ReadDir(tmp); len(files) != 0 {
+		t.Fatalf("temporary files left: %v", files)
+	}
+}

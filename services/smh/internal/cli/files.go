@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -379,10 +381,11 @@ func newPut() *cobra.Command {
 	var conflict, state string
 	var partMiB, parallel int
 	cmd := &cobra.Command{
-		Use:   "put LOCAL... LIBRARY[/SPACE]:PATH",
+		Use:   "put (LOCAL... | -) LIBRARY[/SPACE]:PATH",
 		Short: "upload files, or directories with -r; an interrupted upload resumes when run again",
 		Example: `  smh put video.mp4 mylib:videos/
   smh put -r --conflict overwrite ./site mylib:www
+  tar c ./logs | smh put - mylib:backup/logs.tar
   SMH_LIBRARY_SECRET=... smh put --user alice big.iso mylib/space1:isos/big.iso`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -405,6 +408,19 @@ func newPut() *cobra.Command {
 			if state == "" {
 				state = stateDir()
 			}
+			// put - reads stdin into a temporary file first: an upload needs the size, and parts
+			// are read at offsets. Nothing is kept for a resume: a second run reads other bytes.
+			stdinFile := ""
+			if slices.Contains(srcs, "-") {
+				if len(srcs) != 1 || dst.Dir || t.recursive {
+					return usagef("put - (stdin) takes one destination file name, e.g. LIB:logs/today.txt")
+				}
+				if stdinFile, err = spool(cmd.InOrStdin()); err != nil {
+					return err
+				}
+				defer os.Remove(stdinFile)
+				srcs, state = []string{stdinFile}, ""
+			}
 			opts := client.UploadOptions{Strategy: conflict, PartSize: int64(partMiB) << 20, Parallel: parallel, StateDir: state}
 			return t.withSession(cmd, []remote{dst}, func(s *session) error {
 				ctx, sp := cmd.Context(), s.space(dst)
@@ -413,6 +429,9 @@ func newPut() *cobra.Command {
 					var err error
 					if into, err = isDirTarget(ctx, sp, dst); err != nil {
 						return err
+					}
+					if into && stdinFile != "" {
+						return usagef("%s is a directory: put - needs a file name in it", dst)
 					}
 				}
 				var done []transferred
@@ -426,7 +445,11 @@ func newPut() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					b := t.bar(cmd, filepath.Base(local), info.Size())
+					shown := local
+					if local == stdinFile {
+						shown = "-"
+					}
+					b := t.bar(cmd, filepath.Base(shown), info.Size())
 					o := opts
 					o.Progress = b.progress()
 					tr, err := sp.Upload(ctx, to.Path, f, o)
@@ -435,7 +458,7 @@ func newPut() *cobra.Command {
 						return fmt.Errorf("put %s %s: %w", local, to, err)
 					}
 					to.Path = strings.Join(tr.Path, "/")
-					done = append(done, transferredOf(local, to, tr))
+					done = append(done, transferredOf(shown, to, tr))
 					return nil
 				}
 				for _, src := range srcs {
@@ -463,6 +486,23 @@ func newPut() *cobra.Command {
 	cmd.Flags().IntVar(&parallel, "parallel", 4, "parts in flight at once")
 	cmd.Flags().StringVar(&state, "state-dir", "", "where resume records of uploads in progress are kept (env SMH_STATE_DIR; default in the user's cache)")
 	return cmd
+}
+
+// spool copies r into a new temporary file (readable by its owner only) and answers its name.
+func spool(r io.Reader) (string, error) {
+	f, err := os.CreateTemp("", "smh-put-stdin-")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 // putTree uploads the local directory root to the remote directory to, creating directories as
