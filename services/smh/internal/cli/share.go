@@ -18,6 +18,8 @@ func newShare() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "share",
 		Short: "create, list and delete share links to files and directories",
+		Example: `  smh share create --code 4821 --expire 7d mylib:photos/2026
+  smh share ls mylib:`,
 	}
 	cmd.AddCommand(newShareCreate(), newShareLs(), newShareRm())
 	return cmd

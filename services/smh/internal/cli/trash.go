@@ -17,6 +17,8 @@ func newTrash() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trash",
 		Short: "list, restore and purge what rm put in the recycle bin",
+		Example: `  smh rm mylib:old-report.pdf && smh trash ls mylib:
+  smh trash restore mylib: 312`,
 	}
 	cmd.AddCommand(newTrashLs(), newTrashRestore(), newTrashRm(), newTrashEmpty())
 	return cmd

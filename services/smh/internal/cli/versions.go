@@ -18,6 +18,8 @@ func newVersions() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "versions",
 		Short: "list, restore and delete the versions overwrites kept of a file",
+		Example: `  smh versions ls mylib:report.pdf
+  smh versions restore mylib:report.pdf 17`,
 	}
 	cmd.AddCommand(newVersionsLs(), newVersionsRestore(), newVersionsRm())
 	return cmd
