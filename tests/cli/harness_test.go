@@ -93,12 +93,6 @@ func operator(t *testing.T) user {
 	return user{t: t, env: []string{"SMH_ADMIN_KEY=" + adminKey}, dir: t.TempDir()}
 }
 
-// with answers the user with more environment.
-func (u user) with(env ...string) user {
-	u.env = append(append([]string{}, u.env...), env...)
-	return u
-}
-
 // cmd answers the command, not started.
 func (u user) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(server.bin, args...)
