@@ -9,6 +9,7 @@ package hostnet
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -24,20 +25,44 @@ type T interface {
 // lockFile is machine-wide: every clone and every test binary of the project takes the same one.
 var lockFile = filepath.Join(os.TempDir(), "opensmh-host-network.lock")
 
+// The lock is the process's while any of its tests holds it: flock would make a second Hold in
+// the same process (two browsers in one test, parallel tests) wait for the first forever.
+var (
+	mu      sync.Mutex
+	holders int
+	held    *os.File
+)
+
 // Hold waits for, then holds until the test ends, the machine's lock on network changes.
 func Hold(t T) {
 	t.Helper()
-	f, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		t.Fatalf("hostnet: %v", err)
+	mu.Lock()
+	defer mu.Unlock()
+	if holders == 0 {
+		f, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o666)
+		if err != nil {
+			t.Fatalf("hostnet: %v", err)
+		}
+		start := time.Now()
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			t.Fatalf("hostnet: lock %s: %v", lockFile, err)
+		}
+		if waited := time.Since(start); waited > time.Second {
+			t.Logf("hostnet: waited %s for another test that changes or needs a steady network", waited.Round(time.Second))
+		}
+		held = f
 	}
-	start := time.Now()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		t.Fatalf("hostnet: lock %s: %v", lockFile, err)
+	holders++
+	t.Cleanup(release)
+}
+
+// release lets the lock go with its process's last holder (closing the file releases it).
+func release() {
+	mu.Lock()
+	defer mu.Unlock()
+	if holders--; holders == 0 {
+		held.Close()
+		held = nil
 	}
-	if waited := time.Since(start); waited > time.Second {
-		t.Logf("hostnet: waited %s for another test that changes or needs a steady network", waited.Round(time.Second))
-	}
-	t.Cleanup(func() { f.Close() }) // closing the file releases the lock
 }
