@@ -22,6 +22,7 @@ require github.com/opensmh/opensmh/pkg v0.0.0
 replace github.com/opensmh/opensmh/pkg => ../pkg
 
 require (
+	github.com/getkin/kin-openapi v0.153.0
 	github.com/johannesboyne/gofakes3 v1.2.0
 	github.com/opensmh/opensmh/services/namespace v0.0.0
 	github.com/opensmh/opensmh/services/object v0.0.0
@@ -165,6 +166,7 @@ require (
 	github.com/xlab/treeprint v1.2.0 // indirect
 	go.opentelemetry.io/otel/exporters/prometheus v0.69.0 // indirect
 	go.opentelemetry.io/otel/sdk/metric v1.47.0 // indirect
+	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/oauth2 v0.37.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
 	gopkg.in/evanphx/json-patch.v4 v4.13.0 // indirect

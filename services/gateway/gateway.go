@@ -1,6 +1,7 @@
 // Package gateway is the public HTTPS edge: the SMH business API through the dispatcher table,
-// the admin API, gRPC for internal callers, CORS, request ids, SMH error bodies and /healthz, all
-// on one port (docs/architecture.md, "The public edge"). It holds no business logic.
+// the admin API, gRPC for internal callers, CORS, request ids, SMH error bodies, /healthz and the
+// OpenAPI document of the public API, all on one port (docs/architecture.md, "The public edge").
+// It holds no business logic.
 package gateway
 
 import (
@@ -154,6 +155,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	table := dispatch.Compile(dispatch.Routes)
+	doc, err := APIDocument()
+	if err != nil {
+		return nil, err
+	}
 	g := &Gateway{grpc: cfg.GRPC, dataHost: dataHost, origins: origins}
 	tokens := cfg.Tokens
 	if tokens == nil {
@@ -185,6 +190,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	root.Handle(console.ShareLinkPrefix, sharePage)
 	root.Handle(console.SharePageAssets, sharePage)
 	// ---- end issue 13 page
+	root.Handle(APIDocumentPath, withCORS(apiDocument(doc)))
 	root.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, checks) })
 	// Liveness: the process serves HTTP. Unlike /healthz it asks no service, so an orchestrator
 	// does not restart a gateway because a backend is down.
@@ -464,7 +470,7 @@ func routeName(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/admin/"):
 		return "/admin/*"
-	case r.URL.Path == "/healthz", r.URL.Path == "/livez":
+	case r.URL.Path == "/healthz", r.URL.Path == "/livez", r.URL.Path == APIDocumentPath:
 		return r.URL.Path
 	case dataroute.Is(r):
 		return "/data/*"

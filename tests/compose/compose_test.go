@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/opensmh/opensmh/tests/internal/dataorigin"
+	"github.com/opensmh/opensmh/tests/internal/hostnet"
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
 
@@ -54,6 +55,9 @@ type composeTool struct {
 
 func TestComposeUp(t *testing.T) {
 	docker := requireDocker(t)
+	// Builds and compose projects add and remove interfaces, which aborts a browser's requests
+	// (tests/console): one at a time.
+	hostnet.Hold(t)
 	v1 := requireCompose(t, "docker-compose 1.29", []string{"docker-compose"}, "version 1.")
 	v2 := requireCompose(t, "docker compose v2", []string{docker, "compose"}, "version v")
 	root, err := filepath.Abs("../..")
@@ -511,7 +515,7 @@ func (d *deployment) expectFiles() {
 	t.Helper()
 	q := d.query()
 	q.Set("limit", "1000")
-	status, body := d.call("GET", "/api/v1/directory/"+d.lib+"/-/", q, nil, nil)
+	status, body := d.read("/api/v1/directory/"+d.lib+"/-/", q)
 	var listing struct {
 		Contents []struct{ Name string }
 	}
@@ -531,15 +535,32 @@ func (d *deployment) expectFiles() {
 		t.Errorf("listing %v, want the confirmed files %v", got, want)
 	}
 	for _, name := range want {
-		status, loc := d.call("GET", "/api/v1/file/"+d.lib+"/-/"+url.PathEscape(name), d.query(), nil, nil)
+		status, loc := d.read("/api/v1/file/"+d.lib+"/-/"+url.PathEscape(name), d.query())
 		if status != http.StatusFound {
 			t.Errorf("download %s: %d %.300s", name, status, d.redact(string(loc)))
 			continue
 		}
-		status, got := d.call("GET", string(loc), nil, nil, nil)
+		status, got := d.read(string(loc), nil)
 		if status != http.StatusOK || sha256.Sum256(got) != sha256.Sum256(d.files[name]) {
 			t.Errorf("the bytes of %s: %d, %d bytes (want %d, identical)", name, status, len(got), len(d.files[name]))
 		}
+	}
+}
+
+// read GETs path, waiting out 503s for a minute. Right after a dependency restarts, each
+// connection a service pooled to it is found dead at its first use, and that request answers 503
+// (dependency unavailable: try again, decision 46) while the service dials anew; waitServing's
+// one listing cannot show that every pooled connection has been replaced.
+func (d *deployment) read(path string, q url.Values) (int, []byte) {
+	d.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		status, body := d.call("GET", path, q, nil, nil)
+		if status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return status, body
+		}
+		d.t.Logf("%s answered 503 after a restart; asking again", d.redact(strings.SplitN(path, "?", 2)[0]))
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

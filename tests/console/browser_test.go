@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opensmh/opensmh/tests/internal/hostnet"
 	"github.com/opensmh/opensmh/tests/internal/syncbuf"
 
 	"github.com/chromedp/chromedp"
@@ -102,6 +103,8 @@ func screenshotDir(t *testing.T) string {
 // system's certificate key, and opens one tab. Everything is stopped when the test ends.
 func startBrowser(t *testing.T, s *system, exe string) *chromium {
 	t.Helper()
+	// Docker's network changes (tests/compose) abort Chromium's requests: not while it runs.
+	hostnet.Hold(t)
 	// The profile folder is made before the browser's cleanup is registered, so that the browser
 	// has exited when the folder is removed.
 	profile := t.TempDir()

@@ -888,6 +888,16 @@ func testTenantIsolationMatrix(t *testing.T, s *system) {
 			m.rebuild(t, c)
 		}
 	}
+	// The OpenAPI document (decision 53), a public route outside the table: every credential
+	// gets the anonymous caller's document, which names routes and holds no tenant's data.
+	doc := s.call("GET", gateway.APIDocumentPath, nil, nil, nil)
+	for _, c := range creds {
+		got := s.call("GET", gateway.APIDocumentPath, c.query, nil, nil)
+		counts[c.name]++
+		if got.Status != http.StatusOK || string(got.Body) != string(doc.Body) {
+			t.Errorf("GET %s as %q: %d, not the anonymous caller's document", gateway.APIDocumentPath, c.name, got.Status)
+		}
+	}
 	counts.log(t, "REST")
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	libraryv1 "github.com/opensmh/opensmh/gen/go/smh/library/v1"
 	"github.com/opensmh/opensmh/pkg/smherr"
@@ -222,6 +225,29 @@ func TestGRPCOnTheSamePort(t *testing.T) {
 		if !strings.Contains(strings.Join(names, " "), want) {
 			t.Fatalf("reflection lists %v, missing %s", names, want)
 		}
+	}
+	// What grpcurl asks next, to describe a service or build a request: the file that defines it.
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{
+		FileContainingSymbol: "smh.library.v1.LibraryService"}}); err != nil {
+		t.Fatal(err)
+	}
+	if rr, err = stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	var defined []string
+	for _, raw := range rr.GetFileDescriptorResponse().GetFileDescriptorProto() {
+		var fd descriptorpb.FileDescriptorProto
+		if err := proto.Unmarshal(raw, &fd); err != nil {
+			t.Fatalf("reflection sent a file descriptor that does not decode: %v", err)
+		}
+		for _, svc := range fd.GetService() {
+			for _, m := range svc.GetMethod() {
+				defined = append(defined, fd.GetPackage()+"."+svc.GetName()+"/"+m.GetName())
+			}
+		}
+	}
+	if !slices.Contains(defined, "smh.library.v1.LibraryService/CreateLibrary") {
+		t.Fatalf("reflection's file for LibraryService defines %v, not CreateLibrary", defined)
 	}
 
 	libs := libraryv1.NewLibraryServiceClient(conn)

@@ -44,6 +44,7 @@ var splitSuite = []string{
 	"TestInstantUploadStaysInItsSpace",
 	"TestLibraryExistenceIsNotRevealed",
 	"TestMultipartUpload",
+	"TestOpenAPIDocument",
 	"TestPaginationUnderConcurrentChanges",
 	"TestPublicRead",
 	"TestQuotaConcurrentUploads",

@@ -1,13 +1,16 @@
 // Package tcpproxy is a TCP proxy a test puts between a server and one of its dependencies, so
 // that it can take the dependency away from that server alone: refuse and reset its connections
 // (Cut, as a stopped database does), or accept them and never answer (BlackHole, as a hung one
-// does), then give it back (Restore).
+// does), then give it back (Restore). It also counts the bytes it carries each way and can slow
+// them (Limit), for tests of what crosses the network.
 package tcpproxy
 
 import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/opensmh/opensmh/tests/internal/proc"
 )
@@ -27,6 +30,10 @@ type Proxy struct {
 	// Addr is the loopback address the proxy listens on; it stays the same across Cut and
 	// Restore.
 	Addr string
+
+	// toTarget and fromTarget count the bytes carried each way; rate bounds each connection's
+	// bytes per second each way (0 = unbounded).
+	toTarget, fromTarget, rate atomic.Int64
 
 	mu    sync.Mutex
 	mode  mode
@@ -84,6 +91,15 @@ func (p *Proxy) Restore() {
 	}
 }
 
+// Counted answers the bytes carried to the target and back since the proxy started.
+func (p *Proxy) Counted() (toTarget, fromTarget int64) {
+	return p.toTarget.Load(), p.fromTarget.Load()
+}
+
+// Limit bounds every connection to bytesPerSecond each way (0 = unbounded), so a test can act in
+// the middle of a transfer that would otherwise end before it looks.
+func (p *Proxy) Limit(bytesPerSecond int64) { p.rate.Store(bytesPerSecond) }
+
 func (p *Proxy) listenLocked() {
 	ln, err := net.Listen("tcp", p.Addr)
 	if err != nil {
@@ -120,7 +136,7 @@ func (p *Proxy) handle(client net.Conn) {
 	defer p.mu.Unlock()
 	p.conns[client] = struct{}{}
 	if p.mode == blackHoled {
-		p.pumpLocked(client, io.Discard)
+		p.pumpLocked(client, io.Discard, nil)
 		return
 	}
 	server, err := net.Dial("tcp", p.target)
@@ -130,13 +146,13 @@ func (p *Proxy) handle(client net.Conn) {
 		return
 	}
 	p.conns[server] = struct{}{}
-	p.pumpLocked(client, server)
-	p.pumpLocked(server, client)
+	p.pumpLocked(client, server, &p.toTarget)
+	p.pumpLocked(server, client, &p.fromTarget)
 }
 
-// pumpLocked copies from src to dst until src fails; while the proxy is black-holed, what src
-// sends is dropped.
-func (p *Proxy) pumpLocked(src net.Conn, dst io.Writer) {
+// pumpLocked copies from src to dst until src fails, adding what it carries to count (when
+// non-nil) at the proxy's rate; while the proxy is black-holed, what src sends is dropped.
+func (p *Proxy) pumpLocked(src net.Conn, dst io.Writer, count *atomic.Int64) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -146,6 +162,12 @@ func (p *Proxy) pumpLocked(src net.Conn, dst io.Writer) {
 			if n > 0 && p.current() != blackHoled {
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					break
+				}
+				if count != nil {
+					count.Add(int64(n))
+				}
+				if rate := p.rate.Load(); rate > 0 {
+					time.Sleep(time.Duration(int64(n) * int64(time.Second) / rate))
 				}
 			}
 			if err != nil {

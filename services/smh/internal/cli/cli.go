@@ -10,11 +10,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/opensmh/opensmh/pkg/config"
+	"github.com/opensmh/opensmh/services/smh/client"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
@@ -38,9 +40,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "smh:", err)
 	var ue *usageError
-	var ae *apiError
+	var ae *client.Error
 	switch {
-	case errors.As(err, &ue), isCobraUsage(err):
+	case errors.As(err, &ue), isCobraUsage(err), errors.Is(err, client.ErrUsage):
 		return 2
 	case errors.As(err, &ae):
 		return 1
@@ -68,26 +70,66 @@ func (e *flagError) Unwrap() error { return e.err }
 
 func newRoot(stdout io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "smh",
-		Short:         "OpenSMH: self-hosted Smart Media Hosting",
+		Use:   "smh",
+		Short: "OpenSMH: self-hosted Smart Media Hosting",
+		Long: `OpenSMH: self-hosted Smart Media Hosting.
+
+smh serve runs the server. The library and token commands manage libraries (with the operator
+key) and access tokens (with a library secret). The file commands address files as
+LIBRARY[/SPACE]:path (SPACE only in multi-tenant libraries) and call with --token, or with
+--library-secret to mint a short-lived token for the one command (or SMH_TOKEN,
+SMH_LIBRARY_SECRET). Exit codes: 0 ok, 1 API or runtime error, 2 usage error.`,
+		Example: `  smh serve --data-dir ./data
+  export SMH_URL=https://127.0.0.1:8443 SMH_CA_CERT=data/tls/ca.pem
+  smh library create --name photos --admin-key "$(cat data/admin.key)"
+  SMH_LIBRARY_SECRET=... smh put -r ./pictures LIBRARY_ID:pictures
+  source <(smh completion bash)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
 	root.AddCommand(
 		newServe(),
-		&cobra.Command{Use: "version", Short: "print the version", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		&cobra.Command{Use: "version", Short: "print the version", Example: "  smh version", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), "smh", Version)
 			return nil
 		}},
 		newLibrary(),
 		newToken(),
 	)
+	root.AddCommand(newFileCommands()...)
+	root.AddCommand(newTrash(), newVersions(), newQuota(), newFind(), newShare())
+	addHelpExamples(root)
 	for _, c := range append(root.Commands(), root) {
 		requireSubcommand(c)
 	}
 	wrapArgs(root)
 	return root
+}
+
+// addHelpExamples makes cobra's own help and completion commands now, instead of at Execute, so
+// that they too show an example in their help.
+func addHelpExamples(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Example = "  smh help put"
+		case "completion":
+			examples := map[string]string{
+				"bash":       "  source <(smh completion bash)",
+				"zsh":        `  smh completion zsh > "${fpath[1]}/_smh"`,
+				"fish":       "  smh completion fish > ~/.config/fish/completions/smh.fish",
+				"powershell": "  smh completion powershell | Out-String | Invoke-Expression",
+			}
+			for _, shell := range c.Commands() {
+				shell.Example = examples[shell.Name()]
+				c.Example += shell.Example + "\n"
+			}
+			c.Example = strings.TrimSuffix(c.Example, "\n")
+		}
+	}
 }
 
 // requireSubcommand makes a command that only groups others refuse a missing or unknown
@@ -136,7 +178,7 @@ func (f *apiFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.caCert, "ca-cert", "", "CA certificate to trust, e.g. data/tls/ca.pem (env SMH_CA_CERT)")
 }
 
-func (f *apiFlags) client(cmd *cobra.Command) (*client, error) {
+func (f *apiFlags) client(cmd *cobra.Command) (*client.Client, error) {
 	if err := config.BindEnv(cmd.Flags()); err != nil {
 		return nil, usagef("%v", err)
 	}

@@ -13,13 +13,16 @@ import (
 
 func newLibrary() *cobra.Command {
 	var f apiFlags
-	cmd := &cobra.Command{Use: "library", Short: "manage media libraries (admin API)"}
+	cmd := &cobra.Command{Use: "library", Short: "manage media libraries (admin API)",
+		Example: "  smh library list --admin-key \"$(cat data/admin.key)\""}
 	f.add(cmd)
 
 	var name, remark, extension string
 	var fileLib, multiSpace, multiAlbum, publicRead bool
 	create := &cobra.Command{
 		Use: "create --name NAME", Short: "create a library", Args: cobra.NoArgs,
+		Example: `  smh library create --name photos
+  smh library create --name docs --file-library --extension '{"useRecycleBin":true}'`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := f.client(cmd)
 			if err != nil {
@@ -39,7 +42,7 @@ func newLibrary() *cobra.Command {
 			setFlag("multi-album", &ext.IsMultiAlbum, multiAlbum)
 			setFlag("public-read", &ext.IsPublicRead, publicRead)
 			body := &libraryv1.CreateLibraryRequest{Name: name, Remark: remark, LibraryExtension: ext}
-			return c.show(cmd, "POST", "/admin/v1/libraries", nil, body, true)
+			return show(cmd, c, "POST", "/admin/v1/libraries", nil, body, true)
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "name, 1-50 characters")
@@ -53,13 +56,14 @@ func newLibrary() *cobra.Command {
 	var page, pageSize int
 	list := &cobra.Command{
 		Use: "list", Short: "list libraries, newest first", Args: cobra.NoArgs,
+		Example: "  smh library list --page 2 --page-size 50",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := f.client(cmd)
 			if err != nil {
 				return err
 			}
 			q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(pageSize)}}
-			return c.show(cmd, "GET", "/admin/v1/libraries", q, nil, true)
+			return show(cmd, c, "GET", "/admin/v1/libraries", q, nil, true)
 		},
 	}
 	list.Flags().IntVar(&page, "page", 1, "page number")
@@ -67,6 +71,7 @@ func newLibrary() *cobra.Command {
 
 	show := &cobra.Command{
 		Use: "show LIBRARY_ID", Short: "show one library", Args: cobra.ExactArgs(1),
+		Example: "  smh library show smh3jsttekkpsoqw",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return adminCall(cmd, &f, "GET", "/admin/v1/libraries/"+url.PathEscape(args[0]), nil)
 		},
@@ -75,6 +80,7 @@ func newLibrary() *cobra.Command {
 	var newName, newRemark, newExt string
 	update := &cobra.Command{
 		Use: "update LIBRARY_ID", Short: "change mutable fields", Args: cobra.ExactArgs(1),
+		Example: `  smh library update smh3jsttekkpsoqw --remark "family photos" --extension '{"enableFileHistory":true}'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// The route's body is the patch itself (proto/http.yaml: body: library).
 			body := &libraryv1.LibraryPatch{}
@@ -103,6 +109,7 @@ func newLibrary() *cobra.Command {
 
 	del := &cobra.Command{
 		Use: "delete LIBRARY_ID", Short: "delete a library with everything in it", Args: cobra.ExactArgs(1),
+		Example: "  smh library delete smh3jsttekkpsoqw",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return adminCall(cmd, &f, "DELETE", "/admin/v1/libraries/"+url.PathEscape(args[0]), nil)
 		},
@@ -111,6 +118,8 @@ func newLibrary() *cobra.Command {
 	var reset, revokeTokens bool
 	secret := &cobra.Command{
 		Use: "secret LIBRARY_ID [--reset [--revoke-tokens]]", Short: "show (or reset) the library secret", Args: cobra.ExactArgs(1),
+		Example: `  smh library secret smh3jsttekkpsoqw
+  smh library secret smh3jsttekkpsoqw --reset --revoke-tokens`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := "/admin/v1/libraries/" + url.PathEscape(args[0]) + "/secret"
 			if revokeTokens && !reset {
@@ -135,7 +144,7 @@ func adminCall(cmd *cobra.Command, f *apiFlags, method, path string, body proto.
 	if err != nil {
 		return err
 	}
-	return c.show(cmd, method, path, nil, body, true)
+	return show(cmd, c, method, path, nil, body, true)
 }
 
 // parseExtension reads --extension: libraryExtension fields as JSON, checked against the

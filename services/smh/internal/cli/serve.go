@@ -43,7 +43,9 @@ func newServe() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "run every service in one process on embedded defaults",
-		Args:  cobra.NoArgs,
+		Example: `  smh serve --data-dir /var/lib/smh --listen 0.0.0.0:8443 --public-url https://smh.example.com
+  SMH_SQL_DSN=postgres://smh@db/smh smh serve --s3-endpoint s3.example.com:443`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := config.BindEnv(cmd.Flags()); err != nil {
 				return usagef("%v", err)

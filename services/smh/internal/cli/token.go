@@ -4,17 +4,20 @@ import (
 	"net/url"
 
 	"github.com/spf13/cobra"
+
+	"github.com/opensmh/opensmh/services/smh/client"
 )
 
 func newToken() *cobra.Command {
 	var f apiFlags
 	var libraryID, secret string
-	cmd := &cobra.Command{Use: "token", Short: "mint, renew and revoke access tokens (SMH section 1)"}
+	cmd := &cobra.Command{Use: "token", Short: "mint, renew and revoke access tokens (SMH section 1)",
+		Example: "  smh token create --library smh3jsttekkpsoqw --library-secret \"$SECRET\" --user alice --grant upload_file"}
 	f.add(cmd)
 	cmd.PersistentFlags().StringVar(&libraryID, "library", "", "library id (env SMH_LIBRARY)")
 	cmd.PersistentFlags().StringVar(&secret, "library-secret", "", "library secret (env SMH_LIBRARY_SECRET)")
 	// libraryClient answers a client once the flags (or env) name a library.
-	libraryClient := func(cmd *cobra.Command) (*client, error) {
+	libraryClient := func(cmd *cobra.Command) (*client.Client, error) {
 		c, err := f.client(cmd)
 		if err != nil {
 			return nil, err
@@ -28,6 +31,7 @@ func newToken() *cobra.Command {
 	var spaces, user, clientID, session, grant, period string
 	create := &cobra.Command{
 		Use: "create --library ID --library-secret S", Short: "mint an access token", Args: cobra.NoArgs,
+		Example: `  smh token create --library smh3jsttekkpsoqw --library-secret "$SECRET" --user alice --client phone-1 --grant upload_file,delete_file`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := libraryClient(cmd)
 			if err != nil {
@@ -42,7 +46,7 @@ func newToken() *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			return c.show(cmd, "POST", "/api/v1/token", q, nil, false)
+			return show(cmd, c, "POST", "/api/v1/token", q, nil, false)
 		},
 	}
 	create.Flags().StringVar(&spaces, "space", "", "space id(s), comma-separated")
@@ -54,12 +58,13 @@ func newToken() *cobra.Command {
 
 	renew := &cobra.Command{
 		Use: "renew --library ID TOKEN", Short: "renew a token for its period", Args: cobra.ExactArgs(1),
+		Example: `  smh token renew --library smh3jsttekkpsoqw "$TOKEN"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := libraryClient(cmd)
 			if err != nil {
 				return err
 			}
-			return c.show(cmd, "POST", "/api/v1/token/"+url.PathEscape(libraryID)+"/"+url.PathEscape(args[0]), nil, nil, false)
+			return show(cmd, c, "POST", "/api/v1/token/"+url.PathEscape(libraryID)+"/"+url.PathEscape(args[0]), nil, nil, false)
 		},
 	}
 
@@ -67,7 +72,9 @@ func newToken() *cobra.Command {
 	revoke := &cobra.Command{
 		Use:   "revoke --library ID (TOKEN | --library-secret S --user U [--client C] [--session S])",
 		Short: "revoke one token, or a user's tokens",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  smh token revoke --library smh3jsttekkpsoqw "$TOKEN"
+  smh token revoke --library smh3jsttekkpsoqw --library-secret "$SECRET" --user alice --client phone-1`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := libraryClient(cmd)
 			if err != nil {
@@ -75,7 +82,7 @@ func newToken() *cobra.Command {
 			}
 			base := "/api/v1/token/" + url.PathEscape(libraryID)
 			if len(args) == 1 {
-				return c.do("DELETE", base+"/"+url.PathEscape(args[0]), nil, nil, false, nil)
+				return c.Call(cmd.Context(), "DELETE", base+"/"+url.PathEscape(args[0]), nil, nil, false, nil)
 			}
 			if secret == "" || !cmd.Flags().Changed("user") {
 				return usagef("give a TOKEN, or --library-secret and --user")
@@ -88,7 +95,7 @@ func newToken() *cobra.Command {
 			if cmd.Flags().Changed("session") {
 				q.Set("session_id", revSession)
 			}
-			return c.do("DELETE", base, q, nil, false, nil)
+			return c.Call(cmd.Context(), "DELETE", base, q, nil, false, nil)
 		},
 	}
 	revoke.Flags().StringVar(&revUser, "user", "", "user id(s), comma-separated")
