@@ -115,26 +115,11 @@ func partialName(dst, etag string) string {
 // fetch GETs a signed URL from offset on into w. A transfer cut short is taken up again from where
 // it stopped, a few times.
 func (c *Client) fetch(ctx context.Context, signed string, offset int64, w io.Writer, progress Progress) error {
-	var last error
-	for attempt := range 4 {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(attempt*attempt) * 500 * time.Millisecond):
-			}
-		}
-		n, done, err := c.fetchOnce(ctx, signed, offset, w, progress)
+	return retry(ctx, func() (bool, error) {
+		n, final, err := c.fetchOnce(ctx, signed, offset, w, progress)
 		offset += n
-		if done || err == nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		last = err
-	}
-	return fmt.Errorf("after 4 attempts: %w", last)
+		return final, err
+	})
 }
 
 // fetchOnce makes one GET from offset on and answers the bytes written and whether err is final.

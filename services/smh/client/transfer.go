@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/opensmh/opensmh/pkg/backoff"
 )
 
 // Progress is told how many bytes a transfer moved since it was last called; a failed attempt
@@ -92,22 +94,41 @@ func (c *countingReader) takeBack() {
 	}
 }
 
+// transferAttempts is how many times a part or a download is tried before its error is final.
+const transferAttempts = 4
+
+// retry calls attempt until it succeeds, answers final, or has been tried transferAttempts times,
+// pacing the attempts with pkg/backoff (about 1, 2 and 4 s apart); it answers ctx's error once ctx
+// ends.
+func retry(ctx context.Context, attempt func() (final bool, err error)) error {
+	pace := backoff.New(time.Second, 4*time.Second)
+	var last error
+	for i := range transferAttempts {
+		if i > 0 {
+			if err := pace.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		final, err := attempt()
+		if err == nil || final {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		last = err
+	}
+	return fmt.Errorf("after %d attempts: %w", transferAttempts, last)
+}
+
 // putData sends size bytes from body to a data-endpoint URL with exactly the headers a ticket gave
 // (3.1, 3.2), retrying transport failures and 5xx answers: a part is idempotent.
 func (c *Client) putData(ctx context.Context, target string, headers map[string]string, body io.ReaderAt, off, size int64, progress Progress) error {
-	var last error
-	for attempt := range 4 {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(attempt*attempt) * 500 * time.Millisecond):
-			}
-		}
+	return retry(ctx, func() (bool, error) {
 		cr := &countingReader{r: io.NewSectionReader(body, off, size), progress: progress}
 		req, err := http.NewRequestWithContext(ctx, "PUT", target, cr)
 		if err != nil {
-			return err
+			return true, err
 		}
 		req.ContentLength = size
 		if size == 0 {
@@ -117,27 +138,17 @@ func (c *Client) putData(ctx context.Context, target string, headers map[string]
 			req.Header.Set(k, v)
 		}
 		resp, err := c.data.Do(req)
-		if err == nil {
-			if resp.StatusCode < 300 {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				return nil
-			}
-			apiErr := errorOf(resp).(*Error)
-			resp.Body.Close()
+		if err != nil {
 			cr.takeBack()
-			if apiErr.Status < 500 {
-				return apiErr
-			}
-			err = apiErr
-		} else {
-			cr.takeBack()
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			err = hideURL("PUT", "the data endpoint", err)
+			return false, hideURL("PUT", "the data endpoint", err)
 		}
-		last = err
-	}
-	return fmt.Errorf("after 4 attempts: %w", last)
+		defer resp.Body.Close()
+		if resp.StatusCode < 300 {
+			io.Copy(io.Discard, resp.Body)
+			return false, nil
+		}
+		cr.takeBack()
+		apiErr := errorOf(resp).(*Error)
+		return apiErr.Status < 500, apiErr
+	})
 }
